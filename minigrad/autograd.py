@@ -1,0 +1,553 @@
+"""Reverse-mode automatic differentiation over a dynamically built graph.
+
+Every op is a :class:`Function` subclass with a static ``forward(ctx, *arrays)`` and
+``backward(ctx, grad)`` written side by side (see ``minigrad/ops``). Calling ``Op.apply`` runs
+the forward on the raw backend arrays and, when gradients are needed, keeps the ``ctx`` object
+as the graph node: ``ctx.parents`` points at the nodes (or leaf tensors) of the inputs,
+``ctx.saved_tensors`` holds the arrays the backward needs.
+
+``backward`` then:
+
+1. orders the nodes topologically with an explicit stack (no recursion, so a chain of 100,000
+   ops is fine);
+2. walks them from the output down, calling each node's ``backward`` once with the sum of the
+   gradients that reached its output;
+3. reduces each input gradient to the input's shape where the forward broadcast it (done here,
+   once, for every op) and checks its shape and dtype;
+4. frees each node's saved arrays unless ``retain_graph=True``;
+5. sums the gradients reaching each leaf, runs the leaf's hooks, and adds the result to
+   ``leaf.grad``.
+
+The graph holds nodes, not intermediate tensors, so an activation's array lives only as long
+as the user's tensor or a node that saved it.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from minigrad import backend
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+__all__ = [
+    "Function",
+    "backward",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "trace_backward",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Grad mode
+# ---------------------------------------------------------------------------------------------
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph right now."""
+    return _GradMode.enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets grad mode and restores it on exit."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self._prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self._prev
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = _GradMode.enabled
+            _GradMode.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _GradMode.enabled = prev
+
+        return wrapper
+
+
+class no_grad(_SetGradMode):  # noqa: N801 (PyTorch's name)
+    """Disable graph recording: ``with minigrad.no_grad(): ...`` or ``@minigrad.no_grad()``."""
+
+    mode = False
+
+
+class enable_grad(_SetGradMode):  # noqa: N801
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    mode = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Function: an op and, once applied, its graph node
+# ---------------------------------------------------------------------------------------------
+
+_FREED = object()  # marks saved_tensors of a node whose graph was freed by backward()
+
+
+class Function:
+    """Base class of every op. Subclasses define two static methods:
+
+    ``forward(ctx, *inputs, **options) -> array``
+        Computes the output from backend arrays (``None`` or Python scalars pass through as
+        constants). Saves what the backward needs with ``ctx.save_for_backward(...)`` and plain
+        attributes (``ctx.dim = dim``) for non-array values.
+
+    ``backward(ctx, grad) -> tuple``
+        Receives the gradient of the output (an array of the output's shape and dtype) and
+        returns one gradient per forward input (``None`` for constants, masks and integer
+        inputs). A gradient may keep the broadcast shape; the engine reduces it.
+    """
+
+    __slots__ = ("parents", "saved_tensors", "out_shape", "out_dtype", "_hooks", "_retained", "__dict__")
+
+    # -- building the graph ---------------------------------------------------------------------
+
+    @classmethod
+    def apply(cls, *inputs: Any, **options: Any) -> Tensor:
+        """Run the forward on the inputs' arrays and, if any input requires grad, record a node."""
+        arrays = []
+        requires_grad = False
+        first = None
+        for x in inputs:
+            if x.__class__ is Tensor:
+                if first is None:
+                    first = x.data
+                elif x.data.__class__ is not first.__class__ or (
+                    x.data.__class__ is not _NDARRAY and x.data.device != first.device
+                ):
+                    _raise_device_mismatch(cls, inputs)
+                arrays.append(x.data)
+                if x.requires_grad:
+                    requires_grad = True
+            else:
+                arrays.append(x)
+        ctx = cls.__new__(cls)
+        ctx.saved_tensors = ()
+        try:
+            out = cls.forward(ctx, *arrays, **options)
+        except (ValueError, IndexError, TypeError) as err:
+            if getattr(err, "_minigrad", False):
+                raise
+            raise _annotate(err, cls, inputs) from err
+        if out.__class__ not in backend.ARRAY_TYPES:
+            out = backend.ensure_array(out, first)
+        result = Tensor.__new__(Tensor)
+        result.data = out
+        result.grad = None
+        result._hooks = None
+        if requires_grad and _GradMode.enabled:
+            ctx.parents = tuple(
+                (x.grad_fn or x) if (x.__class__ is Tensor and x.requires_grad) else None
+                for x in inputs
+            )
+            ctx.out_shape = out.shape
+            ctx.out_dtype = out.dtype
+            ctx._hooks = None
+            ctx._retained = None
+            result.requires_grad = True
+            result.grad_fn = ctx
+        else:
+            result.requires_grad = False
+            result.grad_fn = None
+        return result
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for the backward; they are freed after ``backward()`` runs."""
+        self.saved_tensors = arrays
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each forward input, whether a gradient is wanted for it."""
+        return tuple(p is not None for p in self.parents)
+
+    # -- inspection -----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The op's name, e.g. ``"MatMul"``."""
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple[Any, ...]:
+        """The inputs' nodes: a ``Function`` for computed inputs, the ``Tensor`` for leaves,
+        ``None`` for inputs that need no gradient (PyTorch's name)."""
+        return self.parents
+
+    def __repr__(self) -> str:
+        parts = []
+        for p in self.parents:
+            if p is None:
+                parts.append("None")
+            elif isinstance(p, Function):
+                parts.append(f"{p.name}Backward")
+            else:
+                parts.append(f"Leaf{tuple(p.shape)}")
+        return f"<{self.name}Backward inputs=[{', '.join(parts)}] out={tuple(self.out_shape)} {self.out_dtype}>"
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _annotate(err: Exception, cls: type, inputs: Sequence[Any]) -> Exception:
+    """Re-raise a backend error with the op's name and its inputs' shapes and dtypes."""
+    described = ", ".join(
+        f"Tensor(shape={tuple(x.shape)}, dtype={x.dtype}, device={x.device})"
+        if x.__class__ is Tensor
+        else repr(x)
+        for x in inputs
+    )
+    new = type(err)(f"{cls.__name__.lower()}: {err} [inputs: {described}]")
+    new._minigrad = True  # type: ignore[attr-defined]
+    return new
+
+
+def _raise_device_mismatch(cls: type, inputs: Sequence[Any]) -> None:
+    devices = [f"{x.device}" for x in inputs if x.__class__ is Tensor]
+    err = RuntimeError(
+        f"{cls.__name__.lower()}: expected all tensors on the same device, got tensors on "
+        f"{' and '.join(dict.fromkeys(devices))} (input devices in order: {devices}); "
+        "move them with .to(device)"
+    )
+    err._minigrad = True  # type: ignore[attr-defined]
+    raise err
+
+
+# ---------------------------------------------------------------------------------------------
+# Backward
+# ---------------------------------------------------------------------------------------------
+
+
+def _topological_order(root: Function) -> list[Function]:
+    """Nodes reachable from ``root``, each before every node it depends on (iterative DFS)."""
+    order: list[Function] = []
+    visited = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if p.__class__ is not Tensor and p is not None and p not in visited:
+                visited.add(p)
+                stack.append((p, iter(p.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` over the axes along which an input of ``shape`` was broadcast."""
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if extra:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _fit(node: Function, index: int, grad: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """Check an input gradient from ``node`` and reduce it to the input's shape."""
+    if grad.shape != shape:
+        try:
+            grad = unbroadcast(grad, shape)
+        except (ValueError, IndexError):
+            pass
+        if grad.shape != shape:
+            raise RuntimeError(
+                f"{node.name}.backward returned a gradient of shape {tuple(grad.shape)} for input "
+                f"{index} of shape {tuple(shape)}"
+            )
+    if grad.dtype != dtype:
+        raise RuntimeError(
+            f"{node.name}.backward returned a {grad.dtype} gradient for input {index} of dtype {dtype}"
+        )
+    return grad
+
+
+class _Tracer:
+    """Collects one record per node while a ``trace_backward()`` block is active."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def __str__(self) -> str:
+        lines = [f"{'op':<16}{'output':<20}{'input grads':<44}{'us':>8}"]
+        for r in self.records:
+            grads = ", ".join(str(s) if s is not None else "-" for s in r["grad_shapes"])
+            lines.append(f"{r['op']:<16}{str(r['out_shape']):<20}{grads:<44}{r['seconds'] * 1e6:8.1f}")
+        return "\n".join(lines)
+
+
+_tracer: _Tracer | None = None
+
+
+class trace_backward:  # noqa: N801
+    """Record what backward does: ``with minigrad.trace_backward() as t: loss.backward()``.
+
+    ``t.records`` lists, in the order they ran, each node's op name, output shape, input
+    gradient shapes and time; ``print(t)`` shows them as a table.
+    """
+
+    def __enter__(self) -> _Tracer:
+        global _tracer
+        self._prev = _tracer
+        _tracer = _Tracer()
+        return _tracer
+
+    def __exit__(self, *exc: object) -> None:
+        global _tracer
+        _tracer = self._prev
+
+
+def _run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    capture: dict[Any, Any] | None = None,
+) -> dict[Tensor, Any]:
+    """The engine. Returns the summed gradient of every leaf reached, keyed by leaf.
+
+    With ``capture`` (a dict keyed by nodes), the gradient reaching each captured node's
+    output is stored there instead of being propagated past it.
+    """
+    node_grads: dict[Function, Any] = {}
+    leaf_grads: dict[Tensor, Any] = {}
+    nodes: list[Function] = []
+    for root, g in zip(roots, root_grads):
+        node = root.grad_fn
+        if node is None:  # a leaf
+            leaf_grads[root] = leaf_grads[root] + g if root in leaf_grads else g
+            continue
+        node_grads[node] = node_grads[node] + g if node in node_grads else g
+        nodes.append(node)
+    if len(nodes) == 1:
+        order = _topological_order(nodes[0])
+    elif nodes:
+        order = _topological_order(_Join(nodes))[1:]
+    else:
+        order = []
+
+    tracer = _tracer
+    for node in order:
+        g = node_grads.pop(node, None)
+        if g is None:
+            continue
+        if node._hooks:
+            g = _run_hooks(node._hooks, g)
+        if node._retained is not None:
+            t = node._retained()
+            if t is not None:
+                t.grad = g if t.grad is None else t.grad + g
+        if capture is not None and node in capture:
+            capture[node] = g
+            continue
+        if node.saved_tensors is _FREED:
+            raise RuntimeError(
+                f"trying to backward through the graph a second time ({node.name} node): its saved "
+                "arrays were freed after the first backward; call .backward(retain_graph=True) "
+                "the first time if you need to backward twice"
+            )
+        start = time.perf_counter() if tracer is not None else 0.0
+        grads = node.backward(node, g)
+        if grads.__class__ is not tuple:
+            grads = (grads,)
+        for i, (parent, pg) in enumerate(zip(node.parents, grads)):
+            if parent is None or pg is None:
+                continue
+            if parent.__class__ is Tensor:  # a leaf
+                pg = _fit(node, i, pg, parent.data.shape, parent.data.dtype)
+                leaf_grads[parent] = leaf_grads[parent] + pg if parent in leaf_grads else pg
+            else:
+                pg = _fit(node, i, pg, parent.out_shape, parent.out_dtype)
+                node_grads[parent] = node_grads[parent] + pg if parent in node_grads else pg
+        if tracer is not None:
+            tracer.records.append(
+                {
+                    "op": node.name,
+                    "out_shape": tuple(node.out_shape),
+                    "grad_shapes": [None if x is None else tuple(x.shape) for x in grads],
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+        if not retain_graph:
+            node.saved_tensors = _FREED
+    return leaf_grads
+
+
+class _Join(Function):
+    """A virtual node joining several roots, so that one topological order covers them all."""
+
+    def __init__(self, nodes: list[Function]) -> None:
+        self.parents = tuple(nodes)
+
+
+def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
+    for hook in hooks:
+        replaced = hook(Tensor._wrap(g))
+        if replaced is not None:
+            if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
+                raise RuntimeError(
+                    f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
+                    f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
+                )
+            g = replaced.data
+    return g
+
+
+def _check_root(t: Tensor, g: Any, what: str) -> Any:
+    """Validate a root of backward and its gradient, returning the gradient array."""
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"{what}: tensor of shape {tuple(t.shape)} does not require grad and has no grad_fn; "
+            "set requires_grad=True on the leaves you differentiate"
+        )
+    if t.dtype.kind != "f":
+        raise RuntimeError(f"{what}: only floating point tensors have gradients, got {t.dtype}")
+    if g is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{what}: grad can be implicitly created only for scalar outputs, but the output "
+                f"has shape {tuple(t.shape)}; pass gradient=Tensor of that shape"
+            )
+        return backend.array_module(t.data).ones(t.data.shape, dtype=t.data.dtype)
+    data = g.data if g.__class__ is Tensor else backend.asarray(g, device=t.device)
+    if tuple(data.shape) != tuple(t.shape) or data.dtype != t.dtype:
+        raise RuntimeError(
+            f"{what}: gradient has shape {tuple(data.shape)} and dtype {data.dtype}, but the output "
+            f"has shape {tuple(t.shape)} and dtype {t.dtype}"
+        )
+    if backend.device_of(data) != t.device:
+        raise RuntimeError(f"{what}: gradient is on {backend.device_of(data)}, output on {t.device}")
+    return data
+
+
+def _accumulate(leaf_grads: dict[Tensor, Any]) -> None:
+    for leaf, g in leaf_grads.items():
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g)
+        if g.__class__ not in backend.ARRAY_TYPES:
+            g = backend.ensure_array(g, leaf.data)
+        if leaf.grad is None:
+            leaf.grad = Tensor._wrap(g.copy() if g is leaf.data else g)
+        else:
+            leaf.grad = Tensor._wrap(leaf.grad.data + g)
+
+
+def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    Args:
+        tensor: the output; a scalar unless ``gradient`` is given.
+        gradient: d(loss)/d(tensor), same shape and dtype as ``tensor``.
+        retain_graph: keep the saved arrays so that backward can run through the graph again.
+    """
+    g = _check_root(tensor, gradient, "backward")
+    leaf_grads = _run_backward([tensor], [g], retain_graph)
+    _accumulate(leaf_grads)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    Args:
+        outputs: a tensor or a sequence of tensors.
+        inputs: the tensors (leaves or intermediate results) to differentiate with respect to.
+        grad_outputs: one gradient per output (``None`` for a scalar output means 1).
+        retain_graph: keep the graph for another backward.
+        allow_unused: return ``None`` for an input the outputs do not depend on instead of
+            raising.
+
+    Returns:
+        A tuple with one gradient tensor (shape and dtype of its input) per input.
+    """
+    outs = [outputs] if outputs.__class__ is Tensor else list(outputs)
+    ins = [inputs] if inputs.__class__ is Tensor else list(inputs)
+    if grad_outputs is None or grad_outputs.__class__ is Tensor:
+        gos = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
+    else:
+        gos = list(grad_outputs)
+    if len(gos) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for t in ins:
+        if t.__class__ is not Tensor or not t.requires_grad:
+            raise RuntimeError("grad: every input must be a tensor that requires grad")
+    root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
+    capture = {t.grad_fn: None for t in ins if t.grad_fn is not None}
+    leaf_grads = _run_backward(outs, root_grads, retain_graph, capture)
+    results: list[Tensor | None] = []
+    for i, t in enumerate(ins):
+        g = capture.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {tuple(t.shape)}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            results.append(None)
+            continue
+        if t.grad_fn is None and t._hooks:
+            g = _run_hooks(t._hooks, g)
+        if g.__class__ not in backend.ARRAY_TYPES:
+            g = backend.ensure_array(g, t.data)
+        results.append(Tensor._wrap(g.copy() if g is t.data else g))
+    return tuple(results)
+
+
+def register_node_hook(node: Function, hook: Callable[[Tensor], Tensor | None]) -> None:
+    """Attach a gradient hook to a non-leaf tensor's node."""
+    if node._hooks is None:
+        node._hooks = []
+    node._hooks.append(hook)
+
+
+def retain_node_grad(node: Function, tensor: Tensor) -> None:
+    """Make backward store the gradient of ``tensor`` (produced by ``node``) in ``tensor.grad``."""
+    node._retained = weakref.ref(tensor)
+
+
+def walk_graph(tensor: Tensor) -> Iterator[Function]:
+    """Every node reachable from ``tensor``, outputs first."""
+    if tensor.grad_fn is not None:
+        yield from _topological_order(tensor.grad_fn)
+
+
+from minigrad.tensor import Tensor  # noqa: E402  (the graph needs the Tensor class at run time)
+
+_NDARRAY = backend.ARRAY_TYPES[0]

@@ -1,0 +1,438 @@
+"""Elementwise ops: arithmetic with broadcasting, unary math, activations, max/min, clamp.
+
+Each class holds the forward and, right below it, the gradient. Binary ops broadcast as
+NumPy does; their backward returns gradients of the broadcast shape and the engine sums them
+back to each input's shape. A Python scalar operand stays a weak constant: ``x * 2.0`` keeps
+``x``'s dtype and gets no gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minigrad import backend
+from minigrad.autograd import Function
+from minigrad.ops._util import ShapeError, as_tensor_like, require_float
+from minigrad.tensor import Tensor
+
+# =============================================================================================
+# Arithmetic
+# =============================================================================================
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        # da = g ; db = g
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        # da = g ; db = -g
+        return g, (-g if ctx.parents[1] is not None else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # da = g * b ; db = g * a
+        return (
+            g * b if ctx.parents[0] is not None else None,
+            g * a if ctx.parents[1] is not None else None,
+        )
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # da = g / b ; db = -g * a / b^2
+        da = g / b
+        return da, (-da * a / b if ctx.parents[1] is not None else None)
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        da = db = None
+        # da = g * b * a^(b-1)
+        if ctx.parents[0] is not None:
+            da = g * b * a ** (b - 1)
+        # db = g * a^b * log(a), taken as 0 where a <= 0 (a^b is not differentiable in b there)
+        if ctx.parents[1] is not None:
+            if isinstance(a, (int, float)):
+                db = g * out * (math.log(a) if a > 0 else 0.0)
+            else:
+                xp = backend.array_module(a)
+                db = g * out * xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)
+        return da, db
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        # da = -g
+        return -g
+
+
+def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
+    """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors."""
+    if a.__class__ is Tensor and b.__class__ is Tensor:
+        if a.data.shape != b.data.shape:
+            _check_broadcast(op, a, b)
+    elif a.__class__ is Tensor:
+        b = _scalar_for(a, as_tensor_like(b, a))
+        if b.__class__ is Tensor:
+            return _binary(op, a, b)
+    else:
+        a = _scalar_for(b, as_tensor_like(a, b))
+        if a.__class__ is Tensor:
+            return _binary(op, a, b)
+    return op.apply(a, b)
+
+
+def _scalar_for(t: Tensor, s: Any) -> Any:
+    """An integer tensor meeting a float scalar is promoted to the default float (as PyTorch)."""
+    if isinstance(s, float) and t.data.dtype.kind in "biu":
+        raise TypeError(
+            f"cannot combine an integer tensor ({t.data.dtype}, shape {tuple(t.shape)}) with the "
+            f"float {s!r}; convert the tensor first with .float()"
+        )
+    return s
+
+
+def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
+    sa, sb = a.data.shape, b.data.shape
+    for x, y in zip(reversed(sa), reversed(sb)):
+        if x != y and x != 1 and y != 1:
+            raise ShapeError(
+                f"{op.__name__.lower()}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast "
+                f"together (size {x} vs {y})"
+            )
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """``a + b`` with broadcasting."""
+    return _binary(Add, a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """``a - b`` with broadcasting."""
+    return _binary(Sub, a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """``a * b`` with broadcasting."""
+    return _binary(Mul, a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """``a / b`` with broadcasting (true division: integer inputs give a float result)."""
+    if a.__class__ is Tensor and a.data.dtype.kind != "f" and (b.__class__ is not Tensor or b.data.dtype.kind != "f"):
+        a = a.float()
+    return _binary(Div, a, b)
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
+    """``a ** b`` with broadcasting."""
+    return _binary(Pow, a, b)
+
+
+def neg(a: Tensor) -> Tensor:
+    """``-a``."""
+    return Neg.apply(a)
+
+
+# =============================================================================================
+# Unary math
+# =============================================================================================
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = backend.array_module(a).exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = g * exp(a)
+        return g * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.array_module(a).log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g / a
+        return g / a
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = backend.array_module(a).sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = g / (2 sqrt(a))
+        return g / (2 * out)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.array_module(a).abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * sign(a)   (0 at a = 0, as PyTorch)
+        return g * backend.array_module(a).sign(a)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = backend.array_module(a).tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = g * (1 - tanh(a)^2)
+        return g * (1 - out * out)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, a):
+        # 0.5 (1 + tanh(a/2)) equals 1 / (1 + exp(-a)) and never overflows
+        out = 0.5 * (1 + backend.array_module(a).tanh(0.5 * a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = g * s * (1 - s)
+        return g * out * (1 - out)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = backend.array_module(a).maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = g where a > 0, else 0
+        return g * (out > 0)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+class Gelu(Function):
+    @staticmethod
+    def forward(ctx, a, approximate="none"):
+        xp = backend.array_module(a)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a))
+            ctx.save_for_backward(a, t)
+            return 0.5 * a * (1 + t)
+        cdf = 0.5 * (1 + backend.erf(a * _SQRT_HALF))  # Phi(a), the standard normal CDF
+        ctx.save_for_backward(a, cdf)
+        return a * cdf
+
+    @staticmethod
+    def backward(ctx, g):
+        a, s = ctx.saved_tensors
+        xp = backend.array_module(a)
+        if ctx.approximate == "tanh":
+            # da = g * (0.5 (1 + t) + 0.5 a (1 - t^2) c (1 + 3 * 0.044715 a^2)),  t = tanh(c (a + 0.044715 a^3))
+            inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+            return g * (0.5 * (1 + s) + 0.5 * a * (1 - s * s) * inner)
+        # da = g * (Phi(a) + a * phi(a))
+        return g * (s + a * _INV_SQRT_2PI * xp.exp(-0.5 * a * a))
+
+
+def _unary(op: type[Function], name: str, a: Tensor, **options: Any) -> Tensor:
+    require_float(name, a)
+    return op.apply(a, **options)
+
+
+def exp(a: Tensor) -> Tensor:
+    """Elementwise e^a."""
+    return _unary(Exp, "exp", a)
+
+
+def log(a: Tensor) -> Tensor:
+    """Elementwise natural logarithm."""
+    return _unary(Log, "log", a)
+
+
+def sqrt(a: Tensor) -> Tensor:
+    """Elementwise square root."""
+    return _unary(Sqrt, "sqrt", a)
+
+
+def abs(a: Tensor) -> Tensor:  # noqa: A001
+    """Elementwise |a| (gradient sign(a), 0 at 0)."""
+    return Abs.apply(a)
+
+
+def tanh(a: Tensor) -> Tensor:
+    """Elementwise hyperbolic tangent."""
+    return _unary(Tanh, "tanh", a)
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    """Elementwise logistic function 1 / (1 + e^-a)."""
+    return _unary(Sigmoid, "sigmoid", a)
+
+
+def relu(a: Tensor) -> Tensor:
+    """Elementwise max(a, 0) (gradient 0 at 0, as PyTorch)."""
+    return Relu.apply(a)
+
+
+def gelu(a: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit: ``a * Phi(a)`` (``approximate="none"``, the exact erf form)
+    or the tanh approximation (``approximate="tanh"``)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _unary(Gelu, "gelu", a, approximate=approximate)
+
+
+# =============================================================================================
+# Maximum, minimum, clamp
+# =============================================================================================
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return backend.array_module(a if not isinstance(a, (int, float)) else b).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, g, a > b, a == b)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return backend.array_module(a if not isinstance(a, (int, float)) else b).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, g, a < b, a == b)
+
+
+def _select_grads(ctx: Function, g: Any, a_wins: Any, tie: Any) -> tuple[Any, Any]:
+    # da = g where a wins, g/2 on ties ; db = g where b wins, g/2 on ties (as PyTorch)
+    xp = backend.array_module(g)
+    half = g * 0.5
+    da = xp.where(a_wins, g, xp.where(tie, half, 0)) if ctx.parents[0] is not None else None
+    db = xp.where(a_wins, 0, xp.where(tie, half, g)) if ctx.parents[1] is not None else None
+    return da, db
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise max with broadcasting; on ties each input gets half the gradient."""
+    return _binary(Maximum, a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise min with broadcasting; on ties each input gets half the gradient."""
+    return _binary(Minimum, a, b)
+
+
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, a, low=None, high=None):
+        xp = backend.array_module(a)
+        ctx.save_for_backward(a)
+        ctx.low, ctx.high = low, high
+        out = a
+        if low is not None:
+            out = xp.maximum(out, low)
+        if high is not None:
+            out = xp.minimum(out, high)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g where low <= a <= high, else 0
+        inside = True
+        if ctx.low is not None:
+            inside = a >= ctx.low
+        if ctx.high is not None:
+            inside = inside & (a <= ctx.high)
+        return g * inside
+
+
+def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Limit ``a`` to [min, max]; the gradient passes where ``min <= a <= max``."""
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
+    return Clamp.apply(a, low=min, high=max)

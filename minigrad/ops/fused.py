@@ -1,0 +1,354 @@
+"""Fused ops with hand-written gradients: softmax, log_softmax, layer_norm, dropout, embedding,
+cross_entropy.
+
+Writing these as one op each (instead of a chain of exp, sum and divide) keeps them stable
+(max subtraction) and fast (one saved array, one backward formula).
+
+Fully masked rows: a softmax row whose entries are all -inf has no probability mass. PyTorch
+returns NaN there; we return zeros with a zero gradient, so padded rows cannot poison a sum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from minigrad import backend
+from minigrad.autograd import Function
+from minigrad.ops._util import ShapeError, norm_dim, require_float
+from minigrad.tensor import Tensor
+
+# =============================================================================================
+# softmax / log_softmax
+# =============================================================================================
+
+
+def _stable_exp(x: Any, dim: int) -> tuple[Any, Any, Any]:
+    """exp(x - max) along ``dim``, its sum made safe for rows of -inf, and the safe max."""
+    xp = backend.array_module(x)
+    m = x.max(axis=dim, keepdims=True)
+    m = xp.where(m == -xp.inf, 0, m)  # a row of only -inf: subtract 0, exp gives 0
+    e = xp.exp(x - m)
+    s = e.sum(axis=dim, keepdims=True)
+    return e, s, m
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = backend.array_module(x)
+        e, s, _ = _stable_exp(x, dim)
+        e /= xp.where(s == 0, 1, s)  # rows of -inf stay 0
+        ctx.dim = dim
+        ctx.save_for_backward(e)
+        return e
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        # dx = y * (g - sum(g * y, dim))
+        gy = g * y
+        gy -= y * gy.sum(axis=ctx.dim, keepdims=True)
+        return gy
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = backend.array_module(x)
+        e, s, m = _stable_exp(x, dim)
+        dead = s == 0  # rows of only -inf
+        s_safe = xp.where(dead, 1, s)
+        out = x - (m + xp.log(s_safe))
+        out = xp.where(dead, 0, out)
+        ctx.dim = dim
+        ctx.save_for_backward(e / s_safe)  # softmax, 0 on dead rows
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (p,) = ctx.saved_tensors
+        # dx = g - softmax(x) * sum(g, dim)   (0 on rows of only -inf)
+        xp = backend.array_module(g)
+        total = g.sum(axis=ctx.dim, keepdims=True)
+        alive = p.sum(axis=ctx.dim, keepdims=True) > 0
+        return xp.where(alive, g - p * total, 0)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``, stable; a slice of only -inf gives zeros."""
+    require_float("softmax", x)
+    return Softmax.apply(x, dim=norm_dim(dim, x.data.ndim, x.data.shape))
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``dim``, stable; a slice of only -inf gives zeros (and zero gradient)."""
+    require_float("log_softmax", x)
+    return LogSoftmax.apply(x, dim=norm_dim(dim, x.data.ndim, x.data.shape))
+
+
+# =============================================================================================
+# layer_norm
+# =============================================================================================
+
+
+class LayerNorm(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, dims, eps):
+        xp = backend.array_module(x)
+        mu = x.mean(axis=dims, keepdims=True)
+        centered = x - mu
+        rstd = 1.0 / xp.sqrt((centered * centered).mean(axis=dims, keepdims=True) + eps)
+        xhat = centered
+        xhat *= rstd
+        ctx.dims = dims
+        ctx.batch_axes = tuple(range(x.ndim - len(dims)))
+        ctx.save_for_backward(xhat, rstd, weight)
+        out = xhat * weight if weight is not None else xhat.copy()
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, rstd, weight = ctx.saved_tensors
+        dims = ctx.dims
+        # dxhat = g * w ; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+        dxhat = g * weight if weight is not None else g
+        dx = None
+        if ctx.parents[0] is not None:
+            dx = dxhat - dxhat.mean(axis=dims, keepdims=True)
+            dx -= xhat * (dxhat * xhat).mean(axis=dims, keepdims=True)
+            dx *= rstd
+        # dw = sum over the batch axes of g * xhat ; db = sum over the batch axes of g
+        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.parents[1] is not None else None
+        db = g.sum(axis=ctx.batch_axes) if ctx.parents[2] is not None else None
+        return dx, dw, db
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the last ``len(normalized_shape)`` dims, then scale by ``weight`` and
+    shift by ``bias`` (each of shape ``normalized_shape``).
+
+    Shapes: x (..., *normalized_shape) -> same shape.
+    """
+    require_float("layer_norm", x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    n = len(shape)
+    if n == 0 or tuple(x.shape[-n:]) != shape or x.data.ndim < n:
+        raise ShapeError(f"layer_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise ShapeError(f"layer_norm: {name} has shape {tuple(p.shape)}, expected normalized_shape {shape}")
+        if p is not None and p.dtype != x.dtype:
+            raise TypeError(f"layer_norm: {name} is {p.dtype} but the input is {x.dtype}")
+    dims = tuple(range(x.data.ndim - n, x.data.ndim))
+    return LayerNorm.apply(x, weight, bias, dims=dims, eps=eps)
+
+
+# =============================================================================================
+# dropout
+# =============================================================================================
+
+
+class Dropout(Function):
+    @staticmethod
+    def forward(ctx, x, p):
+        device = backend.device_of(x)
+        mask = (backend.uniform(x.shape, x.dtype, device) >= p).astype(x.dtype)
+        mask *= 1.0 / (1.0 - p)  # 0 or 1/(1-p), in x's dtype
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        # dx = g * mask / (1 - p)   (the scale is folded into the mask)
+        return g * mask
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (identity when
+    not training or p == 0)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    require_float("dropout", x)
+    if p == 1.0:
+        return x * 0.0
+    return Dropout.apply(x, p=p)
+
+
+# =============================================================================================
+# embedding
+# =============================================================================================
+
+
+class Embedding(Function):
+    @staticmethod
+    def forward(ctx, indices, weight, padding_idx=None):
+        ctx.save_for_backward(indices)
+        ctx.num_rows = weight.shape[0]
+        ctx.padding_idx = padding_idx
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, g):
+        (indices,) = ctx.saved_tensors
+        # dweight[i] = sum of g over the positions that looked up row i ; the padding row gets 0
+        dw = backend.index_rows_add(ctx.num_rows, indices, g)
+        if ctx.padding_idx is not None:
+            dw[ctx.padding_idx] = 0
+        return None, dw.reshape((ctx.num_rows,) + g.shape[indices.ndim :])
+
+
+def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` looked up by integer ``indices``.
+
+    Shapes: indices (*), weight (num_embeddings, dim) -> (*, dim). The row ``padding_idx``
+    receives no gradient.
+    """
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype}")
+    if weight.data.ndim != 2:
+        raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, dim), got shape {tuple(weight.shape)}")
+    num = weight.data.shape[0]
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise IndexError(f"embedding: padding_idx {padding_idx} is out of range for {num} embeddings")
+        padding_idx %= num
+    _check_ids("embedding", indices, num, "num_embeddings")
+    return Embedding.apply(indices, weight, padding_idx=padding_idx)
+
+
+def _check_ids(name: str, ids: Tensor, high: int, what: str, ignore: int | None = None) -> None:
+    """Raise IndexError if an id is outside [0, high) (ids equal to ``ignore`` are allowed)."""
+    data = ids.data
+    if data.size == 0:
+        return
+    if ignore is not None:
+        data = data[data != ignore]
+        if data.size == 0:
+            return
+    lo, hi = int(data.min()), int(data.max())
+    if lo < 0 or hi >= high:
+        bad = lo if lo < 0 else hi
+        raise IndexError(f"{name}: id {bad} is out of range for {what} = {high} (ids of shape {tuple(ids.shape)})")
+
+
+# =============================================================================================
+# cross_entropy
+# =============================================================================================
+
+
+class CrossEntropy(Function):
+    @staticmethod
+    def forward(ctx, logits, target, ignore_index, label_smoothing, reduction, class_probs):
+        """logits (N, C, *) ; target (N, *) class ids, or (N, C, *) probabilities."""
+        xp = backend.array_module(logits)
+        x = xp.moveaxis(logits, 1, -1)  # (N, *, C): classes last
+        classes = x.shape[-1]
+        e, s, m = _stable_exp(x, -1)
+        logp = x - (m + xp.log(s))
+        p = e / s
+        eps = label_smoothing
+        if class_probs:
+            q = xp.moveaxis(target, 1, -1)
+            if eps:
+                q = q * (1 - eps) + eps / classes
+            valid = None
+            loss = -(q * logp).sum(axis=-1)
+        else:
+            valid = target != ignore_index
+            safe_target = xp.where(valid, target, 0)
+            nll = -xp.take_along_axis(logp, safe_target[..., None], axis=-1)[..., 0]
+            loss = nll if not eps else (1 - eps) * nll - eps * logp.mean(axis=-1)
+            loss = xp.where(valid, loss, 0)
+            q = None
+        ctx.reduction = reduction
+        ctx.eps = eps
+        ctx.classes = classes
+        ctx.count = loss.size if valid is None else valid.sum()
+        ctx.save_for_backward(p, q, safe_target if valid is not None else None, valid)
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "sum":
+            return total
+        # mean over the targets that count; 0 (not NaN) when every target is ignored
+        count = ctx.count
+        return total / xp.maximum(count, 1).astype(loss.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, q, target, valid = ctx.saved_tensors
+        xp = backend.array_module(g)
+        # dlogits = (softmax(logits) - target distribution) * dloss, 0 for ignored targets
+        if q is None:
+            q = xp.zeros_like(p)
+            xp.put_along_axis(q, target[..., None], 1 - ctx.eps, axis=-1)
+            if ctx.eps:
+                q += ctx.eps / ctx.classes
+        d = p - q
+        if ctx.reduction == "none":
+            scale = g[..., None]
+        elif ctx.reduction == "sum":
+            scale = g
+        else:
+            scale = g / xp.maximum(ctx.count, 1).astype(g.dtype)
+        if valid is not None:
+            d *= valid[..., None]
+        d *= scale
+        return xp.moveaxis(d, -1, 1), None
+
+
+def cross_entropy(
+    logits: Tensor,
+    target: Tensor,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+) -> Tensor:
+    """Cross-entropy between ``logits`` and class ids (or class probabilities), fused with
+    log_softmax.
+
+    Shapes: logits (N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...) integer class ids, or
+    a float tensor of the logits' shape holding probabilities. Returns a scalar for
+    ``reduction="mean"|"sum"``, the per-target losses for ``"none"``. Targets equal to
+    ``ignore_index`` contribute nothing; with ``"mean"`` the sum is divided by the number of
+    targets that count (a batch where all are ignored gives 0, not NaN).
+    """
+    require_float("cross_entropy", logits)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if logits.data.ndim == 1:  # a single sample: (C,) with a 0-d target
+        out = cross_entropy(logits.unsqueeze(0), target.reshape(1) if target.dtype.kind in "iu" else target.unsqueeze(0),
+                            ignore_index, label_smoothing, reduction)
+        return out.reshape(()) if reduction == "none" else out
+    shape, tshape = tuple(logits.shape), tuple(target.shape)
+    class_probs = target.dtype.kind == "f"
+    if class_probs:
+        if tshape != shape:
+            raise ShapeError(f"cross_entropy: probability targets must have the logits' shape {shape}, got {tshape}")
+        if target.dtype != logits.dtype:
+            raise TypeError(f"cross_entropy: target is {target.dtype} but logits are {logits.dtype}")
+    else:
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"cross_entropy: target must hold integer class ids or float probabilities, got {target.dtype}")
+        if tshape != shape[:1] + shape[2:]:
+            raise ShapeError(f"cross_entropy: logits of shape {shape} need a target of shape {shape[:1] + shape[2:]}, got {tshape}")
+        _check_ids("cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index)
+    return CrossEntropy.apply(
+        logits, target, ignore_index=ignore_index, label_smoothing=float(label_smoothing),
+        reduction=reduction, class_probs=class_probs,
+    )
+

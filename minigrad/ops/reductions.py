@@ -1,0 +1,268 @@
+"""Reductions over ``dim`` (an int, a tuple of ints, or ``None`` for all) with ``keepdim``.
+
+The backward of a reduction first puts the gradient back into the "keepdim" shape (size 1 on
+every reduced axis), then broadcasts it over the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigrad import backend
+from minigrad.autograd import Function
+from minigrad.ops._util import norm_dim, norm_dims, reduced_shape, require_float
+from minigrad.tensor import Tensor
+
+
+def _keepdim_grad(ctx: Function, g: Any) -> Any:
+    """``g`` reshaped to the input's shape with size 1 on the reduced axes."""
+    return g.reshape(ctx.kept_shape) if g.shape != ctx.kept_shape else g
+
+
+def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
+    n = 1
+    for i, size in enumerate(shape):
+        if dims is None or i in dims:
+            n *= size
+    return n
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, keepdim=False):
+        ctx.in_shape = x.shape
+        ctx.kept_shape = reduced_shape(x.shape, dims)
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g broadcast over the reduced axes
+        xp = backend.array_module(g)
+        return xp.broadcast_to(_keepdim_grad(ctx, g), ctx.in_shape)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, keepdim=False):
+        ctx.in_shape = x.shape
+        ctx.kept_shape = reduced_shape(x.shape, dims)
+        ctx.count = _count(x.shape, dims)
+        return x.mean(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g / N broadcast over the reduced axes
+        xp = backend.array_module(g)
+        return xp.broadcast_to(_keepdim_grad(ctx, g) * (1.0 / ctx.count), ctx.in_shape)
+
+
+class Max(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, keepdim=False):
+        out = x.max(axis=dims, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.dims = dims
+        ctx.kept_shape = out.shape
+        return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _extreme_grad(ctx, g)
+
+
+class Min(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, keepdim=False):
+        out = x.min(axis=dims, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.dims = dims
+        ctx.kept_shape = out.shape
+        return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        return _extreme_grad(ctx, g)
+
+
+def _extreme_grad(ctx: Function, g: Any) -> Any:
+    # dx = g / k at each of the k positions equal to the max (min), 0 elsewhere
+    x, out = ctx.saved_tensors
+    hit = x == out
+    count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
+    return hit * (_keepdim_grad(ctx, g) / count)
+
+
+def _drop(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
+    if dims is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
+class Var(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, correction=1, keepdim=False):
+        xp = backend.array_module(x)
+        centered = x - x.mean(axis=dims, keepdims=True)
+        ctx.kept_shape = reduced_shape(x.shape, dims)
+        ctx.denom = max(_count(x.shape, dims) - correction, 0)
+        ctx.save_for_backward(centered)
+        with _quiet(xp):
+            return (centered * centered).sum(axis=dims, keepdims=keepdim) / ctx.denom
+
+    @staticmethod
+    def backward(ctx, g):
+        (centered,) = ctx.saved_tensors
+        # dx = g * 2 (x - mean) / (N - correction)
+        return _keepdim_grad(ctx, g) * centered * (2.0 / ctx.denom if ctx.denom else float("inf"))
+
+
+class Std(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, correction=1, keepdim=False):
+        xp = backend.array_module(x)
+        centered = x - x.mean(axis=dims, keepdims=True)
+        ctx.kept_shape = reduced_shape(x.shape, dims)
+        ctx.denom = max(_count(x.shape, dims) - correction, 0)
+        with _quiet(xp):
+            out = xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) / ctx.denom)
+        ctx.save_for_backward(centered, out)
+        return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        centered, out = ctx.saved_tensors
+        # dx = g * (x - mean) / ((N - correction) * std)
+        with _quiet(backend.array_module(g)):
+            return _keepdim_grad(ctx, g) * centered / (out * ctx.denom)
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, keepdim=False):
+        xp = backend.array_module(x)
+        m = x.max(axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # a row of -inf gives -inf, not NaN
+        e = xp.exp(x - m)
+        s = e.sum(axis=dims, keepdims=True)
+        empty = s == 0
+        s_safe = xp.where(empty, 1, s)
+        out = xp.where(empty, -xp.inf, m + xp.log(s_safe))
+        ctx.save_for_backward(e / s_safe)  # softmax of x (0 on rows of -inf)
+        ctx.kept_shape = out.shape
+        return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        (p,) = ctx.saved_tensors
+        # dx = g * softmax(x)
+        return _keepdim_grad(ctx, g) * p
+
+
+class _quiet:
+    """Silence NumPy's divide-by-zero warnings where inf/NaN is the documented answer."""
+
+    def __init__(self, xp: Any) -> None:
+        self.state = xp.errstate(divide="ignore", invalid="ignore") if xp.__name__ == "numpy" else None
+
+    def __enter__(self) -> None:
+        if self.state is not None:
+            self.state.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.state is not None:
+            self.state.__exit__(*exc)
+
+
+def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: Any) -> Tensor:
+    dims = norm_dims(dim, x.data.ndim, x.data.shape)
+    return op.apply(x, dims=dims, keepdim=keepdim, **options)
+
+
+def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (all dims when None)."""
+    return _reduce(Sum, x, dim, keepdim)
+
+
+def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (all dims when None)."""
+    require_float("mean", x)
+    return _reduce(Mean, x, dim, keepdim)
+
+
+def max(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Largest value over ``dim`` (all dims when None), like ``torch.amax``.
+
+    The gradient is split evenly among tied maxima: with k equal largest values each gets
+    ``g / k``. Indices come from :func:`argmax`.
+    """
+    return _extreme(Max, x, dim, keepdim)
+
+
+def min(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Smallest value over ``dim`` (all dims when None), like ``torch.amin``.
+
+    The gradient is split evenly among tied minima: with k equal smallest values each gets
+    ``g / k``. Indices come from :func:`argmin`.
+    """
+    return _extreme(Min, x, dim, keepdim)
+
+
+def _extreme(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    if x.data.size == 0:
+        raise ValueError(f"{op.__name__.lower()}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
+    return _reduce(op, x, dim, keepdim)
+
+
+def var(
+    x: Tensor, dim: int | tuple[int, ...] | None = None, correction: int = 1, keepdim: bool = False,
+    unbiased: bool | None = None,
+) -> Tensor:
+    """Variance over ``dim``: sum((x - mean)^2) / (N - correction); ``unbiased=False`` means
+    ``correction=0`` (PyTorch's older spelling)."""
+    require_float("var", x)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    return _reduce(Var, x, dim, keepdim, correction=correction)
+
+
+def std(
+    x: Tensor, dim: int | tuple[int, ...] | None = None, correction: int = 1, keepdim: bool = False,
+    unbiased: bool | None = None,
+) -> Tensor:
+    """Standard deviation over ``dim``: sqrt(var(x, dim, correction))."""
+    require_float("std", x)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    return _reduce(Std, x, dim, keepdim, correction=correction)
+
+
+def logsumexp(x: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed stably; a slice of only -inf gives -inf."""
+    require_float("logsumexp", x)
+    return _reduce(LogSumExp, x, dim, keepdim)
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value along ``dim`` (of the flattened tensor when None); int64,
+    no gradient."""
+    return _arg(x, dim, keepdim, "argmax")
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest value along ``dim`` (of the flattened tensor when None); int64,
+    no gradient."""
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
+    data = x.data
+    if data.size == 0:
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
+    if dim is None:
+        out = getattr(data.reshape(-1), name)()
+        if keepdim:
+            out = out.reshape((1,) * data.ndim)
+    else:
+        axis = norm_dim(dim, data.ndim, data.shape)
+        out = getattr(data, name)(axis=axis, keepdims=keepdim)
+    return Tensor._wrap(backend.ensure_array(out, data).astype(backend.int64, copy=False))

@@ -1,0 +1,526 @@
+"""Shape ops (reshape, transpose, permute, expand), indexing, joining and masking, matmul.
+
+Forward results are views where the backend allows it; each backward maps the gradient back
+to the input's layout (indexing scatter-adds, so repeated indices accumulate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from minigrad import backend
+from minigrad.autograd import Function
+from minigrad.ops._util import ShapeError, norm_dim
+from minigrad.tensor import Tensor
+
+# =============================================================================================
+# Reshaping
+# =============================================================================================
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g reshaped back
+        return g.reshape(ctx.in_shape)
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        ctx.dims = (dim0, dim1)
+        return backend.array_module(x).swapaxes(x, dim0, dim1)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g with the same two axes swapped back
+        return backend.array_module(g).swapaxes(g, *ctx.dims)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g permuted by the inverse permutation
+        return g.transpose(ctx.inverse)
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return backend.array_module(x).broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g summed over the expanded axes (done by the engine's unbroadcast)
+        return g
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same elements in a new shape (one entry may be -1)."""
+    shape = _shape_arg(shape)
+    size = x.data.size
+    known = 1
+    for n in shape:
+        if n != -1:
+            known *= n
+    if shape.count(-1) > 1 or (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
+        raise ShapeError(f"reshape: cannot view a tensor of shape {tuple(x.shape)} ({size} elements) as {shape}")
+    return Reshape.apply(x, shape=shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    shape = x.data.shape
+    if not shape:
+        return reshape(x, 1)
+    start = norm_dim(start_dim, len(shape), shape)
+    end = norm_dim(end_dim, len(shape), shape)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {tuple(shape)})")
+    return reshape(x, *shape[:start], -1, *shape[end + 1 :]) if shape[start : end + 1] else x
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim])."""
+    shape = x.data.shape
+    d = norm_dim(dim, len(shape) + 1, shape)
+    return Reshape.apply(x, shape=shape[:d] + (1,) + shape[d:])
+
+
+def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """Remove size-1 dims (only those in ``dim`` when given; others are left as they are)."""
+    shape = x.data.shape
+    if dim is None:
+        dims = {i for i, n in enumerate(shape) if n == 1}
+    else:
+        dims = {norm_dim(d, len(shape), shape) for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = {d for d in dims if shape[d] == 1}
+    return Reshape.apply(x, shape=tuple(n for i, n in enumerate(shape) if i not in dims))
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    shape = x.data.shape
+    return Transpose.apply(x, dim0=norm_dim(dim0, len(shape), shape), dim1=norm_dim(dim1, len(shape), shape))
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """Reorder the dims: ``x.permute(2, 0, 1)``."""
+    dims = _shape_arg(dims)
+    shape = x.data.shape
+    normalized = tuple(norm_dim(d, len(shape), shape) for d in dims)
+    if sorted(normalized) != list(range(len(shape))):
+        raise ValueError(f"permute: {dims} is not a permutation of the {len(shape)} dims of shape {tuple(shape)}")
+    return Permute.apply(x, dims=normalized)
+
+
+def expand(x: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
+    sizes = _shape_arg(sizes)
+    shape = x.data.shape
+    if len(sizes) < len(shape):
+        raise ShapeError(f"expand: cannot expand shape {tuple(shape)} to the shorter {sizes}")
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, n in enumerate(sizes):
+        old = shape[i - lead] if i >= lead else None
+        if n == -1:
+            if old is None:
+                raise ShapeError(f"expand: -1 is not allowed for a new leading dim ({sizes})")
+            n = old
+        elif old is not None and old != 1 and old != n:
+            raise ShapeError(f"expand: dim {i} of shape {tuple(shape)} has size {old}, cannot expand to {n}")
+        target.append(n)
+    return Expand.apply(x, shape=tuple(target))
+
+
+def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+# =============================================================================================
+# Indexing
+# =============================================================================================
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, index, advanced=False):
+        ctx.in_shape, ctx.in_dtype = x.shape, x.dtype
+        ctx.index, ctx.advanced = index, advanced
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = zeros with g scattered into the indexed positions (added where indices repeat)
+        xp = backend.array_module(g)
+        dx = xp.zeros(ctx.in_shape, dtype=ctx.in_dtype)
+        if ctx.advanced:
+            backend.scatter_add(dx, ctx.index, g)
+        else:
+            dx[ctx.index] = g
+        return dx
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with ints, slices, None, ..., integer arrays/tensors and boolean masks."""
+    index, advanced = _normalize_index(x, index)
+    return GetItem.apply(x, index=index, advanced=advanced)
+
+
+def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
+    """Turn tensors in the index into arrays on x's device and check bounds up front."""
+    items = index if isinstance(index, tuple) else (index,)
+    shape = x.data.shape
+    xp = backend.array_module(x.data)
+    out = []
+    advanced = False
+    # the dim each item indexes: count real dims consumed before an Ellipsis, then from the end
+    consumed = sum(1 if not (i is None or i is Ellipsis) else 0 for i in items)
+    for it in items:
+        if it.__class__ is Tensor:
+            if it.device != x.device:
+                raise RuntimeError(f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}")
+            it = it.data
+        elif isinstance(it, list):
+            it = backend.asarray(it, device=x.device)
+        if hasattr(it, "dtype") and hasattr(it, "shape") and not isinstance(it, (int, bool)):
+            if it.dtype == backend.bool_:
+                consumed += it.ndim - 1
+            elif it.dtype.kind in "iu":
+                advanced = True
+            else:
+                raise IndexError(f"index: tensors used as indices must be integer or bool, got {it.dtype}")
+        out.append(it)
+    if consumed > len(shape):
+        raise IndexError(f"index: too many indices ({consumed}) for a tensor of shape {tuple(shape)}")
+    _check_bounds(out, shape, xp)
+    return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
+
+
+def _check_bounds(items: list[Any], shape: tuple[int, ...], xp: Any) -> None:
+    """Raise IndexError naming the shape for an int or integer array out of range."""
+    dim = 0
+    ellipsis_span = len(shape) - sum(
+        (getattr(i, "ndim", 1) if getattr(i, "dtype", None) == backend.bool_ else 1)
+        for i in items if not (i is None or i is Ellipsis)
+    )
+    for it in items:
+        if it is None:
+            continue
+        if it is Ellipsis:
+            dim += ellipsis_span
+            continue
+        if isinstance(it, slice):
+            dim += 1
+            continue
+        if getattr(it, "dtype", None) == backend.bool_:
+            if tuple(it.shape) != tuple(shape[dim : dim + it.ndim]):
+                raise IndexError(
+                    f"index: boolean mask of shape {tuple(it.shape)} does not match dims {dim}.. "
+                    f"of a tensor of shape {tuple(shape)}"
+                )
+            dim += it.ndim
+            continue
+        size = shape[dim]
+        if hasattr(it, "shape"):  # integer array
+            if it.size and xp is backend.numpy_module():
+                lo, hi = int(it.min()), int(it.max())
+                if lo < -size or hi >= size:
+                    bad = lo if lo < -size else hi
+                    raise IndexError(f"index {bad} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})")
+        elif isinstance(it, int) and not -size <= it < size:
+            raise IndexError(f"index {it} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})")
+        dim += 1
+
+
+# =============================================================================================
+# Joining and splitting
+# =============================================================================================
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, *xs, dim=0):
+        ctx.dim = dim
+        ctx.bounds = []
+        total = 0
+        for x in xs:
+            total += x.shape[dim]
+            ctx.bounds.append(total)
+        return backend.array_module(xs[0]).concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx_i = the slice of g that x_i filled
+        return tuple(backend.array_module(g).split(g, ctx.bounds[:-1], axis=ctx.dim))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *xs, dim=0):
+        ctx.dim = dim
+        return backend.array_module(xs[0]).stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx_i = g[..., i, ...] along the new dim
+        lead = (slice(None),) * ctx.dim
+        return tuple(g[lead + (i,)] for i in range(g.shape[ctx.dim]))
+
+
+def _check_join(name: str, tensors: Sequence[Tensor], dim: int, new_dim: bool) -> int:
+    if not tensors:
+        raise ValueError(f"{name}: expected a non-empty sequence of tensors")
+    shapes = [tuple(t.shape) for t in tensors]
+    ndim = len(shapes[0])
+    d = norm_dim(dim, ndim + 1 if new_dim else ndim, shapes[0])
+    for s in shapes:
+        if len(s) != ndim or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if new_dim or i != d):
+            raise ShapeError(f"{name}: tensors must have the same shape{'' if new_dim else ' except in dim ' + str(d)}, got {shapes}")
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) > 1:
+        raise TypeError(f"{name}: tensors must share one dtype, got {sorted(map(str, dtypes))}")
+    return d
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along an existing ``dim``."""
+    d = _check_join("cat", tensors, dim, new_dim=False)
+    return Cat.apply(*tensors, dim=d)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Stack equal-shaped tensors along a new ``dim``."""
+    d = _check_join("stack", tensors, dim, new_dim=True)
+    return Stack.apply(*tensors, dim=d)
+
+
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
+    shape = x.data.shape
+    d = norm_dim(dim, len(shape), shape)
+    size = shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, size - start) for start in range(0, size, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != size:
+            raise ShapeError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {d} of shape {tuple(shape)} has size {size}")
+    pieces, start = [], 0
+    lead = (slice(None),) * d
+    for n in sizes:
+        pieces.append(getitem(x, lead + (slice(start, start + n),)))
+        start += n
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``chunks`` nearly equal pieces (as ``torch.chunk``: each of ceil(size/chunks))."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    shape = x.data.shape
+    size = shape[norm_dim(dim, len(shape), shape)]
+    return split(x, max(-(-size // chunks), 1), dim)
+
+
+# =============================================================================================
+# Masking
+# =============================================================================================
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.save_for_backward(condition)
+        xp = backend.array_module(condition)
+        return xp.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (condition,) = ctx.saved_tensors
+        xp = backend.array_module(g)
+        # da = g where condition ; db = g where not condition
+        return (
+            None,
+            xp.where(condition, g, 0) if ctx.parents[1] is not None else None,
+            xp.where(condition, 0, g) if ctx.parents[2] is not None else None,
+        )
+
+
+class MaskedFill(Function):
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.save_for_backward(mask)
+        return backend.array_module(x).where(mask, value, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        # dx = g where not mask, 0 where filled
+        return backend.array_module(g).where(mask, 0, g), None
+
+
+class Tril(Function):
+    @staticmethod
+    def forward(ctx, x, diagonal=0):
+        ctx.diagonal = diagonal
+        return backend.array_module(x).tril(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = tril(g)
+        return backend.array_module(g).tril(g, ctx.diagonal)
+
+
+class Triu(Function):
+    @staticmethod
+    def forward(ctx, x, diagonal=0):
+        ctx.diagonal = diagonal
+        return backend.array_module(x).triu(x, diagonal)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = triu(g)
+        return backend.array_module(g).triu(g, ctx.diagonal)
+
+
+def _check_mask(name: str, mask: Any) -> None:
+    if mask.__class__ is not Tensor or mask.dtype != backend.bool_:
+        what = mask.dtype if mask.__class__ is Tensor else type(mask).__name__
+        raise TypeError(f"{name}: the mask must be a bool tensor, got {what}")
+
+
+def where(condition: Tensor, a: Any, b: Any) -> Tensor:
+    """``a`` where ``condition`` is True, else ``b`` (tensors or scalars; broadcasting)."""
+    _check_mask("where", condition)
+    shapes = [tuple(t.shape) for t in (condition, a, b) if t.__class__ is Tensor]
+    try:
+        backend.numpy_module().broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"where: shapes {shapes} (condition, a, b) cannot be broadcast together") from None
+    return Where.apply(condition, a, b)
+
+
+def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
+    """``x`` with ``value`` where ``mask`` is True; the mask broadcasts to ``x``'s shape."""
+    _check_mask("masked_fill", mask)
+    try:
+        full = backend.numpy_module().broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+    except ValueError:
+        full = None
+    if full != tuple(x.shape):
+        raise ShapeError(f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's shape {tuple(x.shape)}")
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, float) and x.dtype.kind != "f":
+        raise TypeError(f"masked_fill: cannot fill a {x.dtype} tensor with the float {value!r}")
+    return MaskedFill.apply(x, mask, value)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (elements above ``diagonal`` set to 0)."""
+    if x.data.ndim < 2:
+        raise ShapeError(f"tril: needs at least 2 dims, got shape {tuple(x.shape)}")
+    return Tril.apply(x, diagonal=diagonal)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (elements below ``diagonal`` set to 0)."""
+    if x.data.ndim < 2:
+        raise ShapeError(f"triu: needs at least 2 dims, got shape {tuple(x.shape)}")
+    return Triu.apply(x, diagonal=diagonal)
+
+
+# =============================================================================================
+# Matrix product
+# =============================================================================================
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        if b.ndim == 2 and a.ndim > 2:
+            # (..., n, k) @ (k, m): one 2-D GEMM over the flattened rows runs at full BLAS speed
+            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = backend.array_module(g)
+        da = db = None
+        if a.ndim == 1 or b.ndim == 1:  # vector cases: lift to matrices, then drop the added axes
+            a2 = a[None, :] if a.ndim == 1 else a
+            b2 = b[:, None] if b.ndim == 1 else b
+            g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
+            g2 = g2[..., None] if b.ndim == 1 else g2
+            if ctx.parents[0] is not None:
+                da = g2 @ xp.swapaxes(b2, -1, -2)
+                da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a.ndim == 1 else da
+            if ctx.parents[1] is not None:
+                db = xp.swapaxes(a2, -1, -2) @ g2
+                db = db[..., 0] if b.ndim == 1 else db
+            return da, db
+        if b.ndim == 2 and a.ndim > 2:
+            g2 = g.reshape(-1, g.shape[-1])
+            # da = g @ b^T ; db = a^T @ g summed over all rows: both as 2-D GEMMs
+            if ctx.parents[0] is not None:
+                da = (g2 @ b.T).reshape(a.shape)
+            if ctx.parents[1] is not None:
+                db = a.reshape(-1, a.shape[-1]).T @ g2
+            return da, db
+        # da = g @ b^T ; db = a^T @ g  (batch dims the operand broadcast over are summed by the engine)
+        if ctx.parents[0] is not None:
+            da = g @ xp.swapaxes(b, -1, -2)
+        if ctx.parents[1] is not None:
+            db = xp.swapaxes(a, -1, -2) @ g
+        return da, db
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast.
+
+    Shapes: (n,) @ (n,) -> (); (..., n, k) @ (k,) -> (..., n); (..., n, k) @ (..., k, m) -> (..., n, m).
+    """
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+        raise TypeError(f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}")
+    sa, sb = a.data.shape, b.data.shape
+    if not sa or not sb:
+        raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes {tuple(sa)} and {tuple(sb)}")
+    k_a = sa[-1]
+    k_b = sb[-2] if len(sb) > 1 else sb[0]
+    if k_a != k_b:
+        raise ShapeError(
+            f"matmul: shapes {tuple(sa)} and {tuple(sb)} are not aligned: {k_a} (last dim of the first) "
+            f"!= {k_b} ({'second-to-last' if len(sb) > 1 else 'only'} dim of the second)"
+        )
+    if len(sa) > 2 and len(sb) > 2:
+        _check_batch(sa[:-2], sb[:-2], sa, sb)
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: operands must share a dtype, got {a.dtype} and {b.dtype}")
+    return MatMul.apply(a, b)
+
+
+def _check_batch(ba: tuple[int, ...], bb: tuple[int, ...], sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
+    for x, y in zip(reversed(ba), reversed(bb)):
+        if x != y and x != 1 and y != 1:
+            raise ShapeError(f"matmul: batch dims of shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast ({x} vs {y})")

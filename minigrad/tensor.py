@@ -1,0 +1,468 @@
+"""The Tensor: a backend array, its gradient, and the node that produced it.
+
+A Tensor holds no math of its own: each method below calls an op from ``minigrad.ops``. The
+attributes follow PyTorch's names: ``data`` (the NumPy or CuPy array), ``grad``,
+``requires_grad``, ``grad_fn``, ``is_leaf``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from minigrad import autograd, backend
+
+
+def _infer_array(data: Any, dtype: Any, device: str) -> Any:
+    """An array on ``device`` from Python data or an array; Python floats become float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
+    if dtype is not None:
+        return backend.asarray(data, dtype=backend.numpy_module().dtype(dtype), device=device)
+    arr = backend.asarray(data, device=device)
+    if not is_array and arr.dtype == backend.float64:
+        arr = arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default float, as PyTorch
+    elif arr.dtype.kind == "f" or arr.dtype.kind in "biu":
+        pass
+    else:
+        raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # NumPy scalars defer to our reflected operators
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
+        device = backend.normalize_device(device) if device is not None or not isinstance(data, Tensor) else data.device
+        self.data = _infer_array(data, dtype, device)
+        self.grad: Tensor | None = None
+        self.grad_fn: autograd.Function | None = None
+        self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(data: Any) -> Tensor:
+        """A tensor around an existing array, with no graph (the fast internal constructor)."""
+        t = Tensor.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = None
+        t._hooks = None
+        t.requires_grad = False
+        return t
+
+    # -- attributes -----------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (user-created or results under no_grad)."""
+        return self.grad_fn is None
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of one dim."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if not self.data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # -- autograd -------------------------------------------------------------------------------
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+
+        Args:
+            gradient: d(loss)/d(self), required when this tensor is not a scalar.
+            retain_graph: keep saved arrays so that backward can run through the graph again.
+        """
+        autograd.backward(self, gradient, retain_graph)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf (floating point tensors only)."""
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only floating point tensors can require gradients, got {self.data.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's array, cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            autograd.retain_node_grad(self.grad_fn, self)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a function that removes the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self.grad_fn is not None:
+            autograd.register_node_hook(self.grad_fn, hook)
+            hooks = self.grad_fn._hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        return lambda: hooks.remove(hook) if hook in hooks else None
+
+    # -- conversion -----------------------------------------------------------------------------
+
+    def numpy(self) -> Any:
+        """A NumPy array with this tensor's values (a host copy for GPU tensors)."""
+        return backend.to_host(self.data)
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, got shape {tuple(self.shape)}")
+        return self.numpy().reshape(()).item()
+
+    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
+        """This tensor on ``device`` and/or in ``dtype`` (itself when nothing changes);
+        differentiable."""
+        if device is not None and not isinstance(device, str) and dtype is None:
+            try:
+                dtype, device = backend.numpy_module().dtype(device), None
+            except TypeError:
+                pass
+        out = self
+        if dtype is not None:
+            out = ops.cast(out, backend.numpy_module().dtype(dtype))
+        if device is not None:
+            out = ops.to_device(out, backend.normalize_device(device))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device: int | None = None) -> Tensor:
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def float(self) -> Tensor:
+        return ops.cast(self, backend.float32)
+
+    def double(self) -> Tensor:
+        return ops.cast(self, backend.float64)
+
+    def half(self) -> Tensor:
+        return ops.cast(self, backend.float16)
+
+    def long(self) -> Tensor:
+        return ops.cast(self, backend.int64)
+
+    def int(self) -> Tensor:
+        return ops.cast(self, backend.int32)
+
+    def bool(self) -> Tensor:
+        return ops.cast(self, backend.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return ops.cast(self, other.dtype)
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow back to this tensor."""
+        return ops.clone(self)
+
+    # -- in-place updates of data (for initializers and optimizers; never recorded) -------------
+
+    def _check_inplace(self, what: str) -> None:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"{what}: a tensor that requires grad cannot be changed in place while grad is "
+                "enabled; wrap the update in `with minigrad.no_grad():`"
+            )
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        """Fill with ``value`` in place."""
+        self._check_inplace("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values into this tensor in place (shapes must match)."""
+        self._check_inplace("copy_")
+        arr = src.data if isinstance(src, Tensor) else src
+        if tuple(arr.shape) != tuple(self.shape):
+            raise ValueError(f"copy_: source of shape {tuple(arr.shape)} does not match {tuple(self.shape)}")
+        self.data[...] = backend.to_device(arr, self.device)
+        return self
+
+    # -- printing -------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        body = repr(self.numpy()).removeprefix("array(").removesuffix(")")
+        extras = []
+        body = body.split(", dtype=")[0]
+        if self.dtype not in (backend.float32, backend.int64, backend.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    __hash__ = object.__hash__
+
+    # -- operators ------------------------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.pow(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.compare(self, other, "less")
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.compare(self, other, "less_equal")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.compare(self, other, "greater")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.compare(self, other, "greater_equal")
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare(self, other, "equal")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare(self, other, "not_equal")
+
+    def __invert__(self) -> Tensor:
+        return ops.logical_not(self)
+
+    def __and__(self, other: Tensor) -> Tensor:
+        return ops.logical(self, other, "logical_and")
+
+    def __or__(self, other: Tensor) -> Tensor:
+        return ops.logical(self, other, "logical_or")
+
+    # -- methods mirroring PyTorch's (each one line into ops) -----------------------------------
+
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.minimum(self, other)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.sum(self, dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.mean(self, dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Largest values over ``dim`` (like ``torch.amax``; ties share the gradient evenly)."""
+        return ops.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Smallest values over ``dim`` (like ``torch.amin``; ties share the gradient evenly)."""
+        return ops.min(self, dim, keepdim)
+
+    amax = max
+    amin = min
+
+    def var(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+        return ops.var(self, dim, correction, keepdim, unbiased)
+
+    def std(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+        return ops.std(self, dim, correction, keepdim, unbiased)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return ops.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmin(self, dim, keepdim)
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        return ops.log_softmax(self, dim)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, *shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return ops.permute(self, *dims)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return ops.squeeze(self, dim)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return ops.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return ops.expand(self, other.shape)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        """The dims in reverse order (the transpose of a matrix)."""
+        return ops.permute(self, *reversed(range(self.data.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        """The last two dims swapped (a batch of transposed matrices)."""
+        return ops.transpose(self, -2, -1)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        return ops.matmul(self, other)
+
+    def masked_fill(self, mask: Tensor, value: float) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.chunk(self, chunks, dim)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triu(self, diagonal)
+
+
+from minigrad import ops  # noqa: E402  (ops build on Tensor; methods look them up at call time)
