@@ -6,6 +6,7 @@ every reduced axis), then broadcasts it over the input.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from minigrad import backend
@@ -104,7 +105,7 @@ class Var(Function):
         xp = backend.array_module(x)
         centered = x - x.mean(axis=dims, keepdims=True)
         ctx.kept_shape = reduced_shape(x.shape, dims)
-        ctx.denom = max(_count(x.shape, dims) - correction, 0)
+        ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
         ctx.save_for_backward(centered)
         with _quiet(xp):
             return (centered * centered).sum(axis=dims, keepdims=keepdim) / ctx.denom
@@ -122,7 +123,7 @@ class Std(Function):
         xp = backend.array_module(x)
         centered = x - x.mean(axis=dims, keepdims=True)
         ctx.kept_shape = reduced_shape(x.shape, dims)
-        ctx.denom = max(_count(x.shape, dims) - correction, 0)
+        ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
         with _quiet(xp):
             out = xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) / ctx.denom)
         ctx.save_for_backward(centered, out)

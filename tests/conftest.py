@@ -1,0 +1,56 @@
+"""Shared fixtures. The suite runs on the backend named by MINIGRAD_BACKEND (numpy by default),
+so the same tests validate CuPy on a GPU machine: ``MINIGRAD_BACKEND=cupy python -m pytest``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+try:
+    import torch
+except ImportError:  # torch is a test oracle only
+    torch = None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    torch_version = torch.__version__ if torch is not None else "not installed (comparisons skipped)"
+    return f"minigrad backend: {mg.get_backend()}; torch oracle: {torch_version}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if mg.get_backend() == "cupy":
+        return
+    skip_gpu = pytest.mark.skip(reason="needs MINIGRAD_BACKEND=cupy on a machine with a CUDA GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(autouse=True)
+def _restore_state():
+    """Each test starts on the session's backend, with grad enabled and a fixed seed."""
+    name = mg.get_backend()
+    mg.manual_seed(0)
+    yield
+    mg.set_backend(name)
+    assert mg.is_grad_enabled(), "a test left grad mode disabled"
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def device() -> str:
+    """The device tensors go to by default on this run's backend."""
+    return mg.backend.default_device()
+
+
+def torch_device() -> str:
+    """Where the PyTorch oracle runs: CUDA when minigrad runs on CuPy and torch sees a GPU."""
+    if mg.get_backend() == "cupy" and torch is not None and torch.cuda.is_available():
+        return "cuda"
+    return "cpu"
