@@ -128,21 +128,27 @@ class Function:
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run the forward on the inputs' arrays and, if any input requires grad, record a node."""
         arrays = []
+        parents = []
         requires_grad = False
         first = None
         for x in inputs:
             if x.__class__ is Tensor:
+                data = x.data
                 if first is None:
-                    first = x.data
-                elif x.data.__class__ is not first.__class__ or (
-                    x.data.__class__ is not _NDARRAY and x.data.device != first.device
+                    first = data
+                elif data.__class__ is not first.__class__ or (
+                    data.__class__ is not _NDARRAY and data.device != first.device
                 ):
                     _raise_device_mismatch(cls, inputs)
-                arrays.append(x.data)
+                arrays.append(data)
                 if x.requires_grad:
                     requires_grad = True
-            else:
+                    parents.append(x.grad_fn or x)  # the producing node, or the leaf itself
+                else:
+                    parents.append(None)
+            else:  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
+                parents.append(None)
         ctx = cls.__new__(cls)
         ctx.saved_tensors = ()
         try:
@@ -158,10 +164,7 @@ class Function:
         result.grad = None
         result._hooks = None
         if requires_grad and _GradMode.enabled:
-            ctx.parents = tuple(
-                (x.grad_fn or x) if (x.__class__ is Tensor and x.requires_grad) else None
-                for x in inputs
-            )
+            ctx.parents = tuple(parents)
             ctx.out_shape = out.shape
             ctx.out_dtype = out.dtype
             ctx._hooks = None
@@ -276,8 +279,19 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
+def _retain(node: Function, g: Any) -> None:
+    t = node._retained()
+    if t is not None:
+        t.grad = Tensor._wrap(g) if t.grad is None else Tensor._wrap(t.grad.data + g)
+
+
 def _fit(node: Function, index: int, grad: Any, shape: tuple[int, ...], dtype: Any) -> Any:
-    """Check an input gradient from ``node`` and reduce it to the input's shape."""
+    """Check an input gradient from ``node`` and reduce it to the input's shape.
+
+    A gradient may come back in a wider float dtype only when the op's output had that dtype
+    (a float32 input promoted by a float64 one); it is cast back. Any other mismatch is a bug in
+    the op's backward and raises.
+    """
     if grad.shape != shape:
         try:
             grad = unbroadcast(grad, shape)
@@ -288,6 +302,8 @@ def _fit(node: Function, index: int, grad: Any, shape: tuple[int, ...], dtype: A
                 f"{node.name}.backward returned a gradient of shape {tuple(grad.shape)} for input "
                 f"{index} of shape {tuple(shape)}"
             )
+    if grad.dtype != dtype and grad.dtype == node.out_dtype and dtype.kind == "f":
+        grad = grad.astype(dtype)
     if grad.dtype != dtype:
         raise RuntimeError(
             f"{node.name}.backward returned a {grad.dtype} gradient for input {index} of dtype {dtype}"
@@ -366,9 +382,7 @@ def _run_backward(
         if node._hooks:
             g = _run_hooks(node._hooks, g)
         if node._retained is not None:
-            t = node._retained()
-            if t is not None:
-                t.grad = g if t.grad is None else t.grad + g
+            _retain(node, g)
         if capture is not None and node in capture:
             capture[node] = g
             continue
@@ -382,14 +396,24 @@ def _run_backward(
         grads = node.backward(node, g)
         if grads.__class__ is not tuple:
             grads = (grads,)
-        for i, (parent, pg) in enumerate(zip(node.parents, grads)):
+        if len(grads) != len(node.parents):
+            raise RuntimeError(
+                f"{node.name}.backward returned {len(grads)} gradients for {len(node.parents)} inputs"
+            )
+        i = 0
+        for parent in node.parents:
+            pg = grads[i]
+            i += 1
             if parent is None or pg is None:
                 continue
-            if parent.__class__ is Tensor:  # a leaf
-                pg = _fit(node, i, pg, parent.data.shape, parent.data.dtype)
+            if parent.__class__ is Tensor:  # a leaf: sum its gradients, accumulate at the end
+                data = parent.data
+                if pg.shape != data.shape or pg.dtype != data.dtype:
+                    pg = _fit(node, i - 1, pg, data.shape, data.dtype)
                 leaf_grads[parent] = leaf_grads[parent] + pg if parent in leaf_grads else pg
             else:
-                pg = _fit(node, i, pg, parent.out_shape, parent.out_dtype)
+                if pg.shape != parent.out_shape or pg.dtype != parent.out_dtype:
+                    pg = _fit(node, i - 1, pg, parent.out_shape, parent.out_dtype)
                 node_grads[parent] = node_grads[parent] + pg if parent in node_grads else pg
         if tracer is not None:
             tracer.records.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,9 +54,14 @@ def require_float(op: str, x: Tensor) -> None:
 
 
 def as_tensor_like(value: Any, like: Tensor) -> Any:
-    """A Python scalar stays a (weak) scalar; arrays and lists become tensors on ``like``'s device."""
-    if value.__class__ is Tensor or isinstance(value, (int, float, bool)):
+    """Scalars (Python or NumPy) become plain ``int``/``float`` constants, which stay weak;
+    arrays and lists become tensors on ``like``'s device."""
+    if value.__class__ is Tensor:
         return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     return Tensor(value, device=like.device)
 
 

@@ -110,28 +110,32 @@ class Neg(Function):
 
 def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
     """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors."""
-    if a.__class__ is Tensor and b.__class__ is Tensor:
-        if a.data.shape != b.data.shape:
-            _check_broadcast(op, a, b)
-    elif a.__class__ is Tensor:
-        b = _scalar_for(a, as_tensor_like(b, a))
+    if a.__class__ is Tensor:
         if b.__class__ is Tensor:
-            return _binary(op, a, b)
-    else:
-        a = _scalar_for(b, as_tensor_like(a, b))
-        if a.__class__ is Tensor:
-            return _binary(op, a, b)
-    return op.apply(a, b)
+            if a.data.shape != b.data.shape:
+                _check_broadcast(op, a, b)
+            return op.apply(a, b)
+        if b.__class__ is float:
+            _scalar_for(a, b)
+            return op.apply(a, b)
+        if b.__class__ is int:
+            return op.apply(a, b)
+        return _binary(op, a, as_tensor_like(b, a))
+    if a.__class__ is float:
+        _scalar_for(b, a)
+        return op.apply(a, b)
+    if a.__class__ is int:
+        return op.apply(a, b)
+    return _binary(op, as_tensor_like(a, b), b)
 
 
-def _scalar_for(t: Tensor, s: Any) -> Any:
-    """An integer tensor meeting a float scalar is promoted to the default float (as PyTorch)."""
-    if isinstance(s, float) and t.data.dtype.kind in "biu":
+def _scalar_for(t: Tensor, s: float) -> None:
+    """Refuse an integer tensor meeting a float scalar (NumPy would silently give float64)."""
+    if t.data.dtype.kind in "biu":
         raise TypeError(
             f"cannot combine an integer tensor ({t.data.dtype}, shape {tuple(t.shape)}) with the "
             f"float {s!r}; convert the tensor first with .float()"
         )
-    return s
 
 
 def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:

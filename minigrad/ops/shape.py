@@ -375,7 +375,7 @@ class MaskedFill(Function):
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
         # dx = g where not mask, 0 where filled
-        return backend.array_module(g).where(mask, 0, g), None
+        return backend.array_module(g).where(mask, 0, g), None, None
 
 
 class Tril(Function):
