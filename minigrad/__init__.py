@@ -10,7 +10,11 @@ The backend (NumPy on the CPU, CuPy on a GPU) is chosen with ``mg.set_backend`` 
 ``MINIGRAD_BACKEND`` environment variable; tensors move with ``.to(device)``.
 """
 
-from minigrad import autograd, backend
+from minigrad import (
+    autograd,
+    backend,
+    viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
+)
 from minigrad.autograd import enable_grad, grad, is_grad_enabled, no_grad, trace_backward
 from minigrad.backend import (
     BackendError,
@@ -88,21 +92,87 @@ from minigrad.ops import pow as pow  # noqa: PLC0414 (explicit re-export of a bu
 from minigrad.ops._util import ShapeError
 from minigrad.tensor import Tensor
 
-from minigrad import viz  # noqa: E402,I001  (needs Tensor and autograd loaded)
-
 __version__ = "0.1.0"
 
 set_backend(backend.initial_backend())
 
 __all__ = [
-    "BackendError", "GradcheckError", "ShapeError", "Tensor", "abs", "arange", "argmax", "argmin",
-    "autograd", "backend", "bool_", "cat", "chunk", "clamp", "cross_entropy", "cupy_available",
-    "dropout", "embedding", "empty", "enable_grad", "exp", "expand", "eye", "flatten", "float16",
-    "float32", "float64", "full", "gelu", "get_backend", "grad", "gradcheck", "int32", "int64",
-    "is_grad_enabled", "layer_norm", "log", "log_softmax", "logsumexp", "manual_seed",
-    "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ones",
-    "ones_like", "permute", "pow", "rand", "randint", "randn", "relu", "reshape", "set_backend",
-    "sigmoid", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "tensor",
-    "trace_backward", "transpose", "tril", "triu", "unsqueeze", "var", "viz", "where", "zeros",
+    "BackendError",
+    "GradcheckError",
+    "ShapeError",
+    "Tensor",
+    "abs",
+    "arange",
+    "argmax",
+    "argmin",
+    "autograd",
+    "backend",
+    "bool_",
+    "cat",
+    "chunk",
+    "clamp",
+    "cross_entropy",
+    "cupy_available",
+    "dropout",
+    "embedding",
+    "empty",
+    "enable_grad",
+    "exp",
+    "expand",
+    "eye",
+    "flatten",
+    "float16",
+    "float32",
+    "float64",
+    "full",
+    "gelu",
+    "get_backend",
+    "grad",
+    "gradcheck",
+    "int32",
+    "int64",
+    "is_grad_enabled",
+    "layer_norm",
+    "log",
+    "log_softmax",
+    "logsumexp",
+    "manual_seed",
+    "masked_fill",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "permute",
+    "pow",
+    "rand",
+    "randint",
+    "randn",
+    "relu",
+    "reshape",
+    "set_backend",
+    "sigmoid",
+    "softmax",
+    "split",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "std",
+    "sum",
+    "tanh",
+    "tensor",
+    "trace_backward",
+    "transpose",
+    "tril",
+    "triu",
+    "unsqueeze",
+    "var",
+    "viz",
+    "where",
+    "zeros",
     "zeros_like",
 ]

@@ -120,7 +120,15 @@ class Function:
         inputs). A gradient may keep the broadcast shape; the engine reduces it.
     """
 
-    __slots__ = ("parents", "saved_tensors", "out_shape", "out_dtype", "_hooks", "_retained", "__dict__")
+    __slots__ = (
+        "parents",
+        "saved_tensors",
+        "out_shape",
+        "out_dtype",
+        "_hooks",
+        "_retained",
+        "__dict__",
+    )
 
     # -- building the graph ---------------------------------------------------------------------
 
@@ -321,7 +329,9 @@ class _Tracer:
         lines = [f"{'op':<16}{'output':<20}{'input grads':<44}{'us':>8}"]
         for r in self.records:
             grads = ", ".join(str(s) if s is not None else "-" for s in r["grad_shapes"])
-            lines.append(f"{r['op']:<16}{str(r['out_shape']):<20}{grads:<44}{r['seconds'] * 1e6:8.1f}")
+            lines.append(
+                f"{r['op']:<16}{str(r['out_shape']):<20}{grads:<44}{r['seconds'] * 1e6:8.1f}"
+            )
         return "\n".join(lines)
 
 
@@ -472,7 +482,9 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
             f"has shape {tuple(t.shape)} and dtype {t.dtype}"
         )
     if backend.device_of(data) != t.device:
-        raise RuntimeError(f"{what}: gradient is on {backend.device_of(data)}, output on {t.device}")
+        raise RuntimeError(
+            f"{what}: gradient is on {backend.device_of(data)}, output on {t.device}"
+        )
     return data
 
 

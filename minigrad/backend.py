@@ -70,11 +70,15 @@ def _load_cupy() -> ModuleType:
     try:
         import cupy  # noqa: PLC0415  (imported lazily on purpose)
     except ImportError as err:
-        raise BackendError(f"the CuPy backend needs the cupy package, which is missing: {_CUPY_HINT}") from err
+        raise BackendError(
+            f"the CuPy backend needs the cupy package, which is missing: {_CUPY_HINT}"
+        ) from err
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as err:  # CUDA driver missing or broken
-        raise BackendError(f"CuPy is installed but no CUDA GPU can be used ({err}); {_CUPY_HINT}") from err
+        raise BackendError(
+            f"CuPy is installed but no CUDA GPU can be used ({err}); {_CUPY_HINT}"
+        ) from err
     if count < 1:
         raise BackendError(f"CuPy is installed but this machine has no CUDA GPU; {_CUPY_HINT}")
     _cupy = cupy

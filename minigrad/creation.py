@@ -49,7 +49,13 @@ def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return full(_shape(size), 0, dtype=_dtype(dtype), device=device, requires_grad=requires_grad)
 
 
-def full(size: Sequence[int], fill_value: float, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Sequence[int],
+    fill_value: float,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (int fill gives int64 unless dtype says)."""
     if dtype is None and isinstance(fill_value, bool):
         dtype = backend.bool_
@@ -57,8 +63,15 @@ def full(size: Sequence[int], fill_value: float, dtype: Any = None, device: Any 
         dtype = backend.int64
     device = backend.normalize_device(device)
     xp = backend.module_for_device(device)
-    with _on(device):
-        return _finish(xp.full(_shape((size,) if isinstance(size, int) else (size,)), fill_value, dtype=_dtype(dtype)), requires_grad)
+    with _OnDevice(device):
+        return _finish(
+            xp.full(
+                _shape((size,) if isinstance(size, int) else (size,)),
+                fill_value,
+                dtype=_dtype(dtype),
+            ),
+            requires_grad,
+        )
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -68,8 +81,11 @@ def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uninitialized memory of the given size (read it only after writing)."""
     device = backend.normalize_device(device)
-    with _on(device):
-        return _finish(backend.module_for_device(device).empty(_shape(size), dtype=_dtype(dtype)), requires_grad)
+    with _OnDevice(device):
+        return _finish(
+            backend.module_for_device(device).empty(_shape(size), dtype=_dtype(dtype)),
+            requires_grad,
+        )
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -80,8 +96,14 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
     return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all three are ints."""
     if end is None:
         start, end = 0, start
@@ -91,38 +113,62 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
         all_int = all(isinstance(v, int) for v in (start, end, step))
         dtype = backend.int64 if all_int else backend.DEFAULT_FLOAT
     device = backend.normalize_device(device)
-    with _on(device):
-        return _finish(backend.module_for_device(device).arange(start, end, step, dtype=_dtype(dtype)), requires_grad)
+    with _OnDevice(device):
+        return _finish(
+            backend.module_for_device(device).arange(start, end, step, dtype=_dtype(dtype)),
+            requires_grad,
+        )
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """An (n, m) matrix with ones on the diagonal."""
     device = backend.normalize_device(device)
-    with _on(device):
-        return _finish(backend.module_for_device(device).eye(n, m, dtype=_dtype(dtype)), requires_grad)
+    with _OnDevice(device):
+        return _finish(
+            backend.module_for_device(device).eye(n, m, dtype=_dtype(dtype)), requires_grad
+        )
 
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
     device = backend.normalize_device(device)
-    return _finish(backend.uniform(_shape(size), _float_dtype(dtype, "rand"), device), requires_grad)
+    return _finish(
+        backend.uniform(_shape(size), _float_dtype(dtype, "rand"), device), requires_grad
+    )
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     device = backend.normalize_device(device)
-    return _finish(backend.normal(_shape(size), _float_dtype(dtype, "randn"), device), requires_grad)
+    return _finish(
+        backend.normal(_shape(size), _float_dtype(dtype, "randn"), device), requires_grad
+    )
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None, device: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
     """Integers drawn uniformly from [low, high) (``randint(high, size=...)`` means low = 0)."""
     if high is None:
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     device = backend.normalize_device(device)
-    return Tensor._wrap(backend.integers(low, high, _shape((size,) if isinstance(size, int) else (size,)),
-                                         _dtype(dtype, backend.int64), device))
+    return Tensor._wrap(
+        backend.integers(
+            low,
+            high,
+            _shape((size,) if isinstance(size, int) else (size,)),
+            _dtype(dtype, backend.int64),
+            device,
+        )
+    )
 
 
 def _float_dtype(dtype: Any, name: str) -> Any:
@@ -132,7 +178,7 @@ def _float_dtype(dtype: Any, name: str) -> Any:
     return d
 
 
-class _on:
+class _OnDevice:
     """Allocate on a given GPU (no-op on the CPU)."""
 
     def __init__(self, device: str) -> None:

@@ -46,7 +46,9 @@ def _flat_outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> np.ndarray:
         return np.concatenate([o.numpy().reshape(-1) for o in _outputs(fn, inputs)])
 
 
-def numerical_jacobian(fn: Callable[..., Any], inputs: Sequence[Any], index: int, eps: float = 1e-6) -> np.ndarray:
+def numerical_jacobian(
+    fn: Callable[..., Any], inputs: Sequence[Any], index: int, eps: float = 1e-6
+) -> np.ndarray:
     """d(all outputs, flattened and concatenated)/d(inputs[index] flattened), by central
     differences. Shape: (total output elements, input elements)."""
     x = inputs[index]
@@ -76,7 +78,11 @@ def _analytic_jacobians(
             seed = np.zeros(out.numel())
             seed[e] = 1.0
             seeds = [
-                Tensor(seed.reshape(o.shape) if m == k else np.zeros(o.shape), dtype=backend.float64, device=o.device)
+                Tensor(
+                    seed.reshape(o.shape) if m == k else np.zeros(o.shape),
+                    dtype=backend.float64,
+                    device=o.device,
+                )
                 for m, o in enumerate(outs)
             ]
             usable = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]
@@ -84,23 +90,35 @@ def _analytic_jacobians(
                 grads = [None] * len(targets)
             else:
                 grads = autograd.grad(
-                    [o for o, _ in usable], targets, [s for _, s in usable], retain_graph=True, allow_unused=True
+                    [o for o, _ in usable],
+                    targets,
+                    [s for _, s in usable],
+                    retain_graph=True,
+                    allow_unused=True,
                 )
             for r, (t, g) in enumerate(zip(targets, grads)):
                 if g is not None:
                     _check_meta(diff[r], t, g)
                 rows[r].append(np.zeros(t.numel()) if g is None else g.numpy().reshape(-1))
-    jacobians = [np.stack(r, axis=0) if r else np.zeros((0, inputs[i].numel())) for r, i in zip(rows, diff)]
+    jacobians = [
+        np.stack(r, axis=0) if r else np.zeros((0, inputs[i].numel())) for r, i in zip(rows, diff)
+    ]
     return jacobians, outs
 
 
 def _check_meta(index: int, x: Tensor, g: Tensor) -> None:
     if tuple(g.shape) != tuple(x.shape):
-        raise GradcheckError(f"gradcheck: gradient for input {index} has shape {tuple(g.shape)}, input has {tuple(x.shape)}")
+        raise GradcheckError(
+            f"gradcheck: gradient for input {index} has shape {tuple(g.shape)}, input has {tuple(x.shape)}"
+        )
     if g.dtype != x.dtype:
-        raise GradcheckError(f"gradcheck: gradient for input {index} is {g.dtype}, input is {x.dtype}")
+        raise GradcheckError(
+            f"gradcheck: gradient for input {index} is {g.dtype}, input is {x.dtype}"
+        )
     if g.device != x.device:
-        raise GradcheckError(f"gradcheck: gradient for input {index} is on {g.device}, input on {x.device}")
+        raise GradcheckError(
+            f"gradcheck: gradient for input {index} is on {g.device}, input on {x.device}"
+        )
 
 
 def _check_inputs(inputs: Sequence[Any]) -> list[int]:
@@ -113,7 +131,9 @@ def _check_inputs(inputs: Sequence[Any]) -> list[int]:
                     "(use .double() on the inputs, and float64 parameters)"
                 )
             if not x.is_leaf:
-                raise ValueError(f"gradcheck: input {i} must be a leaf tensor (use .detach().requires_grad_())")
+                raise ValueError(
+                    f"gradcheck: input {i} must be a leaf tensor (use .detach().requires_grad_())"
+                )
             diff.append(i)
     if not diff:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
@@ -166,7 +186,14 @@ def gradcheck(
     return True
 
 
-def _full_check(fn: Callable[..., Any], inputs: Sequence[Any], diff: list[int], eps: float, atol: float, rtol: float) -> None:
+def _full_check(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    diff: list[int],
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> None:
     analytic, outs = _analytic_jacobians(fn, inputs, diff)
     out_shapes = [tuple(o.shape) for o in outs]
     # A second run must give the same Jacobian: backward may not depend on hidden state.
@@ -198,13 +225,26 @@ def _split_row(row: int, shapes: list[tuple[int, ...]]) -> tuple[int, int]:
     return len(shapes) - 1, row
 
 
-def _fast_check(fn: Callable[..., Any], inputs: Sequence[Any], diff: list[int], eps: float, atol: float, rtol: float,
-                seed: int) -> None:
+def _fast_check(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    diff: list[int],
+    eps: float,
+    atol: float,
+    rtol: float,
+    seed: int,
+) -> None:
     rng = np.random.default_rng(seed)
     outs = _outputs(fn, inputs)
     us = [rng.standard_normal(tuple(o.shape)) for o in outs]
-    usable = [(o, Tensor(u, dtype=backend.float64, device=o.device)) for o, u in zip(outs, us) if o.requires_grad]
-    grads = autograd.grad([o for o, _ in usable], [inputs[i] for i in diff], [u for _, u in usable], allow_unused=True)
+    usable = [
+        (o, Tensor(u, dtype=backend.float64, device=o.device))
+        for o, u in zip(outs, us)
+        if o.requires_grad
+    ]
+    grads = autograd.grad(
+        [o for o, _ in usable], [inputs[i] for i in diff], [u for _, u in usable], allow_unused=True
+    )
     for i, g in zip(diff, grads):
         x = inputs[i]
         if g is not None:

@@ -36,8 +36,14 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
     __array_priority__ = 1000  # NumPy scalars defer to our reflected operators
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> None:
-        device = backend.normalize_device(device) if device is not None or not isinstance(data, Tensor) else data.device
+    def __init__(
+        self, data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
+    ) -> None:
+        device = (
+            backend.normalize_device(device)
+            if device is not None or not isinstance(data, Tensor)
+            else data.device
+        )
         self.data = _infer_array(data, dtype, device)
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
@@ -111,7 +117,9 @@ class Tensor:
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
         if requires_grad and self.data.dtype.kind != "f":
-            raise RuntimeError(f"only floating point tensors can require gradients, got {self.data.dtype}")
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, got {self.data.dtype}"
+            )
         self.requires_grad = requires_grad
         return self
 
@@ -152,7 +160,9 @@ class Tensor:
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted, got shape {tuple(self.shape)}")
+            raise ValueError(
+                f"item(): only one-element tensors can be converted, got shape {tuple(self.shape)}"
+            )
         return self.numpy().reshape(()).item()
 
     def to(self, device: Any = None, dtype: Any = None) -> Tensor:
@@ -227,7 +237,9 @@ class Tensor:
         self._check_inplace("copy_")
         arr = src.data if isinstance(src, Tensor) else src
         if tuple(arr.shape) != tuple(self.shape):
-            raise ValueError(f"copy_: source of shape {tuple(arr.shape)} does not match {tuple(self.shape)}")
+            raise ValueError(
+                f"copy_: source of shape {tuple(arr.shape)} does not match {tuple(self.shape)}"
+            )
         self.data[...] = backend.to_device(arr, self.device)
         return self
 
@@ -249,7 +261,9 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous")
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous"
+            )
         return bool(self.item())
 
     def __float__(self) -> float:
@@ -389,10 +403,22 @@ class Tensor:
     amax = max
     amin = min
 
-    def var(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+    def var(
+        self,
+        dim: Any = None,
+        correction: int = 1,
+        keepdim: bool = False,
+        unbiased: bool | None = None,
+    ) -> Tensor:
         return ops.var(self, dim, correction, keepdim, unbiased)
 
-    def std(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+    def std(
+        self,
+        dim: Any = None,
+        correction: int = 1,
+        keepdim: bool = False,
+        unbiased: bool | None = None,
+    ) -> Tensor:
         return ops.std(self, dim, correction, keepdim, unbiased)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:

@@ -40,13 +40,17 @@ def to_dot(tensor: Tensor, name: str = "output") -> str:
     lines.append(f"  {node_id(tensor.grad_fn)} -> {out_id};")
     for fn in autograd.walk_graph(tensor):
         fid = node_id(fn)
-        lines.append(f'  {fid} [shape=box, style=filled, fillcolor="#dde8f5", label="{fn.name}\\n{_label(fn.out_shape, fn.out_dtype)}"];')
+        lines.append(
+            f'  {fid} [shape=box, style=filled, fillcolor="#dde8f5", label="{fn.name}\\n{_label(fn.out_shape, fn.out_dtype)}"];'
+        )
         for k, parent in enumerate(fn.parents):
             if parent is None:
                 continue
             pid = node_id(parent)
             if isinstance(parent, Tensor):
-                lines.append(f'  {pid} [shape=ellipse, label="leaf\\n{_label(parent.shape, parent.dtype)}"];')
+                lines.append(
+                    f'  {pid} [shape=ellipse, label="leaf\\n{_label(parent.shape, parent.dtype)}"];'
+                )
             lines.append(f'  {pid} -> {fid} [label="{k}"];')
     lines.append("}")
     return "\n".join(dict.fromkeys(lines))  # a leaf used twice is declared once

@@ -15,7 +15,9 @@ except ImportError:  # torch is a test oracle only
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    torch_version = torch.__version__ if torch is not None else "not installed (comparisons skipped)"
+    torch_version = (
+        torch.__version__ if torch is not None else "not installed (comparisons skipped)"
+    )
     return f"minigrad backend: {mg.get_backend()}; torch oracle: {torch_version}"
 
 

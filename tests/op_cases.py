@@ -28,10 +28,10 @@ import minigrad as mg
 
 try:
     import torch
-    import torch.nn.functional as TF
+    import torch.nn.functional as tnf
 except ImportError:  # the PyTorch columns are skipped without it
     torch = None
-    TF = None
+    tnf = None
 
 
 # -- input specs ------------------------------------------------------------------------------
@@ -115,8 +115,14 @@ class OpCase:
 CASES: list[OpCase] = []
 
 
-def case(name: str, op: str, fn: Callable[..., Any], inputs: list[Any], torch_fn: Callable[..., Any] | None = None,
-         **kw: Any) -> None:
+def case(
+    name: str,
+    op: str,
+    fn: Callable[..., Any],
+    inputs: list[Any],
+    torch_fn: Callable[..., Any] | None = None,
+    **kw: Any,
+) -> None:
     CASES.append(OpCase(name, op, fn, inputs, torch_fn, **kw))
 
 
@@ -124,7 +130,14 @@ NEG_INF = float("-inf")
 
 # -- elementwise binary, with broadcasting -----------------------------------------------------
 
-BROADCAST_PAIRS = [((3, 2), (3, 2)), ((3, 2), (2,)), ((3, 1), (1, 2)), ((), (2, 3)), ((2, 3), ()), ((1,), (2, 1))]
+BROADCAST_PAIRS = [
+    ((3, 2), (3, 2)),
+    ((3, 2), (2,)),
+    ((3, 1), (1, 2)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+    ((1,), (2, 1)),
+]
 for sa, sb in BROADCAST_PAIRS:
     tag = f"{sa}-{sb}"
     case(f"add{tag}", "add", lambda a, b: a + b, [F(sa), F(sb)], lambda a, b: a + b)
@@ -137,10 +150,20 @@ for sa, sb in BROADCAST_PAIRS:
 
 # ties: each side gets half the gradient, which is also what central differences measure
 TIE = [[1.0, 2.0, -0.5], [0.3, 0.3, 4.0]]
-case("maximum-ties", "maximum", mg.maximum, [Const(TIE), Const([[1.0, 0.0, -0.5], [0.3, 1.0, 4.0]])],
-     lambda a, b: torch.maximum(a, b))
-case("minimum-ties", "minimum", mg.minimum, [Const(TIE), Const([[1.0, 0.0, -0.5], [0.3, 1.0, 4.0]])],
-     lambda a, b: torch.minimum(a, b))
+case(
+    "maximum-ties",
+    "maximum",
+    mg.maximum,
+    [Const(TIE), Const([[1.0, 0.0, -0.5], [0.3, 1.0, 4.0]])],
+    lambda a, b: torch.maximum(a, b),
+)
+case(
+    "minimum-ties",
+    "minimum",
+    mg.minimum,
+    [Const(TIE), Const([[1.0, 0.0, -0.5], [0.3, 1.0, 4.0]])],
+    lambda a, b: torch.minimum(a, b),
+)
 
 # Python scalars on either side stay weak constants
 case("add-scalar", "add", lambda a: a + 2.5, [F((3, 2))], lambda a: a + 2.5)
@@ -152,8 +175,13 @@ case("pow-int", "pow", lambda a: a**3, [F((3, 2))], lambda a: a**3)
 case("pow-float", "pow", lambda a: a**2.5, [Pos((3, 2))], lambda a: a**2.5)
 case("rpow-scalar", "pow", lambda a: 2.0**a, [F((3, 2))], lambda a: 2.0**a)
 case("neg", "neg", lambda a: -a, [F((3, 2))], lambda a: -a)
-case("maximum-scalar", "maximum", lambda a: mg.maximum(a, 0.1), [Away((4,))],
-     lambda a: torch.clamp(a, min=0.1))
+case(
+    "maximum-scalar",
+    "maximum",
+    lambda a: mg.maximum(a, 0.1),
+    [Away((4,))],
+    lambda a: torch.clamp(a, min=0.1),
+)
 
 # -- unary ------------------------------------------------------------------------------------
 
@@ -166,13 +194,29 @@ for shape in [(3, 4), (), (1,)]:
     case(f"tanh{tag}", "tanh", mg.tanh, [F(shape)], torch.tanh if torch else None)
     case(f"sigmoid{tag}", "sigmoid", mg.sigmoid, [F(shape)], torch.sigmoid if torch else None)
     case(f"relu{tag}", "relu", mg.relu, [Away(shape)], torch.relu if torch else None)
-    case(f"gelu{tag}", "gelu", mg.gelu, [F(shape)], lambda a: TF.gelu(a))
-    case(f"gelu-tanh{tag}", "gelu", lambda a: mg.gelu(a, approximate="tanh"), [F(shape)],
-         lambda a: TF.gelu(a, approximate="tanh"))
-case("gelu-wide", "gelu", mg.gelu, [Const(np.linspace(-7.0, 7.0, 29))], lambda a: TF.gelu(a))
-case("sigmoid-extreme", "sigmoid", mg.sigmoid, [Const([-40.0, -10.0, 0.0, 10.0, 40.0])], torch.sigmoid if torch else None)
-case("clamp-both", "clamp", lambda a: mg.clamp(a, -0.5, 0.7), [Const([-1.0, -0.2, 0.1, 0.5, 1.5])],
-     lambda a: torch.clamp(a, -0.5, 0.7))
+    case(f"gelu{tag}", "gelu", mg.gelu, [F(shape)], lambda a: tnf.gelu(a))
+    case(
+        f"gelu-tanh{tag}",
+        "gelu",
+        lambda a: mg.gelu(a, approximate="tanh"),
+        [F(shape)],
+        lambda a: tnf.gelu(a, approximate="tanh"),
+    )
+case("gelu-wide", "gelu", mg.gelu, [Const(np.linspace(-7.0, 7.0, 29))], lambda a: tnf.gelu(a))
+case(
+    "sigmoid-extreme",
+    "sigmoid",
+    mg.sigmoid,
+    [Const([-40.0, -10.0, 0.0, 10.0, 40.0])],
+    torch.sigmoid if torch else None,
+)
+case(
+    "clamp-both",
+    "clamp",
+    lambda a: mg.clamp(a, -0.5, 0.7),
+    [Const([-1.0, -0.2, 0.1, 0.5, 1.5])],
+    lambda a: torch.clamp(a, -0.5, 0.7),
+)
 case("clamp-min", "clamp", lambda a: a.clamp(min=0.0), [Away((2, 3))], lambda a: a.clamp(min=0.0))
 case("clamp-max", "clamp", lambda a: a.clamp(max=0.0), [Away((2, 3))], lambda a: a.clamp(max=0.0))
 
@@ -183,31 +227,92 @@ for dim in [None, 0, -1, (0, 2)]:
     for keepdim in [False, True]:
         tag = f"dim={dim},keep={keepdim}"
         tdim = dim if dim is not None else tuple(range(3))
-        case(f"sum-{tag}", "sum", lambda a, d=dim, k=keepdim: a.sum(d, keepdim=k), [F(X3)],
-             lambda a, d=tdim, k=keepdim: a.sum(d, keepdim=k))
-        case(f"mean-{tag}", "mean", lambda a, d=dim, k=keepdim: a.mean(d, keepdim=k), [F(X3)],
-             lambda a, d=tdim, k=keepdim: a.mean(d, keepdim=k))
-        case(f"max-{tag}", "max", lambda a, d=dim, k=keepdim: a.max(d, keepdim=k), [Distinct(X3)],
-             lambda a, d=tdim, k=keepdim: torch.amax(a, d, keepdim=k))
-        case(f"min-{tag}", "min", lambda a, d=dim, k=keepdim: a.min(d, keepdim=k), [Distinct(X3)],
-             lambda a, d=tdim, k=keepdim: torch.amin(a, d, keepdim=k))
-        case(f"var-{tag}", "var", lambda a, d=dim, k=keepdim: a.var(d, keepdim=k), [F(X3)],
-             lambda a, d=tdim, k=keepdim: torch.var(a, d, keepdim=k))
-        case(f"std-{tag}", "std", lambda a, d=dim, k=keepdim: a.std(d, keepdim=k), [F(X3)],
-             lambda a, d=tdim, k=keepdim: torch.std(a, d, keepdim=k))
+        case(
+            f"sum-{tag}",
+            "sum",
+            lambda a, d=dim, k=keepdim: a.sum(d, keepdim=k),
+            [F(X3)],
+            lambda a, d=tdim, k=keepdim: a.sum(d, keepdim=k),
+        )
+        case(
+            f"mean-{tag}",
+            "mean",
+            lambda a, d=dim, k=keepdim: a.mean(d, keepdim=k),
+            [F(X3)],
+            lambda a, d=tdim, k=keepdim: a.mean(d, keepdim=k),
+        )
+        case(
+            f"max-{tag}",
+            "max",
+            lambda a, d=dim, k=keepdim: a.max(d, keepdim=k),
+            [Distinct(X3)],
+            lambda a, d=tdim, k=keepdim: torch.amax(a, d, keepdim=k),
+        )
+        case(
+            f"min-{tag}",
+            "min",
+            lambda a, d=dim, k=keepdim: a.min(d, keepdim=k),
+            [Distinct(X3)],
+            lambda a, d=tdim, k=keepdim: torch.amin(a, d, keepdim=k),
+        )
+        case(
+            f"var-{tag}",
+            "var",
+            lambda a, d=dim, k=keepdim: a.var(d, keepdim=k),
+            [F(X3)],
+            lambda a, d=tdim, k=keepdim: torch.var(a, d, keepdim=k),
+        )
+        case(
+            f"std-{tag}",
+            "std",
+            lambda a, d=dim, k=keepdim: a.std(d, keepdim=k),
+            [F(X3)],
+            lambda a, d=tdim, k=keepdim: torch.std(a, d, keepdim=k),
+        )
         if dim is not None:
-            case(f"logsumexp-{tag}", "logsumexp", lambda a, d=dim, k=keepdim: a.logsumexp(d, keepdim=k), [F(X3)],
-                 lambda a, d=tdim, k=keepdim: torch.logsumexp(a, d, keepdim=k))
-case("var-correction0", "var", lambda a: mg.var(a, 1, correction=0), [F((3, 5))],
-     lambda a: torch.var(a, 1, correction=0))
-case("std-unbiased-false", "std", lambda a: mg.std(a, 0, unbiased=False), [F((4, 2))],
-     lambda a: torch.std(a, 0, correction=0))
+            case(
+                f"logsumexp-{tag}",
+                "logsumexp",
+                lambda a, d=dim, k=keepdim: a.logsumexp(d, keepdim=k),
+                [F(X3)],
+                lambda a, d=tdim, k=keepdim: torch.logsumexp(a, d, keepdim=k),
+            )
+case(
+    "var-correction0",
+    "var",
+    lambda a: mg.var(a, 1, correction=0),
+    [F((3, 5))],
+    lambda a: torch.var(a, 1, correction=0),
+)
+case(
+    "std-unbiased-false",
+    "std",
+    lambda a: mg.std(a, 0, unbiased=False),
+    [F((4, 2))],
+    lambda a: torch.std(a, 0, correction=0),
+)
 case("sum-0d", "sum", lambda a: a.sum(), [F(())], lambda a: a.sum())
-case("max-ties", "max", lambda a: a.max(dim=1), [Const([[1.0, 3.0, 3.0], [2.0, -1.0, 0.0]])],
-     lambda a: torch.amax(a, 1))
-case("min-ties", "min", lambda a: a.min(), [Const([[1.0, -3.0], [-3.0, 0.5]])], lambda a: torch.amin(a))
-case("logsumexp-neginf", "logsumexp", lambda a: a.logsumexp(-1), [Const([[0.5, NEG_INF, 1.0], [NEG_INF, 2.0, NEG_INF]])],
-     lambda a: torch.logsumexp(a, -1))
+case(
+    "max-ties",
+    "max",
+    lambda a: a.max(dim=1),
+    [Const([[1.0, 3.0, 3.0], [2.0, -1.0, 0.0]])],
+    lambda a: torch.amax(a, 1),
+)
+case(
+    "min-ties",
+    "min",
+    lambda a: a.min(),
+    [Const([[1.0, -3.0], [-3.0, 0.5]])],
+    lambda a: torch.amin(a),
+)
+case(
+    "logsumexp-neginf",
+    "logsumexp",
+    lambda a: a.logsumexp(-1),
+    [Const([[0.5, NEG_INF, 1.0], [NEG_INF, 2.0, NEG_INF]])],
+    lambda a: torch.logsumexp(a, -1),
+)
 
 # -- shape ------------------------------------------------------------------------------------
 
@@ -221,7 +326,9 @@ case("permute", "permute", lambda a: a.permute(2, 0, 1), [F(X3)], lambda a: a.pe
 case("T", "permute", lambda a: a.T, [F((3, 4))], lambda a: a.T)
 case("mT", "transpose", lambda a: a.mT, [F(X3)], lambda a: a.mT)
 case("unsqueeze", "unsqueeze", lambda a: a.unsqueeze(1), [F((3, 4))], lambda a: a.unsqueeze(1))
-case("unsqueeze-last", "unsqueeze", lambda a: a.unsqueeze(-1), [F((3, 4))], lambda a: a.unsqueeze(-1))
+case(
+    "unsqueeze-last", "unsqueeze", lambda a: a.unsqueeze(-1), [F((3, 4))], lambda a: a.unsqueeze(-1)
+)
 case("squeeze", "squeeze", lambda a: a.squeeze(), [F((3, 1, 4, 1))], lambda a: a.squeeze())
 case("squeeze-dim", "squeeze", lambda a: a.squeeze(1), [F((3, 1, 4, 1))], lambda a: a.squeeze(1))
 case("expand", "expand", lambda a: a.expand(2, 3, 4), [F((3, 1))], lambda a: a.expand(2, 3, 4))
@@ -232,112 +339,305 @@ case("expand-keep", "expand", lambda a: a.expand(-1, 5), [F((3, 1))], lambda a: 
 case("index-int", "getitem", lambda a: a[1], [F((3, 4))], lambda a: a[1])
 case("index-neg", "getitem", lambda a: a[-1, 2], [F((3, 4))], lambda a: a[-1, 2])
 case("index-slice", "getitem", lambda a: a[:, 1:3], [F((3, 4))], lambda a: a[:, 1:3])
-case("index-step", "getitem", lambda a: a[::2, 1::2], [F((3, 4))],
-     lambda a: a[::2, 1::2])
-case("index-none-ellipsis", "getitem", lambda a: a[None, ..., 0], [F(X3)], lambda a: a[None, ..., 0])
-case("index-repeated", "getitem", lambda a, i: a[i], [F((4, 2)), Ints([0, 2, 0, 0, 3])],
-     lambda a, i: a[i])
-case("index-2d-ints", "getitem", lambda a, i: a[i], [F((4, 2)), Ints([[1, 1], [3, 0]])], lambda a, i: a[i])
-case("index-mixed", "getitem", lambda a, i: a[i, :, i], [F((3, 2, 3)), Ints([0, 2, 2])], lambda a, i: a[i, :, i])
+case("index-step", "getitem", lambda a: a[::2, 1::2], [F((3, 4))], lambda a: a[::2, 1::2])
+case(
+    "index-none-ellipsis", "getitem", lambda a: a[None, ..., 0], [F(X3)], lambda a: a[None, ..., 0]
+)
+case(
+    "index-repeated",
+    "getitem",
+    lambda a, i: a[i],
+    [F((4, 2)), Ints([0, 2, 0, 0, 3])],
+    lambda a, i: a[i],
+)
+case(
+    "index-2d-ints",
+    "getitem",
+    lambda a, i: a[i],
+    [F((4, 2)), Ints([[1, 1], [3, 0]])],
+    lambda a, i: a[i],
+)
+case(
+    "index-mixed",
+    "getitem",
+    lambda a, i: a[i, :, i],
+    [F((3, 2, 3)), Ints([0, 2, 2])],
+    lambda a, i: a[i, :, i],
+)
 case("index-list", "getitem", lambda a: a[[1, 1, 0]], [F((3, 2))], lambda a: a[[1, 1, 0]])
-case("index-mask", "getitem", lambda a, m: a[m], [F((2, 3)), Mask([[True, False, True], [False, False, True]])],
-     lambda a, m: a[m])
-case("index-mask-rows", "getitem", lambda a, m: a[m], [F((3, 2)), Mask([True, False, True])], lambda a, m: a[m])
+case(
+    "index-mask",
+    "getitem",
+    lambda a, m: a[m],
+    [F((2, 3)), Mask([[True, False, True], [False, False, True]])],
+    lambda a, m: a[m],
+)
+case(
+    "index-mask-rows",
+    "getitem",
+    lambda a, m: a[m],
+    [F((3, 2)), Mask([True, False, True])],
+    lambda a, m: a[m],
+)
 
 # -- joining and splitting --------------------------------------------------------------------
 
-case("cat", "cat", lambda a, b: mg.cat([a, b], 1), [F((2, 3)), F((2, 2))], lambda a, b: torch.cat([a, b], 1))
-case("cat-3", "cat", lambda a, b, c: mg.cat([a, b, c], -1), [F((2, 1)), F((2, 2)), F((2, 1))],
-     lambda a, b, c: torch.cat([a, b, c], -1))
-case("stack", "stack", lambda a, b: mg.stack([a, b], 1), [F((2, 3)), F((2, 3))], lambda a, b: torch.stack([a, b], 1))
+case(
+    "cat",
+    "cat",
+    lambda a, b: mg.cat([a, b], 1),
+    [F((2, 3)), F((2, 2))],
+    lambda a, b: torch.cat([a, b], 1),
+)
+case(
+    "cat-3",
+    "cat",
+    lambda a, b, c: mg.cat([a, b, c], -1),
+    [F((2, 1)), F((2, 2)), F((2, 1))],
+    lambda a, b, c: torch.cat([a, b, c], -1),
+)
+case(
+    "stack",
+    "stack",
+    lambda a, b: mg.stack([a, b], 1),
+    [F((2, 3)), F((2, 3))],
+    lambda a, b: torch.stack([a, b], 1),
+)
 case("split", "split", lambda a: a.split(2, dim=1), [F((2, 5))], lambda a: a.split(2, dim=1))
-case("split-sections", "split", lambda a: mg.split(a, [1, 3], 0), [F((4, 2))], lambda a: torch.split(a, [1, 3], 0))
+case(
+    "split-sections",
+    "split",
+    lambda a: mg.split(a, [1, 3], 0),
+    [F((4, 2))],
+    lambda a: torch.split(a, [1, 3], 0),
+)
 case("chunk", "chunk", lambda a: a.chunk(3, dim=0), [F((5, 2))], lambda a: a.chunk(3, dim=0))
 
 # -- masking ----------------------------------------------------------------------------------
 
 WHERE_MASK = [[True, False, True], [False, False, True]]
-case("where", "where", lambda m, a, b: mg.where(m, a, b), [Mask(WHERE_MASK), F((2, 3)), F((2, 3))],
-     lambda m, a, b: torch.where(m, a, b))
-case("where-broadcast", "where", lambda m, a, b: mg.where(m, a, b), [Mask([True, False, True]), F((2, 3)), F((1,))],
-     lambda m, a, b: torch.where(m, a, b))
-case("where-scalar", "where", lambda m, a: mg.where(m, a, 0.0), [Mask(WHERE_MASK), F((2, 3))],
-     lambda m, a: torch.where(m, a, 0.0))
-case("masked_fill", "masked_fill", lambda a, m: a.masked_fill(m, 3.0), [F((2, 3)), Mask(WHERE_MASK)],
-     lambda a, m: a.masked_fill(m, 3.0))
-case("masked_fill-broadcast", "masked_fill", lambda a, m: a.masked_fill(m, -1.0), [F((2, 3)), Mask([False, True, False])],
-     lambda a, m: a.masked_fill(m, -1.0))
+case(
+    "where",
+    "where",
+    lambda m, a, b: mg.where(m, a, b),
+    [Mask(WHERE_MASK), F((2, 3)), F((2, 3))],
+    lambda m, a, b: torch.where(m, a, b),
+)
+case(
+    "where-broadcast",
+    "where",
+    lambda m, a, b: mg.where(m, a, b),
+    [Mask([True, False, True]), F((2, 3)), F((1,))],
+    lambda m, a, b: torch.where(m, a, b),
+)
+case(
+    "where-scalar",
+    "where",
+    lambda m, a: mg.where(m, a, 0.0),
+    [Mask(WHERE_MASK), F((2, 3))],
+    lambda m, a: torch.where(m, a, 0.0),
+)
+case(
+    "masked_fill",
+    "masked_fill",
+    lambda a, m: a.masked_fill(m, 3.0),
+    [F((2, 3)), Mask(WHERE_MASK)],
+    lambda a, m: a.masked_fill(m, 3.0),
+)
+case(
+    "masked_fill-broadcast",
+    "masked_fill",
+    lambda a, m: a.masked_fill(m, -1.0),
+    [F((2, 3)), Mask([False, True, False])],
+    lambda a, m: a.masked_fill(m, -1.0),
+)
 case("tril", "tril", lambda a: a.tril(), [F((3, 4))], lambda a: a.tril())
 case("tril-batch", "tril", lambda a: mg.tril(a, -1), [F((2, 3, 3))], lambda a: torch.tril(a, -1))
 case("triu", "triu", lambda a: a.triu(1), [F((3, 4))], lambda a: a.triu(1))
 
 # -- matmul -----------------------------------------------------------------------------------
 
-for sa, sb in [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
-               ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)), ((2, 1, 2, 3), (5, 3, 4)), ((5, 2, 3), (3,)),
-               ((3,), (5, 3, 4))]:
+for sa, sb in [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 3), (5, 3, 4)),
+    ((5, 2, 3), (5, 3, 4)),
+    ((2, 1, 2, 3), (5, 3, 4)),
+    ((5, 2, 3), (3,)),
+    ((3,), (5, 3, 4)),
+]:
     case(f"matmul{sa}@{sb}", "matmul", lambda a, b: a @ b, [F(sa), F(sb)], lambda a, b: a @ b)
 
 # -- fused ------------------------------------------------------------------------------------
 
 for dim in [0, 1, -1]:
-    case(f"softmax-dim{dim}", "softmax", lambda a, d=dim: a.softmax(d), [F((3, 4))], lambda a, d=dim: a.softmax(d))
-    case(f"log_softmax-dim{dim}", "log_softmax", lambda a, d=dim: a.log_softmax(d), [F((3, 4))],
-         lambda a, d=dim: a.log_softmax(d))
+    case(
+        f"softmax-dim{dim}",
+        "softmax",
+        lambda a, d=dim: a.softmax(d),
+        [F((3, 4))],
+        lambda a, d=dim: a.softmax(d),
+    )
+    case(
+        f"log_softmax-dim{dim}",
+        "log_softmax",
+        lambda a, d=dim: a.log_softmax(d),
+        [F((3, 4))],
+        lambda a, d=dim: a.log_softmax(d),
+    )
 case("softmax-3d", "softmax", lambda a: mg.softmax(a, 1), [F(X3)], lambda a: torch.softmax(a, 1))
 PARTIAL_MASK = [[0.3, NEG_INF, 1.2, -0.4], [NEG_INF, NEG_INF, 0.5, 0.1], [1.0, 2.0, 3.0, NEG_INF]]
-case("softmax-neginf", "softmax", lambda a: a.softmax(-1), [Const(PARTIAL_MASK)], lambda a: a.softmax(-1))
+case(
+    "softmax-neginf",
+    "softmax",
+    lambda a: a.softmax(-1),
+    [Const(PARTIAL_MASK)],
+    lambda a: a.softmax(-1),
+)
 # log_softmax is -inf where its input is: gradcheck the finite outputs (a constant -inf has no
 # meaningful Jacobian row), PyTorch compares them all
-case("log_softmax-neginf", "log_softmax", lambda a: a.log_softmax(-1)[:, [0, 2, 3]], [Const([[0.3, NEG_INF, 1.2, -0.4]])],
-     lambda a: a.log_softmax(-1)[:, [0, 2, 3]])
+case(
+    "log_softmax-neginf",
+    "log_softmax",
+    lambda a: a.log_softmax(-1)[:, [0, 2, 3]],
+    [Const([[0.3, NEG_INF, 1.2, -0.4]])],
+    lambda a: a.log_softmax(-1)[:, [0, 2, 3]],
+)
 # a fully masked row: zeros and zero gradient (PyTorch gives NaN, so no torch twin)
 FULL_MASK = [[0.3, NEG_INF, 1.2], [NEG_INF, NEG_INF, NEG_INF]]
-case("softmax-fully-masked", "softmax", lambda a: a.softmax(-1), [Const(FULL_MASK)], tags={"no-torch"})
-case("log_softmax-fully-masked", "log_softmax", lambda a: a.log_softmax(-1)[:, [0, 2]], [Const(FULL_MASK)],
-     tags={"no-torch"})
-case("softmax-masked_fill", "masked_fill", lambda a, m: a.masked_fill(m, NEG_INF).softmax(-1),
-     [F((2, 3)), Mask([[False, True, False], [True, True, True]])], tags={"no-torch"})
+case(
+    "softmax-fully-masked",
+    "softmax",
+    lambda a: a.softmax(-1),
+    [Const(FULL_MASK)],
+    tags={"no-torch"},
+)
+case(
+    "log_softmax-fully-masked",
+    "log_softmax",
+    lambda a: a.log_softmax(-1)[:, [0, 2]],
+    [Const(FULL_MASK)],
+    tags={"no-torch"},
+)
+case(
+    "softmax-masked_fill",
+    "masked_fill",
+    lambda a, m: a.masked_fill(m, NEG_INF).softmax(-1),
+    [F((2, 3)), Mask([[False, True, False], [True, True, True]])],
+    tags={"no-torch"},
+)
 
-case("layer_norm", "layer_norm", lambda x, w, b: mg.layer_norm(x, 5, w, b), [F((4, 5)), F((5,)), F((5,))],
-     lambda x, w, b: TF.layer_norm(x, (5,), w, b))
-case("layer_norm-2d", "layer_norm", lambda x, w, b: mg.layer_norm(x, (3, 4), w, b), [F(X3), F((3, 4)), F((3, 4))],
-     lambda x, w, b: TF.layer_norm(x, (3, 4), w, b))
-case("layer_norm-noaffine", "layer_norm", lambda x: mg.layer_norm(x, 4, eps=1e-3), [F((2, 3, 4))],
-     lambda x: TF.layer_norm(x, (4,), eps=1e-3))
-case("layer_norm-1d", "layer_norm", lambda x, w, b: mg.layer_norm(x, 6, w, b), [F((6,)), F((6,)), F((6,))],
-     lambda x, w, b: TF.layer_norm(x, (6,), w, b))
+case(
+    "layer_norm",
+    "layer_norm",
+    lambda x, w, b: mg.layer_norm(x, 5, w, b),
+    [F((4, 5)), F((5,)), F((5,))],
+    lambda x, w, b: tnf.layer_norm(x, (5,), w, b),
+)
+case(
+    "layer_norm-2d",
+    "layer_norm",
+    lambda x, w, b: mg.layer_norm(x, (3, 4), w, b),
+    [F(X3), F((3, 4)), F((3, 4))],
+    lambda x, w, b: tnf.layer_norm(x, (3, 4), w, b),
+)
+case(
+    "layer_norm-noaffine",
+    "layer_norm",
+    lambda x: mg.layer_norm(x, 4, eps=1e-3),
+    [F((2, 3, 4))],
+    lambda x: tnf.layer_norm(x, (4,), eps=1e-3),
+)
+case(
+    "layer_norm-1d",
+    "layer_norm",
+    lambda x, w, b: mg.layer_norm(x, 6, w, b),
+    [F((6,)), F((6,)), F((6,))],
+    lambda x, w, b: tnf.layer_norm(x, (6,), w, b),
+)
 
 case("dropout", "dropout", lambda a: mg.dropout(a, 0.3), [F((4, 5))], seeded=True)
-case("dropout-eval", "dropout", lambda a: mg.dropout(a, 0.3, training=False) * 1.0, [F((4, 5))],
-     lambda a: TF.dropout(a, 0.3, training=False) * 1.0)
+case(
+    "dropout-eval",
+    "dropout",
+    lambda a: mg.dropout(a, 0.3, training=False) * 1.0,
+    [F((4, 5))],
+    lambda a: tnf.dropout(a, 0.3, training=False) * 1.0,
+)
 
 EMB_IDS = [[0, 2, 2], [3, 0, 1]]
-case("embedding", "embedding", lambda i, w: mg.embedding(i, w), [Ints(EMB_IDS), F((4, 3))],
-     lambda i, w: TF.embedding(i, w))
+case(
+    "embedding",
+    "embedding",
+    lambda i, w: mg.embedding(i, w),
+    [Ints(EMB_IDS), F((4, 3))],
+    lambda i, w: tnf.embedding(i, w),
+)
 # padding_idx: by definition the padding row gets no gradient although the output depends on it,
 # so finite differences disagree there; PyTorch's twin checks it instead
-case("embedding-padding", "embedding", lambda i, w: mg.embedding(i, w, padding_idx=0), [Ints(EMB_IDS), F((4, 3))],
-     lambda i, w: TF.embedding(i, w, padding_idx=0), tags={"no-gradcheck"})
-case("embedding-1d", "embedding", lambda i, w: mg.embedding(i, w), [Ints([1, 1, 1]), F((2, 5))],
-     lambda i, w: TF.embedding(i, w))
+case(
+    "embedding-padding",
+    "embedding",
+    lambda i, w: mg.embedding(i, w, padding_idx=0),
+    [Ints(EMB_IDS), F((4, 3))],
+    lambda i, w: tnf.embedding(i, w, padding_idx=0),
+    tags={"no-gradcheck"},
+)
+case(
+    "embedding-1d",
+    "embedding",
+    lambda i, w: mg.embedding(i, w),
+    [Ints([1, 1, 1]), F((2, 5))],
+    lambda i, w: tnf.embedding(i, w),
+)
 
 CE_TARGET = [1, 0, 3, 3, -100]
 for reduction in ["mean", "sum", "none"]:
-    case(f"cross_entropy-{reduction}", "cross_entropy", lambda x, t, r=reduction: mg.cross_entropy(x, t, reduction=r),
-         [F((5, 4)), Ints(CE_TARGET)], lambda x, t, r=reduction: TF.cross_entropy(x, t, reduction=r))
-    case(f"cross_entropy-smooth-{reduction}", "cross_entropy",
-         lambda x, t, r=reduction: mg.cross_entropy(x, t, label_smoothing=0.1, reduction=r),
-         [F((5, 4)), Ints(CE_TARGET)],
-         lambda x, t, r=reduction: TF.cross_entropy(x, t, label_smoothing=0.1, reduction=r))
-case("cross_entropy-ignore", "cross_entropy", lambda x, t: mg.cross_entropy(x, t, ignore_index=0),
-     [F((4, 3)), Ints([0, 2, 0, 1])], lambda x, t: TF.cross_entropy(x, t, ignore_index=0))
-case("cross_entropy-3d", "cross_entropy", lambda x, t: mg.cross_entropy(x, t, label_smoothing=0.2),
-     [F((2, 4, 3)), Ints([[1, 0, 3], [2, 2, -100]])], lambda x, t: TF.cross_entropy(x, t, label_smoothing=0.2))
-case("cross_entropy-probs", "cross_entropy", lambda x, t: mg.cross_entropy(x, t),
-     [F((3, 4)), Fixed(((0.1, 0.2, 0.3, 0.4), (1.0, 0, 0, 0), (0.25,) * 4))], lambda x, t: TF.cross_entropy(x, t))
-case("cross_entropy-1d", "cross_entropy", lambda x, t: mg.cross_entropy(x, t), [F((5,)), Ints(2)],
-     lambda x, t: TF.cross_entropy(x, t))
+    case(
+        f"cross_entropy-{reduction}",
+        "cross_entropy",
+        lambda x, t, r=reduction: mg.cross_entropy(x, t, reduction=r),
+        [F((5, 4)), Ints(CE_TARGET)],
+        lambda x, t, r=reduction: tnf.cross_entropy(x, t, reduction=r),
+    )
+    case(
+        f"cross_entropy-smooth-{reduction}",
+        "cross_entropy",
+        lambda x, t, r=reduction: mg.cross_entropy(x, t, label_smoothing=0.1, reduction=r),
+        [F((5, 4)), Ints(CE_TARGET)],
+        lambda x, t, r=reduction: tnf.cross_entropy(x, t, label_smoothing=0.1, reduction=r),
+    )
+case(
+    "cross_entropy-ignore",
+    "cross_entropy",
+    lambda x, t: mg.cross_entropy(x, t, ignore_index=0),
+    [F((4, 3)), Ints([0, 2, 0, 1])],
+    lambda x, t: tnf.cross_entropy(x, t, ignore_index=0),
+)
+case(
+    "cross_entropy-3d",
+    "cross_entropy",
+    lambda x, t: mg.cross_entropy(x, t, label_smoothing=0.2),
+    [F((2, 4, 3)), Ints([[1, 0, 3], [2, 2, -100]])],
+    lambda x, t: tnf.cross_entropy(x, t, label_smoothing=0.2),
+)
+case(
+    "cross_entropy-probs",
+    "cross_entropy",
+    lambda x, t: mg.cross_entropy(x, t),
+    [F((3, 4)), Fixed(((0.1, 0.2, 0.3, 0.4), (1.0, 0, 0, 0), (0.25,) * 4))],
+    lambda x, t: tnf.cross_entropy(x, t),
+)
+case(
+    "cross_entropy-1d",
+    "cross_entropy",
+    lambda x, t: mg.cross_entropy(x, t),
+    [F((5,)), Ints(2)],
+    lambda x, t: tnf.cross_entropy(x, t),
+)
 
 # -- conversions ------------------------------------------------------------------------------
 

@@ -42,10 +42,14 @@ def _diff(case: OpCase, tensors: list[mg.Tensor]) -> list[mg.Tensor]:
     return [t for spec, t in zip(case.inputs, tensors) if spec.diff]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "no-gradcheck" not in c.tags], ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if "no-gradcheck" not in c.tags], ids=lambda c: c.name
+)
 def test_gradcheck(case: OpCase) -> None:
     _, tensors = _inputs(case, mg.float64)
-    assert mg.gradcheck(lambda *xs: tuple(_call(case, *xs)), tensors, atol=case.atol, rtol=case.rtol)
+    assert mg.gradcheck(
+        lambda *xs: tuple(_call(case, *xs)), tensors, atol=case.atol, rtol=case.rtol
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -57,18 +61,27 @@ def test_float32_stays_float32(case: OpCase) -> None:
     diff = _diff(case, tensors)
     grads = mg.grad(outs, diff, [mg.ones_like(o) for o in outs], allow_unused=True)
     for x, g in zip(diff, grads):
-        assert g is not None and g.dtype == mg.float32 and g.shape == x.shape, f"{case.name}: grad {g}"
+        assert g is not None and g.dtype == mg.float32 and g.shape == x.shape, (
+            f"{case.name}: grad {g}"
+        )
 
 
 @pytest.mark.skipif(torch is None, reason="torch is not installed")
-@pytest.mark.parametrize("case", [c for c in CASES if c.torch_fn is not None and "no-torch" not in c.tags],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c.torch_fn is not None and "no-torch" not in c.tags],
+    ids=lambda c: c.name,
+)
 def test_matches_torch(case: OpCase) -> None:
     arrays, tensors = _inputs(case, mg.float64, seed=3)
     dev = torch_device()
     twins = [
-        torch.tensor(a, dtype=torch.float64 if a.dtype.kind == "f" else None, device=dev,
-                     requires_grad=spec.diff and a.dtype.kind == "f")
+        torch.tensor(
+            a,
+            dtype=torch.float64 if a.dtype.kind == "f" else None,
+            device=dev,
+            requires_grad=spec.diff and a.dtype.kind == "f",
+        )
         for spec, a in zip(case.inputs, arrays)
     ]
     outs = _call(case, *tensors)
@@ -78,23 +91,31 @@ def test_matches_torch(case: OpCase) -> None:
     rng = np.random.default_rng(5)
     seeds = [rng.standard_normal(tuple(o.shape)) for o in outs]
     for o, t in zip(outs, touts):
-        assert tuple(o.shape) == tuple(t.shape), f"{case.name}: shape {o.shape} vs torch {tuple(t.shape)}"
+        assert tuple(o.shape) == tuple(t.shape), (
+            f"{case.name}: shape {o.shape} vs torch {tuple(t.shape)}"
+        )
         np.testing.assert_allclose(o.numpy(), t.detach().cpu().numpy(), rtol=1e-7, atol=1e-10)
     diff = _diff(case, tensors)
     if not diff:
         return
     grads = mg.grad(outs, diff, [mg.tensor(s, dtype=mg.float64) for s in seeds], allow_unused=True)
     tdiff = [t for t in twins if t.requires_grad]
-    tgrads = torch.autograd.grad(touts, tdiff, [torch.tensor(s, device=dev) for s in seeds], allow_unused=True)
+    tgrads = torch.autograd.grad(
+        touts, tdiff, [torch.tensor(s, device=dev) for s in seeds], allow_unused=True
+    )
     for k, (g, tg) in enumerate(zip(grads, tgrads)):
         expected = np.zeros(tuple(tdiff[k].shape)) if tg is None else tg.cpu().numpy()
-        np.testing.assert_allclose(g.numpy(), expected, rtol=1e-7, atol=1e-10, err_msg=f"{case.name}: input {k}")
+        np.testing.assert_allclose(
+            g.numpy(), expected, rtol=1e-7, atol=1e-10, err_msg=f"{case.name}: input {k}"
+        )
 
 
 def test_registry_covers_public_ops() -> None:
     covered = {c.op for c in CASES}
     public = set(mg.ops.__all__) - NOT_DIFFERENTIABLE
-    assert public - covered == set(), f"public ops without a case in tests/op_cases.py: {sorted(public - covered)}"
+    assert public - covered == set(), (
+        f"public ops without a case in tests/op_cases.py: {sorted(public - covered)}"
+    )
 
 
 # -- broadcasting, generated ------------------------------------------------------------------
@@ -112,13 +133,20 @@ BINARY = {
 
 @pytest.mark.parametrize("name", sorted(BINARY))
 @settings(max_examples=15, deadline=None)
-@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3), seed=st.integers(0, 2**16))
+@given(
+    shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+    seed=st.integers(0, 2**16),
+)
 def test_broadcasting_gradcheck(name: str, shapes: object, seed: int) -> None:
     fn, positive = BINARY[name]
     rng = np.random.default_rng(seed)
     sa, sb = shapes.input_shapes
     a = rng.uniform(0.5, 2.0, sa) if positive else rng.standard_normal(sa)
-    b = rng.uniform(0.5, 2.0, sb) * (1 if name == "pow" else rng.choice([-1, 1], sb)) if positive else rng.standard_normal(sb)
+    b = (
+        rng.uniform(0.5, 2.0, sb) * (1 if name == "pow" else rng.choice([-1, 1], sb))
+        if positive
+        else rng.standard_normal(sb)
+    )
     ta = mg.tensor(a, dtype=mg.float64, requires_grad=True)
     tb = mg.tensor(b, dtype=mg.float64, requires_grad=True)
     out = fn(ta, tb)
@@ -132,7 +160,9 @@ def test_broadcasting_gradcheck(name: str, shapes: object, seed: int) -> None:
 def test_max_splits_gradient_among_three_ties() -> None:
     x = mg.tensor([[2.0, 5.0, 5.0, 5.0], [1.0, 0.0, 1.0, -1.0]], requires_grad=True)
     x.max(dim=1).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 1 / 3, 1 / 3, 1 / 3], [0.5, 0, 0.5, 0]], rtol=1e-6)
+    np.testing.assert_allclose(
+        x.grad.numpy(), [[0, 1 / 3, 1 / 3, 1 / 3], [0.5, 0, 0.5, 0]], rtol=1e-6
+    )
 
 
 def test_embedding_padding_row_gets_no_gradient() -> None:
@@ -206,7 +236,9 @@ def test_matmul_2d_fast_path_equals_batched() -> None:
     ta, tb = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
     (ta @ tb).sum().backward()
     np.testing.assert_allclose((ta @ tb).numpy(), a @ b, rtol=1e-12)
-    np.testing.assert_allclose(tb.grad.numpy(), (a.transpose(0, 2, 1) @ np.ones((4, 5, 2))).sum(0), rtol=1e-12)
+    np.testing.assert_allclose(
+        tb.grad.numpy(), (a.transpose(0, 2, 1) @ np.ones((4, 5, 2))).sum(0), rtol=1e-12
+    )
 
 
 def test_argmax_argmin_have_no_grad() -> None:
@@ -227,7 +259,16 @@ def test_comparisons_give_bool_tensors() -> None:
 
 def test_scalar_ops_do_not_promote_float32() -> None:
     x = mg.ones(2, 2)
-    for y in (x + 1, 1 - x, x * 2.5, 2.5 / x, x**2, 2**x, mg.maximum(x, 0.5), x.masked_fill(x > 0, -1e9)):
+    for y in (
+        x + 1,
+        1 - x,
+        x * 2.5,
+        2.5 / x,
+        x**2,
+        2**x,
+        mg.maximum(x, 0.5),
+        x.masked_fill(x > 0, -1e9),
+    ):
         assert y.dtype == mg.float32
 
 

@@ -30,7 +30,9 @@ def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
     return dim % ndim if ndim else 0
 
 
-def norm_dims(dim: int | Sequence[int] | None, ndim: int, shape: Sequence[int] = ()) -> tuple[int, ...] | None:
+def norm_dims(
+    dim: int | Sequence[int] | None, ndim: int, shape: Sequence[int] = ()
+) -> tuple[int, ...] | None:
     """``None`` (all dims) or a sorted tuple of distinct non-negative dims."""
     if dim is None:
         return None

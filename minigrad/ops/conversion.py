@@ -84,5 +84,7 @@ def logical_not(a: Tensor) -> Tensor:
 def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
     """Elementwise and/or of bool tensors."""
     if a.dtype != backend.bool_ or not isinstance(b, Tensor) or b.dtype != backend.bool_:
-        raise TypeError(f"{name} needs bool tensors, got {a.dtype} and {getattr(b, 'dtype', type(b).__name__)}")
+        raise TypeError(
+            f"{name} needs bool tensors, got {a.dtype} and {getattr(b, 'dtype', type(b).__name__)}"
+        )
     return Tensor._wrap(getattr(backend.array_module(a.data), name)(a.data, b.data))

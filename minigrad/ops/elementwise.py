@@ -165,7 +165,11 @@ def mul(a: Any, b: Any) -> Tensor:
 
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` with broadcasting (true division: integer inputs give a float result)."""
-    if a.__class__ is Tensor and a.data.dtype.kind != "f" and (b.__class__ is not Tensor or b.data.dtype.kind != "f"):
+    if (
+        a.__class__ is Tensor
+        and a.data.dtype.kind != "f"
+        and (b.__class__ is not Tensor or b.data.dtype.kind != "f")
+    ):
         a = a.float()
     return _binary(Div, a, b)
 

@@ -142,10 +142,14 @@ def layer_norm(
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(shape)
     if n == 0 or tuple(x.shape[-n:]) != shape or x.data.ndim < n:
-        raise ShapeError(f"layer_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}")
+        raise ShapeError(
+            f"layer_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
+        )
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != shape:
-            raise ShapeError(f"layer_norm: {name} has shape {tuple(p.shape)}, expected normalized_shape {shape}")
+            raise ShapeError(
+                f"layer_norm: {name} has shape {tuple(p.shape)}, expected normalized_shape {shape}"
+            )
         if p is not None and p.dtype != x.dtype:
             raise TypeError(f"layer_norm: {name} is {p.dtype} but the input is {x.dtype}")
     dims = tuple(range(x.data.ndim - n, x.data.ndim))
@@ -218,11 +222,15 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype}")
     if weight.data.ndim != 2:
-        raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, dim), got shape {tuple(weight.shape)}")
+        raise ShapeError(
+            f"embedding: weight must be 2-D (num_embeddings, dim), got shape {tuple(weight.shape)}"
+        )
     num = weight.data.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:
-            raise IndexError(f"embedding: padding_idx {padding_idx} is out of range for {num} embeddings")
+            raise IndexError(
+                f"embedding: padding_idx {padding_idx} is out of range for {num} embeddings"
+            )
         padding_idx %= num
     _check_ids("embedding", indices, num, "num_embeddings")
     return Embedding.apply(indices, weight, padding_idx=padding_idx)
@@ -240,7 +248,9 @@ def _check_ids(name: str, ids: Tensor, high: int, what: str, ignore: int | None 
     lo, hi = int(data.min()), int(data.max())
     if lo < 0 or hi >= high:
         bad = lo if lo < 0 else hi
-        raise IndexError(f"{name}: id {bad} is out of range for {what} = {high} (ids of shape {tuple(ids.shape)})")
+        raise IndexError(
+            f"{name}: id {bad} is out of range for {what} = {high} (ids of shape {tuple(ids.shape)})"
+        )
 
 
 # =============================================================================================
@@ -327,28 +337,46 @@ def cross_entropy(
     """
     require_float("cross_entropy", logits)
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ValueError(
+            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+        )
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if logits.data.ndim == 1:  # a single sample: (C,) with a 0-d target
-        out = cross_entropy(logits.unsqueeze(0), target.reshape(1) if target.dtype.kind in "iu" else target.unsqueeze(0),
-                            ignore_index, label_smoothing, reduction)
+        out = cross_entropy(
+            logits.unsqueeze(0),
+            target.reshape(1) if target.dtype.kind in "iu" else target.unsqueeze(0),
+            ignore_index,
+            label_smoothing,
+            reduction,
+        )
         return out.reshape(()) if reduction == "none" else out
     shape, tshape = tuple(logits.shape), tuple(target.shape)
     class_probs = target.dtype.kind == "f"
     if class_probs:
         if tshape != shape:
-            raise ShapeError(f"cross_entropy: probability targets must have the logits' shape {shape}, got {tshape}")
+            raise ShapeError(
+                f"cross_entropy: probability targets must have the logits' shape {shape}, got {tshape}"
+            )
         if target.dtype != logits.dtype:
-            raise TypeError(f"cross_entropy: target is {target.dtype} but logits are {logits.dtype}")
+            raise TypeError(
+                f"cross_entropy: target is {target.dtype} but logits are {logits.dtype}"
+            )
     else:
         if target.dtype.kind not in "iu":
-            raise TypeError(f"cross_entropy: target must hold integer class ids or float probabilities, got {target.dtype}")
+            raise TypeError(
+                f"cross_entropy: target must hold integer class ids or float probabilities, got {target.dtype}"
+            )
         if tshape != shape[:1] + shape[2:]:
-            raise ShapeError(f"cross_entropy: logits of shape {shape} need a target of shape {shape[:1] + shape[2:]}, got {tshape}")
+            raise ShapeError(
+                f"cross_entropy: logits of shape {shape} need a target of shape {shape[:1] + shape[2:]}, got {tshape}"
+            )
         _check_ids("cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index)
     return CrossEntropy.apply(
-        logits, target, ignore_index=ignore_index, label_smoothing=float(label_smoothing),
-        reduction=reduction, class_probs=class_probs,
+        logits,
+        target,
+        ignore_index=ignore_index,
+        label_smoothing=float(label_smoothing),
+        reduction=reduction,
+        class_probs=class_probs,
     )
-

@@ -107,7 +107,7 @@ class Var(Function):
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
         ctx.save_for_backward(centered)
-        with _quiet(xp):
+        with _Quiet(xp):
             return (centered * centered).sum(axis=dims, keepdims=keepdim) / ctx.denom
 
     @staticmethod
@@ -124,7 +124,7 @@ class Std(Function):
         centered = x - x.mean(axis=dims, keepdims=True)
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
-        with _quiet(xp):
+        with _Quiet(xp):
             out = xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) / ctx.denom)
         ctx.save_for_backward(centered, out)
         return out if keepdim else out.reshape(_drop(out.shape, dims))
@@ -133,7 +133,7 @@ class Std(Function):
     def backward(ctx, g):
         centered, out = ctx.saved_tensors
         # dx = g * (x - mean) / ((N - correction) * std)
-        with _quiet(backend.array_module(g)):
+        with _Quiet(backend.array_module(g)):
             return _keepdim_grad(ctx, g) * centered / (out * ctx.denom)
 
 
@@ -159,11 +159,13 @@ class LogSumExp(Function):
         return _keepdim_grad(ctx, g) * p
 
 
-class _quiet:
+class _Quiet:
     """Silence NumPy's divide-by-zero warnings where inf/NaN is the documented answer."""
 
     def __init__(self, xp: Any) -> None:
-        self.state = xp.errstate(divide="ignore", invalid="ignore") if xp.__name__ == "numpy" else None
+        self.state = (
+            xp.errstate(divide="ignore", invalid="ignore") if xp.__name__ == "numpy" else None
+        )
 
     def __enter__(self) -> None:
         if self.state is not None:
@@ -210,12 +212,17 @@ def min(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
 
 def _extreme(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
     if x.data.size == 0:
-        raise ValueError(f"{op.__name__.lower()}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{op.__name__.lower()}: cannot reduce an empty tensor of shape {tuple(x.shape)}"
+        )
     return _reduce(op, x, dim, keepdim)
 
 
 def var(
-    x: Tensor, dim: int | tuple[int, ...] | None = None, correction: int = 1, keepdim: bool = False,
+    x: Tensor,
+    dim: int | tuple[int, ...] | None = None,
+    correction: int = 1,
+    keepdim: bool = False,
     unbiased: bool | None = None,
 ) -> Tensor:
     """Variance over ``dim``: sum((x - mean)^2) / (N - correction); ``unbiased=False`` means
@@ -227,7 +234,10 @@ def var(
 
 
 def std(
-    x: Tensor, dim: int | tuple[int, ...] | None = None, correction: int = 1, keepdim: bool = False,
+    x: Tensor,
+    dim: int | tuple[int, ...] | None = None,
+    correction: int = 1,
+    keepdim: bool = False,
     unbiased: bool | None = None,
 ) -> Tensor:
     """Standard deviation over ``dim``: sqrt(var(x, dim, correction))."""

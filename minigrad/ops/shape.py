@@ -74,8 +74,14 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     for n in shape:
         if n != -1:
             known *= n
-    if shape.count(-1) > 1 or (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
-        raise ShapeError(f"reshape: cannot view a tensor of shape {tuple(x.shape)} ({size} elements) as {shape}")
+    if (
+        shape.count(-1) > 1
+        or (-1 not in shape and known != size)
+        or (-1 in shape and (known == 0 or size % known))
+    ):
+        raise ShapeError(
+            f"reshape: cannot view a tensor of shape {tuple(x.shape)} ({size} elements) as {shape}"
+        )
     return Reshape.apply(x, shape=shape)
 
 
@@ -87,7 +93,9 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start = norm_dim(start_dim, len(shape), shape)
     end = norm_dim(end_dim, len(shape), shape)
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {tuple(shape)})")
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {tuple(shape)})"
+        )
     return reshape(x, *shape[:start], -1, *shape[end + 1 :]) if shape[start : end + 1] else x
 
 
@@ -112,7 +120,9 @@ def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
     shape = x.data.shape
-    return Transpose.apply(x, dim0=norm_dim(dim0, len(shape), shape), dim1=norm_dim(dim1, len(shape), shape))
+    return Transpose.apply(
+        x, dim0=norm_dim(dim0, len(shape), shape), dim1=norm_dim(dim1, len(shape), shape)
+    )
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
@@ -121,7 +131,9 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     shape = x.data.shape
     normalized = tuple(norm_dim(d, len(shape), shape) for d in dims)
     if sorted(normalized) != list(range(len(shape))):
-        raise ValueError(f"permute: {dims} is not a permutation of the {len(shape)} dims of shape {tuple(shape)}")
+        raise ValueError(
+            f"permute: {dims} is not a permutation of the {len(shape)} dims of shape {tuple(shape)}"
+        )
     return Permute.apply(x, dims=normalized)
 
 
@@ -140,7 +152,9 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
                 raise ShapeError(f"expand: -1 is not allowed for a new leading dim ({sizes})")
             n = old
         elif old is not None and old != 1 and old != n:
-            raise ShapeError(f"expand: dim {i} of shape {tuple(shape)} has size {old}, cannot expand to {n}")
+            raise ShapeError(
+                f"expand: dim {i} of shape {tuple(shape)} has size {old}, cannot expand to {n}"
+            )
         target.append(n)
     return Expand.apply(x, shape=tuple(target))
 
@@ -194,7 +208,9 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
     for it in items:
         if it.__class__ is Tensor:
             if it.device != x.device:
-                raise RuntimeError(f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}")
+                raise RuntimeError(
+                    f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}"
+                )
             it = it.data
         elif isinstance(it, list):
             it = backend.asarray(it, device=x.device)
@@ -204,10 +220,14 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
             elif it.dtype.kind in "iu":
                 advanced = True
             else:
-                raise IndexError(f"index: tensors used as indices must be integer or bool, got {it.dtype}")
+                raise IndexError(
+                    f"index: tensors used as indices must be integer or bool, got {it.dtype}"
+                )
         out.append(it)
     if consumed > len(shape):
-        raise IndexError(f"index: too many indices ({consumed}) for a tensor of shape {tuple(shape)}")
+        raise IndexError(
+            f"index: too many indices ({consumed}) for a tensor of shape {tuple(shape)}"
+        )
     _check_bounds(out, shape, xp)
     return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
 
@@ -217,7 +237,8 @@ def _check_bounds(items: list[Any], shape: tuple[int, ...], xp: Any) -> None:
     dim = 0
     ellipsis_span = len(shape) - sum(
         (getattr(i, "ndim", 1) if getattr(i, "dtype", None) == backend.bool_ else 1)
-        for i in items if not (i is None or i is Ellipsis)
+        for i in items
+        if not (i is None or i is Ellipsis)
     )
     for it in items:
         if it is None:
@@ -242,9 +263,13 @@ def _check_bounds(items: list[Any], shape: tuple[int, ...], xp: Any) -> None:
                 lo, hi = int(it.min()), int(it.max())
                 if lo < -size or hi >= size:
                     bad = lo if lo < -size else hi
-                    raise IndexError(f"index {bad} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})")
+                    raise IndexError(
+                        f"index {bad} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})"
+                    )
         elif isinstance(it, int) and not -size <= it < size:
-            raise IndexError(f"index {it} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})")
+            raise IndexError(
+                f"index {it} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})"
+            )
         dim += 1
 
 
@@ -290,8 +315,12 @@ def _check_join(name: str, tensors: Sequence[Tensor], dim: int, new_dim: bool) -
     ndim = len(shapes[0])
     d = norm_dim(dim, ndim + 1 if new_dim else ndim, shapes[0])
     for s in shapes:
-        if len(s) != ndim or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if new_dim or i != d):
-            raise ShapeError(f"{name}: tensors must have the same shape{'' if new_dim else ' except in dim ' + str(d)}, got {shapes}")
+        if len(s) != ndim or any(
+            a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if new_dim or i != d
+        ):
+            raise ShapeError(
+                f"{name}: tensors must have the same shape{'' if new_dim else ' except in dim ' + str(d)}, got {shapes}"
+            )
     dtypes = {t.dtype for t in tensors}
     if len(dtypes) > 1:
         raise TypeError(f"{name}: tensors must share one dtype, got {sorted(map(str, dtypes))}")
@@ -310,7 +339,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Stack.apply(*tensors, dim=d)
 
 
-def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+def split(
+    x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
+) -> tuple[Tensor, ...]:
     """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
     shape = x.data.shape
     d = norm_dim(dim, len(shape), shape)
@@ -323,7 +354,9 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != size:
-            raise ShapeError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {d} of shape {tuple(shape)} has size {size}")
+            raise ShapeError(
+                f"split: sections {sizes} sum to {sum(sizes)}, but dim {d} of shape {tuple(shape)} has size {size}"
+            )
     pieces, start = [], 0
     lead = (slice(None),) * d
     for n in sizes:
@@ -415,7 +448,9 @@ def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     try:
         backend.numpy_module().broadcast_shapes(*shapes)
     except ValueError:
-        raise ShapeError(f"where: shapes {shapes} (condition, a, b) cannot be broadcast together") from None
+        raise ShapeError(
+            f"where: shapes {shapes} (condition, a, b) cannot be broadcast together"
+        ) from None
     return Where.apply(condition, a, b)
 
 
@@ -427,7 +462,9 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
     except ValueError:
         full = None
     if full != tuple(x.shape):
-        raise ShapeError(f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's shape {tuple(x.shape)}")
+        raise ShapeError(
+            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's shape {tuple(x.shape)}"
+        )
     if isinstance(value, Tensor):
         value = value.item()
     if isinstance(value, float) and x.dtype.kind != "f":
@@ -502,10 +539,14 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     Shapes: (n,) @ (n,) -> (); (..., n, k) @ (k,) -> (..., n); (..., n, k) @ (..., k, m) -> (..., n, m).
     """
     if a.__class__ is not Tensor or b.__class__ is not Tensor:
-        raise TypeError(f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}")
+        raise TypeError(
+            f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
+        )
     sa, sb = a.data.shape, b.data.shape
     if not sa or not sb:
-        raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes {tuple(sa)} and {tuple(sb)}")
+        raise ShapeError(
+            f"matmul: both operands need at least 1 dim, got shapes {tuple(sa)} and {tuple(sb)}"
+        )
     k_a = sa[-1]
     k_b = sb[-2] if len(sb) > 1 else sb[0]
     if k_a != k_b:
@@ -520,7 +561,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return MatMul.apply(a, b)
 
 
-def _check_batch(ba: tuple[int, ...], bb: tuple[int, ...], sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
+def _check_batch(
+    ba: tuple[int, ...], bb: tuple[int, ...], sa: tuple[int, ...], sb: tuple[int, ...]
+) -> None:
     for x, y in zip(reversed(ba), reversed(bb)):
         if x != y and x != 1 and y != 1:
-            raise ShapeError(f"matmul: batch dims of shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast ({x} vs {y})")
+            raise ShapeError(
+                f"matmul: batch dims of shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast ({x} vs {y})"
+            )
