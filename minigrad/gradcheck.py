@@ -52,6 +52,7 @@ def numerical_jacobian(
     """d(all outputs, flattened and concatenated)/d(inputs[index] flattened), by central
     differences. Shape: (total output elements, input elements)."""
     x = inputs[index]
+    x.data = backend.contiguous(x.data)  # so that the flat view below aliases the input
     flat = x.data.reshape(-1)  # a view: we perturb the input in place and restore it
     columns = []
     for j in range(flat.size):

@@ -301,12 +301,13 @@ class CrossEntropy(Function):
         p, q, target, valid = ctx.saved_tensors
         xp = backend.array_module(g)
         # dlogits = (softmax(logits) - target distribution) * dloss, 0 for ignored targets
-        if q is None:
-            q = xp.zeros_like(p)
-            xp.put_along_axis(q, target[..., None], 1 - ctx.eps, axis=-1)
+        if q is None:  # class ids: q = (1 - eps) * one_hot(target) + eps / C
+            one_hot = (xp.arange(ctx.classes) == target[..., None]).astype(p.dtype)
+            d = p - one_hot * (1.0 - ctx.eps) if ctx.eps else p - one_hot
             if ctx.eps:
-                q += ctx.eps / ctx.classes
-        d = p - q
+                d -= ctx.eps / ctx.classes
+        else:
+            d = p - q
         if ctx.reduction == "none":
             scale = g[..., None]
         elif ctx.reduction == "sum":

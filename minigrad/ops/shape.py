@@ -212,8 +212,12 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
                     f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}"
                 )
             it = it.data
-        elif isinstance(it, list):
-            it = backend.asarray(it, device=x.device)
+        elif isinstance(it, list) or (hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0):
+            it = (
+                backend.to_device(backend.asarray(it, device="cpu"), x.device)
+                if isinstance(it, list)
+                else backend.to_device(it, x.device)
+            )
         if hasattr(it, "dtype") and hasattr(it, "shape") and not isinstance(it, (int, bool)):
             if it.dtype == backend.bool_:
                 consumed += it.ndim - 1
@@ -259,7 +263,8 @@ def _check_bounds(items: list[Any], shape: tuple[int, ...], xp: Any) -> None:
             continue
         size = shape[dim]
         if hasattr(it, "shape"):  # integer array
-            if it.size and xp is backend.numpy_module():
+            # checked on every backend: CuPy would wrap an out-of-range index around silently
+            if it.size:
                 lo, hi = int(it.min()), int(it.max())
                 if lo < -size or hi >= size:
                     bad = lo if lo < -size else hi
