@@ -394,8 +394,7 @@ def _run_backward(
         if node._retained is not None:
             _retain(node, g)
         if capture is not None and node in capture:
-            capture[node] = g
-            continue
+            capture[node] = g  # and keep going: an input may also reach the leaves through it
         if node.saved_tensors is _FREED:
             raise RuntimeError(
                 f"trying to backward through the graph a second time ({node.name} node): its saved "
@@ -488,14 +487,28 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
     return data
 
 
-def _accumulate(leaf_grads: dict[Tensor, Any]) -> None:
+def _owned(g: Any, seen: set[int]) -> Any:
+    """``g`` as an array no other tensor or caller holds: copied when it is a view, read-only,
+    or already handed out (``seen``), so that every ``.grad`` can be updated in place."""
+    if g.__class__ not in backend.ARRAY_TYPES:
+        g = backend.ensure_array(g, g)
+    elif id(g) in seen or not backend.is_owned(g):
+        g = g.copy()
+    seen.add(id(g))
+    return g
+
+
+def _accumulate(leaf_grads: dict[Tensor, Any], root_grads: Sequence[Any]) -> None:
+    """Run every leaf's hooks first (a failing hook changes no ``.grad``), then accumulate."""
+    final = []
     for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g)
-        if g.__class__ not in backend.ARRAY_TYPES:
-            g = backend.ensure_array(g, leaf.data)
+        final.append((leaf, g))
+    seen = {id(g) for g in root_grads}
+    for leaf, g in final:
         if leaf.grad is None:
-            leaf.grad = Tensor._wrap(g.copy() if g is leaf.data else g)
+            leaf.grad = Tensor._wrap(_owned(g, seen))
         else:
             leaf.grad = Tensor._wrap(leaf.grad.data + g)
 
@@ -510,7 +523,7 @@ def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -
     """
     g = _check_root(tensor, gradient, "backward")
     leaf_grads = _run_backward([tensor], [g], retain_graph)
-    _accumulate(leaf_grads)
+    _accumulate(leaf_grads, [g])
 
 
 def grad(
@@ -547,6 +560,7 @@ def grad(
     root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
     capture = {t.grad_fn: None for t in ins if t.grad_fn is not None}
     leaf_grads = _run_backward(outs, root_grads, retain_graph, capture)
+    seen = {id(g) for g in root_grads}
     results: list[Tensor | None] = []
     for i, t in enumerate(ins):
         g = capture.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t)
@@ -560,9 +574,7 @@ def grad(
             continue
         if t.grad_fn is None and t._hooks:
             g = _run_hooks(t._hooks, g)
-        if g.__class__ not in backend.ARRAY_TYPES:
-            g = backend.ensure_array(g, t.data)
-        results.append(Tensor._wrap(g.copy() if g is t.data else g))
+        results.append(Tensor._wrap(_owned(g, seen)))
     return tuple(results)
 
 

@@ -339,6 +339,13 @@ def numpy_module() -> ModuleType:
     return numpy
 
 
+def is_owned(arr: Array) -> bool:
+    """True when ``arr`` owns its memory (not a view), is C-contiguous and writable."""
+    if _is_cupy_array(arr):
+        return arr.base is None and arr.flags.c_contiguous
+    return arr.base is None and arr.flags.c_contiguous and arr.flags.writeable
+
+
 def contiguous(arr: Array) -> Array:
     """``arr`` as a C-contiguous array that owns writable memory (a copy only when needed)."""
     if _is_cupy_array(arr):

@@ -145,6 +145,7 @@ class Tensor:
         else:
             if self._hooks is None:
                 self._hooks = []
+            self._hooks.append(hook)
             hooks = self._hooks
         return lambda: hooks.remove(hook) if hook in hooks else None
 
