@@ -241,11 +241,14 @@ def _check_ids(name: str, ids: Tensor, high: int, what: str, ignore: int | None 
     data = ids.data
     if data.size == 0:
         return
-    if ignore is not None:
+    lo, hi = int(data.min()), int(data.max())
+    if lo >= 0 and hi < high:
+        return
+    if ignore is not None and (lo == ignore or hi == ignore):
         data = data[data != ignore]
         if data.size == 0:
             return
-    lo, hi = int(data.min()), int(data.max())
+        lo, hi = int(data.min()), int(data.max())
     if lo < 0 or hi >= high:
         bad = lo if lo < 0 else hi
         raise IndexError(
@@ -263,61 +266,72 @@ class CrossEntropy(Function):
     def forward(ctx, logits, target, ignore_index, label_smoothing, reduction, class_probs):
         """logits (N, C, *) ; target (N, *) class ids, or (N, C, *) probabilities."""
         xp = backend.array_module(logits)
-        x = xp.moveaxis(logits, 1, -1)  # (N, *, C): classes last
-        classes = x.shape[-1]
-        e, s, m = _stable_exp(x, -1)
-        logp = x - (m + xp.log(s))
-        p = e / s
+        classes = logits.shape[1]
+        # rows of classes: (M, C) with M = N * prod(*)
+        x = logits if logits.ndim == 2 else xp.moveaxis(logits, 1, -1).reshape(-1, classes)
+        m = x.max(axis=1, keepdims=True)
+        e = xp.exp(x - m)
+        s = e.sum(axis=1, keepdims=True)
+        lse = (m + xp.log(s))[:, 0]  # logsumexp of each row, (M,)
         eps = label_smoothing
         if class_probs:
-            q = xp.moveaxis(target, 1, -1)
+            q = target if target.ndim == 2 else xp.moveaxis(target, 1, -1).reshape(-1, classes)
             if eps:
                 q = q * (1 - eps) + eps / classes
-            valid = None
-            loss = -(q * logp).sum(axis=-1)
+            # loss = -sum_c q_c log p_c = sum_c q_c * lse - sum_c q_c x_c
+            loss = q.sum(axis=1) * lse - (q * x).sum(axis=1)
+            valid = rows = t = None
         else:
-            valid = target != ignore_index
-            safe_target = xp.where(valid, target, 0)
-            nll = -xp.take_along_axis(logp, safe_target[..., None], axis=-1)[..., 0]
-            loss = nll if not eps else (1 - eps) * nll - eps * logp.mean(axis=-1)
-            loss = xp.where(valid, loss, 0)
             q = None
+            t = target.reshape(-1)
+            valid = t != ignore_index
+            t = xp.where(valid, t, 0)
+            rows = xp.arange(t.shape[0])
+            loss = lse - x[rows, t]  # -log p[target]
+            if eps:  # smoothing mixes in the mean of -log p over the classes
+                loss = (1 - eps) * loss + eps * (lse - x.mean(axis=1))
+            loss = loss * valid
+        ctx.shape = logits.shape
         ctx.reduction = reduction
         ctx.eps = eps
-        ctx.classes = classes
-        ctx.count = loss.size if valid is None else valid.sum()
-        ctx.save_for_backward(p, q, safe_target if valid is not None else None, valid)
+        ctx.count = loss.shape[0] if valid is None else valid.sum()
+        ctx.save_for_backward(e, s, q, rows, t, valid)
         if reduction == "none":
-            return loss
+            return loss.reshape(
+                target.shape if not class_probs else target.shape[:1] + target.shape[2:]
+            )
         total = loss.sum()
         if reduction == "sum":
             return total
         # mean over the targets that count; 0 (not NaN) when every target is ignored
-        count = ctx.count
-        return total / xp.maximum(count, 1).astype(loss.dtype)
+        return total / xp.maximum(ctx.count, 1).astype(loss.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        p, q, target, valid = ctx.saved_tensors
+        e, s, q, rows, t, valid = ctx.saved_tensors
         xp = backend.array_module(g)
+        classes = e.shape[1]
         # dlogits = (softmax(logits) - target distribution) * dloss, 0 for ignored targets
-        if q is None:  # class ids: q = (1 - eps) * one_hot(target) + eps / C
-            one_hot = (xp.arange(ctx.classes) == target[..., None]).astype(p.dtype)
-            d = p - one_hot * (1.0 - ctx.eps) if ctx.eps else p - one_hot
+        d = e / s
+        if q is None:  # the target distribution is (1 - eps) * one_hot(t) + eps / C
+            d[rows, t] -= 1.0 - ctx.eps
             if ctx.eps:
-                d -= ctx.eps / ctx.classes
+                d -= ctx.eps / classes
         else:
-            d = p - q
+            d -= q
         if ctx.reduction == "none":
-            scale = g[..., None]
+            weight = g.reshape(-1)
         elif ctx.reduction == "sum":
-            scale = g
+            weight = g
         else:
-            scale = g / xp.maximum(ctx.count, 1).astype(g.dtype)
+            weight = g / xp.maximum(ctx.count, 1).astype(g.dtype)
         if valid is not None:
-            d *= valid[..., None]
-        d *= scale
-        return xp.moveaxis(d, -1, 1), None
+            weight = weight * valid
+        d *= weight[:, None] if weight.ndim else weight
+        if len(ctx.shape) == 2:
+            return d, None
+        n, c, *rest = ctx.shape
+        return xp.moveaxis(d.reshape((n, *rest, c)), -1, 1), None
 
 
 def cross_entropy(
