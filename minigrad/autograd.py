@@ -473,7 +473,12 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
                 f"{what}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {tuple(t.shape)}; pass gradient=Tensor of that shape"
             )
-        return backend.array_module(t.data).ones(t.data.shape, dtype=t.data.dtype)
+        xp = backend.array_module(t.data)
+        if (
+            not t.data.shape
+        ):  # the usual scalar loss: a 0-d array, made without NumPy's Python wrapper
+            return xp.array(1, dtype=t.data.dtype)
+        return xp.ones(t.data.shape, dtype=t.data.dtype)
     data = g.data if g.__class__ is Tensor else backend.asarray(g, device=t.device)
     if tuple(data.shape) != tuple(t.shape) or data.dtype != t.dtype:
         raise RuntimeError(

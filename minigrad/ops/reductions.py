@@ -20,6 +20,14 @@ def _keepdim_grad(ctx: Function, g: Any) -> Any:
     return g.reshape(ctx.kept_shape) if g.shape != ctx.kept_shape else g
 
 
+def _spread(g: Any, shape: tuple[int, ...]) -> Any:
+    """A new array of ``shape`` filled by broadcasting ``g`` (cheaper than NumPy's Python-level
+    broadcast_to, and owned, so it can become a leaf's .grad without a copy)."""
+    out = backend.array_module(g).empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
 def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
     n = 1
     for i, size in enumerate(shape):
@@ -38,8 +46,7 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, g):
         # dx = g broadcast over the reduced axes
-        xp = backend.array_module(g)
-        return xp.broadcast_to(_keepdim_grad(ctx, g), ctx.in_shape)
+        return _spread(_keepdim_grad(ctx, g), ctx.in_shape)
 
 
 class Mean(Function):
@@ -48,13 +55,12 @@ class Mean(Function):
         ctx.in_shape = x.shape
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.count = _count(x.shape, dims)
-        return x.mean(axis=dims, keepdims=keepdim)
+        return x.sum(axis=dims, keepdims=keepdim) / ctx.count
 
     @staticmethod
     def backward(ctx, g):
         # dx = g / N broadcast over the reduced axes
-        xp = backend.array_module(g)
-        return xp.broadcast_to(_keepdim_grad(ctx, g) * (1.0 / ctx.count), ctx.in_shape)
+        return _spread(_keepdim_grad(ctx, g) / ctx.count, ctx.in_shape)
 
 
 class Max(Function):
@@ -103,7 +109,7 @@ class Var(Function):
     @staticmethod
     def forward(ctx, x, dims=None, correction=1, keepdim=False):
         xp = backend.array_module(x)
-        centered = x - x.mean(axis=dims, keepdims=True)
+        centered = x - x.sum(axis=dims, keepdims=True) / _count(x.shape, dims)
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
         ctx.save_for_backward(centered)
@@ -121,7 +127,7 @@ class Std(Function):
     @staticmethod
     def forward(ctx, x, dims=None, correction=1, keepdim=False):
         xp = backend.array_module(x)
-        centered = x - x.mean(axis=dims, keepdims=True)
+        centered = x - x.sum(axis=dims, keepdims=True) / _count(x.shape, dims)
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
         with _Quiet(xp):
