@@ -355,3 +355,46 @@ def contiguous(arr: Array) -> Array:
     if arr.flags.c_contiguous and arr.flags.writeable:
         return arr
     return numpy.array(arr, order="C")
+
+
+# ---------------------------------------------------------------------------------------------
+# Threads for large elementwise work on the CPU
+# ---------------------------------------------------------------------------------------------
+# NumPy's ufuncs run on one core, but they release the GIL, so a big softmax split into row
+# blocks runs on every core from a few Python threads. BLAS does this for matmul by itself.
+
+PARALLEL_MIN_SIZE = 1 << 18  # below ~256K elements the thread hand-off costs more than it saves
+_pool: Any = None
+
+
+def num_threads() -> int:
+    """Threads used for large CPU ops: ``MINIGRAD_NUM_THREADS``, else the usable cores."""
+    value = os.environ.get("MINIGRAD_NUM_THREADS")
+    if value:
+        return max(1, int(value))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def parallel(fn: Any, out: Array, *arrays: Array, axis: int = 0) -> Array:
+    """Run ``fn(out_block, *array_blocks)`` over blocks of rows along ``axis``; returns ``out``.
+
+    Every array must have ``out``'s length along ``axis`` (other dims may differ, e.g. size 1
+    on a reduced dim); ``fn`` writes its block of the result into ``out_block`` (and may write
+    into the blocks of the other arrays). Small arrays, GPU arrays and single-core machines run ``fn`` once, whole.
+    """
+    global _pool
+    threads = num_threads()
+    n = out.shape[axis] if out.ndim else 0
+    if _is_cupy_array(out) or out.size < PARALLEL_MIN_SIZE or threads < 2 or n < 2:
+        fn(out, *arrays)
+        return out
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="minigrad")
+    lead = (slice(None),) * axis
+    bounds = [n * k // threads for k in range(threads + 1)]
+    blocks = [lead + (slice(a, b),) for a, b in zip(bounds, bounds[1:]) if b > a]
+    for future in [_pool.submit(fn, out[b], *(a[b] for a in arrays)) for b in blocks]:
+        future.result()
+    return out

@@ -247,7 +247,8 @@ class Tensor:
     # -- printing -------------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        body = repr(self.numpy()).removeprefix("array(").removesuffix(")")
+        # NumPy indents continuation rows for "array(" (6 chars); "tensor(" is 7
+        body = repr(self.numpy()).removeprefix("array(").removesuffix(")").replace("\n", "\n ")
         extras = []
         body = body.split(", dtype=")[0]
         if self.dtype not in (backend.float32, backend.int64, backend.bool_):

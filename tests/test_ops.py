@@ -278,3 +278,30 @@ def test_cast_is_differentiable() -> None:
     y.sum().backward()
     assert x.grad.dtype == mg.float32
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_row_blocks_on_threads_match_one_block(
+    monkeypatch: pytest.MonkeyPatch, op: str, dim: int
+) -> None:
+    """Large CPU arrays are split into row blocks on threads; force that on a small one."""
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((5, 4, 3))
+    data[1, :, 0] = -math.inf  # a fully masked row along dim 1
+    seed = mg.tensor(rng.standard_normal((5, 4, 3)))
+
+    def run() -> tuple[np.ndarray, np.ndarray]:
+        x = mg.tensor(data, requires_grad=True)
+        y = getattr(x, op)(dim)
+        y.backward(seed)
+        return y.numpy(), x.grad.numpy()
+
+    whole = run()
+    monkeypatch.setattr(mg.backend, "PARALLEL_MIN_SIZE", 1)
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "3")
+    blocks = run()
+    np.testing.assert_array_equal(blocks[0], whole[0])
+    np.testing.assert_array_equal(blocks[1], whole[1])
+    x = mg.tensor(rng.standard_normal((5, 4, 3)), requires_grad=True)
+    assert mg.gradcheck(lambda t: getattr(t, op)(dim), x)

@@ -24,56 +24,82 @@ from minigrad.tensor import Tensor
 # =============================================================================================
 
 
-def _stable_exp(x: Any, dim: int) -> tuple[Any, Any, Any]:
-    """exp(x - max) along ``dim``, its sum made safe for rows of -inf, and the safe max."""
-    xp = backend.array_module(x)
-    m = x.max(axis=dim, keepdims=True)
-    m = xp.where(m == -xp.inf, 0, m)  # a row of only -inf: subtract 0, exp gives 0
-    e = xp.exp(x - m)
-    s = e.sum(axis=dim, keepdims=True)
-    return e, s, m
+def _split_axis(x: Any, dim: int) -> int:
+    """An axis other than ``dim`` to split a row-wise op along (for ``backend.parallel``)."""
+    return 0 if dim != 0 or x.ndim < 2 else 1
+
+
+def _row_dot(a: Any, b: Any, dim: int) -> Any:
+    """sum(a * b) along ``dim`` (keepdim), without materializing a * b."""
+    xp = backend.array_module(a)
+    t = xp.einsum("...i,...i->...", xp.moveaxis(a, dim, -1), xp.moveaxis(b, dim, -1))
+    return xp.expand_dims(t, dim)
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = backend.array_module(x)
-        e, s, _ = _stable_exp(x, dim)
-        e /= xp.where(s == 0, 1, s)  # rows of -inf stay 0
+
+        def rows(y, x):  # y = exp(x - max) / sum(exp(x - max)), written into y
+            m = x.max(axis=dim, keepdims=True)
+            m = xp.where(m == -xp.inf, 0, m)  # a row of only -inf: subtract 0, exp gives 0
+            xp.subtract(x, m, out=y)
+            xp.exp(y, out=y)
+            s = y.sum(axis=dim, keepdims=True)
+            y *= 1.0 / xp.where(s == 0, 1, s)  # rows of -inf stay 0
+
+        y = backend.parallel(rows, xp.empty_like(x), x, axis=_split_axis(x, dim))
         ctx.dim = dim
-        ctx.save_for_backward(e)
-        return e
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        # dx = y * (g - sum(g * y, dim))
-        gy = g * y
-        gy -= y * gy.sum(axis=ctx.dim, keepdims=True)
-        return gy
+        dim = ctx.dim
+        xp = backend.array_module(g)
+
+        def rows(dx, g, y):  # dx = y * (g - sum(g * y, dim))
+            xp.subtract(g, _row_dot(g, y, dim), out=dx)
+            dx *= y
+
+        return backend.parallel(rows, xp.empty_like(g), g, y, axis=_split_axis(g, dim))
 
 
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = backend.array_module(x)
-        e, s, m = _stable_exp(x, dim)
-        dead = s == 0  # rows of only -inf
-        s_safe = xp.where(dead, 1, s)
-        out = x - (m + xp.log(s_safe))
-        out = xp.where(dead, 0, out)
+
+        def rows(out, x, dead):  # out = x - max - log(sum(exp(x - max))), 0 on rows of only -inf
+            mx = x.max(axis=dim, keepdims=True)
+            xp.equal(mx, -xp.inf, out=dead)
+            xp.subtract(x, xp.where(dead, 0, mx), out=out)
+            s = xp.exp(out).sum(axis=dim, keepdims=True)
+            out -= xp.log(xp.where(s == 0, 1, s))
+            xp.copyto(out, 0, where=dead)
+
+        dead = xp.empty(x.shape[:dim] + (1,) + x.shape[dim + 1 :], dtype=bool)
+        out = backend.parallel(rows, xp.empty_like(x), x, dead, axis=_split_axis(x, dim))
         ctx.dim = dim
-        ctx.save_for_backward(e / s_safe)  # softmax, 0 on dead rows
+        ctx.save_for_backward(out, dead)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (p,) = ctx.saved_tensors
-        # dx = g - softmax(x) * sum(g, dim)   (0 on rows of only -inf)
+        out, dead = ctx.saved_tensors
+        dim = ctx.dim
         xp = backend.array_module(g)
-        total = g.sum(axis=ctx.dim, keepdims=True)
-        alive = p.sum(axis=ctx.dim, keepdims=True) > 0
-        return xp.where(alive, g - p * total, 0)
+
+        def rows(dx, g, out):  # dx = g - softmax(x) * sum(g, dim), with softmax = exp(out)
+            xp.exp(out, out=dx)
+            dx *= g.sum(axis=dim, keepdims=True)
+            xp.subtract(g, dx, out=dx)
+
+        dx = backend.parallel(rows, xp.empty_like(g), g, out, axis=_split_axis(g, dim))
+        xp.copyto(dx, 0, where=dead)  # rows of only -inf get no gradient
+        return dx
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:

@@ -1,0 +1,166 @@
+"""A walk through minigrad's autograd, one small graph at a time.
+
+    python examples/walkthrough.py                  # on the CPU (NumPy)
+    python examples/walkthrough.py --backend cupy   # the same graph on a GPU (CuPy)
+
+We build the smallest network worth the name,
+
+    loss = sum(tanh(x @ W + b))        x: (2, 3) input, W: (3, 2) weight, b: (2,) bias
+
+and look at it from every side: the forward values, the graph of nodes that the forward
+recorded, that graph as Graphviz DOT text, a trace of what ``backward()`` did node by node,
+the gradients it produced, and finally one gradient worked out by hand with NumPy to show that
+the engine computed exactly the chain rule.
+
+Read it top to bottom; each step prints a banner and says what to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import minigrad as mg
+except ImportError:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import minigrad as mg
+
+
+def banner(title: str) -> None:
+    print(f"\n{'=' * 100}\n{title}\n{'=' * 100}")
+
+
+def describe(obj: object) -> str:
+    """A short name for an entry of ``next_functions``: a node, a leaf tensor, or None."""
+    if obj is None:
+        return "None (an input that needs no gradient)"
+    if isinstance(obj, mg.Tensor):
+        return f"leaf tensor {tuple(obj.shape)} requires_grad={obj.requires_grad}"
+    return f"{obj.name}Backward node"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Print one small autograd graph inside out.")
+    parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
+    args = parser.parse_args(argv)
+    try:
+        mg.set_backend(args.backend)  # every tensor below is created on this backend's device
+    except mg.BackendError as err:
+        print(f"cannot use the {args.backend} backend: {err}", file=sys.stderr)
+        return 2
+    np.set_printoptions(precision=4, suppress=True)
+
+    # -----------------------------------------------------------------------------------------
+    banner("1. The leaves: tensors we create ourselves")
+    # -----------------------------------------------------------------------------------------
+    # x is data, so it does not require a gradient. W and b are parameters: requires_grad=True
+    # tells the engine to record every op that uses them, so that backward can reach them.
+    # Small fixed values keep the printout readable.
+    x = mg.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])  # (2, 3)
+    W = mg.tensor([[0.1, -0.2], [0.4, 0.3], [-0.3, 0.2]], requires_grad=True)  # noqa: N806  (3, 2)
+    b = mg.tensor([0.05, -0.1], requires_grad=True)  # (2,)
+    for name, t in (("x", x), ("W", W), ("b", b)):
+        print(f"{name} = {t}")
+        print(
+            f"    shape={tuple(t.shape)} dtype={t.dtype} device={t.device} "
+            f"requires_grad={t.requires_grad} is_leaf={t.is_leaf} grad_fn={t.grad_fn}"
+        )
+
+    # -----------------------------------------------------------------------------------------
+    banner("2. The forward pass: each op computes its value AND records a node")
+    # -----------------------------------------------------------------------------------------
+    # Every op (a Function subclass in minigrad/ops) runs its forward on the raw arrays. Because
+    # one of its inputs requires grad, it also keeps a node: ``out.grad_fn``. The node remembers
+    # its inputs' nodes (``next_functions``) and the arrays its backward will need.
+    z = x @ W  # (2, 3) @ (3, 2) -> (2, 2)   MatMul
+    h = z + b  # (2, 2) + (2,)   -> (2, 2)   Add, b broadcast over the rows
+    y = mg.tanh(h)  # (2, 2)                  Tanh
+    loss = y.sum()  # ()                      Sum
+    steps = {"z = x @ W": z, "h = z + b": h, "y = tanh(h)": y, "loss = y.sum()": loss}
+    for name, t in steps.items():
+        print(f"{name:<16} -> {t}")
+
+    # -----------------------------------------------------------------------------------------
+    banner("3. The graph: walk grad_fn.next_functions from the loss down to the leaves")
+    # -----------------------------------------------------------------------------------------
+    # The graph stores nodes, not intermediate tensors. Each node's ``next_functions`` lists,
+    # for each input of the op, the input's node (if an op computed it), the leaf tensor itself
+    # (if we created it), or None (if it needs no gradient, like x). ``saved_tensors`` holds
+    # what the backward formula needs: MatMul keeps both operands, Tanh keeps its output
+    # (d tanh = 1 - tanh^2), Add and Sum keep nothing.
+    # mg.autograd.walk_graph yields every node once, outputs first (a topological order): the
+    # order backward will visit them in.
+    for node in mg.autograd.walk_graph(loss):
+        print(node)  # <OpBackward inputs=[...] out=shape dtype>
+        for k, parent in enumerate(node.next_functions):
+            print(f"    next_functions[{k}]: {describe(parent)}")
+        saved = [tuple(a.shape) if hasattr(a, "shape") else a for a in node.saved_tensors]
+        print(f"    saved for backward: {saved or 'nothing'}")
+
+    # -----------------------------------------------------------------------------------------
+    banner("4. The same graph as Graphviz DOT text")
+    # -----------------------------------------------------------------------------------------
+    # Paste it into any Graphviz viewer (or `dot -Tsvg`) to see it drawn.
+    # Boxes are op nodes, ellipses are leaves; an edge labelled k goes into the op's k-th input.
+    # x does not appear: nothing flows back to it. mg.viz.render(loss, "graph.svg") writes an
+    # SVG when Graphviz's `dot` is installed.
+    print(mg.viz.to_dot(loss, name="loss"))
+
+    # -----------------------------------------------------------------------------------------
+    banner("5. The backward pass, traced")
+    # -----------------------------------------------------------------------------------------
+    # backward() seeds d(loss)/d(loss) = 1, then visits the nodes in the order above. Each node
+    # receives the gradient of its output and returns one gradient per input; the engine sums
+    # gradients that meet at the same node, reduces broadcast gradients to the input's shape
+    # (Add's gradient for b arrives as (2, 2) and is summed over the rows to (2,)), and finally
+    # stores each leaf's total in ``leaf.grad``. trace_backward records each step.
+    with mg.trace_backward() as trace:
+        loss.backward()
+    # Columns: the op, its output's shape, the shapes of the gradients its backward returned
+    # (before the engine reduces broadcast ones: Add's second is (2, 2), b's grad is (2,)), and
+    # the microseconds it took.
+    print(trace)
+    print("\nthe same records as data (trace.records[0]):")
+    print(trace.records[0])
+    # After backward the nodes' saved arrays are freed (unless retain_graph=True): a second
+    # loss.backward() would raise an error that says so.
+
+    # -----------------------------------------------------------------------------------------
+    banner("6. The gradients")
+    # -----------------------------------------------------------------------------------------
+    print(f"W.grad =\n{W.grad}")
+    print(f"b.grad = {b.grad}")
+    print(f"x.grad = {x.grad}   (x did not ask for one)")
+
+    # -----------------------------------------------------------------------------------------
+    banner("7. Checking dloss/dW by hand with NumPy")
+    # -----------------------------------------------------------------------------------------
+    # The chain rule, one factor per node, read from the loss down:
+    #   Sum:    dloss/dy = 1                                  (2, 2) of ones
+    #   Tanh:   dloss/dh = dloss/dy * (1 - tanh(h)^2)         elementwise
+    #   Add:    dloss/dz = dloss/dh ; dloss/db = rows of dloss/dh summed (b was broadcast)
+    #   MatMul: dloss/dW = x^T @ dloss/dz                     (3, 2) @ (2, 2) -> (3, 2)
+    x_np, W_np, b_np = x.numpy(), W.numpy(), b.numpy()  # noqa: N806  (host copies)
+    y_np = np.tanh(x_np @ W_np + b_np)
+    dy = np.ones_like(y_np)
+    dh = dy * (1.0 - y_np**2)
+    dW_by_hand = x_np.T @ dh  # noqa: N806
+    db_by_hand = dh.sum(axis=0)
+    dW_engine = W.grad.numpy()  # noqa: N806
+    print(f"dloss/dW by hand:\n{dW_by_hand}")
+    print(f"dloss/dW from minigrad:\n{dW_engine}")
+    print(f"dloss/db by hand: {db_by_hand}   from minigrad: {b.grad.numpy()}")
+    worst = float(np.max(np.abs(dW_by_hand - dW_engine)))
+    ok = np.allclose(dW_by_hand, dW_engine, rtol=1e-5, atol=1e-6) and np.allclose(
+        db_by_hand, b.grad.numpy(), rtol=1e-5, atol=1e-6
+    )
+    print(f"largest difference in dW: {worst:.2e} -> {'match' if ok else 'MISMATCH'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
