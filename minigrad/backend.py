@@ -383,9 +383,12 @@ def parallel(fn: Any, out: Array, *arrays: Array, axis: int = 0) -> Array:
     into the blocks of the other arrays). Small arrays, GPU arrays and single-core machines run ``fn`` once, whole.
     """
     global _pool
+    if out.size < PARALLEL_MIN_SIZE or _is_cupy_array(out):
+        fn(out, *arrays)
+        return out
     threads = num_threads()
-    n = out.shape[axis] if out.ndim else 0
-    if _is_cupy_array(out) or out.size < PARALLEL_MIN_SIZE or threads < 2 or n < 2:
+    n = out.shape[axis]
+    if threads < 2 or n < 2:
         fn(out, *arrays)
         return out
     if _pool is None:

@@ -30,24 +30,38 @@ def _split_axis(x: Any, dim: int) -> int:
 
 
 def _row_dot(a: Any, b: Any, dim: int) -> Any:
-    """sum(a * b) along ``dim`` (keepdim), without materializing a * b."""
+    """sum(a * b) along ``dim`` (keepdim); on large arrays without materializing a * b."""
+    if a.size < 65536:  # einsum's fixed cost dominates on small arrays
+        return (a * b).sum(axis=dim, keepdims=True)
     xp = backend.array_module(a)
     t = xp.einsum("...i,...i->...", xp.moveaxis(a, dim, -1), xp.moveaxis(b, dim, -1))
     return xp.expand_dims(t, dim)
+
+
+def _lowest(dtype: Any) -> float:
+    """The most negative finite value of a float dtype, as a (weak) Python float."""
+    value = _LOWEST.get(dtype)
+    if value is None:
+        value = _LOWEST[dtype] = float(backend.numpy_module().finfo(dtype).min)
+    return value
+
+
+_LOWEST: dict[Any, float] = {}
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = backend.array_module(x)
+        low = _lowest(x.dtype)
 
         def rows(y, x):  # y = exp(x - max) / sum(exp(x - max)), written into y
-            m = x.max(axis=dim, keepdims=True)
-            m = xp.where(m == -xp.inf, 0, m)  # a row of only -inf: subtract 0, exp gives 0
-            xp.subtract(x, m, out=y)
+            # a row of only -inf has max -inf: subtract the lowest finite value instead, so that
+            # exp gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so
+            # dividing by max(sum, 1) leaves it alone and keeps a dead row at 0
+            xp.subtract(x, xp.maximum(x.max(axis=dim, keepdims=True), low), out=y)
             xp.exp(y, out=y)
-            s = y.sum(axis=dim, keepdims=True)
-            y *= 1.0 / xp.where(s == 0, 1, s)  # rows of -inf stay 0
+            y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
 
         y = backend.parallel(rows, xp.empty_like(x), x, axis=_split_axis(x, dim))
         ctx.dim = dim
@@ -264,24 +278,29 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
     return Embedding.apply(indices, weight, padding_idx=padding_idx)
 
 
-def _check_ids(name: str, ids: Tensor, high: int, what: str, ignore: int | None = None) -> None:
-    """Raise IndexError if an id is outside [0, high) (ids equal to ``ignore`` are allowed)."""
+def _check_ids(name: str, ids: Tensor, high: int, what: str, ignore: int | None = None) -> bool:
+    """Raise IndexError if an id is outside [0, high), ids equal to ``ignore`` excepted.
+
+    Returns whether some id may equal ``ignore`` (False when all ids are proven in range and
+    ``ignore`` is not, so the caller can skip masking).
+    """
     data = ids.data
     if data.size == 0:
-        return
+        return False
     lo, hi = int(data.min()), int(data.max())
     if lo >= 0 and hi < high:
-        return
+        return ignore is not None and 0 <= ignore < high
     if ignore is not None and (lo == ignore or hi == ignore):
         data = data[data != ignore]
         if data.size == 0:
-            return
+            return True
         lo, hi = int(data.min()), int(data.max())
     if lo < 0 or hi >= high:
         bad = lo if lo < 0 else hi
         raise IndexError(
             f"{name}: id {bad} is out of range for {what} = {high} (ids of shape {tuple(ids.shape)})"
         )
+    return True
 
 
 # =============================================================================================
@@ -312,17 +331,22 @@ class CrossEntropy(Function):
         else:
             q = None
             t = target.reshape(-1)
-            valid = t != ignore_index
-            t = xp.where(valid, t, 0)
+            valid = None
+            if ignore_index is not None:  # some target may equal ignore_index: mask those out
+                valid = t != ignore_index
+                t = xp.where(valid, t, 0)
             rows = xp.arange(t.shape[0])
             loss = lse - x[rows, t]  # -log p[target]
             if eps:  # smoothing mixes in the mean of -log p over the classes
-                loss = (1 - eps) * loss + eps * (lse - x.mean(axis=1))
-            loss = loss * valid
+                loss = (1 - eps) * loss + eps * (lse - x.sum(axis=1) * (1.0 / classes))
+            if valid is not None:
+                loss = loss * valid
         ctx.shape = logits.shape
         ctx.reduction = reduction
         ctx.eps = eps
-        ctx.count = loss.shape[0] if valid is None else valid.sum()
+        ctx.count = (
+            loss.shape[0] if valid is None else xp.maximum(valid.sum(), 1).astype(loss.dtype)
+        )
         ctx.save_for_backward(e, s, q, rows, t, valid)
         if reduction == "none":
             return loss.reshape(
@@ -331,8 +355,8 @@ class CrossEntropy(Function):
         total = loss.sum()
         if reduction == "sum":
             return total
-        # mean over the targets that count; 0 (not NaN) when every target is ignored
-        return total / xp.maximum(ctx.count, 1).astype(loss.dtype)
+        # mean over the targets that count (at least 1: 0, not NaN, when every target is ignored)
+        return total / ctx.count
 
     @staticmethod
     def backward(ctx, g):
@@ -352,7 +376,7 @@ class CrossEntropy(Function):
         elif ctx.reduction == "sum":
             weight = g
         else:
-            weight = g / xp.maximum(ctx.count, 1).astype(g.dtype)
+            weight = g / ctx.count
         if valid is not None:
             weight = weight * valid
         d *= weight[:, None] if weight.ndim else weight
@@ -414,7 +438,10 @@ def cross_entropy(
             raise ShapeError(
                 f"cross_entropy: logits of shape {shape} need a target of shape {shape[:1] + shape[2:]}, got {tshape}"
             )
-        _check_ids("cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index)
+        if not _check_ids(
+            "cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index
+        ):
+            ignore_index = None  # no target can equal it: skip the masking
     return CrossEntropy.apply(
         logits,
         target,
