@@ -46,25 +46,36 @@ def _flat_outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> np.ndarray:
         return np.concatenate([o.numpy().reshape(-1) for o in _outputs(fn, inputs)])
 
 
+def _central_difference(
+    fn: Callable[..., Any], inputs: Sequence[Any], x: Tensor, index: Any, delta: Any, eps: float
+) -> np.ndarray:
+    """(f(x + delta) - f(x - delta)) / (2 eps) with ``x.data[index]`` shifted by ``delta``, over all
+    outputs flattened; ``x`` is restored even when ``fn`` raises."""
+    orig = x.data[index].copy()
+    try:
+        x.data[index] = orig + delta
+        plus = _flat_outputs(fn, inputs)
+        x.data[index] = orig - delta
+        minus = _flat_outputs(fn, inputs)
+    finally:
+        x.data[index] = orig
+    # an output that did not move (including one that stays at +-inf) has derivative 0
+    return np.where(plus == minus, 0.0, plus - minus) / (2 * eps)
+
+
 def numerical_jacobian(
     fn: Callable[..., Any], inputs: Sequence[Any], index: int, eps: float = 1e-6
 ) -> np.ndarray:
     """d(all outputs, flattened and concatenated)/d(inputs[index] flattened), by central
     differences. Shape: (total output elements, input elements)."""
     x = inputs[index]
-    x.data = backend.contiguous(x.data)  # so that the flat view below aliases the input
-    flat = x.data.reshape(-1)  # a view: we perturb the input in place and restore it
-    columns = []
-    for j in range(flat.size):
-        orig = flat[j].item()
-        flat[j] = orig + eps
-        plus = _flat_outputs(fn, inputs)
-        flat[j] = orig - eps
-        minus = _flat_outputs(fn, inputs)
-        flat[j] = orig
-        # an output that did not move (including one that stays at +-inf) has derivative 0
-        columns.append(np.where(plus == minus, 0.0, plus - minus) / (2 * eps))
-    return np.stack(columns, axis=1) if columns else np.zeros((_flat_outputs(fn, inputs).size, 0))
+    shape = tuple(x.shape)
+    columns = [
+        _central_difference(fn, inputs, x, _element(shape, j), eps, eps) for j in range(x.numel())
+    ]
+    if not columns:
+        return np.zeros((_flat_outputs(fn, inputs).size, 0))
+    return np.stack(columns, axis=1)
 
 
 def _analytic_jacobians(
@@ -252,14 +263,9 @@ def _fast_check(
             _check_meta(i, x, g)
         v = rng.standard_normal(tuple(x.shape))
         analytic = 0.0 if g is None else float((g.numpy() * v).sum())
-        orig = x.data.copy()
-        x.data[...] = backend.to_device(orig + eps * backend.to_device(v, x.device), x.device)
-        plus = _flat_outputs(fn, inputs)
-        x.data[...] = backend.to_device(orig - eps * backend.to_device(v, x.device), x.device)
-        minus = _flat_outputs(fn, inputs)
-        x.data[...] = orig
         u_flat = np.concatenate([u.reshape(-1) for u in us])
-        numeric = float(u_flat @ (np.where(plus == minus, 0.0, plus - minus) / (2 * eps)))
+        step = backend.to_device(eps * v, x.device)
+        numeric = float(u_flat @ _central_difference(fn, inputs, x, Ellipsis, step, eps))
         if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
             raise GradcheckError(
                 f"gradcheck (fast mode): input {i} (shape {tuple(x.shape)}): u^T J v analytic {analytic!r} vs "

@@ -66,11 +66,7 @@ class Mean(Function):
 class Max(Function):
     @staticmethod
     def forward(ctx, x, dims=None, keepdim=False):
-        out = x.max(axis=dims, keepdims=True)
-        ctx.save_for_backward(x, out)
-        ctx.dims = dims
-        ctx.kept_shape = out.shape
-        return out if keepdim else out.reshape(_drop(out.shape, dims))
+        return _extreme(ctx, x, x.max(axis=dims, keepdims=True), dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -80,15 +76,19 @@ class Max(Function):
 class Min(Function):
     @staticmethod
     def forward(ctx, x, dims=None, keepdim=False):
-        out = x.min(axis=dims, keepdims=True)
-        ctx.save_for_backward(x, out)
-        ctx.dims = dims
-        ctx.kept_shape = out.shape
-        return out if keepdim else out.reshape(_drop(out.shape, dims))
+        return _extreme(ctx, x, x.min(axis=dims, keepdims=True), dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         return _extreme_grad(ctx, g)
+
+
+def _extreme(ctx: Function, x: Any, out: Any, dims: tuple[int, ...] | None, keepdim: bool) -> Any:
+    """Save what the max/min backward needs; ``out`` has keepdim shape."""
+    ctx.save_for_backward(x, out)
+    ctx.dims = dims
+    ctx.kept_shape = out.shape
+    return out if keepdim else out.reshape(_drop(out.shape, dims))
 
 
 def _extreme_grad(ctx: Function, g: Any) -> Any:
@@ -204,7 +204,7 @@ def max(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
     The gradient is split evenly among tied maxima: with k equal largest values each gets
     ``g / k``. Indices come from :func:`argmax`.
     """
-    return _extreme(Max, x, dim, keepdim)
+    return _nonempty(Max, x, dim, keepdim)
 
 
 def min(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -213,10 +213,10 @@ def min(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
     The gradient is split evenly among tied minima: with k equal smallest values each gets
     ``g / k``. Indices come from :func:`argmin`.
     """
-    return _extreme(Min, x, dim, keepdim)
+    return _nonempty(Min, x, dim, keepdim)
 
 
-def _extreme(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
     if x.data.size == 0:
         raise ValueError(
             f"{op.__name__.lower()}: cannot reduce an empty tensor of shape {tuple(x.shape)}"
