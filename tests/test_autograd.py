@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import re
+import shutil
 import weakref
 
 import numpy as np
@@ -728,3 +729,21 @@ def test_cupy_backend_without_cupy_says_how_to_install(restore_backend):
     with pytest.raises(mg.BackendError, match="pip install"):
         mg.set_backend("cupy")
     assert mg.get_backend() == previous
+
+
+def test_render_writes_dot_text_without_graphviz(tmp_path, monkeypatch):
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    loss = (x @ mg.tensor([[3.0], [4.0]])).relu().sum()
+    monkeypatch.setattr(mg.viz.shutil, "which", lambda name: None)
+    path = mg.viz.render(loss, tmp_path / "graph.svg")
+    assert path.suffix == ".dot"
+    text = path.read_text()
+    assert text == mg.viz.to_dot(loss)
+    assert "MatMul" in text and "Relu" in text and "Sum" in text
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+def test_render_writes_svg_with_graphviz(tmp_path):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    path = mg.viz.render((x * x).sum(), tmp_path / "graph.svg")
+    assert path.suffix == ".svg" and "<svg" in path.read_text()
