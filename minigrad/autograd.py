@@ -140,7 +140,7 @@ class Function:
         requires_grad = False
         first = None
         for x in inputs:
-            if x.__class__ is Tensor:
+            if isinstance(x, Tensor):
                 data = x.data
                 if first is None:
                     first = data
@@ -230,7 +230,7 @@ def _annotate(err: Exception, cls: type, inputs: Sequence[Any]) -> Exception:
     """Re-raise a backend error with the op's name and its inputs' shapes and dtypes."""
     described = ", ".join(
         f"Tensor(shape={tuple(x.shape)}, dtype={x.dtype}, device={x.device})"
-        if x.__class__ is Tensor
+        if isinstance(x, Tensor)
         else repr(x)
         for x in inputs
     )
@@ -240,7 +240,7 @@ def _annotate(err: Exception, cls: type, inputs: Sequence[Any]) -> Exception:
 
 
 def _raise_device_mismatch(cls: type, inputs: Sequence[Any]) -> None:
-    devices = [f"{x.device}" for x in inputs if x.__class__ is Tensor]
+    devices = [f"{x.device}" for x in inputs if isinstance(x, Tensor)]
     err = RuntimeError(
         f"{cls.__name__.lower()}: expected all tensors on the same device, got tensors on "
         f"{' and '.join(dict.fromkeys(devices))} (input devices in order: {devices}); "
@@ -263,7 +263,7 @@ def _topological_order(root: Function) -> list[Function]:
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if p.__class__ is not Tensor and p is not None and p not in visited:
+            if not isinstance(p, Tensor) and p is not None and p not in visited:
                 visited.add(p)
                 stack.append((p, iter(p.parents)))
                 break
@@ -415,7 +415,7 @@ def _run_backward(
             i += 1
             if parent is None or pg is None:
                 continue
-            if parent.__class__ is Tensor:  # a leaf: sum its gradients, accumulate at the end
+            if isinstance(parent, Tensor):  # a leaf: sum its gradients, accumulate at the end
                 data = parent.data
                 if pg.shape != data.shape or pg.dtype != data.dtype:
                     pg = _fit(node, i - 1, pg, data.shape, data.dtype)
@@ -479,7 +479,7 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
         ):  # the usual scalar loss: a 0-d array, made without NumPy's Python wrapper
             return xp.array(1, dtype=t.data.dtype)
         return xp.ones(t.data.shape, dtype=t.data.dtype)
-    data = g.data if g.__class__ is Tensor else backend.asarray(g, device=t.device)
+    data = g.data if isinstance(g, Tensor) else backend.asarray(g, device=t.device)
     if tuple(data.shape) != tuple(t.shape) or data.dtype != t.dtype:
         raise RuntimeError(
             f"{what}: gradient has shape {tuple(data.shape)} and dtype {data.dtype}, but the output "
@@ -551,16 +551,16 @@ def grad(
     Returns:
         A tuple with one gradient tensor (shape and dtype of its input) per input.
     """
-    outs = [outputs] if outputs.__class__ is Tensor else list(outputs)
-    ins = [inputs] if inputs.__class__ is Tensor else list(inputs)
-    if grad_outputs is None or grad_outputs.__class__ is Tensor:
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
         gos = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
     else:
         gos = list(grad_outputs)
     if len(gos) != len(outs):
         raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
     for t in ins:
-        if t.__class__ is not Tensor or not t.requires_grad:
+        if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError("grad: every input must be a tensor that requires grad")
     root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
     capture = {t.grad_fn: None for t in ins if t.grad_fn is not None}

@@ -58,7 +58,7 @@ def require_float(op: str, x: Tensor) -> None:
 def as_tensor_like(value: Any, like: Tensor) -> Any:
     """Scalars (Python or NumPy) become plain ``int``/``float`` constants, which stay weak;
     arrays and lists become tensors on ``like``'s device."""
-    if value.__class__ is Tensor:
+    if isinstance(value, Tensor):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)

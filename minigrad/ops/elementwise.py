@@ -110,8 +110,8 @@ class Neg(Function):
 
 def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
     """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors."""
-    if a.__class__ is Tensor:
-        if b.__class__ is Tensor:
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
             if a.data.shape != b.data.shape:
                 _check_broadcast(op, a, b)
             return op.apply(a, b)
@@ -166,9 +166,9 @@ def mul(a: Any, b: Any) -> Tensor:
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` with broadcasting (true division: integer inputs give a float result)."""
     if (
-        a.__class__ is Tensor
+        isinstance(a, Tensor)
         and a.data.dtype.kind != "f"
-        and (b.__class__ is not Tensor or b.data.dtype.kind != "f")
+        and (not isinstance(b, Tensor) or b.data.dtype.kind != "f")
     ):
         a = a.float()
     return _binary(Div, a, b)

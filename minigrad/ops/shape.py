@@ -206,7 +206,7 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
     # the dim each item indexes: count real dims consumed before an Ellipsis, then from the end
     consumed = sum(1 if not (i is None or i is Ellipsis) else 0 for i in items)
     for it in items:
-        if it.__class__ is Tensor:
+        if isinstance(it, Tensor):
             if it.device != x.device:
                 raise RuntimeError(
                     f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}"
@@ -441,15 +441,15 @@ class Triu(Function):
 
 
 def _check_mask(name: str, mask: Any) -> None:
-    if mask.__class__ is not Tensor or mask.dtype != backend.bool_:
-        what = mask.dtype if mask.__class__ is Tensor else type(mask).__name__
+    if not isinstance(mask, Tensor) or mask.dtype != backend.bool_:
+        what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
         raise TypeError(f"{name}: the mask must be a bool tensor, got {what}")
 
 
 def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` is True, else ``b`` (tensors or scalars; broadcasting)."""
     _check_mask("where", condition)
-    shapes = [tuple(t.shape) for t in (condition, a, b) if t.__class__ is Tensor]
+    shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, Tensor)]
     try:
         backend.numpy_module().broadcast_shapes(*shapes)
     except ValueError:
@@ -543,7 +543,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
     Shapes: (n,) @ (n,) -> (); (..., n, k) @ (k,) -> (..., n); (..., n, k) @ (..., k, m) -> (..., n, m).
     """
-    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(
             f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
         )
