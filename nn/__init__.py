@@ -1,1 +1,56 @@
-"""nn: modules, layers, losses and optimizers built on minigrad (arrives with issue 3)."""
+"""nn: modules, layers, losses, initializers, optimizers, schedules and safe checkpoints,
+after ``torch.nn`` (same names and defaults).
+
+    >>> import minigrad as mg, nn
+    >>> model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    >>> opt = nn.optim.Adam(model.parameters(), lr=1e-2)
+"""
+
+from nn import functional, init
+from nn.layers import (
+    GELU,
+    CrossEntropyLoss,
+    Dropout,
+    Embedding,
+    Identity,
+    LayerNorm,
+    Linear,
+    MSELoss,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from nn.module import (
+    IncompatibleKeys,
+    Module,
+    ModuleDict,
+    ModuleList,
+    Parameter,
+    Sequential,
+    StateDictError,
+)
+
+__all__ = [
+    "GELU",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Identity",
+    "IncompatibleKeys",
+    "LayerNorm",
+    "Linear",
+    "MSELoss",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "StateDictError",
+    "Tanh",
+    "functional",
+    "init",
+]

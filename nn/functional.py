@@ -1,0 +1,96 @@
+"""The engine's ops under the names ``torch.nn.functional`` uses, plus the few composites that
+layers need (``linear``, ``mse_loss``, ``one_hot``).
+
+Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
+"""
+
+from __future__ import annotations
+
+from minigrad import backend
+from minigrad.ops import (
+    cross_entropy,
+    dropout,
+    embedding,
+    gelu,
+    layer_norm,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from minigrad.ops._util import ShapeError
+from minigrad.tensor import Tensor
+
+__all__ = [
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "gelu",
+    "layer_norm",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x @ weight^T + bias.
+
+    Shapes: x (*, in), weight (out, in), bias (out,) -> (*, out).
+    """
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
+    out_features, in_features = weight.shape
+    if x.ndim == 0 or x.shape[-1] != in_features:
+        raise ShapeError(
+            f"linear: expected input of shape (*, {in_features}) for weight of shape "
+            f"{tuple(weight.shape)}, got {tuple(x.shape)}"
+        )
+    if bias is not None and tuple(bias.shape) != (out_features,):
+        raise ShapeError(f"linear: bias must have shape ({out_features},), got {tuple(bias.shape)}")
+    y = x @ weight.T
+    return y + bias if bias is not None else y
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean (or sum, or elementwise) squared error. Shapes: input and target alike.
+
+    Unlike PyTorch, which broadcasts with a warning, different shapes raise: a (N, 1) input
+    against an (N,) target silently computes an (N, N) loss there.
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"mse_loss: input shape {tuple(input.shape)} and target shape "
+            f"{tuple(target.shape)} differ"
+        )
+    diff = input - target
+    # d/dinput = 2 (input - target) / N, built from primitives
+    sq = diff * diff
+    if reduction == "none":
+        return sq
+    return sq.sum() if reduction == "sum" else sq.mean()
+
+
+def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor of shape (*indices.shape, num_classes) with ones at ``indices``."""
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be an integer tensor, got {indices.dtype}")
+    xp = backend.array_module(indices.data)
+    data = indices.data
+    if num_classes < 0:
+        num_classes = int(data.max()) + 1 if data.size else 0
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        raise IndexError(
+            f"one_hot: class ids must be in [0, {num_classes}), got values in "
+            f"[{int(data.min())}, {int(data.max())}]"
+        )
+    out = (data[..., None] == xp.arange(num_classes)).astype(backend.int64)
+    return Tensor._wrap(out)

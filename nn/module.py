@@ -1,0 +1,550 @@
+"""Parameters, modules and containers, after ``torch.nn.Module``.
+
+A :class:`Module` registers what is assigned to it: a :class:`Parameter` becomes a parameter, a
+``Module`` a submodule, and a tensor given to :meth:`Module.register_buffer` a buffer (state that
+is saved but not trained, such as a positional-encoding table). Everything else is a plain
+attribute. ``state_dict`` and ``load_state_dict`` move that state in and out by dotted names.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+from minigrad import autograd, backend
+from minigrad.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a :class:`Module` registers as a parameter when assigned to an attribute.
+
+    ``Parameter(t)`` shares ``t``'s array (no copy), as PyTorch does. Parameters are leaves and
+    require grad by default.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = backend.asarray([], dtype=backend.DEFAULT_FLOAT, device=backend.default_device())
+        if isinstance(data, Tensor):
+            if data.grad_fn is not None:
+                data = data.detach()
+            data = data.data
+        device = backend.device_of(data) if hasattr(data, "dtype") else None
+        super().__init__(data, requires_grad=requires_grad, device=device)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+_INTERNAL = frozenset({"_parameters", "_buffers", "_non_persistent", "_modules", "training"})
+
+
+class StateDictError(RuntimeError):
+    """``load_state_dict`` found keys, shapes or dtypes that do not match the module."""
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign parameters and submodules in
+    ``__init__`` (after ``super().__init__()``), and write ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # -- registration ---------------------------------------------------------------------------
+
+    def _registry(self, name: str) -> OrderedDict:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(
+                f"cannot assign to {type(self).__name__} before Module.__init__() has run: "
+                "call super().__init__() first"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Parameter):
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            self._discard(name)
+            self._registry("_modules")[name] = value
+        elif name in self.__dict__.get("_parameters", ()):
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to parameter '{name}' of "
+                    f"{type(self).__name__}: wrap it in nn.Parameter (or assign None)"
+                )
+            self._parameters[name] = None
+        elif name in self.__dict__.get("_modules", ()):
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to submodule '{name}' of "
+                    f"{type(self).__name__}: expected a Module or None"
+                )
+            self._modules[name] = None
+        elif name in self.__dict__.get("_buffers", ()):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to buffer '{name}': expected a Tensor"
+                )
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called when normal lookup fails: parameters, buffers and submodules live in dicts
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        if not self._discard(name):
+            object.__delattr__(self, name)
+
+    def _discard(self, name: str) -> bool:
+        found = False
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(registry, ()):
+                del self.__dict__[registry][name]
+                found = True
+        self.__dict__.get("_non_persistent", set()).discard(name)
+        if name in self.__dict__ and name not in _INTERNAL:
+            object.__delattr__(self, name)
+        return found
+
+    def _check_name(self, name: str) -> None:
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"invalid name {name!r}: a non-empty string without '.'")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (a :class:`Parameter` or None) under ``name``."""
+        self._check_name(name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter('{name}'): expected a Parameter, got {type(param)}"
+            )
+        registry = self._registry("_parameters")
+        self._discard(name)
+        registry[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` as a buffer: moved by ``to()``, saved in ``state_dict`` unless
+        ``persistent=False``, never trained."""
+        self._check_name(name)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer('{name}'): expected a Tensor, got {type(tensor)}")
+        registry = self._registry("_buffers")
+        self._discard(name)
+        registry[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as a submodule under ``name``."""
+        self._check_name(name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module('{name}'): expected a Module, got {type(module)}")
+        registry = self._registry("_modules")
+        self._discard(name)
+        registry[name] = module
+
+    # -- traversal ------------------------------------------------------------------------------
+
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = ""
+    ) -> Iterator[tuple[str, Module]]:
+        """This module and every submodule below it, each once, with its dotted name."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(
+        self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Tensor]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name; a shared (tied) parameter is listed once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)  # type: ignore[misc]
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """The number of scalar parameters (shared ones counted once)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every submodule (children first) and then on this module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients --------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active) on this module and all below it."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (dropout inactive): the same as ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: drop it (``None``) or fill it with zeros."""
+        for param in self.parameters():
+            if param.grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                param.grad.data[...] = 0
+
+    # -- devices and dtypes ---------------------------------------------------------------------
+
+    def to(self, device: Any = None, dtype: Any = None) -> Module:
+        """Move (and/or cast, floating point only) every parameter and buffer in place.
+
+        Parameters stay the same objects, so an optimizer built before the move still holds
+        them; gradients move with them.
+        """
+        if device is not None and not isinstance(device, str) and dtype is None:
+            try:  # .to(mg.float64): a dtype given positionally
+                dtype, device = backend.numpy_module().dtype(device), None
+            except TypeError:
+                pass
+        device = backend.normalize_device(device) if device is not None else None
+        if dtype is not None:
+            dtype = backend.numpy_module().dtype(dtype)
+            if dtype.kind != "f":
+                raise TypeError(f"Module.to: only floating point dtypes are allowed, got {dtype}")
+
+        def convert(arr: Any) -> Any:
+            if dtype is not None and arr.dtype.kind == "f" and arr.dtype != dtype:
+                arr = arr.astype(dtype)
+            if device is not None and backend.device_of(arr) != device:
+                arr = backend.to_device(arr, device)
+            return arr
+
+        with autograd.no_grad():
+            for module in self.modules():
+                for tensors in (module._parameters, module._buffers):
+                    for t in tensors.values():
+                        if t is None:
+                            continue
+                        t.data = convert(t.data)
+                        if t.grad is not None:
+                            t.grad.data = convert(t.grad.data)
+        return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self, device: int | None = None) -> Module:
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def float(self) -> Module:
+        return self.to(dtype=backend.float32)
+
+    def double(self) -> Module:
+        return self.to(dtype=backend.float64)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def state_dict(self, prefix: str = "") -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name, as tensors cut from the graph.
+
+        The tensors share memory with the module (as in PyTorch): save or copy them before
+        training on if you need a snapshot. A tied parameter appears under each of its names.
+        """
+        out: OrderedDict[str, Tensor] = OrderedDict()
+        for module_prefix, module in self.named_modules(prefix=prefix):
+            dot = f"{module_prefix}." if module_prefix else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    out[dot + name] = param.detach()
+            for name, buf in module._buffers.items():
+                if buf is not None and name not in module._non_persistent:
+                    out[dot + name] = buf.detach()
+        return out
+
+    def _state_targets(self) -> dict[str, Tensor]:
+        targets: dict[str, Tensor] = {}
+        for module_prefix, module in self.named_modules():
+            dot = f"{module_prefix}." if module_prefix else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    targets[dot + name] = param
+            for name, buf in module._buffers.items():
+                if buf is not None and name not in module._non_persistent:
+                    targets[dot + name] = buf
+        return targets
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy ``state_dict``'s values into this module's parameters and buffers, in place.
+
+        Every problem is found before anything is copied and reported in one
+        :class:`StateDictError`: missing and unexpected keys (when ``strict``), and values whose
+        shape or dtype differs from the module's (always). When it raises, nothing has changed.
+
+        Returns:
+            ``(missing_keys, unexpected_keys)``, both empty after a strict load.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict: expected a mapping of names to tensors, got "
+                f"{type(state_dict).__name__}"
+            )
+        targets = self._state_targets()
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        problems: list[str] = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(str(k) for k in unexpected))
+        sources: dict[str, Any] = {}
+        for key, target in targets.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            arr = value.data if isinstance(value, Tensor) else value
+            if not hasattr(arr, "shape") or not hasattr(arr, "dtype"):
+                problems.append(f"{key}: expected a tensor, got {type(value).__name__}")
+                continue
+            if tuple(arr.shape) != tuple(target.shape):
+                problems.append(
+                    f"{key}: shape {tuple(arr.shape)} in the checkpoint, "
+                    f"{tuple(target.shape)} in the model"
+                )
+            elif arr.dtype != target.dtype:
+                problems.append(
+                    f"{key}: dtype {arr.dtype} in the checkpoint, {target.dtype} in the model"
+                )
+            else:
+                sources[key] = arr
+        if problems:
+            raise StateDictError(
+                f"error(s) loading state_dict into {type(self).__name__} "
+                f"(nothing was changed):\n  " + "\n  ".join(problems)
+            )
+        with autograd.no_grad():
+            for key, arr in sources.items():
+                target = targets[key]
+                target.data[...] = backend.to_device(arr, target.device)
+        return IncompatibleKeys(missing, [str(k) for k in unexpected])
+
+    # -- printing -------------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr`` (override in layers)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"({name}): " + _indent(repr(child)) for name, child in self._modules.items()]
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n  ")
+
+
+# -- containers ---------------------------------------------------------------------------------
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
+
+    Also accepts one ``OrderedDict`` of named modules.
+    """
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)  # type: ignore[arg-type]
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[_list_index(index, len(items), "Sequential")][1]
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent module sees."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        self.extend(items)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[_list_index(index, len(items), "ModuleList")]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.add_module(str(_list_index(index, len(self._modules), "ModuleList")), module)
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters the parent module sees."""
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def update(self, modules: Mapping[str, Module]) -> None:
+        for name, module in modules.items():
+            self.add_module(name, module)
+
+    def __getitem__(self, name: str) -> Module:
+        return self._modules[name]
+
+    def __setitem__(self, name: str, module: Module) -> None:
+        self.add_module(name, module)
+
+    def __delitem__(self, name: str) -> None:
+        del self._modules[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._modules.items()
+
+
+def _list_index(index: int, length: int, what: str) -> int:
+    if not -length <= index < length:
+        raise IndexError(f"{what} index {index} is out of range for length {length}")
+    return index % length
