@@ -639,6 +639,58 @@ case(
     lambda x, t: tnf.cross_entropy(x, t),
 )
 
+# -- attention core ---------------------------------------------------------------------------
+
+CAUSAL = np.triu(np.ones((3, 3), dtype=bool), 1)  # True above the diagonal: may not attend
+case(
+    "attention",
+    "attention",
+    lambda q, k, v: mg.attention(q, k, v),
+    [F((2, 3, 4)), F((2, 5, 4)), F((2, 5, 2))],
+    lambda q, k, v: tnf.scaled_dot_product_attention(q, k, v),
+)
+case(
+    "attention-causal-heads",
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m),
+    [F((2, 2, 3, 4)), F((2, 2, 3, 4)), F((2, 2, 3, 4)), Mask(CAUSAL)],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(q, k, v, attn_mask=~m),
+)
+case(
+    "attention-broadcast-kv",
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, scale=0.3),
+    [
+        F((2, 3, 4)),
+        F((1, 4, 4)),
+        F((4, 3)),
+        Mask([[[False, False, True, False]], [[True] * 3 + [False]]]),
+    ],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(
+        q, k.expand(2, 4, 4), v.expand(2, 4, 3), attn_mask=~m, scale=0.3
+    ),
+)
+case(
+    "attention-float-mask",  # an additive mask gets a gradient too
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m),
+    [F((3, 4)), F((2, 4)), F((2, 3)), F((3, 2))],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(q, k, v, attn_mask=m),
+)
+case(  # a query that may attend to nothing gets zeros (PyTorch: NaN), so no twin
+    "attention-dead-row",
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m),
+    [F((3, 2)), F((4, 2)), F((4, 2)), Mask([[True] * 4, [False, True, False, True], [False] * 4])],
+)
+case(
+    "attention-dropout",
+    "attention",
+    lambda q, k, v: mg.attention(q, k, v, dropout_p=0.3),
+    [F((2, 3, 4)), F((2, 3, 4)), F((2, 3, 4))],
+    seeded=True,
+)
+
 # -- conversions ------------------------------------------------------------------------------
 
 case("clone", "clone", lambda a: a.clone() * 2.0, [F((2, 3))], lambda a: a.clone() * 2.0)

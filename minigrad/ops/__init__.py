@@ -4,7 +4,7 @@
 - ``reductions``: sum mean max min var std logsumexp argmax argmin
 - ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
   split chunk, where masked_fill tril triu, matmul
-- ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy
+- ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy attention
 - ``conversion``: cast, device copies, clone, comparisons
 """
 
@@ -28,7 +28,15 @@ from minigrad.ops.elementwise import (
     sub,
     tanh,
 )
-from minigrad.ops.fused import cross_entropy, dropout, embedding, layer_norm, log_softmax, softmax
+from minigrad.ops.fused import (
+    attention,
+    cross_entropy,
+    dropout,
+    embedding,
+    layer_norm,
+    log_softmax,
+    softmax,
+)
 from minigrad.ops.reductions import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from minigrad.ops.shape import (
     cat,
@@ -51,6 +59,7 @@ from minigrad.ops.shape import (
 )
 
 __all__ = [
+    "attention",
     "abs",
     "add",
     "argmax",

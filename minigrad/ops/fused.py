@@ -1,5 +1,5 @@
 """Fused ops with hand-written gradients: softmax, log_softmax, layer_norm, dropout, embedding,
-cross_entropy.
+cross_entropy, attention.
 
 Writing these as one op each (instead of a chain of exp, sum and divide) keeps them stable
 (max subtraction) and fast (one saved array, one backward formula).
@@ -449,4 +449,121 @@ def cross_entropy(
         label_smoothing=float(label_smoothing),
         reduction=reduction,
         class_probs=class_probs,
+    )
+
+
+# =============================================================================================
+# attention core
+# =============================================================================================
+
+
+def _softmax_rows_inplace(s: Any) -> Any:
+    """Softmax over the last axis of ``s``, written into ``s`` (rows of only -inf give 0)."""
+    xp = backend.array_module(s)
+    s -= xp.maximum(s.max(axis=-1, keepdims=True), _lowest(s.dtype))
+    xp.exp(s, out=s)
+    s /= xp.maximum(s.sum(axis=-1, keepdims=True), 1)
+    return s
+
+
+class Attention(Function):
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale, dropout_p):
+        xp = backend.array_module(q)
+        # 1. scores = scale * q k^T   (..., Tq, Tk)
+        p = q @ xp.swapaxes(k, -1, -2)
+        p *= scale
+        # 2. mask: True may not attend (-inf), a float mask is added
+        if mask is not None:
+            if mask.dtype == backend.bool_:
+                xp.copyto(p, -xp.inf, where=mask)
+            else:
+                p += mask
+        # 3. p = softmax(scores) over the keys; 4. dropout on p
+        _softmax_rows_inplace(p)
+        keep = None
+        if dropout_p > 0.0:
+            keep = backend.uniform(p.shape, p.dtype, backend.device_of(p)) >= dropout_p
+            keep = keep.astype(p.dtype)
+            keep *= 1.0 / (1.0 - dropout_p)
+        ctx.scale = scale
+        ctx.save_for_backward(q, k, v, p, keep)
+        # 5. out = p v   (..., Tq, Dv)
+        return (p * keep if keep is not None else p) @ v
+
+    @staticmethod
+    def backward(ctx, g):
+        q, k, v, p, keep = ctx.saved_tensors
+        xp = backend.array_module(g)
+        pd = p * keep if keep is not None else p
+        # dv = p^T g ; dp = g v^T (through dropout: times keep)
+        dv = xp.swapaxes(pd, -1, -2) @ g if ctx.parents[2] is not None else None
+        del pd
+        dp = g @ xp.swapaxes(v, -1, -2)
+        if keep is not None:
+            dp *= keep
+        # ds = p * (dp - sum(dp * p)) : the softmax backward; masked entries have p = 0
+        dp -= _row_dot(dp, p, -1)
+        dp *= p
+        dmask = dp if ctx.parents[3] is not None else None  # d(scores)/d(float mask) = 1
+        # dq = scale * ds k ; dk = scale * ds^T q
+        dq = (dp @ k) * ctx.scale if ctx.parents[0] is not None else None
+        dk = (xp.swapaxes(dp, -1, -2) @ q) * ctx.scale if ctx.parents[1] is not None else None
+        return dq, dk, dv, dmask
+
+
+def attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    training: bool = True,
+    scale: float | None = None,
+) -> Tensor:
+    """softmax(q k^T * scale + mask) v, fused: one op with a hand-written backward.
+
+    Shapes: q (..., Tq, D), k (..., Tk, D), v (..., Tk, Dv) -> (..., Tq, Dv); the leading dims
+    broadcast. ``mask`` broadcasts to (..., Tq, Tk): boolean ``True`` means "may not attend"
+    (as ``masked_fill``), a float mask is added to the scores (and gets a gradient). A query
+    that may attend to nothing gets zeros, not NaN. ``scale`` defaults to 1/sqrt(D); dropout
+    with probability ``dropout_p`` applies to the attention weights when ``training``.
+    """
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        require_float("attention", t)
+        if t.data.ndim < 2:
+            raise ShapeError(f"attention: {name} needs at least 2 dims, got shape {tuple(t.shape)}")
+        if t.dtype != q.dtype:
+            raise TypeError(f"attention: q is {q.dtype} but {name} is {t.dtype}")
+    sq, sk, sv = q.data.shape, k.data.shape, v.data.shape
+    if sq[-1] != sk[-1] or sk[-2] != sv[-2]:
+        raise ShapeError(
+            f"attention: q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)} do not fit: need "
+            "q (..., Tq, D), k (..., Tk, D), v (..., Tk, Dv)"
+        )
+    xp = backend.array_module(q.data)
+    try:
+        batch = xp.broadcast_shapes(sq[:-2], sk[:-2], sv[:-2])
+    except ValueError:
+        raise ShapeError(
+            f"attention: batch dims of q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)} do not broadcast"
+        ) from None
+    scores = tuple(batch) + (sq[-2], sk[-2])
+    if mask is not None:
+        if mask.dtype != backend.bool_ and mask.dtype != q.dtype:
+            raise TypeError(f"attention: mask must be bool or {q.dtype}, got {mask.dtype}")
+        try:
+            fits = xp.broadcast_shapes(mask.shape, scores) == scores
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(
+                f"attention: mask of shape {tuple(mask.shape)} does not broadcast to the scores' "
+                f"shape {scores}"
+            )
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"attention: dropout_p must be in [0, 1), got {dropout_p}")
+    scale = 1.0 / math.sqrt(sq[-1]) if scale is None else float(scale)
+    return Attention.apply(
+        q, k, v, mask, scale=scale, dropout_p=float(dropout_p) if training else 0.0
     )
