@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,5 +46,10 @@ def gradcheck_module(
             seed=seed,
         )
     except GradcheckError as err:
-        legend = ", ".join(f"input {i} = {name}" for i, name in enumerate(names) if i >= n_in)
-        raise GradcheckError(f"{err} [{type(module).__name__}: {legend}]") from err
+        # name the failing argument: "input 3" becomes "input 3 (parameter 'lin.weight')"
+        found = re.search(r"input (\d+)", str(err))
+        if found is None:
+            raise
+        i = int(found.group(1))
+        message = str(err).replace(found.group(0), f"{found.group(0)} ({names[i]})", 1)
+        raise GradcheckError(f"{type(module).__name__}: {message}") from err
