@@ -6,7 +6,8 @@ after ``torch.nn`` (same names and defaults).
     >>> opt = nn.optim.Adam(model.parameters(), lr=1e-2)
 """
 
-from nn import functional, init
+from nn import functional, init, optim, schedule, utils
+from nn.checkpoint import CheckpointError, load, save
 from nn.layers import (
     GELU,
     CrossEntropyLoss,
@@ -32,6 +33,7 @@ from nn.module import (
 )
 
 __all__ = [
+    "CheckpointError",
     "GELU",
     "CrossEntropyLoss",
     "Dropout",
@@ -53,4 +55,9 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "load",
+    "optim",
+    "save",
+    "schedule",
+    "utils",
 ]
