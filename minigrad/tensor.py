@@ -7,6 +7,7 @@ attributes follow PyTorch's names: ``data`` (the NumPy or CuPy array), ``grad``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -250,7 +251,7 @@ class Tensor:
         # NumPy indents continuation rows for "array(" (6 chars); "tensor(" is 7
         body = repr(self.numpy()).removeprefix("array(").removesuffix(")").replace("\n", "\n ")
         extras = []
-        body = body.split(", dtype=")[0]
+        body = re.split(r",\s*dtype=", body)[0]  # NumPy may wrap the dtype onto its own line
         if self.dtype not in (backend.float32, backend.int64, backend.bool_):
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":

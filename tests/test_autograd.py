@@ -747,3 +747,10 @@ def test_render_writes_svg_with_graphviz(tmp_path):
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     path = mg.viz.render((x * x).sum(), tmp_path / "graph.svg")
     assert path.suffix == ".svg" and "<svg" in path.read_text()
+
+
+def test_repr_hides_a_wrapped_dtype():
+    # NumPy puts ", dtype=float32" on its own line for some values; it must not leak through
+    text = repr(mg.tensor([5.0604147e-05, 9.5674484e-05, 3.7854288e-06, 9.7256125e-06]))
+    assert "dtype" not in text and text.startswith("tensor([5.0604147e-05")
+    assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))

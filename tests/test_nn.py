@@ -574,3 +574,35 @@ def test_module_graph_is_freed_after_backward():
     y.sum().backward()
     del y
     assert ref() is None
+
+
+def _two_moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's make_moons: two interleaved half circles with Gaussian noise 0.1."""
+    label = rng.integers(0, 2, n)
+    angle = rng.uniform(0, np.pi, n)
+    x = np.where(label == 0, np.cos(angle), 1 - np.cos(angle))
+    y = np.where(label == 0, np.sin(angle), 0.5 - np.sin(angle))
+    points = np.stack([x, y], 1) + rng.normal(0, 0.1, (n, 2))
+    return points.astype(np.float32), label
+
+
+def test_mlp_learns_two_moons_with_adam():
+    """A nonlinear boundary: the MLP must classify 97% of held-out points correctly."""
+    mg.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x_train, y_train = _two_moons(512, rng)
+    x_test, y_test = _two_moons(256, rng)
+    model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2))
+    opt = nn.optim.Adam(model.parameters(), lr=0.02)
+    loss_fn = nn.CrossEntropyLoss()
+    xs, ys = mg.tensor(x_train), mg.tensor(y_train)
+    for _ in range(200):
+        opt.zero_grad()
+        loss = loss_fn(model(xs), ys)
+        loss.backward()
+        opt.step()
+    model.eval()
+    with mg.no_grad():
+        accuracy = (model(mg.tensor(x_test)).argmax(-1).numpy() == y_test).mean()
+    assert loss.item() < 0.1
+    assert accuracy >= 0.97, accuracy
