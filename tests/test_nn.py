@@ -592,7 +592,9 @@ def test_mlp_learns_two_moons_with_adam():
     rng = np.random.default_rng(0)
     x_train, y_train = _two_moons(512, rng)
     x_test, y_test = _two_moons(256, rng)
-    model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2))
+    model = nn.Sequential(
+        nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2)
+    )
     opt = nn.optim.Adam(model.parameters(), lr=0.02)
     loss_fn = nn.CrossEntropyLoss()
     xs, ys = mg.tensor(x_train), mg.tensor(y_train)
