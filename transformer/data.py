@@ -471,6 +471,7 @@ class SequenceTask(Task):
         return ["".join(SYMBOLS[k] for k in row[:length]) for row, length in zip(symbols, lengths)]
 
     def sample_train(self, n: int, rng: np.random.Generator | int | None = None) -> list[Pair]:
+        _check_size(n, "n")
         rng = np.random.default_rng(rng)
         sources = self._random_sources(n, rng)
         for i, src in enumerate(sources):
@@ -549,9 +550,8 @@ def expand_two_digit_year(yy: int) -> int:
 
 
 def _ordinal(day: int) -> str:
-    if 11 <= day <= 13:
-        return f"{day}th"
-    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
 
 
 def _date_fields(date: dt.date) -> dict[str, str]:
@@ -664,6 +664,7 @@ class DatesTask(Task):
         return frozenset(map(dt.date.fromordinal, ordinals.tolist()))
 
     def sample_train(self, n: int, rng: np.random.Generator | int | None = None) -> list[Pair]:
+        _check_size(n, "n")
         rng = np.random.default_rng(rng)
         days = self._train_days[rng.integers(0, len(self._train_days), size=n)]
         fmts = rng.integers(0, len(_DATE_FORMAT_NAMES), size=n)
@@ -706,13 +707,14 @@ def make_task(name: str, seed: int = 0, **options: Any) -> Task:
         raise ValueError(
             f"make_task: {name!r} takes options {sorted(allowed[name])}, got {unknown}"
         )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"make_task: seed must be an int, got {seed!r}")
+    seed = int(seed)  # a NumPy integer would not survive json.dumps(task.config)
     sizes = {k: options[k] for k in ("test_size", "val_size") if k in options}
     task: Task
     if name == "copy":
         length = options.get("length", 10)
-        task = SequenceTask(
-            "copy", seed, min_len=length, max_len=length, reverse=False, **sizes
-        )
+        task = SequenceTask("copy", seed, min_len=length, max_len=length, reverse=False, **sizes)
     elif name == "reverse":
         task = SequenceTask(
             "reverse",
