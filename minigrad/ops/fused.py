@@ -206,17 +206,20 @@ def layer_norm(
 class Dropout(Function):
     @staticmethod
     def forward(ctx, x, p):
-        device = backend.device_of(x)
-        mask = (backend.uniform(x.shape, x.dtype, device) >= p).astype(x.dtype)
-        mask *= 1.0 / (1.0 - p)  # 0 or 1/(1-p), in x's dtype
-        ctx.save_for_backward(mask)
-        return x * mask
+        keep = backend.keep_mask(x.shape, p, backend.device_of(x))
+        ctx.scale = 1.0 / (1.0 - p)
+        ctx.save_for_backward(keep)  # 1 byte per element
+        out = x * keep
+        out *= ctx.scale
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        (mask,) = ctx.saved_tensors
-        # dx = g * mask / (1 - p)   (the scale is folded into the mask)
-        return g * mask
+        (keep,) = ctx.saved_tensors
+        # dx = g * keep / (1 - p)
+        dx = g * keep
+        dx *= ctx.scale
+        return dx
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -482,9 +485,8 @@ class Attention(Function):
         # 3. p = softmax(scores) over the keys; 4. dropout on p
         _softmax_rows_inplace(p)
         keep = None
-        if dropout_p > 0.0:
-            keep = backend.uniform(p.shape, p.dtype, backend.device_of(p)) >= dropout_p
-            keep = keep.astype(p.dtype)
+        if dropout_p > 0.0:  # survivors scaled by 1/(1-p), in p's dtype
+            keep = backend.keep_mask(p.shape, dropout_p, backend.device_of(p)).astype(p.dtype)
             keep *= 1.0 / (1.0 - dropout_p)
         ctx.scale = scale
         ctx.save_for_backward(q, k, v, p, keep)
