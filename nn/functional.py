@@ -1,5 +1,5 @@
-"""The engine's ops under the names ``torch.nn.functional`` uses, plus the few composites that
-layers need (``linear``, ``mse_loss``, ``one_hot``).
+"""The engine's ops under the names ``torch.nn.functional`` uses, plus the composites
+``mse_loss`` and ``one_hot``.
 
 Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
 """
@@ -13,6 +13,7 @@ from minigrad.ops import (
     embedding,
     gelu,
     layer_norm,
+    linear,
     log_softmax,
     relu,
     sigmoid,
@@ -37,25 +38,6 @@ __all__ = [
     "softmax",
     "tanh",
 ]
-
-
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x @ weight^T + bias.
-
-    Shapes: x (*, in), weight (out, in), bias (out,) -> (*, out).
-    """
-    if weight.ndim != 2:
-        raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
-    out_features, in_features = weight.shape
-    if x.ndim == 0 or x.shape[-1] != in_features:
-        raise ShapeError(
-            f"linear: expected input of shape (*, {in_features}) for weight of shape "
-            f"{tuple(weight.shape)}, got {tuple(x.shape)}"
-        )
-    if bias is not None and tuple(bias.shape) != (out_features,):
-        raise ShapeError(f"linear: bias must have shape ({out_features},), got {tuple(bias.shape)}")
-    y = x @ weight.T
-    return y + bias if bias is not None else y
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002

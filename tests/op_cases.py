@@ -639,6 +639,30 @@ case(
     lambda x, t: tnf.cross_entropy(x, t),
 )
 
+# -- linear -----------------------------------------------------------------------------------
+
+case(
+    "linear",
+    "linear",
+    lambda x, w, b: mg.linear(x, w, b),
+    [F((4, 3)), F((2, 3)), F((2,))],
+    tnf.linear if tnf else None,
+)
+case(
+    "linear-3d-nobias",
+    "linear",
+    lambda x, w: mg.linear(x, w),
+    [F((2, 4, 3)), F((5, 3))],
+    lambda x, w: tnf.linear(x, w),
+)
+case(
+    "linear-1d",
+    "linear",
+    lambda x, w, b: mg.linear(x, w, b),
+    [F((3,)), F((2, 3)), F((2,))],
+    tnf.linear if tnf else None,
+)
+
 # -- attention core ---------------------------------------------------------------------------
 
 CAUSAL = np.triu(np.ones((3, 3), dtype=bool), 1)  # True above the diagonal: may not attend

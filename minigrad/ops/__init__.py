@@ -4,7 +4,7 @@
 - ``reductions``: sum mean max min var std logsumexp argmax argmin
 - ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
   split chunk, where masked_fill tril triu, matmul
-- ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy attention
+- ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy attention linear
 - ``conversion``: cast, device copies, clone, comparisons
 """
 
@@ -34,6 +34,7 @@ from minigrad.ops.fused import (
     dropout,
     embedding,
     layer_norm,
+    linear,
     log_softmax,
     softmax,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "gelu",
     "getitem",
     "layer_norm",
+    "linear",
     "log",
     "log_softmax",
     "logical",

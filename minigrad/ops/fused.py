@@ -1,5 +1,5 @@
 """Fused ops with hand-written gradients: softmax, log_softmax, layer_norm, dropout, embedding,
-cross_entropy, attention.
+cross_entropy, attention, linear.
 
 Writing these as one op each (instead of a chain of exp, sum and divide) keeps them stable
 (max subtraction) and fast (one saved array, one backward formula).
@@ -569,3 +569,53 @@ def attention(
     return Attention.apply(
         q, k, v, mask, scale=scale, dropout_p=float(dropout_p) if training else 0.0
     )
+
+
+# =============================================================================================
+# linear
+# =============================================================================================
+
+
+class Linear(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        # y = x W^T + b as one 2-D GEMM over all rows, the bias added in place
+        x2 = x.reshape(-1, x.shape[-1])
+        y = x2 @ weight.T
+        if bias is not None:
+            y += bias
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        g2 = g.reshape(-1, g.shape[-1])
+        # dx = g W ; dW = g^T x ; db = sum of g over rows
+        dx = (g2 @ weight).reshape(x.shape) if ctx.parents[0] is not None else None
+        dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.parents[1] is not None else None
+        db = g2.sum(axis=0) if ctx.parents[2] is not None else None
+        return dx, dw, db
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, fused: one GEMM over the flattened rows, no transpose node, no
+    broadcast add.
+
+    Shapes: x (*, in), weight (out, in), bias (out,) -> (*, out).
+    """
+    require_float("linear", x)
+    if weight.data.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
+    out_features, in_features = weight.data.shape
+    if x.data.ndim == 0 or x.data.shape[-1] != in_features:
+        raise ShapeError(
+            f"linear: expected input of shape (*, {in_features}) for weight of shape "
+            f"{tuple(weight.shape)}, got {tuple(x.shape)}"
+        )
+    if bias is not None and tuple(bias.shape) != (out_features,):
+        raise ShapeError(f"linear: bias must have shape ({out_features},), got {tuple(bias.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"linear: {name} is {t.dtype} but the input is {x.dtype}")
+    return Linear.apply(x, weight, bias)
