@@ -1,0 +1,357 @@
+"""Decoding a trained :class:`~transformer.model.Transformer`: greedy search and beam search.
+
+Both are batched, stop at ``eos_id``, and by default decode step by step with a key/value
+cache (:class:`~transformer.model.DecoderCache`): each new token costs one decoder step on one
+position. ``use_cache=False`` reruns the whole prefix at every step instead; it is the
+reference the tests compare the cache against (the tokens are identical).
+
+Conventions shared by both:
+
+- ``max_len`` is the most tokens generated after ``bos_id``, ``eos_id`` included; the output
+  (B, L) starts with ``bos_id``, so L <= max_len + 1. A sequence that never produces
+  ``eos_id`` ends after max_len tokens without it. The decoder sees at most max_len positions,
+  so max_len may not exceed the model's ``TransformerConfig.max_len``.
+- After a sequence's ``eos_id`` the output holds ``model.pad_id``. ``pad_id`` itself is never
+  generated (as in fairseq; unless it is also ``eos_id``), so padding always means "ended".
+  It is excluded after the softmax, so scores stay the model's own log-probabilities.
+- Each step makes one device-to-host copy (is everything finished?); nothing else syncs
+  until the end.
+- The model runs in eval mode under ``no_grad``; every module's train/eval mode is restored
+  afterwards.
+- The decoder prefix is never masked as padding (even where ``bos_id == pad_id``); the source
+  padding mask defaults to ``src == model.pad_id``.
+
+Beam search scores a hypothesis as in Hugging Face transformers (``BeamSearchScorer``):
+
+    score = sum of token log-probs / length ** length_penalty
+
+with ``length`` the number of generated tokens, ``eos_id`` included, ``bos_id`` excluded.
+``length_penalty`` > 0 favours longer sequences, < 0 shorter ones, 0 compares raw sums.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from numbers import Integral, Real
+from typing import Any
+
+from minigrad import backend
+from minigrad.autograd import no_grad
+from minigrad.ops import log_softmax
+from minigrad.ops._util import ShapeError
+from minigrad.tensor import Tensor
+from transformer.masks import padding_mask
+from transformer.model import DecoderCache, Transformer
+
+Array = Any  # a numpy or cupy array
+
+
+def greedy_decode(
+    model: Transformer,
+    src: Tensor,
+    max_len: int,
+    bos_id: int,
+    eos_id: int,
+    *,
+    src_key_padding_mask: Tensor | None = None,
+    use_cache: bool = True,
+) -> Tensor:
+    """Decode by taking the most probable token at each step.
+
+    Args:
+        model: an encoder-decoder :class:`Transformer`.
+        src: (B, S) integer source ids, padded with ``model.pad_id``.
+        max_len: the most tokens to generate after ``bos_id`` (``eos_id`` included).
+        bos_id, eos_id: the target's start and end tokens.
+        src_key_padding_mask: (B, S) bool, True at source padding; defaults to
+            ``src == model.pad_id``.
+        use_cache: decode one position per step with a key/value cache (False: rerun the
+            whole prefix at every step; same tokens, slower).
+
+    Returns:
+        (B, L) int64 ids: ``bos_id``, the generated tokens, ``eos_id``, then ``model.pad_id``;
+        L <= max_len + 1, and decoding stops as soon as every sequence has produced ``eos_id``.
+    """
+    _check_arguments("greedy_decode", model, src, max_len, bos_id, eos_id)
+    with _inference(model):
+        memory, memory_mask = _encode(model, src, src_key_padding_mask)
+        xp = backend.array_module(memory.data)
+        B = src.shape[0]
+        tokens = xp.full((B, max_len + 1), model.pad_id, dtype=backend.int64)
+        tokens[:, 0] = bos_id
+        finished = xp.zeros(B, dtype=backend.bool_)
+        cache = model.new_cache() if use_cache else None
+        for t in range(max_len):
+            logits = _decode_step(model, tokens, t, memory, memory_mask, cache)  # (B, V)
+            _forbid_pad(logits, model.pad_id, eos_id)
+            next_token = xp.where(finished, model.pad_id, logits.argmax(-1))  # (B,)
+            tokens[:, t + 1] = next_token
+            finished |= next_token == eos_id
+            # the one device-to-host sync per step: stop once every sequence has ended
+            if bool(finished.all()):
+                break
+        return Tensor._wrap(xp.ascontiguousarray(tokens[:, : t + 2]))
+
+
+def beam_search(
+    model: Transformer,
+    src: Tensor,
+    beam_size: int,
+    max_len: int,
+    bos_id: int,
+    eos_id: int,
+    length_penalty: float = 1.0,
+    *,
+    src_key_padding_mask: Tensor | None = None,
+    use_cache: bool = True,
+    return_scores: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Decode with beam search, ``beam_size`` hypotheses per source, all sources at once.
+
+    Each step extends every live beam by every token, ranks the candidates by summed
+    log-probability and keeps the 2 * beam_size best per source (ties go to the lower beam,
+    then the lower token id). Candidates ending in ``eos_id`` among the first beam_size are
+    set aside as finished hypotheses (the beam_size best are kept, by penalized score); the
+    first beam_size candidates that do not end become the next beams. With
+    ``beam_size=1`` this gives greedy decoding's tokens (whatever the length penalty), bar
+    floating-point ties that rounding can make in the summed log-probs.
+
+    Stopping rule (Hugging Face's ``early_stopping=False``): a source is done when it has
+    beam_size finished hypotheses and the worst of them scores at least the best live beam's
+    summed log-prob divided by its current ``length ** length_penalty``. Log-probs only add
+    up to lower sums, so for ``length_penalty <= 0`` no live beam could ever beat the finished
+    ones and stopping changes nothing; for ``length_penalty > 0`` it is the usual heuristic (a
+    longer continuation might still have scored higher). A done source's hypotheses are
+    frozen, so its result does not depend on the rest of the batch. Decoding stops when every
+    source is done or after max_len tokens; then the live beams of sources still open compete
+    with the finished hypotheses as they are, unended, with length max_len.
+
+    Args:
+        model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache: as
+            :func:`greedy_decode`.
+        beam_size: hypotheses kept per source (>= 1).
+        length_penalty: the exponent of the length in the score (see the module docstring).
+        return_scores: also return each best hypothesis's penalized score.
+
+    Returns:
+        (B, L) int64 ids laid out as :func:`greedy_decode`'s: each source's best hypothesis.
+        With ``return_scores``, also its score, (B,) in the model's float dtype (float32 for
+        a float16 model: scores are summed in at least float32).
+    """
+    _check_arguments("beam_search", model, src, max_len, bos_id, eos_id)
+    if not isinstance(beam_size, Integral) or isinstance(beam_size, bool) or beam_size < 1:
+        raise ValueError(f"beam_search: beam_size must be an integer >= 1, got {beam_size!r}")
+    if (
+        not isinstance(length_penalty, Real)
+        or isinstance(length_penalty, bool)
+        or not math.isfinite(length_penalty)
+    ):
+        raise ValueError(
+            f"beam_search: length_penalty must be a finite number, got {length_penalty!r}"
+        )
+    with _inference(model):
+        memory, memory_mask = _encode(model, src, src_key_padding_mask)
+        xp = backend.array_module(memory.data)
+        B, K, L = src.shape[0], int(beam_size), max_len + 1
+        N = B * K  # decoder rows: row b * K + k is beam k of source b
+        pad_id = model.pad_id
+        # each source's memory repeated once for its beams; beams never leave their source,
+        # so these rows are never reordered
+        memory = Tensor._wrap(xp.repeat(memory.data, K, axis=0))  # (N, S, d)
+        memory_mask = Tensor._wrap(xp.repeat(memory_mask.data, K, axis=0))  # (N, S)
+        first_row = (xp.arange(B) * K)[:, None]  # (B, 1)
+
+        seqs = xp.full((N, L), pad_id, dtype=backend.int64)  # the live beams
+        seqs[:, 0] = bos_id
+        # summed log-probs; the K beams start identical, so only the first one is extended
+        score_dtype = xp.promote_types(memory.dtype, backend.float32)
+        live_scores = xp.full((B, K), -xp.inf, dtype=score_dtype)
+        live_scores[:, 0] = 0
+        finished = _Finished(B, K, L, pad_id, score_dtype, xp)
+        done = xp.zeros(B, dtype=backend.bool_)
+        cache = model.new_cache() if use_cache else None
+
+        for t in range(max_len):
+            length = t + 1  # generated tokens once this step's is appended
+            penalty = float(length) ** length_penalty
+            logits = _decode_step(model, seqs, t, memory, memory_mask, cache)  # (N, V)
+            logp = log_softmax(Tensor._wrap(logits), dim=-1).data
+            _forbid_pad(logp, pad_id, eos_id)
+            V = logp.shape[-1]
+            # 1. rank every extension of every beam: (B, K * V), best 2K first
+            candidates = (live_scores[:, :, None] + logp.reshape(B, K, V)).reshape(B, K * V)
+            top_scores, top_index = _top_k(candidates, min(2 * K, K * V), xp)  # (B, M)
+            top_rows = first_row + top_index // V  # the decoder row each candidate extends
+            top_tokens = top_index % V
+            top_ends = top_tokens == eos_id
+
+            # 2. candidates ending among the best K become finished hypotheses
+            new_scores = xp.where(
+                top_ends[:, :K] & ~done[:, None], top_scores[:, :K] / penalty, -xp.inf
+            )
+            new_seqs = seqs[top_rows[:, :K]]  # (B, K, L)
+            new_seqs[:, :, t + 1] = eos_id
+            finished.add(new_scores, new_seqs, length)
+
+            # 3. the best K that do not end are the next beams (at most K candidates end, one
+            #    per beam, so there are enough unless the vocabulary is tiny: those are dead)
+            keep = xp.argsort(top_ends.astype(xp.int8), axis=1, kind="stable")[:, :K]  # (B, K)
+            rows = xp.take_along_axis(top_rows, keep, 1).reshape(N)
+            ends = xp.take_along_axis(top_ends, keep, 1)
+            live_scores = xp.where(ends, -xp.inf, xp.take_along_axis(top_scores, keep, 1))
+            seqs = seqs[rows]
+            seqs[:, t + 1] = xp.take_along_axis(top_tokens, keep, 1).reshape(N)
+
+            # 4. a source is done when no live beam is expected to beat its worst finished one
+            #    (with fewer than K finished the worst is -inf: done only if every beam is dead)
+            best_live = live_scores.max(1)
+            done |= finished.scores[:, K - 1] >= best_live / penalty
+            # the one device-to-host sync per step
+            if t == max_len - 1 or bool(done.all()):
+                break
+            if cache is not None:
+                cache.reorder(rows)
+
+        # sources still open at max_len: their live beams compete as they are, unended
+        open_scores = xp.where(done[:, None], -xp.inf, live_scores / penalty)
+        finished.add(open_scores, seqs.reshape(B, K, L), length)
+        out_len = 1 + int(finished.lengths[:, 0].max())  # a sync, once
+        tokens = Tensor._wrap(xp.ascontiguousarray(finished.seqs[:, 0, :out_len]))
+        if return_scores:
+            return tokens, Tensor._wrap(finished.scores[:, 0].copy())
+        return tokens
+
+
+class _Finished:
+    """The K best finished hypotheses of each of B sources, best first: penalized scores
+    (B, K) (-inf for an empty slot), token rows (B, K, L) and generated lengths (B, K)."""
+
+    def __init__(self, B: int, K: int, L: int, pad_id: int, dtype: Any, xp: Any) -> None:
+        self.xp = xp
+        self.scores = xp.full((B, K), -xp.inf, dtype=dtype)
+        self.seqs = xp.full((B, K, L), pad_id, dtype=backend.int64)
+        self.lengths = xp.zeros((B, K), dtype=backend.int64)
+
+    def add(self, scores: Array, seqs: Array, length: int) -> None:
+        """Merge hypotheses (B, n) of one ``length``; -inf scores are no hypothesis. On equal
+        scores the hypothesis kept longer wins (it is first in the stable sort)."""
+        xp = self.xp
+        K = self.scores.shape[1]
+        all_scores = xp.concatenate([self.scores, scores], 1)  # (B, K + n)
+        order = xp.argsort(-all_scores, axis=1, kind="stable")[:, :K]
+        self.scores = xp.take_along_axis(all_scores, order, 1)
+        all_seqs = xp.concatenate([self.seqs, seqs], 1)  # (B, K + n, L)
+        self.seqs = xp.take_along_axis(all_seqs, order[:, :, None], 1)
+        all_lengths = xp.concatenate(
+            [self.lengths, xp.full(scores.shape, length, self.lengths.dtype)], 1
+        )
+        self.lengths = xp.take_along_axis(all_lengths, order, 1)
+
+
+# -- shared steps --------------------------------------------------------------------------------
+
+
+def _check_arguments(
+    name: str, model: Transformer, src: Tensor, max_len: int, bos_id: int, eos_id: int
+) -> None:
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{name}: src must be a Tensor of token ids, got {type(src).__name__}")
+    if src.dtype.kind not in "iu":
+        raise TypeError(f"{name}: src must be integer token ids, got dtype {src.dtype}")
+    if src.ndim != 2 or 0 in src.shape:
+        raise ShapeError(
+            f"{name}: src must be non-empty (batch, time) token ids, got shape {tuple(src.shape)}"
+        )
+    positions = model.config.max_len
+    if not isinstance(max_len, Integral) or isinstance(max_len, bool) or max_len < 1:
+        raise ValueError(f"{name}: max_len must be an integer >= 1, got {max_len!r}")
+    if max_len > positions:
+        # the decoder sees bos and max_len - 1 generated tokens: max_len positions
+        raise ValueError(
+            f"{name}: max_len {max_len} is more than the model's {positions} positions "
+            f"(TransformerConfig.max_len)"
+        )
+    vocab = model.config.tgt_vocab_size
+    for what, token in (("bos_id", bos_id), ("eos_id", eos_id)):
+        if not isinstance(token, Integral) or isinstance(token, bool) or not 0 <= token < vocab:
+            raise ValueError(
+                f"{name}: {what} must be a token id in [0, {vocab}) (the target vocabulary), "
+                f"got {token!r}"
+            )
+
+
+@contextmanager
+def _inference(model: Transformer) -> Iterator[None]:
+    """Eval mode and no_grad for the duration; each module's own mode is restored after."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        # modules() lists parents before children, so each module's own call comes last
+        for module, training in modes:
+            module.train(training)
+
+
+def _encode(
+    model: Transformer, src: Tensor, src_key_padding_mask: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """memory (B, S, d) and the (B, S) source padding mask the decoder must see too."""
+    if src_key_padding_mask is None:
+        src_key_padding_mask = padding_mask(src, model.pad_id)
+    return model.encode(src, src_key_padding_mask), src_key_padding_mask
+
+
+def _decode_step(
+    model: Transformer,
+    tokens: Array,
+    t: int,
+    memory: Tensor,
+    memory_mask: Tensor,
+    cache: DecoderCache | None,
+) -> Array:
+    """Logits (N, V) for position t + 1 given tokens (N, >t) up to position t.
+
+    With a cache only position t runs (the cache holds 0..t-1 and grows by one); without one,
+    positions 0..t all run again (the reference path).
+    """
+    xp = backend.array_module(tokens)
+    tgt = xp.ascontiguousarray(tokens[:, t : t + 1] if cache is not None else tokens[:, : t + 1])
+    # a live prefix holds no padding (pad is never generated), even where bos_id == pad_id
+    not_padding = Tensor._wrap(xp.zeros(tgt.shape, dtype=backend.bool_))
+    logits = model.decode(Tensor._wrap(tgt), memory, memory_mask, not_padding, cache)
+    return logits.data[:, -1]  # (N, V)
+
+
+def _forbid_pad(scores: Array, pad_id: int, eos_id: int) -> None:
+    """Never generate padding (in place on this step's fresh scores (N, V))."""
+    if pad_id != eos_id:
+        scores[:, pad_id] = -backend.array_module(scores).inf
+
+
+def _top_k(x: Array, k: int, xp: Any) -> tuple[Array, Array]:
+    """The k largest values of each row of x (N, M) and their column indices, largest first;
+    equal values in column order (as ``argmax`` breaks ties), NaN ranked as -inf.
+
+    A partition finds the k-th largest value in O(M); values above it are all kept and ties
+    at it are taken in column order, so the result is exact and deterministic without sorting
+    the whole row (M = beam_size * vocabulary can be large).
+    """
+    x = xp.where(xp.isnan(x), -xp.inf, x)
+    N, M = x.shape
+    if k < M:
+        kth = xp.partition(x, M - k, axis=1)[:, M - k : M - k + 1]  # (N, 1) the k-th largest
+        above = x > kth
+        tied = x == kth
+        room = k - above.sum(1, keepdims=True)  # how many of the ties fit
+        keep = above | (tied & (xp.cumsum(tied, axis=1) <= room))  # exactly k per row
+        # the kept columns in column order: a stable sort of a 0/1 key (radix, linear)
+        index = xp.argsort((~keep).astype(xp.int8), axis=1, kind="stable")[:, :k]
+    else:
+        index = xp.broadcast_to(xp.arange(M), (N, M))
+    values = xp.take_along_axis(x, index, 1)
+    order = xp.argsort(-values, axis=1, kind="stable")  # (N, k), stable: ties in column order
+    return xp.take_along_axis(values, order, 1), xp.take_along_axis(index, order, 1)
