@@ -7,6 +7,7 @@ built only from ``nn`` layers and minigrad ops.
 """
 
 from transformer.attention import KVCache, MultiHeadAttention, scaled_dot_product_attention
+from transformer.decoding import beam_search, greedy_decode
 from transformer.layers import (
     Decoder,
     DecoderLayer,
@@ -30,7 +31,9 @@ __all__ = [
     "PositionalEncoding",
     "Transformer",
     "TransformerConfig",
+    "beam_search",
     "causal_mask",
+    "greedy_decode",
     "padding_mask",
     "scaled_dot_product_attention",
 ]

@@ -116,6 +116,10 @@ class MultiHeadAttention(Module):
         self.k_proj = Linear(d_model, d_model, bias, device, dtype)
         self.v_proj = Linear(d_model, d_model, bias, device, dtype)
         self.out_proj = Linear(d_model, d_model, bias, device, dtype)
+        # for inspection: when True, every forward keeps its head-averaged weights (B, Tq, Tk)
+        # in ``last_weights`` (cut from the graph), e.g. to draw a heatmap after decoding
+        self.record_weights = False
+        self.last_weights: Tensor | None = None
 
     def _heads(self, x: Tensor) -> Tensor:
         B, T, _ = x.shape
@@ -172,11 +176,14 @@ class MultiHeadAttention(Module):
         Tk = k.shape[2]
         mask = self._merge_masks(attn_mask, key_padding_mask, B, Tq, Tk, query)
         p = self.dropout if self.training else 0.0
+        need_weights = need_weights or self.record_weights
         out, weights = scaled_dot_product_attention(q, k, v, mask, p, self.training, need_weights)
         out = out.transpose(1, 2).reshape(B, Tq, self.d_model)  # concat heads: (B, Tq, d_model)
         out = self.out_proj(out)
         if weights is not None:
             weights = weights.mean(1)  # average over heads: (B, Tq, Tk)
+            if self.record_weights:
+                self.last_weights = weights.detach()
         return out, weights
 
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
