@@ -43,7 +43,8 @@ def test_run_writes_checkpoint_metrics_and_history(tmp_path: Path) -> None:
     _run(tmp_path, "--steps", "12", "--eval-every", "6")
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["step"] == 12 and metrics["task"] == "reverse"
-    assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["eval_size"] == 20
+    assert 0.0 <= metrics["val_accuracy"] <= 1.0 and metrics["val_size"] == 20
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0 and metrics["test_size"] == 1000
     state = nn.load(train.checkpoint_path(tmp_path))
     assert state["step"] == 12
     assert state["history"]["eval_step"] == [6, 12]

@@ -5,10 +5,11 @@
     python -m transformer.train --task reverse --backend cupy --out runs/reverse
 
 Adam with the paper's warm-up then inverse-square-root schedule (section 5.3), label smoothing,
-gradient clipping, greedy-decoding evaluation on held-out data every ``--eval-every`` steps, and
-a checkpoint in ``--out`` after each evaluation. Running the same command again resumes from
+gradient clipping, greedy-decoding evaluation on the validation split every ``--eval-every``
+steps (``--target-accuracy`` stops on it), and a checkpoint in ``--out`` after each evaluation.
+The test split is decoded once, at the end, and reported in ``metrics.json``. Running the same command again resumes from
 that checkpoint (on the CPU, bit for bit: the data and dropout random states are saved too).
-At the end it writes ``loss.png`` (training loss and held-out accuracy) and ``attention.png``
+At the end it writes ``loss.png`` (training loss and validation accuracy) and ``attention.png``
 (the last decoder layer's cross-attention for one held-out example) when matplotlib is
 installed, and ``metrics.json``.
 
@@ -85,9 +86,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     train.add_argument("--clip", type=float, default=1.0, help="max gradient norm (0: off)")
     train.add_argument("--eval-every", type=int, default=500)
     train.add_argument(
-        "--eval-size", type=int, default=1000, help="held-out examples per evaluation"
+        "--eval-size", type=int, default=1000, help="validation examples per evaluation"
     )
-    train.add_argument("--target-accuracy", type=float, default=None, help="stop once reached")
+    train.add_argument(
+        "--target-accuracy", type=float, default=None, help="stop once validation reaches it"
+    )
     train.add_argument("--log-every", type=int, default=20, help="steps between loss read-outs")
     train.add_argument("--no-plots", action="store_true")
     args = p.parse_args(argv)
@@ -103,10 +106,16 @@ def build_model(config: dict[str, Any], device: str) -> Transformer:
 
 
 def evaluate(
-    model: Transformer, task: Task, device: str, size: int, batch_size: int = 250
+    model: Transformer,
+    task: Task,
+    device: str,
+    size: int,
+    split: str = "test",
+    batch_size: int = 250,
 ) -> float:
-    """Exact-match accuracy of greedy decoding on the first ``size`` test pairs."""
-    pairs = task.test_pairs[:size]
+    """Exact-match accuracy of greedy decoding on the first ``size`` pairs of ``split``
+    ("val" or "test")."""
+    pairs = task.held_out(split)[:size]
     correct = 0
     for start in range(0, len(pairs), batch_size):
         batch = task.make_batch(pairs[start : start + batch_size])
@@ -240,12 +249,15 @@ def main(argv: list[str] | None = None) -> int:
         out_of_time = args.minutes is not None and time.perf_counter() - start > args.minutes * 60
         if step % args.eval_every == 0 or step == args.steps or out_of_time:
             model.eval()
-            accuracy = evaluate(model, task, device, args.eval_size)
+            accuracy = evaluate(model, task, device, args.eval_size, "val")
             model.train()
             history["eval_step"].append(step)
             history["accuracy"].append(accuracy)
             save()
-            message = f"step {step}: held-out exact match {accuracy:.4f} ({min(args.eval_size, len(task.test_pairs))} examples)"
+            message = (
+                f"step {step}: validation exact match {accuracy:.4f} "
+                f"({min(args.eval_size, len(task.val_pairs))} examples)"
+            )
             (bar.write if bar is not None else print)(message)
             if args.target_accuracy is not None and accuracy >= args.target_accuracy:
                 break
@@ -255,12 +267,17 @@ def main(argv: list[str] | None = None) -> int:
         bar.close()
     elapsed = time.perf_counter() - start
     model.eval()
+    # The test split is decoded once, here: stopping and tuning looked only at validation.
+    test_accuracy = evaluate(model, task, device, len(task.test_pairs), "test")
+    print(f"step {step}: test exact match {test_accuracy:.4f} ({len(task.test_pairs)} examples)")
     metrics = {
         "task": task.name,
         "step": step,
         "seconds_this_run": round(elapsed, 1),
-        "accuracy": accuracy,
-        "eval_size": min(args.eval_size, len(task.test_pairs)),
+        "test_accuracy": test_accuracy,
+        "test_size": len(task.test_pairs),
+        "val_accuracy": accuracy,
+        "val_size": min(args.eval_size, len(task.val_pairs)),
         "backend": mg.get_backend(),
         "parameters": model.num_parameters(),
     }
@@ -296,9 +313,9 @@ def plot(out: Path, history: dict[str, list], model: Transformer, task: Task, de
             history["accuracy"],
             "o-",
             color="tab:green",
-            label="held-out exact match",
+            label="validation exact match",
         )
-        acc_ax.set_ylabel("exact match")
+        acc_ax.set_ylabel("validation exact match")
         acc_ax.set_ylim(0, 1.02)
     ax.set_title(f"{task.name}: training")
     fig.tight_layout()
