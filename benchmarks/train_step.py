@@ -32,8 +32,8 @@ is taken over) per step; a second line counts source + target tokens. ``--dropou
 0.1; random masks are a large share of PyTorch's CPU step, so compare with ``--dropout 0`` too.
 
 Greedy decoding: 32 new tokens for 32 source rows, in eval mode without gradients, encoder
-included, from the initial weights (it runs before the training steps). minigrad decodes with its key/value cache (``transformer.decoding.greedy_decode``
-when that module exists, else the same loop written here over ``model.new_cache()``); PyTorch's
+included, from the initial weights (it runs before the training steps). minigrad decodes with
+its key/value cache (``transformer.decoding.greedy_decode``); PyTorch's
 ``nn.Transformer`` has no cache, so it reruns the decoder over the whole prefix at each step (as
 PyTorch's tutorials do). The logits of the padding and end-of-sequence ids are pushed down by
 1e4 while decoding, so that no row ever stops early and both always decode exactly 32 tokens.
@@ -366,32 +366,11 @@ class MinigradRunner(Runner):
 
     def _greedy(self, src: Any) -> Any:
         """(B, DECODE_TOKENS) new token ids, and which implementation made them."""
-        mg = self.mg
-        try:
-            from transformer.decoding import greedy_decode  # noqa: PLC0415
-        except ImportError:
-            greedy_decode = None
-        if greedy_decode is not None:
-            out = greedy_decode(self.model, src, DECODE_TOKENS, BOS_ID, EOS_ID)
-            if isinstance(out, tuple):
-                out = out[0]
-            ids = out.data if isinstance(out, mg.Tensor) else out
-            if ids.shape[1] == DECODE_TOKENS + 1:  # the BOS column is included
-                ids = ids[:, 1:]
-            return ids, "transformer.decoding.greedy_decode (cached)"
-        # the same loop, inline: encode once, then one position at a time through the cache
-        model = self.model
-        memory_key_padding_mask = src == PAD_ID  # (B, S) bool
-        memory = model.encode(src, memory_key_padding_mask)  # (B, S, d)
-        cache = model.new_cache()
-        xp = mg.backend.array_module(src.data)
-        step_ids = mg.tensor(xp.full((src.shape[0], 1), BOS_ID, dtype=xp.int64), device=src.device)
-        columns = []
-        for _ in range(DECODE_TOKENS):
-            logits = model.decode(step_ids, memory, memory_key_padding_mask, cache=cache)
-            step_ids = logits[:, -1].argmax(-1).reshape(-1, 1)  # (B, 1)
-            columns.append(step_ids.data)
-        return xp.concatenate(columns, axis=1), "inline loop over model.new_cache() (cached)"
+        from transformer.decoding import greedy_decode  # noqa: PLC0415
+
+        out = greedy_decode(self.model, src, DECODE_TOKENS, BOS_ID, EOS_ID)
+        ids = out.data[:, 1:]  # without the BOS column
+        return ids, "transformer.decoding.greedy_decode (cached)"
 
     def decode(self, want_tokens: bool) -> dict[str, Any]:
         mg = self.mg

@@ -24,7 +24,7 @@ from transformer import train  # noqa: E402
 DEFAULTS = [
     "--task", "copy", "--out", "runs/copy", "--d-model", "64", "--heads", "4",
     "--encoder-layers", "2", "--decoder-layers", "2", "--d-ff", "128", "--dropout", "0.0",
-    "--batch-size", "64", "--steps", "3000", "--warmup", "200", "--lr-factor", "1.0",
+    "--batch-size", "64", "--steps", "3000", "--warmup", "200", "--lr-factor", "0.3",
     "--eval-every", "250", "--target-accuracy", "1.0",
 ]  # fmt: skip
 
