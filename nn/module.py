@@ -131,6 +131,7 @@ class Module:
         self.__dict__.get("_non_persistent", set()).discard(name)
         if name in self.__dict__ and name not in _INTERNAL:
             object.__delattr__(self, name)
+            found = True
         return found
 
     def _check_name(self, name: str) -> None:

@@ -596,7 +596,7 @@ def _bad_file_cases():
         yield pytest.param(make, id=name, marks=needs_safetensors)
 
 
-@pytest.mark.parametrize("make", _bad_file_cases())
+@pytest.mark.parametrize("make", list(_bad_file_cases()))
 def test_bad_file_raises_checkpoint_error_naming_it(tmp_path, make):
     path = tmp_path / "bad.ckpt"
     make(path)

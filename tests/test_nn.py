@@ -85,6 +85,26 @@ def test_registration_by_attribute():
         _ = b.norm
 
 
+def test_deleting_attributes_of_every_kind():
+    b = Block()
+    del b.steps  # a buffer
+    del b.lin.weight  # a parameter
+    del b.scale  # a plain attribute
+    assert [n for n, _ in b.named_buffers()] == ["cache"]
+    assert [n for n, _ in b.named_parameters()] == ["lin.bias", "norm.weight", "norm.bias"]
+    assert "scale" not in b.__dict__
+    for name in ("scale", "never_there"):
+        with pytest.raises(AttributeError, match=name):
+            delattr(b, name)
+    # Shadowing a method on an instance, then deleting the shadow (what pytest's monkeypatch
+    # does on undo) brings back the class's method.
+    original = b.norm.forward
+    b.norm.forward = lambda x: x
+    assert b.norm.forward is not original
+    del b.norm.forward
+    assert "forward" not in b.norm.__dict__ and b.norm.forward == original
+
+
 def test_assignment_before_init_says_what_to_do():
     class Broken(nn.Module):
         def __init__(self) -> None:
