@@ -6,7 +6,7 @@ after ``torch.nn`` (same names and defaults).
     >>> opt = nn.optim.Adam(model.parameters(), lr=1e-2)
 """
 
-from nn import functional, init, optim, schedule, utils
+from nn import functional, init, optim, schedule, testing, utils
 from nn.checkpoint import CheckpointError, load, save
 from nn.layers import (
     GELU,
@@ -59,5 +59,6 @@ __all__ = [
     "optim",
     "save",
     "schedule",
+    "testing",
     "utils",
 ]

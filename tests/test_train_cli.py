@@ -7,6 +7,7 @@ the examples that learn their tasks to 100% / 99% live in examples/ and are too 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +18,15 @@ import nn
 from transformer import greedy_decode, train, translate
 from transformer.data import BOS_ID, EOS_ID, make_task
 
-TINY = [
+MODEL = [
     "--d-model", "16", "--heads", "2", "--encoder-layers", "1", "--decoder-layers", "1",
-    "--d-ff", "32", "--batch-size", "8", "--eval-size", "20", "--log-every", "3", "--no-plots",
+    "--d-ff", "32", "--batch-size", "8", "--eval-size", "20", "--log-every", "3",
 ]  # fmt: skip
+TINY = [*MODEL, "--no-plots"]
 
 
-def _run(out: Path, *extra: str) -> None:
-    assert train.main(["--task", "reverse", "--out", str(out), *TINY, *extra]) == 0
+def _run(out: Path, *extra: str, task: str = "reverse") -> None:
+    assert train.main(["--task", task, "--out", str(out), *TINY, *extra]) == 0
 
 
 def _weights(out: Path) -> dict[str, np.ndarray]:
@@ -85,7 +87,7 @@ def test_plots_are_written(tmp_path: Path) -> None:
         "copy",
         "--out",
         str(tmp_path),
-        *TINY[:-1],
+        *MODEL,
         "--steps",
         "3",
         "--eval-every",
@@ -110,23 +112,115 @@ def test_translate_decodes_what_training_evaluated(tmp_path: Path, capsys) -> No
 
 
 def test_translate_bad_input(tmp_path: Path, capsys) -> None:
-    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+    with pytest.raises(SystemExit):
         translate.main(["--checkpoint", str(tmp_path / "nowhere"), "0123"])
+    assert "no checkpoint at" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="checkpoint.safetensors or checkpoint.npz"):
+        translate.load_model(tmp_path, "cpu")  # a directory without one
     _run(tmp_path, "--steps", "3", "--eval-every", "3")
     assert translate.main(["--checkpoint", str(tmp_path), "12x4"]) == 2
-    assert "x" in capsys.readouterr().err
+    assert "unknown character(s) ['x']" in capsys.readouterr().err
+    assert translate.main(["--checkpoint", str(tmp_path), ""]) == 2
+    assert "1 to 14 characters, got 0" in capsys.readouterr().err
+    assert translate.main(["--checkpoint", str(tmp_path), "1" * 15]) == 2
+    assert "1 to 14 characters, got 15" in capsys.readouterr().err
+    for beam in ("0", "-3"):
+        with pytest.raises(SystemExit):
+            translate.main(["--checkpoint", str(tmp_path), "--beam", beam, "0123"])
+        assert "--beam must be 1 (greedy) or more" in capsys.readouterr().err
+    (tmp_path / "checkpoint.safetensors").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(SystemExit):
+        translate.main(["--checkpoint", str(tmp_path / "checkpoint.safetensors"), "0123"])
+    assert "checkpoint.safetensors" in capsys.readouterr().err
 
 
-def test_checkpoint_path_prefers_the_file_that_exists(tmp_path: Path) -> None:
+def test_checkpoint_path_prefers_the_file_that_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert train.checkpoint_path(tmp_path).name == "checkpoint.safetensors"
     (tmp_path / "checkpoint.npz").write_bytes(b"")
     assert train.checkpoint_path(tmp_path).name == "checkpoint.npz"
+    (tmp_path / "checkpoint.safetensors").write_bytes(b"")
+    assert train.checkpoint_path(tmp_path).name == "checkpoint.safetensors"
+    monkeypatch.setitem(sys.modules, "safetensors", None)  # as if it were not installed
+    assert train.checkpoint_path(tmp_path / "empty").name == "checkpoint.npz"
 
 
-@pytest.mark.parametrize("flag", ["--steps", "--batch-size", "--eval-every", "--log-every"])
-def test_train_rejects_nonpositive_counts(tmp_path: Path, flag: str, capsys) -> None:
+def test_without_safetensors_runs_and_resumes_on_npz(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    _run(tmp_path, "--steps", "3", "--eval-every", "3")
+    assert sorted(p.name for p in tmp_path.glob("checkpoint.*")) == ["checkpoint.npz"]
+    _run(tmp_path, "--steps", "6", "--eval-every", "3")
+    assert "resuming from" in capsys.readouterr().out
+    assert nn.load(tmp_path / "checkpoint.npz")["step"] == 6
+
+
+def test_resume_refuses_another_task_or_seed(tmp_path: Path) -> None:
+    _run(tmp_path, "--steps", "3", "--eval-every", "3", "--seed", "1")
+    with pytest.raises(SystemExit, match="--task reverse --seed 1, not --task copy"):
+        _run(tmp_path, "--steps", "6", task="copy")
+    with pytest.raises(SystemExit, match="not --task reverse --seed 2"):
+        _run(tmp_path, "--steps", "6", "--seed", "2")
+    _run(tmp_path, "--steps", "6", "--eval-every", "3")  # no --seed: the run's own
+    assert nn.load(train.checkpoint_path(tmp_path))["task"]["seed"] == 1
+
+
+def test_stop_between_read_outs_logs_the_partial_interval(tmp_path: Path) -> None:
+    """Stopping at step 7 with --log-every 3 logs steps 1-3, 4-6 and then 7 alone; resuming
+    logs 8-9 as a mean of two steps, not a sum divided by three."""
+    _run(tmp_path, "--steps", "7", "--eval-every", "100", "--dropout", "0")
+    _run(tmp_path, "--steps", "9", "--eval-every", "100", "--dropout", "0")
+    history = nn.load(train.checkpoint_path(tmp_path))["history"]
+    assert history["step"] == [3, 6, 7, 9] and history["eval_step"] == [7, 9]
+    losses = history["loss"]
+    assert max(losses) < 1.4 * min(losses), losses  # a mis-divided interval is 1.5x or 3x off
+
+
+def test_a_run_that_reached_its_target_stops_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, "--steps", "3", "--eval-every", "3")
+    path = train.checkpoint_path(tmp_path)
+    state = nn.load(path)
+    state["history"]["accuracy"][-1] = 0.9  # as if the last evaluation had scored 90%
+    nn.save(state, path)
+    capsys.readouterr()
+    _run(tmp_path, "--steps", "30", "--eval-every", "3", "--target-accuracy", "0.9")
+    assert "already reached --target-accuracy" in capsys.readouterr().out
+    assert nn.load(path)["step"] == 3
+    _run(tmp_path, "--steps", "6", "--eval-every", "3", "--target-accuracy", "0.95")
+    assert nn.load(path)["step"] == 6  # a higher target: training goes on
+
+
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--steps", "0"),
+        ("--batch-size", "0"),
+        ("--eval-every", "0"),
+        ("--eval-size", "0"),
+        ("--log-every", "-1"),
+        ("--warmup", "0"),
+        ("--minutes", "-1"),
+        ("--lr-factor", "0"),
+        ("--clip", "-1"),
+        ("--dropout", "1.5"),
+        ("--label-smoothing", "1.5"),
+        ("--target-accuracy", "2"),
+        ("--heads", "3"),
+    ],
+)
+def test_train_rejects_bad_flags_before_touching_out(
+    tmp_path: Path, flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
     with pytest.raises(SystemExit):
-        train.parse_args(["--task", "copy", "--out", str(tmp_path), flag, "0"])
+        train.main(["--task", "copy", "--out", str(out), flag, value])
     assert flag in capsys.readouterr().err
+    assert not out.exists()
 
 
 @pytest.mark.gpu

@@ -5,17 +5,22 @@
     python -m transformer.train --task reverse --backend cupy --out runs/reverse
 
 Adam with the paper's warm-up then inverse-square-root schedule (section 5.3), label smoothing,
-gradient clipping, greedy-decoding evaluation on the validation split every ``--eval-every``
-steps (``--target-accuracy`` stops on it), and a checkpoint in ``--out`` after each evaluation.
-The test split is decoded once, at the end, and reported in ``metrics.json``. Running the same command again resumes from
-that checkpoint (on the CPU, bit for bit: the data and dropout random states are saved too).
-At the end it writes ``loss.png`` (training loss and validation accuracy) and ``attention.png``
-(the last decoder layer's cross-attention for one held-out example) when matplotlib is
-installed, and ``metrics.json``.
+gradient clipping, greedy-decoding evaluation on (the first ``--eval-size`` pairs of) the
+validation split every ``--eval-every`` steps, where ``--target-accuracy`` may stop training,
+and a checkpoint in ``--out`` after each evaluation. The test split is decoded once, at the end,
+by the last model, and reported in ``metrics.json``.
 
-The checkpoint (``checkpoint.safetensors``, or ``checkpoint.npz`` without the safetensors package)
-is written by
-``nn.save``: tensors plus a JSON document, never a pickle.
+Running the same command again resumes from the checkpoint (model, Adam, schedule, history and
+the data sampler's random state; on the CPU also dropout's, so a resumed run is bit for bit the
+run that was never stopped). Model flags are then ignored in favour of the checkpoint's; another
+``--task`` or ``--seed`` is an error. A run that already reached ``--target-accuracy`` stops at
+once.
+
+At the end it writes ``metrics.json``, and ``loss.png`` (training loss and validation accuracy)
+and ``attention.png`` (the last decoder layer's cross-attention for one test example) when
+matplotlib is installed. The checkpoint (``checkpoint.safetensors``, or ``checkpoint.npz``
+without the safetensors package) is written by ``nn.save``: tensors plus a JSON document, never
+a pickle. tokens/s counts target tokens per second of training, evaluation excluded.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ def checkpoint_path(directory: Path) -> Path:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, checked: counts positive, rates and probabilities in range."""
     p = argparse.ArgumentParser(
         prog="python -m transformer.train", description=__doc__.split("\n\n")[0]
     )
@@ -66,7 +72,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="default: MINIGRAD_BACKEND or numpy",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=None, help="data and weights (default 0; resuming: the run's)"
+    )
     model = p.add_argument_group("model (ignored when resuming: the checkpoint's are used)")
     model.add_argument("--d-model", type=int, default=128)
     model.add_argument("--heads", type=int, default=4)
@@ -94,9 +102,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     train.add_argument("--log-every", type=int, default=20, help="steps between loss read-outs")
     train.add_argument("--no-plots", action="store_true")
     args = p.parse_args(argv)
-    for name in ("steps", "batch_size", "eval_every", "eval_size", "log_every"):
+    for name in ("steps", "batch_size", "eval_every", "eval_size", "log_every", "warmup"):
         if getattr(args, name) <= 0:
-            p.error(f"--{name.replace('_', '-')} must be positive")
+            p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    checks = [
+        ("--minutes", args.minutes is None or args.minutes > 0, "positive"),
+        ("--lr-factor", args.lr_factor > 0, "positive"),
+        ("--clip", args.clip >= 0, "0 (off) or positive"),
+        ("--dropout", 0 <= args.dropout < 1, "in [0, 1)"),
+        ("--label-smoothing", 0 <= args.label_smoothing <= 1, "in [0, 1]"),
+        (
+            "--target-accuracy",
+            args.target_accuracy is None or 0 < args.target_accuracy <= 1,
+            "in (0, 1]",
+        ),
+    ]
+    for flag, ok, what in checks:
+        if not ok:
+            p.error(f"{flag} must be {what}, got {getattr(args, flag[2:].replace('-', '_'))}")
+    if args.d_model % args.heads:
+        p.error(f"--d-model {args.d_model} is not divisible by --heads {args.heads}")
     return args
 
 
@@ -110,11 +135,22 @@ def evaluate(
     task: Task,
     device: str,
     size: int,
-    split: str = "test",
+    split: str = "val",
     batch_size: int = 250,
 ) -> float:
-    """Exact-match accuracy of greedy decoding on the first ``size`` pairs of ``split``
-    ("val" or "test")."""
+    """Exact-match accuracy of greedy decoding on held-out pairs.
+
+    Args:
+        model: the model, in eval mode.
+        task: supplies the pairs, batches them into (B, S) sources and scores the outputs.
+        device: where the model lives.
+        size: how many pairs, from the start of the split.
+        split: ``"val"`` (what training looks at) or ``"test"`` (decoded once, at the end).
+        batch_size: pairs decoded together.
+
+    Returns:
+        The fraction of pairs whose decoded output equals the target exactly.
+    """
     pairs = task.held_out(split)[:size]
     correct = 0
     for start in range(0, len(pairs), batch_size):
@@ -126,7 +162,7 @@ def evaluate(
 
 
 def translate(model: Transformer, vocab: Vocab, text: str, max_len: int, device: str) -> str:
-    """Greedy-decode one source string."""
+    """Greedy-decode one source string (a (1, S) batch) into at most ``max_len`` tokens."""
     src = mg.tensor([vocab.encode(text)], device=device)
     return vocab.decode(greedy_decode(model, src, max_len, BOS_ID, EOS_ID).numpy()[0])
 
@@ -136,21 +172,28 @@ def _random_state(device: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Train (or resume) as the command line says; returns the exit status (0)."""
     args = parse_args(argv)
     if args.backend is not None:
         mg.set_backend(args.backend)
     device = backend.default_device()
-    args.out.mkdir(parents=True, exist_ok=True)
     ckpt_path = checkpoint_path(args.out)
-    mg.manual_seed(args.seed)
-    data_rng = np.random.default_rng(args.seed)
     state = None
     if ckpt_path.exists():
         state = nn.load(ckpt_path, device=device)
+        saved_task, saved_seed = state["task"]["name"], state["task"]["seed"]
+        if args.task != saved_task or args.seed not in (None, saved_seed):
+            sys.exit(
+                f"error: {args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
+                f"not --task {args.task} --seed {args.seed}: choose another --out to start a "
+                f"new run, or the same task and seed to resume it"
+            )
+        args.seed = saved_seed
         task = make_task(**state["task"])
         config = state["config"]
         print(f"resuming from {ckpt_path} at step {state['step']}")
     else:
+        args.seed = 0 if args.seed is None else args.seed
         task = make_task(args.task, seed=args.seed)
         config = asdict(
             TransformerConfig(
@@ -159,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
                 args.norm_first, PAD_ID, args.tie_embeddings,
             )
         )  # fmt: skip
+    mg.manual_seed(args.seed)  # the initial weights, then dropout
     model = build_model(config, device)
+    args.out.mkdir(parents=True, exist_ok=True)
+    data_rng = np.random.default_rng(args.seed)
     params = list(model.parameters())
     opt = nn.optim.Adam(params, lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     sched = nn.optim.NoamLR(opt, config["d_model"], args.warmup, args.lr_factor)
@@ -174,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         data_rng.bit_generator.state = state["data_rng"]
         if state["dropout_rng"] and device == "cpu":
             backend.generator(device).bit_generator.state = state["dropout_rng"]
+        else:  # CuPy's generator state is not saved: fresh masks, not a replay of steps 1..k
+            mg.manual_seed(args.seed * 1_000_003 + step)
     print(
         f"task {task.name}: vocab {len(task.vocab)}, source <= {task.max_src_len}, target <= "
         f"{task.max_tgt_len} | model {model.num_parameters():,} parameters | backend "
@@ -190,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 "config": config,
                 "task": task.config,
                 "vocab": task.vocab.to_dict(),
+                "max_tgt_len": task.max_tgt_len,
                 "history": history,
                 "data_rng": data_rng.bit_generator.state,
                 "dropout_rng": _random_state(device),
@@ -203,12 +252,38 @@ def main(argv: list[str] | None = None) -> int:
         tqdm = None
     bar = tqdm(total=args.steps, initial=step, unit="step", dynamic_ncols=True) if tqdm else None
     start = time.perf_counter()
+    eval_seconds = 0.0  # kept out of tokens/s
     tokens = 0
-    running = None  # the loss summed on the device; read out every --log-every steps
+    running, summed = None, 0  # the loss summed on the device over `summed` steps
     accuracy = history["accuracy"][-1] if history["accuracy"] else None
     vocab_size = config["tgt_vocab_size"]
+
+    def log_loss() -> None:
+        """Read the interval's mean loss from the device (the one host read-out per interval)."""
+        nonlocal running, summed
+        mean_loss = running.item() / summed
+        running, summed = None, 0
+        history["step"].append(step)
+        history["loss"].append(mean_loss)
+        rate = tokens / max(time.perf_counter() - start - eval_seconds, 1e-9)
+        info = {"loss": f"{mean_loss:.4f}", "tok/s": f"{rate:,.0f}"}
+        info["lr"] = f"{sched.get_last_lr()[0]:.2e}"
+        if accuracy is not None:
+            info["acc"] = f"{accuracy:.3f}"
+        if bar is not None:
+            bar.set_postfix(info, refresh=False)
+        else:
+            print(f"step {step}: " + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+
+    reached = (
+        args.target_accuracy is not None
+        and accuracy is not None
+        and accuracy >= args.target_accuracy
+    )
+    if reached:
+        print(f"validation exact match {accuracy:.4f} already reached --target-accuracy: done")
     model.train()
-    while step < args.steps:
+    while step < args.steps and not reached:
         batch = task.make_batch(task.sample_train(args.batch_size, data_rng))
         src = mg.tensor(batch.src, device=device)
         tgt_in = mg.tensor(batch.tgt_in, device=device)
@@ -227,30 +302,20 @@ def main(argv: list[str] | None = None) -> int:
         step += 1
         tokens += batch.num_tgt_tokens
         running = loss.detach() if running is None else running + loss.detach()
+        summed += 1
         if step % args.log_every == 0:
-            mean_loss = running.item() / args.log_every  # the one host read-out per interval
-            running = None
-            history["step"].append(step)
-            history["loss"].append(mean_loss)
-            rate = tokens / (time.perf_counter() - start)
-            info = {
-                "loss": f"{mean_loss:.4f}",
-                "tok/s": f"{rate:,.0f}",
-                "lr": f"{sched.get_last_lr()[0]:.2e}",
-            }
-            if accuracy is not None:
-                info["acc"] = f"{accuracy:.3f}"
-            if bar is not None:
-                bar.set_postfix(info, refresh=False)
-            else:
-                print(f"step {step}: " + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+            log_loss()
         if bar is not None:
             bar.update(1)
         out_of_time = args.minutes is not None and time.perf_counter() - start > args.minutes * 60
         if step % args.eval_every == 0 or step == args.steps or out_of_time:
+            if summed:  # a stop between read-outs: log the partial interval before saving
+                log_loss()
+            eval_start = time.perf_counter()
             model.eval()
             accuracy = evaluate(model, task, device, args.eval_size, "val")
             model.train()
+            eval_seconds += time.perf_counter() - eval_start
             history["eval_step"].append(step)
             history["accuracy"].append(accuracy)
             save()
@@ -259,8 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"({min(args.eval_size, len(task.val_pairs))} examples)"
             )
             (bar.write if bar is not None else print)(message)
-            if args.target_accuracy is not None and accuracy >= args.target_accuracy:
-                break
+            reached = args.target_accuracy is not None and accuracy >= args.target_accuracy
         if out_of_time:
             break
     if bar is not None:

@@ -16,25 +16,36 @@ from minigrad import backend
 from transformer.data import BOS_ID, EOS_ID, Vocab
 from transformer.decoding import beam_search, greedy_decode
 from transformer.model import Transformer
-from transformer.train import checkpoint_path
+from transformer.train import CHECKPOINTS, checkpoint_path
 
 
 def load_model(directory: Path, device: str) -> tuple[Transformer, Vocab, int]:
-    """The model, its vocabulary and the longest target it was trained for, from ``directory``
-    (or a checkpoint file)."""
+    """A trained model from a ``transformer.train`` output directory (or a checkpoint file).
+
+    Returns:
+        The model in eval mode on ``device``, its vocabulary, and the number of tokens to decode
+        at most (the longest training target + 1 for the end-of-sequence token).
+
+    Raises:
+        FileNotFoundError: no checkpoint there.
+        nn.CheckpointError: the file is not a readable minigrad checkpoint.
+    """
     path = checkpoint_path(directory) if directory.is_dir() else directory
     if not path.exists():
+        where = f"{directory}/{' or '.join(CHECKPOINTS)}" if directory.is_dir() else path
         raise FileNotFoundError(
-            f"no checkpoint at {path}: train one with python -m transformer.train"
+            f"no checkpoint at {where}: train one with python -m transformer.train --out DIR"
         )
     state = nn.load(path, device=device)
     model = Transformer(**state["config"]).to(device)
     model.load_state_dict(state["model"])
     model.eval()
-    return model, Vocab.from_dict(state["vocab"]), state["config"]["max_len"] - 1
+    decode_len = state.get("max_tgt_len", state["config"]["max_len"] - 2) + 1
+    return model, Vocab.from_dict(state["vocab"]), decode_len
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Decode each input; returns 0, or 2 after printing why an input cannot be decoded."""
     p = argparse.ArgumentParser(
         prog="python -m transformer.translate", description=__doc__.split("\n\n")[0]
     )
@@ -48,17 +59,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
     p.add_argument("inputs", nargs="+", help="source strings")
     args = p.parse_args(argv)
+    if args.beam < 1:
+        p.error(f"--beam must be 1 (greedy) or more, got {args.beam}")
     if args.backend is not None:
         mg.set_backend(args.backend)
     device = backend.default_device()
-    model, vocab, max_len = load_model(args.checkpoint, device)
+    try:
+        model, vocab, max_len = load_model(args.checkpoint, device)
+    except (FileNotFoundError, nn.CheckpointError) as err:
+        p.error(str(err))
+    longest = model.config.max_len
     for text in args.inputs:
         try:
             ids = vocab.encode(text)
         except ValueError as err:
             print(f"{text!r}: {err}", file=sys.stderr)
             return 2
-        src = mg.tensor([ids], device=device)
+        if not 0 < len(ids) <= longest:
+            print(
+                f"{text!r}: the model reads 1 to {longest} characters, got {len(ids)}",
+                file=sys.stderr,
+            )
+            return 2
+        src = mg.tensor([ids], dtype="int64", device=device)  # (1, S)
         if args.beam > 1:
             out = beam_search(model, src, args.beam, max_len, BOS_ID, EOS_ID)
         else:
