@@ -262,13 +262,46 @@ def write_inputs(path: Path, cfg: dict[str, Any], seed: int) -> dict[str, float]
 class Runner:
     """What a worker can do; each method returns a JSON-able dict."""
 
-    def check(self) -> dict[str, Any]:  # the eval-mode loss of batch 0
+    # Set by the subclasses: the model, its optimizer, the batches, a device sync, and the loss.
+    model: Any
+    optimizer: Any
+    batches: list[tuple[Any, Any, Any]]
+    sync: Callable[[], None]
+
+    def _loss(self, src: Any, tgt_in: Any, tgt_out: Any) -> Any:
         raise NotImplementedError
 
-    def decode(self, want_tokens: bool) -> dict[str, Any]:
+    def no_grad(self) -> Any:
         raise NotImplementedError
+
+    def check(self) -> dict[str, Any]:
+        """The eval-mode loss of batch 0 (both frameworks must agree on it)."""
+        self.model.eval()
+        with self.no_grad():
+            loss = float(self._loss(*self.batches[0]).item())
+        self.model.train()
+        return {"loss": loss}
 
     def step(self, index: int) -> dict[str, Any]:
+        """One training step on batch ``index``, its phases timed separately."""
+        src, tgt_in, tgt_out = self.batches[index % NUM_BATCHES]
+        box: dict[str, Any] = {}
+
+        def forward() -> None:
+            self.optimizer.zero_grad()
+            box["loss"] = self._loss(src, tgt_in, tgt_out)
+
+        def backward() -> None:
+            box["loss"].backward()
+
+        def update() -> float:
+            self.optimizer.step()
+            return float(box["loss"].item())
+
+        (t_fwd, t_bwd, t_opt), loss = _timed_phases(self.sync, [forward, backward, update])
+        return {"forward": t_fwd, "backward": t_bwd, "optimizer": t_opt, "loss": loss}
+
+    def decode(self, want_tokens: bool) -> dict[str, Any]:
         raise NotImplementedError
 
     def memory(self) -> dict[str, Any]:
@@ -339,30 +372,8 @@ class MinigradRunner(Runner):
             label_smoothing=LABEL_SMOOTHING,
         )
 
-    def check(self) -> dict[str, Any]:
-        self.model.eval()
-        with self.mg.no_grad():
-            loss = float(self._loss(*self.batches[0]).item())
-        self.model.train()
-        return {"loss": loss}
-
-    def step(self, index: int) -> dict[str, Any]:
-        src, tgt_in, tgt_out = self.batches[index % NUM_BATCHES]
-        box: dict[str, Any] = {}
-
-        def forward() -> None:
-            self.optimizer.zero_grad()
-            box["loss"] = self._loss(src, tgt_in, tgt_out)
-
-        def backward() -> None:
-            box["loss"].backward()
-
-        def update() -> float:
-            self.optimizer.step()
-            return float(box["loss"].item())
-
-        (t_fwd, t_bwd, t_opt), loss = _timed_phases(self.sync, [forward, backward, update])
-        return {"forward": t_fwd, "backward": t_bwd, "optimizer": t_opt, "loss": loss}
+    def no_grad(self) -> Any:
+        return self.mg.no_grad()
 
     def _greedy(self, src: Any) -> Any:
         """(B, DECODE_TOKENS) new token ids, and which implementation made them."""
@@ -597,30 +608,8 @@ class TorchRunner(Runner):
             label_smoothing=LABEL_SMOOTHING,
         )
 
-    def check(self) -> dict[str, Any]:
-        self.model.eval()
-        with self.torch.no_grad():
-            loss = float(self._loss(*self.batches[0]).item())
-        self.model.train()
-        return {"loss": loss}
-
-    def step(self, index: int) -> dict[str, Any]:
-        src, tgt_in, tgt_out = self.batches[index % NUM_BATCHES]
-        box: dict[str, Any] = {}
-
-        def forward() -> None:
-            self.optimizer.zero_grad()
-            box["loss"] = self._loss(src, tgt_in, tgt_out)
-
-        def backward() -> None:
-            box["loss"].backward()
-
-        def update() -> float:
-            self.optimizer.step()
-            return float(box["loss"].item())
-
-        (t_fwd, t_bwd, t_opt), loss = _timed_phases(self.sync, [forward, backward, update])
-        return {"forward": t_fwd, "backward": t_bwd, "optimizer": t_opt, "loss": loss}
+    def no_grad(self) -> Any:
+        return self.torch.no_grad()
 
     def _greedy(self, src: Any) -> Any:
         # no cache in nn.Transformer: encode once, rerun the decoder over the whole prefix
