@@ -275,6 +275,19 @@ BAD_ARGUMENTS = [
     ({"src": mg.tensor([[3.0, 4.0]])}, TypeError, "src must be integer token ids"),
     ({"src": mg.tensor([3, 4])}, ShapeError, "got shape (2,)"),
     ({"src": mg.tensor(np.zeros((0, 3), np.int64))}, ShapeError, "got shape (0, 3)"),
+    ({"length_penalty": 1e308}, ValueError, "|length_penalty| * log(max_len) <= 700"),
+    ({"use_cache": "no"}, TypeError, "use_cache must be True or False, got 'no'"),
+    (
+        {"src_key_padding_mask": np.zeros((1, 2), bool)},
+        TypeError,
+        "src_key_padding_mask must be a bool Tensor, got ndarray",
+    ),
+    (
+        {"src_key_padding_mask": mg.tensor([[False]])},
+        ShapeError,
+        "src_key_padding_mask must be bool of src's shape (1, 2), got bool of shape (1, 1)",
+    ),
+    ({"src_key_padding_mask": mg.tensor([[0, 1]])}, ShapeError, "got int64 of shape (1, 2)"),
 ]
 
 
@@ -291,3 +304,100 @@ def test_bad_arguments(kwargs, error, message):
     with pytest.raises(error) as info:
         beam_search(model, **{"beam_size": 2, **args})
     assert message in str(info.value)
+
+
+def test_model_must_be_a_transformer():
+    for search in (greedy_decode, beam_search):
+        args = (2,) if search is beam_search else ()
+        with pytest.raises(TypeError, match="model must be a transformer.Transformer, got object"):
+            search(object(), mg.tensor([[3, 4]]), *args, 4, BOS, EOS)
+
+
+# -- against a naive beam search ------------------------------------------------------------------
+
+
+def _next_log_probs(model: Transformer, src_row: np.ndarray, prefix: list[int]) -> np.ndarray:
+    """log p(next token | prefix) for one source, by a full uncached run: (V,) float64."""
+    model.eval()
+    with mg.no_grad():
+        src = mg.tensor(src_row[None])
+        memory = model.encode(src)
+        tgt = mg.tensor([prefix])
+        logits = model.decode(
+            tgt, memory, src == model.pad_id, mg.zeros(1, len(prefix), dtype=bool)
+        )
+    return mg.log_softmax(logits, dim=-1).numpy()[0, -1].astype(np.float64)
+
+
+def _naive_beam_search(model, src_row, K, max_len, length_penalty):
+    """One source, no cache, plain Python lists: the scoring and stopping rules of the module
+    docstring written out (candidates ranked by score, then beam, then token; the best 2K
+    considered; an EOS among the best K finishes; a source is done once its K-th finished score
+    beats the best live one). Returns (score, tokens) of the best hypothesis."""
+    beams = [(0.0, [BOS])] + [(-np.inf, [BOS])] * (K - 1)
+    finished: list[tuple[float, list[int]]] = []
+    done = False
+    for t in range(max_len):
+        penalty = float(t + 1) ** length_penalty
+        candidates = []
+        for k, (score, seq) in enumerate(beams):
+            logp = _next_log_probs(model, src_row, seq)
+            logp[PAD] = -np.inf
+            candidates += [(score + x, k, v) for v, x in enumerate(logp)]
+        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+        live = []
+        for i, (score, k, v) in enumerate(candidates[: 2 * K]):
+            if v == EOS:
+                if i < K and not done and score > -np.inf:
+                    finished.append((score / penalty, beams[k][1] + [v]))
+                    finished = sorted(finished, key=lambda f: -f[0])[:K]  # stable: older first
+            elif len(live) < K:
+                live.append((score, beams[k][1] + [v]))
+        live += [(-np.inf, [BOS])] * (K - len(live))  # dead beams (a tiny vocabulary)
+        beams = live
+        worst = finished[K - 1][0] if len(finished) >= K else -np.inf
+        done = done or worst >= max(b[0] for b in beams) / penalty
+        if done:
+            break
+    if not done:  # still open at max_len: the live beams compete unended
+        finished += [(score / penalty, seq) for score, seq in beams if score > -np.inf]
+        finished = sorted(finished, key=lambda f: -f[0])[:K]
+    return finished[0]
+
+
+@pytest.mark.parametrize(
+    "seed, K, max_len, length_penalty",
+    [(0, 2, 5, 1.0), (1, 3, 6, 2.0), (2, 4, 6, 0.0), (3, 3, 1, 1.0), (4, 5, 4, -1.0),
+     (2, 12, 3, 1.0), (5, 2, 7, 0.5)],
+)  # fmt: skip
+def test_beam_search_matches_a_naive_search(seed, K, max_len, length_penalty):
+    """Beam sizes 2-12 (12 > the vocabulary of 11), max_len 1-7, penalties -1 to 2."""
+    model, src = tiny(seed=seed), sources()
+    out, scores = beam_search(model, src, K, max_len, BOS, EOS, length_penalty, return_scores=True)
+    for b, src_row in enumerate(src.numpy()):
+        score, seq = _naive_beam_search(model, src_row, K, max_len, length_penalty)
+        row = out.numpy()[b]
+        assert row[: len(seq)].tolist() == seq, (b, row, seq)
+        assert (row[len(seq) :] == PAD).all()
+        np.testing.assert_allclose(scores.numpy()[b], score, rtol=1e-9, atol=1e-12)
+
+
+def _beam3(model, src, max_len, bos_id, eos_id, **kw):
+    return beam_search(model, src, 3, max_len, bos_id, eos_id, **kw)
+
+
+@pytest.mark.parametrize("search", [greedy_decode, _beam3], ids=["greedy", "beam"])
+def test_max_len_one_eos_as_padding_and_an_explicit_source_mask(search):
+    model, src = tiny(), sources()
+    one = search(model, src, 1, BOS, EOS).numpy()
+    assert one.shape == (5, 2) and (one[:, 0] == BOS).all()
+    # the default source mask is src == pad_id: passing it explicitly changes nothing
+    explicit = search(model, src, 6, BOS, EOS, src_key_padding_mask=src == PAD).numpy()
+    np.testing.assert_array_equal(explicit, search(model, src, 6, BOS, EOS).numpy())
+    # eos_id == pad_id: a row ends by producing the padding id, and only padding follows
+    model.output_proj.bias.data[PAD] += 2.0  # so that some rows end
+    out = search(model, src, 6, BOS, PAD).numpy()[:, 1:]
+    ended = (out == PAD).any(1)
+    assert ended.any()
+    for row, first in zip(out[ended], np.argmax(out[ended] == PAD, axis=1)):
+        assert (row[first:] == PAD).all(), row

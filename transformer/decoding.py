@@ -3,7 +3,8 @@
 Both are batched, stop at ``eos_id``, and by default decode step by step with a key/value
 cache (:class:`~transformer.model.DecoderCache`): each new token costs one decoder step on one
 position. ``use_cache=False`` reruns the whole prefix at every step instead; it is the
-reference the tests compare the cache against (the tokens are identical).
+reference the tests compare the cache against (the tokens are identical, bar floating-point
+near-ties: the two paths multiply matrices of different shapes).
 
 Conventions shared by both:
 
@@ -14,8 +15,9 @@ Conventions shared by both:
 - After a sequence's ``eos_id`` the output holds ``model.pad_id``. ``pad_id`` itself is never
   generated (as in fairseq; unless it is also ``eos_id``), so padding always means "ended".
   It is excluded after the softmax, so scores stay the model's own log-probabilities.
-- Each step makes one device-to-host copy (is everything finished?); nothing else syncs
-  until the end.
+- Each step makes one device-to-host read of its own (is everything finished?). On a GPU the
+  model's token-id range checks (``Transformer.decode`` and the embedding) add small reads of
+  their own each step; nothing else syncs until the end.
 - The model runs in eval mode under ``no_grad``; every module's train/eval mode is restored
   afterwards.
 - The decoder prefix is never masked as padding (even where ``bos_id == pad_id``); the source
@@ -74,7 +76,9 @@ def greedy_decode(
         (B, L) int64 ids: ``bos_id``, the generated tokens, ``eos_id``, then ``model.pad_id``;
         L <= max_len + 1, and decoding stops as soon as every sequence has produced ``eos_id``.
     """
-    _check_arguments("greedy_decode", model, src, max_len, bos_id, eos_id)
+    _check_arguments(
+        "greedy_decode", model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache
+    )
     with _inference(model):
         memory, memory_mask = _encode(model, src, src_key_padding_mask)
         xp = backend.array_module(memory.data)
@@ -140,16 +144,22 @@ def beam_search(
         With ``return_scores``, also its score, (B,) in the model's float dtype (float32 for
         a float16 model: scores are summed in at least float32).
     """
-    _check_arguments("beam_search", model, src, max_len, bos_id, eos_id)
+    _check_arguments(
+        "beam_search", model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache
+    )
     if not isinstance(beam_size, Integral) or isinstance(beam_size, bool) or beam_size < 1:
         raise ValueError(f"beam_search: beam_size must be an integer >= 1, got {beam_size!r}")
+    # length ** length_penalty must stay a finite, non-zero float for every length <= max_len
     if (
         not isinstance(length_penalty, Real)
         or isinstance(length_penalty, bool)
         or not math.isfinite(length_penalty)
+        or abs(length_penalty) * math.log(max(max_len, 2)) > _MAX_LOG_PENALTY
     ):
         raise ValueError(
-            f"beam_search: length_penalty must be a finite number, got {length_penalty!r}"
+            f"beam_search: length_penalty must be a finite number with |length_penalty| * "
+            f"log(max_len) <= {_MAX_LOG_PENALTY} (so that length ** length_penalty is a "
+            f"float), got {length_penalty!r} with max_len {max_len}"
         )
     with _inference(model):
         memory, memory_mask = _encode(model, src, src_key_padding_mask)
@@ -212,7 +222,9 @@ def beam_search(
             if t == max_len - 1 or bool(done.all()):
                 break
             if cache is not None:
-                cache.reorder(rows)
+                # beams never leave their source, whose rows of the cross-attention cache are
+                # all alike: only the self-attention cache needs reordering
+                cache.reorder(rows, static=False)
 
         # sources still open at max_len: their live beams compete as they are, unended
         open_scores = xp.where(done[:, None], -xp.inf, live_scores / penalty)
@@ -250,12 +262,27 @@ class _Finished:
         self.lengths = xp.take_along_axis(all_lengths, order, 1)
 
 
+_MAX_LOG_PENALTY = 700.0  # exp(709) is near float64's largest
+
 # -- shared steps --------------------------------------------------------------------------------
 
 
 def _check_arguments(
-    name: str, model: Transformer, src: Tensor, max_len: int, bos_id: int, eos_id: int
+    name: str,
+    model: Transformer,
+    src: Tensor,
+    max_len: int,
+    bos_id: int,
+    eos_id: int,
+    src_key_padding_mask: Tensor | None,
+    use_cache: bool,
 ) -> None:
+    if not isinstance(model, Transformer):
+        raise TypeError(
+            f"{name}: model must be a transformer.Transformer, got {type(model).__name__}"
+        )
+    if not isinstance(use_cache, bool):
+        raise TypeError(f"{name}: use_cache must be True or False, got {use_cache!r}")
     if not isinstance(src, Tensor):
         raise TypeError(f"{name}: src must be a Tensor of token ids, got {type(src).__name__}")
     if src.dtype.kind not in "iu":
@@ -273,6 +300,21 @@ def _check_arguments(
             f"{name}: max_len {max_len} is more than the model's {positions} positions "
             f"(TransformerConfig.max_len)"
         )
+    mask = src_key_padding_mask
+    if mask is not None:
+        if not isinstance(mask, Tensor):
+            raise TypeError(
+                f"{name}: src_key_padding_mask must be a bool Tensor, got {type(mask).__name__}"
+            )
+        if mask.dtype != backend.bool_ or tuple(mask.shape) != tuple(src.shape):
+            raise ShapeError(
+                f"{name}: src_key_padding_mask must be bool of src's shape {tuple(src.shape)}, "
+                f"got {mask.dtype} of shape {tuple(mask.shape)}"
+            )
+        if mask.device != src.device:
+            raise ValueError(
+                f"{name}: src_key_padding_mask is on {mask.device} but src is on {src.device}"
+            )
     vocab = model.config.tgt_vocab_size
     for what, token in (("bos_id", bos_id), ("eos_id", eos_id)):
         if not isinstance(token, Integral) or isinstance(token, bool) or not 0 <= token < vocab:

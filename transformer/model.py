@@ -54,11 +54,16 @@ class DecoderCache:
     def __len__(self) -> int:
         return 0 if self.pad is None else self.pad.shape[1]
 
-    def reorder(self, index: Any) -> None:
-        """Keep the batch rows ``index`` (an int array on the cache's device): beam search."""
+    def reorder(self, index: Any, static: bool = True) -> None:
+        """Keep the batch rows ``index`` (an int array on the cache's device): beam search.
+
+        ``static=False`` leaves the cross-attention (memory) caches as they are: right where
+        every row of ``index`` comes from a row with the same memory (beams of one source).
+        """
         for self_cache, cross_cache in self.layers:
             self_cache.reorder(index)
-            cross_cache.reorder(index)
+            if static:
+                cross_cache.reorder(index)
         if self.pad is not None:
             self.pad = Tensor._wrap(self.pad.data[index])
 
