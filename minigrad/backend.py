@@ -29,6 +29,7 @@ __all__ = [
     "normalize_device",
     "to_device",
     "to_host",
+    "int_range",
 ]
 
 Array = Any  # numpy.ndarray or cupy.ndarray; Any keeps both type checkers and readers honest
@@ -189,10 +190,45 @@ def to_device(arr: Array, device: str) -> Array:
 
 
 def to_host(arr: Array) -> numpy.ndarray:
-    """A NumPy array with the values of ``arr`` (a device-to-host copy for CuPy arrays)."""
+    """A NumPy array with the values of ``arr`` (a device-to-host copy for CuPy arrays).
+
+    Every read of array values to the host in minigrad, nn and transformer goes through here
+    (``Tensor.numpy``, ``item``, the id checks of :func:`int_range`, decoding's stop tests), so
+    that on a GPU each sync is visible, and a test can count them by patching this function.
+    """
     if _is_cupy_array(arr):
         return arr.get()
     return numpy.asarray(arr)
+
+
+def int_range(arr: Array, skip: int | None = None) -> tuple[int, int, bool]:
+    """The smallest and largest of the integers in ``arr``, read to the host in one transfer.
+
+    Elements equal to ``skip`` are left out; the third value says whether there were any.
+    When nothing is left (``arr`` is empty, or every element equals ``skip``), the range is
+    empty: lo > hi. This is how an op checks ids against a size before it indexes with them:
+    one small device-to-host read (a sync on the GPU) per check, not one per bound.
+    """
+    if arr.size == 0:
+        return 0, -1, False
+    xp = array_module(arr)
+    info = numpy.iinfo(arr.dtype)
+    if skip is not None and not info.min <= skip <= info.max:
+        skip = None  # no element can equal it
+    if skip is None:
+        stats = xp.stack([arr.min(), arr.max()])
+        lo, hi = (int(v) for v in to_host(stats))
+        return lo, hi, False
+    keep = arr != skip
+    stats = xp.stack(
+        [
+            xp.where(keep, arr, info.max).min(),
+            xp.where(keep, arr, info.min).max(),
+            (~keep).any().astype(arr.dtype),
+        ]
+    )
+    lo, hi, skipped = (int(v) for v in to_host(stats))
+    return lo, hi, bool(skipped)
 
 
 def ensure_array(value: Any, like: Array) -> Array:

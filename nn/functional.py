@@ -67,12 +67,12 @@ def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
         raise TypeError(f"one_hot: indices must be an integer tensor, got {indices.dtype}")
     xp = backend.array_module(indices.data)
     data = indices.data
+    lo, hi, _ = backend.int_range(data)  # one device read
     if num_classes < 0:
-        num_classes = int(data.max()) + 1 if data.size else 0
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        num_classes = max(hi + 1, 0)
+    if lo <= hi and (lo < 0 or hi >= num_classes):
         raise IndexError(
-            f"one_hot: class ids must be in [0, {num_classes}), got values in "
-            f"[{int(data.min())}, {int(data.max())}]"
+            f"one_hot: class ids must be in [0, {num_classes}), got values in [{lo}, {hi}]"
         )
     out = (data[..., None] == xp.arange(num_classes)).astype(backend.int64)
     return Tensor._wrap(out)

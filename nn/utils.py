@@ -99,10 +99,10 @@ def clip_grad_norm_(
     xp = backend.array_module(grads[0])
     norms = [backend.to_device(_vector_norm(g, norm_type), first_device) for g in grads]
     total_norm = _vector_norm(xp.stack(norms), norm_type)
-    if error_if_nonfinite and not bool(xp.isfinite(total_norm)):
+    if error_if_nonfinite and not math.isfinite(norm := float(backend.to_host(total_norm))):
         raise RuntimeError(
             f"{where}the total norm of order {norm_type} of the gradients is "
-            f"{float(total_norm)}, so it cannot be clipped; set error_if_nonfinite=False to "
+            f"{norm}, so it cannot be clipped; set error_if_nonfinite=False to "
             "scale the gradients by it anyway"
         )
     # c = min(max_norm / (total + 1e-6), 1); g = c * g  (minimum keeps a NaN total as NaN)

@@ -3,6 +3,8 @@ the layers, and bad input. (Decoding: test_decoding.py.)"""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -399,12 +401,60 @@ def test_sequence_longer_than_max_len():
 
 def test_token_ids_outside_vocabulary():
     model = tiny()
-    with pytest.raises(IndexError, match=r"source token ids must be in \[0, 7\).*\[1, 9\]"):
+    with pytest.raises(
+        IndexError,
+        match=r"source token ids outside the vocabulary.*\[0, num_embeddings = 7\).*\[1, 9\]",
+    ):
         model(mg.tensor([[1, 9]]), mg.tensor([[1, 2]]))
-    with pytest.raises(IndexError, match="target token ids"):
+    with pytest.raises(
+        IndexError, match=r"target token ids outside.*\[0, num_embeddings = 7\).*\[-1, 2\]"
+    ):
         model(mg.tensor([[1, 2]]), mg.tensor([[-1, 2]]))
     with pytest.raises(TypeError, match="integer token ids"):
         model(mg.tensor([[1.0, 2.0]]), mg.tensor([[1, 2]]))
+    # a bad id while decoding with a cache leaves the cache as it was
+    cache = model.new_cache()
+    memory = model.encode(mg.tensor([[3, 4]]))
+    model.decode(mg.tensor([[1]]), memory, cache=cache)
+    pad_before = cache.pad.numpy().copy()
+    with pytest.raises(IndexError, match="target token ids outside"):
+        model.decode(mg.tensor([[7]]), memory, cache=cache)
+    assert len(cache) == 1
+    np.testing.assert_array_equal(cache.pad.numpy(), pad_before)
+
+
+def test_a_training_step_reads_the_device_only_to_check_ids(monkeypatch):
+    """On a GPU every device-to-host read is a sync. In a whole training step (forward with
+    padding, label-smoothed cross-entropy, backward, clipping, Adam, the schedule) the only
+    reads are the three id checks, each one transfer: source, target input and target output.
+    Every read goes through backend.to_host, so counting its calls counts them on either
+    backend."""
+    model = tiny(dropout=0.1)
+    optimizer = nn.optim.Adam(model.parameters(), lr=1.0)
+    schedule = nn.optim.NoamLR(optimizer, d_model=8, warmup=4)
+    src = mg.tensor([[3, 4, 5, 0], [6, 3, 0, 0]])
+    tgt = mg.tensor([[1, 3, 4, 5, 2], [1, 6, 3, 2, 0]])
+    readers = []
+    to_host = mg.backend.to_host
+
+    def counting_to_host(arr):
+        readers.append(sys._getframe(1).f_code.co_name)
+        return to_host(arr)
+
+    monkeypatch.setattr(mg.backend, "to_host", counting_to_host)
+    for _ in range(2):
+        logits = model(src, tgt[:, :-1])
+        loss = mg.cross_entropy(
+            logits.reshape(-1, 7), tgt[:, 1:].reshape(-1), ignore_index=0, label_smoothing=0.1
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+    assert readers == ["int_range"] * 6, readers
+    loss.item()  # a read the user asks for goes through the same function
+    assert len(readers) == 7
 
 
 def test_masks_of_the_wrong_shape():

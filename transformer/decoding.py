@@ -15,9 +15,9 @@ Conventions shared by both:
 - After a sequence's ``eos_id`` the output holds ``model.pad_id``. ``pad_id`` itself is never
   generated (as in fairseq; unless it is also ``eos_id``), so padding always means "ended".
   It is excluded after the softmax, so scores stay the model's own log-probabilities.
-- Each step makes one device-to-host read of its own (is everything finished?). On a GPU the
-  model's token-id range checks (``Transformer.decode`` and the embedding) add small reads of
-  their own each step; nothing else syncs until the end.
+- Each step makes one device-to-host read of its own (is everything finished?), and the
+  target embedding's token-id range check makes one more; nothing else reads the device until
+  the end (every read goes through ``minigrad.backend.to_host``). On a GPU each read is a sync.
 - The model runs in eval mode under ``no_grad``; every module's train/eval mode is restored
   afterwards.
 - The decoder prefix is never masked as padding (even where ``bos_id == pad_id``); the source
@@ -94,7 +94,7 @@ def greedy_decode(
             tokens[:, t + 1] = next_token
             finished |= next_token == eos_id
             # the one device-to-host sync per step: stop once every sequence has ended
-            if bool(finished.all()):
+            if bool(backend.to_host(finished.all())):
                 break
         return Tensor._wrap(xp.ascontiguousarray(tokens[:, : t + 2]))
 
@@ -219,7 +219,7 @@ def beam_search(
             best_live = live_scores.max(1)
             done |= finished.scores[:, K - 1] >= best_live / penalty
             # the one device-to-host sync per step
-            if t == max_len - 1 or bool(done.all()):
+            if t == max_len - 1 or bool(backend.to_host(done.all())):
                 break
             if cache is not None:
                 # beams never leave their source, whose rows of the cross-attention cache are
@@ -229,7 +229,7 @@ def beam_search(
         # sources still open at max_len: their live beams compete as they are, unended
         open_scores = xp.where(done[:, None], -xp.inf, live_scores / penalty)
         finished.add(open_scores, seqs.reshape(B, K, L), length)
-        out_len = 1 + int(finished.lengths[:, 0].max())  # a sync, once
+        out_len = 1 + int(backend.to_host(finished.lengths[:, 0].max()))  # a sync, once
         tokens = Tensor._wrap(xp.ascontiguousarray(finished.seqs[:, 0, :out_len]))
         if return_scores:
             return tokens, Tensor._wrap(finished.scores[:, 0].copy())

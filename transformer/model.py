@@ -144,30 +144,32 @@ class Transformer(Module):
 
     # -- the two halves -------------------------------------------------------------------------
 
-    def _check_tokens(self, ids: Tensor, embed: Embedding, what: str) -> None:
+    def _check_tokens(self, ids: Tensor, what: str) -> None:
         if ids.dtype.kind not in "iu":
             raise TypeError(f"Transformer: {what} must be integer token ids, got {ids.dtype}")
         if ids.ndim != 2:
             raise ShapeError(
                 f"Transformer: {what} must be (batch, time) token ids, got shape {tuple(ids.shape)}"
             )
-        data = ids.data
-        if data.size and (int(data.min()) < 0 or int(data.max()) >= embed.num_embeddings):
-            raise IndexError(
-                f"Transformer: {what} token ids must be in [0, {embed.num_embeddings}) (the "
-                f"vocabulary), got values in [{int(data.min())}, {int(data.max())}]"
-            )
 
-    def _embed(self, embed: Embedding, ids: Tensor, offset: int = 0) -> Tensor:
-        # (B, T) -> (B, T, d): embeddings scaled by sqrt(d_model), then positions (section 3.4)
-        return self.pos_encoding(embed(ids) * math.sqrt(self.d_model), offset)
+    def _embed(self, embed: Embedding, ids: Tensor, what: str, offset: int = 0) -> Tensor:
+        # (B, T) -> (B, T, d): embeddings scaled by sqrt(d_model), then positions (section 3.4).
+        # The embedding checks the ids against the vocabulary (one device read, nothing else
+        # checks them again); its error is re-raised naming the source or the target.
+        try:
+            x = embed(ids)
+        except IndexError as err:
+            raise IndexError(
+                f"Transformer: {what} token ids outside the vocabulary: {err}"
+            ) from err
+        return self.pos_encoding(x * math.sqrt(self.d_model), offset)
 
     def encode(self, src: Tensor, src_key_padding_mask: Tensor | None = None) -> Tensor:
         """src (B, S) ids -> memory (B, S, d_model). The padding mask defaults to src == pad_id."""
-        self._check_tokens(src, self.src_embed, "source")
+        self._check_tokens(src, "source")
         if src_key_padding_mask is None:
             src_key_padding_mask = padding_mask(src, self.pad_id)
-        x = self._embed(self.src_embed, src)
+        x = self._embed(self.src_embed, src, "source")
         return self.encoder(x, None, src_key_padding_mask)
 
     def decode(
@@ -184,9 +186,10 @@ class Transformer(Module):
         decoded (usually one), and the cache grows by T. ``memory_key_padding_mask`` (B, S) is
         required when the memory has padding (``encode``'s mask: ``src == pad_id``).
         """
-        self._check_tokens(tgt, self.tgt_embed, "target")
+        self._check_tokens(tgt, "target")
         offset = len(cache) if cache is not None else 0
         T = tgt.shape[1]
+        x = self._embed(self.tgt_embed, tgt, "target", offset)  # checks ids before the cache grows
         if tgt_key_padding_mask is None:
             tgt_key_padding_mask = padding_mask(tgt, self.pad_id)
         if cache is not None:
@@ -196,7 +199,6 @@ class Transformer(Module):
                 pad = Tensor._wrap(xp.concatenate([cache.pad.data, pad.data], axis=1))
             cache.pad = pad
             tgt_key_padding_mask = pad
-        x = self._embed(self.tgt_embed, tgt, offset)
         mask = causal_mask(T, offset, device=tgt.device)  # (T, offset + T)
         caches = cache.layers if cache is not None else None
         x = self.decoder(
@@ -212,7 +214,7 @@ class Transformer(Module):
         tgt_key_padding_mask: Tensor | None = None,
     ) -> Tensor:
         """src (B, S) and tgt (B, T) ids -> logits (B, T, tgt_vocab_size) (teacher forcing)."""
-        self._check_tokens(src, self.src_embed, "source")
+        self._check_tokens(src, "source")
         if src_key_padding_mask is None:
             src_key_padding_mask = padding_mask(src, self.pad_id)
         memory = self.encode(src, src_key_padding_mask)

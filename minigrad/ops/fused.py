@@ -284,26 +284,16 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
 def _check_ids(name: str, ids: Tensor, high: int, what: str, ignore: int | None = None) -> bool:
     """Raise IndexError if an id is outside [0, high), ids equal to ``ignore`` excepted.
 
-    Returns whether some id may equal ``ignore`` (False when all ids are proven in range and
-    ``ignore`` is not, so the caller can skip masking).
+    One device-to-host read (backend.int_range). Returns whether some id equals ``ignore``
+    (when none does, the caller can skip masking).
     """
-    data = ids.data
-    if data.size == 0:
-        return False
-    lo, hi = int(data.min()), int(data.max())
-    if lo >= 0 and hi < high:
-        return ignore is not None and 0 <= ignore < high
-    if ignore is not None and (lo == ignore or hi == ignore):
-        data = data[data != ignore]
-        if data.size == 0:
-            return True
-        lo, hi = int(data.min()), int(data.max())
-    if lo < 0 or hi >= high:
-        bad = lo if lo < 0 else hi
+    lo, hi, ignored = backend.int_range(ids.data, skip=ignore)
+    if lo <= hi and (lo < 0 or hi >= high):
         raise IndexError(
-            f"{name}: id {bad} is out of range for {what} = {high} (ids of shape {tuple(ids.shape)})"
+            f"{name}: ids must be in [0, {what} = {high}), got values in [{lo}, {hi}] "
+            f"(ids of shape {tuple(ids.shape)})"
         )
-    return True
+    return ignored
 
 
 # =============================================================================================

@@ -264,13 +264,12 @@ def _check_bounds(items: list[Any], shape: tuple[int, ...], xp: Any) -> None:
         size = shape[dim]
         if hasattr(it, "shape"):  # integer array
             # checked on every backend: CuPy would wrap an out-of-range index around silently
-            if it.size:
-                lo, hi = int(it.min()), int(it.max())
-                if lo < -size or hi >= size:
-                    bad = lo if lo < -size else hi
-                    raise IndexError(
-                        f"index {bad} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})"
-                    )
+            lo, hi, _ = backend.int_range(it)  # one device read
+            if lo <= hi and (lo < -size or hi >= size):
+                bad = lo if lo < -size else hi
+                raise IndexError(
+                    f"index {bad} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})"
+                )
         elif isinstance(it, int) and not -size <= it < size:
             raise IndexError(
                 f"index {it} is out of range for dim {dim} of size {size} (tensor shape {tuple(shape)})"
