@@ -304,12 +304,12 @@ def integers(low: int, high: int, shape: tuple[int, ...], dtype: Any, device: st
 
 def scatter_add(target: Array, index: Any, values: Array) -> None:
     """``target[index] += values`` where repeated indices accumulate (in place)."""
-    if _is_cupy_array(target):
-        import cupyx  # noqa: PLC0415
+    if _is_cupy_array(target) and not hasattr(_load_cupy().add, "at"):
+        import cupyx  # noqa: PLC0415  (CuPy before ufunc.at; deprecated in later CuPy)
 
         cupyx.scatter_add(target, index, values)
     else:
-        numpy.add.at(target, index, values)
+        array_module(target).add.at(target, index, values)
 
 
 def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
