@@ -3,6 +3,8 @@ so the same tests validate CuPy on a GPU machine: ``MINIGRAD_BACKEND=cupy python
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -56,3 +58,18 @@ def torch_device() -> str:
     if mg.get_backend() == "cupy" and torch is not None and torch.cuda.is_available():
         return "cuda"
     return "cpu"
+
+
+@pytest.fixture
+def device_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions that read arrays to the host, one entry per read, recorded by
+    patching minigrad.backend.to_host (through which the packages make every such read)."""
+    reads: list[str] = []
+    to_host = mg.backend.to_host
+
+    def recording_to_host(arr):
+        reads.append(sys._getframe(1).f_code.co_name)
+        return to_host(arr)
+
+    monkeypatch.setattr(mg.backend, "to_host", recording_to_host)
+    return reads
