@@ -43,6 +43,7 @@ from minigrad.creation import (
     zeros,
     zeros_like,
 )
+from minigrad.errors import DeviceError, DimError, DTypeError, MinigradError, ShapeError
 from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.ops import (
     abs,
@@ -91,8 +92,7 @@ from minigrad.ops import (
     where,
 )
 from minigrad.ops import pow as pow  # noqa: PLC0414 (explicit re-export of a builtin's name)
-from minigrad.ops._util import ShapeError
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 
 __version__ = "0.1.0"
 
@@ -100,13 +100,18 @@ set_backend(backend.initial_backend())
 
 __all__ = [
     "BackendError",
+    "DTypeError",
+    "DeviceError",
+    "DimError",
     "GradcheckError",
+    "MinigradError",
     "ShapeError",
     "Tensor",
     "abs",
     "arange",
     "argmax",
     "argmin",
+    "as_tensor",
     "attention",
     "autograd",
     "backend",

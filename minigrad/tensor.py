@@ -1,5 +1,9 @@
 """The Tensor: a backend array, its gradient, and the node that produced it.
 
+Owns: the ``Tensor`` class (attributes, dunders, methods) and ``as_tensor``.
+May import: ``minigrad.backend``, ``minigrad.autograd`` and, for its methods, ``minigrad.ops``;
+it registers the class with ``autograd`` so that the graph never imports this module back.
+
 A Tensor holds no math of its own: each method below calls an op from ``minigrad.ops``. The
 attributes follow PyTorch's names: ``data`` (the NumPy or CuPy array), ``grad``,
 ``requires_grad``, ``grad_fn``, ``is_leaf``.
@@ -34,7 +38,16 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
+    # _accumulator: a weak reference to the leaf's AccumulateGrad node while a graph holds it
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "grad_fn",
+        "_hooks",
+        "_accumulator",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # NumPy scalars defer to our reflected operators
 
     def __init__(
@@ -49,19 +62,22 @@ class Tensor:
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+        self._accumulator = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @staticmethod
-    def _wrap(data: Any) -> Tensor:
-        """A tensor around an existing array, with no graph (the fast internal constructor)."""
-        t = Tensor.__new__(Tensor)
+    def _wrap(data: Any, grad_fn: autograd.Function | None = None) -> Tensor:
+        """A tensor around an existing array, no copy, no checks (the fast internal constructor):
+        a constant, or the output of the op whose node is ``grad_fn``."""
+        t = _new(Tensor)
         t.data = data
         t.grad = None
-        t.grad_fn = None
+        t.grad_fn = grad_fn
+        t.requires_grad = grad_fn is not None
         t._hooks = None
-        t.requires_grad = False
+        t._accumulator = None
         return t
 
     # -- attributes -----------------------------------------------------------------------------
@@ -493,5 +509,28 @@ class Tensor:
     def triu(self, diagonal: int = 0) -> Tensor:
         return ops.triu(self, diagonal)
 
+
+_new = object.__new__
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor, sharing its memory when it already is an array of ``dtype`` on
+    ``device`` (``torch.as_tensor``): the way to wrap an array a computation produced.
+
+    Anything else (Python data, another dtype or device) is converted, as ``minigrad.tensor``
+    does. The result requires no grad and has no graph; a Tensor is returned as it is when
+    nothing needs changing (else its conversion, differentiable, as ``Tensor.to``).
+    """
+    if isinstance(data, Tensor):
+        return data.to(device, dtype)
+    if data.__class__ in backend.ARRAY_TYPES:
+        same_dtype = dtype is None or data.dtype == backend.numpy_module().dtype(dtype)
+        same_device = device is None or backend.normalize_device(device) == backend.device_of(data)
+        if same_dtype and same_device:
+            return Tensor._wrap(data)
+    return Tensor(data, dtype=dtype, device=device)
+
+
+autograd.register_tensor_class(Tensor)
 
 from minigrad import ops  # noqa: E402  (ops build on Tensor; methods look them up at call time)

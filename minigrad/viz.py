@@ -47,9 +47,9 @@ def to_dot(tensor: Tensor, name: str = "output") -> str:
             if parent is None:
                 continue
             pid = node_id(parent)
-            if isinstance(parent, Tensor):
+            if not parent.next_functions:  # a leaf's AccumulateGrad node
                 lines.append(
-                    f'  {pid} [shape=ellipse, label="leaf\\n{_label(parent.shape, parent.dtype)}"];'
+                    f'  {pid} [shape=ellipse, label="leaf\\n{_label(parent.out_shape, parent.out_dtype)}"];'
                 )
             lines.append(f'  {pid} -> {fid} [label="{k}"];')
     lines.append("}")
