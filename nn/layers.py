@@ -24,7 +24,6 @@ from minigrad.ops import (
     softmax,
     tanh,
 )
-from minigrad.ops._util import ShapeError
 from minigrad.tensor import Tensor
 from nn import init
 from nn.functional import linear, mse_loss
@@ -74,12 +73,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ShapeError(
-                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
-                f"expected input of shape (*, {self.in_features}), got {tuple(x.shape)}"
-            )
-        return linear(x, self.weight, self.bias)
+        return linear(x, self.weight, self.bias)  # (*, in) -> (*, out); the op checks shapes
 
     def extra_repr(self) -> str:
         return (

@@ -44,7 +44,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import enable_grad
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 from nn.schedule import CosineWarmupLR, LambdaLR, LRScheduler, NoamLR
 
 __all__ = [
@@ -319,7 +319,7 @@ class Optimizer:
             for p in group["params"]:
                 if p in self.state and self.state[p]:
                     state[index[id(p)]] = {
-                        key: Tensor._wrap(value.copy()) if key in self._state_tensors else value
+                        key: as_tensor(value.copy()) if key in self._state_tensors else value
                         for key, value in self.state[p].items()
                     }
         return {"state": state, "param_groups": param_groups}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from minigrad import backend
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -93,7 +93,7 @@ def clip_grad_norm_(
     grads = _grads(parameters, where)
     if not grads:
         device = backend.default_device()
-        return Tensor._wrap(backend.asarray(0.0, dtype=backend.float32, device=device))
+        return as_tensor(backend.asarray(0.0, dtype=backend.float32, device=device))
 
     first_device = backend.device_of(grads[0])
     xp = backend.array_module(grads[0])
@@ -109,7 +109,7 @@ def clip_grad_norm_(
     clip_coef = xp.minimum(max_norm / (total_norm + 1e-6), 1.0)
     for g in grads:
         g *= backend.to_device(clip_coef.astype(g.dtype), backend.device_of(g))
-    return Tensor._wrap(total_norm)
+    return as_tensor(total_norm)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

@@ -41,9 +41,9 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import no_grad
+from minigrad.errors import ShapeError
 from minigrad.ops import log_softmax
-from minigrad.ops._util import ShapeError
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 from transformer.masks import padding_mask
 from transformer.model import DecoderCache, Transformer
 
@@ -96,7 +96,7 @@ def greedy_decode(
             # the one device-to-host sync per step: stop once every sequence has ended
             if bool(backend.to_host(finished.all())):
                 break
-        return Tensor._wrap(xp.ascontiguousarray(tokens[:, : t + 2]))
+        return as_tensor(xp.ascontiguousarray(tokens[:, : t + 2]))
 
 
 def beam_search(
@@ -169,8 +169,8 @@ def beam_search(
         pad_id = model.pad_id
         # each source's memory repeated once for its beams; beams never leave their source,
         # so these rows are never reordered
-        memory = Tensor._wrap(xp.repeat(memory.data, K, axis=0))  # (N, S, d)
-        memory_mask = Tensor._wrap(xp.repeat(memory_mask.data, K, axis=0))  # (N, S)
+        memory = as_tensor(xp.repeat(memory.data, K, axis=0))  # (N, S, d)
+        memory_mask = as_tensor(xp.repeat(memory_mask.data, K, axis=0))  # (N, S)
         first_row = (xp.arange(B) * K)[:, None]  # (B, 1)
 
         seqs = xp.full((N, L), pad_id, dtype=backend.int64)  # the live beams
@@ -187,7 +187,7 @@ def beam_search(
             length = t + 1  # generated tokens once this step's is appended
             penalty = float(length) ** length_penalty
             logits = _decode_step(model, seqs, t, memory, memory_mask, cache)  # (N, V)
-            logp = log_softmax(Tensor._wrap(logits), dim=-1).data
+            logp = log_softmax(as_tensor(logits), dim=-1).data
             _forbid_pad(logp, pad_id, eos_id)
             V = logp.shape[-1]
             # 1. rank every extension of every beam: (B, K * V), best 2K first
@@ -230,9 +230,9 @@ def beam_search(
         open_scores = xp.where(done[:, None], -xp.inf, live_scores / penalty)
         finished.add(open_scores, seqs.reshape(B, K, L), length)
         out_len = 1 + int(backend.to_host(finished.lengths[:, 0].max()))  # a sync, once
-        tokens = Tensor._wrap(xp.ascontiguousarray(finished.seqs[:, 0, :out_len]))
+        tokens = as_tensor(xp.ascontiguousarray(finished.seqs[:, 0, :out_len]))
         if return_scores:
-            return tokens, Tensor._wrap(finished.scores[:, 0].copy())
+            return tokens, as_tensor(finished.scores[:, 0].copy())
         return tokens
 
 
@@ -363,8 +363,8 @@ def _decode_step(
     xp = backend.array_module(tokens)
     tgt = xp.ascontiguousarray(tokens[:, t : t + 1] if cache is not None else tokens[:, : t + 1])
     # a live prefix holds no padding (pad is never generated), even where bos_id == pad_id
-    not_padding = Tensor._wrap(xp.zeros(tgt.shape, dtype=backend.bool_))
-    logits = model.decode(Tensor._wrap(tgt), memory, memory_mask, not_padding, cache)
+    not_padding = as_tensor(xp.zeros(tgt.shape, dtype=backend.bool_))
+    logits = model.decode(as_tensor(tgt), memory, memory_mask, not_padding, cache)
     return logits.data[:, -1]  # (N, V)
 
 

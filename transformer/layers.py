@@ -14,7 +14,7 @@ from typing import Any
 from minigrad import backend
 from minigrad.creation import arange, zeros
 from minigrad.ops import dropout as dropout_fn
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 from nn import GELU, Dropout, LayerNorm, Linear, Module, ModuleList, ReLU
 from transformer.attention import KVCache, MultiHeadAttention
 
@@ -52,7 +52,7 @@ class PositionalEncoding(Module):
         pe = zeros(max_len, d_model, dtype=backend.float64, device=device).data
         pe[:, 0::2] = xp.sin(angle)
         pe[:, 1::2] = xp.cos(angle[:, : d_model // 2])
-        self.register_buffer("pe", Tensor._wrap(pe.astype(dtype)), persistent=False)
+        self.register_buffer("pe", as_tensor(pe.astype(dtype)), persistent=False)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
         T = x.shape[1]
@@ -61,7 +61,7 @@ class PositionalEncoding(Module):
                 f"PositionalEncoding: a sequence of length {offset + T} is longer than "
                 f"max_len {self.max_len}"
             )
-        pe = self.pe if self.pe.dtype == x.dtype else Tensor._wrap(self.pe.data.astype(x.dtype))
+        pe = self.pe if self.pe.dtype == x.dtype else as_tensor(self.pe.data.astype(x.dtype))
         return self.dropout(x + pe[offset : offset + T])
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from minigrad import backend
-from minigrad.ops._util import ShapeError
-from minigrad.tensor import Tensor
+from minigrad.errors import ShapeError
+from minigrad.tensor import Tensor, as_tensor
 from nn import Embedding, LayerNorm, Linear, Module, init
 from transformer.attention import KVCache
 from transformer.layers import Decoder, DecoderLayer, Encoder, EncoderLayer, PositionalEncoding
@@ -65,7 +65,7 @@ class DecoderCache:
             if static:
                 cross_cache.reorder(index)
         if self.pad is not None:
-            self.pad = Tensor._wrap(self.pad.data[index])
+            self.pad = as_tensor(self.pad.data[index])
 
 
 class Transformer(Module):
@@ -166,11 +166,15 @@ class Transformer(Module):
 
     def encode(self, src: Tensor, src_key_padding_mask: Tensor | None = None) -> Tensor:
         """src (B, S) ids -> memory (B, S, d_model). The padding mask defaults to src == pad_id."""
+        return self._encode(src, src_key_padding_mask)[0]
+
+    def _encode(self, src: Tensor, src_key_padding_mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """``encode``, also returning the padding mask it used (B, S)."""
         self._check_tokens(src, "source")
         if src_key_padding_mask is None:
-            src_key_padding_mask = padding_mask(src, self.pad_id)
-        x = self._embed(self.src_embed, src, "source")
-        return self.encoder(x, None, src_key_padding_mask)
+            src_key_padding_mask = padding_mask(src, self.pad_id)  # (B, S)
+        x = self._embed(self.src_embed, src, "source")  # (B, S, d)
+        return self.encoder(x, None, src_key_padding_mask), src_key_padding_mask
 
     def decode(
         self,
@@ -196,7 +200,7 @@ class Transformer(Module):
             pad = tgt_key_padding_mask
             if cache.pad is not None:
                 xp = backend.array_module(pad.data)
-                pad = Tensor._wrap(xp.concatenate([cache.pad.data, pad.data], axis=1))
+                pad = as_tensor(xp.concatenate([cache.pad.data, pad.data], axis=1))
             cache.pad = pad
             tgt_key_padding_mask = pad
         mask = causal_mask(T, offset, device=tgt.device)  # (T, offset + T)
@@ -214,10 +218,7 @@ class Transformer(Module):
         tgt_key_padding_mask: Tensor | None = None,
     ) -> Tensor:
         """src (B, S) and tgt (B, T) ids -> logits (B, T, tgt_vocab_size) (teacher forcing)."""
-        self._check_tokens(src, "source")
-        if src_key_padding_mask is None:
-            src_key_padding_mask = padding_mask(src, self.pad_id)
-        memory = self.encode(src, src_key_padding_mask)
+        memory, src_key_padding_mask = self._encode(src, src_key_padding_mask)  # (B, S, d)
         return self.decode(tgt, memory, src_key_padding_mask, tgt_key_padding_mask)
 
     def new_cache(self) -> DecoderCache:

@@ -600,8 +600,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out_features, in_features = weight.data.shape
     if x.data.ndim == 0 or x.data.shape[-1] != in_features:
         raise ShapeError(
-            f"linear: expected input of shape (*, {in_features}) for weight of shape "
-            f"{tuple(weight.shape)}, got {tuple(x.shape)}"
+            f"linear: expected input of shape (*, {in_features}), got {tuple(x.shape)} "
+            f"(weight of shape {tuple(weight.shape)}: out_features={out_features}, "
+            f"in_features={in_features})"
         )
     if bias is not None and tuple(bias.shape) != (out_features,):
         raise ShapeError(f"linear: bias must have shape ({out_features},), got {tuple(bias.shape)}")
