@@ -38,25 +38,10 @@ import numpy as np  # host-side data only: the batches are built on the CPU
 import minigrad as mg
 import nn
 from minigrad import backend
+from transformer.checkpointing import checkpoint_path
 from transformer.data import BOS_ID, EOS_ID, PAD_ID, TASK_NAMES, Task, Vocab, make_task
 from transformer.decoding import greedy_decode
 from transformer.model import Transformer, TransformerConfig
-
-CHECKPOINTS = ("checkpoint.safetensors", "checkpoint.npz")
-
-
-def checkpoint_path(directory: Path) -> Path:
-    """The checkpoint file in a training directory: the one already there, else
-    ``checkpoint.safetensors`` when the safetensors package is installed, else ``checkpoint.npz``.
-    """
-    for name in CHECKPOINTS:
-        if (directory / name).exists():
-            return directory / name
-    try:
-        import safetensors  # noqa: F401, PLC0415
-    except ImportError:
-        return directory / CHECKPOINTS[1]
-    return directory / CHECKPOINTS[0]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -127,7 +112,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_model(config: dict[str, Any], device: str) -> Transformer:
     """A Transformer from a config dict (``asdict(model.config)``) on ``device``."""
-    return Transformer(**config).to(device)
+    return Transformer(TransformerConfig(**config)).to(device)
 
 
 def evaluate(
@@ -197,11 +182,21 @@ def main(argv: list[str] | None = None) -> int:
         task = make_task(args.task, seed=args.seed)
         config = asdict(
             TransformerConfig(
-                len(task.vocab), len(task.vocab), args.d_model, args.heads, args.encoder_layers,
-                args.decoder_layers, args.d_ff, args.dropout, task.max_positions + 1,
-                args.norm_first, PAD_ID, args.tie_embeddings,
+                src_vocab_size=len(task.vocab),
+                tgt_vocab_size=len(task.vocab),
+                d_model=args.d_model,
+                n_heads=args.heads,
+                num_encoder_layers=args.encoder_layers,
+                num_decoder_layers=args.decoder_layers,
+                d_ff=args.d_ff,
+                dropout=args.dropout,
+                max_len=task.max_positions + 1,
+                norm_first=args.norm_first,
+                pad_id=PAD_ID,
+                tie_embeddings=args.tie_embeddings,
+                activation="relu",  # the paper's; the CLI has no flag for it
             )
-        )  # fmt: skip
+        )
     mg.manual_seed(args.seed)  # the initial weights, then dropout
     model = build_model(config, device)
     args.out.mkdir(parents=True, exist_ok=True)

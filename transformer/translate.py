@@ -13,10 +13,10 @@ from pathlib import Path
 import minigrad as mg
 import nn
 from minigrad import backend
+from transformer.checkpointing import CHECKPOINTS, checkpoint_path
 from transformer.data import BOS_ID, EOS_ID, Vocab
 from transformer.decoding import beam_search, greedy_decode
-from transformer.model import Transformer
-from transformer.train import CHECKPOINTS, checkpoint_path
+from transformer.model import Transformer, TransformerConfig
 
 
 def load_model(directory: Path, device: str) -> tuple[Transformer, Vocab, int]:
@@ -37,7 +37,7 @@ def load_model(directory: Path, device: str) -> tuple[Transformer, Vocab, int]:
             f"no checkpoint at {where}: train one with python -m transformer.train --out DIR"
         )
     state = nn.load(path, device=device)
-    model = Transformer(**state["config"]).to(device)
+    model = Transformer(TransformerConfig(**state["config"])).to(device)
     model.load_state_dict(state["model"])
     model.eval()
     decode_len = state.get("max_tgt_len", state["config"]["max_len"] - 2) + 1
