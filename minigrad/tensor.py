@@ -186,16 +186,12 @@ class Tensor:
     def to(self, device: Any = None, dtype: Any = None) -> Tensor:
         """This tensor on ``device`` and/or in ``dtype`` (itself when nothing changes);
         differentiable."""
-        if device is not None and not isinstance(device, str) and dtype is None:
-            try:
-                dtype, device = backend.numpy_module().dtype(device), None
-            except TypeError:
-                pass
+        device, dtype = to_arguments(device, dtype)
         out = self
         if dtype is not None:
-            out = ops.cast(out, backend.numpy_module().dtype(dtype))
+            out = ops.cast(out, dtype)
         if device is not None:
-            out = ops.to_device(out, backend.normalize_device(device))
+            out = ops.to_device(out, device)
         return out
 
     def cpu(self) -> Tensor:
@@ -511,6 +507,20 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def to_arguments(device: Any = None, dtype: Any = None) -> tuple[str | None, Any]:
+    """``.to``'s arguments, normalized: (device name or None, NumPy dtype or None). A dtype
+    given in the device's place is recognized (``t.to(mg.float64)``). ``Tensor.to`` and
+    ``nn.Module.to`` both parse their arguments here."""
+    if device is not None and not isinstance(device, str) and dtype is None:
+        try:
+            dtype, device = backend.numpy_module().dtype(device), None
+        except TypeError:
+            pass
+    device = backend.normalize_device(device) if device is not None else None
+    dtype = backend.numpy_module().dtype(dtype) if dtype is not None else None
+    return device, dtype
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

@@ -49,6 +49,22 @@ def _vector_norm(arr: Any, norm_type: float) -> Any:
     return xp.asarray(xp.sum(xp.abs(flat) ** norm_type) ** (1.0 / norm_type))
 
 
+def _norm_arguments(max_norm: Any, norm_type: Any, where: str) -> tuple[float, float]:
+    """``clip_grad_norm_``'s max_norm (>= 0) and norm_type (> 0, or inf), checked."""
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
+        raise TypeError(f"{where}max_norm must be a real number, got {max_norm!r}")
+    max_norm = float(max_norm)  # a Python float: a NumPy float64 would widen the coefficient
+    if not max_norm >= 0:
+        raise ValueError(f"{where}max_norm must be >= 0, got {max_norm}")
+    try:
+        norm_type = float(norm_type)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}norm_type must be a number or 'inf', got {norm_type!r}") from None
+    if not norm_type > 0:
+        raise ValueError(f"{where}norm_type must be > 0 or inf, got {norm_type}")
+    return max_norm, norm_type
+
+
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
@@ -79,17 +95,7 @@ def clip_grad_norm_(
         RuntimeError: a non-finite norm with ``error_if_nonfinite``; no gradient changes.
     """
     where = "clip_grad_norm_: "
-    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
-        raise TypeError(f"{where}max_norm must be a real number, got {max_norm!r}")
-    max_norm = float(max_norm)  # a Python float: a NumPy float64 would widen the coefficient
-    if not max_norm >= 0:
-        raise ValueError(f"{where}max_norm must be >= 0, got {max_norm}")
-    try:
-        norm_type = float(norm_type)
-    except (TypeError, ValueError):
-        raise TypeError(f"{where}norm_type must be a number or 'inf', got {norm_type!r}") from None
-    if not norm_type > 0:
-        raise ValueError(f"{where}norm_type must be > 0 or inf, got {norm_type}")
+    max_norm, norm_type = _norm_arguments(max_norm, norm_type, where)
     grads = _grads(parameters, where)
     if not grads:
         device = backend.default_device()
