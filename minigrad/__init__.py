@@ -8,6 +8,10 @@
 
 The backend (NumPy on the CPU, CuPy on a GPU) is chosen with ``mg.set_backend`` or the
 ``MINIGRAD_BACKEND`` environment variable; tensors move with ``.to(device)``.
+
+Owns: the public API, re-exported from the modules below. The layers, each importing only
+the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation, gradcheck, viz)
+<- nn <- transformer.
 """
 
 from minigrad import (

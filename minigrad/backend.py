@@ -6,6 +6,9 @@ two libraries do differently live here: devices and host copies, random generato
 ``erf``, and the lazy import of CuPy.
 
 Devices are plain strings: ``"cpu"`` for NumPy arrays and ``"cuda:N"`` for CuPy arrays.
+
+Owns: array modules, devices, host copies, random generators, named kernels. May import:
+NumPy, CuPy (lazily) and ``minigrad.errors``; nothing else of minigrad.
 """
 
 from __future__ import annotations

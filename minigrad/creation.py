@@ -3,6 +3,9 @@
 Every factory takes ``dtype`` (default float32, int64 for integer ranges), ``device`` (default:
 the current backend's device) and ``requires_grad``. Random draws come from the generator that
 ``minigrad.manual_seed`` seeds.
+
+Owns: the factories (``tensor``, ``zeros``, ``randn``, ...). May import: ``backend`` and
+``tensor``.
 """
 
 from __future__ import annotations

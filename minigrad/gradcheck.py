@@ -11,6 +11,9 @@ runs agree exactly).
 
 For large inputs ``fast_mode=True`` compares one random projection instead (as PyTorch's fast
 mode): u^T J v, analytic from one backward, numeric from one directional difference along v.
+
+Owns: ``gradcheck`` and the numerical Jacobian. May import: ``backend``, ``autograd``,
+``tensor``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Each op node shows its name and output shape and dtype; leaves show their shape, dtype and
 whether they require grad. ``render(tensor, path)`` writes an SVG when the ``dot`` program is
 installed (``apt-get install graphviz``) and the DOT text otherwise.
+
+Owns: ``to_dot`` and ``render``. May import: ``autograd`` and ``tensor``.
 """
 
 from __future__ import annotations

@@ -39,6 +39,8 @@ Files are written atomically: to a temporary file ``.NAME.<random>.tmp`` in the 
 flushed to disk, then renamed over ``path``, so a crash mid-save leaves the previous checkpoint
 (or nothing) at ``path``, never half of one. An error or Ctrl-C removes the temporary file; a
 killed process may leave it behind.
+
+Owns: ``save``, ``load`` and the checkpoint formats. May import: minigrad's public API.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 ``mse_loss`` and ``one_hot``.
 
 Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
+
+Owns: the functional names. May import: minigrad's public API.
 """
 
 from __future__ import annotations

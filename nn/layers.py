@@ -3,6 +3,10 @@ initialization, so that weights copied from PyTorch give the same outputs.
 
 Every layer takes ``device`` and ``dtype`` for its parameters (defaults: the current backend's
 device, float32).
+
+Owns: the layers and losses. May import: minigrad's public API, ``nn.init``,
+``nn.functional``, ``nn.module``. A layer checks its constructor's arguments; its inputs are
+checked once, by the op it calls.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ A :class:`Module` registers what is assigned to it: a :class:`Parameter` becomes
 ``Module`` a submodule, and a tensor given to :meth:`Module.register_buffer` a buffer (state that
 is saved but not trained, such as a positional-encoding table). Everything else is a plain
 attribute. ``state_dict`` and ``load_state_dict`` move that state in and out by dotted names.
+
+Owns: ``Module``, ``Parameter``, the containers, state dicts. May import: minigrad's public
+API.
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ The learning-rate schedules of ``nn.schedule`` are re-exported here (``nn.optim.
 References: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); Loshchilov &
 Hutter, "Decoupled Weight Decay Regularization" (2019); Sutskever et al., "On the importance of
 initialization and momentum in deep learning" (2013).
+
+Owns: the optimizers (and re-exports the schedulers). May import: minigrad's public API and
+``nn.schedule``.
 """
 
 from __future__ import annotations

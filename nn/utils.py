@@ -2,6 +2,8 @@
 
 Both change the parameters' ``.grad`` arrays in place, record no graph and skip parameters
 whose ``grad`` is None.
+
+Owns: gradient clipping. May import: minigrad's public API.
 """
 
 from __future__ import annotations

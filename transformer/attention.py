@@ -8,6 +8,8 @@ scores. Unlike PyTorch, a query that may attend to nothing gets zeros, not NaN.
 
 For decoding, a :class:`KVCache` keeps each layer's projected keys and values, so a new token
 costs one step on one position instead of a rerun of the whole prefix.
+
+Owns: ``MultiHeadAttention``, ``KVCache``. May import: minigrad's public API and ``nn``.
 """
 
 from __future__ import annotations

@@ -28,6 +28,9 @@ For copy and reverse the held-out sequences are likewise never sampled for train
     >>> batch = next(task.train_batches(64, rng))        # Batch of int64 arrays
     >>> for batch in task.eval_batches(250):              # the 1000 held-out pairs, in order
     ...     accuracy = task.exact_match(predicted_ids, batch.tgt_text)
+
+Owns: the example tasks, vocabularies and batches. May import: minigrad's public API and NumPy
+(host-side data).
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ Beam search scores a hypothesis as in Hugging Face transformers (``BeamSearchSco
 
 with ``length`` the number of generated tokens, ``eos_id`` included, ``bos_id`` excluded.
 ``length_penalty`` > 0 favours longer sequences, < 0 shorter ones, 0 compares raw sums.
+
+Owns: ``greedy_decode``, ``beam_search``. May import: minigrad's public API,
+``transformer.masks`` and ``transformer.model``.
 """
 
 from __future__ import annotations

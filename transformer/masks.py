@@ -1,4 +1,7 @@
-"""Masks, with PyTorch's convention: ``True`` means "may not attend"."""
+"""Masks, with PyTorch's convention: ``True`` means "may not attend".
+
+Owns: ``causal_mask``, ``padding_mask``. May import: minigrad's public API.
+"""
 
 from __future__ import annotations
 

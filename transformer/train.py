@@ -21,6 +21,9 @@ and ``attention.png`` (the last decoder layer's cross-attention for one test exa
 matplotlib is installed. The checkpoint (``checkpoint.safetensors``, or ``checkpoint.npz``
 without the safetensors package) is written by ``nn.save``: tensors plus a JSON document, never
 a pickle. tokens/s counts target tokens per second of training, evaluation excluded.
+
+Owns: the training command line. May import: minigrad, ``nn`` and every ``transformer``
+module but ``translate``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 python -m transformer.translate --checkpoint runs/dates "Tuesday 25 November 2026"
 python -m transformer.translate --checkpoint runs/dates --beam 4 "11/25/26" "25.11.2026"
+
+Owns: the decoding command line. May import: minigrad, ``nn`` and ``transformer``'s modules
+but ``train`` (the checkpoint's file names live in ``transformer.checkpointing``).
 """
 
 from __future__ import annotations

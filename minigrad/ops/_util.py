@@ -1,4 +1,7 @@
-"""Small checks shared by the op modules: dims, dtypes and error messages."""
+"""Small checks shared by the op modules: dims, dtypes and error messages.
+
+Owns: the shared argument checks of the op modules. May import: ``errors`` and ``tensor``.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ Writing these as one op each (instead of a chain of exp, sum and divide) keeps t
 
 Fully masked rows: a softmax row whose entries are all -inf has no probability mass. PyTorch
 returns NaN there; we return zeros with a zero gradient, so padded rows cannot poison a sum.
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
 """
 
 from __future__ import annotations
