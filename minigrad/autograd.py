@@ -240,22 +240,30 @@ class Function:
 class AccumulateGrad(Function):
     """The node of a leaf that requires grad: gradients stop here and are added to ``.grad``.
 
-    Made the first time the leaf enters a recorded op and cached on the leaf while a graph holds
-    it; the leaf keeps only a weak reference (PyTorch's ``grad_accumulator``), so leaf and node
-    form no reference cycle. ``variable`` is the leaf tensor. The node has no inputs, which is
-    what makes it a leaf to the engine, ``viz`` and ``repr``.
+    Made the first time the leaf enters a recorded op and kept by the leaf (PyTorch's
+    ``grad_accumulator``), so a parameter reuses one node step after step. The node refers
+    back to its leaf weakly (``variable``), so leaf and node form no reference cycle; a leaf
+    nobody holds any more receives nothing. The node has no inputs, which is what makes it a
+    leaf to the engine, ``viz`` and ``repr``.
     """
 
-    def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
-        self.parents = ()
-        self.saved_tensors = ()
-        self._hooks = None
-        self._retained = None
+    __slots__ = ("_variable",)
 
-    # the leaf's array may be replaced (Module.to) while a graph still holds this node
-    out_shape = property(lambda self: self.variable.data.shape)  # type: ignore[assignment]
-    out_dtype = property(lambda self: self.variable.data.dtype)  # type: ignore[assignment]
+    # no inputs, nothing saved, no node hooks (a leaf's hooks live on the leaf tensor)
+    parents = ()  # type: ignore[assignment]
+    saved_tensors = ()  # type: ignore[assignment]
+    _hooks = None  # type: ignore[assignment]
+    _retained = None  # type: ignore[assignment]
+
+    def __init__(self, variable: Tensor) -> None:
+        self._variable = weakref.ref(variable)
+        self.out_shape = variable.data.shape  # what the gradients reaching it must match
+        self.out_dtype = variable.data.dtype
+
+    @property
+    def variable(self) -> Tensor | None:
+        """The leaf tensor (``None`` once it has been freed)."""
+        return self._variable()
 
     def _input_label(self) -> str:
         return f"Leaf{tuple(self.out_shape)}"
@@ -265,12 +273,14 @@ class AccumulateGrad(Function):
 
 
 def _grad_accumulator(leaf: Tensor) -> AccumulateGrad:
-    """The leaf's ``AccumulateGrad`` node: the cached one while a graph holds it, else a new one."""
-    ref = leaf._accumulator
-    node = ref() if ref is not None else None
-    if node is None:
-        node = AccumulateGrad(leaf)
-        leaf._accumulator = weakref.ref(node)
+    """The leaf's ``AccumulateGrad`` node, made on first use."""
+    node = leaf._accumulator
+    if node is not None:
+        data, dtype = leaf.data, node.out_dtype
+        # a node made before the leaf's array changed shape or dtype (Module.to) is not reused
+        if node.out_shape == data.shape and (dtype is data.dtype or dtype == data.dtype):
+            return node
+    node = leaf._accumulator = AccumulateGrad(leaf)
     return node
 
 
@@ -564,8 +574,9 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
     """Run every leaf's hooks first (a failing hook changes no ``.grad``), then accumulate."""
     final = []
     for node, g in leaf_grads.items():
-        leaf = node.variable
-        final.append((leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g))
+        leaf = node._variable()
+        if leaf is not None:  # else freed: nobody can read its .grad
+            final.append((leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g))
     seen = {id(g) for g in root_grads}
     for leaf, g in final:
         leaf.grad = _wrap(_owned(g, seen)) if leaf.grad is None else _wrap(leaf.grad.data + g)
@@ -636,8 +647,7 @@ def _input_grad(
     if t.grad_fn is not None:
         g = capture.get(t.grad_fn)
     else:
-        ref = t._accumulator
-        g = leaf_grads.get(ref()) if ref is not None else None
+        g = leaf_grads.get(t._accumulator)
     if g is None:
         if not allow_unused:
             raise RuntimeError(

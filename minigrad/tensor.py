@@ -22,15 +22,16 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
     """An array on ``device`` from Python data or an array; Python floats become float32."""
     if isinstance(data, Tensor):
         data = data.data
-    is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
-    if dtype is not None:
+    if data.__class__ is _NDARRAY and dtype is None and device == "cpu":
+        arr = data  # the common case, without asarray's conversions
+    elif dtype is not None:
         return backend.asarray(data, dtype=backend.numpy_module().dtype(dtype), device=device)
-    arr = backend.asarray(data, device=device)
-    if not is_array and arr.dtype == backend.float64:
-        arr = arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default float, as PyTorch
-    elif arr.dtype.kind == "f" or arr.dtype.kind in "biu":
-        pass
     else:
+        is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
+        arr = backend.asarray(data, device=device)
+        if not is_array and arr.dtype == backend.float64:
+            return arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default, as PyTorch
+    if arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
     return arr
 
@@ -38,7 +39,7 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
 
-    # _accumulator: a weak reference to the leaf's AccumulateGrad node while a graph holds it
+    # _accumulator: a leaf's AccumulateGrad node, once it has entered a recorded op
     __slots__ = (
         "data",
         "grad",
@@ -507,6 +508,7 @@ class Tensor:
 
 
 _new = object.__new__
+_NDARRAY = backend.ARRAY_TYPES[0]
 
 
 def to_arguments(device: Any = None, dtype: Any = None) -> tuple[str | None, Any]:
