@@ -333,6 +333,16 @@ def test_bad_checkpoints_are_one_line_errors(tmp_path: Path, capsys, case: str) 
     assert sorted(p.name for p in out.iterdir()) == [path.name]  # nothing else written
 
 
+def test_out_that_is_a_file_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "model.safetensors"
+    nn.save({"w": mg.ones(2)}, path)
+    before = _digest(path)
+    rc = run(train.main, "python -m transformer.train", ["--task", "copy", "--out", str(path)])
+    line = _one_line_error(rc, capsys.readouterr().err, "python -m transformer.train")
+    assert f"--out {path} is a file" in line
+    assert _digest(path) == before
+
+
 def _cli(*args: str) -> tuple[int, str]:
     proc = subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, cwd=REPO, timeout=120

@@ -49,7 +49,12 @@ CHECKPOINTS = ("checkpoint.safetensors", "checkpoint.npz")
 def checkpoint_path(directory: Path) -> Path:
     """The checkpoint file in a training directory: the one already there, else
     ``checkpoint.safetensors`` when the safetensors package is installed, else ``checkpoint.npz``.
+
+    Raises:
+        UsageError: ``directory`` is a file (an ``--out`` given a checkpoint file, say).
     """
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out {directory} is a file, not a directory for the run")
     for name in CHECKPOINTS:
         if (directory / name).exists():
             return directory / name
