@@ -234,8 +234,8 @@ def _full_check(
             out_k, out_e = _split_row(row, out_shapes)
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {tuple(inputs[i].shape)}), element {_element(tuple(inputs[i].shape), col)}, "
-                f"output {out_k} element {_element(out_shapes[out_k], out_e)}: analytic {a[row, col]!r} vs "
-                f"numerical {numeric[row, col]!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
+                f"output {out_k} element {_element(out_shapes[out_k], out_e)}: analytic {float(a[row, col])!r} vs "
+                f"numerical {float(numeric[row, col])!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
                 "Jacobian entries differ)"
             )
 

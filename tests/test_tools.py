@@ -465,3 +465,29 @@ def test_sweep_rejects_bad_steps_and_float32():
         mg.gradcheck_sweep(_sweep_fn, (x,), eps=(1e-3, 0.0))
     with pytest.raises(TypeError, match="float32"):
         mg.gradcheck_sweep(_sweep_fn, (mg.tensor([0.5], requires_grad=True),))
+
+
+# ---------------------------------------------------------------------------------------------
+# The walkthrough uses all of them on one graph
+# ---------------------------------------------------------------------------------------------
+
+
+def test_walkthrough_runs_every_tool(tmp_path, capsys):
+    import importlib.util  # noqa: PLC0415
+
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", "walkthrough.py")
+    spec = importlib.util.spec_from_file_location("walkthrough", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    backend = mg.get_backend()
+    assert module.main(["--backend", backend, "--draw", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "match" in out and "MISMATCH" not in out
+    assert "grad [" in out  # values and gradients on the graph
+    assert "AnomalyError: detect_anomaly: Sqrt.backward" in out
+    assert "root = mg.sqrt(mg.relu(h)).sum()" in out
+    assert "the backward of BadTanh is wrong" in out
+    assert "2 nodes saved 64 B" in out
+    assert "<- bottom of the V" in out
+    if shutil.which("dot"):
+        assert (tmp_path / "graph.png").exists()
