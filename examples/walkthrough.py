@@ -172,7 +172,7 @@ class BadTanh(mg.autograd.Function):
 
     @staticmethod
     def forward(ctx, h):
-        y = backend_module(h).tanh(h)
+        y = mg.backend.array_module(h).tanh(h)  # NumPy or CuPy, whichever holds h
         ctx.save_for_backward(y)
         return y
 
@@ -182,16 +182,21 @@ class BadTanh(mg.autograd.Function):
         return grad * (1 - y)  # the bug: d tanh(h) = 1 - tanh(h)^2
 
 
-def backend_module(arr: object) -> object:
-    return mg.backend.array_module(arr)
-
-
 def studying_tools(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor, draw: str | None) -> None:  # noqa: N803
     """Steps 8-12: the same graph under each tool that studies the internals."""
     out_dir = Path(draw) if draw else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
+    show_values(x, W, b, out_dir)
+    show_anomaly(x, W, b)
+    # finite differences need float64: the same leaves, promoted
+    x64, W64, b64 = (t.double().detach().requires_grad_(t.requires_grad) for t in (x, W, b))  # noqa: N806
+    show_locate(x64, W64, b64)
+    show_ledger(x, W, b)
+    show_sweep(x64, W64, b64, out_dir)
 
+
+def show_values(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor, out_dir: Path | None) -> None:  # noqa: N803
     # -----------------------------------------------------------------------------------------
     banner("8. The graph with its values: viz.to_dot(values=True)")
     # -----------------------------------------------------------------------------------------
@@ -209,6 +214,8 @@ def studying_tools(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor, draw: str | None) -
         path = mg.viz.render(loss, out_dir / "graph.png", values=True, name="loss")
         print(f"\ndrawn to {path}")
 
+
+def show_anomaly(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor) -> None:  # noqa: N803
     # -----------------------------------------------------------------------------------------
     banner("9. Anomaly mode: which forward line made the gradient infinite?")
     # -----------------------------------------------------------------------------------------
@@ -224,13 +231,14 @@ def studying_tools(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor, draw: str | None) -
         except mg.AnomalyError as err:
             print(f"AnomalyError: {err}")
 
+
+def show_locate(x64: mg.Tensor, W64: mg.Tensor, b64: mg.Tensor) -> None:  # noqa: N803
     # -----------------------------------------------------------------------------------------
     banner("10. gradcheck(locate=True): which backward is wrong?")
     # -----------------------------------------------------------------------------------------
     # The same graph in float64 (finite differences need it), with tanh replaced by BadTanh,
     # whose backward has a bug. The whole-graph check fails; locate=True then checks each node's
     # backward against finite differences of its own forward, from the loss down.
-    x64, W64, b64 = (t.double().detach().requires_grad_(t.requires_grad) for t in (x, W, b))  # noqa: N806
 
     def bad_net(W: mg.Tensor, b: mg.Tensor) -> mg.Tensor:  # noqa: N803
         return BadTanh.apply(x64 @ W + b).sum()
@@ -240,6 +248,8 @@ def studying_tools(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor, draw: str | None) -
     except mg.GradcheckError as err:
         print(f"GradcheckError: {err}")
 
+
+def show_ledger(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor) -> None:  # noqa: N803
     # -----------------------------------------------------------------------------------------
     banner("11. trace_memory(): the bytes the graph keeps for backward")
     # -----------------------------------------------------------------------------------------
@@ -253,6 +263,8 @@ def studying_tools(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor, draw: str | None) -
         print(f"held after backward:    {ledger.saved_bytes} bytes\n")
     print(ledger)
 
+
+def show_sweep(x64: mg.Tensor, W64: mg.Tensor, b64: mg.Tensor, out_dir: Path | None) -> None:  # noqa: N803
     # -----------------------------------------------------------------------------------------
     banner("12. gradcheck_sweep(): how large should the finite-difference step be?")
 
