@@ -322,11 +322,30 @@ def _run_node(node: Any, arrays: list[Any], options: dict) -> tuple[Any, Any]:
     return ctx, out
 
 
+def _numeric_vjp(
+    node: Any, args: list[Any], options: dict, i: int, u: np.ndarray, eps: float
+) -> np.ndarray:
+    """d(sum(u * forward(args)))/d(args[i]) by central differences, element by element."""
+    x = args[i]
+    numeric = np.zeros(x.shape)
+    for j in range(x.size):
+        index = _element(tuple(x.shape), j)
+        orig = x[index].copy()
+        x[index] = orig + eps
+        plus = float((backend.to_host(_run_node(node, args, options)[1]) * u).sum())
+        x[index] = orig - eps
+        minus = float((backend.to_host(_run_node(node, args, options)[1]) * u).sum())
+        x[index] = orig
+        numeric[index] = (plus - minus) / (2 * eps)
+    return numeric
+
+
 def _check_node(
     node: Any, eps: float, atol: float, rtol: float, rng: np.random.Generator
 ) -> dict[str, Any] | None:
     """The worst disagreement between ``node``'s backward and finite differences of its forward,
-    as d(sum(u * out))/d(input) for a random u; None when every element agrees.
+    as d(sum(u * out))/d(input) for a random u; None when every element agrees, and
+    ``{"random": True}`` when two runs of its forward differ (dropout), so it cannot be checked.
 
     The float inputs that need a gradient run in float64; the others are kept as constants.
     """
@@ -338,26 +357,18 @@ def _check_node(
     ]
     args = [a.astype(backend.float64) if i in wanted else a for i, a in enumerate(arrays)]
     ctx, out = _run_node(node, args, options)
+    if not np.array_equal(backend.to_host(out), backend.to_host(_run_node(node, args, options)[1])):
+        return {"random": True}
     u_host = rng.standard_normal(tuple(out.shape))
     u = backend.to_device(u_host, backend.device_of(out))
     grads = type(node).backward(ctx, u.astype(out.dtype))
     grads = grads if isinstance(grads, tuple) else (grads,)
     for i in wanted:
-        x = args[i]
-        g = grads[i] if i < len(grads) else None
+        x, g = args[i], grads[i] if i < len(grads) else None
         analytic = (
             np.zeros(x.shape) if g is None else backend.to_host(autograd.unbroadcast(g, x.shape))
         )
-        numeric = np.zeros(x.shape)
-        for j in range(x.size):
-            index = _element(tuple(x.shape), j)
-            orig = x[index].copy()
-            x[index] = orig + eps
-            plus = float((backend.to_host(_run_node(node, args, options)[1]) * u_host).sum())
-            x[index] = orig - eps
-            minus = float((backend.to_host(_run_node(node, args, options)[1]) * u_host).sum())
-            x[index] = orig
-            numeric[index] = (plus - minus) / (2 * eps)
+        numeric = _numeric_vjp(node, args, options, i, u_host, eps)
         excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         excess[np.isnan(analytic) != np.isnan(numeric)] = np.inf
         if (excess > 0).any():
@@ -420,9 +431,11 @@ def locate_wrong_backward(
     rng = np.random.default_rng(seed)
     suffix = f"\nThe whole-graph check said: {cause}" if cause is not None else ""
     nodes = _graph_nodes(outs)
+    random: list[str] = []
     for node in nodes:
         bad = _check_node(node, eps, atol, rtol, rng)
-        if bad is None:
+        if bad is None or bad.get("random"):
+            random += [node.name] if bad else []
             continue
         raise GradcheckError(
             f"gradcheck(locate=True): the backward of {node.name} is wrong (the first of "
@@ -433,6 +446,13 @@ def locate_wrong_backward(
             f"analytic {bad['analytic']!r} vs numerical {bad['numeric']!r} (u: random weights; "
             f"{bad['count']} of {bad['size']} elements differ; atol={atol}, rtol={rtol})\n"
             f"  created at:\n{observe.format_stack(node._created_at, indent='    ')}{suffix}"
+        ) from cause
+    if random:
+        raise GradcheckError(
+            f"gradcheck(locate=True): no node's backward disagrees with its forward, but these "
+            f"nodes draw random numbers in their forward: {', '.join(random)} ({len(random)} of "
+            f"{len(nodes)}); neither they nor the whole graph can be checked against finite "
+            f"differences: run the check without them (dropout p=0, or eval mode){suffix}"
         ) from cause
     raise GradcheckError(
         f"gradcheck(locate=True): each of the {len(nodes)} nodes' backward agrees with finite "

@@ -339,6 +339,14 @@ def test_locate_blames_the_wiring_when_every_node_is_right():
     assert mg.gradcheck(lambda w: (w * w).sum(), (w,), locate=True)  # a right graph passes
 
 
+def test_locate_says_when_a_random_forward_cannot_be_checked():
+    x = mg.tensor([0.3, -0.7, 0.2, 0.9], dtype=mg.float64, requires_grad=True)
+    with pytest.raises(
+        mg.GradcheckError, match=r"random numbers in their forward: Dropout \(1 of 3\)"
+    ):
+        mg.gradcheck(lambda x: mg.dropout(x * 2.0, 0.5, training=True).sum(), (x,), locate=True)
+
+
 def test_locate_refuses_float32_inputs():
     x = mg.tensor([1.0, 2.0], requires_grad=True)  # float32
     with pytest.raises(TypeError, match=r"locate=True\): input 0 \(shape \(2,\)\) is float32"):
@@ -491,3 +499,11 @@ def test_walkthrough_runs_every_tool(tmp_path, capsys):
     assert "<- bottom of the V" in out
     if shutil.which("dot"):
         assert (tmp_path / "graph.png").exists()
+
+
+def test_anomaly_on_a_graph_built_outside_the_block_says_where_it_cannot_tell():
+    x = mg.tensor([0.0, 4.0], dtype=mg.float64, requires_grad=True)
+    loss = mg.sqrt(x).sum()
+    with mg.detect_anomaly(), pytest.raises(mg.AnomalyError) as info:
+        loss.backward()
+    assert "(unknown: the node was created outside this tool's block)" in str(info.value)
