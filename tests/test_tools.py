@@ -153,6 +153,14 @@ def test_outside_anomaly_mode_nothing_is_recorded_or_checked():
     assert autograd._observer is None  # detached even when the block raised
 
 
+def test_anomaly_on_a_graph_built_outside_the_block_says_where_it_cannot_tell():
+    x = mg.tensor([0.0, 4.0], dtype=mg.float64, requires_grad=True)
+    loss = mg.sqrt(x).sum()
+    with mg.detect_anomaly(), pytest.raises(mg.AnomalyError) as info:
+        loss.backward()
+    assert "(unknown: the node was created outside this tool's block)" in str(info.value)
+
+
 # ---------------------------------------------------------------------------------------------
 # viz: values on the graph, render
 # ---------------------------------------------------------------------------------------------
@@ -499,11 +507,3 @@ def test_walkthrough_runs_every_tool(tmp_path, capsys):
     assert "<- bottom of the V" in out
     if shutil.which("dot"):
         assert (tmp_path / "graph.png").exists()
-
-
-def test_anomaly_on_a_graph_built_outside_the_block_says_where_it_cannot_tell():
-    x = mg.tensor([0.0, 4.0], dtype=mg.float64, requires_grad=True)
-    loss = mg.sqrt(x).sum()
-    with mg.detect_anomaly(), pytest.raises(mg.AnomalyError) as info:
-        loss.backward()
-    assert "(unknown: the node was created outside this tool's block)" in str(info.value)
