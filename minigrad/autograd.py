@@ -37,6 +37,7 @@ from minigrad.inplace import (
     record_saved_versions,
     view_counter,
 )
+from minigrad.inplace import epoch as _inplace_epoch
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -140,7 +141,7 @@ class Function:
         "_retained",
         "__dict__",
     )
-    _saved_versions = None  # (counter, version, ...) per saved input/output: minigrad/inplace.py
+    _saved_versions = None  # (epoch, versions of the saved inputs/output): minigrad/inplace.py
 
     # -- building the graph ---------------------------------------------------------------------
 
@@ -420,8 +421,9 @@ def _run_backward(
                 "arrays were freed after the first backward; call .backward(retain_graph=True) "
                 "the first time if you need to backward twice"
             )
-        if node._saved_versions:
-            check_saved_versions(node)  # no saved array changed in place since the forward
+        versions = node._saved_versions
+        if versions is not None and versions[0] != _inplace_epoch[0]:  # an in-place change since
+            check_saved_versions(node)  # raises if it was to an array this node saved
         start = time.perf_counter() if tracer is not None else 0.0
         grads = node.backward(node, g)
         if grads.__class__ is not tuple:

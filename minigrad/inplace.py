@@ -17,8 +17,9 @@ minigrad does the same:
 4. before running a node's backward, the engine checks those versions and raises, naming the
    tensor and the op that saved it, if one moved.
 
-The check costs one list allocation per tensor, a few identity comparisons when a node is
-recorded, and one comparison per saved tensor in backward.
+The cost: one list per tensor, a few identity comparisons when a node is recorded, and in
+backward one comparison per node: a global count of in-place changes (:data:`epoch`) is
+recorded with the versions, and a node's versions are looked at only when it moved since.
 
 Limits (as in PyTorch): a write through the raw array (``t.data[...] = ...``) is not counted
 (PyTorch's ``t.data`` is not tracked either); a saved array the forward computed (a copy, a
@@ -32,6 +33,11 @@ from typing import Any
 
 __all__ = ["increment_version"]
 
+#: Counts every in-place change anywhere. A node records it with its versions; when it has not
+#: moved by the node's backward (the usual case: nothing changed in place between the forward
+#: and the backward), the engine skips the node's check.
+epoch = [0]
+
 
 def increment_version(tensor: Any) -> None:
     """Record that ``tensor``'s array was changed in place (PyTorch's
@@ -42,6 +48,7 @@ def increment_version(tensor: Any) -> None:
     values raises instead of using the new ones.
     """
     tensor._version_counter[0] += 1
+    epoch[0] += 1
 
 
 def view_counter(out: Any, inputs: tuple[Any, ...]) -> list[int]:
@@ -60,9 +67,10 @@ def view_counter(out: Any, inputs: tuple[Any, ...]) -> list[int]:
 
 def record_saved_versions(
     saved: tuple[Any, ...], inputs: tuple[Any, ...], result: Any
-) -> list[tuple[list[int], int, int, int]] | None:
-    """For each saved array that is an input tensor's array (by identity) or the result's,
-    ``(counter, version now, position in saved, input index or -1 for the result)``.
+) -> tuple[int, list[tuple[list[int], int, int, int]]] | None:
+    """``(epoch now, records)``, a record for each saved array that is an input tensor's array
+    (by identity) or the result's: ``(counter, version now, position in saved, input index or
+    -1 for the result)``. None when no saved array is one of those.
 
     Runs once per recorded node, so it is written for speed: inputs outside (one or two
     tensors), saved arrays inside, no allocation when nothing matches.
@@ -93,12 +101,12 @@ def record_saved_versions(
             records.append((counter, counter[0], j, -1))
             break
         j += 1
-    return records
+    return None if records is None else (epoch[0], records)
 
 
 def check_saved_versions(node: Any) -> None:
     """Raise if a tensor whose array ``node`` saved was changed in place since the forward."""
-    for counter, expected, j, i in node._saved_versions:
+    for counter, expected, j, i in node._saved_versions[1]:
         if counter[0] != expected:
             raise RuntimeError(_modified_message(node, counter[0], expected, j, i))
 
@@ -114,10 +122,20 @@ def _modified_message(node: Any, version: int, expected: int, j: int, i: int) ->
         if parent is not None and hasattr(parent, "parents"):  # a node: the input was computed
             what += f", which is output 0 of {parent.name}"
         what += f", saved by {node.name} as input {i},"
+    site = getattr(node, "_created_at", None)  # recorded under minigrad.detect_anomaly()
+    if site:
+        from minigrad import observe  # noqa: PLC0415 (the error path only; observe needs autograd)
+
+        where = f"The {node.name} node was created at:\n{observe.format_stack(site)}"
+    else:
+        where = (
+            "Hint: run the forward inside `with minigrad.detect_anomaly():` to see the line that "
+            f"created the {node.name} node."
+        )
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {what} is at version {version}; expected version {expected} instead. "
-        "Hint: it was changed in place (fill_, zero_, copy_, an optimizer step, ...) after the "
-        "forward that saved it; change a clone() instead, or run the forward again after the "
-        "change."
+        "It was changed in place (fill_, zero_, copy_, an optimizer step, ...) after the forward "
+        "that saved it: change a clone() instead, or run the forward again after the change. "
+        f"{where}"
     )

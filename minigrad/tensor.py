@@ -246,14 +246,14 @@ class Tensor:
         """Fill with zeros in place."""
         self._check_inplace("zero_")
         self.data[...] = 0
-        self._version_counter[0] += 1
+        autograd.increment_version(self)
         return self
 
     def fill_(self, value: float) -> Tensor:
         """Fill with ``value`` in place."""
         self._check_inplace("fill_")
         self.data[...] = value
-        self._version_counter[0] += 1
+        autograd.increment_version(self)
         return self
 
     def copy_(self, src: Any) -> Tensor:
@@ -265,7 +265,7 @@ class Tensor:
                 f"copy_: source of shape {tuple(arr.shape)} does not match {tuple(self.shape)}"
             )
         self.data[...] = backend.to_device(arr, self.device)
-        self._version_counter[0] += 1
+        autograd.increment_version(self)
         return self
 
     # -- printing -------------------------------------------------------------------------------

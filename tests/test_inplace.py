@@ -248,3 +248,25 @@ def test_retained_backward_without_change_still_works():
     first = w.grad.numpy().copy()
     loss.backward()
     np.testing.assert_allclose(w.grad.numpy(), 2 * first)
+
+
+def test_under_detect_anomaly_the_forward_line_is_named():
+    w, x = _leaf(mg, 3, 4), _leaf(mg, 2, 3)
+    with mg.detect_anomaly():
+        loss = (x @ w).sum()  # the line the error names
+        with mg.no_grad():
+            w.fill_(0.0)
+        with pytest.raises(RuntimeError) as info:
+            loss.backward()
+    msg = str(info.value)
+    assert "saved by MatMul as input 1" in msg
+    assert "The MatMul node was created at:" in msg and "loss = (x @ w).sum()" in msg, msg
+
+
+def test_without_detect_anomaly_the_hint_says_how_to_find_the_line():
+    w, x = _leaf(mg, 3, 4), _leaf(mg, 2, 3)
+    loss = (x @ w).sum()
+    with mg.no_grad():
+        w.fill_(0.0)
+    with pytest.raises(RuntimeError, match=r"Hint: run the forward inside .*detect_anomaly"):
+        loss.backward()
