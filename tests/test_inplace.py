@@ -120,6 +120,15 @@ def step_then_new_forward(lib, optim):
     return (x @ w).sum()
 
 
+def change_an_advanced_index_copy(lib, optim):
+    x = lib.randn(3, 4, dtype=lib.float64)
+    w = _leaf(lib, 4)
+    loss = (x * w).sum()
+    rows = x[lib.tensor([0, 2])]  # integer-array indexing copies: not a view of x
+    rows.fill_(0.0)
+    return loss
+
+
 RAISES = {
     fill_saved_weight: ("MatMul", "input 1", 1),
     zero_saved_output: ("Exp", "its output", 1),
@@ -130,7 +139,12 @@ RAISES = {
     change_the_base_of_a_saved_view: ("Mul", "input 0", 1),
     change_through_detach: ("Mul", "input 1", 1),
 }
-FINE = [change_unsaved_input, change_before_forward, step_then_new_forward]
+FINE = [
+    change_unsaved_input,
+    change_before_forward,
+    step_then_new_forward,
+    change_an_advanced_index_copy,
+]
 
 
 @pytest.mark.parametrize("scenario", list(RAISES), ids=lambda f: f.__name__)
