@@ -19,7 +19,7 @@ import pytest
 import minigrad as mg
 import nn
 from transformer import greedy_decode, train, translate
-from transformer.cli import UsageError, check_config, run
+from transformer.cli import UsageError, check_config, load_checkpoint, run
 from transformer.data import BOS_ID, EOS_ID, make_task
 
 MODEL = [
@@ -341,6 +341,16 @@ def test_out_that_is_a_file_is_a_one_line_error(tmp_path: Path, capsys) -> None:
     line = _one_line_error(rc, capsys.readouterr().err, "python -m transformer.train")
     assert f"--out {path} is a file" in line
     assert _digest(path) == before
+
+
+def test_unreadable_checkpoint_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "ckpt.safetensors"
+    path.mkdir()  # a directory where a file should be: open() fails with an OSError
+    rc = translate.main(["--checkpoint", str(path / "."), "0123"])
+    line = _one_line_error(rc, capsys.readouterr().err, "python -m transformer.translate")
+    assert "no checkpoint at" in line
+    with pytest.raises(UsageError, match="cannot read it"):
+        load_checkpoint(path, "cpu")
 
 
 def _cli(*args: str) -> tuple[int, str]:

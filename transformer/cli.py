@@ -134,6 +134,8 @@ def load_checkpoint(path: Path, device: str, resume: bool = False) -> dict[str, 
         state = nn.load(path, device=device)
     except nn.CheckpointError as err:
         raise UsageError(str(err)) from None
+    except OSError as err:  # unreadable: permissions, a directory, gone since it was found
+        raise UsageError(f"{where}: cannot read it: {err.strerror or err}") from None
     if not isinstance(state, dict):
         raise UsageError(f"{where}: not a training checkpoint (it holds a {type(state).__name__})")
     for key, kind in (_NEEDED_TO_RESUME if resume else _NEEDED).items():
