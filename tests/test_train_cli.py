@@ -426,3 +426,13 @@ def test_check_config_names_each_bad_field(field: str, value, message: str) -> N
     if field in ("src_vocab_size",):
         with pytest.raises(UsageError, match="src_vocab_size is missing"):
             check_config(config, "f")
+
+
+@pytest.mark.parametrize(
+    ("flag", "rule"),
+    [("--epochs", ">= 1, got 0"), ("--batch-size", ">= 1, got 0"), ("--lr", "> 0, got 0.0")],
+)
+def test_train_mlp_refuses_bad_counts_in_one_line(flag: str, rule: str) -> None:
+    rc, err = _cli("examples/train_mlp.py", flag, "0")
+    assert rc == 2, err
+    assert err.strip() == f"train_mlp.py: error: {flag} must be {rule}"
