@@ -241,6 +241,11 @@ class Tensor:
                 f"{what}: a tensor that requires grad cannot be changed in place while grad is "
                 "enabled; wrap the update in `with minigrad.no_grad():`"
             )
+        if not getattr(self.data.flags, "writeable", True):  # NumPy's broadcast views (expand)
+            raise RuntimeError(
+                f"{what}: the memory of this tensor of shape {tuple(self.shape)} is read-only (a "
+                "view made by expand repeats one element in many places); clone() it first"
+            )
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""

@@ -10,6 +10,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 import nn
@@ -284,3 +286,99 @@ def test_without_detect_anomaly_the_hint_says_how_to_find_the_line():
         w.fill_(0.0)
     with pytest.raises(RuntimeError, match=r"Hint: run the forward inside .*detect_anomaly"):
         loss.backward()
+
+
+def test_in_place_change_of_an_expanded_view_is_refused_clearly():
+    x = mg.ones(3, 1).expand(3, 4)
+    for change in (lambda: x.fill_(0.0), lambda: x.zero_(), lambda: x.copy_(mg.zeros(3, 4))):
+        with pytest.raises(
+            RuntimeError, match=r"shape \(3, 4\) is read-only .* clone\(\) it first"
+        ):
+            change()
+    assert x._version == 0
+
+
+# -- a differential fuzz: random programs of ops and in-place changes, minigrad against PyTorch ---
+
+_N = 3
+_UNARY = {
+    "exp": lambda lib, a: a.exp(),
+    "tanh": lambda lib, a: a.tanh(),
+    "sigmoid": lambda lib, a: a.sigmoid(),
+    "relu": lambda lib, a: a.relu(),
+    "neg": lambda lib, a: -a,
+    "times 2": lambda lib, a: a * 2.0,
+    "plus 1": lambda lib, a: a + 1.0,
+    "square": lambda lib, a: a**2,
+    "transpose": lambda lib, a: a.transpose(0, 1),
+    "reshape views": lambda lib, a: a.reshape(_N * _N).reshape(_N, _N),
+    "slice": lambda lib, a: a[0:_N],
+    "detach": lambda lib, a: a.detach(),
+    "clone": lambda lib, a: a.clone(),
+    "row sums times": lambda lib, a: a.sum(1, keepdim=True) * a,
+}
+_BINARY = {
+    "add": lambda lib, a, b: a + b,
+    "sub": lambda lib, a, b: a - b,
+    "mul": lambda lib, a, b: a * b,
+    "div": lambda lib, a, b: a / b,
+    "matmul": lambda lib, a, b: a @ b,
+    "maximum": lambda lib, a, b: lib.maximum(a, b),
+}
+_PROGRAMS = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(sorted(_UNARY)), st.integers(0, 40)),
+        st.tuples(st.sampled_from(sorted(_BINARY)), st.integers(0, 40), st.integers(0, 40)),
+        st.tuples(st.just("fill_"), st.integers(0, 40)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _run_program(lib, program, values):
+    """Run ``program`` (ops on earlier tensors, picked by index modulo their count, and fill_
+    under no_grad); backward through everything. Returns ("ran", grads) or ("refused", None)."""
+    ts = [
+        lib.tensor(v.copy(), dtype=lib.float64, requires_grad=i < 2) for i, v in enumerate(values)
+    ]
+    for step in program:
+        picked = [ts[k % len(ts)] for k in step[1:]]
+        if step[0] == "fill_":
+            with lib.no_grad():
+                picked[0].fill_(0.5)
+        elif step[0] in _UNARY:
+            ts.append(_UNARY[step[0]](lib, *picked))
+        else:
+            ts.append(_BINARY[step[0]](lib, *picked))
+    roots = [t.sum() for t in ts[3:] if t.requires_grad]
+    if not roots:
+        return "ran", []
+    try:
+        sum(roots).backward()
+    except RuntimeError as err:
+        assert str(err).startswith(PREFIX), err
+        return "refused", None
+    return "ran", [None if t.grad is None else t.grad.numpy() for t in ts[:2]]
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_PROGRAMS)
+def test_fuzz_never_runs_where_torch_refuses(program):
+    """Wherever PyTorch refuses a backward, minigrad refuses it; where both run, the gradients
+    agree. minigrad may refuse where PyTorch runs: its mul, div and matmul save both operands
+    (and pow its output) whatever gradients are wanted, where PyTorch saves only what the wanted
+    gradients read (README, Differences from PyTorch)."""
+    rng = np.random.default_rng(0)
+    values = [rng.uniform(0.5, 1.5, (_N, _N)) for _ in range(3)]
+    with np.errstate(all="ignore"):  # relu then div may divide by zero, in both libraries
+        ours, ours_grads = _run_program(mg, program, values)
+    theirs, their_grads = _run_program(torch, program, values)
+    if theirs == "refused":
+        assert ours == "refused", program
+    elif ours == "ran":
+        for a, b in zip(ours_grads, their_grads):
+            assert (a is None) == (b is None), program
+            if a is not None:
+                np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=str(program))
