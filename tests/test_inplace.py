@@ -316,6 +316,9 @@ _UNARY = {
     "detach": lambda lib, a: a.detach(),
     "clone": lambda lib, a: a.clone(),
     "row sums times": lambda lib, a: a.sum(1, keepdim=True) * a,
+    "softmax": lambda lib, a: a.softmax(-1),
+    "log_softmax": lambda lib, a: a.log_softmax(-1),
+    "mean": lambda lib, a: a.mean(0, keepdim=True) + a,
 }
 _BINARY = {
     "add": lambda lib, a, b: a + b,
