@@ -251,9 +251,10 @@ def test_gpu_checkpoint_decodes_identically_on_the_cpu(tmp_path: Path) -> None:
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _trained(tmp_path: Path) -> Path:
-    """A tiny training run's checkpoint file."""
-    out = tmp_path / "trained"
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny training run's checkpoint file (one run for all the bad-checkpoint tests)."""
+    out = tmp_path_factory.mktemp("trained")
     _run(out, "--steps", "3", "--eval-every", "3")
     return train.checkpoint_path(out)
 
@@ -293,12 +294,11 @@ BAD_CHECKPOINTS = {
 }
 
 
-def _bad_checkpoint(tmp_path: Path, case: str) -> tuple[Path, Path, str]:
+def _bad_checkpoint(trained: Path, tmp_path: Path, case: str) -> tuple[Path, Path, str]:
     """(the --out directory, its checkpoint file, the expected message) for ``case``."""
     make, message = BAD_CHECKPOINTS[case]
-    trained = _trained(tmp_path)
     out = tmp_path / "bad"
-    out.mkdir()
+    out.mkdir(parents=True)
     path = out / trained.name
     make(nn.load(trained), path)
     return out, path, message
@@ -317,8 +317,10 @@ def _one_line_error(rc: int, err: str, prog: str) -> str:
 
 
 @pytest.mark.parametrize("case", list(BAD_CHECKPOINTS))
-def test_bad_checkpoints_are_one_line_errors(tmp_path: Path, capsys, case: str) -> None:
-    out, path, message = _bad_checkpoint(tmp_path, case)
+def test_bad_checkpoints_are_one_line_errors(
+    trained: Path, tmp_path: Path, capsys, case: str
+) -> None:
+    out, path, message = _bad_checkpoint(trained, tmp_path, case)
     before = _digest(path)
     argv = ["--task", "reverse", "--out", str(out), *TINY, "--steps", "6"]
     capsys.readouterr()
@@ -360,10 +362,10 @@ def _cli(*args: str) -> tuple[int, str]:
     return proc.returncode, proc.stderr
 
 
-def test_bad_checkpoints_from_the_command_line(tmp_path: Path) -> None:
+def test_bad_checkpoints_from_the_command_line(trained: Path, tmp_path: Path) -> None:
     """Real processes: status 2, one line, no traceback, the file byte for byte unchanged."""
     for case in ("not a training checkpoint", "d_model a string"):
-        out, path, message = _bad_checkpoint(tmp_path / case.replace(" ", "_"), case)
+        out, path, message = _bad_checkpoint(trained, tmp_path / case.replace(" ", "_"), case)
         before = _digest(path)
         rc, err = _cli("-m", "transformer.train", "--task", "reverse", "--out", str(out), *TINY)
         assert message in _one_line_error(rc, err, "python -m transformer.train")
