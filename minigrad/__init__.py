@@ -19,6 +19,7 @@ from minigrad import (
     backend,
     viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
 )
+from minigrad.anomaly import AnomalyError, detect_anomaly
 from minigrad.autograd import enable_grad, grad, is_grad_enabled, no_grad, trace_backward
 from minigrad.backend import (
     BackendError,
@@ -49,6 +50,7 @@ from minigrad.creation import (
 )
 from minigrad.errors import DeviceError, DimError, DTypeError, MinigradError, ShapeError
 from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.memory import trace_memory
 from minigrad.ops import (
     abs,
     argmax,
@@ -96,6 +98,7 @@ from minigrad.ops import (
     where,
 )
 from minigrad.ops import pow as pow  # noqa: PLC0414 (explicit re-export of a builtin's name)
+from minigrad.sweep import gradcheck_sweep
 from minigrad.tensor import Tensor, as_tensor
 
 __version__ = "0.1.0"
@@ -103,6 +106,7 @@ __version__ = "0.1.0"
 set_backend(backend.initial_backend())
 
 __all__ = [
+    "AnomalyError",
     "BackendError",
     "DTypeError",
     "DeviceError",
@@ -125,6 +129,7 @@ __all__ = [
     "clamp",
     "cross_entropy",
     "cupy_available",
+    "detect_anomaly",
     "dropout",
     "embedding",
     "empty",
@@ -141,6 +146,7 @@ __all__ = [
     "get_backend",
     "grad",
     "gradcheck",
+    "gradcheck_sweep",
     "int32",
     "int64",
     "is_grad_enabled",
@@ -179,6 +185,7 @@ __all__ = [
     "tanh",
     "tensor",
     "trace_backward",
+    "trace_memory",
     "transpose",
     "tril",
     "triu",

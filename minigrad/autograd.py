@@ -38,6 +38,13 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.errors import DeviceError, MinigradError, as_minigrad_error
+from minigrad.inplace import (
+    check_saved_versions,
+    increment_version,
+    record_saved_versions,
+    view_counter,
+)
+from minigrad.inplace import epoch as _inplace_epoch
 
 if TYPE_CHECKING:  # for annotations only: at run time the class is registered, not imported
     from minigrad.tensor import Tensor
@@ -48,6 +55,7 @@ __all__ = [
     "backward",
     "enable_grad",
     "grad",
+    "increment_version",
     "is_grad_enabled",
     "no_grad",
     "trace_backward",
@@ -117,6 +125,10 @@ class enable_grad(_SetGradMode):  # noqa: N801
     mode = True
 
 
+# The tools that study the graph (detect_anomaly, trace_memory, viz.keep_values, gradcheck's
+# locate) attach one observer here through minigrad.observe; None costs one check per op.
+_observer: Any = None
+
 # ---------------------------------------------------------------------------------------------
 # Function: an op and, once applied, its graph node
 # ---------------------------------------------------------------------------------------------
@@ -148,6 +160,7 @@ class Function:
         "__dict__",
         "__weakref__",
     )
+    _saved_versions = None  # (epoch, versions of the saved inputs/output): minigrad/inplace.py
 
     # -- building the graph ---------------------------------------------------------------------
 
@@ -187,14 +200,22 @@ class Function:
             raise _annotate(err, cls, inputs) from err
         if out.__class__ not in backend.ARRAY_TYPES:
             out = backend.ensure_array(out, first)
-        if not requires_grad:
-            return _wrap(out)
-        ctx.parents = tuple(parents)
-        ctx.out_shape = out.shape
-        ctx.out_dtype = out.dtype
-        ctx._hooks = None
-        ctx._retained = None
-        return _wrap(out, ctx)
+        if requires_grad:
+            ctx.parents = tuple(parents)
+            ctx.out_shape = out.shape
+            ctx.out_dtype = out.dtype
+            ctx._hooks = None
+            ctx._retained = None
+            result = _wrap(out, ctx)
+        else:
+            result = _wrap(out)
+        if out.base is not None or out is first:  # a view: it shares its base's version counter
+            result._version_counter = view_counter(out, inputs)
+        if requires_grad and ctx.saved_tensors:
+            ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
+        if _observer is not None:
+            _observer.forward(ctx, result, arrays, options)
+        return result
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for the backward; they are freed after ``backward()`` runs."""
@@ -337,6 +358,8 @@ def _run_backward(
             g = _observe(node, g, capture)
         if node.saved_tensors is _FREED:
             raise _freed_graph_error(node)
+        if node._saved_versions is not None and node._saved_versions[0] != _inplace_epoch[0]:
+            check_saved_versions(node)  # an in-place change since: raises if to a saved array
         input_grads = node.backward(node, g) if tracer is None else tracer.run(node, g)
         if input_grads.__class__ is not tuple:
             input_grads = (input_grads,)
@@ -348,6 +371,8 @@ def _run_backward(
             if pg.shape != parent.out_shape or pg.dtype != parent.out_dtype:
                 pg = _check_and_unbroadcast(node, input_grads, pg, parent)
             grads[parent] = grads[parent] + pg if parent in grads else pg
+        if _observer is not None:
+            _observer.backward(node, g, input_grads, retain_graph)
         if not retain_graph:
             node.saved_tensors = _FREED
     return grads  # every op node was popped: what is left are the leaves' nodes

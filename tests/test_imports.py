@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     ("minigrad.errors", 0),
     ("minigrad.backend", 1),
+    ("minigrad.inplace", 1),  # the version counters the engine checks
     ("minigrad.autograd", 2),
+    (
+        "minigrad.observe",
+        2,
+    ),  # the one observer slot the engine calls; sets it, never imported by it
     ("minigrad.ops", 3),
     ("minigrad.tensor", 4),
     ("minigrad", 5),  # the public API built on Tensor: creation, gradcheck, viz, __init__
@@ -33,6 +38,8 @@ KNOWN_UPWARD = {
     # the op wrappers check and wrap Tensor arguments: moving that into tensor.py is the ops
     # side of issue 10
     ("minigrad.ops", "minigrad.tensor"),
+    # on the error path only, to print where the node was created (minigrad.detect_anomaly)
+    ("minigrad.inplace", "minigrad.observe"),
 }
 
 # Inside one layer, pairs where the second must not import the first (no cycle between them).

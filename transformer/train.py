@@ -42,6 +42,7 @@ import minigrad as mg
 import nn
 from minigrad import backend
 from transformer.checkpointing import checkpoint_path
+from transformer.cli import UsageError, load_checkpoint, run
 from transformer.data import BOS_ID, EOS_ID, PAD_ID, TASK_NAMES, Task, Vocab, make_task
 from transformer.decoding import greedy_decode
 from transformer.model import Transformer, TransformerConfig
@@ -168,11 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     ckpt_path = checkpoint_path(args.out)
     state = None
     if ckpt_path.exists():
-        state = nn.load(ckpt_path, device=device)
+        state = load_checkpoint(ckpt_path, device, resume=True)  # checked: names what is wrong
         saved_task, saved_seed = state["task"]["name"], state["task"]["seed"]
         if args.task != saved_task or args.seed not in (None, saved_seed):
-            sys.exit(
-                f"error: {args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
+            raise UsageError(
+                f"{args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
                 f"not --task {args.task} --seed {args.seed}: choose another --out to start a "
                 f"new run, or the same task and seed to resume it"
             )
@@ -413,4 +414,4 @@ def plot(out: Path, history: dict[str, list], model: Transformer, task: Task, de
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "python -m transformer.train"))
