@@ -64,6 +64,7 @@ __all__ = [
 # The Tensor class and its no-copy constructor, registered by minigrad.tensor when it loads.
 _Tensor: Any = None
 _wrap: Callable[..., Any] = None  # type: ignore[assignment]
+_new = object.__new__
 
 
 def register_tensor_class(cls: type) -> None:
@@ -155,11 +156,14 @@ class Function:
         "saved_tensors",
         "out_shape",
         "out_dtype",
-        "_hooks",
-        "_retained",
         "__dict__",
         "__weakref__",
     )
+    # Rarely set, so class-level defaults rather than slots every node would have to fill.
+    # _hooks: the hooks on its output (register_hook); not None also after retain_grad, so that
+    # the engine reads one attribute to know whether anything watches this node's gradient
+    _hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+    _retained: weakref.ref | None = None  # its output tensor, after retain_grad()
     _saved_versions = None  # (epoch, versions of the saved inputs/output): minigrad/inplace.py
 
     # -- building the graph ---------------------------------------------------------------------
@@ -200,15 +204,23 @@ class Function:
             raise _annotate(err, cls, inputs) from err
         if out.__class__ not in backend.ARRAY_TYPES:
             out = backend.ensure_array(out, first)
+        # the output tensor, made as Tensor._wrap makes one, inlined: the call would cost a
+        # third of the engine's own time per op
+        result = _new(_Tensor)
+        result.data = out
+        result.grad = None
+        result._hooks = None
+        result._accumulator = None
+        result._version_counter = [0]
         if requires_grad:
             ctx.parents = tuple(parents)
             ctx.out_shape = out.shape
             ctx.out_dtype = out.dtype
-            ctx._hooks = None
-            ctx._retained = None
-            result = _wrap(out, ctx)
+            result.requires_grad = True
+            result.grad_fn = ctx
         else:
-            result = _wrap(out)
+            result.requires_grad = False
+            result.grad_fn = None
         if out.base is not None or out is first:  # a view: it shares its base's version counter
             result._version_counter = view_counter(out, inputs)
         if requires_grad and ctx.saved_tensors:
@@ -270,11 +282,9 @@ class AccumulateGrad(Function):
 
     __slots__ = ("_variable",)
 
-    # no inputs, nothing saved, no node hooks (a leaf's hooks live on the leaf tensor)
+    # no inputs, nothing saved (a leaf's hooks live on the leaf tensor)
     parents = ()  # type: ignore[assignment]
     saved_tensors = ()  # type: ignore[assignment]
-    _hooks = None  # type: ignore[assignment]
-    _retained = None  # type: ignore[assignment]
 
     def __init__(self, variable: Tensor) -> None:
         self._variable = weakref.ref(variable)
@@ -354,18 +364,20 @@ def _run_backward(
         g = grads.pop(node, None)
         if g is None:
             continue  # every path to it returned None: nothing to pass on
-        if node._hooks or node._retained is not None or capture:
+        if node._hooks is not None or capture:
             g = _observe(node, g, capture)
         if node.saved_tensors is _FREED:
             raise _freed_graph_error(node)
-        if node._saved_versions is not None and node._saved_versions[0] != _inplace_epoch[0]:
+        versions = node._saved_versions
+        if versions is not None and versions[0] != _inplace_epoch[0]:
             check_saved_versions(node)  # an in-place change since: raises if to a saved array
         input_grads = node.backward(node, g) if tracer is None else tracer.run(node, g)
         if input_grads.__class__ is not tuple:
             input_grads = (input_grads,)
-        if len(input_grads) != len(node.parents):
+        parents = node.parents
+        if len(input_grads) != len(parents):
             raise _arity_error(node, input_grads)
-        for parent, pg in zip(node.parents, input_grads):
+        for parent, pg in zip(parents, input_grads):
             if parent is None or pg is None:
                 continue
             if pg.shape != parent.out_shape or pg.dtype != parent.out_dtype:
@@ -391,10 +403,12 @@ def _topological_order(roots: Iterable[Function]) -> list[Function]:
         while stack:
             node, parents = stack[-1]
             for p in parents:
-                if p is not None and p.parents and p not in visited:
+                if p is not None and p not in visited:
                     visited.add(p)
-                    stack.append((p, iter(p.parents)))
-                    break
+                    inputs = p.parents
+                    if inputs:  # an op's node; a leaf's has none
+                        stack.append((p, iter(inputs)))
+                        break
             else:
                 stack.pop()
                 order.append(node)
@@ -700,6 +714,8 @@ def register_node_hook(node: Function, hook: Callable[[Tensor], Tensor | None]) 
 def retain_node_grad(node: Function, tensor: Tensor) -> None:
     """Make backward store the gradient of ``tensor`` (produced by ``node``) in ``tensor.grad``."""
     node._retained = weakref.ref(tensor)
+    if node._hooks is None:
+        node._hooks = []  # marks the node as watched (see Function._hooks)
 
 
 def walk_graph(tensor: Tensor) -> Iterator[Function]:

@@ -73,7 +73,8 @@ class Tensor:
     @staticmethod
     def _wrap(data: Any, grad_fn: autograd.Function | None = None) -> Tensor:
         """A tensor around an existing array, no copy, no checks (the fast internal constructor):
-        a constant, or the output of the op whose node is ``grad_fn``."""
+        a constant, or the output of the op whose node is ``grad_fn``. ``Function.apply`` makes
+        its outputs the same way, inlined: a new slot is set in both places."""
         t = _new(Tensor)
         t.data = data
         t.grad = None
