@@ -22,6 +22,8 @@ import pytest
 import minigrad as mg
 import minigrad.distributed as dist
 import nn
+from transformer import train
+from transformer.data import DistributedBatchSampler, make_task, shard_slice
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(__file__).resolve().parent / "mpi_scripts"
@@ -176,3 +178,165 @@ def test_a_failing_rank_ends_the_job_naming_it(mode):
         assert "rank 0: DistributedTimeoutError: all_reduce" in result.stderr
         assert "within 3 s (MINIGRAD_DIST_TIMEOUT)" in result.stderr
     assert elapsed < 30, f"the job took {elapsed:.0f} s to end"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sharding the data
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, world", [(64, 2), (10, 3), (7, 7), (5, 1), (0, 2)])
+def test_shard_slices_are_disjoint_balanced_and_cover_the_batch(n, world):
+    parts = [list(range(n))[shard_slice(n, r, world)] for r in range(world)]
+    assert sum(parts, []) == list(range(n))
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    with pytest.raises(ValueError, match="rank"):
+        shard_slice(n, world, world)
+
+
+@pytest.mark.parametrize("world", [1, 2, 3])
+def test_sampler_gives_each_rank_a_disjoint_shard_of_every_global_batch(world):
+    def epoch(rank: int, number: int) -> list[np.ndarray]:
+        sampler = DistributedBatchSampler(51, 12, rank=rank, world_size=world, seed=3)
+        sampler.set_epoch(number)
+        return list(sampler)
+
+    one = DistributedBatchSampler(51, 12, seed=3)  # what one process sees
+    one.set_epoch(1)
+    global_batches = list(one)
+    assert len(global_batches) == len(one) == 5 and len(global_batches[-1]) == 3
+    shards = [epoch(r, 1) for r in range(world)]
+    assert all(len(s) == len(one) for s in shards)  # every rank steps the same number of times
+    for b, batch in enumerate(global_batches):
+        parts = [shards[r][b] for r in range(world)]
+        assert np.array_equal(np.concatenate(parts), batch)  # disjoint, together the batch
+    assert sorted(np.concatenate(global_batches).tolist()) == list(range(51))
+    assert np.array_equal(np.concatenate(epoch(0, 1)), np.concatenate(epoch(0, 1)))
+    assert not np.array_equal(np.concatenate(epoch(0, 1)), np.concatenate(epoch(0, 2)))
+
+
+def test_sampler_bad_arguments():
+    with pytest.raises(ValueError, match="smaller than world_size"):
+        DistributedBatchSampler(10, 2, rank=0, world_size=3)
+    with pytest.raises(ValueError, match="drop_last"):
+        DistributedBatchSampler(13, 4, rank=0, world_size=2)  # last global batch: 1 example
+    assert len(DistributedBatchSampler(13, 4, world_size=2, drop_last=True)) == 3
+    with pytest.raises(ValueError, match="rank 2"):
+        DistributedBatchSampler(10, 4, rank=2, world_size=2)
+
+
+def test_task_batches_shard_the_same_global_batch():
+    task = make_task("reverse", seed=0)
+    whole = next(task.train_batches(9, rng=4))
+    parts = [next(task.train_batches(9, rng=4, rank=r, world_size=2)) for r in range(2)]
+    assert [len(p) for p in parts] == [5, 4]
+    assert parts[0].src_text + parts[1].src_text == whole.src_text
+
+
+# ---------------------------------------------------------------------------------------------
+# The training command line on two processes
+# ---------------------------------------------------------------------------------------------
+
+FLOAT64_SCRIPT = str(SCRIPTS / "train_float64.py")
+LOW_LR = ["--lr-factor", "0.05"]  # Adam's step is scale-free: keep rounding differences small
+
+
+def _weights(out: Path) -> dict[str, np.ndarray]:
+    state = nn.load(train.checkpoint_path(out))
+    return {name: t.numpy() for name, t in state["model"].items()}
+
+
+def _max_difference(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
+    assert a.keys() == b.keys()
+    return max(float(np.max(np.abs(a[k] - b[k]))) for k in a)
+
+
+def _python(args: list[str]) -> str:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MINIGRAD_NUM_THREADS="1")
+    result = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    return _ok(result)
+
+
+@needs_mpi
+def test_two_processes_train_the_one_process_model_and_resume_on_one(tmp_path):
+    """float64: 2 processes x 2 micro-batches == 1 process == 1 process x 3 micro-batches, to
+    1e-10, on the padded reverse task; a 2-process checkpoint at step 3 resumes on 1 process
+    to the same step-6 model. Launched without --distributed: found from mpiexec's PMI_SIZE."""
+    one, accumulated, two = tmp_path / "one", tmp_path / "accumulated", tmp_path / "two"
+    steps = ["--eval-every", "3", *LOW_LR]
+    _python([FLOAT64_SCRIPT, str(one), "--steps", "6", *steps])
+    _python([FLOAT64_SCRIPT, str(accumulated), "--steps", "6", "--accumulate", "3", *steps])
+    out = _ok(mpirun([FLOAT64_SCRIPT, str(two), "--steps", "3", "--accumulate", "2", *steps]))
+    assert "2 processes" in out
+    assert nn.load(train.checkpoint_path(two))["step"] == 3
+    _python([FLOAT64_SCRIPT, str(two), "--steps", "6", *steps])  # resume on one process
+    reference = _weights(one)
+    assert next(iter(reference.values())).dtype == np.float64
+    assert _max_difference(reference, _weights(accumulated)) < 1e-10
+    assert _max_difference(reference, _weights(two)) < 1e-10
+    losses = [nn.load(train.checkpoint_path(d))["history"]["loss"] for d in (one, two)]
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-12)
+
+
+COPY = [
+    "--task",
+    "copy",
+    "--d-model",
+    "64",
+    "--heads",
+    "4",
+    "--encoder-layers",
+    "2",
+    "--decoder-layers",
+    "2",
+    "--d-ff",
+    "128",
+    "--dropout",
+    "0.0",
+    "--batch-size",
+    "64",
+    "--warmup",
+    "200",
+    "--lr-factor",
+    "0.3",
+    "--no-plots",
+]  # fmt: skip (examples/copy_task.py's settings)
+
+
+@needs_mpi
+def test_cli_on_two_processes_matches_one_process(tmp_path):
+    """The real launcher path, float32: ``mpiexec -n 2 python -m transformer.train
+    --distributed``; rank 0 alone writes the checkpoint and metrics."""
+    tiny = [*COPY, "--d-model", "16", "--d-ff", "32", "--steps", "4", "--eval-every", "4"]
+    tiny += ["--eval-size", "20", *LOW_LR]
+    two, one = tmp_path / "two", tmp_path / "one"
+    out = _ok(mpirun(["-m", "transformer.train", "--out", str(two), *tiny, "--distributed"]))
+    assert out.count("test exact match") == 1  # printed by rank 0 only
+    assert json.loads((two / "metrics.json").read_text())["processes"] == 2
+    _python(["-m", "transformer.train", "--out", str(one), *tiny])
+    assert _max_difference(_weights(one), _weights(two)) < 1e-4  # float32 rounding
+
+
+@needs_mpi
+def test_cli_rejects_a_global_batch_too_small_for_the_processes(tmp_path):
+    result = mpirun(
+        ["-m", "transformer.train", "--out", str(tmp_path), *COPY, "--batch-size", "3",
+         "--accumulate", "2", "--distributed"]
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --batch-size 3 (the global batch) is smaller than 2 processes x --accumulate 2"
+    ]
+
+
+@needs_mpi
+@pytest.mark.slow
+def test_cli_learns_the_copy_task_on_two_processes(tmp_path):
+    """examples/copy_task.py's settings on 2 processes: every test sequence copied. Several
+    minutes here (2 shared cores), hence slow."""
+    run = ["-m", "transformer.train", "--out", str(tmp_path), *COPY, "--distributed"]
+    run += ["--steps", "3000", "--eval-every", "250", "--target-accuracy", "1.0"]
+    _ok(mpirun(run, timeout_env=300, limit=3600))
+    assert json.loads((tmp_path / "metrics.json").read_text())["test_accuracy"] == 1.0
