@@ -340,3 +340,14 @@ def test_cli_learns_the_copy_task_on_two_processes(tmp_path):
     run += ["--steps", "3000", "--eval-every", "250", "--target-accuracy", "1.0"]
     _ok(mpirun(run, timeout_env=300, limit=3600))
     assert json.loads((tmp_path / "metrics.json").read_text())["test_accuracy"] == 1.0
+
+
+@needs_mpi
+def test_cli_a_rank_that_raises_ends_the_job_naming_it(tmp_path):
+    tiny = [*COPY, "--d-model", "16", "--d-ff", "32", "--steps", "50", "--eval-every", "50"]
+    start = time.monotonic()
+    result = mpirun([str(SCRIPTS / "train_fails.py"), "--out", str(tmp_path), *tiny], limit=60)
+    assert result.returncode != 0
+    assert "rank 1: FloatingPointError: loss is nan on purpose" in result.stderr
+    assert time.monotonic() - start < 30  # ended by MPI_Abort, not by a 30 s timeout
+    assert not (tmp_path / "metrics.json").exists()

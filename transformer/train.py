@@ -40,6 +40,7 @@ import argparse
 import json
 import sys
 import time
+import traceback
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -267,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         announce(run)
         train(run)
         finish(run)
+    except Exception as err:
+        if world_size > 1:  # the other ranks would wait for this one in their next collective
+            traceback.print_exc()
+            dist.abort(err)  # "rank R: ErrorType: message", then MPI_Abort ends every rank
+        raise
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
