@@ -15,8 +15,9 @@ Two backends:
   CuPy array through a host copy (this build assumes no CUDA-aware MPI).
 - ``"nccl"``: NCCL through CuPy, for CuPy arrays, one GPU per rank (``cuda:{local rank}``).
   The NCCL communicator is bootstrapped over MPI: rank 0 makes the NCCL unique id and MPI
-  broadcasts it. It needs CuPy with NCCL and at least one GPU per rank on each node; it has run
-  with one rank on one GPU only (the machines here have one GPU), never across GPUs.
+  broadcasts it. CPU tensors still go over MPI. It needs CuPy with NCCL and one GPU per rank
+  on each node. It is untested: no GPU was available when it was written, and a multi-GPU run
+  needs a machine with several.
 
 Every collective is started non-blocking and then polled until it completes or
 ``MINIGRAD_DIST_TIMEOUT`` seconds (default 600) pass, when it raises `DistributedTimeoutError`.
@@ -394,12 +395,12 @@ def _nccl_dtype(arr: Any, what: str) -> Any:
 
 
 def _use_nccl(group: _Group, arr: Any, what: str) -> bool:
-    on_gpu = array_backend.device_of(arr) != "cpu"
-    if group.backend == "nccl" and not on_gpu:
-        raise DistributedError(f"{what}: the nccl backend needs tensors on a GPU, got one on cpu")
-    if on_gpu and group.backend == "nccl" and not arr.flags.c_contiguous:
+    """NCCL for GPU arrays under the nccl backend; MPI for everything else (CPU tensors too)."""
+    if group.backend != "nccl" or array_backend.device_of(arr) == "cpu":
+        return False
+    if not arr.flags.c_contiguous:
         raise DistributedError(f"{what}: NCCL needs a contiguous tensor (call .contiguous())")
-    return on_gpu and group.backend == "nccl"
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

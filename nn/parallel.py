@@ -84,8 +84,9 @@ class _Bucket:
         """Write the mean over ranks into each ``.grad`` that any rank produced."""
         data = self.flat.data
         data[: self.numel] /= world_size
+        used = mg.backend.to_host(data[self.numel :])  # one read, not one per parameter
         for i, (p, start) in enumerate(zip(self.params, self.offsets)):
-            if data[self.numel + i] == 0:
+            if used[i] == 0:
                 continue  # no rank has a gradient for it: leave .grad as it is (None)
             if p.grad is None:
                 p.grad = mg.zeros_like(p)
@@ -273,7 +274,8 @@ def _check_same_model(params: list[Parameter]) -> None:
     """Every rank must hold the same parameter list; a mismatch would garble the buckets."""
     shapes = str([(tuple(p.shape), p.dtype.name) for p in params]).encode()
     signature = [len(params), sum(p.numel() for p in params), zlib.crc32(shapes)]
-    low, high = mg.tensor(signature), mg.tensor(signature)
+    device = params[0].device if params else None
+    low, high = mg.tensor(signature, device=device), mg.tensor(signature, device=device)
     dist.all_reduce(low, "min")
     dist.all_reduce(high, "max")
     if low.tolist() != high.tolist():
