@@ -139,6 +139,21 @@ def test_post_accumulate_grad_hook_sees_the_final_gradient_before_backward_ends(
         mg.autograd.queue_callback(lambda: None)
 
 
+def test_post_accumulate_grad_hook_runs_while_backward_still_has_work():
+    """a's last use is the first node backward runs: its hook must come before the node that
+    leads to b (what lets DDP's all-reduce overlap the rest of backward)."""
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    events = []
+    a.register_post_accumulate_grad_hook(lambda t: events.append("a ready"))
+    b.register_post_accumulate_grad_hook(lambda t: events.append("b ready"))
+    h = b * 2
+    h.register_hook(lambda g: events.append("h's gradient"))
+    (a * h).sum().backward()
+    assert events == ["a ready", "h's gradient", "b ready"]
+    assert a.grad.tolist() == [6.0, 8.0] and b.grad.tolist() == [2.0, 4.0]
+
+
 def test_post_accumulate_grad_hook_is_not_called_by_grad():
     a = mg.tensor([1.0, 2.0], requires_grad=True)
     calls = []

@@ -315,10 +315,12 @@ def read_checkpoint(args: argparse.Namespace, device: str, verbose: bool) -> dic
     state = nn.load(ckpt_path, device=device)
     saved_task, saved_seed = state["task"]["name"], state["task"]["seed"]
     if args.task != saved_task or args.seed not in (None, saved_seed):
-        sys.exit(
+        sys.exit(  # every rank finds the same mismatch; rank 0 says it
             f"error: {args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
             f"not --task {args.task} --seed {args.seed}: choose another --out to start a "
             f"new run, or the same task and seed to resume it"
+            if verbose
+            else 1
         )
     args.seed = saved_seed
     if verbose:
