@@ -72,7 +72,7 @@ REDUCE_OPS = ("sum", "mean", "max", "min")
 DEFAULT_TIMEOUT = 600.0
 # Environment variables that MPI launchers set for each process (MPICH/Hydra, Open MPI, Slurm
 # with PMI, Intel MPI): a size above 1 means this process is one rank of a parallel job.
-_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")
 
 
 class DistributedError(RuntimeError):
@@ -104,6 +104,8 @@ class _Group:
         self.previous_excepthook: Callable[..., Any] | None = None
 
     def free(self) -> None:
+        if self.nccl is not None:
+            self.nccl.destroy()
         self.local.Free()
         self.comm.Free()
 
@@ -114,7 +116,7 @@ _group: _Group | None = None
 def launched_by_mpi() -> bool:
     """Whether an MPI launcher (``mpiexec -n N``, N > 1) started this process, read from the
     environment variables launchers set (PMI_SIZE, OMPI_COMM_WORLD_SIZE, ...); imports no MPI."""
-    for name in _SIZE_VARIABLES[:3]:
+    for name in _SIZE_VARIABLES:
         value = os.environ.get(name, "")
         if value.isdigit() and int(value) > 1:
             return True
@@ -153,7 +155,7 @@ def init_process_group(
     Args:
         backend: ``"mpi"`` or ``"nccl"``; ``None`` picks ``"nccl"`` when the CuPy backend is
             active, else ``"mpi"``. With ``"nccl"``, rank r uses GPU ``cuda:{local rank}``
-            (made the current device) and the CuPy array_backend.
+            (made the current device) and the CuPy backend.
         timeout: seconds a collective may wait; default ``MINIGRAD_DIST_TIMEOUT`` or 600.
         abort_on_error: with more than one rank, install a ``sys.excepthook`` that names the
             rank and the error and ends every rank (``MPI_Abort``) instead of leaving the others
@@ -193,12 +195,16 @@ def _check_nccl_available() -> None:
             "use the default 'mpi' backend on CPUs"
         )
     try:
-        from cupy.cuda import nccl  # noqa: PLC0415, F401  (only for the nccl backend)
+        from cupy.cuda import nccl  # noqa: PLC0415  (only for the nccl backend)
     except ImportError as err:
+        nccl, reason = None, str(err)
+    else:
+        reason = "cupy.cuda.nccl.available is False"
+    if nccl is None or not getattr(nccl, "available", True):
         raise DistributedError(
-            f"init_process_group('nccl'): this CuPy has no NCCL support ({err}); install NCCL "
-            "(pip install nvidia-nccl-cu12) or use the 'mpi' backend"
-        ) from None
+            f"init_process_group('nccl'): this CuPy has no NCCL support ({reason}); install "
+            "NCCL (pip install nvidia-nccl-cu12) or use the 'mpi' backend"
+        )
 
 
 def _init_nccl(group: _Group) -> Any:
