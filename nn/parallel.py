@@ -35,6 +35,7 @@ are the wrapped module's (no ``module.`` prefix), so checkpoints load with or wi
 from __future__ import annotations
 
 import time
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -142,7 +143,15 @@ class DistributedDataParallel(Module):
         self._seen = set()
         self._step_started = 0.0
         self.last_sync = {}
-        self._removers = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in params]
+        ready = weakref.WeakMethod(self._grad_ready)  # the hooks do not keep this wrapper alive
+
+        def hook(param: Parameter) -> None:
+            method = ready()
+            if method is not None:
+                method(param)
+
+        for p in params:
+            p.register_post_accumulate_grad_hook(hook)
 
     # -- the module's face ------------------------------------------------------------------------
 
