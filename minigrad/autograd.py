@@ -101,6 +101,10 @@ class enable_grad(_SetGradMode):  # noqa: N801
     mode = True
 
 
+# The tools that study the graph (detect_anomaly, trace_memory, viz.keep_values, gradcheck's
+# locate) attach one observer here through minigrad.observe; None costs one check per op.
+_observer: Any = None
+
 # ---------------------------------------------------------------------------------------------
 # Function: an op and, once applied, its graph node
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +188,8 @@ class Function:
         else:
             result.requires_grad = False
             result.grad_fn = None
+        if _observer is not None:
+            _observer.forward(ctx, result, arrays, options)
         return result
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -441,6 +447,8 @@ def _run_backward(
                     "seconds": time.perf_counter() - start,
                 }
             )
+        if _observer is not None:
+            _observer.backward(node, g, grads, retain_graph)
         if not retain_graph:
             node.saved_tensors = _FREED
         if early is not None:
