@@ -21,8 +21,11 @@ FLAGS = [
 ]  # fmt: skip
 
 
+build_model = train.build_model
+
+
 def build_model_float64(config, device):
-    return train.Transformer(**config).to(device).double()
+    return build_model(config, device).double()
 
 
 if __name__ == "__main__":
