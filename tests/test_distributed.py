@@ -366,3 +366,21 @@ def test_cli_a_rank_that_raises_ends_the_job_naming_it(tmp_path):
     assert "rank 1: FloatingPointError: loss is nan on purpose" in result.stderr
     assert time.monotonic() - start < 30  # ended by MPI_Abort, not by a 30 s timeout
     assert not (tmp_path / "metrics.json").exists()
+
+
+@needs_mpi
+def test_data_parallel_benchmark_runs(tmp_path):
+    """A smoke run of benchmarks/data_parallel.py (tiny model, 2 steps): both configurations
+    run and the figures it reports are there and consistent (no timing is asserted)."""
+    out = tmp_path / "dp.json"
+    bench = [str(ROOT / "benchmarks" / "data_parallel.py"), "--preset", "tiny"]
+    _python(
+        [*bench, "--steps", "2", "--warmup", "1", "--bucket-cap-mb", "0.05", "--json", str(out)]
+    )
+    figures = json.loads(out.read_text())
+    single, parallel = figures["single"], figures["parallel"]
+    assert single["processes"] == 1 and parallel["processes"] == 2
+    assert parallel["parameters"] == single["parameters"]
+    assert parallel["bytes"] >= 4 * parallel["parameters"] and parallel["buckets"] >= 2
+    assert parallel["ring_bytes_sent"] == parallel["bytes"]  # 2(N-1)/N = 1 for N = 2
+    assert 0 <= parallel["overlapped_seconds"] <= parallel["comm_seconds"]
