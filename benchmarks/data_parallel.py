@@ -17,8 +17,11 @@ Adam) over ``--steps`` after ``--warmup``, and target tokens per second of the g
 For the data-parallel run also, per step (medians, from rank 0): the gradient bytes reduced, the
 bytes each rank sends under a ring all-reduce (2(N-1)/N of them), the number of buckets, the
 time the buckets' all-reduces were in flight (summed over buckets), how much of it passed before
-backward's compute ended (overlapped) and how long the end of backward then waited for them
-(exposed), and, for reference, one blocking all-reduce of all the gradient bytes at once.
+backward's compute ended (overlapped), the share of the bytes already reduced by then (MPICH
+moves data only inside MPI calls, which DDP makes at each gradient hook, so in flight is not
+the same as moving; ``MPIR_CVAR_ASYNC_PROGRESS=1`` gives MPICH a progress thread), how long the
+end of backward then waited for the rest (exposed), and, for reference, one blocking all-reduce
+of all the gradient bytes at once.
 
 Threads: ``--threads`` (default 2) for the single process; 1 per rank for the processes (BLAS,
 OpenMP and minigrad's pool: OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS,
@@ -199,7 +202,8 @@ def report(single: dict[str, Any], multi: dict[str, Any], args: argparse.Namespa
         f"{multi['buckets']:.0f} bucket(s), {multi['ring_bytes_sent'] / 2**20:.2f} MiB sent per "
         f"rank (ring); in flight {multi['comm_seconds'] * 1e3:.1f} ms, of which "
         f"{multi['overlapped_seconds'] * 1e3:.1f} ms before backward's compute ended "
-        f"({multi['overlapped_share']:.0%}); exposed wait {multi['exposed_wait_seconds'] * 1e3:.1f}"
+        f"({multi['overlapped_share']:.0%}); {multi['hidden_bytes'] / multi['bytes']:.0%} of the bytes "
+        f"reduced by then; exposed wait {multi['exposed_wait_seconds'] * 1e3:.1f}"
         f" ms; one blocking all-reduce of everything {multi['blocking_all_reduce_seconds'] * 1e3:.1f}"
         f" ms"
     )

@@ -11,7 +11,8 @@
 
 How the gradients travel. The parameters are split, in reverse order of registration (the order
 backward tends to finish them in), into buckets of at most ``bucket_cap_mb`` MB of one dtype and
-device, each one flat tensor. Every parameter has a post-accumulate-grad hook: when backward has
+device (the first of at most 1 MB, as in PyTorch, to start communicating early), each one flat
+tensor. Every parameter has a post-accumulate-grad hook: when backward has
 finished a parameter's gradient, the hook copies it into its bucket, and when a bucket is full it
 starts that bucket's non-blocking all-reduce (MPI ``Iallreduce``), while backward goes on with the
 earlier layers. Buckets start strictly in bucket order, so every rank issues the same
@@ -245,31 +246,46 @@ class DistributedDataParallel(Module):
         self._record(compute_done, waited)
 
     def _record(self, compute_done: float, waited: float) -> None:
-        """Timing of the last synchronized backward, for benchmarks (``last_sync``)."""
+        """Timing of the last synchronized backward, for benchmarks (``last_sync``).
+
+        ``comm_seconds``: the buckets' all-reduces in flight, summed over buckets;
+        ``overlapped_seconds``: the part of that before backward's compute ended;
+        ``hidden_bytes``: the bytes of buckets already complete then (MPI progresses inside MPI
+        calls only, i.e. when a hook polls, so in flight is not the same as moving);
+        ``exposed_wait_seconds``: how long the end of backward waited for the rest;
+        ``backward_seconds``: from the first gradient ready to the end of the compute.
+        """
         works = [b.work for b in self._buckets]
         in_flight = sum(w.finished - w.started for w in works)
         before_end = sum(max(0.0, min(w.finished, compute_done) - w.started) for w in works)
         nbytes = sum(b.nbytes for b in self._buckets)
+        hidden = sum(b.nbytes for b in self._buckets if b.work.finished <= compute_done)
         self.last_sync.update(
             buckets=len(works),
             bytes=nbytes,
             ring_bytes_sent=2 * (self.world_size - 1) / self.world_size * nbytes,
             comm_seconds=in_flight,
             overlapped_seconds=before_end,
+            hidden_bytes=hidden,
             exposed_wait_seconds=waited,
             backward_seconds=compute_done - self._step_started,
         )
 
 
+FIRST_BUCKET_BYTES = 2**20  # PyTorch's: a small first bucket starts communicating early
+
+
 def _make_buckets(params: list[Parameter], cap_bytes: float) -> list[_Bucket]:
-    """Group parameters, last registered first, into buckets of one dtype and device."""
+    """Group parameters, last registered first, into buckets of one dtype and device: the
+    first of at most 1 MiB, the others of at most ``cap_bytes``."""
     buckets: list[_Bucket] = []
     current: list[Parameter] = []
     size = 0
     for p in reversed(params):
         nbytes = p.numel() * p.dtype.itemsize
         fits = current and current[0].dtype == p.dtype and current[0].device == p.device
-        if current and (not fits or size + nbytes > cap_bytes):
+        cap = min(cap_bytes, FIRST_BUCKET_BYTES) if not buckets else cap_bytes
+        if current and (not fits or size + nbytes > cap):
             buckets.append(_Bucket(current))
             current, size = [], 0
         current.append(p)
