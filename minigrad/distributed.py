@@ -431,6 +431,11 @@ def all_reduce(tensor: Tensor, op: str = "sum", async_op: bool = False) -> Any:
     _check_tensor(tensor, what)
     if op not in REDUCE_OPS:
         raise DistributedError(f"all_reduce: op must be one of {REDUCE_OPS}, got {op!r}")
+    if tensor.dtype.kind == "b":
+        raise DistributedError(
+            f"all_reduce: bool tensors cannot be reduced (MPI has no {op!r} on bools); "
+            "cast to an integer dtype first"
+        )
     if op == "mean" and tensor.dtype.kind != "f":
         raise DistributedError(
             f"all_reduce: op 'mean' needs a floating point tensor, got {tensor.dtype}"

@@ -56,6 +56,30 @@ def check_broadcast_and_gather(rank: int, world: int) -> None:
                 assert np.array_equal(out[r].numpy(), rank_values(r, shape, dtype))
 
 
+def check_other_dtypes_and_errors(rank: int, world: int) -> None:
+    t = mg.tensor(np.array([rank + 1.5, -2], dtype="float16"))
+    dist.all_reduce(t)
+    assert t.dtype == np.float16 and t.tolist() == [sum(r + 1.5 for r in range(world)), -2 * world]
+    flags = mg.tensor(np.array([rank == 0, True]))
+    dist.broadcast(flags, src=world - 1)
+    assert flags.tolist() == [world == 1, True]
+    for bad, match in [
+        (lambda: dist.all_reduce(flags), "bool"),
+        (lambda: dist.all_reduce(mg.tensor([1, 2]), op="mean"), "floating point"),
+        (lambda: dist.all_reduce(mg.ones(2), op="prod"), "op must be one of"),
+        (lambda: dist.broadcast(mg.ones(2), src=world), f"not a rank of 0..{world - 1}"),
+        (lambda: dist.all_gather([mg.ones(2)], mg.ones(2)), f"for {world} ranks"),
+        (lambda: dist.all_gather([mg.ones(3)] * world, mg.ones(2)), "shape"),
+        (lambda: dist.all_reduce(np.ones(2)), "expected a Tensor"),
+    ]:
+        try:
+            bad()
+        except dist.DistributedError as err:
+            assert match in str(err), (match, str(err))
+        else:
+            raise AssertionError(f"no error for {match}")
+
+
 def check_async(rank: int, world: int) -> None:
     t = mg.tensor(np.full(11, rank + 1.0))
     work = dist.all_reduce(t, op="mean", async_op=True)
@@ -71,6 +95,7 @@ def main() -> None:
     check_non_contiguous(rank, world)
     check_broadcast_and_gather(rank, world)
     check_async(rank, world)
+    check_other_dtypes_and_errors(rank, world)
     dist.barrier()
     if rank == 0:
         print(f"ok collectives on {world} ranks", flush=True)
