@@ -195,6 +195,19 @@ def test_a_failing_rank_ends_the_job_naming_it(mode):
     assert elapsed < 30, f"the job took {elapsed:.0f} s to end"
 
 
+@pytest.mark.gpu
+def test_nccl_backend_on_one_gpu_collectives_and_training():
+    """Untested so far (no GPU was lent while it was written); runs where CuPy and a GPU are."""
+    if _why_no_mpi() is not None:
+        pytest.skip(str(_why_no_mpi()))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MINIGRAD_BACKEND="cupy")
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS / "nccl_one_rank.py")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert "ok nccl" in _ok(result)
+
+
 # ---------------------------------------------------------------------------------------------
 # Sharding the data
 # ---------------------------------------------------------------------------------------------
