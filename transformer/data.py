@@ -28,6 +28,11 @@ For copy and reverse the held-out sequences are likewise never sampled for train
     >>> batch = next(task.train_batches(64, rng))        # Batch of int64 arrays
     >>> for batch in task.eval_batches(250):              # the 1000 held-out pairs, in order
     ...     accuracy = task.exact_match(predicted_ids, batch.tgt_text)
+
+Data parallelism: ``task.train_batches(64, rng, rank=r, world_size=n)`` gives rank r its
+disjoint shard of each global batch of 64 (every rank draws the same global batch from the same
+seed); `DistributedBatchSampler` does the same for a finite dataset of indices, reshuffled each
+epoch; `shard` splits any global batch.
 """
 
 from __future__ import annotations
