@@ -229,6 +229,7 @@ class DistributedDataParallel(Module):
     def _finish_backward(self) -> None:
         """End of backward: start what is left (unused parameters as zeros), wait, unpack."""
         compute_done = time.perf_counter()
+        started_in_backward = self._next_bucket
         try:
             while self._next_bucket < len(self._buckets):
                 self._launch(self._buckets[self._next_bucket])
@@ -244,6 +245,7 @@ class DistributedDataParallel(Module):
             for bucket in self._buckets:
                 bucket.ready = 0
         self._record(compute_done, waited)
+        self.last_sync["buckets_started_in_backward"] = started_in_backward
 
     def _record(self, compute_done: float, waited: float) -> None:
         """Timing of the last synchronized backward, for benchmarks (``last_sync``).
@@ -253,7 +255,8 @@ class DistributedDataParallel(Module):
         ``hidden_bytes``: the bytes of buckets already complete then (MPI progresses inside MPI
         calls only, i.e. when a hook polls, so in flight is not the same as moving);
         ``exposed_wait_seconds``: how long the end of backward waited for the rest;
-        ``backward_seconds``: from the first gradient ready to the end of the compute.
+        ``backward_seconds``: from the first gradient ready to the end of the compute;
+        ``buckets_started_in_backward``: buckets started from the hooks, before the end.
         """
         works = [b.work for b in self._buckets]
         in_flight = sum(w.finished - w.started for w in works)

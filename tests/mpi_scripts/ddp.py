@@ -90,10 +90,22 @@ def unused_parameters(rank: int, world: int) -> None:
     expected = local.extra.weight.grad.numpy() if rank == 0 else np.zeros((3, 5))
     total = mg.tensor(expected)
     dist.all_reduce(total)
+    # ``never``, registered last, is in the first bucket: with no gradient for it, no bucket
+    # may start before the end of backward (the price of not hanging on unused parameters)
+    assert ddp.last_sync["buckets_started_in_backward"] == 0
     got = ddp.module.extra.weight.grad
     assert got is not None, "a parameter rank 0 used has no gradient"
     assert np.allclose(got.numpy(), total.numpy() / world, atol=1e-12), "unused: wrong mean"
     assert ddp.module.never.weight.grad is None, "a parameter no rank used got a gradient"
+
+
+def buckets_start_during_backward() -> None:
+    """With every parameter used, each of the 4 one-parameter buckets starts from its hook."""
+    model = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 3)).double()
+    ddp = DistributedDataParallel(model, bucket_cap_mb=0.0001)
+    ddp(mg.tensor(np.ones((2, 5)))).sum().backward()
+    assert ddp.last_sync["buckets"] == 4
+    assert ddp.last_sync["buckets_started_in_backward"] == 4
 
 
 def main() -> None:
@@ -103,6 +115,7 @@ def main() -> None:
         for accumulate in (1, 2):
             train(kind, accumulate, rank, world, bucket_cap_mb=25)
     train("adam", 1, rank, world, bucket_cap_mb=0.0001)  # one parameter per bucket
+    buckets_start_during_backward()
     unused_parameters(rank, world)
     dist.barrier()
     if rank == 0:
