@@ -31,7 +31,9 @@ train the same model on 1 or N processes (exactly so without dropout, up to floa
 loss is scaled so that the gradient is exactly the token-mean gradient of the global batch.
 Only rank 0 prints, evaluates, writes checkpoints and plots; a checkpoint holds nothing per
 process, so a run resumes on any number of processes. ``--out`` must be on a filesystem every
-process sees. With the CuPy backend the gradients travel over NCCL, one GPU per process.
+process sees. With the CuPy backend the gradients travel over NCCL, one GPU per process. The
+other processes wait for rank 0's evaluation in a collective: keep ``MINIGRAD_DIST_TIMEOUT``
+above the evaluation time. A process that raises ends the job, naming its rank and the error.
 """
 
 from __future__ import annotations
