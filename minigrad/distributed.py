@@ -368,11 +368,15 @@ def _check_tensor(tensor: Any, what: str) -> None:
         raise DistributedError(f"{what}: unsupported dtype {tensor.dtype}")
 
 
-def _mpi_buffer(arr: Any, writes: bool) -> tuple[Any, Callable[[], None]]:
+def _mpi_buffer(arr: Any, writes: bool, what: str) -> tuple[Any, Callable[[], None]]:
     """A contiguous host array for MPI and what copies it back into ``arr`` afterwards."""
-    if array_backend.device_of(arr) == "cpu" and arr.flags.c_contiguous:
-        if writes and not arr.flags.writeable:
-            raise DistributedError("the tensor's array is read-only: the result has nowhere to go")
+    on_cpu = array_backend.device_of(arr) == "cpu"
+    if writes and on_cpu and not arr.flags.writeable:
+        raise DistributedError(
+            f"{what}: the tensor's array is read-only (a broadcast view?): the result has "
+            "nowhere to go; pass a tensor that owns its memory"
+        )
+    if on_cpu and arr.flags.c_contiguous:
         return arr, lambda: None
     host = array_backend.contiguous(array_backend.to_host(arr))
     if not writes:
@@ -458,7 +462,7 @@ def all_reduce(tensor: Tensor, op: str = "sum", async_op: bool = False) -> Any:
             arr /= group.size  # queued on the same stream, after the sum
         work = _nccl_work(lambda: None, what)
     else:
-        buf, copy_back = _mpi_buffer(arr, writes=True)
+        buf, copy_back = _mpi_buffer(arr, writes=True, what=what)
         mpi = group.mpi
         mpi_op = {"sum": mpi.SUM, "mean": mpi.SUM, "max": mpi.MAX, "min": mpi.MIN}[op]
 
@@ -491,7 +495,7 @@ def broadcast(tensor: Tensor, src: int = 0, async_op: bool = False) -> Any:
         group.nccl.bcast(arr.data.ptr, arr.size, _nccl_dtype(arr, what), src, stream)
         work = _nccl_work(lambda: None, what)
     else:
-        buf, copy_back = _mpi_buffer(arr, writes=True)
+        buf, copy_back = _mpi_buffer(arr, writes=True, what=what)
         work = _mpi_work(group.comm.Ibcast(buf, root=src), copy_back, what)
     if async_op:
         return work
@@ -533,7 +537,7 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor) -> list[Tensor]:
         )
         work = _nccl_work(lambda: None, what)
     else:
-        send, _ = _mpi_buffer(arr, writes=False)
+        send, _ = _mpi_buffer(arr, writes=False, what=what)
         gathered = array_backend.module_for_device("cpu").empty(
             (group.size, *arr.shape), dtype=arr.dtype
         )

@@ -71,6 +71,7 @@ def check_other_dtypes_and_errors(rank: int, world: int) -> None:
         (lambda: dist.all_gather([mg.ones(2)], mg.ones(2)), f"for {world} ranks"),
         (lambda: dist.all_gather([mg.ones(3)] * world, mg.ones(2)), "shape"),
         (lambda: dist.all_reduce(np.ones(2)), "expected a Tensor"),
+        (lambda: dist.all_reduce(mg.ones(3).expand(2, 3)), "read-only"),
     ]:
         try:
             bad()
