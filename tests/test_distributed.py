@@ -280,7 +280,9 @@ def _max_difference(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float
 
 
 def _python(args: list[str]) -> str:
+    """Run ``python ARGS`` as one plain process, on NumPy like `mpirun`'s ranks."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), MINIGRAD_NUM_THREADS="1")
+    env.pop("MINIGRAD_BACKEND", None)
     result = subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
