@@ -25,8 +25,10 @@ their bucket starts at the end of backward with zeros in their place, together w
 the ranks that did produce a gradient for each parameter (one extra element per parameter in the
 bucket). A parameter some rank used gets the sum divided by the world size, as PyTorch's
 ``find_unused_parameters=True``; one no rank used keeps ``.grad`` as it was (``None`` after
-``zero_grad``). Unlike PyTorch's default, no flag is needed and nothing raises, at the cost of
-buckets waiting for the end of backward in steps with unused parameters.
+``zero_grad``). Unlike PyTorch's default, no flag is needed and nothing raises; the cost is
+that the bucket of an unused parameter, and every bucket after it, waits for the end of
+backward. ``find_unused_parameters=True`` (PyTorch's name) removes that cost: after each
+forward the graph is walked and unreached parameters count as ready from the start.
 
 ``no_sync()`` skips all of this for gradient accumulation: gradients accumulate locally, and the
 next backward outside it reduces the accumulated ``.grad``. ``state_dict``/``load_state_dict``
@@ -107,13 +109,23 @@ class DistributedDataParallel(Module):
         bucket_cap_mb: the most megabytes (MiB) of gradients one all-reduce carries.
         broadcast_buffers: broadcast rank 0's buffers at every forward in training mode, so
             buffers a forward updates stay equal.
+        find_unused_parameters: after each forward, walk the graph from the outputs and count
+            the parameters it does not reach as ready at once, so that their buckets need not
+            wait for the end of backward (a walk over the graph per forward; worth it only for
+            models that leave parameters unused). Every gradient must then flow through the
+            forward's outputs (not, say, through a penalty on ``parameters()`` added to the
+            loss), as in PyTorch.
 
     Raises:
         DistributedError: no process group, or ranks hold different parameter shapes.
     """
 
     def __init__(
-        self, module: Module, bucket_cap_mb: float = 25, broadcast_buffers: bool = True
+        self,
+        module: Module,
+        bucket_cap_mb: float = 25,
+        broadcast_buffers: bool = True,
+        find_unused_parameters: bool = False,
     ) -> None:
         super().__init__()
         if not dist.is_initialized():
@@ -126,6 +138,7 @@ class DistributedDataParallel(Module):
             )
         self.module = module
         self.broadcast_buffers = broadcast_buffers
+        self.find_unused_parameters = find_unused_parameters
         self.world_size = dist.get_world_size()
         params = [p for p in module.parameters() if p.requires_grad]
         _check_same_model(params)
@@ -142,6 +155,7 @@ class DistributedDataParallel(Module):
         self._in_backward = False
         self._next_bucket = 0
         self._seen = set()
+        self._unreached: set[int] | None = None  # parameters no forward since backward reached
         self._step_started = 0.0
         self.last_sync = {}
         ready = weakref.WeakMethod(self._grad_ready)  # the hooks do not keep this wrapper alive
@@ -167,7 +181,12 @@ class DistributedDataParallel(Module):
             with mg.no_grad():
                 for buf in self.module.buffers():
                     dist.broadcast(buf, src=0)
-        return self.module(*args, **kwargs)
+        output = self.module(*args, **kwargs)
+        if self.find_unused_parameters and self._sync and mg.is_grad_enabled():
+            unreached = set(self._bucket_of) - _reached_leaves(output)
+            previous = self._unreached
+            self._unreached = unreached if previous is None else previous & unreached
+        return output
 
     def state_dict(self, prefix: str = "") -> OrderedDict[str, mg.Tensor]:
         """The wrapped module's state dict (no ``module.`` prefix)."""
@@ -204,14 +223,17 @@ class DistributedDataParallel(Module):
             self._in_backward = True
             self._step_started = time.perf_counter()
             autograd.queue_callback(self._finish_backward)
-        if id(param) in self._seen:
-            return
-        self._seen.add(id(param))
-        bucket = self._buckets[self._bucket_of[id(param)]]
-        bucket.ready += 1
+            for key in self._unreached or ():  # no gradient can reach them in this backward
+                self._mark_ready(key)
+        self._mark_ready(id(param))
         self._launch_ready()
         for b in self._buckets[: self._next_bucket]:
             b.work.is_completed()  # MPI progresses only inside MPI calls: poke it
+
+    def _mark_ready(self, key: int) -> None:
+        if key not in self._seen:
+            self._seen.add(key)
+            self._buckets[self._bucket_of[key]].ready += 1
 
     def _launch(self, bucket: _Bucket) -> None:
         bucket.fill()
@@ -242,6 +264,7 @@ class DistributedDataParallel(Module):
             self._in_backward = False
             self._next_bucket = 0
             self._seen.clear()
+            self._unreached = None
             for bucket in self._buckets:
                 bucket.ready = 0
         self._record(compute_done, waited)
@@ -273,6 +296,30 @@ class DistributedDataParallel(Module):
             exposed_wait_seconds=waited,
             backward_seconds=compute_done - self._step_started,
         )
+
+
+def _reached_leaves(output: Any) -> set[int]:
+    """ids of the leaf tensors the graph of ``output`` (a tensor, or a tuple, list or dict of
+    them) reaches, walking ``grad_fn.next_functions``. A leaf shows there as the tensor itself
+    or as a node holding it in ``variable`` (PyTorch's ``AccumulateGrad``)."""
+    if isinstance(output, dict):
+        outputs = list(output.values())
+    else:
+        outputs = list(output) if isinstance(output, (tuple, list)) else [output]
+    stack = [t.grad_fn for t in outputs if isinstance(t, mg.Tensor) and t.grad_fn is not None]
+    seen = {id(node) for node in stack}
+    reached: set[int] = set()
+    while stack:
+        for nxt in stack.pop().next_functions:
+            if nxt is None:
+                continue
+            leaf = nxt if isinstance(nxt, mg.Tensor) else getattr(nxt, "variable", None)
+            if leaf is not None:
+                reached.add(id(leaf))
+            elif id(nxt) not in seen:
+                seen.add(id(nxt))
+                stack.append(nxt)
+    return reached
 
 
 FIRST_BUCKET_BYTES = 2**20  # PyTorch's: a small first bucket starts communicating early
