@@ -356,9 +356,11 @@ def test_cli_rejects_a_global_batch_too_small_for_the_processes(tmp_path):
          "--accumulate", "2", "--distributed"]
     )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "error: --batch-size 3 (the global batch) is smaller than 2 processes x --accumulate 2"
-    ]
+    message = (
+        "python -m transformer.train: error: --batch-size 3 (the global batch) is smaller "
+        "than 2 processes x --accumulate 2"
+    )
+    assert result.stderr.strip().splitlines() == [message, message]  # one line from each rank
 
 
 @needs_mpi

@@ -55,6 +55,7 @@ import minigrad.distributed as dist
 import nn
 from minigrad import backend
 from nn.parallel import DistributedDataParallel
+from transformer.cli import UsageError, load_checkpoint, run
 from transformer.data import (
     BOS_ID,
     EOS_ID,
@@ -75,7 +76,12 @@ CHECKPOINTS = ("checkpoint.safetensors", "checkpoint.npz")
 def checkpoint_path(directory: Path) -> Path:
     """The checkpoint file in a training directory: the one already there, else
     ``checkpoint.safetensors`` when the safetensors package is installed, else ``checkpoint.npz``.
+
+    Raises:
+        UsageError: ``directory`` is a file (an ``--out`` given a checkpoint file, say).
     """
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out {directory} is a file, not a directory for the run")
     for name in CHECKPOINTS:
         if (directory / name).exists():
             return directory / name
@@ -270,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         announce(run)
         train(run)
         finish(run)
+    except (UsageError, nn.CheckpointError, mg.BackendError):
+        raise  # bad input, the same on every rank: each exits 2 with one line (cli.run)
     except Exception as err:
         if world_size > 1:  # the other ranks would wait for this one in their next collective
             traceback.print_exc()
@@ -294,14 +302,11 @@ def start_processes(args: argparse.Namespace) -> tuple[int, int]:
     dist.init_process_group()  # "nccl" when the CuPy backend is active: one GPU per rank
     rank, world_size = dist.get_rank(), dist.get_world_size()
     if args.batch_size < world_size * args.accumulate:
-        if rank == 0:
-            print(
-                f"error: --batch-size {args.batch_size} (the global batch) is smaller than "
-                f"{world_size} processes x --accumulate {args.accumulate}",
-                file=sys.stderr,
-            )
         dist.destroy_process_group()
-        raise SystemExit(2)
+        raise UsageError(
+            f"--batch-size {args.batch_size} (the global batch) is smaller than {world_size} "
+            f"processes x --accumulate {args.accumulate}"
+        )
     return rank, world_size
 
 
@@ -314,15 +319,13 @@ def read_checkpoint(args: argparse.Namespace, device: str, verbose: bool) -> dic
     if not ckpt_path.exists():
         args.seed = 0 if args.seed is None else args.seed
         return None
-    state = nn.load(ckpt_path, device=device)
+    state = load_checkpoint(ckpt_path, device, resume=True)  # checked: names what is wrong
     saved_task, saved_seed = state["task"]["name"], state["task"]["seed"]
     if args.task != saved_task or args.seed not in (None, saved_seed):
-        sys.exit(  # every rank finds the same mismatch; rank 0 says it
-            f"error: {args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
+        raise UsageError(
+            f"{args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
             f"not --task {args.task} --seed {args.seed}: choose another --out to start a "
             f"new run, or the same task and seed to resume it"
-            if verbose
-            else 1
         )
     args.seed = saved_seed
     if verbose:
@@ -655,4 +658,4 @@ def plot(out: Path, history: dict[str, list], model: Transformer, task: Task, de
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "python -m transformer.train"))

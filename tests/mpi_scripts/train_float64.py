@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from transformer import train
+from transformer import cli, train
 
 FLAGS = [
     "--task", "reverse", "--d-model", "16", "--heads", "2", "--encoder-layers", "1",
@@ -22,12 +22,18 @@ FLAGS = [
 
 
 build_model = train.build_model
+Transformer = cli.Transformer  # what the checkpoint check builds to load the weights into
 
 
 def build_model_float64(config, device):
     return build_model(config, device).double()
 
 
+def transformer_float64(*args, **kwargs):
+    return Transformer(*args, **kwargs).double()
+
+
 if __name__ == "__main__":
     train.build_model = build_model_float64
+    cli.Transformer = transformer_float64
     sys.exit(train.main(["--out", sys.argv[1], *FLAGS, *sys.argv[2:]]))
