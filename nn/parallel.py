@@ -88,7 +88,7 @@ class _Bucket:
         """Write the mean over ranks into each ``.grad`` that any rank produced."""
         data = self.flat.data
         data[: self.numel] /= world_size
-        used = mg.backend.to_host(data[self.numel :])  # one read, not one per parameter
+        used = self.flat[self.numel :].numpy()  # one read, not one per parameter
         for i, (p, start) in enumerate(zip(self.params, self.offsets)):
             if used[i] == 0:
                 continue  # no rank has a gradient for it: leave .grad as it is (None)
