@@ -183,7 +183,10 @@ def test_ddp_equals_one_process_on_the_whole_batch():
 @pytest.mark.parametrize("mode", ["raise", "timeout"])
 def test_a_failing_rank_ends_the_job_naming_it(mode):
     start = time.monotonic()
-    result = mpirun([str(SCRIPTS / "failure.py"), mode], timeout_env=3, limit=60)
+    # raise: the timeout must outlast rank 1's start-up, or rank 0 times out before rank 1
+    # raises; timeout: short, to show the timeout ends the job
+    timeout_env = 30 if mode == "raise" else 3
+    result = mpirun([str(SCRIPTS / "failure.py"), mode], timeout_env=timeout_env, limit=60)
     elapsed = time.monotonic() - start
     assert result.returncode != 0
     assert "unreachable" not in result.stdout
