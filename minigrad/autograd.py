@@ -58,6 +58,8 @@ __all__ = [
     "increment_version",
     "is_grad_enabled",
     "no_grad",
+    "queue_callback",
+    "register_post_accumulate_grad_hook",
     "trace_backward",
 ]
 
@@ -349,21 +351,28 @@ def _run_backward(
     root_grads: Sequence[Any],
     retain_graph: bool,
     capture: dict[Function, Any] | None = None,
+    early: _EarlyLeaves | None = None,
 ) -> dict[AccumulateGrad, Any]:
     """The engine: push ``root_grads`` from the ``roots`` nodes down to the leaves.
 
     Returns the summed gradient reaching each leaf, keyed by the leaf's ``AccumulateGrad``.
     With ``capture`` (a dict keyed by nodes), the gradient reaching each captured node's output
-    is stored there too.
+    is stored there too. With ``early``, a leaf with post-accumulate hooks is accumulated (and
+    left out of the result) as soon as the last node using it has run.
     """
     grads: dict[Function, Any] = {}  # node -> the sum of the gradients reaching its output
     for node, g in zip(roots, root_grads):
         grads[node] = grads[node] + g if node in grads else g
     tracer = _tracer
-    for node in _topological_order(list(grads)):  # op nodes, each before its inputs' nodes
+    order = _topological_order(list(grads))  # op nodes, each before its inputs' nodes
+    if early is not None:
+        early.count_consumers(order)
+    for node in order:
         g = grads.pop(node, None)
-        if g is None:
-            continue  # every path to it returned None: nothing to pass on
+        if g is None:  # every path to it returned None: nothing to pass on
+            if early is not None:
+                early.visited(node, grads)
+            continue
         if node._hooks is not None or capture:
             g = _observe(node, g, capture)
         if node.saved_tensors is _FREED:
@@ -387,6 +396,8 @@ def _run_backward(
             _observer.backward(node, g, input_grads, retain_graph)
         if not retain_graph:
             node.saved_tensors = _FREED
+        if early is not None:
+            early.visited(node, grads)
     return grads  # every op node was popped: what is left are the leaves' nodes
 
 
@@ -618,7 +629,93 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
             final.append((leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g))
     seen = {id(g) for g in root_grads}
     for leaf, g in final:
-        leaf.grad = _wrap(_owned(g, seen)) if leaf.grad is None else _wrap(leaf.grad.data + g)
+        _add_to_grad(leaf, g, seen)
+    for leaf, _ in final:
+        _run_post_accumulate_hooks(leaf)
+
+
+def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
+    leaf.grad = _wrap(_owned(g, seen)) if leaf.grad is None else _wrap(leaf.grad.data + g)
+
+
+# ---------------------------------------------------------------------------------------------
+# Post-accumulate hooks and end-of-backward callbacks (what data-parallel training needs to
+# start communicating a gradient while the rest of backward still runs)
+# ---------------------------------------------------------------------------------------------
+
+# id(leaf) -> (weak reference to the leaf, its hooks). Keyed by id because Tensor.__eq__ is
+# elementwise; the weak reference's callback drops the entry when the leaf dies.
+_post_hooks: dict[int, tuple[weakref.ref, list[Callable[[Tensor], None]]]] = {}
+_end_callbacks: list[Callable[[], None]] | None = None  # of the backward() in progress
+
+
+def register_post_accumulate_grad_hook(
+    leaf: Tensor, hook: Callable[[Tensor], None]
+) -> Callable[[], None]:
+    """Call ``hook(leaf)`` during ``backward()`` right after ``leaf.grad`` is final.
+
+    A leaf with such a hook is accumulated as soon as the last node using it has run, not
+    at the end of backward, so the hook may start work (a gradient all-reduce) that overlaps
+    the rest of backward. ``grad()`` accumulates nothing and calls no such hook. Returns a
+    function that removes the hook.
+    """
+    key = id(leaf)
+    if key not in _post_hooks:
+        ref = weakref.ref(leaf, lambda _, key=key: _post_hooks.pop(key, None))
+        _post_hooks[key] = (ref, [])
+    hooks = _post_hooks[key][1]
+    hooks.append(hook)
+    return lambda: hooks.remove(hook) if hook in hooks else None
+
+
+def _post_hooks_of(leaf: Tensor | None) -> list[Callable[[Tensor], None]] | None:
+    entry = _post_hooks.get(id(leaf))
+    return entry[1] if entry is not None and entry[0]() is leaf and entry[1] else None
+
+
+def _run_post_accumulate_hooks(leaf: Tensor) -> None:
+    for hook in _post_hooks_of(leaf) or ():
+        hook(leaf)
+
+
+class _EarlyLeaves:
+    """Counts, per hooked leaf's node, the nodes still to run that use it; at zero its gradient
+    is final: run its gradient hooks, accumulate it and call its post-accumulate hooks."""
+
+    def __init__(self, root_grads: Sequence[Any]) -> None:
+        self.remaining: dict[AccumulateGrad, int] = {}
+        self.seen = {id(g) for g in root_grads}
+
+    def count_consumers(self, order: list[Function]) -> None:
+        for node in order:
+            for p in node.parents:
+                if p is not None and not p.parents and _post_hooks_of(p.variable) is not None:
+                    self.remaining[p] = self.remaining.get(p, 0) + 1
+
+    def visited(self, node: Function, grads: dict[Function, Any]) -> None:
+        """After ``node`` ran: a hooked leaf whose last consumer it was is accumulated now."""
+        for p in node.parents:
+            left = self.remaining.get(p)
+            if left is None:
+                continue
+            self.remaining[p] = left - 1
+            leaf = p.variable
+            if left == 1 and p in grads and leaf is not None:
+                g = grads.pop(p)
+                _add_to_grad(leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g, self.seen)
+                _run_post_accumulate_hooks(leaf)
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once the ``backward()`` in progress has accumulated every gradient
+    (PyTorch's ``Variable._execution_engine.queue_callback``; call it from a hook).
+
+    Raises:
+        RuntimeError: no ``backward()`` is running.
+    """
+    if _end_callbacks is None:
+        raise RuntimeError("queue_callback: no backward() is running; call it from a hook")
+    _end_callbacks.append(callback)
 
 
 def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
@@ -629,9 +726,18 @@ def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -
         gradient: d(loss)/d(tensor), same shape and dtype as ``tensor``.
         retain_graph: keep the saved arrays so that backward can run through the graph again.
     """
+    global _end_callbacks
     g = _check_root(tensor, gradient, "backward")
-    leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph)
-    _accumulate(leaf_grads, [g])
+    early = _EarlyLeaves([g]) if _post_hooks else None
+    outer, _end_callbacks = _end_callbacks, []
+    try:
+        leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph, early=early)
+        _accumulate(leaf_grads, [g])
+        callbacks = _end_callbacks
+    finally:
+        _end_callbacks = outer
+    for callback in callbacks:
+        callback()
 
 
 def grad(

@@ -9,7 +9,7 @@ Owns: the public names of ``nn``. May import: minigrad's public API and ``nn``'s
 never ``transformer``.
 """
 
-from nn import functional, init, optim, schedule, testing, utils
+from nn import functional, init, optim, parallel, schedule, testing, utils
 from nn.checkpoint import CheckpointError, load, save
 from nn.layers import (
     GELU,
@@ -60,6 +60,7 @@ __all__ = [
     "init",
     "load",
     "optim",
+    "parallel",
     "save",
     "schedule",
     "testing",
