@@ -196,7 +196,7 @@ class Function:
             else:  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
                 parents.append(None)
-        ctx = cls.__new__(cls)
+        ctx = _new(cls)
         ctx.saved_tensors = ()
         try:
             out = cls.forward(ctx, *arrays, **options)
