@@ -42,7 +42,6 @@ int32 = numpy.dtype("int32")
 int64 = numpy.dtype("int64")
 bool_ = numpy.dtype("bool")
 DEFAULT_FLOAT = float32
-DEFAULT_INT = int64
 
 _CUPY_HINT = (
     "install it with `pip install 'minigrad[gpu]'` (cupy-cuda12x) on a machine with an NVIDIA GPU "
@@ -394,17 +393,6 @@ def is_owned(arr: Array) -> bool:
     return arr.base is None and arr.flags.c_contiguous and arr.flags.writeable
 
 
-def contiguous(arr: Array) -> Array:
-    """``arr`` as a C-contiguous array that owns writable memory (a copy only when needed)."""
-    if _is_cupy_array(arr):
-        return _cupy.ascontiguousarray(arr)  # type: ignore[union-attr]
-    if arr.__class__ is not numpy.ndarray:
-        return numpy.asarray(arr)
-    if arr.flags.c_contiguous and arr.flags.writeable:
-        return arr
-    return numpy.array(arr, order="C")
-
-
 # ---------------------------------------------------------------------------------------------
 # Threads for large elementwise work on the CPU
 # ---------------------------------------------------------------------------------------------
@@ -423,29 +411,144 @@ def num_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def parallel(fn: Any, out: Array, *arrays: Array, axis: int = 0) -> Array:
-    """Run ``fn(out_block, *array_blocks)`` over blocks of rows along ``axis``; returns ``out``.
+def parallel(fn: Any, out: Array, *arrays: Array, keep: int | None = None) -> Array:
+    """Run ``fn(out_block, *array_blocks)`` over blocks of ``out`` on threads; returns ``out``.
 
-    Every array must have ``out``'s length along ``axis`` (other dims may differ, e.g. size 1
-    on a reduced dim); ``fn`` writes its block of the result into ``out_block`` (and may write
-    into the blocks of the other arrays). Small arrays, GPU arrays and single-core machines run ``fn`` once, whole.
+    ``fn`` reduces along axis ``keep`` (or is elementwise when ``keep`` is None), so the blocks
+    split another axis: the longest one. Every array must have ``out``'s length along that axis
+    (other dims may differ, e.g. size 1 on the reduced dim); ``fn`` writes its block of the
+    result into ``out_block`` (and may write into the blocks of the other arrays). Small arrays,
+    GPU arrays, single-core machines and arrays with no other axis to split (a 1-D softmax) run
+    ``fn`` once, whole.
     """
     global _pool
     if out.size < PARALLEL_MIN_SIZE or _is_cupy_array(out):
         fn(out, *arrays)
         return out
     threads = num_threads()
-    n = out.shape[axis]
-    if threads < 2 or n < 2:
+    axes = [a for a in range(out.ndim) if a != keep]
+    axis = max(axes, key=out.shape.__getitem__, default=None)
+    if threads < 2 or axis is None or out.shape[axis] < 2:
         fn(out, *arrays)
         return out
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="minigrad")
+    n = out.shape[axis]
     lead = (slice(None),) * axis
     bounds = [n * k // threads for k in range(threads + 1)]
     blocks = [lead + (slice(a, b),) for a, b in zip(bounds, bounds[1:]) if b > a]
     for future in [_pool.submit(fn, out[b], *(a[b] for a in arrays)) for b in blocks]:
         future.result()
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Row kernels: softmax and friends along one dim, in place, on threads for large arrays
+# ---------------------------------------------------------------------------------------------
+# Each computes the formula its op states, with out= buffers (one pass less over memory) and
+# backend.parallel's row blocks. A "row" is a slice along ``dim``; a row of only -inf has no
+# probability mass and gives 0 (PyTorch gives NaN), with a zero gradient.
+
+_LOWEST: dict[Any, float] = {}
+ROW_DOT_EINSUM_SIZE = 65536  # below this einsum's fixed cost is more than a * b's temporary
+
+
+def lowest(dtype: Any) -> float:
+    """The most negative finite value of a float dtype, as a (weak) Python float."""
+    value = _LOWEST.get(dtype)
+    if value is None:
+        value = _LOWEST[dtype] = float(numpy.finfo(dtype).min)
+    return value
+
+
+def row_dot(a: Array, b: Array, dim: int) -> Array:
+    """``sum(a * b, dim, keepdims=True)``; on large arrays without materializing ``a * b``."""
+    if a.size < ROW_DOT_EINSUM_SIZE:
+        return (a * b).sum(axis=dim, keepdims=True)
+    xp = array_module(a)
+    t = xp.einsum("...i,...i->...", xp.moveaxis(a, dim, -1), xp.moveaxis(b, dim, -1))
+    return xp.expand_dims(t, dim)
+
+
+def softmax_rows(x: Array, dim: int) -> Array:
+    """``exp(x - max) / sum(exp(x - max))`` along ``dim``, in a new array."""
+    if x.ndim == 0:
+        return softmax_rows(x.reshape(1), 0).reshape(())
+    xp = array_module(x)
+    low = lowest(x.dtype)
+
+    def rows(y: Array, x: Array) -> None:
+        if x.size == 0:
+            return
+        # a row of only -inf has max -inf: subtract the lowest finite value instead, so exp
+        # gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so dividing
+        # by max(sum, 1) leaves it alone and keeps a dead row at 0
+        xp.subtract(x, xp.maximum(x.max(axis=dim, keepdims=True), low), out=y)
+        xp.exp(y, out=y)
+        y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
+
+    return parallel(rows, xp.empty_like(x), x, keep=dim)
+
+
+def softmax_rows_inplace(s: Array) -> Array:
+    """:func:`softmax_rows` over the last axis, written into ``s`` (the attention scores)."""
+    xp = array_module(s)
+    if s.size:
+        s -= xp.maximum(s.max(axis=-1, keepdims=True), lowest(s.dtype))
+        xp.exp(s, out=s)
+        s /= xp.maximum(s.sum(axis=-1, keepdims=True), 1)
+    return s
+
+
+def softmax_rows_grad(g: Array, y: Array, dim: int) -> Array:
+    """``y * (g - sum(g * y, dim))``, the softmax backward, in a new array."""
+    if g.ndim == 0:
+        return softmax_rows_grad(g.reshape(1), y.reshape(1), 0).reshape(())
+    xp = array_module(g)
+
+    def rows(dx: Array, g: Array, y: Array) -> None:
+        xp.subtract(g, row_dot(g, y, dim), out=dx)
+        dx *= y
+
+    return parallel(rows, xp.empty_like(g), g, y, keep=dim)
+
+
+def log_softmax_rows(x: Array, dim: int) -> tuple[Array, Array]:
+    """``x - max - log(sum(exp(x - max)))`` along ``dim``, and the mask of dead rows (all -inf,
+    where the result is 0), of shape ``x.shape`` with size 1 on ``dim``."""
+    if x.ndim == 0:
+        out, dead = log_softmax_rows(x.reshape(1), 0)
+        return out.reshape(()), dead.reshape(())
+    xp = array_module(x)
+
+    def rows(out: Array, x: Array, dead: Array) -> None:
+        if x.size == 0:
+            dead[...] = False
+            return
+        mx = x.max(axis=dim, keepdims=True)
+        xp.equal(mx, -xp.inf, out=dead)
+        xp.subtract(x, xp.where(dead, 0, mx), out=out)
+        s = xp.exp(out).sum(axis=dim, keepdims=True)
+        out -= xp.log(xp.where(s == 0, 1, s))
+        xp.copyto(out, 0, where=dead)
+
+    dead = xp.empty(x.shape[:dim] + (1,) + x.shape[dim + 1 :], dtype=bool)
+    return parallel(rows, xp.empty_like(x), x, dead, keep=dim), dead
+
+
+def log_softmax_rows_grad(g: Array, out: Array, dead: Array, dim: int) -> Array:
+    """``g - exp(out) * sum(g, dim)``, the log_softmax backward, 0 on dead rows."""
+    if g.ndim == 0:
+        return log_softmax_rows_grad(g.reshape(1), out.reshape(1), dead.reshape(1), 0).reshape(())
+    xp = array_module(g)
+
+    def rows(dx: Array, g: Array, out: Array) -> None:
+        xp.exp(out, out=dx)
+        dx *= g.sum(axis=dim, keepdims=True)
+        xp.subtract(g, dx, out=dx)
+
+    dx = parallel(rows, xp.empty_like(g), g, out, keep=dim)
+    xp.copyto(dx, 0, where=dead)
+    return dx

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
@@ -24,46 +23,11 @@ from minigrad.tensor import Tensor
 # =============================================================================================
 
 
-def _split_axis(x: Any, dim: int) -> int:
-    """An axis other than ``dim`` to split a row-wise op along (for ``backend.parallel``)."""
-    return 0 if dim != 0 or x.ndim < 2 else 1
-
-
-def _row_dot(a: Any, b: Any, dim: int) -> Any:
-    """sum(a * b) along ``dim`` (keepdim); on large arrays without materializing a * b."""
-    if a.size < 65536:  # einsum's fixed cost dominates on small arrays
-        return (a * b).sum(axis=dim, keepdims=True)
-    xp = backend.array_module(a)
-    t = xp.einsum("...i,...i->...", xp.moveaxis(a, dim, -1), xp.moveaxis(b, dim, -1))
-    return xp.expand_dims(t, dim)
-
-
-def _lowest(dtype: Any) -> float:
-    """The most negative finite value of a float dtype, as a (weak) Python float."""
-    value = _LOWEST.get(dtype)
-    if value is None:
-        value = _LOWEST[dtype] = float(backend.numpy_module().finfo(dtype).min)
-    return value
-
-
-_LOWEST: dict[Any, float] = {}
-
-
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        xp = backend.array_module(x)
-        low = _lowest(x.dtype)
-
-        def rows(y, x):  # y = exp(x - max) / sum(exp(x - max)), written into y
-            # a row of only -inf has max -inf: subtract the lowest finite value instead, so that
-            # exp gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so
-            # dividing by max(sum, 1) leaves it alone and keeps a dead row at 0
-            xp.subtract(x, xp.maximum(x.max(axis=dim, keepdims=True), low), out=y)
-            xp.exp(y, out=y)
-            y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
-
-        y = backend.parallel(rows, xp.empty_like(x), x, axis=_split_axis(x, dim))
+        # y = exp(x - max(x)) / sum(exp(x - max(x))) along dim
+        y = backend.softmax_rows(x, dim)
         ctx.dim = dim
         ctx.save_for_backward(y)
         return y
@@ -71,31 +35,15 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        dim = ctx.dim
-        xp = backend.array_module(g)
-
-        def rows(dx, g, y):  # dx = y * (g - sum(g * y, dim))
-            xp.subtract(g, _row_dot(g, y, dim), out=dx)
-            dx *= y
-
-        return backend.parallel(rows, xp.empty_like(g), g, y, axis=_split_axis(g, dim))
+        # dx = y * (g - sum(g * y, dim))
+        return backend.softmax_rows_grad(g, y, ctx.dim)
 
 
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        xp = backend.array_module(x)
-
-        def rows(out, x, dead):  # out = x - max - log(sum(exp(x - max))), 0 on rows of only -inf
-            mx = x.max(axis=dim, keepdims=True)
-            xp.equal(mx, -xp.inf, out=dead)
-            xp.subtract(x, xp.where(dead, 0, mx), out=out)
-            s = xp.exp(out).sum(axis=dim, keepdims=True)
-            out -= xp.log(xp.where(s == 0, 1, s))
-            xp.copyto(out, 0, where=dead)
-
-        dead = xp.empty(x.shape[:dim] + (1,) + x.shape[dim + 1 :], dtype=bool)
-        out = backend.parallel(rows, xp.empty_like(x), x, dead, axis=_split_axis(x, dim))
+        # out = x - max(x) - log(sum(exp(x - max(x)))) along dim
+        out, dead = backend.log_softmax_rows(x, dim)
         ctx.dim = dim
         ctx.save_for_backward(out, dead)
         return out
@@ -103,17 +51,8 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         out, dead = ctx.saved_tensors
-        dim = ctx.dim
-        xp = backend.array_module(g)
-
-        def rows(dx, g, out):  # dx = g - softmax(x) * sum(g, dim), with softmax = exp(out)
-            xp.exp(out, out=dx)
-            dx *= g.sum(axis=dim, keepdims=True)
-            xp.subtract(g, dx, out=dx)
-
-        dx = backend.parallel(rows, xp.empty_like(g), g, out, axis=_split_axis(g, dim))
-        xp.copyto(dx, 0, where=dead)  # rows of only -inf get no gradient
-        return dx
+        # dx = g - softmax(x) * sum(g, dim), with softmax(x) = exp(out)
+        return backend.log_softmax_rows_grad(g, out, dead, ctx.dim)
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
@@ -450,15 +389,6 @@ def cross_entropy(
 # =============================================================================================
 
 
-def _softmax_rows_inplace(s: Any) -> Any:
-    """Softmax over the last axis of ``s``, written into ``s`` (rows of only -inf give 0)."""
-    xp = backend.array_module(s)
-    s -= xp.maximum(s.max(axis=-1, keepdims=True), _lowest(s.dtype))
-    xp.exp(s, out=s)
-    s /= xp.maximum(s.sum(axis=-1, keepdims=True), 1)
-    return s
-
-
 class Attention(Function):
     @staticmethod
     def forward(ctx, q, k, v, mask, scale, dropout_p):
@@ -473,7 +403,7 @@ class Attention(Function):
             else:
                 p += mask
         # 3. p = softmax(scores) over the keys; 4. dropout on p
-        _softmax_rows_inplace(p)
+        backend.softmax_rows_inplace(p)
         keep = None
         if dropout_p > 0.0:  # survivors scaled by 1/(1-p), in p's dtype
             keep = backend.keep_mask(p.shape, dropout_p, backend.device_of(p)).astype(p.dtype)
@@ -495,7 +425,7 @@ class Attention(Function):
         if keep is not None:
             dp *= keep
         # ds = p * (dp - sum(dp * p)) : the softmax backward; masked entries have p = 0
-        dp -= _row_dot(dp, p, -1)
+        dp -= backend.row_dot(dp, p, -1)
         dp *= p
         dmask = dp if ctx.parents[3] is not None else None  # d(scores)/d(float mask) = 1
         # dq = scale * ds k ; dk = scale * ds^T q

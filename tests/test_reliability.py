@@ -1,0 +1,92 @@
+"""Reproductions of the defects that issue 15 found, each compared with PyTorch where it has a
+twin: threaded kernels that split a reduced axis, cross-entropy with unnormalized probability
+targets, NaN conventions of gradients, and empty and 0-d tensors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from tests.conftest import torch
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+
+def _twin(arr: np.ndarray, requires_grad: bool = True):
+    return torch.tensor(np.asarray(arr), requires_grad=requires_grad)
+
+
+def _grads(fn, *arrays: np.ndarray, seed: np.ndarray | None = None) -> tuple[np.ndarray, list]:
+    """Forward and gradients of ``fn`` in minigrad (float arrays require grad)."""
+    xs = [mg.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out = fn(*xs)
+    out.backward(mg.tensor(seed) if seed is not None else mg.ones_like(out))
+    return out.numpy(), [x.grad.numpy() if x.grad is not None else None for x in xs]
+
+
+def _torch_grads(fn, *arrays: np.ndarray, seed: np.ndarray | None = None):
+    ts = [_twin(a, a.dtype.kind == "f") for a in arrays]
+    out = fn(*ts)
+    out.backward(torch.tensor(seed) if seed is not None else torch.ones_like(out))
+    return out.detach().numpy(), [t.grad.numpy() if t.grad is not None else None for t in ts]
+
+
+def _assert_like_torch(fn, tfn, *arrays: np.ndarray, seed: np.ndarray | None = None) -> None:
+    out, grads = _grads(fn, *arrays, seed=seed)
+    tout, tgrads = _torch_grads(tfn, *arrays, seed=seed)
+    np.testing.assert_allclose(out, tout, rtol=1e-6, atol=1e-12, equal_nan=True)
+    for k, (g, tg) in enumerate(zip(grads, tgrads)):
+        if tg is None:
+            continue
+        np.testing.assert_allclose(
+            g, tg, rtol=1e-6, atol=1e-12, equal_nan=True, err_msg=f"gradient of input {k}"
+        )
+
+
+# =============================================================================================
+# 1. threaded kernels split only axes they do not reduce over
+# =============================================================================================
+
+BIG = mg.backend.PARALLEL_MIN_SIZE  # the size from which softmax runs on threads
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two or more threads, whatever this machine has."""
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "3")
+
+
+@needs_torch
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize(
+    ("shape", "dim"),
+    [((BIG,), 0), ((BIG,), -1), ((2, BIG // 2), 1), ((BIG // 2, 2), 0), ((4, BIG // 8, 2), 1)],
+)
+def test_threaded_row_kernels_match_torch(threads, op: str, shape: tuple, dim: int) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    seed = rng.standard_normal(shape)
+    _assert_like_torch(
+        lambda t: getattr(mg, op)(t, dim), lambda t: getattr(torch, op)(t, dim), x, seed=seed
+    )
+
+
+def test_softmax_of_a_long_vector_sums_to_one(threads) -> None:
+    assert mg.softmax(mg.zeros(1 << 18), 0).sum().item() == pytest.approx(1.0, rel=1e-5)
+    out = mg.log_softmax(mg.zeros(1 << 18, dtype=mg.float64), 0)
+    np.testing.assert_allclose(out.numpy(), -math.log(1 << 18))
+
+
+@needs_torch
+def test_attention_row_dot_above_its_einsum_threshold(threads) -> None:
+    """The attention backward's row dot switches to einsum above ROW_DOT_EINSUM_SIZE."""
+    rng = np.random.default_rng(1)
+    n = int(math.isqrt(mg.backend.ROW_DOT_EINSUM_SIZE)) + 8  # scores (n, n) above the threshold
+    q, k, v = (rng.standard_normal((n, 4)) for _ in range(3))
+    seed = rng.standard_normal((n, 4))
+    _assert_like_torch(
+        mg.attention, torch.nn.functional.scaled_dot_product_attention, q, k, v, seed=seed
+    )
