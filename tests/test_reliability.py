@@ -19,24 +19,30 @@ def _twin(arr: np.ndarray, requires_grad: bool = True):
     return torch.tensor(np.asarray(arr), requires_grad=requires_grad)
 
 
-def _grads(fn, *arrays: np.ndarray, seed: np.ndarray | None = None) -> tuple[np.ndarray, list]:
-    """Forward and gradients of ``fn`` in minigrad (float arrays require grad)."""
-    xs = [mg.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+def _diff(arrays, diff):
+    """Which inputs require grad: ``diff`` when given, else every float array."""
+    return diff if diff is not None else [a.dtype.kind == "f" for a in arrays]
+
+
+def _grads(fn, *arrays: np.ndarray, seed=None, diff=None) -> tuple[np.ndarray, list]:
+    """Forward and gradients of ``fn`` in minigrad."""
+    xs = [mg.tensor(a, requires_grad=d) for a, d in zip(arrays, _diff(arrays, diff))]
     out = fn(*xs)
     out.backward(mg.tensor(seed) if seed is not None else mg.ones_like(out))
     return out.numpy(), [x.grad.numpy() if x.grad is not None else None for x in xs]
 
 
-def _torch_grads(fn, *arrays: np.ndarray, seed: np.ndarray | None = None):
-    ts = [_twin(a, a.dtype.kind == "f") for a in arrays]
+def _torch_grads(fn, *arrays: np.ndarray, seed=None, diff=None):
+    ts = [_twin(a, d) for a, d in zip(arrays, _diff(arrays, diff))]
     out = fn(*ts)
     out.backward(torch.tensor(seed) if seed is not None else torch.ones_like(out))
     return out.detach().numpy(), [t.grad.numpy() if t.grad is not None else None for t in ts]
 
 
-def _assert_like_torch(fn, tfn, *arrays: np.ndarray, seed: np.ndarray | None = None) -> None:
-    out, grads = _grads(fn, *arrays, seed=seed)
-    tout, tgrads = _torch_grads(tfn, *arrays, seed=seed)
+def _assert_like_torch(fn, tfn, *arrays: np.ndarray, seed=None, diff=None) -> None:
+    out, grads = _grads(fn, *arrays, seed=seed, diff=diff)
+    tout, tgrads = _torch_grads(tfn, *arrays, seed=seed, diff=diff)
+    assert out.shape == tout.shape, f"shape {out.shape}, PyTorch {tout.shape}"
     np.testing.assert_allclose(out, tout, rtol=1e-6, atol=1e-12, equal_nan=True)
     for k, (g, tg) in enumerate(zip(grads, tgrads)):
         if tg is None:
@@ -90,3 +96,58 @@ def test_attention_row_dot_above_its_einsum_threshold(threads) -> None:
     _assert_like_torch(
         mg.attention, torch.nn.functional.scaled_dot_product_attention, q, k, v, seed=seed
     )
+
+
+# =============================================================================================
+# 2. cross_entropy with probability targets that do not sum to 1
+# =============================================================================================
+
+UNNORMALIZED = np.array([[0.2, 0.2, 0.2, 0.2], [0.0, 0.0, 0.0, 0.0], [0.5, 0.5, 0.5, 0.5]])
+
+
+@needs_torch
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_unnormalized_probabilities_match_torch(smoothing, reduction) -> None:
+    logits = np.random.default_rng(2).standard_normal((3, 4))
+
+    def run(ce):
+        return lambda x, q: ce(x, q, label_smoothing=smoothing, reduction=reduction)
+
+    _assert_like_torch(
+        run(mg.cross_entropy),
+        run(torch.nn.functional.cross_entropy),
+        logits,
+        UNNORMALIZED,
+        diff=[True, False],
+    )
+
+
+def test_cross_entropy_all_zero_target_row_gives_no_loss_and_no_gradient() -> None:
+    logits = mg.tensor(np.random.default_rng(3).standard_normal((2, 5)), requires_grad=True)
+    target = mg.tensor(np.array([[0.0] * 5, [0.1, 0.2, 0.3, 0.4, 0.0]]))
+    loss = mg.cross_entropy(logits, target, reduction="none")
+    assert loss.numpy()[0] == 0.0
+    loss.sum().backward()
+    np.testing.assert_array_equal(logits.grad.numpy()[0], 0.0)
+    assert np.abs(logits.grad.numpy()[1]).max() > 0
+
+
+def test_cross_entropy_refuses_ignore_index_with_probabilities() -> None:
+    logits, target = mg.randn(3, 4), mg.rand(3, 4)
+    with pytest.raises(ValueError, match=r"ignore_index \(1\) is not supported.*\(3, 4\)"):
+        mg.cross_entropy(logits, target, ignore_index=1)
+    assert torch is None or _torch_refuses(
+        lambda: torch.nn.functional.cross_entropy(
+            torch.randn(3, 4), torch.rand(3, 4), ignore_index=1
+        )
+    )
+    mg.cross_entropy(logits, target)  # the default ignore_index is fine, as in PyTorch
+
+
+def _torch_refuses(fn) -> bool:
+    try:
+        fn()
+    except (RuntimeError, ValueError):
+        return True
+    return False

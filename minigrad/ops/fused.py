@@ -245,70 +245,61 @@ class CrossEntropy(Function):
     def forward(ctx, logits, target, ignore_index, label_smoothing, reduction, class_probs):
         """logits (N, C, *) ; target (N, *) class ids, or (N, C, *) probabilities."""
         xp = backend.array_module(logits)
-        classes = logits.shape[1]
-        # rows of classes: (M, C) with M = N * prod(*)
-        x = logits if logits.ndim == 2 else xp.moveaxis(logits, 1, -1).reshape(-1, classes)
+        x = _class_rows(logits)  # (M, C) with M = N * prod(*)
+        classes = x.shape[1]
         m = x.max(axis=1, keepdims=True)
         e = xp.exp(x - m)
         s = e.sum(axis=1, keepdims=True)
         lse = (m + xp.log(s))[:, 0]  # logsumexp of each row, (M,)
         eps = label_smoothing
+        rows = t = valid = q = None
         if class_probs:
-            q = target if target.ndim == 2 else xp.moveaxis(target, 1, -1).reshape(-1, classes)
+            # q = (1 - eps) * target + eps / C ; loss = -sum_c q_c log p_c = sum(q) lse - sum(q x)
+            q = _class_rows(target)
             if eps:
                 q = q * (1 - eps) + eps / classes
-            # loss = -sum_c q_c log p_c = sum_c q_c * lse - sum_c q_c x_c
             loss = q.sum(axis=1) * lse - (q * x).sum(axis=1)
-            valid = rows = t = None
         else:
-            q = None
+            # loss = -log p[t], mixed with eps * mean_c(-log p_c); 0 where t == ignore_index
             t = target.reshape(-1)
-            valid = None
-            if ignore_index is not None:  # some target may equal ignore_index: mask those out
+            if ignore_index is not None:
                 valid = t != ignore_index
                 t = xp.where(valid, t, 0)
             rows = xp.arange(t.shape[0])
-            loss = lse - x[rows, t]  # -log p[target]
-            if eps:  # smoothing mixes in the mean of -log p over the classes
+            loss = lse - x[rows, t]
+            if eps:
                 loss = (1 - eps) * loss + eps * (lse - x.sum(axis=1) * (1.0 / classes))
             if valid is not None:
                 loss = loss * valid
-        ctx.shape = logits.shape
-        ctx.reduction = reduction
-        ctx.eps = eps
+        ctx.shape, ctx.reduction, ctx.eps = logits.shape, reduction, eps
         ctx.count = (
             loss.shape[0] if valid is None else xp.maximum(valid.sum(), 1).astype(loss.dtype)
         )
         ctx.save_for_backward(e, s, q, rows, t, valid)
         if reduction == "none":
-            return loss.reshape(
-                target.shape if not class_probs else target.shape[:1] + target.shape[2:]
-            )
+            return loss.reshape(logits.shape[:1] + logits.shape[2:])
         total = loss.sum()
-        if reduction == "sum":
-            return total
         # mean over the targets that count (at least 1: 0, not NaN, when every target is ignored)
-        return total / ctx.count
+        return total if reduction == "sum" else total / ctx.count
 
     @staticmethod
     def backward(ctx, g):
         e, s, q, rows, t, valid = ctx.saved_tensors
         xp = backend.array_module(g)
-        classes = e.shape[1]
-        # dlogits = (softmax(logits) - target distribution) * dloss, 0 for ignored targets
+        # dlogits = (softmax(logits) * sum(q) - q) * dloss, where q is the target distribution
+        # (sum(q) = 1 for class ids); 0 for ignored targets
         d = e / s
-        if q is None:  # the target distribution is (1 - eps) * one_hot(t) + eps / C
+        if q is None:  # q = (1 - eps) * one_hot(t) + eps / C
             d[rows, t] -= 1.0 - ctx.eps
             if ctx.eps:
-                d -= ctx.eps / classes
+                d -= ctx.eps / e.shape[1]
         else:
+            d *= q.sum(axis=1, keepdims=True)
             d -= q
         if ctx.reduction == "none":
             weight = g.reshape(-1)
-        elif ctx.reduction == "sum":
-            weight = g
         else:
-            weight = g / ctx.count
+            weight = g if ctx.reduction == "sum" else g / ctx.count
         if valid is not None:
             weight = weight * valid
         d *= weight[:, None] if weight.ndim else weight
@@ -316,6 +307,13 @@ class CrossEntropy(Function):
             return d, None
         n, c, *rest = ctx.shape
         return xp.moveaxis(d.reshape((n, *rest, c)), -1, 1), None
+
+
+def _class_rows(a):
+    """(N, C, *) -> (M, C): one row of classes per target."""
+    if a.ndim == 2:
+        return a
+    return backend.array_module(a).moveaxis(a, 1, -1).reshape(-1, a.shape[1])
 
 
 def cross_entropy(
@@ -332,15 +330,12 @@ def cross_entropy(
     a float tensor of the logits' shape holding probabilities. Returns a scalar for
     ``reduction="mean"|"sum"``, the per-target losses for ``"none"``. Targets equal to
     ``ignore_index`` contribute nothing; with ``"mean"`` the sum is divided by the number of
-    targets that count (a batch where all are ignored gives 0, not NaN).
+    targets that count (a batch where all are ignored gives 0, not NaN). Probability targets
+    need not sum to 1 (an all-zero row gives loss 0 and no gradient) and take no
+    ``ignore_index``.
     """
     require_float("cross_entropy", logits)
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(
-            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
-        )
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    _check_ce_options(reduction, label_smoothing)
     if logits.data.ndim == 1:  # a single sample: (C,) with a 0-d target
         out = cross_entropy(
             logits.unsqueeze(0),
@@ -350,30 +345,11 @@ def cross_entropy(
             reduction,
         )
         return out.reshape(()) if reduction == "none" else out
-    shape, tshape = tuple(logits.shape), tuple(target.shape)
     class_probs = target.dtype.kind == "f"
     if class_probs:
-        if tshape != shape:
-            raise ShapeError(
-                f"cross_entropy: probability targets must have the logits' shape {shape}, got {tshape}"
-            )
-        if target.dtype != logits.dtype:
-            raise TypeError(
-                f"cross_entropy: target is {target.dtype} but logits are {logits.dtype}"
-            )
-    else:
-        if target.dtype.kind not in "iu":
-            raise TypeError(
-                f"cross_entropy: target must hold integer class ids or float probabilities, got {target.dtype}"
-            )
-        if tshape != shape[:1] + shape[2:]:
-            raise ShapeError(
-                f"cross_entropy: logits of shape {shape} need a target of shape {shape[:1] + shape[2:]}, got {tshape}"
-            )
-        if not _check_ids(
-            "cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index
-        ):
-            ignore_index = None  # no target can equal it: skip the masking
+        _check_probability_target(logits, target, ignore_index)
+    elif not _check_class_target(logits, target, ignore_index):
+        ignore_index = None  # no target equals it: skip the masking
     return CrossEntropy.apply(
         logits,
         target,
@@ -381,6 +357,49 @@ def cross_entropy(
         label_smoothing=float(label_smoothing),
         reduction=reduction,
         class_probs=class_probs,
+    )
+
+
+def _check_ce_options(reduction: str, label_smoothing: float) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+        )
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+
+
+def _check_probability_target(logits: Tensor, target: Tensor, ignore_index: int) -> None:
+    shape, tshape = tuple(logits.shape), tuple(target.shape)
+    if tshape != shape:
+        raise ShapeError(
+            f"cross_entropy: probability targets must have the logits' shape {shape}, got {tshape}"
+        )
+    if target.dtype != logits.dtype:
+        raise TypeError(f"cross_entropy: target is {target.dtype} but logits are {logits.dtype}")
+    if ignore_index != -100:
+        raise ValueError(
+            f"cross_entropy: ignore_index ({ignore_index}) is not supported with probability "
+            f"targets (a {target.dtype} target of shape {tshape}); give an all-zero target row "
+            "to leave a sample out"
+        )
+
+
+def _check_class_target(logits: Tensor, target: Tensor, ignore_index: int) -> bool:
+    """Check the class ids; returns whether some target equals ``ignore_index``."""
+    shape, tshape = tuple(logits.shape), tuple(target.shape)
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            "cross_entropy: target must hold integer class ids or float probabilities, "
+            f"got {target.dtype}"
+        )
+    if tshape != shape[:1] + shape[2:]:
+        raise ShapeError(
+            f"cross_entropy: logits of shape {shape} need a target of shape "
+            f"{shape[:1] + shape[2:]}, got {tshape}"
+        )
+    return _check_ids(
+        "cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index
     )
 
 
