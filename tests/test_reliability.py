@@ -151,3 +151,36 @@ def _torch_refuses(fn) -> bool:
     except (RuntimeError, ValueError):
         return True
     return False
+
+
+# =============================================================================================
+# 3. std and var where the spread is 0
+# =============================================================================================
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom")
+@pytest.mark.parametrize("op", ["std", "var"])
+@pytest.mark.parametrize(
+    ("data", "dim", "correction"),
+    [
+        ([1.5, 1.5, 1.5], None, 1),
+        ([[2.0, 2.0], [1.0, 3.0]], 1, 1),
+        ([[2.0, 2.0], [1.0, 3.0]], 1, 0),
+        ([[0.5], [4.0]], 1, 0),
+        ([[0.5], [4.0]], 1, 1),  # N - correction = 0: NaN, as PyTorch
+    ],
+)
+def test_std_and_var_with_no_spread_match_torch(op, data, dim, correction) -> None:
+    x = np.array(data)
+    _assert_like_torch(
+        lambda t: getattr(t, op)(dim, correction=correction),
+        lambda t: getattr(t, op)(dim, correction=correction),
+        x,
+    )
+
+
+def test_std_of_constant_rows_has_zero_gradient() -> None:
+    x = mg.ones(4, 3, dtype=mg.float64, requires_grad=True)
+    x.std(1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)

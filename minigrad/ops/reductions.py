@@ -7,6 +7,7 @@ every reduced axis), then broadcasts it over the input.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from minigrad import backend
@@ -105,31 +106,38 @@ def _drop(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ..
     return tuple(n for i, n in enumerate(shape) if i not in dims)
 
 
+def _centered(ctx: Function, x: Any, dims: tuple[int, ...] | None, correction: int) -> Any:
+    """``x - mean(x)`` over ``dims``; keeps the keepdim shape and N - correction on ``ctx``."""
+    n = _count(x.shape, dims)
+    ctx.kept_shape = reduced_shape(x.shape, dims)
+    ctx.denom = builtins.max(n - correction, 0)
+    with _Quiet(backend.array_module(x)):  # an empty reduction has no mean: NaN
+        return x - x.sum(axis=dims, keepdims=True) / n
+
+
 class Var(Function):
     @staticmethod
     def forward(ctx, x, dims=None, correction=1, keepdim=False):
-        xp = backend.array_module(x)
-        centered = x - x.sum(axis=dims, keepdims=True) / _count(x.shape, dims)
-        ctx.kept_shape = reduced_shape(x.shape, dims)
-        ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
+        # var = sum((x - mean)^2) / (N - correction)
+        centered = _centered(ctx, x, dims, correction)
         ctx.save_for_backward(centered)
-        with _Quiet(xp):
+        with _Quiet(backend.array_module(x)):
             return (centered * centered).sum(axis=dims, keepdims=keepdim) / ctx.denom
 
     @staticmethod
     def backward(ctx, g):
         (centered,) = ctx.saved_tensors
         # dx = g * 2 (x - mean) / (N - correction)
-        return _keepdim_grad(ctx, g) * centered * (2.0 / ctx.denom if ctx.denom else float("inf"))
+        with _Quiet(backend.array_module(g)):  # N - correction = 0: NaN, as PyTorch
+            return _keepdim_grad(ctx, g) * centered * (2.0 / ctx.denom if ctx.denom else math.inf)
 
 
 class Std(Function):
     @staticmethod
     def forward(ctx, x, dims=None, correction=1, keepdim=False):
+        # std = sqrt(sum((x - mean)^2) / (N - correction))
         xp = backend.array_module(x)
-        centered = x - x.sum(axis=dims, keepdims=True) / _count(x.shape, dims)
-        ctx.kept_shape = reduced_shape(x.shape, dims)
-        ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
+        centered = _centered(ctx, x, dims, correction)
         with _Quiet(xp):
             out = xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) / ctx.denom)
         ctx.save_for_backward(centered, out)
@@ -138,9 +146,11 @@ class Std(Function):
     @staticmethod
     def backward(ctx, g):
         centered, out = ctx.saved_tensors
-        # dx = g * (x - mean) / ((N - correction) * std)
-        with _Quiet(backend.array_module(g)):
-            return _keepdim_grad(ctx, g) * centered / (out * ctx.denom)
+        xp = backend.array_module(g)
+        # dx = g * (x - mean) / ((N - correction) * std), 0 where std = 0 (as PyTorch)
+        with _Quiet(xp):
+            scale = xp.where(out == 0, 0, _keepdim_grad(ctx, g) / (out * ctx.denom))
+        return scale * centered
 
 
 class LogSumExp(Function):
