@@ -334,20 +334,24 @@ def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
 
 
 # erf: CuPy has it; NumPy does not, so we build a piecewise Chebyshev interpolant of math.erf
-# on [0, 6] at import time (erf(x) rounds to 1 in float64 beyond 6) and evaluate it with
-# Clenshaw's recurrence. Accuracy: about 1e-16 absolute in float64.
+# on [0, 6] at import time and evaluate it with Clenshaw's recurrence. Accuracy: about 1e-16
+# absolute in float64. One more piece, [6, 6.5], is the constant 1 (erf(x) rounds to 1 in
+# float64 beyond 5.93): |x| >= 6 (and infinity) is clipped into it and gives exactly 1, and
+# NaN, whose piece index fmin also sends there, stays NaN through the recurrence.
 _ERF_PIECES = 12
 _ERF_WIDTH = 0.5
 _ERF_DEGREE = 18
+_ERF_CLIP = (_ERF_PIECES + 0.5) * _ERF_WIDTH  # the middle of the constant piece
 
 
 def _erf_table() -> numpy.ndarray:
-    table = numpy.empty((_ERF_DEGREE + 1, _ERF_PIECES))
+    table = numpy.zeros((_ERF_DEGREE + 1, _ERF_PIECES + 1))
     for piece in range(_ERF_PIECES):
         lo = piece * _ERF_WIDTH
         nodes = numpy.cos(numpy.pi * (numpy.arange(_ERF_DEGREE + 1) + 0.5) / (_ERF_DEGREE + 1))
         values = [math.erf(lo + (t + 1.0) * _ERF_WIDTH / 2) for t in nodes]
         table[:, piece] = numpy.polynomial.chebyshev.chebfit(nodes, values, _ERF_DEGREE)
+    table[0, _ERF_PIECES] = 1.0
     return table
 
 
@@ -356,7 +360,7 @@ _erf_tables: dict[Any, numpy.ndarray] = {}
 
 
 def erf(x: Array) -> Array:
-    """The error function, elementwise, in the dtype of ``x``."""
+    """The error function, elementwise, in the dtype of ``x`` (NaN gives NaN)."""
     if _is_cupy_array(x):
         import cupyx.scipy.special  # noqa: PLC0415
 
@@ -364,8 +368,8 @@ def erf(x: Array) -> Array:
     table = _erf_tables.get(x.dtype)
     if table is None:
         table = _erf_tables[x.dtype] = _ERF_TABLE.astype(x.dtype)
-    ax = numpy.minimum(numpy.abs(x), _ERF_PIECES * _ERF_WIDTH)
-    piece = numpy.minimum((ax * (1.0 / _ERF_WIDTH)).astype(numpy.intp), _ERF_PIECES - 1)
+    ax = numpy.minimum(numpy.abs(x), _ERF_CLIP)  # NaN stays NaN
+    piece = (numpy.fmin(ax, _ERF_CLIP) * (1.0 / _ERF_WIDTH)).astype(numpy.intp)
     t = (ax - piece * _ERF_WIDTH) * (2.0 / _ERF_WIDTH) - 1.0  # position in the piece, in [-1, 1]
     t2 = 2.0 * t
     b1 = numpy.zeros_like(t)

@@ -184,3 +184,28 @@ def test_std_of_constant_rows_has_zero_gradient() -> None:
     x = mg.ones(4, 3, dtype=mg.float64, requires_grad=True)
     x.std(1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), 0.0)
+
+
+# =============================================================================================
+# 4. exact gelu (the NumPy erf) on NaN and infinities
+# =============================================================================================
+
+
+def test_erf_propagates_nan_and_saturates_at_infinity() -> None:
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, 7.0, -2.9], dtype=np.float64)
+    out = mg.backend.erf(x)
+    expected = [math.nan, 1.0, -1.0, 0.0, 1.0, math.erf(-2.9)]
+    np.testing.assert_allclose(out, expected, rtol=1e-14, atol=1e-15, equal_nan=True)
+    assert mg.backend.erf(x.astype(np.float32)).dtype == np.float32
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf * 0, as in PyTorch
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_propagates_nan_like_torch(approximate: str) -> None:
+    x = np.array([np.nan, 1.0, -0.5, np.inf, -np.inf])
+    _assert_like_torch(
+        lambda t: mg.gelu(t, approximate=approximate),
+        lambda t: torch.nn.functional.gelu(t, approximate=approximate),
+        x,
+    )
