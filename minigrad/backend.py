@@ -380,6 +380,12 @@ def erf(x: Array) -> Array:
     return numpy.copysign(numpy.minimum(result, 1.0), x).astype(x.dtype, copy=False)
 
 
+def quiet() -> Any:
+    """A context that silences NumPy's floating point warnings (division by zero, invalid),
+    for ops where inf or NaN is the documented answer (CuPy never warns)."""
+    return numpy.errstate(divide="ignore", invalid="ignore")
+
+
 def initial_backend() -> str:
     """The backend named by the ``MINIGRAD_BACKEND`` environment variable (default numpy)."""
     return os.environ.get("MINIGRAD_BACKEND", "numpy").strip().lower() or "numpy"

@@ -209,3 +209,52 @@ def test_gelu_propagates_nan_like_torch(approximate: str) -> None:
         lambda t: torch.nn.functional.gelu(t, approximate=approximate),
         x,
     )
+
+
+# =============================================================================================
+# 5. pow at zero
+# =============================================================================================
+
+POW_BASES = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 2.0, -2.0, -2.0, 1.5])
+POW_EXPONENTS = np.array([0.0, -1.0, 2.0, -0.5, 0.5, 0.0, 2.0, -1.0, -3.0])
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:.*:RuntimeWarning")  # the oracle's own inf and NaN
+@pytest.mark.parametrize(
+    "form",
+    [
+        "tensor**tensor",
+        "tensor**0",
+        "tensor**0.0",
+        "tensor**-1",
+        "tensor**2",
+        "0.0**tensor",
+        "-2.0**tensor",
+        "3.0**tensor",
+    ],
+)
+def test_pow_at_zero_matches_torch(form: str) -> None:
+    fns = {
+        "tensor**tensor": (lambda a, b: a**b, (POW_BASES, POW_EXPONENTS)),
+        "tensor**0": (lambda a: a**0, (POW_BASES,)),
+        "tensor**0.0": (lambda a: a**0.0, (POW_BASES,)),
+        "tensor**-1": (lambda a: a**-1, (POW_BASES,)),
+        "tensor**2": (lambda a: a**2, (POW_BASES,)),
+        "0.0**tensor": (lambda b: 0.0**b, (POW_EXPONENTS,)),
+        "-2.0**tensor": (lambda b: (-2.0) ** b, (POW_EXPONENTS,)),
+        "3.0**tensor": (lambda b: 3.0**b, (POW_EXPONENTS,)),
+    }
+    fn, arrays = fns[form]
+    _assert_like_torch(fn, fn, *arrays)
+
+
+def test_grad_of_x_to_the_zero_at_zero_is_zero() -> None:
+    x = mg.zeros(3, dtype=mg.float64, requires_grad=True)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)
+    e = mg.zeros(3, dtype=mg.float64, requires_grad=True)
+    x.grad = None
+    (x**e).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)
+    np.testing.assert_array_equal(e.grad.numpy(), 0.0)

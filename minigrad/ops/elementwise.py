@@ -83,17 +83,22 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
+        xp = backend.array_module(g)
         da = db = None
-        # da = g * b * a^(b-1)
-        if ctx.parents[0] is not None:
-            da = g * b * a ** (b - 1)
-        # db = g * a^b * log(a), taken as 0 where a <= 0 (a^b is not differentiable in b there)
-        if ctx.parents[1] is not None:
-            if isinstance(a, (int, float)):
-                db = g * out * (math.log(a) if a > 0 else 0.0)
-            else:
-                xp = backend.array_module(a)
-                db = g * out * xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)
+        with backend.quiet():  # 0^(negative) is inf, log(0) is -inf: as PyTorch
+            if ctx.needs_input_grad[0]:
+                # da = g * b * a^(b-1), 0 where b = 0 (as PyTorch, also at a = 0)
+                if isinstance(b, (int, float)):
+                    da = g * (b * a ** (b - 1) if b != 0 else 0.0)
+                else:
+                    da = g * xp.where(b == 0, 0, b * a ** (b - 1))
+            if ctx.needs_input_grad[1]:
+                # db = g * a^b * log(a), 0 where a = 0 and b >= 0 (as PyTorch)
+                if isinstance(a, (int, float)):
+                    log_a = math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
+                    db = g * (out * log_a if a != 0 else xp.where(b >= 0, 0, out * log_a))
+                else:
+                    db = g * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
         return da, db
 
 

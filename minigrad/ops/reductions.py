@@ -111,7 +111,7 @@ def _centered(ctx: Function, x: Any, dims: tuple[int, ...] | None, correction: i
     n = _count(x.shape, dims)
     ctx.kept_shape = reduced_shape(x.shape, dims)
     ctx.denom = builtins.max(n - correction, 0)
-    with _Quiet(backend.array_module(x)):  # an empty reduction has no mean: NaN
+    with backend.quiet():  # an empty reduction has no mean: NaN
         return x - x.sum(axis=dims, keepdims=True) / n
 
 
@@ -121,14 +121,14 @@ class Var(Function):
         # var = sum((x - mean)^2) / (N - correction)
         centered = _centered(ctx, x, dims, correction)
         ctx.save_for_backward(centered)
-        with _Quiet(backend.array_module(x)):
+        with backend.quiet():
             return (centered * centered).sum(axis=dims, keepdims=keepdim) / ctx.denom
 
     @staticmethod
     def backward(ctx, g):
         (centered,) = ctx.saved_tensors
         # dx = g * 2 (x - mean) / (N - correction)
-        with _Quiet(backend.array_module(g)):  # N - correction = 0: NaN, as PyTorch
+        with backend.quiet():  # N - correction = 0: NaN, as PyTorch
             return _keepdim_grad(ctx, g) * centered * (2.0 / ctx.denom if ctx.denom else math.inf)
 
 
@@ -138,7 +138,7 @@ class Std(Function):
         # std = sqrt(sum((x - mean)^2) / (N - correction))
         xp = backend.array_module(x)
         centered = _centered(ctx, x, dims, correction)
-        with _Quiet(xp):
+        with backend.quiet():
             out = xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) / ctx.denom)
         ctx.save_for_backward(centered, out)
         return out if keepdim else out.reshape(_drop(out.shape, dims))
@@ -148,7 +148,7 @@ class Std(Function):
         centered, out = ctx.saved_tensors
         xp = backend.array_module(g)
         # dx = g * (x - mean) / ((N - correction) * std), 0 where std = 0 (as PyTorch)
-        with _Quiet(xp):
+        with backend.quiet():
             scale = xp.where(out == 0, 0, _keepdim_grad(ctx, g) / (out * ctx.denom))
         return scale * centered
 
@@ -173,23 +173,6 @@ class LogSumExp(Function):
         (p,) = ctx.saved_tensors
         # dx = g * softmax(x)
         return _keepdim_grad(ctx, g) * p
-
-
-class _Quiet:
-    """Silence NumPy's divide-by-zero warnings where inf/NaN is the documented answer."""
-
-    def __init__(self, xp: Any) -> None:
-        self.state = (
-            xp.errstate(divide="ignore", invalid="ignore") if xp.__name__ == "numpy" else None
-        )
-
-    def __enter__(self) -> None:
-        if self.state is not None:
-            self.state.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.state is not None:
-            self.state.__exit__(*exc)
 
 
 def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: Any) -> Tensor:
