@@ -258,3 +258,58 @@ def test_grad_of_x_to_the_zero_at_zero_is_zero() -> None:
     (x**e).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), 0.0)
     np.testing.assert_array_equal(e.grad.numpy(), 0.0)
+
+
+# =============================================================================================
+# 6. NaN conventions of gradients
+# =============================================================================================
+
+NAN = math.nan
+WITH_NAN = np.array([NAN, 0.0, 1.0, -1.0, 2.0])
+OTHER = np.array([1.0, 0.0, NAN, 2.0, NAN])
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "name",
+    [
+        "relu",
+        "abs",
+        "maximum",
+        "minimum",
+        "maximum-both-nan",
+        "clamp",
+        "clamp-min",
+        "amax",
+        "amin",
+        "amax-dim",
+        "sigmoid",
+        "tanh",
+        "sqrt",
+        "exp",
+    ],
+)
+def test_nan_gradients_match_torch(name: str) -> None:
+    both = np.array([NAN, NAN, 1.0])
+    table = {
+        "relu": (mg.relu, torch.relu, (WITH_NAN,)),
+        "abs": (mg.abs, torch.abs, (WITH_NAN,)),
+        "maximum": (mg.maximum, torch.maximum, (WITH_NAN, OTHER)),
+        "minimum": (mg.minimum, torch.minimum, (WITH_NAN, OTHER)),
+        "maximum-both-nan": (mg.maximum, torch.maximum, (both, both)),
+        "clamp": (lambda t: t.clamp(-0.5, 1.0), lambda t: t.clamp(-0.5, 1.0), (WITH_NAN,)),
+        "clamp-min": (lambda t: t.clamp(min=0.0), lambda t: t.clamp(min=0.0), (WITH_NAN,)),
+        "amax": (lambda t: t.max(), torch.amax, (WITH_NAN,)),
+        "amin": (lambda t: t.min(), torch.amin, (WITH_NAN,)),
+        "amax-dim": (
+            lambda t: t.max(1),
+            lambda t: torch.amax(t, 1),
+            (np.array([[NAN, 1.0], [2.0, 2.0]]),),
+        ),
+        "sigmoid": (mg.sigmoid, torch.sigmoid, (WITH_NAN,)),
+        "tanh": (mg.tanh, torch.tanh, (WITH_NAN,)),
+        "sqrt": (mg.sqrt, torch.sqrt, (np.abs(WITH_NAN),)),
+        "exp": (mg.exp, torch.exp, (WITH_NAN,)),
+    }
+    fn, tfn, arrays = table[name]
+    _assert_like_torch(fn, tfn, *arrays)

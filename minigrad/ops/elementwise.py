@@ -244,8 +244,8 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        # da = g * sign(a)   (0 at a = 0, as PyTorch)
-        return g * backend.array_module(a).sign(a)
+        # da = g * sign(a), where sign is 0 at 0 and at NaN (as PyTorch's sgn)
+        return g * backend.array_module(a).subtract(a > 0, a < 0, dtype=g.dtype)
 
 
 class Tanh(Function):
@@ -287,8 +287,8 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        # da = g where a > 0, else 0
-        return g * (out > 0)
+        # da = g where relu(a) > 0 or is NaN, else 0 (PyTorch passes the gradient at NaN)
+        return backend.array_module(g).where(out <= 0, 0, g)
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -383,7 +383,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _select_grads(ctx, g, a > b, a == b)
+        return _select_grads(ctx, g, a < b, a > b, a == b)
 
 
 class Minimum(Function):
@@ -395,15 +395,16 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _select_grads(ctx, g, a < b, a == b)
+        return _select_grads(ctx, g, a > b, a < b, a == b)
 
 
-def _select_grads(ctx: Function, g: Any, a_wins: Any, tie: Any) -> tuple[Any, Any]:
-    # da = g where a wins, g/2 on ties ; db = g where b wins, g/2 on ties (as PyTorch)
+def _select_grads(ctx: Function, g: Any, a_loses: Any, b_loses: Any, tie: Any) -> tuple[Any, Any]:
+    # da = 0 where a loses, g/2 on ties, else g ; db likewise. A NaN neither wins, loses nor
+    # ties, so both sides get g there (as PyTorch, whose result is the NaN)
     xp = backend.array_module(g)
-    half = g * 0.5
-    da = xp.where(a_wins, g, xp.where(tie, half, 0)) if ctx.parents[0] is not None else None
-    db = xp.where(a_wins, 0, xp.where(tie, half, g)) if ctx.parents[1] is not None else None
+    shared = xp.where(tie, g * 0.5, g)
+    da = xp.where(a_loses, 0, shared) if ctx.needs_input_grad[0] else None
+    db = xp.where(b_loses, 0, shared) if ctx.needs_input_grad[1] else None
     return da, db
 
 

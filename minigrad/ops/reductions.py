@@ -97,7 +97,8 @@ def _extreme_grad(ctx: Function, g: Any) -> Any:
     x, out = ctx.saved_tensors
     hit = x == out
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
-    return hit * (_keepdim_grad(ctx, g) / count)
+    with backend.quiet():  # a NaN in the slice: no hit, count 0, NaN gradients (as PyTorch)
+        return hit * (_keepdim_grad(ctx, g) / count)
 
 
 def _drop(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
