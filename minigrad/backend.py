@@ -319,7 +319,7 @@ def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
     """
     xp = array_module(values)
     flat_index = index.reshape(-1)
-    flat_values = values.reshape(flat_index.shape[0], -1)
+    flat_values = values.reshape(flat_index.shape[0], math.prod(values.shape[index.ndim :]))
     out = xp.zeros((num_rows, flat_values.shape[1]), dtype=values.dtype)
     if flat_index.shape[0] == 0:
         return out

@@ -270,6 +270,7 @@ OTHER = np.array([1.0, 0.0, NAN, 2.0, NAN])
 
 
 @needs_torch
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # sqrt'(0) = inf
 @pytest.mark.parametrize(
     "name",
     [
@@ -313,3 +314,114 @@ def test_nan_gradients_match_torch(name: str) -> None:
     }
     fn, tfn, arrays = table[name]
     _assert_like_torch(fn, tfn, *arrays)
+
+
+# =============================================================================================
+# 7. empty and 0-d tensors
+# =============================================================================================
+
+S = np.array(1.5)  # a 0-d input
+IDS0 = np.zeros((0,), dtype=np.int64)
+EMPTY_CASES = {
+    "embedding-no-ids": (
+        lambda i, w: mg.embedding(i, w),
+        lambda i, w: torch.nn.functional.embedding(i, w),
+        (IDS0, np.ones((3, 2))),
+    ),
+    "embedding-no-ids-2d": (
+        lambda i, w: mg.embedding(i, w),
+        lambda i, w: torch.nn.functional.embedding(i, w),
+        (np.zeros((2, 0), dtype=np.int64), np.ones((3, 2))),
+    ),
+    "matmul-k0": (lambda a, b: a @ b, lambda a, b: a @ b, (np.ones((2, 3, 0)), np.ones((0, 4)))),
+    "matmul-m0": (lambda a, b: a @ b, lambda a, b: a @ b, (np.ones((2, 0, 3)), np.ones((3, 4)))),
+    "matmul-k0-2d": (lambda a, b: a @ b, lambda a, b: a @ b, (np.ones((3, 0)), np.ones((0, 2)))),
+    "linear-k0": (
+        lambda x, w: mg.linear(x, w),
+        lambda x, w: torch.nn.functional.linear(x, w),
+        (np.ones((2, 3, 0)), np.ones((4, 0))),
+    ),
+    "softmax-size0-dim": (lambda x: x.softmax(1), lambda x: x.softmax(1), (np.ones((2, 0)),)),
+    "softmax-size0-other": (lambda x: x.softmax(1), lambda x: x.softmax(1), (np.ones((0, 3)),)),
+    "log_softmax-size0-dim": (
+        lambda x: x.log_softmax(1),
+        lambda x: x.log_softmax(1),
+        (np.ones((2, 0)),),
+    ),
+    "softmax-0d": (lambda x: x.softmax(0), lambda x: x.softmax(0), (S,)),
+    "softmax-0d-last": (lambda x: x.softmax(-1), lambda x: x.softmax(-1), (S,)),
+    "log_softmax-0d": (lambda x: x.log_softmax(0), lambda x: x.log_softmax(0), (S,)),
+    "log_softmax-0d-last": (lambda x: x.log_softmax(-1), lambda x: x.log_softmax(-1), (S,)),
+    "index-empty-list": (lambda x: x[[]], lambda x: x[[]], (np.ones((3, 2)),)),
+    "sum-0d-dim0": (lambda x: x.sum(0), lambda x: x.sum(0), (S,)),
+    "sum-0d-dim-1-keep": (lambda x: x.sum(-1, keepdim=True), lambda x: x.sum(-1, True), (S,)),
+    "mean-0d": (lambda x: x.mean(0), lambda x: x.mean(0), (S,)),
+    "max-0d": (lambda x: x.max(0), lambda x: torch.amax(x, 0), (S,)),
+    "min-0d": (lambda x: x.min(-1), lambda x: torch.amin(x, -1), (S,)),
+    "logsumexp-0d": (lambda x: x.logsumexp(0), lambda x: x.logsumexp(0), (S,)),
+    "var-0d": (lambda x: x.var(0), lambda x: x.var(0), (S,)),
+    "std-0d-c0": (lambda x: x.std(0, correction=0), lambda x: x.std(0, correction=0), (S,)),
+    "transpose-0d": (lambda x: x.transpose(0, -1), lambda x: x.transpose(0, -1), (S,)),
+    "squeeze-0d": (lambda x: x.squeeze(0), lambda x: x.squeeze(0), (S,)),
+    "squeeze-0d-last": (lambda x: x.squeeze(-1), lambda x: x.squeeze(-1), (S,)),
+    "sum-empty": (lambda x: x.sum(1), lambda x: x.sum(1), (np.ones((2, 0)),)),
+    "mean-empty": (lambda x: x.mean(), lambda x: x.mean(), (np.ones((2, 0)),)),
+    "max-empty-rows": (lambda x: x.max(1), lambda x: torch.amax(x, 1), (np.ones((0, 3)),)),
+    "logsumexp-empty": (lambda x: x.logsumexp(1), lambda x: x.logsumexp(1), (np.ones((2, 0)),)),
+    "var-empty": (lambda x: x.var(1), lambda x: x.var(1), (np.ones((2, 0)),)),
+}
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore::UserWarning")  # PyTorch's degrees-of-freedom warning
+@pytest.mark.parametrize("name", sorted(EMPTY_CASES))
+def test_empty_and_0d_match_torch(name: str) -> None:
+    fn, tfn, arrays = EMPTY_CASES[name]
+    rng = np.random.default_rng(4)
+    seed = None
+    out = fn(*[mg.tensor(a) for a in arrays])
+    seed = rng.standard_normal(tuple(out.shape))
+    _assert_like_torch(fn, tfn, *arrays, seed=seed)
+
+
+def test_argmax_on_0d_with_dim() -> None:
+    assert mg.tensor(2.0).argmax(0).item() == 0
+    assert mg.tensor(2.0).argmin(-1).item() == 0
+    with pytest.raises(IndexError, match="dimension out of range"):
+        mg.tensor(2.0).argmax(1)
+
+
+@pytest.mark.parametrize(("shape", "dim"), [((0, 2), 0), ((5, 0), 1), ((0,), 0)])
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_chunk_of_an_empty_dim_gives_chunks_pieces(shape, dim, chunks) -> None:
+    pieces = mg.zeros(*shape).chunk(chunks, dim)
+    expected = torch.zeros(*shape).chunk(chunks, dim) if torch is not None else [None] * chunks
+    assert len(pieces) == len(expected) == chunks
+    assert all(tuple(p.shape) == tuple(shape) for p in pieces)
+
+
+def test_empty_index_list_is_an_int64_index() -> None:
+    x = mg.ones(3, 2, requires_grad=True)
+    y = x[[]]
+    assert tuple(y.shape) == (0, 2)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "var", "std", "logsumexp"])
+def test_a_float_dim_is_refused_naming_dim(op: str) -> None:
+    with pytest.raises(TypeError, match=r"dim must be .*float 1\.0"):
+        getattr(mg.ones(2, 2), op)(dim=1.0)
+
+
+@pytest.mark.parametrize("op", ["sum", "max", "softmax", "transpose", "squeeze"])
+def test_0d_refuses_dims_beyond_0_and_minus_1(op: str) -> None:
+    x = mg.tensor(2.0)
+    call = {"transpose": lambda: x.transpose(0, 1), "softmax": lambda: x.softmax(1)}
+    with pytest.raises(IndexError, match=r"range of \[-1, 0\]"):
+        call.get(op, lambda: getattr(x, op)(1))()
+
+
+def test_max_over_an_empty_dim_is_refused_naming_the_shape() -> None:
+    with pytest.raises(ValueError, match=r"size 0.*\(3, 0\)"):
+        mg.ones(3, 0).max(1)

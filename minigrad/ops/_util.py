@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +19,7 @@ class ShapeError(ValueError):
 def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
     """A dim in [-ndim, ndim) as a non-negative int; IndexError naming the shape otherwise."""
     if not isinstance(dim, int):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+        raise TypeError(f"dim must be an int, got {type(dim).__name__} {dim!r}")
     low, high = -max(ndim, 1), max(ndim, 1) - 1
     if dim < low or dim > high:
         err = IndexError(
@@ -37,8 +38,15 @@ def norm_dims(
     if dim is None:
         return None
     if isinstance(dim, int):
-        return (norm_dim(dim, ndim, shape),)
-    dims = tuple(norm_dim(d, ndim, shape) for d in dim)
+        dims = (norm_dim(dim, ndim, shape),)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(norm_dim(d, ndim, shape) for d in dim)
+    else:
+        raise TypeError(
+            f"dim must be an int, a tuple of ints or None, got {type(dim).__name__} {dim!r}"
+        )
+    if ndim == 0:
+        return ()  # a 0-d tensor accepts dim 0 and -1, and has no axis to reduce
     if len(set(dims)) != len(dims):
         raise ValueError(f"dim {tuple(dim)} names a dimension twice (tensor shape {tuple(shape)})")
     return tuple(sorted(dims))
@@ -72,3 +80,9 @@ def reduced_shape(shape: Sequence[int], dims: tuple[int, ...] | None) -> tuple[i
     if dims is None:
         return (1,) * len(shape)
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+def flat_rows(a: Any) -> Any:
+    """(..., k) -> (rows, k), the leading dims flattened for one 2-D GEMM (no -1 in the shape:
+    it cannot be resolved when k = 0)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])

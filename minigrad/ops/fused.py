@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops._util import ShapeError, norm_dim, require_float
+from minigrad.ops._util import ShapeError, flat_rows, norm_dim, require_float
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -520,7 +520,7 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         # y = x W^T + b as one 2-D GEMM over all rows, the bias added in place
-        x2 = x.reshape(-1, x.shape[-1])
+        x2 = flat_rows(x)
         y = x2 @ weight.T
         if bias is not None:
             y += bias
@@ -529,10 +529,10 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = flat_rows(g)
         # dx = g W ; dW = g^T x ; db = sum of g over rows
         dx = (g2 @ weight).reshape(x.shape) if ctx.parents[0] is not None else None
-        dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.parents[1] is not None else None
+        dw = g2.T @ flat_rows(x) if ctx.parents[1] is not None else None
         db = g2.sum(axis=0) if ctx.parents[2] is not None else None
         return dx, dw, db
 

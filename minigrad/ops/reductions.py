@@ -56,12 +56,13 @@ class Mean(Function):
         ctx.in_shape = x.shape
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.count = _count(x.shape, dims)
-        return x.sum(axis=dims, keepdims=keepdim) / ctx.count
+        with backend.quiet():  # the mean of nothing is NaN (as PyTorch)
+            return x.sum(axis=dims, keepdims=keepdim) / ctx.count
 
     @staticmethod
     def backward(ctx, g):
         # dx = g / N broadcast over the reduced axes
-        return _spread(_keepdim_grad(ctx, g) / ctx.count, ctx.in_shape)
+        return _spread(_keepdim_grad(ctx, g) / builtins.max(ctx.count, 1), ctx.in_shape)
 
 
 class Max(Function):
@@ -158,6 +159,11 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, dims=None, keepdim=False):
         xp = backend.array_module(x)
+        if x.size == 0:  # the log of an empty sum: -inf (as PyTorch)
+            out = xp.full(reduced_shape(x.shape, dims), -xp.inf, dtype=x.dtype)
+            ctx.save_for_backward(xp.zeros_like(x))
+            ctx.kept_shape = out.shape
+            return out if keepdim else out.reshape(_drop(out.shape, dims))
         m = x.max(axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # a row of -inf gives -inf, not NaN
         e = xp.exp(x - m)
@@ -211,11 +217,15 @@ def min(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
 
 
 def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
-    if x.data.size == 0:
+    """max and min have no value over nothing: refuse a reduced dim of size 0 (as PyTorch)."""
+    dims = norm_dims(dim, x.data.ndim, x.data.shape)
+    shape = x.data.shape
+    if x.data.size == 0 and (dims is None or any(shape[d] == 0 for d in dims)):
         raise ValueError(
-            f"{op.__name__.lower()}: cannot reduce an empty tensor of shape {tuple(x.shape)}"
+            f"{op.__name__.lower()}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape "
+            f"{tuple(shape)})"
         )
-    return _reduce(op, x, dim, keepdim)
+    return op.apply(x, dims=dims, keepdim=keepdim)
 
 
 def var(
@@ -269,7 +279,9 @@ def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
     data = x.data
     if data.size == 0:
         raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
-    if dim is None:
+    if dim is None or data.ndim == 0:
+        if dim is not None:
+            norm_dim(dim, 0, data.shape)  # 0-d: dim 0 or -1 only
         out = getattr(data.reshape(-1), name)()
         if keepdim:
             out = out.reshape((1,) * data.ndim)

@@ -11,7 +11,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops._util import ShapeError, norm_dim
+from minigrad.ops._util import ShapeError, flat_rows, norm_dim
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -113,13 +113,16 @@ def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
         dims = {i for i, n in enumerate(shape) if n == 1}
     else:
         dims = {norm_dim(d, len(shape), shape) for d in ((dim,) if isinstance(dim, int) else dim)}
-        dims = {d for d in dims if shape[d] == 1}
+        dims = {d for d in dims if shape and shape[d] == 1}  # a 0-d tensor stays as it is
     return Reshape.apply(x, shape=tuple(n for i, n in enumerate(shape) if i not in dims))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
     shape = x.data.shape
+    if not shape:  # a 0-d tensor: dims 0 and -1 name no axis
+        norm_dim(dim0, 0, shape), norm_dim(dim1, 0, shape)
+        return Reshape.apply(x, shape=())
     return Transpose.apply(
         x, dim0=norm_dim(dim0, len(shape), shape), dim1=norm_dim(dim1, len(shape), shape)
     )
@@ -214,7 +217,7 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
             it = it.data
         elif isinstance(it, list) or (hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0):
             it = (
-                backend.to_device(backend.asarray(it, device="cpu"), x.device)
+                backend.to_device(_list_index(it), x.device)
                 if isinstance(it, list)
                 else backend.to_device(it, x.device)
             )
@@ -234,6 +237,13 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
         )
     _check_bounds(out, shape, xp)
     return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
+
+
+def _list_index(items: list[Any]) -> Any:
+    """A list as an index array: an empty list is an empty int64 index (as PyTorch), not the
+    float64 array NumPy would make of it."""
+    arr = backend.asarray(items, device="cpu")
+    return arr.astype(backend.int64) if arr.size == 0 else arr
 
 
 def _check_bounds(items: list[Any], shape: tuple[int, ...], xp: Any) -> None:
@@ -375,7 +385,9 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     shape = x.data.shape
     size = shape[norm_dim(dim, len(shape), shape)]
-    return split(x, max(-(-size // chunks), 1), dim)
+    if size == 0:  # as PyTorch: ``chunks`` empty pieces
+        return tuple(split(x, [0] * chunks, dim))
+    return split(x, -(-size // chunks), dim)
 
 
 # =============================================================================================
@@ -501,7 +513,7 @@ class MatMul(Function):
         ctx.save_for_backward(a, b)
         if b.ndim == 2 and a.ndim > 2:
             # (..., n, k) @ (k, m): one 2-D GEMM over the flattened rows runs at full BLAS speed
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
+            return (flat_rows(a) @ b).reshape(a.shape[:-1] + (b.shape[1],))
         return a @ b
 
     @staticmethod
@@ -522,12 +534,12 @@ class MatMul(Function):
                 db = db[..., 0] if b.ndim == 1 else db
             return da, db
         if b.ndim == 2 and a.ndim > 2:
-            g2 = g.reshape(-1, g.shape[-1])
+            g2 = flat_rows(g)
             # da = g @ b^T ; db = a^T @ g summed over all rows: both as 2-D GEMMs
             if ctx.parents[0] is not None:
                 da = (g2 @ b.T).reshape(a.shape)
             if ctx.parents[1] is not None:
-                db = a.reshape(-1, a.shape[-1]).T @ g2
+                db = flat_rows(a).T @ g2
             return da, db
         # da = g @ b^T ; db = a^T @ g  (batch dims the operand broadcast over are summed by the engine)
         if ctx.parents[0] is not None:
