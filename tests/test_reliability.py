@@ -425,3 +425,19 @@ def test_0d_refuses_dims_beyond_0_and_minus_1(op: str) -> None:
 def test_max_over_an_empty_dim_is_refused_naming_the_shape() -> None:
     with pytest.raises(ValueError, match=r"size 0.*\(3, 0\)"):
         mg.ones(3, 0).max(1)
+
+
+# =============================================================================================
+# Found by the differential fuzz (tests/test_fuzz.py)
+# =============================================================================================
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("shape", "start", "end"), [((0, 0), 0, -1), ((2, 0, 3), 1, 2), ((3, 0), 0, 0), ((0,), 0, 0)]
+)
+def test_flatten_next_to_a_size_0_dim(shape, start, end) -> None:
+    """flatten reshaped with -1, which a size-0 dim elsewhere leaves undetermined."""
+    _assert_like_torch(
+        lambda t: t.flatten(start, end), lambda t: t.flatten(start, end), np.ones(shape)
+    )

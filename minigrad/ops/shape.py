@@ -6,6 +6,7 @@ to the input's layout (indexing scatter-adds, so repeated indices accumulate).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,7 +97,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         raise ValueError(
             f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {tuple(shape)})"
         )
-    return reshape(x, *shape[:start], -1, *shape[end + 1 :]) if shape[start : end + 1] else x
+    merged = math.prod(shape[start : end + 1])  # not -1: a size-0 dim elsewhere hides it
+    return Reshape.apply(x, shape=shape[:start] + (merged,) + shape[end + 1 :])
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
