@@ -441,3 +441,25 @@ def test_flatten_next_to_a_size_0_dim(shape, start, end) -> None:
     _assert_like_torch(
         lambda t: t.flatten(start, end), lambda t: t.flatten(start, end), np.ones(shape)
     )
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_ignored_rows_with_nan_logits_count_nothing(reduction, smoothing) -> None:
+    """An ignored target's row used to give NaN * 0 = NaN in the loss. Its loss is 0 (as
+    PyTorch) and so is its gradient (PyTorch: NaN, from its log_softmax backward)."""
+    logits = np.random.default_rng(5).standard_normal((3, 4))
+    logits[1] = np.nan
+    logits[2, 0] = np.inf
+    target = np.array([2, -100, -100])
+    kw = {"reduction": reduction, "label_smoothing": smoothing}
+    x = mg.tensor(logits, requires_grad=True)
+    loss = mg.cross_entropy(x, mg.tensor(target), **kw)
+    tx = torch.tensor(logits, requires_grad=True)
+    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor(target), **kw)
+    np.testing.assert_allclose(loss.numpy(), tloss.detach().numpy(), rtol=1e-12)
+    loss.sum().backward()
+    tloss.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy()[0], tx.grad.numpy()[0], rtol=1e-12)
+    np.testing.assert_array_equal(x.grad.numpy()[1:], 0.0)

@@ -270,7 +270,7 @@ class CrossEntropy(Function):
             if eps:
                 loss = (1 - eps) * loss + eps * (lse - x.sum(axis=1) * (1.0 / classes))
             if valid is not None:
-                loss = loss * valid
+                loss = xp.where(valid, loss, 0)  # not loss * valid: NaN logits there give 0
         ctx.shape, ctx.reduction, ctx.eps = logits.shape, reduction, eps
         ctx.count = (
             loss.shape[0] if valid is None else xp.maximum(valid.sum(), 1).astype(loss.dtype)
@@ -300,9 +300,9 @@ class CrossEntropy(Function):
             weight = g.reshape(-1)
         else:
             weight = g if ctx.reduction == "sum" else g / ctx.count
-        if valid is not None:
-            weight = weight * valid
         d *= weight[:, None] if weight.ndim else weight
+        if valid is not None:
+            d[~valid] = 0  # ignored rows, even where their logits are NaN or inf
         if len(ctx.shape) == 2:
             return d, None
         n, c, *rest = ctx.shape
@@ -329,10 +329,11 @@ def cross_entropy(
     Shapes: logits (N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...) integer class ids, or
     a float tensor of the logits' shape holding probabilities. Returns a scalar for
     ``reduction="mean"|"sum"``, the per-target losses for ``"none"``. Targets equal to
-    ``ignore_index`` contribute nothing; with ``"mean"`` the sum is divided by the number of
-    targets that count (a batch where all are ignored gives 0, not NaN). Probability targets
-    need not sum to 1 (an all-zero row gives loss 0 and no gradient) and take no
-    ``ignore_index``.
+    ``ignore_index`` contribute nothing, to the loss or the gradient, even where their logits
+    are NaN or inf (PyTorch's gradient is NaN there); with ``"mean"`` the sum is divided by
+    the number of targets that count (a batch where all are ignored gives 0, not NaN).
+    Probability targets need not sum to 1 (an all-zero row gives loss 0 and no gradient) and
+    take no ``ignore_index``.
     """
     require_float("cross_entropy", logits)
     _check_ce_options(reduction, label_smoothing)
