@@ -122,6 +122,7 @@ class Function:
 
     __slots__ = (
         "parents",
+        "needs_input_grad",  # for each forward input, whether a gradient is wanted for it
         "saved_tensors",
         "out_shape",
         "out_dtype",
@@ -137,6 +138,7 @@ class Function:
         """Run the forward on the inputs' arrays and, if any input requires grad, record a node."""
         arrays = []
         parents = []
+        needs = []  # needs_input_grad, built here where it costs least
         requires_grad = False
         first = None
         for x in inputs:
@@ -152,11 +154,14 @@ class Function:
                 if x.requires_grad:
                     requires_grad = True
                     parents.append(x.grad_fn or x)  # the producing node, or the leaf itself
+                    needs.append(True)
                 else:
                     parents.append(None)
+                    needs.append(False)
             else:  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
                 parents.append(None)
+                needs.append(False)
         ctx = cls.__new__(cls)
         ctx.saved_tensors = ()
         try:
@@ -173,6 +178,7 @@ class Function:
         result._hooks = None
         if requires_grad and _GradMode.enabled:
             ctx.parents = tuple(parents)
+            ctx.needs_input_grad = tuple(needs)
             ctx.out_shape = out.shape
             ctx.out_dtype = out.dtype
             ctx._hooks = None
@@ -187,11 +193,6 @@ class Function:
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for the backward; they are freed after ``backward()`` runs."""
         self.saved_tensors = arrays
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """For each forward input, whether a gradient is wanted for it."""
-        return tuple(p is not None for p in self.parents)
 
     # -- inspection -----------------------------------------------------------------------------
 

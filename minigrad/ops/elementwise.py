@@ -40,7 +40,7 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, g):
         # da = g ; db = -g
-        return g, (-g if ctx.parents[1] is not None else None)
+        return g, (-g if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -54,8 +54,8 @@ class Mul(Function):
         a, b = ctx.saved_tensors
         # da = g * b ; db = g * a
         return (
-            g * b if ctx.parents[0] is not None else None,
-            g * a if ctx.parents[1] is not None else None,
+            g * b if ctx.needs_input_grad[0] else None,
+            g * a if ctx.needs_input_grad[1] else None,
         )
 
 
@@ -70,7 +70,7 @@ class Div(Function):
         a, b = ctx.saved_tensors
         # da = g / b ; db = -g * a / b^2
         da = g / b
-        return da, (-da * a / b if ctx.parents[1] is not None else None)
+        return da, (-da * a / b if ctx.needs_input_grad[1] else None)
 
 
 class Pow(Function):

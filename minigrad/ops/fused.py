@@ -96,14 +96,14 @@ class LayerNorm(Function):
         # dxhat = g * w ; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
         dxhat = g * weight if weight is not None else g
         dx = None
-        if ctx.parents[0] is not None:
+        if ctx.needs_input_grad[0]:
             inv_n = ctx.inv_n
             dx = dxhat - dxhat.sum(axis=dims, keepdims=True) * inv_n
             dx -= xhat * ((dxhat * xhat).sum(axis=dims, keepdims=True) * inv_n)
             dx *= rstd
         # dw = sum over the batch axes of g * xhat ; db = sum over the batch axes of g
-        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.parents[1] is not None else None
-        db = g.sum(axis=ctx.batch_axes) if ctx.parents[2] is not None else None
+        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.needs_input_grad[1] else None
+        db = g.sum(axis=ctx.batch_axes) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
 
@@ -439,7 +439,7 @@ class Attention(Function):
         xp = backend.array_module(g)
         pd = p * keep if keep is not None else p
         # dv = p^T g ; dp = g v^T (through dropout: times keep)
-        dv = xp.swapaxes(pd, -1, -2) @ g if ctx.parents[2] is not None else None
+        dv = xp.swapaxes(pd, -1, -2) @ g if ctx.needs_input_grad[2] else None
         del pd
         dp = g @ xp.swapaxes(v, -1, -2)
         if keep is not None:
@@ -447,10 +447,10 @@ class Attention(Function):
         # ds = p * (dp - sum(dp * p)) : the softmax backward; masked entries have p = 0
         dp -= backend.row_dot(dp, p, -1)
         dp *= p
-        dmask = dp if ctx.parents[3] is not None else None  # d(scores)/d(float mask) = 1
+        dmask = dp if ctx.needs_input_grad[3] else None  # d(scores)/d(float mask) = 1
         # dq = scale * ds k ; dk = scale * ds^T q
-        dq = (dp @ k) * ctx.scale if ctx.parents[0] is not None else None
-        dk = (xp.swapaxes(dp, -1, -2) @ q) * ctx.scale if ctx.parents[1] is not None else None
+        dq = (dp @ k) * ctx.scale if ctx.needs_input_grad[0] else None
+        dk = (xp.swapaxes(dp, -1, -2) @ q) * ctx.scale if ctx.needs_input_grad[1] else None
         return dq, dk, dv, dmask
 
 
@@ -532,9 +532,9 @@ class Linear(Function):
         x, weight = ctx.saved_tensors
         g2 = flat_rows(g)
         # dx = g W ; dW = g^T x ; db = sum of g over rows
-        dx = (g2 @ weight).reshape(x.shape) if ctx.parents[0] is not None else None
-        dw = g2.T @ flat_rows(x) if ctx.parents[1] is not None else None
-        db = g2.sum(axis=0) if ctx.parents[2] is not None else None
+        dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
+        dw = g2.T @ flat_rows(x) if ctx.needs_input_grad[1] else None
+        db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
 

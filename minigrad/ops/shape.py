@@ -411,8 +411,8 @@ class Where(Function):
         # da = g where condition ; db = g where not condition
         return (
             None,
-            xp.where(condition, g, 0) if ctx.parents[1] is not None else None,
-            xp.where(condition, 0, g) if ctx.parents[2] is not None else None,
+            xp.where(condition, g, 0) if ctx.needs_input_grad[1] else None,
+            xp.where(condition, 0, g) if ctx.needs_input_grad[2] else None,
         )
 
 
@@ -528,25 +528,25 @@ class MatMul(Function):
             b2 = b[:, None] if b.ndim == 1 else b
             g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
             g2 = g2[..., None] if b.ndim == 1 else g2
-            if ctx.parents[0] is not None:
+            if ctx.needs_input_grad[0]:
                 da = g2 @ xp.swapaxes(b2, -1, -2)
                 da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a.ndim == 1 else da
-            if ctx.parents[1] is not None:
+            if ctx.needs_input_grad[1]:
                 db = xp.swapaxes(a2, -1, -2) @ g2
                 db = db[..., 0] if b.ndim == 1 else db
             return da, db
         if b.ndim == 2 and a.ndim > 2:
             g2 = flat_rows(g)
             # da = g @ b^T ; db = a^T @ g summed over all rows: both as 2-D GEMMs
-            if ctx.parents[0] is not None:
+            if ctx.needs_input_grad[0]:
                 da = (g2 @ b.T).reshape(a.shape)
-            if ctx.parents[1] is not None:
+            if ctx.needs_input_grad[1]:
                 db = flat_rows(a).T @ g2
             return da, db
         # da = g @ b^T ; db = a^T @ g  (batch dims the operand broadcast over are summed by the engine)
-        if ctx.parents[0] is not None:
+        if ctx.needs_input_grad[0]:
             da = g @ xp.swapaxes(b, -1, -2)
-        if ctx.parents[1] is not None:
+        if ctx.needs_input_grad[1]:
             db = xp.swapaxes(a, -1, -2) @ g
         return da, db
 
