@@ -7,6 +7,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad import backend
 from minigrad.tensor import Tensor
 
 
@@ -86,3 +87,45 @@ def flat_rows(a: Any) -> Any:
     """(..., k) -> (rows, k), the leading dims flattened for one 2-D GEMM (no -1 in the shape:
     it cannot be resolved when k = 0)."""
     return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
+# -- checks shared by the public op functions (validation happens there, once) -----------------
+
+
+def same_dtype(op: str, first: tuple[str, Tensor | None], second: tuple[str, Tensor]) -> None:
+    """Refuse two tensors of different dtypes (NumPy would silently upcast one):
+    ``same_dtype("linear", ("weight", w), ("the input", x))``; a None tensor passes."""
+    (name1, t1), (name2, t2) = first, second
+    if t1 is not None and t1.dtype != t2.dtype:
+        raise TypeError(f"{op}: {name1} is {t1.dtype} but {name2} is {t2.dtype}")
+
+
+def broadcast_shape(op: str, what: str, *shapes: Sequence[int]) -> tuple[int, ...]:
+    """The shape ``shapes`` broadcast to; ShapeError naming them (as ``what``) otherwise."""
+    try:
+        return tuple(backend.numpy_module().broadcast_shapes(*map(tuple, shapes)))
+    except ValueError:
+        listed = ", ".join(str(tuple(s)) for s in shapes)
+        raise ShapeError(f"{op}: {what} {listed} cannot be broadcast together") from None
+
+
+def require_bool_mask(op: str, mask: Any) -> None:
+    """Refuse a mask that is not a bool tensor."""
+    if not isinstance(mask, Tensor) or mask.dtype != backend.bool_:
+        what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise TypeError(f"{op}: the mask must be a bool tensor, got {what}")
+
+
+def check_ids(op: str, ids: Tensor, high: int, what: str, ignore: int | None = None) -> bool:
+    """Raise IndexError if an id is outside [0, high), ids equal to ``ignore`` excepted.
+
+    One device-to-host read (backend.int_range). Returns whether some id equals ``ignore``
+    (when none does, the caller can skip masking).
+    """
+    lo, hi, ignored = backend.int_range(ids.data, skip=ignore)
+    if lo <= hi and (lo < 0 or hi >= high):
+        raise IndexError(
+            f"{op}: ids must be in [0, {what} = {high}), got values in [{lo}, {hi}] "
+            f"(ids of shape {tuple(ids.shape)})"
+        )
+    return ignored

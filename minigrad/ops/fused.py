@@ -15,7 +15,15 @@ from collections.abc import Sequence
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops._util import ShapeError, flat_rows, norm_dim, require_float
+from minigrad.ops._util import (
+    ShapeError,
+    broadcast_shape,
+    check_ids,
+    flat_rows,
+    norm_dim,
+    require_float,
+    same_dtype,
+)
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -131,8 +139,7 @@ def layer_norm(
             raise ShapeError(
                 f"layer_norm: {name} has shape {tuple(p.shape)}, expected normalized_shape {shape}"
             )
-        if p is not None and p.dtype != x.dtype:
-            raise TypeError(f"layer_norm: {name} is {p.dtype} but the input is {x.dtype}")
+        same_dtype("layer_norm", (name, p), ("the input", x))
     dims = tuple(range(x.data.ndim - n, x.data.ndim))
     return LayerNorm.apply(x, weight, bias, dims=dims, eps=eps)
 
@@ -216,23 +223,8 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
                 f"embedding: padding_idx {padding_idx} is out of range for {num} embeddings"
             )
         padding_idx %= num
-    _check_ids("embedding", indices, num, "num_embeddings")
+    check_ids("embedding", indices, num, "num_embeddings")
     return Embedding.apply(indices, weight, padding_idx=padding_idx)
-
-
-def _check_ids(name: str, ids: Tensor, high: int, what: str, ignore: int | None = None) -> bool:
-    """Raise IndexError if an id is outside [0, high), ids equal to ``ignore`` excepted.
-
-    One device-to-host read (backend.int_range). Returns whether some id equals ``ignore``
-    (when none does, the caller can skip masking).
-    """
-    lo, hi, ignored = backend.int_range(ids.data, skip=ignore)
-    if lo <= hi and (lo < 0 or hi >= high):
-        raise IndexError(
-            f"{name}: ids must be in [0, {what} = {high}), got values in [{lo}, {hi}] "
-            f"(ids of shape {tuple(ids.shape)})"
-        )
-    return ignored
 
 
 # =============================================================================================
@@ -376,8 +368,7 @@ def _check_probability_target(logits: Tensor, target: Tensor, ignore_index: int)
         raise ShapeError(
             f"cross_entropy: probability targets must have the logits' shape {shape}, got {tshape}"
         )
-    if target.dtype != logits.dtype:
-        raise TypeError(f"cross_entropy: target is {target.dtype} but logits are {logits.dtype}")
+    same_dtype("cross_entropy", ("target", target), ("the logits", logits))
     if ignore_index != -100:
         raise ValueError(
             f"cross_entropy: ignore_index ({ignore_index}) is not supported with probability "
@@ -399,7 +390,7 @@ def _check_class_target(logits: Tensor, target: Tensor, ignore_index: int) -> bo
             f"cross_entropy: logits of shape {shape} need a target of shape "
             f"{shape[:1] + shape[2:]}, got {tshape}"
         )
-    return _check_ids(
+    return check_ids(
         "cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index
     )
 
@@ -471,44 +462,46 @@ def attention(
     that may attend to nothing gets zeros, not NaN. ``scale`` defaults to 1/sqrt(D); dropout
     with probability ``dropout_p`` applies to the attention weights when ``training``.
     """
+    scores = _attention_scores_shape(q, k, v)
+    if mask is not None:
+        _check_attention_mask(mask, scores, q)
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"attention: dropout_p must be in [0, 1), got {dropout_p}")
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    return Attention.apply(
+        q, k, v, mask, scale=scale, dropout_p=float(dropout_p) if training else 0.0
+    )
+
+
+def _attention_scores_shape(q: Tensor, k: Tensor, v: Tensor) -> tuple[int, ...]:
+    """Check q, k, v; returns the shape of the scores, (..., Tq, Tk)."""
     for name, t in (("q", q), ("k", k), ("v", v)):
         require_float("attention", t)
         if t.data.ndim < 2:
             raise ShapeError(f"attention: {name} needs at least 2 dims, got shape {tuple(t.shape)}")
-        if t.dtype != q.dtype:
-            raise TypeError(f"attention: q is {q.dtype} but {name} is {t.dtype}")
+        same_dtype("attention", ("q", q), (name, t))
     sq, sk, sv = q.data.shape, k.data.shape, v.data.shape
     if sq[-1] != sk[-1] or sk[-2] != sv[-2]:
         raise ShapeError(
             f"attention: q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)} do not fit: need "
             "q (..., Tq, D), k (..., Tk, D), v (..., Tk, Dv)"
         )
-    xp = backend.array_module(q.data)
+    what = f"batch dims of q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)}:"
+    return broadcast_shape("attention", what, sq[:-2], sk[:-2], sv[:-2]) + (sq[-2], sk[-2])
+
+
+def _check_attention_mask(mask: Tensor, scores: tuple[int, ...], q: Tensor) -> None:
+    if mask.dtype != backend.bool_ and mask.dtype != q.dtype:
+        raise TypeError(f"attention: mask must be bool or {q.dtype}, got {mask.dtype}")
     try:
-        batch = xp.broadcast_shapes(sq[:-2], sk[:-2], sv[:-2])
-    except ValueError:
+        fits = broadcast_shape("attention", "", mask.shape, scores) == scores
+    except ShapeError:
+        fits = False
+    if not fits:
         raise ShapeError(
-            f"attention: batch dims of q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)} do not broadcast"
-        ) from None
-    scores = tuple(batch) + (sq[-2], sk[-2])
-    if mask is not None:
-        if mask.dtype != backend.bool_ and mask.dtype != q.dtype:
-            raise TypeError(f"attention: mask must be bool or {q.dtype}, got {mask.dtype}")
-        try:
-            fits = xp.broadcast_shapes(mask.shape, scores) == scores
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ShapeError(
-                f"attention: mask of shape {tuple(mask.shape)} does not broadcast to the scores' "
-                f"shape {scores}"
-            )
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"attention: dropout_p must be in [0, 1), got {dropout_p}")
-    scale = 1.0 / math.sqrt(sq[-1]) if scale is None else float(scale)
-    return Attention.apply(
-        q, k, v, mask, scale=scale, dropout_p=float(dropout_p) if training else 0.0
-    )
+            f"attention: mask of shape {tuple(mask.shape)} does not broadcast to the scores' "
+            f"shape {scores}"
+        )
 
 
 # =============================================================================================
@@ -556,6 +549,5 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and tuple(bias.shape) != (out_features,):
         raise ShapeError(f"linear: bias must have shape ({out_features},), got {tuple(bias.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"linear: {name} is {t.dtype} but the input is {x.dtype}")
+        same_dtype("linear", (name, t), ("the input", x))
     return Linear.apply(x, weight, bias)

@@ -12,7 +12,14 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops._util import ShapeError, flat_rows, norm_dim
+from minigrad.ops._util import (
+    ShapeError,
+    broadcast_shape,
+    flat_rows,
+    norm_dim,
+    require_bool_mask,
+    same_dtype,
+)
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -453,35 +460,25 @@ class Triu(Function):
         return backend.array_module(g).triu(g, ctx.diagonal)
 
 
-def _check_mask(name: str, mask: Any) -> None:
-    if not isinstance(mask, Tensor) or mask.dtype != backend.bool_:
-        what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
-        raise TypeError(f"{name}: the mask must be a bool tensor, got {what}")
-
-
 def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` is True, else ``b`` (tensors or scalars; broadcasting)."""
-    _check_mask("where", condition)
+    require_bool_mask("where", condition)
     shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, Tensor)]
-    try:
-        backend.numpy_module().broadcast_shapes(*shapes)
-    except ValueError:
-        raise ShapeError(
-            f"where: shapes {shapes} (condition, a, b) cannot be broadcast together"
-        ) from None
+    broadcast_shape("where", "shapes (condition, a, b)", *shapes)
     return Where.apply(condition, a, b)
 
 
 def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
     """``x`` with ``value`` where ``mask`` is True; the mask broadcasts to ``x``'s shape."""
-    _check_mask("masked_fill", mask)
+    require_bool_mask("masked_fill", mask)
     try:
-        full = backend.numpy_module().broadcast_shapes(tuple(x.shape), tuple(mask.shape))
-    except ValueError:
-        full = None
-    if full != tuple(x.shape):
+        fits = broadcast_shape("masked_fill", "", x.shape, mask.shape) == tuple(x.shape)
+    except ShapeError:
+        fits = False
+    if not fits:
         raise ShapeError(
-            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's shape {tuple(x.shape)}"
+            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
+            f"shape {tuple(x.shape)}"
         )
     if isinstance(value, Tensor):
         value = value.item()
@@ -574,8 +571,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if len(sa) > 2 and len(sb) > 2:
         _check_batch(sa[:-2], sb[:-2], sa, sb)
-    if a.dtype != b.dtype:
-        raise TypeError(f"matmul: operands must share a dtype, got {a.dtype} and {b.dtype}")
+    same_dtype("matmul", ("a", a), ("b", b))
     return MatMul.apply(a, b)
 
 
