@@ -404,6 +404,34 @@ def is_owned(arr: Array) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# Matrix products as 2-D GEMMs
+# ---------------------------------------------------------------------------------------------
+# NumPy's batched matmul of small matrices reaches a fraction of BLAS speed (PERF-NOTES.md);
+# a product with a 2-D operand is one 2-D GEMM over the flattened rows instead.
+
+
+def flat_rows(a: Array) -> Array:
+    """(..., k) -> (rows, k), the leading dims flattened (no -1 in the shape: it cannot be
+    resolved when k = 0)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
+def matmul(a: Array, b: Array) -> Array:
+    """``a @ b``; (..., n, k) @ (k, m) as one 2-D GEMM over the flattened rows of ``a``."""
+    if b.ndim == 2 and a.ndim > 2:
+        return (flat_rows(a) @ b).reshape(a.shape[:-1] + (b.shape[1],))
+    return a @ b
+
+
+def matmul_at(a: Array, g: Array, b_ndim: int) -> Array:
+    """``a^T @ g`` (the last two axes swapped); when the other operand was 2-D (``b_ndim``),
+    summed over the leading dims of ``a`` as one 2-D GEMM of the flattened rows."""
+    if b_ndim == 2 and a.ndim > 2:
+        return flat_rows(a).T @ flat_rows(g)
+    return array_module(a).swapaxes(a, -1, -2) @ g
+
+
+# ---------------------------------------------------------------------------------------------
 # Threads for large elementwise work on the CPU
 # ---------------------------------------------------------------------------------------------
 # NumPy's ufuncs run on one core, but they release the GIL, so a big softmax split into row

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -81,12 +80,6 @@ def reduced_shape(shape: Sequence[int], dims: tuple[int, ...] | None) -> tuple[i
     if dims is None:
         return (1,) * len(shape)
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
-
-
-def flat_rows(a: Any) -> Any:
-    """(..., k) -> (rows, k), the leading dims flattened for one 2-D GEMM (no -1 in the shape:
-    it cannot be resolved when k = 0)."""
-    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 # -- checks shared by the public op functions (validation happens there, once) -----------------

@@ -383,6 +383,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        # da = g where a > b, g/2 where a == b, 0 where a < b ; db the other way round
         return _select_grads(ctx, g, a < b, a > b, a == b)
 
 
@@ -395,6 +396,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        # da = g where a < b, g/2 where a == b, 0 where a > b ; db the other way round
         return _select_grads(ctx, g, a > b, a < b, a == b)
 
 

@@ -19,7 +19,6 @@ from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
     check_ids,
-    flat_rows,
     norm_dim,
     require_float,
     same_dtype,
@@ -83,6 +82,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 class LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, dims, eps):
+        # xhat = (x - mean(x)) / sqrt(var(x) + eps) over dims ; out = xhat * w + b
         xp = backend.array_module(x)
         inv_n = 1.0 / math.prod(x.shape[d] for d in dims)  # sum * (1/n): NumPy's mean() is slow
         centered = x - x.sum(axis=dims, keepdims=True) * inv_n
@@ -514,7 +514,7 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         # y = x W^T + b as one 2-D GEMM over all rows, the bias added in place
-        x2 = flat_rows(x)
+        x2 = backend.flat_rows(x)
         y = x2 @ weight.T
         if bias is not None:
             y += bias
@@ -523,10 +523,10 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        g2 = flat_rows(g)
+        g2 = backend.flat_rows(g)
         # dx = g W ; dW = g^T x ; db = sum of g over rows
         dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
-        dw = g2.T @ flat_rows(x) if ctx.needs_input_grad[1] else None
+        dw = g2.T @ backend.flat_rows(x) if ctx.needs_input_grad[1] else None
         db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 

@@ -72,6 +72,7 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # dx = g / k at each of the k positions equal to the extreme value, 0 elsewhere
         return _extreme_grad(ctx, g)
 
 
@@ -82,6 +83,7 @@ class Min(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # dx = g / k at each of the k positions equal to the extreme value, 0 elsewhere
         return _extreme_grad(ctx, g)
 
 

@@ -15,7 +15,6 @@ from minigrad.autograd import Function
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
-    flat_rows,
     norm_dim,
     require_bool_mask,
     same_dtype,
@@ -510,42 +509,37 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        if b.ndim == 2 and a.ndim > 2:
-            # (..., n, k) @ (k, m): one 2-D GEMM over the flattened rows runs at full BLAS speed
-            return (flat_rows(a) @ b).reshape(a.shape[:-1] + (b.shape[1],))
-        return a @ b
+        # out = a @ b
+        return backend.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        if a.ndim == 1 or b.ndim == 1:
+            return _vector_matmul_grads(ctx, g, a, b)
         xp = backend.array_module(g)
-        da = db = None
-        if a.ndim == 1 or b.ndim == 1:  # vector cases: lift to matrices, then drop the added axes
-            a2 = a[None, :] if a.ndim == 1 else a
-            b2 = b[:, None] if b.ndim == 1 else b
-            g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
-            g2 = g2[..., None] if b.ndim == 1 else g2
-            if ctx.needs_input_grad[0]:
-                da = g2 @ xp.swapaxes(b2, -1, -2)
-                da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a.ndim == 1 else da
-            if ctx.needs_input_grad[1]:
-                db = xp.swapaxes(a2, -1, -2) @ g2
-                db = db[..., 0] if b.ndim == 1 else db
-            return da, db
-        if b.ndim == 2 and a.ndim > 2:
-            g2 = flat_rows(g)
-            # da = g @ b^T ; db = a^T @ g summed over all rows: both as 2-D GEMMs
-            if ctx.needs_input_grad[0]:
-                da = (g2 @ b.T).reshape(a.shape)
-            if ctx.needs_input_grad[1]:
-                db = flat_rows(a).T @ g2
-            return da, db
-        # da = g @ b^T ; db = a^T @ g  (batch dims the operand broadcast over are summed by the engine)
-        if ctx.needs_input_grad[0]:
-            da = g @ xp.swapaxes(b, -1, -2)
-        if ctx.needs_input_grad[1]:
-            db = xp.swapaxes(a, -1, -2) @ g
+        # da = g @ b^T ; db = a^T @ g, summed over the batch dims that b was broadcast over
+        da = backend.matmul(g, xp.swapaxes(b, -1, -2)) if ctx.needs_input_grad[0] else None
+        db = backend.matmul_at(a, g, b.ndim) if ctx.needs_input_grad[1] else None
         return da, db
+
+
+def _vector_matmul_grads(ctx: Function, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """MatMul's gradients when an operand is a vector: lift it to a matrix (a row for ``a``,
+    a column for ``b``), take the matrix gradients, drop the added axis again."""
+    xp = backend.array_module(g)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
+    g2 = g2[..., None] if b.ndim == 1 else g2
+    da = db = None
+    if ctx.needs_input_grad[0]:  # da = g @ b^T
+        da = g2 @ xp.swapaxes(b2, -1, -2)
+        da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a.ndim == 1 else da
+    if ctx.needs_input_grad[1]:  # db = a^T @ g
+        db = xp.swapaxes(a2, -1, -2) @ g2
+        db = db[..., 0] if b.ndim == 1 else db
+    return da, db
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
