@@ -5,6 +5,7 @@ PyTorch's ``torch.nn.Transformer``, and the time to greedy-decode 32 tokens.
     python benchmarks/train_step.py --preset base               # about a minute
     python benchmarks/train_step.py --preset small --dropout 0  # without dropout's masks
     python benchmarks/train_step.py --preset small --profile    # + where minigrad's time goes
+    python benchmarks/train_step.py --preset small --memory     # + what minigrad's graph keeps
     python benchmarks/train_step.py --preset large --backend cupy  # minigrad on CuPy, torch CUDA
     python benchmarks/train_step.py --preset small --json out.json
 
@@ -131,6 +132,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile-steps", type=int, default=3, help="steps under cProfile (default 3)"
+    )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="also print minigrad's memory ledger (mg.trace_memory) of one step, per layer type",
     )
     parser.add_argument("--no-torch", action="store_true", help="time minigrad alone")
     parser.add_argument("--json", metavar="PATH", help="write the figures to PATH as JSON")
@@ -418,6 +424,40 @@ class MinigradRunner(Runner):
             out["step_traced_peak"] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         return out
+
+    def ledger(self) -> dict[str, Any]:
+        """One training step under ``mg.trace_memory``: the bytes the graph's nodes saved for
+        backward, per layer type (the module whose forward made each node) and per op."""
+        import nn  # noqa: PLC0415
+
+        def layer_type() -> str:
+            # the innermost module forward on the call stack, and the module that called it
+            names: list[str] = []
+            frame = sys._getframe(1)
+            while frame is not None and len(names) < 2:
+                owner = frame.f_locals.get("self") if frame.f_code.co_name == "forward" else None
+                if isinstance(owner, nn.Module):
+                    names.append(type(owner).__name__)
+                frame = frame.f_back
+            return " in ".join(names) if names else "(outside any module: the loss)"
+
+        with self.mg.trace_memory(label=layer_type) as m:
+            self.step(0)
+        records = m.records
+        per_layer: dict[str, list[int]] = {}
+        for r in records:
+            entry = per_layer.setdefault(r["label"], [0, 0])
+            entry[0] += r["bytes"]
+            entry[1] += 1
+        return {
+            "per_layer": sorted(per_layer.items(), key=lambda kv: -kv[1][0]),
+            "per_op": list(m.totals("op").items()),
+            "saved_total": sum(r["bytes"] for r in records),
+            "peak_saved": m.peak_saved_bytes,
+            "saved_after": m.saved_bytes,
+            "process_peak": m.process_peak_bytes,
+            "nodes": len(records),
+        }
 
     def profile(self, steps: int, top: int) -> dict[str, Any]:
         import cProfile  # noqa: PLC0415
@@ -709,6 +749,8 @@ def serve(name: str, config_path: str) -> int:
                 result = runner.memory()
             elif op == "profile":
                 result = runner.profile(cmd["steps"], cmd["top"])
+            elif op == "ledger":
+                result = runner.ledger()
             else:
                 raise ValueError(f"unknown command {op!r}")
             reply(result)
@@ -939,6 +981,11 @@ def main(argv: list[str] | None = None) -> int:
                 results["minigrad"]["profile"] = workers["minigrad"].call(
                     "profile", steps=args.profile_steps, top=25
                 )
+
+            # 5. what minigrad's graph keeps for backward
+            if args.memory:
+                print("  minigrad's memory ledger ...", file=sys.stderr, flush=True)
+                results["minigrad"]["ledger"] = workers["minigrad"].call("ledger")
         finally:
             for w in workers.values():
                 w.close()
@@ -1116,6 +1163,35 @@ def report(
     profile = get("minigrad", "profile")
     if profile:
         print_profile(profile, get("minigrad", "train", "step_s"))
+    ledger = get("minigrad", "ledger")
+    if ledger:
+        print_ledger(ledger)
+
+
+def print_ledger(ledger: dict[str, Any]) -> None:
+    mib = lambda n: f"{n / 2**20:8.2f} MiB"  # noqa: E731
+    total = ledger["saved_total"] or 1
+    print()
+    print(
+        f"memory ledger of one minigrad step (mg.trace_memory): {ledger['nodes']} nodes saved "
+        f"{mib(ledger['saved_total']).strip()} for backward (each array once), at most "
+        f"{mib(ledger['peak_saved']).strip()} held at once; {mib(ledger['saved_after']).strip()} "
+        "still held after backward"
+    )
+    print(
+        f"the process's traced peak during the step (tracemalloc, above its start): "
+        f"{mib(ledger['process_peak'] or 0).strip()}: the saved arrays plus outputs, "
+        "gradients and temporaries"
+    )
+    print(
+        f"{'layer type (innermost module in its caller)':<48}  {'nodes':>6}  {'saved':>12}  share"
+    )
+    for label, (nbytes, nodes) in ledger["per_layer"]:
+        print(f"{label:<48}  {nodes:>6}  {mib(nbytes):>12}  {nbytes / total:>5.1%}")
+    print(f"{'by op':<48}  {'':>6}  {'saved':>12}  share")
+    for op, nbytes in ledger["per_op"]:
+        if nbytes:
+            print(f"{op:<48}  {'':>6}  {mib(nbytes):>12}  {nbytes / total:>5.1%}")
 
 
 def print_profile(profile: dict[str, Any], step_s: float | None) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as well
 
 from transformer import train  # noqa: E402
+from transformer.cli import run  # noqa: E402
 
 GOAL = 0.99
 DEFAULTS = [
@@ -30,8 +31,8 @@ DEFAULTS = [
 ]  # fmt: skip
 
 
-def main() -> int:
-    argv = DEFAULTS + sys.argv[1:]  # later flags win
+def main(argv: list[str] | None = None) -> int:
+    argv = DEFAULTS + (sys.argv[1:] if argv is None else argv)  # later flags win
     train.main(argv)
     out = Path(train.parse_args(argv).out)
     accuracy = json.loads((out / "metrics.json").read_text())["test_accuracy"]
@@ -40,4 +41,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "python examples/dates.py"))  # bad input: one line on stderr, status 2

@@ -142,6 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", type=int, default=32, help="width of both hidden layers")
     parser.add_argument("--log-every", type=int, default=10, help="print the loss every N epochs")
     args = parser.parse_args(argv)
+    counts = {"--epochs": args.epochs, "--batch-size": args.batch_size, "--hidden": args.hidden}
+    counts["--log-every"] = args.log_every
+    for flag, value in counts.items():
+        if value < 1:
+            print(f"train_mlp.py: error: {flag} must be >= 1, got {value}", file=sys.stderr)
+            return 2
+    if not args.lr > 0:
+        print(f"train_mlp.py: error: --lr must be > 0, got {args.lr}", file=sys.stderr)
+        return 2
     try:
         mg.set_backend(args.backend)
     except mg.BackendError as err:

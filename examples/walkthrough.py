@@ -2,6 +2,7 @@
 
     python examples/walkthrough.py                  # on the CPU (NumPy)
     python examples/walkthrough.py --backend cupy   # the same graph on a GPU (CuPy)
+    python examples/walkthrough.py --draw out/      # also write graph.png and sweep.png there
 
 We build the smallest network worth the name,
 
@@ -46,6 +47,9 @@ def describe(obj: object) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print one small autograd graph inside out.")
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
+    parser.add_argument(
+        "--draw", metavar="DIR", help="write graph.png (needs Graphviz) and sweep.png there"
+    )
     args = parser.parse_args(argv)
     try:
         mg.set_backend(args.backend)  # every tensor below is created on this backend's device
@@ -159,7 +163,123 @@ def main(argv: list[str] | None = None) -> int:
         db_by_hand, b.grad.numpy(), rtol=1e-5, atol=1e-6
     )
     print(f"largest difference in dW: {worst:.2e} -> {'match' if ok else 'MISMATCH'}")
+    studying_tools(x, W, b, args.draw)
     return 0 if ok else 1
+
+
+class BadTanh(mg.autograd.Function):
+    """tanh written by hand, with a mistake in its backward: 1 - y instead of 1 - y^2."""
+
+    @staticmethod
+    def forward(ctx, h):
+        y = mg.backend.array_module(h).tanh(h)  # NumPy or CuPy, whichever holds h
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y)  # the bug: d tanh(h) = 1 - tanh(h)^2
+
+
+def studying_tools(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor, draw: str | None) -> None:  # noqa: N803
+    """Steps 8-12: the same graph under each tool that studies the internals."""
+    out_dir = Path(draw) if draw else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    show_values(x, W, b, out_dir)
+    show_anomaly(x, W, b)
+    # finite differences need float64: the same leaves, promoted
+    x64, W64, b64 = (t.double().detach().requires_grad_(t.requires_grad) for t in (x, W, b))  # noqa: N806
+    show_locate(x64, W64, b64)
+    show_ledger(x, W, b)
+    show_sweep(x64, W64, b64, out_dir)
+
+
+def show_values(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor, out_dir: Path | None) -> None:  # noqa: N803
+    # -----------------------------------------------------------------------------------------
+    banner("8. The graph with its values: viz.to_dot(values=True)")
+    # -----------------------------------------------------------------------------------------
+    # Nodes do not keep their outputs (activations die as early as possible), so we rebuild the
+    # graph inside keep_values(), which makes each node keep its output array for the drawing.
+    # h.retain_grad() asks backward to keep h's gradient too; leaves always get theirs.
+    W.grad = b.grad = None
+    with mg.viz.keep_values():
+        h = x @ W + b
+        h.retain_grad()
+        loss = mg.tanh(h).sum()
+    loss.backward()
+    print(mg.viz.to_dot(loss, name="loss", values=True))
+    if out_dir is not None:
+        path = mg.viz.render(loss, out_dir / "graph.png", values=True, name="loss")
+        print(f"\ndrawn to {path}")
+
+
+def show_anomaly(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor) -> None:  # noqa: N803
+    # -----------------------------------------------------------------------------------------
+    banner("9. Anomaly mode: which forward line made the gradient infinite?")
+    # -----------------------------------------------------------------------------------------
+    # sqrt(relu(h)) is fine forward, but relu sends the negative entries of h to 0, where sqrt
+    # has an infinite slope. Inside detect_anomaly() every node remembers the line that made it,
+    # and backward stops at the first non-finite gradient, naming the op and that line.
+    with mg.detect_anomaly():
+        h = x @ W + b
+        root = mg.sqrt(mg.relu(h)).sum()
+        try:
+            with np.errstate(divide="ignore"):  # NumPy's own warning about 1 / 0, not needed here
+                root.backward()
+        except mg.AnomalyError as err:
+            print(f"AnomalyError: {err}")
+
+
+def show_locate(x64: mg.Tensor, W64: mg.Tensor, b64: mg.Tensor) -> None:  # noqa: N803
+    # -----------------------------------------------------------------------------------------
+    banner("10. gradcheck(locate=True): which backward is wrong?")
+    # -----------------------------------------------------------------------------------------
+    # The same graph in float64 (finite differences need it), with tanh replaced by BadTanh,
+    # whose backward has a bug. The whole-graph check fails; locate=True then checks each node's
+    # backward against finite differences of its own forward, from the loss down.
+
+    def bad_net(W: mg.Tensor, b: mg.Tensor) -> mg.Tensor:  # noqa: N803
+        return BadTanh.apply(x64 @ W + b).sum()
+
+    try:
+        mg.gradcheck(bad_net, (W64, b64), locate=True)
+    except mg.GradcheckError as err:
+        print(f"GradcheckError: {err}")
+
+
+def show_ledger(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor) -> None:  # noqa: N803
+    # -----------------------------------------------------------------------------------------
+    banner("11. trace_memory(): the bytes the graph keeps for backward")
+    # -----------------------------------------------------------------------------------------
+    # MatMul keeps both operands, Tanh its output; Add and Sum keep nothing. Each array is
+    # counted once, and backward frees each node's arrays right after using them ("freed" is the
+    # backward step: 1 is Sum). tracemalloc measures what the process allocated meanwhile.
+    with mg.trace_memory() as ledger:
+        loss = mg.tanh(x @ W + b).sum()
+        print(f"held after the forward: {ledger.saved_bytes} bytes")
+        loss.backward()
+        print(f"held after backward:    {ledger.saved_bytes} bytes\n")
+    print(ledger)
+
+
+def show_sweep(x64: mg.Tensor, W64: mg.Tensor, b64: mg.Tensor, out_dir: Path | None) -> None:  # noqa: N803
+    # -----------------------------------------------------------------------------------------
+    banner("12. gradcheck_sweep(): how large should the finite-difference step be?")
+
+    # -----------------------------------------------------------------------------------------
+    # The worst error of central differences against the (correct) analytic gradient, for steps
+    # 1e-1 .. 1e-10: truncation shrinks like eps^2 on the right, round-off grows like 1/eps on
+    # the left; the bottom of the V is the best step. From it, tolerances for float32.
+    def net(W: mg.Tensor, b: mg.Tensor) -> mg.Tensor:  # noqa: N803
+        return mg.tanh(x64 @ W + b).sum()
+
+    plot = out_dir / "sweep.png" if out_dir is not None else None
+    sweep = mg.gradcheck_sweep(net, (W64, b64), plot=plot)
+    print(sweep)
+    if sweep.plot is not None:
+        print(f"\ndrawn to {sweep.plot}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from minigrad import (
     backend,
     viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
 )
+from minigrad.anomaly import AnomalyError, detect_anomaly
 from minigrad.autograd import enable_grad, grad, is_grad_enabled, no_grad, trace_backward
 from minigrad.backend import (
     BackendError,
@@ -44,6 +45,7 @@ from minigrad.creation import (
     zeros_like,
 )
 from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.memory import trace_memory
 from minigrad.ops import (
     abs,
     argmax,
@@ -92,6 +94,7 @@ from minigrad.ops import (
 )
 from minigrad.ops import pow as pow  # noqa: PLC0414 (explicit re-export of a builtin's name)
 from minigrad.ops._util import ShapeError
+from minigrad.sweep import gradcheck_sweep
 from minigrad.tensor import Tensor
 
 __version__ = "0.1.0"
@@ -99,6 +102,7 @@ __version__ = "0.1.0"
 set_backend(backend.initial_backend())
 
 __all__ = [
+    "AnomalyError",
     "BackendError",
     "GradcheckError",
     "ShapeError",
@@ -116,6 +120,7 @@ __all__ = [
     "clamp",
     "cross_entropy",
     "cupy_available",
+    "detect_anomaly",
     "dropout",
     "embedding",
     "empty",
@@ -132,6 +137,7 @@ __all__ = [
     "get_backend",
     "grad",
     "gradcheck",
+    "gradcheck_sweep",
     "int32",
     "int64",
     "is_grad_enabled",
@@ -170,6 +176,7 @@ __all__ = [
     "tanh",
     "tensor",
     "trace_backward",
+    "trace_memory",
     "transpose",
     "tril",
     "triu",

@@ -31,6 +31,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
+from minigrad.inplace import (
+    check_saved_versions,
+    increment_version,
+    record_saved_versions,
+    view_counter,
+)
+from minigrad.inplace import epoch as _inplace_epoch
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -40,6 +47,7 @@ __all__ = [
     "backward",
     "enable_grad",
     "grad",
+    "increment_version",
     "is_grad_enabled",
     "no_grad",
     "trace_backward",
@@ -99,6 +107,10 @@ class enable_grad(_SetGradMode):  # noqa: N801
     mode = True
 
 
+# The tools that study the graph (detect_anomaly, trace_memory, viz.keep_values, gradcheck's
+# locate) attach one observer here through minigrad.observe; None costs one check per op.
+_observer: Any = None
+
 # ---------------------------------------------------------------------------------------------
 # Function: an op and, once applied, its graph node
 # ---------------------------------------------------------------------------------------------
@@ -130,6 +142,7 @@ class Function:
         "_retained",
         "__dict__",
     )
+    _saved_versions = None  # (epoch, versions of the saved inputs/output): minigrad/inplace.py
 
     # -- building the graph ---------------------------------------------------------------------
 
@@ -176,6 +189,9 @@ class Function:
         result.data = out
         result.grad = None
         result._hooks = None
+        result._version_counter = (
+            view_counter(out, inputs) if out.base is not None or out is first else [0]
+        )
         if requires_grad and _GradMode.enabled:
             ctx.parents = tuple(parents)
             ctx.needs_input_grad = tuple(needs)
@@ -185,9 +201,13 @@ class Function:
             ctx._retained = None
             result.requires_grad = True
             result.grad_fn = ctx
+            if ctx.saved_tensors:
+                ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
         else:
             result.requires_grad = False
             result.grad_fn = None
+        if _observer is not None:
+            _observer.forward(ctx, result, arrays, options)
         return result
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -402,6 +422,9 @@ def _run_backward(
                 "arrays were freed after the first backward; call .backward(retain_graph=True) "
                 "the first time if you need to backward twice"
             )
+        versions = node._saved_versions
+        if versions is not None and versions[0] != _inplace_epoch[0]:  # an in-place change since
+            check_saved_versions(node)  # raises if it was to an array this node saved
         start = time.perf_counter() if tracer is not None else 0.0
         grads = node.backward(node, g)
         if grads.__class__ is not tuple:
@@ -434,6 +457,8 @@ def _run_backward(
                     "seconds": time.perf_counter() - start,
                 }
             )
+        if _observer is not None:
+            _observer.backward(node, g, grads, retain_graph)
         if not retain_graph:
             node.saved_tensors = _FREED
     return leaf_grads

@@ -11,6 +11,11 @@ runs agree exactly).
 
 For large inputs ``fast_mode=True`` compares one random projection instead (as PyTorch's fast
 mode): u^T J v, analytic from one backward, numeric from one directional difference along v.
+
+``locate=True`` finds the culprit when the check fails: it runs ``fn`` again recording every
+node's inputs, then checks each node's own backward against finite differences of its own
+forward, from the output down (see :func:`locate_wrong_backward`). ``gradcheck_sweep`` measures
+the finite-difference error over a range of steps (``minigrad/sweep.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd, backend
+from minigrad import autograd, backend, observe
 from minigrad.tensor import Tensor
 
-__all__ = ["GradcheckError", "gradcheck", "numerical_jacobian"]
+__all__ = ["GradcheckError", "gradcheck", "locate_wrong_backward", "numerical_jacobian"]
 
 
 class GradcheckError(AssertionError):
@@ -166,6 +171,7 @@ def gradcheck(
     raise_exception: bool = True,
     fast_mode: bool = False,
     seed: int = 0,
+    locate: bool = False,
 ) -> bool:
     """Check the gradients of ``fn`` at ``inputs`` against central finite differences.
 
@@ -177,7 +183,9 @@ def gradcheck(
         atol, rtol: an element passes when ``|analytic - numerical| <= atol + rtol * |numerical|``.
         raise_exception: raise :class:`GradcheckError` on failure (else return False).
         fast_mode: compare one random projection u^T J v per input instead of the full Jacobian.
-        seed: seeds the random u and v of fast mode.
+        seed: seeds the random u and v of fast mode (and of ``locate``).
+        locate: when the check fails, find the first node (from the output down) whose own
+            backward disagrees with its own forward, and raise an error naming it.
 
     Returns:
         True when every gradient matches.
@@ -185,16 +193,20 @@ def gradcheck(
     The error names the input, the element index (and output element), and both values.
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if locate:
+        _refuse_low_precision(inputs)
     diff = _check_inputs(inputs)
     try:
         if fast_mode:
             _fast_check(fn, inputs, diff, eps, atol, rtol, seed)
         else:
             _full_check(fn, inputs, diff, eps, atol, rtol)
-    except GradcheckError:
-        if raise_exception:
-            raise
-        return False
+    except GradcheckError as err:
+        if not raise_exception:
+            return False
+        if locate:
+            locate_wrong_backward(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed, cause=err)
+        raise
     return True
 
 
@@ -222,8 +234,8 @@ def _full_check(
             out_k, out_e = _split_row(row, out_shapes)
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {tuple(inputs[i].shape)}), element {_element(tuple(inputs[i].shape), col)}, "
-                f"output {out_k} element {_element(out_shapes[out_k], out_e)}: analytic {a[row, col]!r} vs "
-                f"numerical {numeric[row, col]!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
+                f"output {out_k} element {_element(out_shapes[out_k], out_e)}: analytic {float(a[row, col])!r} vs "
+                f"numerical {float(numeric[row, col])!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
                 "Jacobian entries differ)"
             )
 
@@ -271,3 +283,180 @@ def _fast_check(
                 f"gradcheck (fast mode): input {i} (shape {tuple(x.shape)}): u^T J v analytic {analytic!r} vs "
                 f"numerical {numeric!r} (atol={atol}, rtol={rtol}); rerun without fast_mode to find the element"
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating the wrong backward: each node against finite differences of its own forward
+# ---------------------------------------------------------------------------------------------
+
+
+def _refuse_low_precision(inputs: Sequence[Any]) -> None:
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype != backend.float64:
+            raise TypeError(
+                f"gradcheck(locate=True): input {i} (shape {tuple(x.shape)}) is {x.dtype}; "
+                "locating a wrong backward compares each node with finite differences, which "
+                "float32 rounding drowns: pass float64 inputs (.double()) and float64 parameters"
+            )
+
+
+class _Replay(observe.Observer):
+    """Keeps on every node the arrays and options its forward ran with, and where it was made."""
+
+    def forward(self, node: Any, result: Any, arrays: tuple[Any, ...], options: dict) -> None:
+        if result.grad_fn is node:
+            node._replay = (arrays, options)
+            node._created_at = observe.call_stack()
+
+
+def _run_node(node: Any, arrays: list[Any], options: dict) -> tuple[Any, Any]:
+    """A fresh copy of ``node`` (same op, same parents) run forward on ``arrays``."""
+    cls = type(node)
+    ctx = cls.__new__(cls)
+    ctx.saved_tensors = ()
+    ctx.parents = node.parents
+    ctx._hooks = ctx._retained = None
+    out = cls.forward(ctx, *arrays, **options)
+    out = backend.ensure_array(out, next(a for a in arrays if hasattr(a, "shape")))
+    ctx.out_shape, ctx.out_dtype = out.shape, out.dtype
+    return ctx, out
+
+
+def _numeric_vjp(
+    node: Any, args: list[Any], options: dict, i: int, u: np.ndarray, eps: float
+) -> np.ndarray:
+    """d(sum(u * forward(args)))/d(args[i]) by central differences, element by element."""
+    x = args[i]
+    numeric = np.zeros(x.shape)
+    for j in range(x.size):
+        index = _element(tuple(x.shape), j)
+        orig = x[index].copy()
+        x[index] = orig + eps
+        plus = float((backend.to_host(_run_node(node, args, options)[1]) * u).sum())
+        x[index] = orig - eps
+        minus = float((backend.to_host(_run_node(node, args, options)[1]) * u).sum())
+        x[index] = orig
+        numeric[index] = (plus - minus) / (2 * eps)
+    return numeric
+
+
+def _check_node(
+    node: Any, eps: float, atol: float, rtol: float, rng: np.random.Generator
+) -> dict[str, Any] | None:
+    """The worst disagreement between ``node``'s backward and finite differences of its forward,
+    as d(sum(u * out))/d(input) for a random u; None when every element agrees, and
+    ``{"random": True}`` when two runs of its forward differ (dropout), so it cannot be checked.
+
+    The float inputs that need a gradient run in float64; the others are kept as constants.
+    """
+    arrays, options = node._replay
+    wanted = [
+        i
+        for i, (a, p) in enumerate(zip(arrays, node.parents))
+        if p is not None and getattr(a, "dtype", None) is not None and a.dtype.kind == "f"
+    ]
+    args = [a.astype(backend.float64) if i in wanted else a for i, a in enumerate(arrays)]
+    ctx, out = _run_node(node, args, options)
+    if not np.array_equal(backend.to_host(out), backend.to_host(_run_node(node, args, options)[1])):
+        return {"random": True}
+    u_host = rng.standard_normal(tuple(out.shape))
+    u = backend.to_device(u_host, backend.device_of(out))
+    grads = type(node).backward(ctx, u.astype(out.dtype))
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    for i in wanted:
+        x, g = args[i], grads[i] if i < len(grads) else None
+        analytic = (
+            np.zeros(x.shape) if g is None else backend.to_host(autograd.unbroadcast(g, x.shape))
+        )
+        numeric = _numeric_vjp(node, args, options, i, u_host, eps)
+        excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        excess[np.isnan(analytic) != np.isnan(numeric)] = np.inf
+        if (excess > 0).any():
+            worst = np.unravel_index(int(np.argmax(excess)), x.shape) if x.ndim else ()
+            return {
+                "input": i,
+                "element": tuple(int(k) for k in worst),
+                "analytic": float(analytic[worst]),
+                "numeric": float(numeric[worst]),
+                "count": int((excess > 0).sum()),
+                "size": int(x.size),
+                "out_shape": tuple(out.shape),
+            }
+    return None
+
+
+def _graph_nodes(outs: list[Tensor]) -> list[Any]:
+    """The nodes behind ``outs``, outputs first, each once."""
+    seen: dict[int, Any] = {}
+    for o in outs:
+        for node in autograd.walk_graph(o):
+            seen.setdefault(id(node), node)
+    return list(seen.values())
+
+
+def _describe_arrays(node: Any) -> str:
+    arrays, _ = node._replay
+    parts = []
+    for a, p in zip(arrays, node.parents):
+        if hasattr(a, "shape"):
+            parts.append(f"{tuple(a.shape)} {a.dtype}{'' if p is not None else ' (constant)'}")
+        else:
+            parts.append(repr(a))
+    return ", ".join(parts)
+
+
+def locate_wrong_backward(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+    cause: Exception | None = None,
+) -> None:
+    """Run ``fn`` once more, then check every node of its graph on its own, from the output
+    down: its backward, given random output weights u, against central differences of its
+    forward (float64). Raises :class:`GradcheckError` naming the first node that disagrees
+    (its op, its inputs' shapes, the worst element, where it was created), or, when every node
+    agrees, saying that the graph's wiring is at fault. Ops whose forward draws random numbers
+    (dropout) cannot be checked this way.
+    """
+    replay = _Replay()
+    observe.attach(replay)
+    try:
+        outs = _outputs(fn, inputs)
+    finally:
+        observe.detach(replay)
+    rng = np.random.default_rng(seed)
+    suffix = f"\nThe whole-graph check said: {cause}" if cause is not None else ""
+    nodes = _graph_nodes(outs)
+    random: list[str] = []
+    for node in nodes:
+        bad = _check_node(node, eps, atol, rtol, rng)
+        if bad is None or bad.get("random"):
+            random += [node.name] if bad else []
+            continue
+        raise GradcheckError(
+            f"gradcheck(locate=True): the backward of {node.name} is wrong (the first of "
+            f"{len(nodes)} nodes, from the output down, whose backward disagrees with finite "
+            f"differences of its own forward).\n"
+            f"  {node.name} inputs: {_describe_arrays(node)}; output {bad['out_shape']}\n"
+            f"  input {bad['input']}, element {bad['element']}: d(sum(u * out))/d(input) "
+            f"analytic {bad['analytic']!r} vs numerical {bad['numeric']!r} (u: random weights; "
+            f"{bad['count']} of {bad['size']} elements differ; atol={atol}, rtol={rtol})\n"
+            f"  created at:\n{observe.format_stack(node._created_at, indent='    ')}{suffix}"
+        ) from cause
+    if random:
+        raise GradcheckError(
+            f"gradcheck(locate=True): no node's backward disagrees with its forward, but these "
+            f"nodes draw random numbers in their forward: {', '.join(random)} ({len(random)} of "
+            f"{len(nodes)}); neither they nor the whole graph can be checked against finite "
+            f"differences: run the check without them (dropout p=0, or eval mode){suffix}"
+        ) from cause
+    raise GradcheckError(
+        f"gradcheck(locate=True): each of the {len(nodes)} nodes' backward agrees with finite "
+        "differences of its own forward, yet the whole graph's gradient is wrong: the wiring "
+        "is at fault (a value computed outside the graph, e.g. from .data, .numpy() or "
+        f"detach(), or an array changed in place after an op saved it){suffix}"
+    ) from cause

@@ -34,7 +34,15 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "grad_fn",
+        "_hooks",
+        "_version_counter",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # NumPy scalars defer to our reflected operators
 
     def __init__(
@@ -49,6 +57,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+        self._version_counter = [0]  # shared with views; see minigrad/inplace.py
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -61,6 +70,7 @@ class Tensor:
         t.grad = None
         t.grad_fn = None
         t._hooks = None
+        t._version_counter = [0]
         t.requires_grad = False
         return t
 
@@ -81,6 +91,12 @@ class Tensor:
     @property
     def device(self) -> str:
         return backend.device_of(self.data)
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (PyTorch's ``_version``);
+        views made by ops share the count with their base."""
+        return self._version_counter[0]
 
     @property
     def is_leaf(self) -> bool:
@@ -125,8 +141,10 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """A tensor sharing this one's array, cut from the graph."""
-        return Tensor._wrap(self.data)
+        """A tensor sharing this one's array (and its version counter), cut from the graph."""
+        t = Tensor._wrap(self.data)
+        t._version_counter = self._version_counter
+        return t
 
     def retain_grad(self) -> None:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
@@ -214,6 +232,8 @@ class Tensor:
         return ops.clone(self)
 
     # -- in-place updates of data (for initializers and optimizers; never recorded) -------------
+    # Each bumps the version counter, so that a node that saved the old values refuses to run
+    # its backward (minigrad/inplace.py).
 
     def _check_inplace(self, what: str) -> None:
         if self.requires_grad and autograd.is_grad_enabled():
@@ -221,17 +241,24 @@ class Tensor:
                 f"{what}: a tensor that requires grad cannot be changed in place while grad is "
                 "enabled; wrap the update in `with minigrad.no_grad():`"
             )
+        if not getattr(self.data.flags, "writeable", True):  # NumPy's broadcast views (expand)
+            raise RuntimeError(
+                f"{what}: the memory of this tensor of shape {tuple(self.shape)} is read-only (a "
+                "view made by expand repeats one element in many places); clone() it first"
+            )
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
         self._check_inplace("zero_")
         self.data[...] = 0
+        autograd.increment_version(self)
         return self
 
     def fill_(self, value: float) -> Tensor:
         """Fill with ``value`` in place."""
         self._check_inplace("fill_")
         self.data[...] = value
+        autograd.increment_version(self)
         return self
 
     def copy_(self, src: Any) -> Tensor:
@@ -243,6 +270,7 @@ class Tensor:
                 f"copy_: source of shape {tuple(arr.shape)} does not match {tuple(self.shape)}"
             )
         self.data[...] = backend.to_device(arr, self.device)
+        autograd.increment_version(self)
         return self
 
     # -- printing -------------------------------------------------------------------------------

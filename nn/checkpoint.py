@@ -23,9 +23,17 @@ The file format (version 1). Nothing is ever pickled or unpickled:
   ``.safetensors`` always as safetensors; the file is written exactly at the path given (no
   extension is added). ``load`` tells the two apart from the file's first bytes, never its name.
 - Everything else (the nesting, the keys, the scalars) is one JSON document,
-  ``{"format": "minigrad-checkpoint", "version": 1, "root": NODE}``, stored in the safetensors
-  header's ``__metadata__`` under the key ``"minigrad-checkpoint"``, or in the npz as the member
+  ``{"format": "minigrad-checkpoint", "version": 1, "checksums": CHECKSUMS, "root": NODE}``,
+  stored in the safetensors header's ``__metadata__`` under the key ``"minigrad-checkpoint"``
+  (which other safetensors readers ignore), or in the npz as the member
   ``__minigrad_checkpoint__`` (its UTF-8 bytes as a 1-d uint8 array).
+- CHECKSUMS is ``{"algorithm": "sha256", "root": HEX, "tensors": {"<name>": HEX, ...}}``: the
+  SHA-256 of the root NODE written compactly (``json.dumps(root, separators=(",", ":"))``), and
+  of each tensor's dtype name and shape (``json.dumps([dtype, shape])``) followed by its
+  little-endian C-order bytes. ``load`` checks them all and refuses a file whose tensors or
+  structure changed after it was written, naming what changed (safetensors has no checksum of
+  its own: without these, a flipped byte in a weight loads silently). Files written before
+  checksums existed (no ``"checksums"`` entry) still load, unchecked.
 - A NODE is ``null``, ``true``/``false``, a string, an integer (``{"int": "<hex>"}`` beyond
   +-2**53, so that any JSON reader keeps it exact), a finite float (``{"float": "nan"}``,
   ``"inf"`` or ``"-inf"`` otherwise), a list as a JSON array, ``{"tuple": [NODE, ...]}``,
@@ -35,18 +43,29 @@ The file format (version 1). Nothing is ever pickled or unpickled:
   an optimizer's ``"optim.state.0.exp_avg"``), made unique with a ``#2``, ``#3`` suffix where
   paths collide, so other safetensors or NumPy tools read the weights under familiar names.
 
-Files are written atomically: to a temporary file ``.NAME.<random>.tmp`` in the same directory,
-flushed to disk, then renamed over ``path``, so a crash mid-save leaves the previous checkpoint
-(or nothing) at ``path``, never half of one. An error or Ctrl-C removes the temporary file; a
-killed process may leave it behind.
+Files are written atomically: to a temporary file ``.NAME.<host>.<pid>.<random>.tmp`` in the same
+directory (``<host>``: 8 hex digits of a hash of the host name; ``<pid>``: the writer's process
+id), flushed to disk, then renamed over ``path``, so a crash mid-save leaves the previous
+checkpoint (or nothing) at ``path``, never half of one. An error or Ctrl-C removes the temporary
+file. A killed process (``kill -9``, out of memory, power loss) cannot, so each ``save`` first
+removes the stale temporaries of the same ``path``: those whose writer was a process of this
+host that no longer runs, and any not modified for an hour (a writer on another host sharing
+the directory, or a reused process id). A concurrent writer's live temporary is left alone.
+
+``load`` reads npz members only when they are stored uncompressed (as ``save`` writes them): a
+compressed member could expand to far more memory than the file's size.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 import secrets
+import socket
+import time
 import zipfile
 from collections.abc import Callable
 from types import ModuleType
@@ -88,6 +107,9 @@ _DTYPES = frozenset(
 )
 _MAX_EXACT_INT = 2**53  # beyond this many JSON readers (JavaScript's among them) round integers
 _NPZ_MAGIC = b"PK\x03\x04"
+_CHECKSUM_ALGORITHM = "sha256"
+#: A temporary file whose writer is gone, or untouched for this long, is removed by ``save``.
+STALE_TEMPORARY_SECONDS = 3600.0
 _INSTALL_HINT = "pip install 'minigrad[checkpoints]' (the safetensors package)"
 
 
@@ -124,8 +146,13 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     path = os.fspath(path)
     encoder = _Encoder()
     root = encoder.encode(obj, ())
+    checksums = {
+        "algorithm": _CHECKSUM_ALGORITHM,
+        "root": _root_digest(root),
+        "tensors": {name: _tensor_digest(array) for name, array in encoder.arrays.items()},
+    }
     document = json.dumps(
-        {"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": root},
+        {"format": FORMAT_NAME, "version": FORMAT_VERSION, "checksums": checksums, "root": root},
         allow_nan=False,  # never bare NaN: non-finite floats are tagged nodes
         separators=(",", ":"),
     )
@@ -233,6 +260,23 @@ def _where(path: tuple[str | int, ...]) -> str:
     return "obj" + "".join(f"[{key!r}]" for key in path)
 
 
+def _root_digest(root: Any) -> str:
+    """SHA-256 of the root NODE written compactly (what ``json.dumps`` gives back after
+    ``json.loads``, so the reader recomputes it from the parsed document)."""
+    text = json.dumps(root, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _tensor_digest(array: numpy.ndarray) -> str:
+    """SHA-256 of ``[dtype, shape]`` then the little-endian C-order bytes: a changed value,
+    dtype or shape changes it."""
+    dtype = numpy.dtype(array.dtype.name)
+    array = numpy.asarray(array, dtype=dtype.newbyteorder("<"), order="C")
+    digest = hashlib.sha256(json.dumps([dtype.name, list(array.shape)]).encode("ascii"))
+    digest.update(array)  # the buffer itself: no copy of a large tensor
+    return digest.hexdigest()
+
+
 def _write_npz(path: str, arrays: dict[str, numpy.ndarray]) -> None:
     """What ``numpy.savez`` writes, without its keyword names colliding with ours or pickling."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -248,8 +292,12 @@ def _write_atomically(path: str, write: Callable[[str], None]) -> None:
         raise FileNotFoundError(f"save: the directory of {path!r} does not exist")
     if os.path.isdir(path):
         raise IsADirectoryError(f"save: {path!r} is a directory")
+    _remove_stale_temporaries(path)
     # The name is cut so that the temporary name stays within the usual 255-byte limit.
-    tmp = os.path.join(directory, f".{os.path.basename(path)[:200]}.{secrets.token_hex(6)}.tmp")
+    tmp = os.path.join(
+        directory,
+        f".{os.path.basename(path)[:200]}.{_host_tag()}.{os.getpid()}.{secrets.token_hex(6)}.tmp",
+    )
     # Created with 0o666 (not tempfile's 0o600), so the umask gives the mode open() would give.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
@@ -282,6 +330,57 @@ def _write_atomically(path: str, write: Callable[[str], None]) -> None:
             os.close(fd)
 
 
+def _host_tag() -> str:
+    """8 hex digits naming this host in temporary file names (a process id means something
+    only on the host that issued it)."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
+
+
+def _remove_stale_temporaries(path: str) -> None:
+    """Remove the temporaries a killed ``save`` of ``path`` left behind (module docstring).
+
+    ``.NAME.<host>.<pid>.<random>.tmp`` is stale when ``<host>`` is this host and process
+    ``<pid>`` has ended, or when it was not modified for ``STALE_TEMPORARY_SECONDS``; a
+    ``.NAME.<random>.tmp`` of an older minigrad only by its age. Best effort: a temporary that
+    cannot be inspected or removed is left where it is.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(
+        re.escape(f".{os.path.basename(path)[:200]}.")
+        + r"(?:(?P<host>[0-9a-f]{8})\.(?P<pid>[0-9]+)\.)?[0-9a-f]{12}\.tmp"
+    )
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    host, now = _host_tag(), time.time()
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        full = os.path.join(directory, name)
+        try:
+            old = now - os.lstat(full).st_mtime > STALE_TEMPORARY_SECONDS
+            dead = match["host"] == host and not _process_running(int(match["pid"]))
+            if old or dead:
+                os.unlink(full)
+        except (OSError, ValueError):
+            continue
+
+
+def _process_running(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (one we may not signal counts as running)."""
+    if pid == os.getpid() or os.name != "posix":  # Windows' os.kill would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 # ---------------------------------------------------------------------------------------------
 # load
 # ---------------------------------------------------------------------------------------------
@@ -311,6 +410,14 @@ def load(path: str | os.PathLike[str], device: Any = None) -> Any:
     """
     path = os.fspath(path)
     device = backend.normalize_device(device)
+    document, arrays = _read(path)
+    parsed = _parse_document(document, path)
+    _verify_checksums(parsed, arrays, path)
+    return _build(parsed["root"], arrays, device, path)
+
+
+def _read(path: str) -> tuple[str, dict[str, numpy.ndarray]]:
+    """The JSON document and the arrays of the file, its format told by its first bytes."""
     with open(path, "rb") as f:
         head = f.read(9)
         size = os.fstat(f.fileno()).st_size
@@ -321,27 +428,67 @@ def load(path: str | os.PathLike[str], device: Any = None) -> Any:
             f"cannot load {path!r}: too short to be a checkpoint (the whole file is {head!r})"
         )
     if head.startswith(_NPZ_MAGIC):
-        document, arrays = _read_npz(path)
-    elif head[8:9] == b"{":
+        return _read_npz(path)
+    if head[8:9] == b"{":
         header_size = int.from_bytes(head[:8], "little")
         if header_size > size - 8:
             raise CheckpointError(
                 f"cannot load {path!r}: truncated or not a checkpoint (it looks like safetensors "
                 f"with a {header_size}-byte header, but the file has {size} bytes)"
             )
-        document, arrays = _read_safetensors(path)
-    else:
-        # Pickle protocols 2-5 start with PROTO (0x80) and the protocol number.
-        kind = (
-            "a Python pickle, which minigrad never loads"
-            if head[0] == 0x80 and 2 <= head[1] <= 5
-            else "neither safetensors nor npz"
-        )
+        return _read_safetensors(path)
+    # Pickle protocols 2-5 start with PROTO (0x80) and the protocol number.
+    kind = (
+        "a Python pickle, which minigrad never loads"
+        if head[0] == 0x80 and 2 <= head[1] <= 5
+        else "neither safetensors nor npz"
+    )
+    raise CheckpointError(
+        f"cannot load {path!r}: not a minigrad checkpoint ({kind}; the file starts with {head!r})"
+    )
+
+
+def _verify_checksums(parsed: dict[str, Any], arrays: dict[str, numpy.ndarray], path: str) -> None:
+    """Check the structure and every tensor against the document's checksums, if it has them
+    (files written before checksums existed load unchecked)."""
+    if "checksums" not in parsed:
+        return
+    checksums = parsed["checksums"]
+    damaged = f"cannot load {path!r}: damaged checkpoint:"
+    if not (
+        isinstance(checksums, dict)
+        and checksums.get("algorithm") == _CHECKSUM_ALGORITHM
+        and isinstance(checksums.get("root"), str)
+        and isinstance(checksums.get("tensors"), dict)
+    ):
+        raise CheckpointError(f"{damaged} its checksums entry is malformed: {checksums!r:.120}")
+    try:
+        root_digest = _root_digest(parsed["root"])
+    except (ValueError, RecursionError):
+        root_digest = None
+    if root_digest != checksums["root"]:
         raise CheckpointError(
-            f"cannot load {path!r}: not a minigrad checkpoint ({kind}; the file starts with "
-            f"{head!r})"
+            f"{damaged} its structure (keys, scalars, nesting) does not match its checksum"
         )
-    root = _parse_document(document, path)
+    expected = checksums["tensors"]
+    for name, array in arrays.items():
+        if name not in expected:
+            raise CheckpointError(f"{damaged} the tensor {name!r} has no checksum")
+        if not (isinstance(array, numpy.ndarray) and array.dtype in _DTYPES):
+            continue  # _build names the bad member
+        if _tensor_digest(array) != expected[name]:
+            raise CheckpointError(
+                f"{damaged} the tensor {name!r} (dtype {array.dtype.name}, shape "
+                f"{tuple(array.shape)}) does not match its checksum: its bytes changed after it "
+                "was saved"
+            )
+    missing = sorted(set(expected) - set(arrays))
+    if missing:
+        raise CheckpointError(f"{damaged} tensors missing from the file: {missing[:5]}")
+
+
+def _build(root: Any, arrays: dict[str, numpy.ndarray], device: str, path: str) -> Any:
+    """The saved structure from its root NODE, with the arrays as tensors on ``device``."""
     try:
         tensors = {
             name: Tensor(_checked_array(name, array), device=device)
@@ -372,6 +519,7 @@ def _read_npz(path: str) -> tuple[str, dict[str, numpy.ndarray]]:
     with open(path, "rb") as f:
         try:
             with numpy.load(f, allow_pickle=False) as archive:
+                _refuse_compressed(archive.zip, path)
                 if NPZ_DOCUMENT_NAME not in archive.files:
                     raise CheckpointError(
                         f"cannot load {path!r}: a zip or npz file not written by minigrad.save "
@@ -396,6 +544,19 @@ def _read_npz(path: str) -> tuple[str, dict[str, numpy.ndarray]]:
                 f"({type(err).__name__}: {err})"
             ) from err
     return document, arrays
+
+
+def _refuse_compressed(archive: zipfile.ZipFile, path: str) -> None:
+    """``save`` stores npz members uncompressed; a compressed one could expand to far more
+    memory than the file's size (a zip bomb), so it is refused before anything is read."""
+    for info in archive.infolist():
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise CheckpointError(
+                f"cannot load {path!r}: its npz member {info.filename!r} is compressed "
+                f"({info.compress_size} bytes expanding to {info.file_size}); minigrad.save "
+                "writes uncompressed members only, and a compressed member can expand far "
+                "beyond the file's size"
+            )
 
 
 def _read_safetensors(path: str) -> tuple[str, dict[str, numpy.ndarray]]:
@@ -424,8 +585,8 @@ def _read_safetensors(path: str) -> tuple[str, dict[str, numpy.ndarray]]:
     return document, arrays
 
 
-def _parse_document(document: str, path: str) -> Any:
-    """The root NODE of the JSON document, after checking the format marker and version."""
+def _parse_document(document: str, path: str) -> dict[str, Any]:
+    """The JSON document, after checking its format marker, version and root."""
     try:
         parsed = json.loads(document)
     except (ValueError, RecursionError) as err:
@@ -446,7 +607,7 @@ def _parse_document(document: str, path: str) -> Any:
             f"cannot load {path!r}: written in checkpoint format version {version} by a newer "
             f"minigrad; this one reads version {FORMAT_VERSION}"
         )
-    return parsed["root"]
+    return parsed
 
 
 def _checked_array(name: str, array: Any) -> numpy.ndarray:

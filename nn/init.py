@@ -70,6 +70,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
     with autograd.no_grad():
         tensor.data[...] = _draw(tensor, "uniform") * (b - a) + a
+    autograd.increment_version(tensor)
     return tensor
 
 
@@ -80,6 +81,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
     with autograd.no_grad():
         tensor.data[...] = _draw(tensor, "normal") * std + mean
+    autograd.increment_version(tensor)
     return tensor
 
 
@@ -87,6 +89,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     _float_tensor("constant_", tensor)
     tensor.data[...] = val
+    autograd.increment_version(tensor)
     return tensor
 
 

@@ -270,6 +270,7 @@ class Module:
                 param.grad = None
             else:
                 param.grad.data[...] = 0
+                autograd.increment_version(param.grad)
 
     # -- devices and dtypes ---------------------------------------------------------------------
 
@@ -405,6 +406,7 @@ class Module:
             for key, arr in sources.items():
                 target = targets[key]
                 target.data[...] = backend.to_device(arr, target.device)
+                autograd.increment_version(target)
         return IncompatibleKeys(missing, [str(k) for k in unexpected])
 
     # -- printing -------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ leaves out::
         loss_fn(model(x), y).backward()
         optimizer.step()
 
-``step()`` updates each parameter's array (``p.data``, NumPy or CuPy) in place, records no graph,
+``step()`` updates each parameter's array (``p.data``, NumPy or CuPy) in place (bumping its
+version counter, so a retained graph that saved the old values raises), records no graph,
 keeps the parameter's dtype (float32 stays float32), and skips parameters whose ``grad`` is None.
 Per-parameter state (moments, momentum buffers) is created at a parameter's first update.
 
@@ -43,7 +44,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from minigrad import backend
-from minigrad.autograd import enable_grad
+from minigrad.autograd import enable_grad, increment_version
 from minigrad.tensor import Tensor
 from nn.schedule import CosineWarmupLR, LambdaLR, LRScheduler, NoamLR
 
@@ -249,6 +250,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad.data[...] = 0
+                    increment_version(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place.
@@ -292,6 +294,7 @@ class Optimizer:
             if state is None:
                 state = self.state[p] = {}
             self._update(p.data, grad, state, group)
+            increment_version(p)  # a graph that saved p's old values now refuses to backward
         return loss
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:

@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from minigrad import backend
+from minigrad.autograd import increment_version
 from minigrad.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
-def _grads(parameters: Tensor | Iterable[Tensor], where: str) -> list[Any]:
-    """The gradient arrays of ``parameters`` (a Tensor or an iterable of them), None skipped."""
+def _grads(parameters: Tensor | Iterable[Tensor], where: str) -> list[Tensor]:
+    """The gradients of ``parameters`` (a Tensor or an iterable of them), None skipped."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     grads = []
@@ -26,7 +27,7 @@ def _grads(parameters: Tensor | Iterable[Tensor], where: str) -> list[Any]:
         if not isinstance(p, Tensor):
             raise TypeError(f"{where}parameters[{i}] is a {type(p).__name__}, not a Tensor")
         if p.grad is not None:
-            grads.append(p.grad.data)
+            grads.append(p.grad)
     return grads
 
 
@@ -90,7 +91,8 @@ def clip_grad_norm_(
         raise TypeError(f"{where}norm_type must be a number or 'inf', got {norm_type!r}") from None
     if not norm_type > 0:
         raise ValueError(f"{where}norm_type must be > 0 or inf, got {norm_type}")
-    grads = _grads(parameters, where)
+    grad_tensors = _grads(parameters, where)
+    grads = [g.data for g in grad_tensors]
     if not grads:
         device = backend.default_device()
         return Tensor._wrap(backend.asarray(0.0, dtype=backend.float32, device=device))
@@ -109,6 +111,8 @@ def clip_grad_norm_(
     clip_coef = xp.minimum(max_norm / (total_norm + 1e-6), 1.0)
     for g in grads:
         g *= backend.to_device(clip_coef.astype(g.dtype), backend.device_of(g))
+    for t in grad_tensors:
+        increment_version(t)
     return Tensor._wrap(total_norm)
 
 
@@ -128,6 +132,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     clip_value = float(clip_value)
     if not clip_value >= 0:
         raise ValueError(f"{where}clip_value must be >= 0, got {clip_value}")
-    for g in _grads(parameters, where):
+    for t in _grads(parameters, where):
         # g = clamp(g, -c, c)
-        backend.array_module(g).clip(g, -clip_value, clip_value, out=g)
+        backend.array_module(t.data).clip(t.data, -clip_value, clip_value, out=t.data)
+        increment_version(t)

@@ -4,11 +4,14 @@ unpickled: the pickle tests carry a payload that would leave a file behind if it
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import pickle
+import subprocess
 import sys
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -322,7 +325,9 @@ def test_document_format(tmp_path, name):
     path = tmp_path / name
     obj = {"w": mg.ones(2), 1: [1.5, (None, True)], "n": float("nan"), "big": 2**60, "s": "x"}
     save(obj, path)
-    assert _document(path) == {
+    document = _document(path)
+    checksums = document.pop("checksums")
+    assert document == {
         "format": "minigrad-checkpoint",
         "version": 1,
         "root": {
@@ -334,6 +339,14 @@ def test_document_format(tmp_path, name):
                 ["s", "x"],
             ]
         },
+    }
+    # SHA-256 of the compact root, and of [dtype, shape] then each tensor's little-endian bytes
+    root_text = json.dumps(document["root"], separators=(",", ":")).encode()
+    w_digest = hashlib.sha256(b'["float32", [2]]' + np.ones(2, "<f4").tobytes()).hexdigest()
+    assert checksums == {
+        "algorithm": "sha256",
+        "root": hashlib.sha256(root_text).hexdigest(),
+        "tensors": {"w": w_digest},
     }
 
 
@@ -645,3 +658,234 @@ def test_missing_file(tmp_path):
     path = tmp_path / "missing.ckpt"
     with pytest.raises(FileNotFoundError, match="missing.ckpt"):
         load(path)
+
+
+# =============================================================================================
+# Integrity: checksums, compressed members, old files without checksums (issue 15, item 9)
+# =============================================================================================
+
+
+def _small_checkpoint():
+    return {
+        "model": {"w": mg.randn(3, 4), "b": mg.zeros(4, dtype="float64"), "ids": mg.arange(5)},
+        "step": 7,
+        "lr": 0.001,
+        "name": "run",
+    }
+
+
+def _positions_to_change(path: Path, rng: np.random.Generator) -> list[int]:
+    """Every byte of a safetensors file's tensor data, and 250 random other positions."""
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04":
+        return sorted(rng.choice(len(data), size=min(250, len(data)), replace=False).tolist())
+    start = 8 + int.from_bytes(data[:8], "little")
+    header = rng.choice(start, size=min(250, start), replace=False).tolist()
+    return sorted(header) + list(range(start, len(data)))
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_every_single_byte_change_is_refused_or_harmless(tmp_path, name):
+    """Change one byte of a small checkpoint at a time: it either fails to load with a
+    CheckpointError or loads with exactly the saved values (a change in padding, say)."""
+    obj = _small_checkpoint()
+    path = tmp_path / name
+    save(obj, path)
+    original = path.read_bytes()
+    rng = np.random.default_rng(0)
+    changed = tmp_path / "changed"
+    positions = _positions_to_change(path, rng)
+    silent = []
+    for position in positions:
+        data = bytearray(original)
+        data[position] ^= int(rng.integers(1, 256))
+        changed.write_bytes(bytes(data))
+        try:
+            loaded = load(changed)
+        except CheckpointError:
+            continue
+        if not _same(loaded, obj):
+            silent.append(position)
+    assert silent == [], f"{len(silent)} of {len(positions)} changed bytes loaded silently"
+
+
+@needs_safetensors
+def test_a_changed_weight_is_named(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    save({"model": {"w": mg.ones(64), "b": mg.zeros(64)}}, path)
+    data = bytearray(path.read_bytes())
+    header_size = int.from_bytes(data[:8], "little")
+    offsets = json.loads(data[8 : 8 + header_size])["model.w"]["data_offsets"]
+    data[8 + header_size + offsets[0] + 5] ^= 0x01  # one bit of one float of model.w
+    path.write_bytes(bytes(data))
+    with pytest.raises(
+        CheckpointError, match=r"the tensor 'model\.w' .* does not match its checksum"
+    ):
+        load(path)
+
+
+@needs_safetensors
+def test_a_changed_scalar_is_refused(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    save({"w": mg.ones(2), "lr": 0.001}, path)
+    data = path.read_bytes()
+    assert data.count(b"0.001") == 1
+    path.write_bytes(data.replace(b"0.001", b"0.007"))
+    with pytest.raises(CheckpointError, match="structure .* does not match its checksum"):
+        load(path)
+
+
+def test_a_compressed_npz_member_is_refused(tmp_path):
+    """A 65 kB file of zeros would expand to 64 MB: refused before any member is read."""
+    path = tmp_path / "bomb.npz"
+    document = json.dumps(_doc({"tensor": "w"})).encode()
+    with open(path, "wb") as f:
+        np.savez_compressed(
+            f,
+            __minigrad_checkpoint__=np.frombuffer(document, np.uint8),
+            w=np.zeros(2**23, np.float64),
+        )
+    assert path.stat().st_size < 2**17
+    with pytest.raises(CheckpointError, match=r"npz member '.*\.npy' is compressed") as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+def _without_checksums(path: Path) -> None:
+    """Rewrite a checkpoint as minigrad wrote it before checksums (no "checksums" entry)."""
+    document = _document(path)
+    del document["checksums"]
+    text = json.dumps(document)
+    if path.read_bytes()[:4] == b"PK\x03\x04":
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {n: archive[n] for n in archive.files if n != "__minigrad_checkpoint__"}
+        _npz_with(path, text, **arrays)
+    else:
+        _safetensors_with(path, text, **safetensors_numpy.load_file(path))
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_checkpoints_without_checksums_still_load(tmp_path, name):
+    obj = _small_checkpoint()
+    path = tmp_path / name
+    save(obj, path)
+    _without_checksums(path)
+    assert "checksums" not in _document(path)
+    assert _same(load(path), obj)
+
+
+@pytest.mark.parametrize(
+    "checksums",
+    [
+        None,
+        {"algorithm": "md5", "root": "", "tensors": {}},
+        {"algorithm": "sha256", "root": 1, "tensors": {}},
+    ],
+    ids=["null", "unknown algorithm", "root not a string"],
+)
+def test_malformed_checksums_are_refused(tmp_path, checksums):
+    path = tmp_path / "ckpt.npz"
+    _npz_with(path, {**_doc({"tensor": "w"}), "checksums": checksums}, w=np.ones(2))
+    with pytest.raises(CheckpointError, match="checksums entry is malformed"):
+        load(path)
+
+
+def test_a_tensor_without_its_checksum_is_refused(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    save({"w": mg.ones(2)}, path)
+    document = _document(path)
+    document["checksums"]["tensors"] = {}
+    _npz_with(path, document, w=np.ones(2, np.float32))
+    with pytest.raises(CheckpointError, match="'w' has no checksum"):
+        load(path)
+
+
+# =============================================================================================
+# Temporary files of killed saves (issue 15, item 10)
+# =============================================================================================
+
+_HANGING_SAVE = """
+import sys, time
+import minigrad as mg
+from nn import checkpoint
+
+write = checkpoint._write_npz
+
+def write_then_hang(path, arrays):
+    write(path, arrays)
+    print("written", flush=True)
+    time.sleep(120)
+
+checkpoint._write_npz = write_then_hang
+checkpoint.save({"w": mg.ones(100_000)}, sys.argv[1])
+"""
+
+
+def _start_hanging_save(path: Path):
+    """A process that writes its temporary file for ``path`` and hangs before the rename."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HANGING_SAVE, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "written"
+    return proc
+
+
+def _temporaries(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    proc = _start_hanging_save(path)
+    proc.kill()  # SIGKILL: no handler runs, the temporary stays
+    proc.wait()
+    (left,) = _temporaries(tmp_path)
+    assert left.startswith(".ckpt.npz.") and f".{proc.pid}." in left
+    assert (tmp_path / left).stat().st_size > 400_000  # the full-size temporary
+    save({"w": mg.zeros(3)}, path)
+    assert _temporaries(tmp_path) == []
+    assert load(path)["w"].shape == (3,)
+
+
+def test_a_concurrent_writers_temporary_is_left_alone(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    proc = _start_hanging_save(path)
+    try:
+        live = _temporaries(tmp_path)
+        save({"w": mg.zeros(3)}, path)
+        assert _temporaries(tmp_path) == live and len(live) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_stale_temporaries_by_owner_and_age(tmp_path):
+    from nn.checkpoint import STALE_TEMPORARY_SECONDS, _host_tag  # noqa: PLC0415
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead_pid, host = int(dead.stdout), _host_tag()
+    names = {
+        "dead writer": f".ckpt.{host}.{dead_pid}.{'a' * 12}.tmp",
+        "live writer": f".ckpt.{host}.{os.getppid()}.{'b' * 12}.tmp",
+        "other host": f".ckpt.{'0' * 8 if host != '0' * 8 else '1' * 8}.{dead_pid}.{'c' * 12}.tmp",
+        "old other host": f".ckpt.ffffffff.1.{'d' * 12}.tmp",
+        "old style, old": f".ckpt.{'e' * 12}.tmp",
+        "old style, new": f".ckpt.{'f' * 12}.tmp",
+        "another checkpoint": f".ckpt2.{host}.{dead_pid}.{'a' * 12}.tmp",
+        "not a temporary": f".ckpt.{host}.{dead_pid}.notatemp.tmp",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"x")
+    long_ago = time.time() - STALE_TEMPORARY_SECONDS - 60
+    for key in ("old other host", "old style, old"):
+        os.utime(tmp_path / names[key], (long_ago, long_ago))
+    save({"w": mg.ones(1)}, tmp_path / "ckpt")
+    kept = {key for key, name in names.items() if (tmp_path / name).exists()}
+    assert kept == {
+        "live writer",
+        "other host",
+        "old style, new",
+        "another checkpoint",
+        "not a temporary",
+    }

@@ -6,7 +6,10 @@ the examples that learn their tasks to 100% / 99% live in examples/ and are too 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pytest
 import minigrad as mg
 import nn
 from transformer import greedy_decode, train, translate
+from transformer.cli import UsageError, check_config, load_checkpoint, run
 from transformer.data import BOS_ID, EOS_ID, make_task
 
 MODEL = [
@@ -112,10 +116,9 @@ def test_translate_decodes_what_training_evaluated(tmp_path: Path, capsys) -> No
 
 
 def test_translate_bad_input(tmp_path: Path, capsys) -> None:
-    with pytest.raises(SystemExit):
-        translate.main(["--checkpoint", str(tmp_path / "nowhere"), "0123"])
+    assert translate.main(["--checkpoint", str(tmp_path / "nowhere"), "0123"]) == 2
     assert "no checkpoint at" in capsys.readouterr().err
-    with pytest.raises(FileNotFoundError, match="checkpoint.safetensors or checkpoint.npz"):
+    with pytest.raises(UsageError, match="checkpoint.safetensors or checkpoint.npz"):
         translate.load_model(tmp_path, "cpu")  # a directory without one
     _run(tmp_path, "--steps", "3", "--eval-every", "3")
     assert translate.main(["--checkpoint", str(tmp_path), "12x4"]) == 2
@@ -129,8 +132,7 @@ def test_translate_bad_input(tmp_path: Path, capsys) -> None:
             translate.main(["--checkpoint", str(tmp_path), "--beam", beam, "0123"])
         assert "--beam must be 1 (greedy) or more" in capsys.readouterr().err
     (tmp_path / "checkpoint.safetensors").write_bytes(b"not a checkpoint at all")
-    with pytest.raises(SystemExit):
-        translate.main(["--checkpoint", str(tmp_path / "checkpoint.safetensors"), "0123"])
+    assert translate.main(["--checkpoint", str(tmp_path / "checkpoint.safetensors"), "0123"]) == 2
     assert "checkpoint.safetensors" in capsys.readouterr().err
 
 
@@ -160,9 +162,9 @@ def test_without_safetensors_runs_and_resumes_on_npz(
 
 def test_resume_refuses_another_task_or_seed(tmp_path: Path) -> None:
     _run(tmp_path, "--steps", "3", "--eval-every", "3", "--seed", "1")
-    with pytest.raises(SystemExit, match="--task reverse --seed 1, not --task copy"):
+    with pytest.raises(UsageError, match="--task reverse --seed 1, not --task copy"):
         _run(tmp_path, "--steps", "6", task="copy")
-    with pytest.raises(SystemExit, match="not --task reverse --seed 2"):
+    with pytest.raises(UsageError, match="not --task reverse --seed 2"):
         _run(tmp_path, "--steps", "6", "--seed", "2")
     _run(tmp_path, "--steps", "6", "--eval-every", "3")  # no --seed: the run's own
     assert nn.load(train.checkpoint_path(tmp_path))["task"]["seed"] == 1
@@ -239,3 +241,200 @@ def test_gpu_checkpoint_decodes_identically_on_the_cpu(tmp_path: Path) -> None:
         outputs[device] = logits, tokens
     np.testing.assert_allclose(outputs["cuda:0"][0], outputs["cpu"][0], rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(outputs["cuda:0"][1], outputs["cpu"][1])
+
+
+# =============================================================================================
+# Bad checkpoints and missing backends: one line on stderr, status 2, the file untouched
+# (issue 15, item 11)
+# =============================================================================================
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny training run's checkpoint file (one run for all the bad-checkpoint tests)."""
+    out = tmp_path_factory.mktemp("trained")
+    _run(out, "--steps", "3", "--eval-every", "3")
+    return train.checkpoint_path(out)
+
+
+def _not_training(state: dict, path: Path) -> None:
+    nn.save({"w": mg.ones(2)}, path)
+
+
+def _d_model_string(state: dict, path: Path) -> None:
+    state["config"]["d_model"] = "16"
+    nn.save(state, path)
+
+
+def _other_weights(state: dict, path: Path) -> None:
+    state["config"]["d_ff"] = 64  # the saved weights no longer fit the config
+    nn.save(state, path)
+
+
+def _flipped_byte(state: dict, path: Path) -> None:
+    nn.save(state, path)
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0x40  # inside the last tensor's data
+    path.write_bytes(bytes(data))
+
+
+def _no_task(state: dict, path: Path) -> None:
+    del state["task"]
+    nn.save(state, path)
+
+
+BAD_CHECKPOINTS = {
+    "not a training checkpoint": (_not_training, "not a transformer.train checkpoint"),
+    "d_model a string": (_d_model_string, "d_model must be an integer, got '16'"),
+    "weights of another config": (_other_weights, "bad model weights"),
+    "a changed byte": (_flipped_byte, "does not match its checksum"),
+    "no task (train only)": (_no_task, "no 'task' entry"),
+}
+
+
+def _bad_checkpoint(trained: Path, tmp_path: Path, case: str) -> tuple[Path, Path, str]:
+    """(the --out directory, its checkpoint file, the expected message) for ``case``."""
+    make, message = BAD_CHECKPOINTS[case]
+    out = tmp_path / "bad"
+    out.mkdir(parents=True)
+    path = out / trained.name
+    make(nn.load(trained), path)
+    return out, path, message
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _one_line_error(rc: int, err: str, prog: str) -> str:
+    assert rc == 2, err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("case", list(BAD_CHECKPOINTS))
+def test_bad_checkpoints_are_one_line_errors(
+    trained: Path, tmp_path: Path, capsys, case: str
+) -> None:
+    out, path, message = _bad_checkpoint(trained, tmp_path, case)
+    before = _digest(path)
+    argv = ["--task", "reverse", "--out", str(out), *TINY, "--steps", "6"]
+    capsys.readouterr()
+    rc = run(train.main, "python -m transformer.train", argv)
+    line = _one_line_error(rc, capsys.readouterr().err, "python -m transformer.train")
+    assert str(path) in line and message in line
+    if case != "no task (train only)":  # translate needs no task
+        rc = translate.main(["--checkpoint", str(path), "0123"])
+        line = _one_line_error(rc, capsys.readouterr().err, "python -m transformer.translate")
+        assert str(path) in line and message in line
+    assert _digest(path) == before
+    assert sorted(p.name for p in out.iterdir()) == [path.name]  # nothing else written
+
+
+def test_out_that_is_a_file_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "model.safetensors"
+    nn.save({"w": mg.ones(2)}, path)
+    before = _digest(path)
+    rc = run(train.main, "python -m transformer.train", ["--task", "copy", "--out", str(path)])
+    line = _one_line_error(rc, capsys.readouterr().err, "python -m transformer.train")
+    assert f"--out {path} is a file" in line
+    assert _digest(path) == before
+
+
+def test_unreadable_checkpoint_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "ckpt.safetensors"
+    path.mkdir()  # a directory where a file should be: open() fails with an OSError
+    rc = translate.main(["--checkpoint", str(path / "."), "0123"])
+    line = _one_line_error(rc, capsys.readouterr().err, "python -m transformer.translate")
+    assert "no checkpoint at" in line
+    with pytest.raises(UsageError, match="cannot read it"):
+        load_checkpoint(path, "cpu")
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    return proc.returncode, proc.stderr
+
+
+def test_bad_checkpoints_from_the_command_line(trained: Path, tmp_path: Path) -> None:
+    """Real processes: status 2, one line, no traceback, the file byte for byte unchanged."""
+    for case in ("not a training checkpoint", "d_model a string"):
+        out, path, message = _bad_checkpoint(trained, tmp_path / case.replace(" ", "_"), case)
+        before = _digest(path)
+        rc, err = _cli("-m", "transformer.train", "--task", "reverse", "--out", str(out), *TINY)
+        assert message in _one_line_error(rc, err, "python -m transformer.train")
+        rc, err = _cli("-m", "transformer.translate", "--checkpoint", str(out), "0123")
+        assert message in _one_line_error(rc, err, "python -m transformer.translate")
+        assert _digest(path) == before
+
+
+COMMAND_LINES = {
+    "python -m transformer.train": ["-m", "transformer.train", "--task", "copy", "--out", "OUT"],
+    "python -m transformer.translate": ["-m", "transformer.translate", "--checkpoint", "OUT", "1"],
+    "python examples/copy_task.py": ["examples/copy_task.py", "--out", "OUT"],
+    "python examples/dates.py": ["examples/dates.py", "--out", "OUT"],
+    "train_mlp.py": ["examples/train_mlp.py"],
+    "walkthrough.py": ["examples/walkthrough.py"],
+}
+
+
+@pytest.mark.skipif(mg.cupy_available(), reason="CuPy works here: --backend cupy is no error")
+@pytest.mark.parametrize("prog", list(COMMAND_LINES))
+def test_backend_cupy_without_cupy_is_a_one_line_error(tmp_path: Path, prog: str) -> None:
+    args = [str(tmp_path) if a == "OUT" else a for a in COMMAND_LINES[prog]]
+    rc, err = _cli(*args, "--backend", "cupy")
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "cupy" in err.lower()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("d_model", "16", "d_model must be an integer"),
+        ("d_model", 15, "d_model 15 is not divisible by n_heads 2"),
+        ("n_heads", 0, "n_heads must be >= 1"),
+        ("num_encoder_layers", -1, "num_encoder_layers must be >= 0"),
+        ("d_ff", 2.5, "d_ff must be an integer"),
+        ("dropout", 1.0, "dropout must be in [0, 1)"),
+        ("dropout", "0.1", "dropout must be a number"),
+        ("max_len", True, "max_len must be an integer"),
+        ("norm_first", 1, "norm_first must be true or false"),
+        ("pad_id", 13, "pad_id must be below the vocabulary sizes [13, 13]"),
+        ("activation", "swish", "activation must be relu or gelu"),
+        ("colour", "red", "colour is not a Transformer setting"),
+        ("src_vocab_size", None, "src_vocab_size must be an integer"),
+    ],
+)
+def test_check_config_names_each_bad_field(field: str, value, message: str) -> None:
+    config = {
+        "src_vocab_size": 13, "tgt_vocab_size": 13, "d_model": 16, "n_heads": 2,
+        "num_encoder_layers": 1, "num_decoder_layers": 1, "d_ff": 32, "dropout": 0.1,
+        "max_len": 14, "norm_first": False, "pad_id": 0, "tie_embeddings": False,
+        "activation": "relu",
+    }  # fmt: skip
+    assert check_config(dict(config), "f") == config
+    config[field] = value
+    with pytest.raises(UsageError, match=re.escape(message)):
+        check_config(config, "f")
+    del config[field]
+    if field in ("src_vocab_size",):
+        with pytest.raises(UsageError, match="src_vocab_size is missing"):
+            check_config(config, "f")
+
+
+@pytest.mark.parametrize(
+    ("flag", "rule"),
+    [("--epochs", ">= 1, got 0"), ("--batch-size", ">= 1, got 0"), ("--lr", "> 0, got 0.0")],
+)
+def test_train_mlp_refuses_bad_counts_in_one_line(flag: str, rule: str) -> None:
+    rc, err = _cli("examples/train_mlp.py", flag, "0")
+    assert rc == 2, err
+    assert err.strip() == f"train_mlp.py: error: {flag} must be {rule}"

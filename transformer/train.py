@@ -38,6 +38,7 @@ import numpy as np  # host-side data only: the batches are built on the CPU
 import minigrad as mg
 import nn
 from minigrad import backend
+from transformer.cli import UsageError, load_checkpoint, run
 from transformer.data import BOS_ID, EOS_ID, PAD_ID, TASK_NAMES, Task, Vocab, make_task
 from transformer.decoding import greedy_decode
 from transformer.model import Transformer, TransformerConfig
@@ -48,7 +49,12 @@ CHECKPOINTS = ("checkpoint.safetensors", "checkpoint.npz")
 def checkpoint_path(directory: Path) -> Path:
     """The checkpoint file in a training directory: the one already there, else
     ``checkpoint.safetensors`` when the safetensors package is installed, else ``checkpoint.npz``.
+
+    Raises:
+        UsageError: ``directory`` is a file (an ``--out`` given a checkpoint file, say).
     """
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out {directory} is a file, not a directory for the run")
     for name in CHECKPOINTS:
         if (directory / name).exists():
             return directory / name
@@ -180,11 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     ckpt_path = checkpoint_path(args.out)
     state = None
     if ckpt_path.exists():
-        state = nn.load(ckpt_path, device=device)
+        state = load_checkpoint(ckpt_path, device, resume=True)  # checked: names what is wrong
         saved_task, saved_seed = state["task"]["name"], state["task"]["seed"]
         if args.task != saved_task or args.seed not in (None, saved_seed):
-            sys.exit(
-                f"error: {args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
+            raise UsageError(
+                f"{args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
                 f"not --task {args.task} --seed {args.seed}: choose another --out to start a "
                 f"new run, or the same task and seed to resume it"
             )
@@ -415,4 +421,4 @@ def plot(out: Path, history: dict[str, list], model: Transformer, task: Task, de
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "python -m transformer.train"))

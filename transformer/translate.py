@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import minigrad as mg
-import nn
 from minigrad import backend
+from transformer.cli import UsageError, load_checkpoint, run
 from transformer.data import BOS_ID, EOS_ID, Vocab
 from transformer.decoding import beam_search, greedy_decode
 from transformer.model import Transformer
 from transformer.train import CHECKPOINTS, checkpoint_path
+
+PROG = "python -m transformer.translate"
 
 
 def load_model(directory: Path, device: str) -> tuple[Transformer, Vocab, int]:
@@ -27,16 +29,16 @@ def load_model(directory: Path, device: str) -> tuple[Transformer, Vocab, int]:
         at most (the longest training target + 1 for the end-of-sequence token).
 
     Raises:
-        FileNotFoundError: no checkpoint there.
-        nn.CheckpointError: the file is not a readable minigrad checkpoint.
+        UsageError: no checkpoint there, or the file is not a readable training checkpoint (the
+            message names the file and what is wrong with it).
     """
     path = checkpoint_path(directory) if directory.is_dir() else directory
     if not path.exists():
         where = f"{directory}/{' or '.join(CHECKPOINTS)}" if directory.is_dir() else path
-        raise FileNotFoundError(
+        raise UsageError(
             f"no checkpoint at {where}: train one with python -m transformer.train --out DIR"
         )
-    state = nn.load(path, device=device)
+    state = load_checkpoint(path, device)
     model = Transformer(**state["config"]).to(device)
     model.load_state_dict(state["model"])
     model.eval()
@@ -45,10 +47,12 @@ def load_model(directory: Path, device: str) -> tuple[Transformer, Vocab, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Decode each input; returns 0, or 2 after printing why an input cannot be decoded."""
-    p = argparse.ArgumentParser(
-        prog="python -m transformer.translate", description=__doc__.split("\n\n")[0]
-    )
+    """Decode each input; returns 0, or 2 after printing (one line) why it cannot."""
+    return run(_translate, PROG, argv)
+
+
+def _translate(argv: list[str] | None) -> int:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--checkpoint",
         type=Path,
@@ -64,23 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.backend is not None:
         mg.set_backend(args.backend)
     device = backend.default_device()
-    try:
-        model, vocab, max_len = load_model(args.checkpoint, device)
-    except (FileNotFoundError, nn.CheckpointError) as err:
-        p.error(str(err))
+    model, vocab, max_len = load_model(args.checkpoint, device)
     longest = model.config.max_len
     for text in args.inputs:
         try:
             ids = vocab.encode(text)
         except ValueError as err:
-            print(f"{text!r}: {err}", file=sys.stderr)
-            return 2
+            raise UsageError(f"{text!r}: {err}") from None
         if not 0 < len(ids) <= longest:
-            print(
-                f"{text!r}: the model reads 1 to {longest} characters, got {len(ids)}",
-                file=sys.stderr,
-            )
-            return 2
+            raise UsageError(f"{text!r}: the model reads 1 to {longest} characters, got {len(ids)}")
         src = mg.tensor([ids], dtype="int64", device=device)  # (1, S)
         if args.beam > 1:
             out = beam_search(model, src, args.beam, max_len, BOS_ID, EOS_ID)

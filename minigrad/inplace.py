@@ -1,0 +1,141 @@
+"""Version counters: how the graph notices in-place changes to the arrays a node saved.
+
+A node's backward reads the arrays its forward saved (``ctx.save_for_backward``). If one of
+them is changed in place between the forward and the backward (``x.fill_(0)`` under
+``no_grad``, ``opt.step()`` before a ``retain_graph`` backward), the backward would compute a
+wrong gradient without a word. PyTorch guards against this with a version counter per tensor;
+minigrad does the same:
+
+1. every tensor carries a counter (``t._version``, 0 at creation) that each in-place change
+   bumps: ``zero_``, ``fill_``, ``copy_``, the ``nn.init`` functions, optimizer steps, gradient
+   clipping, ``load_state_dict``, and anything that calls :func:`increment_version`;
+2. a tensor made by an op whose result is a view of an input's array (``reshape``,
+   ``transpose``, basic indexing, ``detach()``...) shares that input's counter, so a change
+   through the view is seen by the base and the other way round;
+3. when an op records a node, it notes the counter and current version of each tensor whose
+   array the forward saved: an input's array saved as is (matched by identity) or the output;
+4. before running a node's backward, the engine checks those versions and raises, naming the
+   tensor and the op that saved it, if one moved.
+
+The cost: one list per tensor, a few identity comparisons when a node is recorded, and in
+backward one comparison per node: a global count of in-place changes (:data:`epoch`) is
+recorded with the versions, and a node's versions are looked at only when it moved since.
+
+Limits (as in PyTorch): a write through the raw array (``t.data[...] = ...``) is not counted
+(PyTorch's ``t.data`` is not tracked either); a saved array the forward computed (a copy, a
+product) needs no check since no in-place change of an input reaches it; and arrays sharing
+memory outside minigrad's ops (a NumPy view wrapped in a new ``Tensor``) do not share a counter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["increment_version"]
+
+#: Counts every in-place change anywhere. A node records it with its versions; when it has not
+#: moved by the node's backward (the usual case: nothing changed in place between the forward
+#: and the backward), the engine skips the node's check.
+epoch = [0]
+
+
+def increment_version(tensor: Any) -> None:
+    """Record that ``tensor``'s array was changed in place (PyTorch's
+    ``torch.autograd.graph.increment_version``).
+
+    minigrad's own in-place methods call this; call it yourself after writing into
+    ``tensor.data`` directly (as the optimizers do), so that a backward that still needs the old
+    values raises instead of using the new ones.
+    """
+    tensor._version_counter[0] += 1
+    epoch[0] += 1
+
+
+def view_counter(out: Any, inputs: tuple[Any, ...]) -> list[int]:
+    """The version counter for an op's result array ``out``: the counter of the input tensor
+    whose memory ``out`` views (or is), else a new one."""
+    base = out.base
+    for x in inputs:
+        counter = getattr(x, "_version_counter", None)
+        if counter is None:  # not a tensor
+            continue
+        data = x.data
+        if out is data or (base is not None and (base is data or base is data.base)):
+            return counter
+    return [0]
+
+
+def record_saved_versions(
+    saved: tuple[Any, ...], inputs: tuple[Any, ...], result: Any
+) -> tuple[int, list[tuple[list[int], int, int, int]]] | None:
+    """``(epoch now, records)``, a record for each saved array that is an input tensor's array
+    (by identity) or the result's: ``(counter, version now, position in saved, input index or
+    -1 for the result)``. None when no saved array is one of those.
+
+    Runs once per recorded node, so it is written for speed: inputs outside (one or two
+    tensors), saved arrays inside, no allocation when nothing matches.
+    """
+    records = None
+    tensor_class = result.__class__  # Tensor, known without importing it (no import cycle)
+    i = 0
+    for x in inputs:
+        if isinstance(x, tensor_class):
+            data = x.data
+            j = 0
+            for arr in saved:
+                if arr is data:
+                    if records is None:
+                        records = []
+                    counter = x._version_counter
+                    records.append((counter, counter[0], j, i))
+                    break
+                j += 1
+        i += 1
+    out = result.data
+    j = 0
+    for arr in saved:
+        if arr is out:
+            counter = result._version_counter
+            if records is None:
+                records = []
+            records.append((counter, counter[0], j, -1))
+            break
+        j += 1
+    return None if records is None else (epoch[0], records)
+
+
+def check_saved_versions(node: Any) -> None:
+    """Raise if a tensor whose array ``node`` saved was changed in place since the forward."""
+    for counter, expected, j, i in node._saved_versions[1]:
+        if counter[0] != expected:
+            raise RuntimeError(_modified_message(node, counter[0], expected, j, i))
+
+
+def _modified_message(node: Any, version: int, expected: int, j: int, i: int) -> str:
+    """PyTorch's wording, plus the op that saved the tensor."""
+    arr = node.saved_tensors[j]
+    what = f"[{arr.dtype} tensor of shape {tuple(arr.shape)}]"
+    if i < 0:
+        what += f", which is output 0 of {node.name}, saved by {node.name} as its output,"
+    else:
+        parent = node.parents[i]
+        if parent is not None and hasattr(parent, "parents"):  # a node: the input was computed
+            what += f", which is output 0 of {parent.name}"
+        what += f", saved by {node.name} as input {i},"
+    site = getattr(node, "_created_at", None)  # recorded under minigrad.detect_anomaly()
+    if site:
+        from minigrad import observe  # noqa: PLC0415 (the error path only; observe needs autograd)
+
+        where = f"The {node.name} node was created at:\n{observe.format_stack(site)}"
+    else:
+        where = (
+            "Hint: run the forward inside `with minigrad.detect_anomaly():` to see the line that "
+            f"created the {node.name} node."
+        )
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {what} is at version {version}; expected version {expected} instead. "
+        "It was changed in place (fill_, zero_, copy_, an optimizer step, ...) after the forward "
+        "that saved it: change a clone() instead, or run the forward again after the change. "
+        f"{where}"
+    )

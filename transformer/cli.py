@@ -1,0 +1,189 @@
+"""What the command lines share: one-line errors, and checking a training checkpoint.
+
+Every command line (``transformer.train``, ``transformer.translate``, ``examples/*.py``) ends
+with ``sys.exit(run(main, prog))``: bad input (a flag, a file, a backend that is not there)
+prints one line, ``prog: error: ...``, to stderr and exits with status 2, never a traceback.
+
+:func:`load_checkpoint` is the one place that reads a ``transformer.train`` checkpoint for a
+command line: it refuses, naming the file and what is wrong, a file that is not a checkpoint, a
+damaged one, an ``nn.save`` file that is not a training checkpoint, or one whose config has a
+field of the wrong type or out of range, before anything uses it. It only reads the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np  # host-side random-state checks only
+
+import minigrad as mg
+import nn
+from transformer.data import TASK_NAMES, Vocab, make_task
+from transformer.model import Transformer, TransformerConfig
+
+__all__ = ["UsageError", "check_config", "load_checkpoint", "run"]
+
+
+class UsageError(Exception):
+    """Bad input to a command line: printed as one line, exit status 2."""
+
+
+def run(main: Callable[[list[str] | None], int], prog: str, argv: list[str] | None = None) -> int:
+    """``main(argv)``'s exit status; bad input (a :class:`UsageError`, an unreadable checkpoint,
+    a backend that is not available) printed as one line on stderr, status 2."""
+    try:
+        return main(argv)
+    except (UsageError, nn.CheckpointError, mg.BackendError) as err:
+        message = " ".join(str(err).split())  # one line, whatever the message's layout
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The config
+# ---------------------------------------------------------------------------------------------
+
+
+def _int(value: Any, low: int) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be an integer, got {value!r:.40}"
+    return None if value >= low else f"must be >= {low}, got {value}"
+
+
+def _field_problem(name: str, value: Any, config: dict[str, Any]) -> str | None:
+    """What is wrong with one config field (None: nothing)."""
+    if name in ("src_vocab_size", "tgt_vocab_size", "d_model", "n_heads", "d_ff", "max_len"):
+        return _int(value, 1)
+    if name in ("num_encoder_layers", "num_decoder_layers"):
+        return _int(value, 0)
+    if name == "dropout":
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return f"must be a number, got {value!r:.40}"
+        return None if 0.0 <= value < 1.0 else f"must be in [0, 1), got {value}"
+    if name in ("norm_first", "tie_embeddings"):
+        return None if isinstance(value, bool) else f"must be true or false, got {value!r:.40}"
+    if name == "activation":
+        return None if value in ("relu", "gelu") else f"must be relu or gelu, got {value!r:.40}"
+    if name == "pad_id":
+        problem = _int(value, 0)
+        sizes = [config.get(k) for k in ("src_vocab_size", "tgt_vocab_size")]
+        if problem is None and all(isinstance(s, int) for s in sizes) and value >= min(sizes):
+            problem = f"must be below the vocabulary sizes {sizes}, got {value}"
+        return problem
+    return "is not a Transformer setting"
+
+
+def check_config(config: Any, where: str) -> dict[str, Any]:
+    """``config`` (a checkpoint's ``asdict(TransformerConfig)``), checked field by field.
+
+    Raises:
+        UsageError: naming ``where`` and every field of the wrong type or out of range, a
+            missing field without a default, or an unknown one.
+    """
+    if not isinstance(config, dict):
+        raise UsageError(f"{where}: its config is a {type(config).__name__}, not a dict")
+    problems = [
+        f"{name} {problem}"
+        for name, value in config.items()
+        if (problem := _field_problem(str(name), value, config)) is not None
+    ]
+    for field in dataclasses.fields(TransformerConfig):
+        if field.name not in config and field.default is dataclasses.MISSING:
+            problems.append(f"{field.name} is missing")
+    d_model, n_heads = config.get("d_model"), config.get("n_heads")
+    if not problems and d_model % n_heads:
+        problems.append(f"d_model {d_model} is not divisible by n_heads {n_heads}")
+    if problems:
+        raise UsageError(f"{where}: bad model config: " + "; ".join(problems))
+    return config
+
+
+# ---------------------------------------------------------------------------------------------
+# The checkpoint
+# ---------------------------------------------------------------------------------------------
+
+#: What each use needs in a ``transformer.train`` checkpoint, and the type of each entry.
+_NEEDED = {"config": dict, "model": dict, "vocab": dict}
+_NEEDED_TO_RESUME = {
+    **_NEEDED,
+    "optimizer": dict,
+    "scheduler": dict,
+    "step": int,
+    "task": dict,
+    "history": dict,
+    "data_rng": dict,
+    "dropout_rng": dict,
+}
+
+
+def load_checkpoint(path: Path, device: str, resume: bool = False) -> dict[str, Any]:
+    """Read a ``transformer.train`` checkpoint and check all that ``translate`` (or, with
+    ``resume``, ``train``) will use: entries, config, weights, vocabulary, training state.
+
+    Raises:
+        UsageError: the file is not a readable training checkpoint; the message names it and
+            says what is wrong. The file is only read.
+    """
+    where = str(path)
+    try:
+        state = nn.load(path, device=device)
+    except nn.CheckpointError as err:
+        raise UsageError(str(err)) from None
+    except OSError as err:  # unreadable: permissions, a directory, gone since it was found
+        raise UsageError(f"{where}: cannot read it: {err.strerror or err}") from None
+    if not isinstance(state, dict):
+        raise UsageError(f"{where}: not a training checkpoint (it holds a {type(state).__name__})")
+    for key, kind in (_NEEDED_TO_RESUME if resume else _NEEDED).items():
+        if key not in state:
+            raise UsageError(
+                f"{where}: not a transformer.train checkpoint (it has no {key!r} entry; it has "
+                f"{sorted(map(str, state))[:8]})"
+            )
+        if not isinstance(state[key], kind) or isinstance(state[key], bool):
+            raise UsageError(f"{where}: its {key!r} entry is a {type(state[key]).__name__}")
+    check_config(state["config"], where)
+    max_tgt_len = state.get("max_tgt_len", 1)
+    if isinstance(max_tgt_len, bool) or not isinstance(max_tgt_len, int) or max_tgt_len < 1:
+        raise UsageError(f"{where}: its max_tgt_len {max_tgt_len!r:.40} is not a positive integer")
+    _try(where, "vocabulary", lambda: Vocab.from_dict(state["vocab"]))
+    model = _try(where, "model config", lambda: Transformer(**state["config"]))
+    _try(where, "model weights", lambda: model.load_state_dict(state["model"]))
+    if resume:
+        _check_training_state(state, model, where)
+    return state
+
+
+def _check_training_state(state: dict[str, Any], model: Transformer, where: str) -> None:
+    """What resuming loads besides the weights, tried on throwaway objects."""
+    if state["step"] < 0:
+        raise UsageError(f"{where}: its step {state['step']} is negative")
+    task = state["task"]
+    if task.get("name") not in TASK_NAMES or isinstance(task.get("seed"), bool):
+        raise UsageError(f"{where}: its task {task!r:.80} is not one of {list(TASK_NAMES)}")
+    _try(where, "task", lambda: make_task(**task))
+    opt = nn.optim.Adam(list(model.parameters()), lr=1.0)
+    _try(where, "optimizer state", lambda: opt.load_state_dict(state["optimizer"]))
+    sched = nn.optim.NoamLR(opt, 1, 1)
+    _try(where, "scheduler state", lambda: sched.load_state_dict(state["scheduler"]))
+    history = state["history"]
+    keys = ("step", "loss", "eval_step", "accuracy")
+    if not all(isinstance(history.get(k), list) for k in keys):
+        raise UsageError(f"{where}: its history lacks one of the lists {list(keys)}")
+    generator = np.random.default_rng()
+    for key in ("data_rng", "dropout_rng"):
+        if key == "data_rng" or state[key]:
+            _try(where, key, lambda k=key: setattr(generator.bit_generator, "state", state[k]))
+
+
+def _try(where: str, what: str, action: Callable[[], Any]) -> Any:
+    """``action()``, its failure on the checkpoint's data reported as one UsageError."""
+    try:
+        return action()
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, nn.StateDictError) as err:
+        message = " ".join(str(err).split())
+        raise UsageError(f"{where}: bad {what}: {message}") from None
