@@ -464,3 +464,16 @@ def test_cross_entropy_ignored_rows_with_nan_logits_count_nothing(reduction, smo
     tloss.sum().backward()
     np.testing.assert_allclose(x.grad.numpy()[0], tx.grad.numpy()[0], rtol=1e-12)
     np.testing.assert_array_equal(x.grad.numpy()[1:], 0.0)
+
+
+@needs_torch
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "var", "std"])
+def test_an_empty_tuple_of_dims_reduces_every_dim(op: str) -> None:
+    """As PyTorch (whose var/std backward then divides by N - correction with N = 1, a bug:
+    the twin there is dim=None)."""
+    x = np.random.default_rng(6).standard_normal((2, 3))
+    tname = {"max": "amax", "min": "amin"}.get(op, op)
+    tdim = None if op in ("var", "std") else ()
+    _assert_like_torch(
+        lambda t: getattr(mg, op)(t, ()), lambda t: getattr(torch, tname)(t, tdim), x
+    )

@@ -34,7 +34,8 @@ def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
 def norm_dims(
     dim: int | Sequence[int] | None, ndim: int, shape: Sequence[int] = ()
 ) -> tuple[int, ...] | None:
-    """``None`` (all dims) or a sorted tuple of distinct non-negative dims."""
+    """``None`` (all dims, also for an empty tuple) or a sorted tuple of distinct non-negative
+    dims (empty for a 0-d tensor)."""
     if dim is None:
         return None
     if isinstance(dim, int):
@@ -47,6 +48,8 @@ def norm_dims(
         )
     if ndim == 0:
         return ()  # a 0-d tensor accepts dim 0 and -1, and has no axis to reduce
+    if not dims:
+        return None  # an empty list of dims means every dim, as in PyTorch
     if len(set(dims)) != len(dims):
         raise ValueError(f"dim {tuple(dim)} names a dimension twice (tensor shape {tuple(shape)})")
     return tuple(sorted(dims))
