@@ -477,3 +477,26 @@ def test_an_empty_tuple_of_dims_reduces_every_dim(op: str) -> None:
     _assert_like_torch(
         lambda t: getattr(mg, op)(t, ()), lambda t: getattr(torch, tname)(t, tdim), x
     )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "index",
+    [
+        (0, slice(None), [0, 0, 1]),
+        (0, slice(None), []),
+        (slice(None), 1, slice(None), [1, 0]),
+        ([1, 0], slice(None), 0),
+        (Ellipsis, 1, [0, 1]),
+        (None, 0, slice(None), [1]),
+        ([0], 1, [1, 1]),
+    ],
+)
+def test_ints_beside_integer_arrays_select_first_as_torch(index) -> None:
+    """NumPy moves the dims of separated advanced indices (ints count as such) to the front;
+    PyTorch selects with the ints first."""
+    x = np.arange(24.0).reshape(2, 3, 2, 2)
+    seed = None
+    out = mg.tensor(x)[index]
+    seed = np.random.default_rng(7).standard_normal(tuple(out.shape))
+    _assert_like_torch(lambda t: t[index], lambda t: t[index], x, seed=seed)

@@ -202,9 +202,36 @@ class GetItem(Function):
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    """``x[index]`` with ints, slices, None, ..., integer arrays/tensors and boolean masks."""
+    """``x[index]`` with ints, slices, None, ..., integer arrays/tensors and boolean masks.
+
+    Integers beside integer arrays select first, as in PyTorch: ``x[0, :, ids]`` is
+    ``x[0][:, ids]`` (NumPy would index with 0 and ids together and put their dim first).
+    """
     index, advanced = _normalize_index(x, index)
+    if advanced and isinstance(index, tuple) and _ints_beside_arrays(index):
+        basic, index = _ints_first(index)
+        x = GetItem.apply(x, index=basic, advanced=False)
     return GetItem.apply(x, index=index, advanced=advanced)
+
+
+def _ints_beside_arrays(index: tuple[Any, ...]) -> bool:
+    """Whether ``index`` mixes Python ints with integer arrays (and holds no boolean mask)."""
+    arrays = [i for i in index if hasattr(i, "dtype") and hasattr(i, "shape")]
+    ints = any(isinstance(i, int) for i in index)
+    return ints and all(a.dtype != backend.bool_ for a in arrays)
+
+
+def _ints_first(index: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Split ``index`` into its basic part (ints, slices, None; arrays kept whole) and the
+    arrays to apply to that result."""
+    is_array = [hasattr(i, "dtype") and hasattr(i, "shape") for i in index]
+    basic = tuple(slice(None) if arr else i for i, arr in zip(index, is_array))
+    rest = tuple(
+        i if arr or i is Ellipsis else slice(None)
+        for i, arr in zip(index, is_array)
+        if arr or not isinstance(i, int)
+    )
+    return basic, rest
 
 
 def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
