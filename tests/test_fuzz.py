@@ -306,11 +306,16 @@ def reductions(data):
 
     def tfn(t):
         if dim is None and name not in ("var", "std"):
-            out = getattr(torch, tname)(t, tuple(range(t.ndim)), keepdim=keep) if t.ndim else t
-            return out if t.ndim or name != "mean" else t * 1.0
+            return getattr(torch, tname)(t, tuple(range(t.ndim)), keepdim=keep)
         return getattr(torch, tname)(t, dim, keepdim=keep, **kw)
 
-    return fn, tfn, [values(data, shape, dtype_of(data))], [True]
+    x = values(data, shape, dtype_of(data))
+    if name in ("var", "std"):
+        dims = range(len(shape)) if dim is None else np.atleast_1d(dim) % max(len(shape), 1)
+        count = int(np.prod([shape[d] for d in dims])) if shape else 1
+        # NaN with no degrees of freedom: PyTorch's gradient is inf on a 0-d input, NaN else
+        assume(count > kw["correction"] or not np.isnan(x).any())
+    return fn, tfn, [x], [True]
 
 
 @family
