@@ -500,3 +500,13 @@ def test_ints_beside_integer_arrays_select_first_as_torch(index) -> None:
     out = mg.tensor(x)[index]
     seed = np.random.default_rng(7).standard_normal(tuple(out.shape))
     _assert_like_torch(lambda t: t[index], lambda t: t[index], x, seed=seed)
+
+
+def test_a_nan_behind_a_masked_key_does_not_reach_the_attention_output() -> None:
+    """A deliberate difference (README): the mask replaces scores, PyTorch's SDPA adds -inf."""
+    rng = np.random.default_rng(8)
+    k = rng.standard_normal((2, 3))
+    k[1] = np.nan
+    q, v = rng.standard_normal((1, 3)), rng.standard_normal((2, 2))
+    out = mg.attention(mg.tensor(q), mg.tensor(k), mg.tensor(v), mg.tensor(np.array([[0, 1]]) > 0))
+    np.testing.assert_allclose(out.numpy(), v[:1], rtol=1e-12)
