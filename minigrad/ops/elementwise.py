@@ -287,8 +287,9 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        # da = g where relu(a) > 0 or is NaN, else 0 (PyTorch passes the gradient at NaN)
-        return backend.array_module(g).where(out <= 0, 0, g)
+        # da = g where relu(a) > 0 or is NaN, else 0 (PyTorch passes the gradient at NaN);
+        # a product with the mask, as np.where is many times slower on a random mask
+        return g * ~(out <= 0)
 
 
 _SQRT_HALF = math.sqrt(0.5)

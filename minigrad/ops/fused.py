@@ -292,9 +292,9 @@ class CrossEntropy(Function):
             weight = g.reshape(-1)
         else:
             weight = g if ctx.reduction == "sum" else g / ctx.count
-        d *= weight[:, None] if weight.ndim else weight
         if valid is not None:
-            d[~valid] = 0  # ignored rows, even where their logits are NaN or inf
+            weight = weight * valid
+        d *= weight[:, None] if weight.ndim else weight
         if len(ctx.shape) == 2:
             return d, None
         n, c, *rest = ctx.shape
@@ -321,9 +321,9 @@ def cross_entropy(
     Shapes: logits (N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...) integer class ids, or
     a float tensor of the logits' shape holding probabilities. Returns a scalar for
     ``reduction="mean"|"sum"``, the per-target losses for ``"none"``. Targets equal to
-    ``ignore_index`` contribute nothing, to the loss or the gradient, even where their logits
-    are NaN or inf (PyTorch's gradient is NaN there); with ``"mean"`` the sum is divided by
-    the number of targets that count (a batch where all are ignored gives 0, not NaN).
+    ``ignore_index`` contribute nothing to the loss, even where their logits are NaN or inf
+    (as PyTorch); with ``"mean"`` the sum is divided by the number of targets that count (a
+    batch where all are ignored gives 0, not NaN).
     Probability targets need not sum to 1 (an all-zero row gives loss 0 and no gradient) and
     take no ``ignore_index``.
     """

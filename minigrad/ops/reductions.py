@@ -7,7 +7,6 @@ every reduced axis), then broadcasts it over the input.
 from __future__ import annotations
 
 import builtins
-import math
 from typing import Any
 
 from minigrad import backend
@@ -56,8 +55,7 @@ class Mean(Function):
         ctx.in_shape = x.shape
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.count = _count(x.shape, dims)
-        with backend.quiet():  # the mean of nothing is NaN (as PyTorch)
-            return x.sum(axis=dims, keepdims=keepdim) / ctx.count
+        return _divide(x.sum(axis=dims, keepdims=keepdim), ctx.count)
 
     @staticmethod
     def backward(ctx, g):
@@ -115,8 +113,16 @@ def _centered(ctx: Function, x: Any, dims: tuple[int, ...] | None, correction: i
     n = _count(x.shape, dims)
     ctx.kept_shape = reduced_shape(x.shape, dims)
     ctx.denom = builtins.max(n - correction, 0)
-    with backend.quiet():  # an empty reduction has no mean: NaN
-        return x - x.sum(axis=dims, keepdims=True) / n
+    return x - _divide(x.sum(axis=dims, keepdims=True), n)
+
+
+def _divide(a: Any, n: int) -> Any:
+    """``a / n``; by n = 0 (a mean of nothing, no degrees of freedom) inf or NaN, as PyTorch,
+    without NumPy's warning (checked on n, so the usual case pays nothing for it)."""
+    if n:
+        return a / n
+    with backend.quiet():
+        return a / n
 
 
 class Var(Function):
@@ -125,15 +131,13 @@ class Var(Function):
         # var = sum((x - mean)^2) / (N - correction)
         centered = _centered(ctx, x, dims, correction)
         ctx.save_for_backward(centered)
-        with backend.quiet():
-            return (centered * centered).sum(axis=dims, keepdims=keepdim) / ctx.denom
+        return _divide((centered * centered).sum(axis=dims, keepdims=keepdim), ctx.denom)
 
     @staticmethod
     def backward(ctx, g):
         (centered,) = ctx.saved_tensors
         # dx = g * 2 (x - mean) / (N - correction)
-        with backend.quiet():  # N - correction = 0: NaN, as PyTorch
-            return _keepdim_grad(ctx, g) * centered * (2.0 / ctx.denom if ctx.denom else math.inf)
+        return _divide(_keepdim_grad(ctx, g) * centered * 2.0, ctx.denom)
 
 
 class Std(Function):
@@ -142,8 +146,7 @@ class Std(Function):
         # std = sqrt(sum((x - mean)^2) / (N - correction))
         xp = backend.array_module(x)
         centered = _centered(ctx, x, dims, correction)
-        with backend.quiet():
-            out = xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) / ctx.denom)
+        out = xp.sqrt(_divide((centered * centered).sum(axis=dims, keepdims=True), ctx.denom))
         ctx.save_for_backward(centered, out)
         return out if keepdim else out.reshape(_drop(out.shape, dims))
 
