@@ -5,6 +5,7 @@ targets, NaN conventions of gradients, and empty and 0-d tensors."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -511,3 +512,19 @@ def test_a_nan_behind_a_masked_key_does_not_reach_the_attention_output() -> None
     q, v = rng.standard_normal((1, 3)), rng.standard_normal((2, 2))
     out = mg.attention(mg.tensor(q), mg.tensor(k), mg.tensor(v), mg.tensor(np.array([[0, 1]]) > 0))
     np.testing.assert_allclose(out.numpy(), v[:1], rtol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize(("shape", "dim"), [((0, 3), 1), ((2, 0, 3), -1), ((0,), None)])
+def test_argmax_over_a_nonempty_dim_of_an_empty_tensor(name, shape, dim) -> None:
+    """Found by the fuzz: any empty tensor was refused; only a reduced dim of size 0 is."""
+    x = torch.zeros(shape)
+    try:
+        expected = getattr(x, name)(dim)
+    except (RuntimeError, IndexError):
+        with pytest.raises(ValueError, match=r"size 0.*" + re.escape(str(shape))):
+            getattr(mg.zeros(*shape), name)(dim)
+        return
+    out = getattr(mg.zeros(*shape), name)(dim)
+    assert tuple(out.shape) == tuple(expected.shape) and out.dtype == mg.int64

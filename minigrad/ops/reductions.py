@@ -282,8 +282,10 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
     data = x.data
-    if data.size == 0:
-        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
+    if data.size == 0 and (dim is None or data.shape[norm_dim(dim, data.ndim, data.shape)] == 0):
+        raise ValueError(
+            f"{name}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape {tuple(x.shape)})"
+        )
     if dim is None or data.ndim == 0:
         if dim is not None:
             norm_dim(dim, 0, data.shape)  # 0-d: dim 0 or -1 only
