@@ -107,7 +107,10 @@ def compare_with_torch(
     if not any(diff) or not any(t.requires_grad for t in touts):
         return None
     rng = np.random.default_rng(seed)
-    seeds = [np.asarray(rng.standard_normal(tuple(t.shape)), dtype=dtype) for t in touts]
+    seeds = [
+        np.asarray(rng.standard_normal(tuple(t.shape)), dtype=t.detach().numpy().dtype)
+        for t in touts
+    ]
     grads = mg.grad(
         [o for o in outs if o.requires_grad],
         [x for x, d in zip(xs, diff) if d],
@@ -173,6 +176,7 @@ def test_every_public_op_is_fuzzed() -> None:
 
     public = set(mg.ops.__all__) - NOT_DIFFERENTIABLE - {"dropout"}
     assert public - set(OPS) == set()
+    assert "conversions" in FAMILIES  # cast, compare, logical, argmax/argmin: their family
 
 
 # =============================================================================================
@@ -629,6 +633,54 @@ def attention(data):
         return torch.softmax(scores.masked_fill(m, -np.inf), -1) @ v
 
     return mg.attention, reference, [*arrays, mask], [True, True, True, False]
+
+
+COMPARE = {
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+}
+
+
+@family
+def conversions(data):
+    """Casts (differentiable), comparisons and logical ops, argmax/argmin (no gradient)."""
+    name = data.draw(st.sampled_from(["cast", "compare", "logical", "argmax", "argmin"]))
+    dtype = dtype_of(data)
+    if name == "cast":
+        return (
+            (lambda x: x.double() * 1.0),
+            (lambda t: t.double() * 1.0),
+            [values(data, data.draw(SHAPES), np.float32)],
+            [True],
+        )
+    if name in ("argmax", "argmin"):
+        shape = data.draw(SHAPES)
+        dim = data.draw(st.one_of(st.none(), st.just(a_dim(data, len(shape)))))
+        keep = data.draw(st.booleans())
+        return (
+            lambda x: getattr(x, name)(dim, keepdim=keep),
+            lambda t: getattr(t, name)(dim, keepdim=keep),
+            [values(data, shape, dtype)],
+            [False],
+        )
+    a_shape, b_shape = data.draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3)
+    ).input_shapes
+    a, b = values(data, a_shape, dtype), values(data, b_shape, dtype)
+    if name == "compare":
+        op = COMPARE[data.draw(st.sampled_from(sorted(COMPARE)))]
+        return op, op, [a, b], [False, False]
+    which = data.draw(st.sampled_from(["and", "or", "not"]))
+    ops = {
+        "and": lambda x, y: (x > 0) & (y > 0),
+        "or": lambda x, y: (x > 0) | (y > 0),
+        "not": lambda x, y: ~(x > y),
+    }
+    return ops[which], ops[which], [a, b], [False, False]
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
