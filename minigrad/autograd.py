@@ -50,6 +50,8 @@ __all__ = [
     "increment_version",
     "is_grad_enabled",
     "no_grad",
+    "queue_callback",
+    "register_post_accumulate_grad_hook",
     "trace_backward",
 ]
 
@@ -389,11 +391,13 @@ def _run_backward(
     root_grads: Sequence[Any],
     retain_graph: bool,
     capture: dict[Any, Any] | None = None,
+    early: _EarlyLeaves | None = None,
 ) -> dict[Tensor, Any]:
     """The engine. Returns the summed gradient of every leaf reached, keyed by leaf.
 
     With ``capture`` (a dict keyed by nodes), the gradient reaching each captured node's
-    output is stored there instead of being propagated past it.
+    output is stored there instead of being propagated past it. With ``early``, leaves that
+    have post-accumulate hooks are accumulated as soon as their last consumer has run.
     """
     node_grads: dict[Function, Any] = {}
     leaf_grads: dict[Tensor, Any] = {}
@@ -413,9 +417,13 @@ def _run_backward(
         order = []
 
     tracer = _tracer
+    if early is not None:
+        early.count_consumers(order)
     for node in order:
         g = node_grads.pop(node, None)
         if g is None:
+            if early is not None:
+                early.visited(node, leaf_grads)
             continue
         if node._hooks:
             g = _run_hooks(node._hooks, g)
@@ -468,6 +476,8 @@ def _run_backward(
             _observer.backward(node, g, grads, retain_graph)
         if not retain_graph:
             node.saved_tensors = _FREED
+        if early is not None:
+            early.visited(node, leaf_grads)
     return leaf_grads
 
 
@@ -545,10 +555,94 @@ def _accumulate(leaf_grads: dict[Tensor, Any], root_grads: Sequence[Any]) -> Non
         final.append((leaf, g))
     seen = {id(g) for g in root_grads}
     for leaf, g in final:
-        if leaf.grad is None:
-            leaf.grad = Tensor._wrap(_owned(g, seen))
-        else:
-            leaf.grad = Tensor._wrap(leaf.grad.data + g)
+        _add_to_grad(leaf, g, seen)
+    for leaf, _ in final:
+        _run_post_accumulate_hooks(leaf)
+
+
+def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
+    if leaf.grad is None:
+        leaf.grad = Tensor._wrap(_owned(g, seen))
+    else:
+        leaf.grad = Tensor._wrap(leaf.grad.data + g)
+
+
+# ---------------------------------------------------------------------------------------------
+# Post-accumulate hooks and end-of-backward callbacks (what data-parallel training needs to
+# start communicating a gradient while the rest of backward still runs)
+# ---------------------------------------------------------------------------------------------
+
+# id(leaf) -> (weak reference to the leaf, its hooks). Keyed by id because Tensor.__eq__ is
+# elementwise; the weak reference's callback drops the entry when the leaf dies.
+_post_hooks: dict[int, tuple[weakref.ref, list[Callable[[Tensor], None]]]] = {}
+_end_callbacks: list[Callable[[], None]] | None = None  # of the backward() in progress
+
+
+def register_post_accumulate_grad_hook(
+    leaf: Tensor, hook: Callable[[Tensor], None]
+) -> Callable[[], None]:
+    """Call ``hook(leaf)`` during ``backward()`` right after ``leaf.grad`` is final.
+
+    A leaf with such a hook is accumulated as soon as the last node using it has run, not
+    at the end of backward, so the hook may start work (a gradient all-reduce) that overlaps
+    the rest of backward. ``grad()`` accumulates nothing and calls no such hook. Returns a
+    function that removes the hook.
+    """
+    key = id(leaf)
+    if key not in _post_hooks:
+        ref = weakref.ref(leaf, lambda _, key=key: _post_hooks.pop(key, None))
+        _post_hooks[key] = (ref, [])
+    hooks = _post_hooks[key][1]
+    hooks.append(hook)
+    return lambda: hooks.remove(hook) if hook in hooks else None
+
+
+def _post_hooks_of(leaf: Tensor) -> list[Callable[[Tensor], None]] | None:
+    entry = _post_hooks.get(id(leaf))
+    return entry[1] if entry is not None and entry[0]() is leaf and entry[1] else None
+
+
+def _run_post_accumulate_hooks(leaf: Tensor) -> None:
+    for hook in _post_hooks_of(leaf) or ():
+        hook(leaf)
+
+
+class _EarlyLeaves:
+    """Counts, per hooked leaf, the nodes still to run that use it; at zero its gradient is
+    final: run its gradient hooks, accumulate it and call its post-accumulate hooks."""
+
+    def __init__(self, root_grads: Sequence[Any]) -> None:
+        self.remaining: dict[Tensor, int] = {}
+        self.seen = {id(g) for g in root_grads}
+
+    def count_consumers(self, order: list[Function]) -> None:
+        for node in order:
+            for p in node.parents:
+                if isinstance(p, Tensor) and _post_hooks_of(p) is not None:
+                    self.remaining[p] = self.remaining.get(p, 0) + 1
+
+    def visited(self, node: Function, leaf_grads: dict[Tensor, Any]) -> None:
+        for p in node.parents:
+            left = self.remaining.get(p) if isinstance(p, Tensor) else None
+            if left is None:
+                continue
+            self.remaining[p] = left - 1
+            if left == 1 and p in leaf_grads:
+                g = leaf_grads.pop(p)
+                _add_to_grad(p, _run_hooks(p._hooks, g) if p._hooks else g, self.seen)
+                _run_post_accumulate_hooks(p)
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once the ``backward()`` in progress has accumulated every gradient
+    (PyTorch's ``Variable._execution_engine.queue_callback``; call it from a hook).
+
+    Raises:
+        RuntimeError: no ``backward()`` is running.
+    """
+    if _end_callbacks is None:
+        raise RuntimeError("queue_callback: no backward() is running; call it from a hook")
+    _end_callbacks.append(callback)
 
 
 def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
@@ -559,9 +653,18 @@ def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -
         gradient: d(loss)/d(tensor), same shape and dtype as ``tensor``.
         retain_graph: keep the saved arrays so that backward can run through the graph again.
     """
+    global _end_callbacks
     g = _check_root(tensor, gradient, "backward")
-    leaf_grads = _run_backward([tensor], [g], retain_graph)
-    _accumulate(leaf_grads, [g])
+    early = _EarlyLeaves([g]) if _post_hooks else None
+    outer, _end_callbacks = _end_callbacks, []
+    try:
+        leaf_grads = _run_backward([tensor], [g], retain_graph, early=early)
+        _accumulate(leaf_grads, [g])
+        callbacks = _end_callbacks
+    finally:
+        _end_callbacks = outer
+    for callback in callbacks:
+        callback()
 
 
 def grad(

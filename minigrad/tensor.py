@@ -168,6 +168,19 @@ class Tensor:
             hooks = self._hooks
         return lambda: hooks.remove(hook) if hook in hooks else None
 
+    def register_post_accumulate_grad_hook(
+        self, hook: Callable[[Tensor], None]
+    ) -> Callable[[], None]:
+        """Call ``hook(self)`` during ``backward()`` right after this leaf's ``.grad`` is final
+        (PyTorch's name), while backward goes on with the rest of the graph. Returns a function
+        that removes the hook."""
+        if self.grad_fn is not None or not self.requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: only a leaf tensor that requires grad "
+                f"accumulates a gradient (shape {tuple(self.shape)})"
+            )
+        return autograd.register_post_accumulate_grad_hook(self, hook)
+
     # -- conversion -----------------------------------------------------------------------------
 
     def numpy(self) -> Any:

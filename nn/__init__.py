@@ -6,7 +6,7 @@ after ``torch.nn`` (same names and defaults).
     >>> opt = nn.optim.Adam(model.parameters(), lr=1e-2)
 """
 
-from nn import functional, init, optim, schedule, testing, utils
+from nn import functional, init, optim, parallel, schedule, testing, utils
 from nn.checkpoint import CheckpointError, load, save
 from nn.layers import (
     GELU,
@@ -57,6 +57,7 @@ __all__ = [
     "init",
     "load",
     "optim",
+    "parallel",
     "save",
     "schedule",
     "testing",

@@ -28,6 +28,11 @@ For copy and reverse the held-out sequences are likewise never sampled for train
     >>> batch = next(task.train_batches(64, rng))        # Batch of int64 arrays
     >>> for batch in task.eval_batches(250):              # the 1000 held-out pairs, in order
     ...     accuracy = task.exact_match(predicted_ids, batch.tgt_text)
+
+Data parallelism: ``task.train_batches(64, rng, rank=r, world_size=n)`` gives rank r its
+disjoint shard of each global batch of 64 (every rank draws the same global batch from the same
+seed); `DistributedBatchSampler` does the same for a finite dataset of indices, reshuffled each
+epoch; `shard` splits any global batch.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ __all__ = [
     "TASK_NAMES",
     "Batch",
     "DatesTask",
+    "DistributedBatchSampler",
     "SequenceTask",
     "Task",
     "Vocab",
@@ -62,6 +68,8 @@ __all__ = [
     "expand_two_digit_year",
     "make_task",
     "render_date",
+    "shard",
+    "shard_slice",
 ]
 
 PAD_ID = 0
@@ -340,12 +348,19 @@ class Task:
         rng: np.random.Generator | int | None = None,
         *,
         fixed_shape: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> Iterator[Batch]:
-        """An endless stream of random training batches (reproducible with a seeded ``rng``)."""
+        """An endless stream of random training batches (reproducible with a seeded ``rng``).
+
+        With ``world_size`` > 1, ``batch_size`` is the global batch: every rank draws the same
+        global batch from the same seed and gets its own disjoint `shard` of it.
+        """
         _check_positive(batch_size, "batch_size")
         rng = np.random.default_rng(rng)
         while True:
-            yield self.make_batch(self.sample_train(batch_size, rng), fixed_shape=fixed_shape)
+            pairs = shard(self.sample_train(batch_size, rng), rank, world_size)
+            yield self.make_batch(pairs, fixed_shape=fixed_shape)
 
     def eval_batches(
         self, batch_size: int, split: str = "test", *, fixed_shape: bool = False
@@ -392,6 +407,109 @@ class Task:
             f"max_src_len={self.max_src_len}, max_tgt_len={self.max_tgt_len}, "
             f"test={len(self.test_pairs)}, val={len(self.val_pairs)})"
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Sharding batches across ranks (data-parallel training)
+# --------------------------------------------------------------------------------------------
+
+
+def shard_slice(n: int, rank: int, world_size: int) -> slice:
+    """Rank ``rank``'s contiguous part of ``n`` items split over ``world_size`` ranks: sizes
+    differ by at most one (the first ``n % world_size`` ranks get the extra item), the parts
+    are disjoint and cover all ``n``.
+
+    Raises:
+        ValueError: ``world_size`` < 1 or ``rank`` outside ``[0, world_size)``.
+    """
+    _check_positive(world_size, "world_size")
+    if not 0 <= rank < world_size:
+        raise ValueError(f"shard: rank {rank} is outside [0, {world_size})")
+    base, extra = divmod(n, world_size)
+    start = rank * base + min(rank, extra)
+    return slice(start, start + base + (rank < extra))
+
+
+def shard(items: Sequence[Any], rank: int, world_size: int) -> list[Any]:
+    """This rank's disjoint part of a global batch of ``items`` (see `shard_slice`)."""
+    return list(items[shard_slice(len(items), rank, world_size)])
+
+
+class DistributedBatchSampler:
+    """Batches of example indices over a dataset of ``num_examples``, for data parallelism.
+
+    Each epoch the indices are shuffled by ``seed + epoch`` (so every rank, given the same seed,
+    makes the same permutation), cut into global batches of ``batch_size``, and each global
+    batch is split into ``world_size`` disjoint shards (`shard_slice`); rank ``rank`` iterates
+    over its shards. Call `set_epoch` before each epoch for a new order (PyTorch's
+    ``DistributedSampler`` convention).
+
+    Args:
+        num_examples: the dataset's size.
+        batch_size: the global batch, summed over ranks.
+        rank: this process's rank.
+        world_size: the number of ranks.
+        seed: the shuffle seed, the same on every rank.
+        shuffle: shuffle each epoch (else the indices in order).
+        drop_last: drop the last, smaller global batch.
+
+    Raises:
+        ValueError: a size not positive, a rank out of range, or a global batch smaller than
+            ``world_size`` (a rank would get nothing).
+    """
+
+    def __init__(
+        self,
+        num_examples: int,
+        batch_size: int,
+        *,
+        rank: int = 0,
+        world_size: int = 1,
+        seed: int = 0,
+        shuffle: bool = True,
+        drop_last: bool = False,
+    ) -> None:
+        _check_positive(num_examples, "num_examples")
+        _check_positive(batch_size, "batch_size")
+        shard_slice(batch_size, rank, world_size)  # checks rank and world_size
+        if batch_size < world_size:
+            raise ValueError(
+                f"DistributedBatchSampler: global batch {batch_size} is smaller than world_size "
+                f"{world_size}: some rank would get no examples"
+            )
+        last = num_examples % batch_size
+        if not drop_last and 0 < last < world_size:
+            raise ValueError(
+                f"DistributedBatchSampler: the last global batch has {last} examples for "
+                f"{world_size} ranks; pass drop_last=True"
+            )
+        self.num_examples = num_examples
+        self.batch_size = batch_size
+        self.rank = rank
+        self.world_size = world_size
+        self.seed = seed
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the order of ``epoch`` in the next iteration."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        """Batches per epoch (the same on every rank)."""
+        full, last = divmod(self.num_examples, self.batch_size)
+        return full + (last > 0 and not self.drop_last)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """This rank's (shard,) int64 indices of each global batch of the epoch."""
+        if self.shuffle:
+            order = np.random.default_rng(self.seed + self.epoch).permutation(self.num_examples)
+        else:
+            order = np.arange(self.num_examples)
+        for b in range(len(self)):
+            batch = order[b * self.batch_size : (b + 1) * self.batch_size]
+            yield batch[shard_slice(len(batch), self.rank, self.world_size)]
 
 
 def _check_positive(value: int, name: str) -> None:
@@ -736,9 +854,13 @@ def batches(
     rng: np.random.Generator | int | None = None,
     *,
     fixed_shape: bool = False,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> Iterator[Batch]:
     """An endless stream of random training batches of ``task``: `Task.train_batches`."""
-    return task.train_batches(batch_size, rng, fixed_shape=fixed_shape)
+    return task.train_batches(
+        batch_size, rng, fixed_shape=fixed_shape, rank=rank, world_size=world_size
+    )
 
 
 def eval_batches(

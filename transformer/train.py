@@ -3,6 +3,7 @@
     python -m transformer.train --task copy --out runs/copy
     python -m transformer.train --task dates --out runs/dates --minutes 12
     python -m transformer.train --task reverse --backend cupy --out runs/reverse
+    mpiexec -n 2 python -m transformer.train --task copy --out runs/copy --distributed
 
 Adam with the paper's warm-up then inverse-square-root schedule (section 5.3), label smoothing,
 gradient clipping, greedy-decoding evaluation on (the first ``--eval-size`` pairs of) the
@@ -21,6 +22,18 @@ and ``attention.png`` (the last decoder layer's cross-attention for one test exa
 matplotlib is installed. The checkpoint (``checkpoint.safetensors``, or ``checkpoint.npz``
 without the safetensors package) is written by ``nn.save``: tensors plus a JSON document, never
 a pickle. tokens/s counts target tokens per second of training, evaluation excluded.
+
+Data-parallel training: under ``mpiexec -n N`` (``--distributed``, or found in the launcher's
+environment) every process draws the same global batch of ``--batch-size`` pairs and trains on
+its own shard of it, and DistributedDataParallel averages the gradients, so the same flags
+train the same model on 1 or N processes (exactly so without dropout, up to float rounding).
+``--accumulate K`` splits each process's shard into K micro-batches (also on one process). The
+loss is scaled so that the gradient is exactly the token-mean gradient of the global batch.
+Only rank 0 prints, evaluates, writes checkpoints and plots; a checkpoint holds nothing per
+process, so a run resumes on any number of processes. ``--out`` must be on a filesystem every
+process sees. With the CuPy backend the gradients travel over NCCL, one GPU per process. The
+other processes wait for rank 0's evaluation in a collective: keep ``MINIGRAD_DIST_TIMEOUT``
+above the evaluation time. A process that raises ends the job, naming its rank and the error.
 """
 
 from __future__ import annotations
@@ -29,17 +42,31 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict
+import traceback
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np  # host-side data only: the batches are built on the CPU
 
 import minigrad as mg
+import minigrad.distributed as dist
 import nn
 from minigrad import backend
+from nn.parallel import DistributedDataParallel
 from transformer.cli import UsageError, load_checkpoint, run
-from transformer.data import BOS_ID, EOS_ID, PAD_ID, TASK_NAMES, Task, Vocab, make_task
+from transformer.data import (
+    BOS_ID,
+    EOS_ID,
+    PAD_ID,
+    TASK_NAMES,
+    Batch,
+    Task,
+    Vocab,
+    make_task,
+    shard,
+)
 from transformer.decoding import greedy_decode
 from transformer.model import Transformer, TransformerConfig
 
@@ -65,8 +92,8 @@ def checkpoint_path(directory: Path) -> Path:
     return directory / CHECKPOINTS[0]
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line, checked: counts positive, rates and probabilities in range."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's flags (`parse_args` parses and checks them)."""
     p = argparse.ArgumentParser(
         prog="python -m transformer.train", description=__doc__.split("\n\n")[0]
     )
@@ -93,7 +120,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     train = p.add_argument_group("training")
     train.add_argument("--steps", type=int, default=3000, help="total optimizer steps")
     train.add_argument("--minutes", type=float, default=None, help="stop after this wall time")
-    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument(
+        "--batch-size", type=int, default=64, help="the global batch, over all processes"
+    )
+    train.add_argument(
+        "--accumulate", type=int, default=1, help="micro-batches per step on each process"
+    )
     train.add_argument("--warmup", type=int, default=400)
     train.add_argument("--lr-factor", type=float, default=1.0, help="factor of the Noam schedule")
     train.add_argument("--label-smoothing", type=float, default=0.1)
@@ -107,8 +139,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     train.add_argument("--log-every", type=int, default=20, help="steps between loss read-outs")
     train.add_argument("--no-plots", action="store_true")
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over the MPI job (mpiexec -n N; on by itself when N > 1)",
+    )
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, checked: counts positive, rates and probabilities in range."""
+    p = build_parser()
     args = p.parse_args(argv)
-    for name in ("steps", "batch_size", "eval_every", "eval_size", "log_every", "warmup"):
+    positive = ("steps", "batch_size", "accumulate", "eval_every", "eval_size", "log_every")
+    for name in (*positive, "warmup"):
         if getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     checks = [
@@ -128,6 +172,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"{flag} must be {what}, got {getattr(args, flag[2:].replace('-', '_'))}")
     if args.d_model % args.heads:
         p.error(f"--d-model {args.d_model} is not divisible by --heads {args.heads}")
+    if args.accumulate > args.batch_size:
+        p.error(f"--accumulate {args.accumulate} exceeds --batch-size {args.batch_size}")
     return args
 
 
@@ -177,188 +223,379 @@ def _random_state(device: str) -> dict[str, Any]:
     return backend.generator(device).bit_generator.state if device == "cpu" else {}
 
 
+@dataclass
+class Run:
+    """One training run, handed from step to step of `main`.
+
+    ``trainer`` is what the batches go through: ``model`` itself, or, with several processes,
+    ``DistributedDataParallel(model)``. ``running`` sums this rank's step losses on the device
+    over ``summed`` steps, between read-outs.
+    """
+
+    args: argparse.Namespace
+    device: str
+    rank: int
+    world_size: int
+    task: Task
+    config: dict[str, Any]
+    model: Transformer
+    trainer: nn.Module
+    opt: nn.optim.Adam
+    sched: nn.optim.NoamLR
+    data_rng: np.random.Generator
+    history: dict[str, list] = field(
+        default_factory=lambda: {"step": [], "loss": [], "eval_step": [], "accuracy": []}
+    )
+    step: int = 0
+    accuracy: float | None = None
+    tokens: int = 0  # target tokens of the global batches trained on in this run
+    running: mg.Tensor | None = None
+    summed: int = 0
+    start: float = 0.0
+    eval_seconds: float = 0.0  # kept out of tokens/s
+    bar: Any = None
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0 prints, evaluates, writes checkpoints and plots."""
+        return self.rank == 0
+
+    def say(self, message: str) -> None:
+        if self.is_main:
+            (self.bar.write if self.bar is not None else print)(message)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train (or resume) as the command line says; returns the exit status (0)."""
     args = parse_args(argv)
+    rank, world_size = start_processes(args)
+    try:
+        device = backend.default_device()
+        state = read_checkpoint(args, device, verbose=rank == 0)
+        run = build_run(args, device, rank, world_size, state)
+        announce(run)
+        train(run)
+        finish(run)
+    except (UsageError, nn.CheckpointError, mg.BackendError):
+        raise  # bad input, the same on every rank: each exits 2 with one line (cli.run)
+    except Exception as err:
+        if world_size > 1:  # the other ranks would wait for this one in their next collective
+            traceback.print_exc()
+            dist.abort(err)  # "rank R: ErrorType: message", then MPI_Abort ends every rank
+        raise
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    return 0
+
+
+def start_processes(args: argparse.Namespace) -> tuple[int, int]:
+    """Pick the backend; join the MPI job with ``--distributed`` or when launched by mpiexec.
+
+    Returns:
+        (rank, world_size); (0, 1) for a plain single-process run.
+    """
     if args.backend is not None:
         mg.set_backend(args.backend)
-    device = backend.default_device()
+    if not (args.distributed or dist.launched_by_mpi()):
+        return 0, 1
+    dist.init_process_group()  # "nccl" when the CuPy backend is active: one GPU per rank
+    rank, world_size = dist.get_rank(), dist.get_world_size()
+    if args.batch_size < world_size * args.accumulate:
+        dist.destroy_process_group()
+        raise UsageError(
+            f"--batch-size {args.batch_size} (the global batch) is smaller than {world_size} "
+            f"processes x --accumulate {args.accumulate}"
+        )
+    return rank, world_size
+
+
+def read_checkpoint(args: argparse.Namespace, device: str, verbose: bool) -> dict | None:
+    """The checkpoint in ``--out`` when there is one (then ``args.seed`` becomes the run's).
+
+    Every rank reads it, so ``--out`` must be on a filesystem all ranks see.
+    """
     ckpt_path = checkpoint_path(args.out)
-    state = None
-    if ckpt_path.exists():
-        state = load_checkpoint(ckpt_path, device, resume=True)  # checked: names what is wrong
-        saved_task, saved_seed = state["task"]["name"], state["task"]["seed"]
-        if args.task != saved_task or args.seed not in (None, saved_seed):
-            raise UsageError(
-                f"{args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
-                f"not --task {args.task} --seed {args.seed}: choose another --out to start a "
-                f"new run, or the same task and seed to resume it"
-            )
-        args.seed = saved_seed
-        task = make_task(**state["task"])
-        config = state["config"]
-        print(f"resuming from {ckpt_path} at step {state['step']}")
-    else:
+    if not ckpt_path.exists():
         args.seed = 0 if args.seed is None else args.seed
+        return None
+    state = load_checkpoint(ckpt_path, device, resume=True)  # checked: names what is wrong
+    saved_task, saved_seed = state["task"]["name"], state["task"]["seed"]
+    if args.task != saved_task or args.seed not in (None, saved_seed):
+        raise UsageError(
+            f"{args.out} holds a run of --task {saved_task} --seed {saved_seed}, "
+            f"not --task {args.task} --seed {args.seed}: choose another --out to start a "
+            f"new run, or the same task and seed to resume it"
+        )
+    args.seed = saved_seed
+    if verbose:
+        print(f"resuming from {ckpt_path} at step {state['step']}")
+    return state
+
+
+def new_model_config(args: argparse.Namespace, task: Task) -> dict[str, Any]:
+    """The model flags as a config dict (``asdict(TransformerConfig)``) for a new run."""
+    return asdict(
+        TransformerConfig(
+            len(task.vocab), len(task.vocab), args.d_model, args.heads, args.encoder_layers,
+            args.decoder_layers, args.d_ff, args.dropout, task.max_positions + 1,
+            args.norm_first, PAD_ID, args.tie_embeddings,
+        )
+    )  # fmt: skip
+
+
+def build_run(
+    args: argparse.Namespace, device: str, rank: int, world_size: int, state: dict | None
+) -> Run:
+    """Task, model, Adam with the Noam schedule, restored from ``state`` when resuming, and
+    wrapped in DistributedDataParallel when the process group is up."""
+    if state is not None:
+        task, config = make_task(**state["task"]), state["config"]
+    else:
         task = make_task(args.task, seed=args.seed)
-        config = asdict(
-            TransformerConfig(
-                len(task.vocab), len(task.vocab), args.d_model, args.heads, args.encoder_layers,
-                args.decoder_layers, args.d_ff, args.dropout, task.max_positions + 1,
-                args.norm_first, PAD_ID, args.tie_embeddings,
-            )
-        )  # fmt: skip
+        config = new_model_config(args, task)
     mg.manual_seed(args.seed)  # the initial weights, then dropout
     model = build_model(config, device)
-    args.out.mkdir(parents=True, exist_ok=True)
-    data_rng = np.random.default_rng(args.seed)
-    params = list(model.parameters())
-    opt = nn.optim.Adam(params, lr=1.0, betas=(0.9, 0.98), eps=1e-9)
+    if rank == 0:
+        args.out.mkdir(parents=True, exist_ok=True)
+    opt = nn.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     sched = nn.optim.NoamLR(opt, config["d_model"], args.warmup, args.lr_factor)
-    history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "accuracy": []}
-    step = 0
+    data_rng = np.random.default_rng(args.seed)  # the same global batches on every rank
+    run = Run(args, device, rank, world_size, task, config, model, model, opt, sched, data_rng)
     if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        history = state["history"]
-        step = state["step"]
-        data_rng.bit_generator.state = state["data_rng"]
-        if state["dropout_rng"] and device == "cpu":
-            backend.generator(device).bit_generator.state = state["dropout_rng"]
-        else:  # CuPy's generator state is not saved: fresh masks, not a replay of steps 1..k
-            mg.manual_seed(args.seed * 1_000_003 + step)
-    print(
-        f"task {task.name}: vocab {len(task.vocab)}, source <= {task.max_src_len}, target <= "
-        f"{task.max_tgt_len} | model {model.num_parameters():,} parameters | backend "
-        f"{mg.get_backend()} ({device})"
-    )
+        restore(run, state)
+    if dist.is_initialized():
+        run.trainer = DistributedDataParallel(model)  # rank 0's weights on every rank
+    if world_size > 1:  # each rank its own dropout masks
+        mg.manual_seed(args.seed * 1_000_003 + run.step + 7_919 * (rank + 1))
+    return run
 
-    def save() -> None:
-        nn.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(),
-                "step": step,
-                "config": config,
-                "task": task.config,
-                "vocab": task.vocab.to_dict(),
-                "max_tgt_len": task.max_tgt_len,
-                "history": history,
-                "data_rng": data_rng.bit_generator.state,
-                "dropout_rng": _random_state(device),
-            },
-            ckpt_path,
+
+def restore(run: Run, state: dict[str, Any]) -> None:
+    """Model, optimizer, schedule, history and random states from a checkpoint. Everything
+    saved is global (not per rank), so a run resumes on any number of processes."""
+    run.model.load_state_dict(state["model"])
+    run.opt.load_state_dict(state["optimizer"])
+    run.sched.load_state_dict(state["scheduler"])
+    run.history = state["history"]
+    run.step = state["step"]
+    run.data_rng.bit_generator.state = state["data_rng"]
+    if state["dropout_rng"] and run.device == "cpu":
+        backend.generator(run.device).bit_generator.state = state["dropout_rng"]
+    else:  # CuPy's generator state is not saved: fresh masks, not a replay of steps 1..k
+        mg.manual_seed(run.args.seed * 1_000_003 + run.step)
+    accuracies = run.history["accuracy"]
+    run.accuracy = accuracies[-1] if accuracies else None
+
+
+def announce(run: Run) -> None:
+    if run.is_main:
+        task = run.task
+        processes = f" | {run.world_size} processes" if run.world_size > 1 else ""
+        print(
+            f"task {task.name}: vocab {len(task.vocab)}, source <= {task.max_src_len}, target <= "
+            f"{task.max_tgt_len} | model {run.model.num_parameters():,} parameters | backend "
+            f"{mg.get_backend()} ({run.device}){processes}"
         )
 
+
+def save(run: Run) -> None:
+    """Write the checkpoint (rank 0; ``nn.save`` writes a temporary file, then renames it)."""
+    nn.save(
+        {
+            "model": run.model.state_dict(),
+            "optimizer": run.opt.state_dict(),
+            "scheduler": run.sched.state_dict(),
+            "step": run.step,
+            "config": run.config,
+            "task": run.task.config,
+            "vocab": run.task.vocab.to_dict(),
+            "max_tgt_len": run.task.max_tgt_len,
+            "history": run.history,
+            "data_rng": run.data_rng.bit_generator.state,
+            "dropout_rng": _random_state(run.device),
+        },
+        checkpoint_path(run.args.out),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The training loop
+# ---------------------------------------------------------------------------------------------
+
+
+def train(run: Run) -> None:
+    """Steps until ``--steps``, ``--minutes`` or ``--target-accuracy``; evaluates and saves
+    every ``--eval-every`` steps and at the end."""
+    args = run.args
+    run.bar = _progress_bar(run)
+    run.start = time.perf_counter()
+    reached = _reached(run)
+    if reached:
+        run.say(
+            f"validation exact match {run.accuracy:.4f} already reached --target-accuracy: done"
+        )
+    run.trainer.train()
+    while run.step < args.steps and not reached:
+        train_step(run)
+        if run.step % args.log_every == 0:
+            log_loss(run)
+        if run.bar is not None:
+            run.bar.update(1)
+        out_of_time = _out_of_time(run)
+        if run.step % args.eval_every == 0 or run.step == args.steps or out_of_time:
+            if run.summed:  # a stop between read-outs: log the partial interval before saving
+                log_loss(run)
+            evaluate_and_save(run)
+            reached = _reached(run)
+        if out_of_time:
+            break
+    if run.bar is not None:
+        run.bar.close()
+
+
+def train_step(run: Run) -> None:
+    """One optimizer step on one global batch of ``--batch-size`` pairs.
+
+    Every rank draws the same global batch and trains on its shard, in ``--accumulate``
+    micro-batches (all but the last under ``no_sync()``). Each micro-batch's loss is its summed
+    label-smoothed cross-entropy over non-PAD targets times world_size / (non-PAD targets of
+    the global batch): summed over micro-batches and averaged over ranks by DDP, the gradient
+    is exactly that of the global batch's token-mean loss, however the padding falls.
+    """
+    args, task = run.args, run.task
+    pairs = task.sample_train(args.batch_size, run.data_rng)
+    global_tokens = sum(len(tgt) + 1 for _, tgt in task.encode_pairs(pairs))  # + EOS each
+    mine = shard(pairs, run.rank, run.world_size)
+    micro_batches = [rows for rows in np.array_split(np.arange(len(mine)), args.accumulate)]
+    scale = run.world_size / global_tokens
+    run.opt.zero_grad()
+    step_loss = None
+    for i, rows in enumerate(micro_batches):
+        batch = task.make_batch([mine[j] for j in rows])
+        last = i == len(micro_batches) - 1
+        with nullcontext() if last or run.trainer is run.model else run.trainer.no_sync():
+            loss = summed_loss(run, batch) * scale
+            loss.backward()
+        step_loss = loss.detach() if step_loss is None else step_loss + loss.detach()
+    if args.clip > 0:
+        nn.utils.clip_grad_norm_(run.model.parameters(), args.clip)
+    run.opt.step()
+    run.sched.step()
+    run.step += 1
+    run.tokens += global_tokens
+    run.running = step_loss if run.running is None else run.running + step_loss
+    run.summed += 1
+
+
+def summed_loss(run: Run, batch: Batch) -> mg.Tensor:
+    """Label-smoothed cross-entropy summed over the batch's non-PAD targets (a 0-d tensor)."""
+    src = mg.tensor(batch.src, device=run.device)
+    tgt_in = mg.tensor(batch.tgt_in, device=run.device)
+    tgt_out = mg.tensor(batch.tgt_out, device=run.device)
+    logits = run.trainer(src, tgt_in)  # (B, T, V)
+    vocab_size = logits.shape[-1]
+    return mg.cross_entropy(
+        logits.reshape(-1, vocab_size), tgt_out.reshape(-1), ignore_index=PAD_ID,
+        label_smoothing=run.args.label_smoothing, reduction="sum",
+    )  # fmt: skip
+
+
+def log_loss(run: Run) -> None:
+    """Read the interval's mean loss (over ranks too) from the device: one read per interval."""
+    if run.world_size > 1:
+        dist.all_reduce(run.running, op="mean")  # every rank reaches here at the same step
+    mean_loss = run.running.item() / run.summed
+    run.running, run.summed = None, 0
+    run.history["step"].append(run.step)
+    run.history["loss"].append(mean_loss)
+    rate = run.tokens / max(time.perf_counter() - run.start - run.eval_seconds, 1e-9)
+    info = {"loss": f"{mean_loss:.4f}", "tok/s": f"{rate:,.0f}"}
+    info["lr"] = f"{run.sched.get_last_lr()[0]:.2e}"
+    if run.accuracy is not None:
+        info["acc"] = f"{run.accuracy:.3f}"
+    if run.bar is not None:
+        run.bar.set_postfix(info, refresh=False)
+    elif run.is_main:
+        print(f"step {run.step}: " + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+
+
+def evaluate_and_save(run: Run) -> None:
+    """Rank 0 decodes the validation pairs and writes the checkpoint; every rank then gets
+    the accuracy, so all agree on stopping at the target."""
+    eval_start = time.perf_counter()
+    if run.is_main:
+        run.model.eval()
+        run.accuracy = evaluate(run.model, run.task, run.device, run.args.eval_size, "val")
+        run.model.train()
+    if run.world_size > 1:
+        shared = mg.tensor([run.accuracy if run.is_main else 0.0], dtype=mg.float64)
+        run.accuracy = float(dist.broadcast(shared, src=0).item())
+    run.eval_seconds += time.perf_counter() - eval_start
+    run.history["eval_step"].append(run.step)
+    run.history["accuracy"].append(run.accuracy)
+    if run.is_main:
+        save(run)
+    size = min(run.args.eval_size, len(run.task.val_pairs))
+    run.say(f"step {run.step}: validation exact match {run.accuracy:.4f} ({size} examples)")
+
+
+def _reached(run: Run) -> bool:
+    target = run.args.target_accuracy
+    return target is not None and run.accuracy is not None and run.accuracy >= target
+
+
+def _out_of_time(run: Run) -> bool:
+    """Past ``--minutes`` by rank 0's clock (shared, so every rank stops at the same step)."""
+    if run.args.minutes is None:
+        return False
+    late = time.perf_counter() - run.start > run.args.minutes * 60
+    if run.world_size > 1:
+        late = bool(dist.broadcast(mg.tensor([int(late)]), src=0).item())
+    return late
+
+
+def _progress_bar(run: Run) -> Any:
+    if not run.is_main:
+        return None
     try:
         from tqdm import tqdm  # noqa: PLC0415
     except ImportError:
-        tqdm = None
-    bar = tqdm(total=args.steps, initial=step, unit="step", dynamic_ncols=True) if tqdm else None
-    start = time.perf_counter()
-    eval_seconds = 0.0  # kept out of tokens/s
-    tokens = 0
-    running, summed = None, 0  # the loss summed on the device over `summed` steps
-    accuracy = history["accuracy"][-1] if history["accuracy"] else None
-    vocab_size = config["tgt_vocab_size"]
+        return None
+    return tqdm(total=run.args.steps, initial=run.step, unit="step", dynamic_ncols=True)
 
-    def log_loss() -> None:
-        """Read the interval's mean loss from the device (the one host read-out per interval)."""
-        nonlocal running, summed
-        mean_loss = running.item() / summed
-        running, summed = None, 0
-        history["step"].append(step)
-        history["loss"].append(mean_loss)
-        rate = tokens / max(time.perf_counter() - start - eval_seconds, 1e-9)
-        info = {"loss": f"{mean_loss:.4f}", "tok/s": f"{rate:,.0f}"}
-        info["lr"] = f"{sched.get_last_lr()[0]:.2e}"
-        if accuracy is not None:
-            info["acc"] = f"{accuracy:.3f}"
-        if bar is not None:
-            bar.set_postfix(info, refresh=False)
-        else:
-            print(f"step {step}: " + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
 
-    reached = (
-        args.target_accuracy is not None
-        and accuracy is not None
-        and accuracy >= args.target_accuracy
-    )
-    if reached:
-        print(f"validation exact match {accuracy:.4f} already reached --target-accuracy: done")
-    model.train()
-    while step < args.steps and not reached:
-        batch = task.make_batch(task.sample_train(args.batch_size, data_rng))
-        src = mg.tensor(batch.src, device=device)
-        tgt_in = mg.tensor(batch.tgt_in, device=device)
-        tgt_out = mg.tensor(batch.tgt_out, device=device)
-        logits = model(src, tgt_in)  # (B, T, V)
-        loss = mg.cross_entropy(
-            logits.reshape(-1, vocab_size), tgt_out.reshape(-1), ignore_index=PAD_ID,
-            label_smoothing=args.label_smoothing,
-        )  # fmt: skip
-        opt.zero_grad()
-        loss.backward()
-        if args.clip > 0:
-            nn.utils.clip_grad_norm_(params, args.clip)
-        opt.step()
-        sched.step()
-        step += 1
-        tokens += batch.num_tgt_tokens
-        running = loss.detach() if running is None else running + loss.detach()
-        summed += 1
-        if step % args.log_every == 0:
-            log_loss()
-        if bar is not None:
-            bar.update(1)
-        out_of_time = args.minutes is not None and time.perf_counter() - start > args.minutes * 60
-        if step % args.eval_every == 0 or step == args.steps or out_of_time:
-            if summed:  # a stop between read-outs: log the partial interval before saving
-                log_loss()
-            eval_start = time.perf_counter()
-            model.eval()
-            accuracy = evaluate(model, task, device, args.eval_size, "val")
-            model.train()
-            eval_seconds += time.perf_counter() - eval_start
-            history["eval_step"].append(step)
-            history["accuracy"].append(accuracy)
-            save()
-            message = (
-                f"step {step}: validation exact match {accuracy:.4f} "
-                f"({min(args.eval_size, len(task.val_pairs))} examples)"
-            )
-            (bar.write if bar is not None else print)(message)
-            reached = args.target_accuracy is not None and accuracy >= args.target_accuracy
-        if out_of_time:
-            break
-    if bar is not None:
-        bar.close()
-    elapsed = time.perf_counter() - start
+def finish(run: Run) -> None:
+    """Rank 0: decode the test split once, write metrics.json, show examples, plot."""
+    if not run.is_main:
+        return
+    args, task, model, device = run.args, run.task, run.model, run.device
+    elapsed = time.perf_counter() - run.start
     model.eval()
     # The test split is decoded once, here: stopping and tuning looked only at validation.
     test_accuracy = evaluate(model, task, device, len(task.test_pairs), "test")
-    print(f"step {step}: test exact match {test_accuracy:.4f} ({len(task.test_pairs)} examples)")
+    print(
+        f"step {run.step}: test exact match {test_accuracy:.4f} ({len(task.test_pairs)} examples)"
+    )
     metrics = {
         "task": task.name,
-        "step": step,
+        "step": run.step,
         "seconds_this_run": round(elapsed, 1),
         "test_accuracy": test_accuracy,
         "test_size": len(task.test_pairs),
-        "val_accuracy": accuracy,
+        "val_accuracy": run.accuracy,
         "val_size": min(args.eval_size, len(task.val_pairs)),
         "backend": mg.get_backend(),
         "parameters": model.num_parameters(),
+        "processes": run.world_size,
     }
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     for src_text, tgt_text in task.test_pairs[:3]:
         guess = translate(model, task.vocab, src_text, task.max_tgt_len + 1, device)
         print(f"  {src_text!r} -> {guess!r} (target {tgt_text!r})")
     if not args.no_plots:
-        plot(args.out, history, model, task, device)
+        plot(args.out, run.history, model, task, device)
     print(json.dumps(metrics))
-    return 0
 
 
 def plot(out: Path, history: dict[str, list], model: Transformer, task: Task, device: str) -> None:
