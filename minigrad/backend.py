@@ -403,6 +403,18 @@ def is_owned(arr: Array) -> bool:
     return arr.base is None and arr.flags.c_contiguous and arr.flags.writeable
 
 
+def contiguous(arr: Array) -> Array:
+    """``arr`` as a C-contiguous array that owns writable memory (a copy only when needed);
+    the buffers handed to MPI (``minigrad.distributed``)."""
+    if _is_cupy_array(arr):
+        return _cupy.ascontiguousarray(arr)  # type: ignore[union-attr]
+    if arr.__class__ is not numpy.ndarray:
+        return numpy.asarray(arr)
+    if arr.flags.c_contiguous and arr.flags.writeable:
+        return arr
+    return numpy.array(arr, order="C")
+
+
 # ---------------------------------------------------------------------------------------------
 # Matrix products as 2-D GEMMs
 # ---------------------------------------------------------------------------------------------
