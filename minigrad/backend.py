@@ -440,7 +440,7 @@ def matmul_at(a: Array, g: Array, b_ndim: int) -> Array:
     summed over the leading dims of ``a`` as one 2-D GEMM of the flattened rows."""
     if b_ndim == 2 and a.ndim > 2:
         return flat_rows(a).T @ flat_rows(g)
-    return array_module(a).swapaxes(a, -1, -2) @ g
+    return a.swapaxes(-1, -2) @ g
 
 
 # ---------------------------------------------------------------------------------------------

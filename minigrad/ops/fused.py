@@ -405,7 +405,7 @@ class Attention(Function):
     def forward(ctx, q, k, v, mask, scale, dropout_p):
         xp = backend.array_module(q)
         # 1. scores = scale * q k^T   (..., Tq, Tk)
-        p = q @ xp.swapaxes(k, -1, -2)
+        p = q @ k.swapaxes(-1, -2)
         p *= scale
         # 2. mask: True may not attend (-inf), a float mask is added
         if mask is not None:
@@ -427,12 +427,11 @@ class Attention(Function):
     @staticmethod
     def backward(ctx, g):
         q, k, v, p, keep = ctx.saved_tensors
-        xp = backend.array_module(g)
         pd = p * keep if keep is not None else p
         # dv = p^T g ; dp = g v^T (through dropout: times keep)
-        dv = xp.swapaxes(pd, -1, -2) @ g if ctx.needs_input_grad[2] else None
+        dv = pd.swapaxes(-1, -2) @ g if ctx.needs_input_grad[2] else None
         del pd
-        dp = g @ xp.swapaxes(v, -1, -2)
+        dp = g @ v.swapaxes(-1, -2)
         if keep is not None:
             dp *= keep
         # ds = p * (dp - sum(dp * p)) : the softmax backward; masked entries have p = 0
@@ -441,7 +440,7 @@ class Attention(Function):
         dmask = dp if ctx.needs_input_grad[3] else None  # d(scores)/d(float mask) = 1
         # dq = scale * ds k ; dk = scale * ds^T q
         dq = (dp @ k) * ctx.scale if ctx.needs_input_grad[0] else None
-        dk = (xp.swapaxes(dp, -1, -2) @ q) * ctx.scale if ctx.needs_input_grad[1] else None
+        dk = (dp.swapaxes(-1, -2) @ q) * ctx.scale if ctx.needs_input_grad[1] else None
         return dq, dk, dv, dmask
 
 

@@ -42,12 +42,12 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return backend.array_module(x).swapaxes(x, dim0, dim1)
+        return x.swapaxes(dim0, dim1)
 
     @staticmethod
     def backward(ctx, g):
         # dx = g with the same two axes swapped back
-        return backend.array_module(g).swapaxes(g, *ctx.dims)
+        return g.swapaxes(*ctx.dims)
 
 
 class Permute(Function):
@@ -544,9 +544,8 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         if a.ndim == 1 or b.ndim == 1:
             return _vector_matmul_grads(ctx, g, a, b)
-        xp = backend.array_module(g)
         # da = g @ b^T ; db = a^T @ g, summed over the batch dims that b was broadcast over
-        da = backend.matmul(g, xp.swapaxes(b, -1, -2)) if ctx.needs_input_grad[0] else None
+        da = backend.matmul(g, b.swapaxes(-1, -2)) if ctx.needs_input_grad[0] else None
         db = backend.matmul_at(a, g, b.ndim) if ctx.needs_input_grad[1] else None
         return da, db
 
@@ -554,17 +553,16 @@ class MatMul(Function):
 def _vector_matmul_grads(ctx: Function, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
     """MatMul's gradients when an operand is a vector: lift it to a matrix (a row for ``a``,
     a column for ``b``), take the matrix gradients, drop the added axis again."""
-    xp = backend.array_module(g)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
     g2 = g2[..., None] if b.ndim == 1 else g2
     da = db = None
     if ctx.needs_input_grad[0]:  # da = g @ b^T
-        da = g2 @ xp.swapaxes(b2, -1, -2)
+        da = g2 @ b2.swapaxes(-1, -2)
         da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a.ndim == 1 else da
     if ctx.needs_input_grad[1]:  # db = a^T @ g
-        db = xp.swapaxes(a2, -1, -2) @ g2
+        db = a2.swapaxes(-1, -2) @ g2
         db = db[..., 0] if b.ndim == 1 else db
     return da, db
 
