@@ -455,3 +455,378 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
     return Clamp.apply(a, low=min, high=max)
+
+
+# =============================================================================================
+# More unary math (issue 16): sin cos rsqrt erf log2 exp2
+# =============================================================================================
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+_LN2 = math.log(2.0)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.array_module(a).sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * cos(a)
+        return g * backend.array_module(a).cos(a)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.array_module(a).cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = -g * sin(a)
+        return -g * backend.array_module(a).sin(a)
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        with backend.quiet():  # rsqrt(0) is inf, of a negative NaN: as PyTorch
+            out = 1 / backend.array_module(a).sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = -g / 2 * a^(-3/2) = -g / 2 * rsqrt(a)^3
+        return -0.5 * g * out * out * out
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.erf(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * 2/sqrt(pi) * exp(-a^2)
+        return g * _TWO_OVER_SQRT_PI * backend.array_module(a).exp(-a * a)
+
+
+class Log2(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.array_module(a).log2(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g / (a ln 2)
+        return g / (a * _LN2)
+
+
+class Exp2(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = backend.array_module(a).exp2(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = g * 2^a * ln 2
+        return g * out * _LN2
+
+
+def sin(a: Tensor) -> Tensor:
+    """Elementwise sine."""
+    return _unary(Sin, "sin", a)
+
+
+def cos(a: Tensor) -> Tensor:
+    """Elementwise cosine."""
+    return _unary(Cos, "cos", a)
+
+
+def rsqrt(a: Tensor) -> Tensor:
+    """Elementwise 1 / sqrt(a)."""
+    return _unary(Rsqrt, "rsqrt", a)
+
+
+def erf(a: Tensor) -> Tensor:
+    """Elementwise error function 2/sqrt(pi) * integral_0^a exp(-t^2) dt."""
+    return _unary(Erf, "erf", a)
+
+
+def log2(a: Tensor) -> Tensor:
+    """Elementwise base-2 logarithm."""
+    return _unary(Log2, "log2", a)
+
+
+def exp2(a: Tensor) -> Tensor:
+    """Elementwise 2^a."""
+    return _unary(Exp2, "exp2", a)
+
+
+# =============================================================================================
+# More activations (issue 16): silu softplus leaky_relu elu
+# =============================================================================================
+
+
+class Silu(Function):
+    @staticmethod
+    def forward(ctx, a):
+        s = 0.5 * (1 + backend.array_module(a).tanh(0.5 * a))  # sigmoid(a), overflow-free
+        ctx.save_for_backward(a, s)
+        return a * s
+
+    @staticmethod
+    def backward(ctx, g):
+        a, s = ctx.saved_tensors
+        # da = g * s * (1 + a (1 - s)),  s = sigmoid(a)
+        return g * s * (1 + a * (1 - s))
+
+
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx, a, beta=1.0, threshold=20.0):
+        xp = backend.array_module(a)
+        ba = a * beta
+        ctx.save_for_backward(ba)
+        ctx.beta, ctx.threshold = beta, threshold
+        # log(1 + e^(b a)) / b, written as max(b a, 0) + log1p(e^-|b a|) so it never overflows;
+        # linear above the threshold, as PyTorch
+        soft = (xp.maximum(ba, 0) + xp.log1p(xp.exp(-xp.abs(ba)))) / beta
+        return xp.where(ba > threshold, a, soft)
+
+    @staticmethod
+    def backward(ctx, g):
+        (ba,) = ctx.saved_tensors
+        xp = backend.array_module(g)
+        # da = g * sigmoid(b a), and g above the threshold
+        return xp.where(ba > ctx.threshold, g, g * 0.5 * (1 + xp.tanh(0.5 * ba)))
+
+
+class LeakyRelu(Function):
+    @staticmethod
+    def forward(ctx, a, negative_slope=0.01):
+        ctx.save_for_backward(a)
+        ctx.slope = negative_slope
+        return backend.array_module(a).where(a > 0, a, a * negative_slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g where a > 0, else g * negative_slope
+        return backend.array_module(g).where(a > 0, g, g * ctx.slope)
+
+
+class Elu(Function):
+    @staticmethod
+    def forward(ctx, a, alpha=1.0):
+        xp = backend.array_module(a)
+        out = xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0)))
+        ctx.save_for_backward(a, out)
+        ctx.alpha = alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        # da = g where a > 0, else g * alpha * e^a = g * (elu(a) + alpha)
+        return backend.array_module(g).where(a > 0, g, g * (out + ctx.alpha))
+
+
+def silu(a: Tensor) -> Tensor:
+    """Sigmoid linear unit (swish): ``a * sigmoid(a)``."""
+    return _unary(Silu, "silu", a)
+
+
+def softplus(a: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * a)) / beta``, and ``a`` itself where ``beta * a > threshold``."""
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero")
+    return _unary(Softplus, "softplus", a, beta=float(beta), threshold=float(threshold))
+
+
+def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``a`` where positive, ``negative_slope * a`` elsewhere (gradient at 0: the slope)."""
+    return _unary(LeakyRelu, "leaky_relu", a, negative_slope=float(negative_slope))
+
+
+def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
+    """``a`` where positive, ``alpha * (exp(a) - 1)`` elsewhere."""
+    return _unary(Elu, "elu", a, alpha=float(alpha))
+
+
+# =============================================================================================
+# Sign and rounding (issue 16): sign floor ceil round trunc; their gradient is 0, as PyTorch
+# =============================================================================================
+
+
+class _Piecewise(Function):
+    """A piecewise constant function of ``a``: its gradient is 0 wherever it exists."""
+
+    @staticmethod
+    def backward(ctx, g):
+        # da = 0
+        return backend.array_module(g).zeros_like(g)
+
+
+class Sign(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return backend.array_module(a).sign(a)
+
+
+class Floor(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return backend.array_module(a).floor(a)
+
+
+class Ceil(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return backend.array_module(a).ceil(a)
+
+
+class Round(_Piecewise):
+    @staticmethod
+    def forward(ctx, a, decimals=0):
+        # half to even, as PyTorch
+        return backend.array_module(a).round(a, decimals)
+
+
+class Trunc(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return backend.array_module(a).trunc(a)
+
+
+def _rounding(op: type[Function], a: Tensor, **options: Any) -> Tensor:
+    """Integer and bool tensors are already whole: returned as they are (a copy), as PyTorch."""
+    if a.dtype.kind != "f":
+        return Tensor._wrap(a.data.copy())
+    return op.apply(a, **options)
+
+
+def sign(a: Tensor) -> Tensor:
+    """Elementwise -1, 0 or 1 (NaN stays NaN); gradient 0."""
+    if a.dtype == backend.bool_:
+        return Tensor._wrap(a.data.copy())
+    return Sign.apply(a)
+
+
+def floor(a: Tensor) -> Tensor:
+    """Elementwise largest integer <= a; gradient 0."""
+    return _rounding(Floor, a)
+
+
+def ceil(a: Tensor) -> Tensor:
+    """Elementwise smallest integer >= a; gradient 0."""
+    return _rounding(Ceil, a)
+
+
+def round(a: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 (PyTorch's name)
+    """Elementwise rounding to ``decimals`` places, halves to even (as PyTorch); gradient 0."""
+    return _rounding(Round, a, decimals=int(decimals))
+
+
+def trunc(a: Tensor) -> Tensor:
+    """Elementwise rounding toward zero; gradient 0."""
+    return _rounding(Trunc, a)
+
+
+# =============================================================================================
+# Remainder, floor division, logaddexp (issue 16)
+# =============================================================================================
+
+
+class Remainder(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        # Python's sign convention: the result has the sign of the divisor (NumPy's mod too)
+        with backend.quiet():  # a float % 0 is NaN, as PyTorch
+            return backend.array_module(a if not isinstance(a, (int, float)) else b).mod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = backend.array_module(g)
+        # a % b = a - floor(a / b) * b:  da = g ; db = -g * floor(a / b)
+        with backend.quiet():
+            db = -g * xp.floor(a / b) if ctx.needs_input_grad[1] else None
+        return g, db
+
+
+class LogAddExp(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
+        out = xp.logaddexp(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        xp = backend.array_module(g)
+        # da = g * exp(a - out) ; db = g * exp(b - out)   (softmax of the pair)
+        with backend.quiet():  # both -inf: out is -inf, the weights NaN, as PyTorch
+            da = g * xp.exp(a - out) if ctx.needs_input_grad[0] else None
+            db = g * xp.exp(b - out) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """``a % b`` with Python's sign convention (the sign of ``b``), as ``torch.remainder``;
+    integer division by zero raises ZeroDivisionError."""
+    _int_divisor_check("remainder", a, b)
+    return _binary(Remainder, a, b)
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """``a // b``: the quotient rounded toward -inf (``torch.floor_divide``); gradient 0.
+    Integer division by zero raises ZeroDivisionError."""
+    _int_divisor_check("floor_divide", a, b)
+    if _is_integer(a) and _is_integer(b):
+        ta = a if isinstance(a, Tensor) else b
+        xp = backend.array_module(ta.data)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in (a, b)]
+        return Tensor._wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.data))
+    return floor(div(a, b))
+
+
+def logaddexp(a: Any, b: Any) -> Tensor:
+    """``log(exp(a) + exp(b))``, computed stably, with broadcasting."""
+    for x in (a, b):
+        if isinstance(x, Tensor):
+            require_float("logaddexp", x)
+    return _binary(LogAddExp, a, b)
+
+
+def _is_integer(x: Any) -> bool:
+    return isinstance(x, int) or (isinstance(x, Tensor) and x.dtype.kind in "biu")
+
+
+def _int_divisor_check(op: str, a: Any, b: Any) -> None:
+    """Integer division by zero: PyTorch raises, NumPy silently gives 0."""
+    if not (_is_integer(a) and _is_integer(b)):
+        return
+    if isinstance(b, Tensor):
+        if bool((b.data == 0).any()):  # one device read
+            raise ZeroDivisionError(
+                f"{op}: integer division by zero (the divisor of shape {tuple(b.shape)} holds a 0)"
+            )
+    elif b == 0:
+        raise ZeroDivisionError(f"{op}: integer division by zero")

@@ -298,3 +298,73 @@ def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
         axis = norm_dim(dim, data.ndim, data.shape)
         out = getattr(data, name)(axis=axis, keepdims=keepdim)
     return Tensor._wrap(backend.ensure_array(out, data).astype(backend.int64, copy=False))
+
+
+# =============================================================================================
+# prod, cumsum (issue 16)
+# =============================================================================================
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, keepdim=False):
+        xp = backend.array_module(x)
+        zero = x == 0
+        # the product of the nonzero factors and how many factors are 0: what the gradient needs
+        nonzero_prod = xp.where(zero, 1, x).prod(axis=dims, keepdims=True)
+        zeros = zero.sum(axis=dims, keepdims=True)
+        out = xp.where(zeros > 0, 0, nonzero_prod).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, nonzero_prod, zeros)
+        ctx.kept_shape = out.shape
+        return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, nonzero_prod, zeros = ctx.saved_tensors
+        xp = backend.array_module(g)
+        g = _keepdim_grad(ctx, g)
+        # dx_i = g * prod_{j != i} x_j: g * prod / x_i without zeros; with one zero only that
+        # factor gets g * (product of the others); with two or more every gradient is 0
+        with backend.quiet():
+            no_zero = g * nonzero_prod / xp.where(x == 0, 1, x)
+        one_zero = xp.where(x == 0, g * nonzero_prod, 0)
+        return xp.where(zeros == 0, no_zero, xp.where(zeros == 1, one_zero, 0))
+
+
+class CumSum(Function):
+    @staticmethod
+    def forward(ctx, x, dim=0):
+        ctx.dim = dim
+        return x.cumsum(axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.array_module(g)
+        # dx_i = sum_{j >= i} g_j: a cumulative sum of g from the end
+        return xp.flip(xp.flip(g, ctx.dim).cumsum(axis=ctx.dim), ctx.dim)
+
+
+def _sum_dtype(x: Tensor) -> Any:
+    """PyTorch sums and multiplies integers and bools in int64."""
+    return backend.int64 if x.dtype.kind in "biu" else x.dtype
+
+
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Product over ``dim`` (all elements when None); integer and bool tensors give int64.
+
+    The gradient stays right where factors are 0: with one zero only it gets a gradient (the
+    product of the others); with two or more every gradient is 0 (as PyTorch).
+    """
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod: dim must be an int or None, got {type(dim).__name__} {dim!r}")
+    x = x if x.dtype == _sum_dtype(x) else x.to(dtype=_sum_dtype(x))
+    return _reduce(Prod, x, dim, keepdim)
+
+
+def cumsum(x: Tensor, dim: int) -> Tensor:
+    """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; integers give int64."""
+    d = norm_dim(dim, x.ndim, x.shape)
+    x = x if x.dtype == _sum_dtype(x) else x.to(dtype=_sum_dtype(x))
+    if x.ndim == 0:
+        return CumSum.apply(x.reshape(1), dim=0).reshape(())
+    return CumSum.apply(x, dim=d)
