@@ -50,10 +50,10 @@ class Clone(Function):
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     """``x`` in ``dtype`` (``x`` itself when it already is); the gradient is cast back."""
-    if x.data.dtype == dtype:
+    if x.array.dtype == dtype:
         return x
     if x.requires_grad and dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(dtype))  # an integer result has no gradient
+        return Tensor._wrap(x.array.astype(dtype))  # an integer result has no gradient
     return Cast.apply(x, dtype=dtype)
 
 
@@ -71,18 +71,18 @@ def clone(x: Tensor) -> Tensor:
 
 def compare(a: Tensor, b: Any, name: str) -> Tensor:
     """Elementwise comparison (``numpy.less`` and friends by ``name``); a bool tensor, no gradient."""
-    xp = backend.array_module(a.data)
-    other = b.data if isinstance(b, Tensor) else b
+    xp = backend.array_module(a.array)
+    other = b.array if isinstance(b, Tensor) else b
     if isinstance(b, Tensor) and b.device != a.device:
         raise RuntimeError(f"{name}: tensors on {a.device} and {b.device}; move them to one device")
-    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(a.data, other), a.data))
+    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(a.array, other), a.array))
 
 
 def logical_not(a: Tensor) -> Tensor:
     """Elementwise not of a bool tensor."""
     if a.dtype != backend.bool_:
         raise TypeError(f"~ needs a bool tensor, got {a.dtype}")
-    return Tensor._wrap(backend.array_module(a.data).logical_not(a.data))
+    return Tensor._wrap(backend.array_module(a.array).logical_not(a.array))
 
 
 def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
@@ -91,7 +91,7 @@ def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
         raise TypeError(
             f"{name} needs bool tensors, got {a.dtype} and {getattr(b, 'dtype', type(b).__name__)}"
         )
-    return Tensor._wrap(getattr(backend.array_module(a.data), name)(a.data, b.data))
+    return Tensor._wrap(getattr(backend.array_module(a.array), name)(a.array, b.array))
 
 
 # =============================================================================================
@@ -100,7 +100,7 @@ def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
 
 
 def _test(a: Tensor, name: str) -> Tensor:
-    arr = a.data
+    arr = a.array
     if arr.dtype.kind != "f":  # integers and bools are finite, never NaN nor inf
         xp = backend.array_module(arr)
         return Tensor._wrap(xp.full(arr.shape, name == "isfinite", dtype=backend.bool_))
@@ -127,7 +127,7 @@ def isclose(
 ) -> Tensor:
     """Elementwise ``|a - b| <= atol + rtol * |b|`` (equal infinities are close; NaN only with
     ``equal_nan``), with broadcasting; a bool tensor, no gradient."""
-    other = b.data if isinstance(b, Tensor) else b
+    other = b.array if isinstance(b, Tensor) else b
     if isinstance(b, Tensor):
         if b.device != a.device:
             raise RuntimeError(f"isclose: tensors on {a.device} and {b.device}")
@@ -137,16 +137,16 @@ def isclose(
             raise TypeError(f"isclose: {a.dtype} and {b.dtype} differ; convert one first")
     if rtol < 0 or atol < 0:
         raise ValueError(f"isclose: rtol ({rtol}) and atol ({atol}) must be non-negative")
-    xp = backend.array_module(a.data)
-    close = xp.isclose(a.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return Tensor._wrap(backend.ensure_array(close, a.data))
+    xp = backend.array_module(a.array)
+    close = xp.isclose(a.array, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Tensor._wrap(backend.ensure_array(close, a.array))
 
 
 def allclose(
     a: Tensor, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> bool:
     """Whether every element of ``a`` is close to ``b`` (see :func:`isclose`); a Python bool."""
-    return bool(isclose(a, b, rtol, atol, equal_nan).data.all())
+    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
 
 
 # any and all live here rather than in reductions, whose code uses the builtins of these names
@@ -164,6 +164,6 @@ def all(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
 
 def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
     dims = norm_dims(dim, x.ndim, x.shape)
-    arr = x.data  # no gradient: the answer is a bool
+    arr = x.array  # no gradient: the answer is a bool
     out = getattr(arr, name)(axis=dims, keepdims=keepdim)
     return Tensor._wrap(backend.ensure_array(out, arr))

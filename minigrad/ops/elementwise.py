@@ -119,7 +119,7 @@ def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
     """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            if a.data.shape != b.data.shape:
+            if a.array.shape != b.array.shape:
                 _check_broadcast(op, a, b)
             return op.apply(a, b)
         if b.__class__ is float:
@@ -138,15 +138,15 @@ def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
 
 def _scalar_for(t: Tensor, s: float) -> None:
     """Refuse an integer tensor meeting a float scalar (NumPy would silently give float64)."""
-    if t.data.dtype.kind in "biu":
+    if t.array.dtype.kind in "biu":
         raise TypeError(
-            f"cannot combine an integer tensor ({t.data.dtype}, shape {tuple(t.shape)}) with the "
+            f"cannot combine an integer tensor ({t.array.dtype}, shape {tuple(t.shape)}) with the "
             f"float {s!r}; convert the tensor first with .float()"
         )
 
 
 def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a.array.shape, b.array.shape
     for x, y in zip(reversed(sa), reversed(sb)):
         if x != y and x != 1 and y != 1:
             raise ShapeError(
@@ -174,8 +174,8 @@ def div(a: Any, b: Any) -> Tensor:
     """``a / b`` with broadcasting (true division: integer inputs give a float result)."""
     if (
         isinstance(a, Tensor)
-        and a.data.dtype.kind != "f"
-        and (not isinstance(b, Tensor) or b.data.dtype.kind != "f")
+        and a.array.dtype.kind != "f"
+        and (not isinstance(b, Tensor) or b.array.dtype.kind != "f")
     ):
         a = a.float()
     return _binary(Div, a, b)
@@ -715,14 +715,14 @@ class Trunc(_Piecewise):
 def _rounding(op: type[Function], a: Tensor, **options: Any) -> Tensor:
     """Integer and bool tensors are already whole: returned as they are (a copy), as PyTorch."""
     if a.dtype.kind != "f":
-        return Tensor._wrap(a.data.copy())
+        return Tensor._wrap(a.array.copy())
     return op.apply(a, **options)
 
 
 def sign(a: Tensor) -> Tensor:
     """Elementwise -1, 0 or 1 (NaN stays NaN); gradient 0."""
     if a.dtype == backend.bool_:
-        return Tensor._wrap(a.data.copy())
+        return Tensor._wrap(a.array.copy())
     return Sign.apply(a)
 
 
@@ -801,9 +801,9 @@ def floor_divide(a: Any, b: Any) -> Tensor:
     _int_divisor_check("floor_divide", a, b)
     if _is_integer(a) and _is_integer(b):
         ta = a if isinstance(a, Tensor) else b
-        xp = backend.array_module(ta.data)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in (a, b)]
-        return Tensor._wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.data))
+        xp = backend.array_module(ta.array)
+        arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
+        return Tensor._wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
     return floor(div(a, b))
 
 
@@ -824,7 +824,7 @@ def _int_divisor_check(op: str, a: Any, b: Any) -> None:
     if not (_is_integer(a) and _is_integer(b)):
         return
     if isinstance(b, Tensor):
-        if bool((b.data == 0).any()):  # one device read
+        if bool((b.array == 0).any()):  # one device read
             raise ZeroDivisionError(
                 f"{op}: integer division by zero (the divisor of shape {tuple(b.shape)} holds a 0)"
             )

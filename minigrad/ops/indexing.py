@@ -130,7 +130,7 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -
                 f"{tuple(other.shape)} in dim {too_big[0]}"
             )
     size = x.shape[d] if x.ndim else 1
-    lo, hi, _ = backend.int_range(index.data)  # one device read
+    lo, hi, _ = backend.int_range(index.array)  # one device read
     if lo <= hi and (lo < -size or hi >= size):
         raise IndexError(
             f"{op}: index values in [{lo}, {hi}] are out of range for dim {dim} of size {size} "
@@ -152,7 +152,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     gradient is added back at the picked positions."""
     d = _check_index("gather", x, dim, index)
     x1, index1, squeeze = _zero_d(x, index)
-    out = Gather.apply(x1, index1.data, dim=d)
+    out = Gather.apply(x1, index1.array, dim=d)
     return out.reshape(()) if squeeze else out
 
 
@@ -169,7 +169,7 @@ def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = No
         raise TypeError(f"scatter: src is {src.dtype} but the input is {x.dtype}")
     x1, index1, squeeze = _zero_d(x, index)
     src1 = src.reshape(1) if src is not None and src.ndim == 0 and x.ndim == 0 else src
-    out = Scatter.apply(x1, index1.data, src1 if src1 is not None else value, dim=d)
+    out = Scatter.apply(x1, index1.array, src1 if src1 is not None else value, dim=d)
     return out.reshape(()) if squeeze or not x.ndim else out
 
 
@@ -183,7 +183,7 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         raise TypeError(f"scatter_add: src is {src.dtype} but the input is {x.dtype}")
     x1, index1, _ = _zero_d(x, index)
     src1 = src.reshape(1) if src.ndim == 0 and x.ndim == 0 else src
-    out = ScatterAdd.apply(x1, index1.data, src1, dim=d)
+    out = ScatterAdd.apply(x1, index1.array, src1, dim=d)
     return out.reshape(()) if not x.ndim else out
 
 
@@ -200,14 +200,14 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     if tuple(x.shape) != shape:
         x = x.expand(shape)
     if tuple(mask.shape) != shape:
-        mask = Tensor._wrap(backend.array_module(mask.data).broadcast_to(mask.data, shape))
+        mask = Tensor._wrap(backend.array_module(mask.array).broadcast_to(mask.array, shape))
     return x.reshape(-1)[mask.reshape(-1)]
 
 
 def nonzero(x: Tensor, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """The indices of the nonzero elements of ``x``: an int64 tensor of shape (n, x.ndim), or
     with ``as_tuple=True`` one 1-d tensor per dim (for 0-d input: one, as PyTorch). No gradient."""
-    arr = x.data
+    arr = x.array
     xp = backend.array_module(arr)
     found = xp.nonzero(arr.reshape(1) if arr.ndim == 0 else arr)
     found = tuple(backend.ensure_array(f, arr).astype(backend.int64, copy=False) for f in found)
@@ -247,9 +247,9 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     """Indices that sort ``x`` along ``dim`` (int64, no gradient; always a stable sort)."""
     if x.ndim == 0:
         norm_dim(dim, 0, x.shape)
-        return Tensor._wrap(backend.array_module(x.data).zeros((), dtype=backend.int64))
+        return Tensor._wrap(backend.array_module(x.array).zeros((), dtype=backend.int64))
     d = norm_dim(dim, x.ndim, x.shape)
-    return Tensor._wrap(_order(x.data, d, descending).astype(backend.int64, copy=False))
+    return Tensor._wrap(_order(x.array, d, descending).astype(backend.int64, copy=False))
 
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
@@ -280,7 +280,7 @@ def topk(
         return (
             TopKResult(*sort(x)) if k else TopKResult(x.reshape(1)[:0], argsort(x).reshape(1)[:0])
         )
-    order = _order(x.data, d, largest)
+    order = _order(x.array, d, largest)
     order = order[tuple(slice(0, k) if i == d else slice(None) for i in range(x.ndim))]
     indices = Tensor._wrap(order.astype(backend.int64, copy=False))
     return TopKResult(gather(x, d, indices), indices)

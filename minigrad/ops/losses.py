@@ -88,12 +88,12 @@ def nll_loss(
             f"{tuple(weight.shape)}"
         )
     check_ids("nll_loss", target, shape[1], "the number of classes", ignore=ignore_index)
-    xp = backend.array_module(input.data)
-    valid = target.data != ignore_index
-    ids = xp.where(valid, target.data, 0)
+    xp = backend.array_module(input.array)
+    valid = target.array != ignore_index
+    ids = xp.where(valid, target.array, 0)
     # -input[n, t, ...] picked along the class dim, weighted (0 where ignored)
     picked = gather(input, 1, Tensor._wrap(xp.expand_dims(ids, 1))).squeeze(1)
-    w = valid.astype(input.dtype) if weight is None else weight.data[ids] * valid
+    w = valid.astype(input.dtype) if weight is None else weight.array[ids] * valid
     loss = -picked * Tensor._wrap(w)
     if reduction != "mean":
         return _reduce_loss(loss, reduction)
@@ -190,7 +190,7 @@ def binary_cross_entropy(
     require_float("binary_cross_entropy", input)
     _same_shape("binary_cross_entropy", input, target)
     _check_reduction("binary_cross_entropy", reduction)
-    x = input.data
+    x = input.array
     if x.size and bool(((x < 0) | (x > 1)).any()):  # one device read
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (input of "

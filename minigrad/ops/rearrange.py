@@ -117,7 +117,7 @@ def repeat_interleave(x: Tensor, repeats: int | Tensor, dim: int | None = None) 
         shape = tuple(x.shape)
         grown = x.unsqueeze(d + 1).expand(shape[: d + 1] + (repeats,) + shape[d + 1 :])
         return grown.reshape(shape[:d] + (n * repeats,) + shape[d + 1 :])
-    counts = repeats.data if isinstance(repeats, Tensor) else backend.asarray(repeats)
+    counts = repeats.array if isinstance(repeats, Tensor) else backend.asarray(repeats)
     if counts.ndim != 1 or counts.shape[0] != n or counts.dtype.kind not in "iu":
         raise ShapeError(
             f"repeat_interleave: repeats must be ints, one per element of dim {dim} (size {n}), "
@@ -125,7 +125,7 @@ def repeat_interleave(x: Tensor, repeats: int | Tensor, dim: int | None = None) 
         )
     if backend.int_range(counts)[0] < 0:
         raise ValueError("repeat_interleave: repeats must be non-negative")
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x.array)
     index = xp.repeat(xp.arange(n), backend.to_device(counts, x.device))
     return x[(slice(None),) * d + (Tensor._wrap(index),)]
 
