@@ -477,6 +477,11 @@ class Sin(Function):
         # da = g * cos(a)
         return g * backend.array_module(a).cos(a)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * a.cos()
+
 
 class Cos(Function):
     @staticmethod
@@ -489,6 +494,11 @@ class Cos(Function):
         (a,) = ctx.saved_tensors
         # da = -g * sin(a)
         return -g * backend.array_module(a).sin(a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return -g * a.sin()
 
 
 class Rsqrt(Function):
@@ -505,6 +515,8 @@ class Rsqrt(Function):
         # da = -g / 2 * a^(-3/2) = -g / 2 * rsqrt(a)^3
         return -0.5 * g * out * out * out
 
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
 
 class Erf(Function):
     @staticmethod
@@ -517,6 +529,11 @@ class Erf(Function):
         (a,) = ctx.saved_tensors
         # da = g * 2/sqrt(pi) * exp(-a^2)
         return g * _TWO_OVER_SQRT_PI * backend.array_module(a).exp(-a * a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * _TWO_OVER_SQRT_PI * (-a * a).exp()
 
 
 class Log2(Function):
@@ -531,6 +548,8 @@ class Log2(Function):
         # da = g / (a ln 2)
         return g / (a * _LN2)
 
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
 
 class Exp2(Function):
     @staticmethod
@@ -544,6 +563,8 @@ class Exp2(Function):
         (out,) = ctx.saved_tensors
         # da = g * 2^a * ln 2
         return g * out * _LN2
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
 
 
 def sin(a: Tensor) -> Tensor:
@@ -594,13 +615,19 @@ class Silu(Function):
         # da = g * s * (1 + a (1 - s)),  s = sigmoid(a)
         return g * s * (1 + a * (1 - s))
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, _ = ctx.saved_tensors
+        s = a.sigmoid()  # rebuilt in the graph: the saved one is a constant
+        return g * s * (1 + a * (1 - s))
+
 
 class Softplus(Function):
     @staticmethod
     def forward(ctx, a, beta=1.0, threshold=20.0):
         xp = backend.array_module(a)
         ba = a * beta
-        ctx.save_for_backward(ba)
+        ctx.save_for_backward(a)
         ctx.beta, ctx.threshold = beta, threshold
         # log(1 + e^(b a)) / b, written as max(b a, 0) + log1p(e^-|b a|) so it never overflows;
         # linear above the threshold, as PyTorch
@@ -609,10 +636,17 @@ class Softplus(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (ba,) = ctx.saved_tensors
+        (a,) = ctx.saved_tensors
         xp = backend.array_module(g)
+        ba = a * ctx.beta
         # da = g * sigmoid(b a), and g above the threshold
         return xp.where(ba > ctx.threshold, g, g * 0.5 * (1 + xp.tanh(0.5 * ba)))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        ba = a * ctx.beta
+        return g * ba.sigmoid().masked_fill(ba > ctx.threshold, 1.0)
 
 
 class LeakyRelu(Function):
@@ -627,6 +661,13 @@ class LeakyRelu(Function):
         (a,) = ctx.saved_tensors
         # da = g where a > 0, else g * negative_slope
         return backend.array_module(g).where(a > 0, g, g * ctx.slope)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * Tensor._wrap(
+            backend.array_module(a.array).where(a.array > 0, 1.0, ctx.slope).astype(g.dtype)
+        )
 
 
 class Elu(Function):
@@ -643,6 +684,11 @@ class Elu(Function):
         a, out = ctx.saved_tensors
         # da = g where a > 0, else g * alpha * e^a = g * (elu(a) + alpha)
         return backend.array_module(g).where(a > 0, g, g * (out + ctx.alpha))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, out = ctx.saved_tensors
+        return g * (out + ctx.alpha).masked_fill(a > 0, 1.0)
 
 
 def silu(a: Tensor) -> Tensor:
@@ -679,6 +725,10 @@ class _Piecewise(Function):
     def backward(ctx, g):
         # da = 0
         return backend.array_module(g).zeros_like(g)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * 0.0
 
 
 class Sign(_Piecewise):
@@ -768,6 +818,11 @@ class Remainder(Function):
             db = -g * xp.floor(a / b) if ctx.needs_input_grad[1] else None
         return g, db
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (-g * floor(a / b) if ctx.needs_input_grad[1] else None)
+
 
 class LogAddExp(Function):
     @staticmethod
@@ -785,6 +840,14 @@ class LogAddExp(Function):
         with backend.quiet():  # both -inf: out is -inf, the weights NaN, as PyTorch
             da = g * xp.exp(a - out) if ctx.needs_input_grad[0] else None
             db = g * xp.exp(b - out) if ctx.needs_input_grad[1] else None
+        return da, db
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b, out = ctx.saved_tensors
+        with backend.quiet():
+            da = g * (a - out).exp() if ctx.needs_input_grad[0] else None
+            db = g * (b - out).exp() if ctx.needs_input_grad[1] else None
         return da, db
 
 

@@ -41,7 +41,7 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, x, index, dim=0):
         where = _along(index, dim)
-        ctx.where, ctx.in_shape = where, x.shape
+        ctx.where, ctx.in_shape, ctx.index, ctx.dim = where, x.shape, index, dim
         return x[where]
 
     @staticmethod
@@ -51,12 +51,18 @@ class Gather(Function):
         backend.scatter_add(dx, ctx.where, g)
         return dx, None
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        zeros = Tensor._wrap(backend.array_module(g.array).zeros(ctx.in_shape, dtype=g.dtype))
+        return ScatterAdd.apply(zeros, ctx.index, g, dim=ctx.dim), None
+
 
 class Scatter(Function):
     @staticmethod
     def forward(ctx, x, index, src, dim=0):
         where = _along(index, dim)
         ctx.where, ctx.src_shape = where, getattr(src, "shape", None)
+        ctx.index, ctx.dim = index, dim
         out = x.copy()
         out[where] = src[_leading(src, index)] if ctx.src_shape is not None else src
         return out
@@ -68,12 +74,17 @@ class Scatter(Function):
         dx[ctx.where] = 0
         return dx, None, _read_back(ctx, g)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        dx = Scatter.apply(g, ctx.index, 0.0, dim=ctx.dim) if ctx.needs_input_grad[0] else None
+        return dx, None, _read_back_graph(ctx, g)
+
 
 class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, x, index, src, dim=0):
         where = _along(index, dim)
-        ctx.where, ctx.src_shape = where, src.shape
+        ctx.where, ctx.src_shape, ctx.index, ctx.dim = where, src.shape, index, dim
         out = x.copy()
         backend.scatter_add(out, where, src[_leading(src, index)])
         return out
@@ -82,6 +93,10 @@ class ScatterAdd(Function):
     def backward(ctx, g):
         # dx = g ; dsrc = g read at the positions each src element was added to
         return g, None, _read_back(ctx, g)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g, None, _read_back_graph(ctx, g)
 
 
 def _leading(src: Any, index: Any) -> tuple[slice, ...]:
@@ -100,6 +115,19 @@ def _read_back(ctx: Function, g: Any) -> Any:
     dsrc = backend.array_module(g).zeros(ctx.src_shape, dtype=g.dtype)
     dsrc[tuple(slice(0, n) for n in picked.shape)] = picked
     return dsrc
+
+
+def _read_back_graph(ctx: Function, g: Tensor) -> Tensor | None:
+    """:func:`_read_back` in the graph: a gather, padded with zeros to ``src``'s shape."""
+    if not ctx.needs_input_grad[2]:
+        return None
+    picked = Gather.apply(g, ctx.index, dim=ctx.dim)
+    if tuple(picked.shape) == tuple(ctx.src_shape):
+        return picked
+    from minigrad.ops.rearrange import PadConstant  # noqa: PLC0415 (rearrange imports this module)
+
+    widths = tuple((0, s - n) for s, n in zip(ctx.src_shape, picked.shape))
+    return PadConstant.apply(picked, widths=widths, value=0.0)
 
 
 def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -> int:

@@ -131,6 +131,16 @@ class KLDiv(Function):
             dt = g * (xp.log(t) + 1 - x) if ctx.needs_input_grad[1] else None
         return -g * t, dt
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        x, t = ctx.saved_tensors
+        need_t = ctx.needs_input_grad[1]
+        if ctx.log_target:
+            e = t.exp()
+            return -g * e, (g * e * (t - x + 1) if need_t else None)
+        with backend.quiet():
+            return -g * t, (g * (t.log() + 1 - x) if need_t else None)
+
 
 def kl_div(
     input: Tensor,  # noqa: A002
@@ -175,6 +185,15 @@ class BinaryCrossEntropy(Function):
         # dx = g (x - t) / max(x (1 - x), 1e-12) ; dt = g (log(1 - x) - log x)
         dx = g * (x - t) / xp.maximum(x * (1 - x), 1e-12)
         return dx, (g * (log_1mx - log_x) if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        x, t, _, _ = ctx.saved_tensors
+        dx = g * (x - t) / (x * (1 - x)).clamp(min=1e-12)
+        if not ctx.needs_input_grad[1]:
+            return dx, None
+        with backend.quiet():
+            return dx, g * ((1 - x).log().clamp(min=-100.0) - x.log().clamp(min=-100.0))
 
 
 def binary_cross_entropy(
@@ -258,6 +277,15 @@ class VectorNorm(Function):
         with backend.quiet():
             scale = xp.where(out == 0, 0, g / out ** (p - 1))
             return scale * xp.sign(x) * xp.abs(x) ** (p - 1)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        x, out = ctx.saved_tensors
+        p = ctx.p
+        zero = Tensor._wrap(out.array == 0)
+        safe = out.masked_fill(zero, 1.0)
+        scale = (g / safe ** (p - 1)).masked_fill(zero, 0.0)
+        return scale * x if p == 2 else scale * x.sign() * x.abs() ** (p - 1)
 
 
 def normalize(

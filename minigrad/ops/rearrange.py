@@ -17,6 +17,7 @@ from typing import Any
 from minigrad import backend
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, norm_dim
+from minigrad.ops.indexing import ScatterAdd
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -35,6 +36,10 @@ class Flip(Function):
         # dx = g flipped back
         return backend.array_module(g).flip(g, ctx.dims)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Flip.apply(g, dims=ctx.dims)
+
 
 class Roll(Function):
     @staticmethod
@@ -46,6 +51,10 @@ class Roll(Function):
     def backward(ctx, g):
         # dx = g rolled back by -shifts
         return backend.array_module(g).roll(g, tuple(-s for s in ctx.shifts), ctx.dims)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Roll.apply(g, shifts=tuple(-s for s in ctx.shifts), dims=ctx.dims)
 
 
 def _dims_arg(dims: Any) -> tuple[int, ...]:
@@ -172,6 +181,12 @@ class PadConstant(Function):
         dx[ctx.src] = g[ctx.dst]
         return dx
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        # the window of g, padded with zeros back to the input's shape
+        widths = tuple((w.start, n - w.stop) for w, n in zip(ctx.src, ctx.in_shape))
+        return PadConstant.apply(g[ctx.dst], widths=widths, value=0.0)
+
 
 class PadIndexed(Function):
     @staticmethod
@@ -193,6 +208,17 @@ class PadIndexed(Function):
             where = (slice(None),) * d + (backend.to_device(source, backend.device_of(g)),)
             backend.scatter_add(dx, where, g)
             g = dx
+        return g
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        xp = backend.array_module(g.array)
+        for d, source in reversed(ctx.sources):
+            shape = g.shape[:d] + (ctx.in_shape[d],) + g.shape[d + 1 :]
+            zeros = Tensor._wrap(xp.zeros(shape, dtype=g.dtype))
+            where = backend.to_device(source, backend.device_of(g.array))
+            index = xp.broadcast_to(where.reshape((-1,) + (1,) * (g.ndim - d - 1)), g.shape)
+            g = ScatterAdd.apply(zeros, index, g, dim=d)
         return g
 
 
@@ -265,9 +291,10 @@ def pad(
 # =============================================================================================
 
 
-def _diagonal_positions(rows: int, cols: int, offset: int) -> tuple[Any, Any]:
-    """Row and column indices of the ``offset`` diagonal of a (rows, cols) matrix."""
-    xp = backend.numpy_module()
+def _diagonal_positions(rows: int, cols: int, offset: int, like: Any) -> tuple[Any, Any]:
+    """Row and column indices of the ``offset`` diagonal of a (rows, cols) matrix, on the
+    device of the array ``like``."""
+    xp = backend.array_module(like)
     n = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
     start_row, start_col = max(-offset, 0), max(offset, 0)
     return xp.arange(start_row, start_row + n), xp.arange(start_col, start_col + n)
@@ -282,22 +309,52 @@ class Diagonal(Function):
 
     @staticmethod
     def backward(ctx, g):
-        offset, dim1, dim2 = ctx.args
-        xp = backend.array_module(g)
         # dx = zeros with g written back onto the diagonal
-        dx = xp.zeros(ctx.in_shape, dtype=g.dtype)
-        matrices = xp.moveaxis(dx, (dim1, dim2), (-2, -1))  # a view of dx
-        rows, cols = _diagonal_positions(ctx.in_shape[dim1], ctx.in_shape[dim2], offset)
-        matrices[..., rows, cols] = g
-        return dx
+        return _diagonal_scatter(g, ctx.in_shape, ctx.args)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return DiagonalScatter.apply(g, in_shape=ctx.in_shape, args=ctx.args)
+
+
+class DiagonalScatter(Function):
+    """diagonal's gradient as an op of its own (zeros with ``g`` on the diagonal), so that it
+    differentiates again: its gradient is the diagonal."""
+
+    @staticmethod
+    def forward(ctx, g, in_shape=(), args=(0, 0, 1)):
+        ctx.args = args
+        return _diagonal_scatter(g, in_shape, args)
+
+    @staticmethod
+    def backward(ctx, u):
+        # dg = diagonal(u)
+        offset, dim1, dim2 = ctx.args
+        return backend.array_module(u).diagonal(u, offset, dim1, dim2).copy()
+
+    @staticmethod
+    def backward_graph(ctx, u):
+        offset, dim1, dim2 = ctx.args
+        return Diagonal.apply(u, offset=offset, dim1=dim1, dim2=dim2)
+
+
+def _diagonal_scatter(g: Any, in_shape: tuple[int, ...], args: tuple[int, int, int]) -> Any:
+    """Zeros of ``in_shape`` with ``g`` written onto the diagonal ``args`` = (offset, dim1, dim2)."""
+    offset, dim1, dim2 = args
+    xp = backend.array_module(g)
+    dx = xp.zeros(in_shape, dtype=g.dtype)
+    matrices = xp.moveaxis(dx, (dim1, dim2), (-2, -1))  # a view of dx
+    rows, cols = _diagonal_positions(in_shape[dim1], in_shape[dim2], offset, g)
+    matrices[..., rows, cols] = g
+    return dx
 
 
 class DiagEmbed(Function):
     @staticmethod
     def forward(ctx, x, offset=0):
         n = x.shape[0] + abs(offset)
-        rows, cols = _diagonal_positions(n, n, offset)
-        ctx.rows, ctx.cols = rows, cols
+        rows, cols = _diagonal_positions(n, n, offset, x)
+        ctx.rows, ctx.cols, ctx.offset = rows, cols, offset
         out = backend.array_module(x).zeros((n, n), dtype=x.dtype)
         out[rows, cols] = x
         return out
@@ -306,6 +363,10 @@ class DiagEmbed(Function):
     def backward(ctx, g):
         # dx = the diagonal of g
         return g[ctx.rows, ctx.cols]
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Diagonal.apply(g, offset=ctx.offset, dim1=0, dim2=1)
 
 
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
@@ -352,6 +413,14 @@ class Einsum(Function):
             for k, need in enumerate(ctx.needs_input_grad)
         )
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        operands = ctx.saved_tensors
+        return tuple(
+            _einsum_grad_graph(g, ctx.output, operands, ctx.inputs, k) if need else None
+            for k, need in enumerate(ctx.needs_input_grad)
+        )
+
 
 def _einsum_grad(g: Any, output: str, operands: Any, inputs: Any, k: int) -> Any:
     xp = backend.array_module(g)
@@ -377,6 +446,44 @@ def _einsum_grad(g: Any, output: str, operands: Any, inputs: Any, k: int) -> Any
     ]
     dx[tuple(grids[letters.index(c)] for c in subs)] = full
     return dx
+
+
+def _einsum_grad_graph(g: Tensor, output: str, operands: Any, inputs: Any, k: int) -> Tensor:
+    """:func:`_einsum_grad` in the graph: einsums, an expand, and for a repeated index an
+    einsum with the identity that puts the gradient on the diagonal."""
+    subs, x = inputs[k], operands[k]
+    sizes = dict(zip(subs, x.shape))
+    letters = list(dict.fromkeys(subs))
+    others = [(s, o) for i, (s, o) in enumerate(zip(inputs, operands)) if i != k]
+    available = set(output).union(*(set(s) for s, _ in others))
+    kept = "".join(c for c in letters if c in available)
+    grad = Einsum.apply(
+        g, *[o for _, o in others], inputs=(output, *[s for s, _ in others]), output=kept
+    )
+    full = grad.reshape(tuple(sizes[c] if c in kept else 1 for c in letters))
+    full = full.expand(tuple(sizes[c] for c in letters))
+    # rename each repeated occurrence (ii -> iI) and join it to its index by the identity
+    used = set("".join(inputs) + output)
+    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
+    seen: set[str] = set()
+    renamed, eyes = "", []
+    for c in subs:
+        if c in seen:
+            new = next(fresh)
+            eyes.append((c + new, _eye(sizes[c], x)))
+            c = new
+        seen.add(c)
+        renamed += c
+    return Einsum.apply(
+        full,
+        *[e for _, e in eyes],
+        inputs=("".join(letters), *[s for s, _ in eyes]),
+        output=renamed,
+    )
+
+
+def _eye(n: int, like: Tensor) -> Tensor:
+    return Tensor._wrap(backend.array_module(like.array).eye(n, dtype=like.dtype))
 
 
 def _parse_einsum(equation: str, shapes: list[tuple[int, ...]]) -> tuple[tuple[str, ...], str]:

@@ -315,7 +315,7 @@ class Prod(Function):
         zeros = zero.sum(axis=dims, keepdims=True)
         out = xp.where(zeros > 0, 0, nonzero_prod).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, nonzero_prod, zeros)
-        ctx.kept_shape = out.shape
+        ctx.kept_shape, ctx.dims = out.shape, dims
         return out if keepdim else out.reshape(_drop(out.shape, dims))
 
     @staticmethod
@@ -330,6 +330,21 @@ class Prod(Function):
         one_zero = xp.where(x == 0, g * nonzero_prod, 0)
         return xp.where(zeros == 0, no_zero, xp.where(zeros == 1, one_zero, 0))
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        x, _, zeros = ctx.saved_tensors
+        xp = backend.array_module(zeros)
+        g = _keepdim_grad(ctx, g)
+        is_zero = x.array == 0
+        # the same three cases, with the products rebuilt in the graph
+        x_or_1 = x.masked_fill(Tensor._wrap(is_zero), 1.0)
+        nonzero_prod = Prod.apply(x_or_1, dims=ctx.dims, keepdim=True)
+        no_zero = g * nonzero_prod / x_or_1
+        one_zero = (g * nonzero_prod).masked_fill(Tensor._wrap(~is_zero), 0.0)
+        keep_no_zero = Tensor._wrap(xp.broadcast_to(zeros == 0, x.shape))
+        keep_one_zero = Tensor._wrap(xp.broadcast_to(zeros == 1, x.shape))
+        return no_zero.masked_fill(~keep_no_zero, 0.0) + one_zero.masked_fill(~keep_one_zero, 0.0)
+
 
 class CumSum(Function):
     @staticmethod
@@ -342,6 +357,10 @@ class CumSum(Function):
         xp = backend.array_module(g)
         # dx_i = sum_{j >= i} g_j: a cumulative sum of g from the end
         return xp.flip(xp.flip(g, ctx.dim).cumsum(axis=ctx.dim), ctx.dim)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
 
 
 def _sum_dtype(x: Tensor) -> Any:
