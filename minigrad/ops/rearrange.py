@@ -398,7 +398,7 @@ class Einsum(Function):
     @staticmethod
     def forward(ctx, *operands, inputs=(), output=""):
         # inputs: one subscript string per operand; output: the result's subscripts
-        ctx.inputs, ctx.output = inputs, output
+        ctx.subscripts, ctx.out_subscripts = inputs, output
         ctx.save_for_backward(*operands)
         spec = ",".join(inputs) + "->" + output
         return backend.array_module(operands[0]).einsum(spec, *operands)
@@ -409,7 +409,7 @@ class Einsum(Function):
         # d operand_k = einsum(g and the other operands -> operand_k's subscripts): the sum of
         # g times the other factors over every index operand_k does not have
         return tuple(
-            _einsum_grad(g, ctx.output, operands, ctx.inputs, k) if need else None
+            _einsum_grad(g, ctx.out_subscripts, operands, ctx.subscripts, k) if need else None
             for k, need in enumerate(ctx.needs_input_grad)
         )
 
@@ -417,7 +417,7 @@ class Einsum(Function):
     def backward_graph(ctx, g):
         operands = ctx.saved_tensors
         return tuple(
-            _einsum_grad_graph(g, ctx.output, operands, ctx.inputs, k) if need else None
+            _einsum_grad_graph(g, ctx.out_subscripts, operands, ctx.subscripts, k) if need else None
             for k, need in enumerate(ctx.needs_input_grad)
         )
 

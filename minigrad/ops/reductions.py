@@ -9,6 +9,7 @@ Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util`
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from minigrad import backend
@@ -332,18 +333,23 @@ class Prod(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        x, _, zeros = ctx.saved_tensors
-        xp = backend.array_module(zeros)
+        x = ctx.saved_tensors[0]
         g = _keepdim_grad(ctx, g)
-        is_zero = x.array == 0
-        # the same three cases, with the products rebuilt in the graph
-        x_or_1 = x.masked_fill(Tensor._wrap(is_zero), 1.0)
-        nonzero_prod = Prod.apply(x_or_1, dims=ctx.dims, keepdim=True)
-        no_zero = g * nonzero_prod / x_or_1
-        one_zero = (g * nonzero_prod).masked_fill(Tensor._wrap(~is_zero), 0.0)
-        keep_no_zero = Tensor._wrap(xp.broadcast_to(zeros == 0, x.shape))
-        keep_one_zero = Tensor._wrap(xp.broadcast_to(zeros == 1, x.shape))
-        return no_zero.masked_fill(~keep_no_zero, 0.0) + one_zero.masked_fill(~keep_one_zero, 0.0)
+        if not x.ndim:
+            return g * 1.0
+        # dx_j = g * prod_{i != j} x_i, built as the product over rows of x with x_j set to 1
+        # (exact with any number of zeros, and differentiable again)
+        dims = ctx.dims if ctx.dims is not None else tuple(range(x.ndim))
+        order = [d for d in range(x.ndim) if d not in dims] + list(dims)
+        lead = tuple(x.shape[d] for d in order[: x.ndim - len(dims)])
+        n = math.prod(x.shape[d] for d in dims)
+        rows = x.permute(*order).reshape(lead + (n,))
+        diagonal = Tensor._wrap(backend.array_module(x.array).eye(n, dtype=bool))
+        others = rows.unsqueeze(-2).expand(lead + (n, n)).masked_fill(diagonal, 1.0)
+        excl = Prod.apply(others, dims=(len(lead) + 1,), keepdim=False)
+        excl = excl.reshape(tuple(x.shape[d] for d in order))
+        inverse = sorted(range(x.ndim), key=order.__getitem__)
+        return g * excl.permute(*inverse)
 
 
 class CumSum(Function):
