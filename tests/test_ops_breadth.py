@@ -464,3 +464,40 @@ def test_bad_index_changes_nothing():
         mg.scatter_add(x, 1, mg.tensor([[0, 9]]), src)
     np.testing.assert_array_equal(x.numpy(), np.zeros((2, 3)))
     assert x.grad is None
+
+
+ISSUE_16_TOP_LEVEL = [
+    "allclose", "all", "any", "argsort", "ceil", "clip", "cos", "cumsum", "diag", "diagonal",
+    "einsum", "erf", "exp2", "flip", "floor", "floor_divide", "full_like", "gather", "isclose",
+    "isfinite", "isinf", "isnan", "linspace", "log2", "logaddexp", "masked_select", "nonzero",
+    "prod", "remainder", "repeat_interleave", "roll", "round", "rsqrt", "scatter",
+    "scatter_add", "sign", "sin", "sort", "topk", "trunc", "unflatten",
+]  # fmt: skip
+ISSUE_16_METHODS = [
+    "all", "allclose", "any", "argsort", "ceil", "cos", "cumsum", "diag", "diagonal", "erf",
+    "exp2", "flip", "floor", "floor_divide", "gather", "isclose", "isfinite", "isinf", "isnan",
+    "log2", "logaddexp", "masked_select", "nonzero", "prod", "remainder", "repeat",
+    "repeat_interleave", "roll", "round", "rsqrt", "scatter", "scatter_add", "sign", "sin",
+    "sort", "topk", "trunc", "unflatten", "__mod__", "__rmod__", "__floordiv__",
+    "__rfloordiv__",
+]  # fmt: skip
+
+
+def test_new_names_are_pytorch_names():
+    for name in ISSUE_16_TOP_LEVEL:
+        assert hasattr(torch, name) and callable(getattr(mg, name)), name
+        assert name in mg.__all__, name
+    for name in ISSUE_16_METHODS:
+        assert hasattr(torch.Tensor, name) and callable(getattr(mg.Tensor, name)), name
+    for name in ("SiLU", "LogSoftmax", "Softplus", "LeakyReLU", "ELU", "Identity", "Flatten",
+                 "Unflatten", "KLDivLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"):  # fmt: skip
+        assert hasattr(torch.nn, name) and name in nn.__all__ + ["Identity"], name
+
+
+def test_sort_and_topk_return_named_tuples():
+    x = mg.tensor([[3.0, 1.0, 2.0]])
+    values, indices = mg.sort(x)
+    assert x.sort().values.tolist() == values.tolist() == [[1.0, 2.0, 3.0]]
+    assert x.sort().indices.tolist() == indices.tolist() == [[1, 2, 0]]
+    assert x.topk(1).indices.tolist() == [[0]] and x.topk(1).values.tolist() == [[3.0]]
+    assert indices.dtype == mg.int64 and not indices.requires_grad

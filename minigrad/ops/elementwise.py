@@ -753,7 +753,7 @@ class Round(_Piecewise):
     @staticmethod
     def forward(ctx, a, decimals=0):
         # half to even, as PyTorch
-        return backend.array_module(a).round(a, decimals)
+        return backend.array_module(a).around(a, decimals)
 
 
 class Trunc(_Piecewise):
