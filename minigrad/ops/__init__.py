@@ -11,14 +11,17 @@
 - ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
-Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2, silu softplus leaky_relu elu,
-sign floor ceil round trunc, remainder floor_divide logaddexp; to ``reductions``: prod
-cumsum.
+- ``activations``: silu softplus leaky_relu elu
+- ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
+
+Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
+prod cumsum.
 
 Owns: the list of public ops. May import: ``backend``, ``autograd``, ``errors`` and, for
 now, ``tensor`` (the wrappers take and return Tensors); never ``nn`` or ``transformer``.
 """
 
+from minigrad.ops.activations import elu, leaky_relu, silu, softplus
 from minigrad.ops.conversion import (
     all,
     allclose,
@@ -37,18 +40,13 @@ from minigrad.ops.conversion import (
 from minigrad.ops.elementwise import (
     abs,
     add,
-    ceil,
     clamp,
     cos,
     div,
-    elu,
     erf,
     exp,
     exp2,
-    floor,
-    floor_divide,
     gelu,
-    leaky_relu,
     log,
     log2,
     logaddexp,
@@ -58,18 +56,12 @@ from minigrad.ops.elementwise import (
     neg,
     pow,
     relu,
-    remainder,
-    round,
     rsqrt,
     sigmoid,
-    sign,
-    silu,
     sin,
-    softplus,
     sqrt,
     sub,
     tanh,
-    trunc,
 )
 from minigrad.ops.fused import (
     attention,
@@ -122,6 +114,7 @@ from minigrad.ops.reductions import (
     sum,
     var,
 )
+from minigrad.ops.rounding import ceil, floor, floor_divide, remainder, round, sign, trunc
 from minigrad.ops.shape import (
     cat,
     chunk,

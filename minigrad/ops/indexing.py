@@ -304,10 +304,8 @@ def topk(
         raise ValueError(
             f"topk: k ({k}) must be in [0, {size}], the size of dim {dim} (shape {tuple(x.shape)})"
         )
-    if x.ndim == 0:
-        return (
-            TopKResult(*sort(x)) if k else TopKResult(x.reshape(1)[:0], argsort(x).reshape(1)[:0])
-        )
+    if x.ndim == 0:  # the element itself, 0-d, as PyTorch (for k = 0 too)
+        return TopKResult(*sort(x))
     order = _order(x.array, d, largest)
     order = order[tuple(slice(0, k) if i == d else slice(None) for i in range(x.ndim))]
     indices = Tensor._wrap(order.astype(backend.int64, copy=False))

@@ -16,7 +16,7 @@ import math
 from minigrad import backend
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, check_ids, norm_dim, require_float, same_dtype
-from minigrad.ops.elementwise import softplus
+from minigrad.ops.activations import softplus
 from minigrad.ops.indexing import gather
 from minigrad.tensor import Tensor
 
