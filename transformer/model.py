@@ -72,8 +72,14 @@ class Transformer(Module):
     """Encoder-decoder transformer, batch first.
 
     Args:
-        src_vocab_size, tgt_vocab_size: vocabulary sizes.
-        d_model, n_heads, num_encoder_layers, num_decoder_layers, d_ff, dropout: as the paper.
+        src_vocab_size: the source vocabulary's size.
+        tgt_vocab_size: the target vocabulary's size.
+        d_model: the width of every position's vector (the paper's d_model).
+        n_heads: attention heads per layer; ``d_model`` must divide by it.
+        num_encoder_layers: encoder layers (the paper's N).
+        num_decoder_layers: decoder layers.
+        d_ff: the feed-forward layer's inner width.
+        dropout: the dropout probability after every sublayer and in attention.
         max_len: the longest sequence the positional encoding covers.
         norm_first: False for the paper's post-norm, True for pre-norm.
         pad_id: the padding token; padding masks are built from it when not given.
