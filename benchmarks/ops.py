@@ -369,8 +369,81 @@ def case_cross_entropy(env: Env, n: int, classes: int, size: str) -> Case:
     )
 
 
+def case_tiny_graph(env: Env, n: int, size: str) -> Case:
+    """A small graph whose time is nearly all engine bookkeeping: the leaves are made inside the
+    timed step, then layer_norm(x @ w), softmax(h * 2 + 1), tanh, cross_entropy, backward."""
+    np_x, np_w = env.host(n, n), env.host(n, n)
+    np_target = env.rng.integers(0, n, size=n, dtype=env.np.int64)
+    xp, mg = env.xp, env.mg
+    target = mg.tensor(np_target)
+    xx, xw, xt = env.dev(np_x), env.dev(np_w), env.dev(np_target)
+    leaves: list[Any] = []
+
+    def run_mg() -> None:
+        x, w = mg.tensor(np_x, requires_grad=True), mg.tensor(np_w, requires_grad=True)
+        h = mg.layer_norm(x @ w, n)
+        p = mg.softmax(h * 2 + 1, dim=-1)
+        mg.cross_entropy(mg.tanh(p), target).backward()
+        leaves[:] = [x, w]
+
+    def run_np() -> tuple[Any, Any]:
+        # the same forward and backward by hand (as the other cases' NumPy columns)
+        a = xx @ xw
+        mu = a.mean(axis=-1, keepdims=True)
+        c = a - mu
+        rstd = 1.0 / xp.sqrt((c * c).mean(axis=-1, keepdims=True) + 1e-5)
+        h = c * rstd
+        z = h * 2 + 1
+        e = xp.exp(z - z.max(axis=-1, keepdims=True))
+        p = e / e.sum(axis=-1, keepdims=True)
+        y = xp.tanh(p)
+        ey = xp.exp(y - y.max(axis=1, keepdims=True))
+        q = ey / ey.sum(axis=1, keepdims=True)
+        rows = xp.arange(n)
+        dy = q.copy()
+        dy[rows, xt] -= 1.0
+        dy *= 1.0 / n  # d(mean cross-entropy)/dy = (softmax(y) - onehot) / n
+        dp = dy * (1 - y * y)  # d tanh
+        dz = p * (dp - (dp * p).sum(axis=-1, keepdims=True))  # d softmax
+        dh = dz * 2
+        # d layer_norm (no affine): rstd (dh - mean(dh) - h mean(dh h))
+        da = rstd * (
+            dh - dh.mean(axis=-1, keepdims=True) - h * (dh * h).mean(axis=-1, keepdims=True)
+        )
+        return da @ xw.T, xx.T @ da
+
+    run_torch = None
+    if env.torch is not None:
+        torch, f = env.torch, env.torch.nn.functional
+        tt = torch.tensor(np_target, device=env.torch_device)
+        tleaves: list[Any] = []
+
+        def run_torch() -> None:  # fresh leaves, copied from host arrays as minigrad's are
+            tx = torch.tensor(np_x, device=env.torch_device, requires_grad=True)
+            tw = torch.tensor(np_w, device=env.torch_device, requires_grad=True)
+            h = f.layer_norm(tx @ tw, (n,))
+            p = torch.softmax(h * 2 + 1, dim=-1)
+            f.cross_entropy(torch.tanh(p), tt).backward()
+            tleaves[:] = [tx, tw]
+
+    def check() -> list[tuple[Any, Any]]:
+        run_mg()
+        dx, dw = run_np()
+        x, w = leaves
+        pairs = [(x.grad.data, dx), (w.grad.data, dw)]
+        if run_torch is not None:
+            run_torch()
+            tx, tw = tleaves
+            pairs += [(x.grad.data, env.thost(tx.grad)), (w.grad.data, env.thost(tw.grad))]
+        return pairs
+
+    shape = f"({n},{n}) leaves made in the step, 7 ops"
+    return Case("tiny_graph", size, shape, run_mg, run_torch, run_np, check)
+
+
 def build_cases(env: Env) -> list[Case]:
     return [
+        case_tiny_graph(env, 8, "tiny"),
         case_matmul(env, 8, "tiny"),
         case_softmax(env, (8, 8), "tiny"),
         case_layer_norm(env, (8, 8), "tiny"),

@@ -391,7 +391,7 @@ class MinigradRunner(Runner):
 
     def decode(self, want_tokens: bool) -> dict[str, Any]:
         mg = self.mg
-        src = self.mg.Tensor._wrap(self.batches[0][0].data[:DECODE_ROWS])
+        src = self.mg.as_tensor(self.batches[0][0].data[:DECODE_ROWS])
         bias = self.model.output_proj.bias.data
         saved = bias[[PAD_ID, EOS_ID]].copy()
         self.model.eval()

@@ -36,11 +36,12 @@ def banner(title: str) -> None:
 
 
 def describe(obj: object) -> str:
-    """A short name for an entry of ``next_functions``: a node, a leaf tensor, or None."""
+    """A short name for an entry of ``next_functions``: an op's node, a leaf's node, or None."""
     if obj is None:
         return "None (an input that needs no gradient)"
-    if isinstance(obj, mg.Tensor):
-        return f"leaf tensor {tuple(obj.shape)} requires_grad={obj.requires_grad}"
+    if not obj.next_functions:  # AccumulateGrad: the node of a leaf, where gradients stop
+        leaf = obj.variable
+        return f"AccumulateGrad of the leaf tensor {tuple(leaf.shape)} (adds into its .grad)"
     return f"{obj.name}Backward node"
 
 
@@ -92,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     banner("3. The graph: walk grad_fn.next_functions from the loss down to the leaves")
     # -----------------------------------------------------------------------------------------
     # The graph stores nodes, not intermediate tensors. Each node's ``next_functions`` lists,
-    # for each input of the op, the input's node (if an op computed it), the leaf tensor itself
-    # (if we created it), or None (if it needs no gradient, like x). ``saved_tensors`` holds
+    # for each input of the op, the input's node (if an op computed it), the leaf's
+    # AccumulateGrad node (if we created it: .variable is the leaf), or None (if it needs no
+    # gradient, like x). ``saved_tensors`` holds
     # what the backward formula needs: MatMul keeps both operands, Tanh keeps its output
     # (d tanh = 1 - tanh^2), Add and Sum keep nothing.
     # mg.autograd.walk_graph yields every node once, outputs first (a topological order): the

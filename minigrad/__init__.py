@@ -8,6 +8,10 @@
 
 The backend (NumPy on the CPU, CuPy on a GPU) is chosen with ``mg.set_backend`` or the
 ``MINIGRAD_BACKEND`` environment variable; tensors move with ``.to(device)``.
+
+Owns: the public API, re-exported from the modules below. The layers, each importing only
+the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation, gradcheck, viz)
+<- nn <- transformer.
 """
 
 from minigrad import (
@@ -44,6 +48,7 @@ from minigrad.creation import (
     zeros,
     zeros_like,
 )
+from minigrad.errors import DeviceError, DimError, DTypeError, MinigradError, ShapeError
 from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (
@@ -93,9 +98,8 @@ from minigrad.ops import (
     where,
 )
 from minigrad.ops import pow as pow  # noqa: PLC0414 (explicit re-export of a builtin's name)
-from minigrad.ops._util import ShapeError
 from minigrad.sweep import gradcheck_sweep
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 
 __version__ = "0.1.0"
 
@@ -104,13 +108,18 @@ set_backend(backend.initial_backend())
 __all__ = [
     "AnomalyError",
     "BackendError",
+    "DTypeError",
+    "DeviceError",
+    "DimError",
     "GradcheckError",
+    "MinigradError",
     "ShapeError",
     "Tensor",
     "abs",
     "arange",
     "argmax",
     "argmin",
+    "as_tensor",
     "attention",
     "autograd",
     "backend",

@@ -50,8 +50,8 @@ def _non_finite(arr: Any, nan_only: bool = False) -> str | None:
 def _describe_input(parent: Any) -> str:
     if parent is None:
         return "a constant"
-    if hasattr(parent, "grad_fn"):  # a leaf tensor
-        return f"a leaf tensor of shape {tuple(parent.shape)}"
+    if not parent.parents:  # a leaf's AccumulateGrad node
+        return f"a leaf tensor of shape {tuple(parent.out_shape)}"
     site = getattr(parent, "_created_at", None)
     where = f", created at {observe.format_site(site[0]).splitlines()[0]}" if site else ""
     return f"the output of a {parent.name} node{where}"

@@ -1,12 +1,18 @@
 """Reverse-mode automatic differentiation over a dynamically built graph.
 
+Owns: ``Function`` (an op and, once applied, its graph node), ``AccumulateGrad`` (a leaf's
+node), grad mode, ``backward()``, ``grad()``, hooks, ``retain_grad``, ``trace_backward``, and
+the one place where a broadcast gradient is summed back to its input's shape.
+May import: ``minigrad.backend`` and ``minigrad.errors``; never ``minigrad.tensor``, which builds
+on this module and hands its class down with ``register_tensor_class`` when it loads.
+
 Every op is a :class:`Function` subclass with a static ``forward(ctx, *arrays)`` and
 ``backward(ctx, grad)`` written side by side (see ``minigrad/ops``). Calling ``Op.apply`` runs
 the forward on the raw backend arrays and, when gradients are needed, keeps the ``ctx`` object
-as the graph node: ``ctx.parents`` points at the nodes (or leaf tensors) of the inputs,
-``ctx.saved_tensors`` holds the arrays the backward needs.
+as the graph node: ``ctx.parents`` points at the nodes of the inputs (an ``AccumulateGrad``
+node for a leaf, as in PyTorch), ``ctx.saved_tensors`` holds the arrays the backward needs.
 
-``backward`` then:
+``backward`` then (``_run_backward``, the whole algorithm on one screen):
 
 1. orders the nodes topologically with an explicit stack (no recursion, so a chain of 100,000
    ops is fine);
@@ -15,8 +21,8 @@ as the graph node: ``ctx.parents`` points at the nodes (or leaf tensors) of the 
 3. reduces each input gradient to the input's shape where the forward broadcast it (done here,
    once, for every op) and checks its shape and dtype;
 4. frees each node's saved arrays unless ``retain_graph=True``;
-5. sums the gradients reaching each leaf, runs the leaf's hooks, and adds the result to
-   ``leaf.grad``.
+5. hands back the sum reaching each leaf's ``AccumulateGrad`` node; ``backward()`` runs the
+   leaves' hooks and only then adds to any ``leaf.grad`` (a failing hook changes no ``.grad``).
 
 The graph holds nodes, not intermediate tensors, so an activation's array lives only as long
 as the user's tensor or a node that saved it.
@@ -27,10 +33,11 @@ from __future__ import annotations
 import functools
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
+from minigrad.errors import DeviceError, MinigradError, as_minigrad_error
 from minigrad.inplace import (
     check_saved_versions,
     increment_version,
@@ -39,10 +46,11 @@ from minigrad.inplace import (
 )
 from minigrad.inplace import epoch as _inplace_epoch
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: at run time the class is registered, not imported
     from minigrad.tensor import Tensor
 
 __all__ = [
+    "AccumulateGrad",
     "Function",
     "backward",
     "enable_grad",
@@ -54,6 +62,17 @@ __all__ = [
     "register_post_accumulate_grad_hook",
     "trace_backward",
 ]
+
+# The Tensor class and its no-copy constructor, registered by minigrad.tensor when it loads.
+_Tensor: Any = None
+_wrap: Callable[..., Any] = None  # type: ignore[assignment]
+_new = object.__new__
+
+
+def register_tensor_class(cls: type) -> None:
+    """Called once by ``minigrad.tensor``: the class ``Function.apply`` wraps its outputs in."""
+    global _Tensor, _wrap
+    _Tensor, _wrap = cls, cls._wrap
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,10 +158,14 @@ class Function:
         "saved_tensors",
         "out_shape",
         "out_dtype",
-        "_hooks",
-        "_retained",
         "__dict__",
+        "__weakref__",
     )
+    # Rarely set, so class-level defaults rather than slots every node would have to fill.
+    # _hooks: the hooks on its output (register_hook); not None also after retain_grad, so that
+    # the engine reads one attribute to know whether anything watches this node's gradient
+    _hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+    _retained: weakref.ref | None = None  # its output tensor, after retain_grad()
     _saved_versions = None  # (epoch, versions of the saved inputs/output): minigrad/inplace.py
 
     # -- building the graph ---------------------------------------------------------------------
@@ -150,58 +173,60 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run the forward on the inputs' arrays and, if any input requires grad, record a node."""
+        record = _GradMode.enabled
         arrays = []
         parents = []
         requires_grad = False
         first = None
         for x in inputs:
-            if isinstance(x, Tensor):
+            if isinstance(x, _Tensor):
                 data = x.data
                 if first is None:
                     first = data
                 elif data.__class__ is not first.__class__ or (
                     data.__class__ is not _NDARRAY and data.device != first.device
                 ):
-                    _raise_device_mismatch(cls, inputs)
+                    raise _device_mismatch(cls, inputs)
                 arrays.append(data)
-                if x.requires_grad:
+                if record and x.requires_grad:
                     requires_grad = True
-                    parents.append(x.grad_fn or x)  # the producing node, or the leaf itself
+                    parents.append(x.grad_fn or _grad_accumulator(x))
                 else:
                     parents.append(None)
             else:  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
                 parents.append(None)
-        ctx = cls.__new__(cls)
+        ctx = _new(cls)
         ctx.saved_tensors = ()
         try:
             out = cls.forward(ctx, *arrays, **options)
+        except MinigradError:
+            raise
         except (ValueError, IndexError, TypeError) as err:
-            if getattr(err, "_minigrad", False):
-                raise
             raise _annotate(err, cls, inputs) from err
         if out.__class__ not in backend.ARRAY_TYPES:
             out = backend.ensure_array(out, first)
-        result = Tensor.__new__(Tensor)
+        # the output tensor, made as Tensor._wrap makes one, inlined: the call would cost a
+        # third of the engine's own time per op
+        result = _new(_Tensor)
         result.data = out
         result.grad = None
         result._hooks = None
-        result._version_counter = (
-            view_counter(out, inputs) if out.base is not None or out is first else [0]
-        )
-        if requires_grad and _GradMode.enabled:
+        result._accumulator = None
+        result._version_counter = [0]
+        if requires_grad:
             ctx.parents = tuple(parents)
             ctx.out_shape = out.shape
             ctx.out_dtype = out.dtype
-            ctx._hooks = None
-            ctx._retained = None
             result.requires_grad = True
             result.grad_fn = ctx
-            if ctx.saved_tensors:
-                ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
         else:
             result.requires_grad = False
             result.grad_fn = None
+        if out.base is not None or out is first:  # a view: it shares its base's version counter
+            result._version_counter = view_counter(out, inputs)
+        if requires_grad and ctx.saved_tensors:
+            ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
         if _observer is not None:
             _observer.forward(ctx, result, arrays, options)
         return result
@@ -223,21 +248,20 @@ class Function:
         return type(self).__name__
 
     @property
-    def next_functions(self) -> tuple[Any, ...]:
-        """The inputs' nodes: a ``Function`` for computed inputs, the ``Tensor`` for leaves,
-        ``None`` for inputs that need no gradient (PyTorch's name)."""
+    def next_functions(self) -> tuple[Function | None, ...]:
+        """The inputs' nodes: the producing ``Function`` for a computed input, the leaf's
+        ``AccumulateGrad`` for a leaf, ``None`` for an input that needs no gradient (PyTorch's
+        name)."""
         return self.parents
 
+    def _input_label(self) -> str:
+        return f"{self.name}Backward"
+
     def __repr__(self) -> str:
-        parts = []
-        for p in self.parents:
-            if p is None:
-                parts.append("None")
-            elif isinstance(p, Function):
-                parts.append(f"{p.name}Backward")
-            else:
-                parts.append(f"Leaf{tuple(p.shape)}")
-        return f"<{self.name}Backward inputs=[{', '.join(parts)}] out={tuple(self.out_shape)} {self.out_dtype}>"
+        inputs = ", ".join("None" if p is None else p._input_label() for p in self.parents)
+        return (
+            f"<{self.name}Backward inputs=[{inputs}] out={tuple(self.out_shape)} {self.out_dtype}>"
+        )
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
@@ -248,52 +272,200 @@ class Function:
         raise NotImplementedError
 
 
+class AccumulateGrad(Function):
+    """The node of a leaf that requires grad: gradients stop here and are added to ``.grad``.
+
+    Made the first time the leaf enters a recorded op and kept by the leaf (PyTorch's
+    ``grad_accumulator``), so a parameter reuses one node step after step. The node refers
+    back to its leaf weakly (``variable``), so leaf and node form no reference cycle; a leaf
+    nobody holds any more receives nothing. The node has no inputs, which is what makes it a
+    leaf to the engine, ``viz`` and ``repr``.
+    """
+
+    __slots__ = ("_variable",)
+
+    # no inputs, nothing saved (a leaf's hooks live on the leaf tensor)
+    parents = ()  # type: ignore[assignment]
+    saved_tensors = ()  # type: ignore[assignment]
+
+    def __init__(self, variable: Tensor) -> None:
+        self._variable = weakref.ref(variable)
+        self.out_shape = variable.data.shape  # what the gradients reaching it must match
+        self.out_dtype = variable.data.dtype
+
+    @property
+    def variable(self) -> Tensor | None:
+        """The leaf tensor (``None`` once it has been freed)."""
+        return self._variable()
+
+    def _input_label(self) -> str:
+        return f"Leaf{tuple(self.out_shape)}"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad leaf={tuple(self.out_shape)} {self.out_dtype}>"
+
+
+def _grad_accumulator(leaf: Tensor) -> AccumulateGrad:
+    """The leaf's ``AccumulateGrad`` node, made on first use."""
+    node = leaf._accumulator
+    if node is not None:
+        data, dtype = leaf.data, node.out_dtype
+        # a node made before the leaf's array changed shape or dtype (Module.to) is not reused
+        if node.out_shape == data.shape and (dtype is data.dtype or dtype == data.dtype):
+            return node
+    node = leaf._accumulator = AccumulateGrad(leaf)
+    return node
+
+
+def _node_of(t: Tensor) -> Function:
+    return t.grad_fn or _grad_accumulator(t)
+
+
 def _annotate(err: Exception, cls: type, inputs: Sequence[Any]) -> Exception:
     """Re-raise a backend error with the op's name and its inputs' shapes and dtypes."""
     described = ", ".join(
         f"Tensor(shape={tuple(x.shape)}, dtype={x.dtype}, device={x.device})"
-        if isinstance(x, Tensor)
+        if isinstance(x, _Tensor)
         else repr(x)
         for x in inputs
     )
-    new = type(err)(f"{cls.__name__.lower()}: {err} [inputs: {described}]")
-    new._minigrad = True  # type: ignore[attr-defined]
-    return new
+    return as_minigrad_error(err, f"{cls.__name__.lower()}: {err} [inputs: {described}]")
 
 
-def _raise_device_mismatch(cls: type, inputs: Sequence[Any]) -> None:
-    devices = [f"{x.device}" for x in inputs if isinstance(x, Tensor)]
-    err = RuntimeError(
+def _device_mismatch(cls: type, inputs: Sequence[Any]) -> DeviceError:
+    devices = [f"{x.device}" for x in inputs if isinstance(x, _Tensor)]
+    return DeviceError(
         f"{cls.__name__.lower()}: expected all tensors on the same device, got tensors on "
         f"{' and '.join(dict.fromkeys(devices))} (input devices in order: {devices}); "
         "move them with .to(device)"
     )
-    err._minigrad = True  # type: ignore[attr-defined]
-    raise err
 
 
 # ---------------------------------------------------------------------------------------------
-# Backward
+# Backward: the algorithm, then the helpers it calls
 # ---------------------------------------------------------------------------------------------
 
 
-def _topological_order(root: Function) -> list[Function]:
-    """Nodes reachable from ``root``, each before every node it depends on (iterative DFS)."""
+def _run_backward(
+    roots: Sequence[Function],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    capture: dict[Function, Any] | None = None,
+    early: _EarlyLeaves | None = None,
+) -> dict[AccumulateGrad, Any]:
+    """The engine: push ``root_grads`` from the ``roots`` nodes down to the leaves.
+
+    Returns the summed gradient reaching each leaf, keyed by the leaf's ``AccumulateGrad``.
+    With ``capture`` (a dict keyed by nodes), the gradient reaching each captured node's output
+    is stored there too. With ``early``, a leaf with post-accumulate hooks is accumulated (and
+    left out of the result) as soon as the last node using it has run.
+    """
+    grads: dict[Function, Any] = {}  # node -> the sum of the gradients reaching its output
+    for node, g in zip(roots, root_grads):
+        grads[node] = grads[node] + g if node in grads else g
+    tracer = _tracer
+    order = _topological_order(list(grads))  # op nodes, each before its inputs' nodes
+    if early is not None:
+        early.count_consumers(order)
+    for node in order:
+        g = grads.pop(node, None)
+        if g is None:  # every path to it returned None: nothing to pass on
+            if early is not None:
+                early.visited(node, grads)
+            continue
+        if node._hooks is not None or capture:
+            g = _observe(node, g, capture)
+        if node.saved_tensors is _FREED:
+            raise _freed_graph_error(node)
+        versions = node._saved_versions
+        if versions is not None and versions[0] != _inplace_epoch[0]:
+            check_saved_versions(node)  # an in-place change since: raises if to a saved array
+        input_grads = node.backward(node, g) if tracer is None else tracer.run(node, g)
+        if input_grads.__class__ is not tuple:
+            input_grads = (input_grads,)
+        parents = node.parents
+        if len(input_grads) != len(parents):
+            raise _arity_error(node, input_grads)
+        for parent, pg in zip(parents, input_grads):
+            if parent is None or pg is None:
+                continue
+            if pg.shape != parent.out_shape or pg.dtype != parent.out_dtype:
+                pg = _check_and_unbroadcast(node, input_grads, pg, parent)
+            grads[parent] = grads[parent] + pg if parent in grads else pg
+        if _observer is not None:
+            _observer.backward(node, g, input_grads, retain_graph)
+        if not retain_graph:
+            node.saved_tensors = _FREED
+        if early is not None:
+            early.visited(node, grads)
+    return grads  # every op node was popped: what is left are the leaves' nodes
+
+
+def _topological_order(roots: Iterable[Function]) -> list[Function]:
+    """The op nodes reachable from ``roots``, each before every node it depends on (iterative
+    DFS). Leaves' ``AccumulateGrad`` nodes (no inputs) are left out: nothing runs there."""
     order: list[Function] = []
-    visited = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for p in parents:
-            if not isinstance(p, Tensor) and p is not None and p not in visited:
-                visited.add(p)
-                stack.append((p, iter(p.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+    visited: set[Function] = set()
+    for root in roots:
+        if not root.parents or root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if p is not None and p not in visited:
+                    visited.add(p)
+                    inputs = p.parents
+                    if inputs:  # an op's node; a leaf's has none
+                        stack.append((p, iter(inputs)))
+                        break
+            else:
+                stack.pop()
+                order.append(node)
     order.reverse()
     return order
+
+
+def _observe(node: Function, g: Any, capture: dict[Function, Any] | None) -> Any:
+    """What happens at a node's output gradient besides the math: its hooks (which may replace
+    it), ``retain_grad``, and ``grad()``'s capture. Returns the gradient to propagate."""
+    if node._hooks:
+        g = _run_hooks(node._hooks, g)
+    if node._retained is not None:
+        t = node._retained()
+        if t is not None:
+            t.grad = _wrap(g) if t.grad is None else _wrap(t.grad.data + g)
+    if capture is not None and node in capture:
+        capture[node] = g  # and keep going: an input may also reach the leaves through it
+    return g
+
+
+def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
+    for hook in hooks:
+        replaced = hook(_wrap(g))
+        if replaced is not None:
+            if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
+                raise RuntimeError(
+                    f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
+                    f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
+                )
+            g = replaced.data
+    return g
+
+
+def _freed_graph_error(node: Function) -> RuntimeError:
+    return RuntimeError(
+        f"trying to backward through the graph a second time ({node.name} node): its saved "
+        "arrays were freed after the first backward; call .backward(retain_graph=True) "
+        "the first time if you need to backward twice"
+    )
+
+
+def _arity_error(node: Function, input_grads: tuple[Any, ...]) -> RuntimeError:
+    return RuntimeError(
+        f"{node.name}.backward returned {len(input_grads)} gradients for {len(node.parents)} inputs"
+    )
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -309,19 +481,18 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
-def _retain(node: Function, g: Any) -> None:
-    t = node._retained()
-    if t is not None:
-        t.grad = Tensor._wrap(g) if t.grad is None else Tensor._wrap(t.grad.data + g)
-
-
-def _fit(node: Function, index: int, grad: Any, shape: tuple[int, ...], dtype: Any) -> Any:
-    """Check an input gradient from ``node`` and reduce it to the input's shape.
+def _check_and_unbroadcast(
+    node: Function, input_grads: tuple[Any, ...], grad: Any, parent: Function
+) -> Any:
+    """An input gradient from ``node`` that does not match its input's shape or dtype: reduce
+    it to the input's shape where the forward broadcast, cast it back to the input's dtype.
 
     A gradient may come back in a wider float dtype only when the op's output had that dtype
     (a float32 input promoted by a float64 one); it is cast back. Any other mismatch is a bug in
     the op's backward and raises.
     """
+    index = next(i for i, x in enumerate(input_grads) if x is grad)
+    shape, dtype = parent.out_shape, parent.out_dtype
     if grad.shape != shape:
         try:
             grad = unbroadcast(grad, shape)
@@ -341,11 +512,30 @@ def _fit(node: Function, index: int, grad: Any, shape: tuple[int, ...], dtype: A
     return grad
 
 
+# -- the tracer: trace_backward() ---------------------------------------------------------------
+
+
 class _Tracer:
     """Collects one record per node while a ``trace_backward()`` block is active."""
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
+
+    def run(self, node: Function, g: Any) -> Any:
+        """``node.backward(node, g)``, timed and recorded."""
+        start = time.perf_counter()
+        grads = node.backward(node, g)
+        seconds = time.perf_counter() - start
+        shapes = [None if x is None else tuple(x.shape) for x in _as_tuple(grads)]
+        self.records.append(
+            {
+                "op": node.name,
+                "out_shape": tuple(node.out_shape),
+                "grad_shapes": shapes,
+                "seconds": seconds,
+            }
+        )
+        return grads
 
     def __str__(self) -> str:
         lines = [f"{'op':<16}{'output':<20}{'input grads':<44}{'us':>8}"]
@@ -355,6 +545,10 @@ class _Tracer:
                 f"{r['op']:<16}{str(r['out_shape']):<20}{grads:<44}{r['seconds'] * 1e6:8.1f}"
             )
         return "\n".join(lines)
+
+
+def _as_tuple(grads: Any) -> tuple[Any, ...]:
+    return grads if grads.__class__ is tuple else (grads,)
 
 
 _tracer: _Tracer | None = None
@@ -378,119 +572,9 @@ class trace_backward:  # noqa: N801
         _tracer = self._prev
 
 
-def _run_backward(
-    roots: Sequence[Tensor],
-    root_grads: Sequence[Any],
-    retain_graph: bool,
-    capture: dict[Any, Any] | None = None,
-    early: _EarlyLeaves | None = None,
-) -> dict[Tensor, Any]:
-    """The engine. Returns the summed gradient of every leaf reached, keyed by leaf.
-
-    With ``capture`` (a dict keyed by nodes), the gradient reaching each captured node's
-    output is stored there instead of being propagated past it. With ``early``, leaves that
-    have post-accumulate hooks are accumulated as soon as their last consumer has run.
-    """
-    node_grads: dict[Function, Any] = {}
-    leaf_grads: dict[Tensor, Any] = {}
-    nodes: list[Function] = []
-    for root, g in zip(roots, root_grads):
-        node = root.grad_fn
-        if node is None:  # a leaf
-            leaf_grads[root] = leaf_grads[root] + g if root in leaf_grads else g
-            continue
-        node_grads[node] = node_grads[node] + g if node in node_grads else g
-        nodes.append(node)
-    if len(nodes) == 1:
-        order = _topological_order(nodes[0])
-    elif nodes:
-        order = _topological_order(_Join(nodes))[1:]
-    else:
-        order = []
-
-    tracer = _tracer
-    if early is not None:
-        early.count_consumers(order)
-    for node in order:
-        g = node_grads.pop(node, None)
-        if g is None:
-            if early is not None:
-                early.visited(node, leaf_grads)
-            continue
-        if node._hooks:
-            g = _run_hooks(node._hooks, g)
-        if node._retained is not None:
-            _retain(node, g)
-        if capture is not None and node in capture:
-            capture[node] = g  # and keep going: an input may also reach the leaves through it
-        if node.saved_tensors is _FREED:
-            raise RuntimeError(
-                f"trying to backward through the graph a second time ({node.name} node): its saved "
-                "arrays were freed after the first backward; call .backward(retain_graph=True) "
-                "the first time if you need to backward twice"
-            )
-        versions = node._saved_versions
-        if versions is not None and versions[0] != _inplace_epoch[0]:  # an in-place change since
-            check_saved_versions(node)  # raises if it was to an array this node saved
-        start = time.perf_counter() if tracer is not None else 0.0
-        grads = node.backward(node, g)
-        if grads.__class__ is not tuple:
-            grads = (grads,)
-        if len(grads) != len(node.parents):
-            raise RuntimeError(
-                f"{node.name}.backward returned {len(grads)} gradients for {len(node.parents)} inputs"
-            )
-        i = 0
-        for parent in node.parents:
-            pg = grads[i]
-            i += 1
-            if parent is None or pg is None:
-                continue
-            if isinstance(parent, Tensor):  # a leaf: sum its gradients, accumulate at the end
-                data = parent.data
-                if pg.shape != data.shape or pg.dtype != data.dtype:
-                    pg = _fit(node, i - 1, pg, data.shape, data.dtype)
-                leaf_grads[parent] = leaf_grads[parent] + pg if parent in leaf_grads else pg
-            else:
-                if pg.shape != parent.out_shape or pg.dtype != parent.out_dtype:
-                    pg = _fit(node, i - 1, pg, parent.out_shape, parent.out_dtype)
-                node_grads[parent] = node_grads[parent] + pg if parent in node_grads else pg
-        if tracer is not None:
-            tracer.records.append(
-                {
-                    "op": node.name,
-                    "out_shape": tuple(node.out_shape),
-                    "grad_shapes": [None if x is None else tuple(x.shape) for x in grads],
-                    "seconds": time.perf_counter() - start,
-                }
-            )
-        if _observer is not None:
-            _observer.backward(node, g, grads, retain_graph)
-        if not retain_graph:
-            node.saved_tensors = _FREED
-        if early is not None:
-            early.visited(node, leaf_grads)
-    return leaf_grads
-
-
-class _Join(Function):
-    """A virtual node joining several roots, so that one topological order covers them all."""
-
-    def __init__(self, nodes: list[Function]) -> None:
-        self.parents = tuple(nodes)
-
-
-def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
-    for hook in hooks:
-        replaced = hook(Tensor._wrap(g))
-        if replaced is not None:
-            if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
-                raise RuntimeError(
-                    f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
-                    f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
-                )
-            g = replaced.data
-    return g
+# ---------------------------------------------------------------------------------------------
+# The public entry points: backward() and grad()
+# ---------------------------------------------------------------------------------------------
 
 
 def _check_root(t: Tensor, g: Any, what: str) -> Any:
@@ -509,12 +593,10 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
                 f"has shape {tuple(t.shape)}; pass gradient=Tensor of that shape"
             )
         xp = backend.array_module(t.data)
-        if (
-            not t.data.shape
-        ):  # the usual scalar loss: a 0-d array, made without NumPy's Python wrapper
+        if not t.data.shape:  # the usual scalar loss: a 0-d array, made without np.ones' wrapper
             return xp.array(1, dtype=t.data.dtype)
         return xp.ones(t.data.shape, dtype=t.data.dtype)
-    data = g.data if isinstance(g, Tensor) else backend.asarray(g, device=t.device)
+    data = g.data if isinstance(g, _Tensor) else backend.asarray(g, device=t.device)
     if tuple(data.shape) != tuple(t.shape) or data.dtype != t.dtype:
         raise RuntimeError(
             f"{what}: gradient has shape {tuple(data.shape)} and dtype {data.dtype}, but the output "
@@ -538,13 +620,13 @@ def _owned(g: Any, seen: set[int]) -> Any:
     return g
 
 
-def _accumulate(leaf_grads: dict[Tensor, Any], root_grads: Sequence[Any]) -> None:
+def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]) -> None:
     """Run every leaf's hooks first (a failing hook changes no ``.grad``), then accumulate."""
     final = []
-    for leaf, g in leaf_grads.items():
-        if leaf._hooks:
-            g = _run_hooks(leaf._hooks, g)
-        final.append((leaf, g))
+    for node, g in leaf_grads.items():
+        leaf = node._variable()
+        if leaf is not None:  # else freed: nobody can read its .grad
+            final.append((leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g))
     seen = {id(g) for g in root_grads}
     for leaf, g in final:
         _add_to_grad(leaf, g, seen)
@@ -553,10 +635,7 @@ def _accumulate(leaf_grads: dict[Tensor, Any], root_grads: Sequence[Any]) -> Non
 
 
 def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
-    if leaf.grad is None:
-        leaf.grad = Tensor._wrap(_owned(g, seen))
-    else:
-        leaf.grad = Tensor._wrap(leaf.grad.data + g)
+    leaf.grad = _wrap(_owned(g, seen)) if leaf.grad is None else _wrap(leaf.grad.data + g)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,7 +668,7 @@ def register_post_accumulate_grad_hook(
     return lambda: hooks.remove(hook) if hook in hooks else None
 
 
-def _post_hooks_of(leaf: Tensor) -> list[Callable[[Tensor], None]] | None:
+def _post_hooks_of(leaf: Tensor | None) -> list[Callable[[Tensor], None]] | None:
     entry = _post_hooks.get(id(leaf))
     return entry[1] if entry is not None and entry[0]() is leaf and entry[1] else None
 
@@ -600,29 +679,31 @@ def _run_post_accumulate_hooks(leaf: Tensor) -> None:
 
 
 class _EarlyLeaves:
-    """Counts, per hooked leaf, the nodes still to run that use it; at zero its gradient is
-    final: run its gradient hooks, accumulate it and call its post-accumulate hooks."""
+    """Counts, per hooked leaf's node, the nodes still to run that use it; at zero its gradient
+    is final: run its gradient hooks, accumulate it and call its post-accumulate hooks."""
 
     def __init__(self, root_grads: Sequence[Any]) -> None:
-        self.remaining: dict[Tensor, int] = {}
+        self.remaining: dict[AccumulateGrad, int] = {}
         self.seen = {id(g) for g in root_grads}
 
     def count_consumers(self, order: list[Function]) -> None:
         for node in order:
             for p in node.parents:
-                if isinstance(p, Tensor) and _post_hooks_of(p) is not None:
+                if p is not None and not p.parents and _post_hooks_of(p.variable) is not None:
                     self.remaining[p] = self.remaining.get(p, 0) + 1
 
-    def visited(self, node: Function, leaf_grads: dict[Tensor, Any]) -> None:
+    def visited(self, node: Function, grads: dict[Function, Any]) -> None:
+        """After ``node`` ran: a hooked leaf whose last consumer it was is accumulated now."""
         for p in node.parents:
-            left = self.remaining.get(p) if isinstance(p, Tensor) else None
+            left = self.remaining.get(p)
             if left is None:
                 continue
             self.remaining[p] = left - 1
-            if left == 1 and p in leaf_grads:
-                g = leaf_grads.pop(p)
-                _add_to_grad(p, _run_hooks(p._hooks, g) if p._hooks else g, self.seen)
-                _run_post_accumulate_hooks(p)
+            leaf = p.variable
+            if left == 1 and p in grads and leaf is not None:
+                g = grads.pop(p)
+                _add_to_grad(leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g, self.seen)
+                _run_post_accumulate_hooks(leaf)
 
 
 def queue_callback(callback: Callable[[], None]) -> None:
@@ -650,7 +731,7 @@ def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -
     early = _EarlyLeaves([g]) if _post_hooks else None
     outer, _end_callbacks = _end_callbacks, []
     try:
-        leaf_grads = _run_backward([tensor], [g], retain_graph, early=early)
+        leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph, early=early)
         _accumulate(leaf_grads, [g])
         callbacks = _end_callbacks
     finally:
@@ -679,36 +760,54 @@ def grad(
     Returns:
         A tuple with one gradient tensor (shape and dtype of its input) per input.
     """
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, _Tensor):
         gos = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
     else:
         gos = list(grad_outputs)
     if len(gos) != len(outs):
         raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
     for t in ins:
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not isinstance(t, _Tensor) or not t.requires_grad:
             raise RuntimeError("grad: every input must be a tensor that requires grad")
     root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
     capture = {t.grad_fn: None for t in ins if t.grad_fn is not None}
-    leaf_grads = _run_backward(outs, root_grads, retain_graph, capture)
+    leaf_grads = _run_backward([_node_of(o) for o in outs], root_grads, retain_graph, capture)
     seen = {id(g) for g in root_grads}
-    results: list[Tensor | None] = []
-    for i, t in enumerate(ins):
-        g = capture.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t)
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {i} (shape {tuple(t.shape)}) was not used to compute the outputs; "
-                    "pass allow_unused=True to get None for it"
-                )
-            results.append(None)
-            continue
-        if t.grad_fn is None and t._hooks:
-            g = _run_hooks(t._hooks, g)
-        results.append(Tensor._wrap(_owned(g, seen)))
-    return tuple(results)
+    return tuple(
+        _input_grad(i, t, capture, leaf_grads, allow_unused, seen) for i, t in enumerate(ins)
+    )
+
+
+def _input_grad(
+    index: int,
+    t: Tensor,
+    capture: dict[Function, Any],
+    leaf_grads: dict[AccumulateGrad, Any],
+    allow_unused: bool,
+    seen: set[int],
+) -> Tensor | None:
+    """``grad()``'s answer for one input: its captured gradient (after a leaf's hooks)."""
+    if t.grad_fn is not None:
+        g = capture.get(t.grad_fn)
+    else:
+        g = leaf_grads.get(t._accumulator)
+    if g is None:
+        if not allow_unused:
+            raise RuntimeError(
+                f"grad: input {index} (shape {tuple(t.shape)}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
+        return None
+    if t.grad_fn is None and t._hooks:
+        g = _run_hooks(t._hooks, g)
+    return _wrap(_owned(g, seen))
+
+
+# ---------------------------------------------------------------------------------------------
+# Hooks and inspection, for Tensor and viz
+# ---------------------------------------------------------------------------------------------
 
 
 def register_node_hook(node: Function, hook: Callable[[Tensor], Tensor | None]) -> None:
@@ -721,14 +820,14 @@ def register_node_hook(node: Function, hook: Callable[[Tensor], Tensor | None]) 
 def retain_node_grad(node: Function, tensor: Tensor) -> None:
     """Make backward store the gradient of ``tensor`` (produced by ``node``) in ``tensor.grad``."""
     node._retained = weakref.ref(tensor)
+    if node._hooks is None:
+        node._hooks = []  # marks the node as watched (see Function._hooks)
 
 
 def walk_graph(tensor: Tensor) -> Iterator[Function]:
-    """Every node reachable from ``tensor``, outputs first."""
+    """Every op node reachable from ``tensor``, outputs first (leaves' nodes left out)."""
     if tensor.grad_fn is not None:
-        yield from _topological_order(tensor.grad_fn)
+        yield from _topological_order([tensor.grad_fn])
 
-
-from minigrad.tensor import Tensor  # noqa: E402  (the graph needs the Tensor class at run time)
 
 _NDARRAY = backend.ARRAY_TYPES[0]

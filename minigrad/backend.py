@@ -6,10 +6,14 @@ two libraries do differently live here: devices and host copies, random generato
 ``erf``, and the lazy import of CuPy.
 
 Devices are plain strings: ``"cpu"`` for NumPy arrays and ``"cuda:N"`` for CuPy arrays.
+
+Owns: array modules, devices, host copies, random generators, named kernels. May import:
+NumPy, CuPy (lazily) and ``minigrad.errors``; nothing else of minigrad.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from types import ModuleType
@@ -212,9 +216,11 @@ def int_range(arr: Array, skip: int | None = None) -> tuple[int, int, bool]:
     if arr.size == 0:
         return 0, -1, False
     xp = array_module(arr)
-    info = numpy.iinfo(arr.dtype)
+    info = _iinfo(arr.dtype)
     if skip is not None and not info.min <= skip <= info.max:
         skip = None  # no element can equal it
+    if xp is numpy:  # on the host the one read is free: no need to stack the statistics
+        return _host_int_range(to_host(arr), skip)
     if skip is None:
         stats = xp.stack([arr.min(), arr.max()])
         lo, hi = (int(v) for v in to_host(stats))
@@ -229,6 +235,21 @@ def int_range(arr: Array, skip: int | None = None) -> tuple[int, int, bool]:
     )
     lo, hi, skipped = (int(v) for v in to_host(stats))
     return lo, hi, bool(skipped)
+
+
+_iinfo = functools.cache(numpy.iinfo)
+
+
+def _host_int_range(arr: numpy.ndarray, skip: int | None) -> tuple[int, int, bool]:
+    """``int_range`` of a NumPy array."""
+    skipped = False
+    if skip is not None:
+        keep = arr != skip
+        if not keep.all():
+            skipped, arr = True, arr[keep]
+            if arr.size == 0:
+                return 0, -1, True
+    return int(arr.min()), int(arr.max()), skipped
 
 
 def ensure_array(value: Any, like: Array) -> Array:
@@ -391,7 +412,10 @@ def is_owned(arr: Array) -> bool:
     """True when ``arr`` owns its memory (not a view), is C-contiguous and writable."""
     if _is_cupy_array(arr):
         return arr.base is None and arr.flags.c_contiguous
-    return arr.base is None and arr.flags.c_contiguous and arr.flags.writeable
+    if arr.base is not None:
+        return False
+    flags = arr.flags
+    return flags.c_contiguous and flags.writeable
 
 
 def contiguous(arr: Array) -> Array:

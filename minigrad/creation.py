@@ -3,6 +3,9 @@
 Every factory takes ``dtype`` (default float32, int64 for integer ranges), ``device`` (default:
 the current backend's device) and ``requires_grad``. Random draws come from the generator that
 ``minigrad.manual_seed`` seeds.
+
+Owns: the factories (``tensor``, ``zeros``, ``randn``, ...). May import: ``backend`` and
+``tensor``.
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
 
     Python floats become float32 (the default); arrays keep their dtype unless ``dtype`` is given.
     """
-    arr = Tensor(data, dtype=dtype, device=device).data
-    if arr is getattr(data, "data", data) or arr is data:
-        arr = arr.copy()
-    return _finish(arr, requires_grad)
+    t = Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+    if t.data is getattr(data, "data", data) or t.data is data:
+        t.data = t.data.copy()  # never share memory with the caller's array
+    return t
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

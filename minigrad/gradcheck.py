@@ -16,6 +16,9 @@ mode): u^T J v, analytic from one backward, numeric from one directional differe
 node's inputs, then checks each node's own backward against finite differences of its own
 forward, from the output down (see :func:`locate_wrong_backward`). ``gradcheck_sweep`` measures
 the finite-difference error over a range of steps (``minigrad/sweep.py``).
+
+Owns: ``gradcheck`` and the numerical Jacobian. May import: ``backend``, ``autograd``,
+``tensor``.
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ def _modified_message(node: Any, version: int, expected: int, j: int, i: int) ->
         what += f", which is output 0 of {node.name}, saved by {node.name} as its output,"
     else:
         parent = node.parents[i]
-        if parent is not None and hasattr(parent, "parents"):  # a node: the input was computed
+        if parent is not None and parent.parents:  # an op's node: the input was computed
             what += f", which is output 0 of {parent.name}"
         what += f", saved by {node.name} as input {i},"
     site = getattr(node, "_created_at", None)  # recorded under minigrad.detect_anomaly()

@@ -1,5 +1,9 @@
 """The Tensor: a backend array, its gradient, and the node that produced it.
 
+Owns: the ``Tensor`` class (attributes, dunders, methods) and ``as_tensor``.
+May import: ``minigrad.backend``, ``minigrad.autograd`` and, for its methods, ``minigrad.ops``;
+it registers the class with ``autograd`` so that the graph never imports this module back.
+
 A Tensor holds no math of its own: each method below calls an op from ``minigrad.ops``. The
 attributes follow PyTorch's names: ``data`` (the NumPy or CuPy array), ``grad``,
 ``requires_grad``, ``grad_fn``, ``is_leaf``.
@@ -18,15 +22,16 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
     """An array on ``device`` from Python data or an array; Python floats become float32."""
     if isinstance(data, Tensor):
         data = data.data
-    is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
-    if dtype is not None:
+    if data.__class__ is _NDARRAY and dtype is None and device == "cpu":
+        arr = data  # the common case, without asarray's conversions
+    elif dtype is not None:
         return backend.asarray(data, dtype=backend.numpy_module().dtype(dtype), device=device)
-    arr = backend.asarray(data, device=device)
-    if not is_array and arr.dtype == backend.float64:
-        arr = arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default float, as PyTorch
-    elif arr.dtype.kind == "f" or arr.dtype.kind in "biu":
-        pass
     else:
+        is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
+        arr = backend.asarray(data, device=device)
+        if not is_array and arr.dtype == backend.float64:
+            return arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default, as PyTorch
+    if arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
     return arr
 
@@ -39,12 +44,14 @@ class Tensor:
     their shapes.
     """
 
+    # _accumulator: a leaf's AccumulateGrad node, once it has entered a recorded op
     __slots__ = (
         "data",
         "grad",
         "requires_grad",
         "grad_fn",
         "_hooks",
+        "_accumulator",
         "_version_counter",
         "__weakref__",
     )
@@ -62,21 +69,25 @@ class Tensor:
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+        self._accumulator = None
         self._version_counter = [0]  # shared with views; see minigrad/inplace.py
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @staticmethod
-    def _wrap(data: Any) -> Tensor:
-        """A tensor around an existing array, with no graph (the fast internal constructor)."""
-        t = Tensor.__new__(Tensor)
+    def _wrap(data: Any, grad_fn: autograd.Function | None = None) -> Tensor:
+        """A tensor around an existing array, no copy, no checks (the fast internal constructor):
+        a constant, or the output of the op whose node is ``grad_fn``. ``Function.apply`` makes
+        its outputs the same way, inlined: a new slot is set in both places."""
+        t = _new(Tensor)
         t.data = data
         t.grad = None
-        t.grad_fn = None
+        t.grad_fn = grad_fn
+        t.requires_grad = grad_fn is not None
         t._hooks = None
+        t._accumulator = None
         t._version_counter = [0]
-        t.requires_grad = False
         return t
 
     # -- attributes -----------------------------------------------------------------------------
@@ -206,16 +217,12 @@ class Tensor:
     def to(self, device: Any = None, dtype: Any = None) -> Tensor:
         """This tensor on ``device`` and/or in ``dtype`` (itself when nothing changes);
         differentiable."""
-        if device is not None and not isinstance(device, str) and dtype is None:
-            try:
-                dtype, device = backend.numpy_module().dtype(device), None
-            except TypeError:
-                pass
+        device, dtype = to_arguments(device, dtype)
         out = self
         if dtype is not None:
-            out = ops.cast(out, backend.numpy_module().dtype(dtype))
+            out = ops.cast(out, dtype)
         if device is not None:
-            out = ops.to_device(out, backend.normalize_device(device))
+            out = ops.to_device(out, device)
         return out
 
     def cpu(self) -> Tensor:
@@ -539,5 +546,43 @@ class Tensor:
     def triu(self, diagonal: int = 0) -> Tensor:
         return ops.triu(self, diagonal)
 
+
+_new = object.__new__
+_NDARRAY = backend.ARRAY_TYPES[0]
+
+
+def to_arguments(device: Any = None, dtype: Any = None) -> tuple[str | None, Any]:
+    """``.to``'s arguments, normalized: (device name or None, NumPy dtype or None). A dtype
+    given in the device's place is recognized (``t.to(mg.float64)``). ``Tensor.to`` and
+    ``nn.Module.to`` both parse their arguments here."""
+    if device is not None and not isinstance(device, str) and dtype is None:
+        try:
+            dtype, device = backend.numpy_module().dtype(device), None
+        except TypeError:
+            pass
+    device = backend.normalize_device(device) if device is not None else None
+    dtype = backend.numpy_module().dtype(dtype) if dtype is not None else None
+    return device, dtype
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor, sharing its memory when it already is an array of ``dtype`` on
+    ``device`` (``torch.as_tensor``): the way to wrap an array a computation produced.
+
+    Anything else (Python data, another dtype or device) is converted, as ``minigrad.tensor``
+    does. The result requires no grad and has no graph; a Tensor is returned as it is when
+    nothing needs changing (else its conversion, differentiable, as ``Tensor.to``).
+    """
+    if isinstance(data, Tensor):
+        return data.to(device, dtype)
+    if data.__class__ in backend.ARRAY_TYPES:
+        same_dtype = dtype is None or data.dtype == backend.numpy_module().dtype(dtype)
+        same_device = device is None or backend.normalize_device(device) == backend.device_of(data)
+        if same_dtype and same_device:
+            return Tensor._wrap(data)
+    return Tensor(data, dtype=dtype, device=device)
+
+
+autograd.register_tensor_class(Tensor)
 
 from minigrad import ops  # noqa: E402  (ops build on Tensor; methods look them up at call time)

@@ -10,6 +10,8 @@ and of each tensor that called ``retain_grad()``. A node does not normally keep 
 graph holds nodes, not tensors, so that activations die early), so build the graph inside
 ``with minigrad.viz.keep_values():`` to have every node keep a reference to its output array;
 outside it, only the output, the leaves and retained tensors have values to show.
+
+Owns: ``to_dot`` and ``render``. May import: ``autograd`` and ``tensor``.
 """
 
 from __future__ import annotations
@@ -129,9 +131,10 @@ def to_dot(tensor: Tensor, name: str = "output", values: bool = False) -> str:
             if parent is None:
                 continue
             pid = node_id(parent)
-            if isinstance(parent, Tensor):
-                extra = _value_lines(parent.data, parent.grad) if values else ""
-                label = _escape(f"leaf\n{_label(parent.shape, parent.dtype)}{extra}")
+            if not parent.next_functions:  # a leaf's AccumulateGrad node
+                leaf = parent.variable
+                extra = _value_lines(leaf.data, leaf.grad) if values and leaf is not None else ""
+                label = _escape(f"leaf\n{_label(parent.out_shape, parent.out_dtype)}{extra}")
                 lines.append(f'  {pid} [shape=ellipse, label="{label}"];')
             lines.append(f'  {pid} -> {fid} [label="{k}"];')
     lines.append("}")

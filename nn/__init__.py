@@ -4,6 +4,9 @@ after ``torch.nn`` (same names and defaults).
     >>> import minigrad as mg, nn
     >>> model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
     >>> opt = nn.optim.Adam(model.parameters(), lr=1e-2)
+
+Owns: the public names of ``nn``. May import: minigrad's public API and ``nn``'s modules;
+never ``transformer``.
 """
 
 from nn import functional, init, optim, parallel, schedule, testing, utils

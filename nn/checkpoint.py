@@ -54,6 +54,8 @@ the directory, or a reused process id). A concurrent writer's live temporary is 
 
 ``load`` reads npz members only when they are stored uncompressed (as ``save`` writes them): a
 compressed member could expand to far more memory than the file's size.
+
+Owns: ``save``, ``load`` and the checkpoint formats. May import: minigrad's public API.
 """
 
 from __future__ import annotations

@@ -2,11 +2,14 @@
 ``mse_loss`` and ``one_hot``.
 
 Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
+
+Owns: the functional names. May import: minigrad's public API.
 """
 
 from __future__ import annotations
 
 from minigrad import backend
+from minigrad.errors import ShapeError
 from minigrad.ops import (
     cross_entropy,
     dropout,
@@ -20,8 +23,7 @@ from minigrad.ops import (
     softmax,
     tanh,
 )
-from minigrad.ops._util import ShapeError
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 
 __all__ = [
     "cross_entropy",
@@ -75,4 +77,4 @@ def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
             f"one_hot: class ids must be in [0, {num_classes}), got values in [{lo}, {hi}]"
         )
     out = (data[..., None] == xp.arange(num_classes)).astype(backend.int64)
-    return Tensor._wrap(out)
+    return as_tensor(out)

@@ -3,6 +3,8 @@
 Random draws come from ``minigrad.manual_seed``'s generator for the tensor's device, so a seeded
 model is the same on every run. Fan-in and fan-out follow PyTorch: for a weight of shape
 (out, in, *kernel), fan_in = in * prod(kernel) and fan_out = out * prod(kernel).
+
+Owns: the initializers. May import: minigrad's public API.
 """
 
 from __future__ import annotations

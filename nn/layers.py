@@ -3,6 +3,10 @@ initialization, so that weights copied from PyTorch give the same outputs.
 
 Every layer takes ``device`` and ``dtype`` for its parameters (defaults: the current backend's
 device, float32).
+
+Owns: the layers and losses. May import: minigrad's public API, ``nn.init``,
+``nn.functional``, ``nn.module``. A layer checks its constructor's arguments; its inputs are
+checked once, by the op it calls.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from minigrad.ops import (
     softmax,
     tanh,
 )
-from minigrad.ops._util import ShapeError
 from minigrad.tensor import Tensor
 from nn import init
 from nn.functional import linear, mse_loss
@@ -74,12 +77,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ShapeError(
-                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
-                f"expected input of shape (*, {self.in_features}), got {tuple(x.shape)}"
-            )
-        return linear(x, self.weight, self.bias)
+        return linear(x, self.weight, self.bias)  # (*, in) -> (*, out); the op checks shapes
 
     def extra_repr(self) -> str:
         return (

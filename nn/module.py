@@ -4,6 +4,9 @@ A :class:`Module` registers what is assigned to it: a :class:`Parameter` becomes
 ``Module`` a submodule, and a tensor given to :meth:`Module.register_buffer` a buffer (state that
 is saved but not trained, such as a positional-encoding table). Everything else is a plain
 attribute. ``state_dict`` and ``load_state_dict`` move that state in and out by dotted names.
+
+Owns: ``Module``, ``Parameter``, the containers, state dicts. May import: minigrad's public
+API.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from minigrad import autograd, backend
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, to_arguments
 
 
 class Parameter(Tensor):
@@ -280,14 +283,8 @@ class Module:
         Parameters stay the same objects, so an optimizer built before the move still holds
         them; gradients move with them.
         """
-        if device is not None and not isinstance(device, str) and dtype is None:
-            try:  # .to(mg.float64): a dtype given positionally
-                dtype, device = backend.numpy_module().dtype(device), None
-            except TypeError:
-                pass
-        device = backend.normalize_device(device) if device is not None else None
+        device, dtype = to_arguments(device, dtype)  # as Tensor.to: .to(mg.float64) works too
         if dtype is not None:
-            dtype = backend.numpy_module().dtype(dtype)
             if dtype.kind != "f":
                 raise TypeError(f"Module.to: only floating point dtypes are allowed, got {dtype}")
 

@@ -34,6 +34,9 @@ The learning-rate schedules of ``nn.schedule`` are re-exported here (``nn.optim.
 References: Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015); Loshchilov &
 Hutter, "Decoupled Weight Decay Regularization" (2019); Sutskever et al., "On the importance of
 initialization and momentum in deep learning" (2013).
+
+Owns: the optimizers (and re-exports the schedulers). May import: minigrad's public API and
+``nn.schedule``.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import enable_grad, increment_version
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 from nn.schedule import CosineWarmupLR, LambdaLR, LRScheduler, NoamLR
 
 __all__ = [
@@ -98,6 +101,53 @@ def _as_array(value: Any) -> Any:
     if isinstance(value, backend.ARRAY_TYPES):
         return value
     return None
+
+
+def _saved_array(value: Any, p: Tensor, where: str) -> Any:
+    """A saved state array, checked to have the parameter's shape and dtype."""
+    arr = _as_array(value)
+    if arr is None:
+        raise ValueError(f"{where} must be a Tensor, got {type(value).__name__}")
+    if tuple(arr.shape) != tuple(p.shape):
+        raise ValueError(f"{where} has shape {tuple(arr.shape)}, the parameter {tuple(p.shape)}")
+    if arr.dtype != p.dtype:
+        raise ValueError(f"{where} has dtype {arr.dtype}, the parameter {p.dtype}")
+    return arr
+
+
+def _param_list(params: Any, where: str) -> list[Tensor]:
+    """A group's ``"params"`` as a non-empty list (a single Tensor is a list of one)."""
+    if isinstance(params, Tensor):
+        params = [params]
+    elif isinstance(params, set | frozenset):
+        raise TypeError(f"{where}params must be a list, not a set (its order changes)")
+    else:
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{where}params must be a list of Tensors, got {type(params).__name__}"
+            ) from None
+    if not params:
+        raise ValueError(f"{where}has an empty 'params' list")
+    return params
+
+
+def _check_param(p: Any, where: str, group_ids: set[int], seen: set[int]) -> None:
+    """A parameter an optimizer can update: a leaf Tensor that requires grad, in no group yet."""
+    if not isinstance(p, Tensor):
+        raise TypeError(f"{where} is a {type(p).__name__}, not a Tensor")
+    if not p.requires_grad:
+        raise ValueError(f"{where} (shape {tuple(p.shape)}) does not require grad")
+    if not p.is_leaf:
+        raise ValueError(
+            f"{where} (shape {tuple(p.shape)}) is not a leaf tensor: "
+            "an optimizer can only update leaves"
+        )
+    if id(p) in group_ids:
+        raise ValueError(f"{where} (shape {tuple(p.shape)}) appears twice in the group")
+    if id(p) in seen:
+        raise ValueError(f"{where} (shape {tuple(p.shape)}) is already in another parameter group")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,50 +226,16 @@ class Optimizer:
             ValueError: an empty group, a parameter that does not require grad or is not a leaf,
                 a parameter already in a group, a bad hyperparameter value.
         """
-        name = type(self).__name__
-        index = len(self.param_groups)
-        where = f"{name}: parameter group {index}: "
+        where = f"{type(self).__name__}: parameter group {len(self.param_groups)}: "
         if not isinstance(param_group, dict):
             raise TypeError(f"{where}must be a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
             raise ValueError(f"{where}has no 'params' key")
-        params = param_group["params"]
-        if isinstance(params, Tensor):
-            params = [params]
-        elif isinstance(params, set | frozenset):
-            raise TypeError(f"{where}params must be a list, not a set (its order changes)")
-        else:
-            try:
-                params = list(params)
-            except TypeError:
-                raise TypeError(
-                    f"{where}params must be a list of Tensors, got {type(params).__name__}"
-                ) from None
-        if not params:
-            raise ValueError(f"{where}has an empty 'params' list")
+        params = _param_list(param_group["params"], where)
         seen = {id(p) for group in self.param_groups for p in group["params"]}
         group_ids: set[int] = set()
         for i, p in enumerate(params):
-            if not isinstance(p, Tensor):
-                raise TypeError(f"{where}params[{i}] is a {type(p).__name__}, not a Tensor")
-            if not p.requires_grad:
-                raise ValueError(
-                    f"{where}params[{i}] (shape {tuple(p.shape)}) does not require grad"
-                )
-            if not p.is_leaf:
-                raise ValueError(
-                    f"{where}params[{i}] (shape {tuple(p.shape)}) is not a leaf tensor: "
-                    "an optimizer can only update leaves"
-                )
-            if id(p) in group_ids:
-                raise ValueError(
-                    f"{where}params[{i}] (shape {tuple(p.shape)}) appears twice in the group"
-                )
-            if id(p) in seen:
-                raise ValueError(
-                    f"{where}params[{i}] (shape {tuple(p.shape)}) is already in another "
-                    "parameter group"
-                )
+            _check_param(p, f"{where}params[{i}]", group_ids, seen)
             group_ids.add(id(p))
         group = {**self.defaults, **param_group}
         group = self._check_hyperparameters(group, where)
@@ -322,7 +338,7 @@ class Optimizer:
             for p in group["params"]:
                 if p in self.state and self.state[p]:
                     state[index[id(p)]] = {
-                        key: Tensor._wrap(value.copy()) if key in self._state_tensors else value
+                        key: as_tensor(value.copy()) if key in self._state_tensors else value
                         for key, value in self.state[p].items()
                     }
         return {"state": state, "param_groups": param_groups}
@@ -352,7 +368,27 @@ class Optimizer:
                 f"optimizer has {len(self.param_groups)}"
             )
 
-        # Hyperparameters: the saved ones, with this optimizer's parameters.
+        new_groups, by_saved_index = self._saved_groups(saved_groups, where)
+        new_state = dict(
+            self._saved_param_state(key, saved, by_saved_index, where)
+            for key, saved in saved_state.items()
+        )
+
+        # Everything checked: copy the arrays (never alias the dict) and commit.
+        for p, entry in new_state.items():
+            for state_name in self._state_tensors:
+                source = entry[state_name]
+                arr = backend.to_device(source, p.device)
+                entry[state_name] = arr.copy() if arr is source else arr
+        self.param_groups[:] = new_groups
+        self.state.clear()
+        self.state.update(new_state)
+
+    def _saved_groups(
+        self, saved_groups: Any, where: str
+    ) -> tuple[list[dict[str, Any]], dict[int, tuple[int, Tensor]]]:
+        """``load_state_dict``'s groups, checked: the saved hyperparameters with this
+        optimizer's parameters, and each saved parameter index's (position, parameter)."""
         new_groups = []
         by_saved_index: dict[int, tuple[int, Tensor]] = {}
         position = 0
@@ -382,61 +418,36 @@ class Optimizer:
             hyper = self._check_hyperparameters(hyper, group_where)
             hyper["params"] = group["params"]
             new_groups.append(hyper)
+        return new_groups, by_saved_index
 
-        # Per-parameter state: checked against each parameter, copied onto its device.
-        new_state: dict[Tensor, dict[str, Any]] = {}
-        for key, saved in saved_state.items():
-            saved_index = int(key) if isinstance(key, str) and key.isdigit() else key
-            if saved_index not in by_saved_index:
+    def _saved_param_state(
+        self, key: Any, saved: Any, by_saved_index: dict[int, tuple[int, Tensor]], where: str
+    ) -> tuple[Tensor, dict[str, Any]]:
+        """``load_state_dict``'s state of one parameter, checked against the parameter."""
+        saved_index = int(key) if isinstance(key, str) and key.isdigit() else key
+        if saved_index not in by_saved_index:
+            raise ValueError(f"{where}state for parameter {key!r}, which no parameter group lists")
+        position, p = by_saved_index[saved_index]
+        param_where = f"{where}state of parameter {position} (shape {tuple(p.shape)}): "
+        if not isinstance(saved, dict):
+            raise ValueError(f"{param_where}expected a dict, got {type(saved).__name__}")
+        expected = set(self._state_tensors) | set(self._state_ints)
+        if set(saved) != expected:
+            raise ValueError(
+                f"{param_where}has entries {sorted(saved)}, {type(self).__name__} expects "
+                f"{sorted(expected)}"
+            )
+        entry: dict[str, Any] = {}
+        for state_name in self._state_ints:
+            value = saved[state_name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(
-                    f"{where}state for parameter {key!r}, which no parameter group lists"
+                    f"{param_where}{state_name!r} must be a non-negative int, got {value!r}"
                 )
-            position, p = by_saved_index[saved_index]
-            param_where = f"{where}state of parameter {position} (shape {tuple(p.shape)}): "
-            if not isinstance(saved, dict):
-                raise ValueError(f"{param_where}expected a dict, got {type(saved).__name__}")
-            expected = set(self._state_tensors) | set(self._state_ints)
-            if set(saved) != expected:
-                raise ValueError(
-                    f"{param_where}has entries {sorted(saved)}, {name} expects {sorted(expected)}"
-                )
-            entry: dict[str, Any] = {}
-            for state_name in self._state_ints:
-                value = saved[state_name]
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise ValueError(
-                        f"{param_where}{state_name!r} must be a non-negative int, got {value!r}"
-                    )
-                entry[state_name] = value
-            for state_name in self._state_tensors:
-                arr = _as_array(saved[state_name])
-                if arr is None:
-                    raise ValueError(
-                        f"{param_where}{state_name!r} must be a Tensor, "
-                        f"got {type(saved[state_name]).__name__}"
-                    )
-                if tuple(arr.shape) != tuple(p.shape):
-                    raise ValueError(
-                        f"{param_where}{state_name!r} has shape {tuple(arr.shape)}, the "
-                        f"parameter {tuple(p.shape)}"
-                    )
-                if arr.dtype != p.dtype:
-                    raise ValueError(
-                        f"{param_where}{state_name!r} has dtype {arr.dtype}, the parameter "
-                        f"{p.dtype}"
-                    )
-                entry[state_name] = arr
-            new_state[p] = entry
-
-        # Everything checked: copy the arrays (never alias the dict) and commit.
-        for p, entry in new_state.items():
-            for state_name in self._state_tensors:
-                source = entry[state_name]
-                arr = backend.to_device(source, p.device)
-                entry[state_name] = arr.copy() if arr is source else arr
-        self.param_groups[:] = new_groups
-        self.state.clear()
-        self.state.update(new_state)
+            entry[state_name] = value
+        for state_name in self._state_tensors:
+            entry[state_name] = _saved_array(saved[state_name], p, f"{param_where}{state_name!r}")
+        return p, entry
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

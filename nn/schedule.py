@@ -15,7 +15,9 @@ is a closed form of ``last_epoch``, so ``state_dict()`` / ``load_state_dict()`` 
 The base learning rates, ``base_lrs``, are the groups' ``lr`` when the scheduler is made (kept in
 ``group["initial_lr"]``, as PyTorch does).
 
-This module does not import ``nn.optim`` (which re-exports the schedulers) at import time.
+Owns: the schedulers. May import: the standard library only; it works on any object with an
+optimizer's ``param_groups``, so that ``nn.optim`` (which re-exports the schedulers) is the
+one module of the two that imports the other.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only
     from nn.optim import Optimizer
 
 __all__ = ["CosineWarmupLR", "LRScheduler", "LambdaLR", "NoamLR"]
@@ -51,9 +53,8 @@ def _check_real(value: Any, name: str, where: str, positive: bool = False) -> fl
 
 
 def _check_optimizer(optimizer: Any, where: str) -> None:
-    from nn.optim import Optimizer  # noqa: PLC0415  (nn.optim imports this module)
-
-    if not isinstance(optimizer, Optimizer):
+    # by what a schedule uses, its param_groups: nn.optim imports this module, not the reverse
+    if not isinstance(getattr(optimizer, "param_groups", None), list):
         raise TypeError(
             f"{where}optimizer must be an nn.optim.Optimizer, got {type(optimizer).__name__}"
         )

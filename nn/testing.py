@@ -1,4 +1,7 @@
-"""Gradient checks for whole modules: every parameter and every float input at once."""
+"""Gradient checks for whole modules: every parameter and every float input at once.
+
+Owns: ``gradcheck_module``. May import: minigrad's public API.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Both change the parameters' ``.grad`` arrays in place, record no graph and skip parameters
 whose ``grad`` is None.
+
+Owns: gradient clipping. May import: minigrad's public API.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import increment_version
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -50,6 +52,22 @@ def _vector_norm(arr: Any, norm_type: float) -> Any:
     return xp.asarray(xp.sum(xp.abs(flat) ** norm_type) ** (1.0 / norm_type))
 
 
+def _norm_arguments(max_norm: Any, norm_type: Any, where: str) -> tuple[float, float]:
+    """``clip_grad_norm_``'s max_norm (>= 0) and norm_type (> 0, or inf), checked."""
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
+        raise TypeError(f"{where}max_norm must be a real number, got {max_norm!r}")
+    max_norm = float(max_norm)  # a Python float: a NumPy float64 would widen the coefficient
+    if not max_norm >= 0:
+        raise ValueError(f"{where}max_norm must be >= 0, got {max_norm}")
+    try:
+        norm_type = float(norm_type)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}norm_type must be a number or 'inf', got {norm_type!r}") from None
+    if not norm_type > 0:
+        raise ValueError(f"{where}norm_type must be > 0 or inf, got {norm_type}")
+    return max_norm, norm_type
+
+
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
@@ -80,22 +98,12 @@ def clip_grad_norm_(
         RuntimeError: a non-finite norm with ``error_if_nonfinite``; no gradient changes.
     """
     where = "clip_grad_norm_: "
-    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
-        raise TypeError(f"{where}max_norm must be a real number, got {max_norm!r}")
-    max_norm = float(max_norm)  # a Python float: a NumPy float64 would widen the coefficient
-    if not max_norm >= 0:
-        raise ValueError(f"{where}max_norm must be >= 0, got {max_norm}")
-    try:
-        norm_type = float(norm_type)
-    except (TypeError, ValueError):
-        raise TypeError(f"{where}norm_type must be a number or 'inf', got {norm_type!r}") from None
-    if not norm_type > 0:
-        raise ValueError(f"{where}norm_type must be > 0 or inf, got {norm_type}")
+    max_norm, norm_type = _norm_arguments(max_norm, norm_type, where)
     grad_tensors = _grads(parameters, where)
     grads = [g.data for g in grad_tensors]
     if not grads:
         device = backend.default_device()
-        return Tensor._wrap(backend.asarray(0.0, dtype=backend.float32, device=device))
+        return as_tensor(backend.asarray(0.0, dtype=backend.float32, device=device))
 
     first_device = backend.device_of(grads[0])
     xp = backend.array_module(grads[0])
@@ -113,7 +121,7 @@ def clip_grad_norm_(
         g *= backend.to_device(clip_coef.astype(g.dtype), backend.device_of(g))
     for t in grad_tensors:
         increment_version(t)
-    return Tensor._wrap(total_norm)
+    return as_tensor(total_norm)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

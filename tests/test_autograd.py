@@ -362,8 +362,11 @@ def test_grad_fn_names_op_and_lists_inputs():
     c = a @ b
     assert c.grad_fn.name == "MatMul"
     assert len(c.grad_fn.next_functions) == 2
-    assert c.grad_fn.next_functions[0] is a
-    assert c.grad_fn.next_functions[1] is b
+    # a leaf's node is its AccumulateGrad (PyTorch's), one per leaf, pointing back at it
+    assert c.grad_fn.next_functions[0].name == "AccumulateGrad"
+    assert c.grad_fn.next_functions[0].variable is a
+    assert c.grad_fn.next_functions[1].variable is b
+    assert (a * 2).grad_fn.next_functions[0] is c.grad_fn.next_functions[0]
     assert "MatMul" in repr(c.grad_fn)
     d = c.exp()
     assert d.grad_fn.name == "Exp"

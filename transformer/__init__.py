@@ -4,6 +4,9 @@ built only from ``nn`` layers and minigrad ops.
     >>> from transformer import Transformer
     >>> model = Transformer(src_vocab_size=16, tgt_vocab_size=16, d_model=32, n_heads=4,
     ...                     num_encoder_layers=2, num_decoder_layers=2, d_ff=64)
+
+Owns: the public names of ``transformer``. May import: minigrad's public API, ``nn`` and
+``transformer``'s modules.
 """
 
 from transformer.attention import KVCache, MultiHeadAttention, scaled_dot_product_attention

@@ -8,6 +8,8 @@ scores. Unlike PyTorch, a query that may attend to nothing gets zeros, not NaN.
 
 For decoding, a :class:`KVCache` keeps each layer's projected keys and values, so a new token
 costs one step on one position instead of a rerun of the whole prefix.
+
+Owns: ``MultiHeadAttention``, ``KVCache``. May import: minigrad's public API and ``nn``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import math
 from typing import Any
 
 from minigrad import backend
+from minigrad.errors import ShapeError
 from minigrad.ops import attention, cat, dropout, masked_fill, softmax, split
-from minigrad.ops._util import ShapeError
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 from nn import Linear, Module
 from nn.functional import linear
 
@@ -41,8 +43,8 @@ class KVCache:
     def reorder(self, index: Any) -> None:
         """Keep the batch rows ``index`` (an int array), e.g. the surviving beams."""
         if self.k is not None:
-            self.k = Tensor._wrap(self.k.data[index])
-            self.v = Tensor._wrap(self.v.data[index])
+            self.k = as_tensor(self.k.data[index])
+            self.v = as_tensor(self.v.data[index])
 
 
 def scaled_dot_product_attention(
@@ -241,7 +243,7 @@ class MultiHeadAttention(Module):
         a, b = masks
         if a.dtype == backend.bool_ and b.dtype == backend.bool_:
             xp = backend.array_module(a.data)
-            return Tensor._wrap(xp.logical_or(a.data, b.data))
+            return as_tensor(xp.logical_or(a.data, b.data))
         # at least one float mask: turn a bool one into 0 / -inf and add
         a, b = (_additive(m, like) for m in (a, b))
         return a + b
@@ -254,4 +256,4 @@ def _additive(mask: Tensor, like: Tensor) -> Tensor:
     if mask.dtype != backend.bool_:
         return mask
     xp = backend.array_module(mask.data)
-    return Tensor._wrap(xp.where(mask.data, -xp.inf, 0).astype(like.dtype))
+    return as_tensor(xp.where(mask.data, -xp.inf, 0).astype(like.dtype))

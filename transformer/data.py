@@ -33,6 +33,9 @@ Data parallelism: ``task.train_batches(64, rng, rank=r, world_size=n)`` gives ra
 disjoint shard of each global batch of 64 (every rank draws the same global batch from the same
 seed); `DistributedBatchSampler` does the same for a finite dataset of indices, reshuffled each
 epoch; `shard` splits any global batch.
+
+Owns: the example tasks, vocabularies and batches. May import: minigrad's public API and NumPy
+(host-side data).
 """
 
 from __future__ import annotations

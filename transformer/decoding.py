@@ -29,6 +29,9 @@ Beam search scores a hypothesis as in Hugging Face transformers (``BeamSearchSco
 
 with ``length`` the number of generated tokens, ``eos_id`` included, ``bos_id`` excluded.
 ``length_penalty`` > 0 favours longer sequences, < 0 shorter ones, 0 compares raw sums.
+
+Owns: ``greedy_decode``, ``beam_search``. May import: minigrad's public API,
+``transformer.masks`` and ``transformer.model``.
 """
 
 from __future__ import annotations
@@ -41,9 +44,9 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import no_grad
+from minigrad.errors import ShapeError
 from minigrad.ops import log_softmax
-from minigrad.ops._util import ShapeError
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 from transformer.masks import padding_mask
 from transformer.model import DecoderCache, Transformer
 
@@ -97,7 +100,7 @@ def greedy_decode(
             # the one device-to-host sync per step: stop once every sequence has ended
             if bool(backend.to_host(finished.all())):
                 break
-        return Tensor._wrap(xp.ascontiguousarray(tokens[:, : t + 2]))
+        return as_tensor(xp.ascontiguousarray(tokens[:, : t + 2]))
 
 
 def beam_search(
@@ -123,15 +126,8 @@ def beam_search(
     ``beam_size=1`` this gives greedy decoding's tokens (whatever the length penalty), bar
     floating-point ties that rounding can make in the summed log-probs.
 
-    Stopping rule (Hugging Face's ``early_stopping=False``): a source is done when it has
-    beam_size finished hypotheses and the worst of them scores at least the best live beam's
-    summed log-prob divided by its current ``length ** length_penalty``. Log-probs only add
-    up to lower sums, so for ``length_penalty <= 0`` no live beam could ever beat the finished
-    ones and stopping changes nothing; for ``length_penalty > 0`` it is the usual heuristic (a
-    longer continuation might still have scored higher). A done source's hypotheses are
-    frozen, so its result does not depend on the rest of the batch. Decoding stops when every
-    source is done or after max_len tokens; then the live beams of sources still open compete
-    with the finished hypotheses as they are, unended, with length max_len.
+    Decoding stops when every source is done (the stopping rule: see :class:`_BeamSearch`) or
+    after max_len tokens.
 
     Args:
         model: an encoder-decoder `Transformer`.
@@ -154,6 +150,28 @@ def beam_search(
     _check_arguments(
         "beam_search", model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache
     )
+    _check_beam_arguments(beam_size, length_penalty, max_len)
+    with _inference(model):
+        memory, memory_mask = _encode(model, src, src_key_padding_mask)  # (B, S, d), (B, S)
+        search = _BeamSearch(
+            model, memory, memory_mask, int(beam_size), max_len, bos_id, eos_id, use_cache
+        )
+        for t in range(max_len):
+            done = search.step(t, length_penalty)  # (B,) which sources are done
+            # the one device-to-host sync per step
+            if t == max_len - 1 or bool(backend.to_host(done.all())):
+                break
+            search.reorder_cache()
+        search.close(length_penalty)
+        out_len = 1 + int(backend.to_host(search.finished.lengths[:, 0].max()))  # a sync, once
+        best = search.finished.seqs[:, 0, :out_len]  # (B, out_len)
+        tokens = as_tensor(search.xp.ascontiguousarray(best))
+    if return_scores:
+        return tokens, as_tensor(search.finished.scores[:, 0].copy())  # (B,)
+    return tokens
+
+
+def _check_beam_arguments(beam_size: Any, length_penalty: Any, max_len: int) -> None:
     if not isinstance(beam_size, Integral) or isinstance(beam_size, bool) or beam_size < 1:
         raise ValueError(f"beam_search: beam_size must be an integer >= 1, got {beam_size!r}")
     # length ** length_penalty must stay a finite, non-zero float for every length <= max_len
@@ -168,79 +186,109 @@ def beam_search(
             f"log(max_len) <= {_MAX_LOG_PENALTY} (so that length ** length_penalty is a "
             f"float), got {length_penalty!r} with max_len {max_len}"
         )
-    with _inference(model):
-        memory, memory_mask = _encode(model, src, src_key_padding_mask)
-        xp = backend.array_module(memory.data)
-        B, K, L = src.shape[0], int(beam_size), max_len + 1
-        N = B * K  # decoder rows: row b * K + k is beam k of source b
-        pad_id = model.pad_id
+
+
+class _BeamSearch:
+    """The state of one batched beam search: K live beams per source (decoder rows
+    N = B * K, row b * K + k is beam k of source b), their summed log-probs, the finished
+    hypotheses and which sources are done.
+
+    Stopping rule (Hugging Face's ``early_stopping=False``): a source is done when it has
+    K finished hypotheses and the worst of them scores at least the best live beam's
+    summed log-prob divided by its current ``length ** length_penalty``. Log-probs only add
+    up to lower sums, so for ``length_penalty <= 0`` no live beam could ever beat the finished
+    ones and stopping changes nothing; for ``length_penalty > 0`` it is the usual heuristic (a
+    longer continuation might still have scored higher). A done source's hypotheses are
+    frozen, so its result does not depend on the rest of the batch. When decoding stops at
+    max_len, the live beams of sources still open compete with the finished hypotheses as
+    they are, unended, with length max_len (``close``).
+    """
+
+    def __init__(
+        self,
+        model: Transformer,
+        memory: Tensor,
+        memory_mask: Tensor,
+        K: int,
+        max_len: int,
+        bos_id: int,
+        eos_id: int,
+        use_cache: bool,
+    ) -> None:
+        xp = self.xp = backend.array_module(memory.data)
+        B, L = memory.shape[0], max_len + 1
+        self.model, self.K, self.max_len, self.eos_id = model, K, max_len, eos_id
         # each source's memory repeated once for its beams; beams never leave their source,
         # so these rows are never reordered
-        memory = Tensor._wrap(xp.repeat(memory.data, K, axis=0))  # (N, S, d)
-        memory_mask = Tensor._wrap(xp.repeat(memory_mask.data, K, axis=0))  # (N, S)
-        first_row = (xp.arange(B) * K)[:, None]  # (B, 1)
-
-        seqs = xp.full((N, L), pad_id, dtype=backend.int64)  # the live beams
-        seqs[:, 0] = bos_id
+        self.memory = as_tensor(xp.repeat(memory.data, K, axis=0))  # (N, S, d)
+        self.memory_mask = as_tensor(xp.repeat(memory_mask.data, K, axis=0))  # (N, S)
+        self.first_row = (xp.arange(B) * K)[:, None]  # (B, 1)
+        self.seqs = xp.full((B * K, L), model.pad_id, dtype=backend.int64)  # the live beams
+        self.seqs[:, 0] = bos_id
         # summed log-probs; the K beams start identical, so only the first one is extended
         score_dtype = xp.promote_types(memory.dtype, backend.float32)
-        live_scores = xp.full((B, K), -xp.inf, dtype=score_dtype)
-        live_scores[:, 0] = 0
-        finished = _Finished(B, K, L, pad_id, score_dtype, xp)
-        done = xp.zeros(B, dtype=backend.bool_)
-        cache = model.new_cache() if use_cache else None
+        self.live_scores = xp.full((B, K), -xp.inf, dtype=score_dtype)  # (B, K)
+        self.live_scores[:, 0] = 0
+        self.finished = _Finished(B, K, L, model.pad_id, score_dtype, xp)
+        self.done = xp.zeros(B, dtype=backend.bool_)  # (B,)
+        self.cache = model.new_cache() if use_cache else None
+        self.length = 0  # generated tokens so far
 
-        for t in range(max_len):
-            length = t + 1  # generated tokens once this step's is appended
-            penalty = float(length) ** length_penalty
-            logits = _decode_step(model, seqs, t, memory, memory_mask, cache)  # (N, V)
-            logp = log_softmax(Tensor._wrap(logits), dim=-1).data
-            _forbid_pad(logp, pad_id, eos_id)
-            V = logp.shape[-1]
-            # 1. rank every extension of every beam: (B, K * V), best 2K first
-            candidates = (live_scores[:, :, None] + logp.reshape(B, K, V)).reshape(B, K * V)
-            top_scores, top_index = _top_k(candidates, min(2 * K, K * V), xp)  # (B, M)
-            top_rows = first_row + top_index // V  # the decoder row each candidate extends
-            top_tokens = top_index % V
-            top_ends = top_tokens == eos_id
+    def step(self, t: int, length_penalty: float) -> Array:
+        """Extend every live beam by one token; returns which sources are done (B,) bool."""
+        xp, K, eos_id = self.xp, self.K, self.eos_id
+        B, N = self.live_scores.shape[0], self.seqs.shape[0]
+        self.length = t + 1  # generated tokens once this step's is appended
+        penalty = float(self.length) ** length_penalty
+        logits = _decode_step(
+            self.model, self.seqs, t, self.memory, self.memory_mask, self.cache
+        )  # (N, V)
+        logp = log_softmax(as_tensor(logits), dim=-1).data  # (N, V)
+        _forbid_pad(logp, self.model.pad_id, eos_id)
+        V = logp.shape[-1]
+        # 1. rank every extension of every beam: (B, K * V), best 2K first
+        candidates = (self.live_scores[:, :, None] + logp.reshape(B, K, V)).reshape(B, K * V)
+        top_scores, top_index = _top_k(candidates, min(2 * K, K * V), xp)  # (B, M)
+        top_rows = self.first_row + top_index // V  # the decoder row each candidate extends
+        top_tokens = top_index % V  # (B, M)
+        top_ends = top_tokens == eos_id  # (B, M)
 
-            # 2. candidates ending among the best K become finished hypotheses
-            new_scores = xp.where(
-                top_ends[:, :K] & ~done[:, None], top_scores[:, :K] / penalty, -xp.inf
-            )
-            new_seqs = seqs[top_rows[:, :K]]  # (B, K, L)
-            new_seqs[:, :, t + 1] = eos_id
-            finished.add(new_scores, new_seqs, length)
+        # 2. candidates ending among the best K become finished hypotheses
+        new_scores = xp.where(
+            top_ends[:, :K] & ~self.done[:, None], top_scores[:, :K] / penalty, -xp.inf
+        )  # (B, K)
+        new_seqs = self.seqs[top_rows[:, :K]]  # (B, K, L)
+        new_seqs[:, :, t + 1] = eos_id
+        self.finished.add(new_scores, new_seqs, self.length)
 
-            # 3. the best K that do not end are the next beams (at most K candidates end, one
-            #    per beam, so there are enough unless the vocabulary is tiny: those are dead)
-            keep = xp.argsort(top_ends.astype(xp.int8), axis=1, kind="stable")[:, :K]  # (B, K)
-            rows = xp.take_along_axis(top_rows, keep, 1).reshape(N)
-            ends = xp.take_along_axis(top_ends, keep, 1)
-            live_scores = xp.where(ends, -xp.inf, xp.take_along_axis(top_scores, keep, 1))
-            seqs = seqs[rows]
-            seqs[:, t + 1] = xp.take_along_axis(top_tokens, keep, 1).reshape(N)
+        # 3. the best K that do not end are the next beams (at most K candidates end, one
+        #    per beam, so there are enough unless the vocabulary is tiny: those are dead)
+        keep = xp.argsort(top_ends.astype(xp.int8), axis=1, kind="stable")[:, :K]  # (B, K)
+        rows = xp.take_along_axis(top_rows, keep, 1).reshape(N)  # (N,)
+        ends = xp.take_along_axis(top_ends, keep, 1)  # (B, K)
+        self.live_scores = xp.where(ends, -xp.inf, xp.take_along_axis(top_scores, keep, 1))
+        self.seqs = self.seqs[rows]  # (N, L)
+        self.seqs[:, t + 1] = xp.take_along_axis(top_tokens, keep, 1).reshape(N)
 
-            # 4. a source is done when no live beam is expected to beat its worst finished one
-            #    (with fewer than K finished the worst is -inf: done only if every beam is dead)
-            best_live = live_scores.max(1)
-            done |= finished.scores[:, K - 1] >= best_live / penalty
-            # the one device-to-host sync per step
-            if t == max_len - 1 or bool(backend.to_host(done.all())):
-                break
-            if cache is not None:
-                # beams never leave their source, whose rows of the cross-attention cache are
-                # all alike: only the self-attention cache needs reordering
-                cache.reorder(rows, static=False)
+        # 4. a source is done when no live beam is expected to beat its worst finished one
+        #    (with fewer than K finished the worst is -inf: done only if every beam is dead)
+        best_live = self.live_scores.max(1)  # (B,)
+        self.done |= self.finished.scores[:, K - 1] >= best_live / penalty
+        self.rows = rows
+        return self.done
 
-        # sources still open at max_len: their live beams compete as they are, unended
-        open_scores = xp.where(done[:, None], -xp.inf, live_scores / penalty)
-        finished.add(open_scores, seqs.reshape(B, K, L), length)
-        out_len = 1 + int(backend.to_host(finished.lengths[:, 0].max()))  # a sync, once
-        tokens = Tensor._wrap(xp.ascontiguousarray(finished.seqs[:, 0, :out_len]))
-        if return_scores:
-            return tokens, Tensor._wrap(finished.scores[:, 0].copy())
-        return tokens
+    def reorder_cache(self) -> None:
+        """Follow this step's surviving beams in the self-attention cache. Beams never leave
+        their source, whose rows of the cross-attention cache are all alike: those stay."""
+        if self.cache is not None:
+            self.cache.reorder(self.rows, static=False)
+
+    def close(self, length_penalty: float) -> None:
+        """At the end: sources still open let their live beams compete as they are, unended."""
+        xp, B, K = self.xp, self.live_scores.shape[0], self.K
+        penalty = float(self.length) ** length_penalty
+        open_scores = xp.where(self.done[:, None], -xp.inf, self.live_scores / penalty)
+        self.finished.add(open_scores, self.seqs.reshape(B, K, -1), self.length)
 
 
 class _Finished:
@@ -370,8 +418,8 @@ def _decode_step(
     xp = backend.array_module(tokens)
     tgt = xp.ascontiguousarray(tokens[:, t : t + 1] if cache is not None else tokens[:, : t + 1])
     # a live prefix holds no padding (pad is never generated), even where bos_id == pad_id
-    not_padding = Tensor._wrap(xp.zeros(tgt.shape, dtype=backend.bool_))
-    logits = model.decode(Tensor._wrap(tgt), memory, memory_mask, not_padding, cache)
+    not_padding = as_tensor(xp.zeros(tgt.shape, dtype=backend.bool_))
+    logits = model.decode(as_tensor(tgt), memory, memory_mask, not_padding, cache)
     return logits.data[:, -1]  # (N, V)
 
 

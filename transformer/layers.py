@@ -3,18 +3,22 @@ encoder layer, decoder layer, and the stacks (Vaswani et al., 2017, section 3).
 
 Every layer is batch first: (B, T, d_model). ``norm_first=False`` is the paper's post-norm
 (``x = norm(x + sublayer(x))``); ``True`` is pre-norm (``x = x + sublayer(norm(x))``), which
-trains more stably in deep stacks and then ends each stack with a final norm.
+trains more stably in deep stacks and then ends each stack with a final norm. Both live in one
+place, :class:`SublayerConnection`.
+
+Owns: the layers of the model. May import: minigrad's public API, ``nn``, ``transformer.attention``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from minigrad import backend
 from minigrad.creation import arange, zeros
 from minigrad.ops import dropout as dropout_fn
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 from nn import GELU, Dropout, LayerNorm, Linear, Module, ModuleList, ReLU
 from transformer.attention import KVCache, MultiHeadAttention
 
@@ -52,7 +56,7 @@ class PositionalEncoding(Module):
         pe = zeros(max_len, d_model, dtype=backend.float64, device=device).data
         pe[:, 0::2] = xp.sin(angle)
         pe[:, 1::2] = xp.cos(angle[:, : d_model // 2])
-        self.register_buffer("pe", Tensor._wrap(pe.astype(dtype)), persistent=False)
+        self.register_buffer("pe", as_tensor(pe.astype(dtype)), persistent=False)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
         T = x.shape[1]
@@ -61,7 +65,7 @@ class PositionalEncoding(Module):
                 f"PositionalEncoding: a sequence of length {offset + T} is longer than "
                 f"max_len {self.max_len}"
             )
-        pe = self.pe if self.pe.dtype == x.dtype else Tensor._wrap(self.pe.data.astype(x.dtype))
+        pe = self.pe if self.pe.dtype == x.dtype else as_tensor(self.pe.data.astype(x.dtype))
         return self.dropout(x + pe[offset : offset + T])
 
 
@@ -94,6 +98,29 @@ class FeedForward(Module):
         return self.linear2(self.dropout(self.activation(self.linear1(x))))
 
 
+class SublayerConnection:
+    """A residual connection around one sublayer, with its dropout and norm (the Annotated
+    Transformer's ``SublayerConnection``): written once for every layer.
+
+        post-norm (the paper's):  x = norm(x + dropout(sublayer(x)))
+        pre-norm (norm_first):    x = x + dropout(sublayer(norm(x)))
+
+    Shapes: x (B, T, d_model) -> same. Not a Module: the norm is registered on the layer that
+    owns it (``norm1``, ``norm2``, ...) and passed in, so checkpoints keep their keys.
+    """
+
+    def __init__(self, dropout_p: float, norm_first: bool) -> None:
+        self.dropout_p = dropout_p
+        self.norm_first = norm_first
+
+    def __call__(
+        self, x: Tensor, norm: LayerNorm, sublayer: Callable[[Tensor], Tensor], training: bool
+    ) -> Tensor:
+        if self.norm_first:
+            return x + dropout_fn(sublayer(norm(x)), self.dropout_p, training)
+        return norm(x + dropout_fn(sublayer(x), self.dropout_p, training))
+
+
 class EncoderLayer(Module):
     """Self-attention then feed-forward, each with dropout, a residual connection and a norm.
 
@@ -119,12 +146,7 @@ class EncoderLayer(Module):
         self.ff = FeedForward(d_model, d_ff, dropout, activation, device, dtype)
         self.norm1 = LayerNorm(d_model, eps, device=device, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps, device=device, dtype=dtype)
-
-    def _drop(self, x: Tensor) -> Tensor:
-        return dropout_fn(x, self.dropout_p, self.training)
-
-    def _sa(self, x: Tensor, mask: Tensor | None, kpm: Tensor | None) -> Tensor:
-        return self._drop(self.self_attn(x, x, x, mask, kpm)[0])
+        self.residual = SublayerConnection(dropout, norm_first)
 
     def forward(
         self,
@@ -132,12 +154,11 @@ class EncoderLayer(Module):
         src_mask: Tensor | None = None,
         src_key_padding_mask: Tensor | None = None,
     ) -> Tensor:
-        x = src
-        if self.norm_first:
-            x = x + self._sa(self.norm1(x), src_mask, src_key_padding_mask)
-            return x + self._drop(self.ff(self.norm2(x)))
-        x = self.norm1(x + self._sa(x, src_mask, src_key_padding_mask))
-        return self.norm2(x + self._drop(self.ff(x)))
+        def self_attn(x: Tensor) -> Tensor:  # (B, S, d) -> (B, S, d)
+            return self.self_attn(x, x, x, src_mask, src_key_padding_mask)[0]
+
+        x = self.residual(src, self.norm1, self_attn, self.training)  # (B, S, d)
+        return self.residual(x, self.norm2, self.ff, self.training)  # (B, S, d)
 
 
 class DecoderLayer(Module):
@@ -169,9 +190,7 @@ class DecoderLayer(Module):
         self.norm1 = LayerNorm(d_model, eps, device=device, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps, device=device, dtype=dtype)
         self.norm3 = LayerNorm(d_model, eps, device=device, dtype=dtype)
-
-    def _drop(self, x: Tensor) -> Tensor:
-        return dropout_fn(x, self.dropout_p, self.training)
+        self.residual = SublayerConnection(dropout, norm_first)
 
     def forward(
         self,
@@ -185,24 +204,17 @@ class DecoderLayer(Module):
     ) -> Tensor:
         self_cache, cross_cache = cache if cache is not None else (None, None)
 
-        def sa(x: Tensor) -> Tensor:
-            out = self.self_attn(x, x, x, tgt_mask, tgt_key_padding_mask, cache=self_cache)[0]
-            return self._drop(out)
+        def self_attn(x: Tensor) -> Tensor:  # (B, T, d) -> (B, T, d), causal
+            return self.self_attn(x, x, x, tgt_mask, tgt_key_padding_mask, cache=self_cache)[0]
 
-        def ca(x: Tensor) -> Tensor:
-            out = self.cross_attn(
+        def cross_attn(x: Tensor) -> Tensor:  # (B, T, d) over memory (B, S, d) -> (B, T, d)
+            return self.cross_attn(
                 x, memory, memory, memory_mask, memory_key_padding_mask, cache=cross_cache
             )[0]
-            return self._drop(out)
 
-        x = tgt
-        if self.norm_first:
-            x = x + sa(self.norm1(x))
-            x = x + ca(self.norm2(x))
-            return x + self._drop(self.ff(self.norm3(x)))
-        x = self.norm1(x + sa(x))
-        x = self.norm2(x + ca(x))
-        return self.norm3(x + self._drop(self.ff(x)))
+        x = self.residual(tgt, self.norm1, self_attn, self.training)  # (B, T, d)
+        x = self.residual(x, self.norm2, cross_attn, self.training)  # (B, T, d)
+        return self.residual(x, self.norm3, self.ff, self.training)  # (B, T, d)
 
 
 class Encoder(Module):

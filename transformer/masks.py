@@ -1,11 +1,14 @@
-"""Masks, with PyTorch's convention: ``True`` means "may not attend"."""
+"""Masks, with PyTorch's convention: ``True`` means "may not attend".
+
+Owns: ``causal_mask``, ``padding_mask``. May import: minigrad's public API.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from minigrad.creation import arange
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 
 
 def causal_mask(size: int, offset: int = 0, device: Any = None) -> Tensor:
@@ -19,11 +22,11 @@ def causal_mask(size: int, offset: int = 0, device: Any = None) -> Tensor:
         raise ValueError(f"causal_mask: size and offset must be >= 0, got {size} and {offset}")
     q = arange(size, device=device).data[:, None]
     k = arange(offset + size, device=device).data[None, :]
-    return Tensor._wrap(k > q + offset)
+    return as_tensor(k > q + offset)
 
 
 def padding_mask(tokens: Tensor, pad_id: int) -> Tensor:
     """(B, T) bool: True where ``tokens`` (B, T) equals ``pad_id``."""
     if tokens.dtype.kind not in "iu":
         raise TypeError(f"padding_mask: tokens must be integer ids, got {tokens.dtype}")
-    return Tensor._wrap(tokens.data == pad_id)
+    return as_tensor(tokens.data == pad_id)

@@ -3,6 +3,9 @@
     src ids (B, S) -> embed * sqrt(d) + PE -> Encoder -> memory (B, S, d)
     tgt ids (B, T) -> embed * sqrt(d) + PE -> Decoder(memory) -> Linear -> logits (B, T, V)
 
+Owns: ``TransformerConfig``, ``Transformer`` and its decoding cache. May import: minigrad's
+public API, ``nn``, ``transformer.attention``/``layers``/``masks``.
+
 Padding masks come from ``pad_id`` when not given; the decoder's self-attention is causal. For
 step-by-step decoding, :class:`DecoderCache` keeps every decoder layer's keys and values, so
 ``decode`` runs only the new positions.
@@ -15,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from minigrad import backend
-from minigrad.ops._util import ShapeError
-from minigrad.tensor import Tensor
+from minigrad.errors import ShapeError
+from minigrad.tensor import Tensor, as_tensor
 from nn import Embedding, LayerNorm, Linear, Module, init
 from transformer.attention import KVCache
 from transformer.layers import Decoder, DecoderLayer, Encoder, EncoderLayer, PositionalEncoding
@@ -42,6 +45,16 @@ class TransformerConfig:
     activation: str = "relu"
 
 
+def _check_config(config: TransformerConfig) -> None:
+    d_model, n_heads, pad_id = config.d_model, config.n_heads, config.pad_id
+    if d_model <= 0 or n_heads <= 0 or d_model % n_heads:
+        raise ValueError(f"Transformer: d_model {d_model} is not divisible by n_heads {n_heads}")
+    for name in ("src_vocab_size", "tgt_vocab_size"):
+        vocab = getattr(config, name)
+        if not 0 <= pad_id < vocab:
+            raise ValueError(f"Transformer: pad_id {pad_id} is outside {name} {vocab}")
+
+
 class DecoderCache:
     """Per decoder layer, the self-attention and cross-attention :class:`KVCache`, plus which
     of the positions decoded so far are padding (so cached keys are masked as in a full run).
@@ -65,79 +78,64 @@ class DecoderCache:
             if static:
                 cross_cache.reorder(index)
         if self.pad is not None:
-            self.pad = Tensor._wrap(self.pad.data[index])
+            self.pad = as_tensor(self.pad.data[index])
 
 
 class Transformer(Module):
     """Encoder-decoder transformer, batch first.
 
-    Args:
-        src_vocab_size: the source vocabulary's size.
-        tgt_vocab_size: the target vocabulary's size.
-        d_model: the width of every position's vector (the paper's d_model).
-        n_heads: attention heads per layer; ``d_model`` must divide by it.
-        num_encoder_layers: encoder layers (the paper's N).
-        num_decoder_layers: decoder layers.
-        d_ff: the feed-forward layer's inner width.
-        dropout: the dropout probability after every sublayer and in attention.
+    ``Transformer(config)`` with a :class:`TransformerConfig`; ``Transformer(src_vocab_size,
+    tgt_vocab_size, d_model=..., ...)`` (the config's fields, by keyword after the two sizes)
+    is a shorthand that builds the config. ``device`` and ``dtype`` place the parameters.
+
+    Config fields:
+        src_vocab_size, tgt_vocab_size: vocabulary sizes.
+        d_model, n_heads, num_encoder_layers, num_decoder_layers, d_ff, dropout: as the paper.
         max_len: the longest sequence the positional encoding covers.
         norm_first: False for the paper's post-norm, True for pre-norm.
         pad_id: the padding token; padding masks are built from it when not given.
         tie_embeddings: share the target embedding with the output projection (section 3.4);
             with equal vocabulary sizes the source embedding is shared too.
+        activation: the feed-forward's nonlinearity, "relu" (the paper's) or "gelu".
     """
 
-    def __init__(
-        self,
-        src_vocab_size: int,
-        tgt_vocab_size: int,
-        d_model: int = 512,
-        n_heads: int = 8,
-        num_encoder_layers: int = 6,
-        num_decoder_layers: int = 6,
-        d_ff: int = 2048,
-        dropout: float = 0.1,
-        max_len: int = 5000,
-        norm_first: bool = False,
-        pad_id: int = 0,
-        tie_embeddings: bool = False,
-        activation: str = "relu",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
+    def __init__(self, *args: Any, device: Any = None, dtype: Any = None, **fields: Any) -> None:
         super().__init__()
-        if d_model <= 0 or n_heads <= 0 or d_model % n_heads:
-            raise ValueError(
-                f"Transformer: d_model {d_model} is not divisible by n_heads {n_heads}"
-            )
-        for name, vocab in (("src_vocab_size", src_vocab_size), ("tgt_vocab_size", tgt_vocab_size)):
-            if not 0 <= pad_id < vocab:
-                raise ValueError(f"Transformer: pad_id {pad_id} is outside {name} {vocab}")
-        self.config = TransformerConfig(
-            src_vocab_size, tgt_vocab_size, d_model, n_heads, num_encoder_layers,
-            num_decoder_layers, d_ff, dropout, max_len, norm_first, pad_id, tie_embeddings,
-            activation,
-        )  # fmt: skip
-        self.d_model = d_model
-        self.pad_id = pad_id
+        if len(args) == 1 and not fields and isinstance(args[0], TransformerConfig):
+            config = args[0]
+        else:
+            config = TransformerConfig(*args, **fields)
+        _check_config(config)
+        self.config = config
+        self.d_model = config.d_model
+        self.pad_id = config.pad_id
         kw = {"device": device, "dtype": dtype}
-        self.src_embed = Embedding(src_vocab_size, d_model, padding_idx=pad_id, **kw)
-        self.tgt_embed = Embedding(tgt_vocab_size, d_model, padding_idx=pad_id, **kw)
-        self.pos_encoding = PositionalEncoding(d_model, max_len, dropout, **kw)
-        layer_args = (d_model, n_heads, d_ff, dropout, activation, norm_first)
+        d, pad = config.d_model, config.pad_id
+        self.src_embed = Embedding(config.src_vocab_size, d, padding_idx=pad, **kw)
+        self.tgt_embed = Embedding(config.tgt_vocab_size, d, padding_idx=pad, **kw)
+        self.pos_encoding = PositionalEncoding(d, config.max_len, config.dropout, **kw)
+        layer_kw = {
+            "d_model": d,
+            "n_heads": config.n_heads,
+            "d_ff": config.d_ff,
+            "dropout": config.dropout,
+            "activation": config.activation,
+            "norm_first": config.norm_first,
+            **kw,
+        }
+        final_norm = LayerNorm(d, **kw) if config.norm_first else None
         self.encoder = Encoder(
-            [EncoderLayer(*layer_args, **kw) for _ in range(num_encoder_layers)],
-            LayerNorm(d_model, **kw) if norm_first else None,
+            [EncoderLayer(**layer_kw) for _ in range(config.num_encoder_layers)], final_norm
         )
+        final_norm = LayerNorm(d, **kw) if config.norm_first else None
         self.decoder = Decoder(
-            [DecoderLayer(*layer_args, **kw) for _ in range(num_decoder_layers)],
-            LayerNorm(d_model, **kw) if norm_first else None,
+            [DecoderLayer(**layer_kw) for _ in range(config.num_decoder_layers)], final_norm
         )
-        self.output_proj = Linear(d_model, tgt_vocab_size, **kw)
+        self.output_proj = Linear(d, config.tgt_vocab_size, **kw)
         self._reset_parameters()
-        if tie_embeddings:
+        if config.tie_embeddings:
             self.output_proj.weight = self.tgt_embed.weight
-            if src_vocab_size == tgt_vocab_size:
+            if config.src_vocab_size == config.tgt_vocab_size:
                 self.src_embed.weight = self.tgt_embed.weight
 
     def _reset_parameters(self) -> None:
@@ -168,15 +166,19 @@ class Transformer(Module):
             raise IndexError(
                 f"Transformer: {what} token ids outside the vocabulary: {err}"
             ) from err
-        return self.pos_encoding(x * math.sqrt(self.d_model), offset)
+        return self.pos_encoding(x * math.sqrt(self.d_model), offset)  # (B, T, d)
 
     def encode(self, src: Tensor, src_key_padding_mask: Tensor | None = None) -> Tensor:
         """src (B, S) ids -> memory (B, S, d_model). The padding mask defaults to src == pad_id."""
+        return self._encode(src, src_key_padding_mask)[0]
+
+    def _encode(self, src: Tensor, src_key_padding_mask: Tensor | None) -> tuple[Tensor, Tensor]:
+        """``encode``, also returning the padding mask it used (B, S)."""
         self._check_tokens(src, "source")
         if src_key_padding_mask is None:
-            src_key_padding_mask = padding_mask(src, self.pad_id)
-        x = self._embed(self.src_embed, src, "source")
-        return self.encoder(x, None, src_key_padding_mask)
+            src_key_padding_mask = padding_mask(src, self.pad_id)  # (B, S)
+        x = self._embed(self.src_embed, src, "source")  # (B, S, d)
+        return self.encoder(x, None, src_key_padding_mask), src_key_padding_mask
 
     def decode(
         self,
@@ -195,22 +197,23 @@ class Transformer(Module):
         self._check_tokens(tgt, "target")
         offset = len(cache) if cache is not None else 0
         T = tgt.shape[1]
-        x = self._embed(self.tgt_embed, tgt, "target", offset)  # checks ids before the cache grows
+        # (B, T) -> (B, T, d); checks the ids before the cache grows
+        x = self._embed(self.tgt_embed, tgt, "target", offset)
         if tgt_key_padding_mask is None:
-            tgt_key_padding_mask = padding_mask(tgt, self.pad_id)
+            tgt_key_padding_mask = padding_mask(tgt, self.pad_id)  # (B, T)
         if cache is not None:
             pad = tgt_key_padding_mask
             if cache.pad is not None:
                 xp = backend.array_module(pad.data)
-                pad = Tensor._wrap(xp.concatenate([cache.pad.data, pad.data], axis=1))
+                pad = as_tensor(xp.concatenate([cache.pad.data, pad.data], axis=1))  # (B, offset+T)
             cache.pad = pad
             tgt_key_padding_mask = pad
         mask = causal_mask(T, offset, device=tgt.device)  # (T, offset + T)
         caches = cache.layers if cache is not None else None
         x = self.decoder(
             x, memory, mask, None, tgt_key_padding_mask, memory_key_padding_mask, caches
-        )
-        return self.output_proj(x)
+        )  # (B, T, d)
+        return self.output_proj(x)  # (B, T, tgt_vocab_size)
 
     def forward(
         self,
@@ -220,10 +223,7 @@ class Transformer(Module):
         tgt_key_padding_mask: Tensor | None = None,
     ) -> Tensor:
         """src (B, S) and tgt (B, T) ids -> logits (B, T, tgt_vocab_size) (teacher forcing)."""
-        self._check_tokens(src, "source")
-        if src_key_padding_mask is None:
-            src_key_padding_mask = padding_mask(src, self.pad_id)
-        memory = self.encode(src, src_key_padding_mask)
+        memory, src_key_padding_mask = self._encode(src, src_key_padding_mask)  # (B, S, d)
         return self.decode(tgt, memory, src_key_padding_mask, tgt_key_padding_mask)
 
     def new_cache(self) -> DecoderCache:

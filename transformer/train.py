@@ -34,6 +34,9 @@ process, so a run resumes on any number of processes. ``--out`` must be on a fil
 process sees. With the CuPy backend the gradients travel over NCCL, one GPU per process. The
 other processes wait for rank 0's evaluation in a collective: keep ``MINIGRAD_DIST_TIMEOUT``
 above the evaluation time. A process that raises ends the job, naming its rank and the error.
+
+Owns: the training command line. May import: minigrad, ``nn`` and every ``transformer``
+module but ``translate``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ import minigrad.distributed as dist
 import nn
 from minigrad import backend
 from nn.parallel import DistributedDataParallel
+from transformer.checkpointing import checkpoint_path
 from transformer.cli import UsageError, load_checkpoint, run
 from transformer.data import (
     BOS_ID,
@@ -69,27 +73,6 @@ from transformer.data import (
 )
 from transformer.decoding import greedy_decode
 from transformer.model import Transformer, TransformerConfig
-
-CHECKPOINTS = ("checkpoint.safetensors", "checkpoint.npz")
-
-
-def checkpoint_path(directory: Path) -> Path:
-    """The checkpoint file in a training directory: the one already there, else
-    ``checkpoint.safetensors`` when the safetensors package is installed, else ``checkpoint.npz``.
-
-    Raises:
-        UsageError: ``directory`` is a file (an ``--out`` given a checkpoint file, say).
-    """
-    if directory.exists() and not directory.is_dir():
-        raise UsageError(f"--out {directory} is a file, not a directory for the run")
-    for name in CHECKPOINTS:
-        if (directory / name).exists():
-            return directory / name
-    try:
-        import safetensors  # noqa: F401, PLC0415
-    except ImportError:
-        return directory / CHECKPOINTS[1]
-    return directory / CHECKPOINTS[0]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,7 +162,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_model(config: dict[str, Any], device: str) -> Transformer:
     """A Transformer from a config dict (``asdict(model.config)``) on ``device``."""
-    return Transformer(**config).to(device)
+    return Transformer(TransformerConfig(**config)).to(device)
 
 
 def evaluate(
@@ -337,11 +320,21 @@ def new_model_config(args: argparse.Namespace, task: Task) -> dict[str, Any]:
     """The model flags as a config dict (``asdict(TransformerConfig)``) for a new run."""
     return asdict(
         TransformerConfig(
-            len(task.vocab), len(task.vocab), args.d_model, args.heads, args.encoder_layers,
-            args.decoder_layers, args.d_ff, args.dropout, task.max_positions + 1,
-            args.norm_first, PAD_ID, args.tie_embeddings,
+            src_vocab_size=len(task.vocab),
+            tgt_vocab_size=len(task.vocab),
+            d_model=args.d_model,
+            n_heads=args.heads,
+            num_encoder_layers=args.encoder_layers,
+            num_decoder_layers=args.decoder_layers,
+            d_ff=args.d_ff,
+            dropout=args.dropout,
+            max_len=task.max_positions + 1,
+            norm_first=args.norm_first,
+            pad_id=PAD_ID,
+            tie_embeddings=args.tie_embeddings,
+            activation="relu",  # the paper's; the CLI has no flag for it
         )
-    )  # fmt: skip
+    )
 
 
 def build_run(

@@ -2,6 +2,9 @@
 
 python -m transformer.translate --checkpoint runs/dates "Tuesday 25 November 2026"
 python -m transformer.translate --checkpoint runs/dates --beam 4 "11/25/26" "25.11.2026"
+
+Owns: the decoding command line. May import: minigrad, ``nn`` and ``transformer``'s modules
+but ``train`` (the checkpoint's file names live in ``transformer.checkpointing``).
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad import backend
+from transformer.checkpointing import CHECKPOINTS, checkpoint_path
 from transformer.cli import UsageError, load_checkpoint, run
 from transformer.data import BOS_ID, EOS_ID, Vocab
 from transformer.decoding import beam_search, greedy_decode
-from transformer.model import Transformer
-from transformer.train import CHECKPOINTS, checkpoint_path
+from transformer.model import Transformer, TransformerConfig
 
 PROG = "python -m transformer.translate"
 
@@ -39,7 +42,7 @@ def load_model(directory: Path, device: str) -> tuple[Transformer, Vocab, int]:
             f"no checkpoint at {where}: train one with python -m transformer.train --out DIR"
         )
     state = load_checkpoint(path, device)
-    model = Transformer(**state["config"]).to(device)
+    model = Transformer(TransformerConfig(**state["config"])).to(device)
     model.load_state_dict(state["model"])
     model.eval()
     decode_len = state.get("max_tgt_len", state["config"]["max_len"] - 2) + 1

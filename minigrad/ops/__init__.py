@@ -6,6 +6,9 @@
   split chunk, where masked_fill tril triu, matmul
 - ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy attention linear
 - ``conversion``: cast, device copies, clone, comparisons
+
+Owns: the list of public ops. May import: ``backend``, ``autograd``, ``errors`` and, for
+now, ``tensor`` (the wrappers take and return Tensors); never ``nn`` or ``transformer``.
 """
 
 from minigrad.ops.conversion import cast, clone, compare, logical, logical_not, to_device

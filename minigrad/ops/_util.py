@@ -1,4 +1,7 @@
-"""Small checks shared by the op modules: dims, dtypes and error messages."""
+"""Small checks shared by the op modules: dims, dtypes and error messages.
+
+Owns: the shared argument checks of the op modules. May import: ``errors`` and ``tensor``.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,12 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.errors import (
+    DimError,
+    DTypeError,
+    ShapeError,  # noqa: F401  (the op modules import it from here)
+)
 from minigrad.tensor import Tensor
-
-
-class ShapeError(ValueError):
-    """Shapes that do not fit together (broadcasting, matmul, masks)."""
-
-    _minigrad = True
 
 
 def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
@@ -21,12 +23,10 @@ def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
         raise TypeError(f"dim must be an int, got {type(dim).__name__}")
     low, high = -max(ndim, 1), max(ndim, 1) - 1
     if dim < low or dim > high:
-        err = IndexError(
+        raise DimError(
             f"dimension out of range (expected to be in range of [{low}, {high}], but got {dim}) "
             f"for a tensor of shape {tuple(shape)}"
         )
-        err._minigrad = True  # type: ignore[attr-defined]
-        raise err
     return dim % ndim if ndim else 0
 
 
@@ -47,12 +47,10 @@ def norm_dims(
 def require_float(op: str, x: Tensor) -> None:
     """Refuse integer and bool tensors in ops that only make sense on floats."""
     if x.data.dtype.kind != "f":
-        err = TypeError(
+        raise DTypeError(
             f"{op} expects a floating point tensor, got {x.data.dtype} (shape {tuple(x.shape)}); "
             "convert it with .float() or .double()"
         )
-        err._minigrad = True  # type: ignore[attr-defined]
-        raise err
 
 
 def as_tensor_like(value: Any, like: Tensor) -> Any:

@@ -1,4 +1,7 @@
-"""Conversions: dtype casts, device copies and clones (differentiable), and comparisons (not)."""
+"""Conversions: dtype casts, device copies and clones (differentiable), and comparisons (not).
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+"""
 
 from __future__ import annotations
 

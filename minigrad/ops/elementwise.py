@@ -4,6 +4,8 @@ Each class holds the forward and, right below it, the gradient. Binary ops broad
 NumPy does; their backward returns gradients of the broadcast shape and the engine sums them
 back to each input's shape. A Python scalar operand stays a weak constant: ``x * 2.0`` keeps
 ``x``'s dtype and gets no gradient.
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
 """
 
 from __future__ import annotations

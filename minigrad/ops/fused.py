@@ -6,6 +6,8 @@ Writing these as one op each (instead of a chain of exp, sum and divide) keeps t
 
 Fully masked rows: a softmax row whose entries are all -inf has no probability mass. PyTorch
 returns NaN there; we return zeros with a zero gradient, so padded rows cannot poison a sum.
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
 """
 
 from __future__ import annotations
@@ -600,8 +602,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out_features, in_features = weight.data.shape
     if x.data.ndim == 0 or x.data.shape[-1] != in_features:
         raise ShapeError(
-            f"linear: expected input of shape (*, {in_features}) for weight of shape "
-            f"{tuple(weight.shape)}, got {tuple(x.shape)}"
+            f"linear: expected input of shape (*, {in_features}), got {tuple(x.shape)} "
+            f"(weight of shape {tuple(weight.shape)}: out_features={out_features}, "
+            f"in_features={in_features})"
         )
     if bias is not None and tuple(bias.shape) != (out_features,):
         raise ShapeError(f"linear: bias must have shape ({out_features},), got {tuple(bias.shape)}")

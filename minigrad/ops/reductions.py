@@ -2,6 +2,8 @@
 
 The backward of a reduction first puts the gradient back into the "keepdim" shape (size 1 on
 every reduced axis), then broadcasts it over the input.
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Forward results are views where the backend allows it; each backward maps the gradient back
 to the input's layout (indexing scatter-adds, so repeated indices accumulate).
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,163 @@
+"""The import direction: backend <- autograd <- ops <- tensor <- nn <- transformer.
+
+Each module of the library may import only modules of its own layer or a lower one; nothing
+lower imports anything higher. The imports are read with ``ast`` (every ``import`` statement,
+at module level or inside a function, except the annotation-only ones under
+``if TYPE_CHECKING:``), so the test needs no import machinery and names the file and line at
+fault.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# lower number = lower layer; the first matching prefix wins
+LAYERS = [
+    ("minigrad.errors", 0),
+    ("minigrad.backend", 1),
+    ("minigrad.inplace", 1),  # the version counters the engine checks
+    ("minigrad.autograd", 2),
+    (
+        "minigrad.observe",
+        2,
+    ),  # the one observer slot the engine calls; sets it, never imported by it
+    ("minigrad.ops", 3),
+    ("minigrad.tensor", 4),
+    ("minigrad", 5),  # the public API built on Tensor: creation, gradcheck, viz, __init__
+    ("nn", 6),
+    ("transformer", 7),
+]
+
+# Imports that cross a line the wrong way today, each with its reason. Keep this list short.
+KNOWN_UPWARD = {
+    # the op wrappers check and wrap Tensor arguments: moving that into tensor.py is the ops
+    # side of issue 10
+    ("minigrad.ops", "minigrad.tensor"),
+    # on the error path only, to print where the node was created (minigrad.detect_anomaly)
+    ("minigrad.inplace", "minigrad.observe"),
+}
+
+# Inside one layer, pairs where the second must not import the first (no cycle between them).
+NOT_BACKWARDS = [
+    ("nn.optim", "nn.schedule"),  # nn.optim re-exports the schedulers
+    ("transformer.train", "transformer.translate"),  # a script never imports another script
+    ("transformer.translate", "transformer.train"),
+]
+
+
+def _layer(module: str) -> int | None:
+    for prefix, rank in LAYERS:
+        if module == prefix or module.startswith(prefix + "."):
+            return rank
+    return None  # not ours: the standard library or a third-party package
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, imported module) for every run-time import in ``tree``."""
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            # `from minigrad import backend` imports the submodule minigrad.backend
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _library_files() -> list[Path]:
+    return sorted(
+        p for pkg in ("minigrad", "nn", "transformer") for p in (ROOT / pkg).rglob("*.py")
+    )
+
+
+def _resolve(name: str) -> str:
+    """``minigrad.backend.float32`` -> ``minigrad.backend``: the longest prefix that is a module."""
+    parts = name.split(".")
+    for n in range(len(parts), 0, -1):
+        candidate = ROOT.joinpath(*parts[:n])
+        if candidate.with_suffix(".py").exists() or (candidate / "__init__.py").exists():
+            return ".".join(parts[:n])
+    return name
+
+
+def _all_imports() -> list[tuple[str, Path, int, str]]:
+    rows = []
+    for path in _library_files():
+        importer = _module_name(path)
+        for line, name in _imports(ast.parse(path.read_text(), str(path))):
+            rows.append((importer, path, line, _resolve(name)))
+    return rows
+
+
+def test_the_import_parser_sees_imports_and_skips_type_checking():
+    tree = ast.parse(
+        "import a.b\nfrom c import d\nif TYPE_CHECKING:\n    import hidden\n"
+        "def f():\n    from e import g\n"
+    )
+    assert [name for _, name in _imports(tree)] == ["a.b", "c.d", "e.g"]
+
+
+def test_no_module_imports_a_higher_layer():
+    upward = []
+    for importer, path, line, imported in _all_imports():
+        low, high = _layer(importer), _layer(imported)
+        if low is None or high is None or high <= low:
+            continue
+        if any(importer.startswith(a) and imported.startswith(b) for a, b in KNOWN_UPWARD):
+            continue
+        upward.append(f"{path.relative_to(ROOT)}:{line}: {importer} imports {imported}")
+    assert not upward, "imports against the direction backend <- ... <- transformer:\n" + (
+        "\n".join(upward)
+    )
+
+
+@pytest.mark.parametrize("lower, higher", NOT_BACKWARDS)
+def test_no_cycle_inside_a_layer(lower, higher):
+    offending = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for importer, path, line, imported in _all_imports()
+        if importer == higher and (imported == lower or imported.startswith(lower + "."))
+    ]
+    assert not offending, f"{higher} imports {lower}: " + ", ".join(offending)
+
+
+def test_nn_and_transformer_use_no_private_name_of_minigrad():
+    private = []
+    for path in _library_files():
+        if _module_name(path).split(".")[0] not in ("nn", "transformer"):
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("minigrad"):
+                names = [node.module, *(a.name for a in node.names)]
+                if any(part.startswith("_") for n in names for part in n.split(".")):
+                    private.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            elif isinstance(node, ast.Attribute) and node.attr in ("_wrap", "_util"):
+                private.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}")
+    assert not private, "private minigrad names used in nn/transformer: " + ", ".join(private)
