@@ -1,4 +1,5 @@
-"""The documentation's code runs: every ```python block of every page under docs/, in order.
+"""The documentation's code runs: every ```python block of every page under docs/ (and the
+README), in order.
 
 Conventions (docs/index.md's source says the same to authors):
 
@@ -85,7 +86,9 @@ def normalize(s: str) -> str:
 
 
 def pages() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.md") if "```python" in p.read_text())
+    """Every page of the site, and the README (its example is the first a newcomer runs)."""
+    found = sorted(p for p in DOCS.rglob("*.md") if "```python" in p.read_text())
+    return [*found, ROOT / "README.md"]
 
 
 def run_page(page: Path) -> list[tuple[Block, Block | None, str]]:
@@ -122,7 +125,7 @@ def _reset_state() -> None:
 PAGES = pages()
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
 def test_page_runs_and_prints_what_it_shows(page: Path) -> None:
     _reset_state()
     for block, expected, printed in run_page(page):
