@@ -153,8 +153,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(site: Path, tmp_path_factory: pytest.TempPathFactory):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None  # type: ignore[method-assign]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # no request log on stderr
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = _free_port()
@@ -201,7 +204,7 @@ CHECK_PAGE = """(() => {
   const text = document.querySelector("article").innerText;
   const resources = performance.getEntriesByType("resource").map(r => r.name);
   return JSON.stringify({h1: h1 ? h1.innerText.replace(/\\s*¶$/, "") : null, imgs, resources,
-    rawMath: /\\$\\$|\\\\\\(|\\\\frac|\\\\sum/.test(text), codeBlocks: document.querySelectorAll(
+    rawMath: /\\$\\$|\\\\\\(|\\\\frac|\\\\sum|\\^\\{|_\\{/.test(text), codeBlocks: document.querySelectorAll(
     "article pre code").length});
 })()"""
 
