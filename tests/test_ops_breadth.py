@@ -501,3 +501,10 @@ def test_sort_and_topk_return_named_tuples():
     assert x.sort().indices.tolist() == indices.tolist() == [[1, 2, 0]]
     assert x.topk(1).indices.tolist() == [[0]] and x.topk(1).values.tolist() == [[3.0]]
     assert indices.dtype == mg.int64 and not indices.requires_grad
+
+
+def test_gather_refuses_negative_indices_as_pytorch():
+    with pytest.raises(IndexError, match=r"\[-1, -1\].*\[0, 3\).*\(3,\)"):
+        mg.gather(mg.arange(3.0), 0, mg.tensor([-1]))
+    with pytest.raises(RuntimeError):
+        torch.gather(torch.arange(3.0), 0, torch.tensor([-1]))

@@ -132,7 +132,7 @@ def _read_back_graph(ctx: Function, g: Tensor) -> Tensor | None:
 
 def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -> int:
     """PyTorch's gather/scatter rules, checked up front: an int64 ``index`` with x's number of
-    dims, no larger than ``x`` (nor ``src``) outside ``dim``, values in [-size, size) at ``dim``."""
+    dims, no larger than ``x`` (nor ``src``) outside ``dim``, values in [0, size) at ``dim``."""
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
         what = index.dtype if isinstance(index, Tensor) else type(index).__name__
         raise TypeError(f"{op}: index must be an integer tensor, got {what}")
@@ -159,10 +159,10 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -
             )
     size = x.shape[d] if x.ndim else 1
     lo, hi, _ = backend.int_range(index.array)  # one device read
-    if lo <= hi and (lo < -size or hi >= size):
+    if lo <= hi and (lo < 0 or hi >= size):  # no negative indices here, as PyTorch
         raise IndexError(
-            f"{op}: index values in [{lo}, {hi}] are out of range for dim {dim} of size {size} "
-            f"(input shape {tuple(x.shape)})"
+            f"{op}: index values in [{lo}, {hi}] are out of range [0, {size}) for dim {dim} of "
+            f"size {size} (input shape {tuple(x.shape)})"
         )
     return d
 
