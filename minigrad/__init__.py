@@ -17,6 +17,7 @@ the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation,
 from minigrad import (
     autograd,
     backend,
+    return_types,
     viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
 )
 from minigrad.anomaly import AnomalyError, detect_anomaly
@@ -53,6 +54,8 @@ from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (
     abs,
+    amax,
+    amin,
     argmax,
     argmin,
     attention,
@@ -117,12 +120,15 @@ __all__ = [
     "Tensor",
     "abs",
     "arange",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
     "as_tensor",
     "attention",
     "autograd",
     "backend",
+    "return_types",
     "bool_",
     "cat",
     "chunk",

@@ -458,16 +458,23 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return ops.mean(self, dim, keepdim)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Largest values over ``dim`` (like ``torch.amax``; ties share the gradient evenly)."""
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The largest value (0-d); with an int ``dim`` the named tuple ``(values, indices)``;
+        with a tensor, ``maximum`` (as PyTorch)."""
         return ops.max(self, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Smallest values over ``dim`` (like ``torch.amin``; ties share the gradient evenly)."""
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The smallest value (0-d); with an int ``dim`` the named tuple ``(values, indices)``;
+        with a tensor, ``minimum`` (as PyTorch)."""
         return ops.min(self, dim, keepdim)
 
-    amax = max
-    amin = min
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Largest values over ``dim`` (all when None; ties share the gradient evenly)."""
+        return ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Smallest values over ``dim`` (all when None; ties share the gradient evenly)."""
+        return ops.amin(self, dim, keepdim)
 
     def var(
         self,

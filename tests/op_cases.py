@@ -242,16 +242,16 @@ for dim in [None, 0, -1, (0, 2)]:
             lambda a, d=tdim, k=keepdim: a.mean(d, keepdim=k),
         )
         case(
-            f"max-{tag}",
-            "max",
-            lambda a, d=dim, k=keepdim: a.max(d, keepdim=k),
+            f"amax-{tag}",
+            "amax",
+            lambda a, d=dim, k=keepdim: a.amax(d, keepdim=k),
             [Distinct(X3)],
             lambda a, d=tdim, k=keepdim: torch.amax(a, d, keepdim=k),
         )
         case(
-            f"min-{tag}",
-            "min",
-            lambda a, d=dim, k=keepdim: a.min(d, keepdim=k),
+            f"amin-{tag}",
+            "amin",
+            lambda a, d=dim, k=keepdim: a.amin(d, keepdim=k),
             [Distinct(X3)],
             lambda a, d=tdim, k=keepdim: torch.amin(a, d, keepdim=k),
         )
@@ -293,12 +293,29 @@ case(
 )
 case("sum-0d", "sum", lambda a: a.sum(), [F(())], lambda a: a.sum())
 case(
-    "max-ties",
-    "max",
-    lambda a: a.max(dim=1),
+    "amax-ties",
+    "amax",
+    lambda a: a.amax(dim=1),
     [Const([[1.0, 3.0, 3.0], [2.0, -1.0, 0.0]])],
     lambda a: torch.amax(a, 1),
 )
+for dim, keepdim in ((1, False), (-1, True), (0, False)):
+    case(
+        f"max-dim{dim}-keepdim{keepdim}",
+        "max",
+        lambda a, d=dim, k=keepdim: a.max(d, keepdim=k).values,
+        [Distinct((3, 4))],
+        lambda a, d=dim, k=keepdim: torch.max(a, d, keepdim=k).values,
+    )
+    case(
+        f"min-dim{dim}-keepdim{keepdim}",
+        "min",
+        lambda a, d=dim, k=keepdim: mg.min(a, d, keepdim=k)[0],
+        [Distinct((3, 4))],
+        lambda a, d=dim, k=keepdim: torch.min(a, d, keepdim=k)[0],
+    )
+case("max-all", "max", lambda a: a.max(), [Distinct((2, 3))], lambda a: a.max())
+case("max-0d-dim", "max", lambda a: a.max(0).values, [F(())], lambda a: a.max(0).values)
 case(
     "min-ties",
     "min",

@@ -51,3 +51,44 @@ def test_data_setter_replaces_the_array_any_shape() -> None:
     assert x.array is new.array  # no copy, as PyTorch shares the storage
     with pytest.raises(TypeError, match="expected a Tensor"):
         x.data = np.zeros(2)
+
+
+# -- max(dim) / min(dim) return (values, indices) ------------------------------------------------
+
+TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 2.0], [np.nan, 1.0, np.nan, 0.0]])
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize(("dim", "keepdim"), [(0, False), (1, False), (-1, True)])
+def test_max_dim_returns_values_and_indices_as_torch(name: str, dim: int, keepdim: bool) -> None:
+    x = mg.tensor(TIES, requires_grad=True)
+    tx = torch.tensor(TIES, requires_grad=True)
+    out = getattr(x, name)(dim, keepdim=keepdim)
+    tout = getattr(tx, name)(dim, keepdim=keepdim)
+    assert type(out).__name__ == name and out._fields == ("values", "indices")
+    values, indices = out  # unpacks like PyTorch's
+    np.testing.assert_array_equal(values.numpy(), tout.values.detach().numpy())
+    np.testing.assert_array_equal(indices.numpy(), tout.indices.numpy())
+    assert indices.dtype == mg.int64 and not indices.requires_grad
+    # the gradient goes to the returned index only, ties included, as PyTorch
+    weights = np.arange(1.0, 1.0 + values.numel()).reshape(values.shape)
+    (out.values * mg.tensor(weights)).sum().backward()
+    (tout.values * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_max_without_dim_amax_and_max_of_two_tensors() -> None:
+    x, tx = mg.tensor(TIES[:2], requires_grad=True), torch.tensor(TIES[:2], requires_grad=True)
+    assert x.max().shape == () and float(x.max()) == float(tx.detach().max())
+    x.amax(1).sum().backward()  # amax splits ties evenly, as torch.amax
+    torch.amax(tx, 1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    other = mg.tensor([2.5, 0.0, 5.0, -1.0])
+    np.testing.assert_array_equal(
+        x.max(other).numpy(), tx.detach().max(torch.tensor([2.5, 0.0, 5.0, -1.0])).numpy()
+    )
+    np.testing.assert_array_equal(mg.min(x, other).numpy(), np.minimum(TIES[:2], other.numpy()))
+    with pytest.raises(TypeError, match="amax"):
+        x.max((0, 1))
+    with pytest.raises(ValueError, match=r"size 0.*\(3, 0\)"):
+        mg.ones(3, 0).max(1)
