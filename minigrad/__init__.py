@@ -34,6 +34,7 @@ from minigrad.backend import (
     int64,
     manual_seed,
     set_backend,
+    uint8,
 )
 from minigrad.creation import (
     arange,
@@ -154,6 +155,7 @@ __all__ = [
     "gradcheck",
     "gradcheck_sweep",
     "int32",
+    "uint8",
     "int64",
     "is_grad_enabled",
     "layer_norm",

@@ -259,6 +259,17 @@ class Tensor:
     def bool(self) -> Tensor:
         return ops.cast(self, backend.bool_)
 
+    def byte(self) -> Tensor:
+        return ops.cast(self, backend.uint8)
+
+    def type(self, dtype: Any = None) -> Any:
+        """``type(dtype)``: this tensor in ``dtype``, as ``to(dtype=...)``. ``type()``: the
+        dtype's name (``"float32"``), not PyTorch's legacy class name (``"torch.FloatTensor"``):
+        minigrad has no per-dtype tensor classes."""
+        if dtype is None:
+            return self.array.dtype.name
+        return self.to(dtype=dtype)
+
     def type_as(self, other: Tensor) -> Tensor:
         return ops.cast(self, other.dtype)
 

@@ -92,3 +92,107 @@ def test_max_without_dim_amax_and_max_of_two_tensors() -> None:
         x.max((0, 1))
     with pytest.raises(ValueError, match=r"size 0.*\(3, 0\)"):
         mg.ones(3, 0).max(1)
+
+
+# -- type promotion: PyTorch's table, not NumPy's ------------------------------------------------
+
+DTYPES = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
+
+
+def _operands() -> list[tuple[str, object, object]]:
+    """(label, minigrad operand, torch operand): tensors, 0-d tensors and Python scalars."""
+    out = []
+    for name in DTYPES:
+        values = np.array([True, True]) if name == "bool" else np.array([1, 2])
+        array = values.astype(name)
+        out.append((f"{name}[2]", mg.tensor(array), torch.tensor(array)))
+        out.append((f"{name}[]", mg.tensor(array[0]), torch.tensor(array[0])))
+    for scalar in (True, 3, 2.5):
+        out.append((type(scalar).__name__, scalar, scalar))
+    return out
+
+
+OPERANDS = _operands()
+PAIRS = [
+    (a, b)
+    for a in OPERANDS
+    for b in OPERANDS
+    if not (a[0] in "boolintfloat" and b[0] in "boolintfloat")
+]
+
+
+def test_result_type_matches_torch_over_every_pair() -> None:
+    wrong = []
+    for (la, a, ta), (lb, b, tb) in PAIRS:
+        expected = str(torch.result_type(ta, tb)).removeprefix("torch.")
+        got = mg.promotion.result_type(a, b).name
+        if got != expected:
+            wrong.append(f"{la} with {lb}: {got}, torch {expected}")
+    assert not wrong, wrong
+
+
+BINARY = {
+    "add": (lambda a, b: a + b, lambda a, b: a + b),
+    "sub": (lambda a, b: a - b, lambda a, b: a - b),
+    "mul": (lambda a, b: a * b, lambda a, b: a * b),
+    "div": (lambda a, b: a / b, lambda a, b: a / b),
+    "pow": (lambda a, b: a**b, lambda a, b: a**b),
+    "maximum": (mg.maximum, torch.maximum),
+    "minimum": (mg.minimum, torch.minimum),
+    "where": (
+        lambda a, b: mg.where(mg.tensor([True, False]), a, b),
+        lambda a, b: torch.where(torch.tensor([True, False]), a, b),
+    ),
+    "lt": (lambda a, b: a < b, lambda a, b: a < b),
+    "eq": (lambda a, b: a == b, lambda a, b: a == b),
+}
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_ops_give_torch_dtypes_and_values(op: str) -> None:
+    fn, tfn = BINARY[op]
+    wrong, checked = [], 0
+    for (la, a, ta), (lb, b, tb) in PAIRS:
+        if not isinstance(a, mg.Tensor) and not isinstance(b, mg.Tensor):
+            continue
+        try:
+            expected = tfn(ta, tb)
+        except (RuntimeError, TypeError):
+            continue  # PyTorch refuses (bool - bool, a scalar in maximum, ...)
+        if op != "where" and not (isinstance(a, mg.Tensor) or isinstance(b, mg.Tensor)):
+            continue
+        got = fn(a, b)
+        checked += 1
+        if got.dtype.name != str(expected.dtype).removeprefix("torch."):
+            wrong.append(f"{la} {op} {lb}: {got.dtype}, torch {expected.dtype}")
+        elif not np.allclose(got.numpy().astype(float), expected.numpy().astype(float), rtol=1e-3):
+            wrong.append(f"{la} {op} {lb}: {got.numpy()}, torch {expected.numpy()}")
+    assert checked > 100 and not wrong, wrong
+
+
+def test_promotion_in_the_tutorial_idioms_and_gradient_dtypes() -> None:
+    d = 8
+    div_term = mg.arange(0, d, 2) * -(np.log(10000.0) / d)  # the sinusoidal encoding
+    assert div_term.dtype == mg.float32
+    assert (mg.tensor([5, 6]) / mg.tensor([1, 2])).dtype == mg.float32
+    assert mg.maximum(mg.tensor([1, 2], dtype=mg.int32), mg.tensor(1.5)).dtype == mg.float32
+    x = mg.ones(3, requires_grad=True)  # float32
+    w = mg.tensor(2.0, dtype=mg.float64, requires_grad=True)  # 0-d float64: the result float32
+    y = x * w
+    assert y.dtype == mg.float32
+    y.sum().backward()
+    assert x.grad.dtype == mg.float32 and w.grad.dtype == mg.float64
+    assert float(w.grad) == 3.0
+    assert (x.clamp(min=0) + mg.tensor([1, 2, 3])).dtype == mg.float32
+    assert mg.tensor([1, 5], dtype=mg.uint8).clamp(max=2.5).dtype == mg.float32
+
+
+def test_uint8_creation_casts_and_comparisons() -> None:
+    x = mg.tensor([0, 200, 255], dtype=mg.uint8)
+    tx = torch.tensor([0, 200, 255], dtype=torch.uint8)
+    assert mg.zeros(2, dtype=mg.uint8).dtype == mg.uint8 == mg.ones_like(x).dtype
+    assert x.byte().dtype == mg.uint8 and mg.tensor([1.7, 3.2]).byte().tolist() == [1, 3]
+    np.testing.assert_array_equal((x > 100).numpy(), (tx > 100).numpy())
+    np.testing.assert_array_equal((x + 1).numpy(), (tx + 1).numpy())  # wraps around in both
+    assert (x + 1).dtype == mg.uint8 and (x.float() / 255).dtype == mg.float32
+    assert x.type() == "uint8" and x.type(mg.float64).dtype == mg.float64

@@ -16,6 +16,8 @@ from typing import Any
 from minigrad import backend
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, as_tensor_like, require_float
+from minigrad.ops.conversion import cast
+from minigrad.promotion import float_result_type, result_type
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -115,34 +117,34 @@ class Neg(Function):
         return -g
 
 
+_SCALARS = (bool, int, float)
+
+
 def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
-    """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors."""
+    """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors;
+    the operands are first cast to PyTorch's result type (``minigrad.promotion``)."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a.array.shape != b.array.shape:
                 _check_broadcast(op, a, b)
+            if a.array.dtype != b.array.dtype:
+                dtype = result_type(a, b)
+                a, b = cast(a, dtype), cast(b, dtype)
             return op.apply(a, b)
-        if b.__class__ is float:
-            _scalar_for(a, b)
-            return op.apply(a, b)
-        if b.__class__ is int:
-            return op.apply(a, b)
+        if b.__class__ in _SCALARS:
+            return op.apply(_with_scalar(a, b), b)
         return _binary(op, a, as_tensor_like(b, a))
-    if a.__class__ is float:
-        _scalar_for(b, a)
-        return op.apply(a, b)
-    if a.__class__ is int:
-        return op.apply(a, b)
+    if a.__class__ in _SCALARS:
+        return op.apply(a, _with_scalar(b, a))
     return _binary(op, as_tensor_like(a, b), b)
 
 
-def _scalar_for(t: Tensor, s: float) -> None:
-    """Refuse an integer tensor meeting a float scalar (NumPy would silently give float64)."""
-    if t.array.dtype.kind in "biu":
-        raise TypeError(
-            f"cannot combine an integer tensor ({t.array.dtype}, shape {tuple(t.shape)}) with the "
-            f"float {s!r}; convert the tensor first with .float()"
-        )
+def _with_scalar(t: Tensor, s: Any) -> Tensor:
+    """``t`` cast to the result type of ``t`` and the Python scalar ``s`` (an integer tensor and
+    a float give the default float, as PyTorch); NumPy then keeps that dtype (a weak scalar)."""
+    if t.array.dtype.kind == "f":
+        return t
+    return cast(t, result_type(t, s))
 
 
 def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
@@ -171,19 +173,22 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def div(a: Any, b: Any) -> Tensor:
-    """``a / b`` with broadcasting (true division: integer inputs give a float result)."""
-    if (
-        isinstance(a, Tensor)
-        and a.array.dtype.kind != "f"
-        and (not isinstance(b, Tensor) or b.array.dtype.kind != "f")
-    ):
-        a = a.float()
+    """``a / b`` with broadcasting (true division: integer inputs give the default float)."""
+    dtype = float_result_type(a, b)
+    if isinstance(a, Tensor) and a.array.dtype != dtype:
+        a = cast(a, dtype)
+    if isinstance(b, Tensor) and b.array.dtype != dtype:
+        b = cast(b, dtype)
     return _binary(Div, a, b)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
     """``a ** b`` with broadcasting."""
-    return _binary(Pow, a, b)
+    out = _binary(Pow, a, b)
+    if out.array.dtype == backend.int8 and result_type(a, b) == backend.bool_:
+        # NumPy's bool ** bool is int8; PyTorch keeps bool
+        out = cast(out, backend.bool_)
+    return out
 
 
 def neg(a: Tensor) -> Tensor:
@@ -454,4 +459,6 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
         raise ValueError("clamp: give at least one of min and max")
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
+    if a.array.dtype.kind != "f":  # an integer tensor and a float bound: the default float
+        a = cast(a, result_type(a, min, max))
     return Clamp.apply(a, low=min, high=max)

@@ -21,6 +21,8 @@ from minigrad.ops._util import (
     require_bool_mask,
     same_dtype,
 )
+from minigrad.ops.conversion import cast
+from minigrad.promotion import result_type
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -493,6 +495,10 @@ def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     require_bool_mask("where", condition)
     shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, Tensor)]
     broadcast_shape("where", "shapes (condition, a, b)", *shapes)
+    dtype = result_type(a, b)  # PyTorch's promotion; two Python floats give the default float
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor._wrap(backend.asarray(a, dtype=dtype, device=condition.device))
+    a, b = (cast(t, dtype) if isinstance(t, Tensor) else t for t in (a, b))
     return Where.apply(condition, a, b)
 
 
