@@ -55,6 +55,7 @@ from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (
     abs,
+    add,
     amax,
     amin,
     argmax,
@@ -64,6 +65,7 @@ from minigrad.ops import (
     chunk,
     clamp,
     cross_entropy,
+    div,
     dropout,
     embedding,
     exp,
@@ -82,6 +84,8 @@ from minigrad.ops import (
     mean,
     min,
     minimum,
+    mul,
+    neg,
     permute,
     relu,
     reshape,
@@ -92,6 +96,7 @@ from minigrad.ops import (
     squeeze,
     stack,
     std,
+    sub,
     sum,
     tanh,
     transpose,
@@ -110,6 +115,11 @@ __version__ = "0.1.0"
 set_backend(backend.initial_backend())
 
 __all__ = [
+    "add",
+    "div",
+    "mul",
+    "neg",
+    "sub",
     "AnomalyError",
     "BackendError",
     "DTypeError",

@@ -21,7 +21,7 @@ from typing import Any
 from minigrad import backend
 
 
-def _category(dtype: Any) -> int:
+def category(dtype: Any) -> int:
     """0 bool, 1 integer, 2 floating point."""
     return 0 if dtype.kind == "b" else (2 if dtype.kind == "f" else 1)
 
@@ -32,7 +32,7 @@ def promote_types(a: Any, b: Any) -> Any:
         return b
     if b is None or a == b:
         return a
-    ca, cb = _category(a), _category(b)
+    ca, cb = category(a), category(b)
     if ca != cb and 2 in (ca, cb):
         return a if ca == 2 else b  # the floating point side wins, whatever its width
     return backend.numpy_module().promote_types(a, b)
@@ -43,9 +43,9 @@ def _combine(higher: Any, lower: Any) -> Any:
     category than ``higher``, or when ``higher`` is bool or absent."""
     if higher is None:
         return lower
-    if lower is None or _category(higher) == 2:
+    if lower is None or category(higher) == 2:
         return higher
-    if higher.kind == "b" or _category(lower) == 2:
+    if higher.kind == "b" or category(lower) == 2:
         return promote_types(higher, lower)
     return higher
 

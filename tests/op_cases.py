@@ -381,6 +381,38 @@ case(
     [F((3, 2, 3)), Ints([0, 2, 2])],
     lambda a, i: a[i, :, i],
 )
+
+
+def _torch_setitem(index: Any) -> Callable[..., Any]:
+    def put(a: Any, v: Any) -> Any:
+        out = a.clone()
+        out[index] = v
+        return out
+
+    return put
+
+
+for name, index, value_shape in (
+    ("slice", (slice(None), slice(1, 3)), (3, 2)),
+    ("int-row-broadcast", (1,), (1, 4)),
+    ("ints-beside-array", (0, slice(None), [0, 2]), (3, 2)),
+    ("arrays-apart", ([0, 1], slice(None), [1, 3]), (2, 3)),
+):
+    shape = (2, 3, 4) if len(index) == 3 else (3, 4)
+    case(
+        f"setitem-{name}",
+        "setitem",
+        lambda a, v, i=index: mg.ops.setitem(a, i, v),
+        [F(shape), F(value_shape)],
+        _torch_setitem(index),
+    )
+case(
+    "setitem-mask-scalar",
+    "setitem",
+    lambda a: mg.ops.setitem(a, a.detach() > 0, 0.5),
+    [F((3, 4))],
+    lambda a: a.masked_fill(a.detach() > 0, 0.5),
+)
 case("index-list", "getitem", lambda a: a[[1, 1, 0]], [F((3, 2))], lambda a: a[[1, 1, 0]])
 case(
     "index-mask",

@@ -196,3 +196,103 @@ def test_uint8_creation_casts_and_comparisons() -> None:
     np.testing.assert_array_equal((x + 1).numpy(), (tx + 1).numpy())  # wraps around in both
     assert (x + 1).dtype == mg.uint8 and (x.float() / 255).dtype == mg.float32
     assert x.type() == "uint8" and x.type(mg.float64).dtype == mg.float64
+
+
+# -- writing into tensors: __setitem__ and the in-place methods -----------------------------------
+
+X0 = np.array([[0.5, -1.0, 2.0, 3.0], [1.5, 0.25, -2.0, 4.0], [-0.5, 1.0, 0.75, -3.0]])
+
+
+def _buffer_program(lib):
+    t = lib.zeros(3, 4)
+    t[0] = 1.0
+    t[1, 1:3] = lib.tensor([2.0, 3.0])
+    t[:, [0, 3]] = 4.0
+    t[t > 3.5] = 5.0
+    t.add_(lib.ones(4), alpha=2).sub_(0.5).mul_(lib.tensor(2.0)).div_(3.0)
+    t.clamp_(min=1.0, max=4.0).masked_fill_(t > 3.9, -1.0)
+    t.index_fill_(1, lib.tensor([2]), 7.0)
+    t.scatter_(0, lib.tensor([[2, 0, 1, 0]]), lib.tensor([[9.0, 8.0, 7.0, 6.0]]))
+    u = lib.arange(6).reshape(2, 3)
+    u[0, 0] = 10
+    u.div_(4, rounding_mode="floor")
+    u.copy_(lib.tensor([1, 2, 3]))
+    return [t, u, lib.zeros(2, 3).fill_(2.5), lib.ones(2).zero_()]
+
+
+def test_inplace_on_plain_tensors_matches_torch() -> None:
+    for got, expected in zip(_buffer_program(mg), _buffer_program(torch)):
+        assert got.dtype.name == str(expected.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+
+
+def _graph_program(lib):
+    x = lib.tensor(X0, requires_grad=True)
+    w = lib.tensor([1.0, -2.0, 0.5, 3.0], requires_grad=True)
+    src = lib.tensor([[0.5, -1.5, 2.5, 1.0]], dtype=lib.float64, requires_grad=True)
+    y = x * 2
+    y.add_(w, alpha=2)
+    y.mul_(w)
+    y[0, 1:] = w[1:] * 3
+    y[:, [0, 2]] = 0.5
+    y.clamp_(-5.0, 10.0)
+    y.masked_fill_(x.detach() < 0, 1.0)
+    y.index_fill_(0, lib.tensor([1]), 2.0)
+    y.scatter_(0, lib.tensor([[2, 0, 2, 2]]), src)
+    y.sub_(x).div_(2.0)
+    z = y.exp()
+    (z * z).sum().backward()
+    return [y, x.grad, w.grad, src.grad]
+
+
+def test_inplace_in_the_graph_rebases_history_as_torch() -> None:
+    for got, expected in zip(_graph_program(mg), _graph_program(torch)):
+        np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-5)
+
+
+REFUSED = {
+    "leaf": lambda lib, x: x.add_(1.0),
+    "leaf-setitem": lambda lib, x: x.__setitem__(0, 1.0),
+    "leaf-view": lambda lib, x: x[0].mul_(2.0),
+    "saved-output": lambda lib, x: _modify_then_backward(x.sigmoid(), lambda a: a.mul_(2.0)),
+    "saved-input": lambda lib, x: _modify_then_backward(x * 1.0, lambda a: a.exp() and a),
+    "int-gets-float": lambda lib, x: lib.tensor([1, 2]).add_(1.5),
+    "setitem-shape": lambda lib, x: lib.zeros(2, 3).__setitem__(0, lib.ones(2)),
+}
+
+
+def _modify_then_backward(a, change):
+    out = a.exp() * a  # saves a
+    change(a)
+    out.sum().backward()
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_the_same_programs_raise_as_in_torch(name: str) -> None:
+    program = REFUSED[name]
+    with pytest.raises((RuntimeError, ValueError)) as theirs:
+        program(torch, torch.tensor(X0, requires_grad=True))
+    # minigrad's shape errors are ShapeError (a ValueError) where PyTorch raises RuntimeError
+    with pytest.raises(ValueError if name == "setitem-shape" else type(theirs.value)) as ours:
+        program(mg, mg.tensor(X0, requires_grad=True))
+    shared = {
+        "leaf": "a leaf Variable that requires grad is being used in an in-place operation",
+        "leaf-setitem": "a leaf Variable that requires grad is being used in an in-place",
+        "leaf-view": "a view of a leaf Variable that requires grad is being used in an in-place",
+        "saved-output": "modified by an inplace operation",
+        "int-gets-float": "can't be cast to the desired output type",
+    }.get(name)
+    if shared:
+        assert shared in str(ours.value) and shared in str(theirs.value)
+
+
+def test_inplace_under_no_grad_on_a_leaf_and_contiguous() -> None:
+    x = mg.tensor(X0, requires_grad=True)
+    with mg.no_grad():
+        x.mul_(2.0)[0] = 0.0
+    assert x.is_leaf and x.requires_grad and x.grad_fn is None
+    np.testing.assert_array_equal(x.numpy()[1:], 2 * X0[1:])
+    assert x.contiguous() is x and x.is_contiguous()
+    t = x.T
+    assert not t.is_contiguous() and t.contiguous().is_contiguous()
+    np.testing.assert_array_equal(t.contiguous().numpy(), t.numpy())

@@ -120,7 +120,7 @@ class Neg(Function):
 _SCALARS = (bool, int, float)
 
 
-def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
+def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
     """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors;
     the operands are first cast to PyTorch's result type (``minigrad.promotion``)."""
     if isinstance(a, Tensor):
@@ -130,13 +130,13 @@ def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
             if a.array.dtype != b.array.dtype:
                 dtype = result_type(a, b)
                 a, b = cast(a, dtype), cast(b, dtype)
-            return op.apply(a, b)
+            return op.apply(a, b, **options)
         if b.__class__ in _SCALARS:
-            return op.apply(_with_scalar(a, b), b)
-        return _binary(op, a, as_tensor_like(b, a))
+            return op.apply(_with_scalar(a, b), b, **options)
+        return _binary(op, a, as_tensor_like(b, a), **options)
     if a.__class__ in _SCALARS:
-        return op.apply(a, _with_scalar(b, a))
-    return _binary(op, as_tensor_like(a, b), b)
+        return op.apply(a, _with_scalar(b, a), **options)
+    return _binary(op, as_tensor_like(a, b), b, **options)
 
 
 def _with_scalar(t: Tensor, s: Any) -> Tensor:
@@ -157,14 +157,14 @@ def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
             )
 
 
-def add(a: Any, b: Any) -> Tensor:
-    """``a + b`` with broadcasting."""
-    return _binary(Add, a, b)
+def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a + alpha * b`` with broadcasting."""
+    return _binary(Add, a, b if alpha == 1 else mul(b, alpha))
 
 
-def sub(a: Any, b: Any) -> Tensor:
-    """``a - b`` with broadcasting."""
-    return _binary(Sub, a, b)
+def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a - alpha * b`` with broadcasting."""
+    return _binary(Sub, a, b if alpha == 1 else mul(b, alpha))
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -172,8 +172,35 @@ def mul(a: Any, b: Any) -> Tensor:
     return _binary(Mul, a, b)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """``a / b`` with broadcasting (true division: integer inputs give the default float)."""
+class RoundedDiv(Function):
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
+        if xp.result_type(a, b).kind == "f":
+            return (xp.floor if mode == "floor" else xp.trunc)(a / b)
+        q = xp.floor_divide(a, b)
+        if mode == "trunc":  # floor rounds down where the signs differ: one up there
+            q = q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+        return q
+
+    @staticmethod
+    def backward(ctx, g):
+        # da = db = 0: a step function of a and b (PyTorch's gradient too)
+        zero = backend.array_module(g).zeros_like(g)
+        return zero, zero
+
+
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """``a / b`` with broadcasting. True division (``rounding_mode=None``): integer inputs give
+    the default float. ``"trunc"`` rounds toward zero, ``"floor"`` down, in the inputs' result
+    type (integers stay integers); their gradient is zero."""
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}"
+            )
+        return _binary(RoundedDiv, a, b, mode=rounding_mode)
     dtype = float_result_type(a, b)
     if isinstance(a, Tensor) and a.array.dtype != dtype:
         a = cast(a, dtype)

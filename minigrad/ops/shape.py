@@ -218,6 +218,54 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     return GetItem.apply(x, index=index, advanced=advanced)
 
 
+class SetItem(Function):
+    """A copy of ``x`` with ``value`` written at ``basic`` then ``rest`` (``out[basic][rest]``:
+    PyTorch's ints-first order, see getitem)."""
+
+    @staticmethod
+    def forward(ctx, x, value, basic, rest):
+        ctx.basic, ctx.rest = basic, rest
+        out = x.copy()
+        out[basic][rest] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g with zeros where value was written ; dvalue = g at the written positions
+        dx = g.copy()
+        dx[ctx.basic][ctx.rest] = 0
+        return dx, g[ctx.basic][ctx.rest]
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
+    """A copy of ``x`` with ``x[index] = value`` (``value`` a scalar or a tensor broadcast to
+    the indexed shape, cast to x's dtype); differentiable in both. ``Tensor.__setitem__`` writes
+    it back into ``x``."""
+    index, advanced = _normalize_index(x, index)
+    basic, rest = (index if isinstance(index, tuple) else (index,)), (Ellipsis,)
+    if advanced and _ints_beside_arrays(basic):
+        basic, rest = _ints_first(basic)
+    elif advanced or any(getattr(i, "dtype", None) == backend.bool_ for i in basic):
+        basic, rest = (Ellipsis,), basic
+    if not any(i is Ellipsis for i in basic):
+        basic = (*basic, Ellipsis)  # a view even where every index is an int
+    if not isinstance(value, Tensor):
+        value = Tensor._wrap(backend.asarray(value, dtype=x.dtype, device=x.device))
+    target = x.array[basic][rest].shape
+    while value.ndim > len(target) and value.shape[0] == 1:  # PyTorch drops leading 1s
+        value = reshape(value, value.shape[1:])
+    try:
+        fits = broadcast_shape("setitem", "", target, value.shape) == tuple(target)
+    except ShapeError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"setitem: a value of shape {tuple(value.shape)} cannot fill the indexed shape "
+            f"{tuple(target)} of a tensor of shape {tuple(x.shape)}"
+        )
+    return SetItem.apply(x, cast(value, x.dtype), basic=basic, rest=rest)
+
+
 def _ints_beside_arrays(index: tuple[Any, ...]) -> bool:
     """Whether ``index`` mixes Python ints with integer arrays (and holds no boolean mask)."""
     arrays = [i for i in index if hasattr(i, "dtype") and hasattr(i, "shape")]
