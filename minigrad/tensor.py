@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from minigrad import autograd, backend, promotion
+from minigrad.aliases import accepts_axis
 
 
 def _infer_array(data: Any, dtype: Any, device: str) -> Any:
@@ -585,30 +586,37 @@ class Tensor:
 
     clip = clamp
 
+    @accepts_axis
     def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return ops.sum(self, dim, keepdim)
 
+    @accepts_axis
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return ops.mean(self, dim, keepdim)
 
+    @accepts_axis
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """The largest value (0-d); with an int ``dim`` the named tuple ``(values, indices)``;
         with a tensor, ``maximum`` (as PyTorch)."""
         return ops.max(self, dim, keepdim)
 
+    @accepts_axis
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         """The smallest value (0-d); with an int ``dim`` the named tuple ``(values, indices)``;
         with a tensor, ``minimum`` (as PyTorch)."""
         return ops.min(self, dim, keepdim)
 
+    @accepts_axis
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Largest values over ``dim`` (all when None; ties share the gradient evenly)."""
         return ops.amax(self, dim, keepdim)
 
+    @accepts_axis
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Smallest values over ``dim`` (all when None; ties share the gradient evenly)."""
         return ops.amin(self, dim, keepdim)
 
+    @accepts_axis
     def var(
         self,
         dim: Any = None,
@@ -618,6 +626,7 @@ class Tensor:
     ) -> Tensor:
         return ops.var(self, dim, correction, keepdim, unbiased)
 
+    @accepts_axis
     def std(
         self,
         dim: Any = None,
@@ -627,18 +636,23 @@ class Tensor:
     ) -> Tensor:
         return ops.std(self, dim, correction, keepdim, unbiased)
 
+    @accepts_axis
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return ops.logsumexp(self, dim, keepdim)
 
+    @accepts_axis
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return ops.argmax(self, dim, keepdim)
 
+    @accepts_axis
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return ops.argmin(self, dim, keepdim)
 
+    @accepts_axis
     def softmax(self, dim: int = -1) -> Tensor:
         return ops.softmax(self, dim)
 
+    @accepts_axis
     def log_softmax(self, dim: int = -1) -> Tensor:
         return ops.log_softmax(self, dim)
 
@@ -656,9 +670,11 @@ class Tensor:
     def permute(self, *dims: Any) -> Tensor:
         return ops.permute(self, *dims)
 
+    @accepts_axis
     def unsqueeze(self, dim: int) -> Tensor:
         return ops.unsqueeze(self, dim)
 
+    @accepts_axis
     def squeeze(self, dim: Any = None) -> Tensor:
         return ops.squeeze(self, dim)
 
@@ -684,9 +700,11 @@ class Tensor:
     def masked_fill(self, mask: Tensor, value: float) -> Tensor:
         return ops.masked_fill(self, mask, value)
 
+    @accepts_axis
     def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return ops.split(self, split_size, dim)
 
+    @accepts_axis
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return ops.chunk(self, chunks, dim)
 

@@ -296,3 +296,139 @@ def test_inplace_under_no_grad_on_a_leaf_and_contiguous() -> None:
     t = x.T
     assert not t.is_contiguous() and t.contiguous().is_contiguous()
     np.testing.assert_array_equal(t.contiguous().numpy(), t.numpy())
+
+
+# -- axis= as an alias of dim=; method forms --------------------------------------------------------
+
+
+AXIS_CALLS = {
+    "sum": lambda lib, x, **k: x.sum(keepdim=True, **k),
+    "mean": lambda lib, x, **k: lib.mean(x, **k),
+    "amax": lambda lib, x, **k: x.amax(**k),
+    "max": lambda lib, x, **k: x.max(**k).values,
+    "min": lambda lib, x, **k: lib.min(x, **k)[0],
+    "var": lambda lib, x, **k: x.var(**k),
+    "std": lambda lib, x, **k: lib.std(x, **k),
+    "logsumexp": lambda lib, x, **k: x.logsumexp(**k),
+    "argmax": lambda lib, x, **k: x.argmax(**k),
+    "argmin": lambda lib, x, **k: lib.argmin(x, **k),
+    "softmax": lambda lib, x, **k: x.softmax(**k),
+    "log_softmax": lambda lib, x, **k: lib.log_softmax(x, **k),
+    "unsqueeze": lambda lib, x, **k: x.unsqueeze(**k),
+    "squeeze": lambda lib, x, **k: x[:1].squeeze(**k),
+    "cat": lambda lib, x, **k: lib.cat([x, x], **k),
+    "stack": lambda lib, x, **k: lib.stack([x, x], **k),
+    "chunk": lambda lib, x, **k: x.chunk(2, **k)[1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(AXIS_CALLS))
+def test_axis_is_an_alias_of_dim(name: str) -> None:
+    call = AXIS_CALLS[name]
+    x = mg.tensor(X0)
+    tx = torch.tensor(X0)
+    for k in (0, -1):
+        expected = call(torch, tx, axis=k)
+        np.testing.assert_allclose(call(mg, x, axis=k).numpy(), expected.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(call(mg, x, dim=k).numpy(), expected.numpy(), rtol=1e-6)
+    with pytest.raises(TypeError):
+        call(torch, tx, axis=0, dim=0)
+    with pytest.raises(TypeError, match="both dim and its alias axis"):
+        call(mg, x, axis=0, dim=0)
+
+
+def test_method_forms_alpha_and_rounding_modes_match_torch() -> None:
+    a = np.array([[-7.0, 7.5, 3.0], [-2.5, 0.5, 9.0]])
+    b = np.array([2.0, -2.0, 4.0])
+    for dtype in ("float64", "int64"):
+        x, y = mg.tensor(a.astype(dtype)), mg.tensor(b.astype(dtype))
+        tx, ty = torch.tensor(a.astype(dtype)), torch.tensor(b.astype(dtype))
+        pairs = [
+            (x.add(y, alpha=3), tx.add(ty, alpha=3)),
+            (x.sub(y, alpha=2), tx.sub(ty, alpha=2)),
+            (mg.add(x, 2, alpha=2), torch.add(tx, 2, alpha=2)),
+            (x.mul(y), tx.mul(ty)),
+            (x.div(y), tx.div(ty)),
+            (x.neg(), tx.neg()),
+            (x.pow(2), tx.pow(2)),
+            (mg.div(x, y, rounding_mode="trunc"), torch.div(tx, ty, rounding_mode="trunc")),
+            (x.div(y, rounding_mode="floor"), tx.div(ty, rounding_mode="floor")),
+            (x.div(-3, rounding_mode="floor"), tx.div(-3, rounding_mode="floor")),
+        ]
+        for got, expected in pairs:
+            assert got.dtype.name == str(expected.dtype).removeprefix("torch.")
+            np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+    x = mg.tensor(a, requires_grad=True)
+    x.div(3.0, rounding_mode="floor").sum().backward()  # a step function: zero gradient
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros_like(a))
+    with pytest.raises(ValueError, match="rounding_mode"):
+        x.div(2.0, rounding_mode="round")
+
+
+# -- advanced indexing as PyTorch, against PyTorch over random mixes --------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _indexed(draw):
+    """A shape and an index for it: ints, slices, None, one ``...``, int lists and bool masks."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    items, dim, arrays_len = [], 0, draw(st.integers(1, 3))
+    used_ellipsis = False
+    while dim < len(shape) and draw(st.booleans()) or not items:
+        if dim >= len(shape):
+            items.append(None)
+            break
+        n = shape[dim]
+        kind = draw(st.sampled_from(["int", "slice", "none", "ellipsis", "ints", "mask"]))
+        if kind == "int":
+            items.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            start = draw(st.none() | st.integers(-n, n))
+            stop = draw(st.none() | st.integers(-n, n))
+            items.append(slice(start, stop, draw(st.none() | st.integers(1, 3))))
+        elif kind == "none":
+            items.append(None)
+            continue
+        elif kind == "ellipsis":
+            if used_ellipsis:
+                continue
+            used_ellipsis = True
+            items.append(Ellipsis)
+            dim = len(shape) - sum(1 for i in items if i is not None and i is not Ellipsis)
+            dim = max(dim, len(shape) - 1)
+            continue
+        elif kind == "ints":
+            items.append(
+                draw(st.lists(st.integers(-n, n - 1), min_size=arrays_len, max_size=arrays_len))
+            )
+        else:
+            items.append(np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))))
+        dim += 1
+    return shape, tuple(items)
+
+
+def _torch_index(item):
+    return torch.tensor(item) if isinstance(item, (list, np.ndarray)) else item
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_indexed())
+def test_indexing_matches_torch(case) -> None:
+    shape, index = case
+    x0 = np.arange(float(np.prod(shape))).reshape(shape)
+    tx = torch.tensor(x0, requires_grad=True)
+    try:
+        expected = tx[tuple(_torch_index(i) for i in index)]
+    except (IndexError, RuntimeError, ValueError):
+        return  # PyTorch refuses (shape mismatch between index arrays, ...)
+    x = mg.tensor(x0, requires_grad=True)
+    got = x[tuple(mg.tensor(i) if isinstance(i, (list, np.ndarray)) else i for i in index)]
+    assert tuple(got.shape) == tuple(expected.shape), (shape, index)
+    np.testing.assert_array_equal(got.detach().numpy(), expected.detach().numpy())
+    weights = np.arange(1.0, 1.0 + expected.numel()).reshape(tuple(expected.shape))
+    (got * mg.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())

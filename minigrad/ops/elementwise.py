@@ -159,12 +159,19 @@ def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
 
 def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a + alpha * b`` with broadcasting."""
-    return _binary(Add, a, b if alpha == 1 else mul(b, alpha))
+    return _binary(Add, a, _scaled(b, alpha))
 
 
 def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
-    return _binary(Sub, a, b if alpha == 1 else mul(b, alpha))
+    return _binary(Sub, a, _scaled(b, alpha))
+
+
+def _scaled(b: Any, alpha: Any) -> Any:
+    """``alpha * b`` for add/sub's ``alpha`` (a Python product when ``b`` is a number)."""
+    if alpha == 1:
+        return b
+    return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
 
 
 def mul(a: Any, b: Any) -> Tensor:

@@ -12,6 +12,7 @@ import builtins
 from typing import Any
 
 from minigrad import backend, return_types
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import norm_dim, norm_dims, reduced_shape, require_float
 from minigrad.ops.elementwise import maximum, minimum
@@ -195,17 +196,20 @@ def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: A
     return op.apply(x, dims=dims, keepdim=keepdim, **options)
 
 
+@accepts_axis
 def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all dims when None)."""
     return _reduce(Sum, x, dim, keepdim)
 
 
+@accepts_axis
 def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all dims when None)."""
     require_float("mean", x)
     return _reduce(Mean, x, dim, keepdim)
 
 
+@accepts_axis
 def amax(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all dims when None), as ``torch.amax``.
 
@@ -215,6 +219,7 @@ def amax(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fa
     return _nonempty(Max, x, dim, keepdim)
 
 
+@accepts_axis
 def amin(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all dims when None), as ``torch.amin``.
 
@@ -244,6 +249,7 @@ class ExtremeAt(Function):
         return xp.where(positions == ctx.index, g, xp.zeros((), dtype=g.dtype))
 
 
+@accepts_axis
 def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """``max(x)``: the largest value, 0-d (as :func:`amax`). ``max(x, dim)``: the named tuple
     ``(values, indices)`` along the int ``dim``, as PyTorch; the gradient goes to the returned
@@ -251,6 +257,7 @@ def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _max_or_min(x, dim, keepdim, "max")
 
 
+@accepts_axis
 def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """``min(x)``: the smallest value, 0-d (as :func:`amin`). ``min(x, dim)``: the named tuple
     ``(values, indices)`` along the int ``dim``, as PyTorch; the gradient goes to the returned
@@ -298,6 +305,7 @@ def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
     return op.apply(x, dims=dims, keepdim=keepdim)
 
 
+@accepts_axis
 def var(
     x: Tensor,
     dim: int | tuple[int, ...] | None = None,
@@ -313,6 +321,7 @@ def var(
     return _reduce(Var, x, dim, keepdim, correction=correction)
 
 
+@accepts_axis
 def std(
     x: Tensor,
     dim: int | tuple[int, ...] | None = None,
@@ -327,18 +336,21 @@ def std(
     return _reduce(Std, x, dim, keepdim, correction=correction)
 
 
+@accepts_axis
 def logsumexp(x: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed stably; a slice of only -inf gives -inf."""
     require_float("logsumexp", x)
     return _reduce(LogSumExp, x, dim, keepdim)
 
 
+@accepts_axis
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value along ``dim`` (of the flattened tensor when None); int64,
     no gradient."""
     return _arg(x, dim, keepdim, "argmax")
 
 
+@accepts_axis
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value along ``dim`` (of the flattened tensor when None); int64,
     no gradient."""

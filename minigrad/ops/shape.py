@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minigrad import backend
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import (
     ShapeError,
@@ -111,6 +112,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return Reshape.apply(x, shape=shape[:start] + (merged,) + shape[end + 1 :])
 
 
+@accepts_axis
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim])."""
     shape = x.array.shape
@@ -118,6 +120,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     return Reshape.apply(x, shape=shape[:d] + (1,) + shape[d:])
 
 
+@accepts_axis
 def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
     """Remove size-1 dims (only those in ``dim`` when given; others are left as they are)."""
     shape = x.array.shape
@@ -428,18 +431,21 @@ def _check_join(name: str, tensors: Sequence[Tensor], dim: int, new_dim: bool) -
     return d
 
 
+@accepts_axis
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing ``dim``."""
     d = _check_join("cat", tensors, dim, new_dim=False)
     return Cat.apply(*tensors, dim=d)
 
 
+@accepts_axis
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Stack equal-shaped tensors along a new ``dim``."""
     d = _check_join("stack", tensors, dim, new_dim=True)
     return Stack.apply(*tensors, dim=d)
 
 
+@accepts_axis
 def split(
     x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
 ) -> tuple[Tensor, ...]:
@@ -466,6 +472,7 @@ def split(
     return tuple(pieces)
 
 
+@accepts_axis
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` nearly equal pieces (as ``torch.chunk``: each of ceil(size/chunks))."""
     if chunks <= 0:
