@@ -432,3 +432,29 @@ def test_indexing_matches_torch(case) -> None:
     (got * mg.tensor(weights)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+MASK3 = np.array([True, False, True])
+NAMED_INDEXES = {
+    "int-slice-list": (0, slice(None), [0, 1]),  # (3, 2) as PyTorch; NumPy gives (2, 3)
+    "lists-apart": ([0, 1], slice(None), [1, 3]),
+    "list-int-list": ([1, 0], 2, [3, 3]),
+    "int-mask": (1, MASK3),
+    "mask-list": (slice(None), MASK3, [0, 0]),
+    "ellipsis-list-none": (Ellipsis, [0, 3, 0], None),
+    "none-int-list-repeated": (None, 1, slice(None), [2, 2, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_INDEXES))
+def test_named_advanced_indexes_match_torch(name: str) -> None:
+    index = NAMED_INDEXES[name]
+    x0 = np.arange(24.0).reshape(2, 3, 4)
+    x, tx = mg.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    got = x[tuple(mg.tensor(i) if isinstance(i, (list, np.ndarray)) else i for i in index)]
+    expected = tx[tuple(_torch_index(i) for i in index)]
+    assert tuple(got.shape) == tuple(expected.shape)
+    np.testing.assert_array_equal(got.detach().numpy(), expected.detach().numpy())
+    got.exp().sum().backward()
+    expected.exp().sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
