@@ -405,7 +405,8 @@ class Tensor:
         src = value if src is None else src
         xp = backend.array_module(self.array)
         dim = dim % self.ndim if self.ndim else 0
-        grids = list(xp.indices(index.shape, sparse=True))
+        along = [[-1 if i == d else 1 for i in range(index.ndim)] for d in range(index.ndim)]
+        grids = [xp.arange(n).reshape(along[d]) for d, n in enumerate(index.shape)]
         grids[dim] = index.array
         key = tuple(Tensor._wrap(xp.broadcast_to(g, index.shape)) for g in grids)
         if isinstance(src, Tensor):
