@@ -413,6 +413,19 @@ class Tensor:
             src = src[tuple(slice(0, n) for n in index.shape)]
         return self._inplace("scatter_", lambda t: ops.setitem(t, key, src))
 
+    # ``t += x`` and friends are in place, as in PyTorch (the same rules as add_ and the rest)
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``: ``value`` (a number or a tensor) broadcast to the indexed
         shape and cast to this dtype; as the other in-place ops for autograd."""

@@ -458,3 +458,22 @@ def test_named_advanced_indexes_match_torch(name: str) -> None:
     got.exp().sum().backward()
     expected.exp().sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_augmented_assignment_is_in_place_as_torch() -> None:
+    def program(lib):
+        x = lib.tensor(X0, requires_grad=True)
+        y = x * 1.0
+        alias = y
+        y += 1.0
+        y *= x
+        y -= 0.5
+        y /= 2.0
+        assert alias is y  # the same tensor, changed in place
+        y.sum().backward()
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            x += 1.0
+        return y, x.grad
+
+    for got, expected in zip(program(mg), program(torch)):
+        np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
