@@ -17,6 +17,7 @@ the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation,
 from minigrad import (
     autograd,
     backend,
+    return_types,
     viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
 )
 from minigrad.anomaly import AnomalyError, detect_anomaly
@@ -33,6 +34,7 @@ from minigrad.backend import (
     int64,
     manual_seed,
     set_backend,
+    uint8,
 )
 from minigrad.creation import (  # issue 16
     arange,
@@ -55,7 +57,10 @@ from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (  # issue 16
     abs,
+    add,
     allclose,
+    amax,
+    amin,
     argmax,
     argmin,
     argsort,
@@ -70,6 +75,7 @@ from minigrad.ops import (  # issue 16
     cumsum,
     diag,
     diagonal,
+    div,
     dropout,
     einsum,
     embedding,
@@ -102,6 +108,8 @@ from minigrad.ops import (  # issue 16
     mean,
     min,
     minimum,
+    mul,
+    neg,
     nonzero,
     permute,
     prod,
@@ -123,6 +131,7 @@ from minigrad.ops import (  # issue 16
     squeeze,
     stack,
     std,
+    sub,
     sum,
     tanh,
     topk,
@@ -147,6 +156,11 @@ __version__ = "0.1.0"
 set_backend(backend.initial_backend())
 
 __all__ = [
+    "add",
+    "div",
+    "mul",
+    "neg",
+    "sub",
     "AnomalyError",
     "BackendError",
     "DTypeError",
@@ -158,12 +172,15 @@ __all__ = [
     "Tensor",
     "abs",
     "arange",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
     "as_tensor",
     "attention",
     "autograd",
     "backend",
+    "return_types",
     "bool_",
     "cat",
     "chunk",
@@ -189,6 +206,7 @@ __all__ = [
     "gradcheck",
     "gradcheck_sweep",
     "int32",
+    "uint8",
     "int64",
     "is_grad_enabled",
     "layer_norm",

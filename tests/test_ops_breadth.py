@@ -508,3 +508,19 @@ def test_gather_refuses_negative_indices_as_pytorch():
         mg.gather(mg.arange(3.0), 0, mg.tensor([-1]))
     with pytest.raises(RuntimeError):
         torch.gather(torch.arange(3.0), 0, torch.tensor([-1]))
+
+
+def test_axis_is_an_alias_of_dim():
+    x = mg.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    tx = torch.tensor(x.numpy())
+    np.testing.assert_array_equal(x.prod(axis=1).numpy(), tx.prod(axis=1).numpy())
+    np.testing.assert_array_equal(mg.cumsum(x, axis=0).numpy(), torch.cumsum(tx, axis=0).numpy())
+    np.testing.assert_array_equal(x.sort(axis=0).indices.numpy(), tx.sort(axis=0).indices.numpy())
+    np.testing.assert_array_equal(mg.any(x > 4, axis=1).numpy(), torch.any(tx > 4, axis=1).numpy())
+    idx = mg.tensor([[0], [2]])
+    np.testing.assert_array_equal(
+        x.gather(axis=1, index=idx).numpy(),
+        tx.gather(axis=1, index=torch.tensor(idx.numpy())).numpy(),
+    )
+    with pytest.raises(TypeError, match="both dim and its alias axis"):
+        x.prod(dim=0, axis=0)

@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad import backend
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import norm_dims
+from minigrad.promotion import result_type
 from minigrad.tensor import Tensor
 
 
@@ -72,10 +74,16 @@ def clone(x: Tensor) -> Tensor:
 def compare(a: Tensor, b: Any, name: str) -> Tensor:
     """Elementwise comparison (``numpy.less`` and friends by ``name``); a bool tensor, no gradient."""
     xp = backend.array_module(a.array)
-    other = b.array if isinstance(b, Tensor) else b
-    if isinstance(b, Tensor) and b.device != a.device:
-        raise RuntimeError(f"{name}: tensors on {a.device} and {b.device}; move them to one device")
-    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(a.array, other), a.array))
+    first, other = a.array, b.array if isinstance(b, Tensor) else b
+    if isinstance(b, Tensor):
+        if b.device != a.device:
+            raise RuntimeError(
+                f"{name}: tensors on {a.device} and {b.device}; move them to one device"
+            )
+        if first.dtype != other.dtype:  # compared in PyTorch's result type, not NumPy's
+            dtype = result_type(a, b)
+            first, other = first.astype(dtype, copy=False), other.astype(dtype, copy=False)
+    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(first, other), a.array))
 
 
 def logical_not(a: Tensor) -> Tensor:
@@ -152,11 +160,13 @@ def allclose(
 # any and all live here rather than in reductions, whose code uses the builtins of these names
 
 
+@accepts_axis
 def any(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether some element over ``dim`` is nonzero (all dims when None); bool, no gradient."""
     return _logical_reduce(x, dim, keepdim, "any")
 
 
+@accepts_axis
 def all(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether every element over ``dim`` is nonzero (all dims when None); bool, no gradient."""
     return _logical_reduce(x, dim, keepdim, "all")

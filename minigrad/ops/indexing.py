@@ -16,6 +16,7 @@ from collections import namedtuple
 from typing import Any
 
 from minigrad import backend
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, broadcast_shape, norm_dim, require_bool_mask
 from minigrad.tensor import Tensor
@@ -174,6 +175,7 @@ def _zero_d(x: Tensor, index: Tensor) -> tuple[Tensor, Tensor, bool]:
     return x.reshape(1), index.reshape(1), index.ndim == 0
 
 
+@accepts_axis
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """Values of ``x`` along ``dim`` picked by ``index`` (same number of dims as ``x``):
     ``out[i][j] = x[i][index[i][j]]`` for ``dim=1``. The output has ``index``'s shape; the
@@ -184,6 +186,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     return out.reshape(()) if squeeze else out
 
 
+@accepts_axis
 def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = None) -> Tensor:
     """A copy of ``x`` with ``src`` (a tensor, or the scalar ``value``) written at ``index``
     along ``dim``: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (out of place; where
@@ -201,6 +204,7 @@ def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = No
     return out.reshape(()) if squeeze or not x.ndim else out
 
 
+@accepts_axis
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of ``x`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up):
     ``out[i][index[i][j]] += src[i][j]`` for ``dim=1``."""
@@ -271,6 +275,7 @@ def _order(arr: Any, dim: int, descending: bool) -> Any:
     return xp.argsort(key, axis=dim, kind="stable")
 
 
+@accepts_axis
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort ``x`` along ``dim`` (int64, no gradient; always a stable sort)."""
     if x.ndim == 0:
@@ -280,6 +285,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     return Tensor._wrap(_order(x.array, d, descending).astype(backend.int64, copy=False))
 
 
+@accepts_axis
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
     """``(values, indices)`` of ``x`` sorted along ``dim``; the gradient of ``values`` flows back
     to the positions ``indices`` name."""
@@ -289,6 +295,7 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
     return SortResult(gather(x, dim, indices), indices)
 
 
+@accepts_axis
 def topk(
     x: Tensor,
     k: int,

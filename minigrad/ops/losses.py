@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from minigrad import backend
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, check_ids, norm_dim, require_float, same_dtype
 from minigrad.ops.activations import softplus
@@ -288,6 +289,7 @@ class VectorNorm(Function):
         return scale * x if p == 2 else scale * x.sign() * x.abs() ** (p - 1)
 
 
+@accepts_axis
 def normalize(
     input: Tensor,  # noqa: A002
     p: float = 2.0,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minigrad import backend
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, norm_dim
 from minigrad.ops.indexing import ScatterAdd
@@ -108,6 +109,7 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     return x.reshape(paired).expand(spread).reshape(merged)
 
 
+@accepts_axis
 def repeat_interleave(x: Tensor, repeats: int | Tensor, dim: int | None = None) -> Tensor:
     """Each element repeated ``repeats`` times along ``dim`` (of the flattened tensor when
     None): ``[a, b]`` -> ``[a, a, b, b]``; ``repeats`` may be a tensor of one count per
@@ -139,6 +141,7 @@ def repeat_interleave(x: Tensor, repeats: int | Tensor, dim: int | None = None) 
     return x[(slice(None),) * d + (Tensor._wrap(index),)]
 
 
+@accepts_axis
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1): (N, 6) -> (N, 2, 3)."""
     d = norm_dim(dim, x.ndim, x.shape)
