@@ -537,6 +537,11 @@ def lowest(dtype: Any) -> float:
     return value
 
 
+def machine_eps(dtype: Any) -> float:
+    """The machine epsilon of a float dtype (``torch.finfo(dtype).eps``), a Python float."""
+    return float(numpy.finfo(dtype).eps)
+
+
 def row_dot(a: Array, b: Array, dim: int) -> Array:
     """``sum(a * b, dim, keepdims=True)``; on large arrays without materializing ``a * b``."""
     if a.size < ROW_DOT_EINSUM_SIZE:

@@ -4,7 +4,7 @@
 - ``reductions``: sum mean max min var std logsumexp argmax argmin
 - ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
   split chunk, where masked_fill tril triu, matmul
-- ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy attention linear
+- ``fused``: softmax log_softmax layer_norm rms_norm dropout embedding cross_entropy attention linear
 - ``conversion``: cast, device copies, clone, comparisons
 
 Owns: the list of public ops. May import: ``backend``, ``autograd``, ``errors`` and, for
@@ -39,6 +39,7 @@ from minigrad.ops.fused import (
     layer_norm,
     linear,
     log_softmax,
+    rms_norm,
     softmax,
 )
 from minigrad.ops.reductions import argmax, argmin, logsumexp, max, mean, min, std, sum, var
@@ -103,6 +104,7 @@ __all__ = [
     "pow",
     "relu",
     "reshape",
+    "rms_norm",
     "sigmoid",
     "softmax",
     "split",
