@@ -277,14 +277,17 @@ def generator(device: str) -> Any:
     """The random generator for ``device`` (``numpy.random.Generator`` or CuPy's)."""
     gen = _generators.get(device)
     if gen is None:
-        if device == "cpu":
-            gen = numpy.random.default_rng(_seed)
-        else:
-            cupy = _load_cupy()
-            with cupy.cuda.Device(int(device.split(":")[1])):
-                gen = cupy.random.default_rng(_seed)
-        _generators[device] = gen
+        gen = _generators[device] = new_generator(device, _seed)
     return gen
+
+
+def new_generator(device: str, seed: int | None = None) -> Any:
+    """A generator of its own for ``device``, seeded with ``seed`` (None: fresh entropy)."""
+    if device == "cpu":
+        return numpy.random.default_rng(seed)
+    cupy = _load_cupy()
+    with cupy.cuda.Device(int(device.split(":")[1])):
+        return cupy.random.default_rng(seed)
 
 
 def uniform(shape: tuple[int, ...], dtype: Any, device: str) -> Array:
