@@ -3,6 +3,11 @@
     src ids (B, S) -> embed * sqrt(d) + PE -> Encoder -> memory (B, S, d)
     tgt ids (B, T) -> embed * sqrt(d) + PE -> Decoder(memory) -> Linear -> logits (B, T, V)
 
+The config's ``norm``, ``activation``, ``positional`` and ``n_kv_heads`` switch in pieces of
+later models (RMSNorm, SwiGLU, RoPE, grouped-query attention); their defaults are the paper's.
+With ``positional="rope"`` no encoding is added (embed * sqrt(d), then dropout): positions
+enter in the self-attentions.
+
 Owns: ``TransformerConfig``, ``Transformer`` and its decoding cache. May import: minigrad's
 public API, ``nn``, ``transformer.attention``/``layers``/``masks``.
 
