@@ -15,7 +15,7 @@ import minigrad as mg
 import nn
 from transformer import MultiHeadAttention, Transformer
 from transformer.attention import KVCache, rotary_embedding
-from transformer.decoding import greedy_decode
+from transformer.decoding import beam_search, greedy_decode
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn
@@ -300,6 +300,9 @@ def test_cached_decoding_equals_uncached(options):
     np.testing.assert_allclose(np.concatenate(steps, 1), full, rtol=1e-9, atol=1e-11)
     cached = greedy_decode(model, src, 8, 1, 2)
     uncached = greedy_decode(model, src, 8, 1, 2, use_cache=False)
+    np.testing.assert_array_equal(cached.numpy(), uncached.numpy())
+    cached = beam_search(model, src, 3, 8, 1, 2)  # reorders the (B * beams, Hkv, T, D) cache
+    uncached = beam_search(model, src, 3, 8, 1, 2, use_cache=False)
     np.testing.assert_array_equal(cached.numpy(), uncached.numpy())
 
 

@@ -112,7 +112,8 @@ class FeedForward(Module):
             )
         self.gated = activation == "swiglu"
         self.linear1 = Linear(d_model, d_ff, device=device, dtype=dtype)
-        self.activation = GELU() if activation == "gelu" else ReLU()
+        # swiglu's silu is written in forward (a gate, not a module between two linears)
+        self.activation = {"relu": ReLU, "gelu": GELU}.get(activation, lambda: None)()
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(d_ff, d_model, device=device, dtype=dtype)
         if self.gated:

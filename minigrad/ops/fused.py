@@ -544,7 +544,15 @@ def attention(
     )
 
 
-def _grouped_attention(q, k, v, mask, dropout_p, training, scale) -> Tensor:
+def _grouped_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    mask: Tensor | None,
+    dropout_p: float,
+    training: bool,
+    scale: float | None,
+) -> Tensor:
     """GQA as plain attention on a group axis: q (..., Hkv, G, Tq, D) against k, v
     (..., Hkv, 1, Tk, D), so the op broadcasts each key/value head over its G query heads and
     the engine's unbroadcast sums their gradients."""
