@@ -741,6 +741,20 @@ case(
         q, k, v, attn_mask=m, enable_gqa=True, scale=0.4
     ),
 )
+case(
+    "attention-gqa-shared-float-mask",  # one additive (Tq, Tk) mask for every head
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, enable_gqa=True),
+    [F((2, 6, 3, 2)), F((2, 3, 4, 2)), F((2, 3, 4, 2)), F((3, 4))],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(q, k, v, attn_mask=m, enable_gqa=True),
+)
+case(
+    "attention-gqa-padding-mask",  # a key padding mask (B, 1, 1, Tk)
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, enable_gqa=True),
+    [F((2, 4, 3, 2)), F((2, 2, 4, 2)), F((2, 2, 4, 3)), Mask([[[[0, 0, 1, 1]]], [[[0, 1, 0, 0]]]])],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(q, k, v, attn_mask=~m, enable_gqa=True),
+)
 case(  # a query head that may attend to nothing gets zeros (PyTorch: NaN), so no twin
     "attention-gqa-dead-row",
     "attention",

@@ -553,9 +553,9 @@ def _grouped_attention(
     training: bool,
     scale: float | None,
 ) -> Tensor:
-    """GQA as plain attention on a group axis: q (..., Hkv, G, Tq, D) against k, v
-    (..., Hkv, 1, Tk, D), so the op broadcasts each key/value head over its G query heads and
-    the engine's unbroadcast sums their gradients."""
+    """GQA as plain attention with each group's queries stacked along time: q (..., Hkv,
+    G * Tq, D) against k, v (..., Hkv, Tk, D). The products q k^T and p v then cover a whole
+    group in one matrix product, and dk = ds^T q, dv = p^T g sum over the group's queries."""
     for name, t in (("q", q), ("k", k), ("v", v)):
         if t.ndim < 3:
             raise ShapeError(
@@ -568,21 +568,29 @@ def _grouped_attention(
             f"attention: enable_gqa needs the query heads divisible by the key/value heads, "
             f"got q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)} (heads at dim -3)"
         )
-    group = hq // hk
-    q = q.reshape(*q.shape[:-3], hk, group, *q.shape[-2:])  # (..., Hkv, G, Tq, D)
-    k, v = k.unsqueeze(-3), v.unsqueeze(-3)  # (..., Hkv, 1, Tk, D)
-    if mask is not None and mask.ndim >= 3:  # heads of the mask: 1 or Hq
-        if mask.shape[-3] not in (1, hq):
-            raise ShapeError(
-                f"attention: mask of shape {tuple(mask.shape)} has {mask.shape[-3]} heads at "
-                f"dim -3, need 1 or the {hq} query heads of q {tuple(q.shape)}"
-            )
-        if mask.shape[-3] == hq:
-            mask = mask.reshape(*mask.shape[:-3], hk, group, *mask.shape[-2:])
-        else:
-            mask = mask.unsqueeze(-3)
-    out = attention(q, k, v, mask, dropout_p, training, scale)  # (..., Hkv, G, Tq, Dv)
-    return out.reshape(*out.shape[:-4], hq, *out.shape[-2:])
+    tq = q.shape[-2]
+    if mask is not None:
+        mask = _grouped_mask(mask, tuple(q.shape), hk)
+    q = q.reshape(*q.shape[:-3], hk, hq // hk * tq, q.shape[-1])  # (..., Hkv, G * Tq, D)
+    out = attention(q, k, v, mask, dropout_p, training, scale)  # (..., Hkv, G * Tq, Dv)
+    return out.reshape(*out.shape[:-3], hq, tq, out.shape[-1])  # (..., Hq, Tq, Dv)
+
+
+def _grouped_mask(mask: Tensor, q_shape: tuple[int, ...], hk: int) -> Tensor:
+    """A mask for the scores (..., Hq, Tq, Tk) laid out for (..., Hkv, G * Tq, Tk)."""
+    hq, tq = q_shape[-3], q_shape[-2]
+    heads = mask.shape[-3] if mask.ndim >= 3 else 1
+    if heads not in (1, hq):
+        raise ShapeError(
+            f"attention: mask of shape {tuple(mask.shape)} has {heads} heads at dim -3, need "
+            f"1 or the {hq} query heads of q {q_shape}"
+        )
+    if mask.ndim < 2 or (heads == 1 and mask.shape[-2] == 1):
+        return mask  # one row for every query: it broadcasts over the stacked queries as it is
+    while mask.ndim < 3:
+        mask = mask.unsqueeze(0)
+    mask = mask.expand(*mask.shape[:-3], hq, tq, mask.shape[-1])  # (..., Hq, Tq, Tk)
+    return mask.reshape(*mask.shape[:-3], hk, hq // hk * tq, mask.shape[-1])
 
 
 def _attention_scores_shape(q: Tensor, k: Tensor, v: Tensor) -> tuple[int, ...]:
