@@ -28,6 +28,7 @@ import math
 from typing import Any
 
 from minigrad import backend
+from minigrad.creation import arange
 from minigrad.errors import ShapeError
 from minigrad.ops import attention, cat, dropout, masked_fill, neg, softmax, split
 from minigrad.tensor import Tensor, as_tensor
@@ -118,9 +119,10 @@ def rotary_embedding(x: Tensor, offset: int = 0, base: float = 10000.0) -> Tenso
     Shapes: x (..., T, D) with D even -> same; position t of x is ``offset + t``.
     """
     T, D = x.shape[-2], x.shape[-1]
-    xp = backend.module_for_device(x.device)
-    inv_freq = base ** (-xp.arange(0, D, 2, dtype=backend.float64) / D)  # (D/2,)
-    angle = xp.arange(offset, offset + T, dtype=backend.float64)[:, None] * inv_freq  # (T, D/2)
+    pos = arange(offset, offset + T, dtype=backend.float64, device=x.device).array  # (T,)
+    xp = backend.array_module(pos)
+    inv_freq = base ** (-arange(0, D, 2, dtype=backend.float64, device=x.device).array / D)
+    angle = pos[:, None] * inv_freq  # (T, D/2)
     angle = xp.concatenate([angle, angle], axis=1)  # (T, D)
     cos = as_tensor(xp.cos(angle).astype(x.dtype))
     sin = as_tensor(xp.sin(angle).astype(x.dtype))
