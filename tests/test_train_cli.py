@@ -213,6 +213,11 @@ def test_a_run_that_reached_its_target_stops_at_once(
         ("--label-smoothing", "1.5"),
         ("--target-accuracy", "2"),
         ("--heads", "3"),
+        ("--n-kv-heads", "3"),
+        ("--n-kv-heads", "0"),
+        ("--positional", "fourier"),
+        ("--activation", "tanh"),
+        ("--norm", "batch"),
     ],
 )
 def test_train_rejects_bad_flags_before_touching_out(
