@@ -118,13 +118,21 @@ def sample(
     Then one token per row is drawn from what remains. ``pad_id`` is never drawn (as greedy).
 
     Args:
-        model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache: as
-            :func:`greedy_decode`.
-        temperature, top_k, top_p: as above; None leaves that filter out.
+        model: an encoder-decoder `Transformer`.
+        src: (B, S) integer source ids, padded with ``model.pad_id``.
+        max_len: the most tokens to generate after ``bos_id`` (``eos_id`` included).
+        bos_id: the target's start token.
+        eos_id: the target's end token.
+        temperature: the divisor of the logits (step 1 above), > 0.
+        top_k: keep the top_k largest logits (step 2); None: all.
+        top_p: keep the nucleus of this probability mass (step 3), in (0, 1]; None: all.
         generator: where the random draws come from: None, the model's device's generator that
             ``minigrad.manual_seed`` seeds; an int, a fresh generator seeded with it; or a
             generator made by ``minigrad.backend.new_generator(device, seed)`` (advanced by the
             call). One uniform draw per row per step: the same seed gives the same tokens.
+        src_key_padding_mask: (B, S) bool, True at source padding; defaults to
+            ``src == model.pad_id``.
+        use_cache: as in `greedy_decode`.
 
     Returns:
         (B, L) int64 ids laid out as :func:`greedy_decode`'s.
