@@ -1,7 +1,7 @@
 """Every primitive op, grouped by kind. Each module keeps an op's forward and backward together.
 
 - ``elementwise``: + - * / ** neg, exp log sqrt abs tanh sigmoid relu gelu, maximum minimum clamp
-- ``reductions``: sum mean max min var std logsumexp argmax argmin
+- ``reductions``: sum mean max min amax amin var std logsumexp argmax argmin
 - ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
   split chunk, where masked_fill tril triu, matmul
 - ``fused``: softmax log_softmax layer_norm rms_norm dropout embedding cross_entropy attention linear
@@ -42,7 +42,19 @@ from minigrad.ops.fused import (
     rms_norm,
     softmax,
 )
-from minigrad.ops.reductions import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from minigrad.ops.reductions import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    var,
+)
 from minigrad.ops.shape import (
     cat,
     chunk,
@@ -53,6 +65,7 @@ from minigrad.ops.shape import (
     matmul,
     permute,
     reshape,
+    setitem,
     split,
     squeeze,
     stack,
@@ -67,6 +80,8 @@ __all__ = [
     "attention",
     "abs",
     "add",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
     "cast",
@@ -105,6 +120,7 @@ __all__ = [
     "relu",
     "reshape",
     "rms_norm",
+    "setitem",
     "sigmoid",
     "softmax",
     "split",
