@@ -279,14 +279,17 @@ def generator(device: str) -> Any:
     """The random generator for ``device`` (``numpy.random.Generator`` or CuPy's)."""
     gen = _generators.get(device)
     if gen is None:
-        if device == "cpu":
-            gen = numpy.random.default_rng(_seed)
-        else:
-            cupy = _load_cupy()
-            with cupy.cuda.Device(int(device.split(":")[1])):
-                gen = cupy.random.default_rng(_seed)
-        _generators[device] = gen
+        gen = _generators[device] = new_generator(device, _seed)
     return gen
+
+
+def new_generator(device: str, seed: int | None = None) -> Any:
+    """A generator of its own for ``device``, seeded with ``seed`` (None: fresh entropy)."""
+    if device == "cpu":
+        return numpy.random.default_rng(seed)
+    cupy = _load_cupy()
+    with cupy.cuda.Device(int(device.split(":")[1])):
+        return cupy.random.default_rng(seed)
 
 
 def uniform(shape: tuple[int, ...], dtype: Any, device: str) -> Array:
@@ -537,6 +540,11 @@ def lowest(dtype: Any) -> float:
     if value is None:
         value = _LOWEST[dtype] = float(numpy.finfo(dtype).min)
     return value
+
+
+def machine_eps(dtype: Any) -> float:
+    """The machine epsilon of a float dtype (``torch.finfo(dtype).eps``), a Python float."""
+    return float(numpy.finfo(dtype).eps)
 
 
 def row_dot(a: Array, b: Array, dim: int) -> Array:

@@ -31,6 +31,7 @@ from minigrad.ops import (
     log_softmax,
     nll_loss,
     relu,
+    rms_norm,
     sigmoid,
     silu,
     softmax,
@@ -178,6 +179,50 @@ class LayerNorm(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class RMSNorm(Module):
+    """Root-mean-square norm (Zhang & Sennrich, 2019), as PyTorch's ``nn.RMSNorm``:
+    ``x / sqrt(mean(x^2) + eps) * weight`` over the last dims, no centering and no bias.
+
+    Shapes: x (*, *normalized_shape) -> same. Weight starts at 1. ``eps=None`` means the
+    machine epsilon of the input's dtype (``torch.finfo(x.dtype).eps``).
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
+        _positive("RMSNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(shape)})
+        if not shape:
+            raise ValueError("RMSNorm: normalized_shape must not be empty")
+        if eps is not None and not eps >= 0:
+            raise ValueError(f"RMSNorm: eps must be >= 0 or None, got {eps}")
+        self.normalized_shape = shape
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self.weight = _param(shape, device, dtype) if elementwise_affine else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return (

@@ -768,6 +768,91 @@ case(
     seeded=True,
 )
 
+# grouped-query attention: 4 query heads over 2 key/value heads
+GQA_MASK = np.random.default_rng(16).random((2, 4, 3, 5)) < 0.3  # per query head, no dead row
+GQA_MASK[..., 0] = False
+case(
+    "attention-gqa",
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, enable_gqa=True),
+    [F((2, 4, 3, 4)), F((2, 2, 5, 4)), F((2, 2, 5, 3)), Mask(GQA_MASK)],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(q, k, v, attn_mask=~m, enable_gqa=True),
+)
+case(
+    "attention-gqa-causal",
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, enable_gqa=True),
+    [F((1, 6, 3, 2)), F((1, 2, 3, 2)), F((1, 2, 3, 2)), Mask(CAUSAL)],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(q, k, v, attn_mask=~m, enable_gqa=True),
+)
+case(
+    "attention-gqa-float-mask",  # an additive mask per query head, with its gradient
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, enable_gqa=True, scale=0.4),
+    [F((4, 3, 2)), F((2, 2, 2)), F((2, 2, 3)), F((4, 3, 2))],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(
+        q, k, v, attn_mask=m, enable_gqa=True, scale=0.4
+    ),
+)
+case(
+    "attention-gqa-shared-float-mask",  # one additive (Tq, Tk) mask for every head
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, enable_gqa=True),
+    [F((2, 6, 3, 2)), F((2, 3, 4, 2)), F((2, 3, 4, 2)), F((3, 4))],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(q, k, v, attn_mask=m, enable_gqa=True),
+)
+case(
+    "attention-gqa-padding-mask",  # a key padding mask (B, 1, 1, Tk)
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, enable_gqa=True),
+    [F((2, 4, 3, 2)), F((2, 2, 4, 2)), F((2, 2, 4, 3)), Mask([[[[0, 0, 1, 1]]], [[[0, 1, 0, 0]]]])],
+    lambda q, k, v, m: tnf.scaled_dot_product_attention(q, k, v, attn_mask=~m, enable_gqa=True),
+)
+case(  # a query head that may attend to nothing gets zeros (PyTorch: NaN), so no twin
+    "attention-gqa-dead-row",
+    "attention",
+    lambda q, k, v, m: mg.attention(q, k, v, m, enable_gqa=True),
+    [F((2, 2, 2)), F((1, 3, 2)), F((1, 3, 2)), Mask([[[True] * 3, [False] * 3]] * 2)],
+)
+case(
+    "attention-gqa-dropout",
+    "attention",
+    lambda q, k, v: mg.attention(q, k, v, dropout_p=0.3, enable_gqa=True),
+    [F((2, 4, 3, 4)), F((2, 1, 3, 4)), F((2, 1, 3, 4))],
+    seeded=True,
+)
+
+# -- rms_norm ---------------------------------------------------------------------------------
+
+case(
+    "rms_norm",
+    "rms_norm",
+    lambda x, w: mg.rms_norm(x, 5, w),
+    [F((3, 5)), F((5,))],
+    lambda x, w: tnf.rms_norm(x, (5,), w),
+)
+case(
+    "rms_norm-2d",
+    "rms_norm",
+    lambda x, w: mg.rms_norm(x, (3, 4), w, eps=1e-3),
+    [F((2, 3, 4)), F((3, 4))],
+    lambda x, w: tnf.rms_norm(x, (3, 4), w, eps=1e-3),
+)
+case(
+    "rms_norm-noaffine",
+    "rms_norm",
+    lambda x: mg.rms_norm(x, 4),
+    [F((2, 3, 4))],
+    lambda x: tnf.rms_norm(x, (4,)),
+)
+case(
+    "rms_norm-1d",
+    "rms_norm",
+    lambda x, w: mg.rms_norm(x, 6, w),
+    [F((6,)), F((6,))],
+    lambda x, w: tnf.rms_norm(x, (6,), w),
+)
+
 # -- conversions ------------------------------------------------------------------------------
 
 case("clone", "clone", lambda a: a.clone() * 2.0, [F((2, 3))], lambda a: a.clone() * 2.0)

@@ -11,7 +11,7 @@ import pytest
 import minigrad as mg
 from minigrad.ops._util import ShapeError
 from transformer import Transformer
-from transformer.decoding import beam_search, greedy_decode
+from transformer.decoding import beam_search, greedy_decode, sample
 
 PAD, BOS, EOS = 0, 1, 2
 VOCAB = 11
@@ -127,7 +127,11 @@ def test_device_reads_per_step(device_reads):
     model, src = tiny(lively=False), sources()  # never ends: max_len steps
     max_len = 5
     greedy_decode(model, src, max_len, BOS, EOS)
-    assert device_reads == ["int_range"] + ["int_range", "greedy_decode"] * max_len, device_reads
+    # greedy decoding and sampling share their loop, _generate
+    assert device_reads == ["int_range"] + ["int_range", "_generate"] * max_len, device_reads
+    device_reads.clear()
+    sample(model, src, max_len, BOS, EOS, top_k=3, top_p=0.9, generator=0)
+    assert device_reads == ["int_range"] + ["int_range", "_generate"] * max_len, device_reads
     device_reads.clear()
     beam_search(model, src, 3, max_len, BOS, EOS)
     # the last step stops on t == max_len - 1 without asking the device

@@ -213,6 +213,11 @@ def test_a_run_that_reached_its_target_stops_at_once(
         ("--label-smoothing", "1.5"),
         ("--target-accuracy", "2"),
         ("--heads", "3"),
+        ("--n-kv-heads", "3"),
+        ("--n-kv-heads", "0"),
+        ("--positional", "fourier"),
+        ("--activation", "tanh"),
+        ("--norm", "batch"),
     ],
 )
 def test_train_rejects_bad_flags_before_touching_out(
@@ -408,7 +413,11 @@ def test_backend_cupy_without_cupy_is_a_one_line_error(tmp_path: Path, prog: str
         ("max_len", True, "max_len must be an integer"),
         ("norm_first", 1, "norm_first must be true or false"),
         ("pad_id", 13, "pad_id must be below the vocabulary sizes [13, 13]"),
-        ("activation", "swish", "activation must be relu or gelu"),
+        ("activation", "swish", "activation must be relu, gelu or swiglu"),
+        ("norm", "batch", "norm must be layer or rms"),
+        ("positional", 3, "positional must be sinusoidal or rope"),
+        ("n_kv_heads", 0, "n_kv_heads must be >= 1"),
+        ("n_kv_heads", 3, "n_heads 2 is not divisible by n_kv_heads 3"),
         ("colour", "red", "colour is not a Transformer setting"),
         ("src_vocab_size", None, "src_vocab_size must be an integer"),
     ],
@@ -428,6 +437,15 @@ def test_check_config_names_each_bad_field(field: str, value, message: str) -> N
     if field in ("src_vocab_size",):
         with pytest.raises(UsageError, match="src_vocab_size is missing"):
             check_config(config, "f")
+
+
+def test_check_config_refuses_rope_with_an_odd_head_dim() -> None:
+    config = {"src_vocab_size": 13, "tgt_vocab_size": 13, "d_model": 6, "n_heads": 2,
+              "positional": "rope", "n_kv_heads": 1}  # fmt: skip
+    with pytest.raises(UsageError, match="positional rope needs an even head dim"):
+        check_config(config, "f")
+    config["d_model"] = 8
+    assert check_config(config, "f") == config
 
 
 @pytest.mark.parametrize(

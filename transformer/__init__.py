@@ -10,7 +10,7 @@ Owns: the public names of ``transformer``. May import: minigrad's public API, ``
 """
 
 from transformer.attention import KVCache, MultiHeadAttention, scaled_dot_product_attention
-from transformer.decoding import beam_search, greedy_decode
+from transformer.decoding import beam_search, greedy_decode, sample
 from transformer.layers import (
     Decoder,
     DecoderLayer,
@@ -38,5 +38,6 @@ __all__ = [
     "causal_mask",
     "greedy_decode",
     "padding_mask",
+    "sample",
     "scaled_dot_product_attention",
 ]

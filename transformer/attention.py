@@ -9,7 +9,17 @@ scores. Unlike PyTorch, a query that may attend to nothing gets zeros, not NaN.
 For decoding, a :class:`KVCache` keeps each layer's projected keys and values, so a new token
 costs one step on one position instead of a rerun of the whole prefix.
 
-Owns: ``MultiHeadAttention``, ``KVCache``. May import: minigrad's public API and ``nn``.
+Two options of modern decoders (both off by default, the paper's model):
+
+- Grouped-query attention (Ainslie et al., 2023): ``n_kv_heads`` < ``n_heads`` key/value heads,
+  each shared by ``n_heads // n_kv_heads`` query heads; the K/V projections and the cache shrink
+  by that factor. ``n_kv_heads == 1`` is multi-query attention.
+- Rotary position embeddings (RoPE, Su et al., 2021): ``rope=True`` rotates each head's queries
+  and keys by their positions before the scores (:func:`rotary_embedding`), so the scores depend
+  on relative positions. Cached keys are stored rotated, and new positions continue from
+  ``len(cache)``.
+
+Owns: ``MultiHeadAttention``, ``KVCache``, ``rotary_embedding``. May import: minigrad's public API and ``nn``.
 """
 
 from __future__ import annotations
@@ -18,15 +28,17 @@ import math
 from typing import Any
 
 from minigrad import backend
+from minigrad.creation import arange
 from minigrad.errors import ShapeError
-from minigrad.ops import attention, cat, dropout, masked_fill, softmax, split
+from minigrad.ops import attention, cat, dropout, masked_fill, neg, softmax, split
 from minigrad.tensor import Tensor, as_tensor
 from nn import Linear, Module
 from nn.functional import linear
 
 
 class KVCache:
-    """The keys and values (B, H, T, D) one attention layer has seen so far.
+    """The keys and values (B, n_kv_heads, T, D) one attention layer has seen so far (rotated
+    already where the layer uses RoPE).
 
     Self-attention appends the new positions' keys and values at each step; cross-attention
     (``static=True``) computes them from the encoder's memory once and reuses them.
@@ -55,18 +67,22 @@ def scaled_dot_product_attention(
     dropout_p: float = 0.0,
     training: bool = True,
     need_weights: bool = False,
+    enable_gqa: bool = False,
 ) -> tuple[Tensor, Tensor | None]:
     """softmax(q k^T / sqrt(D) + mask) v.
 
     Shapes: q (..., Tq, D), k (..., Tk, D), v (..., Tk, Dv), mask broadcastable to
     (..., Tq, Tk) -> output (..., Tq, Dv) and, with ``need_weights``, the weights (..., Tq, Tk).
+    ``enable_gqa``: q (B, Hq, Tq, D) with k, v (B, Hkv, Tk, D), Hkv dividing Hq (grouped-query).
 
     Without weights this is the engine's fused ``attention`` op (one node, hand-written
     backward). With weights it is written out step by step from primitives, so the weights are
     differentiable too; tests check the two paths against each other.
     """
     if not need_weights:
-        return attention(q, k, v, mask, dropout_p, training), None
+        return attention(q, k, v, mask, dropout_p, training, enable_gqa=enable_gqa), None
+    if enable_gqa:  # each key/value head repeated for its group of query heads
+        k, v = (_repeat_heads(t, q.shape[1] // t.shape[1]) for t in (k, v))
     # 1. scores = q k^T / sqrt(D)                               (..., Tq, Tk)
     scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))
     # 2. mask: True -> -inf, float -> added
@@ -83,11 +99,47 @@ def scaled_dot_product_attention(
     return out, weights
 
 
+def _repeat_heads(x: Tensor, group: int) -> Tensor:
+    """(B, Hkv, T, D) -> (B, Hkv * group, T, D), each head repeated ``group`` times in a row."""
+    if group == 1:
+        return x
+    B, H, T, D = x.shape
+    return x.unsqueeze(2).expand(B, H, group, T, D).reshape(B, H * group, T, D)
+
+
+def rotary_embedding(x: Tensor, offset: int = 0, base: float = 10000.0) -> Tensor:
+    """Rotate each head's features by its position (RoPE, Su et al., 2021).
+
+    Feature i of the first half and feature i of the second half form a pair, rotated by the
+    angle ``pos * base^(-2i / D)`` (the "rotate half" layout of GPT-NeoX and Hugging Face's
+    LLaMA):
+
+        out = x * cos(angle) + rotate_half(x) * sin(angle),  rotate_half(x) = (-x2, x1)
+
+    Shapes: x (..., T, D) with D even -> same; position t of x is ``offset + t``.
+    """
+    T, D = x.shape[-2], x.shape[-1]
+    pos = arange(offset, offset + T, dtype=backend.float64, device=x.device).array  # (T,)
+    xp = backend.array_module(pos)
+    inv_freq = base ** (-arange(0, D, 2, dtype=backend.float64, device=x.device).array / D)
+    angle = pos[:, None] * inv_freq  # (T, D/2)
+    angle = xp.concatenate([angle, angle], axis=1)  # (T, D)
+    cos = as_tensor(xp.cos(angle).astype(x.dtype))
+    sin = as_tensor(xp.sin(angle).astype(x.dtype))
+    x1, x2 = split(x, D // 2, -1)  # (..., T, D/2) each
+    return x * cos + cat([neg(x2), x1], -1) * sin
+
+
 class MultiHeadAttention(Module):
     """Multi-head attention with projections ``q_proj``, ``k_proj``, ``v_proj`` and ``out_proj``.
 
     Shapes (batch first): query (B, Tq, d_model), key and value (B, Tk, d_model) -> output
     (B, Tq, d_model); with ``need_weights`` also the weights averaged over heads (B, Tq, Tk).
+
+    ``n_kv_heads`` (None: ``n_heads``) key/value heads, dividing ``n_heads``: grouped-query
+    attention, ``k_proj`` and ``v_proj`` then map d_model to n_kv_heads * head_dim. ``rope``:
+    rotate queries and keys by their positions (:func:`rotary_embedding`); meant for
+    self-attention, where query and key positions count in the same sequence.
     """
 
     def __init__(
@@ -98,6 +150,8 @@ class MultiHeadAttention(Module):
         bias: bool = True,
         device: Any = None,
         dtype: Any = None,
+        n_kv_heads: int | None = None,
+        rope: bool = False,
     ) -> None:
         super().__init__()
         if n_heads <= 0 or d_model <= 0:
@@ -110,13 +164,26 @@ class MultiHeadAttention(Module):
             )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1), got {dropout}")
+        n_kv_heads = n_heads if n_kv_heads is None else n_kv_heads
+        if n_kv_heads <= 0 or n_heads % n_kv_heads:
+            raise ValueError(
+                f"MultiHeadAttention: n_heads {n_heads} is not divisible by n_kv_heads {n_kv_heads}"
+            )
+        if rope and (d_model // n_heads) % 2:
+            raise ValueError(
+                f"MultiHeadAttention: rope needs an even head_dim, got d_model {d_model} / "
+                f"n_heads {n_heads} = {d_model // n_heads}"
+            )
         self.d_model = d_model
         self.n_heads = n_heads
+        self.n_kv_heads = n_kv_heads
         self.head_dim = d_model // n_heads
+        self.kv_dim = n_kv_heads * self.head_dim
+        self.rope = rope
         self.dropout = dropout
         self.q_proj = Linear(d_model, d_model, bias, device, dtype)
-        self.k_proj = Linear(d_model, d_model, bias, device, dtype)
-        self.v_proj = Linear(d_model, d_model, bias, device, dtype)
+        self.k_proj = Linear(d_model, self.kv_dim, bias, device, dtype)
+        self.v_proj = Linear(d_model, self.kv_dim, bias, device, dtype)
         self.out_proj = Linear(d_model, d_model, bias, device, dtype)
         # for inspection: when True, every forward keeps its head-averaged weights (B, Tq, Tk)
         # in ``last_weights`` (cut from the graph), e.g. to draw a heatmap after decoding
@@ -124,8 +191,8 @@ class MultiHeadAttention(Module):
         self.last_weights: Tensor | None = None
 
     def _heads(self, x: Tensor) -> Tensor:
-        B, T, _ = x.shape
-        return x.reshape(B, T, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, D)
+        B, T, C = x.shape
+        return x.reshape(B, T, C // self.head_dim, self.head_dim).transpose(1, 2)  # (B, H, T, D)
 
     def _project(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, ...]:
         if query is key and key is value:
@@ -134,7 +201,7 @@ class MultiHeadAttention(Module):
             b = None
             if self.q_proj.bias is not None:
                 b = cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias], 0)
-            return split(linear(query, w, b), self.d_model, -1)
+            return split(linear(query, w, b), [self.d_model, self.kv_dim, self.kv_dim], -1)
         return self.q_proj(query), self.k_proj(key), self.v_proj(value)
 
     def forward(
@@ -171,7 +238,11 @@ class MultiHeadAttention(Module):
             q, k, v = self.q_proj(query), cache.k, cache.v
             q = self._heads(q)
         else:
-            q, k, v = (self._heads(t) for t in self._project(query, key, value))  # (B, H, T, D)
+            # q (B, H, Tq, D) ; k, v (B, Hkv, Tk, D)
+            q, k, v = (self._heads(t) for t in self._project(query, key, value))
+            if self.rope:  # positions continue after the cached ones
+                offset = len(cache) if cache is not None and not cache.static else 0
+                q, k = rotary_embedding(q, offset), rotary_embedding(k, offset)
             if cache is not None:
                 if not cache.static and cache.k is not None:
                     k, v = cat([cache.k, k], 2), cat([cache.v, v], 2)
@@ -180,7 +251,10 @@ class MultiHeadAttention(Module):
         mask = self._merge_masks(attn_mask, key_padding_mask, B, Tq, Tk, query)
         p = self.dropout if self.training else 0.0
         need_weights = need_weights or self.record_weights
-        out, weights = scaled_dot_product_attention(q, k, v, mask, p, self.training, need_weights)
+        gqa = self.n_kv_heads != self.n_heads
+        out, weights = scaled_dot_product_attention(
+            q, k, v, mask, p, self.training, need_weights, enable_gqa=gqa
+        )
         out = out.transpose(1, 2).reshape(B, Tq, self.d_model)  # concat heads: (B, Tq, d_model)
         out = self.out_proj(out)
         if weights is not None:
@@ -249,7 +323,9 @@ class MultiHeadAttention(Module):
         return a + b
 
     def extra_repr(self) -> str:
-        return f"d_model={self.d_model}, n_heads={self.n_heads}, dropout={self.dropout}"
+        kv = f", n_kv_heads={self.n_kv_heads}" if self.n_kv_heads != self.n_heads else ""
+        rope = ", rope=True" if self.rope else ""
+        return f"d_model={self.d_model}, n_heads={self.n_heads}{kv}{rope}, dropout={self.dropout}"
 
 
 def _additive(mask: Tensor, like: Tensor) -> Tensor:

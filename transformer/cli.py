@@ -24,7 +24,7 @@ import numpy as np  # host-side random-state checks only
 import minigrad as mg
 import nn
 from transformer.data import TASK_NAMES, Vocab, make_task
-from transformer.model import Transformer, TransformerConfig
+from transformer.model import OPTIONS, Transformer, TransformerConfig
 
 __all__ = ["UsageError", "check_config", "load_checkpoint", "run"]
 
@@ -67,8 +67,13 @@ def _field_problem(name: str, value: Any, config: dict[str, Any]) -> str | None:
         return None if 0.0 <= value < 1.0 else f"must be in [0, 1), got {value}"
     if name in ("norm_first", "tie_embeddings"):
         return None if isinstance(value, bool) else f"must be true or false, got {value!r:.40}"
-    if name == "activation":
-        return None if value in ("relu", "gelu") else f"must be relu or gelu, got {value!r:.40}"
+    if name in OPTIONS:
+        allowed = OPTIONS[name]
+        if value in allowed:
+            return None
+        return f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r:.40}"
+    if name == "n_kv_heads":
+        return None if value is None else _int(value, 1)
     if name == "pad_id":
         problem = _int(value, 0)
         sizes = [config.get(k) for k in ("src_vocab_size", "tgt_vocab_size")]
@@ -95,12 +100,27 @@ def check_config(config: Any, where: str) -> dict[str, Any]:
     for field in dataclasses.fields(TransformerConfig):
         if field.name not in config and field.default is dataclasses.MISSING:
             problems.append(f"{field.name} is missing")
-    d_model, n_heads = config.get("d_model"), config.get("n_heads")
-    if not problems and d_model % n_heads:
-        problems.append(f"d_model {d_model} is not divisible by n_heads {n_heads}")
+    if not problems:
+        problems = _cross_problems(config)
     if problems:
         raise UsageError(f"{where}: bad model config: " + "; ".join(problems))
     return config
+
+
+def _cross_problems(config: dict[str, Any]) -> list[str]:
+    """What is wrong between fields that are each fine."""
+    d_model, n_heads = config.get("d_model"), config.get("n_heads")
+    if d_model % n_heads:
+        return [f"d_model {d_model} is not divisible by n_heads {n_heads}"]
+    problems = []
+    n_kv_heads = config.get("n_kv_heads")
+    if n_kv_heads is not None and n_heads % n_kv_heads:
+        problems.append(f"n_heads {n_heads} is not divisible by n_kv_heads {n_kv_heads}")
+    if config.get("positional") == "rope" and (d_model // n_heads) % 2:
+        problems.append(
+            f"positional rope needs an even head dim, got d_model {d_model} / n_heads {n_heads}"
+        )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
-"""Decoding a trained :class:`~transformer.model.Transformer`: greedy search and beam search.
+"""Decoding a trained :class:`~transformer.model.Transformer`: greedy search, sampling (with
+temperature, top-k and nucleus filtering) and beam search.
 
-Both are batched, stop at ``eos_id``, and by default decode step by step with a key/value
+All are batched, stop at ``eos_id``, and by default decode step by step with a key/value
 cache (:class:`~transformer.model.DecoderCache`): each new token costs one decoder step on one
 position. ``use_cache=False`` reruns the whole prefix at every step instead; it is the
 reference the tests compare the cache against (the tokens are identical, bar floating-point
 near-ties: the two paths multiply matrices of different shapes).
 
-Conventions shared by both:
+Conventions shared by all three:
 
 - ``max_len`` is the most tokens generated after ``bos_id``, ``eos_id`` included; the output
   (B, L) starts with ``bos_id``, so L <= max_len + 1. A sequence that never produces
@@ -30,7 +31,7 @@ Beam search scores a hypothesis as in Hugging Face transformers (``BeamSearchSco
 with ``length`` the number of generated tokens, ``eos_id`` included, ``bos_id`` excluded.
 ``length_penalty`` > 0 favours longer sequences, < 0 shorter ones, 0 compares raw sums.
 
-Owns: ``greedy_decode``, ``beam_search``. May import: minigrad's public API,
+Owns: ``greedy_decode``, ``sample``, ``beam_search``. May import: minigrad's public API,
 ``transformer.masks`` and ``transformer.model``.
 """
 
@@ -83,6 +84,133 @@ def greedy_decode(
     _check_arguments(
         "greedy_decode", model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache
     )
+    return _generate(model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache, _argmax)
+
+
+def _argmax(logits: Array) -> Array:
+    return logits.argmax(-1)
+
+
+def sample(
+    model: Transformer,
+    src: Tensor,
+    max_len: int,
+    bos_id: int,
+    eos_id: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: Any = None,
+    src_key_padding_mask: Tensor | None = None,
+    use_cache: bool = True,
+) -> Tensor:
+    """Decode by drawing each token from the model's distribution, reshaped as Hugging Face's
+    samplers do, in their order:
+
+    1. temperature: logits / temperature (> 0; below 1 sharper, above 1 flatter). Temperature 0
+       is refused: it is greedy decoding, call :func:`greedy_decode`.
+    2. top_k: keep the ``top_k`` largest logits (and any tied with the k-th), drop the rest.
+    3. top_p (nucleus): keep the most probable tokens whose probabilities, summed from the top,
+       first reach ``top_p``: a token stays when the mass strictly above it is < top_p (the
+       most probable always does), the rest are dropped and the kept ones renormalized.
+
+    Then one token per row is drawn from what remains. ``pad_id`` is never drawn (as greedy).
+
+    Args:
+        model: an encoder-decoder `Transformer`.
+        src: (B, S) integer source ids, padded with ``model.pad_id``.
+        max_len: the most tokens to generate after ``bos_id`` (``eos_id`` included).
+        bos_id: the target's start token.
+        eos_id: the target's end token.
+        temperature: the divisor of the logits (step 1 above), > 0.
+        top_k: keep the top_k largest logits (step 2); None: all.
+        top_p: keep the nucleus of this probability mass (step 3), in (0, 1]; None: all.
+        generator: where the random draws come from: None, the model's device's generator that
+            ``minigrad.manual_seed`` seeds; an int, a fresh generator seeded with it; or a
+            generator made by ``minigrad.backend.new_generator(device, seed)`` (advanced by the
+            call). One uniform draw per row per step: the same seed gives the same tokens.
+        src_key_padding_mask: (B, S) bool, True at source padding; defaults to
+            ``src == model.pad_id``.
+        use_cache: as in `greedy_decode`.
+
+    Returns:
+        (B, L) int64 ids laid out as :func:`greedy_decode`'s.
+    """
+    _check_arguments("sample", model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache)
+    _check_sample_arguments(temperature, top_k, top_p)
+    if generator is None:
+        generator = backend.generator(src.device)
+    elif isinstance(generator, Integral) and not isinstance(generator, bool):
+        generator = backend.new_generator(src.device, int(generator))
+
+    def draw(logits: Array) -> Array:
+        probs = filtered_probs(logits, temperature, top_k, top_p)  # (B, V) float64
+        xp = backend.array_module(probs)
+        cdf = xp.cumsum(probs, axis=1)  # (B, V)
+        u = generator.random((probs.shape[0], 1)) * cdf[:, -1:]  # (B, 1) in [0, total)
+        # the first token whose cdf passes u: a token of probability 0 is never chosen
+        return xp.minimum((cdf <= u).sum(1), probs.shape[1] - 1)
+
+    return _generate(model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache, draw)
+
+
+def filtered_probs(
+    logits: Array, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+) -> Array:
+    """The distribution :func:`sample` draws from: logits (N, V) (an array, -inf for
+    excluded tokens) -> probabilities (N, V) float64, each row summing to 1."""
+    xp = backend.array_module(logits)
+    x = logits.astype(backend.float64) / temperature
+    V = x.shape[-1]
+    if top_k is not None and top_k < V:
+        kth = xp.partition(x, V - top_k, axis=1)[:, V - top_k : V - top_k + 1]  # (N, 1)
+        x = xp.where(x < kth, -xp.inf, x)
+    p = xp.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    if top_p is not None and top_p < 1.0:
+        order = xp.argsort(-p, axis=1, kind="stable")  # most probable first
+        ranked = xp.take_along_axis(p, order, 1)
+        above = xp.cumsum(ranked, axis=1) - ranked  # the mass ranked above each token
+        # back from rank order to token order: the inverse permutation of ``order``
+        keep = xp.take_along_axis(above < top_p, xp.argsort(order, axis=1), 1)
+        p = xp.where(keep, p, 0.0)
+        p /= p.sum(axis=1, keepdims=True)
+    return p
+
+
+def _check_sample_arguments(temperature: Any, top_k: Any, top_p: Any) -> None:
+    if (
+        not isinstance(temperature, Real)
+        or isinstance(temperature, bool)
+        or not 0 < temperature < math.inf
+    ):
+        raise ValueError(
+            f"sample: temperature must be a finite number > 0, got {temperature!r} "
+            "(temperature 0 is greedy decoding: use greedy_decode)"
+        )
+    if top_k is not None and (
+        not isinstance(top_k, Integral) or isinstance(top_k, bool) or top_k < 1
+    ):
+        raise ValueError(f"sample: top_k must be None or an integer >= 1, got {top_k!r}")
+    if top_p is not None and (
+        not isinstance(top_p, Real) or isinstance(top_p, bool) or not 0 < top_p <= 1
+    ):
+        raise ValueError(f"sample: top_p must be None or a number in (0, 1], got {top_p!r}")
+
+
+def _generate(
+    model: Transformer,
+    src: Tensor,
+    max_len: int,
+    bos_id: int,
+    eos_id: int,
+    src_key_padding_mask: Tensor | None,
+    use_cache: bool,
+    choose: Any,
+) -> Tensor:
+    """The loop greedy decoding and sampling share: ``choose(logits (B, V)) -> (B,)`` picks
+    each step's tokens from the logits (``pad_id`` already excluded)."""
     with _inference(model):
         memory, memory_mask = _encode(model, src, src_key_padding_mask)
         xp = backend.array_module(memory.array)
@@ -94,7 +222,7 @@ def greedy_decode(
         for t in range(max_len):
             logits = _decode_step(model, tokens, t, memory, memory_mask, cache)  # (B, V)
             _forbid_pad(logits, model.pad_id, eos_id)
-            next_token = xp.where(finished, model.pad_id, logits.argmax(-1))  # (B,)
+            next_token = xp.where(finished, model.pad_id, choose(logits))  # (B,)
             tokens[:, t + 1] = next_token
             finished |= next_token == eos_id
             # the one device-to-host sync per step: stop once every sequence has ended

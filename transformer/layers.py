@@ -1,6 +1,12 @@
 """The transformer's layers, in the order data meets them: positional encoding, feed-forward,
 encoder layer, decoder layer, and the stacks (Vaswani et al., 2017, section 3).
 
+Options of later models, each off by default: the norm (``"layer"``, the paper's LayerNorm, or
+``"rms"``, RMSNorm as in LLaMA), the feed-forward's activation (``"relu"``, ``"gelu"`` or
+``"swiglu"``), grouped-query attention (``n_kv_heads``) and rotary embeddings in the
+self-attentions (``rope``; cross-attention is never rotated: its keys are encoder positions, its
+queries decoder positions, and the encoder's own rotations already placed the memory).
+
 Every layer is batch first: (B, T, d_model). ``norm_first=False`` is the paper's post-norm
 (``x = norm(x + sublayer(x))``); ``True`` is pre-norm (``x = x + sublayer(norm(x))``), which
 trains more stably in deep stacks and then ends each stack with a final norm. Both live in one
@@ -18,8 +24,9 @@ from typing import Any
 from minigrad import backend
 from minigrad.creation import arange, zeros
 from minigrad.ops import dropout as dropout_fn
+from minigrad.ops import sigmoid
 from minigrad.tensor import Tensor, as_tensor
-from nn import GELU, Dropout, LayerNorm, Linear, Module, ModuleList, ReLU
+from nn import GELU, Dropout, LayerNorm, Linear, Module, ModuleList, ReLU, RMSNorm
 from transformer.attention import KVCache, MultiHeadAttention
 
 
@@ -69,8 +76,22 @@ class PositionalEncoding(Module):
         return self.dropout(x + pe[offset : offset + T])
 
 
+def make_norm(norm: str, d_model: int, eps: float = 1e-5, **kw: Any) -> Module:
+    """The norm a layer uses: ``"layer"`` (LayerNorm) or ``"rms"`` (RMSNorm), both with ``eps``."""
+    if norm not in ("layer", "rms"):
+        raise ValueError(f"norm must be 'layer' or 'rms', got {norm!r}")
+    return LayerNorm(d_model, eps, **kw) if norm == "layer" else RMSNorm(d_model, eps, **kw)
+
+
 class FeedForward(Module):
     """FFN(x) = linear2(dropout(activation(linear1(x)))), section 3.3.
+
+    With ``activation="swiglu"`` (Shazeer, 2020, as LLaMA): a gated unit with a third matrix,
+
+        FFN(x) = linear2(dropout(silu(linear1(x)) * linear3(x))),  silu(a) = a * sigmoid(a)
+
+    with ``d_ff`` as given (LLaMA shrinks it to 2/3 * 4 * d_model to keep the parameter count;
+    pass the d_ff you want). Every linear has a bias, as the rest of this model's.
 
     Shapes: (B, T, d_model) -> (B, T, d_model), through (B, T, d_ff).
     """
@@ -85,17 +106,26 @@ class FeedForward(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if activation not in ("relu", "gelu"):
+        if activation not in ("relu", "gelu", "swiglu"):
             raise ValueError(
-                f"FeedForward: activation must be 'relu' or 'gelu', got {activation!r}"
+                f"FeedForward: activation must be 'relu', 'gelu' or 'swiglu', got {activation!r}"
             )
+        self.gated = activation == "swiglu"
         self.linear1 = Linear(d_model, d_ff, device=device, dtype=dtype)
-        self.activation = ReLU() if activation == "relu" else GELU()
+        # swiglu's silu is written in forward (a gate, not a module between two linears)
+        self.activation = {"relu": ReLU, "gelu": GELU}.get(activation, lambda: None)()
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(d_ff, d_model, device=device, dtype=dtype)
+        if self.gated:
+            self.linear3 = Linear(d_model, d_ff, device=device, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.linear2(self.dropout(self.activation(self.linear1(x))))
+        if self.gated:
+            gate = self.linear1(x)  # (B, T, d_ff)
+            hidden = gate * sigmoid(gate) * self.linear3(x)  # silu(W1 x) * W3 x
+        else:
+            hidden = self.activation(self.linear1(x))  # (B, T, d_ff)
+        return self.linear2(self.dropout(hidden))
 
 
 class SublayerConnection:
@@ -114,7 +144,7 @@ class SublayerConnection:
         self.norm_first = norm_first
 
     def __call__(
-        self, x: Tensor, norm: LayerNorm, sublayer: Callable[[Tensor], Tensor], training: bool
+        self, x: Tensor, norm: Module, sublayer: Callable[[Tensor], Tensor], training: bool
     ) -> Tensor:
         if self.norm_first:
             return x + dropout_fn(sublayer(norm(x)), self.dropout_p, training)
@@ -138,14 +168,19 @@ class EncoderLayer(Module):
         eps: float = 1e-5,
         device: Any = None,
         dtype: Any = None,
+        norm: str = "layer",
+        n_kv_heads: int | None = None,
+        rope: bool = False,
     ) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout_p = dropout
-        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout, device=device, dtype=dtype)
+        kw = {"device": device, "dtype": dtype}
+        attn_kw = {"n_kv_heads": n_kv_heads, **kw}
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout, rope=rope, **attn_kw)
         self.ff = FeedForward(d_model, d_ff, dropout, activation, device, dtype)
-        self.norm1 = LayerNorm(d_model, eps, device=device, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps, device=device, dtype=dtype)
+        self.norm1 = make_norm(norm, d_model, eps, **kw)
+        self.norm2 = make_norm(norm, d_model, eps, **kw)
         self.residual = SublayerConnection(dropout, norm_first)
 
     def forward(
@@ -180,16 +215,21 @@ class DecoderLayer(Module):
         eps: float = 1e-5,
         device: Any = None,
         dtype: Any = None,
+        norm: str = "layer",
+        n_kv_heads: int | None = None,
+        rope: bool = False,
     ) -> None:
         super().__init__()
         self.norm_first = norm_first
         self.dropout_p = dropout
-        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout, device=device, dtype=dtype)
-        self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout, device=device, dtype=dtype)
+        kw = {"device": device, "dtype": dtype}
+        attn_kw = {"n_kv_heads": n_kv_heads, **kw}
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout, rope=rope, **attn_kw)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout, **attn_kw)
         self.ff = FeedForward(d_model, d_ff, dropout, activation, device, dtype)
-        self.norm1 = LayerNorm(d_model, eps, device=device, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps, device=device, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps, device=device, dtype=dtype)
+        self.norm1 = make_norm(norm, d_model, eps, **kw)
+        self.norm2 = make_norm(norm, d_model, eps, **kw)
+        self.norm3 = make_norm(norm, d_model, eps, **kw)
         self.residual = SublayerConnection(dropout, norm_first)
 
     def forward(
@@ -220,7 +260,7 @@ class DecoderLayer(Module):
 class Encoder(Module):
     """A stack of encoder layers (and a final norm when pre-norm)."""
 
-    def __init__(self, layers: list[EncoderLayer], norm: LayerNorm | None = None) -> None:
+    def __init__(self, layers: list[EncoderLayer], norm: Module | None = None) -> None:
         super().__init__()
         self.layers = ModuleList(layers)
         self.norm = norm
@@ -237,7 +277,7 @@ class Encoder(Module):
 class Decoder(Module):
     """A stack of decoder layers (and a final norm when pre-norm)."""
 
-    def __init__(self, layers: list[DecoderLayer], norm: LayerNorm | None = None) -> None:
+    def __init__(self, layers: list[DecoderLayer], norm: Module | None = None) -> None:
         super().__init__()
         self.layers = ModuleList(layers)
         self.norm = norm

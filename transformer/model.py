@@ -3,6 +3,11 @@
     src ids (B, S) -> embed * sqrt(d) + PE -> Encoder -> memory (B, S, d)
     tgt ids (B, T) -> embed * sqrt(d) + PE -> Decoder(memory) -> Linear -> logits (B, T, V)
 
+The config's ``norm``, ``activation``, ``positional`` and ``n_kv_heads`` switch in pieces of
+later models (RMSNorm, SwiGLU, RoPE, grouped-query attention); their defaults are the paper's.
+With ``positional="rope"`` no encoding is added (embed * sqrt(d), then dropout): positions
+enter in the self-attentions.
+
 Owns: ``TransformerConfig``, ``Transformer`` and its decoding cache. May import: minigrad's
 public API, ``nn``, ``transformer.attention``/``layers``/``masks``.
 
@@ -20,9 +25,16 @@ from typing import Any
 from minigrad import backend
 from minigrad.errors import ShapeError
 from minigrad.tensor import Tensor, as_tensor
-from nn import Embedding, LayerNorm, Linear, Module, init
+from nn import Dropout, Embedding, Linear, Module, init
 from transformer.attention import KVCache
-from transformer.layers import Decoder, DecoderLayer, Encoder, EncoderLayer, PositionalEncoding
+from transformer.layers import (
+    Decoder,
+    DecoderLayer,
+    Encoder,
+    EncoderLayer,
+    PositionalEncoding,
+    make_norm,
+)
 from transformer.masks import causal_mask, padding_mask
 
 
@@ -43,12 +55,36 @@ class TransformerConfig:
     pad_id: int = 0
     tie_embeddings: bool = False
     activation: str = "relu"
+    norm: str = "layer"
+    positional: str = "sinusoidal"
+    n_kv_heads: int | None = None
+
+
+#: The values each option field may take, the paper's first.
+OPTIONS = {
+    "activation": ("relu", "gelu", "swiglu"),
+    "norm": ("layer", "rms"),
+    "positional": ("sinusoidal", "rope"),
+}
 
 
 def _check_config(config: TransformerConfig) -> None:
     d_model, n_heads, pad_id = config.d_model, config.n_heads, config.pad_id
     if d_model <= 0 or n_heads <= 0 or d_model % n_heads:
         raise ValueError(f"Transformer: d_model {d_model} is not divisible by n_heads {n_heads}")
+    for name, allowed in OPTIONS.items():
+        if getattr(config, name) not in allowed:
+            raise ValueError(
+                f"Transformer: {name} must be one of {allowed}, got {getattr(config, name)!r}"
+            )
+    n_kv = config.n_kv_heads
+    if n_kv is not None and (n_kv <= 0 or n_heads % n_kv):
+        raise ValueError(f"Transformer: n_heads {n_heads} is not divisible by n_kv_heads {n_kv}")
+    if config.positional == "rope" and (d_model // n_heads) % 2:
+        raise ValueError(
+            f"Transformer: positional='rope' needs an even head dim, got d_model {d_model} / "
+            f"n_heads {n_heads} = {d_model // n_heads}"
+        )
     for name in ("src_vocab_size", "tgt_vocab_size"):
         vocab = getattr(config, name)
         if not 0 <= pad_id < vocab:
@@ -96,7 +132,14 @@ class Transformer(Module):
         pad_id: the padding token; padding masks are built from it when not given.
         tie_embeddings: share the target embedding with the output projection (section 3.4);
             with equal vocabulary sizes the source embedding is shared too.
-        activation: the feed-forward's nonlinearity, "relu" (the paper's) or "gelu".
+        activation: the feed-forward's nonlinearity, "relu" (the paper's), "gelu" or "swiglu"
+            (the gated W2(silu(W1 x) * W3 x) of LLaMA, with d_ff as given).
+        norm: "layer" (the paper's LayerNorm) or "rms" (RMSNorm, eps 1e-5), every norm.
+        positional: "sinusoidal" (the paper's encoding added to the embeddings) or "rope"
+            (rotary embeddings of queries and keys in every self-attention, none added to the
+            embeddings; cross-attention is not rotated).
+        n_kv_heads: key/value heads of every attention (grouped-query attention; None:
+            n_heads, the paper's).
     """
 
     def __init__(self, *args: Any, device: Any = None, dtype: Any = None, **fields: Any) -> None:
@@ -113,7 +156,11 @@ class Transformer(Module):
         d, pad = config.d_model, config.pad_id
         self.src_embed = Embedding(config.src_vocab_size, d, padding_idx=pad, **kw)
         self.tgt_embed = Embedding(config.tgt_vocab_size, d, padding_idx=pad, **kw)
-        self.pos_encoding = PositionalEncoding(d, config.max_len, config.dropout, **kw)
+        if config.positional == "sinusoidal":
+            self.pos_encoding = PositionalEncoding(d, config.max_len, config.dropout, **kw)
+        else:  # rope: positions enter in the self-attentions; the embeddings get dropout only
+            self.pos_encoding = None
+            self.embed_dropout = Dropout(config.dropout)
         layer_kw = {
             "d_model": d,
             "n_heads": config.n_heads,
@@ -121,13 +168,16 @@ class Transformer(Module):
             "dropout": config.dropout,
             "activation": config.activation,
             "norm_first": config.norm_first,
+            "norm": config.norm,
+            "n_kv_heads": config.n_kv_heads,
+            "rope": config.positional == "rope",
             **kw,
         }
-        final_norm = LayerNorm(d, **kw) if config.norm_first else None
+        final_norm = make_norm(config.norm, d, **kw) if config.norm_first else None
         self.encoder = Encoder(
             [EncoderLayer(**layer_kw) for _ in range(config.num_encoder_layers)], final_norm
         )
-        final_norm = LayerNorm(d, **kw) if config.norm_first else None
+        final_norm = make_norm(config.norm, d, **kw) if config.norm_first else None
         self.decoder = Decoder(
             [DecoderLayer(**layer_kw) for _ in range(config.num_decoder_layers)], final_norm
         )
@@ -166,7 +216,10 @@ class Transformer(Module):
             raise IndexError(
                 f"Transformer: {what} token ids outside the vocabulary: {err}"
             ) from err
-        return self.pos_encoding(x * math.sqrt(self.d_model), offset)  # (B, T, d)
+        x = x * math.sqrt(self.d_model)
+        if self.pos_encoding is None:  # rope
+            return self.embed_dropout(x)
+        return self.pos_encoding(x, offset)  # (B, T, d)
 
     def encode(self, src: Tensor, src_key_padding_mask: Tensor | None = None) -> Tensor:
         """src (B, S) ids -> memory (B, S, d_model). The padding mask defaults to src == pad_id."""

@@ -72,7 +72,7 @@ from transformer.data import (
     shard,
 )
 from transformer.decoding import greedy_decode
-from transformer.model import Transformer, TransformerConfig
+from transformer.model import OPTIONS, Transformer, TransformerConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--dropout", type=float, default=0.1)
     model.add_argument("--norm-first", action="store_true", help="pre-norm instead of post-norm")
     model.add_argument("--tie-embeddings", action="store_true")
+    model.add_argument("--norm", choices=OPTIONS["norm"], default="layer")
+    model.add_argument("--activation", choices=OPTIONS["activation"], default="relu")
+    model.add_argument("--positional", choices=OPTIONS["positional"], default="sinusoidal")
+    model.add_argument(
+        "--n-kv-heads", type=int, default=None, help="key/value heads (default: --heads)"
+    )
     train = p.add_argument_group("training")
     train.add_argument("--steps", type=int, default=3000, help="total optimizer steps")
     train.add_argument("--minutes", type=float, default=None, help="stop after this wall time")
@@ -155,6 +161,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"{flag} must be {what}, got {getattr(args, flag[2:].replace('-', '_'))}")
     if args.d_model % args.heads:
         p.error(f"--d-model {args.d_model} is not divisible by --heads {args.heads}")
+    if args.n_kv_heads is not None and (args.n_kv_heads <= 0 or args.heads % args.n_kv_heads):
+        p.error(f"--heads {args.heads} is not divisible by --n-kv-heads {args.n_kv_heads}")
+    if args.positional == "rope" and (args.d_model // args.heads) % 2:
+        p.error(
+            f"--positional rope needs --d-model / --heads even, got {args.d_model // args.heads}"
+        )
     if args.accumulate > args.batch_size:
         p.error(f"--accumulate {args.accumulate} exceeds --batch-size {args.batch_size}")
     return args
@@ -332,7 +344,10 @@ def new_model_config(args: argparse.Namespace, task: Task) -> dict[str, Any]:
             norm_first=args.norm_first,
             pad_id=PAD_ID,
             tie_embeddings=args.tie_embeddings,
-            activation="relu",  # the paper's; the CLI has no flag for it
+            activation=args.activation,
+            norm=args.norm,
+            positional=args.positional,
+            n_kv_heads=args.n_kv_heads,
         )
     )
 

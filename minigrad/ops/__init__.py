@@ -4,7 +4,7 @@
 - ``reductions``: sum mean max min amax amin var std logsumexp argmax argmin
 - ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
   split chunk, where masked_fill tril triu, matmul
-- ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy attention linear
+- ``fused``: softmax log_softmax layer_norm rms_norm dropout embedding cross_entropy attention linear
 - ``conversion``: cast, device copies, clone, comparisons, isnan isinf isfinite isclose allclose
   any all
 - ``indexing``: gather scatter scatter_add masked_select nonzero sort argsort topk
@@ -71,6 +71,7 @@ from minigrad.ops.fused import (
     layer_norm,
     linear,
     log_softmax,
+    rms_norm,
     softmax,
 )
 from minigrad.ops.indexing import (
@@ -183,6 +184,7 @@ __all__ = [
     "pow",
     "relu",
     "reshape",
+    "rms_norm",
     "setitem",
     "sigmoid",
     "softmax",

@@ -1,5 +1,5 @@
-"""Fused ops with hand-written gradients: softmax, log_softmax, layer_norm, dropout, embedding,
-cross_entropy, attention, linear.
+"""Fused ops with hand-written gradients: softmax, log_softmax, layer_norm, rms_norm, dropout,
+embedding, cross_entropy, attention, linear.
 
 Writing these as one op each (instead of a chain of exp, sum and divide) keeps them stable
 (max subtraction) and fast (one saved array, one backward formula).
@@ -147,6 +147,69 @@ def layer_norm(
         same_dtype("layer_norm", (name, p), ("the input", x))
     dims = tuple(range(x.array.ndim - n, x.array.ndim))
     return LayerNorm.apply(x, weight, bias, dims=dims, eps=eps)
+
+
+# =============================================================================================
+# rms_norm
+# =============================================================================================
+
+
+class RMSNorm(Function):
+    @staticmethod
+    def forward(ctx, x, weight, dims, eps):
+        # rstd = 1 / sqrt(mean(x^2) + eps) over dims ; xhat = x * rstd ; out = xhat * w
+        xp = backend.array_module(x)
+        inv_n = 1.0 / math.prod(x.shape[d] for d in dims)
+        rstd = 1.0 / xp.sqrt((x * x).sum(axis=dims, keepdims=True) * inv_n + eps)
+        xhat = x * rstd
+        ctx.dims, ctx.inv_n = dims, inv_n
+        ctx.batch_axes = tuple(range(x.ndim - len(dims)))
+        ctx.save_for_backward(xhat, rstd, weight)
+        return xhat * weight if weight is not None else xhat
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, rstd, weight = ctx.saved_tensors
+        # dxhat = g * w ; dx = rstd * (dxhat - xhat * mean(dxhat * xhat))
+        dxhat = g * weight if weight is not None else g
+        dx = None
+        if ctx.needs_input_grad[0]:
+            dx = dxhat - xhat * ((dxhat * xhat).sum(axis=ctx.dims, keepdims=True) * ctx.inv_n)
+            dx *= rstd
+        # dw = sum over the batch axes of g * xhat
+        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.needs_input_grad[1] else None
+        return dx, dw
+
+
+def rms_norm(
+    x: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Root-mean-square norm (Zhang & Sennrich, 2019), as PyTorch's ``rms_norm``:
+    ``x / sqrt(mean(x^2) + eps) * weight`` over the last ``len(normalized_shape)`` dims.
+
+    Shapes: x (..., *normalized_shape), weight ``normalized_shape`` -> x's shape. ``eps=None``
+    means the machine epsilon of x's dtype (``torch.finfo(x.dtype).eps``).
+    """
+    require_float("rms_norm", x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    n = len(shape)
+    if n == 0 or x.ndim < n or tuple(x.shape[-n:]) != shape:
+        raise ShapeError(
+            f"rms_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
+        )
+    if weight is not None and tuple(weight.shape) != shape:
+        raise ShapeError(
+            f"rms_norm: weight has shape {tuple(weight.shape)}, expected normalized_shape {shape}"
+        )
+    same_dtype("rms_norm", ("weight", weight), ("the input", x))
+    eps = backend.machine_eps(x.dtype) if eps is None else float(eps)
+    if not eps >= 0:
+        raise ValueError(f"rms_norm: eps must be >= 0, got {eps}")
+    dims = tuple(range(x.ndim - n, x.ndim))
+    return RMSNorm.apply(x, weight, dims=dims, eps=eps)
 
 
 # =============================================================================================
@@ -457,6 +520,7 @@ def attention(
     dropout_p: float = 0.0,
     training: bool = True,
     scale: float | None = None,
+    enable_gqa: bool = False,
 ) -> Tensor:
     """softmax(q k^T * scale + mask) v, fused: one op with a hand-written backward.
 
@@ -465,7 +529,13 @@ def attention(
     (as ``masked_fill``), a float mask is added to the scores (and gets a gradient). A query
     that may attend to nothing gets zeros, not NaN. ``scale`` defaults to 1/sqrt(D); dropout
     with probability ``dropout_p`` applies to the attention weights when ``training``.
+
+    ``enable_gqa`` (grouped-query attention, as PyTorch's): q (..., Hq, Tq, D) with k, v
+    (..., Hkv, Tk, D), Hq divisible by Hkv; query head h reads key/value head h // (Hq // Hkv),
+    and the key/value gradient sums over the query heads of its group.
     """
+    if enable_gqa:
+        return _grouped_attention(q, k, v, mask, dropout_p, training, scale)
     scores = _attention_scores_shape(q, k, v)
     if mask is not None:
         _check_attention_mask(mask, scores, q)
@@ -475,6 +545,55 @@ def attention(
     return Attention.apply(
         q, k, v, mask, scale=scale, dropout_p=float(dropout_p) if training else 0.0
     )
+
+
+def _grouped_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    mask: Tensor | None,
+    dropout_p: float,
+    training: bool,
+    scale: float | None,
+) -> Tensor:
+    """GQA as plain attention with each group's queries stacked along time: q (..., Hkv,
+    G * Tq, D) against k, v (..., Hkv, Tk, D). The products q k^T and p v then cover a whole
+    group in one matrix product, and dk = ds^T q, dv = p^T g sum over the group's queries."""
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if t.ndim < 3:
+            raise ShapeError(
+                f"attention: enable_gqa needs (..., heads, T, D) inputs, {name} has shape "
+                f"{tuple(t.shape)}"
+            )
+    hq, hk, hv = q.shape[-3], k.shape[-3], v.shape[-3]
+    if hk != hv or hk == 0 or hq % hk:
+        raise ShapeError(
+            f"attention: enable_gqa needs the query heads divisible by the key/value heads, "
+            f"got q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)} (heads at dim -3)"
+        )
+    tq = q.shape[-2]
+    if mask is not None:
+        mask = _grouped_mask(mask, tuple(q.shape), hk)
+    q = q.reshape(*q.shape[:-3], hk, hq // hk * tq, q.shape[-1])  # (..., Hkv, G * Tq, D)
+    out = attention(q, k, v, mask, dropout_p, training, scale)  # (..., Hkv, G * Tq, Dv)
+    return out.reshape(*out.shape[:-3], hq, tq, out.shape[-1])  # (..., Hq, Tq, Dv)
+
+
+def _grouped_mask(mask: Tensor, q_shape: tuple[int, ...], hk: int) -> Tensor:
+    """A mask for the scores (..., Hq, Tq, Tk) laid out for (..., Hkv, G * Tq, Tk)."""
+    hq, tq = q_shape[-3], q_shape[-2]
+    heads = mask.shape[-3] if mask.ndim >= 3 else 1
+    if heads not in (1, hq):
+        raise ShapeError(
+            f"attention: mask of shape {tuple(mask.shape)} has {heads} heads at dim -3, need "
+            f"1 or the {hq} query heads of q {q_shape}"
+        )
+    if mask.ndim < 2 or (heads == 1 and mask.shape[-2] == 1):
+        return mask  # one row for every query: it broadcasts over the stacked queries as it is
+    while mask.ndim < 3:
+        mask = mask.unsqueeze(0)
+    mask = mask.expand(*mask.shape[:-3], hq, tq, mask.shape[-1])  # (..., Hq, Tq, Tk)
+    return mask.reshape(*mask.shape[:-3], hk, hq // hk * tq, mask.shape[-1])
 
 
 def _attention_scores_shape(q: Tensor, k: Tensor, v: Tensor) -> tuple[int, ...]:
