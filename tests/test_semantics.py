@@ -477,3 +477,26 @@ def test_augmented_assignment_is_in_place_as_torch() -> None:
 
     for got, expected in zip(program(mg), program(torch)):
         np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "shape, index",
+    [
+        ((1, 1), (None, np.array([False]), None, 0)),  # found by the hypothesis test above
+        ((2, 3, 4), (0, slice(None), np.array([True, False, True, True]))),  # values transposed
+        ((2, 3, 4), (Ellipsis, 1, np.array([True, False, True, True]))),
+        ((2, 3, 4, 5), (np.ones((2, 3), bool), 1, slice(None))),
+    ],
+)
+def test_ints_beside_a_boolean_mask_select_first_as_torch(shape, index):
+    x = np.random.default_rng(0).standard_normal(shape)
+    t_index = tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+    a, t = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    a[index].sum().backward()
+    t[t_index].sum().backward()
+    np.testing.assert_array_equal(a[index].numpy(), t[t_index].detach().numpy())
+    np.testing.assert_array_equal(a.grad.numpy(), t.grad.numpy())
+    b, u = mg.tensor(x), torch.tensor(x)
+    b[index] = 7.0
+    u[t_index] = 7.0
+    np.testing.assert_array_equal(b.numpy(), u.numpy())

@@ -211,11 +211,11 @@ class GetItem(Function):
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with ints, slices, None, ..., integer arrays/tensors and boolean masks.
 
-    Integers beside integer arrays select first, as in PyTorch: ``x[0, :, ids]`` is
-    ``x[0][:, ids]`` (NumPy would index with 0 and ids together and put their dim first).
+    Integers beside integer arrays or boolean masks select first, as in PyTorch: ``x[0, :, ids]``
+    is ``x[0][:, ids]`` (NumPy would index with 0 and ids together and put their dim first).
     """
     index, advanced = _normalize_index(x, index)
-    if advanced and isinstance(index, tuple) and _ints_beside_arrays(index):
+    if isinstance(index, tuple) and _ints_beside_arrays(index):
         basic, index = _ints_first(index)
         x = GetItem.apply(x, index=basic, advanced=False)
     return GetItem.apply(x, index=index, advanced=advanced)
@@ -246,7 +246,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
     it back into ``x``."""
     index, advanced = _normalize_index(x, index)
     basic, rest = (index if isinstance(index, tuple) else (index,)), (Ellipsis,)
-    if advanced and _ints_beside_arrays(basic):
+    if _ints_beside_arrays(basic):
         basic, rest = _ints_first(basic)
     elif advanced or any(getattr(i, "dtype", None) == backend.bool_ for i in basic):
         basic, rest = (Ellipsis,), basic
@@ -270,17 +270,24 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
 
 
 def _ints_beside_arrays(index: tuple[Any, ...]) -> bool:
-    """Whether ``index`` mixes Python ints with integer arrays (and holds no boolean mask)."""
-    arrays = [i for i in index if hasattr(i, "dtype") and hasattr(i, "shape")]
-    ints = any(isinstance(i, int) for i in index)
-    return ints and all(a.dtype != backend.bool_ for a in arrays)
+    """Whether ``index`` mixes Python ints with integer arrays or boolean masks."""
+    return any(isinstance(i, int) for i in index) and any(_is_array(i) for i in index)
+
+
+def _is_array(i: Any) -> bool:
+    return hasattr(i, "dtype") and hasattr(i, "shape")
 
 
 def _ints_first(index: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """Split ``index`` into its basic part (ints, slices, None; arrays kept whole) and the
-    arrays to apply to that result."""
-    is_array = [hasattr(i, "dtype") and hasattr(i, "shape") for i in index]
-    basic = tuple(slice(None) if arr else i for i, arr in zip(index, is_array))
+    """Split ``index`` into its basic part (ints, slices, None; each array replaced by full
+    slices over the dims it indexes: one for an integer array, ``ndim`` for a boolean mask) and
+    the arrays to apply to that result."""
+    is_array = [_is_array(i) for i in index]
+    basic = tuple(
+        s
+        for i, arr in zip(index, is_array)
+        for s in (((slice(None),) * (i.ndim if i.dtype == backend.bool_ else 1)) if arr else (i,))
+    )
     rest = tuple(
         i if arr or i is Ellipsis else slice(None)
         for i, arr in zip(index, is_array)
