@@ -17,6 +17,7 @@ the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation,
 from minigrad import (
     autograd,
     backend,
+    functional,
     viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
 )
 from minigrad.anomaly import AnomalyError, detect_anomaly
@@ -98,6 +99,8 @@ from minigrad.ops import (
     where,
 )
 from minigrad.ops import pow as pow  # noqa: PLC0414 (explicit re-export of a builtin's name)
+from minigrad.recompute import checkpoint
+from minigrad.saved import saved_tensors_hooks
 from minigrad.sweep import gradcheck_sweep
 from minigrad.tensor import Tensor, as_tensor
 
@@ -125,6 +128,7 @@ __all__ = [
     "backend",
     "bool_",
     "cat",
+    "checkpoint",
     "chunk",
     "clamp",
     "cross_entropy",
@@ -142,6 +146,7 @@ __all__ = [
     "float32",
     "float64",
     "full",
+    "functional",
     "gelu",
     "get_backend",
     "grad",
@@ -173,6 +178,7 @@ __all__ = [
     "randn",
     "relu",
     "reshape",
+    "saved_tensors_hooks",
     "set_backend",
     "sigmoid",
     "softmax",

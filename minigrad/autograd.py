@@ -45,6 +45,7 @@ from minigrad.inplace import (
     view_counter,
 )
 from minigrad.inplace import epoch as _inplace_epoch
+from minigrad.saved import SavedHooks, pack
 
 if TYPE_CHECKING:  # for annotations only: at run time the class is registered, not imported
     from minigrad.tensor import Tensor
@@ -227,6 +228,8 @@ class Function:
             result._version_counter = view_counter(out, inputs)
         if requires_grad and ctx.saved_tensors:
             ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
+            if SavedHooks.top is not None:  # minigrad.saved_tensors_hooks is active
+                ctx.saved_tensors = pack(ctx.saved_tensors, _Tensor)
         if _observer is not None:
             _observer.forward(ctx, result, arrays, options)
         return result
@@ -375,8 +378,9 @@ def _run_backward(
             continue
         if node._hooks is not None or capture:
             g = _observe(node, g, capture)
-        if node.saved_tensors is _FREED:
-            raise _freed_graph_error(node)
+        saved = node.saved_tensors
+        if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
+            node.saved_tensors = _unpack_saved(node, saved)
         versions = node._saved_versions
         if versions is not None and versions[0] != _inplace_epoch[0]:
             check_saved_versions(node)  # an in-place change since: raises if to a saved array
@@ -394,8 +398,7 @@ def _run_backward(
             grads[parent] = grads[parent] + pg if parent in grads else pg
         if _observer is not None:
             _observer.backward(node, g, input_grads, retain_graph)
-        if not retain_graph:
-            node.saved_tensors = _FREED
+        node.saved_tensors = saved if retain_graph else _FREED
         if early is not None:
             early.visited(node, grads)
     return grads  # every op node was popped: what is left are the leaves' nodes
@@ -452,6 +455,14 @@ def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
                 )
             g = replaced.data
     return g
+
+
+def _unpack_saved(node: Function, saved: Any) -> tuple[Any, ...]:
+    """The arrays of a node whose saved state is not a plain tuple: packed by
+    ``saved_tensors_hooks`` (unpacked now), or freed by an earlier backward (raises)."""
+    if saved is _FREED:
+        raise _freed_graph_error(node)
+    return saved.unpack(node)
 
 
 def _freed_graph_error(node: Function) -> RuntimeError:

@@ -13,6 +13,7 @@ NumPy, CuPy (lazily) and ``minigrad.errors``; nothing else of minigrad.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import os
@@ -29,6 +30,8 @@ __all__ = [
     "default_device",
     "get_backend",
     "set_backend",
+    "set_rng_state",
+    "get_rng_state",
     "manual_seed",
     "normalize_device",
     "to_device",
@@ -286,6 +289,25 @@ def generator(device: str) -> Any:
                 gen = cupy.random.default_rng(_seed)
         _generators[device] = gen
     return gen
+
+
+def get_rng_state(devices: tuple[str, ...] = ()) -> tuple[int | None, dict[str, Any]]:
+    """A copy of every random generator's state (and the seed), to give to ``set_rng_state``.
+
+    The generators of ``devices`` are made first if they do not exist yet, so that draws on
+    them after this call can be replayed even without ``manual_seed``.
+    """
+    for device in devices:
+        generator(device)
+    return _seed, {device: copy.deepcopy(gen) for device, gen in _generators.items()}
+
+
+def set_rng_state(state: tuple[int | None, dict[str, Any]]) -> None:
+    """Put the generators back as ``get_rng_state`` copied them (the state stays reusable)."""
+    global _seed
+    _seed, generators = state
+    _generators.clear()
+    _generators.update({device: copy.deepcopy(gen) for device, gen in generators.items()})
 
 
 def uniform(shape: tuple[int, ...], dtype: Any, device: str) -> Array:

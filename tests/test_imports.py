@@ -21,6 +21,7 @@ LAYERS = [
     ("minigrad.errors", 0),
     ("minigrad.backend", 1),
     ("minigrad.inplace", 1),  # the version counters the engine checks
+    ("minigrad.saved", 1),  # the saved-tensor hooks the engine calls
     ("minigrad.autograd", 2),
     (
         "minigrad.observe",
