@@ -43,6 +43,7 @@ class TransformerConfig:
     pad_id: int = 0
     tie_embeddings: bool = False
     activation: str = "relu"
+    checkpoint_layers: bool = False
 
 
 def _check_config(config: TransformerConfig) -> None:
@@ -97,6 +98,9 @@ class Transformer(Module):
         tie_embeddings: share the target embedding with the output projection (section 3.4);
             with equal vocabulary sizes the source embedding is shared too.
         activation: the feed-forward's nonlinearity, "relu" (the paper's) or "gelu".
+        checkpoint_layers: in training, run each encoder and decoder layer through
+            ``minigrad.checkpoint`` (keep only the layers' inputs, recompute the rest in
+            backward): less activation memory for about one more forward's time.
     """
 
     def __init__(self, *args: Any, device: Any = None, dtype: Any = None, **fields: Any) -> None:
@@ -131,6 +135,7 @@ class Transformer(Module):
         self.decoder = Decoder(
             [DecoderLayer(**layer_kw) for _ in range(config.num_decoder_layers)], final_norm
         )
+        self.encoder.checkpoint_layers = self.decoder.checkpoint_layers = config.checkpoint_layers
         self.output_proj = Linear(d, config.tgt_vocab_size, **kw)
         self._reset_parameters()
         if config.tie_embeddings:
