@@ -156,6 +156,7 @@ class Function:
 
     __slots__ = (
         "parents",
+        "needs_input_grad",  # for each forward input, whether a gradient is wanted for it
         "saved_tensors",
         "out_shape",
         "out_dtype",
@@ -177,6 +178,7 @@ class Function:
         record = _GradMode.enabled
         arrays = []
         parents = []
+        needs = []  # needs_input_grad, built here where it costs least
         requires_grad = False
         first = None
         for x in inputs:
@@ -192,11 +194,14 @@ class Function:
                 if record and x.requires_grad:
                     requires_grad = True
                     parents.append(x.grad_fn or _grad_accumulator(x))
+                    needs.append(True)
                 else:
                     parents.append(None)
+                    needs.append(False)
             else:  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
                 parents.append(None)
+                needs.append(False)
         ctx = _new(cls)
         ctx.saved_tensors = ()
         try:
@@ -217,6 +222,7 @@ class Function:
         result._version_counter = [0]
         if requires_grad:
             ctx.parents = tuple(parents)
+            ctx.needs_input_grad = tuple(needs)
             ctx.out_shape = out.shape
             ctx.out_dtype = out.dtype
             result.requires_grad = True
@@ -234,14 +240,16 @@ class Function:
             _observer.forward(ctx, result, arrays, options)
         return result
 
+    def __getattr__(self, name: str) -> Any:
+        # only reached when normal lookup fails: a node built without apply (gradcheck's
+        # replays) works its needs_input_grad out from its parents
+        if name == "needs_input_grad":
+            return tuple(p is not None for p in self.parents)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for the backward; they are freed after ``backward()`` runs."""
         self.saved_tensors = arrays
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """For each forward input, whether a gradient is wanted for it."""
-        return tuple(p is not None for p in self.parents)
 
     # -- inspection -----------------------------------------------------------------------------
 

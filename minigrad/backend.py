@@ -49,7 +49,6 @@ int32 = numpy.dtype("int32")
 int64 = numpy.dtype("int64")
 bool_ = numpy.dtype("bool")
 DEFAULT_FLOAT = float32
-DEFAULT_INT = int64
 
 _CUPY_HINT = (
     "install it with `pip install 'minigrad[gpu]'` (cupy-cuda12x) on a machine with an NVIDIA GPU "
@@ -363,7 +362,7 @@ def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
     """
     xp = array_module(values)
     flat_index = index.reshape(-1)
-    flat_values = values.reshape(flat_index.shape[0], -1)
+    flat_values = values.reshape(flat_index.shape[0], math.prod(values.shape[index.ndim :]))
     out = xp.zeros((num_rows, flat_values.shape[1]), dtype=values.dtype)
     if flat_index.shape[0] == 0:
         return out
@@ -378,20 +377,24 @@ def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
 
 
 # erf: CuPy has it; NumPy does not, so we build a piecewise Chebyshev interpolant of math.erf
-# on [0, 6] at import time (erf(x) rounds to 1 in float64 beyond 6) and evaluate it with
-# Clenshaw's recurrence. Accuracy: about 1e-16 absolute in float64.
+# on [0, 6] at import time and evaluate it with Clenshaw's recurrence. Accuracy: about 1e-16
+# absolute in float64. One more piece, [6, 6.5], is the constant 1 (erf(x) rounds to 1 in
+# float64 beyond 5.93): |x| >= 6 (and infinity) is clipped into it and gives exactly 1, and
+# NaN, whose piece index fmin also sends there, stays NaN through the recurrence.
 _ERF_PIECES = 12
 _ERF_WIDTH = 0.5
 _ERF_DEGREE = 18
+_ERF_CLIP = (_ERF_PIECES + 0.5) * _ERF_WIDTH  # the middle of the constant piece
 
 
 def _erf_table() -> numpy.ndarray:
-    table = numpy.empty((_ERF_DEGREE + 1, _ERF_PIECES))
+    table = numpy.zeros((_ERF_DEGREE + 1, _ERF_PIECES + 1))
     for piece in range(_ERF_PIECES):
         lo = piece * _ERF_WIDTH
         nodes = numpy.cos(numpy.pi * (numpy.arange(_ERF_DEGREE + 1) + 0.5) / (_ERF_DEGREE + 1))
         values = [math.erf(lo + (t + 1.0) * _ERF_WIDTH / 2) for t in nodes]
         table[:, piece] = numpy.polynomial.chebyshev.chebfit(nodes, values, _ERF_DEGREE)
+    table[0, _ERF_PIECES] = 1.0
     return table
 
 
@@ -400,7 +403,7 @@ _erf_tables: dict[Any, numpy.ndarray] = {}
 
 
 def erf(x: Array) -> Array:
-    """The error function, elementwise, in the dtype of ``x``."""
+    """The error function, elementwise, in the dtype of ``x`` (NaN gives NaN)."""
     if _is_cupy_array(x):
         import cupyx.scipy.special  # noqa: PLC0415
 
@@ -408,8 +411,8 @@ def erf(x: Array) -> Array:
     table = _erf_tables.get(x.dtype)
     if table is None:
         table = _erf_tables[x.dtype] = _ERF_TABLE.astype(x.dtype)
-    ax = numpy.minimum(numpy.abs(x), _ERF_PIECES * _ERF_WIDTH)
-    piece = numpy.minimum((ax * (1.0 / _ERF_WIDTH)).astype(numpy.intp), _ERF_PIECES - 1)
+    ax = numpy.minimum(numpy.abs(x), _ERF_CLIP)  # NaN stays NaN
+    piece = (numpy.fmin(ax, _ERF_CLIP) * (1.0 / _ERF_WIDTH)).astype(numpy.intp)
     t = (ax - piece * _ERF_WIDTH) * (2.0 / _ERF_WIDTH) - 1.0  # position in the piece, in [-1, 1]
     t2 = 2.0 * t
     b1 = numpy.zeros_like(t)
@@ -418,6 +421,12 @@ def erf(x: Array) -> Array:
         b1, b2 = table[k][piece] + t2 * b1 - b2, b1
     result = table[0][piece] + t * b1 - b2
     return numpy.copysign(numpy.minimum(result, 1.0), x).astype(x.dtype, copy=False)
+
+
+def quiet() -> Any:
+    """A context that silences NumPy's floating point warnings (division by zero, invalid),
+    for ops where inf or NaN is the documented answer (CuPy never warns)."""
+    return numpy.errstate(divide="ignore", invalid="ignore")
 
 
 def initial_backend() -> str:
@@ -441,7 +450,8 @@ def is_owned(arr: Array) -> bool:
 
 
 def contiguous(arr: Array) -> Array:
-    """``arr`` as a C-contiguous array that owns writable memory (a copy only when needed)."""
+    """``arr`` as a C-contiguous array that owns writable memory (a copy only when needed);
+    the buffers handed to MPI (``minigrad.distributed``)."""
     if _is_cupy_array(arr):
         return _cupy.ascontiguousarray(arr)  # type: ignore[union-attr]
     if arr.__class__ is not numpy.ndarray:
@@ -449,6 +459,34 @@ def contiguous(arr: Array) -> Array:
     if arr.flags.c_contiguous and arr.flags.writeable:
         return arr
     return numpy.array(arr, order="C")
+
+
+# ---------------------------------------------------------------------------------------------
+# Matrix products as 2-D GEMMs
+# ---------------------------------------------------------------------------------------------
+# NumPy's batched matmul of small matrices reaches a fraction of BLAS speed (PERF-NOTES.md);
+# a product with a 2-D operand is one 2-D GEMM over the flattened rows instead.
+
+
+def flat_rows(a: Array) -> Array:
+    """(..., k) -> (rows, k), the leading dims flattened (no -1 in the shape: it cannot be
+    resolved when k = 0)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
+def matmul(a: Array, b: Array) -> Array:
+    """``a @ b``; (..., n, k) @ (k, m) as one 2-D GEMM over the flattened rows of ``a``."""
+    if b.ndim == 2 and a.ndim > 2:
+        return (flat_rows(a) @ b).reshape(a.shape[:-1] + (b.shape[1],))
+    return a @ b
+
+
+def matmul_at(a: Array, g: Array, b_ndim: int) -> Array:
+    """``a^T @ g`` (the last two axes swapped); when the other operand was 2-D (``b_ndim``),
+    summed over the leading dims of ``a`` as one 2-D GEMM of the flattened rows."""
+    if b_ndim == 2 and a.ndim > 2:
+        return flat_rows(a).T @ flat_rows(g)
+    return a.swapaxes(-1, -2) @ g
 
 
 # ---------------------------------------------------------------------------------------------
@@ -469,29 +507,144 @@ def num_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def parallel(fn: Any, out: Array, *arrays: Array, axis: int = 0) -> Array:
-    """Run ``fn(out_block, *array_blocks)`` over blocks of rows along ``axis``; returns ``out``.
+def parallel(fn: Any, out: Array, *arrays: Array, keep: int | None = None) -> Array:
+    """Run ``fn(out_block, *array_blocks)`` over blocks of ``out`` on threads; returns ``out``.
 
-    Every array must have ``out``'s length along ``axis`` (other dims may differ, e.g. size 1
-    on a reduced dim); ``fn`` writes its block of the result into ``out_block`` (and may write
-    into the blocks of the other arrays). Small arrays, GPU arrays and single-core machines run ``fn`` once, whole.
+    ``fn`` reduces along axis ``keep`` (or is elementwise when ``keep`` is None), so the blocks
+    split another axis: the longest one. Every array must have ``out``'s length along that axis
+    (other dims may differ, e.g. size 1 on the reduced dim); ``fn`` writes its block of the
+    result into ``out_block`` (and may write into the blocks of the other arrays). Small arrays,
+    GPU arrays, single-core machines and arrays with no other axis to split (a 1-D softmax) run
+    ``fn`` once, whole.
     """
     global _pool
     if out.size < PARALLEL_MIN_SIZE or _is_cupy_array(out):
         fn(out, *arrays)
         return out
     threads = num_threads()
-    n = out.shape[axis]
-    if threads < 2 or n < 2:
+    axes = [a for a in range(out.ndim) if a != keep]
+    axis = max(axes, key=out.shape.__getitem__, default=None)
+    if threads < 2 or axis is None or out.shape[axis] < 2:
         fn(out, *arrays)
         return out
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="minigrad")
+    n = out.shape[axis]
     lead = (slice(None),) * axis
     bounds = [n * k // threads for k in range(threads + 1)]
     blocks = [lead + (slice(a, b),) for a, b in zip(bounds, bounds[1:]) if b > a]
     for future in [_pool.submit(fn, out[b], *(a[b] for a in arrays)) for b in blocks]:
         future.result()
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Row kernels: softmax and friends along one dim, in place, on threads for large arrays
+# ---------------------------------------------------------------------------------------------
+# Each computes the formula its op states, with out= buffers (one pass less over memory) and
+# backend.parallel's row blocks. A "row" is a slice along ``dim``; a row of only -inf has no
+# probability mass and gives 0 (PyTorch gives NaN), with a zero gradient.
+
+_LOWEST: dict[Any, float] = {}
+ROW_DOT_EINSUM_SIZE = 65536  # below this einsum's fixed cost is more than a * b's temporary
+
+
+def lowest(dtype: Any) -> float:
+    """The most negative finite value of a float dtype, as a (weak) Python float."""
+    value = _LOWEST.get(dtype)
+    if value is None:
+        value = _LOWEST[dtype] = float(numpy.finfo(dtype).min)
+    return value
+
+
+def row_dot(a: Array, b: Array, dim: int) -> Array:
+    """``sum(a * b, dim, keepdims=True)``; on large arrays without materializing ``a * b``."""
+    if a.size < ROW_DOT_EINSUM_SIZE:
+        return (a * b).sum(axis=dim, keepdims=True)
+    xp = array_module(a)
+    t = xp.einsum("...i,...i->...", xp.moveaxis(a, dim, -1), xp.moveaxis(b, dim, -1))
+    return xp.expand_dims(t, dim)
+
+
+def softmax_rows(x: Array, dim: int) -> Array:
+    """``exp(x - max) / sum(exp(x - max))`` along ``dim``, in a new array."""
+    if x.ndim == 0:
+        return softmax_rows(x.reshape(1), 0).reshape(())
+    xp = array_module(x)
+    low = lowest(x.dtype)
+
+    def rows(y: Array, x: Array) -> None:
+        if x.size == 0:
+            return
+        # a row of only -inf has max -inf: subtract the lowest finite value instead, so exp
+        # gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so dividing
+        # by max(sum, 1) leaves it alone and keeps a dead row at 0
+        xp.subtract(x, xp.maximum(x.max(axis=dim, keepdims=True), low), out=y)
+        xp.exp(y, out=y)
+        y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
+
+    return parallel(rows, xp.empty_like(x), x, keep=dim)
+
+
+def softmax_rows_inplace(s: Array) -> Array:
+    """:func:`softmax_rows` over the last axis, written into ``s`` (the attention scores)."""
+    xp = array_module(s)
+    if s.size:
+        s -= xp.maximum(s.max(axis=-1, keepdims=True), lowest(s.dtype))
+        xp.exp(s, out=s)
+        s /= xp.maximum(s.sum(axis=-1, keepdims=True), 1)
+    return s
+
+
+def softmax_rows_grad(g: Array, y: Array, dim: int) -> Array:
+    """``y * (g - sum(g * y, dim))``, the softmax backward, in a new array."""
+    if g.ndim == 0:
+        return softmax_rows_grad(g.reshape(1), y.reshape(1), 0).reshape(())
+    xp = array_module(g)
+
+    def rows(dx: Array, g: Array, y: Array) -> None:
+        xp.subtract(g, row_dot(g, y, dim), out=dx)
+        dx *= y
+
+    return parallel(rows, xp.empty_like(g), g, y, keep=dim)
+
+
+def log_softmax_rows(x: Array, dim: int) -> tuple[Array, Array]:
+    """``x - max - log(sum(exp(x - max)))`` along ``dim``, and the mask of dead rows (all -inf,
+    where the result is 0), of shape ``x.shape`` with size 1 on ``dim``."""
+    if x.ndim == 0:
+        out, dead = log_softmax_rows(x.reshape(1), 0)
+        return out.reshape(()), dead.reshape(())
+    xp = array_module(x)
+
+    def rows(out: Array, x: Array, dead: Array) -> None:
+        if x.size == 0:
+            dead[...] = False
+            return
+        mx = x.max(axis=dim, keepdims=True)
+        xp.equal(mx, -xp.inf, out=dead)
+        xp.subtract(x, xp.where(dead, 0, mx), out=out)
+        s = xp.exp(out).sum(axis=dim, keepdims=True)
+        out -= xp.log(xp.where(s == 0, 1, s))
+        xp.copyto(out, 0, where=dead)
+
+    dead = xp.empty(x.shape[:dim] + (1,) + x.shape[dim + 1 :], dtype=bool)
+    return parallel(rows, xp.empty_like(x), x, dead, keep=dim), dead
+
+
+def log_softmax_rows_grad(g: Array, out: Array, dead: Array, dim: int) -> Array:
+    """``g - exp(out) * sum(g, dim)``, the log_softmax backward, 0 on dead rows."""
+    if g.ndim == 0:
+        return log_softmax_rows_grad(g.reshape(1), out.reshape(1), dead.reshape(1), 0).reshape(())
+    xp = array_module(g)
+
+    def rows(dx: Array, g: Array, out: Array) -> None:
+        xp.exp(out, out=dx)
+        dx *= g.sum(axis=dim, keepdims=True)
+        xp.subtract(g, dx, out=dx)
+
+    dx = parallel(rows, xp.empty_like(g), g, out, keep=dim)
+    xp.copyto(dx, 0, where=dead)
+    return dx

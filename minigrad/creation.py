@@ -69,7 +69,7 @@ def full(
     with _OnDevice(device):
         return _finish(
             xp.full(
-                _shape((size,) if isinstance(size, int) else (size,)),
+                _shape((size,)),
                 fill_value,
                 dtype=_dtype(dtype),
             ),
@@ -167,7 +167,7 @@ def randint(
         backend.integers(
             low,
             high,
-            _shape((size,) if isinstance(size, int) else (size,)),
+            _shape((size,)),
             _dtype(dtype, backend.int64),
             device,
         )

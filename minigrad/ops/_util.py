@@ -9,6 +9,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad import backend
 from minigrad.errors import (
     DimError,
     DTypeError,
@@ -20,7 +21,7 @@ from minigrad.tensor import Tensor
 def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
     """A dim in [-ndim, ndim) as a non-negative int; IndexError naming the shape otherwise."""
     if not isinstance(dim, int):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+        raise TypeError(f"dim must be an int, got {type(dim).__name__} {dim!r}")
     low, high = -max(ndim, 1), max(ndim, 1) - 1
     if dim < low or dim > high:
         raise DimError(
@@ -33,12 +34,22 @@ def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
 def norm_dims(
     dim: int | Sequence[int] | None, ndim: int, shape: Sequence[int] = ()
 ) -> tuple[int, ...] | None:
-    """``None`` (all dims) or a sorted tuple of distinct non-negative dims."""
+    """``None`` (all dims, also for an empty tuple) or a sorted tuple of distinct non-negative
+    dims (empty for a 0-d tensor)."""
     if dim is None:
         return None
     if isinstance(dim, int):
-        return (norm_dim(dim, ndim, shape),)
-    dims = tuple(norm_dim(d, ndim, shape) for d in dim)
+        dims = (norm_dim(dim, ndim, shape),)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(norm_dim(d, ndim, shape) for d in dim)
+    else:
+        raise TypeError(
+            f"dim must be an int, a tuple of ints or None, got {type(dim).__name__} {dim!r}"
+        )
+    if ndim == 0:
+        return ()  # a 0-d tensor accepts dim 0 and -1, and has no axis to reduce
+    if not dims:
+        return None  # an empty list of dims means every dim, as in PyTorch
     if len(set(dims)) != len(dims):
         raise ValueError(f"dim {tuple(dim)} names a dimension twice (tensor shape {tuple(shape)})")
     return tuple(sorted(dims))
@@ -70,3 +81,45 @@ def reduced_shape(shape: Sequence[int], dims: tuple[int, ...] | None) -> tuple[i
     if dims is None:
         return (1,) * len(shape)
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+# -- checks shared by the public op functions (validation happens there, once) -----------------
+
+
+def same_dtype(op: str, first: tuple[str, Tensor | None], second: tuple[str, Tensor]) -> None:
+    """Refuse two tensors of different dtypes (NumPy would silently upcast one):
+    ``same_dtype("linear", ("weight", w), ("the input", x))``; a None tensor passes."""
+    (name1, t1), (name2, t2) = first, second
+    if t1 is not None and t1.dtype != t2.dtype:
+        raise TypeError(f"{op}: {name1} is {t1.dtype} but {name2} is {t2.dtype}")
+
+
+def broadcast_shape(op: str, what: str, *shapes: Sequence[int]) -> tuple[int, ...]:
+    """The shape ``shapes`` broadcast to; ShapeError naming them (as ``what``) otherwise."""
+    try:
+        return tuple(backend.numpy_module().broadcast_shapes(*map(tuple, shapes)))
+    except ValueError:
+        listed = ", ".join(str(tuple(s)) for s in shapes)
+        raise ShapeError(f"{op}: {what} {listed} cannot be broadcast together") from None
+
+
+def require_bool_mask(op: str, mask: Any) -> None:
+    """Refuse a mask that is not a bool tensor."""
+    if not isinstance(mask, Tensor) or mask.dtype != backend.bool_:
+        what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise TypeError(f"{op}: the mask must be a bool tensor, got {what}")
+
+
+def check_ids(op: str, ids: Tensor, high: int, what: str, ignore: int | None = None) -> bool:
+    """Raise IndexError if an id is outside [0, high), ids equal to ``ignore`` excepted.
+
+    One device-to-host read (backend.int_range). Returns whether some id equals ``ignore``
+    (when none does, the caller can skip masking).
+    """
+    lo, hi, ignored = backend.int_range(ids.data, skip=ignore)
+    if lo <= hi and (lo < 0 or hi >= high):
+        raise IndexError(
+            f"{op}: ids must be in [0, {what} = {high}), got values in [{lo}, {hi}] "
+            f"(ids of shape {tuple(ids.shape)})"
+        )
+    return ignored

@@ -42,7 +42,7 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, g):
         # da = g ; db = -g
-        return g, (-g if ctx.parents[1] is not None else None)
+        return g, (-g if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -56,8 +56,8 @@ class Mul(Function):
         a, b = ctx.saved_tensors
         # da = g * b ; db = g * a
         return (
-            g * b if ctx.parents[0] is not None else None,
-            g * a if ctx.parents[1] is not None else None,
+            g * b if ctx.needs_input_grad[0] else None,
+            g * a if ctx.needs_input_grad[1] else None,
         )
 
 
@@ -72,7 +72,7 @@ class Div(Function):
         a, b = ctx.saved_tensors
         # da = g / b ; db = -g * a / b^2
         da = g / b
-        return da, (-da * a / b if ctx.parents[1] is not None else None)
+        return da, (-da * a / b if ctx.needs_input_grad[1] else None)
 
 
 class Pow(Function):
@@ -85,17 +85,22 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
+        xp = backend.array_module(g)
         da = db = None
-        # da = g * b * a^(b-1)
-        if ctx.parents[0] is not None:
-            da = g * b * a ** (b - 1)
-        # db = g * a^b * log(a), taken as 0 where a <= 0 (a^b is not differentiable in b there)
-        if ctx.parents[1] is not None:
-            if isinstance(a, (int, float)):
-                db = g * out * (math.log(a) if a > 0 else 0.0)
-            else:
-                xp = backend.array_module(a)
-                db = g * out * xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)
+        with backend.quiet():  # 0^(negative) is inf, log(0) is -inf: as PyTorch
+            if ctx.needs_input_grad[0]:
+                # da = g * b * a^(b-1), 0 where b = 0 (as PyTorch, also at a = 0)
+                if isinstance(b, (int, float)):
+                    da = g * (b * a ** (b - 1) if b != 0 else 0.0)
+                else:
+                    da = g * xp.where(b == 0, 0, b * a ** (b - 1))
+            if ctx.needs_input_grad[1]:
+                # db = g * a^b * log(a), 0 where a = 0 and b >= 0 (as PyTorch)
+                if isinstance(a, (int, float)):
+                    log_a = math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
+                    db = g * (out * log_a if a != 0 else xp.where(b >= 0, 0, out * log_a))
+                else:
+                    db = g * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
         return da, db
 
 
@@ -241,8 +246,8 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        # da = g * sign(a)   (0 at a = 0, as PyTorch)
-        return g * backend.array_module(a).sign(a)
+        # da = g * sign(a), where sign is 0 at 0 and at NaN (as PyTorch's sgn)
+        return g * backend.array_module(a).subtract(a > 0, a < 0, dtype=g.dtype)
 
 
 class Tanh(Function):
@@ -284,8 +289,9 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        # da = g where a > 0, else 0
-        return g * (out > 0)
+        # da = g where relu(a) > 0 or is NaN, else 0 (PyTorch passes the gradient at NaN);
+        # a product with the mask, as np.where is many times slower on a random mask
+        return g * ~(out <= 0)
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -380,7 +386,8 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _select_grads(ctx, g, a > b, a == b)
+        # da = g where a > b, g/2 where a == b, 0 where a < b ; db the other way round
+        return _select_grads(ctx, g, a < b, a > b, a == b)
 
 
 class Minimum(Function):
@@ -392,15 +399,17 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _select_grads(ctx, g, a < b, a == b)
+        # da = g where a < b, g/2 where a == b, 0 where a > b ; db the other way round
+        return _select_grads(ctx, g, a > b, a < b, a == b)
 
 
-def _select_grads(ctx: Function, g: Any, a_wins: Any, tie: Any) -> tuple[Any, Any]:
-    # da = g where a wins, g/2 on ties ; db = g where b wins, g/2 on ties (as PyTorch)
+def _select_grads(ctx: Function, g: Any, a_loses: Any, b_loses: Any, tie: Any) -> tuple[Any, Any]:
+    # da = 0 where a loses, g/2 on ties, else g ; db likewise. A NaN neither wins, loses nor
+    # ties, so both sides get g there (as PyTorch, whose result is the NaN)
     xp = backend.array_module(g)
-    half = g * 0.5
-    da = xp.where(a_wins, g, xp.where(tie, half, 0)) if ctx.parents[0] is not None else None
-    db = xp.where(a_wins, 0, xp.where(tie, half, g)) if ctx.parents[1] is not None else None
+    shared = xp.where(tie, g * 0.5, g)
+    da = xp.where(a_loses, 0, shared) if ctx.needs_input_grad[0] else None
+    db = xp.where(b_loses, 0, shared) if ctx.needs_input_grad[1] else None
     return da, db
 
 

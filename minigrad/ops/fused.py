@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops._util import ShapeError, norm_dim, require_float
+from minigrad.ops._util import (
+    ShapeError,
+    broadcast_shape,
+    check_ids,
+    norm_dim,
+    require_float,
+    same_dtype,
+)
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -26,46 +32,11 @@ from minigrad.tensor import Tensor
 # =============================================================================================
 
 
-def _split_axis(x: Any, dim: int) -> int:
-    """An axis other than ``dim`` to split a row-wise op along (for ``backend.parallel``)."""
-    return 0 if dim != 0 or x.ndim < 2 else 1
-
-
-def _row_dot(a: Any, b: Any, dim: int) -> Any:
-    """sum(a * b) along ``dim`` (keepdim); on large arrays without materializing a * b."""
-    if a.size < 65536:  # einsum's fixed cost dominates on small arrays
-        return (a * b).sum(axis=dim, keepdims=True)
-    xp = backend.array_module(a)
-    t = xp.einsum("...i,...i->...", xp.moveaxis(a, dim, -1), xp.moveaxis(b, dim, -1))
-    return xp.expand_dims(t, dim)
-
-
-def _lowest(dtype: Any) -> float:
-    """The most negative finite value of a float dtype, as a (weak) Python float."""
-    value = _LOWEST.get(dtype)
-    if value is None:
-        value = _LOWEST[dtype] = float(backend.numpy_module().finfo(dtype).min)
-    return value
-
-
-_LOWEST: dict[Any, float] = {}
-
-
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        xp = backend.array_module(x)
-        low = _lowest(x.dtype)
-
-        def rows(y, x):  # y = exp(x - max) / sum(exp(x - max)), written into y
-            # a row of only -inf has max -inf: subtract the lowest finite value instead, so that
-            # exp gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so
-            # dividing by max(sum, 1) leaves it alone and keeps a dead row at 0
-            xp.subtract(x, xp.maximum(x.max(axis=dim, keepdims=True), low), out=y)
-            xp.exp(y, out=y)
-            y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
-
-        y = backend.parallel(rows, xp.empty_like(x), x, axis=_split_axis(x, dim))
+        # y = exp(x - max(x)) / sum(exp(x - max(x))) along dim
+        y = backend.softmax_rows(x, dim)
         ctx.dim = dim
         ctx.save_for_backward(y)
         return y
@@ -73,31 +44,15 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        dim = ctx.dim
-        xp = backend.array_module(g)
-
-        def rows(dx, g, y):  # dx = y * (g - sum(g * y, dim))
-            xp.subtract(g, _row_dot(g, y, dim), out=dx)
-            dx *= y
-
-        return backend.parallel(rows, xp.empty_like(g), g, y, axis=_split_axis(g, dim))
+        # dx = y * (g - sum(g * y, dim))
+        return backend.softmax_rows_grad(g, y, ctx.dim)
 
 
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        xp = backend.array_module(x)
-
-        def rows(out, x, dead):  # out = x - max - log(sum(exp(x - max))), 0 on rows of only -inf
-            mx = x.max(axis=dim, keepdims=True)
-            xp.equal(mx, -xp.inf, out=dead)
-            xp.subtract(x, xp.where(dead, 0, mx), out=out)
-            s = xp.exp(out).sum(axis=dim, keepdims=True)
-            out -= xp.log(xp.where(s == 0, 1, s))
-            xp.copyto(out, 0, where=dead)
-
-        dead = xp.empty(x.shape[:dim] + (1,) + x.shape[dim + 1 :], dtype=bool)
-        out = backend.parallel(rows, xp.empty_like(x), x, dead, axis=_split_axis(x, dim))
+        # out = x - max(x) - log(sum(exp(x - max(x)))) along dim
+        out, dead = backend.log_softmax_rows(x, dim)
         ctx.dim = dim
         ctx.save_for_backward(out, dead)
         return out
@@ -105,17 +60,8 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         out, dead = ctx.saved_tensors
-        dim = ctx.dim
-        xp = backend.array_module(g)
-
-        def rows(dx, g, out):  # dx = g - softmax(x) * sum(g, dim), with softmax = exp(out)
-            xp.exp(out, out=dx)
-            dx *= g.sum(axis=dim, keepdims=True)
-            xp.subtract(g, dx, out=dx)
-
-        dx = backend.parallel(rows, xp.empty_like(g), g, out, axis=_split_axis(g, dim))
-        xp.copyto(dx, 0, where=dead)  # rows of only -inf get no gradient
-        return dx
+        # dx = g - softmax(x) * sum(g, dim), with softmax(x) = exp(out)
+        return backend.log_softmax_rows_grad(g, out, dead, ctx.dim)
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
@@ -138,6 +84,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 class LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, dims, eps):
+        # xhat = (x - mean(x)) / sqrt(var(x) + eps) over dims ; out = xhat * w + b
         xp = backend.array_module(x)
         inv_n = 1.0 / math.prod(x.shape[d] for d in dims)  # sum * (1/n): NumPy's mean() is slow
         centered = x - x.sum(axis=dims, keepdims=True) * inv_n
@@ -159,14 +106,14 @@ class LayerNorm(Function):
         # dxhat = g * w ; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
         dxhat = g * weight if weight is not None else g
         dx = None
-        if ctx.parents[0] is not None:
+        if ctx.needs_input_grad[0]:
             inv_n = ctx.inv_n
             dx = dxhat - dxhat.sum(axis=dims, keepdims=True) * inv_n
             dx -= xhat * ((dxhat * xhat).sum(axis=dims, keepdims=True) * inv_n)
             dx *= rstd
         # dw = sum over the batch axes of g * xhat ; db = sum over the batch axes of g
-        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.parents[1] is not None else None
-        db = g.sum(axis=ctx.batch_axes) if ctx.parents[2] is not None else None
+        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.needs_input_grad[1] else None
+        db = g.sum(axis=ctx.batch_axes) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
 
@@ -194,8 +141,7 @@ def layer_norm(
             raise ShapeError(
                 f"layer_norm: {name} has shape {tuple(p.shape)}, expected normalized_shape {shape}"
             )
-        if p is not None and p.dtype != x.dtype:
-            raise TypeError(f"layer_norm: {name} is {p.dtype} but the input is {x.dtype}")
+        same_dtype("layer_norm", (name, p), ("the input", x))
     dims = tuple(range(x.data.ndim - n, x.data.ndim))
     return LayerNorm.apply(x, weight, bias, dims=dims, eps=eps)
 
@@ -279,23 +225,8 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
                 f"embedding: padding_idx {padding_idx} is out of range for {num} embeddings"
             )
         padding_idx %= num
-    _check_ids("embedding", indices, num, "num_embeddings")
+    check_ids("embedding", indices, num, "num_embeddings")
     return Embedding.apply(indices, weight, padding_idx=padding_idx)
-
-
-def _check_ids(name: str, ids: Tensor, high: int, what: str, ignore: int | None = None) -> bool:
-    """Raise IndexError if an id is outside [0, high), ids equal to ``ignore`` excepted.
-
-    One device-to-host read (backend.int_range). Returns whether some id equals ``ignore``
-    (when none does, the caller can skip masking).
-    """
-    lo, hi, ignored = backend.int_range(ids.data, skip=ignore)
-    if lo <= hi and (lo < 0 or hi >= high):
-        raise IndexError(
-            f"{name}: ids must be in [0, {what} = {high}), got values in [{lo}, {hi}] "
-            f"(ids of shape {tuple(ids.shape)})"
-        )
-    return ignored
 
 
 # =============================================================================================
@@ -308,70 +239,61 @@ class CrossEntropy(Function):
     def forward(ctx, logits, target, ignore_index, label_smoothing, reduction, class_probs):
         """logits (N, C, *) ; target (N, *) class ids, or (N, C, *) probabilities."""
         xp = backend.array_module(logits)
-        classes = logits.shape[1]
-        # rows of classes: (M, C) with M = N * prod(*)
-        x = logits if logits.ndim == 2 else xp.moveaxis(logits, 1, -1).reshape(-1, classes)
+        x = _class_rows(logits)  # (M, C) with M = N * prod(*)
+        classes = x.shape[1]
         m = x.max(axis=1, keepdims=True)
         e = xp.exp(x - m)
         s = e.sum(axis=1, keepdims=True)
         lse = (m + xp.log(s))[:, 0]  # logsumexp of each row, (M,)
         eps = label_smoothing
+        rows = t = valid = q = None
         if class_probs:
-            q = target if target.ndim == 2 else xp.moveaxis(target, 1, -1).reshape(-1, classes)
+            # q = (1 - eps) * target + eps / C ; loss = -sum_c q_c log p_c = sum(q) lse - sum(q x)
+            q = _class_rows(target)
             if eps:
                 q = q * (1 - eps) + eps / classes
-            # loss = -sum_c q_c log p_c = sum_c q_c * lse - sum_c q_c x_c
             loss = q.sum(axis=1) * lse - (q * x).sum(axis=1)
-            valid = rows = t = None
         else:
-            q = None
+            # loss = -log p[t], mixed with eps * mean_c(-log p_c); 0 where t == ignore_index
             t = target.reshape(-1)
-            valid = None
-            if ignore_index is not None:  # some target may equal ignore_index: mask those out
+            if ignore_index is not None:
                 valid = t != ignore_index
                 t = xp.where(valid, t, 0)
             rows = xp.arange(t.shape[0])
-            loss = lse - x[rows, t]  # -log p[target]
-            if eps:  # smoothing mixes in the mean of -log p over the classes
+            loss = lse - x[rows, t]
+            if eps:
                 loss = (1 - eps) * loss + eps * (lse - x.sum(axis=1) * (1.0 / classes))
             if valid is not None:
-                loss = loss * valid
-        ctx.shape = logits.shape
-        ctx.reduction = reduction
-        ctx.eps = eps
+                loss = xp.where(valid, loss, 0)  # not loss * valid: NaN logits there give 0
+        ctx.shape, ctx.reduction, ctx.eps = logits.shape, reduction, eps
         ctx.count = (
             loss.shape[0] if valid is None else xp.maximum(valid.sum(), 1).astype(loss.dtype)
         )
         ctx.save_for_backward(e, s, q, rows, t, valid)
         if reduction == "none":
-            return loss.reshape(
-                target.shape if not class_probs else target.shape[:1] + target.shape[2:]
-            )
+            return loss.reshape(logits.shape[:1] + logits.shape[2:])
         total = loss.sum()
-        if reduction == "sum":
-            return total
         # mean over the targets that count (at least 1: 0, not NaN, when every target is ignored)
-        return total / ctx.count
+        return total if reduction == "sum" else total / ctx.count
 
     @staticmethod
     def backward(ctx, g):
         e, s, q, rows, t, valid = ctx.saved_tensors
         xp = backend.array_module(g)
-        classes = e.shape[1]
-        # dlogits = (softmax(logits) - target distribution) * dloss, 0 for ignored targets
+        # dlogits = (softmax(logits) * sum(q) - q) * dloss, where q is the target distribution
+        # (sum(q) = 1 for class ids); 0 for ignored targets
         d = e / s
-        if q is None:  # the target distribution is (1 - eps) * one_hot(t) + eps / C
+        if q is None:  # q = (1 - eps) * one_hot(t) + eps / C
             d[rows, t] -= 1.0 - ctx.eps
             if ctx.eps:
-                d -= ctx.eps / classes
+                d -= ctx.eps / e.shape[1]
         else:
+            d *= q.sum(axis=1, keepdims=True)
             d -= q
         if ctx.reduction == "none":
             weight = g.reshape(-1)
-        elif ctx.reduction == "sum":
-            weight = g
         else:
-            weight = g / ctx.count
+            weight = g if ctx.reduction == "sum" else g / ctx.count
         if valid is not None:
             weight = weight * valid
         d *= weight[:, None] if weight.ndim else weight
@@ -379,6 +301,13 @@ class CrossEntropy(Function):
             return d, None
         n, c, *rest = ctx.shape
         return xp.moveaxis(d.reshape((n, *rest, c)), -1, 1), None
+
+
+def _class_rows(a):
+    """(N, C, *) -> (M, C): one row of classes per target."""
+    if a.ndim == 2:
+        return a
+    return backend.array_module(a).moveaxis(a, 1, -1).reshape(-1, a.shape[1])
 
 
 def cross_entropy(
@@ -394,16 +323,14 @@ def cross_entropy(
     Shapes: logits (N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...) integer class ids, or
     a float tensor of the logits' shape holding probabilities. Returns a scalar for
     ``reduction="mean"|"sum"``, the per-target losses for ``"none"``. Targets equal to
-    ``ignore_index`` contribute nothing; with ``"mean"`` the sum is divided by the number of
-    targets that count (a batch where all are ignored gives 0, not NaN).
+    ``ignore_index`` contribute nothing to the loss, even where their logits are NaN or inf
+    (as PyTorch); with ``"mean"`` the sum is divided by the number of targets that count (a
+    batch where all are ignored gives 0, not NaN).
+    Probability targets need not sum to 1 (an all-zero row gives loss 0 and no gradient) and
+    take no ``ignore_index``.
     """
     require_float("cross_entropy", logits)
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(
-            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
-        )
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    _check_ce_options(reduction, label_smoothing)
     if logits.data.ndim == 1:  # a single sample: (C,) with a 0-d target
         out = cross_entropy(
             logits.unsqueeze(0),
@@ -413,30 +340,11 @@ def cross_entropy(
             reduction,
         )
         return out.reshape(()) if reduction == "none" else out
-    shape, tshape = tuple(logits.shape), tuple(target.shape)
     class_probs = target.dtype.kind == "f"
     if class_probs:
-        if tshape != shape:
-            raise ShapeError(
-                f"cross_entropy: probability targets must have the logits' shape {shape}, got {tshape}"
-            )
-        if target.dtype != logits.dtype:
-            raise TypeError(
-                f"cross_entropy: target is {target.dtype} but logits are {logits.dtype}"
-            )
-    else:
-        if target.dtype.kind not in "iu":
-            raise TypeError(
-                f"cross_entropy: target must hold integer class ids or float probabilities, got {target.dtype}"
-            )
-        if tshape != shape[:1] + shape[2:]:
-            raise ShapeError(
-                f"cross_entropy: logits of shape {shape} need a target of shape {shape[:1] + shape[2:]}, got {tshape}"
-            )
-        if not _check_ids(
-            "cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index
-        ):
-            ignore_index = None  # no target can equal it: skip the masking
+        _check_probability_target(logits, target, ignore_index)
+    elif not _check_class_target(logits, target, ignore_index):
+        ignore_index = None  # no target equals it: skip the masking
     return CrossEntropy.apply(
         logits,
         target,
@@ -447,18 +355,51 @@ def cross_entropy(
     )
 
 
+def _check_ce_options(reduction: str, label_smoothing: float) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+        )
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+
+
+def _check_probability_target(logits: Tensor, target: Tensor, ignore_index: int) -> None:
+    shape, tshape = tuple(logits.shape), tuple(target.shape)
+    if tshape != shape:
+        raise ShapeError(
+            f"cross_entropy: probability targets must have the logits' shape {shape}, got {tshape}"
+        )
+    same_dtype("cross_entropy", ("target", target), ("the logits", logits))
+    if ignore_index != -100:
+        raise ValueError(
+            f"cross_entropy: ignore_index ({ignore_index}) is not supported with probability "
+            f"targets (a {target.dtype} target of shape {tshape}); give an all-zero target row "
+            "to leave a sample out"
+        )
+
+
+def _check_class_target(logits: Tensor, target: Tensor, ignore_index: int) -> bool:
+    """Check the class ids; returns whether some target equals ``ignore_index``."""
+    shape, tshape = tuple(logits.shape), tuple(target.shape)
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            "cross_entropy: target must hold integer class ids or float probabilities, "
+            f"got {target.dtype}"
+        )
+    if tshape != shape[:1] + shape[2:]:
+        raise ShapeError(
+            f"cross_entropy: logits of shape {shape} need a target of shape "
+            f"{shape[:1] + shape[2:]}, got {tshape}"
+        )
+    return check_ids(
+        "cross_entropy", target, shape[1], "the number of classes", ignore=ignore_index
+    )
+
+
 # =============================================================================================
 # attention core
 # =============================================================================================
-
-
-def _softmax_rows_inplace(s: Any) -> Any:
-    """Softmax over the last axis of ``s``, written into ``s`` (rows of only -inf give 0)."""
-    xp = backend.array_module(s)
-    s -= xp.maximum(s.max(axis=-1, keepdims=True), _lowest(s.dtype))
-    xp.exp(s, out=s)
-    s /= xp.maximum(s.sum(axis=-1, keepdims=True), 1)
-    return s
 
 
 class Attention(Function):
@@ -466,7 +407,7 @@ class Attention(Function):
     def forward(ctx, q, k, v, mask, scale, dropout_p):
         xp = backend.array_module(q)
         # 1. scores = scale * q k^T   (..., Tq, Tk)
-        p = q @ xp.swapaxes(k, -1, -2)
+        p = q @ k.swapaxes(-1, -2)
         p *= scale
         # 2. mask: True may not attend (-inf), a float mask is added
         if mask is not None:
@@ -475,7 +416,7 @@ class Attention(Function):
             else:
                 p += mask
         # 3. p = softmax(scores) over the keys; 4. dropout on p
-        _softmax_rows_inplace(p)
+        backend.softmax_rows_inplace(p)
         keep = None
         if dropout_p > 0.0:  # survivors scaled by 1/(1-p), in p's dtype
             keep = backend.keep_mask(p.shape, dropout_p, backend.device_of(p)).astype(p.dtype)
@@ -488,21 +429,20 @@ class Attention(Function):
     @staticmethod
     def backward(ctx, g):
         q, k, v, p, keep = ctx.saved_tensors
-        xp = backend.array_module(g)
         pd = p * keep if keep is not None else p
         # dv = p^T g ; dp = g v^T (through dropout: times keep)
-        dv = xp.swapaxes(pd, -1, -2) @ g if ctx.parents[2] is not None else None
+        dv = pd.swapaxes(-1, -2) @ g if ctx.needs_input_grad[2] else None
         del pd
-        dp = g @ xp.swapaxes(v, -1, -2)
+        dp = g @ v.swapaxes(-1, -2)
         if keep is not None:
             dp *= keep
         # ds = p * (dp - sum(dp * p)) : the softmax backward; masked entries have p = 0
-        dp -= _row_dot(dp, p, -1)
+        dp -= backend.row_dot(dp, p, -1)
         dp *= p
-        dmask = dp if ctx.parents[3] is not None else None  # d(scores)/d(float mask) = 1
+        dmask = dp if ctx.needs_input_grad[3] else None  # d(scores)/d(float mask) = 1
         # dq = scale * ds k ; dk = scale * ds^T q
-        dq = (dp @ k) * ctx.scale if ctx.parents[0] is not None else None
-        dk = (xp.swapaxes(dp, -1, -2) @ q) * ctx.scale if ctx.parents[1] is not None else None
+        dq = (dp @ k) * ctx.scale if ctx.needs_input_grad[0] else None
+        dk = (dp.swapaxes(-1, -2) @ q) * ctx.scale if ctx.needs_input_grad[1] else None
         return dq, dk, dv, dmask
 
 
@@ -523,44 +463,46 @@ def attention(
     that may attend to nothing gets zeros, not NaN. ``scale`` defaults to 1/sqrt(D); dropout
     with probability ``dropout_p`` applies to the attention weights when ``training``.
     """
+    scores = _attention_scores_shape(q, k, v)
+    if mask is not None:
+        _check_attention_mask(mask, scores, q)
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"attention: dropout_p must be in [0, 1), got {dropout_p}")
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    return Attention.apply(
+        q, k, v, mask, scale=scale, dropout_p=float(dropout_p) if training else 0.0
+    )
+
+
+def _attention_scores_shape(q: Tensor, k: Tensor, v: Tensor) -> tuple[int, ...]:
+    """Check q, k, v; returns the shape of the scores, (..., Tq, Tk)."""
     for name, t in (("q", q), ("k", k), ("v", v)):
         require_float("attention", t)
         if t.data.ndim < 2:
             raise ShapeError(f"attention: {name} needs at least 2 dims, got shape {tuple(t.shape)}")
-        if t.dtype != q.dtype:
-            raise TypeError(f"attention: q is {q.dtype} but {name} is {t.dtype}")
+        same_dtype("attention", ("q", q), (name, t))
     sq, sk, sv = q.data.shape, k.data.shape, v.data.shape
     if sq[-1] != sk[-1] or sk[-2] != sv[-2]:
         raise ShapeError(
             f"attention: q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)} do not fit: need "
             "q (..., Tq, D), k (..., Tk, D), v (..., Tk, Dv)"
         )
-    xp = backend.array_module(q.data)
+    what = f"batch dims of q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)}:"
+    return broadcast_shape("attention", what, sq[:-2], sk[:-2], sv[:-2]) + (sq[-2], sk[-2])
+
+
+def _check_attention_mask(mask: Tensor, scores: tuple[int, ...], q: Tensor) -> None:
+    if mask.dtype != backend.bool_ and mask.dtype != q.dtype:
+        raise TypeError(f"attention: mask must be bool or {q.dtype}, got {mask.dtype}")
     try:
-        batch = xp.broadcast_shapes(sq[:-2], sk[:-2], sv[:-2])
-    except ValueError:
+        fits = broadcast_shape("attention", "", mask.shape, scores) == scores
+    except ShapeError:
+        fits = False
+    if not fits:
         raise ShapeError(
-            f"attention: batch dims of q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)} do not broadcast"
-        ) from None
-    scores = tuple(batch) + (sq[-2], sk[-2])
-    if mask is not None:
-        if mask.dtype != backend.bool_ and mask.dtype != q.dtype:
-            raise TypeError(f"attention: mask must be bool or {q.dtype}, got {mask.dtype}")
-        try:
-            fits = xp.broadcast_shapes(mask.shape, scores) == scores
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ShapeError(
-                f"attention: mask of shape {tuple(mask.shape)} does not broadcast to the scores' "
-                f"shape {scores}"
-            )
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"attention: dropout_p must be in [0, 1), got {dropout_p}")
-    scale = 1.0 / math.sqrt(sq[-1]) if scale is None else float(scale)
-    return Attention.apply(
-        q, k, v, mask, scale=scale, dropout_p=float(dropout_p) if training else 0.0
-    )
+            f"attention: mask of shape {tuple(mask.shape)} does not broadcast to the scores' "
+            f"shape {scores}"
+        )
 
 
 # =============================================================================================
@@ -573,7 +515,7 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         # y = x W^T + b as one 2-D GEMM over all rows, the bias added in place
-        x2 = x.reshape(-1, x.shape[-1])
+        x2 = backend.flat_rows(x)
         y = x2 @ weight.T
         if bias is not None:
             y += bias
@@ -582,11 +524,11 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = backend.flat_rows(g)
         # dx = g W ; dW = g^T x ; db = sum of g over rows
-        dx = (g2 @ weight).reshape(x.shape) if ctx.parents[0] is not None else None
-        dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.parents[1] is not None else None
-        db = g2.sum(axis=0) if ctx.parents[2] is not None else None
+        dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
+        dw = g2.T @ backend.flat_rows(x) if ctx.needs_input_grad[1] else None
+        db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
 
@@ -609,6 +551,5 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and tuple(bias.shape) != (out_features,):
         raise ShapeError(f"linear: bias must have shape ({out_features},), got {tuple(bias.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"linear: {name} is {t.dtype} but the input is {x.dtype}")
+        same_dtype("linear", (name, t), ("the input", x))
     return Linear.apply(x, weight, bias)

@@ -57,12 +57,12 @@ class Mean(Function):
         ctx.in_shape = x.shape
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.count = _count(x.shape, dims)
-        return x.sum(axis=dims, keepdims=keepdim) / ctx.count
+        return _divide(x.sum(axis=dims, keepdims=keepdim), ctx.count)
 
     @staticmethod
     def backward(ctx, g):
         # dx = g / N broadcast over the reduced axes
-        return _spread(_keepdim_grad(ctx, g) / ctx.count, ctx.in_shape)
+        return _spread(_keepdim_grad(ctx, g) / builtins.max(ctx.count, 1), ctx.in_shape)
 
 
 class Max(Function):
@@ -72,6 +72,7 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # dx = g / k at each of the k positions equal to the extreme value, 0 elsewhere
         return _extreme_grad(ctx, g)
 
 
@@ -82,6 +83,7 @@ class Min(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # dx = g / k at each of the k positions equal to the extreme value, 0 elsewhere
         return _extreme_grad(ctx, g)
 
 
@@ -98,7 +100,8 @@ def _extreme_grad(ctx: Function, g: Any) -> Any:
     x, out = ctx.saved_tensors
     hit = x == out
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
-    return hit * (_keepdim_grad(ctx, g) / count)
+    with backend.quiet():  # a NaN in the slice: no hit, count 0, NaN gradients (as PyTorch)
+        return hit * (_keepdim_grad(ctx, g) / count)
 
 
 def _drop(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -107,48 +110,67 @@ def _drop(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ..
     return tuple(n for i, n in enumerate(shape) if i not in dims)
 
 
+def _centered(ctx: Function, x: Any, dims: tuple[int, ...] | None, correction: int) -> Any:
+    """``x - mean(x)`` over ``dims``; keeps the keepdim shape and N - correction on ``ctx``."""
+    n = _count(x.shape, dims)
+    ctx.kept_shape = reduced_shape(x.shape, dims)
+    ctx.denom = builtins.max(n - correction, 0)
+    return x - _divide(x.sum(axis=dims, keepdims=True), n)
+
+
+def _divide(a: Any, n: int) -> Any:
+    """``a / n``; by n = 0 (a mean of nothing, no degrees of freedom) inf or NaN, as PyTorch,
+    without NumPy's warning (checked on n, so the usual case pays nothing for it)."""
+    if n:
+        return a / n
+    with backend.quiet():
+        return a / n
+
+
 class Var(Function):
     @staticmethod
     def forward(ctx, x, dims=None, correction=1, keepdim=False):
-        xp = backend.array_module(x)
-        centered = x - x.sum(axis=dims, keepdims=True) / _count(x.shape, dims)
-        ctx.kept_shape = reduced_shape(x.shape, dims)
-        ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
+        # var = sum((x - mean)^2) / (N - correction)
+        centered = _centered(ctx, x, dims, correction)
         ctx.save_for_backward(centered)
-        with _Quiet(xp):
-            return (centered * centered).sum(axis=dims, keepdims=keepdim) / ctx.denom
+        return _divide((centered * centered).sum(axis=dims, keepdims=keepdim), ctx.denom)
 
     @staticmethod
     def backward(ctx, g):
         (centered,) = ctx.saved_tensors
         # dx = g * 2 (x - mean) / (N - correction)
-        return _keepdim_grad(ctx, g) * centered * (2.0 / ctx.denom if ctx.denom else float("inf"))
+        return _divide(_keepdim_grad(ctx, g) * centered * 2.0, ctx.denom)
 
 
 class Std(Function):
     @staticmethod
     def forward(ctx, x, dims=None, correction=1, keepdim=False):
+        # std = sqrt(sum((x - mean)^2) / (N - correction))
         xp = backend.array_module(x)
-        centered = x - x.sum(axis=dims, keepdims=True) / _count(x.shape, dims)
-        ctx.kept_shape = reduced_shape(x.shape, dims)
-        ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
-        with _Quiet(xp):
-            out = xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) / ctx.denom)
+        centered = _centered(ctx, x, dims, correction)
+        out = xp.sqrt(_divide((centered * centered).sum(axis=dims, keepdims=True), ctx.denom))
         ctx.save_for_backward(centered, out)
         return out if keepdim else out.reshape(_drop(out.shape, dims))
 
     @staticmethod
     def backward(ctx, g):
         centered, out = ctx.saved_tensors
-        # dx = g * (x - mean) / ((N - correction) * std)
-        with _Quiet(backend.array_module(g)):
-            return _keepdim_grad(ctx, g) * centered / (out * ctx.denom)
+        xp = backend.array_module(g)
+        # dx = g * (x - mean) / ((N - correction) * std), 0 where std = 0 (as PyTorch)
+        with backend.quiet():
+            scale = xp.where(out == 0, 0, _keepdim_grad(ctx, g) / (out * ctx.denom))
+        return scale * centered
 
 
 class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, dims=None, keepdim=False):
         xp = backend.array_module(x)
+        if x.size == 0:  # the log of an empty sum: -inf (as PyTorch)
+            out = xp.full(reduced_shape(x.shape, dims), -xp.inf, dtype=x.dtype)
+            ctx.save_for_backward(xp.zeros_like(x))
+            ctx.kept_shape = out.shape
+            return out if keepdim else out.reshape(_drop(out.shape, dims))
         m = x.max(axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # a row of -inf gives -inf, not NaN
         e = xp.exp(x - m)
@@ -165,23 +187,6 @@ class LogSumExp(Function):
         (p,) = ctx.saved_tensors
         # dx = g * softmax(x)
         return _keepdim_grad(ctx, g) * p
-
-
-class _Quiet:
-    """Silence NumPy's divide-by-zero warnings where inf/NaN is the documented answer."""
-
-    def __init__(self, xp: Any) -> None:
-        self.state = (
-            xp.errstate(divide="ignore", invalid="ignore") if xp.__name__ == "numpy" else None
-        )
-
-    def __enter__(self) -> None:
-        if self.state is not None:
-            self.state.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.state is not None:
-            self.state.__exit__(*exc)
 
 
 def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: Any) -> Tensor:
@@ -219,11 +224,15 @@ def min(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
 
 
 def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
-    if x.data.size == 0:
+    """max and min have no value over nothing: refuse a reduced dim of size 0 (as PyTorch)."""
+    dims = norm_dims(dim, x.data.ndim, x.data.shape)
+    shape = x.data.shape
+    if x.data.size == 0 and (dims is None or any(shape[d] == 0 for d in dims)):
         raise ValueError(
-            f"{op.__name__.lower()}: cannot reduce an empty tensor of shape {tuple(x.shape)}"
+            f"{op.__name__.lower()}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape "
+            f"{tuple(shape)})"
         )
-    return _reduce(op, x, dim, keepdim)
+    return op.apply(x, dims=dims, keepdim=keepdim)
 
 
 def var(
@@ -275,9 +284,13 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
     data = x.data
-    if data.size == 0:
-        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
-    if dim is None:
+    if data.size == 0 and (dim is None or data.shape[norm_dim(dim, data.ndim, data.shape)] == 0):
+        raise ValueError(
+            f"{name}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape {tuple(x.shape)})"
+        )
+    if dim is None or data.ndim == 0:
+        if dim is not None:
+            norm_dim(dim, 0, data.shape)  # 0-d: dim 0 or -1 only
         out = getattr(data.reshape(-1), name)()
         if keepdim:
             out = out.reshape((1,) * data.ndim)

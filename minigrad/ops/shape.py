@@ -8,12 +8,19 @@ Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops._util import ShapeError, norm_dim
+from minigrad.ops._util import (
+    ShapeError,
+    broadcast_shape,
+    norm_dim,
+    require_bool_mask,
+    same_dtype,
+)
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -37,12 +44,12 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return backend.array_module(x).swapaxes(x, dim0, dim1)
+        return x.swapaxes(dim0, dim1)
 
     @staticmethod
     def backward(ctx, g):
         # dx = g with the same two axes swapped back
-        return backend.array_module(g).swapaxes(g, *ctx.dims)
+        return g.swapaxes(*ctx.dims)
 
 
 class Permute(Function):
@@ -98,7 +105,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         raise ValueError(
             f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {tuple(shape)})"
         )
-    return reshape(x, *shape[:start], -1, *shape[end + 1 :]) if shape[start : end + 1] else x
+    merged = math.prod(shape[start : end + 1])  # not -1: a size-0 dim elsewhere hides it
+    return Reshape.apply(x, shape=shape[:start] + (merged,) + shape[end + 1 :])
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
@@ -115,13 +123,16 @@ def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
         dims = {i for i, n in enumerate(shape) if n == 1}
     else:
         dims = {norm_dim(d, len(shape), shape) for d in ((dim,) if isinstance(dim, int) else dim)}
-        dims = {d for d in dims if shape[d] == 1}
+        dims = {d for d in dims if shape and shape[d] == 1}  # a 0-d tensor stays as it is
     return Reshape.apply(x, shape=tuple(n for i, n in enumerate(shape) if i not in dims))
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
     shape = x.data.shape
+    if not shape:  # a 0-d tensor: dims 0 and -1 name no axis
+        norm_dim(dim0, 0, shape), norm_dim(dim1, 0, shape)
+        return Reshape.apply(x, shape=())
     return Transpose.apply(
         x, dim0=norm_dim(dim0, len(shape), shape), dim1=norm_dim(dim1, len(shape), shape)
     )
@@ -193,9 +204,36 @@ class GetItem(Function):
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    """``x[index]`` with ints, slices, None, ..., integer arrays/tensors and boolean masks."""
+    """``x[index]`` with ints, slices, None, ..., integer arrays/tensors and boolean masks.
+
+    Integers beside integer arrays select first, as in PyTorch: ``x[0, :, ids]`` is
+    ``x[0][:, ids]`` (NumPy would index with 0 and ids together and put their dim first).
+    """
     index, advanced = _normalize_index(x, index)
+    if advanced and isinstance(index, tuple) and _ints_beside_arrays(index):
+        basic, index = _ints_first(index)
+        x = GetItem.apply(x, index=basic, advanced=False)
     return GetItem.apply(x, index=index, advanced=advanced)
+
+
+def _ints_beside_arrays(index: tuple[Any, ...]) -> bool:
+    """Whether ``index`` mixes Python ints with integer arrays (and holds no boolean mask)."""
+    arrays = [i for i in index if hasattr(i, "dtype") and hasattr(i, "shape")]
+    ints = any(isinstance(i, int) for i in index)
+    return ints and all(a.dtype != backend.bool_ for a in arrays)
+
+
+def _ints_first(index: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Split ``index`` into its basic part (ints, slices, None; arrays kept whole) and the
+    arrays to apply to that result."""
+    is_array = [hasattr(i, "dtype") and hasattr(i, "shape") for i in index]
+    basic = tuple(slice(None) if arr else i for i, arr in zip(index, is_array))
+    rest = tuple(
+        i if arr or i is Ellipsis else slice(None)
+        for i, arr in zip(index, is_array)
+        if arr or not isinstance(i, int)
+    )
+    return basic, rest
 
 
 def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
@@ -216,7 +254,7 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
             it = it.data
         elif isinstance(it, list) or (hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0):
             it = (
-                backend.to_device(backend.asarray(it, device="cpu"), x.device)
+                backend.to_device(_list_index(it), x.device)
                 if isinstance(it, list)
                 else backend.to_device(it, x.device)
             )
@@ -236,6 +274,13 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
         )
     _check_bounds(out, shape, xp)
     return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
+
+
+def _list_index(items: list[Any]) -> Any:
+    """A list as an index array: an empty list is an empty int64 index (as PyTorch), not the
+    float64 array NumPy would make of it."""
+    arr = backend.asarray(items, device="cpu")
+    return arr.astype(backend.int64) if arr.size == 0 else arr
 
 
 def _check_bounds(items: list[Any], shape: tuple[int, ...], xp: Any) -> None:
@@ -377,7 +422,9 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     shape = x.data.shape
     size = shape[norm_dim(dim, len(shape), shape)]
-    return split(x, max(-(-size // chunks), 1), dim)
+    if size == 0:  # as PyTorch: ``chunks`` empty pieces
+        return tuple(split(x, [0] * chunks, dim))
+    return split(x, -(-size // chunks), dim)
 
 
 # =============================================================================================
@@ -399,8 +446,8 @@ class Where(Function):
         # da = g where condition ; db = g where not condition
         return (
             None,
-            xp.where(condition, g, 0) if ctx.parents[1] is not None else None,
-            xp.where(condition, 0, g) if ctx.parents[2] is not None else None,
+            xp.where(condition, g, 0) if ctx.needs_input_grad[1] else None,
+            xp.where(condition, 0, g) if ctx.needs_input_grad[2] else None,
         )
 
 
@@ -441,35 +488,25 @@ class Triu(Function):
         return backend.array_module(g).triu(g, ctx.diagonal)
 
 
-def _check_mask(name: str, mask: Any) -> None:
-    if not isinstance(mask, Tensor) or mask.dtype != backend.bool_:
-        what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
-        raise TypeError(f"{name}: the mask must be a bool tensor, got {what}")
-
-
 def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` is True, else ``b`` (tensors or scalars; broadcasting)."""
-    _check_mask("where", condition)
+    require_bool_mask("where", condition)
     shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, Tensor)]
-    try:
-        backend.numpy_module().broadcast_shapes(*shapes)
-    except ValueError:
-        raise ShapeError(
-            f"where: shapes {shapes} (condition, a, b) cannot be broadcast together"
-        ) from None
+    broadcast_shape("where", "shapes (condition, a, b)", *shapes)
     return Where.apply(condition, a, b)
 
 
 def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
     """``x`` with ``value`` where ``mask`` is True; the mask broadcasts to ``x``'s shape."""
-    _check_mask("masked_fill", mask)
+    require_bool_mask("masked_fill", mask)
     try:
-        full = backend.numpy_module().broadcast_shapes(tuple(x.shape), tuple(mask.shape))
-    except ValueError:
-        full = None
-    if full != tuple(x.shape):
+        fits = broadcast_shape("masked_fill", "", x.shape, mask.shape) == tuple(x.shape)
+    except ShapeError:
+        fits = False
+    if not fits:
         raise ShapeError(
-            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's shape {tuple(x.shape)}"
+            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
+            f"shape {tuple(x.shape)}"
         )
     if isinstance(value, Tensor):
         value = value.item()
@@ -501,42 +538,35 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        if b.ndim == 2 and a.ndim > 2:
-            # (..., n, k) @ (k, m): one 2-D GEMM over the flattened rows runs at full BLAS speed
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
-        return a @ b
+        # out = a @ b
+        return backend.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        xp = backend.array_module(g)
-        da = db = None
-        if a.ndim == 1 or b.ndim == 1:  # vector cases: lift to matrices, then drop the added axes
-            a2 = a[None, :] if a.ndim == 1 else a
-            b2 = b[:, None] if b.ndim == 1 else b
-            g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
-            g2 = g2[..., None] if b.ndim == 1 else g2
-            if ctx.parents[0] is not None:
-                da = g2 @ xp.swapaxes(b2, -1, -2)
-                da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a.ndim == 1 else da
-            if ctx.parents[1] is not None:
-                db = xp.swapaxes(a2, -1, -2) @ g2
-                db = db[..., 0] if b.ndim == 1 else db
-            return da, db
-        if b.ndim == 2 and a.ndim > 2:
-            g2 = g.reshape(-1, g.shape[-1])
-            # da = g @ b^T ; db = a^T @ g summed over all rows: both as 2-D GEMMs
-            if ctx.parents[0] is not None:
-                da = (g2 @ b.T).reshape(a.shape)
-            if ctx.parents[1] is not None:
-                db = a.reshape(-1, a.shape[-1]).T @ g2
-            return da, db
-        # da = g @ b^T ; db = a^T @ g  (batch dims the operand broadcast over are summed by the engine)
-        if ctx.parents[0] is not None:
-            da = g @ xp.swapaxes(b, -1, -2)
-        if ctx.parents[1] is not None:
-            db = xp.swapaxes(a, -1, -2) @ g
+        if a.ndim == 1 or b.ndim == 1:
+            return _vector_matmul_grads(ctx, g, a, b)
+        # da = g @ b^T ; db = a^T @ g, summed over the batch dims that b was broadcast over
+        da = backend.matmul(g, b.swapaxes(-1, -2)) if ctx.needs_input_grad[0] else None
+        db = backend.matmul_at(a, g, b.ndim) if ctx.needs_input_grad[1] else None
         return da, db
+
+
+def _vector_matmul_grads(ctx: Function, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """MatMul's gradients when an operand is a vector: lift it to a matrix (a row for ``a``,
+    a column for ``b``), take the matrix gradients, drop the added axis again."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
+    g2 = g2[..., None] if b.ndim == 1 else g2
+    da = db = None
+    if ctx.needs_input_grad[0]:  # da = g @ b^T
+        da = g2 @ b2.swapaxes(-1, -2)
+        da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a.ndim == 1 else da
+    if ctx.needs_input_grad[1]:  # db = a^T @ g
+        db = a2.swapaxes(-1, -2) @ g2
+        db = db[..., 0] if b.ndim == 1 else db
+    return da, db
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -562,8 +592,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if len(sa) > 2 and len(sb) > 2:
         _check_batch(sa[:-2], sb[:-2], sa, sb)
-    if a.dtype != b.dtype:
-        raise TypeError(f"matmul: operands must share a dtype, got {a.dtype} and {b.dtype}")
+    same_dtype("matmul", ("a", a), ("b", b))
     return MatMul.apply(a, b)
 
 
