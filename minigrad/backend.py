@@ -13,7 +13,6 @@ NumPy, CuPy (lazily) and ``minigrad.errors``; nothing else of minigrad.
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import os
@@ -298,15 +297,31 @@ def get_rng_state(devices: tuple[str, ...] = ()) -> tuple[int | None, dict[str, 
     """
     for device in devices:
         generator(device)
-    return _seed, {device: copy.deepcopy(gen) for device, gen in _generators.items()}
+    return _seed, {device: (gen, _state_of(gen)) for device, gen in _generators.items()}
 
 
 def set_rng_state(state: tuple[int | None, dict[str, Any]]) -> None:
-    """Put the generators back as ``get_rng_state`` copied them (the state stays reusable)."""
+    """Put the generators back as ``get_rng_state`` found them (the state stays reusable)."""
     global _seed
-    _seed, generators = state
+    _seed, saved = state
     _generators.clear()
-    _generators.update({device: copy.deepcopy(gen) for device, gen in generators.items()})
+    for device, (gen, gen_state) in saved.items():
+        _set_state_of(gen, gen_state)
+        _generators[device] = gen
+
+
+def _state_of(gen: Any) -> Any:
+    if isinstance(gen, numpy.random.Generator):
+        return gen.bit_generator.state  # a new dict each time
+    # CuPy's cuRAND generators keep their state in a device array (no public accessor)
+    return gen.bit_generator._state.copy()
+
+
+def _set_state_of(gen: Any, state: Any) -> None:
+    if isinstance(gen, numpy.random.Generator):
+        gen.bit_generator.state = state
+    else:
+        gen.bit_generator._state[...] = state
 
 
 def uniform(shape: tuple[int, ...], dtype: Any, device: str) -> Array:
