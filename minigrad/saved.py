@@ -82,8 +82,8 @@ class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
 class PackedSaved:
     """What a node keeps instead of its saved arrays while hooks are active.
 
-    ``items`` has one entry per saved value: ``(packed, shape, dtype, was_tensor)`` for an
-    array or tensor handed to ``pack_hook``, or ``(value, None, None, False)`` for a constant.
+    ``items`` has one entry per saved value: ``(packed, shape, dtype)`` for an array handed to
+    ``pack_hook``, or ``(value, None, None)`` for a constant kept as it is.
     """
 
     __slots__ = ("items", "tensor_class", "unpack_hook")
@@ -94,10 +94,9 @@ class PackedSaved:
         self.tensor_class = tensor_class
 
     def unpack(self, node: Any) -> tuple[Any, ...]:
-        """The saved values back, as the node's backward expects them (arrays, or tensors
-        where the op saved tensors)."""
+        """The saved values back, as the node's backward expects them."""
         out = []
-        for i, (packed, shape, dtype, was_tensor) in enumerate(self.items):
+        for i, (packed, shape, dtype) in enumerate(self.items):
             if shape is None:
                 out.append(packed)
                 continue
@@ -113,14 +112,14 @@ class PackedSaved:
                     f"saved_tensors_hooks: unpack_hook returned {got} for saved value {i} of the "
                     f"{node.name} node; expected a tensor of shape {shape} and dtype {dtype}"
                 )
-            out.append(t if was_tensor else arr)
+            out.append(arr)
         return tuple(out)
 
     def held_arrays(self) -> list[Any]:
         """The arrays the packed values keep alive (for ``trace_memory``): each packed value
         that is itself an array or a tensor; anything else (a handle, a file name) holds none."""
         held = []
-        for packed, shape, _, _ in self.items:
+        for packed, shape, _ in self.items:
             if shape is None:
                 continue
             arr = _array_of(packed, self.tensor_class)
@@ -132,7 +131,7 @@ class PackedSaved:
 def _array_of(value: Any, tensor_class: type) -> Any:
     """The backend array of a tensor or an array; ``None`` for anything else."""
     if isinstance(value, tensor_class):
-        return value.data
+        return value.data  # the raw array (the one place this module reads it)
     if value.__class__ in backend.ARRAY_TYPES:
         return value
     return None
@@ -146,13 +145,11 @@ def pack(saved: tuple[Any, ...], tensor_class: type) -> PackedSaved:
     SavedHooks.top = None  # the ops a hook runs (a cast, a copy) are not packed in turn
     try:
         for value in saved:
-            was_tensor = isinstance(value, tensor_class)
-            arr = value.data if was_tensor else value
-            if arr.__class__ not in backend.ARRAY_TYPES:
-                items.append((value, None, None, False))
-                continue
-            t = value if was_tensor else tensor_class._wrap(arr)
-            items.append((pack_hook(t), tuple(arr.shape), arr.dtype, was_tensor))
+            if value.__class__ in backend.ARRAY_TYPES:
+                packed = pack_hook(tensor_class._wrap(value))
+                items.append((packed, tuple(value.shape), value.dtype))
+            else:  # a constant saved beside the arrays
+                items.append((value, None, None))
     finally:
         SavedHooks.top = hooks
     return PackedSaved(items, unpack_hook, tensor_class)
