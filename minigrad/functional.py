@@ -59,7 +59,7 @@ def vjp(
         (the input's shape).
     """
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-    inputs = _prepare_inputs(inputs, create_graph)
+    inputs = _prepare_inputs(inputs, create_graph, "vjp")
     with enable_grad():
         is_outputs_tuple, outputs = _as_tuple(func(*inputs), _OUTPUTS, "vjp")
     if v is not None:
@@ -101,7 +101,7 @@ def jvp(
         (the output's shape).
     """
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-    inputs = _prepare_inputs(inputs, create_graph)
+    inputs = _prepare_inputs(inputs, create_graph, "jvp")
     if v is not None:
         _, v = _as_tuple(v, "v", "jvp")
         v = _prepare_v(v, create_graph)
@@ -134,7 +134,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
         outputs) when only that one is a tuple, else a tuple of tuples.
     """
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    inputs = _prepare_inputs(inputs, create_graph)
+    inputs = _prepare_inputs(inputs, create_graph, "jacobian")
     with enable_grad():
         is_outputs_tuple, outputs = _as_tuple(func(*inputs), _OUTPUTS, "jacobian")
         result = tuple(_jacobian_of(out, inputs, create_graph) for out in outputs)
@@ -234,13 +234,15 @@ def _as_tuple(value: Any, what: str, fn: str) -> tuple[bool, tuple[Tensor, ...]]
     return is_tuple, items
 
 
-def _prepare_inputs(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
+def _prepare_inputs(
+    inputs: tuple[Tensor, ...], create_graph: bool, fn: str
+) -> tuple[Tensor, ...]:
     """Leaves for ``func`` to run on: the input itself when its graph must be kept (creating a
     graph from an input that already requires grad), else a detached copy requiring grad."""
     for i, x in enumerate(inputs):
         if x.dtype.kind != "f":
             raise TypeError(
-                f"input {i} must be a floating point tensor to differentiate, got {x.dtype}"
+                f"{fn}: input {i} must be a floating point tensor to differentiate, got {x.dtype}"
             )
     return tuple(
         x if create_graph and x.requires_grad else x.detach().requires_grad_(True) for x in inputs
@@ -293,7 +295,7 @@ def _second_order_setup(
 ) -> tuple[bool, tuple[Tensor, ...], tuple[Tensor, ...] | None, Tensor]:
     """hvp's and vhp's common checks and forward: ``(is_inputs_tuple, inputs, v, output)``."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn)
-    inputs = _prepare_inputs(inputs, create_graph)
+    inputs = _prepare_inputs(inputs, create_graph, fn)
     if v is not None:
         _, v = _as_tuple(v, "v", fn)
         v = _prepare_v(v, create_graph)
