@@ -234,9 +234,7 @@ def _as_tuple(value: Any, what: str, fn: str) -> tuple[bool, tuple[Tensor, ...]]
     return is_tuple, items
 
 
-def _prepare_inputs(
-    inputs: tuple[Tensor, ...], create_graph: bool, fn: str
-) -> tuple[Tensor, ...]:
+def _prepare_inputs(inputs: tuple[Tensor, ...], create_graph: bool, fn: str) -> tuple[Tensor, ...]:
     """Leaves for ``func`` to run on: the input itself when its graph must be kept (creating a
     graph from an input that already requires grad), else a detached copy requiring grad."""
     for i, x in enumerate(inputs):
