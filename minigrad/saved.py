@@ -131,7 +131,7 @@ class PackedSaved:
 def _array_of(value: Any, tensor_class: type) -> Any:
     """The backend array of a tensor or an array; ``None`` for anything else."""
     if isinstance(value, tensor_class):
-        return value.data  # the raw array (the one place this module reads it)
+        return value.array
     if value.__class__ in backend.ARRAY_TYPES:
         return value
     return None
