@@ -49,7 +49,7 @@ from minigrad.creation import (
     zeros_like,
 )
 from minigrad.errors import DeviceError, DimError, DTypeError, MinigradError, ShapeError
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (
     abs,
@@ -147,6 +147,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradcheck_sweep",
+    "gradgradcheck",
     "int32",
     "int64",
     "is_grad_enabled",

@@ -23,6 +23,10 @@ class Cast(Function):
         # dx = g cast back to x's dtype
         return g.astype(ctx.in_dtype)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Cast.apply(g, dtype=ctx.in_dtype)
+
 
 class ToDevice(Function):
     @staticmethod
@@ -35,6 +39,10 @@ class ToDevice(Function):
         # dx = g copied back to x's device
         return backend.to_device(g, ctx.in_device)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return ToDevice.apply(g, device=ctx.in_device)
+
 
 class Clone(Function):
     @staticmethod
@@ -45,6 +53,8 @@ class Clone(Function):
     def backward(ctx, g):
         # dx = g
         return g
+
+    backward_graph = backward  # dx = g, a Tensor as well
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
