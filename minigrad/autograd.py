@@ -26,6 +26,37 @@ node for a leaf, as in PyTorch), ``ctx.saved_tensors`` holds the arrays the back
 
 The graph holds nodes, not intermediate tensors, so an activation's array lives only as long
 as the user's tensor or a node that saved it.
+
+Higher-order gradients (``create_graph=True``). ``_run_backward_graph`` walks the same order
+with Tensors instead of arrays: the root gradients are Tensors (a ``grad_outputs`` tensor that
+requires grad stays connected), and each node runs its ``backward_graph(ctx, g)``, the op's
+gradient written with minigrad's differentiable ops, under grad mode, so every gradient it
+returns is recorded and can be differentiated again, to any order. ``ctx`` is a
+:class:`GraphContext`: the node's attributes, with ``saved_tensors`` reconnected to the graph:
+
+- a saved array that was an input's array (matched by identity when the forward ran; the
+  record ``inplace.record_saved_versions`` keeps anyway) comes back as a Tensor whose
+  ``grad_fn`` is that input's node (its ``AccumulateGrad`` for a leaf);
+- the saved output array comes back as a Tensor whose ``grad_fn`` is the node itself;
+- anything else the forward computed (a mask, ``xhat``, a softmax) comes back as the constant
+  array it is. An op whose gradient depends on such a value rebuilds it in the graph from
+  ``ctx.input(i, value)``: a Tensor holding ``value`` whose gradient flows to input ``i``
+  (for a shift-invariant op, e.g. layer_norm, the saved centered input stands in for x; a zero
+  ``value`` gives an exact tangent, as attention uses for its scores).
+
+How an op supplies ``backward_graph`` (every op in ``minigrad/ops`` must;
+``tests/test_higher_order.py`` fails otherwise and gradgradchecks every registry case):
+
+1. ``backward_graph = backward`` when the array formula only uses operators and methods that
+   Tensors have too (``Add``, ``Mul``, ``Exp``, ``Reshape``...);
+2. a second static method written with Tensor ops, beside ``backward``, the same formula
+   (``Softmax``: ``y * (g - (g * y).sum(dim, keepdim=True))``);
+3. an op of its own for a gradient that needs a new primitive, whose ``backward_graph`` closes
+   the loop (``IndexAdd`` for getitem and embedding, ``GeluGrad`` for the exact gelu).
+
+A user's ``Function`` without ``backward_graph`` still differentiates once; under
+``create_graph=True`` the engine raises an error naming the op. The first-order loop is not
+touched by any of this: ``backward()`` and ``grad()`` choose the graph loop once per call.
 """
 
 from __future__ import annotations
