@@ -969,6 +969,16 @@ def _graph_root(t: Tensor, g: Any, what: str) -> Tensor:
     return g if isinstance(g, _Tensor) else _wrap(data)
 
 
+def _owned_graph(g: Tensor, seen: set[int]) -> Tensor:
+    """``_owned`` for a Tensor gradient: a differentiable copy (clone) when its array is a view,
+    read-only, or already handed out, so that ``.grad`` can be updated in place."""
+    if id(g.data) in seen or not backend.is_owned(g.data):
+        with enable_grad():
+            g = g.clone()
+    seen.add(id(g.data))
+    return g
+
+
 def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
     """``backward(create_graph=True)``: each leaf's ``.grad`` becomes (or gains) a Tensor with a
     ``grad_fn``, as in PyTorch."""
@@ -982,9 +992,10 @@ def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
             leaf = node._variable()
             if leaf is not None:
                 final.append((leaf, _run_hooks_graph(leaf._hooks, lg) if leaf._hooks else lg))
+        seen = {id(g.data)}
         with enable_grad():
             for leaf, lg in final:
-                leaf.grad = lg if leaf.grad is None else leaf.grad + lg
+                leaf.grad = _owned_graph(lg, seen) if leaf.grad is None else leaf.grad + lg
         for leaf, _ in final:
             _run_post_accumulate_hooks(leaf)
         callbacks = _end_callbacks
@@ -1035,8 +1046,13 @@ def grad(
         root_tensors = [_graph_root(o, go, "grad") for o, go in zip(outs, gos)]
         roots = [_node_of(o) for o in outs]
         leaf_tensors = _run_backward_graph(roots, root_tensors, retain_graph, capture)
+        seen = {id(g.data) for g in root_tensors}
         return tuple(
-            _input_grad_graph(i, t, capture, leaf_tensors, allow_unused) for i, t in enumerate(ins)
+            None if g is None else _owned_graph(g, seen)
+            for g in (
+                _input_grad_graph(i, t, capture, leaf_tensors, allow_unused)
+                for i, t in enumerate(ins)
+            )
         )
     root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
     leaf_grads = _run_backward([_node_of(o) for o in outs], root_grads, retain_graph, capture)

@@ -446,3 +446,15 @@ def test_transformer_hvp_matches_torch_double_backward() -> None:
         np.testing.assert_allclose(
             mine, h.numpy(), rtol=1e-7, atol=1e-10, err_msg=str(theirs_p.shape)
         )
+
+
+def test_create_graph_grads_own_their_memory() -> None:
+    """Two leaves fed by one add, through a sum's broadcast gradient: each .grad can still be
+    changed in place (gradient clipping) without touching the other."""
+    a = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    b = mg.tensor([3.0, 4.0], dtype=mg.float64, requires_grad=True)
+    (a + b).sum().backward(create_graph=True)
+    with mg.no_grad():
+        a.grad.copy_(a.grad.numpy() * 0.5)
+    np.testing.assert_allclose(a.grad.numpy(), [0.5, 0.5])
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
