@@ -213,10 +213,10 @@ def case_matmul(env: Env, n: int, size: str) -> Case:
     def check() -> list[tuple[Any, Any]]:
         run_mg()
         da, db = run_np()
-        pairs = [(a.grad.data, da), (b.grad.data, db)]
+        pairs = [(a.grad.array, da), (b.grad.array, db)]
         if run_torch is not None:
             run_torch()
-            pairs += [(a.grad.data, env.thost(ta.grad)), (b.grad.data, env.thost(tb.grad))]
+            pairs += [(a.grad.array, env.thost(ta.grad)), (b.grad.array, env.thost(tb.grad))]
         return pairs
 
     return Case("matmul", size, f"({n},{n})@({n},{n})", run_mg, run_torch, run_np, check)
@@ -257,13 +257,13 @@ def case_softmax(env: Env, shape: tuple[int, ...], size: str) -> Case:
         upstream = env.host(*shape)
         x.grad = None
         mg.softmax(x, dim=-1).backward(mg.tensor(upstream))
-        pairs = [(x.grad.data, run_np(env.dev(upstream)))]
+        pairs = [(x.grad.array, run_np(env.dev(upstream)))]
         if run_torch is not None:
             tx.grad = None
             env.torch.softmax(tx, dim=-1).backward(
                 env.torch.tensor(upstream, device=env.torch_device)
             )
-            pairs.append((x.grad.data, env.thost(tx.grad)))
+            pairs.append((x.grad.array, env.thost(tx.grad)))
         return pairs
 
     return Case(
@@ -312,10 +312,10 @@ def case_layer_norm(env: Env, shape: tuple[int, ...], size: str) -> Case:
     def check() -> list[tuple[Any, Any]]:
         run_mg()
         dx, dw, db = run_np()
-        pairs = [(x.grad.data, dx), (w.grad.data, dw), (b.grad.data, db)]
+        pairs = [(x.grad.array, dx), (w.grad.array, dw), (b.grad.array, db)]
         if run_torch is not None:
             run_torch()
-            pairs += [(p.grad.data, env.thost(t.grad)) for p, t in ((x, tx), (w, tw), (b, tb))]
+            pairs += [(p.grad.array, env.thost(t.grad)) for p, t in ((x, tx), (w, tw), (b, tb))]
         return pairs
 
     shape_text = "x".join(map(str, shape)) + f", w,b ({d},)"
@@ -358,10 +358,10 @@ def case_cross_entropy(env: Env, n: int, classes: int, size: str) -> Case:
 
     def check() -> list[tuple[Any, Any]]:
         run_mg()
-        pairs = [(logits.grad.data, run_np())]
+        pairs = [(logits.grad.array, run_np())]
         if run_torch is not None:
             run_torch()
-            pairs.append((logits.grad.data, env.thost(tl.grad)))
+            pairs.append((logits.grad.array, env.thost(tl.grad)))
         return pairs
 
     return Case(
@@ -430,11 +430,11 @@ def case_tiny_graph(env: Env, n: int, size: str) -> Case:
         run_mg()
         dx, dw = run_np()
         x, w = leaves
-        pairs = [(x.grad.data, dx), (w.grad.data, dw)]
+        pairs = [(x.grad.array, dx), (w.grad.array, dw)]
         if run_torch is not None:
             run_torch()
             tx, tw = tleaves
-            pairs += [(x.grad.data, env.thost(tx.grad)), (w.grad.data, env.thost(tw.grad))]
+            pairs += [(x.grad.array, env.thost(tx.grad)), (w.grad.array, env.thost(tw.grad))]
         return pairs
 
     shape = f"({n},{n}) leaves made in the step, 7 ops"

@@ -246,7 +246,7 @@ def write_inputs(path: Path, cfg: dict[str, Any], seed: int) -> dict[str, float]
 
     mg.manual_seed(seed)
     model = Transformer(**model_kwargs(cfg), device="cpu")
-    arrays = {f"w:{k}": mg.backend.to_host(v.data) for k, v in model.state_dict().items()}
+    arrays = {f"w:{k}": mg.backend.to_host(v.array) for k, v in model.state_dict().items()}
     batches = make_batches(np, cfg, seed)
     np.savez(path, **arrays, **batches)
     tgt = [int((batches[f"tgt_out{i}"] != PAD_ID).sum()) for i in range(NUM_BATCHES)]
@@ -256,7 +256,7 @@ def write_inputs(path: Path, cfg: dict[str, Any], seed: int) -> dict[str, float]
         "source_tokens_per_step": sum(src) / NUM_BATCHES,
         "padding_share_target": 1.0 - sum(tgt) / (NUM_BATCHES * batches["tgt_out0"].size),
         "padding_share_source": 1.0 - sum(src) / (NUM_BATCHES * batches["src0"].size),
-        "parameters": sum(int(p.data.size) for p in model.parameters()),
+        "parameters": sum(int(p.array.size) for p in model.parameters()),
     }
 
 
@@ -386,13 +386,13 @@ class MinigradRunner(Runner):
         from transformer.decoding import greedy_decode  # noqa: PLC0415
 
         out = greedy_decode(self.model, src, DECODE_TOKENS, BOS_ID, EOS_ID)
-        ids = out.data[:, 1:]  # without the BOS column
+        ids = out.array[:, 1:]  # without the BOS column
         return ids, "transformer.decoding.greedy_decode (cached)"
 
     def decode(self, want_tokens: bool) -> dict[str, Any]:
         mg = self.mg
-        src = self.mg.as_tensor(self.batches[0][0].data[:DECODE_ROWS])
-        bias = self.model.output_proj.bias.data
+        src = self.mg.as_tensor(self.batches[0][0].array[:DECODE_ROWS])
+        bias = self.model.output_proj.bias.array
         saved = bias[[PAD_ID, EOS_ID]].copy()
         self.model.eval()
         try:

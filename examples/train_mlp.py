@@ -6,7 +6,7 @@
 
 This is minigrad's end-to-end check until the transformer lands: the parameters are plain
 leaf tensors (``requires_grad=True``), the model is three matmuls and two tanh, the loss is
-``mg.cross_entropy``, and Adam is written out by hand on the parameters' ``.data`` arrays. It
+``mg.cross_entropy``, and Adam is written out by hand on the parameters' ``.array`` arrays. It
 prints the loss every few epochs and the final accuracies, and exits with status 1 when the
 test accuracy is below 0.95, so a broken gradient anywhere on that path fails loudly.
 
@@ -98,8 +98,8 @@ class Adam:
     ) -> None:
         self.params, self.lr, self.eps = params, lr, eps
         self.beta1, self.beta2 = betas
-        self.m = [mg.zeros_like(p).data for p in params]  # first moments, on each param's device
-        self.v = [mg.zeros_like(p).data for p in params]  # second moments
+        self.m = [mg.zeros_like(p).array for p in params]  # first moments, on each param's device
+        self.v = [mg.zeros_like(p).array for p in params]  # second moments
         self.t = 0
 
     def step(self) -> None:
@@ -109,12 +109,12 @@ class Adam:
         # in-place changes to tensors that require grad while grad mode is on.
         with mg.no_grad():
             for p, m, v in zip(self.params, self.m, self.v):
-                g = p.grad.data
+                g = p.grad.array
                 m *= self.beta1
                 m += (1 - self.beta1) * g  # m = b1 m + (1 - b1) g
                 v *= self.beta2
                 v += (1 - self.beta2) * g * g  # v = b2 v + (1 - b2) g^2
-                p.data -= step_size * m / (v**0.5 + self.eps)
+                p.array -= step_size * m / (v**0.5 + self.eps)
 
     def zero_grad(self) -> None:
         for p in self.params:

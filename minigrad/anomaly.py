@@ -67,7 +67,7 @@ class _AnomalyObserver(observe.Observer):
             node._created_at = observe.call_stack()
         if not self.check_forward:
             return
-        found = _non_finite(result.data, nan_only=True)
+        found = _non_finite(result.array, nan_only=True)
         if found is None:
             return
         already = [i for i, a in enumerate(arrays) if _non_finite(a, nan_only=True) is not None]

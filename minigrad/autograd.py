@@ -222,7 +222,7 @@ class Function:
         first = None
         for x in inputs:
             if isinstance(x, _Tensor):
-                data = x.data
+                data = x.array
                 if first is None:
                     first = data
                 elif data.__class__ is not first.__class__ or (
@@ -256,7 +256,7 @@ class Function:
         # the output tensor, made as Tensor._wrap makes one, inlined: the call would cost a
         # third of the engine's own time per op
         result = _new(_Tensor)
-        result.data = out
+        result.array = out
         result.grad = None
         result._hooks = None
         result._accumulator = None
@@ -340,8 +340,8 @@ class AccumulateGrad(Function):
 
     def __init__(self, variable: Tensor) -> None:
         self._variable = weakref.ref(variable)
-        self.out_shape = variable.data.shape  # what the gradients reaching it must match
-        self.out_dtype = variable.data.dtype
+        self.out_shape = variable.array.shape  # what the gradients reaching it must match
+        self.out_dtype = variable.array.dtype
 
     @property
     def variable(self) -> Tensor | None:
@@ -359,7 +359,7 @@ def _grad_accumulator(leaf: Tensor) -> AccumulateGrad:
     """The leaf's ``AccumulateGrad`` node, made on first use."""
     node = leaf._accumulator
     if node is not None:
-        data, dtype = leaf.data, node.out_dtype
+        data, dtype = leaf.array, node.out_dtype
         # a node made before the leaf's array changed shape or dtype (Module.to) is not reused
         if node.out_shape == data.shape and (dtype is data.dtype or dtype == data.dtype):
             return node
@@ -485,7 +485,7 @@ def _observe(node: Function, g: Any, capture: dict[Function, Any] | None) -> Any
     if node._retained is not None:
         t = node._retained()
         if t is not None:
-            t.grad = _wrap(g) if t.grad is None else _wrap(t.grad.data + g)
+            t.grad = _wrap(g) if t.grad is None else _wrap(t.grad.array + g)
     if capture is not None and node in capture:
         capture[node] = g  # and keep going: an input may also reach the leaves through it
     return g
@@ -500,7 +500,7 @@ def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
                     f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
                     f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
                 )
-            g = replaced.data
+            g = replaced.array
     return g
 
 
@@ -797,16 +797,16 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
     if t.dtype.kind != "f":
         raise RuntimeError(f"{what}: only floating point tensors have gradients, got {t.dtype}")
     if g is None:
-        if t.data.size != 1:
+        if t.array.size != 1:
             raise RuntimeError(
                 f"{what}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {tuple(t.shape)}; pass gradient=Tensor of that shape"
             )
-        xp = backend.array_module(t.data)
-        if not t.data.shape:  # the usual scalar loss: a 0-d array, made without np.ones' wrapper
-            return xp.array(1, dtype=t.data.dtype)
-        return xp.ones(t.data.shape, dtype=t.data.dtype)
-    data = g.data if isinstance(g, _Tensor) else backend.asarray(g, device=t.device)
+        xp = backend.array_module(t.array)
+        if not t.array.shape:  # the usual scalar loss: a 0-d array, made without np.ones' wrapper
+            return xp.array(1, dtype=t.array.dtype)
+        return xp.ones(t.array.shape, dtype=t.array.dtype)
+    data = g.array if isinstance(g, _Tensor) else backend.asarray(g, device=t.device)
     if tuple(data.shape) != tuple(t.shape) or data.dtype != t.dtype:
         raise RuntimeError(
             f"{what}: gradient has shape {tuple(data.shape)} and dtype {data.dtype}, but the output "
@@ -845,7 +845,7 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
 
 
 def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
-    leaf.grad = _wrap(_owned(g, seen)) if leaf.grad is None else _wrap(leaf.grad.data + g)
+    leaf.grad = _wrap(_owned(g, seen)) if leaf.grad is None else _wrap(leaf.grad.array + g)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,8 +43,8 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     Python floats become float32 (the default); arrays keep their dtype unless ``dtype`` is given.
     """
     t = Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
-    if t.data is getattr(data, "data", data) or t.data is data:
-        t.data = t.data.copy()  # never share memory with the caller's array
+    if t.array is getattr(data, "array", data) or t.array is data:
+        t.array = t.array.copy()  # never share memory with the caller's array
     return t
 
 

@@ -444,7 +444,7 @@ def all_reduce(tensor: Tensor, op: str = "sum", async_op: bool = False) -> Any:
         raise DistributedError(
             f"all_reduce: op 'mean' needs a floating point tensor, got {tensor.dtype}"
         )
-    arr = tensor.data
+    arr = tensor.array
     if _use_nccl(group, arr, what):
         from cupy.cuda import nccl  # noqa: PLC0415
 
@@ -489,7 +489,7 @@ def broadcast(tensor: Tensor, src: int = 0, async_op: bool = False) -> Any:
     _check_tensor(tensor, what)
     if not 0 <= src < group.size:
         raise DistributedError(f"broadcast: src {src} is not a rank of 0..{group.size - 1}")
-    arr = tensor.data
+    arr = tensor.array
     if _use_nccl(group, arr, what):
         stream = array_backend.module_for_device("cuda:0").cuda.get_current_stream().ptr
         group.nccl.bcast(arr.data.ptr, arr.size, _nccl_dtype(arr, what), src, stream)
@@ -527,7 +527,7 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor) -> list[Tensor]:
                 f"all_gather: tensor_list[{i}] has shape {out.shape} and dtype {out.dtype}, "
                 f"expected {tensor.shape} and {tensor.dtype}"
             )
-    arr = tensor.data
+    arr = tensor.array
     if _use_nccl(group, arr, what):
         xp = array_backend.array_module(arr)
         gathered = xp.empty((group.size, *arr.shape), dtype=arr.dtype)
@@ -544,7 +544,7 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor) -> list[Tensor]:
         work = _mpi_work(group.comm.Iallgather(send, gathered), lambda: None, what)
     work.wait()
     for out, part in zip(tensor_list, gathered):
-        out.data[...] = array_backend.asarray(part, device=out.device)
+        out.array[...] = array_backend.asarray(part, device=out.device)
     return tensor_list
 
 

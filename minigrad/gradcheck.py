@@ -68,16 +68,16 @@ def _flat_outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> np.ndarray:
 def _central_difference(
     fn: Callable[..., Any], inputs: Sequence[Any], x: Tensor, index: Any, delta: Any, eps: float
 ) -> np.ndarray:
-    """(f(x + delta) - f(x - delta)) / (2 eps) with ``x.data[index]`` shifted by ``delta``, over all
+    """(f(x + delta) - f(x - delta)) / (2 eps) with ``x.array[index]`` shifted by ``delta``, over all
     outputs flattened; ``x`` is restored even when ``fn`` raises."""
-    orig = x.data[index].copy()
+    orig = x.array[index].copy()
     try:
-        x.data[index] = orig + delta
+        x.array[index] = orig + delta
         plus = _flat_outputs(fn, inputs)
-        x.data[index] = orig - delta
+        x.array[index] = orig - delta
         minus = _flat_outputs(fn, inputs)
     finally:
-        x.data[index] = orig
+        x.array[index] = orig
     # an output that did not move (including one that stays at +-inf) has derivative 0
     return np.where(plus == minus, 0.0, plus - minus) / (2 * eps)
 
@@ -587,6 +587,6 @@ def locate_wrong_backward(
     raise GradcheckError(
         f"gradcheck(locate=True): each of the {len(nodes)} nodes' backward agrees with finite "
         "differences of its own forward, yet the whole graph's gradient is wrong: the wiring "
-        "is at fault (a value computed outside the graph, e.g. from .data, .numpy() or "
+        "is at fault (a value computed outside the graph, e.g. from .array, .numpy() or "
         f"detach(), or an array changed in place after an op saved it){suffix}"
     ) from cause

@@ -21,8 +21,8 @@ The cost: one list per tensor, a few identity comparisons when a node is recorde
 backward one comparison per node: a global count of in-place changes (:data:`epoch`) is
 recorded with the versions, and a node's versions are looked at only when it moved since.
 
-Limits (as in PyTorch): a write through the raw array (``t.data[...] = ...``) is not counted
-(PyTorch's ``t.data`` is not tracked either); a saved array the forward computed (a copy, a
+Limits (as in PyTorch): a write through the raw array (``t.array[...] = ...``) is not counted
+(nor is a change through ``t.data``, a tensor with its own counter, as in PyTorch); a saved array the forward computed (a copy, a
 product) needs no check since no in-place change of an input reaches it; and arrays sharing
 memory outside minigrad's ops (a NumPy view wrapped in a new ``Tensor``) do not share a counter.
 """
@@ -44,7 +44,7 @@ def increment_version(tensor: Any) -> None:
     ``torch.autograd.graph.increment_version``).
 
     minigrad's own in-place methods call this; call it yourself after writing into
-    ``tensor.data`` directly (as the optimizers do), so that a backward that still needs the old
+    ``tensor.array`` directly (as the optimizers do), so that a backward that still needs the old
     values raises instead of using the new ones.
     """
     tensor._version_counter[0] += 1
@@ -59,7 +59,7 @@ def view_counter(out: Any, inputs: tuple[Any, ...]) -> list[int]:
         counter = getattr(x, "_version_counter", None)
         if counter is None:  # not a tensor
             continue
-        data = x.data
+        data = x.array
         if out is data or (base is not None and (base is data or base is data.base)):
             return counter
     return [0]
@@ -80,7 +80,7 @@ def record_saved_versions(
     i = 0
     for x in inputs:
         if isinstance(x, tensor_class):
-            data = x.data
+            data = x.array
             j = 0
             for arr in saved:
                 if arr is data:
@@ -91,7 +91,7 @@ def record_saved_versions(
                     break
                 j += 1
         i += 1
-    out = result.data
+    out = result.array
     j = 0
     for arr in saved:
         if arr is out:

@@ -5,8 +5,8 @@ May import: ``minigrad.backend``, ``minigrad.autograd`` and, for its methods, ``
 it registers the class with ``autograd`` so that the graph never imports this module back.
 
 A Tensor holds no math of its own: each method below calls an op from ``minigrad.ops``. The
-attributes follow PyTorch's names: ``data`` (the NumPy or CuPy array), ``grad``,
-``requires_grad``, ``grad_fn``, ``is_leaf``.
+attributes follow PyTorch's names: ``data`` (a detached tensor sharing the memory), ``grad``,
+``requires_grad``, ``grad_fn``, ``is_leaf``; the NumPy or CuPy array itself is ``array``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from minigrad import autograd, backend
 def _infer_array(data: Any, dtype: Any, device: str) -> Any:
     """An array on ``device`` from Python data or an array; Python floats become float32."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if data.__class__ is _NDARRAY and dtype is None and device == "cpu":
         arr = data  # the common case, without asarray's conversions
     elif dtype is not None:
@@ -41,7 +41,7 @@ class Tensor:
 
     # _accumulator: a leaf's AccumulateGrad node, once it has entered a recorded op
     __slots__ = (
-        "data",
+        "array",
         "grad",
         "requires_grad",
         "grad_fn",
@@ -60,7 +60,7 @@ class Tensor:
             if device is not None or not isinstance(data, Tensor)
             else data.device
         )
-        self.data = _infer_array(data, dtype, device)
+        self.array = _infer_array(data, dtype, device)
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
@@ -76,7 +76,7 @@ class Tensor:
         a constant, or the output of the op whose node is ``grad_fn``. ``Function.apply`` makes
         its outputs the same way, inlined: a new slot is set in both places."""
         t = _new(Tensor)
-        t.data = data
+        t.array = data
         t.grad = None
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
@@ -88,20 +88,35 @@ class Tensor:
     # -- attributes -----------------------------------------------------------------------------
 
     @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new tensor cut from the graph, sharing the memory (as
+        PyTorch's ``.data``): ``requires_grad`` False, no ``grad_fn``, and, unlike ``detach()``,
+        its own version counter, so a change made through it is not seen by autograd."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        """``t.data = other``: ``t`` takes ``other``'s array (any shape or dtype, as PyTorch
+        allows; no copy), keeping its own ``grad``, ``requires_grad`` and graph node."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        self.array = value.array
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> Any:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def _version(self) -> int:
@@ -116,18 +131,18 @@ class Tensor:
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dim."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self) -> int:
-        if not self.data.ndim:
+        if not self.array.ndim:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     # -- autograd -------------------------------------------------------------------------------
 
@@ -148,16 +163,16 @@ class Tensor:
         """Set ``requires_grad`` in place on a leaf (floating point tensors only)."""
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(
-                f"only floating point tensors can require gradients, got {self.data.dtype}"
+                f"only floating point tensors can require gradients, got {self.array.dtype}"
             )
         self.requires_grad = requires_grad
         return self
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's array (and its version counter), cut from the graph."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self.array)
         t._version_counter = self._version_counter
         return t
 
@@ -200,14 +215,14 @@ class Tensor:
 
     def numpy(self) -> Any:
         """A NumPy array with this tensor's values (a host copy for GPU tensors)."""
-        return backend.to_host(self.data)
+        return backend.to_host(self.array)
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted, got shape {tuple(self.shape)}"
             )
@@ -265,7 +280,7 @@ class Tensor:
                 f"{what}: a tensor that requires grad cannot be changed in place while grad is "
                 "enabled; wrap the update in `with minigrad.no_grad():`"
             )
-        if not getattr(self.data.flags, "writeable", True):  # NumPy's broadcast views (expand)
+        if not getattr(self.array.flags, "writeable", True):  # NumPy's broadcast views (expand)
             raise RuntimeError(
                 f"{what}: the memory of this tensor of shape {tuple(self.shape)} is read-only (a "
                 "view made by expand repeats one element in many places); clone() it first"
@@ -274,26 +289,26 @@ class Tensor:
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
         self._check_inplace("zero_")
-        self.data[...] = 0
+        self.array[...] = 0
         autograd.increment_version(self)
         return self
 
     def fill_(self, value: float) -> Tensor:
         """Fill with ``value`` in place."""
         self._check_inplace("fill_")
-        self.data[...] = value
+        self.array[...] = value
         autograd.increment_version(self)
         return self
 
     def copy_(self, src: Any) -> Tensor:
         """Copy ``src``'s values into this tensor in place (shapes must match)."""
         self._check_inplace("copy_")
-        arr = src.data if isinstance(src, Tensor) else src
+        arr = src.array if isinstance(src, Tensor) else src
         if tuple(arr.shape) != tuple(self.shape):
             raise ValueError(
                 f"copy_: source of shape {tuple(arr.shape)} does not match {tuple(self.shape)}"
             )
-        self.data[...] = backend.to_device(arr, self.device)
+        self.array[...] = backend.to_device(arr, self.device)
         autograd.increment_version(self)
         return self
 
@@ -315,7 +330,7 @@ class Tensor:
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous"
             )
@@ -520,7 +535,7 @@ class Tensor:
     @property
     def T(self) -> Tensor:  # noqa: N802
         """The dims in reverse order (the transpose of a matrix)."""
-        return ops.permute(self, *reversed(range(self.data.ndim)))
+        return ops.permute(self, *reversed(range(self.array.ndim)))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802

@@ -34,7 +34,7 @@ MAX_ELEMENTS = 16  # up to this many elements are shown one by one
 class _ValueKeeper(observe.Observer):
     def forward(self, node: Any, result: Any, arrays: tuple[Any, ...], options: dict) -> None:
         if result.grad_fn is node:
-            node._value = result.data  # kept as long as the node: only inside keep_values()
+            node._value = result.array  # kept as long as the node: only inside keep_values()
 
 
 _keeper = _ValueKeeper()
@@ -88,7 +88,7 @@ def _label(shape: tuple[int, ...], dtype: object) -> str:
 def _value_lines(value: Any, grad: Any) -> str:
     text = "" if value is None else "\n" + values_text(value)
     if grad is not None:
-        text += "\ngrad " + values_text(grad.data).replace("\n", "\n     ")
+        text += "\ngrad " + values_text(grad.array).replace("\n", "\n     ")
     return text
 
 
@@ -98,7 +98,7 @@ def _node_value(fn: Any) -> tuple[Any, Any]:
     retained = fn._retained() if fn._retained is not None else None
     value = getattr(fn, "_value", None)
     if value is None and retained is not None:
-        value = retained.data
+        value = retained.array
     return value, None if retained is None else retained.grad
 
 
@@ -115,7 +115,7 @@ def to_dot(tensor: Tensor, name: str = "output", values: bool = False) -> str:
         return ids[key]
 
     out_id = node_id(tensor)
-    extra = _value_lines(tensor.data, tensor.grad) if values else ""
+    extra = _value_lines(tensor.array, tensor.grad) if values else ""
     label = _escape(f"{name}\n{_label(tensor.shape, tensor.dtype)}{extra}")
     lines.append(f'  {out_id} [shape=note, label="{label}"];')
     if tensor.grad_fn is None:
@@ -133,7 +133,7 @@ def to_dot(tensor: Tensor, name: str = "output", values: bool = False) -> str:
             pid = node_id(parent)
             if not parent.next_functions:  # a leaf's AccumulateGrad node
                 leaf = parent.variable
-                extra = _value_lines(leaf.data, leaf.grad) if values and leaf is not None else ""
+                extra = _value_lines(leaf.array, leaf.grad) if values and leaf is not None else ""
                 label = _escape(f"leaf\n{_label(parent.out_shape, parent.out_dtype)}{extra}")
                 lines.append(f'  {pid} [shape=ellipse, label="{label}"];')
             lines.append(f'  {pid} -> {fid} [label="{k}"];')

@@ -180,7 +180,7 @@ class _Encoder:
 
     def __init__(self) -> None:
         self.arrays: dict[str, numpy.ndarray] = {}
-        self._name_of: dict[int, str] = {}  # id(tensor.data) -> name: one copy per array
+        self._name_of: dict[int, str] = {}  # id(tensor.array) -> name: one copy per array
         self._open: set[int] = set()  # ids of the containers on the current path (cycle check)
 
     def encode(self, value: Any, path: tuple[str | int, ...]) -> Any:
@@ -224,10 +224,10 @@ class _Encoder:
     def _add_tensor(self, tensor: Tensor, path: tuple[str | int, ...]) -> str:
         # Tensors sharing one array (the same tensor twice, or a module's tied weights, which
         # state_dict gives as two detached tensors over one array) are stored once.
-        name = self._name_of.get(id(tensor.data))
+        name = self._name_of.get(id(tensor.array))
         if name is not None:
             return name
-        array = backend.to_host(tensor.data)
+        array = backend.to_host(tensor.array)
         dtype = numpy.dtype(array.dtype.name)  # drops a non-native byte order
         if dtype not in _DTYPES:
             raise TypeError(f"save: {_where(path)} is a tensor of unsupported dtype {array.dtype}")
@@ -241,7 +241,7 @@ class _Encoder:
             count += 1
             name = f"{base}#{count}"
         self.arrays[name] = array
-        self._name_of[id(tensor.data)] = name
+        self._name_of[id(tensor.array)] = name
         return name
 
 

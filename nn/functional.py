@@ -67,8 +67,8 @@ def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
     """An int64 tensor of shape (*indices.shape, num_classes) with ones at ``indices``."""
     if indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot: indices must be an integer tensor, got {indices.dtype}")
-    xp = backend.array_module(indices.data)
-    data = indices.data
+    xp = backend.array_module(indices.array)
+    data = indices.array
     lo, hi, _ = backend.int_range(data)  # one device read
     if num_classes < 0:
         num_classes = max(hi + 1, 0)

@@ -71,7 +71,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
     with autograd.no_grad():
-        tensor.data[...] = _draw(tensor, "uniform") * (b - a) + a
+        tensor.array[...] = _draw(tensor, "uniform") * (b - a) + a
     autograd.increment_version(tensor)
     return tensor
 
@@ -82,7 +82,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
     with autograd.no_grad():
-        tensor.data[...] = _draw(tensor, "normal") * std + mean
+        tensor.array[...] = _draw(tensor, "normal") * std + mean
     autograd.increment_version(tensor)
     return tensor
 
@@ -90,7 +90,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     _float_tensor("constant_", tensor)
-    tensor.data[...] = val
+    tensor.array[...] = val
     autograd.increment_version(tensor)
     return tensor
 

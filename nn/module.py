@@ -34,7 +34,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             if data.grad_fn is not None:
                 data = data.detach()
-            data = data.data
+            data = data.array
         device = backend.device_of(data) if hasattr(data, "dtype") else None
         super().__init__(data, requires_grad=requires_grad, device=device)
 
@@ -272,7 +272,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
                 autograd.increment_version(param.grad)
 
     # -- devices and dtypes ---------------------------------------------------------------------
@@ -301,9 +301,9 @@ class Module:
                     for t in tensors.values():
                         if t is None:
                             continue
-                        t.data = convert(t.data)
+                        t.array = convert(t.array)
                         if t.grad is not None:
-                            t.grad.data = convert(t.grad.data)
+                            t.grad.array = convert(t.grad.array)
         return self
 
     def cpu(self) -> Module:
@@ -379,7 +379,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value.data if isinstance(value, Tensor) else value
+            arr = value.array if isinstance(value, Tensor) else value
             if not hasattr(arr, "shape") or not hasattr(arr, "dtype"):
                 problems.append(f"{key}: expected a tensor, got {type(value).__name__}")
                 continue
@@ -402,7 +402,7 @@ class Module:
         with autograd.no_grad():
             for key, arr in sources.items():
                 target = targets[key]
-                target.data[...] = backend.to_device(arr, target.device)
+                target.array[...] = backend.to_device(arr, target.device)
                 autograd.increment_version(target)
         return IncompatibleKeys(missing, [str(k) for k in unexpected])
 

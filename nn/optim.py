@@ -12,7 +12,7 @@ leaves out::
         loss_fn(model(x), y).backward()
         optimizer.step()
 
-``step()`` updates each parameter's array (``p.data``, NumPy or CuPy) in place (bumping its
+``step()`` updates each parameter's array (``p.array``, NumPy or CuPy) in place (bumping its
 version counter, so a retained graph that saved the old values raises), records no graph,
 keeps the parameter's dtype (float32 stays float32), and skips parameters whose ``grad`` is None.
 Per-parameter state (moments, momentum buffers) is created at a parameter's first update.
@@ -97,7 +97,7 @@ def _betas(value: Any, where: str) -> tuple[float, float]:
 def _as_array(value: Any) -> Any:
     """The backend array of a Tensor or an array; None for anything else."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if isinstance(value, backend.ARRAY_TYPES):
         return value
     return None
@@ -265,7 +265,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
                     increment_version(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -292,16 +292,16 @@ class Optimizer:
                         f"{type(self).__name__}.step: a parameter's grad must be a Tensor or "
                         f"None, got {type(p.grad).__name__}"
                     )
-                grad = p.grad.data
-                if grad.shape != p.data.shape:
+                grad = p.grad.array
+                if grad.shape != p.array.shape:
                     raise ValueError(
                         f"{type(self).__name__}.step: gradient of shape {tuple(grad.shape)} for "
-                        f"a parameter of shape {tuple(p.data.shape)}"
+                        f"a parameter of shape {tuple(p.array.shape)}"
                     )
-                if backend.device_of(grad) != backend.device_of(p.data):
+                if backend.device_of(grad) != backend.device_of(p.array):
                     raise ValueError(
                         f"{type(self).__name__}.step: gradient on {backend.device_of(grad)} for "
-                        f"a parameter on {backend.device_of(p.data)}"
+                        f"a parameter on {backend.device_of(p.array)}"
                     )
                 updates.append((p, grad, group))
         # every gradient checked: now update (no parameter changes when one is bad)
@@ -309,7 +309,7 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {}
-            self._update(p.data, grad, state, group)
+            self._update(p.array, grad, state, group)
             increment_version(p)  # a graph that saved p's old values now refuses to backward
         return loss
 

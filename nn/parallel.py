@@ -74,19 +74,19 @@ class _Bucket:
 
     def fill(self) -> None:
         """Copy each parameter's gradient in (zeros where it has none) and its "used" flag."""
-        data = self.flat.data
+        data = self.flat.array
         for i, (p, start) in enumerate(zip(self.params, self.offsets)):
             segment = data[start : start + p.numel()]
             if p.grad is None:
                 segment[...] = 0
                 data[self.numel + i] = 0
             else:
-                segment[...] = p.grad.data.reshape(-1)
+                segment[...] = p.grad.array.reshape(-1)
                 data[self.numel + i] = 1
 
     def unpack(self, world_size: int) -> None:
         """Write the mean over ranks into each ``.grad`` that any rank produced."""
-        data = self.flat.data
+        data = self.flat.array
         data[: self.numel] /= world_size
         used = self.flat[self.numel :].numpy()  # one read, not one per parameter
         for i, (p, start) in enumerate(zip(self.params, self.offsets)):
@@ -94,7 +94,7 @@ class _Bucket:
                 continue  # no rank has a gradient for it: leave .grad as it is (None)
             if p.grad is None:
                 p.grad = mg.zeros_like(p)
-            p.grad.data[...] = data[start : start + p.numel()].reshape(p.shape)
+            p.grad.array[...] = data[start : start + p.numel()].reshape(p.shape)
 
 
 class DistributedDataParallel(Module):

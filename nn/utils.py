@@ -100,7 +100,7 @@ def clip_grad_norm_(
     where = "clip_grad_norm_: "
     max_norm, norm_type = _norm_arguments(max_norm, norm_type, where)
     grad_tensors = _grads(parameters, where)
-    grads = [g.data for g in grad_tensors]
+    grads = [g.array for g in grad_tensors]
     if not grads:
         device = backend.default_device()
         return as_tensor(backend.asarray(0.0, dtype=backend.float32, device=device))
@@ -142,5 +142,5 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         raise ValueError(f"{where}clip_value must be >= 0, got {clip_value}")
     for t in _grads(parameters, where):
         # g = clamp(g, -c, c)
-        backend.array_module(t.data).clip(t.data, -clip_value, clip_value, out=t.data)
+        backend.array_module(t.array).clip(t.array, -clip_value, clip_value, out=t.array)
         increment_version(t)

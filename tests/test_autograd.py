@@ -60,7 +60,7 @@ def test_leaf_grads_are_independent_writable_arrays():
     a = _f64([1.0, 2.0])
     b = _f64([3.0, 4.0])
     (a + b).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.array, b.grad.array)
     a.grad.zero_()
     np.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0])
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
@@ -642,7 +642,7 @@ def test_detach_shares_data_without_graph():
     x = _f64([1.0, 2.0])
     y = x * 2.0
     d = y.detach()
-    assert d.data is y.data
+    assert d.array is y.array
     assert d.requires_grad is False and d.grad_fn is None and d.is_leaf
 
 
@@ -698,7 +698,7 @@ def test_requires_grad_():
 def test_clone_is_differentiable_and_owns_memory():
     x = _f64([1.0, 2.0, 3.0])
     c = x.clone()
-    assert not np.shares_memory(c.data, x.data)
+    assert not np.shares_memory(c.array, x.array)
     assert c.grad_fn is not None
     np.testing.assert_array_equal(c.numpy(), x.numpy())
     (c * c).sum().backward()
@@ -736,7 +736,7 @@ def test_cupy_backend_without_cupy_says_how_to_install(restore_backend):
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
 def test_int_range_reads_min_and_max_in_one_transfer(dtype, device_reads):
-    ids = mg.tensor([[7, 3, 0], [9, 3, 7]], dtype=dtype).data
+    ids = mg.tensor([[7, 3, 0], [9, 3, 7]], dtype=dtype).array
     assert mg.backend.int_range(ids) == (0, 9, False)
     assert mg.backend.int_range(ids, skip=7) == (0, 9, True)
     assert mg.backend.int_range(ids, skip=0) == (3, 9, True)
@@ -744,9 +744,9 @@ def test_int_range_reads_min_and_max_in_one_transfer(dtype, device_reads):
     assert mg.backend.int_range(ids, skip=5) == (0, 9, False)
     assert mg.backend.int_range(ids, skip=-100) == (0, 9, False)  # outside uint8: ignored
     assert len(device_reads) == 6
-    lo, hi, skipped = mg.backend.int_range(mg.full((2, 2), 4, dtype=dtype).data, skip=4)
+    lo, hi, skipped = mg.backend.int_range(mg.full((2, 2), 4, dtype=dtype).array, skip=4)
     assert lo > hi and skipped  # every element skipped: an empty range
-    assert mg.backend.int_range(mg.zeros(0, dtype=dtype).data) == (0, -1, False)
+    assert mg.backend.int_range(mg.zeros(0, dtype=dtype).array) == (0, -1, False)
     assert len(device_reads) == 7  # an empty array is not read
 
 

@@ -90,7 +90,7 @@ def test_module_state_dict_round_trip(tmp_path, name, device):
         assert not tensor.requires_grad and tensor.grad is None and tensor.grad_fn is None
         assert tensor.device == device
         assert _same(tensor, state[key])
-        assert tensor.data.flags.writeable if tensor.device == "cpu" else True
+        assert tensor.array.flags.writeable if tensor.device == "cpu" else True
 
 
 def test_model_and_optimizer_resume_exactly(tmp_path):

@@ -28,8 +28,8 @@ def tiny(dtype=mg.float64, seed: int = 2, vocab: int = VOCAB, lively: bool = Tru
     args.update(kw)
     model = Transformer(vocab, vocab, **args)
     if lively:
-        model.output_proj.weight.data *= 3
-        model.output_proj.bias.data[EOS] += 1.0
+        model.output_proj.weight.array *= 3
+        model.output_proj.bias.array[EOS] += 1.0
     return model.to(dtype=dtype)
 
 
@@ -140,8 +140,8 @@ def test_device_reads_per_step(device_reads):
 
 def test_stops_at_eos():
     model, src = tiny(), sources()
-    model.output_proj.weight.data[...] = 0
-    model.output_proj.bias.data[EOS] = 10.0  # EOS wins at every step
+    model.output_proj.weight.array[...] = 0
+    model.output_proj.bias.array[EOS] = 10.0  # EOS wins at every step
     expected = np.array([[BOS, EOS]] * src.shape[0])
     np.testing.assert_array_equal(greedy_decode(model, src, 8, BOS, EOS).numpy(), expected)
     np.testing.assert_array_equal(beam_search(model, src, 4, 8, BOS, EOS).numpy(), expected)
@@ -149,7 +149,7 @@ def test_stops_at_eos():
 
 def test_padding_after_eos_and_padding_never_generated():
     model, src = tiny(), sources()
-    model.output_proj.bias.data[PAD] = 5.0  # the model would like padding, it never gets it
+    model.output_proj.bias.array[PAD] = 5.0  # the model would like padding, it never gets it
     for out in (greedy_decode(model, src, 10, BOS, EOS), beam_search(model, src, 3, 10, BOS, EOS)):
         check_layout(out.numpy(), 10)
     out = greedy_decode(tiny(), src, 10, BOS, EOS).numpy()
@@ -214,7 +214,7 @@ def test_beam_search_covering_every_hypothesis_is_exhaustive(length_penalty):
     # best 80, so the search prunes nothing; with length_penalty <= 0 early stopping is exact.
     vocab, max_len = 6, 3
     model = tiny(vocab=vocab, seed=0)
-    model.output_proj.bias.data[EOS] += 1.0
+    model.output_proj.bias.array[EOS] += 1.0
     words = [BOS, 3, 4, 5]  # everything but PAD and EOS can be generated
     hypotheses = [[*w, EOS] for n in range(max_len) for w in itertools.product(words, repeat=n)]
     hypotheses += [list(w) for w in itertools.product(words, repeat=max_len)]
@@ -410,7 +410,7 @@ def test_max_len_one_eos_as_padding_and_an_explicit_source_mask(search):
     explicit = search(model, src, 6, BOS, EOS, src_key_padding_mask=src == PAD).numpy()
     np.testing.assert_array_equal(explicit, search(model, src, 6, BOS, EOS).numpy())
     # eos_id == pad_id: a row ends by producing the padding id, and only padding follows
-    model.output_proj.bias.data[PAD] += 2.0  # so that some rows end
+    model.output_proj.bias.array[PAD] += 2.0  # so that some rows end
     out = search(model, src, 6, BOS, PAD).numpy()[:, 1:]
     ended = (out == PAD).any(1)
     assert ended.any()

@@ -52,7 +52,7 @@ def test_parameter_is_a_leaf_tensor_sharing_memory():
     t = mg.randn(2, 3)
     p = nn.Parameter(t)
     assert isinstance(p, mg.Tensor) and isinstance(p, nn.Parameter)
-    assert p.requires_grad and p.is_leaf and p.data is t.data
+    assert p.requires_grad and p.is_leaf and p.array is t.array
     assert repr(p).startswith("Parameter containing:")
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     # a parameter flows through every op, exact-class checks included
@@ -224,7 +224,7 @@ def test_state_dict_round_trip_and_nonpersistent_buffer():
     x = mg.randn(2, 3)
     np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
     # values are copied into b's arrays, not shared
-    assert b.lin.weight.data is not a.lin.weight.data
+    assert b.lin.weight.array is not a.lin.weight.array
 
 
 def test_strict_load_lists_every_problem_and_changes_nothing():
@@ -302,7 +302,7 @@ def test_layer_gradcheck(make, shape):
     x = randn(*shape, requires_grad=True)
     if isinstance(module, nn.LayerNorm):  # move weight/bias off their 1/0 start
         for p in module.parameters():
-            p.data[...] = np.random.default_rng(0).standard_normal(p.shape)
+            p.array[...] = np.random.default_rng(0).standard_normal(p.shape)
     assert gradcheck_module(module, x)
 
 
@@ -380,7 +380,7 @@ def test_layer_norm_matches_torch():
     torch = _torch()
     ln = nn.LayerNorm((3, 4), eps=1e-6).double()
     for p in ln.parameters():
-        p.data[...] = np.random.default_rng(3).standard_normal(p.shape)
+        p.array[...] = np.random.default_rng(3).standard_normal(p.shape)
     ref = torch.nn.LayerNorm((3, 4), eps=1e-6, dtype=torch.float64, device=torch_device())
     with torch.no_grad():
         ref.weight.copy_(_t(ln.weight, torch, False))

@@ -205,7 +205,7 @@ def test_float32_stays_float32(cls, kwargs):
     optimizer = cls(params, **kwargs)
     _train(optimizer, params, x, y, 5)
     for p, start in zip(params, init):
-        assert p.dtype == mg.float32 and p.data.dtype == np.float32
+        assert p.dtype == mg.float32 and p.array.dtype == np.float32
         assert not np.array_equal(p.numpy(), start)
     state = optimizer.state_dict()
     _assert_plain(state)
@@ -217,10 +217,10 @@ def test_float32_stays_float32(cls, kwargs):
 def test_updates_in_place_without_graph():
     x, y, init = _problem()
     params = _params(init)
-    arrays = [p.data for p in params]
+    arrays = [p.array for p in params]
     optimizer = Adam(params, lr=0.1)
     _train(optimizer, params, x, y, 2)
-    assert all(p.data is a for p, a in zip(params, arrays))
+    assert all(p.array is a for p, a in zip(params, arrays))
     assert all(p.is_leaf and p.requires_grad for p in params)
 
 
@@ -238,9 +238,9 @@ def test_zero_grad_and_closure():
 
     loss = optimizer.step(closure)
     assert isinstance(loss, mg.Tensor) and loss.item() > 0
-    grad_array = params[0].grad.data
+    grad_array = params[0].grad.array
     optimizer.zero_grad(set_to_none=False)
-    assert params[0].grad.data is grad_array and not grad_array.any()
+    assert params[0].grad.array is grad_array and not grad_array.any()
     optimizer.zero_grad()
     assert params[0].grad is None and params[1].grad is None
 
@@ -334,7 +334,7 @@ def test_state_dict_format():
     # loading copies: changing the dict afterwards does not reach the optimizer
     fresh = Adam(_groups(_params(init), {"lr": 0.5}), lr=0.1)
     fresh.load_state_dict(state)
-    state["state"][0]["exp_avg"].data[...] = 123.0
+    state["state"][0]["exp_avg"].array[...] = 123.0
     assert not (next(iter(fresh.state.values()))["exp_avg"] == 123.0).any()
 
 

@@ -207,9 +207,9 @@ def test_to_dot_values_summarizes_large_tensors():
     dot = mg.viz.to_dot(loss, values=True)
     assert "min 0  mean 9.5  max 19" in dot  # the leaf (20 elements)
     assert "grad min 2  mean 2  max 2" in dot
-    assert mg.viz.values_text(mg.tensor(np.arange(16.0)).data).count(" ") == 15  # 16: listed
-    assert mg.viz.values_text(mg.tensor(np.zeros((0, 3))).data) == "[]"
-    assert mg.viz.values_text(mg.tensor(True).data) == "1"
+    assert mg.viz.values_text(mg.tensor(np.arange(16.0)).array).count(" ") == 15  # 16: listed
+    assert mg.viz.values_text(mg.tensor(np.zeros((0, 3))).array) == "[]"
+    assert mg.viz.values_text(mg.tensor(True).array) == "1"
 
 
 def test_nodes_keep_their_output_only_inside_keep_values():
@@ -217,7 +217,7 @@ def test_nodes_keep_their_output_only_inside_keep_values():
 
     def graph() -> tuple[mg.Tensor, weakref.ref]:
         z = x + 1.0  # Add saves nothing: only its own output tensor holds this array
-        ref = weakref.ref(z.data)
+        ref = weakref.ref(z.array)
         return z.sum(), ref
 
     loss, ref = graph()
@@ -338,7 +338,7 @@ def test_locate_reports_the_wrong_node_nearest_the_output():
 
 def test_locate_blames_the_wiring_when_every_node_is_right():
     w = mg.tensor([0.5, -1.5], dtype=mg.float64, requires_grad=True)
-    fn = lambda w: (mg.Tensor(w.data) * w).sum()  # noqa: E731  (w.data escapes the graph)
+    fn = lambda w: (mg.Tensor(w.array) * w).sum()  # noqa: E731  (w.array escapes the graph)
     with pytest.raises(mg.GradcheckError) as info:
         mg.gradcheck(fn, (w,), locate=True)
     msg = str(info.value)

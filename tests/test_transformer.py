@@ -91,7 +91,7 @@ def test_whole_transformer_gradcheck_sample_of_elements():
     grads = mg.grad(out, params, u)
     eps = 1e-6
     for p, g in zip(params, grads):
-        flat = p.data.reshape(-1)
+        flat = p.array.reshape(-1)
         for i in rng.choice(flat.size, size=min(3, flat.size), replace=False):
             orig = float(flat[i])
             flat[i] = orig + eps
@@ -191,7 +191,7 @@ def test_fused_and_stepwise_attention_agree():
     k = mg.randn(2, 2, 5, 4, dtype=F64, requires_grad=True)
     v = mg.randn(2, 2, 5, 4, dtype=F64, requires_grad=True)
     mask = mg.tensor(np.random.default_rng(0).random((2, 1, 3, 5)) < 0.4)
-    mask.data[0, 0, 1] = True
+    mask.array[0, 0, 1] = True
     g = mg.randn(2, 2, 3, 4, dtype=F64)
     grads = []
     for need in (False, True):

@@ -43,8 +43,8 @@ class KVCache:
     def reorder(self, index: Any) -> None:
         """Keep the batch rows ``index`` (an int array), e.g. the surviving beams."""
         if self.k is not None:
-            self.k = as_tensor(self.k.data[index])
-            self.v = as_tensor(self.v.data[index])
+            self.k = as_tensor(self.k.array[index])
+            self.v = as_tensor(self.v.array[index])
 
 
 def scaled_dot_product_attention(
@@ -241,8 +241,8 @@ class MultiHeadAttention(Module):
             return masks[0]
         a, b = masks
         if a.dtype == backend.bool_ and b.dtype == backend.bool_:
-            xp = backend.array_module(a.data)
-            return as_tensor(xp.logical_or(a.data, b.data))
+            xp = backend.array_module(a.array)
+            return as_tensor(xp.logical_or(a.array, b.array))
         # at least one float mask: turn a bool one into 0 / -inf and add
         a, b = (_additive(m, like) for m in (a, b))
         return a + b
@@ -254,5 +254,5 @@ class MultiHeadAttention(Module):
 def _additive(mask: Tensor, like: Tensor) -> Tensor:
     if mask.dtype != backend.bool_:
         return mask
-    xp = backend.array_module(mask.data)
-    return as_tensor(xp.where(mask.data, -xp.inf, 0).astype(like.dtype))
+    xp = backend.array_module(mask.array)
+    return as_tensor(xp.where(mask.array, -xp.inf, 0).astype(like.dtype))

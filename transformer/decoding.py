@@ -84,7 +84,7 @@ def greedy_decode(
     )
     with _inference(model):
         memory, memory_mask = _encode(model, src, src_key_padding_mask)
-        xp = backend.array_module(memory.data)
+        xp = backend.array_module(memory.array)
         B = src.shape[0]
         tokens = xp.full((B, max_len + 1), model.pad_id, dtype=backend.int64)
         tokens[:, 0] = bos_id
@@ -208,13 +208,13 @@ class _BeamSearch:
         eos_id: int,
         use_cache: bool,
     ) -> None:
-        xp = self.xp = backend.array_module(memory.data)
+        xp = self.xp = backend.array_module(memory.array)
         B, L = memory.shape[0], max_len + 1
         self.model, self.K, self.max_len, self.eos_id = model, K, max_len, eos_id
         # each source's memory repeated once for its beams; beams never leave their source,
         # so these rows are never reordered
-        self.memory = as_tensor(xp.repeat(memory.data, K, axis=0))  # (N, S, d)
-        self.memory_mask = as_tensor(xp.repeat(memory_mask.data, K, axis=0))  # (N, S)
+        self.memory = as_tensor(xp.repeat(memory.array, K, axis=0))  # (N, S, d)
+        self.memory_mask = as_tensor(xp.repeat(memory_mask.array, K, axis=0))  # (N, S)
         self.first_row = (xp.arange(B) * K)[:, None]  # (B, 1)
         self.seqs = xp.full((B * K, L), model.pad_id, dtype=backend.int64)  # the live beams
         self.seqs[:, 0] = bos_id
@@ -236,7 +236,7 @@ class _BeamSearch:
         logits = _decode_step(
             self.model, self.seqs, t, self.memory, self.memory_mask, self.cache
         )  # (N, V)
-        logp = log_softmax(as_tensor(logits), dim=-1).data  # (N, V)
+        logp = log_softmax(as_tensor(logits), dim=-1).array  # (N, V)
         _forbid_pad(logp, self.model.pad_id, eos_id)
         V = logp.shape[-1]
         # 1. rank every extension of every beam: (B, K * V), best 2K first
@@ -413,7 +413,7 @@ def _decode_step(
     # a live prefix holds no padding (pad is never generated), even where bos_id == pad_id
     not_padding = as_tensor(xp.zeros(tgt.shape, dtype=backend.bool_))
     logits = model.decode(as_tensor(tgt), memory, memory_mask, not_padding, cache)
-    return logits.data[:, -1]  # (N, V)
+    return logits.array[:, -1]  # (N, V)
 
 
 def _forbid_pad(scores: Array, pad_id: int, eos_id: int) -> None:

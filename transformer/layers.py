@@ -49,11 +49,11 @@ class PositionalEncoding(Module):
         self.max_len = max_len
         self.dropout = Dropout(dropout)
         dtype = backend.DEFAULT_FLOAT if dtype is None else dtype
-        pos = arange(max_len, dtype=backend.float64, device=device).data[:, None]  # (max_len, 1)
-        div = arange(0, d_model, 2, dtype=backend.float64, device=device).data
+        pos = arange(max_len, dtype=backend.float64, device=device).array[:, None]  # (max_len, 1)
+        div = arange(0, d_model, 2, dtype=backend.float64, device=device).array
         xp = backend.array_module(pos)
         angle = pos * xp.exp(div * (-math.log(10000.0) / d_model))  # (max_len, ceil(d/2))
-        pe = zeros(max_len, d_model, dtype=backend.float64, device=device).data
+        pe = zeros(max_len, d_model, dtype=backend.float64, device=device).array
         pe[:, 0::2] = xp.sin(angle)
         pe[:, 1::2] = xp.cos(angle[:, : d_model // 2])
         self.register_buffer("pe", as_tensor(pe.astype(dtype)), persistent=False)
@@ -65,7 +65,7 @@ class PositionalEncoding(Module):
                 f"PositionalEncoding: a sequence of length {offset + T} is longer than "
                 f"max_len {self.max_len}"
             )
-        pe = self.pe if self.pe.dtype == x.dtype else as_tensor(self.pe.data.astype(x.dtype))
+        pe = self.pe if self.pe.dtype == x.dtype else as_tensor(self.pe.array.astype(x.dtype))
         return self.dropout(x + pe[offset : offset + T])
 
 

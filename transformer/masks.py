@@ -20,8 +20,8 @@ def causal_mask(size: int, offset: int = 0, device: Any = None) -> Tensor:
     """
     if size < 0 or offset < 0:
         raise ValueError(f"causal_mask: size and offset must be >= 0, got {size} and {offset}")
-    q = arange(size, device=device).data[:, None]
-    k = arange(offset + size, device=device).data[None, :]
+    q = arange(size, device=device).array[:, None]
+    k = arange(offset + size, device=device).array[None, :]
     return as_tensor(k > q + offset)
 
 
@@ -29,4 +29,4 @@ def padding_mask(tokens: Tensor, pad_id: int) -> Tensor:
     """(B, T) bool: True where ``tokens`` (B, T) equals ``pad_id``."""
     if tokens.dtype.kind not in "iu":
         raise TypeError(f"padding_mask: tokens must be integer ids, got {tokens.dtype}")
-    return as_tensor(tokens.data == pad_id)
+    return as_tensor(tokens.array == pad_id)

@@ -78,7 +78,7 @@ class DecoderCache:
             if static:
                 cross_cache.reorder(index)
         if self.pad is not None:
-            self.pad = as_tensor(self.pad.data[index])
+            self.pad = as_tensor(self.pad.array[index])
 
 
 class Transformer(Module):
@@ -144,7 +144,7 @@ class Transformer(Module):
             if p.ndim > 1:
                 init.xavier_uniform_(p)
         for emb in (self.src_embed, self.tgt_embed):
-            emb.weight.data[self.pad_id] = 0
+            emb.weight.array[self.pad_id] = 0
 
     # -- the two halves -------------------------------------------------------------------------
 
@@ -204,8 +204,10 @@ class Transformer(Module):
         if cache is not None:
             pad = tgt_key_padding_mask
             if cache.pad is not None:
-                xp = backend.array_module(pad.data)
-                pad = as_tensor(xp.concatenate([cache.pad.data, pad.data], axis=1))  # (B, offset+T)
+                xp = backend.array_module(pad.array)
+                pad = as_tensor(
+                    xp.concatenate([cache.pad.array, pad.array], axis=1)
+                )  # (B, offset+T)
             cache.pad = pad
             tgt_key_padding_mask = pad
         mask = causal_mask(T, offset, device=tgt.device)  # (T, offset + T)

@@ -57,9 +57,9 @@ def norm_dims(
 
 def require_float(op: str, x: Tensor) -> None:
     """Refuse integer and bool tensors in ops that only make sense on floats."""
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise DTypeError(
-            f"{op} expects a floating point tensor, got {x.data.dtype} (shape {tuple(x.shape)}); "
+            f"{op} expects a floating point tensor, got {x.array.dtype} (shape {tuple(x.shape)}); "
             "convert it with .float() or .double()"
         )
 
@@ -116,7 +116,7 @@ def check_ids(op: str, ids: Tensor, high: int, what: str, ignore: int | None = N
     One device-to-host read (backend.int_range). Returns whether some id equals ``ignore``
     (when none does, the caller can skip masking).
     """
-    lo, hi, ignored = backend.int_range(ids.data, skip=ignore)
+    lo, hi, ignored = backend.int_range(ids.array, skip=ignore)
     if lo <= hi and (lo < 0 or hi >= high):
         raise IndexError(
             f"{op}: ids must be in [0, {what} = {high}), got values in [{lo}, {hi}] "

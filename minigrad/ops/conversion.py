@@ -59,10 +59,10 @@ class Clone(Function):
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     """``x`` in ``dtype`` (``x`` itself when it already is); the gradient is cast back."""
-    if x.data.dtype == dtype:
+    if x.array.dtype == dtype:
         return x
     if x.requires_grad and dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(dtype))  # an integer result has no gradient
+        return Tensor._wrap(x.array.astype(dtype))  # an integer result has no gradient
     return Cast.apply(x, dtype=dtype)
 
 
@@ -80,18 +80,18 @@ def clone(x: Tensor) -> Tensor:
 
 def compare(a: Tensor, b: Any, name: str) -> Tensor:
     """Elementwise comparison (``numpy.less`` and friends by ``name``); a bool tensor, no gradient."""
-    xp = backend.array_module(a.data)
-    other = b.data if isinstance(b, Tensor) else b
+    xp = backend.array_module(a.array)
+    other = b.array if isinstance(b, Tensor) else b
     if isinstance(b, Tensor) and b.device != a.device:
         raise RuntimeError(f"{name}: tensors on {a.device} and {b.device}; move them to one device")
-    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(a.data, other), a.data))
+    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(a.array, other), a.array))
 
 
 def logical_not(a: Tensor) -> Tensor:
     """Elementwise not of a bool tensor."""
     if a.dtype != backend.bool_:
         raise TypeError(f"~ needs a bool tensor, got {a.dtype}")
-    return Tensor._wrap(backend.array_module(a.data).logical_not(a.data))
+    return Tensor._wrap(backend.array_module(a.array).logical_not(a.array))
 
 
 def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
@@ -100,4 +100,4 @@ def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
         raise TypeError(
             f"{name} needs bool tensors, got {a.dtype} and {getattr(b, 'dtype', type(b).__name__)}"
         )
-    return Tensor._wrap(getattr(backend.array_module(a.data), name)(a.data, b.data))
+    return Tensor._wrap(getattr(backend.array_module(a.array), name)(a.array, b.array))

@@ -150,7 +150,7 @@ def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
     """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            if a.data.shape != b.data.shape:
+            if a.array.shape != b.array.shape:
                 _check_broadcast(op, a, b)
             return op.apply(a, b)
         if b.__class__ is float:
@@ -169,15 +169,15 @@ def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
 
 def _scalar_for(t: Tensor, s: float) -> None:
     """Refuse an integer tensor meeting a float scalar (NumPy would silently give float64)."""
-    if t.data.dtype.kind in "biu":
+    if t.array.dtype.kind in "biu":
         raise TypeError(
-            f"cannot combine an integer tensor ({t.data.dtype}, shape {tuple(t.shape)}) with the "
+            f"cannot combine an integer tensor ({t.array.dtype}, shape {tuple(t.shape)}) with the "
             f"float {s!r}; convert the tensor first with .float()"
         )
 
 
 def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a.array.shape, b.array.shape
     for x, y in zip(reversed(sa), reversed(sb)):
         if x != y and x != 1 and y != 1:
             raise ShapeError(
@@ -205,8 +205,8 @@ def div(a: Any, b: Any) -> Tensor:
     """``a / b`` with broadcasting (true division: integer inputs give a float result)."""
     if (
         isinstance(a, Tensor)
-        and a.data.dtype.kind != "f"
-        and (not isinstance(b, Tensor) or b.data.dtype.kind != "f")
+        and a.array.dtype.kind != "f"
+        and (not isinstance(b, Tensor) or b.array.dtype.kind != "f")
     ):
         a = a.float()
     return _binary(Div, a, b)

@@ -79,13 +79,13 @@ class LogSoftmax(Function):
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, stable; a slice of only -inf gives zeros."""
     require_float("softmax", x)
-    return Softmax.apply(x, dim=norm_dim(dim, x.data.ndim, x.data.shape))
+    return Softmax.apply(x, dim=norm_dim(dim, x.array.ndim, x.array.shape))
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable; a slice of only -inf gives zeros (and zero gradient)."""
     require_float("log_softmax", x)
-    return LogSoftmax.apply(x, dim=norm_dim(dim, x.data.ndim, x.data.shape))
+    return LogSoftmax.apply(x, dim=norm_dim(dim, x.array.ndim, x.array.shape))
 
 
 # =============================================================================================
@@ -165,7 +165,7 @@ def layer_norm(
     require_float("layer_norm", x)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(shape)
-    if n == 0 or tuple(x.shape[-n:]) != shape or x.data.ndim < n:
+    if n == 0 or tuple(x.shape[-n:]) != shape or x.array.ndim < n:
         raise ShapeError(
             f"layer_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
         )
@@ -175,7 +175,7 @@ def layer_norm(
                 f"layer_norm: {name} has shape {tuple(p.shape)}, expected normalized_shape {shape}"
             )
         same_dtype("layer_norm", (name, p), ("the input", x))
-    dims = tuple(range(x.data.ndim - n, x.data.ndim))
+    dims = tuple(range(x.array.ndim - n, x.array.ndim))
     return LayerNorm.apply(x, weight, bias, dims=dims, eps=eps)
 
 
@@ -263,11 +263,11 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
     """
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype}")
-    if weight.data.ndim != 2:
+    if weight.array.ndim != 2:
         raise ShapeError(
             f"embedding: weight must be 2-D (num_embeddings, dim), got shape {tuple(weight.shape)}"
         )
-    num = weight.data.shape[0]
+    num = weight.array.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:
             raise IndexError(
@@ -425,7 +425,7 @@ def cross_entropy(
     """
     require_float("cross_entropy", logits)
     _check_ce_options(reduction, label_smoothing)
-    if logits.data.ndim == 1:  # a single sample: (C,) with a 0-d target
+    if logits.array.ndim == 1:  # a single sample: (C,) with a 0-d target
         out = cross_entropy(
             logits.unsqueeze(0),
             target.reshape(1) if target.dtype.kind in "iu" else target.unsqueeze(0),
@@ -601,10 +601,10 @@ def _attention_scores_shape(q: Tensor, k: Tensor, v: Tensor) -> tuple[int, ...]:
     """Check q, k, v; returns the shape of the scores, (..., Tq, Tk)."""
     for name, t in (("q", q), ("k", k), ("v", v)):
         require_float("attention", t)
-        if t.data.ndim < 2:
+        if t.array.ndim < 2:
             raise ShapeError(f"attention: {name} needs at least 2 dims, got shape {tuple(t.shape)}")
         same_dtype("attention", ("q", q), (name, t))
-    sq, sk, sv = q.data.shape, k.data.shape, v.data.shape
+    sq, sk, sv = q.array.shape, k.array.shape, v.array.shape
     if sq[-1] != sk[-1] or sk[-2] != sv[-2]:
         raise ShapeError(
             f"attention: q {tuple(sq)}, k {tuple(sk)}, v {tuple(sv)} do not fit: need "
@@ -672,10 +672,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Shapes: x (*, in), weight (out, in), bias (out,) -> (*, out).
     """
     require_float("linear", x)
-    if weight.data.ndim != 2:
+    if weight.array.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
-    out_features, in_features = weight.data.shape
-    if x.data.ndim == 0 or x.data.shape[-1] != in_features:
+    out_features, in_features = weight.array.shape
+    if x.array.ndim == 0 or x.array.shape[-1] != in_features:
         raise ShapeError(
             f"linear: expected input of shape (*, {in_features}), got {tuple(x.shape)} "
             f"(weight of shape {tuple(weight.shape)}: out_features={out_features}, "

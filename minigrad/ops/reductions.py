@@ -255,7 +255,7 @@ class LogSumExp(Function):
 
 
 def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: Any) -> Tensor:
-    dims = norm_dims(dim, x.data.ndim, x.data.shape)
+    dims = norm_dims(dim, x.array.ndim, x.array.shape)
     return op.apply(x, dims=dims, keepdim=keepdim, **options)
 
 
@@ -290,9 +290,9 @@ def min(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
 
 def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
     """max and min have no value over nothing: refuse a reduced dim of size 0 (as PyTorch)."""
-    dims = norm_dims(dim, x.data.ndim, x.data.shape)
-    shape = x.data.shape
-    if x.data.size == 0 and (dims is None or any(shape[d] == 0 for d in dims)):
+    dims = norm_dims(dim, x.array.ndim, x.array.shape)
+    shape = x.array.shape
+    if x.array.size == 0 and (dims is None or any(shape[d] == 0 for d in dims)):
         raise ValueError(
             f"{op.__name__.lower()}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape "
             f"{tuple(shape)})"
@@ -348,7 +348,7 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
-    data = x.data
+    data = x.array
     if data.size == 0 and (dim is None or data.shape[norm_dim(dim, data.ndim, data.shape)] == 0):
         raise ValueError(
             f"{name}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape {tuple(x.shape)})"

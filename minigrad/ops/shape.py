@@ -90,7 +90,7 @@ class Expand(Function):
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """The same elements in a new shape (one entry may be -1)."""
     shape = _shape_arg(shape)
-    size = x.data.size
+    size = x.array.size
     known = 1
     for n in shape:
         if n != -1:
@@ -108,7 +108,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
-    shape = x.data.shape
+    shape = x.array.shape
     if not shape:
         return reshape(x, 1)
     start = norm_dim(start_dim, len(shape), shape)
@@ -123,14 +123,14 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim])."""
-    shape = x.data.shape
+    shape = x.array.shape
     d = norm_dim(dim, len(shape) + 1, shape)
     return Reshape.apply(x, shape=shape[:d] + (1,) + shape[d:])
 
 
 def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
     """Remove size-1 dims (only those in ``dim`` when given; others are left as they are)."""
-    shape = x.data.shape
+    shape = x.array.shape
     if dim is None:
         dims = {i for i, n in enumerate(shape) if n == 1}
     else:
@@ -141,7 +141,7 @@ def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
-    shape = x.data.shape
+    shape = x.array.shape
     if not shape:  # a 0-d tensor: dims 0 and -1 name no axis
         norm_dim(dim0, 0, shape), norm_dim(dim1, 0, shape)
         return Reshape.apply(x, shape=())
@@ -153,7 +153,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 def permute(x: Tensor, *dims: Any) -> Tensor:
     """Reorder the dims: ``x.permute(2, 0, 1)``."""
     dims = _shape_arg(dims)
-    shape = x.data.shape
+    shape = x.array.shape
     normalized = tuple(norm_dim(d, len(shape), shape) for d in dims)
     if sorted(normalized) != list(range(len(shape))):
         raise ValueError(
@@ -165,7 +165,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
 def expand(x: Tensor, *sizes: Any) -> Tensor:
     """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
     sizes = _shape_arg(sizes)
-    shape = x.data.shape
+    shape = x.array.shape
     if len(sizes) < len(shape):
         raise ShapeError(f"expand: cannot expand shape {tuple(shape)} to the shorter {sizes}")
     lead = len(sizes) - len(shape)
@@ -279,8 +279,8 @@ def _ints_first(index: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...
 def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
     """Turn tensors in the index into arrays on x's device and check bounds up front."""
     items = index if isinstance(index, tuple) else (index,)
-    shape = x.data.shape
-    xp = backend.array_module(x.data)
+    shape = x.array.shape
+    xp = backend.array_module(x.array)
     out = []
     advanced = False
     # the dim each item indexes: count real dims consumed before an Ellipsis, then from the end
@@ -291,7 +291,7 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
                 raise RuntimeError(
                     f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}"
                 )
-            it = it.data
+            it = it.array
         elif isinstance(it, list) or (hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0):
             it = (
                 backend.to_device(_list_index(it), x.device)
@@ -442,7 +442,7 @@ def split(
     x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
 ) -> tuple[Tensor, ...]:
     """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
-    shape = x.data.shape
+    shape = x.array.shape
     d = norm_dim(dim, len(shape), shape)
     size = shape[d]
     if isinstance(split_size_or_sections, int):
@@ -468,7 +468,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` nearly equal pieces (as ``torch.chunk``: each of ceil(size/chunks))."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    shape = x.data.shape
+    shape = x.array.shape
     size = shape[norm_dim(dim, len(shape), shape)]
     if size == 0:  # as PyTorch: ``chunks`` empty pieces
         return tuple(split(x, [0] * chunks, dim))
@@ -587,14 +587,14 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (elements above ``diagonal`` set to 0)."""
-    if x.data.ndim < 2:
+    if x.array.ndim < 2:
         raise ShapeError(f"tril: needs at least 2 dims, got shape {tuple(x.shape)}")
     return Tril.apply(x, diagonal=diagonal)
 
 
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (elements below ``diagonal`` set to 0)."""
-    if x.data.ndim < 2:
+    if x.array.ndim < 2:
         raise ShapeError(f"triu: needs at least 2 dims, got shape {tuple(x.shape)}")
     return Triu.apply(x, diagonal=diagonal)
 
@@ -667,7 +667,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise TypeError(
             f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
         )
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a.array.shape, b.array.shape
     if not sa or not sb:
         raise ShapeError(
             f"matmul: both operands need at least 1 dim, got shapes {tuple(sa)} and {tuple(sb)}"
