@@ -972,10 +972,10 @@ def _graph_root(t: Tensor, g: Any, what: str) -> Tensor:
 def _owned_graph(g: Tensor, seen: set[int]) -> Tensor:
     """``_owned`` for a Tensor gradient: a differentiable copy (clone) when its array is a view,
     read-only, or already handed out, so that ``.grad`` can be updated in place."""
-    if id(g.data) in seen or not backend.is_owned(g.data):
+    if id(g.array) in seen or not backend.is_owned(g.array):
         with enable_grad():
             g = g.clone()
-    seen.add(id(g.data))
+    seen.add(id(g.array))
     return g
 
 
@@ -992,7 +992,7 @@ def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
             leaf = node._variable()
             if leaf is not None:
                 final.append((leaf, _run_hooks_graph(leaf._hooks, lg) if leaf._hooks else lg))
-        seen = {id(g.data)}
+        seen = {id(g.array)}
         with enable_grad():
             for leaf, lg in final:
                 leaf.grad = _owned_graph(lg, seen) if leaf.grad is None else leaf.grad + lg
@@ -1046,7 +1046,7 @@ def grad(
         root_tensors = [_graph_root(o, go, "grad") for o, go in zip(outs, gos)]
         roots = [_node_of(o) for o in outs]
         leaf_tensors = _run_backward_graph(roots, root_tensors, retain_graph, capture)
-        seen = {id(g.data) for g in root_tensors}
+        seen = {id(g.array) for g in root_tensors}
         return tuple(
             None if g is None else _owned_graph(g, seen)
             for g in (

@@ -121,15 +121,15 @@ class Pow(Function):
                 if isinstance(b, (int, float)):
                     da = g * (b * a ** (b - 1)) if b != 0 else g * 0.0
                 else:
-                    da = g * (b * a ** (b - 1)) * (b.data != 0)
+                    da = g * (b * a ** (b - 1)) * (b.array != 0)
             if ctx.needs_input_grad[1]:
                 # db = g * a^b * log(a), 0 where a = 0 and b >= 0
                 if isinstance(a, (int, float)):
                     log_a = math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
                     db = g * (out * log_a) if a != 0 else g * out * 0.0
                 else:
-                    zero = (a.data == 0) & (b.data >= 0 if isinstance(b, Tensor) else b >= 0)
-                    db = g * out * (a + (a.data == 0)).log() * ~zero  # log(1) where a = 0
+                    zero = (a.array == 0) & (b.array >= 0 if isinstance(b, Tensor) else b >= 0)
+                    db = g * out * (a + (a.array == 0)).log() * ~zero  # log(1) where a = 0
         return da, db
 
 
@@ -290,7 +290,7 @@ class Abs(Function):
     def backward_graph(ctx, g):
         (a,) = ctx.saved_tensors
         # da = g * sign(a): sign is a constant, so the second derivative is 0
-        return g * backend.array_module(a.data).subtract(a.data > 0, a.data < 0, dtype=g.dtype)
+        return g * backend.array_module(a.array).subtract(a.array > 0, a.array < 0, dtype=g.dtype)
 
 
 class Tanh(Function):
@@ -344,7 +344,7 @@ class Relu(Function):
     def backward_graph(ctx, g):
         (out,) = ctx.saved_tensors
         # da = g * mask, the mask a constant (second derivative 0)
-        return g * ~(out.data <= 0)
+        return g * ~(out.array <= 0)
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -475,7 +475,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        a, b = (x.data if isinstance(x, Tensor) else x for x in ctx.saved_tensors)
+        a, b = (x.array if isinstance(x, Tensor) else x for x in ctx.saved_tensors)
         return _select_grads_graph(ctx, g, a < b, a > b, a == b)
 
 
@@ -493,7 +493,7 @@ class Minimum(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        a, b = (x.data if isinstance(x, Tensor) else x for x in ctx.saved_tensors)
+        a, b = (x.array if isinstance(x, Tensor) else x for x in ctx.saved_tensors)
         return _select_grads_graph(ctx, g, a > b, a < b, a == b)
 
 
@@ -509,7 +509,7 @@ def _select_grads(ctx: Function, g: Any, a_loses: Any, b_loses: Any, tie: Any) -
 
 def _select_grads_graph(ctx: Any, g: Tensor, a_loses: Any, b_loses: Any, tie: Any) -> tuple:
     # the same split as _select_grads, as constant weights (1, 1/2 or 0) times g
-    xp = backend.array_module(g.data)
+    xp = backend.array_module(g.array)
     shared = xp.where(tie, 0.5, 1.0).astype(g.dtype)
     da = g * xp.where(a_loses, 0, shared).astype(g.dtype) if ctx.needs_input_grad[0] else None
     db = g * xp.where(b_loses, 0, shared).astype(g.dtype) if ctx.needs_input_grad[1] else None
@@ -556,9 +556,9 @@ class Clamp(Function):
         # da = g * inside, a constant mask (second derivative 0)
         inside = True
         if ctx.low is not None:
-            inside = a.data >= ctx.low
+            inside = a.array >= ctx.low
         if ctx.high is not None:
-            inside = inside & (a.data <= ctx.high)
+            inside = inside & (a.array <= ctx.high)
         return g * inside
 
 

@@ -246,7 +246,7 @@ class Embedding(Function):
     @staticmethod
     def backward_graph(ctx, g):
         (indices,) = ctx.saved_tensors  # a constant integer Tensor
-        ids = indices.data
+        ids = indices.array
         shape = (ctx.num_rows,) + tuple(g.shape[ids.ndim :])
         dw = IndexAdd.apply(g, in_shape=shape, index=ids, advanced=True)
         if ctx.padding_idx is not None:
@@ -354,7 +354,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward_graph(ctx, g):
         e, s, q, rows, t, valid = ctx.saved_tensors
-        q = q.data if isinstance(q, Tensor) else q  # the target: data, not a variable
+        q = q.array if isinstance(q, Tensor) else q  # the target: data, not a variable
         xp = backend.array_module(e)
         # log(softmax(logits)) stands in for the logits (the loss does not change when a row
         # shifts); softmax is rebuilt from it in the graph, then the same formula
@@ -548,9 +548,9 @@ class Attention(Function):
         # row), every derivative is exact, and masked entries stay -inf
         with backend.quiet():
             scores = Tensor._wrap(xp.log(p))
-        dq0 = ctx.input(0, xp.zeros_like(q.data))
-        dk0 = ctx.input(1, xp.zeros_like(k.data)).transpose(-1, -2)
-        kt, qc = Tensor._wrap(k.data).transpose(-1, -2), Tensor._wrap(q.data)
+        dq0 = ctx.input(0, xp.zeros_like(q.array))
+        dk0 = ctx.input(1, xp.zeros_like(k.array)).transpose(-1, -2)
+        kt, qc = Tensor._wrap(k.array).transpose(-1, -2), Tensor._wrap(q.array)
         tangent = dq0 @ kt + qc @ dk0 + dq0 @ dk0
         scores = scores + tangent * ctx.scale
         if ctx.needs_input_grad[3]:

@@ -123,7 +123,7 @@ def _extreme_grad(ctx: Function, g: Any) -> Any:
 def _extreme_grad_graph(ctx: Any, g: Tensor) -> Tensor:
     # the same split over ties as _extreme_grad, with constant weights hit / k (a piecewise
     # linear op: its second derivative is 0)
-    x, out = (a.data if isinstance(a, Tensor) else a for a in ctx.saved_tensors)
+    x, out = (a.array if isinstance(a, Tensor) else a for a in ctx.saved_tensors)
     hit = x == out
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     with backend.quiet():
@@ -209,7 +209,7 @@ class Std(Function):
     @staticmethod
     def backward_graph(ctx, g):
         centered, out = ctx.saved_tensors
-        zero = (out.data if isinstance(out, Tensor) else out) == 0
+        zero = (out.array if isinstance(out, Tensor) else out) == 0
         c = _centered_graph(ctx, centered)
         with backend.quiet():
             std = ((c * c).sum(_reduced_dims(ctx.kept_shape), keepdim=True) / ctx.denom).sqrt()
