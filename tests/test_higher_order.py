@@ -458,3 +458,14 @@ def test_create_graph_grads_own_their_memory() -> None:
         a.grad.copy_(a.grad.numpy() * 0.5)
     np.testing.assert_allclose(a.grad.numpy(), [0.5, 0.5])
     np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
+
+
+def test_cast_differentiates_twice() -> None:
+    """cast has no registry case (float64 -> float64 is the identity): second derivative of
+    sum(double(x)^3) for a float32 x is 6 x, in float32."""
+    x = mg.tensor([0.5, -1.5], dtype=mg.float32, requires_grad=True)
+    (g,) = mg.grad((x.double() ** 3).sum(), x, create_graph=True)
+    assert g.dtype == mg.float32 and g.grad_fn is not None
+    (h,) = mg.grad(g.sum(), x)
+    assert h.dtype == mg.float32
+    np.testing.assert_allclose(h.numpy(), 6 * x.numpy(), rtol=1e-6)
