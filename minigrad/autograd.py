@@ -597,6 +597,9 @@ def _run_backward_graph(
                 if pg.shape != parent.out_shape or pg.dtype != parent.out_dtype:
                     pg = _unbroadcast_tensor(node, index, pg, parent)
                 grads[parent] = grads[parent] + pg if parent in grads else pg
+            if _observer is not None:  # the tools see arrays, as in the first-order loop
+                arrays = tuple(None if x is None else x.array for x in input_grads)
+                _observer.backward(node, g.array, arrays, retain_graph)
             if not retain_graph:
                 node.saved_tensors = _FREED
     return grads

@@ -469,3 +469,13 @@ def test_cast_differentiates_twice() -> None:
     (h,) = mg.grad(g.sum(), x)
     assert h.dtype == mg.float32
     np.testing.assert_allclose(h.numpy(), 6 * x.numpy(), rtol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")
+def test_detect_anomaly_sees_the_create_graph_backward() -> None:
+    x = mg.tensor([0.0, 1.0], dtype=mg.float64, requires_grad=True)
+    y = mg.sqrt(x).sum()  # d/dx sqrt(x) = inf at 0
+    with pytest.raises(Exception, match="Sqrt") as err, mg.detect_anomaly():
+        mg.grad(y, x, create_graph=True)
+    assert "inf" in str(err.value)
+    assert "inf" in str(err.value)
