@@ -20,7 +20,11 @@ from tests.op_cases import CASES, OpCase, tnf
 # so finite differences of it mean nothing: those cases are left to the PyTorch comparison and
 # to test_second_derivative_at_ties_is_zero.
 CHECKED = [c for c in CASES if "no-gradcheck" not in c.tags and "ties" not in c.name]
-TWINS = [c for c in CASES if c.torch_fn is not None and "no-torch" not in c.tags]
+TWINS = [  # "no-torch-double": PyTorch's second derivative is NaN where ours is 0 (op_cases says why)
+    c
+    for c in CASES
+    if c.torch_fn is not None and "no-torch" not in c.tags and "no-torch-double" not in c.tags
+]
 
 
 def _inputs(case: OpCase, seed: int = 0) -> tuple[list[np.ndarray], list[mg.Tensor]]:
