@@ -194,7 +194,9 @@ def gradcheck(
         inputs: tensors (those with ``requires_grad=True`` are checked; they must be float64
             leaves) and any other arguments ``fn`` takes.
         eps: the finite-difference step.
-        atol, rtol: an element passes when ``|analytic - numerical| <= atol + rtol * |numerical|``.
+        atol: the absolute tolerance: an element passes when
+            ``|analytic - numerical| <= atol + rtol * |numerical|``.
+        rtol: the relative tolerance.
         raise_exception: raise :class:`GradcheckError` on failure (else return False).
         fast_mode: compare one random projection u^T J v per input instead of the full Jacobian.
         seed: seeds the random u and v of fast mode (and of ``locate``).
@@ -321,7 +323,12 @@ def gradgradcheck(
         grad_outputs: one float64 tensor per output that requires grad, of its shape (the
             vector the first backward starts from); random when None. They are checked as
             variables too: the gradients are linear in them.
-        eps, atol, rtol, raise_exception, fast_mode, seed: as for :func:`gradcheck`.
+        eps: the finite-difference step (as for :func:`gradcheck`).
+        atol: absolute tolerance (as for :func:`gradcheck`).
+        rtol: relative tolerance (as for :func:`gradcheck`).
+        raise_exception: raise :class:`GradcheckError` on failure (else return False).
+        fast_mode: compare one random projection instead of the full Jacobian.
+        seed: seeds the random grad_outputs and fast mode's projections.
 
     Returns:
         True when every second derivative matches.
