@@ -54,7 +54,7 @@ from minigrad.creation import (  # issue 16
     zeros_like,
 )
 from minigrad.errors import DeviceError, DimError, DTypeError, MinigradError, ShapeError
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (  # issue 16
     abs,
@@ -210,6 +210,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradcheck_sweep",
+    "gradgradcheck",
     "int32",
     "uint8",
     "int64",
