@@ -595,8 +595,9 @@ def _run_backward_graph(
                 continue
             if node._hooks is not None or capture:
                 g = _observe_graph(node, g, capture)
-            if node.saved_tensors is _FREED:
-                raise _freed_graph_error(node)
+            saved = node.saved_tensors
+            if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
+                node.saved_tensors = _unpack_saved(node, saved)
             if node._saved_versions is not None:
                 check_saved_versions(node)
             input_grads = _as_tuple(_backward_graph_of(node)(GraphContext(node), g))
@@ -611,8 +612,7 @@ def _run_backward_graph(
             if _observer is not None:  # the tools see arrays, as in the first-order loop
                 arrays = tuple(None if x is None else x.array for x in input_grads)
                 _observer.backward(node, g.array, arrays, retain_graph)
-            if not retain_graph:
-                node.saved_tensors = _FREED
+            node.saved_tensors = saved if retain_graph else _FREED
     return grads
 
 
