@@ -153,3 +153,22 @@ def test_no_hooks_nodes_keep_plain_tuples(rng):
     with mg.saved_tensors_hooks(lambda t: t, lambda t: t):
         assert (x @ w).grad_fn.saved_tensors.__class__ is not tuple
     assert (x @ w).grad_fn.saved_tensors.__class__ is tuple
+
+
+def test_hooks_apply_to_double_backward(rng):
+    # the second derivative of a graph whose saved arrays went through the hooks: unchanged
+    x, w = _leaves(rng)
+
+    def second_derivatives(hooks):
+        if hooks is None:
+            loss = _loss(x, w)
+        else:
+            with mg.saved_tensors_hooks(*hooks):
+                loss = _loss(x, w)
+        (gx,) = mg.grad(loss, [x], create_graph=True)
+        return mg.grad(gx.sum(), [x, w])
+
+    plain = second_derivatives(None)
+    hooked = second_derivatives((lambda t: ("host", t.numpy().copy()), lambda p: mg.tensor(p[1])))
+    for a, b in zip(plain, hooked):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
