@@ -6,6 +6,7 @@ PyTorch's ``torch.nn.Transformer``, and the time to greedy-decode 32 tokens.
     python benchmarks/train_step.py --preset small --dropout 0  # without dropout's masks
     python benchmarks/train_step.py --preset small --profile    # + where minigrad's time goes
     python benchmarks/train_step.py --preset small --memory     # + what minigrad's graph keeps
+    python benchmarks/train_step.py --preset small --checkpoint-layers  # + recompute's cost
     python benchmarks/train_step.py --preset large --backend cupy  # minigrad on CuPy, torch CUDA
     python benchmarks/train_step.py --preset small --json out.json
 
@@ -137,6 +138,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--memory",
         action="store_true",
         help="also print minigrad's memory ledger (mg.trace_memory) of one step, per layer type",
+    )
+    parser.add_argument(
+        "--checkpoint-layers",
+        action="store_true",
+        help="also time minigrad steps with every layer checkpointed (mg.checkpoint) against "
+        "plain ones, interleaved, and report the peak bytes saved for backward and the time cost",
     )
     parser.add_argument("--no-torch", action="store_true", help="time minigrad alone")
     parser.add_argument("--json", metavar="PATH", help="write the figures to PATH as JSON")
@@ -459,6 +466,39 @@ class MinigradRunner(Runner):
             "nodes": len(records),
         }
 
+    def checkpoint_layers(self, steps: int) -> dict[str, Any]:
+        """Plain steps and steps with every layer checkpointed, interleaved: the median times
+        and, for one step of each, the peak bytes the graph saved (mg.trace_memory) and, on
+        the CPU, the process's traced peak (tracemalloc)."""
+        model = self.model
+
+        def use(on: bool) -> None:
+            model.encoder.checkpoint_layers = model.decoder.checkpoint_layers = on
+
+        out: dict[str, Any] = {}
+        times: dict[bool, list[float]] = {False: [], True: []}
+        try:
+            for on in (False, True):
+                use(on)
+                with self.mg.trace_memory(measure_process=self.cupy is None) as m:
+                    self.step(0)
+                out["plain" if not on else "checkpointed"] = {
+                    "peak_saved": m.peak_saved_bytes,
+                    "process_peak": m.process_peak_bytes if self.cupy is None else None,
+                }
+            for i in range(steps + 1):  # the first round is a warm-up
+                for on in (False, True):
+                    use(on)
+                    time.sleep(SETTLE_S)
+                    sample = self.step(i)
+                    if i:
+                        times[on].append(sample["forward"] + sample["backward"])
+        finally:
+            use(False)
+        out["plain"]["step_s"] = statistics.median(times[False])
+        out["checkpointed"]["step_s"] = statistics.median(times[True])
+        return out
+
     def profile(self, steps: int, top: int) -> dict[str, Any]:
         import cProfile  # noqa: PLC0415
         import pstats  # noqa: PLC0415
@@ -751,6 +791,8 @@ def serve(name: str, config_path: str) -> int:
                 result = runner.profile(cmd["steps"], cmd["top"])
             elif op == "ledger":
                 result = runner.ledger()
+            elif op == "checkpoint_layers":
+                result = runner.checkpoint_layers(cmd["steps"])  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"unknown command {op!r}")
             reply(result)
@@ -986,6 +1028,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.memory:
                 print("  minigrad's memory ledger ...", file=sys.stderr, flush=True)
                 results["minigrad"]["ledger"] = workers["minigrad"].call("ledger")
+
+            # 6. what checkpointing every layer saves and costs
+            if args.checkpoint_layers:
+                print("  minigrad with checkpointed layers ...", file=sys.stderr, flush=True)
+                results["minigrad"]["checkpoint_layers"] = workers["minigrad"].call(
+                    "checkpoint_layers", steps=args.steps
+                )
         finally:
             for w in workers.values():
                 w.close()
@@ -1166,6 +1215,26 @@ def report(
     ledger = get("minigrad", "ledger")
     if ledger:
         print_ledger(ledger)
+    ckpt = get("minigrad", "checkpoint_layers")
+    if ckpt:
+        print_checkpoint_layers(ckpt)
+
+
+def print_checkpoint_layers(ckpt: dict[str, Any]) -> None:
+    plain, ckpted = ckpt["plain"], ckpt["checkpointed"]
+    mib = lambda n: "-" if n is None else f"{n / 2**20:.2f} MiB"  # noqa: E731
+    print()
+    print("minigrad, every encoder and decoder layer through mg.checkpoint (checkpoint_layers):")
+    print(f"{'':<44}{'plain':>12}{'checkpointed':>14}{'change':>10}")
+    rows = [
+        ("peak saved for backward (mg.trace_memory)", "peak_saved", mib),
+        ("process traced peak of a step (tracemalloc)", "process_peak", mib),
+        ("forward + backward, median", "step_s", fmt_time),
+    ]
+    for label, key, fmt in rows:
+        a, b = plain.get(key), ckpted.get(key)
+        change = "-" if a is None or b is None or not a else f"{(b - a) / a:+.0%}"
+        print(f"{label:<44}{fmt(a):>12}{fmt(b):>14}{change:>10}")
 
 
 def print_ledger(ledger: dict[str, Any]) -> None:

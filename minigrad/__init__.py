@@ -17,6 +17,7 @@ the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation,
 from minigrad import (
     autograd,
     backend,
+    functional,
     return_types,
     viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
 )
@@ -53,7 +54,7 @@ from minigrad.creation import (  # issue 16
     zeros_like,
 )
 from minigrad.errors import DeviceError, DimError, DTypeError, MinigradError, ShapeError
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (  # issue 16
     abs,
@@ -149,6 +150,8 @@ from minigrad.ops import all as all  # noqa: PLC0414 (builtins' names, re-export
 from minigrad.ops import any as any  # noqa: PLC0414
 from minigrad.ops import pow as pow  # noqa: PLC0414 (explicit re-export of a builtin's name)
 from minigrad.ops import round as round  # noqa: PLC0414
+from minigrad.recompute import checkpoint
+from minigrad.saved import saved_tensors_hooks
 from minigrad.sweep import gradcheck_sweep
 from minigrad.tensor import Tensor, as_tensor
 
@@ -184,6 +187,7 @@ __all__ = [
     "return_types",
     "bool_",
     "cat",
+    "checkpoint",
     "chunk",
     "clamp",
     "cross_entropy",
@@ -201,11 +205,13 @@ __all__ = [
     "float32",
     "float64",
     "full",
+    "functional",
     "gelu",
     "get_backend",
     "grad",
     "gradcheck",
     "gradcheck_sweep",
+    "gradgradcheck",
     "int32",
     "uint8",
     "int64",
@@ -234,6 +240,7 @@ __all__ = [
     "relu",
     "reshape",
     "rms_norm",
+    "saved_tensors_hooks",
     "set_backend",
     "sigmoid",
     "softmax",

@@ -26,6 +26,37 @@ node for a leaf, as in PyTorch), ``ctx.saved_tensors`` holds the arrays the back
 
 The graph holds nodes, not intermediate tensors, so an activation's array lives only as long
 as the user's tensor or a node that saved it.
+
+Higher-order gradients (``create_graph=True``). ``_run_backward_graph`` walks the same order
+with Tensors instead of arrays: the root gradients are Tensors (a ``grad_outputs`` tensor that
+requires grad stays connected), and each node runs its ``backward_graph(ctx, g)``, the op's
+gradient written with minigrad's differentiable ops, under grad mode, so every gradient it
+returns is recorded and can be differentiated again, to any order. ``ctx`` is a
+:class:`GraphContext`: the node's attributes, with ``saved_tensors`` reconnected to the graph:
+
+- a saved array that was an input's array (matched by identity when the forward ran; the
+  record ``inplace.record_saved_versions`` keeps anyway) comes back as a Tensor whose
+  ``grad_fn`` is that input's node (its ``AccumulateGrad`` for a leaf);
+- the saved output array comes back as a Tensor whose ``grad_fn`` is the node itself;
+- anything else the forward computed (a mask, ``xhat``, a softmax) comes back as the constant
+  array it is. An op whose gradient depends on such a value rebuilds it in the graph from
+  ``ctx.input(i, value)``: a Tensor holding ``value`` whose gradient flows to input ``i``
+  (for a shift-invariant op, e.g. layer_norm, the saved centered input stands in for x; a zero
+  ``value`` gives an exact tangent, as attention uses for its scores).
+
+How an op supplies ``backward_graph`` (every op in ``minigrad/ops`` must;
+``tests/test_higher_order.py`` fails otherwise and gradgradchecks every registry case):
+
+1. ``backward_graph = backward`` when the array formula only uses operators and methods that
+   Tensors have too (``Add``, ``Mul``, ``Exp``, ``Reshape``...);
+2. a second static method written with Tensor ops, beside ``backward``, the same formula
+   (``Softmax``: ``y * (g - (g * y).sum(dim, keepdim=True))``);
+3. an op of its own for a gradient that needs a new primitive, whose ``backward_graph`` closes
+   the loop (``IndexAdd`` for getitem and embedding, ``GeluGrad`` for the exact gelu).
+
+A user's ``Function`` without ``backward_graph`` still differentiates once; under
+``create_graph=True`` the engine raises an error naming the op. The first-order loop is not
+touched by any of this: ``backward()`` and ``grad()`` choose the graph loop once per call.
 """
 
 from __future__ import annotations
@@ -45,6 +76,7 @@ from minigrad.inplace import (
     view_counter,
 )
 from minigrad.inplace import epoch as _inplace_epoch
+from minigrad.saved import SavedHooks, pack
 
 if TYPE_CHECKING:  # for annotations only: at run time the class is registered, not imported
     from minigrad.tensor import Tensor
@@ -151,6 +183,13 @@ class Function:
         Receives the gradient of the output (an array of the output's shape and dtype) and
         returns one gradient per forward input (``None`` for constants, masks and integer
         inputs). A gradient may keep the broadcast shape; the engine reduces it.
+
+    ``backward_graph(ctx, grad) -> tuple`` (used only with ``create_graph=True``)
+        The same gradient built from minigrad's differentiable ops on Tensors, so that it can
+        be differentiated again. ``ctx`` is a :class:`GraphContext`: its ``saved_tensors`` give
+        back each saved input array or output array as a Tensor reconnected to the graph.
+        ``backward_graph = backward`` where the array formula only uses operators that Tensors
+        have too. An op without it refuses ``create_graph=True`` with an error naming it.
     """
 
     __slots__ = (
@@ -168,6 +207,8 @@ class Function:
     _hooks: list[Callable[[Tensor], Tensor | None]] | None = None
     _retained: weakref.ref | None = None  # its output tensor, after retain_grad()
     _saved_versions = None  # (epoch, versions of the saved inputs/output): minigrad/inplace.py
+    # the differentiable backward (see the class docstring); None: the op refuses create_graph
+    backward_graph: Any = None
 
     # -- building the graph ---------------------------------------------------------------------
 
@@ -209,8 +250,10 @@ class Function:
             raise
         except (ValueError, IndexError, TypeError) as err:
             raise _annotate(err, cls, inputs) from err
-        if out.__class__ not in backend.ARRAY_TYPES:
-            out = backend.ensure_array(out, first)
+        if out.__class__ not in backend.ARRAY_TYPES:  # a NumPy scalar (a 0-d result)
+            scalar, out = out, backend.ensure_array(out, first)
+            if ctx.saved_tensors:  # saved as the output: the output array, as for any shape
+                ctx.saved_tensors = tuple(out if a is scalar else a for a in ctx.saved_tensors)
         # the output tensor, made as Tensor._wrap makes one, inlined: the call would cost a
         # third of the engine's own time per op
         result = _new(_Tensor)
@@ -233,6 +276,8 @@ class Function:
             result._version_counter = view_counter(out, inputs)
         if requires_grad and ctx.saved_tensors:
             ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
+            if SavedHooks.top is not None:  # minigrad.saved_tensors_hooks is active
+                ctx.saved_tensors = pack(ctx.saved_tensors, _Tensor)
         if _observer is not None:
             _observer.forward(ctx, result, arrays, options)
         return result
@@ -383,8 +428,9 @@ def _run_backward(
             continue
         if node._hooks is not None or capture:
             g = _observe(node, g, capture)
-        if node.saved_tensors is _FREED:
-            raise _freed_graph_error(node)
+        saved = node.saved_tensors
+        if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
+            node.saved_tensors = _unpack_saved(node, saved)
         versions = node._saved_versions
         if versions is not None and versions[0] != _inplace_epoch[0]:
             check_saved_versions(node)  # an in-place change since: raises if to a saved array
@@ -402,8 +448,7 @@ def _run_backward(
             grads[parent] = grads[parent] + pg if parent in grads else pg
         if _observer is not None:
             _observer.backward(node, g, input_grads, retain_graph)
-        if not retain_graph:
-            node.saved_tensors = _FREED
+        node.saved_tensors = saved if retain_graph else _FREED
         if early is not None:
             early.visited(node, grads)
     return grads  # every op node was popped: what is left are the leaves' nodes
@@ -462,6 +507,14 @@ def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
     return g
 
 
+def _unpack_saved(node: Function, saved: Any) -> tuple[Any, ...]:
+    """The arrays of a node whose saved state is not a plain tuple: packed by
+    ``saved_tensors_hooks`` (unpacked now), or freed by an earlier backward (raises)."""
+    if saved is _FREED:
+        raise _freed_graph_error(node)
+    return saved.unpack(node)
+
+
 def _freed_graph_error(node: Function) -> RuntimeError:
     return RuntimeError(
         f"trying to backward through the graph a second time ({node.name} node): its saved "
@@ -518,6 +571,169 @@ def _check_and_unbroadcast(
             f"{node.name}.backward returned a {grad.dtype} gradient for input {index} of dtype {dtype}"
         )
     return grad
+
+
+# -- create_graph=True: the same walk on Tensors --------------------------------------------------
+
+
+def _run_backward_graph(
+    roots: Sequence[Function],
+    root_grads: Sequence[Tensor],
+    retain_graph: bool,
+    capture: dict[Function, Any] | None = None,
+) -> dict[AccumulateGrad, Tensor]:
+    """``_run_backward`` for ``create_graph=True``: the gradients are Tensors and each node runs
+    its ``backward_graph``, so every gradient is built from recorded ops and has a ``grad_fn``.
+    A separate loop, so that the first-order engine pays nothing for it."""
+    grads: dict[Function, Tensor] = {}
+    for node, g in zip(roots, root_grads):
+        grads[node] = grads[node] + g if node in grads else g
+    with enable_grad():
+        for node in _topological_order(list(grads)):
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node._hooks is not None or capture:
+                g = _observe_graph(node, g, capture)
+            saved = node.saved_tensors
+            if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
+                node.saved_tensors = _unpack_saved(node, saved)
+            if node._saved_versions is not None:
+                check_saved_versions(node)
+            input_grads = _as_tuple(_backward_graph_of(node)(GraphContext(node), g))
+            if len(input_grads) != len(node.parents):
+                raise _arity_error(node, input_grads)
+            for index, (parent, pg) in enumerate(zip(node.parents, input_grads)):
+                if parent is None or pg is None:
+                    continue
+                if pg.shape != parent.out_shape or pg.dtype != parent.out_dtype:
+                    pg = _unbroadcast_tensor(node, index, pg, parent)
+                grads[parent] = grads[parent] + pg if parent in grads else pg
+            if _observer is not None:  # the tools see arrays, as in the first-order loop
+                arrays = tuple(None if x is None else x.array for x in input_grads)
+                _observer.backward(node, g.array, arrays, retain_graph)
+            node.saved_tensors = saved if retain_graph else _FREED
+    return grads
+
+
+def _backward_graph_of(node: Function) -> Callable[[GraphContext, Tensor], Any]:
+    """The node's differentiable backward; a clear error for an op (a user's Function) that
+    has only the array one."""
+    method = node.backward_graph
+    if method is None:
+        raise RuntimeError(
+            f"create_graph=True: the op {node.name} has no differentiable backward (its backward "
+            "works on arrays, so its gradient cannot be differentiated again); give "
+            f"{node.name} a backward_graph(ctx, grad) written with minigrad ops on Tensors "
+            "(see minigrad.autograd.Function), or differentiate only once"
+        )
+    return method
+
+
+def _observe_graph(node: Function, g: Tensor, capture: dict[Function, Any] | None) -> Tensor:
+    """``_observe`` with a Tensor gradient: hooks, ``retain_grad`` and ``grad()``'s capture."""
+    if node._hooks:
+        g = _run_hooks_graph(node._hooks, g)
+    if node._retained is not None:
+        t = node._retained()
+        if t is not None:
+            t.grad = g if t.grad is None else t.grad + g
+    if capture is not None and node in capture:
+        capture[node] = g
+    return g
+
+
+def _run_hooks_graph(hooks: list[Callable[[Tensor], Tensor | None]], g: Tensor) -> Tensor:
+    for hook in hooks:
+        replaced = hook(g)
+        if replaced is not None:
+            if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
+                raise RuntimeError(
+                    f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
+                    f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
+                )
+            g = replaced
+    return g
+
+
+def _unbroadcast_tensor(node: Function, index: int, grad: Tensor, parent: Function) -> Tensor:
+    """``_check_and_unbroadcast`` on a Tensor gradient, with differentiable sum and reshape."""
+    shape, dtype = tuple(parent.out_shape), parent.out_dtype
+    if not isinstance(grad, _Tensor):
+        raise RuntimeError(
+            f"{node.name}.backward_graph returned a {type(grad).__name__} for input {index}; "
+            "it must return Tensors (built from minigrad ops) or None"
+        )
+    extra = grad.ndim - len(shape)
+    if grad.shape != shape and extra >= 0:
+        axes = tuple(range(extra)) + tuple(
+            i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+        )
+        if axes:
+            grad = grad.sum(axes, keepdim=True)
+        if extra:
+            grad = grad.reshape(shape)
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"{node.name}.backward_graph returned a gradient of shape {tuple(grad.shape)} for "
+            f"input {index} of shape {shape}"
+        )
+    if grad.dtype != dtype and grad.dtype == node.out_dtype and dtype.kind == "f":
+        grad = grad.to(dtype=dtype)
+    if grad.dtype != dtype:
+        raise RuntimeError(
+            f"{node.name}.backward_graph returned a {grad.dtype} gradient for input {index} of "
+            f"dtype {dtype}"
+        )
+    return grad
+
+
+class GraphContext:
+    """The ``ctx`` a ``backward_graph`` receives: the node's attributes (``ctx.dim``,
+    ``needs_input_grad``...), with the saved arrays reconnected to the graph.
+
+    ``saved_tensors`` gives each saved array that was an input's array (matched by identity
+    when the forward ran) as a Tensor whose ``grad_fn`` is that input's node, and the saved
+    output array as a Tensor whose ``grad_fn`` is this node; any other saved array (computed in
+    the forward: a mask, a normalized copy) comes back as the constant array it is, so a
+    ``backward_graph`` that needs its derivative recomputes it from ``input(i, value)``.
+    """
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Function) -> None:
+        self.node = node
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.node, name)
+
+    def input(self, index: int, value: Any) -> Tensor:
+        """A Tensor holding ``value`` whose gradient flows to input ``index`` as if it were that
+        input (a constant when the input needs no gradient). ``value`` is the input's array, or
+        a stand-in the op's result does not tell apart (the input shifted by a constant along a
+        softmax or layer-norm row, zeros for a tangent ``x - x``)."""
+        parent = self.node.parents[index]
+        return _wrap(value, parent) if parent is not None else _wrap(value)
+
+    def output(self, value: Any) -> Tensor:
+        """A Tensor holding the output array ``value``, with this node as its ``grad_fn``."""
+        return _wrap(value, self.node)
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        saved = self.node.saved_tensors
+        versions = self.node._saved_versions
+        where = {j: i for _, _, j, i in versions[1]} if versions is not None else {}
+        tensors: dict[int, Tensor] = {}  # id(array) -> its tensor (an array saved twice: x * x)
+        out = []
+        for j, arr in enumerate(saved):
+            if j in where:
+                i = where[j]
+                t = tensors[id(arr)] = self.output(arr) if i < 0 else self.input(i, arr)
+                out.append(t)
+            else:
+                out.append(arr)
+        return tuple(tensors.get(id(a), a) if a is not None else a for a in out)
 
 
 # -- the tracer: trace_backward() ---------------------------------------------------------------
@@ -726,15 +942,28 @@ def queue_callback(callback: Callable[[], None]) -> None:
     _end_callbacks.append(callback)
 
 
-def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
+def backward(
+    tensor: Tensor,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
     """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
     Args:
         tensor: the output; a scalar unless ``gradient`` is given.
         gradient: d(loss)/d(tensor), same shape and dtype as ``tensor``.
-        retain_graph: keep the saved arrays so that backward can run through the graph again.
+        retain_graph: keep the saved arrays so that backward can run through the graph again
+            (default: ``create_graph``).
+        create_graph: build the gradients from differentiable ops, so that each ``leaf.grad``
+            has a ``grad_fn`` and can be differentiated again.
     """
     global _end_callbacks
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        _backward_graph(tensor, gradient, retain_graph)
+        return
     g = _check_root(tensor, gradient, "backward")
     early = _EarlyLeaves([g]) if _post_hooks else None
     outer, _end_callbacks = _end_callbacks, []
@@ -748,11 +977,54 @@ def backward(tensor: Tensor, gradient: Any = None, retain_graph: bool = False) -
         callback()
 
 
+def _graph_root(t: Tensor, g: Any, what: str) -> Tensor:
+    """A root gradient as a Tensor: ``g`` itself when it is one (it may require grad)."""
+    data = _check_root(t, g, what)
+    return g if isinstance(g, _Tensor) else _wrap(data)
+
+
+def _owned_graph(g: Tensor, seen: set[int]) -> Tensor:
+    """``_owned`` for a Tensor gradient: a differentiable copy (clone) when its array is a view,
+    read-only, or already handed out, so that ``.grad`` can be updated in place."""
+    if id(g.array) in seen or not backend.is_owned(g.array):
+        with enable_grad():
+            g = g.clone()
+    seen.add(id(g.array))
+    return g
+
+
+def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
+    """``backward(create_graph=True)``: each leaf's ``.grad`` becomes (or gains) a Tensor with a
+    ``grad_fn``, as in PyTorch."""
+    global _end_callbacks
+    g = _graph_root(tensor, gradient, "backward")
+    outer, _end_callbacks = _end_callbacks, []
+    try:
+        leaf_grads = _run_backward_graph([_node_of(tensor)], [g], retain_graph)
+        final = []
+        for node, lg in leaf_grads.items():
+            leaf = node._variable()
+            if leaf is not None:
+                final.append((leaf, _run_hooks_graph(leaf._hooks, lg) if leaf._hooks else lg))
+        seen = {id(g.array)}
+        with enable_grad():
+            for leaf, lg in final:
+                leaf.grad = _owned_graph(lg, seen) if leaf.grad is None else leaf.grad + lg
+        for leaf, _ in final:
+            _run_post_accumulate_hooks(leaf)
+        callbacks = _end_callbacks
+    finally:
+        _end_callbacks = outer
+    for callback in callbacks:
+        callback()
+
+
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
     grad_outputs: Any = None,
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
@@ -761,7 +1033,9 @@ def grad(
         outputs: a tensor or a sequence of tensors.
         inputs: the tensors (leaves or intermediate results) to differentiate with respect to.
         grad_outputs: one gradient per output (``None`` for a scalar output means 1).
-        retain_graph: keep the graph for another backward.
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: build the gradients from differentiable ops: they have a ``grad_fn``
+            and can be differentiated again (to any order).
         allow_unused: return ``None`` for an input the outputs do not depend on instead of
             raising.
 
@@ -779,8 +1053,22 @@ def grad(
     for t in ins:
         if not isinstance(t, _Tensor) or not t.requires_grad:
             raise RuntimeError("grad: every input must be a tensor that requires grad")
-    root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
+    if retain_graph is None:
+        retain_graph = create_graph
     capture = {t.grad_fn: None for t in ins if t.grad_fn is not None}
+    if create_graph:
+        root_tensors = [_graph_root(o, go, "grad") for o, go in zip(outs, gos)]
+        roots = [_node_of(o) for o in outs]
+        leaf_tensors = _run_backward_graph(roots, root_tensors, retain_graph, capture)
+        seen = {id(g.array) for g in root_tensors}
+        return tuple(
+            None if g is None else _owned_graph(g, seen)
+            for g in (
+                _input_grad_graph(i, t, capture, leaf_tensors, allow_unused)
+                for i, t in enumerate(ins)
+            )
+        )
+    root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
     leaf_grads = _run_backward([_node_of(o) for o in outs], root_grads, retain_graph, capture)
     seen = {id(g) for g in root_grads}
     return tuple(
@@ -811,6 +1099,27 @@ def _input_grad(
     if t.grad_fn is None and t._hooks:
         g = _run_hooks(t._hooks, g)
     return _wrap(_owned(g, seen))
+
+
+def _input_grad_graph(
+    index: int,
+    t: Tensor,
+    capture: dict[Function, Any],
+    leaf_grads: dict[AccumulateGrad, Tensor],
+    allow_unused: bool,
+) -> Tensor | None:
+    """``_input_grad`` for ``create_graph=True``: the gradient Tensor itself, graph and all."""
+    g = capture.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t._accumulator)
+    if g is None:
+        if not allow_unused:
+            raise RuntimeError(
+                f"grad: input {index} (shape {tuple(t.shape)}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
+        return None
+    if t.grad_fn is None and t._hooks:
+        g = _run_hooks_graph(t._hooks, g)
+    return g
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ __all__ = [
     "default_device",
     "get_backend",
     "set_backend",
+    "set_rng_state",
+    "get_rng_state",
     "manual_seed",
     "normalize_device",
     "to_device",
@@ -290,6 +292,41 @@ def new_generator(device: str, seed: int | None = None) -> Any:
     cupy = _load_cupy()
     with cupy.cuda.Device(int(device.split(":")[1])):
         return cupy.random.default_rng(seed)
+
+
+def get_rng_state(devices: tuple[str, ...] = ()) -> tuple[int | None, dict[str, Any]]:
+    """A copy of every random generator's state (and the seed), to give to ``set_rng_state``.
+
+    The generators of ``devices`` are made first if they do not exist yet, so that draws on
+    them after this call can be replayed even without ``manual_seed``.
+    """
+    for device in devices:
+        generator(device)
+    return _seed, {device: (gen, _state_of(gen)) for device, gen in _generators.items()}
+
+
+def set_rng_state(state: tuple[int | None, dict[str, Any]]) -> None:
+    """Put the generators back as ``get_rng_state`` found them (the state stays reusable)."""
+    global _seed
+    _seed, saved = state
+    _generators.clear()
+    for device, (gen, gen_state) in saved.items():
+        _set_state_of(gen, gen_state)
+        _generators[device] = gen
+
+
+def _state_of(gen: Any) -> Any:
+    if isinstance(gen, numpy.random.Generator):
+        return gen.bit_generator.state  # a new dict each time
+    # CuPy's cuRAND generators keep their state in a device array (no public accessor)
+    return gen.bit_generator._state.copy()
+
+
+def _set_state_of(gen: Any, state: Any) -> None:
+    if isinstance(gen, numpy.random.Generator):
+        gen.bit_generator.state = state
+    else:
+        gen.bit_generator._state[...] = state
 
 
 def uniform(shape: tuple[int, ...], dtype: Any, device: str) -> Array:

@@ -12,6 +12,11 @@ runs agree exactly).
 For large inputs ``fast_mode=True`` compares one random projection instead (as PyTorch's fast
 mode): u^T J v, analytic from one backward, numeric from one directional difference along v.
 
+``gradgradcheck(fn, inputs)`` checks second derivatives the way PyTorch does: it gradchecks
+the function ``(inputs, grad_outputs) -> grad(fn(inputs), inputs, grad_outputs,
+create_graph=True)``, so the derivatives of the (differentiable) gradients are compared with
+finite differences of the first-order gradients.
+
 ``locate=True`` finds the culprit when the check fails: it runs ``fn`` again recording every
 node's inputs, then checks each node's own backward against finite differences of its own
 forward, from the output down (see :func:`locate_wrong_backward`). ``gradcheck_sweep`` measures
@@ -31,7 +36,13 @@ import numpy as np
 from minigrad import autograd, backend, observe
 from minigrad.tensor import Tensor
 
-__all__ = ["GradcheckError", "gradcheck", "locate_wrong_backward", "numerical_jacobian"]
+__all__ = [
+    "GradcheckError",
+    "gradcheck",
+    "gradgradcheck",
+    "locate_wrong_backward",
+    "numerical_jacobian",
+]
 
 
 class GradcheckError(AssertionError):
@@ -288,6 +299,127 @@ def _fast_check(
                 f"gradcheck (fast mode): input {i} (shape {tuple(x.shape)}): u^T J v analytic {analytic!r} vs "
                 f"numerical {numeric!r} (atol={atol}, rtol={rtol}); rerun without fast_mode to find the element"
             )
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    fast_mode: bool = False,
+    seed: int = 0,
+) -> bool:
+    """Check the second derivatives of ``fn`` at ``inputs`` against finite differences of its
+    first derivatives (PyTorch's ``gradgradcheck``).
+
+    Args:
+        fn: takes ``*inputs`` and returns a float64 tensor or a tuple of them.
+        inputs: as for :func:`gradcheck` (the float64 leaves with ``requires_grad=True`` are
+            checked; float32 is refused).
+        grad_outputs: one float64 tensor per output that requires grad, of its shape (the
+            vector the first backward starts from); random when None. They are checked as
+            variables too: the gradients are linear in them.
+        eps: the finite-difference step (as for :func:`gradcheck`).
+        atol: absolute tolerance (as for :func:`gradcheck`).
+        rtol: relative tolerance (as for :func:`gradcheck`).
+        raise_exception: raise :class:`GradcheckError` on failure (else return False).
+        fast_mode: compare one random projection instead of the full Jacobian.
+        seed: seeds the random grad_outputs and fast mode's projections.
+
+    Returns:
+        True when every second derivative matches.
+
+    The error names the variable at fault (``input i`` or ``grad_outputs[j]``), the element,
+    and which input's gradient disagrees.
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    _refuse_for_gradgrad(inputs)
+    diff = _check_inputs(inputs)
+    gos = _grad_output_leaves(fn, inputs, grad_outputs, seed)
+    n = len(inputs)
+
+    def first_order(*args: Any) -> tuple[Tensor, ...]:
+        xs, vs = args[:n], args[n:]
+        with autograd.enable_grad():  # also inside the finite differences' no_grad
+            outs = [o for o in _outputs(fn, xs) if o.requires_grad]
+            targets = [xs[i] for i in diff]
+            grads = autograd.grad(outs, targets, list(vs), create_graph=True, allow_unused=True)
+        # an input the outputs do not use has gradient 0, whose derivative is 0
+        return tuple(t * 0.0 if g is None else g for t, g in zip(targets, grads))
+
+    try:
+        return gradcheck(
+            first_order,
+            (*inputs, *gos),
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            fast_mode=fast_mode,
+            seed=seed,
+        )
+    except GradcheckError as err:
+        if not raise_exception:
+            return False
+        raise GradcheckError(_second_order_message(str(err), n, diff)) from None
+
+
+def _refuse_for_gradgrad(inputs: Sequence[Any]) -> None:
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype != backend.float64:
+            raise TypeError(
+                f"gradgradcheck: input {i} (shape {tuple(x.shape)}) is {x.dtype}; second "
+                "derivatives by finite differences need float64 inputs (use .double() on the "
+                "inputs, and float64 parameters)"
+            )
+
+
+def _grad_output_leaves(
+    fn: Callable[..., Any], inputs: Sequence[Any], grad_outputs: Any, seed: int
+) -> list[Tensor]:
+    """The grad_outputs as float64 leaves that require grad (random ones when None)."""
+    outs = [o for o in _outputs(fn, inputs) if o.requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        return [
+            Tensor(
+                rng.standard_normal(tuple(o.shape)), dtype=backend.float64, device=o.device
+            ).requires_grad_()
+            for o in outs
+        ]
+    given = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    if len(given) != len(outs):
+        raise ValueError(
+            f"gradgradcheck: {len(outs)} outputs require grad but {len(given)} grad_outputs given"
+        )
+    leaves = []
+    for j, (o, v) in enumerate(zip(outs, given)):
+        if tuple(v.shape) != tuple(o.shape) or v.dtype != backend.float64:
+            raise TypeError(
+                f"gradgradcheck: grad_outputs[{j}] is {v.dtype} of shape {tuple(v.shape)}; "
+                f"expected float64 of the output's shape {tuple(o.shape)}"
+            )
+        leaves.append(v if v.is_leaf and v.requires_grad else v.detach().requires_grad_())
+    return leaves
+
+
+def _second_order_message(message: str, n: int, diff: list[int]) -> str:
+    """gradcheck's message about ``first_order`` told in gradgradcheck's terms."""
+    import re  # noqa: PLC0415  (only on failure)
+
+    def variable(m: re.Match[str]) -> str:
+        i = int(m.group(1))
+        return f"input {i}" if i < n else f"grad_outputs[{i - n}]"
+
+    def gradient(m: re.Match[str]) -> str:
+        return f"the gradient of input {diff[int(m.group(1))]}"
+
+    text = re.sub(r"input (\d+)", variable, message.removeprefix("gradcheck"), count=1)
+    text = re.sub(r"output (\d+)", gradient, text, count=1)
+    return "gradgradcheck (second derivatives)" + text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ class MemoryLedger(observe.Observer):
         saved = node.saved_tensors
         if result.grad_fn is not node or not saved:
             return
+        if saved.__class__ is not tuple:  # packed by saved_tensors_hooks: what the hook kept
+            saved = saved.held_arrays()
         record: dict[str, Any] = {
             "op": node.name,
             "shapes": [],

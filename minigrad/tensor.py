@@ -159,14 +159,18 @@ class Tensor:
 
     # -- autograd -------------------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
         Args:
             gradient: d(loss)/d(self), required when this tensor is not a scalar.
-            retain_graph: keep saved arrays so that backward can run through the graph again.
+            retain_graph: keep saved arrays so that backward can run through the graph again
+                (default: ``create_graph``).
+            create_graph: make the gradients differentiable (each ``.grad`` gets a ``grad_fn``).
         """
-        autograd.backward(self, gradient, retain_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf (floating point tensors only)."""

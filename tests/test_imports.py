@@ -24,6 +24,7 @@ LAYERS = [
     ("minigrad.backend", 1),
     ("minigrad.promotion", 1),  # PyTorch's dtype promotion table, over backend dtypes
     ("minigrad.inplace", 1),  # the version counters the engine checks
+    ("minigrad.saved", 1),  # the saved-tensor hooks the engine calls
     ("minigrad.autograd", 2),
     (
         "minigrad.observe",

@@ -65,7 +65,7 @@ def _field_problem(name: str, value: Any, config: dict[str, Any]) -> str | None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return f"must be a number, got {value!r:.40}"
         return None if 0.0 <= value < 1.0 else f"must be in [0, 1), got {value}"
-    if name in ("norm_first", "tie_embeddings"):
+    if name in ("norm_first", "tie_embeddings", "checkpoint_layers"):
         return None if isinstance(value, bool) else f"must be true or false, got {value!r:.40}"
     if name in OPTIONS:
         allowed = OPTIONS[name]

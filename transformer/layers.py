@@ -25,6 +25,7 @@ from minigrad import backend
 from minigrad.creation import arange, zeros
 from minigrad.ops import dropout as dropout_fn
 from minigrad.ops import sigmoid
+from minigrad.recompute import checkpoint
 from minigrad.tensor import Tensor, as_tensor
 from nn import GELU, Dropout, LayerNorm, Linear, Module, ModuleList, ReLU, RMSNorm
 from transformer.attention import KVCache, MultiHeadAttention
@@ -257,8 +258,18 @@ class DecoderLayer(Module):
         return self.residual(x, self.norm3, self.ff, self.training)  # (B, T, d)
 
 
+def _call(layer: Module, *args: Any) -> Any:
+    return layer(*args)
+
+
 class Encoder(Module):
-    """A stack of encoder layers (and a final norm when pre-norm)."""
+    """A stack of encoder layers (and a final norm when pre-norm).
+
+    With ``checkpoint_layers`` set, training runs each layer through ``minigrad.checkpoint``:
+    only the layers' inputs are kept for backward, each layer's activations are recomputed.
+    """
+
+    checkpoint_layers = False
 
     def __init__(self, layers: list[EncoderLayer], norm: Module | None = None) -> None:
         super().__init__()
@@ -269,13 +280,17 @@ class Encoder(Module):
         self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None
     ) -> Tensor:
         x = src
+        run = checkpoint if self.checkpoint_layers and self.training else _call
         for layer in self.layers:
-            x = layer(x, mask, src_key_padding_mask)
+            x = run(layer, x, mask, src_key_padding_mask)
         return self.norm(x) if self.norm is not None else x
 
 
 class Decoder(Module):
-    """A stack of decoder layers (and a final norm when pre-norm)."""
+    """A stack of decoder layers (and a final norm when pre-norm); ``checkpoint_layers`` as
+    :class:`Encoder` (not while decoding with caches)."""
+
+    checkpoint_layers = False
 
     def __init__(self, layers: list[DecoderLayer], norm: Module | None = None) -> None:
         super().__init__()
@@ -293,9 +308,12 @@ class Decoder(Module):
         caches: list[tuple[KVCache, KVCache]] | None = None,
     ) -> Tensor:
         x = tgt
+        ckpt = self.checkpoint_layers and self.training and caches is None
+        run = checkpoint if ckpt else _call
         for i, layer in enumerate(self.layers):
             cache = caches[i] if caches is not None else None
-            x = layer(
+            x = run(
+                layer,
                 x,
                 memory,
                 tgt_mask,

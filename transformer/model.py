@@ -58,6 +58,7 @@ class TransformerConfig:
     norm: str = "layer"
     positional: str = "sinusoidal"
     n_kv_heads: int | None = None
+    checkpoint_layers: bool = False
 
 
 #: The values each option field may take, the paper's first.
@@ -140,6 +141,9 @@ class Transformer(Module):
             embeddings; cross-attention is not rotated).
         n_kv_heads: key/value heads of every attention (grouped-query attention; None:
             n_heads, the paper's).
+        checkpoint_layers: in training, run each encoder and decoder layer through
+            ``minigrad.checkpoint`` (keep only the layers' inputs, recompute the rest in
+            backward): less activation memory for about one more forward's time.
     """
 
     def __init__(self, *args: Any, device: Any = None, dtype: Any = None, **fields: Any) -> None:
@@ -181,6 +185,7 @@ class Transformer(Module):
         self.decoder = Decoder(
             [DecoderLayer(**layer_kw) for _ in range(config.num_decoder_layers)], final_norm
         )
+        self.encoder.checkpoint_layers = self.decoder.checkpoint_layers = config.checkpoint_layers
         self.output_proj = Linear(d, config.tgt_vocab_size, **kw)
         self._reset_parameters()
         if config.tie_embeddings:

@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--log-every", type=int, default=20, help="steps between loss read-outs")
     train.add_argument("--no-plots", action="store_true")
+    train.add_argument(
+        "--checkpoint-layers",
+        action="store_true",
+        help="recompute each layer's activations in backward (less memory, ~1 more forward)",
+    )
     p.add_argument(
         "--distributed",
         action="store_true",
@@ -362,6 +367,8 @@ def build_run(
     else:
         task = make_task(args.task, seed=args.seed)
         config = new_model_config(args, task)
+    # a way to train, not part of the model: the flag's, also when resuming
+    config = {**config, "checkpoint_layers": args.checkpoint_layers}
     mg.manual_seed(args.seed)  # the initial weights, then dropout
     model = build_model(config, device)
     if rank == 0:

@@ -17,6 +17,18 @@
 Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
 prod cumsum.
 
+Writing an op (the pattern every op here follows): a ``Function`` subclass with
+``forward(ctx, *arrays)`` and ``backward(ctx, g)`` on backend arrays, side by side, a one-line
+math comment above the gradient, and a ``backward_graph(ctx, g)``: the same gradient on Tensors,
+built from minigrad's own differentiable ops, used only by ``create_graph=True`` (higher-order
+gradients). Either ``backward_graph = backward`` when the array formula works on Tensors as it
+is, or a second short method that reads ``ctx.saved_tensors`` (the saved inputs and output come
+back as Tensors connected to the graph; other saved arrays as constants, which
+``ctx.input(i, value)`` reconnects) — see the docstring of ``minigrad.autograd``. Leave the
+array ``backward`` as fast as it is: the first-order engine never calls ``backward_graph``.
+``tests/test_higher_order.py`` fails for an op without one, and gradgradchecks every case of
+``tests/op_cases.py``.
+
 Owns: the list of public ops. May import: ``backend``, ``autograd``, ``errors`` and, for
 now, ``tensor`` (the wrappers take and return Tensors); never ``nn`` or ``transformer``.
 """

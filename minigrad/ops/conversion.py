@@ -26,6 +26,10 @@ class Cast(Function):
         # dx = g cast back to x's dtype
         return g.astype(ctx.in_dtype)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return Cast.apply(g, dtype=ctx.in_dtype)
+
 
 class ToDevice(Function):
     @staticmethod
@@ -38,6 +42,10 @@ class ToDevice(Function):
         # dx = g copied back to x's device
         return backend.to_device(g, ctx.in_device)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return ToDevice.apply(g, device=ctx.in_device)
+
 
 class Clone(Function):
     @staticmethod
@@ -48,6 +56,8 @@ class Clone(Function):
     def backward(ctx, g):
         # dx = g
         return g
+
+    backward_graph = backward  # dx = g, a Tensor as well
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:

@@ -35,6 +35,8 @@ class Add(Function):
         # da = g ; db = g
         return g, g
 
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
 
 class Sub(Function):
     @staticmethod
@@ -45,6 +47,8 @@ class Sub(Function):
     def backward(ctx, g):
         # da = g ; db = -g
         return g, (-g if ctx.needs_input_grad[1] else None)
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
 
 
 class Mul(Function):
@@ -62,6 +66,8 @@ class Mul(Function):
             g * a if ctx.needs_input_grad[1] else None,
         )
 
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
 
 class Div(Function):
     @staticmethod
@@ -75,6 +81,8 @@ class Div(Function):
         # da = g / b ; db = -g * a / b^2
         da = g / b
         return da, (-da * a / b if ctx.needs_input_grad[1] else None)
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
 
 
 class Pow(Function):
@@ -105,6 +113,27 @@ class Pow(Function):
                     db = g * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
         return da, db
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b, out = ctx.saved_tensors  # Tensors, or Python scalars
+        da = db = None
+        with backend.quiet():
+            if ctx.needs_input_grad[0]:
+                # da = g * b * a^(b-1), 0 where b = 0
+                if isinstance(b, (int, float)):
+                    da = g * (b * a ** (b - 1)) if b != 0 else g * 0.0
+                else:
+                    da = g * (b * a ** (b - 1)) * (b.array != 0)
+            if ctx.needs_input_grad[1]:
+                # db = g * a^b * log(a), 0 where a = 0 and b >= 0
+                if isinstance(a, (int, float)):
+                    log_a = math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
+                    db = g * (out * log_a) if a != 0 else g * out * 0.0
+                else:
+                    zero = (a.array == 0) & (b.array >= 0 if isinstance(b, Tensor) else b >= 0)
+                    db = g * out * (a + (a.array == 0)).log() * ~zero  # log(1) where a = 0
+        return da, db
+
 
 class Neg(Function):
     @staticmethod
@@ -115,6 +144,8 @@ class Neg(Function):
     def backward(ctx, g):
         # da = -g
         return -g
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
 
 
 _SCALARS = (bool, int, float)
@@ -196,6 +227,10 @@ class RoundedDiv(Function):
         zero = backend.array_module(g).zeros_like(g)
         return zero, zero
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * 0.0, g * 0.0
+
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     """``a / b`` with broadcasting. True division (``rounding_mode=None``): integer inputs give
@@ -248,6 +283,8 @@ class Exp(Function):
         # da = g * exp(a)
         return g * out
 
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
 
 class Log(Function):
     @staticmethod
@@ -260,6 +297,8 @@ class Log(Function):
         (a,) = ctx.saved_tensors
         # da = g / a
         return g / a
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
 
 
 class Sqrt(Function):
@@ -275,6 +314,8 @@ class Sqrt(Function):
         # da = g / (2 sqrt(a))
         return g / (2 * out)
 
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
 
 class Abs(Function):
     @staticmethod
@@ -287,6 +328,12 @@ class Abs(Function):
         (a,) = ctx.saved_tensors
         # da = g * sign(a), where sign is 0 at 0 and at NaN (as PyTorch's sgn)
         return g * backend.array_module(a).subtract(a > 0, a < 0, dtype=g.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * sign(a): sign is a constant, so the second derivative is 0
+        return g * backend.array_module(a.array).subtract(a.array > 0, a.array < 0, dtype=g.dtype)
 
 
 class Tanh(Function):
@@ -301,6 +348,8 @@ class Tanh(Function):
         (out,) = ctx.saved_tensors
         # da = g * (1 - tanh(a)^2)
         return g * (1 - out * out)
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
 
 
 class Sigmoid(Function):
@@ -317,6 +366,8 @@ class Sigmoid(Function):
         # da = g * s * (1 - s)
         return g * out * (1 - out)
 
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
 
 class Relu(Function):
     @staticmethod
@@ -331,6 +382,12 @@ class Relu(Function):
         # da = g where relu(a) > 0 or is NaN, else 0 (PyTorch passes the gradient at NaN);
         # a product with the mask, as np.where is many times slower on a random mask
         return g * ~(out <= 0)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = g * mask, the mask a constant (second derivative 0)
+        return g * ~(out.array <= 0)
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -361,6 +418,37 @@ class Gelu(Function):
             return g * (0.5 * (1 + s) + 0.5 * a * (1 - s * s) * inner)
         # da = g * (Phi(a) + a * phi(a))
         return g * (s + a * _INV_SQRT_2PI * xp.exp(-0.5 * a * a))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, _ = ctx.saved_tensors  # the derived t / Phi(a) is recomputed from a, in the graph
+        if ctx.approximate == "tanh":
+            t = (_SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)).tanh()
+            inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+            return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner)
+        return g * GeluGrad.apply(a)
+
+
+class GeluGrad(Function):
+    """gelu'(a) = Phi(a) + a phi(a) as an op of its own (Phi needs erf, which has no op), so
+    that the exact gelu differentiates twice and more."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        cdf = 0.5 * (1 + backend.erf(a * _SQRT_HALF))
+        return cdf + a * _INV_SQRT_2PI * backend.array_module(a).exp(-0.5 * a * a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * gelu''(a) = g * phi(a) (2 - a^2)
+        return g * (_INV_SQRT_2PI * backend.array_module(a).exp(-0.5 * a * a) * (2 - a * a))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * (_INV_SQRT_2PI * (-0.5 * a * a).exp() * (2 - a * a))
 
 
 def _unary(op: type[Function], name: str, a: Tensor, **options: Any) -> Tensor:
@@ -428,6 +516,11 @@ class Maximum(Function):
         # da = g where a > b, g/2 where a == b, 0 where a < b ; db the other way round
         return _select_grads(ctx, g, a < b, a > b, a == b)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = (x.array if isinstance(x, Tensor) else x for x in ctx.saved_tensors)
+        return _select_grads_graph(ctx, g, a < b, a > b, a == b)
+
 
 class Minimum(Function):
     @staticmethod
@@ -441,6 +534,11 @@ class Minimum(Function):
         # da = g where a < b, g/2 where a == b, 0 where a > b ; db the other way round
         return _select_grads(ctx, g, a > b, a < b, a == b)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = (x.array if isinstance(x, Tensor) else x for x in ctx.saved_tensors)
+        return _select_grads_graph(ctx, g, a > b, a < b, a == b)
+
 
 def _select_grads(ctx: Function, g: Any, a_loses: Any, b_loses: Any, tie: Any) -> tuple[Any, Any]:
     # da = 0 where a loses, g/2 on ties, else g ; db likewise. A NaN neither wins, loses nor
@@ -449,6 +547,15 @@ def _select_grads(ctx: Function, g: Any, a_loses: Any, b_loses: Any, tie: Any) -
     shared = xp.where(tie, g * 0.5, g)
     da = xp.where(a_loses, 0, shared) if ctx.needs_input_grad[0] else None
     db = xp.where(b_loses, 0, shared) if ctx.needs_input_grad[1] else None
+    return da, db
+
+
+def _select_grads_graph(ctx: Any, g: Tensor, a_loses: Any, b_loses: Any, tie: Any) -> tuple:
+    # the same split as _select_grads, as constant weights (1, 1/2 or 0) times g
+    xp = backend.array_module(g.array)
+    shared = xp.where(tie, 0.5, 1.0).astype(g.dtype)
+    da = g * xp.where(a_loses, 0, shared).astype(g.dtype) if ctx.needs_input_grad[0] else None
+    db = g * xp.where(b_loses, 0, shared).astype(g.dtype) if ctx.needs_input_grad[1] else None
     return da, db
 
 
@@ -484,6 +591,17 @@ class Clamp(Function):
             inside = a >= ctx.low
         if ctx.high is not None:
             inside = inside & (a <= ctx.high)
+        return g * inside
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * inside, a constant mask (second derivative 0)
+        inside = True
+        if ctx.low is not None:
+            inside = a.array >= ctx.low
+        if ctx.high is not None:
+            inside = inside & (a.array <= ctx.high)
         return g * inside
 
 

@@ -26,6 +26,7 @@ from minigrad.ops._util import (
     require_float,
     same_dtype,
 )
+from minigrad.ops.shape import IndexAdd
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -48,6 +49,11 @@ class Softmax(Function):
         # dx = y * (g - sum(g * y, dim))
         return backend.softmax_rows_grad(g, y, ctx.dim)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        (y,) = ctx.saved_tensors  # the output, its grad_fn this node
+        return y * (g - (g * y).sum(ctx.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     @staticmethod
@@ -63,6 +69,12 @@ class LogSoftmax(Function):
         out, dead = ctx.saved_tensors
         # dx = g - softmax(x) * sum(g, dim), with softmax(x) = exp(out)
         return backend.log_softmax_rows_grad(g, out, dead, ctx.dim)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        out, dead = ctx.saved_tensors  # out: the output, its grad_fn this node
+        dx = g - out.exp() * g.sum(ctx.dim, keepdim=True)
+        return dx.masked_fill(Tensor._wrap(dead), 0.0)
 
 
 @accepts_axis
@@ -94,7 +106,7 @@ class LayerNorm(Function):
         rstd = 1.0 / xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) * inv_n + eps)
         xhat = centered
         xhat *= rstd
-        ctx.dims, ctx.inv_n = dims, inv_n
+        ctx.dims, ctx.inv_n, ctx.eps = dims, inv_n, eps
         ctx.batch_axes = tuple(range(x.ndim - len(dims)))
         ctx.save_for_backward(xhat, rstd, weight)
         out = xhat * weight if weight is not None else xhat.copy()
@@ -117,6 +129,27 @@ class LayerNorm(Function):
         # dw = sum over the batch axes of g * xhat ; db = sum over the batch axes of g
         dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.needs_input_grad[1] else None
         db = g.sum(axis=ctx.batch_axes) if ctx.needs_input_grad[2] else None
+        return dx, dw, db
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        xhat, rstd, weight = ctx.saved_tensors
+        dims, batch_axes = ctx.dims, ctx.batch_axes
+        # x - mean(x) stands in for x (layer_norm does not change when x shifts along its
+        # rows); xhat and rstd are rebuilt from it in the graph, then the same formulas
+        x = ctx.input(0, xhat / rstd)
+        centered = x - x.mean(dims, keepdim=True)
+        rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps) ** -0.5
+        xhat = centered * rstd
+        dxhat = g * weight if weight is not None else g
+        dx = dw = db = None
+        if ctx.needs_input_grad[0]:
+            mean_dxhat = dxhat.mean(dims, keepdim=True)
+            dx = rstd * (dxhat - mean_dxhat - xhat * (dxhat * xhat).mean(dims, keepdim=True))
+        if ctx.needs_input_grad[1]:
+            dw = (g * xhat).sum(batch_axes) if batch_axes else g * xhat
+        if ctx.needs_input_grad[2]:
+            db = g.sum(batch_axes) if batch_axes else g
         return dx, dw, db
 
 
@@ -235,6 +268,11 @@ class Dropout(Function):
         dx *= ctx.scale
         return dx
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        (keep,) = ctx.saved_tensors  # the same mask
+        return g * keep * ctx.scale
+
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (identity when
@@ -270,6 +308,17 @@ class Embedding(Function):
         if ctx.padding_idx is not None:
             dw[ctx.padding_idx] = 0
         return None, dw.reshape((ctx.num_rows,) + g.shape[indices.ndim :])
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (indices,) = ctx.saved_tensors  # a constant integer Tensor
+        ids = indices.array
+        shape = (ctx.num_rows,) + tuple(g.shape[ids.ndim :])
+        dw = IndexAdd.apply(g, in_shape=shape, index=ids, advanced=True)
+        if ctx.padding_idx is not None:
+            padding = backend.array_module(ids).arange(ctx.num_rows) == ctx.padding_idx
+            dw = dw.masked_fill(Tensor._wrap(padding.reshape((-1,) + (1,) * (dw.ndim - 1))), 0.0)
+        return None, dw
 
 
 def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
@@ -368,12 +417,57 @@ class CrossEntropy(Function):
         n, c, *rest = ctx.shape
         return xp.moveaxis(d.reshape((n, *rest, c)), -1, 1), None
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        e, s, q, rows, t, valid = ctx.saved_tensors
+        q = q.array if isinstance(q, Tensor) else q  # the target: data, not a variable
+        xp = backend.array_module(e)
+        # log(softmax(logits)) stands in for the logits (the loss does not change when a row
+        # shifts); softmax is rebuilt from it in the graph, then the same formula
+        with backend.quiet():
+            x = ctx.input(0, _logits_layout(xp.log(e / s), ctx.shape))
+        p = _class_rows_graph(x).softmax(1)
+        if q is None:  # q = (1 - eps) * one_hot(t) + eps / C
+            target = xp.zeros(e.shape, dtype=e.dtype)
+            target[rows, t] = 1.0 - ctx.eps
+            d = p - (target + ctx.eps / e.shape[1])
+        else:
+            d = p * q.sum(axis=1, keepdims=True) - q
+        if ctx.reduction == "none":
+            weight = g.reshape(-1)
+        else:
+            weight = g if ctx.reduction == "sum" else g / ctx.count
+        if valid is not None:
+            weight = weight * valid
+        d = d * (weight.unsqueeze(1) if weight.ndim else weight)
+        if len(ctx.shape) == 2:
+            return d, None
+        n, c, *rest = ctx.shape
+        return d.reshape((n, *rest, c)).permute(
+            0, len(ctx.shape) - 1, *range(1, len(rest) + 1)
+        ), None
+
 
 def _class_rows(a):
     """(N, C, *) -> (M, C): one row of classes per target."""
     if a.ndim == 2:
         return a
     return backend.array_module(a).moveaxis(a, 1, -1).reshape(-1, a.shape[1])
+
+
+def _class_rows_graph(x: Tensor) -> Tensor:
+    """``_class_rows`` on a Tensor, with differentiable ops."""
+    if x.ndim == 2:
+        return x
+    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+
+
+def _logits_layout(rows, shape):
+    """(M, C) rows back to the logits' layout (N, C, *)."""
+    if len(shape) == 2:
+        return rows
+    n, c, *rest = shape
+    return backend.array_module(rows).moveaxis(rows.reshape((n, *rest, c)), -1, 1)
 
 
 def cross_entropy(
@@ -509,6 +603,35 @@ class Attention(Function):
         # dq = scale * ds k ; dk = scale * ds^T q
         dq = (dp @ k) * ctx.scale if ctx.needs_input_grad[0] else None
         dk = (dp.swapaxes(-1, -2) @ q) * ctx.scale if ctx.needs_input_grad[1] else None
+        return dq, dk, dv, dmask
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        q, k, v, p, keep = ctx.saved_tensors  # q, k, v: Tensors; p, keep: constant arrays
+        xp = backend.array_module(p)
+        # scores = log(p) + scale * (dq k^T + q dk^T + dq dk^T) + dmask, where each d is a
+        # zero Tensor connected to its input: the values are the forward's (up to a shift per
+        # row), every derivative is exact, and masked entries stay -inf
+        with backend.quiet():
+            scores = Tensor._wrap(xp.log(p))
+        dq0 = ctx.input(0, xp.zeros_like(q.array))
+        dk0 = ctx.input(1, xp.zeros_like(k.array)).transpose(-1, -2)
+        kt, qc = Tensor._wrap(k.array).transpose(-1, -2), Tensor._wrap(q.array)
+        tangent = dq0 @ kt + qc @ dk0 + dq0 @ dk0
+        scores = scores + tangent * ctx.scale
+        if ctx.needs_input_grad[3]:
+            scores = scores + ctx.input(3, xp.zeros(ctx.parents[3].out_shape, dtype=p.dtype))
+        p = scores.softmax(-1)
+        pd = p * keep if keep is not None else p
+        # the same formulas as backward
+        dv = pd.transpose(-1, -2) @ g if ctx.needs_input_grad[2] else None
+        dp = g @ v.transpose(-1, -2)
+        if keep is not None:
+            dp = dp * keep
+        ds = p * (dp - (dp * p).sum(-1, keepdim=True))
+        dmask = ds if ctx.needs_input_grad[3] else None
+        dq = (ds @ k) * ctx.scale if ctx.needs_input_grad[0] else None
+        dk = (ds.transpose(-1, -2) @ q) * ctx.scale if ctx.needs_input_grad[1] else None
         return dq, dk, dv, dmask
 
 
@@ -651,6 +774,16 @@ class Linear(Function):
         dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
         dw = g2.T @ backend.flat_rows(x) if ctx.needs_input_grad[1] else None
         db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
+        return dx, dw, db
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        x, weight = ctx.saved_tensors
+        g2 = g.reshape(-1, g.shape[-1])
+        # dx = g W ; dW = g^T x ; db = sum of g over rows
+        dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
+        dw = g2.transpose(0, 1) @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
+        db = g2.sum(0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
 

@@ -53,6 +53,10 @@ class Sum(Function):
         # dx = g broadcast over the reduced axes
         return _spread(_keepdim_grad(ctx, g), ctx.in_shape)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return _keepdim_grad(ctx, g).expand(ctx.in_shape)
+
 
 class Mean(Function):
     @staticmethod
@@ -67,6 +71,10 @@ class Mean(Function):
         # dx = g / N broadcast over the reduced axes
         return _spread(_keepdim_grad(ctx, g) / builtins.max(ctx.count, 1), ctx.in_shape)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return (_keepdim_grad(ctx, g) / builtins.max(ctx.count, 1)).expand(ctx.in_shape)
+
 
 class Max(Function):
     @staticmethod
@@ -78,6 +86,10 @@ class Max(Function):
         # dx = g / k at each of the k positions equal to the extreme value, 0 elsewhere
         return _extreme_grad(ctx, g)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return _extreme_grad_graph(ctx, g)
+
 
 class Min(Function):
     @staticmethod
@@ -88,6 +100,10 @@ class Min(Function):
     def backward(ctx, g):
         # dx = g / k at each of the k positions equal to the extreme value, 0 elsewhere
         return _extreme_grad(ctx, g)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return _extreme_grad_graph(ctx, g)
 
 
 def _extreme(ctx: Function, x: Any, out: Any, dims: tuple[int, ...] | None, keepdim: bool) -> Any:
@@ -105,6 +121,29 @@ def _extreme_grad(ctx: Function, g: Any) -> Any:
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     with backend.quiet():  # a NaN in the slice: no hit, count 0, NaN gradients (as PyTorch)
         return hit * (_keepdim_grad(ctx, g) / count)
+
+
+def _extreme_grad_graph(ctx: Any, g: Tensor) -> Tensor:
+    # the same split over ties as _extreme_grad, with constant weights hit / k (a piecewise
+    # linear op: its second derivative is 0)
+    x, out = (a.array if isinstance(a, Tensor) else a for a in ctx.saved_tensors)
+    hit = x == out
+    count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
+    with backend.quiet():
+        return _keepdim_grad(ctx, g) * (hit / count)
+
+
+def _reduced_dims(kept_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The dims a reduction with this keepdim shape may have reduced (reducing a size-1 dim
+    too changes nothing); None (all) for a 0-d input."""
+    return tuple(i for i, n in enumerate(kept_shape) if n == 1) or None
+
+
+def _centered_graph(ctx: Any, centered: Any) -> Tensor:
+    """``x - mean(x)`` in the graph: var and std do not change when x shifts, so the saved
+    ``centered`` array stands in for x, and centering it again connects it as x - mean(x)."""
+    x = ctx.input(0, centered)
+    return x - x.mean(_reduced_dims(ctx.kept_shape), keepdim=True)
 
 
 def _drop(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -144,6 +183,12 @@ class Var(Function):
         # dx = g * 2 (x - mean) / (N - correction)
         return _divide(_keepdim_grad(ctx, g) * centered * 2.0, ctx.denom)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        (centered,) = ctx.saved_tensors
+        with backend.quiet():
+            return _keepdim_grad(ctx, g) * _centered_graph(ctx, centered) * 2.0 / ctx.denom
+
 
 class Std(Function):
     @staticmethod
@@ -163,6 +208,16 @@ class Std(Function):
         with backend.quiet():
             scale = xp.where(out == 0, 0, _keepdim_grad(ctx, g) / (out * ctx.denom))
         return scale * centered
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        centered, out = ctx.saved_tensors
+        zero = (out.array if isinstance(out, Tensor) else out) == 0
+        c = _centered_graph(ctx, centered)
+        with backend.quiet():
+            std = ((c * c).sum(_reduced_dims(ctx.kept_shape), keepdim=True) / ctx.denom).sqrt()
+            std = std.masked_fill(Tensor._wrap(zero), 1.0)  # 0 where std = 0, without 0/0
+            return _keepdim_grad(ctx, g) / (std * ctx.denom) * ~zero * c
 
 
 class LogSumExp(Function):
@@ -190,6 +245,16 @@ class LogSumExp(Function):
         (p,) = ctx.saved_tensors
         # dx = g * softmax(x)
         return _keepdim_grad(ctx, g) * p
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (p,) = ctx.saved_tensors
+        # log(softmax(x)) = x - logsumexp(x) stands in for x (logsumexp shifts with x), and
+        # softmax(x) = exp(x - logsumexp(x)) is rebuilt from it in the graph
+        with backend.quiet():
+            x = ctx.input(0, backend.array_module(p).log(p))
+            dims = _reduced_dims(ctx.kept_shape)
+            return _keepdim_grad(ctx, g) * (x - x.logsumexp(dims, keepdim=True)).exp()
 
 
 def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: Any) -> Tensor:
@@ -248,6 +313,14 @@ class ExtremeAt(Function):
         positions = xp.arange(ctx.in_shape[ctx.dim]).reshape(along)
         # dx = g at the returned index along dim, 0 elsewhere (ties: one index only, as PyTorch)
         return xp.where(positions == ctx.index, g, xp.zeros((), dtype=g.dtype))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        xp = backend.array_module(ctx.index)
+        along = [-1 if i == ctx.dim else 1 for i in range(ctx.index.ndim)]
+        positions = xp.arange(ctx.in_shape[ctx.dim]).reshape(along)
+        # the same selection, as a constant mask (a linear op: second derivative 0)
+        return g.reshape(ctx.index.shape) * (positions == ctx.index)
 
 
 @accepts_axis

@@ -42,6 +42,8 @@ class Reshape(Function):
         # dx = g reshaped back
         return g.reshape(ctx.in_shape)
 
+    backward_graph = backward  # Tensor methods only: the same formula runs on Tensors
+
 
 class Transpose(Function):
     @staticmethod
@@ -53,6 +55,10 @@ class Transpose(Function):
     def backward(ctx, g):
         # dx = g with the same two axes swapped back
         return g.swapaxes(*ctx.dims)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g.transpose(*ctx.dims)
 
 
 class Permute(Function):
@@ -66,6 +72,10 @@ class Permute(Function):
         # dx = g permuted by the inverse permutation
         return g.transpose(ctx.inverse)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g.permute(*ctx.inverse)
+
 
 class Expand(Function):
     @staticmethod
@@ -76,6 +86,8 @@ class Expand(Function):
     def backward(ctx, g):
         # dx = g summed over the expanded axes (done by the engine's unbroadcast)
         return g
+
+    backward_graph = backward  # Tensor methods only: the same formula runs on Tensors
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
@@ -207,6 +219,34 @@ class GetItem(Function):
             dx[ctx.index] = g
         return dx
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return IndexAdd.apply(g, in_shape=ctx.in_shape, index=ctx.index, advanced=ctx.advanced)
+
+
+class IndexAdd(Function):
+    """getitem's gradient as an op of its own (zeros of the input's shape, ``g`` added at the
+    index), so that it differentiates again: its gradient is getitem at the same index."""
+
+    @staticmethod
+    def forward(ctx, g, in_shape, index, advanced):
+        ctx.index, ctx.advanced = index, advanced
+        dx = backend.array_module(g).zeros(in_shape, dtype=g.dtype)
+        if advanced:
+            backend.scatter_add(dx, index, g)
+        else:
+            dx[index] = g
+        return dx
+
+    @staticmethod
+    def backward(ctx, u):
+        # dg = u[index]
+        return u[ctx.index]
+
+    @staticmethod
+    def backward_graph(ctx, u):
+        return GetItem.apply(u, index=ctx.index, advanced=ctx.advanced)
+
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with ints, slices, None, ..., integer arrays/tensors and boolean masks.
@@ -238,6 +278,18 @@ class SetItem(Function):
         dx = g.copy()
         dx[ctx.basic][ctx.rest] = 0
         return dx, g[ctx.basic][ctx.rest]
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        written = backend.array_module(g.array).zeros(g.shape, dtype=bool)
+        written[ctx.basic][ctx.rest] = True
+        picked = GetItem.apply(g, index=ctx.basic, advanced=_has_array(ctx.basic))
+        value = GetItem.apply(picked, index=ctx.rest, advanced=_has_array(ctx.rest))
+        return g.masked_fill(Tensor._wrap(written), 0.0), value
+
+
+def _has_array(index: tuple[Any, ...]) -> bool:
+    return any(hasattr(i, "dtype") and hasattr(i, "shape") for i in index)
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
@@ -405,6 +457,12 @@ class Cat(Function):
         # dx_i = the slice of g that x_i filled
         return tuple(backend.array_module(g).split(g, ctx.bounds[:-1], axis=ctx.dim))
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        lead = (slice(None),) * ctx.dim
+        starts = [0, *ctx.bounds[:-1]]
+        return tuple(g[lead + (slice(lo, hi),)] for lo, hi in zip(starts, ctx.bounds))
+
 
 class Stack(Function):
     @staticmethod
@@ -417,6 +475,8 @@ class Stack(Function):
         # dx_i = g[..., i, ...] along the new dim
         lead = (slice(None),) * ctx.dim
         return tuple(g[lead + (i,)] for i in range(g.shape[ctx.dim]))
+
+    backward_graph = backward  # Tensor methods only: the same formula runs on Tensors
 
 
 def _check_join(name: str, tensors: Sequence[Tensor], dim: int, new_dim: bool) -> int:
@@ -514,6 +574,15 @@ class Where(Function):
             xp.where(condition, 0, g) if ctx.needs_input_grad[2] else None,
         )
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        (condition,) = ctx.saved_tensors  # a constant bool Tensor
+        return (
+            None,
+            where(condition, g, 0.0) if ctx.needs_input_grad[1] else None,
+            where(condition, 0.0, g) if ctx.needs_input_grad[2] else None,
+        )
+
 
 class MaskedFill(Function):
     @staticmethod
@@ -527,6 +596,11 @@ class MaskedFill(Function):
         # dx = g where not mask, 0 where filled
         return backend.array_module(g).where(mask, 0, g), None, None
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        (mask,) = ctx.saved_tensors
+        return g.masked_fill(mask, 0.0), None, None
+
 
 class Tril(Function):
     @staticmethod
@@ -539,6 +613,10 @@ class Tril(Function):
         # dx = tril(g)
         return backend.array_module(g).tril(g, ctx.diagonal)
 
+    @staticmethod
+    def backward_graph(ctx, g):
+        return tril(g, ctx.diagonal)
+
 
 class Triu(Function):
     @staticmethod
@@ -550,6 +628,10 @@ class Triu(Function):
     def backward(ctx, g):
         # dx = triu(g)
         return backend.array_module(g).triu(g, ctx.diagonal)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return triu(g, ctx.diagonal)
 
 
 def where(condition: Tensor, a: Any, b: Any) -> Tensor:
@@ -617,6 +699,25 @@ class MatMul(Function):
         # da = g @ b^T ; db = a^T @ g, summed over the batch dims that b was broadcast over
         da = backend.matmul(g, b.swapaxes(-1, -2)) if ctx.needs_input_grad[0] else None
         db = backend.matmul_at(a, g, b.ndim) if ctx.needs_input_grad[1] else None
+        return da, db
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.saved_tensors
+        # the same formulas; a vector operand is lifted to a matrix and the axis dropped again
+        shape = tuple(g.shape) + ((1,) if b.ndim == 1 else ())
+        if a.ndim == 1:
+            shape = shape[:-1] + (1,) + shape[-1:]
+        g2 = g.reshape(shape)
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            da = g2 @ b2.transpose(-1, -2)
+            da = da.squeeze(-2) if a.ndim == 1 else da
+        if ctx.needs_input_grad[1]:
+            db = a2.transpose(-1, -2) @ g2
+            db = db.squeeze(-1) if b.ndim == 1 else db
         return da, db
 
 
