@@ -241,14 +241,16 @@ _iinfo = functools.cache(numpy.iinfo)
 
 def _host_int_range(arr: numpy.ndarray, skip: int | None) -> tuple[int, int, bool]:
     """``int_range`` of a NumPy array."""
-    skipped = False
-    if skip is not None:
-        keep = arr != skip
-        if not keep.all():
-            skipped, arr = True, arr[keep]
-            if arr.size == 0:
-                return 0, -1, True
-    return int(arr.min()), int(arr.max()), skipped
+    lo, hi = int(arr.min()), int(arr.max())
+    if skip is None or not lo <= skip <= hi:  # the usual case: no element can equal skip
+        return lo, hi, False
+    keep = arr != skip
+    if keep.all():
+        return lo, hi, False
+    arr = arr[keep]
+    if arr.size == 0:
+        return 0, -1, True
+    return int(arr.min()), int(arr.max()), True
 
 
 def ensure_array(value: Any, like: Array) -> Array:
