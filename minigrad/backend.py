@@ -215,11 +215,11 @@ def int_range(arr: Array, skip: int | None = None) -> tuple[int, int, bool]:
     if arr.size == 0:
         return 0, -1, False
     xp = array_module(arr)
+    if xp is numpy:  # on the host the one read is free: no need to stack the statistics
+        return _host_int_range(to_host(arr), skip)
     info = _iinfo(arr.dtype)
     if skip is not None and not info.min <= skip <= info.max:
         skip = None  # no element can equal it
-    if xp is numpy:  # on the host the one read is free: no need to stack the statistics
-        return _host_int_range(to_host(arr), skip)
     if skip is None:
         stats = xp.stack([arr.min(), arr.max()])
         lo, hi = (int(v) for v in to_host(stats))
