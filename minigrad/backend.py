@@ -561,11 +561,23 @@ def softmax_rows(x: Array, dim: int) -> Array:
         # a row of only -inf has max -inf: subtract the lowest finite value instead, so exp
         # gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so dividing
         # by max(sum, 1) leaves it alone and keeps a dead row at 0
-        xp.subtract(x, xp.maximum(x.max(axis=dim, keepdims=True), low), out=y)
+        xp.subtract(x, _row_max_at_least(x, dim, low), out=y)
         xp.exp(y, out=y)
         y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
 
+    if 0 < x.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
+        y = x - _row_max_at_least(x, dim, low)
+        xp.exp(y, out=y)
+        y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
+        return y
     return parallel(rows, xp.empty_like(x), x, keep=dim)
+
+
+def _row_max_at_least(x: Array, dim: int, low: float) -> Array:
+    """``maximum(max(x, dim, keepdims=True), low)``; one reduction on NumPy (``initial``)."""
+    if _is_cupy_array(x):  # CuPy's max takes no initial value
+        return array_module(x).maximum(x.max(axis=dim, keepdims=True), low)
+    return x.max(axis=dim, keepdims=True, initial=low)
 
 
 def softmax_rows_inplace(s: Array) -> Array:
@@ -588,6 +600,10 @@ def softmax_rows_grad(g: Array, y: Array, dim: int) -> Array:
         xp.subtract(g, row_dot(g, y, dim), out=dx)
         dx *= y
 
+    if g.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
+        dx = g - row_dot(g, y, dim)
+        dx *= y
+        return dx
     return parallel(rows, xp.empty_like(g), g, y, keep=dim)
 
 
