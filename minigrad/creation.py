@@ -49,6 +49,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))`` -> (2, 3), float32 by default."""
     return full(_shape(size), 0, dtype=_dtype(dtype), device=device, requires_grad=requires_grad)
 
 
@@ -78,6 +79,7 @@ def full(
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))`` -> (2, 3), float32 by default."""
     return full(_shape(size), 1, dtype=_dtype(dtype), device=device, requires_grad=requires_grad)
 
 
@@ -92,10 +94,12 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``t``'s shape, dtype (unless given) and device."""
     return zeros(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of ``t``'s shape, dtype (unless given) and device."""
     return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
 
 

@@ -183,7 +183,9 @@ def gradcheck(
         inputs: tensors (those with ``requires_grad=True`` are checked; they must be float64
             leaves) and any other arguments ``fn`` takes.
         eps: the finite-difference step.
-        atol, rtol: an element passes when ``|analytic - numerical| <= atol + rtol * |numerical|``.
+        atol: the absolute tolerance: an element passes when
+            ``|analytic - numerical| <= atol + rtol * |numerical|``.
+        rtol: the relative tolerance.
         raise_exception: raise :class:`GradcheckError` on failure (else return False).
         fast_mode: compare one random projection u^T J v per input instead of the full Jacobian.
         seed: seeds the random u and v of fast mode (and of ``locate``).

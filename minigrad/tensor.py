@@ -37,7 +37,12 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
 
 
 class Tensor:
-    """An n-dimensional array that records the ops applied to it for reverse-mode autograd."""
+    """An n-dimensional array that records the ops applied to it for reverse-mode autograd.
+
+    Methods named after an op (``x.exp()``, ``x.sum(dim)``, ``x.reshape(...)``, ``x @ w``) call
+    the function of the same name in ``minigrad`` (``mg.exp(x)``...), documented there with
+    their shapes.
+    """
 
     # _accumulator: a leaf's AccumulateGrad node, once it has entered a recorded op
     __slots__ = (

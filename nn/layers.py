@@ -177,7 +177,7 @@ class LayerNorm(Module):
 
 class Dropout(Module):
     """Zero each element with probability ``p`` in training mode, scaling the rest by 1/(1-p);
-    the identity in eval mode."""
+    the identity in eval mode. Shapes: (*) -> (*)."""
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
@@ -193,12 +193,15 @@ class Dropout(Module):
 
 
 class ReLU(Module):
+    """max(x, 0) elementwise. Shapes: (*) -> (*)."""
+
     def forward(self, x: Tensor) -> Tensor:
         return relu(x)
 
 
 class GELU(Module):
-    """GELU with the exact erf form (``approximate="none"``) or the tanh approximation."""
+    """GELU with the exact erf form (``approximate="none"``) or the tanh approximation.
+    Shapes: (*) -> (*)."""
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -214,17 +217,22 @@ class GELU(Module):
 
 
 class Tanh(Module):
+    """tanh(x) elementwise. Shapes: (*) -> (*)."""
+
     def forward(self, x: Tensor) -> Tensor:
         return tanh(x)
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise. Shapes: (*) -> (*)."""
+
     def forward(self, x: Tensor) -> Tensor:
         return sigmoid(x)
 
 
 class Softmax(Module):
-    """Softmax over ``dim`` (a row masked entirely with -inf gives zeros, not NaN)."""
+    """Softmax over ``dim`` (a row masked entirely with -inf gives zeros, not NaN).
+    Shapes: (*) -> (*), each slice along ``dim`` summing to 1."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -238,6 +246,8 @@ class Softmax(Module):
 
 
 class Identity(Module):
+    """Returns its input unchanged (a placeholder layer). Shapes: (*) -> (*)."""
+
     def forward(self, x: Any) -> Any:
         return x
 
@@ -247,7 +257,8 @@ class Identity(Module):
 
 class CrossEntropyLoss(Module):
     """Cross-entropy on logits (N, C) or (N, C, d1, ...) and integer targets (or probabilities);
-    the engine's fused ``cross_entropy``."""
+    the engine's fused ``cross_entropy``. Shapes: logits (N, C), target (N,) -> () for
+    ``reduction="mean"|"sum"``, (N,) for ``"none"``."""
 
     def __init__(
         self, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
@@ -278,7 +289,8 @@ class CrossEntropyLoss(Module):
 
 
 class MSELoss(Module):
-    """Mean squared error; input and target must have the same shape."""
+    """Mean squared error; input and target must have the same shape.
+    Shapes: input (*), target (*) -> () (``reduction="mean"|"sum"``) or (*) (``"none"``)."""
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()

@@ -151,7 +151,8 @@ class MultiHeadAttention(Module):
 
         Args:
             query: (B, Tq, d_model).
-            key, value: (B, Tk, d_model).
+            key: (B, Tk, d_model).
+            value: (B, Tk, d_model).
             attn_mask: (Tq, Tk) or (B * n_heads, Tq, Tk); bool (True: may not attend) or float
                 (added to the scores).
             key_padding_mask: (B, Tk); bool (True: a padding key, ignored) or float (added).

@@ -69,7 +69,8 @@ def greedy_decode(
         model: an encoder-decoder :class:`Transformer`.
         src: (B, S) integer source ids, padded with ``model.pad_id``.
         max_len: the most tokens to generate after ``bos_id`` (``eos_id`` included).
-        bos_id, eos_id: the target's start and end tokens.
+        bos_id: the target's start token.
+        eos_id: the target's end token.
         src_key_padding_mask: (B, S) bool, True at source padding; defaults to
             ``src == model.pad_id``.
         use_cache: decode one position per step with a key/value cache (False: rerun the
@@ -129,8 +130,14 @@ def beam_search(
     after max_len tokens.
 
     Args:
-        model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache: as
-            :func:`greedy_decode`.
+        model: an encoder-decoder `Transformer`.
+        src: (B, S) integer source ids, padded with ``model.pad_id``.
+        max_len: the most tokens to generate after ``bos_id`` (``eos_id`` included).
+        bos_id: the target's start token.
+        eos_id: the target's end token.
+        src_key_padding_mask: (B, S) bool, True at source padding; defaults to
+            ``src == model.pad_id``.
+        use_cache: as in `greedy_decode`.
         beam_size: hypotheses kept per source (>= 1).
         length_penalty: the exponent of the length in the score (see the module docstring).
         return_scores: also return each best hypothesis's penalized score.
