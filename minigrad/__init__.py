@@ -17,6 +17,7 @@ the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation,
 from minigrad import (
     autograd,
     backend,
+    return_types,
     viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
 )
 from minigrad.anomaly import AnomalyError, detect_anomaly
@@ -33,6 +34,7 @@ from minigrad.backend import (
     int64,
     manual_seed,
     set_backend,
+    uint8,
 )
 from minigrad.creation import (
     arange,
@@ -53,6 +55,9 @@ from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (
     abs,
+    add,
+    amax,
+    amin,
     argmax,
     argmin,
     attention,
@@ -60,6 +65,7 @@ from minigrad.ops import (
     chunk,
     clamp,
     cross_entropy,
+    div,
     dropout,
     embedding,
     exp,
@@ -78,6 +84,8 @@ from minigrad.ops import (
     mean,
     min,
     minimum,
+    mul,
+    neg,
     permute,
     relu,
     reshape,
@@ -88,6 +96,7 @@ from minigrad.ops import (
     squeeze,
     stack,
     std,
+    sub,
     sum,
     tanh,
     transpose,
@@ -106,6 +115,11 @@ __version__ = "0.1.0"
 set_backend(backend.initial_backend())
 
 __all__ = [
+    "add",
+    "div",
+    "mul",
+    "neg",
+    "sub",
     "AnomalyError",
     "BackendError",
     "DTypeError",
@@ -117,12 +131,15 @@ __all__ = [
     "Tensor",
     "abs",
     "arange",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
     "as_tensor",
     "attention",
     "autograd",
     "backend",
+    "return_types",
     "bool_",
     "cat",
     "chunk",
@@ -148,6 +165,7 @@ __all__ = [
     "gradcheck",
     "gradcheck_sweep",
     "int32",
+    "uint8",
     "int64",
     "is_grad_enabled",
     "layer_norm",

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from minigrad import autograd, backend
+from minigrad import autograd, backend, promotion
+from minigrad.aliases import accepts_axis
 
 
 def _infer_array(data: Any, dtype: Any, device: str) -> Any:
@@ -34,6 +35,13 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
     if arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
     return arr
+
+
+def _filled(array: Any, value: Any) -> Any:
+    """A new array like ``array`` holding ``value`` everywhere."""
+    out = backend.array_module(array).empty_like(array)
+    out[...] = value
+    return out
 
 
 class Tensor:
@@ -264,6 +272,17 @@ class Tensor:
     def bool(self) -> Tensor:
         return ops.cast(self, backend.bool_)
 
+    def byte(self) -> Tensor:
+        return ops.cast(self, backend.uint8)
+
+    def type(self, dtype: Any = None) -> Any:
+        """``type(dtype)``: this tensor in ``dtype``, as ``to(dtype=...)``. ``type()``: the
+        dtype's name (``"float32"``), not PyTorch's legacy class name (``"torch.FloatTensor"``):
+        minigrad has no per-dtype tensor classes."""
+        if dtype is None:
+            return self.array.dtype.name
+        return self.to(dtype=dtype)
+
     def type_as(self, other: Tensor) -> Tensor:
         return ops.cast(self, other.dtype)
 
@@ -271,47 +290,158 @@ class Tensor:
         """A copy with its own memory; gradients flow back to this tensor."""
         return ops.clone(self)
 
-    # -- in-place updates of data (for initializers and optimizers; never recorded) -------------
-    # Each bumps the version counter, so that a node that saved the old values refuses to run
-    # its backward (minigrad/inplace.py).
+    # -- in-place ops ---------------------------------------------------------------------------
+    # As in PyTorch: outside no_grad a leaf that requires grad refuses; a tensor in the graph
+    # takes the op's node as its grad_fn (its history is rebased), and the version counter is
+    # bumped, so that a node that saved the old values refuses its backward
+    # (minigrad/inplace.py).
 
-    def _check_inplace(self, what: str) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(
-                f"{what}: a tensor that requires grad cannot be changed in place while grad is "
-                "enabled; wrap the update in `with minigrad.no_grad():`"
-            )
+    def _inplace(self, what: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+        """Write ``compute(self)`` (an out-of-place op of this tensor's shape) into this
+        tensor's memory, so views see it; bump the version; rebase the history if recorded."""
         if not getattr(self.array.flags, "writeable", True):  # NumPy's broadcast views (expand)
             raise RuntimeError(
                 f"{what}: the memory of this tensor of shape {tuple(self.shape)} is read-only (a "
                 "view made by expand repeats one element in many places); clone() it first"
             )
+        recording = autograd.is_grad_enabled()
+        if recording and self.requires_grad:
+            self._check_not_leaf(what)
+        # under recording, compute on a copy: the op may save its input, which we overwrite
+        result = compute(ops.clone(self) if recording else self)
+        if tuple(result.shape) != tuple(self.shape):
+            raise RuntimeError(
+                f"{what}: the result's shape {tuple(result.shape)} does not match the tensor's "
+                f"{tuple(self.shape)} (an in-place op cannot broadcast the tensor it writes to)"
+            )
+        if result.dtype != self.dtype:
+            if promotion.category(result.dtype) > promotion.category(self.dtype):
+                raise RuntimeError(
+                    f"{what}: result type {result.dtype} can't be cast to the desired output "
+                    f"type {self.dtype}"
+                )
+            result = ops.cast(result, self.dtype)
+        self.array[...] = result.array
+        autograd.increment_version(self)
+        if result.grad_fn is not None:
+            self.grad_fn, self.requires_grad = result.grad_fn, True
+        return self
+
+    def _check_not_leaf(self, what: str) -> None:
+        """PyTorch's refusals: a leaf that requires grad, or a view of one."""
+        if self.grad_fn is None:
+            raise RuntimeError(
+                f"{what}: a leaf Variable that requires grad is being used in an in-place "
+                "operation. (Change it under `with minigrad.no_grad():`.)"
+            )
+        if self.array.base is None:
+            return
+        xp = backend.array_module(self.array)
+        for parent in self.grad_fn.parents:
+            leaf = getattr(parent, "variable", None)
+            if leaf is not None and xp.may_share_memory(leaf.array, self.array):
+                raise RuntimeError(
+                    f"{what}: a view of a leaf Variable that requires grad is being used in an "
+                    "in-place operation."
+                )
+
+    def _all_true(self) -> Tensor:
+        return Tensor._wrap(backend.array_module(self.array).ones(self.shape, dtype=bool))
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
-        self._check_inplace("zero_")
-        self.array[...] = 0
-        autograd.increment_version(self)
-        return self
+        return self.fill_(0)
 
-    def fill_(self, value: float) -> Tensor:
-        """Fill with ``value`` in place."""
-        self._check_inplace("fill_")
-        self.array[...] = value
-        autograd.increment_version(self)
-        return self
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` (a number or a one-element tensor) in place."""
+        value = value.item() if isinstance(value, Tensor) else value
+        if not (self.requires_grad and autograd.is_grad_enabled()):
+            return self._inplace("fill_", lambda t: Tensor._wrap(_filled(t.array, value)))
+        return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))
 
     def copy_(self, src: Any) -> Tensor:
-        """Copy ``src``'s values into this tensor in place (shapes must match)."""
-        self._check_inplace("copy_")
-        arr = src.array if isinstance(src, Tensor) else src
-        if tuple(arr.shape) != tuple(self.shape):
-            raise ValueError(
-                f"copy_: source of shape {tuple(arr.shape)} does not match {tuple(self.shape)}"
-            )
-        self.array[...] = backend.to_device(arr, self.device)
-        autograd.increment_version(self)
-        return self
+        """Copy ``src``'s values (broadcast to this shape, cast to this dtype and device) into
+        this tensor in place; the gradient flows to ``src``."""
+        src = src if isinstance(src, Tensor) else Tensor(src)
+        src = src.to(self.device, self.dtype)
+        if tuple(src.shape) != tuple(self.shape):
+            try:
+                src = ops.expand(src, *self.shape)
+            except ValueError:
+                raise ValueError(
+                    f"copy_: source of shape {tuple(src.shape)} does not broadcast to "
+                    f"{tuple(self.shape)}"
+                ) from None
+        return self._inplace("copy_", lambda t: ops.where(self._all_true(), src, t))
+
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        """``self += alpha * other`` in place."""
+        return self._inplace("add_", lambda t: t.add(other, alpha=alpha))
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        """``self -= alpha * other`` in place."""
+        return self._inplace("sub_", lambda t: t.sub(other, alpha=alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` in place."""
+        return self._inplace("mul_", lambda t: ops.mul(t, other))
+
+    def div_(self, other: Any, rounding_mode: str | None = None) -> Tensor:
+        """``self /= other`` in place (see ``div`` for ``rounding_mode``)."""
+        return self._inplace("div_", lambda t: t.div(other, rounding_mode=rounding_mode))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """``clamp`` in place."""
+        return self._inplace("clamp_", lambda t: ops.clamp(t, min, max))
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        """``masked_fill`` in place."""
+        return self._inplace("masked_fill_", lambda t: ops.masked_fill(t, mask, value))
+
+    def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        """Fill the positions ``index`` (1-D or 0-d, int) along ``dim`` with ``value``."""
+        dim = dim % max(self.ndim, 1) if self.ndim else 0
+        key = (slice(None),) * dim + (index.reshape(-1),)
+        return self._inplace("index_fill_", lambda t: ops.setitem(t, key, value))
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        """``self[i][index[i][j]] = src[i][j]`` along ``dim`` (``src`` a tensor, or a number
+        given as ``src`` or ``value``), as ``torch.Tensor.scatter_``."""
+        src = value if src is None else src
+        xp = backend.array_module(self.array)
+        dim = dim % self.ndim if self.ndim else 0
+        along = [[-1 if i == d else 1 for i in range(index.ndim)] for d in range(index.ndim)]
+        grids = [xp.arange(n).reshape(along[d]) for d, n in enumerate(index.shape)]
+        grids[dim] = index.array
+        key = tuple(Tensor._wrap(xp.broadcast_to(g, index.shape)) for g in grids)
+        if isinstance(src, Tensor):
+            src = src[tuple(slice(0, n) for n in index.shape)]
+        return self._inplace("scatter_", lambda t: ops.setitem(t, key, src))
+
+    # ``t += x`` and friends are in place, as in PyTorch (the same rules as add_ and the rest)
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value``: ``value`` (a number or a tensor) broadcast to the indexed
+        shape and cast to this dtype; as the other in-place ops for autograd."""
+        self._inplace("setitem", lambda t: ops.setitem(t, index, value))
+
+    def contiguous(self) -> Tensor:
+        """This tensor when its memory is in C order, else a copy that is (differentiable)."""
+        return self if self.array.flags.c_contiguous else ops.clone(self)
+
+    def is_contiguous(self) -> bool:
+        return bool(self.array.flags.c_contiguous)
 
     # -- printing -------------------------------------------------------------------------------
 
@@ -350,6 +480,24 @@ class Tensor:
     __hash__ = object.__hash__
 
     # -- operators ------------------------------------------------------------------------------
+
+    def add(self, other: Any, alpha: Any = 1) -> Tensor:
+        """``self + alpha * other``."""
+        return ops.add(self, other, alpha=alpha)
+
+    def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+        """``self - alpha * other``."""
+        return ops.sub(self, other, alpha=alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def div(self, other: Any, rounding_mode: str | None = None) -> Tensor:
+        """``self / other``; ``rounding_mode`` ``"trunc"`` or ``"floor"`` rounds the quotient."""
+        return ops.div(self, other, rounding_mode=rounding_mode)
+
+    def neg(self) -> Tensor:
+        return ops.neg(self)
 
     def __add__(self, other: Any) -> Tensor:
         return ops.add(self, other)
@@ -457,23 +605,37 @@ class Tensor:
 
     clip = clamp
 
+    @accepts_axis
     def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return ops.sum(self, dim, keepdim)
 
+    @accepts_axis
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return ops.mean(self, dim, keepdim)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Largest values over ``dim`` (like ``torch.amax``; ties share the gradient evenly)."""
+    @accepts_axis
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The largest value (0-d); with an int ``dim`` the named tuple ``(values, indices)``;
+        with a tensor, ``maximum`` (as PyTorch)."""
         return ops.max(self, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Smallest values over ``dim`` (like ``torch.amin``; ties share the gradient evenly)."""
+    @accepts_axis
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The smallest value (0-d); with an int ``dim`` the named tuple ``(values, indices)``;
+        with a tensor, ``minimum`` (as PyTorch)."""
         return ops.min(self, dim, keepdim)
 
-    amax = max
-    amin = min
+    @accepts_axis
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Largest values over ``dim`` (all when None; ties share the gradient evenly)."""
+        return ops.amax(self, dim, keepdim)
 
+    @accepts_axis
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Smallest values over ``dim`` (all when None; ties share the gradient evenly)."""
+        return ops.amin(self, dim, keepdim)
+
+    @accepts_axis
     def var(
         self,
         dim: Any = None,
@@ -483,6 +645,7 @@ class Tensor:
     ) -> Tensor:
         return ops.var(self, dim, correction, keepdim, unbiased)
 
+    @accepts_axis
     def std(
         self,
         dim: Any = None,
@@ -492,18 +655,23 @@ class Tensor:
     ) -> Tensor:
         return ops.std(self, dim, correction, keepdim, unbiased)
 
+    @accepts_axis
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return ops.logsumexp(self, dim, keepdim)
 
+    @accepts_axis
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return ops.argmax(self, dim, keepdim)
 
+    @accepts_axis
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return ops.argmin(self, dim, keepdim)
 
+    @accepts_axis
     def softmax(self, dim: int = -1) -> Tensor:
         return ops.softmax(self, dim)
 
+    @accepts_axis
     def log_softmax(self, dim: int = -1) -> Tensor:
         return ops.log_softmax(self, dim)
 
@@ -521,9 +689,11 @@ class Tensor:
     def permute(self, *dims: Any) -> Tensor:
         return ops.permute(self, *dims)
 
+    @accepts_axis
     def unsqueeze(self, dim: int) -> Tensor:
         return ops.unsqueeze(self, dim)
 
+    @accepts_axis
     def squeeze(self, dim: Any = None) -> Tensor:
         return ops.squeeze(self, dim)
 
@@ -549,9 +719,11 @@ class Tensor:
     def masked_fill(self, mask: Tensor, value: float) -> Tensor:
         return ops.masked_fill(self, mask, value)
 
+    @accepts_axis
     def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return ops.split(self, split_size, dim)
 
+    @accepts_axis
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return ops.chunk(self, chunks, dim)
 

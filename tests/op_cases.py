@@ -242,16 +242,16 @@ for dim in [None, 0, -1, (0, 2)]:
             lambda a, d=tdim, k=keepdim: a.mean(d, keepdim=k),
         )
         case(
-            f"max-{tag}",
-            "max",
-            lambda a, d=dim, k=keepdim: a.max(d, keepdim=k),
+            f"amax-{tag}",
+            "amax",
+            lambda a, d=dim, k=keepdim: a.amax(d, keepdim=k),
             [Distinct(X3)],
             lambda a, d=tdim, k=keepdim: torch.amax(a, d, keepdim=k),
         )
         case(
-            f"min-{tag}",
-            "min",
-            lambda a, d=dim, k=keepdim: a.min(d, keepdim=k),
+            f"amin-{tag}",
+            "amin",
+            lambda a, d=dim, k=keepdim: a.amin(d, keepdim=k),
             [Distinct(X3)],
             lambda a, d=tdim, k=keepdim: torch.amin(a, d, keepdim=k),
         )
@@ -293,12 +293,29 @@ case(
 )
 case("sum-0d", "sum", lambda a: a.sum(), [F(())], lambda a: a.sum())
 case(
-    "max-ties",
-    "max",
-    lambda a: a.max(dim=1),
+    "amax-ties",
+    "amax",
+    lambda a: a.amax(dim=1),
     [Const([[1.0, 3.0, 3.0], [2.0, -1.0, 0.0]])],
     lambda a: torch.amax(a, 1),
 )
+for dim, keepdim in ((1, False), (-1, True), (0, False)):
+    case(
+        f"max-dim{dim}-keepdim{keepdim}",
+        "max",
+        lambda a, d=dim, k=keepdim: a.max(d, keepdim=k).values,
+        [Distinct((3, 4))],
+        lambda a, d=dim, k=keepdim: torch.max(a, d, keepdim=k).values,
+    )
+    case(
+        f"min-dim{dim}-keepdim{keepdim}",
+        "min",
+        lambda a, d=dim, k=keepdim: mg.min(a, d, keepdim=k)[0],
+        [Distinct((3, 4))],
+        lambda a, d=dim, k=keepdim: torch.min(a, d, keepdim=k)[0],
+    )
+case("max-all", "max", lambda a: a.max(), [Distinct((2, 3))], lambda a: a.max())
+case("max-0d-dim", "max", lambda a: a.max(0).values, [F(())], lambda a: a.max(0).values)
 case(
     "min-ties",
     "min",
@@ -363,6 +380,38 @@ case(
     lambda a, i: a[i, :, i],
     [F((3, 2, 3)), Ints([0, 2, 2])],
     lambda a, i: a[i, :, i],
+)
+
+
+def _torch_setitem(index: Any) -> Callable[..., Any]:
+    def put(a: Any, v: Any) -> Any:
+        out = a.clone()
+        out[index] = v
+        return out
+
+    return put
+
+
+for name, index, value_shape in (
+    ("slice", (slice(None), slice(1, 3)), (3, 2)),
+    ("int-row-broadcast", (1,), (1, 4)),
+    ("ints-beside-array", (0, slice(None), [0, 2]), (3, 2)),
+    ("arrays-apart", ([0, 1], slice(None), [1, 3]), (2, 3)),
+):
+    shape = (2, 3, 4) if len(index) == 3 else (3, 4)
+    case(
+        f"setitem-{name}",
+        "setitem",
+        lambda a, v, i=index: mg.ops.setitem(a, i, v),
+        [F(shape), F(value_shape)],
+        _torch_setitem(index),
+    )
+case(
+    "setitem-mask-scalar",
+    "setitem",
+    lambda a: mg.ops.setitem(a, a.detach() > 0, 0.5),
+    [F((3, 4))],
+    lambda a: a.masked_fill(a.detach() > 0, 0.5),
 )
 case("index-list", "getitem", lambda a: a[[1, 1, 0]], [F((3, 2))], lambda a: a[[1, 1, 0]])
 case(

@@ -232,15 +232,6 @@ def test_float_op_on_integer_tensor(call):
         call(x)
 
 
-def test_integer_tensor_with_python_float():
-    x = mg.tensor([1, 2, 3])
-    with pytest.raises(TypeError, match=r"int64.*\(3,\)"):
-        x + 1.5
-    with pytest.raises(TypeError, match="int64"):
-        2.5 * x
-    np.testing.assert_array_equal(x.numpy(), [1, 2, 3])
-
-
 # =============================================================================================
 # backward()
 # =============================================================================================

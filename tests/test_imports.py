@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # lower number = lower layer; the first matching prefix wins
 LAYERS = [
     ("minigrad.errors", 0),
+    ("minigrad.return_types", 0),
+    ("minigrad.aliases", 0),  # axis= for dim=  # named tuples the ops return (max(dim))
     ("minigrad.backend", 1),
+    ("minigrad.promotion", 1),  # PyTorch's dtype promotion table, over backend dtypes
     ("minigrad.inplace", 1),  # the version counters the engine checks
     ("minigrad.autograd", 2),
     (

@@ -1,7 +1,7 @@
 """Every primitive op, grouped by kind. Each module keeps an op's forward and backward together.
 
 - ``elementwise``: + - * / ** neg, exp log sqrt abs tanh sigmoid relu gelu, maximum minimum clamp
-- ``reductions``: sum mean max min var std logsumexp argmax argmin
+- ``reductions``: sum mean max min amax amin var std logsumexp argmax argmin
 - ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
   split chunk, where masked_fill tril triu, matmul
 - ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy attention linear
@@ -41,7 +41,19 @@ from minigrad.ops.fused import (
     log_softmax,
     softmax,
 )
-from minigrad.ops.reductions import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from minigrad.ops.reductions import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    var,
+)
 from minigrad.ops.shape import (
     cat,
     chunk,
@@ -52,6 +64,7 @@ from minigrad.ops.shape import (
     matmul,
     permute,
     reshape,
+    setitem,
     split,
     squeeze,
     stack,
@@ -66,6 +79,8 @@ __all__ = [
     "attention",
     "abs",
     "add",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
     "cast",
@@ -103,6 +118,7 @@ __all__ = [
     "pow",
     "relu",
     "reshape",
+    "setitem",
     "sigmoid",
     "softmax",
     "split",

@@ -9,6 +9,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
+from minigrad.promotion import result_type
 from minigrad.tensor import Tensor
 
 
@@ -71,10 +72,16 @@ def clone(x: Tensor) -> Tensor:
 def compare(a: Tensor, b: Any, name: str) -> Tensor:
     """Elementwise comparison (``numpy.less`` and friends by ``name``); a bool tensor, no gradient."""
     xp = backend.array_module(a.array)
-    other = b.array if isinstance(b, Tensor) else b
-    if isinstance(b, Tensor) and b.device != a.device:
-        raise RuntimeError(f"{name}: tensors on {a.device} and {b.device}; move them to one device")
-    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(a.array, other), a.array))
+    first, other = a.array, b.array if isinstance(b, Tensor) else b
+    if isinstance(b, Tensor):
+        if b.device != a.device:
+            raise RuntimeError(
+                f"{name}: tensors on {a.device} and {b.device}; move them to one device"
+            )
+        if first.dtype != other.dtype:  # compared in PyTorch's result type, not NumPy's
+            dtype = result_type(a, b)
+            first, other = first.astype(dtype, copy=False), other.astype(dtype, copy=False)
+    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(first, other), a.array))
 
 
 def logical_not(a: Tensor) -> Tensor:

@@ -16,6 +16,8 @@ from typing import Any
 from minigrad import backend
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, as_tensor_like, require_float
+from minigrad.ops.conversion import cast
+from minigrad.promotion import float_result_type, result_type
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -115,34 +117,34 @@ class Neg(Function):
         return -g
 
 
-def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
-    """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors."""
+_SCALARS = (bool, int, float)
+
+
+def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
+    """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors;
+    the operands are first cast to PyTorch's result type (``minigrad.promotion``)."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a.array.shape != b.array.shape:
                 _check_broadcast(op, a, b)
-            return op.apply(a, b)
-        if b.__class__ is float:
-            _scalar_for(a, b)
-            return op.apply(a, b)
-        if b.__class__ is int:
-            return op.apply(a, b)
-        return _binary(op, a, as_tensor_like(b, a))
-    if a.__class__ is float:
-        _scalar_for(b, a)
-        return op.apply(a, b)
-    if a.__class__ is int:
-        return op.apply(a, b)
-    return _binary(op, as_tensor_like(a, b), b)
+            if a.array.dtype != b.array.dtype:
+                dtype = result_type(a, b)
+                a, b = cast(a, dtype), cast(b, dtype)
+            return op.apply(a, b, **options)
+        if b.__class__ in _SCALARS:
+            return op.apply(_with_scalar(a, b), b, **options)
+        return _binary(op, a, as_tensor_like(b, a), **options)
+    if a.__class__ in _SCALARS:
+        return op.apply(a, _with_scalar(b, a), **options)
+    return _binary(op, as_tensor_like(a, b), b, **options)
 
 
-def _scalar_for(t: Tensor, s: float) -> None:
-    """Refuse an integer tensor meeting a float scalar (NumPy would silently give float64)."""
-    if t.array.dtype.kind in "biu":
-        raise TypeError(
-            f"cannot combine an integer tensor ({t.array.dtype}, shape {tuple(t.shape)}) with the "
-            f"float {s!r}; convert the tensor first with .float()"
-        )
+def _with_scalar(t: Tensor, s: Any) -> Tensor:
+    """``t`` cast to the result type of ``t`` and the Python scalar ``s`` (an integer tensor and
+    a float give the default float, as PyTorch); NumPy then keeps that dtype (a weak scalar)."""
+    if t.array.dtype.kind == "f":
+        return t
+    return cast(t, result_type(t, s))
 
 
 def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
@@ -155,14 +157,21 @@ def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
             )
 
 
-def add(a: Any, b: Any) -> Tensor:
-    """``a + b`` with broadcasting."""
-    return _binary(Add, a, b)
+def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a + alpha * b`` with broadcasting."""
+    return _binary(Add, a, _scaled(b, alpha))
 
 
-def sub(a: Any, b: Any) -> Tensor:
-    """``a - b`` with broadcasting."""
-    return _binary(Sub, a, b)
+def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a - alpha * b`` with broadcasting."""
+    return _binary(Sub, a, _scaled(b, alpha))
+
+
+def _scaled(b: Any, alpha: Any) -> Any:
+    """``alpha * b`` for add/sub's ``alpha`` (a Python product when ``b`` is a number)."""
+    if alpha == 1:
+        return b
+    return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -170,20 +179,50 @@ def mul(a: Any, b: Any) -> Tensor:
     return _binary(Mul, a, b)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """``a / b`` with broadcasting (true division: integer inputs give a float result)."""
-    if (
-        isinstance(a, Tensor)
-        and a.array.dtype.kind != "f"
-        and (not isinstance(b, Tensor) or b.array.dtype.kind != "f")
-    ):
-        a = a.float()
+class RoundedDiv(Function):
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
+        if xp.result_type(a, b).kind == "f":
+            return (xp.floor if mode == "floor" else xp.trunc)(a / b)
+        q = xp.floor_divide(a, b)
+        if mode == "trunc":  # floor rounds down where the signs differ: one up there
+            q = q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+        return q
+
+    @staticmethod
+    def backward(ctx, g):
+        # da = db = 0: a step function of a and b (PyTorch's gradient too)
+        zero = backend.array_module(g).zeros_like(g)
+        return zero, zero
+
+
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """``a / b`` with broadcasting. True division (``rounding_mode=None``): integer inputs give
+    the default float. ``"trunc"`` rounds toward zero, ``"floor"`` down, in the inputs' result
+    type (integers stay integers); their gradient is zero."""
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}"
+            )
+        return _binary(RoundedDiv, a, b, mode=rounding_mode)
+    dtype = float_result_type(a, b)
+    if isinstance(a, Tensor) and a.array.dtype != dtype:
+        a = cast(a, dtype)
+    if isinstance(b, Tensor) and b.array.dtype != dtype:
+        b = cast(b, dtype)
     return _binary(Div, a, b)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
     """``a ** b`` with broadcasting."""
-    return _binary(Pow, a, b)
+    out = _binary(Pow, a, b)
+    if out.array.dtype == backend.int8 and result_type(a, b) == backend.bool_:
+        # NumPy's bool ** bool is int8; PyTorch keeps bool
+        out = cast(out, backend.bool_)
+    return out
 
 
 def neg(a: Tensor) -> Tensor:
@@ -454,4 +493,6 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
         raise ValueError("clamp: give at least one of min and max")
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
+    if a.array.dtype.kind != "f":  # an integer tensor and a float bound: the default float
+        a = cast(a, result_type(a, min, max))
     return Clamp.apply(a, low=min, high=max)

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 
 from minigrad import backend
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import (
     ShapeError,
@@ -64,12 +65,14 @@ class LogSoftmax(Function):
         return backend.log_softmax_rows_grad(g, out, dead, ctx.dim)
 
 
+@accepts_axis
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, stable; a slice of only -inf gives zeros."""
     require_float("softmax", x)
     return Softmax.apply(x, dim=norm_dim(dim, x.array.ndim, x.array.shape))
 
 
+@accepts_axis
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable; a slice of only -inf gives zeros (and zero gradient)."""
     require_float("log_softmax", x)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from minigrad import backend
+from minigrad import backend, return_types
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import norm_dim, norm_dims, reduced_shape, require_float
+from minigrad.ops.elementwise import maximum, minimum
 from minigrad.tensor import Tensor
 
 
@@ -194,33 +196,101 @@ def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: A
     return op.apply(x, dims=dims, keepdim=keepdim, **options)
 
 
+@accepts_axis
 def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all dims when None)."""
     return _reduce(Sum, x, dim, keepdim)
 
 
+@accepts_axis
 def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all dims when None)."""
     require_float("mean", x)
     return _reduce(Mean, x, dim, keepdim)
 
 
-def max(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """Largest value over ``dim`` (all dims when None), like ``torch.amax``.
+@accepts_axis
+def amax(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+    """Largest value over ``dim`` (all dims when None), as ``torch.amax``.
 
     The gradient is split evenly among tied maxima: with k equal largest values each gets
-    ``g / k``. Indices come from :func:`argmax`.
+    ``g / k``. Indices come from :func:`argmax` or :func:`max` with a ``dim``.
     """
     return _nonempty(Max, x, dim, keepdim)
 
 
-def min(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """Smallest value over ``dim`` (all dims when None), like ``torch.amin``.
+@accepts_axis
+def amin(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
+    """Smallest value over ``dim`` (all dims when None), as ``torch.amin``.
 
     The gradient is split evenly among tied minima: with k equal smallest values each gets
-    ``g / k``. Indices come from :func:`argmin`.
+    ``g / k``. Indices come from :func:`argmin` or :func:`min` with a ``dim``.
     """
     return _nonempty(Min, x, dim, keepdim)
+
+
+class ExtremeAt(Function):
+    """The values of ``x`` at ``index`` (the arg-max or arg-min along ``dim``, keepdim shape)."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim, keepdim):
+        xp = backend.array_module(x)
+        ctx.index, ctx.dim, ctx.in_shape = index, dim, x.shape
+        out = xp.take_along_axis(x, index, axis=dim)
+        return out if keepdim else out.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.array_module(g)
+        g = g.reshape(ctx.index.shape)
+        along = [-1 if i == ctx.dim else 1 for i in range(g.ndim)]
+        positions = xp.arange(ctx.in_shape[ctx.dim]).reshape(along)
+        # dx = g at the returned index along dim, 0 elsewhere (ties: one index only, as PyTorch)
+        return xp.where(positions == ctx.index, g, xp.zeros((), dtype=g.dtype))
+
+
+@accepts_axis
+def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """``max(x)``: the largest value, 0-d (as :func:`amax`). ``max(x, dim)``: the named tuple
+    ``(values, indices)`` along the int ``dim``, as PyTorch; the gradient goes to the returned
+    index. ``max(x, other)`` with a tensor ``other``: :func:`maximum`."""
+    return _max_or_min(x, dim, keepdim, "max")
+
+
+@accepts_axis
+def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """``min(x)``: the smallest value, 0-d (as :func:`amin`). ``min(x, dim)``: the named tuple
+    ``(values, indices)`` along the int ``dim``, as PyTorch; the gradient goes to the returned
+    index. ``min(x, other)`` with a tensor ``other``: :func:`minimum`."""
+    return _max_or_min(x, dim, keepdim, "min")
+
+
+def _max_or_min(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
+    if dim is None:
+        return _nonempty(Max if name == "max" else Min, x, None, keepdim)
+    if isinstance(dim, Tensor):
+        return (maximum if name == "max" else minimum)(x, dim)
+    if not isinstance(dim, int):
+        raise TypeError(
+            f"{name}: dim must be an int (got {type(dim).__name__} {dim!r}); for several dims "
+            f"use a{name}"
+        )
+    data = x.array
+    axis = norm_dim(dim, data.ndim, data.shape)
+    if data.ndim == 0:
+        x, axis = x.reshape(1), 0
+    elif data.shape[axis] == 0:
+        raise ValueError(
+            f"{name}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape "
+            f"{tuple(data.shape)})"
+        )
+    index = getattr(x.array, "arg" + name)(axis=axis, keepdims=True)
+    values = ExtremeAt.apply(x, index=index, dim=axis, keepdim=keepdim or data.ndim == 0)
+    indices = index if keepdim or data.ndim == 0 else index.squeeze(axis)
+    if data.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    tuple_type = return_types.max if name == "max" else return_types.min
+    return tuple_type(values, Tensor._wrap(indices.astype(backend.int64, copy=False)))
 
 
 def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
@@ -229,12 +299,13 @@ def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
     shape = x.array.shape
     if x.array.size == 0 and (dims is None or any(shape[d] == 0 for d in dims)):
         raise ValueError(
-            f"{op.__name__.lower()}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape "
+            f"a{op.__name__.lower()}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape "
             f"{tuple(shape)})"
         )
     return op.apply(x, dims=dims, keepdim=keepdim)
 
 
+@accepts_axis
 def var(
     x: Tensor,
     dim: int | tuple[int, ...] | None = None,
@@ -250,6 +321,7 @@ def var(
     return _reduce(Var, x, dim, keepdim, correction=correction)
 
 
+@accepts_axis
 def std(
     x: Tensor,
     dim: int | tuple[int, ...] | None = None,
@@ -264,18 +336,21 @@ def std(
     return _reduce(Std, x, dim, keepdim, correction=correction)
 
 
+@accepts_axis
 def logsumexp(x: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed stably; a slice of only -inf gives -inf."""
     require_float("logsumexp", x)
     return _reduce(LogSumExp, x, dim, keepdim)
 
 
+@accepts_axis
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value along ``dim`` (of the flattened tensor when None); int64,
     no gradient."""
     return _arg(x, dim, keepdim, "argmax")
 
 
+@accepts_axis
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value along ``dim`` (of the flattened tensor when None); int64,
     no gradient."""

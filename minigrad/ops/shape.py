@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minigrad import backend
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import (
     ShapeError,
@@ -21,6 +22,8 @@ from minigrad.ops._util import (
     require_bool_mask,
     same_dtype,
 )
+from minigrad.ops.conversion import cast
+from minigrad.promotion import result_type
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -109,6 +112,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return Reshape.apply(x, shape=shape[:start] + (merged,) + shape[end + 1 :])
 
 
+@accepts_axis
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim])."""
     shape = x.array.shape
@@ -116,6 +120,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     return Reshape.apply(x, shape=shape[:d] + (1,) + shape[d:])
 
 
+@accepts_axis
 def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
     """Remove size-1 dims (only those in ``dim`` when given; others are left as they are)."""
     shape = x.array.shape
@@ -214,6 +219,54 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         basic, index = _ints_first(index)
         x = GetItem.apply(x, index=basic, advanced=False)
     return GetItem.apply(x, index=index, advanced=advanced)
+
+
+class SetItem(Function):
+    """A copy of ``x`` with ``value`` written at ``basic`` then ``rest`` (``out[basic][rest]``:
+    PyTorch's ints-first order, see getitem)."""
+
+    @staticmethod
+    def forward(ctx, x, value, basic, rest):
+        ctx.basic, ctx.rest = basic, rest
+        out = x.copy()
+        out[basic][rest] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g with zeros where value was written ; dvalue = g at the written positions
+        dx = g.copy()
+        dx[ctx.basic][ctx.rest] = 0
+        return dx, g[ctx.basic][ctx.rest]
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
+    """A copy of ``x`` with ``x[index] = value`` (``value`` a scalar or a tensor broadcast to
+    the indexed shape, cast to x's dtype); differentiable in both. ``Tensor.__setitem__`` writes
+    it back into ``x``."""
+    index, advanced = _normalize_index(x, index)
+    basic, rest = (index if isinstance(index, tuple) else (index,)), (Ellipsis,)
+    if advanced and _ints_beside_arrays(basic):
+        basic, rest = _ints_first(basic)
+    elif advanced or any(getattr(i, "dtype", None) == backend.bool_ for i in basic):
+        basic, rest = (Ellipsis,), basic
+    if not any(i is Ellipsis for i in basic):
+        basic = (*basic, Ellipsis)  # a view even where every index is an int
+    if not isinstance(value, Tensor):
+        value = Tensor._wrap(backend.asarray(value, dtype=x.dtype, device=x.device))
+    target = x.array[basic][rest].shape
+    while value.ndim > len(target) and value.shape[0] == 1:  # PyTorch drops leading 1s
+        value = reshape(value, value.shape[1:])
+    try:
+        fits = broadcast_shape("setitem", "", target, value.shape) == tuple(target)
+    except ShapeError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"setitem: a value of shape {tuple(value.shape)} cannot fill the indexed shape "
+            f"{tuple(target)} of a tensor of shape {tuple(x.shape)}"
+        )
+    return SetItem.apply(x, cast(value, x.dtype), basic=basic, rest=rest)
 
 
 def _ints_beside_arrays(index: tuple[Any, ...]) -> bool:
@@ -378,18 +431,21 @@ def _check_join(name: str, tensors: Sequence[Tensor], dim: int, new_dim: bool) -
     return d
 
 
+@accepts_axis
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing ``dim``."""
     d = _check_join("cat", tensors, dim, new_dim=False)
     return Cat.apply(*tensors, dim=d)
 
 
+@accepts_axis
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Stack equal-shaped tensors along a new ``dim``."""
     d = _check_join("stack", tensors, dim, new_dim=True)
     return Stack.apply(*tensors, dim=d)
 
 
+@accepts_axis
 def split(
     x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
 ) -> tuple[Tensor, ...]:
@@ -416,6 +472,7 @@ def split(
     return tuple(pieces)
 
 
+@accepts_axis
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` nearly equal pieces (as ``torch.chunk``: each of ceil(size/chunks))."""
     if chunks <= 0:
@@ -493,6 +550,10 @@ def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     require_bool_mask("where", condition)
     shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, Tensor)]
     broadcast_shape("where", "shapes (condition, a, b)", *shapes)
+    dtype = result_type(a, b)  # PyTorch's promotion; two Python floats give the default float
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor._wrap(backend.asarray(a, dtype=dtype, device=condition.device))
+    a, b = (cast(t, dtype) if isinstance(t, Tensor) else t for t in (a, b))
     return Where.apply(condition, a, b)
 
 

@@ -1,0 +1,84 @@
+"""Type promotion as PyTorch does it (``torch.result_type``), not as NumPy does.
+
+Owns: ``promote_types`` and ``result_type``. May import: ``minigrad.backend``.
+
+Two rules differ from NumPy's:
+
+- An integer (or bool) meeting a floating point type gives that floating point type
+  (int32 with float32 is float32; NumPy says float64).
+- Operands come in three ranks: tensors with at least one dim, 0-d tensors, and Python scalars.
+  A lower rank changes the result only when it is of a higher *category* (bool < integer <
+  floating point): a float64 0-d tensor times a float32 tensor is float32, an int64 0-d tensor
+  plus a uint8 tensor is uint8, but a float 0-d tensor or a Python float meeting an integer
+  tensor makes the result floating point. A Python bool counts as bool, an int as int64 and a
+  float as the default float dtype (float32).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigrad import backend
+
+
+def category(dtype: Any) -> int:
+    """0 bool, 1 integer, 2 floating point."""
+    return 0 if dtype.kind == "b" else (2 if dtype.kind == "f" else 1)
+
+
+def promote_types(a: Any, b: Any) -> Any:
+    """The smallest dtype both ``a`` and ``b`` convert to (``torch.promote_types``)."""
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    ca, cb = category(a), category(b)
+    if ca != cb and 2 in (ca, cb):
+        return a if ca == 2 else b  # the floating point side wins, whatever its width
+    return backend.numpy_module().promote_types(a, b)
+
+
+def _combine(higher: Any, lower: Any) -> Any:
+    """PyTorch's combine_categories: ``lower`` (a lower rank) counts only if of a higher
+    category than ``higher``, or when ``higher`` is bool or absent."""
+    if higher is None:
+        return lower
+    if lower is None or category(higher) == 2:
+        return higher
+    if higher.kind == "b" or category(lower) == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def scalar_dtype(value: Any) -> Any:
+    """The dtype a Python scalar takes part as: bool, int64 or the default float."""
+    if isinstance(value, bool):
+        return backend.bool_
+    if isinstance(value, int):
+        return backend.int64
+    if isinstance(value, float):
+        return backend.DEFAULT_FLOAT
+    raise TypeError(f"expected a tensor or a Python bool, int or float, got {type(value).__name__}")
+
+
+def result_type(*operands: Any) -> Any:
+    """The dtype of an op on ``operands`` (tensors, arrays or Python scalars), as
+    ``torch.result_type``; ``None`` operands are skipped."""
+    dimensioned = zero_dim = scalars = None
+    for x in operands:
+        if x is None:
+            continue
+        dtype = getattr(x, "dtype", None)
+        if dtype is None:
+            scalars = promote_types(scalars, scalar_dtype(x))
+        elif x.ndim:
+            dimensioned = promote_types(dimensioned, dtype)
+        else:
+            zero_dim = promote_types(zero_dim, dtype)
+    return _combine(dimensioned, _combine(zero_dim, scalars))
+
+
+def float_result_type(*operands: Any) -> Any:
+    """``result_type``, with an integer or bool result made the default float (true division)."""
+    dtype = result_type(*operands)
+    return dtype if dtype.kind == "f" else backend.DEFAULT_FLOAT
