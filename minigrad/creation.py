@@ -200,3 +200,35 @@ class _OnDevice:
     def __exit__(self, *exc: object) -> None:
         if self.ctx is not None:
             self.ctx.__exit__(*exc)
+
+
+def full_like(
+    t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of ``t``'s shape, dtype (unless ``dtype`` says) and device filled with
+    ``fill_value``."""
+    return full(
+        t.shape, fill_value, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad
+    )
+
+
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32 unless
+    ``dtype`` says)."""
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    device = backend.normalize_device(device)
+    with _OnDevice(device):
+        xp = backend.module_for_device(device)
+        d = _dtype(dtype)
+        values = xp.linspace(start, end, steps, dtype=backend.float64)
+        if d.kind in "iu":
+            values = xp.trunc(values)  # PyTorch truncates toward zero
+        return _finish(values.astype(d), requires_grad)

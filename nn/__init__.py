@@ -12,18 +12,29 @@ never ``transformer``.
 from nn import functional, init, optim, parallel, schedule, testing, utils
 from nn.checkpoint import CheckpointError, load, save
 from nn.layers import (
+    ELU,
     GELU,
+    BCELoss,
+    BCEWithLogitsLoss,
     CrossEntropyLoss,
     Dropout,
     Embedding,
+    Flatten,
     Identity,
+    KLDivLoss,
     LayerNorm,
+    LeakyReLU,
     Linear,
+    LogSoftmax,
     MSELoss,
+    NLLLoss,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
+    Unflatten,
 )
 from nn.module import (
     IncompatibleKeys,
@@ -36,6 +47,17 @@ from nn.module import (
 )
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "ELU",
+    "Flatten",
+    "KLDivLoss",
+    "LeakyReLU",
+    "LogSoftmax",
+    "NLLLoss",
+    "SiLU",
+    "Softplus",
+    "Unflatten",
     "CheckpointError",
     "GELU",
     "CrossEntropyLoss",

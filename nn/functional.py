@@ -1,5 +1,5 @@
-"""The engine's ops under the names ``torch.nn.functional`` uses, plus the composites
-``mse_loss`` and ``one_hot``.
+"""The engine's ops under the names ``torch.nn.functional`` uses (activations, losses, ``pad``,
+``normalize``), plus the composites ``mse_loss`` and ``one_hot``.
 
 Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
 
@@ -11,21 +11,41 @@ from __future__ import annotations
 from minigrad import backend
 from minigrad.errors import ShapeError
 from minigrad.ops import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
     cross_entropy,
     dropout,
+    elu,
     embedding,
     gelu,
+    kl_div,
     layer_norm,
+    leaky_relu,
     linear,
     log_softmax,
+    nll_loss,
+    normalize,
+    pad,
     relu,
     sigmoid,
+    silu,
     softmax,
+    softplus,
     tanh,
 )
 from minigrad.tensor import Tensor, as_tensor
 
 __all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "elu",
+    "kl_div",
+    "leaky_relu",
+    "nll_loss",
+    "normalize",
+    "pad",
+    "silu",
+    "softplus",
     "cross_entropy",
     "dropout",
     "embedding",

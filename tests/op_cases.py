@@ -11,6 +11,9 @@ function taking the same inputs, and how to draw each input:
 - ``Fixed(array)``: a float input that is not differentiable (probability targets)
 - ``Ints(array)`` / ``Mask(array)``: integer or bool inputs, not differentiable
 
+Tags: ``no-gradcheck``, ``no-torch`` (no PyTorch comparison at all) and ``no-torch-double`` (the
+first-order twin holds, PyTorch's second derivative differs on purpose: NaN where ours is 0).
+
 ``test_ops.py`` gradchecks every case in float64, compares it with PyTorch, and checks that
 float32 inputs give float32 outputs and gradients. ``test_registry_covers_public_ops`` fails when a
 public op has no case here.
@@ -18,6 +21,7 @@ public op has no case here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -770,3 +774,521 @@ case("clone", "clone", lambda a: a.clone() * 2.0, [F((2, 3))], lambda a: a.clone
 
 #: public functions that are not differentiable ops, so they need no gradient case
 NOT_DIFFERENTIABLE = {"argmax", "argmin", "compare", "logical", "logical_not", "cast", "to_device"}
+
+# =============================================================================================
+# issue 16: op breadth
+# =============================================================================================
+
+# -- unary math and activations ---------------------------------------------------------------
+
+for shape in [(3, 4), (), (0, 2)]:
+    tag = str(shape)
+    case(f"sin{tag}", "sin", mg.sin, [F(shape)], torch.sin if torch else None)
+    case(f"cos{tag}", "cos", lambda a: a.cos(), [F(shape)], torch.cos if torch else None)
+    case(f"rsqrt{tag}", "rsqrt", mg.rsqrt, [Pos(shape)], torch.rsqrt if torch else None)
+    case(f"erf{tag}", "erf", mg.erf, [F(shape)], torch.erf if torch else None)
+    case(f"log2{tag}", "log2", mg.log2, [Pos(shape)], torch.log2 if torch else None)
+    case(f"exp2{tag}", "exp2", lambda a: a.exp2(), [F(shape)], torch.exp2 if torch else None)
+    case(f"silu{tag}", "silu", mg.ops.silu, [F(shape)], lambda a: tnf.silu(a))
+    case(f"softplus{tag}", "softplus", mg.ops.softplus, [F(shape)], lambda a: tnf.softplus(a))
+    case(
+        f"leaky_relu{tag}",
+        "leaky_relu",
+        mg.ops.leaky_relu,
+        [Away(shape)],
+        lambda a: tnf.leaky_relu(a),
+    )
+    case(f"elu{tag}", "elu", mg.ops.elu, [Away(shape)], lambda a: tnf.elu(a))
+    for name in ["sign", "floor", "ceil", "round", "trunc"]:
+        case(
+            f"{name}{tag}",
+            name,
+            lambda a, n=name: getattr(a, n)() * a,  # times a, so the zero gradient shows
+            [Away(shape)],
+            lambda a, n=name: getattr(a, n)() * a,
+        )
+case(
+    "round-decimals",
+    "round",
+    lambda a: mg.round(a * 10, decimals=1),
+    [Away((5,))],
+    lambda a: torch.round(a * 10, decimals=1),
+)
+case(
+    "softplus-beta-threshold",
+    "softplus",
+    lambda a: mg.ops.softplus(a, beta=2.0, threshold=3.0),
+    [Const([-30.0, -2.0, 0.3, 1.2, 1.7, 40.0])],
+    lambda a: tnf.softplus(a, beta=2.0, threshold=3.0),
+)
+case(
+    "softplus-extreme",
+    "softplus",
+    mg.ops.softplus,
+    [Const([-800.0, -30.0, 30.0, 800.0])],
+    lambda a: tnf.softplus(a),
+)
+case(
+    "silu-extreme",
+    "silu",
+    mg.ops.silu,
+    [Const([-800.0, -30.0, 0.0, 30.0, 800.0])],
+    lambda a: tnf.silu(a),
+)
+case(
+    "leaky_relu-slope",
+    "leaky_relu",
+    lambda a: mg.ops.leaky_relu(a, 0.2),
+    [Away((2, 3))],
+    lambda a: tnf.leaky_relu(a, 0.2),
+)
+case(
+    "elu-alpha",
+    "elu",
+    lambda a: mg.ops.elu(a, alpha=0.5),
+    [Away((2, 3))],
+    lambda a: tnf.elu(a, alpha=0.5),
+)
+case(
+    "clip",
+    "clip",
+    lambda a: mg.clip(a, -0.5, 0.5),
+    [Away((3, 2))],
+    lambda a: torch.clip(a, -0.5, 0.5),
+)
+
+# -- remainder, floor_divide, logaddexp (broadcasting pairs) ----------------------------------
+
+for sa, sb in BROADCAST_PAIRS:
+    tag = f"{sa}-{sb}"
+    case(f"remainder{tag}", "remainder", lambda a, b: a % b, [F(sa), Away(sb)], lambda a, b: a % b)
+    case(
+        f"logaddexp{tag}",
+        "logaddexp",
+        mg.logaddexp,
+        [F(sa), F(sb)],
+        lambda a, b: torch.logaddexp(a, b),
+    )
+case(
+    "remainder-neg-divisor",
+    "remainder",
+    lambda a: mg.remainder(a, -0.7),
+    [Away((4,))],
+    lambda a: torch.remainder(a, -0.7),
+)
+case(
+    "rmod-scalar",
+    "remainder",
+    lambda a: 2.5 % a,
+    [Away((4,))],
+    lambda a: 2.5 - torch.floor(2.5 / a) * a,
+)  # PyTorch has no gradient for the divisor
+case(
+    "floor_divide",
+    "floor_divide",
+    lambda a, b: (a // b) * a,
+    [Away((3, 2)), Away((2,))],
+    lambda a, b: torch.floor(a / b) * a,
+)
+case(
+    "logaddexp-neginf",
+    "logaddexp",
+    lambda a, b: a.logaddexp(b),
+    [Const([NEG_INF, 0.5, NEG_INF]), Const([1.0, NEG_INF, -2.0])],
+    lambda a, b: torch.logaddexp(a, b),
+    tags={"no-torch-double"},  # PyTorch's second derivative is NaN at -inf (0 * inf); ours 0
+)
+
+# -- reductions -------------------------------------------------------------------------------
+
+for dim in [None, 0, -1]:
+    for keepdim in [False, True]:
+        tag = f"dim={dim},keep={keepdim}"
+        case(
+            f"prod-{tag}",
+            "prod",
+            lambda a, d=dim, k=keepdim: a.prod(d, keepdim=k),
+            [Away(X3)],
+            (lambda a, k=keepdim: a.prod().reshape((1, 1, 1) if k else ()))
+            if dim is None
+            else (lambda a, d=dim, k=keepdim: a.prod(d, keepdim=k)),
+        )
+ZEROS = [[0.0, 2.0, 3.0, -1.5], [0.0, 1.5, 0.0, 2.0], [1.2, -0.7, 2.0, 0.5]]
+case("prod-one-zero", "prod", lambda a: a.prod(1), [Const(ZEROS)], lambda a: a.prod(1))
+case(
+    "prod-zeros-all",
+    "prod",
+    lambda a: mg.prod(a),
+    [Const([[0.0, 2.0], [3.0, 1.5]])],
+    lambda a: torch.prod(a),
+)
+case(
+    "prod-two-zeros",
+    "prod",
+    lambda a: a.prod(0),
+    [Const([[0.0, 1.0], [0.0, 2.0]])],
+    lambda a: a.prod(0),
+)
+case("prod-0d", "prod", lambda a: a.prod(), [F(())], lambda a: a.prod())
+case("prod-empty", "prod", lambda a: a.prod(1), [F((2, 0))], lambda a: a.prod(1))
+for dim in [0, 1, -1]:
+    case(
+        f"cumsum-dim{dim}",
+        "cumsum",
+        lambda a, d=dim: a.cumsum(d),
+        [F(X3)],
+        lambda a, d=dim: a.cumsum(d),
+    )
+case("cumsum-0d", "cumsum", lambda a: mg.cumsum(a, 0), [F(())], lambda a: torch.cumsum(a, 0))
+
+# -- indexing by index tensors ----------------------------------------------------------------
+
+GATHER_IDX = [[0, 2, 2], [1, 0, 0]]
+case(
+    "gather-dim1",
+    "gather",
+    lambda a, i: a.gather(1, i),
+    [F((2, 4)), Ints(GATHER_IDX)],
+    lambda a, i: a.gather(1, i),
+)
+case(
+    "gather-dim0-smaller",
+    "gather",
+    lambda a, i: mg.gather(a, 0, i),
+    [F((3, 4)), Ints([[2, 0, 1], [2, 2, 0]])],
+    lambda a, i: torch.gather(a, 0, i),
+)
+case(
+    "gather-3d-neg",
+    "gather",
+    lambda a, i: a.gather(-1, i),
+    [F(X3), Ints(np.array([0, 3, 3, 1, 2, 0, 1, 1, 3, 2, 0, 0]).reshape(2, 3, 2))],
+    lambda a, i: a.gather(-1, i),
+)
+case(
+    "gather-0d",
+    "gather",
+    lambda a, i: a.gather(0, i),
+    [F(()), Ints(0)],
+    lambda a, i: a.gather(0, i),
+)
+case(
+    "scatter",
+    "scatter",
+    lambda a, i, s: a.scatter(1, i, s),
+    [F((2, 4)), Ints([[0, 3], [2, 1]]), F((2, 2))],
+    lambda a, i, s: a.scatter(1, i, s),
+)
+# src larger than index: only its leading block is used (PyTorch's backward fails on this shape)
+case(
+    "scatter-src-larger",
+    "scatter",
+    lambda a, i, s: a.scatter(1, i, s),
+    [F((2, 4)), Ints([[0, 3], [2, 1]]), F((2, 3))],
+    tags={"no-torch"},
+)
+case(
+    "scatter-value",
+    "scatter",
+    lambda a, i: mg.scatter(a, 0, i, value=-2.0),
+    [F((3, 2)), Ints([[2, 0]])],
+    lambda a, i: torch.scatter(a, 0, i, value=-2.0),
+)
+case(
+    "scatter_add",
+    "scatter_add",
+    lambda a, i, s: a.scatter_add(1, i, s),
+    [F((2, 4)), Ints([[0, 3, 0], [2, 2, 2]]), F((2, 3))],
+    lambda a, i, s: a.scatter_add(1, i, s),
+)
+case(
+    "scatter_add-dim0",
+    "scatter_add",
+    lambda a, i, s: mg.scatter_add(a, 0, i, s),
+    [F((3, 2)), Ints([[2, 0], [2, 2]]), F((2, 2))],
+    lambda a, i, s: torch.scatter_add(a, 0, i, s),
+)
+case(
+    "scatter_add-src-larger",
+    "scatter_add",
+    lambda a, i, s: mg.scatter_add(a, 0, i, s),
+    [F((3, 2)), Ints([[2, 0], [2, 2]]), F((3, 2))],
+    tags={"no-torch"},
+)
+case(
+    "masked_select",
+    "masked_select",
+    lambda a, m: a.masked_select(m),
+    [F((2, 3)), Mask(WHERE_MASK)],
+    lambda a, m: a.masked_select(m),
+)
+case(
+    "masked_select-broadcast",
+    "masked_select",
+    lambda a, m: mg.masked_select(a, m),
+    [F((2, 1)), Mask([[True, False, True], [False, False, True]])],
+    lambda a, m: torch.masked_select(a, m),
+)
+for dim, desc in [(-1, False), (0, True)]:
+    case(
+        f"sort-dim{dim}-desc{desc}",
+        "sort",
+        lambda a, d=dim, s=desc: a.sort(d, s)[0],
+        [Distinct(X3)],
+        lambda a, d=dim, s=desc: a.sort(d, s)[0],
+    )
+case("sort-0d", "sort", lambda a: mg.sort(a)[0], [F(())], lambda a: torch.sort(a)[0])
+case("topk", "topk", lambda a: a.topk(2)[0], [Distinct((3, 4))], lambda a: a.topk(2)[0])
+case(
+    "topk-smallest-dim0",
+    "topk",
+    lambda a: mg.topk(a, 2, dim=0, largest=False).values,
+    [Distinct((3, 4))],
+    lambda a: torch.topk(a, 2, dim=0, largest=False).values,
+)
+
+# -- rearranging ------------------------------------------------------------------------------
+
+case("flip", "flip", lambda a: a.flip(0, 2), [F(X3)], lambda a: a.flip(0, 2))
+case("flip-0d", "flip", lambda a: mg.flip(a, ()), [F(())], lambda a: torch.flip(a, ()))
+case("roll", "roll", lambda a: a.roll((1, -2), (0, 2)), [F(X3)], lambda a: a.roll((1, -2), (0, 2)))
+case("roll-flat", "roll", lambda a: mg.roll(a, 5), [F((3, 4))], lambda a: torch.roll(a, 5))
+case("repeat", "repeat", lambda a: a.repeat(2, 1, 3), [F((3, 2))], lambda a: a.repeat(2, 1, 3))
+case("repeat-0d", "repeat", lambda a: a.repeat(2), [F(())], lambda a: a.repeat(2))
+case(
+    "repeat_interleave",
+    "repeat_interleave",
+    lambda a: a.repeat_interleave(2, dim=1),
+    [F((2, 3))],
+    lambda a: a.repeat_interleave(2, dim=1),
+)
+case(
+    "repeat_interleave-flat",
+    "repeat_interleave",
+    lambda a: mg.repeat_interleave(a, 3),
+    [F((2, 2))],
+    lambda a: torch.repeat_interleave(a, 3),
+)
+case(
+    "repeat_interleave-tensor",
+    "repeat_interleave",
+    lambda a, r: a.repeat_interleave(r, dim=0),
+    [F((3, 2)), Ints([2, 0, 3])],
+    lambda a, r: a.repeat_interleave(r, dim=0),
+)
+case(
+    "unflatten",
+    "unflatten",
+    lambda a: a.unflatten(1, (2, -1)),
+    [F((3, 6))],
+    lambda a: a.unflatten(1, (2, -1)),
+)
+for mode in ["constant", "reflect", "replicate"]:
+    case(
+        f"pad-{mode}-1d",
+        "pad",
+        lambda a, m=mode: mg.ops.pad(a, (2, 1), mode=m),
+        [F((2, 3, 4))],
+        lambda a, m=mode: tnf.pad(a, (2, 1), mode=m),
+    )
+    case(
+        f"pad-{mode}-2d",
+        "pad",
+        lambda a, m=mode: mg.ops.pad(a, (1, 2, 2, 0), mode=m),
+        [F((1, 2, 3, 4))],
+        lambda a, m=mode: tnf.pad(a, (1, 2, 2, 0), mode=m),
+    )
+case(
+    "pad-constant-value-crop",
+    "pad",
+    lambda a: mg.ops.pad(a, (-1, 2, 1, -1), value=0.5),
+    [F((3, 4))],
+    lambda a: tnf.pad(a, (-1, 2, 1, -1), value=0.5),
+)
+for offset in [0, 1, -1]:
+    case(
+        f"diagonal{offset}",
+        "diagonal",
+        lambda a, o=offset: a.diagonal(o, 0, 2),
+        [F(X3)],
+        lambda a, o=offset: a.diagonal(o, 0, 2),
+    )
+    case(
+        f"diag-1d{offset}",
+        "diag",
+        lambda a, o=offset: mg.diag(a, o),
+        [F((3,))],
+        lambda a, o=offset: torch.diag(a, o),
+    )
+    case(
+        f"diag-2d{offset}",
+        "diag",
+        lambda a, o=offset: a.diag(o),
+        [F((3, 4))],
+        lambda a, o=offset: a.diag(o),
+    )
+for eq, shapes in [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+    ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+    ("ij->", [(2, 3)]),
+    ("ij->j", [(2, 3)]),
+    ("ii->i", [(3, 3)]),
+    ("ii", [(3, 3)]),
+    ("i,j->ij", [(2,), (3,)]),
+    ("ij,ij->i", [(2, 3), (2, 3)]),
+    ("...ij,...jk", [(2, 2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("iij,jk->ik", [(2, 2, 3), (3, 4)]),
+]:
+    case(
+        f"einsum-{eq}",
+        "einsum",
+        lambda *xs, e=eq: mg.einsum(e, *xs),
+        [F(s) for s in shapes],
+        lambda *xs, e=eq: torch.einsum(e, *xs),
+    )
+
+# -- losses and normalize ---------------------------------------------------------------------
+
+
+def _torch_kl_div(x: Any, t: Any, reduction: str, log_target: bool) -> Any:
+    """PyTorch's kl_div without its warning that "mean" is not the KL divergence."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return tnf.kl_div(x, t, reduction=reduction, log_target=log_target)
+
+
+NLL_TARGET = [1, 0, 3, 3, -100]
+for reduction in ["mean", "sum", "none"]:
+    case(
+        f"nll_loss-{reduction}",
+        "nll_loss",
+        lambda x, t, r=reduction: mg.ops.nll_loss(x.log_softmax(1), t, reduction=r),
+        [F((5, 4)), Ints(NLL_TARGET)],
+        lambda x, t, r=reduction: tnf.nll_loss(x.log_softmax(1), t, reduction=r),
+    )
+    case(
+        f"nll_loss-weight-{reduction}",
+        "nll_loss",
+        lambda x, t, w, r=reduction: mg.ops.nll_loss(x, t, w, ignore_index=0, reduction=r),
+        [F((4, 3)), Ints([0, 2, 1, 2]), Fixed([0.2, 1.0, 3.0])],
+        lambda x, t, w, r=reduction: tnf.nll_loss(x, t, w, ignore_index=0, reduction=r),
+    )
+    for log_target in [False, True]:
+        case(
+            f"kl_div-{reduction}-log{log_target}",
+            "kl_div",
+            lambda x, t, r=reduction, lt=log_target: mg.ops.kl_div(x, t, r, lt),
+            [F((3, 4)), Pos((3, 4))],
+            lambda x, t, r=reduction, lt=log_target: _torch_kl_div(x, t, r, lt),
+        )
+    case(
+        f"bce-{reduction}",
+        "binary_cross_entropy",
+        lambda x, t, w, r=reduction: mg.ops.binary_cross_entropy(x.sigmoid(), t, w, r),
+        [F((3, 4)), Fixed(np.linspace(0, 1, 12).reshape(3, 4)), Fixed([0.5, 1.0, 2.0, 1.5])],
+        lambda x, t, w, r=reduction: tnf.binary_cross_entropy(x.sigmoid(), t, w, reduction=r),
+    )
+    case(
+        f"bce_with_logits-{reduction}",
+        "binary_cross_entropy_with_logits",
+        lambda x, t, w, p, r=reduction: mg.ops.binary_cross_entropy_with_logits(
+            x, t, w, r, pos_weight=p
+        ),
+        [
+            F((3, 4)),
+            Fixed(np.linspace(0, 1, 12).reshape(3, 4)),
+            Fixed([[0.5], [1.0], [2.0]]),
+            Fixed([0.5, 1.0, 2.0, 3.0]),
+        ],
+        lambda x, t, w, p, r=reduction: tnf.binary_cross_entropy_with_logits(
+            x, t, w, reduction=r, pos_weight=p
+        ),
+    )
+case(
+    "kl_div-batchmean",
+    "kl_div",
+    lambda x, t: mg.ops.kl_div(x, t, "batchmean"),
+    [F((3, 4)), Pos((3, 4))],
+    lambda x, t: tnf.kl_div(x, t, reduction="batchmean"),
+)
+case(
+    "kl_div-target-grad",
+    "kl_div",
+    lambda x, t: mg.ops.kl_div(x, t, "sum"),
+    [F((2, 3)), Pos((2, 3))],
+    lambda x, t: tnf.kl_div(x, t, reduction="sum"),
+)
+case(
+    "nll_loss-3d",
+    "nll_loss",
+    lambda x, t: mg.ops.nll_loss(x, t),
+    [F((2, 4, 3)), Ints([[1, 0, 3], [2, 2, -100]])],
+    lambda x, t: tnf.nll_loss(x, t),
+)
+case(
+    "nll_loss-1d",
+    "nll_loss",
+    lambda x, t: mg.ops.nll_loss(x, t),
+    [F((4,)), Ints(2)],
+    lambda x, t: tnf.nll_loss(x, t),
+)
+case(
+    "bce-target-grad",
+    "binary_cross_entropy",
+    lambda x, t: mg.ops.binary_cross_entropy(x.sigmoid(), t),
+    [F((5,)), Const([0.1, 0.5, 0.9, 0.3, 0.7])],
+    lambda x, t: tnf.binary_cross_entropy(x.sigmoid(), t),
+)
+case(
+    "bce_with_logits-extreme",
+    "binary_cross_entropy_with_logits",
+    lambda x, t: mg.ops.binary_cross_entropy_with_logits(x, t, reduction="none"),
+    [Const([-800.0, -30.0, 0.0, 30.0, 800.0]), Fixed([1.0, 0.0, 0.5, 1.0, 0.0])],
+    lambda x, t: tnf.binary_cross_entropy_with_logits(x, t, reduction="none"),
+)
+case(
+    "bce_with_logits-target-grad",
+    "binary_cross_entropy_with_logits",
+    lambda x, t: mg.ops.binary_cross_entropy_with_logits(x, t),
+    [F((2, 3)), Const([[0.1, 0.5, 0.9], [0.3, 0.7, 1.0]])],
+    lambda x, t: tnf.binary_cross_entropy_with_logits(x, t),
+)
+for p, dim in [(2.0, 1), (1.0, -1), (3.0, 0)]:
+    case(
+        f"normalize-p{p}-dim{dim}",
+        "normalize",
+        lambda x, p=p, d=dim: mg.ops.normalize(x, p, d),
+        [Away((3, 4))],
+        lambda x, p=p, d=dim: tnf.normalize(x, p, d),
+    )
+# x / eps at the zero row: finite differences step past eps, so only PyTorch checks it
+case(
+    "normalize-zero-row",
+    "normalize",
+    lambda x: mg.ops.normalize(x),
+    [Const([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])],
+    lambda x: tnf.normalize(x),
+    # PyTorch's second derivative is NaN on the zero row; ours is 0
+    tags={"no-gradcheck", "no-torch-double"},
+)
+
+NOT_DIFFERENTIABLE |= {
+    "isnan",
+    "isinf",
+    "isfinite",
+    "isclose",
+    "allclose",
+    "any",
+    "all",
+    "nonzero",
+    "argsort",
+}
+case(
+    "bce_with_logits-pos_weight-grad",  # PyTorch gives pos_weight no gradient; we do
+    "binary_cross_entropy_with_logits",
+    lambda x, t, p: mg.ops.binary_cross_entropy_with_logits(x, t, pos_weight=p),
+    [F((3, 4)), Fixed(np.linspace(0, 1, 12).reshape(3, 4)), Pos((4,))],
+    tags={"no-torch"},
+)

@@ -5,28 +5,60 @@
 - ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
   split chunk, where masked_fill tril triu, matmul
 - ``fused``: softmax log_softmax layer_norm dropout embedding cross_entropy attention linear
-- ``conversion``: cast, device copies, clone, comparisons
+- ``conversion``: cast, device copies, clone, comparisons, isnan isinf isfinite isclose allclose
+  any all
+- ``indexing``: gather scatter scatter_add masked_select nonzero sort argsort topk
+- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
+- ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
+
+- ``activations``: silu softplus leaky_relu elu
+- ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
+
+Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
+prod cumsum.
 
 Owns: the list of public ops. May import: ``backend``, ``autograd``, ``errors`` and, for
 now, ``tensor`` (the wrappers take and return Tensors); never ``nn`` or ``transformer``.
 """
 
-from minigrad.ops.conversion import cast, clone, compare, logical, logical_not, to_device
+from minigrad.ops.activations import elu, leaky_relu, silu, softplus
+from minigrad.ops.conversion import (
+    all,
+    allclose,
+    any,
+    cast,
+    clone,
+    compare,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    logical,
+    logical_not,
+    to_device,
+)
 from minigrad.ops.elementwise import (
     abs,
     add,
     clamp,
+    cos,
     div,
+    erf,
     exp,
+    exp2,
     gelu,
     log,
+    log2,
+    logaddexp,
     maximum,
     minimum,
     mul,
     neg,
     pow,
     relu,
+    rsqrt,
     sigmoid,
+    sin,
     sqrt,
     sub,
     tanh,
@@ -41,19 +73,50 @@ from minigrad.ops.fused import (
     log_softmax,
     softmax,
 )
+from minigrad.ops.indexing import (
+    argsort,
+    gather,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    sort,
+    topk,
+)
+from minigrad.ops.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    kl_div,
+    nll_loss,
+    normalize,
+)
+from minigrad.ops.rearrange import (
+    diag,
+    diagonal,
+    einsum,
+    flip,
+    pad,
+    repeat,
+    repeat_interleave,
+    roll,
+    unflatten,
+)
 from minigrad.ops.reductions import (
     amax,
     amin,
     argmax,
     argmin,
+    cumsum,
     logsumexp,
     max,
     mean,
     min,
+    prod,
     std,
     sum,
     var,
 )
+from minigrad.ops.rounding import ceil, floor, floor_divide, remainder, round, sign, trunc
 from minigrad.ops.shape import (
     cat,
     chunk,
@@ -74,6 +137,8 @@ from minigrad.ops.shape import (
     unsqueeze,
     where,
 )
+
+clip = clamp  # PyTorch's alias
 
 __all__ = [
     "attention",
@@ -136,4 +201,55 @@ __all__ = [
     "unsqueeze",
     "var",
     "where",
+    # issue 16
+    "allclose",
+    "isclose",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "ceil",
+    "cos",
+    "elu",
+    "erf",
+    "exp2",
+    "floor",
+    "floor_divide",
+    "leaky_relu",
+    "log2",
+    "logaddexp",
+    "remainder",
+    "round",
+    "rsqrt",
+    "sign",
+    "silu",
+    "sin",
+    "softplus",
+    "trunc",
+    "argsort",
+    "gather",
+    "masked_select",
+    "nonzero",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "topk",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+    "nll_loss",
+    "normalize",
+    "all",
+    "any",
+    "cumsum",
+    "prod",
+    "diag",
+    "diagonal",
+    "einsum",
+    "flip",
+    "pad",
+    "repeat",
+    "repeat_interleave",
+    "roll",
+    "unflatten",
+    "clip",
 ]

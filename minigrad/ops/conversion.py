@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad import backend
+from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
+from minigrad.ops._util import norm_dims
 from minigrad.promotion import result_type
 from minigrad.tensor import Tensor
 
@@ -98,3 +100,80 @@ def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
             f"{name} needs bool tensors, got {a.dtype} and {getattr(b, 'dtype', type(b).__name__)}"
         )
     return Tensor._wrap(getattr(backend.array_module(a.array), name)(a.array, b.array))
+
+
+# =============================================================================================
+# Value tests (issue 16): isnan isinf isfinite isclose allclose any all; bool, no gradient
+# =============================================================================================
+
+
+def _test(a: Tensor, name: str) -> Tensor:
+    arr = a.array
+    if arr.dtype.kind != "f":  # integers and bools are finite, never NaN nor inf
+        xp = backend.array_module(arr)
+        return Tensor._wrap(xp.full(arr.shape, name == "isfinite", dtype=backend.bool_))
+    return Tensor._wrap(backend.ensure_array(getattr(backend.array_module(arr), name)(arr), arr))
+
+
+def isnan(a: Tensor) -> Tensor:
+    """Elementwise: is it NaN? A bool tensor, no gradient."""
+    return _test(a, "isnan")
+
+
+def isinf(a: Tensor) -> Tensor:
+    """Elementwise: is it +inf or -inf? A bool tensor, no gradient."""
+    return _test(a, "isinf")
+
+
+def isfinite(a: Tensor) -> Tensor:
+    """Elementwise: is it neither NaN nor infinite? A bool tensor, no gradient."""
+    return _test(a, "isfinite")
+
+
+def isclose(
+    a: Tensor, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` (equal infinities are close; NaN only with
+    ``equal_nan``), with broadcasting; a bool tensor, no gradient."""
+    other = b.array if isinstance(b, Tensor) else b
+    if isinstance(b, Tensor):
+        if b.device != a.device:
+            raise RuntimeError(f"isclose: tensors on {a.device} and {b.device}")
+        if (a.dtype == backend.bool_) != (b.dtype == backend.bool_) or (
+            a.dtype.kind == "f" and b.dtype.kind == "f" and a.dtype != b.dtype
+        ):
+            raise TypeError(f"isclose: {a.dtype} and {b.dtype} differ; convert one first")
+    if rtol < 0 or atol < 0:
+        raise ValueError(f"isclose: rtol ({rtol}) and atol ({atol}) must be non-negative")
+    xp = backend.array_module(a.array)
+    close = xp.isclose(a.array, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Tensor._wrap(backend.ensure_array(close, a.array))
+
+
+def allclose(
+    a: Tensor, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """Whether every element of ``a`` is close to ``b`` (see :func:`isclose`); a Python bool."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
+
+
+# any and all live here rather than in reductions, whose code uses the builtins of these names
+
+
+@accepts_axis
+def any(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether some element over ``dim`` is nonzero (all dims when None); bool, no gradient."""
+    return _logical_reduce(x, dim, keepdim, "any")
+
+
+@accepts_axis
+def all(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether every element over ``dim`` is nonzero (all dims when None); bool, no gradient."""
+    return _logical_reduce(x, dim, keepdim, "all")
+
+
+def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
+    dims = norm_dims(dim, x.ndim, x.shape)
+    arr = x.array  # no gradient: the answer is a bool
+    out = getattr(arr, name)(axis=dims, keepdims=keepdim)
+    return Tensor._wrap(backend.ensure_array(out, arr))

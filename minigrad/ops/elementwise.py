@@ -496,3 +496,183 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     if a.array.dtype.kind != "f":  # an integer tensor and a float bound: the default float
         a = cast(a, result_type(a, min, max))
     return Clamp.apply(a, low=min, high=max)
+
+
+# =============================================================================================
+# More unary math (issue 16): sin cos rsqrt erf log2 exp2
+# =============================================================================================
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+_LN2 = math.log(2.0)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.array_module(a).sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * cos(a)
+        return g * backend.array_module(a).cos(a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * a.cos()
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.array_module(a).cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = -g * sin(a)
+        return -g * backend.array_module(a).sin(a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return -g * a.sin()
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        with backend.quiet():  # rsqrt(0) is inf, of a negative NaN: as PyTorch
+            out = 1 / backend.array_module(a).sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = -g / 2 * a^(-3/2) = -g / 2 * rsqrt(a)^3
+        return -0.5 * g * out * out * out
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.erf(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * 2/sqrt(pi) * exp(-a^2)
+        return g * _TWO_OVER_SQRT_PI * backend.array_module(a).exp(-a * a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * _TWO_OVER_SQRT_PI * (-a * a).exp()
+
+
+class Log2(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.array_module(a).log2(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g / (a ln 2)
+        return g / (a * _LN2)
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
+
+class Exp2(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = backend.array_module(a).exp2(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        # da = g * 2^a * ln 2
+        return g * out * _LN2
+
+    backward_graph = backward  # operators only: the same formula runs on Tensors
+
+
+def sin(a: Tensor) -> Tensor:
+    """Elementwise sine."""
+    return _unary(Sin, "sin", a)
+
+
+def cos(a: Tensor) -> Tensor:
+    """Elementwise cosine."""
+    return _unary(Cos, "cos", a)
+
+
+def rsqrt(a: Tensor) -> Tensor:
+    """Elementwise 1 / sqrt(a)."""
+    return _unary(Rsqrt, "rsqrt", a)
+
+
+def erf(a: Tensor) -> Tensor:
+    """Elementwise error function 2/sqrt(pi) * integral_0^a exp(-t^2) dt."""
+    return _unary(Erf, "erf", a)
+
+
+def log2(a: Tensor) -> Tensor:
+    """Elementwise base-2 logarithm."""
+    return _unary(Log2, "log2", a)
+
+
+def exp2(a: Tensor) -> Tensor:
+    """Elementwise 2^a."""
+    return _unary(Exp2, "exp2", a)
+
+
+# =============================================================================================
+# logaddexp (issue 16)
+# =============================================================================================
+
+
+class LogAddExp(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
+        out = xp.logaddexp(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        xp = backend.array_module(g)
+        # da = g * exp(a - out) ; db = g * exp(b - out)   (softmax of the pair)
+        with backend.quiet():  # both -inf: out is -inf, the weights NaN, as PyTorch
+            da = g * xp.exp(a - out) if ctx.needs_input_grad[0] else None
+            db = g * xp.exp(b - out) if ctx.needs_input_grad[1] else None
+        return da, db
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b, out = ctx.saved_tensors
+        with backend.quiet():
+            da = g * (a - out).exp() if ctx.needs_input_grad[0] else None
+            db = g * (b - out).exp() if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+def logaddexp(a: Any, b: Any) -> Tensor:
+    """``log(exp(a) + exp(b))``, computed stably, with broadcasting."""
+    for x in (a, b):
+        if isinstance(x, Tensor):
+            require_float("logaddexp", x)
+    return _binary(LogAddExp, a, b)

@@ -9,6 +9,7 @@ Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util`
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from minigrad import backend, return_types
@@ -373,3 +374,99 @@ def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
         axis = norm_dim(dim, data.ndim, data.shape)
         out = getattr(data, name)(axis=axis, keepdims=keepdim)
     return Tensor._wrap(backend.ensure_array(out, data).astype(backend.int64, copy=False))
+
+
+# =============================================================================================
+# prod, cumsum (issue 16)
+# =============================================================================================
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, x, dims=None, keepdim=False):
+        xp = backend.array_module(x)
+        zero = x == 0
+        # the product of the nonzero factors and how many factors are 0: what the gradient needs
+        nonzero_prod = xp.where(zero, 1, x).prod(axis=dims, keepdims=True)
+        zeros = zero.sum(axis=dims, keepdims=True)
+        out = xp.where(zeros > 0, 0, nonzero_prod).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, nonzero_prod, zeros)
+        ctx.kept_shape, ctx.dims = out.shape, dims
+        return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, nonzero_prod, zeros = ctx.saved_tensors
+        xp = backend.array_module(g)
+        g = _keepdim_grad(ctx, g)
+        # dx_i = g * prod_{j != i} x_j: g * prod / x_i without zeros; with one zero only that
+        # factor gets g * (product of the others); with two or more every gradient is 0
+        with backend.quiet():
+            no_zero = g * nonzero_prod / xp.where(x == 0, 1, x)
+        one_zero = xp.where(x == 0, g * nonzero_prod, 0)
+        return xp.where(zeros == 0, no_zero, xp.where(zeros == 1, one_zero, 0))
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        x = ctx.saved_tensors[0]
+        g = _keepdim_grad(ctx, g)
+        if not x.ndim:
+            return g * 1.0
+        # dx_j = g * prod_{i != j} x_i, built as the product over rows of x with x_j set to 1
+        # (exact with any number of zeros, and differentiable again)
+        dims = ctx.dims if ctx.dims is not None else tuple(range(x.ndim))
+        order = [d for d in range(x.ndim) if d not in dims] + list(dims)
+        lead = tuple(x.shape[d] for d in order[: x.ndim - len(dims)])
+        n = math.prod(x.shape[d] for d in dims)
+        rows = x.permute(*order).reshape(lead + (n,))
+        diagonal = Tensor._wrap(backend.array_module(x.array).eye(n, dtype=bool))
+        others = rows.unsqueeze(-2).expand(lead + (n, n)).masked_fill(diagonal, 1.0)
+        excl = Prod.apply(others, dims=(len(lead) + 1,), keepdim=False)
+        excl = excl.reshape(tuple(x.shape[d] for d in order))
+        inverse = sorted(range(x.ndim), key=order.__getitem__)
+        return g * excl.permute(*inverse)
+
+
+class CumSum(Function):
+    @staticmethod
+    def forward(ctx, x, dim=0):
+        ctx.dim = dim
+        return x.cumsum(axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.array_module(g)
+        # dx_i = sum_{j >= i} g_j: a cumulative sum of g from the end
+        return xp.flip(xp.flip(g, ctx.dim).cumsum(axis=ctx.dim), ctx.dim)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
+
+
+def _sum_dtype(x: Tensor) -> Any:
+    """PyTorch sums and multiplies integers and bools in int64."""
+    return backend.int64 if x.dtype.kind in "biu" else x.dtype
+
+
+@accepts_axis
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Product over ``dim`` (all elements when None); integer and bool tensors give int64.
+
+    The gradient stays right where factors are 0: with one zero only it gets a gradient (the
+    product of the others); with two or more every gradient is 0 (as PyTorch).
+    """
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod: dim must be an int or None, got {type(dim).__name__} {dim!r}")
+    x = x if x.dtype == _sum_dtype(x) else x.to(dtype=_sum_dtype(x))
+    return _reduce(Prod, x, dim, keepdim)
+
+
+@accepts_axis
+def cumsum(x: Tensor, dim: int) -> Tensor:
+    """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; integers give int64."""
+    d = norm_dim(dim, x.ndim, x.shape)
+    x = x if x.dtype == _sum_dtype(x) else x.to(dtype=_sum_dtype(x))
+    if x.ndim == 0:
+        return CumSum.apply(x.reshape(1), dim=0).reshape(())
+    return CumSum.apply(x, dim=d)

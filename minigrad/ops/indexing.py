@@ -1,0 +1,319 @@
+"""Indexing by index tensors (issue 16): gather, scatter, scatter_add, masked_select,
+nonzero, and the orderings sort, argsort, topk.
+
+``gather``/``scatter`` address ``x`` along one ``dim`` with an integer ``index`` tensor, the other
+dims by position (PyTorch's rule: ``out[i][j][k] = x[i][index[i][j][k]][k]`` for ``dim=1``).
+Both turn ``index`` into one advanced-indexing tuple (:func:`_along`), so forward and backward
+read the same positions: a gather's gradient scatter-adds, a scatter's gradient gathers.
+Orderings return their indices without gradient and their values through ``gather``.
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+from minigrad import backend
+from minigrad.aliases import accepts_axis
+from minigrad.autograd import Function
+from minigrad.ops._util import ShapeError, broadcast_shape, norm_dim, require_bool_mask
+from minigrad.tensor import Tensor
+
+# =============================================================================================
+# gather, scatter, scatter_add
+# =============================================================================================
+
+
+def _along(index: Any, dim: int) -> tuple[Any, ...]:
+    """The advanced index that reads ``x[..., index[...], ...]`` along ``dim`` and by position
+    elsewhere: ``index`` itself at ``dim``, an ``arange`` (broadcast over the rest) at each
+    other dim."""
+    xp = backend.array_module(index)
+    ndim = index.ndim
+    return tuple(
+        index if d == dim else xp.arange(n).reshape((n,) + (1,) * (ndim - d - 1))
+        for d, n in enumerate(index.shape)
+    )
+
+
+class Gather(Function):
+    @staticmethod
+    def forward(ctx, x, index, dim=0):
+        where = _along(index, dim)
+        ctx.where, ctx.in_shape, ctx.index, ctx.dim = where, x.shape, index, dim
+        return x[where]
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = zeros with g added at the gathered positions (repeated indices accumulate)
+        dx = backend.array_module(g).zeros(ctx.in_shape, dtype=g.dtype)
+        backend.scatter_add(dx, ctx.where, g)
+        return dx, None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        zeros = Tensor._wrap(backend.array_module(g.array).zeros(ctx.in_shape, dtype=g.dtype))
+        return ScatterAdd.apply(zeros, ctx.index, g, dim=ctx.dim), None
+
+
+class Scatter(Function):
+    @staticmethod
+    def forward(ctx, x, index, src, dim=0):
+        where = _along(index, dim)
+        ctx.where, ctx.src_shape = where, getattr(src, "shape", None)
+        ctx.index, ctx.dim = index, dim
+        out = x.copy()
+        out[where] = src[_leading(src, index)] if ctx.src_shape is not None else src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g with the overwritten positions zeroed ; dsrc = g read at those positions
+        dx = g.copy()
+        dx[ctx.where] = 0
+        return dx, None, _read_back(ctx, g)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        dx = Scatter.apply(g, ctx.index, 0.0, dim=ctx.dim) if ctx.needs_input_grad[0] else None
+        return dx, None, _read_back_graph(ctx, g)
+
+
+class ScatterAdd(Function):
+    @staticmethod
+    def forward(ctx, x, index, src, dim=0):
+        where = _along(index, dim)
+        ctx.where, ctx.src_shape, ctx.index, ctx.dim = where, src.shape, index, dim
+        out = x.copy()
+        backend.scatter_add(out, where, src[_leading(src, index)])
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g ; dsrc = g read at the positions each src element was added to
+        return g, None, _read_back(ctx, g)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g, None, _read_back_graph(ctx, g)
+
+
+def _leading(src: Any, index: Any) -> tuple[slice, ...]:
+    """The part of ``src`` a scatter uses: its leading ``index.shape`` block."""
+    return tuple(slice(0, n) for n in index.shape)
+
+
+def _read_back(ctx: Function, g: Any) -> Any:
+    """The gradient of a scatter's ``src``: ``g`` at the scattered positions, 0 on the part of
+    ``src`` beyond ``index``'s shape (unused by the forward)."""
+    if not ctx.needs_input_grad[2]:
+        return None
+    picked = g[ctx.where]
+    if picked.shape == ctx.src_shape:
+        return picked
+    dsrc = backend.array_module(g).zeros(ctx.src_shape, dtype=g.dtype)
+    dsrc[tuple(slice(0, n) for n in picked.shape)] = picked
+    return dsrc
+
+
+def _read_back_graph(ctx: Function, g: Tensor) -> Tensor | None:
+    """:func:`_read_back` in the graph: a gather, padded with zeros to ``src``'s shape."""
+    if not ctx.needs_input_grad[2]:
+        return None
+    picked = Gather.apply(g, ctx.index, dim=ctx.dim)
+    if tuple(picked.shape) == tuple(ctx.src_shape):
+        return picked
+    from minigrad.ops.rearrange import PadConstant  # noqa: PLC0415 (rearrange imports this module)
+
+    widths = tuple((0, s - n) for s, n in zip(ctx.src_shape, picked.shape))
+    return PadConstant.apply(picked, widths=widths, value=0.0)
+
+
+def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -> int:
+    """PyTorch's gather/scatter rules, checked up front: an int64 ``index`` with x's number of
+    dims, no larger than ``x`` (nor ``src``) outside ``dim``, values in [0, size) at ``dim``."""
+    if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
+        what = index.dtype if isinstance(index, Tensor) else type(index).__name__
+        raise TypeError(f"{op}: index must be an integer tensor, got {what}")
+    if index.device != x.device:
+        raise RuntimeError(f"{op}: index is on {index.device}, the input on {x.device}")
+    d = norm_dim(dim, x.ndim, x.shape)
+    if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
+        raise ShapeError(
+            f"{op}: index (shape {tuple(index.shape)}) and input (shape {tuple(x.shape)}) must "
+            "have the same number of dims"
+        )
+    for other, name in ((x, "input"), (src, "src")):
+        if not isinstance(other, Tensor) or other.ndim != index.ndim:
+            continue
+        too_big = [
+            i
+            for i in range(index.ndim)
+            if (i != d or name == "src") and index.shape[i] > other.shape[i]
+        ]
+        if too_big:
+            raise ShapeError(
+                f"{op}: index of shape {tuple(index.shape)} is larger than {name} of shape "
+                f"{tuple(other.shape)} in dim {too_big[0]}"
+            )
+    size = x.shape[d] if x.ndim else 1
+    lo, hi, _ = backend.int_range(index.array)  # one device read
+    if lo <= hi and (lo < 0 or hi >= size):  # no negative indices here, as PyTorch
+        raise IndexError(
+            f"{op}: index values in [{lo}, {hi}] are out of range [0, {size}) for dim {dim} of "
+            f"size {size} (input shape {tuple(x.shape)})"
+        )
+    return d
+
+
+def _zero_d(x: Tensor, index: Tensor) -> tuple[Tensor, Tensor, bool]:
+    """A 0-d input (and index) is handled as one of shape (1,), as PyTorch allows."""
+    if x.ndim:
+        return x, index, False
+    return x.reshape(1), index.reshape(1), index.ndim == 0
+
+
+@accepts_axis
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Values of ``x`` along ``dim`` picked by ``index`` (same number of dims as ``x``):
+    ``out[i][j] = x[i][index[i][j]]`` for ``dim=1``. The output has ``index``'s shape; the
+    gradient is added back at the picked positions."""
+    d = _check_index("gather", x, dim, index)
+    x1, index1, squeeze = _zero_d(x, index)
+    out = Gather.apply(x1, index1.array, dim=d)
+    return out.reshape(()) if squeeze else out
+
+
+@accepts_axis
+def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = None) -> Tensor:
+    """A copy of ``x`` with ``src`` (a tensor, or the scalar ``value``) written at ``index``
+    along ``dim``: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (out of place; where
+    indices repeat, one of the writes wins, as in PyTorch)."""
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give exactly one of src (a tensor) and value (a scalar)")
+    if src is not None and not isinstance(src, Tensor):
+        src, value = None, src  # scatter(x, dim, index, 2.0): PyTorch's value form
+    d = _check_index("scatter", x, dim, index, src)
+    if src is not None and src.dtype != x.dtype:
+        raise TypeError(f"scatter: src is {src.dtype} but the input is {x.dtype}")
+    x1, index1, squeeze = _zero_d(x, index)
+    src1 = src.reshape(1) if src is not None and src.ndim == 0 and x.ndim == 0 else src
+    out = Scatter.apply(x1, index1.array, src1 if src1 is not None else value, dim=d)
+    return out.reshape(()) if squeeze or not x.ndim else out
+
+
+@accepts_axis
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``x`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up):
+    ``out[i][index[i][j]] += src[i][j]`` for ``dim=1``."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add: src must be a tensor, got {type(src).__name__}")
+    d = _check_index("scatter_add", x, dim, index, src)
+    if src.dtype != x.dtype:
+        raise TypeError(f"scatter_add: src is {src.dtype} but the input is {x.dtype}")
+    x1, index1, _ = _zero_d(x, index)
+    src1 = src.reshape(1) if src.ndim == 0 and x.ndim == 0 else src
+    out = ScatterAdd.apply(x1, index1.array, src1, dim=d)
+    return out.reshape(()) if not x.ndim else out
+
+
+# =============================================================================================
+# masked_select, nonzero
+# =============================================================================================
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``x`` where the bool ``mask`` (broadcast with ``x``) is True, as a 1-d
+    tensor in row-major order; the gradient flows back to those elements."""
+    require_bool_mask("masked_select", mask)
+    shape = broadcast_shape("masked_select", "input and mask shapes", x.shape, mask.shape)
+    if tuple(x.shape) != shape:
+        x = x.expand(shape)
+    if tuple(mask.shape) != shape:
+        mask = Tensor._wrap(backend.array_module(mask.array).broadcast_to(mask.array, shape))
+    return x.reshape(-1)[mask.reshape(-1)]
+
+
+def nonzero(x: Tensor, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+    """The indices of the nonzero elements of ``x``: an int64 tensor of shape (n, x.ndim), or
+    with ``as_tuple=True`` one 1-d tensor per dim (for 0-d input: one, as PyTorch). No gradient."""
+    arr = x.array
+    xp = backend.array_module(arr)
+    found = xp.nonzero(arr.reshape(1) if arr.ndim == 0 else arr)
+    found = tuple(backend.ensure_array(f, arr).astype(backend.int64, copy=False) for f in found)
+    if as_tuple:
+        return tuple(Tensor._wrap(f) for f in found)
+    if arr.ndim == 0:
+        return Tensor._wrap(xp.zeros((found[0].shape[0], 0), dtype=backend.int64))
+    return Tensor._wrap(xp.stack(found, axis=1) if found else xp.zeros((0, 0), dtype=backend.int64))
+
+
+# =============================================================================================
+# sort, argsort, topk: indices without gradient, values through gather
+# =============================================================================================
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+TopKResult = namedtuple("TopKResult", ["values", "indices"])
+
+
+def _order(arr: Any, dim: int, descending: bool) -> Any:
+    """Stable sorting indices of ``arr`` along ``dim``; descending keeps equal values in their
+    original order and puts NaN first, as PyTorch (ascending puts it last)."""
+    xp = backend.array_module(arr)
+    if not descending:
+        return xp.argsort(arr, axis=dim, kind="stable")
+    if arr.dtype == backend.bool_:
+        key = ~arr
+    elif arr.dtype.kind == "f":
+        key = xp.where(xp.isnan(arr), -xp.inf, -arr)  # NaN counts as the largest value
+    elif arr.dtype.kind == "u":
+        key = arr.max() - arr if arr.size else arr
+    else:
+        key = -arr.astype(backend.int64)
+    return xp.argsort(key, axis=dim, kind="stable")
+
+
+@accepts_axis
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Indices that sort ``x`` along ``dim`` (int64, no gradient; always a stable sort)."""
+    if x.ndim == 0:
+        norm_dim(dim, 0, x.shape)
+        return Tensor._wrap(backend.array_module(x.array).zeros((), dtype=backend.int64))
+    d = norm_dim(dim, x.ndim, x.shape)
+    return Tensor._wrap(_order(x.array, d, descending).astype(backend.int64, copy=False))
+
+
+@accepts_axis
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
+    """``(values, indices)`` of ``x`` sorted along ``dim``; the gradient of ``values`` flows back
+    to the positions ``indices`` name."""
+    indices = argsort(x, dim, descending, stable)
+    if x.ndim == 0:
+        return SortResult(x * 1, indices)
+    return SortResult(gather(x, dim, indices), indices)
+
+
+@accepts_axis
+def topk(
+    x: Tensor,
+    k: int,
+    dim: int = -1,
+    largest: bool = True,
+    sorted: bool = True,  # noqa: A002
+) -> TopKResult:
+    """The ``k`` largest (``largest=False``: smallest) values along ``dim`` and their indices,
+    in order; the gradient of ``values`` flows back to the positions ``indices`` name."""
+    d = norm_dim(dim, x.ndim, x.shape)
+    size = x.shape[d] if x.ndim else 1
+    if not isinstance(k, int) or not 0 <= k <= size:
+        raise ValueError(
+            f"topk: k ({k}) must be in [0, {size}], the size of dim {dim} (shape {tuple(x.shape)})"
+        )
+    if x.ndim == 0:  # the element itself, 0-d, as PyTorch (for k = 0 too)
+        return TopKResult(*sort(x))
+    order = _order(x.array, d, largest)
+    order = order[tuple(slice(0, k) if i == d else slice(None) for i in range(x.ndim))]
+    indices = Tensor._wrap(order.astype(backend.int64, copy=False))
+    return TopKResult(gather(x, d, indices), indices)

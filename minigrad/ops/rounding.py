@@ -1,0 +1,161 @@
+"""Sign, rounding, remainder and floor division (issue 16): sign floor ceil round trunc
+(gradient 0, as PyTorch), ``%`` and ``//`` with Python's sign conventions.
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``,
+``ops.elementwise``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigrad import backend
+from minigrad.autograd import Function
+from minigrad.ops.elementwise import _binary, div
+from minigrad.tensor import Tensor
+
+# =============================================================================================
+# Sign and rounding (issue 16): sign floor ceil round trunc; their gradient is 0, as PyTorch
+# =============================================================================================
+
+
+class _Piecewise(Function):
+    """A piecewise constant function of ``a``: its gradient is 0 wherever it exists."""
+
+    @staticmethod
+    def backward(ctx, g):
+        # da = 0
+        return backend.array_module(g).zeros_like(g)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * 0.0
+
+
+class Sign(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return backend.array_module(a).sign(a)
+
+
+class Floor(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return backend.array_module(a).floor(a)
+
+
+class Ceil(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return backend.array_module(a).ceil(a)
+
+
+class Round(_Piecewise):
+    @staticmethod
+    def forward(ctx, a, decimals=0):
+        # half to even, as PyTorch
+        return backend.array_module(a).around(a, decimals)
+
+
+class Trunc(_Piecewise):
+    @staticmethod
+    def forward(ctx, a):
+        return backend.array_module(a).trunc(a)
+
+
+def _rounding(op: type[Function], a: Tensor, **options: Any) -> Tensor:
+    """Integer and bool tensors are already whole: returned as they are (a copy), as PyTorch."""
+    if a.dtype.kind != "f":
+        return Tensor._wrap(a.array.copy())
+    return op.apply(a, **options)
+
+
+def sign(a: Tensor) -> Tensor:
+    """Elementwise -1, 0 or 1 (NaN stays NaN); gradient 0."""
+    if a.dtype == backend.bool_:
+        return Tensor._wrap(a.array.copy())
+    return Sign.apply(a)
+
+
+def floor(a: Tensor) -> Tensor:
+    """Elementwise largest integer <= a; gradient 0."""
+    return _rounding(Floor, a)
+
+
+def ceil(a: Tensor) -> Tensor:
+    """Elementwise smallest integer >= a; gradient 0."""
+    return _rounding(Ceil, a)
+
+
+def round(a: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 (PyTorch's name)
+    """Elementwise rounding to ``decimals`` places, halves to even (as PyTorch); gradient 0."""
+    return _rounding(Round, a, decimals=int(decimals))
+
+
+def trunc(a: Tensor) -> Tensor:
+    """Elementwise rounding toward zero; gradient 0."""
+    return _rounding(Trunc, a)
+
+
+# =============================================================================================
+# Remainder and floor division (issue 16)
+# =============================================================================================
+
+
+class Remainder(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        # Python's sign convention: the result has the sign of the divisor (NumPy's mod too)
+        with backend.quiet():  # a float % 0 is NaN, as PyTorch
+            return backend.array_module(a if not isinstance(a, (int, float)) else b).mod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = backend.array_module(g)
+        # a % b = a - floor(a / b) * b:  da = g ; db = -g * floor(a / b)
+        with backend.quiet():
+            db = -g * xp.floor(a / b) if ctx.needs_input_grad[1] else None
+        return g, db
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (-g * floor(a / b) if ctx.needs_input_grad[1] else None)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """``a % b`` with Python's sign convention (the sign of ``b``), as ``torch.remainder``;
+    integer division by zero raises ZeroDivisionError."""
+    _int_divisor_check("remainder", a, b)
+    return _binary(Remainder, a, b)
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """``a // b``: the quotient rounded toward -inf (``torch.floor_divide``); gradient 0.
+    Integer division by zero raises ZeroDivisionError."""
+    _int_divisor_check("floor_divide", a, b)
+    if _is_integer(a) and _is_integer(b):
+        ta = a if isinstance(a, Tensor) else b
+        xp = backend.array_module(ta.array)
+        arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
+        return Tensor._wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
+    return floor(div(a, b))
+
+
+def _is_integer(x: Any) -> bool:
+    return isinstance(x, int) or (isinstance(x, Tensor) and x.dtype.kind in "biu")
+
+
+def _int_divisor_check(op: str, a: Any, b: Any) -> None:
+    """Integer division by zero: PyTorch raises, NumPy silently gives 0."""
+    if not (_is_integer(a) and _is_integer(b)):
+        return
+    if isinstance(b, Tensor):
+        if bool((b.array == 0).any()):  # one device read
+            raise ZeroDivisionError(
+                f"{op}: integer division by zero (the divisor of shape {tuple(b.shape)} holds a 0)"
+            )
+    elif b == 0:
+        raise ZeroDivisionError(f"{op}: integer division by zero")
