@@ -443,7 +443,10 @@ def _run_backward(
         for parent, pg in zip(parents, input_grads):
             if parent is None or pg is None:
                 continue
-            if pg.shape != parent.out_shape or pg.dtype != parent.out_dtype:
+            dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
+            if pg.shape != parent.out_shape or (
+                dtype is not parent.out_dtype and dtype != parent.out_dtype
+            ):
                 pg = _check_and_unbroadcast(node, input_grads, pg, parent)
             grads[parent] = grads[parent] + pg if parent in grads else pg
         if _observer is not None:

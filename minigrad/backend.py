@@ -219,11 +219,11 @@ def int_range(arr: Array, skip: int | None = None) -> tuple[int, int, bool]:
     if arr.size == 0:
         return 0, -1, False
     xp = array_module(arr)
+    if xp is numpy:  # on the host the one read is free: no need to stack the statistics
+        return _host_int_range(to_host(arr), skip)
     info = _iinfo(arr.dtype)
     if skip is not None and not info.min <= skip <= info.max:
         skip = None  # no element can equal it
-    if xp is numpy:  # on the host the one read is free: no need to stack the statistics
-        return _host_int_range(to_host(arr), skip)
     if skip is None:
         stats = xp.stack([arr.min(), arr.max()])
         lo, hi = (int(v) for v in to_host(stats))
@@ -245,14 +245,16 @@ _iinfo = functools.cache(numpy.iinfo)
 
 def _host_int_range(arr: numpy.ndarray, skip: int | None) -> tuple[int, int, bool]:
     """``int_range`` of a NumPy array."""
-    skipped = False
-    if skip is not None:
-        keep = arr != skip
-        if not keep.all():
-            skipped, arr = True, arr[keep]
-            if arr.size == 0:
-                return 0, -1, True
-    return int(arr.min()), int(arr.max()), skipped
+    lo, hi = int(arr.min()), int(arr.max())
+    if skip is None or not lo <= skip <= hi:  # the usual case: no element can equal skip
+        return lo, hi, False
+    keep = arr != skip
+    if keep.all():
+        return lo, hi, False
+    arr = arr[keep]
+    if arr.size == 0:
+        return 0, -1, True
+    return int(arr.min()), int(arr.max()), True
 
 
 def ensure_array(value: Any, like: Array) -> Array:
@@ -606,11 +608,23 @@ def softmax_rows(x: Array, dim: int) -> Array:
         # a row of only -inf has max -inf: subtract the lowest finite value instead, so exp
         # gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so dividing
         # by max(sum, 1) leaves it alone and keeps a dead row at 0
-        xp.subtract(x, xp.maximum(x.max(axis=dim, keepdims=True), low), out=y)
+        xp.subtract(x, _row_max_at_least(x, dim, low), out=y)
         xp.exp(y, out=y)
         y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
 
+    if 0 < x.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
+        y = x - _row_max_at_least(x, dim, low)
+        xp.exp(y, out=y)
+        y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
+        return y
     return parallel(rows, xp.empty_like(x), x, keep=dim)
+
+
+def _row_max_at_least(x: Array, dim: int, low: float) -> Array:
+    """``maximum(max(x, dim, keepdims=True), low)``; one reduction on NumPy (``initial``)."""
+    if _is_cupy_array(x):  # CuPy's max takes no initial value
+        return array_module(x).maximum(x.max(axis=dim, keepdims=True), low)
+    return x.max(axis=dim, keepdims=True, initial=low)
 
 
 def softmax_rows_inplace(s: Array) -> Array:
@@ -633,6 +647,10 @@ def softmax_rows_grad(g: Array, y: Array, dim: int) -> Array:
         xp.subtract(g, row_dot(g, y, dim), out=dx)
         dx *= y
 
+    if g.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
+        dx = g - row_dot(g, y, dim)
+        dx *= y
+        return dx
     return parallel(rows, xp.empty_like(g), g, y, keep=dim)
 
 
