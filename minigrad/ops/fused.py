@@ -195,7 +195,7 @@ class RMSNorm(Function):
         inv_n = 1.0 / math.prod(x.shape[d] for d in dims)
         rstd = 1.0 / xp.sqrt((x * x).sum(axis=dims, keepdims=True) * inv_n + eps)
         xhat = x * rstd
-        ctx.dims, ctx.inv_n = dims, inv_n
+        ctx.dims, ctx.inv_n, ctx.eps = dims, inv_n, eps
         ctx.batch_axes = tuple(range(x.ndim - len(dims)))
         ctx.save_for_backward(xhat, rstd, weight)
         return xhat * weight if weight is not None else xhat
@@ -211,6 +211,24 @@ class RMSNorm(Function):
             dx *= rstd
         # dw = sum over the batch axes of g * xhat
         dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.needs_input_grad[1] else None
+        return dx, dw
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        xhat, rstd, weight = ctx.saved_tensors
+        dims, batch_axes = ctx.dims, ctx.batch_axes
+        # x = xhat / rstd, rebuilt in the graph (rms_norm, unlike layer_norm, changes when x
+        # shifts, so x itself stands in); rstd and xhat from it, then the same formulas
+        # without a weight the output is xhat itself, so xhat may come back as that tensor
+        x = ctx.input(0, getattr(xhat, "array", xhat) / rstd)
+        rstd = ((x * x).mean(dims, keepdim=True) + ctx.eps) ** -0.5
+        xhat = x * rstd
+        dxhat = g * weight if weight is not None else g
+        dx = dw = None
+        if ctx.needs_input_grad[0]:
+            dx = rstd * (dxhat - xhat * (dxhat * xhat).mean(dims, keepdim=True))
+        if ctx.needs_input_grad[1]:
+            dw = (g * xhat).sum(batch_axes) if batch_axes else g * xhat
         return dx, dw
 
 
