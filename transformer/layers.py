@@ -24,7 +24,7 @@ from typing import Any
 from minigrad import backend
 from minigrad.creation import arange, zeros
 from minigrad.ops import dropout as dropout_fn
-from minigrad.ops import sigmoid
+from minigrad.ops import silu
 from minigrad.recompute import checkpoint
 from minigrad.tensor import Tensor, as_tensor
 from nn import GELU, Dropout, LayerNorm, Linear, Module, ModuleList, ReLU, RMSNorm
@@ -123,7 +123,7 @@ class FeedForward(Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.gated:
             gate = self.linear1(x)  # (B, T, d_ff)
-            hidden = gate * sigmoid(gate) * self.linear3(x)  # silu(W1 x) * W3 x
+            hidden = silu(gate) * self.linear3(x)  # silu(W1 x) * W3 x
         else:
             hidden = self.activation(self.linear1(x))  # (B, T, d_ff)
         return self.linear2(self.dropout(hidden))
