@@ -1088,16 +1088,8 @@ def _input_grad(
     seen: set[int],
 ) -> Tensor | None:
     """``grad()``'s answer for one input: its captured gradient (after a leaf's hooks)."""
-    if t.grad_fn is not None:
-        g = capture.get(t.grad_fn)
-    else:
-        g = leaf_grads.get(t._accumulator)
+    g = _captured_grad(index, t, capture, leaf_grads, allow_unused)
     if g is None:
-        if not allow_unused:
-            raise RuntimeError(
-                f"grad: input {index} (shape {tuple(t.shape)}) was not used to compute the "
-                "outputs; pass allow_unused=True to get None for it"
-            )
         return None
     if t.grad_fn is None and t._hooks:
         g = _run_hooks(t._hooks, g)
@@ -1112,16 +1104,26 @@ def _input_grad_graph(
     allow_unused: bool,
 ) -> Tensor | None:
     """``_input_grad`` for ``create_graph=True``: the gradient Tensor itself, graph and all."""
-    g = capture.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t._accumulator)
-    if g is None:
-        if not allow_unused:
-            raise RuntimeError(
-                f"grad: input {index} (shape {tuple(t.shape)}) was not used to compute the "
-                "outputs; pass allow_unused=True to get None for it"
-            )
-        return None
-    if t.grad_fn is None and t._hooks:
+    g = _captured_grad(index, t, capture, leaf_grads, allow_unused)
+    if g is not None and t.grad_fn is None and t._hooks:
         g = _run_hooks_graph(t._hooks, g)
+    return g
+
+
+def _captured_grad(
+    index: int,
+    t: Tensor,
+    capture: dict[Function, Any],
+    leaf_grads: dict[AccumulateGrad, Any],
+    allow_unused: bool,
+) -> Any:
+    """The gradient backward left for input ``t`` of ``grad()`` (None if unused and allowed)."""
+    g = capture.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t._accumulator)
+    if g is None and not allow_unused:
+        raise RuntimeError(
+            f"grad: input {index} (shape {tuple(t.shape)}) was not used to compute the "
+            "outputs; pass allow_unused=True to get None for it"
+        )
     return g
 
 

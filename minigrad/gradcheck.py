@@ -368,13 +368,19 @@ def gradgradcheck(
 
 
 def _refuse_for_gradgrad(inputs: Sequence[Any]) -> None:
+    _require_float64(
+        inputs,
+        "gradgradcheck",
+        "second derivatives by finite differences need float64 inputs (use .double() on the "
+        "inputs, and float64 parameters)",
+    )
+
+
+def _require_float64(inputs: Sequence[Any], what: str, why: str) -> None:
+    """TypeError naming the first input that requires grad and is not float64."""
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad and x.dtype != backend.float64:
-            raise TypeError(
-                f"gradgradcheck: input {i} (shape {tuple(x.shape)}) is {x.dtype}; second "
-                "derivatives by finite differences need float64 inputs (use .double() on the "
-                "inputs, and float64 parameters)"
-            )
+            raise TypeError(f"{what}: input {i} (shape {tuple(x.shape)}) is {x.dtype}; {why}")
 
 
 def _grad_output_leaves(
@@ -428,13 +434,12 @@ def _second_order_message(message: str, n: int, diff: list[int]) -> str:
 
 
 def _refuse_low_precision(inputs: Sequence[Any]) -> None:
-    for i, x in enumerate(inputs):
-        if isinstance(x, Tensor) and x.requires_grad and x.dtype != backend.float64:
-            raise TypeError(
-                f"gradcheck(locate=True): input {i} (shape {tuple(x.shape)}) is {x.dtype}; "
-                "locating a wrong backward compares each node with finite differences, which "
-                "float32 rounding drowns: pass float64 inputs (.double()) and float64 parameters"
-            )
+    _require_float64(
+        inputs,
+        "gradcheck(locate=True)",
+        "locating a wrong backward compares each node with finite differences, which "
+        "float32 rounding drowns: pass float64 inputs (.double()) and float64 parameters",
+    )
 
 
 class _Replay(observe.Observer):
