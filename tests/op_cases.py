@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
+from tests.conftest import torch_device
 
 try:
     import torch
@@ -1377,3 +1378,17 @@ case(
     [F((3, 4)), Fixed(np.linspace(0, 1, 12).reshape(3, 4)), Pos((4,))],
     tags={"no-torch"},
 )
+
+
+def torch_twins(case: OpCase, arrays: list[np.ndarray]) -> list[Any]:
+    """The case's inputs as PyTorch tensors on the test device: floats in float64, requiring
+    grad where the case differentiates them."""
+    return [
+        torch.tensor(
+            a,
+            dtype=torch.float64 if a.dtype.kind == "f" else None,
+            device=torch_device(),
+            requires_grad=spec.diff and a.dtype.kind == "f",
+        )
+        for spec, a in zip(case.inputs, arrays)
+    ]

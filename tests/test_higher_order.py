@@ -14,7 +14,7 @@ import minigrad as mg
 import minigrad.ops
 from minigrad.autograd import Function
 from tests.conftest import torch, torch_device
-from tests.op_cases import CASES, OpCase, tnf
+from tests.op_cases import CASES, OpCase, tnf, torch_twins
 
 # At a tie the first derivative of max/min jumps (the gradient is split there by convention),
 # so finite differences of it mean nothing: those cases are left to the PyTorch comparison and
@@ -81,15 +81,7 @@ def _double_backward(grad, outs, diff, seeds, weights):
 def test_double_backward_matches_torch(case: OpCase) -> None:
     arrays, tensors = _inputs(case, seed=3)
     dev = torch_device()
-    twins = [
-        torch.tensor(
-            a,
-            dtype=torch.float64 if a.dtype.kind == "f" else None,
-            device=dev,
-            requires_grad=spec.diff and a.dtype.kind == "f",
-        )
-        for spec, a in zip(case.inputs, arrays)
-    ]
+    twins = torch_twins(case, arrays)
     outs = _call(case, *tensors)
     with _math_attention():  # PyTorch's flash kernel has no double backward
         touts = case.torch_fn(*twins)

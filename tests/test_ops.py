@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import minigrad as mg
 from tests.conftest import torch, torch_device
-from tests.op_cases import CASES, NOT_DIFFERENTIABLE, OpCase
+from tests.op_cases import CASES, NOT_DIFFERENTIABLE, OpCase, torch_twins
 
 IDS = [c.name for c in CASES]
 
@@ -75,15 +75,7 @@ def test_float32_stays_float32(case: OpCase) -> None:
 def test_matches_torch(case: OpCase) -> None:
     arrays, tensors = _inputs(case, mg.float64, seed=3)
     dev = torch_device()
-    twins = [
-        torch.tensor(
-            a,
-            dtype=torch.float64 if a.dtype.kind == "f" else None,
-            device=dev,
-            requires_grad=spec.diff and a.dtype.kind == "f",
-        )
-        for spec, a in zip(case.inputs, arrays)
-    ]
+    twins = torch_twins(case, arrays)
     outs = _call(case, *tensors)
     touts = case.torch_fn(*twins)
     touts = list(touts) if isinstance(touts, (tuple, list)) else [touts]
