@@ -214,32 +214,29 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        """Run the forward on the inputs' arrays and, if any input requires grad, record a node."""
+        """Run the forward on the inputs' arrays and, if any input requires grad, record a node
+        (kept lean: it runs once per op; what is rare lives in the helpers it calls)."""
         record = _GradMode.enabled
-        arrays = []
-        parents = []
-        needs = []  # needs_input_grad, built here where it costs least
+        arrays, parents, needs = [], [], []  # needs: needs_input_grad, built where it costs least
         requires_grad = False
         first = None
         for x in inputs:
-            if isinstance(x, _Tensor):
-                data = x.array
-                if first is None:
-                    first = data
-                elif data.__class__ is not first.__class__ or (
-                    data.__class__ is not _NDARRAY and data.device != first.device
-                ):
-                    raise _device_mismatch(cls, inputs)
-                arrays.append(data)
-                if record and x.requires_grad:
-                    requires_grad = True
-                    parents.append(x.grad_fn or _grad_accumulator(x))
-                    needs.append(True)
-                else:
-                    parents.append(None)
-                    needs.append(False)
-            else:  # a constant: a Python scalar, None, an option array
+            if not isinstance(x, _Tensor):  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
+                parents.append(None)
+                needs.append(False)
+                continue
+            data = x.array
+            if first is None:
+                first = data
+            elif data.__class__ is not first.__class__ or data.__class__ is not _NDARRAY:
+                _check_same_device(cls, inputs, data, first)
+            arrays.append(data)
+            if record and x.requires_grad:
+                requires_grad = True
+                parents.append(x.grad_fn or _grad_accumulator(x))
+                needs.append(True)
+            else:
                 parents.append(None)
                 needs.append(False)
         ctx = _new(cls)
@@ -250,18 +247,13 @@ class Function:
             raise
         except (ValueError, IndexError, TypeError) as err:
             raise _annotate(err, cls, inputs) from err
-        if out.__class__ not in backend.ARRAY_TYPES:  # a NumPy scalar (a 0-d result)
-            scalar, out = out, backend.ensure_array(out, first)
-            if ctx.saved_tensors:  # saved as the output: the output array, as for any shape
-                ctx.saved_tensors = tuple(out if a is scalar else a for a in ctx.saved_tensors)
-        # the output tensor, made as Tensor._wrap makes one, inlined: the call would cost a
-        # third of the engine's own time per op
-        result = _new(_Tensor)
+        if out.__class__ is not _NDARRAY and out.__class__ not in backend.ARRAY_TYPES:
+            out = _scalar_output(ctx, out, first)  # a NumPy scalar (a 0-d result)
+        result = _new(_Tensor)  # made as Tensor._wrap makes one, inlined (a call costs)
         result.array = out
-        result.grad = None
-        result._hooks = None
-        result._accumulator = None
-        result._version_counter = [0]
+        result.grad = result._hooks = result._accumulator = None
+        # a view shares its base's version counter (minigrad/inplace.py)
+        result._version_counter = [0] if out.base is None and out is not first else None
         if requires_grad:
             ctx.parents = tuple(parents)
             ctx.needs_input_grad = tuple(needs)
@@ -272,12 +264,10 @@ class Function:
         else:
             result.requires_grad = False
             result.grad_fn = None
-        if out.base is not None or out is first:  # a view: it shares its base's version counter
+        if result._version_counter is None:
             result._version_counter = view_counter(out, inputs)
         if requires_grad and ctx.saved_tensors:
-            ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
-            if SavedHooks.top is not None:  # minigrad.saved_tensors_hooks is active
-                ctx.saved_tensors = pack(ctx.saved_tensors, _Tensor)
+            _record_saved(ctx, inputs, result)
         if _observer is not None:
             _observer.forward(ctx, result, arrays, options)
         return result
@@ -368,6 +358,29 @@ def _grad_accumulator(leaf: Tensor) -> AccumulateGrad:
             return node
     node = leaf._accumulator = AccumulateGrad(leaf)
     return node
+
+
+def _check_same_device(cls: type, inputs: Sequence[Any], data: Any, first: Any) -> None:
+    """Raise unless ``data`` is the same kind of array as ``first``, on the same device."""
+    if data.__class__ is not first.__class__ or data.device != first.device:
+        raise _device_mismatch(cls, inputs)
+
+
+def _scalar_output(ctx: Function, scalar: Any, like: Any) -> Any:
+    """A forward that returned a NumPy scalar (a 0-d result): the 0-d array, also in place of
+    the scalar among the saved values (saved as the output, as for any shape)."""
+    out = backend.ensure_array(scalar, like)
+    if ctx.saved_tensors:
+        ctx.saved_tensors = tuple(out if a is scalar else a for a in ctx.saved_tensors)
+    return out
+
+
+def _record_saved(ctx: Function, inputs: Sequence[Any], result: Tensor) -> None:
+    """Note the versions of the tensors whose arrays the node saved (minigrad/inplace.py), and
+    pack the saved arrays when ``saved_tensors_hooks`` is active."""
+    ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
+    if SavedHooks.top is not None:
+        ctx.saved_tensors = pack(ctx.saved_tensors, _Tensor)
 
 
 def _node_of(t: Tensor) -> Function:
@@ -839,9 +852,9 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
 def _owned(g: Any, seen: set[int]) -> Any:
     """``g`` as an array no other tensor or caller holds: copied when it is a view, read-only,
     or already handed out (``seen``), so that every ``.grad`` can be updated in place."""
-    if g.__class__ not in backend.ARRAY_TYPES:
+    if g.__class__ is not _NDARRAY and g.__class__ not in backend.ARRAY_TYPES:
         g = backend.ensure_array(g, g)
-    elif id(g) in seen or not backend.is_owned(g):
+    elif g.base is not None or id(g) in seen or not backend.is_owned(g):
         g = g.copy()
     seen.add(id(g))
     return g
@@ -857,12 +870,16 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
     seen = {id(g) for g in root_grads}
     for leaf, g in final:
         _add_to_grad(leaf, g, seen)
-    for leaf, _ in final:
-        _run_post_accumulate_hooks(leaf)
+    if _post_hooks:
+        for leaf, _ in final:
+            _run_post_accumulate_hooks(leaf)
 
 
 def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
-    leaf.grad = _wrap(_owned(g, seen)) if leaf.grad is None else _wrap(leaf.grad.array + g)
+    if leaf.grad is None:
+        leaf.grad = _wrap(_owned(g, seen))
+    else:
+        leaf.grad = _wrap(leaf.grad.array + g)
 
 
 # ---------------------------------------------------------------------------------------------
