@@ -224,6 +224,54 @@ case(
 )
 case("clamp-min", "clamp", lambda a: a.clamp(min=0.0), [Away((2, 3))], lambda a: a.clamp(min=0.0))
 case("clamp-max", "clamp", lambda a: a.clamp(max=0.0), [Away((2, 3))], lambda a: a.clamp(max=0.0))
+case(
+    "clamp-min-above-max",  # every output is max, as in PyTorch: no gradient reaches the input
+    "clamp",
+    lambda a: a.clamp(0.7, -0.5),
+    [F((2, 3))],
+    lambda a: a.clamp(0.7, -0.5),
+)
+# tensor bounds broadcast with the input; the gradient goes to the bound the output took
+case(
+    "clamp-tensor-both",
+    "clamp",
+    lambda a, lo, hi: mg.clamp(a, lo, hi),
+    [F((2, 3)), Const([-0.5, 0.1, -1.0]), Const([[0.4], [1.3]])],
+    lambda a, lo, hi: torch.clamp(a, lo, hi),
+)
+case(
+    "clamp-tensor-min",
+    "clamp",
+    lambda a, lo: a.clamp(min=lo),
+    [F((3, 4)), F((4,))],
+    lambda a, lo: a.clamp(min=lo),
+)
+case(
+    "clamp-tensor-max-0d",
+    "clamp",
+    lambda a, hi: a.clip(max=hi),
+    [F((3, 2)), Const(0.2)],
+    lambda a, hi: a.clip(max=hi),
+)
+case(
+    "clamp-tensor-min-above-max",
+    "clamp",
+    lambda a, lo, hi: mg.clamp(a, lo, hi),
+    [F((4,)), Const([1.0, -0.5, 2.0, 0.0]), Const([0.5, 0.5, -1.0, 1.0])],
+    lambda a, lo, hi: torch.clamp(a, lo, hi),
+)
+case(
+    "clamp-tensor-ties",  # x on a bound keeps the gradient; min == max > x gives it to no one
+    "clamp",
+    lambda a, lo, hi: mg.clamp(a, lo, hi),
+    [
+        Const([0.0, 1.0, 2.0, 0.5, -1.0]),
+        Const([0.0, 0.0, 2.5, 0.5, 0.0]),
+        Const([1.0, 1.0, 2.0, 0.5, 0.0]),
+    ],
+    lambda a, lo, hi: torch.clamp(a, lo, hi),
+    tags={"no-gradcheck"},  # finite differences at a kink measure half the gradient
+)
 
 # -- reductions -------------------------------------------------------------------------------
 
@@ -524,6 +572,8 @@ for sa, sb in [
     ((3,), (5, 3, 4)),
 ]:
     case(f"matmul{sa}@{sb}", "matmul", lambda a, b: a @ b, [F(sa), F(sb)], lambda a, b: a @ b)
+case("mm", "mm", mg.mm, [F((2, 3)), F((3, 4))], torch.mm if torch else None)
+case("bmm", "bmm", lambda a, b: a.bmm(b), [F((2, 2, 3)), F((2, 3, 4))], lambda a, b: a.bmm(b))
 
 # -- fused ------------------------------------------------------------------------------------
 
@@ -1100,6 +1150,47 @@ case(
     lambda a, i, s: mg.scatter_add(a, 0, i, s),
     [F((3, 2)), Ints([[2, 0], [2, 2]]), F((3, 2))],
     tags={"no-torch"},
+)
+for reduce, twin in [("add", "sum"), ("multiply", "prod")]:
+    # PyTorch's scatter(reduce=) has no derivative: scatter_reduce(include_self=True) is its twin
+    case(
+        f"scatter-reduce-{reduce}",
+        "scatter",
+        lambda a, i, s, r=reduce: a.scatter(1, i, s, reduce=r),
+        [F((2, 4)), Ints([[0, 3, 0], [2, 2, 2]]), F((2, 3))],
+        lambda a, i, s, r=twin: a.scatter_reduce(1, i, s, r),
+    )
+SCATTER_REDUCE_IDX = [[2, 0], [2, 2], [0, 2]]  # position (1, *) gets nothing, (2, 1) three values
+for reduce in ["sum", "prod", "mean", "amax", "amin"]:
+    for include_self in [True, False]:
+        case(
+            f"scatter_reduce-{reduce}-self{include_self}",
+            "scatter_reduce",
+            lambda a, i, s, r=reduce, k=include_self: mg.scatter_reduce(
+                a, 0, i, s, r, include_self=k
+            ),
+            [F((3, 2)), Ints(SCATTER_REDUCE_IDX), F((3, 2))],
+            lambda a, i, s, r=reduce, k=include_self: torch.scatter_reduce(
+                a, 0, i, s, r, include_self=k
+            ),
+        )
+case(
+    "scatter_reduce-prod-zeros",  # a lone zero in a group, and a zero in x beside one in src
+    "scatter_reduce",
+    lambda a, i, s: a.scatter_reduce(-1, i, s, "prod"),
+    [
+        Const([[0.0, 1.5, -2.0], [0.7, 0.0, 1.2]]),
+        Ints([[0, 0, 1], [1, 2, 1]]),
+        Const([[0.0, 2.0, 0.0], [1.1, -0.9, 3.0]]),
+    ],
+    lambda a, i, s: a.scatter_reduce(-1, i, s, "prod"),
+)
+case(
+    "scatter_reduce-mean-0d",
+    "scatter_reduce",
+    lambda a, i, s: a.scatter_reduce(0, i, s, "mean"),
+    [F(()), Ints([0, 0]), F((2,))],
+    lambda a, i, s: a.scatter_reduce(0, i, s, "mean"),
 )
 case(
     "masked_select",
