@@ -1260,7 +1260,7 @@ case(
     [F((3, 6))],
     lambda a: a.unflatten(1, (2, -1)),
 )
-for mode in ["constant", "reflect", "replicate"]:
+for mode in ["constant", "reflect", "replicate", "circular"]:
     case(
         f"pad-{mode}-1d",
         "pad",
@@ -1275,6 +1275,13 @@ for mode in ["constant", "reflect", "replicate"]:
         [F((1, 2, 3, 4))],
         lambda a, m=mode: tnf.pad(a, (1, 2, 2, 0), mode=m),
     )
+case(
+    "pad-circular-crop",  # crops first, then wraps around what is left, as PyTorch
+    "pad",
+    lambda a: mg.ops.pad(a, (1, -1, -1, 2), mode="circular"),
+    [F((2, 3, 4))],
+    lambda a: tnf.pad(a, (1, -1, -1, 2), mode="circular"),
+)
 case(
     "pad-constant-value-crop",
     "pad",
@@ -1315,6 +1322,10 @@ for eq, shapes in [
     ("i,j->ij", [(2,), (3,)]),
     ("ij,ij->i", [(2, 3), (2, 3)]),
     ("...ij,...jk", [(2, 2, 3), (3, 4)]),
+    ("...ij,...jk", [(2, 1, 2, 3), (3, 3, 4)]),  # size-1 dims broadcast, inside ... or not
+    ("ij,ij->ij", [(1, 3), (2, 3)]),
+    ("bij,bjk->bik", [(1, 2, 3), (4, 3, 2)]),
+    ("...,...", [(), (2,)]),
     ("ij,jk", [(2, 3), (3, 4)]),
     ("iij,jk->ik", [(2, 2, 3), (3, 4)]),
 ]:
@@ -1463,7 +1474,14 @@ NOT_DIFFERENTIABLE |= {
     "argsort",
 }
 case(
-    "bce_with_logits-pos_weight-grad",  # PyTorch gives pos_weight no gradient; we do
+    "nll_loss-weight-grad",  # PyTorch refuses a weight that requires grad; we differentiate it
+    "nll_loss",
+    lambda x, t, w: mg.ops.nll_loss(x, t, w),
+    [F((4, 3)), Ints([0, 2, -100, 2]), Pos((3,))],
+    tags={"no-torch"},
+)
+case(
+    "bce_with_logits-pos_weight-grad",  # PyTorch refuses a pos_weight that requires grad
     "binary_cross_entropy_with_logits",
     lambda x, t, p: mg.ops.binary_cross_entropy_with_logits(x, t, pos_weight=p),
     [F((3, 4)), Fixed(np.linspace(0, 1, 12).reshape(3, 4)), Pos((4,))],

@@ -383,7 +383,12 @@ def _f64(shape):
             ValueError,
             r"reflect.*\(3, 0\).*size 3.*\(2, 3\)",
         ),
-        (lambda: mg.ops.pad(_f64((2, 3)), (1, 0), mode="circular"), ValueError, r"circular"),
+        (
+            lambda: mg.ops.pad(_f64((2, 3)), (4, 0), mode="circular"),
+            ValueError,
+            r"circular widths \(4, 0\).*size 3.*\(2, 3\)",
+        ),
+        (lambda: mg.ops.pad(_f64((2, 3)), (1, 0), mode="wrap"), ValueError, r"circular.*'wrap'"),
         (lambda: mg.ops.pad(_f64((2, 3)), (-2, -2)), ValueError, r"\(2, 3\)"),
         (lambda: mg.diagonal(_f64((3,))), mg.DimError, r"\(3,\)"),
         (lambda: mg.diagonal(_f64((3, 3)), 0, 1, -1), ValueError, r"distinct.*\(3, 3\)"),

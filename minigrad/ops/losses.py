@@ -94,12 +94,15 @@ def nll_loss(
     ids = xp.where(valid, target.array, 0)
     # -input[n, t, ...] picked along the class dim, weighted (0 where ignored)
     picked = gather(input, 1, Tensor._wrap(xp.expand_dims(ids, 1))).squeeze(1)
-    w = valid.astype(input.dtype) if weight is None else weight.array[ids] * valid
-    loss = -picked * Tensor._wrap(w)
+    w = Tensor._wrap(valid.astype(input.dtype))
+    if weight is not None:  # weight[t], differentiable (PyTorch refuses a weight needing grad)
+        w = weight[Tensor._wrap(ids)] * w
+    loss = -picked * w
     if reduction != "mean":
         return _reduce_loss(loss, reduction)
     total = w.sum()
-    return loss.sum() / Tensor._wrap(xp.where(total == 0, 1, total).astype(input.dtype))
+    # mean = sum(loss) / sum(w), with sum(w) = 0 read as 1 (the loss is then 0)
+    return loss.sum() / (total + Tensor._wrap(xp.asarray(total.array == 0, dtype=input.dtype)))
 
 
 # =============================================================================================
