@@ -1451,6 +1451,20 @@ for p, dim in [(2.0, 1), (1.0, -1), (3.0, 0)]:
         [Away((3, 4))],
         lambda x, p=p, d=dim: tnf.normalize(x, p, d),
     )
+case(
+    "normalize-pinf",  # divides by the largest magnitude
+    "normalize",
+    lambda x: mg.ops.normalize(x, float("inf"), -1),
+    [Distinct((3, 4))],
+    lambda x: tnf.normalize(x, float("inf"), -1),
+)
+case(
+    "kl_div-broadcast",  # input and target broadcast, as PyTorch
+    "kl_div",
+    lambda x, t: mg.ops.kl_div(x, t, "batchmean"),
+    [F((2, 3)), Pos((3,))],
+    lambda x, t: tnf.kl_div(x, t, reduction="batchmean"),
+)
 # x / eps at the zero row: finite differences step past eps, so only PyTorch checks it
 case(
     "normalize-zero-row",

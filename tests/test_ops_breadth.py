@@ -430,7 +430,7 @@ def _f64(shape):
             ValueError,
             r"'avg'",
         ),
-        (lambda: F.kl_div(_f64((3, 4)), _f64((4, 3))), mg.ShapeError, r"\(4, 3\).*\(3, 4\)"),
+        (lambda: F.kl_div(_f64((3, 4)), _f64((4, 3))), mg.ShapeError, r"\(3, 4\).*\(4, 3\)"),
         (
             lambda: F.kl_div(_f64((3, 4)), _f64((3, 4)), reduction="batch"),
             ValueError,
@@ -447,10 +447,31 @@ def _f64(shape):
             r"\(1, 1\).*\(1,\)",
         ),
         (
-            lambda: F.binary_cross_entropy_with_logits(_f64((2,)), mg.ones(2)),
-            TypeError,
-            r"float32.*float64",
+            lambda: F.binary_cross_entropy_with_logits(_f64((2,)), mg.tensor([1, 0])),
+            mg.DTypeError,
+            r"int64.*\(2,\)",
         ),
+        (
+            lambda: F.binary_cross_entropy_with_logits(_f64((3,)), mg.ones(3), mg.ones(2, 3)),
+            mg.ShapeError,
+            r"weight of shape \(2, 3\).*\(3,\)",
+        ),
+        (
+            lambda: F.binary_cross_entropy(mg.tensor([0.5]), mg.tensor([1.5])),
+            ValueError,
+            r"target.*1\.5",
+        ),
+        (
+            lambda: F.binary_cross_entropy(mg.tensor([float("nan")]), mg.tensor([1.0])),
+            ValueError,
+            r"input.*between 0 and 1",
+        ),
+        (
+            lambda: F.nll_loss(_f64((3, 4)), mg.tensor([0, 1, 2]), mg.ones(4)),
+            TypeError,
+            r"weight is float32 \(shape \(4,\)\).*float64",
+        ),
+        (lambda: mg.repeat_interleave(mg.tensor(3)), mg.ShapeError, r"counts.*\(\) int64"),
         (lambda: F.normalize(_f64((2, 3)), p=0), ValueError, r"p must be"),
         (lambda: F.normalize(_f64((2, 3)), dim=2), mg.DimError, r"\(2, 3\)"),
         (lambda: nn.KLDivLoss(reduction="avg"), ValueError, r"'avg'"),

@@ -27,11 +27,13 @@ def _both(values, dtype=np.float64, requires_grad=False):
     )
 
 
-def _same(ours, theirs) -> None:
+def _same(ours, theirs, rtol: float | None = None) -> None:
     theirs = theirs.detach()
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
     assert tuple(ours.shape) == tuple(theirs.shape), (ours.shape, theirs.shape)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=0, equal_nan=True)
+    if rtol is None:
+        rtol = 1e-6 if ours.dtype in (mg.float32, mg.float16) else 1e-12
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=rtol, atol=0, equal_nan=True)
 
 
 # =============================================================================================
@@ -321,3 +323,76 @@ def test_linear_refuses_mixed_dtypes_naming_shapes():
 def test_mm_bmm_bad_shapes(call, match):
     with pytest.raises(mg.ShapeError, match=match):
         call()
+
+
+# =============================================================================================
+# edge cases of the issue-16 ops, against PyTorch
+# =============================================================================================
+
+
+def test_sign_of_nan_is_zero_as_torch():
+    a, ta = _both([float("nan"), -2.0, 0.0, -0.0, 3.0], np.float32)
+    _same(mg.sign(a), torch.sign(ta))
+
+
+def test_floor_divide_of_infinities_matches_torch():
+    inf = float("inf")
+    a, ta = _both([inf, -inf, 5.0, -5.0, 5.0, inf, 1.0, 0.0], np.float32)
+    b, tb = _both([2.0, -2.0, inf, inf, -inf, 0.0, 0.0, 0.0], np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        _same(a // b, ta // tb)
+        _same(a // 2.0, ta // 2.0)
+        _same(mg.floor_divide(7.0, b), torch.floor_divide(torch.tensor(7.0), tb))
+
+
+def test_repeat_interleave_of_counts_alone_matches_torch():
+    for counts in ([2, 0, 1], [], [3]):
+        a, ta = _both(counts, np.int64)
+        _same(mg.repeat_interleave(a), torch.repeat_interleave(ta))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "batchmean", "sum"])
+def test_kl_div_broadcasts_and_promotes_as_torch(reduction):
+    x, tx = _both(np.full((2, 3), -1.2), np.float32)
+    t, tt = _both([0.2, 0.0, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _same(F.kl_div(x, t, reduction), torch.nn.functional.kl_div(tx, tt, reduction=reduction))
+        _same(F.kl_div(t, x, reduction), torch.nn.functional.kl_div(tt, tx, reduction=reduction))
+
+
+def test_bce_weights_take_the_input_dtype_and_a_float64_target_promotes_as_torch():
+    x, tx = _both([[0.3, -1.0, 2.0]], np.float32)
+    t, tt = _both([[1.0, 0.0, 0.5]], np.float32)
+    w, tw = _both([0.5, 2.0, 1.0])  # float64
+    tnf = torch.nn.functional
+    for reduction in ["none", "mean"]:
+        _same(
+            F.binary_cross_entropy_with_logits(x, t, w, reduction, pos_weight=w),
+            tnf.binary_cross_entropy_with_logits(tx, tt, tw, reduction=reduction, pos_weight=tw),
+        )
+        _same(
+            F.binary_cross_entropy(x.sigmoid(), t, w, reduction),
+            tnf.binary_cross_entropy(tx.sigmoid(), tt, tw, reduction=reduction),
+        )
+    t64, tt64 = _both([[1.0, 0.0, 0.5]])
+    _same(  # computed from float32 logits
+        F.binary_cross_entropy_with_logits(x, t64),
+        tnf.binary_cross_entropy_with_logits(tx, tt64),
+        rtol=1e-6,
+    )
+
+
+def test_normalize_inf_norm_splits_ties_as_torch():
+    x, tx = _both([[3.0, -3.0, 1.0], [0.0, 0.0, 0.0]], requires_grad=True)
+    out, tout = F.normalize(x, float("inf")), torch.nn.functional.normalize(tx, float("inf"))
+    _same(out, tout)
+    _same(mg.grad(out.sum(), [x])[0], torch.autograd.grad(tout.sum(), tx)[0])
+
+
+def test_nll_loss_weight_gradient_is_the_finite_difference():
+    x = mg.randn(4, 3, dtype=mg.float64, requires_grad=True)
+    w = mg.tensor([0.5, 2.0, 1.5], dtype=mg.float64, requires_grad=True)
+    target = mg.tensor([0, 2, -100, 2])
+    for reduction in ["mean", "sum", "none"]:
+        assert mg.gradcheck(lambda x, w, r=reduction: F.nll_loss(x, target, w, reduction=r), [x, w])

@@ -110,10 +110,22 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
 
 
 @accepts_axis
-def repeat_interleave(x: Tensor, repeats: int | Tensor, dim: int | None = None) -> Tensor:
+def repeat_interleave(
+    x: Tensor, repeats: int | Tensor | None = None, dim: int | None = None
+) -> Tensor:
     """Each element repeated ``repeats`` times along ``dim`` (of the flattened tensor when
     None): ``[a, b]`` -> ``[a, a, b, b]``; ``repeats`` may be a tensor of one count per
-    element."""
+    element. With ``x`` alone, a 1-D int tensor of counts: ``arange(len(x))`` repeated by it
+    (``repeat_interleave(tensor([2, 0, 1]))`` is ``[0, 0, 2]``), as PyTorch."""
+    if repeats is None:
+        if x.ndim != 1 or x.dtype.kind not in "iu":
+            raise ShapeError(
+                "repeat_interleave: without repeats, the input holds the counts (1-D ints), "
+                f"got shape {tuple(x.shape)} {x.dtype}"
+            )
+        xp = backend.array_module(x.array)
+        positions = Tensor._wrap(xp.arange(x.numel(), dtype=backend.int64))
+        return repeat_interleave(positions, x, 0)
     if dim is None:
         x, dim = x.reshape(-1), 0
     d = norm_dim(dim, x.ndim, x.shape)
