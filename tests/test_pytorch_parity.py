@@ -396,3 +396,11 @@ def test_nll_loss_weight_gradient_is_the_finite_difference():
     target = mg.tensor([0, 2, -100, 2])
     for reduction in ["mean", "sum", "none"]:
         assert mg.gradcheck(lambda x, w, r=reduction: F.nll_loss(x, target, w, reduction=r), [x, w])
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.3])
+def test_elu_gradient_keeps_its_digits_far_left_and_at_nan_as_torch(alpha):
+    x, tx = _both([-30.0, -1.0, 0.0, 1e-8, 20.0, float("nan")], requires_grad=True)
+    out, tout = F.elu(x, alpha), torch.nn.functional.elu(tx, alpha)
+    _same(out, tout)
+    _same(mg.grad(out.sum(), [x])[0], torch.autograd.grad(tout.sum(), tx)[0])
