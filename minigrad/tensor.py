@@ -398,6 +398,8 @@ class Tensor:
         """``clamp`` in place."""
         return self._inplace("clamp_", lambda t: ops.clamp(t, min, max))
 
+    clip_ = clamp_  # PyTorch's alias
+
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         """``masked_fill`` in place."""
         return self._inplace("masked_fill_", lambda t: ops.masked_fill(t, mask, value))

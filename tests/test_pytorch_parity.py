@@ -404,3 +404,8 @@ def test_elu_gradient_keeps_its_digits_far_left_and_at_nan_as_torch(alpha):
     out, tout = F.elu(x, alpha), torch.nn.functional.elu(tx, alpha)
     _same(out, tout)
     _same(mg.grad(out.sum(), [x])[0], torch.autograd.grad(tout.sum(), tx)[0])
+
+
+def test_clip_in_place_is_clamp_in_place():
+    x, tx = _both([-2.0, 0.5, 3.0])
+    _same(x.clip_(-1.0, mg.tensor(1.0, dtype=mg.float64)), tx.clip_(-1.0, 1.0))
