@@ -1,4 +1,5 @@
-"""House style that a test can hold: no function in the library over 60 lines.
+"""House style that a test can hold: no function in the library over 60 lines, and every
+module's docstring says what the file owns and what it may import.
 
 A function's length is counted from its first line (``def``, after any decorators) to its
 last, docstring and signature included, for every function and method, nested ones too, in
@@ -93,3 +94,14 @@ def test_the_allow_list_names_only_functions_that_are_still_long():
         f"now within {MAX_LINES} lines or gone, remove from ALLOWED in tests/test_style.py: "
         + ", ".join(stale)
     )
+
+
+def test_every_library_module_says_what_it_owns_and_may_import():
+    """A newcomer opening any file of the library reads its room in the first docstring."""
+    silent = []
+    for package in LIBRARY:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            doc = ast.get_docstring(ast.parse(path.read_text(), str(path))) or ""
+            if "Owns:" not in doc or "May import:" not in doc:
+                silent.append(path.relative_to(ROOT).as_posix())
+    assert not silent, "module docstrings without 'Owns:' and 'May import:': " + ", ".join(silent)
