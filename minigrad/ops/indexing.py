@@ -147,7 +147,7 @@ class ScatterExtreme(Function):
     @staticmethod
     def backward_graph(ctx, g):
         # the same split with constant weights (piecewise linear: second derivative 0)
-        arrays = tuple(t.array for t in ctx.saved_tensors)
+        arrays = tuple(getattr(t, "array", t) for t in ctx.saved_tensors)
         x_won, src_won, share = _extreme_winners(ctx, arrays, g.dtype)
         dx = g * (share * x_won) if ctx.needs_input_grad[0] else None
         return dx, None, _read_back_graph(ctx, g * share, src_won)
