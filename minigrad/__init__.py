@@ -9,7 +9,8 @@
 The backend (NumPy on the CPU, CuPy on a GPU) is chosen with ``mg.set_backend`` or the
 ``MINIGRAD_BACKEND`` environment variable; tensors move with ``.to(device)``.
 
-Owns: the public API, re-exported from the modules below. The layers, each importing only
+Owns: the public API, re-exported from the modules below. May import: every minigrad module
+(none of them imports a name from here). The layers, each importing only
 the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation, gradcheck, viz)
 <- nn <- transformer.
 """
@@ -66,6 +67,7 @@ from minigrad.ops import (  # issue 16
     argmin,
     argsort,
     attention,
+    bmm,
     cat,
     ceil,
     chunk,
@@ -109,6 +111,7 @@ from minigrad.ops import (  # issue 16
     mean,
     min,
     minimum,
+    mm,
     mul,
     neg,
     nonzero,
@@ -123,6 +126,7 @@ from minigrad.ops import (  # issue 16
     rsqrt,
     scatter,
     scatter_add,
+    scatter_reduce,
     sigmoid,
     sign,
     sin,
@@ -224,6 +228,8 @@ __all__ = [
     "manual_seed",
     "masked_fill",
     "matmul",
+    "mm",
+    "bmm",
     "max",
     "maximum",
     "mean",
@@ -294,6 +300,7 @@ __all__ = [
     "rsqrt",
     "scatter",
     "scatter_add",
+    "scatter_reduce",
     "sign",
     "sin",
     "sort",
