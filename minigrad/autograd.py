@@ -234,7 +234,7 @@ class Function:
             arrays.append(data)
             if record and x.requires_grad:
                 requires_grad = True
-                parents.append(x.grad_fn or _grad_accumulator(x))
+                parents.append(x.grad_fn or x._accumulator or _grad_accumulator(x))
                 needs.append(True)
             else:
                 parents.append(None)
@@ -267,7 +267,9 @@ class Function:
         if result._version_counter is None:
             result._version_counter = view_counter(out, inputs)
         if requires_grad and ctx.saved_tensors:
-            _record_saved(ctx, inputs, result)
+            ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
+            if SavedHooks.top is not None:  # minigrad.saved_tensors_hooks is active
+                ctx.saved_tensors = pack(ctx.saved_tensors, _Tensor)
         if _observer is not None:
             _observer.forward(ctx, result, arrays, options)
         return result
@@ -349,14 +351,12 @@ class AccumulateGrad(Function):
 
 
 def _grad_accumulator(leaf: Tensor) -> AccumulateGrad:
-    """The leaf's ``AccumulateGrad`` node, made on first use."""
+    """The leaf's ``AccumulateGrad`` node, made on first use and kept by the leaf. Should the
+    leaf's array later change shape or dtype (``t.array = ...``), the engine updates the node
+    when a gradient of the new shape reaches it (``_check_and_unbroadcast``)."""
     node = leaf._accumulator
-    if node is not None:
-        data, dtype = leaf.array, node.out_dtype
-        # a node made before the leaf's array changed shape or dtype (Module.to) is not reused
-        if node.out_shape == data.shape and (dtype is data.dtype or dtype == data.dtype):
-            return node
-    node = leaf._accumulator = AccumulateGrad(leaf)
+    if node is None:
+        node = leaf._accumulator = AccumulateGrad(leaf)
     return node
 
 
@@ -373,14 +373,6 @@ def _scalar_output(ctx: Function, scalar: Any, like: Any) -> Any:
     if ctx.saved_tensors:
         ctx.saved_tensors = tuple(out if a is scalar else a for a in ctx.saved_tensors)
     return out
-
-
-def _record_saved(ctx: Function, inputs: Sequence[Any], result: Tensor) -> None:
-    """Note the versions of the tensors whose arrays the node saved (minigrad/inplace.py), and
-    pack the saved arrays when ``saved_tensors_hooks`` is active."""
-    ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
-    if SavedHooks.top is not None:
-        ctx.saved_tensors = pack(ctx.saved_tensors, _Tensor)
 
 
 def _node_of(t: Tensor) -> Function:
@@ -558,6 +550,14 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
+def _refresh_leaf_node(node: AccumulateGrad) -> None:
+    """Give a leaf's node the shape and dtype of its leaf's array now (``Module.to`` or
+    ``t.array = ...`` may have replaced it since the node was made)."""
+    leaf = node.variable
+    if leaf is not None:
+        node.out_shape, node.out_dtype = leaf.array.shape, leaf.array.dtype
+
+
 def _check_and_unbroadcast(
     node: Function, input_grads: tuple[Any, ...], grad: Any, parent: Function
 ) -> Any:
@@ -569,6 +569,8 @@ def _check_and_unbroadcast(
     the op's backward and raises.
     """
     index = next(i for i, x in enumerate(input_grads) if x is grad)
+    if not parent.parents:  # a leaf's node: its leaf's array may have changed shape or dtype
+        _refresh_leaf_node(parent)
     shape, dtype = parent.out_shape, parent.out_dtype
     if grad.shape != shape:
         try:
@@ -674,6 +676,8 @@ def _run_hooks_graph(hooks: list[Callable[[Tensor], Tensor | None]], g: Tensor) 
 
 def _unbroadcast_tensor(node: Function, index: int, grad: Tensor, parent: Function) -> Tensor:
     """``_check_and_unbroadcast`` on a Tensor gradient, with differentiable sum and reshape."""
+    if not parent.parents:  # a leaf's node: its leaf's array may have changed shape or dtype
+        _refresh_leaf_node(parent)
     shape, dtype = tuple(parent.out_shape), parent.out_dtype
     if not isinstance(grad, _Tensor):
         raise RuntimeError(
