@@ -307,8 +307,8 @@ class Diagonal(Function):
     @staticmethod
     def forward(ctx, x, offset=0, dim1=0, dim2=1):
         ctx.args, ctx.in_shape = (offset, dim1, dim2), x.shape
-        # the diagonal becomes the last dim, as PyTorch
-        return backend.array_module(x).diagonal(x, offset, dim1, dim2).copy()
+        # the diagonal becomes the last dim, as PyTorch; a view, as PyTorch (writable)
+        return backend.diagonal_view(x, offset, dim1, dim2)
 
     @staticmethod
     def backward(ctx, g):
