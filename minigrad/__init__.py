@@ -9,7 +9,8 @@
 The backend (NumPy on the CPU, CuPy on a GPU) is chosen with ``mg.set_backend`` or the
 ``MINIGRAD_BACKEND`` environment variable; tensors move with ``.to(device)``.
 
-Owns: the public API, re-exported from the modules below. The layers, each importing only
+Owns: the public API, re-exported from the modules below. May import: every minigrad module
+(none of them imports a name from here). The layers, each importing only
 the ones before it: errors <- backend <- autograd <- ops <- tensor <- (creation, gradcheck, viz)
 <- nn <- transformer.
 """

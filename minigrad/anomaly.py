@@ -12,6 +12,9 @@ gradient went bad, and the forward line. ``check_forward=True`` also stops at th
 whose forward produced a NaN (infinities pass: masks fill with ``-inf`` on purpose).
 
 Outside the block the engine pays one ``is None`` check per op and per backward step.
+
+Owns: ``detect_anomaly`` and ``AnomalyError``. May import: ``backend`` and ``observe`` (it
+watches the engine through observe's slot; the engine never imports it).
 """
 
 from __future__ import annotations

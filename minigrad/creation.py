@@ -43,7 +43,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     Python floats become float32 (the default); arrays keep their dtype unless ``dtype`` is given.
     """
     t = Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
-    if t.array is getattr(data, "array", data) or t.array is data:
+    if t.array is getattr(data, "array", data):  # a Tensor's array, or the array itself
         t.array = t.array.copy()  # never share memory with the caller's array
     return t
 

@@ -34,6 +34,9 @@ collective waiting for the failed one.
 
 Only this module imports mpi4py (lazily: importing minigrad needs no MPI), and only
 ``minigrad.backend`` names NumPy or CuPy.
+
+Owns: the process group and the collectives (``all_reduce``, ``broadcast``, ``all_gather``,
+``barrier``). May import: ``backend`` and ``tensor`` (and mpi4py, lazily).
 """
 
 from __future__ import annotations

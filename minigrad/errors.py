@@ -1,6 +1,6 @@
 """The errors minigrad raises itself, as one small class hierarchy.
 
-Owns: ``MinigradError`` and its subclasses. Imports nothing from minigrad, so every layer
+Owns: ``MinigradError`` and its subclasses. May import: nothing from minigrad, so every layer
 (backend <- autograd <- ops <- tensor <- nn <- transformer) may import it.
 
 Each class also derives from the built-in error a caller would expect (``ShapeError`` is a

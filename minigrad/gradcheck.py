@@ -341,19 +341,9 @@ def gradgradcheck(
     diff = _check_inputs(inputs)
     gos = _grad_output_leaves(fn, inputs, grad_outputs, seed)
     n = len(inputs)
-
-    def first_order(*args: Any) -> tuple[Tensor, ...]:
-        xs, vs = args[:n], args[n:]
-        with autograd.enable_grad():  # also inside the finite differences' no_grad
-            outs = [o for o in _outputs(fn, xs) if o.requires_grad]
-            targets = [xs[i] for i in diff]
-            grads = autograd.grad(outs, targets, list(vs), create_graph=True, allow_unused=True)
-        # an input the outputs do not use has gradient 0, whose derivative is 0
-        return tuple(t * 0.0 if g is None else g for t, g in zip(targets, grads))
-
     try:
         return gradcheck(
-            first_order,
+            _first_order(fn, n, diff),
             (*inputs, *gos),
             eps=eps,
             atol=atol,
@@ -365,6 +355,23 @@ def gradgradcheck(
         if not raise_exception:
             return False
         raise GradcheckError(_second_order_message(str(err), n, diff)) from None
+
+
+def _first_order(fn: Callable[..., Any], n: int, diff: list[int]) -> Callable[..., Any]:
+    """The function gradgradcheck gradchecks: ``(*inputs, *grad_outputs)`` -> the gradients
+    of ``fn``'s outputs with respect to the inputs ``diff`` names, as a differentiable graph
+    (``n`` is the number of inputs)."""
+
+    def first_order(*args: Any) -> tuple[Tensor, ...]:
+        xs, vs = args[:n], args[n:]
+        with autograd.enable_grad():  # also inside the finite differences' no_grad
+            outs = [o for o in _outputs(fn, xs) if o.requires_grad]
+            targets = [xs[i] for i in diff]
+            grads = autograd.grad(outs, targets, list(vs), create_graph=True, allow_unused=True)
+        # an input the outputs do not use has gradient 0, whose derivative is 0
+        return tuple(t * 0.0 if g is None else g for t, g in zip(targets, grads))
+
+    return first_order
 
 
 def _refuse_for_gradgrad(inputs: Sequence[Any]) -> None:

@@ -29,6 +29,9 @@ Limits (as in PyTorch): a write through the raw array (``t.array[...] = ...``) i
 (nor is a change through ``t.data``, a tensor with its own counter, as in PyTorch); a saved array the forward computed (a copy, a
 product) needs no check since no in-place change of an input reaches it; and arrays sharing
 memory outside minigrad's ops (a NumPy view wrapped in a new ``Tensor``) do not share a counter.
+
+Owns: the version counters and the check of a node's saved arrays. May import: no minigrad
+module but ``observe``, on the error path only (to say where the node was created).
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ frees them (``saved_tensors`` set to the freed marker):
 
 Arrays an op keeps as plain ``ctx`` attributes instead of ``save_for_backward`` are not seen.
 On CuPy the process figure counts host memory only. Ledgers do not nest.
+
+Owns: ``trace_memory`` and its ledger. May import: ``observe`` (the slot it attaches to).
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ step, nothing more), else a fan-out to every attached observer:
 
 :func:`call_stack` gives the frames that created a node, outside the minigrad package, and
 :func:`format_site` writes one as ``path/to/file.py:LINE in function`` with its source line.
+
+Owns: the one observer slot the engine calls, and the creation sites of nodes. May import:
+``autograd`` (to set the slot); the engine reads the slot and never imports this module.
 """
 
 from __future__ import annotations

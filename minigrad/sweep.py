@@ -20,6 +20,8 @@ on the precision; round-off scales with machine epsilon, 2**29 times larger in f
 3. the suggested float32 ``eps`` is the power of ten that minimises ``e32``; ``atol`` is 10 times
    ``e32`` there (a safety factor for the medians), and ``rtol`` is ``atol`` over the largest
    gradient entry (the same margin relative to the gradient's scale), at most 0.1.
+
+Owns: ``gradcheck_sweep``. May import: ``gradcheck`` (its Jacobians) and ``tensor``.
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ forward the graph is walked and unreached parameters count as ready from the sta
 ``no_sync()`` skips all of this for gradient accumulation: gradients accumulate locally, and the
 next backward outside it reduces the accumulated ``.grad``. ``state_dict``/``load_state_dict``
 are the wrapped module's (no ``module.`` prefix), so checkpoints load with or without DDP.
+
+Owns: ``DistributedDataParallel``. May import: minigrad's public API (``autograd``,
+``distributed``) and ``nn.module``.
 """
 
 from __future__ import annotations

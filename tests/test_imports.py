@@ -165,3 +165,39 @@ def test_nn_and_transformer_use_no_private_name_of_minigrad():
             elif isinstance(node, ast.Attribute) and node.attr in ("_wrap", "_util"):
                 private.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}")
     assert not private, "private minigrad names used in nn/transformer: " + ", ".join(private)
+
+
+# nn.Module reads the registries of the modules it walks (its own class's private state)
+OWN_PRIVATE_STATE = {("nn/module.py", "module")}
+
+
+def test_nn_and_transformer_read_private_attributes_only_of_their_own_objects():
+    """``x._name`` in nn/ and transformer/ only on ``self``/``cls`` (or a Module walking its
+    submodules): a minigrad object's private attribute (``t._version``, ``node._hooks``) is
+    never read there, nor fetched by ``getattr(x, "_name")``."""
+    found = []
+    for path in _library_files():
+        if _module_name(path).split(".")[0] not in ("nn", "transformer"):
+            continue
+        where = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and _private(node.attr):
+                owner = ast.unparse(node.value)
+                if owner not in ("self", "cls") and (where, owner) not in OWN_PRIVATE_STATE:
+                    found.append(f"{where}:{node.lineno} {owner}.{node.attr}")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+                and _private(str(node.args[1].value))
+            ):
+                found.append(f"{where}:{node.lineno} {ast.unparse(node)}")
+    assert not found, "private attributes of other objects read in nn/transformer: " + (
+        ", ".join(found)
+    )
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))

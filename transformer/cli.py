@@ -8,6 +8,10 @@ prints one line, ``prog: error: ...``, to stderr and exits with status 2, never 
 command line: it refuses, naming the file and what is wrong, a file that is not a checkpoint, a
 damaged one, an ``nn.save`` file that is not a training checkpoint, or one whose config has a
 field of the wrong type or out of range, before anything uses it. It only reads the file.
+
+Owns: what the two command lines share: ``UsageError``, ``run``, ``check_config`` and
+``load_checkpoint``. May import: minigrad, ``nn``, ``transformer.data`` and ``transformer.model``;
+never a command line (``train``, ``translate``).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ Owns: ``greedy_decode``, ``sample``, ``beam_search``. May import: minigrad's pub
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import Any
@@ -139,10 +139,25 @@ def sample(
     """
     _check_arguments("sample", model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache)
     _check_sample_arguments(temperature, top_k, top_p)
+    draw = _sampler(temperature, top_k, top_p, _resolve_generator(generator, src.device))
+    return _generate(model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache, draw)
+
+
+def _resolve_generator(generator: Any, device: Any) -> Any:
+    """``sample``'s generator argument as a generator: None is the device's seeded one, an int
+    seeds a fresh one, a generator is used as it is."""
     if generator is None:
-        generator = backend.generator(src.device)
-    elif isinstance(generator, Integral) and not isinstance(generator, bool):
-        generator = backend.new_generator(src.device, int(generator))
+        return backend.generator(device)
+    if isinstance(generator, Integral) and not isinstance(generator, bool):
+        return backend.new_generator(device, int(generator))
+    return generator
+
+
+def _sampler(
+    temperature: float, top_k: int | None, top_p: float | None, generator: Any
+) -> Callable[[Array], Array]:
+    """The ``choose`` step of sampling: logits (B, V) -> one token per row (B,), drawn from
+    :func:`filtered_probs` with one uniform draw per row."""
 
     def draw(logits: Array) -> Array:
         probs = filtered_probs(logits, temperature, top_k, top_p)  # (B, V) float64
@@ -152,7 +167,7 @@ def sample(
         # the first token whose cdf passes u: a token of probability 0 is never chosen
         return xp.minimum((cdf <= u).sum(1), probs.shape[1] - 1)
 
-    return _generate(model, src, max_len, bos_id, eos_id, src_key_padding_mask, use_cache, draw)
+    return draw
 
 
 def filtered_probs(
@@ -246,16 +261,14 @@ def beam_search(
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Decode with beam search, ``beam_size`` hypotheses per source, all sources at once.
 
-    Each step extends every live beam by every token, ranks the candidates by summed
-    log-probability and keeps the 2 * beam_size best per source (ties go to the lower beam,
-    then the lower token id). Candidates ending in ``eos_id`` among the first beam_size are
-    set aside as finished hypotheses (the beam_size best are kept, by penalized score); the
-    first beam_size candidates that do not end become the next beams. With
-    ``beam_size=1`` this gives greedy decoding's tokens (whatever the length penalty), bar
-    floating-point ties that rounding can make in the summed log-probs.
-
-    Decoding stops when every source is done (the stopping rule: see :class:`_BeamSearch`) or
-    after max_len tokens.
+    Each step extends every live beam by every token, ranks the candidates by summed log-probability
+    and keeps the 2 * beam_size best per source (ties go to the lower beam, then the lower token
+    id). Candidates ending in ``eos_id`` among the first beam_size are set aside as finished
+    hypotheses (the beam_size best are kept, by penalized score); the first beam_size candidates
+    that do not end become the next beams. Decoding stops when every source is done (the stopping
+    rule: see :class:`_BeamSearch`) or after max_len tokens. With ``beam_size=1`` this gives greedy
+    decoding's tokens (whatever the length penalty), bar floating-point ties that rounding can make
+    in the summed log-probs.
 
     Args:
         model: an encoder-decoder `Transformer`.
@@ -289,14 +302,10 @@ def beam_search(
             # the one device-to-host sync per step
             if t == max_len - 1 or bool(backend.to_host(done.all())):
                 break
-            search.reorder_cache()
         search.close(length_penalty)
         out_len = 1 + int(backend.to_host(search.finished.lengths[:, 0].max()))  # a sync, once
-        best = search.finished.seqs[:, 0, :out_len]  # (B, out_len)
-        tokens = as_tensor(search.xp.ascontiguousarray(best))
-    if return_scores:
-        return tokens, as_tensor(search.finished.scores[:, 0].copy())  # (B,)
-    return tokens
+        tokens, scores = search.best(out_len)  # (B, out_len), (B,)
+    return (tokens, scores) if return_scores else tokens
 
 
 def _check_beam_arguments(beam_size: Any, length_penalty: Any, max_len: int) -> None:
@@ -366,6 +375,8 @@ class _BeamSearch:
         """Extend every live beam by one token; returns which sources are done (B,) bool."""
         xp, K, eos_id = self.xp, self.K, self.eos_id
         B, N = self.live_scores.shape[0], self.seqs.shape[0]
+        if t > 0:
+            self.reorder_cache()  # follow the beams the previous step kept
         self.length = t + 1  # generated tokens once this step's is appended
         penalty = float(self.length) ** length_penalty
         logits = _decode_step(
@@ -406,7 +417,7 @@ class _BeamSearch:
         return self.done
 
     def reorder_cache(self) -> None:
-        """Follow this step's surviving beams in the self-attention cache. Beams never leave
+        """Follow the last step's surviving beams in the self-attention cache. Beams never leave
         their source, whose rows of the cross-attention cache are all alike: those stay."""
         if self.cache is not None:
             self.cache.reorder(self.rows, static=False)
@@ -417,6 +428,12 @@ class _BeamSearch:
         penalty = float(self.length) ** length_penalty
         open_scores = xp.where(self.done[:, None], -xp.inf, self.live_scores / penalty)
         self.finished.add(open_scores, self.seqs.reshape(B, K, -1), self.length)
+
+    def best(self, out_len: int) -> tuple[Tensor, Tensor]:
+        """Each source's best hypothesis, its first ``out_len`` tokens (B, out_len) int64, and
+        its penalized score (B,)."""
+        tokens = self.xp.ascontiguousarray(self.finished.seqs[:, 0, :out_len])  # (B, out_len)
+        return as_tensor(tokens), as_tensor(self.finished.scores[:, 0].copy())
 
 
 class _Finished:

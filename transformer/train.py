@@ -91,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seed", type=int, default=None, help="data and weights (default 0; resuming: the run's)"
     )
+    _add_model_flags(p)
+    _add_training_flags(p)
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over the MPI job (mpiexec -n N; on by itself when N > 1)",
+    )
+    return p
+
+
+def _add_model_flags(p: argparse.ArgumentParser) -> None:
+    """The model's shape and options (a resumed run takes the checkpoint's)."""
     model = p.add_argument_group("model (ignored when resuming: the checkpoint's are used)")
     model.add_argument("--d-model", type=int, default=128)
     model.add_argument("--heads", type=int, default=4)
@@ -106,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--n-kv-heads", type=int, default=None, help="key/value heads (default: --heads)"
     )
+
+
+def _add_training_flags(p: argparse.ArgumentParser) -> None:
+    """The optimizer, schedule, batches, evaluation and stopping flags."""
     train = p.add_argument_group("training")
     train.add_argument("--steps", type=int, default=3000, help="total optimizer steps")
     train.add_argument("--minutes", type=float, default=None, help="stop after this wall time")
@@ -133,12 +149,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="recompute each layer's activations in backward (less memory, ~1 more forward)",
     )
-    p.add_argument(
-        "--distributed",
-        action="store_true",
-        help="data-parallel over the MPI job (mpiexec -n N; on by itself when N > 1)",
-    )
-    return p
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
