@@ -20,6 +20,7 @@ NumPy or CuPy makes is covered. ``retain_grad()`` moves to the new node (the gra
 new values, as in PyTorch); hooks stay on the old one.
 
 Owns: ``CopySlices``, ``AsStrided`` and the rebasing the Tensor's in-place methods call.
+May import: ``backend``, ``autograd``, ``inplace``, ``ops.shape``, ``tensor``.
 """
 
 from __future__ import annotations
