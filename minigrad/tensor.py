@@ -191,7 +191,8 @@ class Tensor:
         return t
 
     def retain_grad(self) -> None:
-        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward; after an
+        in-place op on it (or on a view of it) the gradient of its new values, as PyTorch."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self.grad_fn is not None:
@@ -741,6 +742,16 @@ class Tensor:
     def mT(self) -> Tensor:  # noqa: N802
         """The last two dims swapped (a batch of transposed matrices)."""
         return ops.transpose(self, -2, -1)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix (a view); a 0-d or 1-d tensor as it is, as a view, as
+        ``torch.Tensor.t``."""
+        if self.array.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.array.ndim}D "
+                f"(shape {tuple(self.shape)}); use transpose(dim0, dim1) or mT"
+            )
+        return ops.transpose(self, 0, 1) if self.array.ndim == 2 else ops.reshape(self, self.shape)
 
     def matmul(self, other: Tensor) -> Tensor:
         return ops.matmul(self, other)

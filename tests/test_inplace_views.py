@@ -64,10 +64,11 @@ def add_column_operand(lib):  # b[:, 1].add_(x): x's gradient too
     return [b], [a, x]
 
 
-def zero_transposed(lib):  # b.T.zero_()
+def zero_transposed(lib):  # b.t().zero_(), and a row of b.T
     a, x = _leaves(lib)
     b = a * 1
-    b.T.zero_()
+    b.T[2].mul_(x[:4])
+    b[:2].t().zero_()
     return [b * x], [a, x]
 
 
@@ -343,6 +344,7 @@ REFUSED = {
     "view of a view of a leaf": lambda lib, a, x: a.T[1:][0].add_(x[:4]),
     "reshaped leaf": lambda lib, a, x: a.reshape(24)[:6].copy_(x),
     "view made under no_grad": lambda lib, a, x: _no_grad_view(lib, a * 1).mul_(2.0),
+    "no_grad view of a leaf": lambda lib, a, x: _no_grad_view(lib, a).mul_(2.0),
     "no_grad view of a plain base": lambda lib, a, x: _no_grad_view(lib, lib.zeros(4, 6)).copy_(
         x.float()
     ),
@@ -353,6 +355,7 @@ SHARED_MESSAGE = {
     "view of a view of a leaf": "a view of a leaf Variable that requires grad is being used",
     "reshaped leaf": "a view of a leaf Variable that requires grad is being used in an in-place",
     "view made under no_grad": "was created in no_grad mode and is being modified inplace",
+    "no_grad view of a leaf": "was created in no_grad mode and is being modified inplace",
     "no_grad view of a plain base": "was created in no_grad mode and is being modified inplace",
     "saved base changed through a view": "modified by an inplace operation",
 }
@@ -401,6 +404,40 @@ def test_no_grad_writes_through_views_are_not_recorded():
     np.testing.assert_allclose(b.numpy()[0], 2 * A[0])
 
 
+def test_views_are_rebased_at_once_where_torch_waits_for_grad_fn():
+    """README, Differences from PyTorch: a view of a base that gained a history is rebased when
+    the base is written; PyTorch rebases it when its grad_fn is read, and until then refuses an
+    in-place op on it as on a leaf. minigrad runs, with the gradient PyTorch gives once the
+    view's grad_fn was read."""
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(X[:4].copy(), dtype=lib.float64, requires_grad=True)
+        buf = lib.zeros(3, 4, dtype=lib.float64)
+        v = buf[:, ::2]
+        buf.add_(x)
+        if lib is torch:
+            with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+                v.mul_(2.0)
+            _ = v.grad_fn  # reading it rebases the view in PyTorch
+        v.mul_(x[:2])
+        _loss(lib, [buf]).backward()
+        results.append((buf.detach().numpy(), x.grad.numpy()))
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_a_no_grad_view_stays_a_constant_after_its_base_is_written():
+    """README, Differences from PyTorch: PyTorch refuses to use such a view; in minigrad it is a
+    constant holding the new values."""
+    a, x = _leaves(mg)
+    b = a * 1
+    with mg.no_grad():
+        v = b[0]
+    b.mul_(x)
+    assert not v.requires_grad and v.grad_fn is None
+    np.testing.assert_allclose(v.numpy(), A[0] * X)
+
+
 def test_split_and_chunk_pieces_are_views_like_slices():
     """PyTorch refuses in-place ops on the outputs of split/chunk/unbind when grad is involved;
     minigrad's pieces are ordinary views (README: Differences from PyTorch), with the gradient
@@ -430,6 +467,7 @@ def _written_through_views(a, x):
     b.T[4].add_(x[2:] * x[2:])
     v = b[2]
     v.copy_(v + x)
+    v[4].mul_(x[1])  # a 0-d view
     b[::-1][0].sub_(b[0])  # a negative step: minigrad allows it (PyTorch does not)
     return (b * b).sum(1) + v.sum()
 
@@ -449,6 +487,7 @@ def test_gradgradcheck_through_writes_into_views():
         col = b[:, 0]  # alive through the writes: rebased (AsStrided), then read
         b[1].mul_(x)
         b[:, 2].add_(x[:3])
+        b[2, 3].mul_(x[0])  # a 0-d view
         return b.sum(0) + b[1] + (col * col).sum()
 
     assert mg.gradgradcheck(f, (a, x))
@@ -577,3 +616,18 @@ def test_sweep_of_views_and_writes_matches_torch(steps, base_requires_grad):
         assert (got is None) == (expected is None), steps
         if got is not None:
             np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12, err_msg=str(steps))
+
+
+def test_t_transposes_a_matrix_as_a_view_as_torch():
+    for shape in [(), (4,), (2, 3)]:
+        values = np.arange(float(np.prod(shape))).reshape(shape)
+        ours, theirs = mg.tensor(values).t(), torch.tensor(values).t()
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert ours._base is not None
+    with pytest.raises(
+        RuntimeError, match=r"<= 2 dimensions, but self is 3D \(shape \(1, 2, 3\)\)"
+    ):
+        mg.zeros(1, 2, 3).t()
+    with pytest.raises(RuntimeError, match="<= 2 dimensions, but self is 3D"):
+        torch.zeros(1, 2, 3).t()

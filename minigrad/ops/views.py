@@ -57,9 +57,10 @@ class CopySlices(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
+        pos = ctx.pos.reshape(-1)
         written = backend.array_module(g.array).zeros(g.shape, dtype=bool)
-        written.reshape(-1)[ctx.pos] = True
-        value = GetItem.apply(g.reshape(-1), index=ctx.pos, advanced=True)
+        written.reshape(-1)[pos] = True
+        value = GetItem.apply(g.reshape(-1), index=pos, advanced=True).reshape(ctx.pos.shape)
         return g.masked_fill(Tensor._wrap(written), 0.0), value
 
 
