@@ -376,6 +376,22 @@ def scatter_add(target: Array, index: Any, values: Array) -> None:
         array_module(target).add.at(target, index, values)
 
 
+def scatter_reduce_at(target: Array, index: Any, values: Array, how: str) -> None:
+    """``target[index] = how(target[index], values)`` where repeated indices all take part, for
+    ``how`` one of "add", "multiply", "maximum", "minimum" (in place; NumPy's ``ufunc.at``).
+    CuPy lacks some (``multiply.at`` raises NotImplementedError): those go through the host."""
+    if how == "add":
+        scatter_add(target, index, values)
+        return
+    try:
+        getattr(array_module(target), how).at(target, index, values)
+    except (AttributeError, NotImplementedError):  # CuPy only; it raises before writing
+        host = to_host(target)
+        host_index = tuple(to_host(i) if _is_cupy_array(i) else i for i in index)
+        getattr(numpy, how).at(host, host_index, to_host(values))
+        target[...] = _load_cupy().asarray(host)
+
+
 def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
     """Sum the rows of ``values`` (shape (*index.shape, D)) into a (num_rows, D) array by ``index``.
 

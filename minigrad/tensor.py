@@ -424,6 +424,8 @@ class Tensor:
         """``clamp`` in place."""
         return self._inplace("clamp_", lambda t: ops.clamp(t, min, max))
 
+    clip_ = clamp_  # PyTorch's alias
+
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         """``masked_fill`` in place."""
         return self._inplace("masked_fill_", lambda t: ops.masked_fill(t, mask, value))
@@ -434,9 +436,22 @@ class Tensor:
         key = (slice(None),) * dim + (index.reshape(-1),)
         return self._inplace("index_fill_", lambda t: ops.setitem(t, key, value))
 
-    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    def scatter_(
+        self,
+        dim: int,
+        index: Tensor,
+        src: Any = None,
+        *,
+        value: Any = None,
+        reduce: str | None = None,
+    ) -> Tensor:
         """``self[i][index[i][j]] = src[i][j]`` along ``dim`` (``src`` a tensor, or a number
-        given as ``src`` or ``value``), as ``torch.Tensor.scatter_``."""
+        given as ``src`` or ``value``), as ``torch.Tensor.scatter_``; ``reduce="add"`` or
+        ``"multiply"`` adds or multiplies the values in (see ``ops.scatter``)."""
+        if reduce is not None:
+            return self._inplace(
+                "scatter_", lambda t: ops.scatter(t, dim, index, src, value, reduce=reduce)
+            )
         src = value if src is None else src
         xp = backend.array_module(self.array)
         dim = dim % self.ndim if self.ndim else 0
@@ -630,7 +645,7 @@ class Tensor:
     def minimum(self, other: Any) -> Tensor:
         return ops.minimum(self, other)
 
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return ops.clamp(self, min, max)
 
     clip = clamp
@@ -756,6 +771,12 @@ class Tensor:
     def matmul(self, other: Tensor) -> Tensor:
         return ops.matmul(self, other)
 
+    def mm(self, other: Tensor) -> Tensor:
+        return ops.mm(self, other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        return ops.bmm(self, other)
+
     def masked_fill(self, mask: Tensor, value: float) -> Tensor:
         return ops.masked_fill(self, mask, value)
 
@@ -869,12 +890,39 @@ class Tensor:
         return ops.gather(self, dim, index)
 
     @accepts_axis
-    def scatter(self, dim: int, index: Tensor, src: Any = None, value: Any = None) -> Tensor:
-        return ops.scatter(self, dim, index, src, value)
+    def scatter(
+        self,
+        dim: int,
+        index: Tensor,
+        src: Any = None,
+        value: Any = None,
+        *,
+        reduce: str | None = None,
+    ) -> Tensor:
+        return ops.scatter(self, dim, index, src, value, reduce=reduce)
 
     @accepts_axis
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         return ops.scatter_add(self, dim, index, src)
+
+    @accepts_axis
+    def scatter_reduce(
+        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        return ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """``scatter_add`` in place."""
+        return self._inplace("scatter_add_", lambda t: ops.scatter_add(t, dim, index, src))
+
+    def scatter_reduce_(
+        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        """``scatter_reduce`` in place."""
+        return self._inplace(
+            "scatter_reduce_",
+            lambda t: ops.scatter_reduce(t, dim, index, src, reduce, include_self=include_self),
+        )
 
     def masked_select(self, mask: Tensor) -> Tensor:
         return ops.masked_select(self, mask)

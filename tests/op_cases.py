@@ -224,6 +224,54 @@ case(
 )
 case("clamp-min", "clamp", lambda a: a.clamp(min=0.0), [Away((2, 3))], lambda a: a.clamp(min=0.0))
 case("clamp-max", "clamp", lambda a: a.clamp(max=0.0), [Away((2, 3))], lambda a: a.clamp(max=0.0))
+case(
+    "clamp-min-above-max",  # every output is max, as in PyTorch: no gradient reaches the input
+    "clamp",
+    lambda a: a.clamp(0.7, -0.5),
+    [F((2, 3))],
+    lambda a: a.clamp(0.7, -0.5),
+)
+# tensor bounds broadcast with the input; the gradient goes to the bound the output took
+case(
+    "clamp-tensor-both",
+    "clamp",
+    lambda a, lo, hi: mg.clamp(a, lo, hi),
+    [F((2, 3)), Const([-0.5, 0.1, -1.0]), Const([[0.4], [1.3]])],
+    lambda a, lo, hi: torch.clamp(a, lo, hi),
+)
+case(
+    "clamp-tensor-min",
+    "clamp",
+    lambda a, lo: a.clamp(min=lo),
+    [F((3, 4)), F((4,))],
+    lambda a, lo: a.clamp(min=lo),
+)
+case(
+    "clamp-tensor-max-0d",
+    "clamp",
+    lambda a, hi: a.clip(max=hi),
+    [F((3, 2)), Const(0.2)],
+    lambda a, hi: a.clip(max=hi),
+)
+case(
+    "clamp-tensor-min-above-max",
+    "clamp",
+    lambda a, lo, hi: mg.clamp(a, lo, hi),
+    [F((4,)), Const([1.0, -0.5, 2.0, 0.0]), Const([0.5, 0.5, -1.0, 1.0])],
+    lambda a, lo, hi: torch.clamp(a, lo, hi),
+)
+case(
+    "clamp-tensor-ties",  # x on a bound keeps the gradient; min == max > x gives it to no one
+    "clamp",
+    lambda a, lo, hi: mg.clamp(a, lo, hi),
+    [
+        Const([0.0, 1.0, 2.0, 0.5, -1.0]),
+        Const([0.0, 0.0, 2.5, 0.5, 0.0]),
+        Const([1.0, 1.0, 2.0, 0.5, 0.0]),
+    ],
+    lambda a, lo, hi: torch.clamp(a, lo, hi),
+    tags={"no-gradcheck"},  # finite differences at a kink measure half the gradient
+)
 
 # -- reductions -------------------------------------------------------------------------------
 
@@ -524,6 +572,8 @@ for sa, sb in [
     ((3,), (5, 3, 4)),
 ]:
     case(f"matmul{sa}@{sb}", "matmul", lambda a, b: a @ b, [F(sa), F(sb)], lambda a, b: a @ b)
+case("mm", "mm", mg.mm, [F((2, 3)), F((3, 4))], torch.mm if torch else None)
+case("bmm", "bmm", lambda a, b: a.bmm(b), [F((2, 2, 3)), F((2, 3, 4))], lambda a, b: a.bmm(b))
 
 # -- fused ------------------------------------------------------------------------------------
 
@@ -1101,6 +1151,47 @@ case(
     [F((3, 2)), Ints([[2, 0], [2, 2]]), F((3, 2))],
     tags={"no-torch"},
 )
+for reduce, twin in [("add", "sum"), ("multiply", "prod")]:
+    # PyTorch's scatter(reduce=) has no derivative: scatter_reduce(include_self=True) is its twin
+    case(
+        f"scatter-reduce-{reduce}",
+        "scatter",
+        lambda a, i, s, r=reduce: a.scatter(1, i, s, reduce=r),
+        [F((2, 4)), Ints([[0, 3, 0], [2, 2, 2]]), F((2, 3))],
+        lambda a, i, s, r=twin: a.scatter_reduce(1, i, s, r),
+    )
+SCATTER_REDUCE_IDX = [[2, 0], [2, 2], [0, 2]]  # position (1, *) gets nothing, (2, 1) three values
+for reduce in ["sum", "prod", "mean", "amax", "amin"]:
+    for include_self in [True, False]:
+        case(
+            f"scatter_reduce-{reduce}-self{include_self}",
+            "scatter_reduce",
+            lambda a, i, s, r=reduce, k=include_self: mg.scatter_reduce(
+                a, 0, i, s, r, include_self=k
+            ),
+            [F((3, 2)), Ints(SCATTER_REDUCE_IDX), F((3, 2))],
+            lambda a, i, s, r=reduce, k=include_self: torch.scatter_reduce(
+                a, 0, i, s, r, include_self=k
+            ),
+        )
+case(
+    "scatter_reduce-prod-zeros",  # a lone zero in a group, and a zero in x beside one in src
+    "scatter_reduce",
+    lambda a, i, s: a.scatter_reduce(-1, i, s, "prod"),
+    [
+        Const([[0.0, 1.5, -2.0], [0.7, 0.0, 1.2]]),
+        Ints([[0, 0, 1], [1, 2, 1]]),
+        Const([[0.0, 2.0, 0.0], [1.1, -0.9, 3.0]]),
+    ],
+    lambda a, i, s: a.scatter_reduce(-1, i, s, "prod"),
+)
+case(
+    "scatter_reduce-mean-0d",
+    "scatter_reduce",
+    lambda a, i, s: a.scatter_reduce(0, i, s, "mean"),
+    [F(()), Ints([0, 0]), F((2,))],
+    lambda a, i, s: a.scatter_reduce(0, i, s, "mean"),
+)
 case(
     "masked_select",
     "masked_select",
@@ -1169,7 +1260,7 @@ case(
     [F((3, 6))],
     lambda a: a.unflatten(1, (2, -1)),
 )
-for mode in ["constant", "reflect", "replicate"]:
+for mode in ["constant", "reflect", "replicate", "circular"]:
     case(
         f"pad-{mode}-1d",
         "pad",
@@ -1184,6 +1275,13 @@ for mode in ["constant", "reflect", "replicate"]:
         [F((1, 2, 3, 4))],
         lambda a, m=mode: tnf.pad(a, (1, 2, 2, 0), mode=m),
     )
+case(
+    "pad-circular-crop",  # crops first, then wraps around what is left, as PyTorch
+    "pad",
+    lambda a: mg.ops.pad(a, (1, -1, -1, 2), mode="circular"),
+    [F((2, 3, 4))],
+    lambda a: tnf.pad(a, (1, -1, -1, 2), mode="circular"),
+)
 case(
     "pad-constant-value-crop",
     "pad",
@@ -1224,6 +1322,10 @@ for eq, shapes in [
     ("i,j->ij", [(2,), (3,)]),
     ("ij,ij->i", [(2, 3), (2, 3)]),
     ("...ij,...jk", [(2, 2, 3), (3, 4)]),
+    ("...ij,...jk", [(2, 1, 2, 3), (3, 3, 4)]),  # size-1 dims broadcast, inside ... or not
+    ("ij,ij->ij", [(1, 3), (2, 3)]),
+    ("bij,bjk->bik", [(1, 2, 3), (4, 3, 2)]),
+    ("...,...", [(), (2,)]),
     ("ij,jk", [(2, 3), (3, 4)]),
     ("iij,jk->ik", [(2, 2, 3), (3, 4)]),
 ]:
@@ -1349,6 +1451,20 @@ for p, dim in [(2.0, 1), (1.0, -1), (3.0, 0)]:
         [Away((3, 4))],
         lambda x, p=p, d=dim: tnf.normalize(x, p, d),
     )
+case(
+    "normalize-pinf",  # divides by the largest magnitude
+    "normalize",
+    lambda x: mg.ops.normalize(x, float("inf"), -1),
+    [Distinct((3, 4))],
+    lambda x: tnf.normalize(x, float("inf"), -1),
+)
+case(
+    "kl_div-broadcast",  # input and target broadcast, as PyTorch
+    "kl_div",
+    lambda x, t: mg.ops.kl_div(x, t, "batchmean"),
+    [F((2, 3)), Pos((3,))],
+    lambda x, t: tnf.kl_div(x, t, reduction="batchmean"),
+)
 # x / eps at the zero row: finite differences step past eps, so only PyTorch checks it
 case(
     "normalize-zero-row",
@@ -1372,7 +1488,14 @@ NOT_DIFFERENTIABLE |= {
     "argsort",
 }
 case(
-    "bce_with_logits-pos_weight-grad",  # PyTorch gives pos_weight no gradient; we do
+    "nll_loss-weight-grad",  # PyTorch refuses a weight that requires grad; we differentiate it
+    "nll_loss",
+    lambda x, t, w: mg.ops.nll_loss(x, t, w),
+    [F((4, 3)), Ints([0, 2, -100, 2]), Pos((3,))],
+    tags={"no-torch"},
+)
+case(
+    "bce_with_logits-pos_weight-grad",  # PyTorch refuses a pos_weight that requires grad
     "binary_cross_entropy_with_logits",
     lambda x, t, p: mg.ops.binary_cross_entropy_with_logits(x, t, pos_weight=p),
     [F((3, 4)), Fixed(np.linspace(0, 1, 12).reshape(3, 4)), Pos((4,))],

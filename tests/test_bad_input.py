@@ -62,7 +62,7 @@ def test_matmul_batch_mismatch():
 
 
 def test_matmul_dtype_mismatch():
-    with pytest.raises(TypeError, match=r"float32.*float64"):
+    with pytest.raises(TypeError, match=r"float32.*\(2, 3\).*float64.*\(3, 2\)"):
         mg.ones(2, 3) @ mg.ones(3, 2, dtype=mg.float64)
 
 
@@ -412,10 +412,12 @@ def test_where_with_shapes_that_do_not_broadcast():
         mg.where(cond, mg.ones(2, 3), mg.ones(4))
 
 
-def test_clamp_with_min_greater_than_max():
-    x = mg.ones(3, requires_grad=True)
-    with pytest.raises(ValueError, match=r"2\.0.*1\.0"):
-        x.clamp(min=2.0, max=1.0)
+def test_clamp_bounds_that_do_not_broadcast():
+    x = mg.ones(2, 3, requires_grad=True)
+    with pytest.raises(mg.ShapeError, match=r"\(2, 3\).*\(4,\)"):
+        x.clamp(min=mg.zeros(4))
+    with pytest.raises(ValueError, match="at least one"):
+        x.clamp()
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5])

@@ -3,11 +3,11 @@
 - ``elementwise``: + - * / ** neg, exp log sqrt abs tanh sigmoid relu gelu, maximum minimum clamp
 - ``reductions``: sum mean max min amax amin var std logsumexp argmax argmin
 - ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
-  split chunk, where masked_fill tril triu, matmul
+  split chunk, where masked_fill tril triu, matmul mm bmm
 - ``fused``: softmax log_softmax layer_norm rms_norm dropout embedding cross_entropy attention linear
 - ``conversion``: cast, device copies, clone, comparisons, isnan isinf isfinite isclose allclose
   any all
-- ``indexing``: gather scatter scatter_add masked_select nonzero sort argsort topk
+- ``indexing``: gather scatter scatter_add scatter_reduce masked_select nonzero sort argsort topk
 - ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
@@ -96,6 +96,7 @@ from minigrad.ops.indexing import (
     nonzero,
     scatter,
     scatter_add,
+    scatter_reduce,
     sort,
     topk,
 )
@@ -134,6 +135,7 @@ from minigrad.ops.reductions import (
 )
 from minigrad.ops.rounding import ceil, floor, floor_divide, remainder, round, sign, trunc
 from minigrad.ops.shape import (
+    bmm,
     cat,
     chunk,
     expand,
@@ -141,6 +143,7 @@ from minigrad.ops.shape import (
     getitem,
     masked_fill,
     matmul,
+    mm,
     permute,
     reshape,
     setitem,
@@ -188,6 +191,8 @@ __all__ = [
     "logsumexp",
     "masked_fill",
     "matmul",
+    "mm",
+    "bmm",
     "max",
     "maximum",
     "mean",
@@ -248,6 +253,7 @@ __all__ = [
     "nonzero",
     "scatter",
     "scatter_add",
+    "scatter_reduce",
     "sort",
     "topk",
     "binary_cross_entropy",

@@ -90,21 +90,24 @@ class Elu(Function):
     @staticmethod
     def forward(ctx, a, alpha=1.0):
         xp = backend.array_module(a)
-        out = xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0)))
-        ctx.save_for_backward(a, out)
+        ctx.save_for_backward(a)
         ctx.alpha = alpha
-        return out
+        # elu(a) = a where a > 0, else alpha (e^a - 1)
+        return xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0)))
 
     @staticmethod
     def backward(ctx, g):
-        a, out = ctx.saved_tensors
-        # da = g where a > 0, else g * alpha * e^a = g * (elu(a) + alpha)
-        return backend.array_module(g).where(a > 0, g, g * (out + ctx.alpha))
+        (a,) = ctx.saved_tensors
+        xp = backend.array_module(g)
+        # da = g * alpha * e^a where a <= 0, else g (e^a itself: elu(a) + alpha would lose
+        # e^a's digits to cancellation for very negative a; NaN takes g, as PyTorch)
+        return xp.where(a <= 0, g * ctx.alpha * xp.exp(xp.minimum(a, 0)), g)
 
     @staticmethod
     def backward_graph(ctx, g):
-        a, out = ctx.saved_tensors
-        return g * (out + ctx.alpha).masked_fill(a > 0, 1.0)
+        (a,) = ctx.saved_tensors
+        above = Tensor._wrap(backend.array_module(a.array).asarray(~(a.array <= 0)))
+        return g * (a.clamp(max=0.0).exp() * ctx.alpha).masked_fill(above, 1.0)
 
 
 def silu(a: Tensor) -> Tensor:

@@ -15,7 +15,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops._util import ShapeError, as_tensor_like, require_float
+from minigrad.ops._util import ShapeError, as_tensor_like, broadcast_shape, require_float
 from minigrad.ops.conversion import cast
 from minigrad.promotion import float_result_type, result_type
 from minigrad.tensor import Tensor
@@ -572,9 +572,9 @@ def minimum(a: Any, b: Any) -> Tensor:
 class Clamp(Function):
     @staticmethod
     def forward(ctx, a, low=None, high=None):
+        # out = minimum(maximum(a, low), high): where low > high, high (PyTorch's rule)
         xp = backend.array_module(a)
-        ctx.save_for_backward(a)
-        ctx.low, ctx.high = low, high
+        ctx.save_for_backward(a, low, high)
         out = a
         if low is not None:
             out = xp.maximum(out, low)
@@ -584,36 +584,43 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        # da = g where low <= a <= high, else 0
-        inside = True
-        if ctx.low is not None:
-            inside = a >= ctx.low
-        if ctx.high is not None:
-            inside = inside & (a <= ctx.high)
-        return g * inside
+        return _clamp_grads(ctx, g, *ctx.saved_tensors)
 
     @staticmethod
     def backward_graph(ctx, g):
-        (a,) = ctx.saved_tensors
-        # da = g * inside, a constant mask (second derivative 0)
-        inside = True
-        if ctx.low is not None:
-            inside = a.array >= ctx.low
-        if ctx.high is not None:
-            inside = inside & (a.array <= ctx.high)
-        return g * inside
+        # the same masks as constants: clamp is piecewise linear (second derivative 0)
+        return _clamp_grads(ctx, g, *(getattr(t, "array", t) for t in ctx.saved_tensors))
 
 
-def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-    """Limit ``a`` to [min, max]; the gradient passes where ``min <= a <= max``."""
+def _clamp_grads(ctx: Function, g: Any, a: Any, low: Any, high: Any) -> tuple[Any, Any, Any]:
+    # da = g where low <= a <= high ; dlow = g where a < low < high ;
+    # dhigh = g where a > high or high < low (the bound the output took; PyTorch's masks)
+    inside = (True if low is None else a >= low) & (True if high is None else a <= high)
+    da = g * inside if ctx.needs_input_grad[0] else None
+    dlow = dhigh = None
+    if ctx.needs_input_grad[1]:
+        dlow = g * ((a < low) & (True if high is None else low < high))
+    if ctx.needs_input_grad[2]:
+        dhigh = g * ((a > high) | (False if low is None else high < low))
+    return da, dlow, dhigh
+
+
+def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit ``a`` to [min, max] elementwise: ``minimum(maximum(a, min), max)``, so where
+    min > max the result is max, as in PyTorch. ``min`` and ``max`` are numbers or tensors
+    that broadcast with ``a`` (the result has the broadcast shape and the promoted dtype).
+    The gradient goes to ``a`` where ``min <= a <= max`` (ties included), else to the bound
+    the output took (``min`` only where ``min < max``), as PyTorch's."""
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
-    if min is not None and max is not None and min > max:
-        raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
-    if a.array.dtype.kind != "f":  # an integer tensor and a float bound: the default float
-        a = cast(a, result_type(a, min, max))
-    return Clamp.apply(a, low=min, high=max)
+    dtype = result_type(a, min, max)
+    if any(isinstance(b, Tensor) for b in (min, max)):
+        shapes = [tuple(t.shape) for t in (a, min, max) if isinstance(t, Tensor)]
+        broadcast_shape("clamp", "the shapes of the input and its bounds", *shapes)
+        min, max = (cast(b, dtype) if isinstance(b, Tensor) else b for b in (min, max))  # noqa: A001
+    if a.array.dtype != dtype:  # an integer tensor and a float bound: the default float
+        a = cast(a, dtype)
+    return Clamp.apply(a, min, max)
 
 
 # =============================================================================================

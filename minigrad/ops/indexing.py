@@ -1,5 +1,5 @@
-"""Indexing by index tensors (issue 16): gather, scatter, scatter_add, masked_select,
-nonzero, and the orderings sort, argsort, topk.
+"""Indexing by index tensors (issue 16): gather, scatter, scatter_add, scatter_reduce,
+masked_select, nonzero, and the orderings sort, argsort, topk.
 
 ``gather``/``scatter`` address ``x`` along one ``dim`` with an integer ``index`` tensor, the other
 dims by position (PyTorch's rule: ``out[i][j][k] = x[i][index[i][j][k]][k]`` for ``dim=1``).
@@ -100,17 +100,170 @@ class ScatterAdd(Function):
         return g, None, _read_back_graph(ctx, g)
 
 
+# =============================================================================================
+# scatter_reduce: each position reduces x's value (include_self) and the src values landing on it
+# =============================================================================================
+
+SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _landed(shape: tuple[int, ...], where: tuple[Any, ...], like: Any) -> Any:
+    """A bool array of ``shape``: True at each position some src value lands on."""
+    hit = backend.array_module(like).zeros(shape, dtype=bool)
+    hit[where] = True
+    return hit
+
+
+def _start(x: Any, where: tuple[Any, ...], s: Any, include_self: bool, identity: Any) -> Any:
+    """A copy of ``x`` to reduce into: without ``include_self`` the landed positions start at
+    the reduction's ``identity`` (or, given None, at one of the values landing there)."""
+    out = x.copy()
+    if not include_self:
+        out[where] = s if identity is None else identity
+    return out
+
+
+class ScatterExtreme(Function):
+    """``amax`` / ``amin`` of each position's values; ``how`` is "maximum" or "minimum"."""
+
+    @staticmethod
+    def forward(ctx, x, index, src, dim=0, how="maximum", include_self=True):
+        where = _along(index, dim)
+        s = src[_leading(src, index)]
+        out = _start(x, where, s, include_self, None)
+        backend.scatter_reduce_at(out, where, s, how)
+        ctx.save_for_backward(x, src, out)
+        ctx.where, ctx.index, ctx.dim, ctx.src_shape = where, index, dim, src.shape
+        ctx.include_self = include_self
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # the values equal to the result share g evenly: dx = g / n where x won (and took
+        # part), dsrc = (g / n)[index] where src won; n = how many won at each position
+        x_won, src_won, share = _extreme_winners(ctx, ctx.saved_tensors, g.dtype)
+        return g * share * x_won, None, _read_back(ctx, g * share, src_won)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        # the same split with constant weights (piecewise linear: second derivative 0)
+        arrays = tuple(getattr(t, "array", t) for t in ctx.saved_tensors)
+        x_won, src_won, share = _extreme_winners(ctx, arrays, g.dtype)
+        dx = g * (share * x_won) if ctx.needs_input_grad[0] else None
+        return dx, None, _read_back_graph(ctx, g * share, src_won)
+
+
+def _extreme_winners(ctx: Function, saved: tuple[Any, ...], dtype: Any) -> tuple[Any, Any, Any]:
+    """Where x and src equal the amax/amin result, and 1 / (how many do) at each position."""
+    x, src, out = saved
+    s = src[_leading(src, ctx.index)]
+    x_won = x == out
+    if not ctx.include_self:
+        x_won &= ~_landed(x.shape, ctx.where, x)
+    src_won = s == out[ctx.where]
+    count = x_won.astype(dtype)
+    backend.scatter_add(count, ctx.where, src_won.astype(dtype))
+    xp = backend.array_module(x)
+    share = 1 / xp.where(count == 0, 1, count)  # 0 winners only where a NaN won
+    return x_won.astype(dtype), src_won.astype(dtype), share.astype(dtype, copy=False)
+
+
+class ScatterProd(Function):
+    """The product of each position's values."""
+
+    @staticmethod
+    def forward(ctx, x, index, src, dim=0, include_self=True):
+        where = _along(index, dim)
+        out = _start(x, where, 1, include_self, 1)
+        backend.scatter_reduce_at(out, where, src[_leading(src, index)], "multiply")
+        ctx.save_for_backward(x, src)
+        ctx.where, ctx.index, ctx.dim, ctx.src_shape = where, index, dim, src.shape
+        ctx.include_self = include_self
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d out / d value = the product of the position's other values: for x the product of
+        # src there; for a src value v, prod(nonzero) / v, or prod(nonzero) if v is the only 0
+        x, src = ctx.saved_tensors
+        xp = backend.array_module(x)
+        s = src[_leading(src, ctx.index)]
+        src_prod = xp.ones_like(x)
+        backend.scatter_reduce_at(src_prod, ctx.where, s, "multiply")
+        dx = g * src_prod * _keeps_self(ctx, x) if ctx.needs_input_grad[0] else None
+        members = x if ctx.include_self else _start(x, ctx.where, 1, False, 1)
+        zeros = (members == 0).astype(x.dtype)
+        backend.scatter_add(zeros, ctx.where, (s == 0).astype(x.dtype))
+        nonzero_prod = xp.where(members == 0, 1, members)
+        backend.scatter_reduce_at(nonzero_prod, ctx.where, xp.where(s == 0, 1, s), "multiply")
+        zeros, nonzero_prod = zeros[ctx.where], nonzero_prod[ctx.where]
+        others = xp.where(
+            s == 0,
+            nonzero_prod * (zeros == 1),
+            nonzero_prod / xp.where(s == 0, 1, s) * (zeros == 0),
+        )
+        return dx, None, _read_back(ctx, g, others)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        # the same products rebuilt with ScatterProd itself, so they differentiate again:
+        # dx = g * prod(src); dsrc = (g * out)[index] / v, or (g * prod(others))[index] at a
+        # lone zero v (a src value that is one of several zeros gets 0, its second derivative
+        # is not followed)
+        x, src = ctx.saved_tensors
+        xp = backend.array_module(x.array)
+        opts = {"dim": ctx.dim}
+        dx = None
+        if ctx.needs_input_grad[0]:
+            ones = Tensor._wrap(xp.ones_like(x.array))
+            src_prod = ScatterProd.apply(ones, ctx.index, src, include_self=True, **opts)
+            dx = g * src_prod * _keeps_self(ctx, x.array)
+        if not ctx.needs_input_grad[2]:
+            return dx, None, None
+        zero = src.array == 0
+        zeros_there = xp.zeros_like(x.array, dtype=g.dtype)
+        backend.scatter_add(zeros_there, ctx.where, zero[_leading(src.array, ctx.index)])
+        lone = (zero & _pad_index(zeros_there[ctx.where] == 1, src.shape)).astype(g.dtype)
+        out = ScatterProd.apply(x, ctx.index, src, include_self=ctx.include_self, **opts)
+        without = ScatterProd.apply(
+            x, ctx.index, src * (1 - lone) + lone, include_self=ctx.include_self, **opts
+        )
+        zero = zero.astype(g.dtype)
+        safe_src = src * (1 - zero) + zero
+        lone_part = _read_back_graph(ctx, g * without, lone[_leading(lone, ctx.index)])
+        rest = _read_back_graph(ctx, g * out, (1 - lone)[_leading(lone, ctx.index)])
+        return dx, None, lone_part + rest / safe_src
+
+
+def _keeps_self(ctx: Function, x: Any) -> Any:
+    """1 where x's own value takes part in the product (everywhere with include_self, else
+    only where no src value lands), 0 elsewhere."""
+    if ctx.include_self:
+        return 1
+    return (~_landed(x.shape, ctx.where, x)).astype(x.dtype)
+
+
+def _pad_index(part: Any, shape: tuple[int, ...]) -> Any:
+    """``part`` (index-shaped, bool) padded with False to src's ``shape``."""
+    if tuple(part.shape) == tuple(shape):
+        return part
+    full = backend.array_module(part).zeros(shape, dtype=bool)
+    full[tuple(slice(0, n) for n in part.shape)] = part
+    return full
+
+
 def _leading(src: Any, index: Any) -> tuple[slice, ...]:
     """The part of ``src`` a scatter uses: its leading ``index.shape`` block."""
     return tuple(slice(0, n) for n in index.shape)
 
 
-def _read_back(ctx: Function, g: Any) -> Any:
-    """The gradient of a scatter's ``src``: ``g`` at the scattered positions, 0 on the part of
-    ``src`` beyond ``index``'s shape (unused by the forward)."""
+def _read_back(ctx: Function, g: Any, weight: Any = None) -> Any:
+    """The gradient of a scatter's ``src``: ``g`` at the scattered positions (times ``weight``,
+    index-shaped, if given), 0 on the part of ``src`` beyond ``index``'s shape (unused by the
+    forward)."""
     if not ctx.needs_input_grad[2]:
         return None
-    picked = g[ctx.where]
+    picked = g[ctx.where] if weight is None else g[ctx.where] * weight
     if picked.shape == ctx.src_shape:
         return picked
     dsrc = backend.array_module(g).zeros(ctx.src_shape, dtype=g.dtype)
@@ -118,11 +271,13 @@ def _read_back(ctx: Function, g: Any) -> Any:
     return dsrc
 
 
-def _read_back_graph(ctx: Function, g: Tensor) -> Tensor | None:
-    """:func:`_read_back` in the graph: a gather, padded with zeros to ``src``'s shape."""
+def _read_back_graph(ctx: Function, g: Tensor, weight: Any = None) -> Tensor | None:
+    """:func:`_read_back` in the graph: a gather (times the constant ``weight``), padded with
+    zeros to ``src``'s shape."""
     if not ctx.needs_input_grad[2]:
         return None
     picked = Gather.apply(g, ctx.index, dim=ctx.dim)
+    picked = picked if weight is None else picked * weight
     if tuple(picked.shape) == tuple(ctx.src_shape):
         return picked
     from minigrad.ops.rearrange import PadConstant  # noqa: PLC0415 (rearrange imports this module)
@@ -143,6 +298,11 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -
     if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
         raise ShapeError(
             f"{op}: index (shape {tuple(index.shape)}) and input (shape {tuple(x.shape)}) must "
+            "have the same number of dims"
+        )
+    if isinstance(src, Tensor) and src.ndim != index.ndim and max(src.ndim, index.ndim) > 1:
+        raise ShapeError(
+            f"{op}: index (shape {tuple(index.shape)}) and src (shape {tuple(src.shape)}) must "
             "have the same number of dims"
         )
     for other, name in ((x, "input"), (src, "src")):
@@ -172,7 +332,7 @@ def _zero_d(x: Tensor, index: Tensor) -> tuple[Tensor, Tensor, bool]:
     """A 0-d input (and index) is handled as one of shape (1,), as PyTorch allows."""
     if x.ndim:
         return x, index, False
-    return x.reshape(1), index.reshape(1), index.ndim == 0
+    return x.reshape(1), index.reshape(-1), index.ndim == 0
 
 
 @accepts_axis
@@ -187,14 +347,32 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 @accepts_axis
-def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = None) -> Tensor:
+def scatter(
+    x: Tensor,
+    dim: int,
+    index: Tensor,
+    src: Any = None,
+    value: Any = None,
+    *,
+    reduce: str | None = None,
+) -> Tensor:
     """A copy of ``x`` with ``src`` (a tensor, or the scalar ``value``) written at ``index``
     along ``dim``: ``out[i][index[i][j]] = src[i][j]`` for ``dim=1`` (out of place; where
-    indices repeat, one of the writes wins, as in PyTorch)."""
+    indices repeat, one of the writes wins, as in PyTorch). ``reduce="add"`` / ``"multiply"``
+    adds / multiplies the values in instead, every repeat counting (``scatter_reduce``'s "sum"
+    and "prod" with ``include_self=True``; PyTorch gives these no gradient, minigrad does)."""
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src (a tensor) and value (a scalar)")
     if src is not None and not isinstance(src, Tensor):
         src, value = None, src  # scatter(x, dim, index, 2.0): PyTorch's value form
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        if src is None and isinstance(index, Tensor):
+            full = backend.array_module(index.array).full(index.shape, value, dtype=x.dtype)
+            src = Tensor._wrap(full)
+        how = "sum" if reduce == "add" else "prod"
+        return _scatter_reduce("scatter", x, dim, index, src, how, include_self=True)
     d = _check_index("scatter", x, dim, index, src)
     if src is not None and src.dtype != x.dtype:
         raise TypeError(f"scatter: src is {src.dtype} but the input is {x.dtype}")
@@ -208,15 +386,57 @@ def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = No
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of ``x`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up):
     ``out[i][index[i][j]] += src[i][j]`` for ``dim=1``."""
+    return _scatter_reduce("scatter_add", x, dim, index, src, "sum", include_self=True)
+
+
+@accepts_axis
+def scatter_reduce(
+    x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """A copy of ``x`` where each position ``index`` names along ``dim`` holds the ``reduce``
+    ("sum", "prod", "mean", "amax", "amin") of the ``src`` values landing on it, and of its
+    own value if ``include_self``: ``out[i][index[i][j]] = reduce(x[i][index[i][j]],
+    src[i][j], ...)`` for ``dim=1``; positions nothing lands on keep x. ``index`` and ``src``
+    have x's number of dims. "mean" of integers rounds down. Gradients as PyTorch's: amax/amin
+    share it evenly among the values equal to the result."""
+    return _scatter_reduce("scatter_reduce", x, dim, index, src, reduce, include_self)
+
+
+def _scatter_reduce(
+    op: str, x: Tensor, dim: int, index: Tensor, src: Any, reduce: str, include_self: bool
+) -> Tensor:
+    if reduce not in SCATTER_REDUCTIONS:
+        raise ValueError(f"{op}: reduce must be one of {SCATTER_REDUCTIONS}, got {reduce!r}")
     if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_add: src must be a tensor, got {type(src).__name__}")
-    d = _check_index("scatter_add", x, dim, index, src)
+        raise TypeError(f"{op}: src must be a tensor, got {type(src).__name__}")
+    d = _check_index(op, x, dim, index, src)
     if src.dtype != x.dtype:
-        raise TypeError(f"scatter_add: src is {src.dtype} but the input is {x.dtype}")
+        raise TypeError(f"{op}: src is {src.dtype} but the input is {x.dtype}")
     x1, index1, _ = _zero_d(x, index)
     src1 = src.reshape(1) if src.ndim == 0 and x.ndim == 0 else src
-    out = ScatterAdd.apply(x1, index1.array, src1, dim=d)
+    at, opts = index1.array, {"dim": d, "include_self": include_self}
+    if reduce in ("sum", "mean"):
+        base = x1 if include_self else Scatter.apply(x1, at, 0, dim=d)
+        out = ScatterAdd.apply(base, at, src1, dim=d)
+        out = _divide_by_count(out, at, d, include_self) if reduce == "mean" else out
+    elif reduce == "prod":
+        out = ScatterProd.apply(x1, at, src1, **opts)
+    else:
+        how = "maximum" if reduce == "amax" else "minimum"
+        out = ScatterExtreme.apply(x1, at, src1, how=how, **opts)
     return out.reshape(()) if not x.ndim else out
+
+
+def _divide_by_count(total: Tensor, index: Any, dim: int, include_self: bool) -> Tensor:
+    """``total`` divided by how many values each position reduced (1 where none landed)."""
+    xp = backend.array_module(index)
+    count = xp.full(total.shape, int(include_self), dtype=total.dtype)
+    backend.scatter_add(count, _along(index, dim), xp.ones(index.shape, dtype=total.dtype))
+    count = xp.where(count == 0, 1, count).astype(total.dtype, copy=False)
+    if total.dtype.kind != "f":  # integers round down, as PyTorch
+        return Tensor._wrap(xp.floor_divide(total.array, count))
+    # out = total / count
+    return total / Tensor._wrap(count)
 
 
 # =============================================================================================

@@ -16,9 +16,18 @@ import math
 from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
-from minigrad.ops._util import ShapeError, check_ids, norm_dim, require_float, same_dtype
+from minigrad.ops._util import (
+    ShapeError,
+    broadcast_shape,
+    check_ids,
+    norm_dim,
+    require_float,
+    same_dtype,
+)
 from minigrad.ops.activations import softplus
+from minigrad.ops.conversion import cast
 from minigrad.ops.indexing import gather
+from minigrad.promotion import result_type
 from minigrad.tensor import Tensor
 
 
@@ -40,7 +49,7 @@ def _reduce_loss(loss: Tensor, reduction: str, batch: int = 1) -> Tensor:
     return loss.sum() / batch if batch else loss.sum() * math.nan  # batchmean
 
 
-def _same_shape(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+def _same_shape(op: str, input: Tensor, target: Tensor, dtypes: bool = True) -> None:  # noqa: A002
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: target must be a tensor, got {type(target).__name__}")
     if tuple(input.shape) != tuple(target.shape):
@@ -48,7 +57,8 @@ def _same_shape(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
             f"{op}: target shape {tuple(target.shape)} differs from input shape "
             f"{tuple(input.shape)}"
         )
-    same_dtype(op, ("target", target), ("the input", input))
+    if dtypes:
+        same_dtype(op, ("target", target), ("the input", input))
 
 
 # =============================================================================================
@@ -88,18 +98,22 @@ def nll_loss(
             f"nll_loss: weight must have shape ({shape[1]},), one per class, got "
             f"{tuple(weight.shape)}"
         )
+    same_dtype("nll_loss", ("weight", weight), ("the input", input))
     check_ids("nll_loss", target, shape[1], "the number of classes", ignore=ignore_index)
     xp = backend.array_module(input.array)
     valid = target.array != ignore_index
     ids = xp.where(valid, target.array, 0)
     # -input[n, t, ...] picked along the class dim, weighted (0 where ignored)
     picked = gather(input, 1, Tensor._wrap(xp.expand_dims(ids, 1))).squeeze(1)
-    w = valid.astype(input.dtype) if weight is None else weight.array[ids] * valid
-    loss = -picked * Tensor._wrap(w)
+    w = Tensor._wrap(valid.astype(input.dtype))
+    if weight is not None:  # weight[t], differentiable (PyTorch refuses a weight needing grad)
+        w = weight[Tensor._wrap(ids)] * w
+    loss = -picked * w
     if reduction != "mean":
         return _reduce_loss(loss, reduction)
     total = w.sum()
-    return loss.sum() / Tensor._wrap(xp.where(total == 0, 1, total).astype(input.dtype))
+    # mean = sum(loss) / sum(w), with sum(w) = 0 read as 1 (the loss is then 0)
+    return loss.sum() / (total + Tensor._wrap(xp.asarray(total.array == 0, dtype=input.dtype)))
 
 
 # =============================================================================================
@@ -151,16 +165,20 @@ def kl_div(
 ) -> Tensor:
     """Kullback-Leibler divergence of ``target`` from the distribution whose log-probabilities
     are ``input``: pointwise ``target * (log(target) - input)`` (``log_target=True``: the target
-    is given as log-probabilities too). Shapes: input and target alike.
+    is given as log-probabilities too). Shapes: input and target broadcast together.
 
     ``reduction="batchmean"`` (sum over everything divided by the batch size ``input.shape[0]``)
     gives the mathematical KL divergence; ``"mean"`` averages over every element, as PyTorch.
     """
     require_float("kl_div", input)
-    _same_shape("kl_div", input, target)
+    if not isinstance(target, Tensor):
+        raise TypeError(f"kl_div: target must be a tensor, got {type(target).__name__}")
     _check_reduction("kl_div", reduction, batchmean=True)
-    loss = KLDiv.apply(input, target, log_target=bool(log_target))
-    return _reduce_loss(loss, reduction, input.shape[0] if input.ndim else 1)
+    # input and target broadcast and promote, as PyTorch
+    shape = broadcast_shape("kl_div", "input and target shapes", input.shape, target.shape)
+    dtype = result_type(input, target)
+    loss = KLDiv.apply(cast(input, dtype), cast(target, dtype), log_target=bool(log_target))
+    return _reduce_loss(loss, reduction, shape[0] if shape else 1)
 
 
 # =============================================================================================
@@ -210,16 +228,32 @@ def binary_cross_entropy(
     require_float("binary_cross_entropy", input)
     _same_shape("binary_cross_entropy", input, target)
     _check_reduction("binary_cross_entropy", reduction)
-    x = input.array
-    if x.size and bool(((x < 0) | (x > 1)).any()):  # one device read
+    x, t = input.array, target.array
+    outside = ~((x >= 0) & (x <= 1)), ~((t >= 0) & (t <= 1))  # NaN is outside too
+    if x.size and bool(outside[0].any() | outside[1].any()):  # one device read
+        name, arr = ("input", x) if bool(outside[0].any()) else ("target", t)
         raise ValueError(
-            "binary_cross_entropy: all elements of input should be between 0 and 1 (input of "
-            f"shape {tuple(input.shape)} holds values in [{float(x.min())}, {float(x.max())}])"
+            f"binary_cross_entropy: all elements of {name} should be between 0 and 1 ({name} "
+            f"of shape {tuple(input.shape)} holds values in [{float(arr.min())}, "
+            f"{float(arr.max())}])"
         )
+    weight = _weight_like("binary_cross_entropy", "weight", weight, input)
     loss = BinaryCrossEntropy.apply(input, target)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce_loss(loss, reduction)
+    return _reduce_loss(loss if weight is None else loss * weight, reduction)
+
+
+def _weight_like(op: str, name: str, weight: Tensor | None, like: Tensor) -> Tensor | None:
+    """``weight`` cast to ``like``'s dtype (as PyTorch); it must broadcast to ``like``'s shape
+    (never ``like`` to a larger one)."""
+    if weight is None:
+        return None
+    shape = broadcast_shape(op, f"input and {name} shapes", like.shape, weight.shape)
+    if shape != tuple(like.shape):
+        raise ShapeError(
+            f"{op}: {name} of shape {tuple(weight.shape)} does not broadcast to the input's "
+            f"shape {tuple(like.shape)}"
+        )
+    return cast(weight, like.dtype)
 
 
 def binary_cross_entropy_with_logits(
@@ -235,18 +269,22 @@ def binary_cross_entropy_with_logits(
     Shapes: input and target alike; weight broadcasts to them; pos_weight broadcasts along the
     last dim (one per class).
     """
-    require_float("binary_cross_entropy_with_logits", input)
-    _same_shape("binary_cross_entropy_with_logits", input, target)
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    op = "binary_cross_entropy_with_logits"
+    require_float(op, input)
+    _same_shape(op, input, target, dtypes=False)
+    require_float(op, target)  # a float target of another dtype promotes, as PyTorch
+    _check_reduction(op, reduction)
+    dtype = result_type(input, target)
+    input, target = cast(input, dtype), cast(target, dtype)  # noqa: A001
+    weight = _weight_like(op, "weight", weight, input)
+    pos_weight = _weight_like(op, "pos_weight", pos_weight, input)
     # log(1 + e^-x), exact for every x: no threshold
     log_sig_neg = softplus(-input, threshold=math.inf)
     if pos_weight is None:
         loss = (1 - target) * input + log_sig_neg
     else:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * log_sig_neg
-    if weight is not None:
-        loss = loss * weight
-    return _reduce_loss(loss, reduction)
+    return _reduce_loss(loss if weight is None else loss * weight, reduction)
 
 
 # =============================================================================================
@@ -296,12 +334,16 @@ def normalize(
     dim: int = 1,
     eps: float = 1e-12,
 ) -> Tensor:
-    """``input / max(||input||_p, eps)`` along ``dim``: unit vectors (zero vectors stay zero)."""
+    """``input / max(||input||_p, eps)`` along ``dim``: unit vectors (zero vectors stay zero).
+    ``p`` is positive; ``p=inf`` divides by the largest magnitude (ties share its gradient)."""
     require_float("normalize", input)
-    if not p > 0 or math.isinf(p):
-        raise ValueError(f"normalize: p must be a positive finite number, got {p}")
+    if not p > 0:
+        raise ValueError(f"normalize: p must be a positive number (or inf), got {p}")
     d = norm_dim(dim, input.ndim, input.shape)
     if input.ndim == 0:
         raise ValueError("normalize: expects a tensor with at least one dim, got a 0-d tensor")
-    norm = VectorNorm.apply(input, p=float(p), dim=d)
+    if math.isinf(p):  # ||x||_inf = max |x|
+        norm = input.abs().amax(d, keepdim=True)
+    else:
+        norm = VectorNorm.apply(input, p=float(p), dim=d)
     return input / norm.clamp(min=eps)

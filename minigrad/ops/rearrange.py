@@ -110,10 +110,22 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
 
 
 @accepts_axis
-def repeat_interleave(x: Tensor, repeats: int | Tensor, dim: int | None = None) -> Tensor:
+def repeat_interleave(
+    x: Tensor, repeats: int | Tensor | None = None, dim: int | None = None
+) -> Tensor:
     """Each element repeated ``repeats`` times along ``dim`` (of the flattened tensor when
     None): ``[a, b]`` -> ``[a, a, b, b]``; ``repeats`` may be a tensor of one count per
-    element."""
+    element. With ``x`` alone, a 1-D int tensor of counts: ``arange(len(x))`` repeated by it
+    (``repeat_interleave(tensor([2, 0, 1]))`` is ``[0, 0, 2]``), as PyTorch."""
+    if repeats is None:
+        if x.ndim != 1 or x.dtype.kind not in "iu":
+            raise ShapeError(
+                "repeat_interleave: without repeats, the input holds the counts (1-D ints), "
+                f"got shape {tuple(x.shape)} {x.dtype}"
+            )
+        xp = backend.array_module(x.array)
+        positions = Tensor._wrap(xp.arange(x.numel(), dtype=backend.int64))
+        return repeat_interleave(positions, x, 0)
     if dim is None:
         x, dim = x.reshape(-1), 0
     d = norm_dim(dim, x.ndim, x.shape)
@@ -163,7 +175,7 @@ def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 
 # =============================================================================================
-# pad: constant, reflect, replicate
+# pad: constant, reflect, replicate, circular
 # =============================================================================================
 
 
@@ -239,6 +251,9 @@ def _pad_windows(shape: tuple[int, ...], widths: tuple[tuple[int, int], ...]) ->
 def _source_positions(n: int, lo: int, hi: int, mode: str) -> Any:
     """For each output position along a dim padded by (lo, hi), the input position it copies."""
     xp = backend.numpy_module()
+    if mode == "circular":  # crop first (negative widths), then wrap around what is left
+        start, kept = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+        return start + xp.arange(-max(lo, 0), kept + max(hi, 0)) % kept
     p = xp.arange(-lo, n + hi)
     if mode == "replicate":
         return xp.clip(p, 0, n - 1)
@@ -253,7 +268,8 @@ def pad(
     LAST dim backwards, ``(left, right, top, bottom, ...)``.
 
     Modes: ``"constant"`` (``value``, default 0; negative widths crop), ``"reflect"`` (mirror
-    without repeating the edge: widths < the dim's size) and ``"replicate"`` (repeat the edge).
+    without repeating the edge: widths < the dim's size), ``"replicate"`` (repeat the edge) and
+    ``"circular"`` (wrap around: widths <= the dim's size; negative widths crop first).
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -269,8 +285,10 @@ def pad(
         if any(s < 0 for s in shape):
             raise ValueError(f"pad: widths {pad} crop shape {tuple(x.shape)} below 0 ({shape})")
         return PadConstant.apply(x, widths=tuple(widths), value=0.0 if value is None else value)
-    if mode not in ("reflect", "replicate"):
-        raise ValueError(f"pad: mode must be 'constant', 'reflect' or 'replicate', got {mode!r}")
+    if mode not in _PAD_RULES:
+        raise ValueError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
     if value is not None and value != 0:
         raise ValueError(f"pad: value is only used in constant mode, not {mode!r}")
     sources = []
@@ -278,15 +296,28 @@ def pad(
         if lo == hi == 0:
             continue
         n = x.shape[d]
-        limit = n - 1 if mode == "reflect" else math.inf
-        if lo < 0 or hi < 0 or lo > limit or hi > limit or n == 0:
+        fits, rule = _PAD_RULES[mode]
+        if not fits(n, lo, hi):
             raise ValueError(
                 f"pad: {mode} widths ({lo}, {hi}) for dim {d} of size {n} (shape "
-                f"{tuple(x.shape)}) must be non-negative"
-                + (" and smaller than the size" if mode == "reflect" else " on a non-empty dim")
+                f"{tuple(x.shape)}) must be {rule}"
             )
         sources.append((d, _source_positions(n, lo, hi, mode)))
     return PadIndexed.apply(x, sources=tuple(sources))
+
+
+#: per non-constant mode: which (size, before, after) it can pad, and that rule in words
+_PAD_RULES = {
+    "reflect": (lambda n, lo, hi: 0 <= lo < n and 0 <= hi < n, "non-negative and below the size"),
+    "replicate": (
+        lambda n, lo, hi: lo >= 0 and hi >= 0 and n > 0,
+        "non-negative, on a non-empty dim",
+    ),
+    "circular": (
+        lambda n, lo, hi: n - max(-lo, 0) - max(-hi, 0) >= max(lo, hi, 0),
+        "at most the size left after any crop (wrapping around once)",
+    ),
+}
 
 
 # =============================================================================================
@@ -509,7 +540,7 @@ def _parse_einsum(equation: str, shapes: list[tuple[int, ...]]) -> tuple[tuple[s
     for s, shape in zip(inputs, shapes):
         if "..." in s:
             s = s.replace("...", batch[len(batch) - (len(shape) - len(s) + 3) :])
-        if len(s) != len(shape) or not s.isalpha():
+        if len(s) != len(shape) or (s and not s.isalpha()):
             raise ValueError(
                 f"einsum: subscripts {s!r} do not fit an operand of shape {shape} ({equation!r})"
             )
@@ -524,10 +555,28 @@ def _parse_einsum(equation: str, shapes: list[tuple[int, ...]]) -> tuple[tuple[s
     return tuple(expanded), output
 
 
+def _index_sizes(equation: str, inputs: Any, shapes: list[tuple[int, ...]]) -> dict[str, int]:
+    """Each index's size: one size across the operands, size 1 broadcasting, as PyTorch (an
+    index repeated within one operand, a diagonal, needs one size there)."""
+    sizes: dict[str, int] = {}
+    for s, shape in zip(inputs, shapes):
+        own: dict[str, int] = {}
+        for c, n in zip(s, shape):
+            m, first = sizes.setdefault(c, n), own.setdefault(c, n)
+            if first != n or (m != n and 1 not in (m, n)):
+                raise ShapeError(
+                    f"einsum: index {c!r} has size {first if first != n else m} and {n} in "
+                    f"{equation!r} (operand shapes {shapes})"
+                )
+            sizes[c] = n if m == 1 else m
+    return sizes
+
+
 def einsum(equation: str, *operands: Tensor) -> Tensor:
     """Einstein summation, as ``torch.einsum``: ``einsum("bij,bjk->bik", a, b)`` is a batched
     matmul. ``...`` stands for the leading dims; without ``->`` the output is the indices that
-    appear once, sorted. Each index must have one size across the operands."""
+    appear once, sorted. Each index has one size across the operands, where size 1 broadcasts
+    (inside ``...`` or not), as in PyTorch."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands or not all(isinstance(o, Tensor) for o in operands):
@@ -536,14 +585,12 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
     if len(dtypes) > 1:
         raise TypeError(f"einsum: operands have different dtypes {sorted(map(str, dtypes))}")
     inputs, output = _parse_einsum(equation, [tuple(o.shape) for o in operands])
-    sizes: dict[str, int] = {}
-    for s, o in zip(inputs, operands):
-        for c, n in zip(s, o.shape):
-            if sizes.setdefault(c, n) != n:
-                raise ShapeError(
-                    f"einsum: index {c!r} has size {sizes[c]} and {n} in {equation!r} (operand "
-                    f"shapes {[tuple(o.shape) for o in operands]})"
-                )
+    sizes = _index_sizes(equation, inputs, [tuple(o.shape) for o in operands])
     if set(output) - sizes.keys() or len(set(output)) != len(output):
         raise ValueError(f"einsum: output subscripts {output!r} are not valid for {equation!r}")
+    # size-1 dims broadcast: expand them (expand's backward sums the gradient back)
+    operands = tuple(
+        o.expand(*full) if tuple(o.shape) != (full := tuple(sizes[c] for c in s)) else o
+        for s, o in zip(inputs, operands)
+    )
     return Einsum.apply(*operands, inputs=inputs, output=output)

@@ -11,7 +11,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops.elementwise import _binary, div
+from minigrad.ops.elementwise import _binary
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -35,7 +35,9 @@ class _Piecewise(Function):
 class Sign(_Piecewise):
     @staticmethod
     def forward(ctx, a):
-        return backend.array_module(a).sign(a)
+        # -1, 0 or 1; NaN gives 0, as PyTorch (NumPy keeps NaN)
+        xp = backend.array_module(a)
+        return xp.where(xp.isnan(a), 0, xp.sign(a)).astype(a.dtype, copy=False)
 
 
 class Floor(_Piecewise):
@@ -71,7 +73,7 @@ def _rounding(op: type[Function], a: Tensor, **options: Any) -> Tensor:
 
 
 def sign(a: Tensor) -> Tensor:
-    """Elementwise -1, 0 or 1 (NaN stays NaN); gradient 0."""
+    """Elementwise -1, 0 or 1 (0 for NaN, as PyTorch); gradient 0."""
     if a.dtype == backend.bool_:
         return Tensor._wrap(a.array.copy())
     return Sign.apply(a)
@@ -134,14 +136,37 @@ def remainder(a: Any, b: Any) -> Tensor:
 
 def floor_divide(a: Any, b: Any) -> Tensor:
     """``a // b``: the quotient rounded toward -inf (``torch.floor_divide``); gradient 0.
-    Integer division by zero raises ZeroDivisionError."""
+    Integer division by zero raises ZeroDivisionError; an infinite float divided by a finite
+    one gives NaN, as PyTorch (``inf - fmod(inf, b)`` is NaN there; NumPy gives inf)."""
     _int_divisor_check("floor_divide", a, b)
     if _is_integer(a) and _is_integer(b):
         ta = a if isinstance(a, Tensor) else b
         xp = backend.array_module(ta.array)
         arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
         return Tensor._wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
-    return floor(div(a, b))
+    return _binary(FloorDivide, a, b)
+
+
+class FloorDivide(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
+        with backend.quiet():  # x // 0 is +-inf or NaN, as PyTorch
+            out = xp.floor_divide(a, b)
+            # inf // finite: NaN in PyTorch (inf - fmod(inf, b)), inf in NumPy
+            return xp.where(xp.isinf(a) & xp.isfinite(b) & (b != 0), xp.nan, out).astype(
+                out.dtype, copy=False
+            )
+
+    @staticmethod
+    def backward(ctx, g):
+        # da = db = 0 (piecewise constant)
+        zeros = backend.array_module(g).zeros_like(g)
+        return zeros, zeros
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        return g * 0.0, g * 0.0
 
 
 def _is_integer(x: Any) -> bool:

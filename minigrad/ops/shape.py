@@ -743,6 +743,7 @@ def _vector_matmul_grads(ctx: Function, g: Any, a: Any, b: Any) -> tuple[Any, An
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast.
+    Both operands have one dtype (PyTorch's rule; NumPy would promote): int @ int is allowed.
 
     Shapes: (n,) @ (n,) -> (); (..., n, k) @ (k,) -> (..., n); (..., n, k) @ (..., k, m) -> (..., n, m).
     """
@@ -750,6 +751,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise TypeError(
             f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
         )
+    same_dtype("matmul", ("the first operand", a), ("the second", b))
     sa, sb = a.array.shape, b.array.shape
     if not sa or not sb:
         raise ShapeError(
@@ -764,8 +766,31 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if len(sa) > 2 and len(sb) > 2:
         _check_batch(sa[:-2], sb[:-2], sa, sb)
-    same_dtype("matmul", ("a", a), ("b", b))
     return MatMul.apply(a, b)
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """The product of two matrices, (n, k) @ (k, m) -> (n, m), as ``torch.mm`` (no vectors,
+    no broadcasting: ``matmul`` has those)."""
+    if getattr(a, "ndim", None) != 2 or getattr(b, "ndim", None) != 2:
+        raise ShapeError(f"mm: both operands must be 2-D, got shapes {_shapes(a, b)}")
+    return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product, (B, n, k) @ (B, k, m) -> (B, n, m), as ``torch.bmm`` (one batch
+    size on both sides, no broadcasting: ``matmul`` has that)."""
+    if getattr(a, "ndim", None) != 3 or getattr(b, "ndim", None) != 3:
+        raise ShapeError(f"bmm: both operands must be 3-D, got shapes {_shapes(a, b)}")
+    if a.shape[0] != b.shape[0]:
+        raise ShapeError(f"bmm: batch sizes differ, shapes {_shapes(a, b)}")
+    return matmul(a, b)
+
+
+def _shapes(a: Any, b: Any) -> str:
+    return " and ".join(
+        str(tuple(t.shape)) if isinstance(t, Tensor) else type(t).__name__ for t in (a, b)
+    )
 
 
 def _check_batch(
