@@ -631,3 +631,16 @@ def test_t_transposes_a_matrix_as_a_view_as_torch():
         mg.zeros(1, 2, 3).t()
     with pytest.raises(RuntimeError, match="<= 2 dimensions, but self is 3D"):
         torch.zeros(1, 2, 3).t()
+
+
+def test_diagonal_is_a_view_and_diag_a_copy_as_torch():
+    for lib in (mg, torch):
+        m = lib.zeros(3, 3, dtype=lib.float64)
+        m.diagonal().add_(1.0)
+        lib.diag(m).add_(5.0)  # a copy: m does not change
+        m.diagonal(1).fill_(2.0)
+        m[1, 2].mul_(3.0)  # an all-int index: a 0-d view
+        assert m._base is None and m.diagonal()._base is m and lib.diag(m)._base is None
+        np.testing.assert_array_equal(
+            m.numpy(), [[1.0, 2.0, 0.0], [0.0, 1.0, 6.0], [0.0, 0.0, 1.0]]
+        )
