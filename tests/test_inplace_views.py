@@ -109,7 +109,7 @@ def copy_from_a_source(lib):  # copy_'s source gets the gradient of the written 
     return [b], [a, x, src]
 
 
-def method_mix_on_views(lib):  # div_, clamp_, fill_, index_fill_, scatter_ through views
+def method_mix_on_views(lib):  # div_, clamp_, fill_, index_fill_, scatter(_add)_ through views
     a, x = _leaves(lib)
     b = a * 3
     b[0].div_(x)
@@ -118,6 +118,7 @@ def method_mix_on_views(lib):  # div_, clamp_, fill_, index_fill_, scatter_ thro
     b[:, 1:].index_fill_(1, lib.tensor([0, 3]), -2.0)
     b[3].scatter_(0, lib.tensor([4, 1]), x[2:4])
     b[:2].unsqueeze(0).mul_(x.unsqueeze(0))
+    b[2:].T.scatter_add_(0, lib.tensor([[1, 4]]), x[:2].reshape(1, 2))
     return [b], [a, x]
 
 
@@ -199,6 +200,15 @@ def every_view_op(lib):  # permute, squeeze, unsqueeze, flatten, diagonal, unfla
     return [b], [a, x]
 
 
+def expanded_view_of_a_written_base(lib):  # an expanded view repeats elements of the base
+    a, x = _leaves(lib)
+    b = a * 1
+    e = b[1:3].unsqueeze(0).expand(3, 2, 6)
+    b.mul_(x)
+    b[2].add_(x)
+    return [e, b], [a, x]
+
+
 def base_not_c_contiguous(lib):  # a * 1 of a transpose keeps its layout: a strided base
     a, x = _leaves(lib)
     b = a.T * 1  # (6, 4), laid out as a's transpose, yet not a view of anything
@@ -253,6 +263,7 @@ PROGRAMS = [
     operand_is_a_view_of_the_base,
     plain_base_gets_a_history,
     every_view_op,
+    expanded_view_of_a_written_base,
     base_not_c_contiguous,
     retain_grad_of_written_tensor,
     retain_grad_of_base_written_through_a_view,
@@ -551,6 +562,7 @@ _VIEWS = {
     # a view where the strides allow, else a copy, in both (PyTorch's of a 1-D tensor is itself)
     "flatten": lambda t: t.flatten() if t.ndim != 1 else t,
     "diagonal": lambda t: t.diagonal() if t.ndim >= 2 else t,
+    "expand": lambda t: t.unsqueeze(0).expand(2, *t.shape),  # read-only: never written below
 }
 _WRITES = {
     "mul_": lambda lib, t, o: t.mul_(o),
@@ -578,10 +590,13 @@ def _sweep(lib, steps, base_requires_grad):
     a = lib.tensor(A[:3, :4].copy(), dtype=lib.float64, requires_grad=True)
     operands = []
     b = a * 1 if base_requires_grad else lib.zeros(3, 4, dtype=lib.float64)
-    tensors = [b]
+    tensors, expanded = [b], [False]
     retained = []
     for kind, name, k in steps:
-        t = tensors[k % len(tensors)]
+        i = k % len(tensors)
+        t = tensors[i]
+        if kind == "write" and expanded[i]:
+            continue  # minigrad refuses writes into (views of) expanded views; PyTorch may not
         # PyTorch gives a view its new history (after a write into its base) when its grad_fn is
         # read; its in-place check and retain_grad() do not read it, and take a view of a base
         # that gained a history since for a leaf (refusing the write, ignoring retain_grad)
@@ -593,6 +608,7 @@ def _sweep(lib, steps, base_requires_grad):
             continue
         if kind == "view":
             tensors.append(_VIEWS[name](t))
+            expanded.append(expanded[i] or name == "expand")
             continue
         values = np.random.default_rng(k).uniform(-1.0, 1.0, tuple(t.shape))
         o = lib.tensor(values, dtype=lib.float64, requires_grad=True)

@@ -70,15 +70,18 @@ class AsStrided(Function):
     gathers a copy of them: the view's tensor keeps its own array, and only takes the node)."""
 
     @staticmethod
-    def forward(ctx, base, pos):
-        ctx.base_shape, ctx.pos = base.shape, pos
+    def forward(ctx, base, pos, repeats=False):
+        ctx.base_shape, ctx.pos, ctx.repeats = base.shape, pos, repeats
         return backend.array_module(base).take(base, pos)
 
     @staticmethod
     def backward(ctx, g):
-        # dbase = zeros with g at the view's positions (they are distinct)
+        # dbase = zeros with g added at the view's positions (an expanded view repeats some)
         dbase = backend.array_module(g).zeros(math.prod(ctx.base_shape), dtype=g.dtype)
-        dbase[ctx.pos] = g
+        if ctx.repeats:
+            backend.scatter_add(dbase, ctx.pos, g)
+        else:
+            dbase[ctx.pos] = g
         return dbase.reshape(ctx.base_shape)
 
     @staticmethod
@@ -119,7 +122,8 @@ def rebase_views(base: Tensor) -> None:
         pos = backend.view_positions(base.array, view.array)
         if pos is None:  # the base has other memory now (base.data = ...): the write missed it
             continue
-        set_history(view, AsStrided.apply(base, pos=pos).grad_fn)
+        repeats = any(n > 1 and step == 0 for n, step in zip(view.shape, view.array.strides))
+        set_history(view, AsStrided.apply(base, pos=pos, repeats=repeats).grad_fn)
 
 
 def set_history(tensor: Tensor, node: Any) -> None:
