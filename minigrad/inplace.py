@@ -89,6 +89,7 @@ def track_view(result: Any, inputs: tuple[Any, ...], grad_mode: bool) -> None:
                 x._view_of = None  # x is a base: its next view reads this without a miss
             else:
                 root = of[0]
+                grad_mode = grad_mode and of[1]  # a view of a view made under no_grad is one too
             result._view_of = (root, grad_mode)
             if grad_mode:
                 counter.append(_weak(result))

@@ -356,6 +356,7 @@ REFUSED = {
     "reshaped leaf": lambda lib, a, x: a.reshape(24)[:6].copy_(x),
     "view made under no_grad": lambda lib, a, x: _no_grad_view(lib, a * 1).mul_(2.0),
     "no_grad view of a leaf": lambda lib, a, x: _no_grad_view(lib, a).mul_(2.0),
+    "view of a no_grad view": lambda lib, a, x: _no_grad_view(lib, a * 1)[1:].mul_(2.0),
     "no_grad view of a plain base": lambda lib, a, x: _no_grad_view(lib, lib.zeros(4, 6)).copy_(
         x.float()
     ),
@@ -367,6 +368,7 @@ SHARED_MESSAGE = {
     "reshaped leaf": "a view of a leaf Variable that requires grad is being used in an in-place",
     "view made under no_grad": "was created in no_grad mode and is being modified inplace",
     "no_grad view of a leaf": "was created in no_grad mode and is being modified inplace",
+    "view of a no_grad view": "created in no_grad mode and is being modified inplace",
     "no_grad view of a plain base": "was created in no_grad mode and is being modified inplace",
     "saved base changed through a view": "modified by an inplace operation",
 }
