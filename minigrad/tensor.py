@@ -314,19 +314,13 @@ class Tensor:
             )
         recording = autograd.is_grad_enabled()
         view_of = getattr(self, "_view_of", None)  # (base, made in grad mode) for a view
-        if recording and self.requires_grad:
+        if recording and (self.requires_grad or view_of is not None):
             self._check_not_leaf(what, view_of)
         # under recording, compute on a copy: the op may save its input, which we overwrite
         result = self._cast_result(what, compute(ops.clone(self) if recording else self))
         if recording and view_of is not None and (result.requires_grad or view_of[0].requires_grad):
             if not view_of[1]:
-                raise RuntimeError(
-                    f"{what}: a view (shape {tuple(self.shape)}, of a base of shape "
-                    f"{tuple(view_of[0].shape)}) was created in no_grad mode and is being "
-                    "modified inplace with grad mode enabled. Given that this use case is "
-                    "ambiguous and error-prone, it is forbidden: make the view and change it "
-                    "both inside the no_grad block or both outside."
-                )
+                raise self._no_grad_view_error(what, view_of[0])
             ops.views.write_through_view(self, result, what)
             return self
         self.array[...] = result.array
@@ -355,18 +349,31 @@ class Tensor:
         return result
 
     def _check_not_leaf(self, what: str, view_of: tuple[Tensor, bool] | None) -> None:
-        """PyTorch's refusals: a leaf that requires grad, or a view of one."""
-        if self.grad_fn is None:
+        """PyTorch's refusals, with grad enabled: a leaf that requires grad, or a view of one
+        (made with grad enabled or not)."""
+        if self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"{what}: a leaf Variable that requires grad is being used in an in-place "
                 "operation. (Change it under `with minigrad.no_grad():`.)"
             )
-        if view_of is not None and view_of[0].grad_fn is None and view_of[0].requires_grad:
-            raise RuntimeError(
-                f"{what}: a view of a leaf Variable that requires grad is being used in an "
-                f"in-place operation (view of shape {tuple(self.shape)}, leaf of shape "
-                f"{tuple(view_of[0].shape)})."
-            )
+        if view_of is None or view_of[0].grad_fn is not None or not view_of[0].requires_grad:
+            return
+        if not view_of[1]:
+            raise self._no_grad_view_error(what, view_of[0])
+        raise RuntimeError(
+            f"{what}: a view of a leaf Variable that requires grad is being used in an "
+            f"in-place operation (view of shape {tuple(self.shape)}, leaf of shape "
+            f"{tuple(view_of[0].shape)})."
+        )
+
+    def _no_grad_view_error(self, what: str, base: Tensor) -> RuntimeError:
+        return RuntimeError(
+            f"{what}: a view (shape {tuple(self.shape)}, of a base of shape "
+            f"{tuple(base.shape)}) was created in no_grad mode and is being modified inplace "
+            "with grad mode enabled. Given that this use case is ambiguous and error-prone, it "
+            "is forbidden: make the view and change it both inside the no_grad block or both "
+            "outside."
+        )
 
     @property
     def _base(self) -> Tensor | None:

@@ -354,6 +354,7 @@ REFUSED = {
     "view of a leaf": lambda lib, a, x: a[0].mul_(2.0),
     "view of a view of a leaf": lambda lib, a, x: a.T[1:][0].add_(x[:4]),
     "reshaped leaf": lambda lib, a, x: a.reshape(24)[:6].copy_(x),
+    "view made before the base required grad": lambda lib, a, x: _view_then_requires_grad(lib),
     "view made under no_grad": lambda lib, a, x: _no_grad_view(lib, a * 1).mul_(2.0),
     "no_grad view of a leaf": lambda lib, a, x: _no_grad_view(lib, a).mul_(2.0),
     "view of a no_grad view": lambda lib, a, x: _no_grad_view(lib, a * 1)[1:].mul_(2.0),
@@ -366,6 +367,7 @@ SHARED_MESSAGE = {
     "view of a leaf": "a view of a leaf Variable that requires grad is being used in an in-place",
     "view of a view of a leaf": "a view of a leaf Variable that requires grad is being used",
     "reshaped leaf": "a view of a leaf Variable that requires grad is being used in an in-place",
+    "view made before the base required grad": "a view of a leaf Variable that requires grad",
     "view made under no_grad": "was created in no_grad mode and is being modified inplace",
     "no_grad view of a leaf": "was created in no_grad mode and is being modified inplace",
     "view of a no_grad view": "created in no_grad mode and is being modified inplace",
@@ -377,6 +379,13 @@ SHARED_MESSAGE = {
 def _no_grad_view(lib, t):
     with lib.no_grad():
         return t[0]
+
+
+def _view_then_requires_grad(lib):
+    b = lib.zeros(4, 6, dtype=lib.float64)
+    v = b[:2]
+    b.requires_grad_()
+    v.mul_(2.0)
 
 
 def _saved_then_view_written(b, x):
