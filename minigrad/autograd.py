@@ -73,7 +73,7 @@ from minigrad.inplace import (
     check_saved_versions,
     increment_version,
     record_saved_versions,
-    view_counter,
+    track_view,
 )
 from minigrad.inplace import epoch as _inplace_epoch
 from minigrad.saved import SavedHooks, pack
@@ -264,8 +264,8 @@ class Function:
         else:
             result.requires_grad = False
             result.grad_fn = None
-        if result._version_counter is None:
-            result._version_counter = view_counter(out, inputs)
+        if result._version_counter is None:  # a view: its base's counter, base, registry
+            track_view(result, inputs, record)
         if requires_grad and ctx.saved_tensors:
             ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
             if SavedHooks.top is not None:  # minigrad.saved_tensors_hooks is active

@@ -489,6 +489,59 @@ def is_owned(arr: Array) -> bool:
     return flags.c_contiguous and flags.writeable
 
 
+def diagonal_view(arr: Array, offset: int, dim1: int, dim2: int) -> Array:
+    """The ``offset`` diagonal of the (dim1, dim2) planes of ``arr`` as the last dim: a view,
+    writable where ``arr`` is (NumPy's own is read-only; CuPy's is writable), as PyTorch's."""
+    if _is_cupy_array(arr):
+        return arr.diagonal(offset, dim1, dim2)
+    out = numpy.diagonal(arr, offset, dim1, dim2)
+    if arr.flags.writeable:
+        out.flags.writeable = True
+    return out
+
+
+def _address(arr: Array) -> int:
+    """Where ``arr``'s first element lies in memory."""
+    return arr.data.ptr if _is_cupy_array(arr) else arr.__array_interface__["data"][0]
+
+
+def _byte_offsets(xp: ModuleType, arr: Array) -> Array:
+    """The offset in bytes of each element of ``arr`` from its first one (``arr``'s shape)."""
+    offsets = xp.zeros(arr.shape, dtype=int64)
+    for k, (n, stride) in enumerate(zip(arr.shape, arr.strides)):
+        along = [1] * arr.ndim
+        along[k] = n
+        offsets += (xp.arange(n, dtype=int64) * stride).reshape(along)
+    return offsets
+
+
+def view_positions(base: Array, view: Array) -> Array | None:
+    """For each element of ``view``, an array sharing ``base``'s memory, its position in
+    ``base`` as a flat (C order) index: an int64 array of ``view``'s shape, so that
+    ``base.reshape(-1)[positions]`` holds ``view``'s values. None when some element of ``view``
+    is not an element of ``base`` (other memory, another dtype, a misaligned element).
+
+    The in-place writes through a view (``minigrad.ops.views``) route gradients with it. It
+    costs a pass over ``base`` (and a sort when ``base`` is not C-contiguous), paid per write.
+    """
+    xp = array_module(base)
+    if view.dtype != base.dtype:
+        return None
+    if view.size == 0:
+        return xp.zeros(view.shape, dtype=int64)
+    wanted = _byte_offsets(xp, view) + (_address(view) - _address(base))
+    if base.flags.c_contiguous:  # offsets are positions times the item size
+        positions = wanted // base.itemsize
+        found = (wanted % base.itemsize == 0) & (positions >= 0) & (positions < base.size)
+        return positions if bool(found.all()) else None
+    offsets = _byte_offsets(xp, base).reshape(-1)
+    order = xp.argsort(offsets)
+    ranked = xp.minimum(xp.searchsorted(offsets[order], wanted), base.size - 1)
+    if not bool((offsets[order][ranked] == wanted).all()):
+        return None
+    return order[ranked]
+
+
 def contiguous(arr: Array) -> Array:
     """``arr`` as a C-contiguous array that owns writable memory (a copy only when needed);
     the buffers handed to MPI (``minigrad.distributed``)."""

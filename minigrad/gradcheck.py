@@ -518,7 +518,7 @@ def _check_node(
             np.zeros(x.shape) if g is None else backend.to_host(autograd.unbroadcast(g, x.shape))
         )
         numeric = _numeric_vjp(node, args, options, i, u_host, eps)
-        excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        excess = np.asarray(np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric)))  # 0-d too
         excess[np.isnan(analytic) != np.isnan(numeric)] = np.inf
         if (excess > 0).any():
             worst = np.unravel_index(int(np.argmax(excess)), x.shape) if x.ndim else ()

@@ -11,7 +11,11 @@ minigrad does the same:
    clipping, ``load_state_dict``, and anything that calls :func:`increment_version`;
 2. a tensor made by an op whose result is a view of an input's array (``reshape``,
    ``transpose``, basic indexing, ``detach()``...) shares that input's counter, so a change
-   through the view is seen by the base and the other way round;
+   through the view is seen by the base and the other way round. A view made by an op also
+   keeps its base (``t._base``, the root of a chain of views, as PyTorch's) and is listed,
+   weakly, after the count in the shared counter (:func:`track_view`): an in-place write into
+   a base or any of its views then gives the base and each live view a new history
+   (``minigrad/ops/views.py``, PyTorch's ``CopySlices``);
 3. when an op records a node, it notes the counter and current version of each tensor whose
    array the forward saved: an input's array saved as is (matched by identity) or the output;
 4. before running a node's backward, the engine checks those versions and raises, naming the
@@ -32,6 +36,7 @@ module but ``observe``, on the error path only (to say where the node was create
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 __all__ = ["increment_version"]
@@ -40,6 +45,7 @@ __all__ = ["increment_version"]
 #: moved by the node's backward (the usual case: nothing changed in place between the forward
 #: and the backward), the engine skips the node's check.
 epoch = [0]
+_weak = weakref.ref
 
 
 def increment_version(tensor: Any) -> None:
@@ -54,9 +60,19 @@ def increment_version(tensor: Any) -> None:
     epoch[0] += 1
 
 
-def view_counter(out: Any, inputs: tuple[Any, ...]) -> list[int]:
-    """The version counter for an op's result array ``out``: the counter of the input tensor
-    whose memory ``out`` views (or is), else a new one."""
+def track_view(result: Any, inputs: tuple[Any, ...], grad_mode: bool) -> None:
+    """Called by ``Function.apply`` for an output whose array is a view (or is an input's
+    array): when it views an input tensor's memory, the output shares that input's version
+    counter and becomes a view of that input's base (PyTorch's ``_base``: the tensor that is
+    not a view at the root of a chain of views).
+
+    The view keeps ``(base, grad_mode)`` in ``_view_of``; its base's counter keeps a weak
+    reference to it after the count (``counter[1:]``), so that an in-place write into the base
+    or any of its views can give every live view a new history
+    (``minigrad.ops.views.rebase_views``). Tensors that are not views pay nothing: only this
+    function, reached for views, reads or sets these.
+    """
+    out = result.array
     base = out.base
     for x in inputs:
         counter = getattr(x, "_version_counter", None)
@@ -64,8 +80,40 @@ def view_counter(out: Any, inputs: tuple[Any, ...]) -> list[int]:
             continue
         data = x.array
         if out is data or (base is not None and (base is data or base is data.base)):
-            return counter
-    return [0]
+            result._version_counter = counter
+            # only views and their bases (None) have _view_of set: a read of an unset slot costs
+            # a caught AttributeError, so memory without views yet is not asked
+            of = getattr(x, "_view_of", None) if len(counter) > 1 else None
+            if of is None:
+                root = x
+                x._view_of = None  # x is a base: its next view reads this without a miss
+            else:
+                root = of[0]
+                grad_mode = grad_mode and of[1]  # a view of a view made under no_grad is one too
+            result._view_of = (root, grad_mode)
+            if grad_mode:
+                counter.append(_weak(result))
+                n = len(counter)
+                if n >= 64 and not n & (n - 1):  # at each power of two: amortized O(1) a view
+                    counter[1:] = [ref for ref in counter[1:] if ref() is not None]
+            elif len(counter) == 1:  # no_grad views are never rebased: only mark the memory
+                counter.append(_no_view)
+            return
+
+
+def _no_view() -> None:
+    """A registry entry that is no view (a dead reference): marks memory viewed under no_grad."""
+    return None
+
+
+def live_views(tensor: Any) -> list[Any]:
+    """The live views whose base is ``tensor`` (made by ops while grad mode was on)."""
+    views = []
+    for ref in tensor._version_counter[1:]:
+        view = ref()
+        if view is not None and view._view_of[0] is tensor:
+            views.append(view)
+    return views
 
 
 def record_saved_versions(

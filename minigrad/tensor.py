@@ -61,6 +61,7 @@ class Tensor:
         "_hooks",
         "_accumulator",
         "_version_counter",
+        "_view_of",  # set on views only (minigrad.inplace.track_view): (base, made in grad mode)
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy scalars defer to our reflected operators
@@ -190,7 +191,8 @@ class Tensor:
         return t
 
     def retain_grad(self) -> None:
-        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward; after an
+        in-place op on it (or on a view of it) the gradient of its new values, as PyTorch."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self.grad_fn is not None:
@@ -302,17 +304,36 @@ class Tensor:
 
     def _inplace(self, what: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
         """Write ``compute(self)`` (an out-of-place op of this tensor's shape) into this
-        tensor's memory, so views see it; bump the version; rebase the history if recorded."""
+        tensor's memory, so views see it; bump the version; rebase the history if recorded:
+        this tensor's, and for a view its base's and the base's other views' too
+        (``minigrad.ops.views``)."""
         if not getattr(self.array.flags, "writeable", True):  # NumPy's broadcast views (expand)
             raise RuntimeError(
                 f"{what}: the memory of this tensor of shape {tuple(self.shape)} is read-only (a "
                 "view made by expand repeats one element in many places); clone() it first"
             )
         recording = autograd.is_grad_enabled()
-        if recording and self.requires_grad:
-            self._check_not_leaf(what)
+        view_of = getattr(self, "_view_of", None)  # (base, made in grad mode) for a view
+        if recording and (self.requires_grad or view_of is not None):
+            self._check_not_leaf(what, view_of)
         # under recording, compute on a copy: the op may save its input, which we overwrite
-        result = compute(ops.clone(self) if recording else self)
+        result = self._cast_result(what, compute(ops.clone(self) if recording else self))
+        if recording and view_of is not None and (result.requires_grad or view_of[0].requires_grad):
+            if not view_of[1]:
+                raise self._no_grad_view_error(what, view_of[0])
+            ops.views.write_through_view(self, result, what)
+            return self
+        self.array[...] = result.array
+        autograd.increment_version(self)
+        if result.grad_fn is not None:  # recording, and not a view (else handled above)
+            ops.views.set_history(self, result.grad_fn)
+            if len(self._version_counter) > 1:  # views were made of this memory
+                ops.views.rebase_views(self)
+        return self
+
+    def _cast_result(self, what: str, result: Tensor) -> Tensor:
+        """An in-place op's out-of-place result, checked against this tensor's shape and cast
+        to its dtype (PyTorch's rules: no broadcasting of the target, no float into int)."""
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
                 f"{what}: the result's shape {tuple(result.shape)} does not match the tensor's "
@@ -325,29 +346,41 @@ class Tensor:
                     f"type {self.dtype}"
                 )
             result = ops.cast(result, self.dtype)
-        self.array[...] = result.array
-        autograd.increment_version(self)
-        if result.grad_fn is not None:
-            self.grad_fn, self.requires_grad = result.grad_fn, True
-        return self
+        return result
 
-    def _check_not_leaf(self, what: str) -> None:
-        """PyTorch's refusals: a leaf that requires grad, or a view of one."""
-        if self.grad_fn is None:
+    def _check_not_leaf(self, what: str, view_of: tuple[Tensor, bool] | None) -> None:
+        """PyTorch's refusals, with grad enabled: a leaf that requires grad, or a view of one
+        (made with grad enabled or not)."""
+        if self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"{what}: a leaf Variable that requires grad is being used in an in-place "
                 "operation. (Change it under `with minigrad.no_grad():`.)"
             )
-        if self.array.base is None:
+        if view_of is None or view_of[0].grad_fn is not None or not view_of[0].requires_grad:
             return
-        xp = backend.array_module(self.array)
-        for parent in self.grad_fn.parents:
-            leaf = getattr(parent, "variable", None)
-            if leaf is not None and xp.may_share_memory(leaf.array, self.array):
-                raise RuntimeError(
-                    f"{what}: a view of a leaf Variable that requires grad is being used in an "
-                    "in-place operation."
-                )
+        if not view_of[1]:
+            raise self._no_grad_view_error(what, view_of[0])
+        raise RuntimeError(
+            f"{what}: a view of a leaf Variable that requires grad is being used in an "
+            f"in-place operation (view of shape {tuple(self.shape)}, leaf of shape "
+            f"{tuple(view_of[0].shape)})."
+        )
+
+    def _no_grad_view_error(self, what: str, base: Tensor) -> RuntimeError:
+        return RuntimeError(
+            f"{what}: a view (shape {tuple(self.shape)}, of a base of shape "
+            f"{tuple(base.shape)}) was created in no_grad mode and is being modified inplace "
+            "with grad mode enabled. Given that this use case is ambiguous and error-prone, it "
+            "is forbidden: make the view and change it both inside the no_grad block or both "
+            "outside."
+        )
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor whose memory this view shares (the root of a chain of views), None for a
+        tensor that is not a view (PyTorch's ``_base``)."""
+        view_of = getattr(self, "_view_of", None)
+        return None if view_of is None else view_of[0]
 
     def _all_true(self) -> Tensor:
         return Tensor._wrap(backend.array_module(self.array).ones(self.shape, dtype=bool))
@@ -731,6 +764,16 @@ class Tensor:
     def mT(self) -> Tensor:  # noqa: N802
         """The last two dims swapped (a batch of transposed matrices)."""
         return ops.transpose(self, -2, -1)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix (a view); a 0-d or 1-d tensor as it is, as a view, as
+        ``torch.Tensor.t``."""
+        if self.array.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.array.ndim}D "
+                f"(shape {tuple(self.shape)}); use transpose(dim0, dim1) or mT"
+            )
+        return ops.transpose(self, 0, 1) if self.array.ndim == 2 else ops.reshape(self, self.shape)
 
     def matmul(self, other: Tensor) -> Tensor:
         return ops.matmul(self, other)

@@ -13,6 +13,8 @@
 
 - ``activations``: silu softplus leaky_relu elu
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
+- ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
+  its base and the base's views (no public function: the Tensor's in-place methods use it)
 
 Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
 prod cumsum.
@@ -33,6 +35,7 @@ Owns: the list of public ops. May import: ``backend``, ``autograd``, ``errors`` 
 now, ``tensor`` (the wrappers take and return Tensors); never ``nn`` or ``transformer``.
 """
 
+from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
 from minigrad.ops.activations import elu, leaky_relu, silu, softplus
 from minigrad.ops.conversion import (
     all,

@@ -336,10 +336,12 @@ def _diagonal_positions(rows: int, cols: int, offset: int, like: Any) -> tuple[A
 
 class Diagonal(Function):
     @staticmethod
-    def forward(ctx, x, offset=0, dim1=0, dim2=1):
+    def forward(ctx, x, offset=0, dim1=0, dim2=1, copy=False):
         ctx.args, ctx.in_shape = (offset, dim1, dim2), x.shape
-        # the diagonal becomes the last dim, as PyTorch
-        return backend.array_module(x).diagonal(x, offset, dim1, dim2).copy()
+        # the diagonal becomes the last dim; a view (writable) as PyTorch's diagonal, or a copy
+        # as its diag
+        out = backend.diagonal_view(x, offset, dim1, dim2)
+        return out.copy() if copy else out
 
     @staticmethod
     def backward(ctx, g):
@@ -418,8 +420,8 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-d ``x`` as the ``diagonal`` of a square matrix; of a 2-d ``x``, its ``diagonal``."""
     if x.ndim == 1:
         return DiagEmbed.apply(x, offset=int(diagonal))
-    if x.ndim == 2:
-        return Diagonal.apply(x, offset=int(diagonal), dim1=0, dim2=1)
+    if x.ndim == 2:  # a copy, as PyTorch's diag (diagonal gives a view)
+        return Diagonal.apply(x, offset=int(diagonal), dim1=0, dim2=1, copy=True)
     raise ValueError(f"diag: expects a 1-d or 2-d tensor, got shape {tuple(x.shape)}")
 
 

@@ -206,7 +206,10 @@ class GetItem(Function):
     def forward(ctx, x, index, advanced=False):
         ctx.in_shape, ctx.in_dtype = x.shape, x.dtype
         ctx.index, ctx.advanced = index, advanced
-        return x[index]
+        out = x[index]
+        if not advanced and out.__class__ is not x.__class__:  # all ints: NumPy gives a scalar
+            out = x[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
+        return out  # a 0-d view then, as PyTorch's: a write into it reaches x
 
     @staticmethod
     def backward(ctx, g):
