@@ -252,8 +252,7 @@ class Function:
         result = _new(_Tensor)  # made as Tensor._wrap makes one, inlined (a call costs)
         result.array = out
         result.grad = result._hooks = result._accumulator = None
-        # a view shares its base's version counter (minigrad/inplace.py)
-        result._version_counter = [0] if out.base is None and out is not first else None
+        result._version_counter = [0]  # a view gets its base's instead, below
         if requires_grad:
             ctx.parents = tuple(parents)
             ctx.needs_input_grad = tuple(needs)
@@ -264,7 +263,7 @@ class Function:
         else:
             result.requires_grad = False
             result.grad_fn = None
-        if result._version_counter is None:  # a view: its base's counter, base, registry
+        if out.base is not None or out is first:  # a view: its base's counter, base, registry
             track_view(result, inputs, record)
         if requires_grad and ctx.saved_tensors:
             ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
