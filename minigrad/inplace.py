@@ -132,6 +132,9 @@ def record_saved_versions(
     for arr in saved:
         if arr is out:
             x, i = result, -1
+        elif arr.__class__ is not out.__class__:  # None, a scalar: no tensor's array
+            j += 1
+            continue
         else:
             i = 0
             for x in inputs:
