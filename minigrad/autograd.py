@@ -420,45 +420,49 @@ def _run_backward(
     grads: dict[Function, Any] = {}  # node -> the sum of the gradients reaching its output
     for node, g in zip(roots, root_grads):
         grads[node] = grads[node] + g if node in grads else g
-    tracer = _tracer
     order = _topological_order(list(grads))  # op nodes, each before its inputs' nodes
     if early is not None:
         early.count_consumers(order)
     for node in order:
-        g = grads.pop(node, None)
-        if g is None:  # every path to it returned None: nothing to pass on
-            if early is not None:
-                early.visited(node, grads)
-            continue
-        if node._hooks is not None or capture:
-            g = _observe(node, g, capture)
-        saved = node.saved_tensors
-        if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
-            node.saved_tensors = _unpack_saved(node, saved)
-        versions = node._saved_versions
-        if versions is not None and versions[0] != _inplace_epoch[0]:
-            check_saved_versions(node)  # an in-place change since: raises if to a saved array
-        input_grads = node.backward(node, g) if tracer is None else tracer.run(node, g)
-        if input_grads.__class__ is not tuple:
-            input_grads = (input_grads,)
-        parents = node.parents
-        if len(input_grads) != len(parents):
-            raise _arity_error(node, input_grads)
-        for parent, pg in zip(parents, input_grads):
-            if parent is None or pg is None:
-                continue
-            dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
-            if pg.shape != parent.out_shape or (
-                dtype is not parent.out_dtype and dtype != parent.out_dtype
-            ):
-                pg = _check_and_unbroadcast(node, input_grads, pg, parent)
-            grads[parent] = grads[parent] + pg if parent in grads else pg
-        if _observer is not None:
-            _observer.backward(node, g, input_grads, retain_graph)
-        node.saved_tensors = saved if retain_graph else _FREED
+        g = grads.pop(node, None)  # None: every path to it returned None, nothing to pass on
+        if g is not None:
+            if node._hooks is not None or capture:
+                g = _observe(node, g, capture)
+            input_grads = _call_backward(node, g, retain_graph)
+            for parent, pg in zip(node.parents, input_grads):
+                if parent is None or pg is None:
+                    continue
+                dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
+                if pg.shape != parent.out_shape or (
+                    dtype is not parent.out_dtype and dtype != parent.out_dtype
+                ):
+                    pg = _check_and_unbroadcast(node, input_grads, pg, parent)
+                grads[parent] = grads[parent] + pg if parent in grads else pg
         if early is not None:
             early.visited(node, grads)
     return grads  # every op node was popped: what is left are the leaves' nodes
+
+
+def _call_backward(node: Function, g: Any, retain_graph: bool) -> tuple[Any, ...]:
+    """``node.backward(node, g)`` as a tuple of one gradient per input, with what surrounds
+    the call: the saved arrays made ready (unpacked, or the freed-graph error), the check that
+    none was changed in place since the forward, the tracer and the tools' observer, and the
+    saved arrays freed afterwards unless ``retain_graph``."""
+    saved = node.saved_tensors
+    if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
+        node.saved_tensors = _unpack_saved(node, saved)
+    versions = node._saved_versions
+    if versions is not None and versions[0] != _inplace_epoch[0]:
+        check_saved_versions(node)  # an in-place change since: raises if to a saved array
+    input_grads = node.backward(node, g) if _tracer is None else _tracer.run(node, g)
+    if input_grads.__class__ is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.parents):
+        raise _arity_error(node, input_grads)
+    if _observer is not None:
+        _observer.backward(node, g, input_grads, retain_graph)
+    node.saved_tensors = saved if retain_graph else _FREED
+    return input_grads
 
 
 def _topological_order(roots: Iterable[Function]) -> list[Function]:
