@@ -232,7 +232,33 @@ class ScatterProd(Function):
         safe_src = src * (1 - zero) + zero
         lone_part = _read_back_graph(ctx, g * without, lone[_leading(lone, ctx.index)])
         rest = _read_back_graph(ctx, g * out, (1 - lone)[_leading(lone, ctx.index)])
-        return dx, None, lone_part + rest / safe_src
+        dsrc = lone_part + rest / safe_src
+        if bool((zeros_there > 1).any()):  # its own gradient would be wrong: refuse it, as PyTorch
+            dsrc = NotDifferentiable.apply(dsrc, message=_PROD_ZEROS)
+        return dx, None, dsrc
+
+
+_PROD_ZEROS = (
+    "scatter_reduce: the double backward of 'prod' is not supported for src when two or more "
+    "zeros in src are scattered to the same position (as in PyTorch)"
+)
+
+
+class NotDifferentiable(Function):
+    """The identity, whose backward raises ``message``: it marks a gradient that cannot be
+    differentiated again (PyTorch's ``Error`` node), so ``create_graph=True`` gives the first
+    derivative and only going one order further raises."""
+
+    @staticmethod
+    def forward(ctx, a, message):
+        ctx.message = message
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(ctx.message)
+
+    backward_graph = backward
 
 
 def _keeps_self(ctx: Function, x: Any) -> Any:
