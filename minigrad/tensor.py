@@ -455,20 +455,10 @@ class Tensor:
         """``self[i][index[i][j]] = src[i][j]`` along ``dim`` (``src`` a tensor, or a number
         given as ``src`` or ``value``), as ``torch.Tensor.scatter_``; ``reduce="add"`` or
         ``"multiply"`` adds or multiplies the values in (see ``ops.scatter``)."""
-        if reduce is not None:
-            return self._inplace(
-                "scatter_", lambda t: ops.scatter(t, dim, index, src, value, reduce=reduce)
-            )
-        src = value if src is None else src
-        xp = backend.array_module(self.array)
-        dim = dim % self.ndim if self.ndim else 0
-        along = [[-1 if i == d else 1 for i in range(index.ndim)] for d in range(index.ndim)]
-        grids = [xp.arange(n).reshape(along[d]) for d, n in enumerate(index.shape)]
-        grids[dim] = index.array
-        key = tuple(Tensor._wrap(xp.broadcast_to(g, index.shape)) for g in grids)
-        if isinstance(src, Tensor):
-            src = src[tuple(slice(0, n) for n in index.shape)]
-        return self._inplace("scatter_", lambda t: ops.setitem(t, key, src))
+        # ops.scatter checks dim, index and src (PyTorch's rules) before anything is written
+        return self._inplace(
+            "scatter_", lambda t: ops.scatter(t, dim, index, src, value, reduce=reduce)
+        )
 
     # ``t += x`` and friends are in place, as in PyTorch (the same rules as add_ and the rest)
     def __iadd__(self, other: Any) -> Tensor:

@@ -142,6 +142,35 @@ def test_scatter_reduce_argument_matches_torch(reduce):
         _same(ours, theirs)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.scatter_(2, lib.tensor([[0]]), 1.0),  # dim out of range
+        lambda lib, x: x.scatter_(1, lib.tensor([[-1]]), 1.0),  # a negative index
+        lambda lib, x: x.scatter_(1, lib.tensor([0, 1]), 1.0),  # index of another ndim
+        lambda lib, x: x.scatter_(1, lib.tensor([[0]]), lib.tensor([[5.0]])),  # float32 src
+        lambda lib, x: x.scatter_(1, lib.tensor([[0, 1]]), lib.tensor([[5.0]], dtype=lib.float64)),
+    ],
+)
+def test_scatter_in_place_refuses_as_torch_before_writing(call):
+    """scatter_ (no reduce) checks dim, index and src as scatter does, before anything changes
+    (it wrote x[:, 0] for dim=2 of a 2-D x, wrapped a negative index, cast a float32 src)."""
+    x, tx = _both(np.arange(12.0).reshape(3, 4))
+    with pytest.raises((IndexError, RuntimeError)):
+        call(torch, tx)
+    with pytest.raises((IndexError, ValueError, TypeError)):
+        call(mg, x)
+    np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4))
+    assert x._version == 0
+
+
+def test_scatter_in_place_of_0d_matches_torch():
+    for index in (0, [0]):
+        x, tx = _both(3.0)
+        src, tsrc = _both([5.0] if index == [0] else 5.0)
+        _same(x.scatter_(0, mg.tensor(index), src), tx.scatter_(0, torch.tensor(index), tsrc))
+
+
 def test_scatter_add_and_reduce_in_place():
     x, tx = _both(np.zeros((2, 3)))
     src, tsrc = _both([[1.0, 2.0, 3.0]])
