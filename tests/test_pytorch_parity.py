@@ -374,6 +374,23 @@ def test_floor_divide_of_infinities_matches_torch():
         _same(mg.floor_divide(7.0, b), torch.floor_divide(torch.tensor(7.0), tb))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_div_with_floor_rounding_is_floor_divide_as_torch(dtype):
+    """div(rounding_mode="floor") rounds as //: 1.0 // 0.1 is 9 (floor(1.0 / 0.1) is 10),
+    -1 // inf is -1, inf // 2 is NaN; it computed floor(a / b)."""
+    inf = float("inf")
+    a, ta = _both([1.0, -1.0, 7.5, inf, 0.3, -2.0, 5.0], dtype)
+    b, tb = _both([0.1, inf, 0.1, 2.0, 0.1, 0.0, -inf], dtype)
+    i, ti = _both([1, -1, 7], np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy warning for a division by zero either
+        _same(a.div(b, rounding_mode="floor"), ta.div(tb, rounding_mode="floor"))
+        _same(mg.div(a, 0.1, rounding_mode="floor"), torch.div(ta, 0.1, rounding_mode="floor"))
+        _same(i.div(0.1, rounding_mode="floor"), ti.div(0.1, rounding_mode="floor"))
+        _same(a.div(b, rounding_mode="trunc"), ta.div(tb, rounding_mode="trunc"))
+        _same(a.clone().div_(b, rounding_mode="floor"), ta.clone().div_(tb, rounding_mode="floor"))
+
+
 def test_repeat_interleave_of_counts_alone_matches_torch():
     for counts in ([2, 0, 1], [], [3]):
         a, ta = _both(counts, np.int64)

@@ -11,7 +11,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops.elementwise import _binary
+from minigrad.ops.elementwise import _binary, floor_divide_floats
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -152,11 +152,7 @@ class FloorDivide(Function):
     def forward(ctx, a, b):
         xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
         with backend.quiet():  # x // 0 is +-inf or NaN, as PyTorch
-            out = xp.floor_divide(a, b)
-            # inf // finite: NaN in PyTorch (inf - fmod(inf, b)), inf in NumPy
-            return xp.where(xp.isinf(a) & xp.isfinite(b) & (b != 0), xp.nan, out).astype(
-                out.dtype, copy=False
-            )
+            return floor_divide_floats(xp, a, b)
 
     @staticmethod
     def backward(ctx, g):
