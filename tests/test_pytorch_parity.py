@@ -405,6 +405,18 @@ def test_kl_div_broadcasts_and_promotes_as_torch(reduction):
         warnings.simplefilter("ignore", UserWarning)
         _same(F.kl_div(x, t, reduction), torch.nn.functional.kl_div(tx, tt, reduction=reduction))
         _same(F.kl_div(t, x, reduction), torch.nn.functional.kl_div(tt, tx, reduction=reduction))
+    # an input that the target broadcasts: batchmean divides by the input's first dim (3 here,
+    # not the broadcast 4), as PyTorch (the case above is NaN: a negative target)
+    x, tx = _both(-np.arange(1.0, 7.0).reshape(3, 2) / 4, requires_grad=True)
+    t, tt = _both(np.arange(1.0, 25.0).reshape(4, 3, 2) / 30)
+    ours, theirs = (
+        F.kl_div(x, t, reduction),
+        torch.nn.functional.kl_div(tx, tt, reduction=reduction),
+    )
+    _same(ours, theirs)
+    ours.sum().backward()
+    theirs.sum().backward()
+    _same(x.grad, tx.grad)
 
 
 def test_bce_weights_take_the_input_dtype_and_a_float64_target_promotes_as_torch():
