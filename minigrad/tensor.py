@@ -391,8 +391,13 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         """Fill with ``value`` (a number or a one-element tensor) in place."""
+        grad_mode = autograd.is_grad_enabled()
+        floats = self.dtype.kind == "f"
+        if isinstance(value, Tensor) and value.requires_grad and grad_mode and floats:
+            value = value.reshape(())  # its gradient: the sum of the filled elements', as PyTorch
+            return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))
         value = value.item() if isinstance(value, Tensor) else value
-        if not (self.requires_grad and autograd.is_grad_enabled()):
+        if not (self.requires_grad and grad_mode):
             return self._inplace("fill_", lambda t: Tensor._wrap(_filled(t.array, value)))
         return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))
 

@@ -246,7 +246,19 @@ def retain_grad_of_written_view_and_sibling(lib):
     return [v, sibling], [a, x, v, sibling]
 
 
+def tensor_values_get_gradients(lib):  # fill_ / masked_fill(_) with a 0-d value tensor
+    a, x = _leaves(lib)
+    b = a * 1
+    b[1].fill_(x[0] * 2)
+    b[2:].masked_fill_(lib.tensor(A[2:] > 0), x[1])
+    c = b.masked_fill(lib.tensor(A < -0.5), x[2] * x[3])
+    buf = lib.zeros(2, 3, dtype=lib.float64)
+    buf.fill_(x[4])
+    return [b, c, buf], [a, x]
+
+
 PROGRAMS = [
+    tensor_values_get_gradients,
     mul_row,
     add_column_operand,
     zero_transposed,
