@@ -398,6 +398,11 @@ def _f64(shape):
             mg.ShapeError,
             r"'j'.*3 and 4.*\(2, 3\).*\(4, 5\)",
         ),
+        (
+            lambda: mg.einsum("...j,...j->...", _f64((2, 3, 4)), _f64((3, 1, 4))),
+            mg.ShapeError,
+            r"a dim covered by '\.\.\.' has size 2 and 3.*\(2, 3, 4\), \(3, 1, 4\)",
+        ),
         (lambda: mg.einsum("ij,jk->ik", _f64((2, 3))), ValueError, r"2 operands, got 1"),
         (lambda: mg.einsum("ijk->i", _f64((2, 3))), ValueError, r"'ijk'.*\(2, 3\)"),
         (lambda: mg.einsum("ij->iz", _f64((2, 3))), ValueError, r"'iz'"),

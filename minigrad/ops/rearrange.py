@@ -571,8 +571,9 @@ def _index_sizes(equation: str, inputs: Any, shapes: list[tuple[int, ...]]) -> d
         for c, n in zip(s, shape):
             m, first = sizes.setdefault(c, n), own.setdefault(c, n)
             if first != n or (m != n and 1 not in (m, n)):
+                what = f"index {c!r}" if c in equation else "a dim covered by '...'"
                 raise ShapeError(
-                    f"einsum: index {c!r} has size {first if first != n else m} and {n} in "
+                    f"einsum: {what} has size {first if first != n else m} and {n} in "
                     f"{equation!r} (operand shapes {shapes})"
                 )
             sizes[c] = n if m == 1 else m
