@@ -697,3 +697,32 @@ def test_diagonal_is_a_view_and_diag_a_copy_as_torch():
         np.testing.assert_array_equal(
             m.numpy(), [[1.0, 2.0, 0.0], [0.0, 1.0, 6.0], [0.0, 0.0, 1.0]]
         )
+
+
+def test_a_hook_on_a_view_written_in_place_sees_its_old_values_gradient():
+    """docs/guide/differences.md: PyTorch drops such a hook; minigrad calls it, as for any
+    tensor written in place, with the gradient of the values before the write."""
+    a = mg.ones(2, 3, dtype=mg.float64, requires_grad=True)
+    b = a * 1
+    v = b[0]
+    seen = []
+    v.register_hook(lambda g: seen.append(g.numpy().copy()))
+    v.mul_(3.0)
+    (b * b).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], 18.0 * np.ones(3))  # d (3 v)^2 / dv at v = 1
+
+
+def test_an_operand_overlapping_the_written_view_is_read_before_the_write():
+    """docs/guide/differences.md: PyTorch refuses these; minigrad gives what PyTorch gives for
+    the operand cloned first."""
+    for write in (
+        lambda target, operand: target.__setitem__(..., operand),
+        lambda target, operand: target.add_(operand),
+        lambda target, operand: target.clamp_(min=operand),
+    ):
+        ours = mg.tensor(np.arange(6.0) ** 2)
+        theirs = torch.tensor(np.arange(6.0) ** 2)
+        write(ours[1:], ours[:-1])
+        write(theirs[1:], theirs.clone()[:-1])
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
