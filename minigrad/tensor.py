@@ -444,8 +444,19 @@ class Tensor:
 
     def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
         """Fill the positions ``index`` (1-D or 0-d, int) along ``dim`` with ``value``."""
-        dim = dim % max(self.ndim, 1) if self.ndim else 0
+        dim = ops._util.norm_dim(dim, self.ndim, self.shape)  # checked before anything changes
+        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.kind not in "iu":
+            what = (
+                f"{index.dtype} of shape {tuple(index.shape)}"
+                if isinstance(index, Tensor)
+                else type(index).__name__
+            )
+            raise IndexError(f"index_fill_: index must be a 1-D or 0-d integer tensor, got {what}")
         key = (slice(None),) * dim + (index.reshape(-1),)
+        if not self.ndim:  # a 0-d tensor: index 0 along dim 0 or -1, as PyTorch
+            return self._inplace(
+                "index_fill_", lambda t: ops.setitem(t.reshape(1), key, value).reshape(())
+            )
         return self._inplace("index_fill_", lambda t: ops.setitem(t, key, value))
 
     def scatter_(

@@ -164,6 +164,33 @@ def test_scatter_in_place_refuses_as_torch_before_writing(call):
     assert x._version == 0
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.index_fill_(2, lib.tensor([0]), 1.0),  # dim out of range (wrapped)
+        lambda lib, x: x.index_fill_(-3, lib.tensor([0]), 1.0),
+        lambda lib, x: x.index_fill_(1, lib.tensor([[1]]), 1.0),  # a 2-D index
+        lambda lib, x: x.index_fill_(0, lib.tensor([True, False, True]), 1.0),  # a mask
+    ],
+)
+def test_index_fill_refuses_as_torch_before_writing(call):
+    x, tx = _both(np.arange(12.0).reshape(3, 4))
+    with pytest.raises((IndexError, RuntimeError)):
+        call(torch, tx)
+    with pytest.raises(IndexError):
+        call(mg, x)
+    np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4))
+    assert x._version == 0
+
+
+def test_index_fill_of_0d_matches_torch():
+    for dim, index in ((0, 0), (-1, [0])):
+        x, tx = _both(3.0)
+        _same(
+            x.index_fill_(dim, mg.tensor(index), 5.0), tx.index_fill_(dim, torch.tensor(index), 5.0)
+        )
+
+
 def test_scatter_in_place_of_0d_matches_torch():
     for index in (0, [0]):
         x, tx = _both(3.0)
