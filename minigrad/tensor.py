@@ -489,6 +489,16 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other)
 
+    # without these Python rebinds ``t //= x`` to a new tensor: a view's base would not change
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self._inplace("floor_divide_", lambda t: ops.floor_divide(t, other))
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._inplace("remainder_", lambda t: ops.remainder(t, other))
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._inplace("pow_", lambda t: ops.pow(t, other))
+
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``: ``value`` (a number or a tensor) broadcast to the indexed
         shape and cast to this dtype; as the other in-place ops for autograd."""

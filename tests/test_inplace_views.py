@@ -726,3 +726,25 @@ def test_an_operand_overlapping_the_written_view_is_read_before_the_write():
         write(ours[1:], ours[:-1])
         write(theirs[1:], theirs.clone()[:-1])
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_augmented_floor_division_remainder_and_power_write_in_place_as_torch():
+    """``t //= x``, ``t %= x`` and ``t **= x`` write into ``t`` (a view's base sees it); without
+    ``__ifloordiv__`` and the rest Python rebound ``t`` to a new tensor."""
+    results = []
+    for lib in (mg, torch):
+        a, x = _leaves(lib)
+        b = a * 4
+        w, u = b[1:3, ::2], b[3]
+        w %= 0.7
+        u **= 2
+        _loss(lib, [b, u]).backward()
+        floats = lib.tensor(A * 4)  # PyTorch has no gradient for floor_divide_
+        view = floats[0]
+        view //= x.detach() + 3.0
+        ints = lib.tensor([7, -7, 9])
+        view = ints[:2]
+        view //= 2
+        results.append((b.detach().numpy(), a.grad.numpy(), floats.numpy(), ints.numpy()))
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
