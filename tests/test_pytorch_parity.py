@@ -416,6 +416,13 @@ def test_div_with_floor_rounding_is_floor_divide_as_torch(dtype):
         _same(i.div(0.1, rounding_mode="floor"), ti.div(0.1, rounding_mode="floor"))
         _same(a.div(b, rounding_mode="trunc"), ta.div(tb, rounding_mode="trunc"))
         _same(a.clone().div_(b, rounding_mode="floor"), ta.clone().div_(tb, rounding_mode="floor"))
+    for mode in ("floor", "trunc"):  # integer division by zero raises, as PyTorch (NumPy: 0)
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            ti.div(torch.tensor([1, 0, 2]), rounding_mode=mode)
+        with pytest.raises(ZeroDivisionError, match=r"div: integer division by zero.*\(3,\)"):
+            i.div(mg.tensor([1, 0, 2]), rounding_mode=mode)
+        with pytest.raises(ZeroDivisionError):
+            i.clone().div_(0, rounding_mode=mode)
 
 
 def test_repeat_interleave_of_counts_alone_matches_torch():

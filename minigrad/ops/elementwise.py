@@ -253,6 +253,9 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"{rounding_mode!r}"
             )
+        from minigrad.ops.rounding import _int_divisor_check  # noqa: PLC0415 (it imports this)
+
+        _int_divisor_check("div", a, b)  # integers: ZeroDivisionError, as PyTorch (NumPy: 0)
         return _binary(RoundedDiv, a, b, mode=rounding_mode)
     dtype = float_result_type(a, b)
     if isinstance(a, Tensor) and a.array.dtype != dtype:
