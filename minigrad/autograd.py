@@ -214,32 +214,29 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        """Run the forward on the inputs' arrays and, if any input requires grad, record a node."""
+        """Run the forward on the inputs' arrays and, if any input requires grad, record a node
+        (kept lean: it runs once per op; what is rare lives in the helpers it calls)."""
         record = _GradMode.enabled
-        arrays = []
-        parents = []
-        needs = []  # needs_input_grad, built here where it costs least
+        arrays, parents, needs = [], [], []  # needs: needs_input_grad, built where it costs least
         requires_grad = False
         first = None
         for x in inputs:
-            if isinstance(x, _Tensor):
-                data = x.array
-                if first is None:
-                    first = data
-                elif data.__class__ is not first.__class__ or (
-                    data.__class__ is not _NDARRAY and data.device != first.device
-                ):
-                    raise _device_mismatch(cls, inputs)
-                arrays.append(data)
-                if record and x.requires_grad:
-                    requires_grad = True
-                    parents.append(x.grad_fn or _grad_accumulator(x))
-                    needs.append(True)
-                else:
-                    parents.append(None)
-                    needs.append(False)
-            else:  # a constant: a Python scalar, None, an option array
+            if not isinstance(x, _Tensor):  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
+                parents.append(None)
+                needs.append(False)
+                continue
+            data = x.array
+            if first is None:
+                first = data
+            elif data.__class__ is not first.__class__ or data.__class__ is not _NDARRAY:
+                _check_same_device(cls, inputs, data, first)
+            arrays.append(data)
+            if record and x.requires_grad:
+                requires_grad = True
+                parents.append(x.grad_fn or x._accumulator or _grad_accumulator(x))
+                needs.append(True)
+            else:
                 parents.append(None)
                 needs.append(False)
         ctx = _new(cls)
@@ -250,18 +247,12 @@ class Function:
             raise
         except (ValueError, IndexError, TypeError) as err:
             raise _annotate(err, cls, inputs) from err
-        if out.__class__ not in backend.ARRAY_TYPES:  # a NumPy scalar (a 0-d result)
-            scalar, out = out, backend.ensure_array(out, first)
-            if ctx.saved_tensors:  # saved as the output: the output array, as for any shape
-                ctx.saved_tensors = tuple(out if a is scalar else a for a in ctx.saved_tensors)
-        # the output tensor, made as Tensor._wrap makes one, inlined: the call would cost a
-        # third of the engine's own time per op
-        result = _new(_Tensor)
+        if out.__class__ is not _NDARRAY and out.__class__ not in backend.ARRAY_TYPES:
+            out = _scalar_output(ctx, out, first)  # a NumPy scalar (a 0-d result)
+        result = _new(_Tensor)  # made as Tensor._wrap makes one, inlined (a call costs)
         result.array = out
-        result.grad = None
-        result._hooks = None
-        result._accumulator = None
-        result._version_counter = [0]
+        result.grad = result._hooks = result._accumulator = None
+        result._version_counter = [0]  # a view gets its base's instead, below
         if requires_grad:
             ctx.parents = tuple(parents)
             ctx.needs_input_grad = tuple(needs)
@@ -359,15 +350,28 @@ class AccumulateGrad(Function):
 
 
 def _grad_accumulator(leaf: Tensor) -> AccumulateGrad:
-    """The leaf's ``AccumulateGrad`` node, made on first use."""
+    """The leaf's ``AccumulateGrad`` node, made on first use and kept by the leaf. Should the
+    leaf's array later change shape or dtype (``t.array = ...``), the engine updates the node
+    when a gradient of the new shape reaches it (``_check_and_unbroadcast``)."""
     node = leaf._accumulator
-    if node is not None:
-        data, dtype = leaf.array, node.out_dtype
-        # a node made before the leaf's array changed shape or dtype (Module.to) is not reused
-        if node.out_shape == data.shape and (dtype is data.dtype or dtype == data.dtype):
-            return node
-    node = leaf._accumulator = AccumulateGrad(leaf)
+    if node is None:
+        node = leaf._accumulator = AccumulateGrad(leaf)
     return node
+
+
+def _check_same_device(cls: type, inputs: Sequence[Any], data: Any, first: Any) -> None:
+    """Raise unless ``data`` is the same kind of array as ``first``, on the same device."""
+    if data.__class__ is not first.__class__ or data.device != first.device:
+        raise _device_mismatch(cls, inputs)
+
+
+def _scalar_output(ctx: Function, scalar: Any, like: Any) -> Any:
+    """A forward that returned a NumPy scalar (a 0-d result): the 0-d array, also in place of
+    the scalar among the saved values (saved as the output, as for any shape)."""
+    out = backend.ensure_array(scalar, like)
+    if ctx.saved_tensors:
+        ctx.saved_tensors = tuple(out if a is scalar else a for a in ctx.saved_tensors)
+    return out
 
 
 def _node_of(t: Tensor) -> Function:
@@ -416,45 +420,49 @@ def _run_backward(
     grads: dict[Function, Any] = {}  # node -> the sum of the gradients reaching its output
     for node, g in zip(roots, root_grads):
         grads[node] = grads[node] + g if node in grads else g
-    tracer = _tracer
     order = _topological_order(list(grads))  # op nodes, each before its inputs' nodes
     if early is not None:
         early.count_consumers(order)
     for node in order:
-        g = grads.pop(node, None)
-        if g is None:  # every path to it returned None: nothing to pass on
-            if early is not None:
-                early.visited(node, grads)
-            continue
-        if node._hooks is not None or capture:
-            g = _observe(node, g, capture)
-        saved = node.saved_tensors
-        if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
-            node.saved_tensors = _unpack_saved(node, saved)
-        versions = node._saved_versions
-        if versions is not None and versions[0] != _inplace_epoch[0]:
-            check_saved_versions(node)  # an in-place change since: raises if to a saved array
-        input_grads = node.backward(node, g) if tracer is None else tracer.run(node, g)
-        if input_grads.__class__ is not tuple:
-            input_grads = (input_grads,)
-        parents = node.parents
-        if len(input_grads) != len(parents):
-            raise _arity_error(node, input_grads)
-        for parent, pg in zip(parents, input_grads):
-            if parent is None or pg is None:
-                continue
-            dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
-            if pg.shape != parent.out_shape or (
-                dtype is not parent.out_dtype and dtype != parent.out_dtype
-            ):
-                pg = _check_and_unbroadcast(node, input_grads, pg, parent)
-            grads[parent] = grads[parent] + pg if parent in grads else pg
-        if _observer is not None:
-            _observer.backward(node, g, input_grads, retain_graph)
-        node.saved_tensors = saved if retain_graph else _FREED
+        g = grads.pop(node, None)  # None: every path to it returned None, nothing to pass on
+        if g is not None:
+            if node._hooks is not None or capture:
+                g = _observe(node, g, capture)
+            input_grads = _call_backward(node, g, retain_graph)
+            for parent, pg in zip(node.parents, input_grads):
+                if parent is None or pg is None:
+                    continue
+                dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
+                if pg.shape != parent.out_shape or (
+                    dtype is not parent.out_dtype and dtype != parent.out_dtype
+                ):
+                    pg = _check_and_unbroadcast(node, input_grads, pg, parent)
+                grads[parent] = grads[parent] + pg if parent in grads else pg
         if early is not None:
             early.visited(node, grads)
     return grads  # every op node was popped: what is left are the leaves' nodes
+
+
+def _call_backward(node: Function, g: Any, retain_graph: bool) -> tuple[Any, ...]:
+    """``node.backward(node, g)`` as a tuple of one gradient per input, with what surrounds
+    the call: the saved arrays made ready (unpacked, or the freed-graph error), the check that
+    none was changed in place since the forward, the tracer and the tools' observer, and the
+    saved arrays freed afterwards unless ``retain_graph``."""
+    saved = node.saved_tensors
+    if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
+        node.saved_tensors = _unpack_saved(node, saved)
+    versions = node._saved_versions
+    if versions is not None and versions[0] != _inplace_epoch[0]:
+        check_saved_versions(node)  # an in-place change since: raises if to a saved array
+    input_grads = node.backward(node, g) if _tracer is None else _tracer.run(node, g)
+    if input_grads.__class__ is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.parents):
+        raise _arity_error(node, input_grads)
+    if _observer is not None:
+        _observer.backward(node, g, input_grads, retain_graph)
+    node.saved_tensors = saved if retain_graph else _FREED
+    return input_grads
 
 
 def _topological_order(roots: Iterable[Function]) -> list[Function]:
@@ -545,6 +553,14 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
+def _refresh_leaf_node(node: AccumulateGrad) -> None:
+    """Give a leaf's node the shape and dtype of its leaf's array now (``Module.to`` or
+    ``t.array = ...`` may have replaced it since the node was made)."""
+    leaf = node.variable
+    if leaf is not None:
+        node.out_shape, node.out_dtype = leaf.array.shape, leaf.array.dtype
+
+
 def _check_and_unbroadcast(
     node: Function, input_grads: tuple[Any, ...], grad: Any, parent: Function
 ) -> Any:
@@ -556,6 +572,8 @@ def _check_and_unbroadcast(
     the op's backward and raises.
     """
     index = next(i for i, x in enumerate(input_grads) if x is grad)
+    if not parent.parents:  # a leaf's node: its leaf's array may have changed shape or dtype
+        _refresh_leaf_node(parent)
     shape, dtype = parent.out_shape, parent.out_dtype
     if grad.shape != shape:
         try:
@@ -661,6 +679,8 @@ def _run_hooks_graph(hooks: list[Callable[[Tensor], Tensor | None]], g: Tensor) 
 
 def _unbroadcast_tensor(node: Function, index: int, grad: Tensor, parent: Function) -> Tensor:
     """``_check_and_unbroadcast`` on a Tensor gradient, with differentiable sum and reshape."""
+    if not parent.parents:  # a leaf's node: its leaf's array may have changed shape or dtype
+        _refresh_leaf_node(parent)
     shape, dtype = tuple(parent.out_shape), parent.out_dtype
     if not isinstance(grad, _Tensor):
         raise RuntimeError(
@@ -839,9 +859,9 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
 def _owned(g: Any, seen: set[int]) -> Any:
     """``g`` as an array no other tensor or caller holds: copied when it is a view, read-only,
     or already handed out (``seen``), so that every ``.grad`` can be updated in place."""
-    if g.__class__ not in backend.ARRAY_TYPES:
+    if g.__class__ is not _NDARRAY and g.__class__ not in backend.ARRAY_TYPES:
         g = backend.ensure_array(g, g)
-    elif id(g) in seen or not backend.is_owned(g):
+    elif g.base is not None or id(g) in seen or not backend.is_owned(g):
         g = g.copy()
     seen.add(id(g))
     return g
@@ -857,12 +877,16 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
     seen = {id(g) for g in root_grads}
     for leaf, g in final:
         _add_to_grad(leaf, g, seen)
-    for leaf, _ in final:
-        _run_post_accumulate_hooks(leaf)
+    if _post_hooks:
+        for leaf, _ in final:
+            _run_post_accumulate_hooks(leaf)
 
 
 def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
-    leaf.grad = _wrap(_owned(g, seen)) if leaf.grad is None else _wrap(leaf.grad.array + g)
+    if leaf.grad is None:
+        leaf.grad = _wrap(_owned(g, seen))
+    else:
+        leaf.grad = _wrap(leaf.grad.array + g)
 
 
 # ---------------------------------------------------------------------------------------------

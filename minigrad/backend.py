@@ -161,6 +161,8 @@ def normalize_device(device: Any) -> str:
 
 def array_module(arr: Array) -> ModuleType:
     """The array module (``numpy`` or ``cupy``) that owns ``arr``."""
+    if arr.__class__ is numpy.ndarray:  # the usual case first: every op asks
+        return numpy
     if _is_cupy_array(arr):
         return _cupy  # type: ignore[return-value]
     return numpy

@@ -123,34 +123,31 @@ def record_saved_versions(
     (by identity) or the result's: ``(counter, version now, position in saved, input index or
     -1 for the result)``. None when no saved array is one of those.
 
-    Runs once per recorded node, so it is written for speed: inputs outside (one or two
-    tensors), saved arrays inside, no allocation when nothing matches.
+    Runs once per recorded node, so it is written for speed: saved arrays outside (one to
+    three), inputs inside, no allocation when nothing matches.
     """
     records = None
-    tensor_class = result.__class__  # Tensor, known without importing it (no import cycle)
-    i = 0
-    for x in inputs:
-        if isinstance(x, tensor_class):
-            data = x.array
-            j = 0
-            for arr in saved:
-                if arr is data:
-                    if records is None:
-                        records = []
-                    counter = x._version_counter
-                    records.append((counter, counter[0], j, i))
-                    break
-                j += 1
-        i += 1
     out = result.array
     j = 0
     for arr in saved:
         if arr is out:
-            counter = result._version_counter
-            if records is None:
-                records = []
-            records.append((counter, counter[0], j, -1))
-            break
+            x, i = result, -1
+        elif arr.__class__ is not out.__class__:  # None, a scalar: no tensor's array
+            j += 1
+            continue
+        else:
+            i = 0
+            for x in inputs:
+                if isinstance(x, result.__class__) and x.array is arr:  # Tensor, not imported
+                    break
+                i += 1
+            else:
+                j += 1
+                continue
+        counter = x._version_counter
+        if records is None:
+            records = []
+        records.append((counter, counter[0], j, i))
         j += 1
     return None if records is None else (epoch[0], records)
 

@@ -90,7 +90,7 @@ def same_dtype(op: str, first: tuple[str, Tensor | None], second: tuple[str, Ten
     """Refuse two tensors of different dtypes (NumPy would silently upcast one):
     ``same_dtype("linear", ("weight", w), ("the input", x))``; a None tensor passes."""
     (name1, t1), (name2, t2) = first, second
-    if t1 is not None and t1.dtype != t2.dtype:
+    if t1 is not None and t1.array.dtype != t2.array.dtype:
         raise TypeError(
             f"{op}: {name1} is {t1.dtype} (shape {tuple(t1.shape)}) but {name2} is {t2.dtype} "
             f"(shape {tuple(t2.shape)}); cast one of them (PyTorch refuses the mix too)"

@@ -163,7 +163,9 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
                 a, b = cast(a, dtype), cast(b, dtype)
             return op.apply(a, b, **options)
         if b.__class__ in _SCALARS:
-            return op.apply(_with_scalar(a, b), b, **options)
+            if a.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
+                a = _with_scalar(a, b)
+            return op.apply(a, b, **options)
         return _binary(op, a, as_tensor_like(b, a), **options)
     if a.__class__ in _SCALARS:
         return op.apply(a, _with_scalar(b, a), **options)

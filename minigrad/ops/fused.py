@@ -101,7 +101,7 @@ class LayerNorm(Function):
     def forward(ctx, x, weight, bias, dims, eps):
         # xhat = (x - mean(x)) / sqrt(var(x) + eps) over dims ; out = xhat * w + b
         xp = backend.array_module(x)
-        inv_n = 1.0 / math.prod(x.shape[d] for d in dims)  # sum * (1/n): NumPy's mean() is slow
+        inv_n = 1.0 / math.prod(x.shape[dims[0] :])  # sum * (1/n): NumPy's mean() is slow
         centered = x - x.sum(axis=dims, keepdims=True) * inv_n
         rstd = 1.0 / xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) * inv_n + eps)
         xhat = centered
@@ -172,14 +172,22 @@ def layer_norm(
         raise ShapeError(
             f"layer_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
         )
-    for name, p in (("weight", weight), ("bias", bias)):
-        if p is not None and tuple(p.shape) != shape:
-            raise ShapeError(
-                f"layer_norm: {name} has shape {tuple(p.shape)}, expected normalized_shape {shape}"
-            )
-        same_dtype("layer_norm", (name, p), ("the input", x))
+    if weight is not None or bias is not None:
+        _check_affine("layer_norm", shape, x, ("weight", weight), ("bias", bias))
     dims = tuple(range(x.array.ndim - n, x.array.ndim))
     return LayerNorm.apply(x, weight, bias, dims=dims, eps=eps)
+
+
+def _check_affine(
+    op: str, shape: tuple[int, ...], x: Tensor, *params: tuple[str, Tensor | None]
+) -> None:
+    """The scale and shift of a normalization: ``normalized_shape`` and the input's dtype."""
+    for name, p in params:
+        if p is not None and tuple(p.shape) != shape:
+            raise ShapeError(
+                f"{op}: {name} has shape {tuple(p.shape)}, expected normalized_shape {shape}"
+            )
+        same_dtype(op, (name, p), ("the input", x))
 
 
 # =============================================================================================
@@ -192,7 +200,7 @@ class RMSNorm(Function):
     def forward(ctx, x, weight, dims, eps):
         # rstd = 1 / sqrt(mean(x^2) + eps) over dims ; xhat = x * rstd ; out = xhat * w
         xp = backend.array_module(x)
-        inv_n = 1.0 / math.prod(x.shape[d] for d in dims)
+        inv_n = 1.0 / math.prod(x.shape[dims[0] :])
         rstd = 1.0 / xp.sqrt((x * x).sum(axis=dims, keepdims=True) * inv_n + eps)
         xhat = x * rstd
         ctx.dims, ctx.inv_n, ctx.eps = dims, inv_n, eps
@@ -251,11 +259,7 @@ def rms_norm(
         raise ShapeError(
             f"rms_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
         )
-    if weight is not None and tuple(weight.shape) != shape:
-        raise ShapeError(
-            f"rms_norm: weight has shape {tuple(weight.shape)}, expected normalized_shape {shape}"
-        )
-    same_dtype("rms_norm", ("weight", weight), ("the input", x))
+    _check_affine("rms_norm", shape, x, ("weight", weight))
     eps = backend.machine_eps(x.dtype) if eps is None else float(eps)
     if not eps >= 0:
         raise ValueError(f"rms_norm: eps must be >= 0, got {eps}")

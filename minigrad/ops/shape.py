@@ -754,7 +754,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise TypeError(
             f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
         )
-    same_dtype("matmul", ("the first operand", a), ("the second", b))
+    if a.array.dtype != b.array.dtype:
+        same_dtype("matmul", ("the first operand", a), ("the second", b))  # raises, naming both
     sa, sb = a.array.shape, b.array.shape
     if not sa or not sb:
         raise ShapeError(
