@@ -525,3 +525,23 @@ def test_scatter_reduce_kernel_goes_through_the_host_where_ufunc_at_is_missing(m
         target, (np.array([0, 0, 2]),), np.array([4.0, 5.0, -1.0]), "multiply"
     )
     np.testing.assert_array_equal(target, [20.0, 2.0, -3.0])
+
+
+def test_bool_floor_division_remainder_and_rounded_div_stay_bool():
+    """NumPy gives int8 (no minigrad dtype) for these on two bools; minigrad keeps bool, as for
+    ``**`` (PyTorch refuses them: docs/guide/differences.md). scatter_reduce "mean" of bools is
+    refused, as PyTorch."""
+    t, u = mg.tensor([True, False, True]), mg.tensor([True, True, True])
+    for got, expected in [
+        (t // u, [True, False, True]),
+        (t % u, [False, False, False]),
+        (t.div(u, rounding_mode="floor"), [True, False, True]),
+        (t.div(u, rounding_mode="trunc"), [True, False, True]),
+        (t**u, [True, False, True]),
+    ]:
+        assert got.dtype == mg.bool_
+        np.testing.assert_array_equal(got.numpy(), expected)
+    with pytest.raises(NotImplementedError):
+        torch.tensor([True]).scatter_reduce(0, torch.tensor([0]), torch.tensor([True]), "mean")
+    with pytest.raises(TypeError, match=r"'mean'.*bool.*\(3,\)"):
+        t.scatter_reduce(0, mg.tensor([0, 0]), u[:2], "mean")

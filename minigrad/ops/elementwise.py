@@ -258,7 +258,7 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
         from minigrad.ops.rounding import _int_divisor_check  # noqa: PLC0415 (it imports this)
 
         _int_divisor_check("div", a, b)  # integers: ZeroDivisionError, as PyTorch (NumPy: 0)
-        return _binary(RoundedDiv, a, b, mode=rounding_mode)
+        return keep_bool(_binary(RoundedDiv, a, b, mode=rounding_mode), a, b)
     dtype = float_result_type(a, b)
     if isinstance(a, Tensor) and a.array.dtype != dtype:
         a = cast(a, dtype)
@@ -269,10 +269,14 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
     """``a ** b`` with broadcasting."""
-    out = _binary(Pow, a, b)
+    return keep_bool(_binary(Pow, a, b), a, b)
+
+
+def keep_bool(out: Tensor, a: Any, b: Any) -> Tensor:
+    """``out`` as bool where NumPy gave int8 for two bool operands (``**``, ``//``, ``%``, a
+    rounded ``div``): PyTorch keeps bool, and int8 is no minigrad dtype."""
     if out.array.dtype == backend.int8 and result_type(a, b) == backend.bool_:
-        # NumPy's bool ** bool is int8; PyTorch keeps bool
-        out = cast(out, backend.bool_)
+        return cast(out, backend.bool_)
     return out
 
 
