@@ -391,8 +391,13 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         """Fill with ``value`` (a number or a one-element tensor) in place."""
+        grad_mode = autograd.is_grad_enabled()
+        floats = self.dtype.kind == "f"
+        if isinstance(value, Tensor) and value.requires_grad and grad_mode and floats:
+            value = value.reshape(())  # its gradient: the sum of the filled elements', as PyTorch
+            return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))
         value = value.item() if isinstance(value, Tensor) else value
-        if not (self.requires_grad and autograd.is_grad_enabled()):
+        if not (self.requires_grad and grad_mode):
             return self._inplace("fill_", lambda t: Tensor._wrap(_filled(t.array, value)))
         return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))
 
@@ -439,8 +444,19 @@ class Tensor:
 
     def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
         """Fill the positions ``index`` (1-D or 0-d, int) along ``dim`` with ``value``."""
-        dim = dim % max(self.ndim, 1) if self.ndim else 0
+        dim = ops._util.norm_dim(dim, self.ndim, self.shape)  # checked before anything changes
+        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.kind not in "iu":
+            what = (
+                f"{index.dtype} of shape {tuple(index.shape)}"
+                if isinstance(index, Tensor)
+                else type(index).__name__
+            )
+            raise IndexError(f"index_fill_: index must be a 1-D or 0-d integer tensor, got {what}")
         key = (slice(None),) * dim + (index.reshape(-1),)
+        if not self.ndim:  # a 0-d tensor: index 0 along dim 0 or -1, as PyTorch
+            return self._inplace(
+                "index_fill_", lambda t: ops.setitem(t.reshape(1), key, value).reshape(())
+            )
         return self._inplace("index_fill_", lambda t: ops.setitem(t, key, value))
 
     def scatter_(
@@ -455,20 +471,10 @@ class Tensor:
         """``self[i][index[i][j]] = src[i][j]`` along ``dim`` (``src`` a tensor, or a number
         given as ``src`` or ``value``), as ``torch.Tensor.scatter_``; ``reduce="add"`` or
         ``"multiply"`` adds or multiplies the values in (see ``ops.scatter``)."""
-        if reduce is not None:
-            return self._inplace(
-                "scatter_", lambda t: ops.scatter(t, dim, index, src, value, reduce=reduce)
-            )
-        src = value if src is None else src
-        xp = backend.array_module(self.array)
-        dim = dim % self.ndim if self.ndim else 0
-        along = [[-1 if i == d else 1 for i in range(index.ndim)] for d in range(index.ndim)]
-        grids = [xp.arange(n).reshape(along[d]) for d, n in enumerate(index.shape)]
-        grids[dim] = index.array
-        key = tuple(Tensor._wrap(xp.broadcast_to(g, index.shape)) for g in grids)
-        if isinstance(src, Tensor):
-            src = src[tuple(slice(0, n) for n in index.shape)]
-        return self._inplace("scatter_", lambda t: ops.setitem(t, key, src))
+        # ops.scatter checks dim, index and src (PyTorch's rules) before anything is written
+        return self._inplace(
+            "scatter_", lambda t: ops.scatter(t, dim, index, src, value, reduce=reduce)
+        )
 
     # ``t += x`` and friends are in place, as in PyTorch (the same rules as add_ and the rest)
     def __iadd__(self, other: Any) -> Tensor:
@@ -482,6 +488,16 @@ class Tensor:
 
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other)
+
+    # without these Python rebinds ``t //= x`` to a new tensor: a view's base would not change
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self._inplace("floor_divide_", lambda t: ops.floor_divide(t, other))
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._inplace("remainder_", lambda t: ops.remainder(t, other))
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._inplace("pow_", lambda t: ops.pow(t, other))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``: ``value`` (a number or a tensor) broadcast to the indexed

@@ -246,7 +246,19 @@ def retain_grad_of_written_view_and_sibling(lib):
     return [v, sibling], [a, x, v, sibling]
 
 
+def tensor_values_get_gradients(lib):  # fill_ / masked_fill(_) with a 0-d value tensor
+    a, x = _leaves(lib)
+    b = a * 1
+    b[1].fill_(x[0] * 2)
+    b[2:].masked_fill_(lib.tensor(A[2:] > 0), x[1])
+    c = b.masked_fill(lib.tensor(A < -0.5), x[2] * x[3])
+    buf = lib.zeros(2, 3, dtype=lib.float64)
+    buf.fill_(x[4])
+    return [b, c, buf], [a, x]
+
+
 PROGRAMS = [
+    tensor_values_get_gradients,
     mul_row,
     add_column_operand,
     zero_transposed,
@@ -289,6 +301,20 @@ def test_values_and_gradients_match_torch(program):
         assert (got is None) == (expected is None), f"input {k}: {got} vs {expected}"
         if got is not None:
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=f"input {k}")
+
+
+def test_a_write_through_a_view_of_a_0d_base_matches_torch():
+    """A 0-d base's CopySlices gets a NumPy scalar as its gradient (b * b's backward): the
+    written element's share must still be zeroed (it reached the old base too: 48, not 36)."""
+    grads = []
+    for lib in (mg, torch):
+        a = lib.tensor(2.0, dtype=lib.float64, requires_grad=True)
+        b = a * 1
+        b.reshape(1).mul_(3.0)
+        b.unsqueeze(0).add_(a)
+        (b * b).backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
 
 
 def test_the_base_and_its_views_get_torchs_nodes():
@@ -671,3 +697,54 @@ def test_diagonal_is_a_view_and_diag_a_copy_as_torch():
         np.testing.assert_array_equal(
             m.numpy(), [[1.0, 2.0, 0.0], [0.0, 1.0, 6.0], [0.0, 0.0, 1.0]]
         )
+
+
+def test_a_hook_on_a_view_written_in_place_sees_its_old_values_gradient():
+    """docs/guide/differences.md: PyTorch drops such a hook; minigrad calls it, as for any
+    tensor written in place, with the gradient of the values before the write."""
+    a = mg.ones(2, 3, dtype=mg.float64, requires_grad=True)
+    b = a * 1
+    v = b[0]
+    seen = []
+    v.register_hook(lambda g: seen.append(g.numpy().copy()))
+    v.mul_(3.0)
+    (b * b).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], 18.0 * np.ones(3))  # d (3 v)^2 / dv at v = 1
+
+
+def test_an_operand_overlapping_the_written_view_is_read_before_the_write():
+    """docs/guide/differences.md: PyTorch refuses these; minigrad gives what PyTorch gives for
+    the operand cloned first."""
+    for write in (
+        lambda target, operand: target.__setitem__(..., operand),
+        lambda target, operand: target.add_(operand),
+        lambda target, operand: target.clamp_(min=operand),
+    ):
+        ours = mg.tensor(np.arange(6.0) ** 2)
+        theirs = torch.tensor(np.arange(6.0) ** 2)
+        write(ours[1:], ours[:-1])
+        write(theirs[1:], theirs.clone()[:-1])
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_augmented_floor_division_remainder_and_power_write_in_place_as_torch():
+    """``t //= x``, ``t %= x`` and ``t **= x`` write into ``t`` (a view's base sees it); without
+    ``__ifloordiv__`` and the rest Python rebound ``t`` to a new tensor."""
+    results = []
+    for lib in (mg, torch):
+        a, x = _leaves(lib)
+        b = a * 4
+        w, u = b[1:3, ::2], b[3]
+        w %= 0.7
+        u **= 2
+        _loss(lib, [b, u]).backward()
+        floats = lib.tensor(A * 4)  # PyTorch has no gradient for floor_divide_
+        view = floats[0]
+        view //= x.detach() + 3.0
+        ints = lib.tensor([7, -7, 9])
+        view = ints[:2]
+        view //= 2
+        results.append((b.detach().numpy(), a.grad.numpy(), floats.numpy(), ints.numpy()))
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)

@@ -398,6 +398,11 @@ def _f64(shape):
             mg.ShapeError,
             r"'j'.*3 and 4.*\(2, 3\).*\(4, 5\)",
         ),
+        (
+            lambda: mg.einsum("...j,...j->...", _f64((2, 3, 4)), _f64((3, 1, 4))),
+            mg.ShapeError,
+            r"a dim covered by '\.\.\.' has size 2 and 3.*\(2, 3, 4\), \(3, 1, 4\)",
+        ),
         (lambda: mg.einsum("ij,jk->ik", _f64((2, 3))), ValueError, r"2 operands, got 1"),
         (lambda: mg.einsum("ijk->i", _f64((2, 3))), ValueError, r"'ijk'.*\(2, 3\)"),
         (lambda: mg.einsum("ij->iz", _f64((2, 3))), ValueError, r"'iz'"),
@@ -550,3 +555,34 @@ def test_axis_is_an_alias_of_dim():
     )
     with pytest.raises(TypeError, match="both dim and its alias axis"):
         x.prod(dim=0, axis=0)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "widths", [(-1, 2), (2, -1), (-1, -1), (-6, 3), (3, -6), (-2, 4), (4, -8), (-5, 0), (-3, -2)]
+)
+def test_pad_with_negative_widths_crops_as_torch(mode, widths):
+    """Negative widths crop in every mode (reflect and replicate refused them); where PyTorch
+    refuses (an empty reflect or replicate dim, a circular wrap past the crop) so does minigrad."""
+    values = np.arange(10.0).reshape(1, 2, 5) ** 1.5
+    lo, hi = widths
+    if mode == "circular" and 5 - max(-lo, 0) - max(-hi, 0) < max(lo, hi, 0):
+        # wrapping around more than what the crop leaves: PyTorch refuses, or (for some
+        # shapes) returns uninitialized memory
+        with pytest.raises(ValueError, match="circular widths"):
+            F.pad(mg.tensor(values), widths, mode=mode)
+        return
+    theirs_x = torch.tensor(values, requires_grad=True)
+    try:
+        theirs = tnf.pad(theirs_x, widths, mode=mode)
+    except (RuntimeError, NotImplementedError):
+        with pytest.raises(ValueError, match=rf"{mode} widths"):
+            F.pad(mg.tensor(values), widths, mode=mode)
+        return
+    ours_x = mg.tensor(values, requires_grad=True)
+    ours = F.pad(ours_x, widths, mode=mode)
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    weight = np.random.default_rng(0).standard_normal(tuple(theirs.shape))
+    (ours * mg.tensor(weight)).sum().backward()
+    (theirs * torch.tensor(weight)).sum().backward()
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-12)

@@ -174,6 +174,62 @@ def test_scatter_reduce_argument_matches_torch(reduce):
         _same(ours, theirs)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.scatter_(2, lib.tensor([[0]]), 1.0),  # dim out of range
+        lambda lib, x: x.scatter_(1, lib.tensor([[-1]]), 1.0),  # a negative index
+        lambda lib, x: x.scatter_(1, lib.tensor([0, 1]), 1.0),  # index of another ndim
+        lambda lib, x: x.scatter_(1, lib.tensor([[0]]), lib.tensor([[5.0]])),  # float32 src
+        lambda lib, x: x.scatter_(1, lib.tensor([[0, 1]]), lib.tensor([[5.0]], dtype=lib.float64)),
+    ],
+)
+def test_scatter_in_place_refuses_as_torch_before_writing(call):
+    """scatter_ (no reduce) checks dim, index and src as scatter does, before anything changes
+    (it wrote x[:, 0] for dim=2 of a 2-D x, wrapped a negative index, cast a float32 src)."""
+    x, tx = _both(np.arange(12.0).reshape(3, 4))
+    with pytest.raises((IndexError, RuntimeError)):
+        call(torch, tx)
+    with pytest.raises((IndexError, ValueError, TypeError)):
+        call(mg, x)
+    np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4))
+    assert x._version == 0
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.index_fill_(2, lib.tensor([0]), 1.0),  # dim out of range (wrapped)
+        lambda lib, x: x.index_fill_(-3, lib.tensor([0]), 1.0),
+        lambda lib, x: x.index_fill_(1, lib.tensor([[1]]), 1.0),  # a 2-D index
+        lambda lib, x: x.index_fill_(0, lib.tensor([True, False, True]), 1.0),  # a mask
+    ],
+)
+def test_index_fill_refuses_as_torch_before_writing(call):
+    x, tx = _both(np.arange(12.0).reshape(3, 4))
+    with pytest.raises((IndexError, RuntimeError)):
+        call(torch, tx)
+    with pytest.raises(IndexError):
+        call(mg, x)
+    np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4))
+    assert x._version == 0
+
+
+def test_index_fill_of_0d_matches_torch():
+    for dim, index in ((0, 0), (-1, [0])):
+        x, tx = _both(3.0)
+        _same(
+            x.index_fill_(dim, mg.tensor(index), 5.0), tx.index_fill_(dim, torch.tensor(index), 5.0)
+        )
+
+
+def test_scatter_in_place_of_0d_matches_torch():
+    for index in (0, [0]):
+        x, tx = _both(3.0)
+        src, tsrc = _both([5.0] if index == [0] else 5.0)
+        _same(x.scatter_(0, mg.tensor(index), src), tx.scatter_(0, torch.tensor(index), tsrc))
+
+
 def test_scatter_add_and_reduce_in_place():
     x, tx = _both(np.zeros((2, 3)))
     src, tsrc = _both([[1.0, 2.0, 3.0]])
@@ -377,6 +433,30 @@ def test_floor_divide_of_infinities_matches_torch():
         _same(mg.floor_divide(7.0, b), torch.floor_divide(torch.tensor(7.0), tb))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_div_with_floor_rounding_is_floor_divide_as_torch(dtype):
+    """div(rounding_mode="floor") rounds as //: 1.0 // 0.1 is 9 (floor(1.0 / 0.1) is 10),
+    -1 // inf is -1, inf // 2 is NaN; it computed floor(a / b)."""
+    inf = float("inf")
+    a, ta = _both([1.0, -1.0, 7.5, inf, 0.3, -2.0, 5.0], dtype)
+    b, tb = _both([0.1, inf, 0.1, 2.0, 0.1, 0.0, -inf], dtype)
+    i, ti = _both([1, -1, 7], np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy warning for a division by zero either
+        _same(a.div(b, rounding_mode="floor"), ta.div(tb, rounding_mode="floor"))
+        _same(mg.div(a, 0.1, rounding_mode="floor"), torch.div(ta, 0.1, rounding_mode="floor"))
+        _same(i.div(0.1, rounding_mode="floor"), ti.div(0.1, rounding_mode="floor"))
+        _same(a.div(b, rounding_mode="trunc"), ta.div(tb, rounding_mode="trunc"))
+        _same(a.clone().div_(b, rounding_mode="floor"), ta.clone().div_(tb, rounding_mode="floor"))
+    for mode in ("floor", "trunc"):  # integer division by zero raises, as PyTorch (NumPy: 0)
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            ti.div(torch.tensor([1, 0, 2]), rounding_mode=mode)
+        with pytest.raises(ZeroDivisionError, match=r"div: integer division by zero.*\(3,\)"):
+            i.div(mg.tensor([1, 0, 2]), rounding_mode=mode)
+        with pytest.raises(ZeroDivisionError):
+            i.clone().div_(0, rounding_mode=mode)
+
+
 def test_repeat_interleave_of_counts_alone_matches_torch():
     for counts in ([2, 0, 1], [], [3]):
         a, ta = _both(counts, np.int64)
@@ -391,6 +471,18 @@ def test_kl_div_broadcasts_and_promotes_as_torch(reduction):
         warnings.simplefilter("ignore", UserWarning)
         _same(F.kl_div(x, t, reduction), torch.nn.functional.kl_div(tx, tt, reduction=reduction))
         _same(F.kl_div(t, x, reduction), torch.nn.functional.kl_div(tt, tx, reduction=reduction))
+    # an input that the target broadcasts: batchmean divides by the input's first dim (3 here,
+    # not the broadcast 4), as PyTorch (the case above is NaN: a negative target)
+    x, tx = _both(-np.arange(1.0, 7.0).reshape(3, 2) / 4, requires_grad=True)
+    t, tt = _both(np.arange(1.0, 25.0).reshape(4, 3, 2) / 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # PyTorch's note on "mean"
+        theirs = torch.nn.functional.kl_div(tx, tt, reduction=reduction)
+    ours = F.kl_div(x, t, reduction)
+    _same(ours, theirs)
+    ours.sum().backward()
+    theirs.sum().backward()
+    _same(x.grad, tx.grad)
 
 
 def test_bce_weights_take_the_input_dtype_and_a_float64_target_promotes_as_torch():
@@ -465,3 +557,23 @@ def test_scatter_reduce_kernel_goes_through_the_host_where_ufunc_at_is_missing(m
         target, (np.array([0, 0, 2]),), np.array([4.0, 5.0, -1.0]), "multiply"
     )
     np.testing.assert_array_equal(target, [20.0, 2.0, -3.0])
+
+
+def test_bool_floor_division_remainder_and_rounded_div_stay_bool():
+    """NumPy gives int8 (no minigrad dtype) for these on two bools; minigrad keeps bool, as for
+    ``**`` (PyTorch refuses them: docs/guide/differences.md). scatter_reduce "mean" of bools is
+    refused, as PyTorch."""
+    t, u = mg.tensor([True, False, True]), mg.tensor([True, True, True])
+    for got, expected in [
+        (t // u, [True, False, True]),
+        (t % u, [False, False, False]),
+        (t.div(u, rounding_mode="floor"), [True, False, True]),
+        (t.div(u, rounding_mode="trunc"), [True, False, True]),
+        (t**u, [True, False, True]),
+    ]:
+        assert got.dtype == mg.bool_
+        np.testing.assert_array_equal(got.numpy(), expected)
+    with pytest.raises(NotImplementedError):
+        torch.tensor([True]).scatter_reduce(0, torch.tensor([0]), torch.tensor([True]), "mean")
+    with pytest.raises(TypeError, match=r"'mean'.*bool.*\(3,\)"):
+        t.scatter_reduce(0, mg.tensor([0, 0]), u[:2], "mean")

@@ -212,12 +212,23 @@ def mul(a: Any, b: Any) -> Tensor:
     return _binary(Mul, a, b)
 
 
+def floor_divide_floats(xp: Any, a: Any, b: Any) -> Any:
+    """``a // b`` of floats as PyTorch (and Python): ``floor((a - fmod(a, b)) / b)``, so
+    ``1.0 // 0.1`` is 9, not ``floor(1.0 / 0.1)`` = 10, ``-1 // inf`` is -1, and an infinite
+    ``a`` over a finite ``b`` is NaN (NumPy gives inf there). Call under ``backend.quiet()``."""
+    out = xp.floor_divide(a, b)
+    return xp.where(xp.isinf(a) & xp.isfinite(b) & (b != 0), xp.nan, out).astype(
+        out.dtype, copy=False
+    )
+
+
 class RoundedDiv(Function):
     @staticmethod
     def forward(ctx, a, b, mode):
         xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
         if xp.result_type(a, b).kind == "f":
-            return (xp.floor if mode == "floor" else xp.trunc)(a / b)
+            with backend.quiet():  # x / 0 is +-inf or NaN, as PyTorch
+                return xp.trunc(a / b) if mode == "trunc" else floor_divide_floats(xp, a, b)
         q = xp.floor_divide(a, b)
         if mode == "trunc":  # floor rounds down where the signs differ: one up there
             q = q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
@@ -244,7 +255,10 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"{rounding_mode!r}"
             )
-        return _binary(RoundedDiv, a, b, mode=rounding_mode)
+        from minigrad.ops.rounding import _int_divisor_check  # noqa: PLC0415 (it imports this)
+
+        _int_divisor_check("div", a, b)  # integers: ZeroDivisionError, as PyTorch (NumPy: 0)
+        return keep_bool(_binary(RoundedDiv, a, b, mode=rounding_mode), a, b)
     dtype = float_result_type(a, b)
     if isinstance(a, Tensor) and a.array.dtype != dtype:
         a = cast(a, dtype)
@@ -255,10 +269,14 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
     """``a ** b`` with broadcasting."""
-    out = _binary(Pow, a, b)
+    return keep_bool(_binary(Pow, a, b), a, b)
+
+
+def keep_bool(out: Tensor, a: Any, b: Any) -> Tensor:
+    """``out`` as bool where NumPy gave int8 for two bool operands (``**``, ``//``, ``%``, a
+    rounded ``div``): PyTorch keeps bool, and int8 is no minigrad dtype."""
     if out.array.dtype == backend.int8 and result_type(a, b) == backend.bool_:
-        # NumPy's bool ** bool is int8; PyTorch keeps bool
-        out = cast(out, backend.bool_)
+        return cast(out, backend.bool_)
     return out
 
 

@@ -433,6 +433,10 @@ def _scatter_reduce(
 ) -> Tensor:
     if reduce not in SCATTER_REDUCTIONS:
         raise ValueError(f"{op}: reduce must be one of {SCATTER_REDUCTIONS}, got {reduce!r}")
+    if reduce == "mean" and x.dtype == backend.bool_:  # PyTorch refuses too (NumPy gave int8)
+        raise TypeError(
+            f"{op}: reduce='mean' is not defined for bool tensors (shape {tuple(x.shape)})"
+        )
     if not isinstance(src, Tensor):
         raise TypeError(f"{op}: src must be a tensor, got {type(src).__name__}")
     d = _check_index(op, x, dim, index, src)

@@ -175,10 +175,11 @@ def kl_div(
         raise TypeError(f"kl_div: target must be a tensor, got {type(target).__name__}")
     _check_reduction("kl_div", reduction, batchmean=True)
     # input and target broadcast and promote, as PyTorch
-    shape = broadcast_shape("kl_div", "input and target shapes", input.shape, target.shape)
+    broadcast_shape("kl_div", "input and target shapes", input.shape, target.shape)
     dtype = result_type(input, target)
     loss = KLDiv.apply(cast(input, dtype), cast(target, dtype), log_target=bool(log_target))
-    return _reduce_loss(loss, reduction, shape[0] if shape else 1)
+    # batchmean divides by input's first dim, as PyTorch, even where target broadcasts it
+    return _reduce_loss(loss, reduction, input.shape[0] if input.ndim else 1)
 
 
 # =============================================================================================

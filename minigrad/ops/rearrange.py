@@ -267,9 +267,10 @@ def pad(
     """Pad ``x`` as ``torch.nn.functional.pad``: ``pad`` lists (before, after) widths from the
     LAST dim backwards, ``(left, right, top, bottom, ...)``.
 
-    Modes: ``"constant"`` (``value``, default 0; negative widths crop), ``"reflect"`` (mirror
-    without repeating the edge: widths < the dim's size), ``"replicate"`` (repeat the edge) and
+    Modes: ``"constant"`` (``value``, default 0), ``"reflect"`` (mirror without repeating the
+    edge: widths < the dim's size), ``"replicate"`` (repeat the edge) and
     ``"circular"`` (wrap around: widths <= the dim's size; negative widths crop first).
+    Negative widths crop in every mode, as PyTorch.
     """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -308,10 +309,14 @@ def pad(
 
 #: per non-constant mode: which (size, before, after) it can pad, and that rule in words
 _PAD_RULES = {
-    "reflect": (lambda n, lo, hi: 0 <= lo < n and 0 <= hi < n, "non-negative and below the size"),
+    # negative widths crop what the padding of the whole dim gives, as PyTorch
+    "reflect": (
+        lambda n, lo, hi: lo < n and hi < n and n + lo + hi > 0,
+        "below the size, leaving a non-empty dim",
+    ),
     "replicate": (
-        lambda n, lo, hi: lo >= 0 and hi >= 0 and n > 0,
-        "non-negative, on a non-empty dim",
+        lambda n, lo, hi: n > 0 and n + lo + hi > 0,
+        "on a non-empty dim, leaving it non-empty",
     ),
     "circular": (
         lambda n, lo, hi: n - max(-lo, 0) - max(-hi, 0) >= max(lo, hi, 0),
@@ -566,8 +571,9 @@ def _index_sizes(equation: str, inputs: Any, shapes: list[tuple[int, ...]]) -> d
         for c, n in zip(s, shape):
             m, first = sizes.setdefault(c, n), own.setdefault(c, n)
             if first != n or (m != n and 1 not in (m, n)):
+                what = f"index {c!r}" if c in equation else "a dim covered by '...'"
                 raise ShapeError(
-                    f"einsum: index {c!r} has size {first if first != n else m} and {n} in "
+                    f"einsum: {what} has size {first if first != n else m} and {n} in "
                     f"{equation!r} (operand shapes {shapes})"
                 )
             sizes[c] = n if m == 1 else m

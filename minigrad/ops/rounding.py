@@ -11,7 +11,7 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import Function
-from minigrad.ops.elementwise import _binary
+from minigrad.ops.elementwise import _binary, floor_divide_floats, keep_bool
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -131,7 +131,7 @@ def remainder(a: Any, b: Any) -> Tensor:
     """``a % b`` with Python's sign convention (the sign of ``b``), as ``torch.remainder``;
     integer division by zero raises ZeroDivisionError."""
     _int_divisor_check("remainder", a, b)
-    return _binary(Remainder, a, b)
+    return keep_bool(_binary(Remainder, a, b), a, b)
 
 
 def floor_divide(a: Any, b: Any) -> Tensor:
@@ -143,7 +143,8 @@ def floor_divide(a: Any, b: Any) -> Tensor:
         ta = a if isinstance(a, Tensor) else b
         xp = backend.array_module(ta.array)
         arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
-        return Tensor._wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
+        out = Tensor._wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
+        return keep_bool(out, a, b)
     return _binary(FloorDivide, a, b)
 
 
@@ -152,11 +153,7 @@ class FloorDivide(Function):
     def forward(ctx, a, b):
         xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
         with backend.quiet():  # x // 0 is +-inf or NaN, as PyTorch
-            out = xp.floor_divide(a, b)
-            # inf // finite: NaN in PyTorch (inf - fmod(inf, b)), inf in NumPy
-            return xp.where(xp.isinf(a) & xp.isfinite(b) & (b != 0), xp.nan, out).astype(
-                out.dtype, copy=False
-            )
+            return floor_divide_floats(xp, a, b)
 
     @staticmethod
     def backward(ctx, g):

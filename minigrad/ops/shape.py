@@ -662,6 +662,9 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
             f"shape {tuple(x.shape)}"
         )
     if isinstance(value, Tensor):
+        if value.requires_grad and x.dtype.kind == "f" and value.numel() == 1:
+            # a value that requires grad gets the gradient of the filled elements, as PyTorch
+            return where(mask, cast(value.reshape(()), x.dtype), x)
         value = value.item()
     if isinstance(value, float) and x.dtype.kind != "f":
         raise TypeError(f"masked_fill: cannot fill a {x.dtype} tensor with the float {value!r}")

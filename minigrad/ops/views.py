@@ -51,7 +51,7 @@ class CopySlices(Function):
     def backward(ctx, g):
         # dbase = g with zeros at the written positions ; dvalue = g at those positions
         pos = ctx.pos.reshape(-1)  # flat: a 0-d index would pick a NumPy scalar, not an array
-        dbase = g.copy()
+        dbase = backend.array_module(g).array(g)  # a copy, and an array where g is a 0-d scalar
         dbase.reshape(-1)[pos] = 0
         return dbase, g.reshape(-1)[pos].reshape(ctx.pos.shape)
 
