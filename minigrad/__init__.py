@@ -92,6 +92,8 @@ from minigrad.ops import (  # issue 16
     floor_divide,
     gather,
     gelu,
+    index_add,
+    index_fill,
     isclose,
     isfinite,
     isinf,
@@ -112,7 +114,10 @@ from minigrad.ops import (  # issue 16
     min,
     minimum,
     mm,
+    moveaxis,
+    movedim,
     mul,
+    narrow,
     neg,
     nonzero,
     permute,
@@ -139,6 +144,8 @@ from minigrad.ops import (  # issue 16
     std,
     sub,
     sum,
+    swapaxes,
+    swapdims,
     tanh,
     topk,
     transpose,
@@ -160,6 +167,8 @@ from minigrad.sweep import gradcheck_sweep
 from minigrad.tensor import Tensor, as_tensor
 
 __version__ = "0.1.0"
+
+bool = bool_  # noqa: A001 (torch.bool: PyTorch's name for the dtype, beside NumPy's bool_)
 
 set_backend(backend.initial_backend())
 
@@ -312,4 +321,12 @@ __all__ = [
     "round",
     "full_like",
     "linspace",
+    "bool",
+    "index_add",
+    "index_fill",
+    "moveaxis",
+    "movedim",
+    "narrow",
+    "swapaxes",
+    "swapdims",
 ]

@@ -463,9 +463,12 @@ def erf(x: Array) -> Array:
     return numpy.copysign(numpy.minimum(result, 1.0), x).astype(x.dtype, copy=False)
 
 
-def quiet() -> Any:
-    """A context that silences NumPy's floating point warnings (division by zero, invalid),
-    for ops where inf or NaN is the documented answer (CuPy never warns)."""
+def quiet(overflow: bool = False) -> Any:
+    """A context that silences NumPy's floating point warnings (division by zero, invalid, and
+    with ``overflow`` overflow too), for ops where inf or NaN is the documented answer (CuPy
+    never warns)."""
+    if overflow:
+        return numpy.errstate(divide="ignore", invalid="ignore", over="ignore")
     return numpy.errstate(divide="ignore", invalid="ignore")
 
 

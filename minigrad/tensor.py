@@ -444,20 +444,38 @@ class Tensor:
 
     def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
         """Fill the positions ``index`` (1-D or 0-d, int) along ``dim`` with ``value``."""
-        dim = ops._util.norm_dim(dim, self.ndim, self.shape)  # checked before anything changes
-        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.kind not in "iu":
-            what = (
-                f"{index.dtype} of shape {tuple(index.shape)}"
-                if isinstance(index, Tensor)
-                else type(index).__name__
-            )
-            raise IndexError(f"index_fill_: index must be a 1-D or 0-d integer tensor, got {what}")
-        key = (slice(None),) * dim + (index.reshape(-1),)
-        if not self.ndim:  # a 0-d tensor: index 0 along dim 0 or -1, as PyTorch
-            return self._inplace(
-                "index_fill_", lambda t: ops.setitem(t.reshape(1), key, value).reshape(())
-            )
-        return self._inplace("index_fill_", lambda t: ops.setitem(t, key, value))
+        ops.indexing.index_key("index_fill_", self, dim, index)  # checked before anything changes
+        return self._inplace("index_fill_", lambda t: ops.index_fill(t, dim, index, value))
+
+    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """``self[..., index[j], ...] += alpha * source[..., j, ...]`` along ``dim``."""
+        return self._inplace(
+            "index_add_", lambda t: ops.index_add(t, dim, index, source, alpha=alpha)
+        )
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """``self **= exponent`` in place."""
+        return self._inplace("pow_", lambda t: ops.pow(t, exponent))
+
+    def exp_(self) -> Tensor:
+        """``exp`` in place."""
+        return self._inplace("exp_", ops.exp)
+
+    def neg_(self) -> Tensor:
+        """``-self`` in place."""
+        return self._inplace("neg_", ops.neg)
+
+    def abs_(self) -> Tensor:
+        """``abs`` in place."""
+        return self._inplace("abs_", ops.abs)
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        """``self //= other`` in place."""
+        return self._inplace("floor_divide_", lambda t: ops.floor_divide(t, other))
+
+    def remainder_(self, other: Any) -> Tensor:
+        """``self %= other`` in place."""
+        return self._inplace("remainder_", lambda t: ops.remainder(t, other))
 
     def scatter_(
         self,
@@ -491,13 +509,19 @@ class Tensor:
 
     # without these Python rebinds ``t //= x`` to a new tensor: a view's base would not change
     def __ifloordiv__(self, other: Any) -> Tensor:
-        return self._inplace("floor_divide_", lambda t: ops.floor_divide(t, other))
+        return self.floor_divide_(other)
 
     def __imod__(self, other: Any) -> Tensor:
-        return self._inplace("remainder_", lambda t: ops.remainder(t, other))
+        return self.remainder_(other)
 
     def __ipow__(self, other: Any) -> Tensor:
-        return self._inplace("pow_", lambda t: ops.pow(t, other))
+        return self.pow_(other)
+
+    def __iand__(self, other: Tensor) -> Tensor:
+        return self._inplace("bitwise_and_", lambda t: ops.logical(t, other, "logical_and"))
+
+    def __ior__(self, other: Tensor) -> Tensor:
+        return self._inplace("bitwise_or_", lambda t: ops.logical(t, other, "logical_or"))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``: ``value`` (a number or a tensor) broadcast to the indexed
@@ -756,6 +780,25 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         return ops.permute(self, *dims)
+
+    swapaxes = swapdims = transpose  # PyTorch's aliases
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return ops.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
+        return ops.narrow(self, dim, start, length)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.shape)
+
+    def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        return ops.index_fill(self, dim, index, value)
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return ops.index_add(self, dim, index, source, alpha=alpha)
 
     @accepts_axis
     def unsqueeze(self, dim: int) -> Tensor:

@@ -1502,6 +1502,69 @@ case(
     tags={"no-torch"},
 )
 
+# names PyTorch code reaches for, built from existing ops (tests/test_more_names.py)
+case("narrow", "narrow", lambda a: a.narrow(1, 1, 2), [F(X3)], lambda a: a.narrow(1, 1, 2))
+case(
+    "narrow-neg-start",
+    "narrow",
+    lambda a: mg.narrow(a, -1, -3, 2),
+    [F(X3)],
+    lambda a: torch.narrow(a, -1, -3, 2),
+)
+case("movedim", "movedim", lambda a: a.movedim(0, -1), [F(X3)], lambda a: a.movedim(0, -1))
+case(
+    "movedim-tuple",
+    "movedim",
+    lambda a: mg.movedim(a, (0, 1), (2, 0)),
+    [F(X3)],
+    lambda a: torch.movedim(a, (0, 1), (2, 0)),
+)
+case("moveaxis", "movedim", lambda a: mg.moveaxis(a, 1, 0), [F(X3)], lambda a: a.moveaxis(1, 0))
+case("swapaxes", "transpose", lambda a: a.swapaxes(0, 2), [F(X3)], lambda a: a.swapaxes(0, 2))
+case("swapdims", "transpose", lambda a: mg.swapdims(a, 1, -1), [F(X3)], lambda a: a.swapdims(1, -1))
+case(
+    "view_as",
+    "reshape",
+    lambda a, b: a.view_as(b),
+    [F((2, 6)), Fixed(np.zeros((3, 4)))],
+    lambda a, b: a.view_as(b),
+)
+case(
+    "index_fill",
+    "index_fill",
+    lambda a, i: a.index_fill(1, i, -1.5),
+    [F((3, 4)), Ints([0, 2])],
+    lambda a, i: a.index_fill(1, i, -1.5),
+)
+case(
+    "index_fill-tensor-value",
+    "index_fill",
+    lambda a, i, v: mg.index_fill(a, 0, i, v),
+    [F((3, 4)), Ints([2]), F(())],
+    lambda a, i, v: torch.index_fill(a, 0, i, v),
+)
+case(
+    "index_fill-0d",
+    "index_fill",
+    lambda a, i: a.index_fill(0, i, 2.0),
+    [F(()), Ints([0])],
+    lambda a, i: a.index_fill(0, i, 2.0),
+)
+case(
+    "index_add",
+    "index_add",
+    lambda a, i, s: a.index_add(1, i, s),
+    [F((3, 4)), Ints([3, 0, 3]), F((3, 3))],
+    lambda a, i, s: a.index_add(1, i, s),
+)
+case(
+    "index_add-alpha-dim0",
+    "index_add",
+    lambda a, i, s: mg.index_add(a, 0, i, s, alpha=-2.0),
+    [F((3, 2, 2)), Ints([2, 2, 0, 1]), F((4, 2, 2))],
+    lambda a, i, s: torch.index_add(a, 0, i, s, alpha=-2.0),
+)
+
 
 def torch_twins(case: OpCase, arrays: list[np.ndarray]) -> list[Any]:
     """The case's inputs as PyTorch tensors on the test device: floats in float64, requiring

@@ -2,12 +2,14 @@
 
 - ``elementwise``: + - * / ** neg, exp log sqrt abs tanh sigmoid relu gelu, maximum minimum clamp
 - ``reductions``: sum mean max min amax amin var std logsumexp argmax argmin
-- ``shape``: reshape flatten transpose permute unsqueeze squeeze expand, indexing, cat stack
+- ``shape``: reshape flatten transpose (swapaxes) permute movedim narrow unsqueeze squeeze
+  expand, indexing, cat stack
   split chunk, where masked_fill tril triu, matmul mm bmm
 - ``fused``: softmax log_softmax layer_norm rms_norm dropout embedding cross_entropy attention linear
 - ``conversion``: cast, device copies, clone, comparisons, isnan isinf isfinite isclose allclose
   any all
 - ``indexing``: gather scatter scatter_add scatter_reduce masked_select nonzero sort argsort topk
+  index_fill index_add
 - ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
@@ -92,6 +94,8 @@ from minigrad.ops.fused import (
 from minigrad.ops.indexing import (
     argsort,
     gather,
+    index_add,
+    index_fill,
     masked_select,
     nonzero,
     scatter,
@@ -144,6 +148,8 @@ from minigrad.ops.shape import (
     masked_fill,
     matmul,
     mm,
+    movedim,
+    narrow,
     permute,
     reshape,
     setitem,
@@ -158,9 +164,15 @@ from minigrad.ops.shape import (
 )
 
 clip = clamp  # PyTorch's alias
+swapaxes = swapdims = transpose  # PyTorch's aliases
+moveaxis = movedim
 
 __all__ = [
     "attention",
+    "index_add",
+    "index_fill",
+    "movedim",
+    "narrow",
     "abs",
     "add",
     "amax",

@@ -215,8 +215,10 @@ def mul(a: Any, b: Any) -> Tensor:
 def floor_divide_floats(xp: Any, a: Any, b: Any) -> Any:
     """``a // b`` of floats as PyTorch (and Python): ``floor((a - fmod(a, b)) / b)``, so
     ``1.0 // 0.1`` is 9, not ``floor(1.0 / 0.1)`` = 10, ``-1 // inf`` is -1, and an infinite
-    ``a`` over a finite ``b`` is NaN (NumPy gives inf there). Call under ``backend.quiet()``."""
-    out = xp.floor_divide(a, b)
+    ``a`` over a finite ``b`` is NaN (NumPy gives inf there). A quotient past the dtype's range
+    is +-inf without NumPy's overflow warning (PyTorch warns nothing)."""
+    with backend.quiet(overflow=True):
+        out = xp.floor_divide(a, b)
     return xp.where(xp.isinf(a) & xp.isfinite(b) & (b != 0), xp.nan, out).astype(
         out.dtype, copy=False
     )
@@ -227,7 +229,7 @@ class RoundedDiv(Function):
     def forward(ctx, a, b, mode):
         xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
         if xp.result_type(a, b).kind == "f":
-            with backend.quiet():  # x / 0 is +-inf or NaN, as PyTorch
+            with backend.quiet(overflow=True):  # x / 0 is +-inf or NaN, as PyTorch
                 return xp.trunc(a / b) if mode == "trunc" else floor_divide_floats(xp, a, b)
         q = xp.floor_divide(a, b)
         if mode == "trunc":  # floor rounds down where the signs differ: one up there

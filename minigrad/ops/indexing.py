@@ -1,5 +1,6 @@
 """Indexing by index tensors (issue 16): gather, scatter, scatter_add, scatter_reduce,
-masked_select, nonzero, and the orderings sort, argsort, topk.
+masked_select, nonzero, the orderings sort, argsort, topk, and index_fill, index_add (whole
+slices along one dim, picked by a 1-D index).
 
 ``gather``/``scatter`` address ``x`` along one ``dim`` with an integer ``index`` tensor, the other
 dims by position (PyTorch's rule: ``out[i][j][k] = x[i][index[i][j][k]][k]`` for ``dim=1``).
@@ -19,6 +20,7 @@ from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, broadcast_shape, norm_dim, require_bool_mask
+from minigrad.ops.shape import expand, reshape, setitem
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -567,3 +569,58 @@ def topk(
     order = order[tuple(slice(0, k) if i == d else slice(None) for i in range(x.ndim))]
     indices = Tensor._wrap(order.astype(backend.int64, copy=False))
     return TopKResult(gather(x, d, indices), indices)
+
+
+# =============================================================================================
+# index_fill, index_add: whole slices along one dim, picked by a 1-D index
+# =============================================================================================
+
+
+def index_key(what: str, x: Tensor, dim: int, index: Any) -> tuple[int, tuple[Any, ...]]:
+    """``(dim, key)``: ``dim`` normalized and the key ``x[key]`` that picks the slices ``index``
+    (a 1-D or 0-d integer tensor) names along it; errors name ``what``."""
+    dim = norm_dim(dim, x.ndim, x.shape)
+    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.kind not in "iu":
+        got = (
+            f"{index.dtype} of shape {tuple(index.shape)}"
+            if isinstance(index, Tensor)
+            else type(index).__name__
+        )
+        raise IndexError(f"{what}: index must be a 1-D or 0-d integer tensor, got {got}")
+    return dim, (slice(None),) * dim + (index.reshape(-1),)
+
+
+@accepts_axis
+def index_fill(x: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    """A copy of ``x`` whose slices ``index`` along ``dim`` hold ``value`` (a number or a 0-d
+    tensor, differentiable), as ``torch.index_fill``; shape of ``x``."""
+    _, key = index_key("index_fill", x, dim, index)
+    if not x.ndim:  # a 0-d tensor: index 0 along dim 0 or -1, as PyTorch
+        return reshape(setitem(reshape(x, (1,)), key, value), ())
+    return setitem(x, key, value)
+
+
+@accepts_axis
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """A copy of ``x`` with ``alpha * source[..., j, ...]`` added to ``x[..., index[j], ...]``
+    along ``dim`` (repeated indices add up), as ``torch.index_add``. ``source`` has ``x``'s
+    shape but ``len(index)`` along ``dim``; built on ``scatter_add``."""
+    dim, _ = index_key("index_add", x, dim, index)
+    if not isinstance(source, Tensor) or source.dtype != x.dtype:
+        got = source.dtype if isinstance(source, Tensor) else type(source).__name__
+        raise TypeError(f"index_add: self ({x.dtype}) and source ({got}) must have one dtype")
+    want = list(x.shape)
+    if want:
+        want[dim] = index.numel()
+    if tuple(source.shape) != tuple(want) or (not want and index.numel() != 1):
+        raise ShapeError(
+            f"index_add: source of shape {tuple(source.shape)} does not fit self of shape "
+            f"{tuple(x.shape)} with {index.numel()} indices along dim {dim} (want {tuple(want)})"
+        )
+    if alpha != 1:
+        source = source * alpha
+    if not x.ndim:  # a 0-d tensor: dim 0 of one element
+        return reshape(index_add(reshape(x, (1,)), 0, index, reshape(source, (1,))), ())
+    at = [1] * x.ndim
+    at[dim] = -1
+    return scatter_add(x, dim, expand(reshape(index, at), source.shape), source)

@@ -167,6 +167,54 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     return Permute.apply(x, dims=normalized)
 
 
+def movedim(x: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """The dims ``source`` moved to positions ``destination``, the others kept in order (a view
+    through ``permute``), as ``torch.movedim``: (2, 3, 4) with 0 -> -1 gives (3, 4, 2)."""
+    shape = x.array.shape
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
+    src = tuple(norm_dim(d, len(shape), shape) for d in src)
+    dst = tuple(norm_dim(d, len(shape), shape) for d in dst)
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+    if not shape:
+        return Reshape.apply(x, shape=())
+    order = dict(zip(dst, src))
+    rest = iter(d for d in range(len(shape)) if d not in src)
+    return Permute.apply(
+        x, dims=tuple(order[i] if i in order else next(rest) for i in range(len(shape)))
+    )
+
+
+def narrow(x: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """``length`` elements along ``dim`` from ``start`` (negative counts from the end; an int or
+    a 0-d integer tensor): a view, as ``torch.narrow``."""
+    shape = x.array.shape
+    if not shape:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = norm_dim(dim, len(shape), shape)
+    start = int(start.item()) if isinstance(start, Tensor) else start
+    size = shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(
+            f"narrow: start ({start}) out of range [{-size}, {size}] for dim {dim} of shape "
+            f"{tuple(shape)}"
+        )
+    start = start % size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise RuntimeError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of "
+            f"dim {dim} of shape {tuple(shape)}"
+        )
+    return getitem(x, (slice(None),) * dim + (slice(start, start + length),))
+
+
 def expand(x: Tensor, *sizes: Any) -> Tensor:
     """Broadcast size-1 dims to ``sizes`` without copying (-1 keeps a dim)."""
     sizes = _shape_arg(sizes)
@@ -750,27 +798,32 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
     Shapes: (n,) @ (n,) -> (); (..., n, k) @ (k,) -> (..., n); (..., n, k) @ (..., k, m) -> (..., n, m).
     """
+    _check_matmul("matmul", a, b)
+    return MatMul.apply(a, b)
+
+
+def _check_matmul(op: str, a: Any, b: Any) -> None:
+    """The operands' types, dtypes and aligned dims; errors name ``op`` (matmul, mm, bmm)."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(
-            f"matmul: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
+            f"{op}: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
         )
     if a.array.dtype != b.array.dtype:
-        same_dtype("matmul", ("the first operand", a), ("the second", b))  # raises, naming both
+        same_dtype(op, ("the first operand", a), ("the second", b))  # raises, naming both
     sa, sb = a.array.shape, b.array.shape
     if not sa or not sb:
         raise ShapeError(
-            f"matmul: both operands need at least 1 dim, got shapes {tuple(sa)} and {tuple(sb)}"
+            f"{op}: both operands need at least 1 dim, got shapes {tuple(sa)} and {tuple(sb)}"
         )
     k_a = sa[-1]
     k_b = sb[-2] if len(sb) > 1 else sb[0]
     if k_a != k_b:
         raise ShapeError(
-            f"matmul: shapes {tuple(sa)} and {tuple(sb)} are not aligned: {k_a} (last dim of the first) "
+            f"{op}: shapes {tuple(sa)} and {tuple(sb)} are not aligned: {k_a} (last dim of the first) "
             f"!= {k_b} ({'second-to-last' if len(sb) > 1 else 'only'} dim of the second)"
         )
     if len(sa) > 2 and len(sb) > 2:
         _check_batch(sa[:-2], sb[:-2], sa, sb)
-    return MatMul.apply(a, b)
 
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
@@ -778,7 +831,8 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     no broadcasting: ``matmul`` has those)."""
     if getattr(a, "ndim", None) != 2 or getattr(b, "ndim", None) != 2:
         raise ShapeError(f"mm: both operands must be 2-D, got shapes {_shapes(a, b)}")
-    return matmul(a, b)
+    _check_matmul("mm", a, b)
+    return MatMul.apply(a, b)
 
 
 def bmm(a: Tensor, b: Tensor) -> Tensor:
@@ -788,7 +842,8 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
         raise ShapeError(f"bmm: both operands must be 3-D, got shapes {_shapes(a, b)}")
     if a.shape[0] != b.shape[0]:
         raise ShapeError(f"bmm: batch sizes differ, shapes {_shapes(a, b)}")
-    return matmul(a, b)
+    _check_matmul("bmm", a, b)
+    return MatMul.apply(a, b)
 
 
 def _shapes(a: Any, b: Any) -> str:
