@@ -278,6 +278,9 @@ def destroy_process_group() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+ABORT_DRAIN_SECONDS = 0.5  # the pause between a failing rank's last words and MPI_Abort
+
+
 def abort(error: BaseException | str, code: int = 1) -> None:
     """Print ``rank R: ErrorType: message`` to stderr and end every rank of the job.
 
@@ -287,6 +290,9 @@ def abort(error: BaseException | str, code: int = 1) -> None:
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     print(f"rank {rank}: {text}", file=sys.stderr, flush=True)
     if _group is not None and _group.size > 1:
+        # MPI_Abort ends the job at once, and mpiexec may drop what this rank printed but it has
+        # not forwarded yet (the traceback, the line above): give it a moment to pass it on
+        time.sleep(ABORT_DRAIN_SECONDS)
         _group.mpi.COMM_WORLD.Abort(code)
 
 
