@@ -1,0 +1,180 @@
+"""Instructions per call of tiny graphs in minigrad, beside PyTorch and hand-written NumPy,
+counted by Valgrind (no timing noise: the same tree gives the same count run after run).
+
+    python benchmarks/instructions.py              # every case (about 3 min)
+    python benchmarks/instructions.py tiny_graph   # some cases by name
+
+On a shared machine wall-clock timings of microsecond ops move by 20% from run to run; the
+instruction count does not, so it shows what a change to the engine's hot path saves or costs
+per op. It counts instructions only (not cache misses or the cost of each instruction), so use
+it beside ``benchmarks/ops.py``, not instead of it.
+
+How: each case runs in a child Python under ``valgrind --tool=callgrind``, with BLAS on one
+thread, address randomization off (``setarch -R``) and ``PYTHONHASHSEED=0``. The child warms the
+case up, then calls it N times between two marker calls (``os.getppid`` and ``os.getpgrp``);
+callgrind zeroes its counters at the first marker and dumps them at the second, so start-up and
+import are not counted. Needs ``valgrind`` and ``setarch`` (Debian: ``apt install valgrind``).
+PyTorch is imported only in its own case, as an oracle.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+CASES = (
+    "tanh",  # one forward, 8x8, input requires grad
+    "matmul",  # x @ w forward
+    "matmul_sum_backward",  # (x @ w).sum().backward()
+    "tanh_chain",  # ten tanh, sum, backward
+    "tiny_graph",  # benchmarks/ops.py's tiny_graph: leaves made in the step, 7 ops, backward
+    "tiny_graph_numpy",  # the same forward and backward written by hand in NumPy
+    "tiny_graph_pytorch",  # the same graph in PyTorch (1 thread)
+)
+CALLS = {"tiny_graph": 300, "tiny_graph_numpy": 300, "tiny_graph_pytorch": 300}
+
+
+def _case(name: str) -> Callable[[], object]:
+    """The function a child process calls N times (8x8 float32, seeded)."""
+    import numpy as np  # noqa: PLC0415 (the child's imports, after the thread settings)
+
+    rng = np.random.default_rng(0)
+    a, b = (
+        rng.standard_normal((8, 8), dtype=np.float32),
+        rng.standard_normal((8, 8), dtype=np.float32),
+    )
+    target = rng.integers(0, 8, size=8)
+    if name == "tiny_graph_pytorch":
+        import torch  # noqa: PLC0415
+
+        torch.set_num_threads(1)
+        f, t_target = torch.nn.functional, torch.tensor(target)
+
+        def torch_graph() -> None:
+            x, w = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+            p = torch.softmax(f.layer_norm(x @ w, (8,)) * 2 + 1, dim=-1)
+            f.cross_entropy(torch.tanh(p), t_target).backward()
+
+        return torch_graph
+    if name == "tiny_graph_numpy":
+        return lambda: _numpy_graph(np, a, b, target)
+    import minigrad as mg  # noqa: PLC0415
+
+    x, w, mg_target = (
+        mg.tensor(a, requires_grad=True),
+        mg.tensor(b, requires_grad=True),
+        mg.tensor(target),
+    )
+
+    def matmul_sum_backward() -> None:
+        x.grad = w.grad = None
+        (x @ w).sum().backward()
+
+    def tanh_chain() -> None:
+        x.grad = None
+        y = x
+        for _ in range(10):
+            y = mg.tanh(y)
+        y.sum().backward()
+
+    def tiny_graph() -> None:
+        x, w = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+        p = mg.softmax(mg.layer_norm(x @ w, 8) * 2 + 1, dim=-1)
+        mg.cross_entropy(mg.tanh(p), mg_target).backward()
+
+    cases = {
+        "tanh": lambda: mg.tanh(x),
+        "matmul": lambda: x @ w,
+        "matmul_sum_backward": matmul_sum_backward,
+        "tanh_chain": tanh_chain,
+        "tiny_graph": tiny_graph,
+    }
+    return cases[name]
+
+
+def _numpy_graph(np, x, w, target):  # noqa: ANN001, ANN202
+    """benchmarks/ops.py's hand-written NumPy forward and backward of the tiny graph."""
+    a = x @ w
+    c = a - a.mean(axis=-1, keepdims=True)
+    rstd = 1.0 / np.sqrt((c * c).mean(axis=-1, keepdims=True) + 1e-5)
+    h = c * rstd
+    z = h * 2 + 1
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    p = e / e.sum(axis=-1, keepdims=True)
+    y = np.tanh(p)
+    ey = np.exp(y - y.max(axis=1, keepdims=True))
+    dy = ey / ey.sum(axis=1, keepdims=True)
+    dy[np.arange(8), target] -= 1.0
+    dy *= 1.0 / 8
+    dp = dy * (1 - y * y)
+    dh = p * (dp - (dp * p).sum(axis=-1, keepdims=True)) * 2
+    da = rstd * (dh - dh.mean(axis=-1, keepdims=True) - h * (dh * h).mean(axis=-1, keepdims=True))
+    return da @ w.T, x.T @ da
+
+
+def _child(name: str, calls: int) -> None:
+    import gc  # noqa: PLC0415
+
+    fn = _case(name)
+    for _ in range(30):
+        fn()
+    gc.collect()
+    gc.disable()
+    os.getppid()  # callgrind: --zero-before
+    for _ in range(calls):
+        fn()
+    os.getpgrp()  # callgrind: --dump-before
+
+
+def count(name: str) -> int:
+    """Instructions per call of case ``name``, in a child process under callgrind."""
+    calls = CALLS.get(name, 1000)
+    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    env["MKL_NUM_THREADS"] = "1"
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cg"
+        command = ["setarch", os.uname().machine, "-R", "valgrind", "--tool=callgrind"]
+        command += ["--zero-before=os_getppid", "--dump-before=os_getpgrp"]
+        command += [f"--callgrind-out-file={out}", os.path.realpath(sys.executable)]
+        command += [__file__, "--child", name, str(calls)]
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        summary = re.search(r"^summary: (\d+)", Path(f"{out}.1").read_text(), re.MULTILINE)
+    if summary is None:
+        raise RuntimeError(f"{name}: callgrind wrote no summary")
+    return int(summary.group(1)) // calls
+
+
+def main(names: list[str]) -> int:
+    for tool in ("valgrind", "setarch"):
+        if shutil.which(tool) is None:
+            print(f"instructions.py: needs {tool} on PATH (apt install valgrind)", file=sys.stderr)
+            return 2
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        print(f"instructions.py: unknown case(s) {unknown}; choose from {CASES}", file=sys.stderr)
+        return 2
+    results = {}
+    for name in names or CASES:
+        results[name] = count(name)
+        print(f"{name:<22} {results[name]:>10,d} instructions per call", flush=True)
+    if {"tiny_graph", "tiny_graph_pytorch"} <= results.keys():
+        ratio = results["tiny_graph"] / results["tiny_graph_pytorch"]
+        print(f"tiny_graph minigrad/PyTorch: {ratio:.2f} (instructions)")
+    if {"tiny_graph_numpy", "tiny_graph_pytorch"} <= results.keys():
+        ratio = results["tiny_graph_numpy"] / results["tiny_graph_pytorch"]
+        print(f"tiny_graph hand-written NumPy/PyTorch: {ratio:.2f} (instructions)")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        _child(sys.argv[2], int(sys.argv[3]))
+    else:
+        sys.exit(main(sys.argv[1:]))
