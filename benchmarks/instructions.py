@@ -142,9 +142,14 @@ def count(name: str) -> int:
         out = Path(tmp) / "cg"
         command = ["setarch", os.uname().machine, "-R", "valgrind", "--tool=callgrind"]
         command += ["--zero-before=os_getppid", "--dump-before=os_getpgrp"]
-        command += [f"--callgrind-out-file={out}", os.path.realpath(sys.executable)]
+        # sys.executable as is: a virtual environment's python is a link whose path finds the
+        # environment's packages (its real path would not)
+        command += [f"--callgrind-out-file={out}", sys.executable]
         command += [__file__, "--child", name, str(calls)]
-        subprocess.run(command, env=env, check=True, capture_output=True)
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise RuntimeError(f"{name}: the child under valgrind failed: {last}")
         summary = re.search(r"^summary: (\d+)", Path(f"{out}.1").read_text(), re.MULTILINE)
     if summary is None:
         raise RuntimeError(f"{name}: callgrind wrote no summary")
