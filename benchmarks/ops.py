@@ -369,6 +369,54 @@ def case_cross_entropy(env: Env, n: int, classes: int, size: str) -> Case:
     )
 
 
+def tiny_graph_minigrad(mg: Any, np_x: Any, np_w: Any, target: Any) -> tuple[Any, Any]:
+    """The tiny graph in minigrad, leaves made from host arrays: layer_norm(x @ w),
+    softmax(h * 2 + 1), tanh, cross_entropy, backward. Returns the leaves (x, w)."""
+    x, w = mg.tensor(np_x, requires_grad=True), mg.tensor(np_w, requires_grad=True)
+    h = mg.layer_norm(x @ w, x.shape[-1])
+    p = mg.softmax(h * 2 + 1, dim=-1)
+    mg.cross_entropy(mg.tanh(p), target).backward()
+    return x, w
+
+
+def tiny_graph_torch(torch: Any, np_x: Any, np_w: Any, target: Any, device: Any) -> tuple[Any, Any]:
+    """The same graph in PyTorch, fresh leaves copied from host arrays as minigrad's are."""
+    f = torch.nn.functional
+    tx = torch.tensor(np_x, device=device, requires_grad=True)
+    tw = torch.tensor(np_w, device=device, requires_grad=True)
+    h = f.layer_norm(tx @ tw, (tx.shape[-1],))
+    p = torch.softmax(h * 2 + 1, dim=-1)
+    f.cross_entropy(torch.tanh(p), target).backward()
+    return tx, tw
+
+
+def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any]:
+    """The same forward and backward written by hand with the array module ``xp`` (no graph,
+    as the other cases' NumPy columns). Returns the gradients of x and w."""
+    n = xx.shape[0]
+    a = xx @ xw
+    mu = a.mean(axis=-1, keepdims=True)
+    c = a - mu
+    rstd = 1.0 / xp.sqrt((c * c).mean(axis=-1, keepdims=True) + 1e-5)
+    h = c * rstd
+    z = h * 2 + 1
+    e = xp.exp(z - z.max(axis=-1, keepdims=True))
+    p = e / e.sum(axis=-1, keepdims=True)
+    y = xp.tanh(p)
+    ey = xp.exp(y - y.max(axis=1, keepdims=True))
+    q = ey / ey.sum(axis=1, keepdims=True)
+    rows = xp.arange(n)
+    dy = q.copy()
+    dy[rows, xt] -= 1.0
+    dy *= 1.0 / n  # d(mean cross-entropy)/dy = (softmax(y) - onehot) / n
+    dp = dy * (1 - y * y)  # d tanh
+    dz = p * (dp - (dp * p).sum(axis=-1, keepdims=True))  # d softmax
+    dh = dz * 2
+    # d layer_norm (no affine): rstd (dh - mean(dh) - h mean(dh h))
+    da = rstd * (dh - dh.mean(axis=-1, keepdims=True) - h * (dh * h).mean(axis=-1, keepdims=True))
+    return da @ xw.T, xx.T @ da
+
+
 def case_tiny_graph(env: Env, n: int, size: str) -> Case:
     """A small graph whose time is nearly all engine bookkeeping: the leaves are made inside the
     timed step, then layer_norm(x @ w), softmax(h * 2 + 1), tanh, cross_entropy, backward."""
@@ -380,51 +428,19 @@ def case_tiny_graph(env: Env, n: int, size: str) -> Case:
     leaves: list[Any] = []
 
     def run_mg() -> None:
-        x, w = mg.tensor(np_x, requires_grad=True), mg.tensor(np_w, requires_grad=True)
-        h = mg.layer_norm(x @ w, n)
-        p = mg.softmax(h * 2 + 1, dim=-1)
-        mg.cross_entropy(mg.tanh(p), target).backward()
-        leaves[:] = [x, w]
+        leaves[:] = tiny_graph_minigrad(mg, np_x, np_w, target)
 
     def run_np() -> tuple[Any, Any]:
-        # the same forward and backward by hand (as the other cases' NumPy columns)
-        a = xx @ xw
-        mu = a.mean(axis=-1, keepdims=True)
-        c = a - mu
-        rstd = 1.0 / xp.sqrt((c * c).mean(axis=-1, keepdims=True) + 1e-5)
-        h = c * rstd
-        z = h * 2 + 1
-        e = xp.exp(z - z.max(axis=-1, keepdims=True))
-        p = e / e.sum(axis=-1, keepdims=True)
-        y = xp.tanh(p)
-        ey = xp.exp(y - y.max(axis=1, keepdims=True))
-        q = ey / ey.sum(axis=1, keepdims=True)
-        rows = xp.arange(n)
-        dy = q.copy()
-        dy[rows, xt] -= 1.0
-        dy *= 1.0 / n  # d(mean cross-entropy)/dy = (softmax(y) - onehot) / n
-        dp = dy * (1 - y * y)  # d tanh
-        dz = p * (dp - (dp * p).sum(axis=-1, keepdims=True))  # d softmax
-        dh = dz * 2
-        # d layer_norm (no affine): rstd (dh - mean(dh) - h mean(dh h))
-        da = rstd * (
-            dh - dh.mean(axis=-1, keepdims=True) - h * (dh * h).mean(axis=-1, keepdims=True)
-        )
-        return da @ xw.T, xx.T @ da
+        return tiny_graph_by_hand(xp, xx, xw, xt)
 
     run_torch = None
     if env.torch is not None:
-        torch, f = env.torch, env.torch.nn.functional
+        torch = env.torch
         tt = torch.tensor(np_target, device=env.torch_device)
         tleaves: list[Any] = []
 
-        def run_torch() -> None:  # fresh leaves, copied from host arrays as minigrad's are
-            tx = torch.tensor(np_x, device=env.torch_device, requires_grad=True)
-            tw = torch.tensor(np_w, device=env.torch_device, requires_grad=True)
-            h = f.layer_norm(tx @ tw, (n,))
-            p = torch.softmax(h * 2 + 1, dim=-1)
-            f.cross_entropy(torch.tanh(p), tt).backward()
-            tleaves[:] = [tx, tw]
+        def run_torch() -> None:
+            tleaves[:] = tiny_graph_torch(torch, np_x, np_w, tt, env.torch_device)
 
     def check() -> list[tuple[Any, Any]]:
         run_mg()
