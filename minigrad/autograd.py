@@ -861,7 +861,7 @@ def _owned(g: Any, seen: set[int]) -> Any:
     or already handed out (``seen``), so that every ``.grad`` can be updated in place."""
     if g.__class__ is not _NDARRAY and g.__class__ not in backend.ARRAY_TYPES:
         g = backend.ensure_array(g, g)
-    elif g.base is not None or id(g) in seen or not backend.is_owned(g):
+    elif id(g) in seen or not backend.is_owned(g):
         g = g.copy()
     seen.add(id(g))
     return g
