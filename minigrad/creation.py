@@ -42,8 +42,8 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
 
     Python floats become float32 (the default); arrays keep their dtype unless ``dtype`` is given.
     """
-    t = Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
-    if t.array is getattr(data, "array", data):  # a Tensor's array, or the array itself
+    t = Tensor(data, dtype, requires_grad, device)  # positional: keywords cost at this scale
+    if t.array is (data.array if isinstance(data, Tensor) else data):
         t.array = t.array.copy()  # never share memory with the caller's array
     return t
 

@@ -69,11 +69,12 @@ class Tensor:
     def __init__(
         self, data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
     ) -> None:
-        device = (
-            backend.normalize_device(device)
-            if device is not None or not isinstance(data, Tensor)
-            else data.device
-        )
+        if device is not None:
+            device = backend.normalize_device(device)
+        elif isinstance(data, Tensor):
+            device = data.device
+        else:
+            device = backend.default_device()
         self.array = _infer_array(data, dtype, device)
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
@@ -175,12 +176,13 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf (floating point tensors only)."""
-        if self.grad_fn is not None and not requires_grad:
+        if requires_grad:
+            if self.array.dtype.kind != "f":
+                raise RuntimeError(
+                    f"only floating point tensors can require gradients, got {self.array.dtype}"
+                )
+        elif self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
-        if requires_grad and self.array.dtype.kind != "f":
-            raise RuntimeError(
-                f"only floating point tensors can require gradients, got {self.array.dtype}"
-            )
         self.requires_grad = requires_grad
         return self
 
