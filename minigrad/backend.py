@@ -561,9 +561,20 @@ def contiguous(arr: Array) -> Array:
 # Matrix products as 2-D GEMMs
 # ---------------------------------------------------------------------------------------------
 # NumPy's batched matmul of small matrices reaches a fraction of BLAS speed (PERF-NOTES.md);
-# a product with a 2-D operand is one 2-D GEMM over the flattened rows instead. A 2-D GEMM goes
-# through ``dot``, the same BLAS call as ``@`` for matrices at about half the call overhead (the
-# generalized-ufunc machinery of ``matmul`` costs ~2 us on an 8x8 product).
+# a product with a 2-D operand is one 2-D GEMM over the flattened rows instead.
+
+# NumPy's ``dot`` makes the same BLAS call as ``@`` for matrices at half the call overhead (``@``
+# goes through the generalized-ufunc machinery: ~4,000 instructions more on an 8x8 product), but
+# it zeroes its output first, an extra pass that costs more than that above ~64x64 outputs (2-7%
+# slower on (2048, 128) @ (128, 512)).
+SMALL_GEMM_OUTPUT = 4096
+
+
+def gemm(a: Array, b: Array) -> Array:
+    """``a @ b`` of two matrices, through ``dot`` when the output is small (its lower overhead)."""
+    if a.shape[0] * b.shape[1] <= SMALL_GEMM_OUTPUT:
+        return a.dot(b)
+    return a @ b
 
 
 def flat_rows(a: Array) -> Array:
@@ -576,9 +587,9 @@ def matmul(a: Array, b: Array) -> Array:
     """``a @ b``; (..., n, k) @ (k, m) as one 2-D GEMM over the flattened rows of ``a``."""
     if b.ndim == 2:
         if a.ndim == 2:
-            return a.dot(b)
+            return gemm(a, b)
         if a.ndim > 2:
-            return flat_rows(a).dot(b).reshape(a.shape[:-1] + (b.shape[1],))
+            return gemm(flat_rows(a), b).reshape(a.shape[:-1] + (b.shape[1],))
     return a @ b
 
 
@@ -586,9 +597,9 @@ def matmul_at(a: Array, g: Array, b_ndim: int) -> Array:
     """``a^T @ g`` (the last two axes swapped); when the other operand was 2-D (``b_ndim``),
     summed over the leading dims of ``a`` as one 2-D GEMM of the flattened rows."""
     if a.ndim == 2 and g.ndim == 2:
-        return a.T.dot(g)
+        return gemm(a.T, g)
     if b_ndim == 2 and a.ndim > 2:
-        return flat_rows(a).T.dot(flat_rows(g))
+        return gemm(flat_rows(a).T, flat_rows(g))
     return a.swapaxes(-1, -2) @ g
 
 
