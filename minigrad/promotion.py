@@ -1,6 +1,6 @@
 """Type promotion as PyTorch does it (``torch.result_type``), not as NumPy does.
 
-Owns: ``promote_types`` and ``result_type``. May import: ``minigrad.backend``.
+Owns: ``promote_types``, ``result_type`` and ``scalar_result_type``. May import: ``minigrad.backend``.
 
 Two rules differ from NumPy's:
 
@@ -16,6 +16,7 @@ Two rules differ from NumPy's:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from minigrad import backend
@@ -59,6 +60,14 @@ def scalar_dtype(value: Any) -> Any:
     if isinstance(value, float):
         return backend.DEFAULT_FLOAT
     raise TypeError(f"expected a tensor or a Python bool, int or float, got {type(value).__name__}")
+
+
+@functools.cache
+def scalar_result_type(dtype: Any, scalar_type: type) -> Any:
+    """``result_type`` of a tensor of ``dtype`` (any rank) and a Python scalar of type
+    ``scalar_type`` (bool, int or float), cached: an integer or bool tensor asks it in every op
+    with a Python scalar."""
+    return _combine(dtype, scalar_dtype(scalar_type()))
 
 
 def result_type(*operands: Any) -> Any:

@@ -131,6 +131,15 @@ def test_result_type_matches_torch_over_every_pair() -> None:
     assert not wrong, wrong
 
 
+def test_scalar_result_type_is_result_type_of_a_tensor_and_a_python_scalar() -> None:
+    # the cached form the binary ops use, against the general rule, for every dtype and rank
+    for label, a, _ in OPERANDS:
+        if isinstance(a, mg.Tensor):
+            for scalar in (True, 3, 2.5):
+                got = mg.promotion.scalar_result_type(a.dtype, type(scalar))
+                assert got == mg.promotion.result_type(a, scalar), (label, scalar, got)
+
+
 BINARY = {
     "add": (lambda a, b: a + b, lambda a, b: a + b),
     "sub": (lambda a, b: a - b, lambda a, b: a - b),

@@ -17,7 +17,7 @@ from minigrad import backend
 from minigrad.autograd import Function
 from minigrad.ops._util import ShapeError, as_tensor_like, broadcast_shape, require_float
 from minigrad.ops.conversion import cast
-from minigrad.promotion import float_result_type, result_type
+from minigrad.promotion import float_result_type, result_type, scalar_result_type
 from minigrad.tensor import Tensor
 
 # =============================================================================================
@@ -179,7 +179,7 @@ def _with_scalar(t: Tensor, s: Any) -> Tensor:
     a float give the default float, as PyTorch); NumPy then keeps that dtype (a weak scalar)."""
     if t.array.dtype.kind == "f":
         return t
-    return cast(t, result_type(t, s))
+    return cast(t, scalar_result_type(t.array.dtype, s.__class__))
 
 
 def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
