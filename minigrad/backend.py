@@ -265,8 +265,9 @@ def _host_int_range(arr: numpy.ndarray, skip: int | None) -> tuple[int, int, boo
 
 
 def _list_int_range(values: list[int], skip: int | None) -> tuple[int, int, bool]:
-    """``int_range`` of a (small, non-empty) list of ints."""
-    lo, hi = int(min(values)), int(max(values))
+    """``int_range`` of a (small, non-empty) list of ints, which it sorts."""
+    values.sort()  # one sort of a few ints costs less than min() and max()
+    lo, hi = int(values[0]), int(values[-1])
     if skip is None or not lo <= skip <= hi:  # the usual case: no element can equal skip
         return lo, hi, False
     kept = [v for v in values if v != skip]
@@ -274,7 +275,7 @@ def _list_int_range(values: list[int], skip: int | None) -> tuple[int, int, bool
         return lo, hi, False
     if not kept:
         return 0, -1, True
-    return int(min(kept)), int(max(kept)), True
+    return int(kept[0]), int(kept[-1]), True
 
 
 def ensure_array(value: Any, like: Array) -> Array:
