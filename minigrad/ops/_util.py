@@ -20,6 +20,8 @@ from minigrad.tensor import Tensor
 
 def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
     """A dim in [-ndim, ndim) as a non-negative int; IndexError naming the shape otherwise."""
+    if dim.__class__ is int and -ndim <= dim < ndim:  # the usual case first: every op asks
+        return dim % ndim
     if not isinstance(dim, int):
         raise TypeError(f"dim must be an int, got {type(dim).__name__} {dim!r}")
     low, high = -max(ndim, 1), max(ndim, 1) - 1
@@ -119,7 +121,7 @@ def check_ids(op: str, ids: Tensor, high: int, what: str, ignore: int | None = N
     One device-to-host read (backend.int_range). Returns whether some id equals ``ignore``
     (when none does, the caller can skip masking).
     """
-    lo, hi, ignored = backend.int_range(ids.array, skip=ignore)
+    lo, hi, ignored = backend.int_range(ids.array, ignore)
     if lo <= hi and (lo < 0 or hi >= high):
         raise IndexError(
             f"{op}: ids must be in [0, {what} = {high}), got values in [{lo}, {hi}] "

@@ -170,7 +170,7 @@ def layer_norm(
     require_float("layer_norm", x)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(shape)
-    if n == 0 or tuple(x.shape[-n:]) != shape or x.array.ndim < n:
+    if n == 0 or x.array.shape[-n:] != shape or x.array.ndim < n:
         raise ShapeError(
             f"layer_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
         )
@@ -571,8 +571,8 @@ def _check_probability_target(logits: Tensor, target: Tensor, ignore_index: int)
 
 def _check_class_target(logits: Tensor, target: Tensor, ignore_index: int) -> bool:
     """Check the class ids; returns whether some target equals ``ignore_index``."""
-    shape, tshape = tuple(logits.shape), tuple(target.shape)
-    if target.dtype.kind not in "iu":
+    shape, tshape = logits.array.shape, target.array.shape
+    if target.array.dtype.kind not in "iu":
         raise TypeError(
             "cross_entropy: target must hold integer class ids or float probabilities, "
             f"got {target.dtype}"
