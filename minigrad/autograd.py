@@ -274,28 +274,26 @@ class Function:
         requires_grad = False
         first = None
         for x in inputs:
-            if not isinstance(x, _Tensor):  # a constant: a Python scalar, None, an option array
+            if isinstance(x, _Tensor):
+                data = x.array
+                if first is None:
+                    first = data
+                elif data.__class__ is not first.__class__ or data.__class__ is not _NDARRAY:
+                    _check_same_device(cls, inputs, data, first)
+                arrays.append(data)
+                if record and x.requires_grad:
+                    requires_grad = True
+                    parents.append(x.grad_fn or x._accumulator or _grad_accumulator(x))
+                    needs.append(True)
+                    continue
+            else:  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
-                parents.append(None)
-                needs.append(False)
-                continue
-            data = x.array
-            if first is None:
-                first = data
-            elif data.__class__ is not first.__class__ or data.__class__ is not _NDARRAY:
-                _check_same_device(cls, inputs, data, first)
-            arrays.append(data)
-            if record and x.requires_grad:
-                requires_grad = True
-                parents.append(x.grad_fn or x._accumulator or _grad_accumulator(x))
-                needs.append(True)
-            else:
-                parents.append(None)
-                needs.append(False)
+            parents.append(None)
+            needs.append(False)
         ctx = _new(cls)
         ctx.saved_tensors = ()
-        try:
-            out = cls.forward(ctx, *arrays, **options)
+        try:  # (a call with **{} costs more than one without)
+            out = cls.forward(ctx, *arrays, **options) if options else cls.forward(ctx, *arrays)
         except MinigradError:
             raise
         except (ValueError, IndexError, TypeError) as err:
