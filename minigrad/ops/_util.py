@@ -1,21 +1,25 @@
 """Small checks shared by the op modules: dims, dtypes and error messages.
 
-Owns: the shared argument checks of the op modules. May import: ``errors`` and ``tensor``.
+Owns: the shared argument checks of the op modules. May import: ``backend``,
+``autograd`` and ``errors``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
+from minigrad.autograd import TensorBase, tensor_class
 from minigrad.errors import (
     DimError,
     DTypeError,
     ShapeError,  # noqa: F401  (the op modules import it from here)
 )
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 
 def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
@@ -69,13 +73,13 @@ def require_float(op: str, x: Tensor) -> None:
 def as_tensor_like(value: Any, like: Tensor) -> Any:
     """Scalars (Python or NumPy) become plain ``int``/``float`` constants, which stay weak;
     arrays and lists become tensors on ``like``'s device."""
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
-    return Tensor(value, device=like.device)
+    return tensor_class()(value, device=like.device)
 
 
 def reduced_shape(shape: Sequence[int], dims: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -110,8 +114,8 @@ def broadcast_shape(op: str, what: str, *shapes: Sequence[int]) -> tuple[int, ..
 
 def require_bool_mask(op: str, mask: Any) -> None:
     """Refuse a mask that is not a bool tensor."""
-    if not isinstance(mask, Tensor) or mask.dtype != backend.bool_:
-        what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+    if not isinstance(mask, TensorBase) or mask.dtype != backend.bool_:
+        what = mask.dtype if isinstance(mask, TensorBase) else type(mask).__name__
         raise TypeError(f"{op}: the mask must be a bool tensor, got {what}")
 
 

@@ -7,17 +7,19 @@ Writing these as one op each (instead of a chain of exp, sum and divide) keeps t
 Fully masked rows: a softmax row whose entries are all -inf has no probability mass. PyTorch
 returns NaN there; we return zeros with a zero gradient, so padded rows cannot poison a sum.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
@@ -27,7 +29,9 @@ from minigrad.ops._util import (
     same_dtype,
 )
 from minigrad.ops.shape import IndexAdd
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 # =============================================================================================
 # softmax / log_softmax
@@ -74,7 +78,7 @@ class LogSoftmax(Function):
     def backward_graph(ctx, g):
         out, dead = ctx.saved_tensors  # out: the output, its grad_fn this node
         dx = g - out.exp() * g.sum(ctx.dim, keepdim=True)
-        return dx.masked_fill(Tensor._wrap(dead), 0.0)
+        return dx.masked_fill(wrap(dead), 0.0)
 
 
 @accepts_axis
@@ -341,7 +345,7 @@ class Embedding(Function):
         dw = IndexAdd.apply(g, in_shape=shape, index=ids, advanced=True)
         if ctx.padding_idx is not None:
             padding = backend.array_module(ids).arange(ctx.num_rows) == ctx.padding_idx
-            dw = dw.masked_fill(Tensor._wrap(padding.reshape((-1,) + (1,) * (dw.ndim - 1))), 0.0)
+            dw = dw.masked_fill(wrap(padding.reshape((-1,) + (1,) * (dw.ndim - 1))), 0.0)
         return None, dw
 
 
@@ -448,7 +452,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward_graph(ctx, g):
         e, s, q, at, valid = ctx.saved_tensors
-        q = q.array if isinstance(q, Tensor) else q  # the target: data, not a variable
+        q = q.array if isinstance(q, TensorBase) else q  # the target: data, not a variable
         xp = backend.array_module(e)
         # log(softmax(logits)) stands in for the logits (the loss does not change when a row
         # shifts); softmax is rebuilt from it in the graph, then the same formula
@@ -643,10 +647,10 @@ class Attention(Function):
         # zero Tensor connected to its input: the values are the forward's (up to a shift per
         # row), every derivative is exact, and masked entries stay -inf
         with backend.quiet():
-            scores = Tensor._wrap(xp.log(p))
+            scores = wrap(xp.log(p))
         dq0 = ctx.input(0, xp.zeros_like(q.array))
         dk0 = ctx.input(1, xp.zeros_like(k.array)).transpose(-1, -2)
-        kt, qc = Tensor._wrap(k.array).transpose(-1, -2), Tensor._wrap(q.array)
+        kt, qc = wrap(k.array).transpose(-1, -2), wrap(q.array)
         tangent = dq0 @ kt + qc @ dk0 + dq0 @ dk0
         scores = scores + tangent * ctx.scale
         if ctx.needs_input_grad[3]:
