@@ -206,11 +206,11 @@ class RMSNorm(Function):
     def forward(ctx, x, weight, dims, eps):
         # rstd = 1 / sqrt(mean(x^2) + eps) over dims ; xhat = x * rstd ; out = xhat * w
         xp = backend.array_module(x)
-        inv_n = 1.0 / math.prod(x.shape[dims[0] :])
-        rstd = 1.0 / xp.sqrt(backend.row_sum(x * x, dims) * inv_n + eps)
+        inv_n = backend.constant(1.0 / math.prod(x.shape[dims[0] :]), x)  # as in LayerNorm
+        mean_square = backend.row_sum(x * x, dims) * inv_n
+        rstd = xp.reciprocal(xp.sqrt(mean_square + backend.constant(eps, x)))
         xhat = x * rstd
         ctx.dims, ctx.inv_n, ctx.eps = dims, inv_n, eps
-        ctx.batch_axes = tuple(range(x.ndim - len(dims)))
         ctx.save_for_backward(xhat, rstd, weight)
         return xhat * weight if weight is not None else xhat
 
@@ -224,13 +224,14 @@ class RMSNorm(Function):
             dx = dxhat - xhat * (backend.row_sum(dxhat * xhat, ctx.dims) * ctx.inv_n)
             dx *= rstd
         # dw = sum over the batch axes of g * xhat
-        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.needs_input_grad[1] else None
+        batch_axes = tuple(range(ctx.dims[0]))
+        dw = (g * xhat).sum(axis=batch_axes) if ctx.needs_input_grad[1] else None
         return dx, dw
 
     @staticmethod
     def backward_graph(ctx, g):
         xhat, rstd, weight = ctx.saved_tensors
-        dims, batch_axes = ctx.dims, ctx.batch_axes
+        dims, batch_axes = ctx.dims, tuple(range(ctx.dims[0]))
         # x = xhat / rstd, rebuilt in the graph (rms_norm, unlike layer_norm, changes when x
         # shifts, so x itself stands in); rstd and xhat from it, then the same formulas
         # without a weight the output is xhat itself, so xhat may come back as that tensor
