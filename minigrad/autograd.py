@@ -1,10 +1,12 @@
 """Reverse-mode automatic differentiation over a dynamically built graph.
 
 Owns: ``Function`` (an op and, once applied, its graph node), ``AccumulateGrad`` (a leaf's
-node), grad mode, ``backward()``, ``grad()``, hooks, ``retain_grad``, ``trace_backward``, and
-the one place where a broadcast gradient is summed back to its input's shape.
+node), ``TensorBase`` (a tensor's data, the base of ``minigrad.Tensor``) and ``wrap``, grad
+mode, ``backward()``, ``grad()``, hooks, ``retain_grad``, ``trace_backward``, and the one place
+where a broadcast gradient is summed back to its input's shape.
 May import: ``minigrad.backend`` and ``minigrad.errors``; never ``minigrad.tensor``, which builds
-on this module and hands its class down with ``register_tensor_class`` when it loads.
+on this module and hands its class down with ``register_tensor_class`` when it loads. The ops
+use ``TensorBase`` and ``wrap`` from here for the same reason.
 
 Every op is a :class:`Function` subclass with a static ``forward(ctx, *arrays)`` and
 ``backward(ctx, grad)`` written side by side (see ``minigrad/ops``). Calling ``Op.apply`` runs
@@ -84,6 +86,7 @@ if TYPE_CHECKING:  # for annotations only: at run time the class is registered, 
 __all__ = [
     "AccumulateGrad",
     "Function",
+    "TensorBase",
     "backward",
     "enable_grad",
     "grad",
@@ -92,19 +95,69 @@ __all__ = [
     "no_grad",
     "queue_callback",
     "register_post_accumulate_grad_hook",
+    "tensor_class",
     "trace_backward",
+    "wrap",
 ]
 
-# The Tensor class and its no-copy constructor, registered by minigrad.tensor when it loads.
+
+class TensorBase:
+    """The data of a tensor that the graph needs: its array, gradient and node.
+
+    ``minigrad.Tensor`` (``minigrad/tensor.py``) is its one subclass and adds every method; it
+    registers itself here with ``register_tensor_class`` when it loads. The layers below the
+    Tensor (this module, ``minigrad.ops``) test ``isinstance(x, TensorBase)`` and make tensors
+    with :func:`wrap`, so they never import ``minigrad.tensor`` (PyTorch's ``torch._C.TensorBase``
+    under ``torch.Tensor``, the same shape). Not meant to be instantiated on its own.
+    """
+
+    # _accumulator: a leaf's AccumulateGrad node, once it has entered a recorded op
+    __slots__ = (
+        "array",
+        "grad",
+        "requires_grad",
+        "grad_fn",
+        "_hooks",
+        "_accumulator",
+        "_version_counter",
+        "_view_of",  # set on views only (minigrad.inplace.track_view): (base, made in grad mode)
+        "__weakref__",
+    )
+
+
+# The Tensor class, registered by minigrad.tensor when it loads.
 _Tensor: Any = None
-_wrap: Callable[..., Any] = None  # type: ignore[assignment]
 _new = object.__new__
 
 
 def register_tensor_class(cls: type) -> None:
     """Called once by ``minigrad.tensor``: the class ``Function.apply`` wraps its outputs in."""
-    global _Tensor, _wrap
-    _Tensor, _wrap = cls, cls._wrap
+    global _Tensor
+    _Tensor = cls
+
+
+def wrap(array: Any, grad_fn: Function | None = None) -> Tensor:
+    """A ``minigrad.Tensor`` around ``array``, no copy, no checks (``Tensor._wrap``): a constant,
+    or the output of the op whose node is ``grad_fn``. ``Function.apply`` makes its outputs the
+    same way, inlined: a new slot is set in both places."""
+    t = _new(_Tensor)
+    t.array = array
+    t.grad = None
+    t.grad_fn = grad_fn
+    t.requires_grad = grad_fn is not None
+    t._hooks = None
+    t._accumulator = None
+    t._version_counter = [0]
+    return t
+
+
+_wrap = wrap  # the engine's name for it
+
+
+def tensor_class() -> type[Tensor]:
+    """``minigrad.Tensor``, as registered: how a lower layer builds one from Python data
+    (``tensor_class()(data, device=...)``) without importing ``minigrad.tensor``."""
+    return _Tensor
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,28 +274,26 @@ class Function:
         requires_grad = False
         first = None
         for x in inputs:
-            if not isinstance(x, _Tensor):  # a constant: a Python scalar, None, an option array
+            if isinstance(x, _Tensor):
+                data = x.array
+                if first is None:
+                    first = data
+                elif data.__class__ is not first.__class__ or data.__class__ is not _NDARRAY:
+                    _check_same_device(cls, inputs, data, first)
+                arrays.append(data)
+                if record and x.requires_grad:
+                    requires_grad = True
+                    parents.append(x.grad_fn or x._accumulator or _grad_accumulator(x))
+                    needs.append(True)
+                    continue
+            else:  # a constant: a Python scalar, None, an option array
                 arrays.append(x)
-                parents.append(None)
-                needs.append(False)
-                continue
-            data = x.array
-            if first is None:
-                first = data
-            elif data.__class__ is not first.__class__ or data.__class__ is not _NDARRAY:
-                _check_same_device(cls, inputs, data, first)
-            arrays.append(data)
-            if record and x.requires_grad:
-                requires_grad = True
-                parents.append(x.grad_fn or x._accumulator or _grad_accumulator(x))
-                needs.append(True)
-            else:
-                parents.append(None)
-                needs.append(False)
+            parents.append(None)
+            needs.append(False)
         ctx = _new(cls)
         ctx.saved_tensors = ()
-        try:
-            out = cls.forward(ctx, *arrays, **options)
+        try:  # (a call with **{} costs more than one without)
+            out = cls.forward(ctx, *arrays, **options) if options else cls.forward(ctx, *arrays)
         except MinigradError:
             raise
         except (ValueError, IndexError, TypeError) as err:

@@ -245,9 +245,14 @@ def int_range(arr: Array, skip: int | None = None) -> tuple[int, int, bool]:
 _iinfo = functools.cache(numpy.iinfo)
 
 
+INT_RANGE_LIST_SIZE = 256  # up to here Python's min and max of a list beat two NumPy reductions
+
+
 def _host_int_range(arr: numpy.ndarray, skip: int | None) -> tuple[int, int, bool]:
     """``int_range`` of a NumPy array."""
-    lo, hi = int(arr.min()), int(arr.max())
+    if arr.size <= INT_RANGE_LIST_SIZE:
+        return _list_int_range(arr.ravel().tolist(), skip)
+    lo, hi = int(numpy.minimum.reduce(arr, None)), int(numpy.maximum.reduce(arr, None))
     if skip is None or not lo <= skip <= hi:  # the usual case: no element can equal skip
         return lo, hi, False
     keep = arr != skip
@@ -257,6 +262,20 @@ def _host_int_range(arr: numpy.ndarray, skip: int | None) -> tuple[int, int, boo
     if arr.size == 0:
         return 0, -1, True
     return int(arr.min()), int(arr.max()), True
+
+
+def _list_int_range(values: list[int], skip: int | None) -> tuple[int, int, bool]:
+    """``int_range`` of a (small, non-empty) list of ints, which it sorts."""
+    values.sort()  # one sort of a few ints costs less than min() and max()
+    lo, hi = int(values[0]), int(values[-1])
+    if skip is None or not lo <= skip <= hi:  # the usual case: no element can equal skip
+        return lo, hi, False
+    kept = [v for v in values if v != skip]
+    if len(kept) == len(values):
+        return lo, hi, False
+    if not kept:
+        return 0, -1, True
+    return int(kept[0]), int(kept[-1]), True
 
 
 def ensure_array(value: Any, like: Array) -> Array:
@@ -673,15 +692,77 @@ def lowest(dtype: Any) -> float:
     return value
 
 
+_CONSTANTS: dict[tuple[float, Any], Any] = {}
+
+
+def constant(value: float, like: Array) -> Any:
+    """``value`` for a ufunc with ``like``: on NumPy a cached read-only 0-d array of
+    ``like``'s dtype (a Python float is converted anew at each call, which on a small array
+    costs as much as the op itself; the result is the same, as the float would be cast to
+    that dtype); on CuPy the float itself."""
+    if like.__class__ is not numpy.ndarray:
+        return value
+    key = (value, like.dtype)
+    c = _CONSTANTS.get(key)
+    if c is None:
+        if len(_CONSTANTS) >= 1024:  # values that vary from call to call: keep it bounded
+            _CONSTANTS.clear()
+        c = _CONSTANTS[key] = numpy.asarray(value, like.dtype)
+        c.flags.writeable = False
+    return c
+
+
 def machine_eps(dtype: Any) -> float:
     """The machine epsilon of a float dtype (``torch.finfo(dtype).eps``), a Python float."""
     return float(numpy.finfo(dtype).eps)
 
 
+# The reductions below call NumPy's ufuncs directly: the ndarray methods (``x.sum()``,
+# ``x.max()``, and ``x.mean()`` most of all) go through Python wrappers in NumPy that cost
+# more than the reduction itself on a small array. CuPy keeps its methods.
+
+
+def row_sum(x: Array, dims: int | tuple[int, ...]) -> Array:
+    """``sum(x, dims, keepdims=True)``."""
+    if x.__class__ is numpy.ndarray:
+        return numpy.add.reduce(x, dims, None, None, True)
+    return x.sum(axis=dims, keepdims=True)
+
+
+def row_max(x: Array, dims: int | tuple[int, ...]) -> Array:
+    """``max(x, dims, keepdims=True)``."""
+    if x.__class__ is numpy.ndarray:
+        return numpy.maximum.reduce(x, dims, None, None, True)
+    return x.max(axis=dims, keepdims=True)
+
+
+def _row_max_at_least(x: Array, dim: int, low: float) -> Array:
+    """``maximum(max(x, dim, keepdims=True), low)``; one reduction on NumPy (``initial``)."""
+    if x.__class__ is numpy.ndarray:
+        return numpy.maximum.reduce(x, dim, None, None, True, low)
+    return array_module(x).maximum(x.max(axis=dim, keepdims=True), low)  # CuPy: no initial
+
+
+def total(a: Array) -> Array:
+    """The sum of all of ``a``'s elements, as a 0-d array (NumPy's ``sum`` returns a scalar,
+    which the engine would then have to wrap)."""
+    if a.__class__ is numpy.ndarray:
+        return numpy.add.reduce(a, None, None, numpy.empty((), a.dtype))
+    return a.sum()
+
+
+def row_positions(ids: Array, classes: int) -> Array:
+    """The flat positions ``i * classes + ids[i]`` of the entries ``x[i, ids[i]]`` of a
+    C-contiguous (len(ids), classes) array ``x``: ``x.reshape(-1)[positions]`` reads them and
+    ``x.reshape(-1)[positions] -= v`` writes them, cheaper than ``x[arange(len(ids)), ids]``."""
+    xp = array_module(ids)
+    return xp.arange(0, ids.shape[0] * classes, classes) + ids
+
+
 def row_dot(a: Array, b: Array, dim: int) -> Array:
     """``sum(a * b, dim, keepdims=True)``; on large arrays without materializing ``a * b``."""
     if a.size < ROW_DOT_EINSUM_SIZE:
-        return (a * b).sum(axis=dim, keepdims=True)
+        return row_sum(a * b, dim)
     xp = array_module(a)
     t = xp.einsum("...i,...i->...", xp.moveaxis(a, dim, -1), xp.moveaxis(b, dim, -1))
     return xp.expand_dims(t, dim)
@@ -692,40 +773,34 @@ def softmax_rows(x: Array, dim: int) -> Array:
     if x.ndim == 0:
         return softmax_rows(x.reshape(1), 0).reshape(())
     xp = array_module(x)
-    low = lowest(x.dtype)
-
-    def rows(y: Array, x: Array) -> None:
-        if x.size == 0:
-            return
-        # a row of only -inf has max -inf: subtract the lowest finite value instead, so exp
-        # gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so dividing
-        # by max(sum, 1) leaves it alone and keeps a dead row at 0
-        xp.subtract(x, _row_max_at_least(x, dim, low), out=y)
-        xp.exp(y, out=y)
-        y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
-
     if 0 < x.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
-        y = x - _row_max_at_least(x, dim, low)
+        y = x - _row_max_at_least(x, dim, lowest(x.dtype))  # as in _softmax_block
         xp.exp(y, out=y)
-        y /= xp.maximum(y.sum(axis=dim, keepdims=True), 1)
+        y /= xp.maximum(row_sum(y, dim), constant(1, y))
         return y
-    return parallel(rows, xp.empty_like(x), x, keep=dim)
+    return parallel(functools.partial(_softmax_block, dim=dim), xp.empty_like(x), x, keep=dim)
 
 
-def _row_max_at_least(x: Array, dim: int, low: float) -> Array:
-    """``maximum(max(x, dim, keepdims=True), low)``; one reduction on NumPy (``initial``)."""
-    if _is_cupy_array(x):  # CuPy's max takes no initial value
-        return array_module(x).maximum(x.max(axis=dim, keepdims=True), low)
-    return x.max(axis=dim, keepdims=True, initial=low)
+def _softmax_block(y: Array, x: Array, dim: int) -> None:
+    """:func:`softmax_rows` of the block ``x``, written into ``y``."""
+    if x.size == 0:
+        return
+    xp = array_module(x)
+    # a row of only -inf has max -inf: subtract the lowest finite value instead, so exp
+    # gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so dividing
+    # by max(sum, 1) leaves it alone and keeps a dead row at 0
+    xp.subtract(x, _row_max_at_least(x, dim, lowest(x.dtype)), out=y)
+    xp.exp(y, out=y)
+    y /= xp.maximum(row_sum(y, dim), 1)
 
 
 def softmax_rows_inplace(s: Array) -> Array:
     """:func:`softmax_rows` over the last axis, written into ``s`` (the attention scores)."""
     xp = array_module(s)
     if s.size:
-        s -= xp.maximum(s.max(axis=-1, keepdims=True), lowest(s.dtype))
+        s -= _row_max_at_least(s, -1, lowest(s.dtype))
         xp.exp(s, out=s)
-        s /= xp.maximum(s.sum(axis=-1, keepdims=True), 1)
+        s /= xp.maximum(row_sum(s, -1), 1)
     return s
 
 
@@ -733,17 +808,18 @@ def softmax_rows_grad(g: Array, y: Array, dim: int) -> Array:
     """``y * (g - sum(g * y, dim))``, the softmax backward, in a new array."""
     if g.ndim == 0:
         return softmax_rows_grad(g.reshape(1), y.reshape(1), 0).reshape(())
-    xp = array_module(g)
-
-    def rows(dx: Array, g: Array, y: Array) -> None:
-        xp.subtract(g, row_dot(g, y, dim), out=dx)
-        dx *= y
-
     if g.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
         dx = g - row_dot(g, y, dim)
         dx *= y
         return dx
-    return parallel(rows, xp.empty_like(g), g, y, keep=dim)
+    block = functools.partial(_softmax_grad_block, dim=dim)
+    return parallel(block, array_module(g).empty_like(g), g, y, keep=dim)
+
+
+def _softmax_grad_block(dx: Array, g: Array, y: Array, dim: int) -> None:
+    """:func:`softmax_rows_grad` of a block, written into ``dx``."""
+    array_module(g).subtract(g, row_dot(g, y, dim), out=dx)
+    dx *= y
 
 
 def log_softmax_rows(x: Array, dim: int) -> tuple[Array, Array]:
@@ -753,20 +829,33 @@ def log_softmax_rows(x: Array, dim: int) -> tuple[Array, Array]:
         out, dead = log_softmax_rows(x.reshape(1), 0)
         return out.reshape(()), dead.reshape(())
     xp = array_module(x)
-
-    def rows(out: Array, x: Array, dead: Array) -> None:
-        if x.size == 0:
-            dead[...] = False
-            return
-        mx = x.max(axis=dim, keepdims=True)
-        xp.equal(mx, -xp.inf, out=dead)
-        xp.subtract(x, xp.where(dead, 0, mx), out=out)
-        s = xp.exp(out).sum(axis=dim, keepdims=True)
-        out -= xp.log(xp.where(s == 0, 1, s))
-        xp.copyto(out, 0, where=dead)
-
+    if 0 < x.size < PARALLEL_MIN_SIZE:  # one block: the results need no buffers made up front
+        out = x - _row_max_at_least(x, dim, lowest(x.dtype))  # as in _log_softmax_block
+        s = row_sum(xp.exp(out), dim)
+        zero, one = constant(0, s), constant(1, s)
+        dead = s == zero
+        out -= xp.log(xp.maximum(s, one))
+        xp.copyto(out, zero, where=dead)
+        return out, dead
     dead = xp.empty(x.shape[:dim] + (1,) + x.shape[dim + 1 :], dtype=bool)
-    return parallel(rows, xp.empty_like(x), x, dead, keep=dim), dead
+    block = functools.partial(_log_softmax_block, dim=dim)
+    return parallel(block, xp.empty_like(x), x, dead, keep=dim), dead
+
+
+def _log_softmax_block(out: Array, x: Array, dead: Array, dim: int) -> None:
+    """:func:`log_softmax_rows` of a block, written into ``out`` and ``dead``."""
+    if x.size == 0:
+        dead[...] = False
+        return
+    xp = array_module(x)
+    # as in softmax: a row of only -inf has the lowest finite value subtracted, so it stays
+    # -inf and its sum of exp is 0 (that is how it is found: a live row's sum is >= 1); its
+    # result is then set to 0
+    xp.subtract(x, _row_max_at_least(x, dim, lowest(x.dtype)), out=out)
+    s = row_sum(xp.exp(out), dim)
+    xp.equal(s, 0, out=dead)
+    out -= xp.log(xp.maximum(s, 1))
+    xp.copyto(out, 0, where=dead)
 
 
 def log_softmax_rows_grad(g: Array, out: Array, dead: Array, dim: int) -> Array:
@@ -774,12 +863,20 @@ def log_softmax_rows_grad(g: Array, out: Array, dead: Array, dim: int) -> Array:
     if g.ndim == 0:
         return log_softmax_rows_grad(g.reshape(1), out.reshape(1), dead.reshape(1), 0).reshape(())
     xp = array_module(g)
-
-    def rows(dx: Array, g: Array, out: Array) -> None:
-        xp.exp(out, out=dx)
-        dx *= g.sum(axis=dim, keepdims=True)
+    if g.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
+        dx = xp.exp(out)
+        dx *= row_sum(g, dim)
         xp.subtract(g, dx, out=dx)
-
-    dx = parallel(rows, xp.empty_like(g), g, out, keep=dim)
-    xp.copyto(dx, 0, where=dead)
+    else:
+        block = functools.partial(_log_softmax_grad_block, dim=dim)
+        dx = parallel(block, xp.empty_like(g), g, out, keep=dim)
+    xp.copyto(dx, constant(0, dx), where=dead)
     return dx
+
+
+def _log_softmax_grad_block(dx: Array, g: Array, out: Array, dim: int) -> None:
+    """:func:`log_softmax_rows_grad` of a block (dead rows aside), written into ``dx``."""
+    xp = array_module(g)
+    xp.exp(out, out=dx)
+    dx *= row_sum(g, dim)
+    xp.subtract(g, dx, out=dx)

@@ -1,8 +1,9 @@
 """The Tensor: a backend array, its gradient, and the node that produced it.
 
 Owns: the ``Tensor`` class (attributes, dunders, methods) and ``as_tensor``.
-May import: ``minigrad.backend``, ``minigrad.autograd`` and, for its methods, ``minigrad.ops``;
-it registers the class with ``autograd`` so that the graph never imports this module back.
+May import: ``minigrad.backend``, ``minigrad.autograd`` and, for its methods, ``minigrad.ops``.
+``Tensor`` subclasses ``autograd.TensorBase`` (which holds its data) and registers itself with
+``autograd``, so that neither the graph nor the ops import this module back.
 
 A Tensor holds no math of its own: each method below calls an op from ``minigrad.ops``. The
 attributes follow PyTorch's names: ``data`` (a detached tensor sharing the memory), ``grad``,
@@ -44,7 +45,7 @@ def _filled(array: Any, value: Any) -> Any:
     return out
 
 
-class Tensor:
+class Tensor(autograd.TensorBase):
     """An n-dimensional array that records the ops applied to it for reverse-mode autograd.
 
     Methods named after an op (``x.exp()``, ``x.sum(dim)``, ``x.reshape(...)``, ``x @ w``) call
@@ -52,18 +53,7 @@ class Tensor:
     their shapes.
     """
 
-    # _accumulator: a leaf's AccumulateGrad node, once it has entered a recorded op
-    __slots__ = (
-        "array",
-        "grad",
-        "requires_grad",
-        "grad_fn",
-        "_hooks",
-        "_accumulator",
-        "_version_counter",
-        "_view_of",  # set on views only (minigrad.inplace.track_view): (base, made in grad mode)
-        "__weakref__",
-    )
+    __slots__ = ()  # the data lives in autograd.TensorBase's slots: array, grad, grad_fn...
     __array_priority__ = 1000  # NumPy scalars defer to our reflected operators
 
     def __init__(
@@ -85,20 +75,9 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @staticmethod
-    def _wrap(data: Any, grad_fn: autograd.Function | None = None) -> Tensor:
-        """A tensor around an existing array, no copy, no checks (the fast internal constructor):
-        a constant, or the output of the op whose node is ``grad_fn``. ``Function.apply`` makes
-        its outputs the same way, inlined: a new slot is set in both places."""
-        t = _new(Tensor)
-        t.array = data
-        t.grad = None
-        t.grad_fn = grad_fn
-        t.requires_grad = grad_fn is not None
-        t._hooks = None
-        t._accumulator = None
-        t._version_counter = [0]
-        return t
+    # A tensor around an existing array, no copy, no checks (the fast internal constructor): a
+    # constant, or the output of the op whose node is ``grad_fn``; public as ``autograd.wrap``.
+    _wrap = staticmethod(autograd.wrap)
 
     # -- attributes -----------------------------------------------------------------------------
 
@@ -1034,7 +1013,6 @@ class Tensor:
         return ops.diag(self, diagonal)
 
 
-_new = object.__new__
 _NDARRAY = backend.ARRAY_TYPES[0]
 
 

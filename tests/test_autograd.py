@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import autograd
 from minigrad.autograd import Function
 
 
@@ -773,3 +774,21 @@ def test_repr_hides_a_wrapped_dtype():
     text = repr(mg.tensor([5.0604147e-05, 9.5674484e-05, 3.7854288e-06, 9.7256125e-06]))
     assert "dtype" not in text and text.startswith("tensor([5.0604147e-05")
     assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))
+
+
+def test_tensor_is_the_one_subclass_of_tensor_base_and_wrap_makes_one():
+    """The ops see tensors through ``autograd.TensorBase`` and make them with ``autograd.wrap``
+    (they never import ``minigrad.tensor``): both must give the user's ``minigrad.Tensor``."""
+    assert issubclass(mg.Tensor, autograd.TensorBase)
+    assert mg.Tensor.__slots__ == () and not hasattr(mg.tensor([1.0]), "__dict__")
+    assert autograd.tensor_class() is mg.Tensor
+    arr = np.arange(6.0).reshape(2, 3)
+    t = autograd.wrap(arr)
+    assert type(t) is mg.Tensor and t.array is arr  # no copy
+    assert t.grad is None and t.grad_fn is None and not t.requires_grad and t._version == 0
+    y = mg.tensor([1.0, 2.0], requires_grad=True) * 2
+    out = autograd.wrap(y.array, y.grad_fn)  # an op's output: requires grad through its node
+    assert out.requires_grad and out.grad_fn is y.grad_fn
+    # the constructor the ops use for Python data converts as mg.tensor does (floats: float32)
+    made = autograd.tensor_class()([1.5, 2.5], device="cpu")
+    assert made.dtype == mg.float32 and made.tolist() == [1.5, 2.5]

@@ -33,8 +33,10 @@ array ``backward`` as fast as it is: the first-order engine never calls ``backwa
 ``tests/test_higher_order.py`` fails for an op without one, and gradgradchecks every case of
 ``tests/op_cases.py``.
 
-Owns: the list of public ops. May import: ``backend``, ``autograd``, ``errors`` and, for
-now, ``tensor`` (the wrappers take and return Tensors); never ``nn`` or ``transformer``.
+Owns: the list of public ops. May import: ``backend``, ``autograd``, ``errors``; ``tensor``
+for annotations only (the wrappers take and return Tensors, but test them with
+``isinstance(x, autograd.TensorBase)`` and make them with ``autograd.wrap``, so nothing here
+imports the class above them); never ``nn`` or ``transformer``.
 """
 
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)

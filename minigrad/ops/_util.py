@@ -1,25 +1,31 @@
 """Small checks shared by the op modules: dims, dtypes and error messages.
 
-Owns: the shared argument checks of the op modules. May import: ``errors`` and ``tensor``.
+Owns: the shared argument checks of the op modules. May import: ``backend``,
+``autograd`` and ``errors``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
+from minigrad.autograd import TensorBase, tensor_class
 from minigrad.errors import (
     DimError,
     DTypeError,
     ShapeError,  # noqa: F401  (the op modules import it from here)
 )
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 
 def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
     """A dim in [-ndim, ndim) as a non-negative int; IndexError naming the shape otherwise."""
+    if dim.__class__ is int and -ndim <= dim < ndim:  # the usual case first: every op asks
+        return dim % ndim
     if not isinstance(dim, int):
         raise TypeError(f"dim must be an int, got {type(dim).__name__} {dim!r}")
     low, high = -max(ndim, 1), max(ndim, 1) - 1
@@ -67,13 +73,13 @@ def require_float(op: str, x: Tensor) -> None:
 def as_tensor_like(value: Any, like: Tensor) -> Any:
     """Scalars (Python or NumPy) become plain ``int``/``float`` constants, which stay weak;
     arrays and lists become tensors on ``like``'s device."""
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
-    return Tensor(value, device=like.device)
+    return tensor_class()(value, device=like.device)
 
 
 def reduced_shape(shape: Sequence[int], dims: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -108,8 +114,8 @@ def broadcast_shape(op: str, what: str, *shapes: Sequence[int]) -> tuple[int, ..
 
 def require_bool_mask(op: str, mask: Any) -> None:
     """Refuse a mask that is not a bool tensor."""
-    if not isinstance(mask, Tensor) or mask.dtype != backend.bool_:
-        what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+    if not isinstance(mask, TensorBase) or mask.dtype != backend.bool_:
+        what = mask.dtype if isinstance(mask, TensorBase) else type(mask).__name__
         raise TypeError(f"{op}: the mask must be a bool tensor, got {what}")
 
 
@@ -119,7 +125,7 @@ def check_ids(op: str, ids: Tensor, high: int, what: str, ignore: int | None = N
     One device-to-host read (backend.int_range). Returns whether some id equals ``ignore``
     (when none does, the caller can skip masking).
     """
-    lo, hi, ignored = backend.int_range(ids.array, skip=ignore)
+    lo, hi, ignored = backend.int_range(ids.array, ignore)
     if lo <= hi and (lo < 0 or hi >= high):
         raise IndexError(
             f"{op}: ids must be in [0, {what} = {high}), got values in [{lo}, {hi}] "

@@ -3,15 +3,20 @@
 Each class holds the forward and, right below it, the gradient (``backward`` on arrays,
 ``backward_graph`` on Tensors for higher-order gradients).
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from minigrad import backend
-from minigrad.autograd import Function
+from minigrad.autograd import Function, wrap
 from minigrad.ops.elementwise import _unary
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 # =============================================================================================
 # More activations (issue 16): silu softplus leaky_relu elu
@@ -81,7 +86,7 @@ class LeakyRelu(Function):
     @staticmethod
     def backward_graph(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * Tensor._wrap(
+        return g * wrap(
             backend.array_module(a.array).where(a.array > 0, 1.0, ctx.slope).astype(g.dtype)
         )
 
@@ -106,7 +111,7 @@ class Elu(Function):
     @staticmethod
     def backward_graph(ctx, g):
         (a,) = ctx.saved_tensors
-        above = Tensor._wrap(backend.array_module(a.array).asarray(~(a.array <= 0)))
+        above = wrap(backend.array_module(a.array).asarray(~(a.array <= 0)))
         return g * (a.clamp(max=0.0).exp() * ctx.alpha).masked_fill(above, 1.0)
 
 

@@ -1,18 +1,21 @@
 """Conversions: dtype casts, device copies and clones (differentiable), and comparisons (not).
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import norm_dims
 from minigrad.promotion import result_type
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 
 class Cast(Function):
@@ -65,7 +68,7 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
     if x.array.dtype == dtype:
         return x
     if x.requires_grad and dtype.kind != "f":
-        return Tensor._wrap(x.array.astype(dtype))  # an integer result has no gradient
+        return wrap(x.array.astype(dtype))  # an integer result has no gradient
     return Cast.apply(x, dtype=dtype)
 
 
@@ -84,8 +87,8 @@ def clone(x: Tensor) -> Tensor:
 def compare(a: Tensor, b: Any, name: str) -> Tensor:
     """Elementwise comparison (``numpy.less`` and friends by ``name``); a bool tensor, no gradient."""
     xp = backend.array_module(a.array)
-    first, other = a.array, b.array if isinstance(b, Tensor) else b
-    if isinstance(b, Tensor):
+    first, other = a.array, b.array if isinstance(b, TensorBase) else b
+    if isinstance(b, TensorBase):
         if b.device != a.device:
             raise RuntimeError(
                 f"{name}: tensors on {a.device} and {b.device}; move them to one device"
@@ -93,23 +96,23 @@ def compare(a: Tensor, b: Any, name: str) -> Tensor:
         if first.dtype != other.dtype:  # compared in PyTorch's result type, not NumPy's
             dtype = result_type(a, b)
             first, other = first.astype(dtype, copy=False), other.astype(dtype, copy=False)
-    return Tensor._wrap(backend.ensure_array(getattr(xp, name)(first, other), a.array))
+    return wrap(backend.ensure_array(getattr(xp, name)(first, other), a.array))
 
 
 def logical_not(a: Tensor) -> Tensor:
     """Elementwise not of a bool tensor."""
     if a.dtype != backend.bool_:
         raise TypeError(f"~ needs a bool tensor, got {a.dtype}")
-    return Tensor._wrap(backend.array_module(a.array).logical_not(a.array))
+    return wrap(backend.array_module(a.array).logical_not(a.array))
 
 
 def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
     """Elementwise and/or of bool tensors."""
-    if a.dtype != backend.bool_ or not isinstance(b, Tensor) or b.dtype != backend.bool_:
+    if a.dtype != backend.bool_ or not isinstance(b, TensorBase) or b.dtype != backend.bool_:
         raise TypeError(
             f"{name} needs bool tensors, got {a.dtype} and {getattr(b, 'dtype', type(b).__name__)}"
         )
-    return Tensor._wrap(getattr(backend.array_module(a.array), name)(a.array, b.array))
+    return wrap(getattr(backend.array_module(a.array), name)(a.array, b.array))
 
 
 # =============================================================================================
@@ -121,8 +124,8 @@ def _test(a: Tensor, name: str) -> Tensor:
     arr = a.array
     if arr.dtype.kind != "f":  # integers and bools are finite, never NaN nor inf
         xp = backend.array_module(arr)
-        return Tensor._wrap(xp.full(arr.shape, name == "isfinite", dtype=backend.bool_))
-    return Tensor._wrap(backend.ensure_array(getattr(backend.array_module(arr), name)(arr), arr))
+        return wrap(xp.full(arr.shape, name == "isfinite", dtype=backend.bool_))
+    return wrap(backend.ensure_array(getattr(backend.array_module(arr), name)(arr), arr))
 
 
 def isnan(a: Tensor) -> Tensor:
@@ -145,8 +148,8 @@ def isclose(
 ) -> Tensor:
     """Elementwise ``|a - b| <= atol + rtol * |b|`` (equal infinities are close; NaN only with
     ``equal_nan``), with broadcasting; a bool tensor, no gradient."""
-    other = b.array if isinstance(b, Tensor) else b
-    if isinstance(b, Tensor):
+    other = b.array if isinstance(b, TensorBase) else b
+    if isinstance(b, TensorBase):
         if b.device != a.device:
             raise RuntimeError(f"isclose: tensors on {a.device} and {b.device}")
         if (a.dtype == backend.bool_) != (b.dtype == backend.bool_) or (
@@ -157,7 +160,7 @@ def isclose(
         raise ValueError(f"isclose: rtol ({rtol}) and atol ({atol}) must be non-negative")
     xp = backend.array_module(a.array)
     close = xp.isclose(a.array, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return Tensor._wrap(backend.ensure_array(close, a.array))
+    return wrap(backend.ensure_array(close, a.array))
 
 
 def allclose(
@@ -186,4 +189,4 @@ def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
     dims = norm_dims(dim, x.ndim, x.shape)
     arr = x.array  # no gradient: the answer is a bool
     out = getattr(arr, name)(axis=dims, keepdims=keepdim)
-    return Tensor._wrap(backend.ensure_array(out, arr))
+    return wrap(backend.ensure_array(out, arr))

@@ -5,20 +5,23 @@ NumPy does; their backward returns gradients of the broadcast shape and the engi
 back to each input's shape. A Python scalar operand stays a weak constant: ``x * 2.0`` keeps
 ``x``'s dtype and gets no gradient.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase
 from minigrad.ops._util import ShapeError, as_tensor_like, broadcast_shape, require_float
 from minigrad.ops.conversion import cast
 from minigrad.promotion import float_result_type, result_type, scalar_result_type
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 # =============================================================================================
 # Arithmetic
@@ -130,7 +133,7 @@ class Pow(Function):
                     log_a = math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
                     db = g * (out * log_a) if a != 0 else g * out * 0.0
                 else:
-                    zero = (a.array == 0) & (b.array >= 0 if isinstance(b, Tensor) else b >= 0)
+                    zero = (a.array == 0) & (b.array >= 0 if isinstance(b, TensorBase) else b >= 0)
                     db = g * out * (a + (a.array == 0)).log() * ~zero  # log(1) where a = 0
         return da, db
 
@@ -154,8 +157,8 @@ _SCALARS = (bool, int, float)
 def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
     """Apply a binary op to tensors or a tensor and a Python scalar, with clear shape errors;
     the operands are first cast to PyTorch's result type (``minigrad.promotion``)."""
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
+    if isinstance(a, TensorBase):
+        if isinstance(b, TensorBase):
             if a.array.shape != b.array.shape:
                 _check_broadcast(op, a, b)
             if a.array.dtype != b.array.dtype:
@@ -206,7 +209,7 @@ def _scaled(b: Any, alpha: Any) -> Any:
     """``alpha * b`` for add/sub's ``alpha`` (a Python product when ``b`` is a number)."""
     if alpha == 1:
         return b
-    return mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+    return mul(b, alpha) if isinstance(b, TensorBase) else b * alpha
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -264,9 +267,9 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
         _int_divisor_check("div", a, b)  # integers: ZeroDivisionError, as PyTorch (NumPy: 0)
         return keep_bool(_binary(RoundedDiv, a, b, mode=rounding_mode), a, b)
     dtype = float_result_type(a, b)
-    if isinstance(a, Tensor) and a.array.dtype != dtype:
+    if isinstance(a, TensorBase) and a.array.dtype != dtype:
         a = cast(a, dtype)
-    if isinstance(b, Tensor) and b.array.dtype != dtype:
+    if isinstance(b, TensorBase) and b.array.dtype != dtype:
         b = cast(b, dtype)
     return _binary(Div, a, b)
 
@@ -544,7 +547,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        a, b = (x.array if isinstance(x, Tensor) else x for x in ctx.saved_tensors)
+        a, b = (x.array if isinstance(x, TensorBase) else x for x in ctx.saved_tensors)
         return _select_grads_graph(ctx, g, a < b, a > b, a == b)
 
 
@@ -562,7 +565,7 @@ class Minimum(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        a, b = (x.array if isinstance(x, Tensor) else x for x in ctx.saved_tensors)
+        a, b = (x.array if isinstance(x, TensorBase) else x for x in ctx.saved_tensors)
         return _select_grads_graph(ctx, g, a > b, a < b, a == b)
 
 
@@ -640,10 +643,10 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
     dtype = result_type(a, min, max)
-    if any(isinstance(b, Tensor) for b in (min, max)):
-        shapes = [tuple(t.shape) for t in (a, min, max) if isinstance(t, Tensor)]
+    if any(isinstance(b, TensorBase) for b in (min, max)):
+        shapes = [tuple(t.shape) for t in (a, min, max) if isinstance(t, TensorBase)]
         broadcast_shape("clamp", "the shapes of the input and its bounds", *shapes)
-        min, max = (cast(b, dtype) if isinstance(b, Tensor) else b for b in (min, max))  # noqa: A001
+        min, max = (cast(b, dtype) if isinstance(b, TensorBase) else b for b in (min, max))  # noqa: A001
     if a.array.dtype != dtype:  # an integer tensor and a float bound: the default float
         a = cast(a, dtype)
     return Clamp.apply(a, min, max)
@@ -824,6 +827,6 @@ class LogAddExp(Function):
 def logaddexp(a: Any, b: Any) -> Tensor:
     """``log(exp(a) + exp(b))``, computed stably, with broadcasting."""
     for x in (a, b):
-        if isinstance(x, Tensor):
+        if isinstance(x, TensorBase):
             require_float("logaddexp", x)
     return _binary(LogAddExp, a, b)

@@ -7,17 +7,19 @@ Writing these as one op each (instead of a chain of exp, sum and divide) keeps t
 Fully masked rows: a softmax row whose entries are all -inf has no probability mass. PyTorch
 returns NaN there; we return zeros with a zero gradient, so padded rows cannot poison a sum.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
@@ -27,7 +29,9 @@ from minigrad.ops._util import (
     same_dtype,
 )
 from minigrad.ops.shape import IndexAdd
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 # =============================================================================================
 # softmax / log_softmax
@@ -74,7 +78,7 @@ class LogSoftmax(Function):
     def backward_graph(ctx, g):
         out, dead = ctx.saved_tensors  # out: the output, its grad_fn this node
         dx = g - out.exp() * g.sum(ctx.dim, keepdim=True)
-        return dx.masked_fill(Tensor._wrap(dead), 0.0)
+        return dx.masked_fill(wrap(dead), 0.0)
 
 
 @accepts_axis
@@ -101,13 +105,14 @@ class LayerNorm(Function):
     def forward(ctx, x, weight, bias, dims, eps):
         # xhat = (x - mean(x)) / sqrt(var(x) + eps) over dims ; out = xhat * w + b
         xp = backend.array_module(x)
-        inv_n = 1.0 / math.prod(x.shape[dims[0] :])  # sum * (1/n): NumPy's mean() is slow
-        centered = x - x.sum(axis=dims, keepdims=True) * inv_n
-        rstd = 1.0 / xp.sqrt((centered * centered).sum(axis=dims, keepdims=True) * inv_n + eps)
+        # sum * (1/n): NumPy's mean() is slow; 1/n and eps as constants of x's dtype
+        inv_n = backend.constant(1.0 / math.prod(x.shape[dims[0] :]), x)
+        centered = x - backend.row_sum(x, dims) * inv_n
+        var = backend.row_sum(centered * centered, dims) * inv_n
+        rstd = xp.reciprocal(xp.sqrt(var + backend.constant(eps, x)))
         xhat = centered
         xhat *= rstd
         ctx.dims, ctx.inv_n, ctx.eps = dims, inv_n, eps
-        ctx.batch_axes = tuple(range(x.ndim - len(dims)))
         ctx.save_for_backward(xhat, rstd, weight)
         out = xhat * weight if weight is not None else xhat.copy()
         if bias is not None:
@@ -123,18 +128,19 @@ class LayerNorm(Function):
         dx = None
         if ctx.needs_input_grad[0]:
             inv_n = ctx.inv_n
-            dx = dxhat - dxhat.sum(axis=dims, keepdims=True) * inv_n
-            dx -= xhat * ((dxhat * xhat).sum(axis=dims, keepdims=True) * inv_n)
+            dx = dxhat - backend.row_sum(dxhat, dims) * inv_n
+            dx -= xhat * (backend.row_sum(dxhat * xhat, dims) * inv_n)
             dx *= rstd
         # dw = sum over the batch axes of g * xhat ; db = sum over the batch axes of g
-        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.needs_input_grad[1] else None
-        db = g.sum(axis=ctx.batch_axes) if ctx.needs_input_grad[2] else None
+        batch_axes = tuple(range(dims[0]))
+        dw = (g * xhat).sum(axis=batch_axes) if ctx.needs_input_grad[1] else None
+        db = g.sum(axis=batch_axes) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
     @staticmethod
     def backward_graph(ctx, g):
         xhat, rstd, weight = ctx.saved_tensors
-        dims, batch_axes = ctx.dims, ctx.batch_axes
+        dims, batch_axes = ctx.dims, tuple(range(ctx.dims[0]))
         # x - mean(x) stands in for x (layer_norm does not change when x shifts along its
         # rows); xhat and rstd are rebuilt from it in the graph, then the same formulas
         x = ctx.input(0, xhat / rstd)
@@ -168,7 +174,7 @@ def layer_norm(
     require_float("layer_norm", x)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(shape)
-    if n == 0 or tuple(x.shape[-n:]) != shape or x.array.ndim < n:
+    if n == 0 or x.array.shape[-n:] != shape or x.array.ndim < n:
         raise ShapeError(
             f"layer_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
         )
@@ -200,11 +206,11 @@ class RMSNorm(Function):
     def forward(ctx, x, weight, dims, eps):
         # rstd = 1 / sqrt(mean(x^2) + eps) over dims ; xhat = x * rstd ; out = xhat * w
         xp = backend.array_module(x)
-        inv_n = 1.0 / math.prod(x.shape[dims[0] :])
-        rstd = 1.0 / xp.sqrt((x * x).sum(axis=dims, keepdims=True) * inv_n + eps)
+        inv_n = backend.constant(1.0 / math.prod(x.shape[dims[0] :]), x)  # as in LayerNorm
+        mean_square = backend.row_sum(x * x, dims) * inv_n
+        rstd = xp.reciprocal(xp.sqrt(mean_square + backend.constant(eps, x)))
         xhat = x * rstd
         ctx.dims, ctx.inv_n, ctx.eps = dims, inv_n, eps
-        ctx.batch_axes = tuple(range(x.ndim - len(dims)))
         ctx.save_for_backward(xhat, rstd, weight)
         return xhat * weight if weight is not None else xhat
 
@@ -215,16 +221,17 @@ class RMSNorm(Function):
         dxhat = g * weight if weight is not None else g
         dx = None
         if ctx.needs_input_grad[0]:
-            dx = dxhat - xhat * ((dxhat * xhat).sum(axis=ctx.dims, keepdims=True) * ctx.inv_n)
+            dx = dxhat - xhat * (backend.row_sum(dxhat * xhat, ctx.dims) * ctx.inv_n)
             dx *= rstd
         # dw = sum over the batch axes of g * xhat
-        dw = (g * xhat).sum(axis=ctx.batch_axes) if ctx.needs_input_grad[1] else None
+        batch_axes = tuple(range(ctx.dims[0]))
+        dw = (g * xhat).sum(axis=batch_axes) if ctx.needs_input_grad[1] else None
         return dx, dw
 
     @staticmethod
     def backward_graph(ctx, g):
         xhat, rstd, weight = ctx.saved_tensors
-        dims, batch_axes = ctx.dims, ctx.batch_axes
+        dims, batch_axes = ctx.dims, tuple(range(ctx.dims[0]))
         # x = xhat / rstd, rebuilt in the graph (rms_norm, unlike layer_norm, changes when x
         # shifts, so x itself stands in); rstd and xhat from it, then the same formulas
         # without a weight the output is xhat itself, so xhat may come back as that tensor
@@ -339,7 +346,7 @@ class Embedding(Function):
         dw = IndexAdd.apply(g, in_shape=shape, index=ids, advanced=True)
         if ctx.padding_idx is not None:
             padding = backend.array_module(ids).arange(ctx.num_rows) == ctx.padding_idx
-            dw = dw.masked_fill(Tensor._wrap(padding.reshape((-1,) + (1,) * (dw.ndim - 1))), 0.0)
+            dw = dw.masked_fill(wrap(padding.reshape((-1,) + (1,) * (dw.ndim - 1))), 0.0)
         return None, dw
 
 
@@ -378,12 +385,12 @@ class CrossEntropy(Function):
         xp = backend.array_module(logits)
         x = _class_rows(logits)  # (M, C) with M = N * prod(*)
         classes = x.shape[1]
-        m = x.max(axis=1, keepdims=True)
+        m = backend.row_max(x, 1)
         e = xp.exp(x - m)
-        s = e.sum(axis=1, keepdims=True)
+        s = backend.row_sum(e, 1)
         lse = (m + xp.log(s))[:, 0]  # logsumexp of each row, (M,)
         eps = label_smoothing
-        rows = t = valid = q = None
+        at = valid = q = None
         if class_probs:
             # q = (1 - eps) * target + eps / C ; loss = -sum_c q_c log p_c = sum(q) lse - sum(q x)
             q = _class_rows(target)
@@ -396,32 +403,36 @@ class CrossEntropy(Function):
             if ignore_index is not None:
                 valid = t != ignore_index
                 t = xp.where(valid, t, 0)
-            rows = xp.arange(t.shape[0])
-            loss = lse - x[rows, t]
+            at = backend.row_positions(t, classes)  # x[i, t[i]] is x.reshape(-1)[at[i]]
+            loss = lse - x.reshape(-1)[at]
             if eps:
                 loss = (1 - eps) * loss + eps * (lse - x.sum(axis=1) * (1.0 / classes))
             if valid is not None:
                 loss = xp.where(valid, loss, 0)  # not loss * valid: NaN logits there give 0
         ctx.shape, ctx.reduction, ctx.eps = logits.shape, reduction, eps
         ctx.count = (
-            loss.shape[0] if valid is None else xp.maximum(valid.sum(), 1).astype(loss.dtype)
+            backend.constant(loss.shape[0], loss)
+            if valid is None
+            else xp.maximum(valid.sum(), 1).astype(loss.dtype)
         )
-        ctx.save_for_backward(e, s, q, rows, t, valid)
+        ctx.save_for_backward(e, s, q, at, valid)
         if reduction == "none":
             return loss.reshape(logits.shape[:1] + logits.shape[2:])
-        total = loss.sum()
-        # mean over the targets that count (at least 1: 0, not NaN, when every target is ignored)
-        return total if reduction == "sum" else total / ctx.count
+        total = backend.total(loss)  # a 0-d array
+        if reduction == "mean":
+            # over the targets that count (at least 1: 0, not NaN, when every target is ignored)
+            total /= ctx.count
+        return total
 
     @staticmethod
     def backward(ctx, g):
-        e, s, q, rows, t, valid = ctx.saved_tensors
+        e, s, q, at, valid = ctx.saved_tensors
         xp = backend.array_module(g)
         # dlogits = (softmax(logits) * sum(q) - q) * dloss, where q is the target distribution
         # (sum(q) = 1 for class ids); 0 for ignored targets
         d = e / s
         if q is None:  # q = (1 - eps) * one_hot(t) + eps / C
-            d[rows, t] -= 1.0 - ctx.eps
+            d.reshape(-1)[at] -= backend.constant(1.0 - ctx.eps, d)  # d[i, t[i]]
             if ctx.eps:
                 d -= ctx.eps / e.shape[1]
         else:
@@ -441,8 +452,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        e, s, q, rows, t, valid = ctx.saved_tensors
-        q = q.array if isinstance(q, Tensor) else q  # the target: data, not a variable
+        e, s, q, at, valid = ctx.saved_tensors
+        q = q.array if isinstance(q, TensorBase) else q  # the target: data, not a variable
         xp = backend.array_module(e)
         # log(softmax(logits)) stands in for the logits (the loss does not change when a row
         # shifts); softmax is rebuilt from it in the graph, then the same formula
@@ -451,7 +462,7 @@ class CrossEntropy(Function):
         p = _class_rows_graph(x).softmax(1)
         if q is None:  # q = (1 - eps) * one_hot(t) + eps / C
             target = xp.zeros(e.shape, dtype=e.dtype)
-            target[rows, t] = 1.0 - ctx.eps
+            target.reshape(-1)[at] = 1.0 - ctx.eps  # target[i, t[i]]
             d = p - (target + ctx.eps / e.shape[1])
         else:
             d = p * q.sum(axis=1, keepdims=True) - q
@@ -471,10 +482,12 @@ class CrossEntropy(Function):
 
 
 def _class_rows(a):
-    """(N, C, *) -> (M, C): one row of classes per target."""
+    """(N, C, *) -> (M, C), C-contiguous (``backend.row_positions`` index it flat): one row
+    of classes per target."""
+    xp = backend.array_module(a)
     if a.ndim == 2:
-        return a
-    return backend.array_module(a).moveaxis(a, 1, -1).reshape(-1, a.shape[1])
+        return xp.ascontiguousarray(a)
+    return xp.ascontiguousarray(xp.moveaxis(a, 1, -1).reshape(-1, a.shape[1]))
 
 
 def _class_rows_graph(x: Tensor) -> Tensor:
@@ -563,8 +576,8 @@ def _check_probability_target(logits: Tensor, target: Tensor, ignore_index: int)
 
 def _check_class_target(logits: Tensor, target: Tensor, ignore_index: int) -> bool:
     """Check the class ids; returns whether some target equals ``ignore_index``."""
-    shape, tshape = tuple(logits.shape), tuple(target.shape)
-    if target.dtype.kind not in "iu":
+    shape, tshape = logits.array.shape, target.array.shape
+    if target.array.dtype.kind not in "iu":
         raise TypeError(
             "cross_entropy: target must hold integer class ids or float probabilities, "
             f"got {target.dtype}"
@@ -635,10 +648,10 @@ class Attention(Function):
         # zero Tensor connected to its input: the values are the forward's (up to a shift per
         # row), every derivative is exact, and masked entries stay -inf
         with backend.quiet():
-            scores = Tensor._wrap(xp.log(p))
+            scores = wrap(xp.log(p))
         dq0 = ctx.input(0, xp.zeros_like(q.array))
         dk0 = ctx.input(1, xp.zeros_like(k.array)).transpose(-1, -2)
-        kt, qc = Tensor._wrap(k.array).transpose(-1, -2), Tensor._wrap(q.array)
+        kt, qc = wrap(k.array).transpose(-1, -2), wrap(q.array)
         tangent = dq0 @ kt + qc @ dk0 + dq0 @ dk0
         scores = scores + tangent * ctx.scale
         if ctx.needs_input_grad[3]:

@@ -8,20 +8,23 @@ Both turn ``index`` into one advanced-indexing tuple (:func:`_along`), so forwar
 read the same positions: a gather's gradient scatter-adds, a scatter's gradient gathers.
 Orderings return their indices without gradient and their values through ``gather``.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import ShapeError, broadcast_shape, norm_dim, require_bool_mask
 from minigrad.ops.shape import expand, reshape, setitem
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 # =============================================================================================
 # gather, scatter, scatter_add
@@ -56,7 +59,7 @@ class Gather(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        zeros = Tensor._wrap(backend.array_module(g.array).zeros(ctx.in_shape, dtype=g.dtype))
+        zeros = wrap(backend.array_module(g.array).zeros(ctx.in_shape, dtype=g.dtype))
         return ScatterAdd.apply(zeros, ctx.index, g, dim=ctx.dim), None
 
 
@@ -217,7 +220,7 @@ class ScatterProd(Function):
         opts = {"dim": ctx.dim}
         dx = None
         if ctx.needs_input_grad[0]:
-            ones = Tensor._wrap(xp.ones_like(x.array))
+            ones = wrap(xp.ones_like(x.array))
             src_prod = ScatterProd.apply(ones, ctx.index, src, include_self=True, **opts)
             dx = g * src_prod * _keeps_self(ctx, x.array)
         if not ctx.needs_input_grad[2]:
@@ -317,8 +320,8 @@ def _read_back_graph(ctx: Function, g: Tensor, weight: Any = None) -> Tensor | N
 def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -> int:
     """PyTorch's gather/scatter rules, checked up front: an int64 ``index`` with x's number of
     dims, no larger than ``x`` (nor ``src``) outside ``dim``, values in [0, size) at ``dim``."""
-    if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
-        what = index.dtype if isinstance(index, Tensor) else type(index).__name__
+    if not isinstance(index, TensorBase) or index.dtype.kind not in "iu":
+        what = index.dtype if isinstance(index, TensorBase) else type(index).__name__
         raise TypeError(f"{op}: index must be an integer tensor, got {what}")
     if index.device != x.device:
         raise RuntimeError(f"{op}: index is on {index.device}, the input on {x.device}")
@@ -328,13 +331,13 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -
             f"{op}: index (shape {tuple(index.shape)}) and input (shape {tuple(x.shape)}) must "
             "have the same number of dims"
         )
-    if isinstance(src, Tensor) and src.ndim != index.ndim and max(src.ndim, index.ndim) > 1:
+    if isinstance(src, TensorBase) and src.ndim != index.ndim and max(src.ndim, index.ndim) > 1:
         raise ShapeError(
             f"{op}: index (shape {tuple(index.shape)}) and src (shape {tuple(src.shape)}) must "
             "have the same number of dims"
         )
     for other, name in ((x, "input"), (src, "src")):
-        if not isinstance(other, Tensor) or other.ndim != index.ndim:
+        if not isinstance(other, TensorBase) or other.ndim != index.ndim:
             continue
         too_big = [
             i
@@ -391,14 +394,14 @@ def scatter(
     and "prod" with ``include_self=True``; PyTorch gives these no gradient, minigrad does)."""
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src (a tensor) and value (a scalar)")
-    if src is not None and not isinstance(src, Tensor):
+    if src is not None and not isinstance(src, TensorBase):
         src, value = None, src  # scatter(x, dim, index, 2.0): PyTorch's value form
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
-        if src is None and isinstance(index, Tensor):
+        if src is None and isinstance(index, TensorBase):
             full = backend.array_module(index.array).full(index.shape, value, dtype=x.dtype)
-            src = Tensor._wrap(full)
+            src = wrap(full)
         how = "sum" if reduce == "add" else "prod"
         return _scatter_reduce("scatter", x, dim, index, src, how, include_self=True)
     d = _check_index("scatter", x, dim, index, src)
@@ -439,7 +442,7 @@ def _scatter_reduce(
         raise TypeError(
             f"{op}: reduce='mean' is not defined for bool tensors (shape {tuple(x.shape)})"
         )
-    if not isinstance(src, Tensor):
+    if not isinstance(src, TensorBase):
         raise TypeError(f"{op}: src must be a tensor, got {type(src).__name__}")
     d = _check_index(op, x, dim, index, src)
     if src.dtype != x.dtype:
@@ -466,9 +469,9 @@ def _divide_by_count(total: Tensor, index: Any, dim: int, include_self: bool) ->
     backend.scatter_add(count, _along(index, dim), xp.ones(index.shape, dtype=total.dtype))
     count = xp.where(count == 0, 1, count).astype(total.dtype, copy=False)
     if total.dtype.kind != "f":  # integers round down, as PyTorch
-        return Tensor._wrap(xp.floor_divide(total.array, count))
+        return wrap(xp.floor_divide(total.array, count))
     # out = total / count
-    return total / Tensor._wrap(count)
+    return total / wrap(count)
 
 
 # =============================================================================================
@@ -484,7 +487,7 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     if tuple(x.shape) != shape:
         x = x.expand(shape)
     if tuple(mask.shape) != shape:
-        mask = Tensor._wrap(backend.array_module(mask.array).broadcast_to(mask.array, shape))
+        mask = wrap(backend.array_module(mask.array).broadcast_to(mask.array, shape))
     return x.reshape(-1)[mask.reshape(-1)]
 
 
@@ -496,10 +499,10 @@ def nonzero(x: Tensor, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     found = xp.nonzero(arr.reshape(1) if arr.ndim == 0 else arr)
     found = tuple(backend.ensure_array(f, arr).astype(backend.int64, copy=False) for f in found)
     if as_tuple:
-        return tuple(Tensor._wrap(f) for f in found)
+        return tuple(wrap(f) for f in found)
     if arr.ndim == 0:
-        return Tensor._wrap(xp.zeros((found[0].shape[0], 0), dtype=backend.int64))
-    return Tensor._wrap(xp.stack(found, axis=1) if found else xp.zeros((0, 0), dtype=backend.int64))
+        return wrap(xp.zeros((found[0].shape[0], 0), dtype=backend.int64))
+    return wrap(xp.stack(found, axis=1) if found else xp.zeros((0, 0), dtype=backend.int64))
 
 
 # =============================================================================================
@@ -532,9 +535,9 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     """Indices that sort ``x`` along ``dim`` (int64, no gradient; always a stable sort)."""
     if x.ndim == 0:
         norm_dim(dim, 0, x.shape)
-        return Tensor._wrap(backend.array_module(x.array).zeros((), dtype=backend.int64))
+        return wrap(backend.array_module(x.array).zeros((), dtype=backend.int64))
     d = norm_dim(dim, x.ndim, x.shape)
-    return Tensor._wrap(_order(x.array, d, descending).astype(backend.int64, copy=False))
+    return wrap(_order(x.array, d, descending).astype(backend.int64, copy=False))
 
 
 @accepts_axis
@@ -567,7 +570,7 @@ def topk(
         return TopKResult(*sort(x))
     order = _order(x.array, d, largest)
     order = order[tuple(slice(0, k) if i == d else slice(None) for i in range(x.ndim))]
-    indices = Tensor._wrap(order.astype(backend.int64, copy=False))
+    indices = wrap(order.astype(backend.int64, copy=False))
     return TopKResult(gather(x, d, indices), indices)
 
 
@@ -580,10 +583,10 @@ def index_key(what: str, x: Tensor, dim: int, index: Any) -> tuple[int, tuple[An
     """``(dim, key)``: ``dim`` normalized and the key ``x[key]`` that picks the slices ``index``
     (a 1-D or 0-d integer tensor) names along it; errors name ``what``."""
     dim = norm_dim(dim, x.ndim, x.shape)
-    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.kind not in "iu":
+    if not isinstance(index, TensorBase) or index.ndim > 1 or index.dtype.kind not in "iu":
         got = (
             f"{index.dtype} of shape {tuple(index.shape)}"
-            if isinstance(index, Tensor)
+            if isinstance(index, TensorBase)
             else type(index).__name__
         )
         raise IndexError(f"{what}: index must be a 1-D or 0-d integer tensor, got {got}")
@@ -606,8 +609,8 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any 
     along ``dim`` (repeated indices add up), as ``torch.index_add``. ``source`` has ``x``'s
     shape but ``len(index)`` along ``dim``; built on ``scatter_add``."""
     dim, _ = index_key("index_add", x, dim, index)
-    if not isinstance(source, Tensor) or source.dtype != x.dtype:
-        got = source.dtype if isinstance(source, Tensor) else type(source).__name__
+    if not isinstance(source, TensorBase) or source.dtype != x.dtype:
+        got = source.dtype if isinstance(source, TensorBase) else type(source).__name__
         raise TypeError(f"index_add: self ({x.dtype}) and source ({got}) must have one dtype")
     want = list(x.shape)
     if want:

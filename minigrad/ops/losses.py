@@ -5,17 +5,18 @@ Each pointwise loss is one op (forward and backward side by side) or a compositi
 primitives; the weighting and the ``reduction`` ("none", "sum", "mean" and for ``kl_div``
 "batchmean") are compositions, shared by :func:`_reduce_loss`.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``
-and the other op modules.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util`` and
+the other op modules; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
@@ -28,7 +29,9 @@ from minigrad.ops.activations import softplus
 from minigrad.ops.conversion import cast
 from minigrad.ops.indexing import gather
 from minigrad.promotion import result_type
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 
 def _check_reduction(op: str, reduction: str, batchmean: bool = False) -> None:
@@ -50,7 +53,7 @@ def _reduce_loss(loss: Tensor, reduction: str, batch: int = 1) -> Tensor:
 
 
 def _same_shape(op: str, input: Tensor, target: Tensor, dtypes: bool = True) -> None:  # noqa: A002
-    if not isinstance(target, Tensor):
+    if not isinstance(target, TensorBase):
         raise TypeError(f"{op}: target must be a tensor, got {type(target).__name__}")
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(
@@ -86,7 +89,7 @@ def nll_loss(
         return out.reshape(()) if reduction == "none" else out
     _check_reduction("nll_loss", reduction)
     shape = tuple(input.shape)
-    if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
+    if not isinstance(target, TensorBase) or target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer class ids, got {target.dtype}")
     if input.ndim < 2 or tuple(target.shape) != shape[:1] + shape[2:]:
         raise ShapeError(
@@ -104,16 +107,16 @@ def nll_loss(
     valid = target.array != ignore_index
     ids = xp.where(valid, target.array, 0)
     # -input[n, t, ...] picked along the class dim, weighted (0 where ignored)
-    picked = gather(input, 1, Tensor._wrap(xp.expand_dims(ids, 1))).squeeze(1)
-    w = Tensor._wrap(valid.astype(input.dtype))
+    picked = gather(input, 1, wrap(xp.expand_dims(ids, 1))).squeeze(1)
+    w = wrap(valid.astype(input.dtype))
     if weight is not None:  # weight[t], differentiable (PyTorch refuses a weight needing grad)
-        w = weight[Tensor._wrap(ids)] * w
+        w = weight[wrap(ids)] * w
     loss = -picked * w
     if reduction != "mean":
         return _reduce_loss(loss, reduction)
     total = w.sum()
     # mean = sum(loss) / sum(w), with sum(w) = 0 read as 1 (the loss is then 0)
-    return loss.sum() / (total + Tensor._wrap(xp.asarray(total.array == 0, dtype=input.dtype)))
+    return loss.sum() / (total + wrap(xp.asarray(total.array == 0, dtype=input.dtype)))
 
 
 # =============================================================================================
@@ -171,7 +174,7 @@ def kl_div(
     gives the mathematical KL divergence; ``"mean"`` averages over every element, as PyTorch.
     """
     require_float("kl_div", input)
-    if not isinstance(target, Tensor):
+    if not isinstance(target, TensorBase):
         raise TypeError(f"kl_div: target must be a tensor, got {type(target).__name__}")
     _check_reduction("kl_div", reduction, batchmean=True)
     # input and target broadcast and promote, as PyTorch
@@ -322,7 +325,7 @@ class VectorNorm(Function):
     def backward_graph(ctx, g):
         x, out = ctx.saved_tensors
         p = ctx.p
-        zero = Tensor._wrap(out.array == 0)
+        zero = wrap(out.array == 0)
         safe = out.masked_fill(zero, 1.0)
         scale = (g / safe ** (p - 1)).masked_fill(zero, 0.0)
         return scale * x if p == 2 else scale * x.sign() * x.abs() ** (p - 1)

@@ -5,21 +5,24 @@ pad, diagonal, diag, einsum.
 indexing (their gradients come from those); the others are primitives whose backward moves the
 gradient back the way the forward moved the values.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import ShapeError, norm_dim
 from minigrad.ops.indexing import ScatterAdd
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 # =============================================================================================
 # flip, roll
@@ -124,7 +127,7 @@ def repeat_interleave(
                 f"got shape {tuple(x.shape)} {x.dtype}"
             )
         xp = backend.array_module(x.array)
-        positions = Tensor._wrap(xp.arange(x.numel(), dtype=backend.int64))
+        positions = wrap(xp.arange(x.numel(), dtype=backend.int64))
         return repeat_interleave(positions, x, 0)
     if dim is None:
         x, dim = x.reshape(-1), 0
@@ -132,7 +135,7 @@ def repeat_interleave(
     if x.ndim == 0:
         x = x.reshape(1)
     n = x.shape[d]
-    if isinstance(repeats, Tensor) and repeats.numel() == 1:
+    if isinstance(repeats, TensorBase) and repeats.numel() == 1:
         repeats = int(repeats.item())
     if isinstance(repeats, int):
         if repeats < 0:
@@ -140,7 +143,7 @@ def repeat_interleave(
         shape = tuple(x.shape)
         grown = x.unsqueeze(d + 1).expand(shape[: d + 1] + (repeats,) + shape[d + 1 :])
         return grown.reshape(shape[:d] + (n * repeats,) + shape[d + 1 :])
-    counts = repeats.array if isinstance(repeats, Tensor) else backend.asarray(repeats)
+    counts = repeats.array if isinstance(repeats, TensorBase) else backend.asarray(repeats)
     if counts.ndim != 1 or counts.shape[0] != n or counts.dtype.kind not in "iu":
         raise ShapeError(
             f"repeat_interleave: repeats must be ints, one per element of dim {dim} (size {n}), "
@@ -150,7 +153,7 @@ def repeat_interleave(
         raise ValueError("repeat_interleave: repeats must be non-negative")
     xp = backend.array_module(x.array)
     index = xp.repeat(xp.arange(n), backend.to_device(counts, x.device))
-    return x[(slice(None),) * d + (Tensor._wrap(index),)]
+    return x[(slice(None),) * d + (wrap(index),)]
 
 
 @accepts_axis
@@ -230,7 +233,7 @@ class PadIndexed(Function):
         xp = backend.array_module(g.array)
         for d, source in reversed(ctx.sources):
             shape = g.shape[:d] + (ctx.in_shape[d],) + g.shape[d + 1 :]
-            zeros = Tensor._wrap(xp.zeros(shape, dtype=g.dtype))
+            zeros = wrap(xp.zeros(shape, dtype=g.dtype))
             where = backend.to_device(source, backend.device_of(g.array))
             index = xp.broadcast_to(where.reshape((-1,) + (1,) * (g.ndim - d - 1)), g.shape)
             g = ScatterAdd.apply(zeros, index, g, dim=d)
@@ -524,7 +527,7 @@ def _einsum_grad_graph(g: Tensor, output: str, operands: Any, inputs: Any, k: in
 
 
 def _eye(n: int, like: Tensor) -> Tensor:
-    return Tensor._wrap(backend.array_module(like.array).eye(n, dtype=like.dtype))
+    return wrap(backend.array_module(like.array).eye(n, dtype=like.dtype))
 
 
 def _parse_einsum(equation: str, shapes: list[tuple[int, ...]]) -> tuple[tuple[str, ...], str]:
@@ -587,7 +590,7 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
     (inside ``...`` or not), as in PyTorch."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if not operands or not all(isinstance(o, Tensor) for o in operands):
+    if not operands or not all(isinstance(o, TensorBase) for o in operands):
         raise TypeError("einsum: expects an equation and one or more tensors")
     dtypes = {o.dtype for o in operands}
     if len(dtypes) > 1:

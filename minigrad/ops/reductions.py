@@ -3,21 +3,24 @@
 The backward of a reduction first puts the gradient back into the "keepdim" shape (size 1 on
 every reduced axis), then broadcasts it over the input.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
 import builtins
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend, return_types
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import norm_dim, norm_dims, reduced_shape, require_float
 from minigrad.ops.elementwise import maximum, minimum
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 
 def _keepdim_grad(ctx: Function, g: Any) -> Any:
@@ -126,7 +129,7 @@ def _extreme_grad(ctx: Function, g: Any) -> Any:
 def _extreme_grad_graph(ctx: Any, g: Tensor) -> Tensor:
     # the same split over ties as _extreme_grad, with constant weights hit / k (a piecewise
     # linear op: its second derivative is 0)
-    x, out = (a.array if isinstance(a, Tensor) else a for a in ctx.saved_tensors)
+    x, out = (a.array if isinstance(a, TensorBase) else a for a in ctx.saved_tensors)
     hit = x == out
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     with backend.quiet():
@@ -212,11 +215,11 @@ class Std(Function):
     @staticmethod
     def backward_graph(ctx, g):
         centered, out = ctx.saved_tensors
-        zero = (out.array if isinstance(out, Tensor) else out) == 0
+        zero = (out.array if isinstance(out, TensorBase) else out) == 0
         c = _centered_graph(ctx, centered)
         with backend.quiet():
             std = ((c * c).sum(_reduced_dims(ctx.kept_shape), keepdim=True) / ctx.denom).sqrt()
-            std = std.masked_fill(Tensor._wrap(zero), 1.0)  # 0 where std = 0, without 0/0
+            std = std.masked_fill(wrap(zero), 1.0)  # 0 where std = 0, without 0/0
             return _keepdim_grad(ctx, g) / (std * ctx.denom) * ~zero * c
 
 
@@ -342,7 +345,7 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 def _max_or_min(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
     if dim is None:
         return _nonempty(Max if name == "max" else Min, x, None, keepdim)
-    if isinstance(dim, Tensor):
+    if isinstance(dim, TensorBase):
         return (maximum if name == "max" else minimum)(x, dim)
     if not isinstance(dim, int):
         raise TypeError(
@@ -364,7 +367,7 @@ def _max_or_min(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
     if data.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
     tuple_type = return_types.max if name == "max" else return_types.min
-    return tuple_type(values, Tensor._wrap(indices.astype(backend.int64, copy=False)))
+    return tuple_type(values, wrap(indices.astype(backend.int64, copy=False)))
 
 
 def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
@@ -446,7 +449,7 @@ def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
     else:
         axis = norm_dim(dim, data.ndim, data.shape)
         out = getattr(data, name)(axis=axis, keepdims=keepdim)
-    return Tensor._wrap(backend.ensure_array(out, data).astype(backend.int64, copy=False))
+    return wrap(backend.ensure_array(out, data).astype(backend.int64, copy=False))
 
 
 # =============================================================================================
@@ -492,7 +495,7 @@ class Prod(Function):
         lead = tuple(x.shape[d] for d in order[: x.ndim - len(dims)])
         n = math.prod(x.shape[d] for d in dims)
         rows = x.permute(*order).reshape(lead + (n,))
-        diagonal = Tensor._wrap(backend.array_module(x.array).eye(n, dtype=bool))
+        diagonal = wrap(backend.array_module(x.array).eye(n, dtype=bool))
         others = rows.unsqueeze(-2).expand(lead + (n, n)).masked_fill(diagonal, 1.0)
         excl = Prod.apply(others, dims=(len(lead) + 1,), keepdim=False)
         excl = excl.reshape(tuple(x.shape[d] for d in order))

@@ -1,18 +1,20 @@
 """Sign, rounding, remainder and floor division (issue 16): sign floor ceil round trunc
 (gradient 0, as PyTorch), ``%`` and ``//`` with Python's sign conventions.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``,
-``ops.elementwise``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``,
+``ops.elementwise``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops.elementwise import _binary, floor_divide_floats, keep_bool
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 # =============================================================================================
 # Sign and rounding (issue 16): sign floor ceil round trunc; their gradient is 0, as PyTorch
@@ -68,14 +70,14 @@ class Trunc(_Piecewise):
 def _rounding(op: type[Function], a: Tensor, **options: Any) -> Tensor:
     """Integer and bool tensors are already whole: returned as they are (a copy), as PyTorch."""
     if a.dtype.kind != "f":
-        return Tensor._wrap(a.array.copy())
+        return wrap(a.array.copy())
     return op.apply(a, **options)
 
 
 def sign(a: Tensor) -> Tensor:
     """Elementwise -1, 0 or 1 (0 for NaN, as PyTorch); gradient 0."""
     if a.dtype == backend.bool_:
-        return Tensor._wrap(a.array.copy())
+        return wrap(a.array.copy())
     return Sign.apply(a)
 
 
@@ -140,10 +142,10 @@ def floor_divide(a: Any, b: Any) -> Tensor:
     one gives NaN, as PyTorch (``inf - fmod(inf, b)`` is NaN there; NumPy gives inf)."""
     _int_divisor_check("floor_divide", a, b)
     if _is_integer(a) and _is_integer(b):
-        ta = a if isinstance(a, Tensor) else b
+        ta = a if isinstance(a, TensorBase) else b
         xp = backend.array_module(ta.array)
-        arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
-        out = Tensor._wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
+        arrays = [x.array if isinstance(x, TensorBase) else x for x in (a, b)]
+        out = wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
         return keep_bool(out, a, b)
     return _binary(FloorDivide, a, b)
 
@@ -167,14 +169,14 @@ class FloorDivide(Function):
 
 
 def _is_integer(x: Any) -> bool:
-    return isinstance(x, int) or (isinstance(x, Tensor) and x.dtype.kind in "biu")
+    return isinstance(x, int) or (isinstance(x, TensorBase) and x.dtype.kind in "biu")
 
 
 def _int_divisor_check(op: str, a: Any, b: Any) -> None:
     """Integer division by zero: PyTorch raises, NumPy silently gives 0."""
     if not (_is_integer(a) and _is_integer(b)):
         return
-    if isinstance(b, Tensor):
+    if isinstance(b, TensorBase):
         if bool((b.array == 0).any()):  # one device read
             raise ZeroDivisionError(
                 f"{op}: integer division by zero (the divisor of shape {tuple(b.shape)} holds a 0)"

@@ -3,18 +3,19 @@
 Forward results are views where the backend allows it; each backward maps the gradient back
 to the input's layout (indexing scatter-adds, so repeated indices accumulate).
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``, ``tensor``.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
+for annotations only.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
@@ -24,7 +25,9 @@ from minigrad.ops._util import (
 )
 from minigrad.ops.conversion import cast
 from minigrad.promotion import result_type
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 # =============================================================================================
 # Reshaping
@@ -199,7 +202,7 @@ def narrow(x: Tensor, dim: int, start: Any, length: int) -> Tensor:
     if not shape:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = norm_dim(dim, len(shape), shape)
-    start = int(start.item()) if isinstance(start, Tensor) else start
+    start = int(start.item()) if isinstance(start, TensorBase) else start
     size = shape[dim]
     if not -size <= start <= size:
         raise IndexError(
@@ -336,7 +339,7 @@ class SetItem(Function):
         written[ctx.basic][ctx.rest] = True
         picked = GetItem.apply(g, index=ctx.basic, advanced=_has_array(ctx.basic))
         value = GetItem.apply(picked, index=ctx.rest, advanced=_has_array(ctx.rest))
-        return g.masked_fill(Tensor._wrap(written), 0.0), value
+        return g.masked_fill(wrap(written), 0.0), value
 
 
 def _has_array(index: tuple[Any, ...]) -> bool:
@@ -355,8 +358,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
         basic, rest = (Ellipsis,), basic
     if not any(i is Ellipsis for i in basic):
         basic = (*basic, Ellipsis)  # a view even where every index is an int
-    if not isinstance(value, Tensor):
-        value = Tensor._wrap(backend.asarray(value, dtype=x.dtype, device=x.device))
+    if not isinstance(value, TensorBase):
+        value = wrap(backend.asarray(value, dtype=x.dtype, device=x.device))
     target = x.array[basic][rest].shape
     while value.ndim > len(target) and value.shape[0] == 1:  # PyTorch drops leading 1s
         value = reshape(value, value.shape[1:])
@@ -409,7 +412,7 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
     # the dim each item indexes: count real dims consumed before an Ellipsis, then from the end
     consumed = sum(1 if not (i is None or i is Ellipsis) else 0 for i in items)
     for it in items:
-        if isinstance(it, Tensor):
+        if isinstance(it, TensorBase):
             if it.device != x.device:
                 raise RuntimeError(
                     f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}"
@@ -688,12 +691,12 @@ class Triu(Function):
 def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` is True, else ``b`` (tensors or scalars; broadcasting)."""
     require_bool_mask("where", condition)
-    shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, Tensor)]
+    shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, TensorBase)]
     broadcast_shape("where", "shapes (condition, a, b)", *shapes)
     dtype = result_type(a, b)  # PyTorch's promotion; two Python floats give the default float
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = Tensor._wrap(backend.asarray(a, dtype=dtype, device=condition.device))
-    a, b = (cast(t, dtype) if isinstance(t, Tensor) else t for t in (a, b))
+    if not isinstance(a, TensorBase) and not isinstance(b, TensorBase):
+        a = wrap(backend.asarray(a, dtype=dtype, device=condition.device))
+    a, b = (cast(t, dtype) if isinstance(t, TensorBase) else t for t in (a, b))
     return Where.apply(condition, a, b)
 
 
@@ -709,7 +712,7 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
             f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
             f"shape {tuple(x.shape)}"
         )
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         if value.requires_grad and x.dtype.kind == "f" and value.numel() == 1:
             # a value that requires grad gets the gradient of the filled elements, as PyTorch
             return where(mask, cast(value.reshape(()), x.dtype), x)
@@ -804,7 +807,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def _check_matmul(op: str, a: Any, b: Any) -> None:
     """The operands' types, dtypes and aligned dims; errors name ``op`` (matmul, mm, bmm)."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+    if not isinstance(a, TensorBase) or not isinstance(b, TensorBase):
         raise TypeError(
             f"{op}: both operands must be tensors, got {type(a).__name__} and {type(b).__name__}"
         )
@@ -848,7 +851,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 
 def _shapes(a: Any, b: Any) -> str:
     return " and ".join(
-        str(tuple(t.shape)) if isinstance(t, Tensor) else type(t).__name__ for t in (a, b)
+        str(tuple(t.shape)) if isinstance(t, TensorBase) else type(t).__name__ for t in (a, b)
     )
 
 

@@ -20,19 +20,21 @@ NumPy or CuPy makes is covered. ``retain_grad()`` moves to the new node (the gra
 new values, as in PyTorch); hooks stay on the old one.
 
 Owns: ``CopySlices``, ``AsStrided`` and the rebasing the Tensor's in-place methods call.
-May import: ``backend``, ``autograd``, ``inplace``, ``ops.shape``, ``tensor``.
+May import: ``backend``, ``autograd``, ``inplace``, ``ops.shape``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigrad import autograd, backend
-from minigrad.autograd import Function, increment_version
+from minigrad.autograd import Function, increment_version, wrap
 from minigrad.inplace import live_views
 from minigrad.ops.shape import GetItem, IndexAdd
-from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
 
 
 class CopySlices(Function):
@@ -61,7 +63,7 @@ class CopySlices(Function):
         written = backend.array_module(g.array).zeros(g.shape, dtype=bool)
         written.reshape(-1)[pos] = True
         value = GetItem.apply(g.reshape(-1), index=pos, advanced=True).reshape(ctx.pos.shape)
-        return g.masked_fill(Tensor._wrap(written), 0.0), value
+        return g.masked_fill(wrap(written), 0.0), value
 
 
 class AsStrided(Function):

@@ -1,0 +1,100 @@
+"""The small-array paths of the row kernels in ``minigrad.backend`` agree with their large-array
+(threaded, NumPy-reduction) paths and with the ops' documented edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+BIG = mg.backend.PARALLEL_MIN_SIZE  # from here the row kernels take their block path
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "3")
+
+
+def _reference_int_range(arr: np.ndarray, skip: int | None) -> tuple[int, int, bool]:
+    kept = arr[arr != skip] if skip is not None else arr.ravel()
+    skipped = kept.size < arr.size
+    if kept.size == 0:
+        return 0, -1, skipped
+    return int(kept.min()), int(kept.max()), skipped
+
+
+@pytest.mark.parametrize("size", [1, 8, mg.backend.INT_RANGE_LIST_SIZE, 1000])
+@pytest.mark.parametrize("skip", [None, -100, 0, 4, 9])
+def test_int_range_on_both_sides_of_its_list_size(size: int, skip: int | None) -> None:
+    ids = np.random.default_rng(size).integers(0, 10, size=size)
+    for arr in (ids, ids.reshape(1, -1, 1), ids[::-1]):
+        assert mg.backend.int_range(arr, skip) == _reference_int_range(arr, skip)
+    every = np.full(size, 4)
+    lo, hi, skipped = mg.backend.int_range(every, 4)
+    assert skipped and lo > hi  # every element skipped: an empty range
+
+
+@pytest.mark.parametrize("n", [4, BIG // 4])  # the one-block path and the block path
+def test_log_softmax_dead_rows_and_the_lowest_finite_max(threads, n: int) -> None:
+    """A row of only -inf gives 0 and a zero gradient; a row whose max is the lowest finite
+    value is alive (the kernels find dead rows by a zero sum of exp)."""
+    low = np.finfo(np.float32).min
+    x = np.zeros((4, n), dtype=np.float32)
+    x[0] = -np.inf
+    x[1] = -np.inf
+    x[1, 1] = low
+    x[2] = np.arange(n, dtype=np.float32) / n
+    x[3, 0] = -np.inf
+    t = mg.tensor(x, requires_grad=True)
+    out = mg.log_softmax(t, 1)
+    out.backward(mg.ones_like(out))
+    got = out.numpy()
+    assert (got[0] == 0).all() and (t.grad.numpy()[0] == 0).all()
+    assert got[1, 1] == 0 and got[1, 0] == -np.inf  # alive: one entry takes all the mass
+    np.testing.assert_allclose(np.exp(got[2:]).sum(1), 1.0, rtol=1e-5)
+    p = mg.softmax(mg.tensor(x), 1).numpy()
+    assert (p[0] == 0).all() and p[1, 1] == 1
+    np.testing.assert_allclose(p[2:], np.exp(got[2:]), rtol=1e-5, atol=1e-12)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_reads_target_logits_in_any_layout(order: str, reduction: str) -> None:
+    """The target logits are read and the gradient written by flat position, which needs
+    C-contiguous rows; Fortran-ordered and strided logits give the same loss and gradient."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 5))
+    target = mg.tensor(rng.integers(0, 5, size=6))
+    expected = None
+    for logits in (x, np.asarray(x, order=order), np.repeat(x, 2, axis=1)[:, ::2]):
+        t = mg.tensor(logits, requires_grad=True)
+        loss = mg.cross_entropy(t, target, reduction=reduction)
+        loss.sum().backward()
+        picked = x[np.arange(6), target.numpy()]
+        lse = np.log(np.exp(x).sum(1))
+        want = {"mean": (lse - picked).mean(), "sum": (lse - picked).sum()}.get(
+            reduction, lse - picked
+        )
+        np.testing.assert_allclose(loss.numpy(), want, rtol=1e-12)
+        if expected is None:
+            expected = t.grad.numpy()
+        np.testing.assert_array_equal(t.grad.numpy(), expected)
+
+
+def test_cross_entropy_loss_is_a_0d_array_of_the_logits_dtype() -> None:
+    for dtype in (mg.float32, mg.float64):
+        logits = mg.zeros((3, 4), dtype=dtype)
+        for reduction in ("mean", "sum"):
+            loss = mg.cross_entropy(logits, mg.tensor([0, 1, 3]), reduction=reduction)
+            assert loss.shape == () and loss.dtype == dtype
+            assert loss.array.__class__ is np.ndarray
+
+
+def test_constant_is_a_read_only_0d_array_of_the_operands_dtype() -> None:
+    for dtype in (np.float16, np.float32, np.float64):
+        like = np.ones(3, dtype=dtype)
+        c = mg.backend.constant(0.1, like)
+        assert c.shape == () and c.dtype == dtype and not c.flags.writeable
+        assert mg.backend.constant(0.1, like) is c  # cached
+        np.testing.assert_array_equal(like * c, like * 0.1)  # as the weak Python float
