@@ -1,6 +1,6 @@
 """Type promotion as PyTorch does it (``torch.result_type``), not as NumPy does.
 
-Owns: ``promote_types``, ``result_type`` and ``scalar_result_type``. May import: ``minigrad.backend``.
+Owns: ``promote_types``, ``result_type`` and its cached forms for two operands. May import: ``minigrad.backend``.
 
 Two rules differ from NumPy's:
 
@@ -68,6 +68,16 @@ def scalar_result_type(dtype: Any, scalar_type: type) -> Any:
     ``scalar_type`` (bool, int or float), cached: an integer or bool tensor asks it in every op
     with a Python scalar."""
     return _combine(dtype, scalar_dtype(scalar_type()))
+
+
+@functools.cache
+def tensors_result_type(a: Any, a_has_dims: bool, b: Any, b_has_dims: bool) -> Any:
+    """``result_type`` of two tensors given by their dtypes and whether each has at least one
+    dim (else it is 0-d, a lower rank), cached: a binary op on tensors of two dtypes (a bool
+    mask times a float tensor) asks it on every call."""
+    if a_has_dims == b_has_dims:
+        return promote_types(a, b)
+    return _combine(a, b) if a_has_dims else _combine(b, a)
 
 
 def result_type(*operands: Any) -> Any:

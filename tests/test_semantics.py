@@ -140,6 +140,15 @@ def test_scalar_result_type_is_result_type_of_a_tensor_and_a_python_scalar() -> 
                 assert got == mg.promotion.result_type(a, scalar), (label, scalar, got)
 
 
+def test_tensors_result_type_is_result_type_of_two_tensors() -> None:
+    # the cached form the binary ops use, against the general rule, for every dtype and rank
+    tensors = [(label, a) for label, a, _ in OPERANDS if isinstance(a, mg.Tensor)]
+    for la, a in tensors:
+        for lb, b in tensors:
+            got = mg.promotion.tensors_result_type(a.dtype, a.ndim > 0, b.dtype, b.ndim > 0)
+            assert got == mg.promotion.result_type(a, b), (la, lb, got)
+
+
 BINARY = {
     "add": (lambda a, b: a + b, lambda a, b: a + b),
     "sub": (lambda a, b: a - b, lambda a, b: a - b),

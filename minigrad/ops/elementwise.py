@@ -18,7 +18,12 @@ from minigrad import backend
 from minigrad.autograd import Function, TensorBase
 from minigrad.ops._util import ShapeError, as_tensor_like, broadcast_shape, require_float
 from minigrad.ops.conversion import cast
-from minigrad.promotion import float_result_type, result_type, scalar_result_type
+from minigrad.promotion import (
+    float_result_type,
+    result_type,
+    scalar_result_type,
+    tensors_result_type,
+)
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -159,10 +164,11 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
     the operands are first cast to PyTorch's result type (``minigrad.promotion``)."""
     if isinstance(a, TensorBase):
         if isinstance(b, TensorBase):
-            if a.array.shape != b.array.shape:
+            x, y = a.array, b.array
+            if x.shape != y.shape:
                 _check_broadcast(op, a, b)
-            if a.array.dtype != b.array.dtype:
-                dtype = result_type(a, b)
+            if x.dtype != y.dtype:
+                dtype = tensors_result_type(x.dtype, x.ndim > 0, y.dtype, y.ndim > 0)
                 a, b = cast(a, dtype), cast(b, dtype)
         elif b.__class__ in _SCALARS:
             if a.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
