@@ -272,12 +272,19 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
 
         _int_divisor_check("div", a, b)  # integers: ZeroDivisionError, as PyTorch (NumPy: 0)
         return keep_bool(_binary(RoundedDiv, a, b, mode=rounding_mode), a, b)
-    dtype = float_result_type(a, b)
-    if isinstance(a, TensorBase) and a.array.dtype != dtype:
-        a = cast(a, dtype)
-    if isinstance(b, TensorBase) and b.array.dtype != dtype:
-        b = cast(b, dtype)
+    if not (_float_or_scalar(a) and _float_or_scalar(b)):  # else _binary's promotion is enough
+        dtype = float_result_type(a, b)
+        if isinstance(a, TensorBase) and a.array.dtype != dtype:
+            a = cast(a, dtype)
+        if isinstance(b, TensorBase) and b.array.dtype != dtype:
+            b = cast(b, dtype)
     return _binary(Div, a, b)
+
+
+def _float_or_scalar(x: Any) -> bool:
+    """A floating point tensor or a Python scalar: an operand that true division need not cast
+    (integer and bool tensors become the default float first)."""
+    return x.__class__ in _SCALARS or (isinstance(x, TensorBase) and x.array.dtype.kind == "f")
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
