@@ -324,13 +324,6 @@ class Function:
             _observer.forward(ctx, result, arrays, options)
         return result
 
-    def __getattr__(self, name: str) -> Any:
-        # only reached when normal lookup fails: a node built without apply (gradcheck's
-        # replays) works its needs_input_grad out from its parents
-        if name == "needs_input_grad":
-            return tuple(p is not None for p in self.parents)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for the backward; they are freed after ``backward()`` runs."""
         self.saved_tensors = arrays

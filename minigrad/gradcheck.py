@@ -463,7 +463,7 @@ def _run_node(node: Any, arrays: list[Any], options: dict) -> tuple[Any, Any]:
     cls = type(node)
     ctx = cls.__new__(cls)
     ctx.saved_tensors = ()
-    ctx.parents = node.parents
+    ctx.parents, ctx.needs_input_grad = node.parents, node.needs_input_grad
     ctx._hooks = ctx._retained = None
     out = cls.forward(ctx, *arrays, **options)
     out = backend.ensure_array(out, next(a for a in arrays if hasattr(a, "shape")))
