@@ -31,12 +31,13 @@ product) needs no check since no in-place change of an input reaches it; and arr
 memory outside minigrad's ops (a NumPy view wrapped in a new ``Tensor``) do not share a counter.
 
 Owns: the version counters and the check of a node's saved arrays. May import: no minigrad
-module but ``observe``, on the error path only (to say where the node was created).
+module (``observe``, above it, hands down the function that writes where a node was created).
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["increment_version"]
@@ -46,6 +47,10 @@ __all__ = ["increment_version"]
 #: and the backward), the engine skips the node's check.
 epoch = [0]
 _weak = weakref.ref
+
+#: Writes the stack a node was created at (``node._created_at``, recorded under
+#: ``minigrad.detect_anomaly``) for the error below; set by ``minigrad.observe`` when it loads.
+format_stack: Callable[[Any], str] | None = None
 
 
 def increment_version(tensor: Any) -> None:
@@ -171,10 +176,8 @@ def _modified_message(node: Any, version: int, expected: int, j: int, i: int) ->
             what += f", which is output 0 of {parent.name}"
         what += f", saved by {node.name} as input {i},"
     site = getattr(node, "_created_at", None)  # recorded under minigrad.detect_anomaly()
-    if site:
-        from minigrad import observe  # noqa: PLC0415 (the error path only; observe needs autograd)
-
-        where = f"The {node.name} node was created at:\n{observe.format_stack(site)}"
+    if site and format_stack is not None:
+        where = f"The {node.name} node was created at:\n{format_stack(site)}"
     else:
         where = (
             "Hint: run the forward inside `with minigrad.detect_anomaly():` to see the line that "

@@ -15,7 +15,8 @@ step, nothing more), else a fan-out to every attached observer:
 :func:`format_site` writes one as ``path/to/file.py:LINE in function`` with its source line.
 
 Owns: the one observer slot the engine calls, and the creation sites of nodes. May import:
-``autograd`` (to set the slot); the engine reads the slot and never imports this module.
+``autograd`` (to set the slot) and ``inplace`` (to hand it :func:`format_stack` for its error
+message); the engine reads the slot and never imports this module.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import os
 import sys
 from typing import Any
 
-from minigrad import autograd
+from minigrad import autograd, inplace
 
 __all__ = ["Observer", "attach", "call_stack", "detach", "format_site", "format_stack"]
 
@@ -125,3 +126,6 @@ def format_stack(frames: tuple[Frame, ...] | None, indent: str = "  ") -> str:
     for frame in frames[1:]:
         lines.append(f"{indent}called from " + format_site(frame).replace("\n", "\n" + indent))
     return "\n".join(lines)
+
+
+inplace.format_stack = format_stack  # the in-place error names where the node was created
