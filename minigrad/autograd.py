@@ -875,18 +875,19 @@ def _check_root(t: Tensor, g: Any, what: str) -> Any:
             f"{what}: tensor of shape {tuple(t.shape)} does not require grad and has no grad_fn; "
             "set requires_grad=True on the leaves you differentiate"
         )
-    if t.dtype.kind != "f":
+    arr = t.array
+    if arr.dtype.kind != "f":
         raise RuntimeError(f"{what}: only floating point tensors have gradients, got {t.dtype}")
     if g is None:
-        if t.array.size != 1:
+        if arr.size != 1:
             raise RuntimeError(
                 f"{what}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {tuple(t.shape)}; pass gradient=Tensor of that shape"
             )
-        xp = backend.array_module(t.array)
-        if not t.array.shape:  # the usual scalar loss: a 0-d array, made without np.ones' wrapper
-            return xp.array(1, dtype=t.array.dtype)
-        return xp.ones(t.array.shape, dtype=t.array.dtype)
+        xp = backend.array_module(arr)
+        if not arr.shape:  # the usual scalar loss: a 0-d array, made without np.ones' wrapper
+            return xp.array(1, dtype=arr.dtype)
+        return xp.ones(arr.shape, dtype=arr.dtype)
     data = g.array if isinstance(g, _Tensor) else backend.asarray(g, device=t.device)
     if tuple(data.shape) != tuple(t.shape) or data.dtype != t.dtype:
         raise RuntimeError(
@@ -918,7 +919,7 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
         leaf = node._variable()
         if leaf is not None:  # else freed: nobody can read its .grad
             final.append((leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g))
-    seen = {id(g) for g in root_grads}
+    seen = set(map(id, root_grads))
     for leaf, g in final:
         _add_to_grad(leaf, g, seen)
     if _post_hooks:
@@ -979,7 +980,7 @@ class _EarlyLeaves:
 
     def __init__(self, root_grads: Sequence[Any]) -> None:
         self.remaining: dict[AccumulateGrad, int] = {}
-        self.seen = {id(g) for g in root_grads}
+        self.seen = set(map(id, root_grads))
 
     def count_consumers(self, order: list[Function]) -> None:
         for node in order:
@@ -1039,7 +1040,8 @@ def backward(
     early = _EarlyLeaves([g]) if _post_hooks else None
     outer, _end_callbacks = _end_callbacks, []
     try:
-        leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph, early=early)
+        root = tensor.grad_fn or _grad_accumulator(tensor)
+        leaf_grads = _run_backward([root], [g], retain_graph, early=early)
         _accumulate(leaf_grads, [g])
         callbacks = _end_callbacks
     finally:
@@ -1141,7 +1143,7 @@ def grad(
         )
     root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
     leaf_grads = _run_backward([_node_of(o) for o in outs], root_grads, retain_graph, capture)
-    seen = {id(g) for g in root_grads}
+    seen = set(map(id, root_grads))
     return tuple(
         _input_grad(i, t, capture, leaf_grads, allow_unused, seen) for i, t in enumerate(ins)
     )

@@ -503,11 +503,11 @@ def numpy_module() -> ModuleType:
 
 def is_owned(arr: Array) -> bool:
     """True when ``arr`` owns its memory (not a view), is C-contiguous and writable."""
-    if _is_cupy_array(arr):
-        return arr.base is None and arr.flags.c_contiguous
     if arr.base is not None:
         return False
     flags = arr.flags
+    if arr.__class__ is not numpy.ndarray and _is_cupy_array(arr):  # CuPy has no read-only flag
+        return flags.c_contiguous
     return flags.c_contiguous and flags.writeable
 
 
@@ -741,6 +741,16 @@ def _row_max_at_least(x: Array, dim: int, low: float) -> Array:
     if x.__class__ is numpy.ndarray:
         return numpy.maximum.reduce(x, dim, None, None, True, low)
     return array_module(x).maximum(x.max(axis=dim, keepdims=True), low)  # CuPy: no initial
+
+
+def reduce_sum(x: Array, dims: tuple[int, ...] | None, keepdims: bool) -> Array:
+    """``x.sum(dims, keepdims)`` (every dim when ``dims`` is None) as an array: NumPy's ufunc
+    directly (the method adds a Python wrapper), and a 0-d array for a full sum where NumPy
+    returns a scalar that the engine would otherwise wrap. Same dtypes as ``x.sum``."""
+    if x.__class__ is numpy.ndarray:
+        out = numpy.add.reduce(x, dims, None, None, keepdims)
+        return out if out.__class__ is numpy.ndarray else numpy.asarray(out)
+    return x.sum(axis=dims, keepdims=keepdims)
 
 
 def total(a: Array) -> Array:

@@ -49,7 +49,7 @@ class Sum(Function):
     def forward(ctx, x, dims=None, keepdim=False):
         ctx.in_shape = x.shape
         ctx.kept_shape = reduced_shape(x.shape, dims)
-        return x.sum(axis=dims, keepdims=keepdim)
+        return backend.reduce_sum(x, dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -261,8 +261,10 @@ class LogSumExp(Function):
 
 
 def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: Any) -> Tensor:
-    dims = norm_dims(dim, x.array.ndim, x.array.shape)
-    return op.apply(x, dims=dims, keepdim=keepdim, **options)
+    dims = None if dim is None else norm_dims(dim, x.array.ndim, x.array.shape)
+    if options:  # (a call with an empty ** costs more than one without)
+        return op.apply(x, dims=dims, keepdim=keepdim, **options)
+    return op.apply(x, dims=dims, keepdim=keepdim)
 
 
 @accepts_axis
