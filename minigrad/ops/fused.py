@@ -133,8 +133,8 @@ class LayerNorm(Function):
             dx *= rstd
         # dw = sum over the batch axes of g * xhat ; db = sum over the batch axes of g
         batch_axes = tuple(range(dims[0]))
-        dw = (g * xhat).sum(axis=batch_axes) if ctx.needs_input_grad[1] else None
-        db = g.sum(axis=batch_axes) if ctx.needs_input_grad[2] else None
+        dw = backend.reduce_sum(g * xhat, batch_axes, False) if ctx.needs_input_grad[1] else None
+        db = backend.reduce_sum(g, batch_axes, False) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
     @staticmethod
