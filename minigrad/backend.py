@@ -702,6 +702,8 @@ def constant(value: float, like: Array) -> Any:
     that dtype); on CuPy the float itself."""
     if like.__class__ is not numpy.ndarray:
         return value
+    if value == 0 and math.copysign(1.0, value) < 0:  # -0.0 == 0.0 as a key: not cached
+        return numpy.asarray(value, like.dtype)
     key = (value, like.dtype)
     c = _CONSTANTS.get(key)
     if c is None:
@@ -747,18 +749,16 @@ def reduce_sum(x: Array, dims: tuple[int, ...] | None, keepdims: bool) -> Array:
     """``x.sum(dims, keepdims)`` (every dim when ``dims`` is None) as an array: NumPy's ufunc
     directly (the method adds a Python wrapper), and a 0-d array for a full sum where NumPy
     returns a scalar that the engine would otherwise wrap. Same dtypes as ``x.sum``."""
-    if x.__class__ is numpy.ndarray:
+    if x.__class__ is numpy.ndarray or not _is_cupy_array(x):
         out = numpy.add.reduce(x, dims, None, None, keepdims)
-        return out if out.__class__ is numpy.ndarray else numpy.asarray(out)
+        return out if isinstance(out, numpy.ndarray) else numpy.asarray(out)
     return x.sum(axis=dims, keepdims=keepdims)
 
 
 def total(a: Array) -> Array:
-    """The sum of all of ``a``'s elements, as a 0-d array (NumPy's ``sum`` returns a scalar,
-    which the engine would then have to wrap)."""
-    if a.__class__ is numpy.ndarray:
-        return numpy.add.reduce(a, None, None, numpy.empty((), a.dtype))
-    return a.sum()
+    """The sum of all of ``a``'s elements as a 0-d array, of ``a.sum()``'s dtype (NumPy's
+    ``sum`` returns a scalar, which the engine would then have to wrap)."""
+    return reduce_sum(a, None, False)
 
 
 def row_positions(ids: Array, classes: int) -> Array:
@@ -766,7 +766,8 @@ def row_positions(ids: Array, classes: int) -> Array:
     C-contiguous (len(ids), classes) array ``x``: ``x.reshape(-1)[positions]`` reads them and
     ``x.reshape(-1)[positions] -= v`` writes them, cheaper than ``x[arange(len(ids)), ids]``."""
     xp = array_module(ids)
-    return xp.arange(0, ids.shape[0] * classes, classes) + ids
+    # int64 both: arange + uint64 ids would promote to float64, no index
+    return xp.arange(0, ids.shape[0] * classes, classes) + ids.astype(xp.int64, copy=False)
 
 
 def row_dot(a: Array, b: Array, dim: int) -> Array:

@@ -98,3 +98,49 @@ def test_constant_is_a_read_only_0d_array_of_the_operands_dtype() -> None:
         assert c.shape == () and c.dtype == dtype and not c.flags.writeable
         assert mg.backend.constant(0.1, like) is c  # cached
         np.testing.assert_array_equal(like * c, like * 0.1)  # as the weak Python float
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8, np.uint64])
+def test_cross_entropy_takes_class_ids_of_every_integer_dtype(dtype: type) -> None:
+    """The flat positions are int64 whatever the ids' dtype (arange + uint64 would be float64)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 4))
+    ids = np.array([0, 3, 1, 2, 3], dtype=dtype)
+    t = mg.tensor(x, requires_grad=True)
+    mg.cross_entropy(t, mg.tensor(ids)).backward()
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.cross_entropy(tx, torch.tensor(ids.astype(np.int64))).backward()
+    np.testing.assert_allclose(t.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_gradient_when_a_hook_unpacks_saved_arrays_in_another_layout() -> None:
+    """A saved-tensor hook may give back a transposed view (same shape and dtype): the gradient,
+    written by flat position into softmax(logits), is still right."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).standard_normal((4, 3))
+    target = np.array([0, 2, 1, 2])
+    t = mg.tensor(x, requires_grad=True)
+    with mg.saved_tensors_hooks(
+        lambda s: s.numpy().copy(), lambda p: mg.tensor(np.ascontiguousarray(p.T)).T
+    ):
+        loss = mg.cross_entropy(t, mg.tensor(target))
+    loss.backward()
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.cross_entropy(tx, torch.tensor(target)).backward()
+    np.testing.assert_allclose(t.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("a", [np.array([True, True]), np.full(3, 100, np.int8), np.ones(4)])
+def test_total_and_reduce_sum_have_the_dtype_of_sum(a: np.ndarray) -> None:
+    for got in (mg.backend.total(a), mg.backend.reduce_sum(a, None, False)):
+        want = a.sum()
+        assert isinstance(got, np.ndarray) and got.shape == ()
+        assert got.dtype == want.dtype and got == want
+
+
+def test_constant_keeps_the_sign_of_zero() -> None:
+    like = np.ones(2, dtype=np.float32)
+    assert not np.signbit(mg.backend.constant(0.0, like))
+    assert np.signbit(mg.backend.constant(-0.0, like))
+    assert not np.signbit(mg.backend.constant(0.0, like))

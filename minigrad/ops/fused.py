@@ -430,7 +430,7 @@ class CrossEntropy(Function):
         xp = backend.array_module(g)
         # dlogits = (softmax(logits) * sum(q) - q) * dloss, where q is the target distribution
         # (sum(q) = 1 for class ids); 0 for ignored targets
-        d = e / s
+        d = xp.ascontiguousarray(e / s)  # C order, so that d.reshape(-1) below is a view
         if q is None:  # q = (1 - eps) * one_hot(t) + eps / C
             d.reshape(-1)[at] -= backend.constant(1.0 - ctx.eps, d)  # d[i, t[i]]
             if ctx.eps:
