@@ -151,9 +151,6 @@ def wrap(array: Any, grad_fn: Function | None = None) -> Tensor:
     return t
 
 
-_wrap = wrap  # the engine's name for it
-
-
 def tensor_class() -> type[Tensor]:
     """``minigrad.Tensor``, as registered: how a lower layer builds one from Python data
     (``tensor_class()(data, device=...)``) without importing ``minigrad.tensor``."""
@@ -300,7 +297,7 @@ class Function:
             raise _annotate(err, cls, inputs) from err
         if out.__class__ is not _NDARRAY and out.__class__ not in backend.ARRAY_TYPES:
             out = _scalar_output(ctx, out, first)  # a NumPy scalar (a 0-d result)
-        result = _new(_Tensor)  # made as Tensor._wrap makes one, inlined (a call costs)
+        result = _new(_Tensor)  # made as wrap() makes one, inlined (a call costs)
         result.array = out
         result.grad = result._hooks = result._accumulator = None
         result._version_counter = [0]  # a view gets its base's instead, below
@@ -543,7 +540,7 @@ def _observe(node: Function, g: Any, capture: dict[Function, Any] | None) -> Any
     if node._retained is not None:
         t = node._retained()
         if t is not None:
-            t.grad = _wrap(g) if t.grad is None else _wrap(t.grad.array + g)
+            t.grad = wrap(g) if t.grad is None else wrap(t.grad.array + g)
     if capture is not None and node in capture:
         capture[node] = g  # and keep going: an input may also reach the leaves through it
     return g
@@ -551,7 +548,7 @@ def _observe(node: Function, g: Any, capture: dict[Function, Any] | None) -> Any
 
 def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
     for hook in hooks:
-        replaced = hook(_wrap(g))
+        replaced = hook(wrap(g))
         if replaced is not None:
             if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
                 raise RuntimeError(
@@ -780,11 +777,11 @@ class GraphContext:
         a stand-in the op's result does not tell apart (the input shifted by a constant along a
         softmax or layer-norm row, zeros for a tangent ``x - x``)."""
         parent = self.node.parents[index]
-        return _wrap(value, parent) if parent is not None else _wrap(value)
+        return wrap(value, parent) if parent is not None else wrap(value)
 
     def output(self, value: Any) -> Tensor:
         """A Tensor holding the output array ``value``, with this node as its ``grad_fn``."""
-        return _wrap(value, self.node)
+        return wrap(value, self.node)
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -929,9 +926,9 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
 
 def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
     if leaf.grad is None:
-        leaf.grad = _wrap(_owned(g, seen))
+        leaf.grad = wrap(_owned(g, seen))
     else:
-        leaf.grad = _wrap(leaf.grad.array + g)
+        leaf.grad = wrap(leaf.grad.array + g)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1040,8 +1037,7 @@ def backward(
     early = _EarlyLeaves([g]) if _post_hooks else None
     outer, _end_callbacks = _end_callbacks, []
     try:
-        root = tensor.grad_fn or _grad_accumulator(tensor)
-        leaf_grads = _run_backward([root], [g], retain_graph, early=early)
+        leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph, early=early)
         _accumulate(leaf_grads, [g])
         callbacks = _end_callbacks
     finally:
@@ -1053,7 +1049,7 @@ def backward(
 def _graph_root(t: Tensor, g: Any, what: str) -> Tensor:
     """A root gradient as a Tensor: ``g`` itself when it is one (it may require grad)."""
     data = _check_root(t, g, what)
-    return g if isinstance(g, _Tensor) else _wrap(data)
+    return g if isinstance(g, _Tensor) else wrap(data)
 
 
 def _owned_graph(g: Tensor, seen: set[int]) -> Tensor:
@@ -1163,7 +1159,7 @@ def _input_grad(
         return None
     if t.grad_fn is None and t._hooks:
         g = _run_hooks(t._hooks, g)
-    return _wrap(_owned(g, seen))
+    return wrap(_owned(g, seen))
 
 
 def _input_grad_graph(
