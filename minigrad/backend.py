@@ -249,10 +249,13 @@ INT_RANGE_LIST_SIZE = 256  # up to here Python's min and max of a list beat two 
 
 
 def _host_int_range(arr: numpy.ndarray, skip: int | None) -> tuple[int, int, bool]:
-    """``int_range`` of a NumPy array."""
-    if arr.size <= INT_RANGE_LIST_SIZE:
-        return _list_int_range(arr.ravel().tolist(), skip)
-    lo, hi = int(numpy.minimum.reduce(arr, None)), int(numpy.maximum.reduce(arr, None))
+    """``int_range`` of a non-empty NumPy array."""
+    if arr.size <= INT_RANGE_LIST_SIZE:  # one sort of a few ints costs less than min() and max()
+        values = arr.ravel().tolist()
+        values.sort()
+        lo, hi = int(values[0]), int(values[-1])
+    else:
+        lo, hi = int(numpy.minimum.reduce(arr, None)), int(numpy.maximum.reduce(arr, None))
     if skip is None or not lo <= skip <= hi:  # the usual case: no element can equal skip
         return lo, hi, False
     keep = arr != skip
@@ -262,20 +265,6 @@ def _host_int_range(arr: numpy.ndarray, skip: int | None) -> tuple[int, int, boo
     if arr.size == 0:
         return 0, -1, True
     return int(arr.min()), int(arr.max()), True
-
-
-def _list_int_range(values: list[int], skip: int | None) -> tuple[int, int, bool]:
-    """``int_range`` of a (small, non-empty) list of ints, which it sorts."""
-    values.sort()  # one sort of a few ints costs less than min() and max()
-    lo, hi = int(values[0]), int(values[-1])
-    if skip is None or not lo <= skip <= hi:  # the usual case: no element can equal skip
-        return lo, hi, False
-    kept = [v for v in values if v != skip]
-    if len(kept) == len(values):
-        return lo, hi, False
-    if not kept:
-        return 0, -1, True
-    return int(kept[0]), int(kept[-1]), True
 
 
 def ensure_array(value: Any, like: Array) -> Array:
