@@ -58,6 +58,15 @@ def _positive(layer: str, **sizes: Any) -> None:
             raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
 
 
+def _normalized_shape(layer: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """A norm layer's ``normalized_shape`` as a tuple of positive ints, not empty."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _positive(layer, **{f"normalized_shape[{i}]": n for i, n in enumerate(shape)})
+    if not shape:
+        raise ValueError(f"{layer}: normalized_shape must not be empty")
+    return shape
+
+
 class Linear(Module):
     """y = x W^T + b. Shapes: x (*, in_features) -> (*, out_features).
 
@@ -156,12 +165,7 @@ class LayerNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        shape = (
-            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        )
-        _positive("LayerNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(shape)})
-        if not shape:
-            raise ValueError("LayerNorm: normalized_shape must not be empty")
+        shape = _normalized_shape("LayerNorm", normalized_shape)
         if not eps > 0:
             raise ValueError(f"LayerNorm: eps must be positive, got {eps}")
         self.normalized_shape = shape
@@ -203,12 +207,7 @@ class RMSNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        shape = (
-            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        )
-        _positive("RMSNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(shape)})
-        if not shape:
-            raise ValueError("RMSNorm: normalized_shape must not be empty")
+        shape = _normalized_shape("RMSNorm", normalized_shape)
         if eps is not None and not eps >= 0:
             raise ValueError(f"RMSNorm: eps must be >= 0 or None, got {eps}")
         self.normalized_shape = shape
