@@ -628,3 +628,12 @@ def test_mlp_learns_two_moons_with_adam():
         accuracy = (model(mg.tensor(x_test)).argmax(-1).numpy() == y_test).mean()
     assert loss.item() < 0.1
     assert accuracy >= 0.97, accuracy
+
+
+@pytest.mark.parametrize("layer", [nn.LayerNorm, nn.RMSNorm])
+def test_norm_layers_refuse_an_empty_or_non_positive_normalized_shape(layer: type) -> None:
+    name = layer.__name__
+    with pytest.raises(ValueError, match=f"{name}: normalized_shape must not be empty"):
+        layer(())
+    with pytest.raises(ValueError, match=rf"{name}: normalized_shape\[1\] must be a positive int"):
+        layer((4, 0))
