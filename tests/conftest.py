@@ -3,6 +3,7 @@ so the same tests validate CuPy on a GPU machine: ``MINIGRAD_BACKEND=cupy python
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -30,6 +31,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """With MINIGRAD_FAILURE_LOG set, each failure is appended to that file as it happens (by
+    the controlling process under pytest-xdist), so a run cut off at a time limit (.ci/gpu-check)
+    still tells what failed and why."""
+    path = os.environ.get("MINIGRAD_FAILURE_LOG")
+    if not path or not report.failed or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    lines = report.longreprtext.splitlines()
+    text = "\n".join(lines if len(lines) <= 60 else [*lines[:20], "...", *lines[-40:]])
+    with open(path, "a") as log:
+        log.write(f"=== {report.nodeid} ({report.when})\n{text}\n\n")
 
 
 @pytest.fixture(autouse=True)
