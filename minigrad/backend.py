@@ -389,24 +389,52 @@ def scatter_add(target: Array, index: Any, values: Array) -> None:
 def scatter_reduce_at(target: Array, index: Any, values: Array, how: str) -> None:
     """``target[index] = how(target[index], values)`` where repeated indices all take part, for
     ``how`` one of "add", "multiply", "maximum", "minimum" (in place; NumPy's ``ufunc.at``).
-    CuPy lacks some (``multiply.at`` raises NotImplementedError): those go through the host."""
+    On CuPy all but "add" go through the host."""
     if how == "add":
         scatter_add(target, index, values)
-        return
-    try:
-        getattr(array_module(target), how).at(target, index, values)
-    except (AttributeError, NotImplementedError):  # CuPy only; it raises before writing
+    elif not _is_cupy_array(target):
+        getattr(numpy, how).at(target, index, values)
+    else:  # CuPy lacks multiply.at, and its maximum.at / minimum.at gave wrong results on an
+        # H200 (CuPy 14.2): NumPy's, on the host
         host = to_host(target)
         host_index = tuple(to_host(i) if _is_cupy_array(i) else i for i in index)
         getattr(numpy, how).at(host, host_index, to_host(values))
         target[...] = _load_cupy().asarray(host)
 
 
+def floor_divide(a: Any, b: Any) -> Array:
+    """``a // b`` of floats as NumPy computes it (and Python, and PyTorch): from ``fmod``, so
+    ``1.0 // 0.1`` is 9, where ``floor(1.0 / 0.1)`` is 10. CuPy's ``floor_divide`` is the
+    latter, so on CuPy NumPy's steps are spelled out (:func:`floor_divide_by_fmod`)."""
+    xp = array_module(b if isinstance(a, (int, float)) else a)
+    if xp is numpy:
+        return numpy.floor_divide(a, b)
+    dtype = xp.result_type(a, b)
+    work = numpy.float32 if dtype == numpy.float16 else dtype  # NumPy's float16 goes by float32
+    out = floor_divide_by_fmod(xp, xp.asarray(a, work), xp.asarray(b, work))
+    return out.astype(dtype, copy=False)
+
+
+def floor_divide_by_fmod(xp: ModuleType, a: Array, b: Array) -> Array:
+    """The steps of NumPy's float ``floor_divide`` (``npy_divmod``) in array ops, for arrays
+    ``a`` and ``b`` of one float dtype; the tests check them against NumPy's on the CPU."""
+    mod = xp.fmod(a, b)
+    div = (a - mod) / b  # a multiple of b over b: exact up to one rounding
+    div = xp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)  # toward -inf
+    floor = xp.floor(div)
+    floor = xp.where(div - floor > 0.5, floor + 1, floor)  # div was rounded just below
+    quotient = a / b
+    floor = xp.where(div == 0, xp.copysign(xp.zeros_like(floor), quotient), floor)
+    return xp.where(b == 0, quotient, floor)  # x / 0: +-inf or NaN
+
+
 def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
     """Sum the rows of ``values`` (shape (*index.shape, D)) into a (num_rows, D) array by ``index``.
 
-    The gradient of an embedding lookup. On NumPy a sparse-to-dense matrix product via
-    ``bincount`` per column is slow, so we sort once and use ``add.reduceat``.
+    The gradient of an embedding lookup. The positions are sorted by row once, and each row's
+    values are summed in that order: deterministic, the same sums on every run (``add.at`` on a
+    GPU adds them atomically, in a different order each run). NumPy sums the segments with
+    ``add.reduceat``, CuPy with :func:`_segment_rows_sum`.
     """
     xp = array_module(values)
     flat_index = index.reshape(-1)
@@ -414,14 +442,104 @@ def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
     out = xp.zeros((num_rows, flat_values.shape[1]), dtype=values.dtype)
     if flat_index.shape[0] == 0:
         return out
+    order, rows, starts, ends = row_segments(flat_index)
     if xp is numpy:
-        order = numpy.argsort(flat_index, kind="stable")
-        sorted_index = flat_index[order]
-        starts = numpy.flatnonzero(numpy.r_[True, sorted_index[1:] != sorted_index[:-1]])
-        out[sorted_index[starts]] = numpy.add.reduceat(flat_values[order], starts, axis=0)
+        out[rows] = numpy.add.reduceat(flat_values[order], starts, axis=0)
     else:
-        scatter_add(out, flat_index, flat_values)
+        out[rows] = _segment_rows_sum(flat_values, order, starts, ends)
     return out
+
+
+def row_segments(flat_index: Array) -> tuple[Array, Array, Array, Array]:
+    """The positions of a non-empty 1-D ``flat_index`` grouped by value: ``order`` sorts them
+    (stable), ``rows`` holds the distinct values in ascending order, and the positions of
+    ``rows[r]`` are ``order[starts[r]:ends[r]]``."""
+    xp = array_module(flat_index)
+    # CuPy's argsort is always stable and takes no kind
+    order = numpy.argsort(flat_index, kind="stable") if xp is numpy else xp.argsort(flat_index)
+    sorted_index = flat_index[order]
+    first = xp.empty(sorted_index.shape, dtype=bool)  # the first position of each value
+    first[0] = True
+    xp.not_equal(sorted_index[1:], sorted_index[:-1], out=first[1:])
+    starts = xp.flatnonzero(first)
+    ends = xp.append(starts[1:], sorted_index.shape[0])
+    return order, sorted_index[starts], starts, ends
+
+
+_segment_rows_kernel: Any = None
+
+
+def _segment_rows_sum(values: Array, order: Array, starts: Array, ends: Array) -> Array:
+    """CuPy: (len(starts), D) sums, row r = ``values[order[starts[r]:ends[r]]].sum(0)``, added
+    one after the other in that order by one GPU thread per (r, column)."""
+    global _segment_rows_kernel
+    cupy = _load_cupy()
+    if _segment_rows_kernel is None:
+        _segment_rows_kernel = cupy.ElementwiseKernel(
+            "raw T values, raw int64 order, raw int64 starts, raw int64 ends, int64 width",
+            "T sums",
+            """
+            const long long row = i / width, col = i % width;
+            T acc = 0;
+            for (long long k = starts[row]; k < ends[row]; ++k) {
+                acc += values[order[k] * width + col];
+            }
+            sums = acc;
+            """,
+            "minigrad_segment_rows_sum",
+        )
+    dtype = values.dtype
+    if dtype not in (numpy.float32, numpy.float64):  # float16 sums in float32
+        values = values.astype(numpy.float32)
+    values = cupy.ascontiguousarray(values)
+    sums = cupy.empty((starts.shape[0], values.shape[1]), dtype=values.dtype)
+    _segment_rows_kernel(
+        values, order.astype(numpy.int64, copy=False), starts.astype(numpy.int64, copy=False),
+        ends.astype(numpy.int64, copy=False), values.shape[1], sums,
+    )  # fmt: skip
+    return sums.astype(dtype, copy=False)
+
+
+_adam_kernel: Any = None
+
+
+def adam_step_fused(
+    param: Array,
+    grad: Array,
+    exp_avg: Array,
+    exp_avg_sq: Array,
+    beta1: float,
+    beta2: float,
+    bias_correction2_sqrt: float,
+    eps: float,
+    step_size: float,
+) -> bool:
+    """Adam's update of ``param``, ``exp_avg`` and ``exp_avg_sq`` in place as one GPU kernel
+    (nn.optim's ``_adam_update`` states the formula, in the same order of operations); returns
+    False, doing nothing, where there is no such kernel: NumPy arrays (one NumPy call per line
+    costs no launch), and dtypes other than float32 and float64."""
+    global _adam_kernel
+    if not _is_cupy_array(param) or param.dtype not in (numpy.float32, numpy.float64):
+        return False
+    if grad.dtype != param.dtype or exp_avg.dtype != param.dtype:
+        return False
+    if _adam_kernel is None:
+        _adam_kernel = _load_cupy().ElementwiseKernel(
+            "T grad, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2, "
+            "T bias_correction2_sqrt, T eps, T step_size",
+            "T param, T exp_avg, T exp_avg_sq",
+            """
+            exp_avg = exp_avg * beta1 + one_minus_beta1 * grad;
+            exp_avg_sq = exp_avg_sq * beta2 + one_minus_beta2 * (grad * grad);
+            param -= exp_avg / (sqrt(exp_avg_sq) / bias_correction2_sqrt + eps) * step_size;
+            """,
+            "minigrad_adam_step",
+        )
+    _adam_kernel(
+        grad, beta1, 1.0 - beta1, beta2, 1.0 - beta2, bias_correction2_sqrt, eps, step_size,
+        param, exp_avg, exp_avg_sq,
+    )  # fmt: skip
+    return True
 
 
 # erf: CuPy has it; NumPy does not, so we build a piecewise Chebyshev interpolant of math.erf
@@ -498,6 +616,14 @@ def is_owned(arr: Array) -> bool:
     if arr.__class__ is not numpy.ndarray and _is_cupy_array(arr):  # CuPy has no read-only flag
         return flags.c_contiguous
     return flags.c_contiguous and flags.writeable
+
+
+def is_writable(arr: Array) -> bool:
+    """False for an array whose elements share memory (an ``expand`` view repeats one element
+    along a stride-0 dim): NumPy marks those read-only; CuPy has no flag, so its strides say."""
+    if _is_cupy_array(arr):
+        return all(stride or size <= 1 for stride, size in zip(arr.strides, arr.shape))
+    return bool(arr.flags.writeable)
 
 
 def diagonal_view(arr: Array, offset: int, dim1: int, dim2: int) -> Array:

@@ -380,7 +380,7 @@ def _check_tensor(tensor: Any, what: str) -> None:
 def _mpi_buffer(arr: Any, writes: bool, what: str) -> tuple[Any, Callable[[], None]]:
     """A contiguous host array for MPI and what copies it back into ``arr`` afterwards."""
     on_cpu = array_backend.device_of(arr) == "cpu"
-    if writes and on_cpu and not arr.flags.writeable:
+    if writes and not array_backend.is_writable(arr):
         raise DistributedError(
             f"{what}: the tensor's array is read-only (a broadcast view?): the result has "
             "nowhere to go; pass a tensor that owns its memory"

@@ -288,7 +288,7 @@ class Tensor(autograd.TensorBase):
         tensor's memory, so views see it; bump the version; rebase the history if recorded:
         this tensor's, and for a view its base's and the base's other views' too
         (``minigrad.ops.views``)."""
-        if not getattr(self.array.flags, "writeable", True):  # NumPy's broadcast views (expand)
+        if not backend.is_writable(self.array):  # a broadcast view (expand)
             raise RuntimeError(
                 f"{what}: the memory of this tensor of shape {tuple(self.shape)} is read-only (a "
                 "view made by expand repeats one element in many places); clone() it first"

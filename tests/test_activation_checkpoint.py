@@ -148,7 +148,7 @@ def test_outside_grad_mode_it_just_calls(rng):
     with mg.no_grad():
         y = mg.checkpoint(mg.tanh, x)
     assert not y.requires_grad
-    np.testing.assert_array_equal(y.numpy(), np.tanh(x.numpy()))
+    np.testing.assert_array_equal(y.numpy(), mg.tanh(x).detach().numpy())
 
 
 def test_a_function_that_changes_between_runs_is_refused(rng):

@@ -129,7 +129,7 @@ def test_dim_out_of_range(call):
 # Devices
 # =============================================================================================
 #
-# There is no GPU here, so a second device is simulated honestly through the engine's real
+# A second device is simulated (CI has no GPU; on CuPy the CPU tensors are made on "cpu") honestly through the engine's real
 # checks: ``_FakeCudaArray`` is a NumPy array subclass whose ``device`` says "cuda:N". The
 # engine refuses to mix array classes (NumPy vs CuPy) and, within one class, arrays whose
 # ``.device`` differ; both checks run unchanged here. ``backend.device_of`` is monkeypatched
@@ -174,7 +174,7 @@ def fake_gpu(monkeypatch):
     ids=["add", "mul", "rsub", "maximum", "cat"],
 )
 def test_mixed_device_op(fake_gpu, op):
-    a = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = mg.tensor([1.0, 2.0, 3.0], requires_grad=True, device="cpu")
     b = _on_fake_gpu([4.0, 5.0, 6.0])
     assert a.device == "cpu" and b.device == "cuda:0"
     with pytest.raises(RuntimeError, match=r"(cpu.*cuda:0|cuda:0.*cpu)"):
@@ -185,7 +185,7 @@ def test_mixed_device_op(fake_gpu, op):
 def test_mixed_device_matmul(fake_gpu):
     # built directly in their final shapes: an op on a fake array returns a plain NumPy array
     # (the engine only knows NumPy and CuPy array types), so b must not go through reshape
-    a = mg.ones(2, 3, requires_grad=True)
+    a = mg.ones(2, 3, requires_grad=True, device="cpu")
     b = _on_fake_gpu(np.ones((3, 4)))
     with pytest.raises(RuntimeError, match=r"matmul.*cpu.*cuda:0"):
         a @ b
@@ -200,7 +200,7 @@ def test_mixed_gpu_devices(fake_gpu):
 
 
 def test_mixed_device_comparison_and_index(fake_gpu):
-    a = mg.tensor([1.0, 2.0])
+    a = mg.tensor([1.0, 2.0], device="cpu")
     b = _on_fake_gpu([3.0, 4.0])
     with pytest.raises(RuntimeError, match=r"cpu.*cuda:0"):
         _ = a < b

@@ -21,16 +21,23 @@ POSITIONS = 16  # the models' TransformerConfig.max_len
 def tiny(dtype=mg.float64, seed: int = 2, vocab: int = VOCAB, lively: bool = True, **kw):
     """A tiny random model, drawn in float64 and then cast (one set of weights for both dtypes).
     ``lively`` sharpens the output layer and favours EOS a little, so that with the default
-    seed the sources below end at different steps (one never ends)."""
-    mg.manual_seed(seed)
-    args = dict(d_model=16, n_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32,
-                dropout=0.0, max_len=POSITIONS, dtype=mg.float64)  # fmt: skip
-    args.update(kw)
-    model = Transformer(vocab, vocab, **args)
-    if lively:
-        model.output_proj.weight.array *= 3
-        model.output_proj.bias.array[EOS] += 1.0
-    return model.to(dtype=dtype)
+    seed the sources below end at different steps (one never ends). The weights are drawn on
+    the CPU (the same ones on every backend: the tests rely on how these sources end), then
+    moved to the backend's device."""
+    backend = mg.get_backend()
+    mg.set_backend("numpy")
+    try:
+        mg.manual_seed(seed)
+        args = dict(d_model=16, n_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32,
+                    dropout=0.0, max_len=POSITIONS, dtype=mg.float64)  # fmt: skip
+        args.update(kw)
+        model = Transformer(vocab, vocab, **args)
+        if lively:
+            model.output_proj.weight.array *= 3
+            model.output_proj.bias.array[EOS] += 1.0
+    finally:
+        mg.set_backend(backend)
+    return model.to(mg.backend.default_device(), dtype=dtype)
 
 
 def sources() -> mg.Tensor:

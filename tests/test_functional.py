@@ -197,7 +197,7 @@ def test_hessian_create_graph_gives_third_derivatives(rng):
 # -- bad input ------------------------------------------------------------------------------------
 
 
-def test_v_of_the_wrong_shape_or_count_names_it(xy):
+def test_v_of_the_wrong_shape_or_count_names_it(xy, device):
     ins = tuple(map(_mg, xy))
     with pytest.raises(
         RuntimeError, match=r"vjp: entry 0 in v has invalid shape: should be \(3, 2\)"
@@ -206,7 +206,7 @@ def test_v_of_the_wrong_shape_or_count_names_it(xy):
     with pytest.raises(RuntimeError, match="jvp: v is a tuple of invalid length: should be 2"):
         functional.jvp(two_in_two_out, ins, (mg.zeros(3, 2, dtype=mg.float64),))
     with pytest.raises(
-        RuntimeError, match="entry 1 in v is float32 on cpu, but input 1 is float64"
+        RuntimeError, match=f"entry 1 in v is float32 on {device}, but input 1 is float64"
     ):
         functional.hvp(scalar_of_two, ins, (mg.zeros(3, 2, dtype=mg.float64), mg.zeros(2)))
 

@@ -212,7 +212,8 @@ def expanded_view_of_a_written_base(lib):  # an expanded view repeats elements o
 def base_not_c_contiguous(lib):  # a * 1 of a transpose keeps its layout: a strided base
     a, x = _leaves(lib)
     b = a.T * 1  # (6, 4), laid out as a's transpose, yet not a view of anything
-    assert not b.is_contiguous()
+    # NumPy and PyTorch keep the operand's layout; CuPy writes its results C-ordered
+    assert not b.is_contiguous() or getattr(lib, "get_backend", str)() == "cupy"
     b[1].mul_(x[:4])
     b[:, 2].add_(x)
     b[2:4].T.mul_(2.0)

@@ -302,7 +302,7 @@ def test_layer_gradcheck(make, shape):
     x = randn(*shape, requires_grad=True)
     if isinstance(module, nn.LayerNorm):  # move weight/bias off their 1/0 start
         for p in module.parameters():
-            p.array[...] = np.random.default_rng(0).standard_normal(p.shape)
+            p.array[...] = mg.tensor(np.random.default_rng(0).standard_normal(p.shape)).array
     assert gradcheck_module(module, x)
 
 
@@ -380,7 +380,7 @@ def test_layer_norm_matches_torch():
     torch = _torch()
     ln = nn.LayerNorm((3, 4), eps=1e-6).double()
     for p in ln.parameters():
-        p.array[...] = np.random.default_rng(3).standard_normal(p.shape)
+        p.array[...] = mg.tensor(np.random.default_rng(3).standard_normal(p.shape)).array
     ref = torch.nn.LayerNorm((3, 4), eps=1e-6, dtype=torch.float64, device=torch_device())
     with torch.no_grad():
         ref.weight.copy_(_t(ln.weight, torch, False))

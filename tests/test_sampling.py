@@ -98,7 +98,18 @@ def test_sampled_frequencies_follow_the_filtered_distribution(f):
     assert chi2 < dof + 6 * math.sqrt(2 * dof), (chi2, dof, counts, n * expected)
 
 
-def test_reproducible_from_a_seed():
+@pytest.mark.gpu
+def test_a_generator_on_another_device_is_refused_before_decoding():
+    model, src = toy(), mg.tensor(SRC)
+    assert src.device.startswith("cuda")
+    with pytest.raises(ValueError, match=r"generator draws on the CPU .* on cuda:0; .*new_gen"):
+        sample(model, src, 10, BOS, EOS, generator=backend.new_generator("cpu", 7))
+    cpu_model, cpu_src = model.to("cpu"), src.to("cpu")
+    with pytest.raises(ValueError, match=r"generator draws on a GPU .* on cpu; "):
+        sample(cpu_model, cpu_src, 10, BOS, EOS, generator=backend.new_generator("cuda:0", 7))
+
+
+def test_reproducible_from_a_seed(device):
     model, src = toy(), mg.tensor(SRC)
     a = sample(model, src, 10, BOS, EOS, temperature=1.5, generator=7).numpy()
     b = sample(model, src, 10, BOS, EOS, temperature=1.5, generator=7).numpy()
@@ -108,7 +119,7 @@ def test_reproducible_from_a_seed():
     mg.manual_seed(11)
     d = sample(model, src, 10, BOS, EOS, temperature=1.5).numpy()
     np.testing.assert_array_equal(c, d)
-    gen = backend.new_generator("cpu", 7)
+    gen = backend.new_generator(device, 7)
     np.testing.assert_array_equal(
         sample(model, src, 10, BOS, EOS, temperature=1.5, generator=gen).numpy(), a
     )

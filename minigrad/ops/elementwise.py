@@ -229,7 +229,7 @@ def floor_divide_floats(xp: Any, a: Any, b: Any) -> Any:
     ``a`` over a finite ``b`` is NaN (NumPy gives inf there). A quotient past the dtype's range
     is +-inf without NumPy's overflow warning (PyTorch warns nothing)."""
     with backend.quiet(overflow=True):
-        out = xp.floor_divide(a, b)
+        out = backend.floor_divide(a, b)
     return xp.where(xp.isinf(a) & xp.isfinite(b) & (b != 0), xp.nan, out).astype(
         out.dtype, copy=False
     )
