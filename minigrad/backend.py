@@ -434,20 +434,25 @@ def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
     The gradient of an embedding lookup. The positions are sorted by row once, and each row's
     values are summed in that order: deterministic, the same sums on every run (``add.at`` on a
     GPU adds them atomically, in a different order each run). NumPy sums the segments with
-    ``add.reduceat``, CuPy with :func:`_segment_rows_sum`.
+    ``add.reduceat``, CuPy with :func:`_segment_rows_sum` (one kernel over all rows).
     """
     xp = array_module(values)
     flat_index = index.reshape(-1)
     flat_values = values.reshape(flat_index.shape[0], math.prod(values.shape[index.ndim :]))
-    out = xp.zeros((num_rows, flat_values.shape[1]), dtype=values.dtype)
-    if flat_index.shape[0] == 0:
+    if xp is numpy or flat_index.shape[0] == 0:
+        out = xp.zeros((num_rows, flat_values.shape[1]), dtype=values.dtype)
+        if flat_index.shape[0]:
+            order, rows, starts, _ = row_segments(flat_index)
+            out[rows] = numpy.add.reduceat(flat_values[order], starts, axis=0)
         return out
-    order, rows, starts, ends = row_segments(flat_index)
-    if xp is numpy:
-        out[rows] = numpy.add.reduceat(flat_values[order], starts, axis=0)
-    else:
-        out[rows] = _segment_rows_sum(flat_values, order, starts, ends)
-    return out
+    # CuPy: every row's segment found by searchsorted (an absent row's is empty and sums to 0),
+    # which, unlike flatnonzero, needs no wait for the GPU to learn how many rows are present
+    order = xp.argsort(flat_index)
+    sorted_index = flat_index[order]
+    rows = xp.arange(num_rows, dtype=sorted_index.dtype)
+    starts = xp.searchsorted(sorted_index, rows, side="left")
+    ends = xp.searchsorted(sorted_index, rows, side="right")
+    return _segment_rows_sum(flat_values, order, starts, ends)
 
 
 def row_segments(flat_index: Array) -> tuple[Array, Array, Array, Array]:
