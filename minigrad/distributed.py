@@ -16,8 +16,8 @@ Two backends:
 - ``"nccl"``: NCCL through CuPy, for CuPy arrays, one GPU per rank (``cuda:{local rank}``).
   The NCCL communicator is bootstrapped over MPI: rank 0 makes the NCCL unique id and MPI
   broadcasts it. CPU tensors still go over MPI. It needs CuPy with NCCL and one GPU per rank
-  on each node. It is untested: no GPU was available when it was written, and a multi-GPU run
-  needs a machine with several.
+  on each node. It has run with one rank on one GPU (``.ci/gpu-check``), not yet across
+  several GPUs.
 
 Every collective is started non-blocking and then polled until it completes or
 ``MINIGRAD_DIST_TIMEOUT`` seconds (default 600) pass, when it raises `DistributedTimeoutError`.
