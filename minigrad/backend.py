@@ -306,6 +306,11 @@ def new_generator(device: str, seed: int | None = None) -> Any:
         return cupy.random.default_rng(seed)
 
 
+def draws_on_cpu(gen: Any) -> bool:
+    """True for a generator that draws on the CPU (NumPy's), False for a GPU's (CuPy's)."""
+    return isinstance(gen, numpy.random.Generator)
+
+
 def get_rng_state(devices: tuple[str, ...] = ()) -> tuple[int | None, dict[str, Any]]:
     """A copy of every random generator's state (and the seed), to give to ``set_rng_state``.
 

@@ -43,8 +43,6 @@ from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import Any
 
-import numpy as np
-
 from minigrad import backend
 from minigrad.autograd import no_grad
 from minigrad.errors import ShapeError
@@ -152,7 +150,7 @@ def _resolve_generator(generator: Any, device: Any) -> Any:
         return backend.generator(device)
     if isinstance(generator, Integral) and not isinstance(generator, bool):
         return backend.new_generator(device, int(generator))
-    on_cpu = isinstance(generator, np.random.Generator)
+    on_cpu = backend.draws_on_cpu(generator)
     if on_cpu != (device == "cpu"):  # PyTorch: "Expected a 'cuda' device type for generator"
         raise ValueError(
             f"sample: the generator draws on {'the CPU' if on_cpu else 'a GPU'} but the model's "
