@@ -450,14 +450,24 @@ def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
             order, rows, starts, _ = row_segments(flat_index)
             out[rows] = numpy.add.reduceat(flat_values[order], starts, axis=0)
         return out
-    # CuPy: every row's segment found by searchsorted (an absent row's is empty and sums to 0),
-    # which, unlike flatnonzero, needs no wait for the GPU to learn how many rows are present
-    order = xp.argsort(flat_index)
+    return _segment_rows_sum(flat_values, *row_ranges(flat_index, num_rows))
+
+
+def row_ranges(flat_index: Array, num_rows: int) -> tuple[Array, Array, Array]:
+    """Every row's positions in a 1-D ``flat_index`` of values in [0, num_rows): ``order``
+    sorts them (stable), and the positions of row ``r`` are ``order[starts[r]:ends[r]]``
+    (``starts``, ``ends``: (num_rows,); an absent row's range is empty). Found by searchsorted,
+    which, unlike flatnonzero (:func:`row_segments`), needs no wait for a GPU to learn how
+    many rows are present."""
+    xp = array_module(flat_index)
+    flat_index = flat_index.astype(numpy.int64, copy=False)  # rows past a uint8's 255 too
+    # CuPy's argsort is always stable and takes no kind
+    order = numpy.argsort(flat_index, kind="stable") if xp is numpy else xp.argsort(flat_index)
     sorted_index = flat_index[order]
-    rows = xp.arange(num_rows, dtype=sorted_index.dtype)
+    rows = xp.arange(num_rows, dtype=numpy.int64)
     starts = xp.searchsorted(sorted_index, rows, side="left")
     ends = xp.searchsorted(sorted_index, rows, side="right")
-    return _segment_rows_sum(flat_values, order, starts, ends)
+    return order, starts, ends
 
 
 def row_segments(flat_index: Array) -> tuple[Array, Array, Array, Array]:

@@ -96,3 +96,26 @@ def test_floor_divide_on_the_gpu_is_numpys():
     got = (mg.tensor(a) // mg.tensor(b)).numpy()
     np.testing.assert_array_equal(got, want)
     assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.int64])
+def test_row_ranges_cover_every_row_whatever_the_index_dtype(dtype):
+    """The embedding gradient's segments on CuPy (index_rows_add): row r's range holds exactly
+    the positions of r, for every r < num_rows, also past the index dtype's range (a uint8 id
+    tensor and 300 embeddings: rows 256.. are absent, not rows 0.. again)."""
+    index = np.array([4, 1, 4, 0, 1, 4, 7, 127], dtype)
+    num_rows = 70000 if dtype == np.int16 else 300
+    order, starts, ends = backend.row_ranges(index, num_rows)
+    assert starts.shape == ends.shape == (num_rows,)
+    assert np.array_equal(ends - starts, np.bincount(index, minlength=num_rows))
+    for r in (0, 1, 4, 7, 127):
+        assert order[starts[r] : ends[r]].tolist() == np.flatnonzero(index == r).tolist()
+
+
+def test_embedding_gradient_of_uint8_ids_leaves_the_rows_past_255_at_zero(device):
+    ids = np.array([[0, 255, 3], [3, 3, 1]], np.uint8)
+    g = np.arange(18, dtype=np.float32).reshape(2, 3, 3)
+    got = backend.to_host(backend.index_rows_add(300, mg.tensor(ids).array, mg.tensor(g).array))
+    want = np.zeros((300, 3), np.float32)
+    np.add.at(want, ids.reshape(-1).astype(np.int64), g.reshape(-1, 3))
+    assert np.array_equal(got, want)
