@@ -461,8 +461,7 @@ def row_ranges(flat_index: Array, num_rows: int) -> tuple[Array, Array, Array]:
     many rows are present."""
     xp = array_module(flat_index)
     flat_index = flat_index.astype(numpy.int64, copy=False)  # rows past a uint8's 255 too
-    # CuPy's argsort is always stable and takes no kind
-    order = numpy.argsort(flat_index, kind="stable") if xp is numpy else xp.argsort(flat_index)
+    order = xp.argsort(flat_index, kind="stable")  # CuPy's is stable and takes kind="stable"
     sorted_index = flat_index[order]
     rows = xp.arange(num_rows, dtype=numpy.int64)
     starts = xp.searchsorted(sorted_index, rows, side="left")
@@ -475,8 +474,7 @@ def row_segments(flat_index: Array) -> tuple[Array, Array, Array, Array]:
     (stable), ``rows`` holds the distinct values in ascending order, and the positions of
     ``rows[r]`` are ``order[starts[r]:ends[r]]``."""
     xp = array_module(flat_index)
-    # CuPy's argsort is always stable and takes no kind
-    order = numpy.argsort(flat_index, kind="stable") if xp is numpy else xp.argsort(flat_index)
+    order = xp.argsort(flat_index, kind="stable")  # CuPy's is stable and takes kind="stable"
     sorted_index = flat_index[order]
     first = xp.empty(sorted_index.shape, dtype=bool)  # the first position of each value
     first[0] = True
