@@ -307,8 +307,9 @@ def new_generator(device: str, seed: int | None = None) -> Any:
 
 
 def draws_on_cpu(gen: Any) -> bool:
-    """True for a generator that draws on the CPU (NumPy's), False for a GPU's (CuPy's)."""
-    return isinstance(gen, numpy.random.Generator)
+    """False for a generator that draws on a GPU (CuPy's), True for NumPy's (a ``Generator``
+    or a legacy ``RandomState``), which draw on the CPU."""
+    return not type(gen).__module__.startswith("cupy")
 
 
 def get_rng_state(devices: tuple[str, ...] = ()) -> tuple[int | None, dict[str, Any]]:

@@ -109,6 +109,16 @@ def test_a_generator_on_another_device_is_refused_before_decoding():
         sample(cpu_model, cpu_src, 10, BOS, EOS, generator=backend.new_generator("cuda:0", 7))
 
 
+def test_a_legacy_numpy_random_state_draws_on_the_cpu():
+    """The device check in sample refuses a generator of another device only: NumPy's legacy
+    RandomState draws on the CPU (it was refused as "a GPU's")."""
+    assert backend.draws_on_cpu(np.random.RandomState(0))
+    assert backend.draws_on_cpu(backend.new_generator("cpu", 0))
+    model, src = toy().to("cpu"), mg.tensor(SRC, device="cpu")
+    a, b = (sample(model, src, 10, BOS, EOS, generator=np.random.RandomState(7)) for _ in "ab")
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_reproducible_from_a_seed(device):
     model, src = toy(), mg.tensor(SRC)
     a = sample(model, src, 10, BOS, EOS, temperature=1.5, generator=7).numpy()
