@@ -9,7 +9,7 @@ and a Hessian-vector product against the NumPy backend's), ``recompute-memory``
 (``minigrad.checkpoint`` on the GPU: the memory pool's peak with and without it, and the same
 gradients), ``checkpoint-round-trip`` (a model and its Adam state saved on the GPU, loaded on
 the CPU, one more step on each), ``nccl`` (``init_process_group("nccl")`` with one rank: the
-collectives and a DistributedDataParallel step, tests/mpi_scripts/nccl_one_rank.py) and
+collectives and a DistributedDataParallel step, tests/mpi_scripts/nccl_one_rank.py),
 ``docs`` (every page of the documentation executed with CuPy as the backend) and
 ``adam-kernel`` (the fused Adam step against the NumPy formula).
 """

@@ -534,7 +534,8 @@ def adam_step_fused(
     step_size: float,
 ) -> bool:
     """Adam's update of ``param``, ``exp_avg`` and ``exp_avg_sq`` in place as one GPU kernel
-    (nn.optim's ``_adam_update`` states the formula, in the same order of operations); returns
+    (nn.optim's ``_adam_update`` states the formula; the kernel has its order of operations and
+    rounds each one, so it gives the bits of the one-op-per-line form); returns
     False, doing nothing, where there is no such kernel: NumPy arrays (one NumPy call per line
     costs no launch), and dtypes other than float32 and float64."""
     global _adam_kernel
@@ -553,6 +554,7 @@ def adam_step_fused(
             param -= exp_avg / (sqrt(exp_avg_sq) / bias_correction2_sqrt + eps) * step_size;
             """,
             "minigrad_adam_step",
+            options=("--fmad=false",),  # no fused multiply-add: each line rounds as NumPy's
         )
     _adam_kernel(
         grad, beta1, 1.0 - beta1, beta2, 1.0 - beta2, bias_correction2_sqrt, eps, step_size,

@@ -129,8 +129,9 @@ def test_dim_out_of_range(call):
 # Devices
 # =============================================================================================
 #
-# A second device is simulated (CI has no GPU; on CuPy the CPU tensors are made on "cpu") honestly through the engine's real
-# checks: ``_FakeCudaArray`` is a NumPy array subclass whose ``device`` says "cuda:N". The
+# CI has no GPU, so a second device is simulated honestly through the engine's real checks:
+# ``_FakeCudaArray`` is a NumPy array subclass whose ``device`` says "cuda:N" (the CPU tensors
+# beside it are made with device="cpu", so the tests hold on the CuPy backend too). The
 # engine refuses to mix array classes (NumPy vs CuPy) and, within one class, arrays whose
 # ``.device`` differ; both checks run unchanged here. ``backend.device_of`` is monkeypatched
 # only so that ``Tensor.device`` (and thus the error message) reports the fake device.
