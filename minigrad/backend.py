@@ -533,11 +533,11 @@ def adam_step_fused(
     eps: float,
     step_size: float,
 ) -> bool:
-    """Adam's update of ``param``, ``exp_avg`` and ``exp_avg_sq`` in place as one GPU kernel
-    (nn.optim's ``_adam_update`` states the formula; the kernel has its order of operations and
-    rounds each one, so it gives the bits of the one-op-per-line form); returns
-    False, doing nothing, where there is no such kernel: NumPy arrays (one NumPy call per line
-    costs no launch), and dtypes other than float32 and float64."""
+    """Adam's update of ``param``, ``exp_avg`` and ``exp_avg_sq`` (same shape) in place, as one
+    GPU kernel instead of 13. nn.optim's ``_adam_update`` states the formula; the kernel keeps
+    its order of operations and rounds each one, so it gives the same bits. Returns False, doing
+    nothing, where there is no such kernel: NumPy arrays (a NumPy call launches nothing), and
+    dtypes other than float32 and float64."""
     global _adam_kernel
     if not _is_cupy_array(param) or param.dtype not in (numpy.float32, numpy.float64):
         return False
