@@ -448,7 +448,7 @@ def index_rows_add(num_rows: int, index: Array, values: Array) -> Array:
     if xp is numpy or flat_index.shape[0] == 0:
         out = xp.zeros((num_rows, flat_values.shape[1]), dtype=values.dtype)
         if flat_index.shape[0]:
-            order, rows, starts, _ = row_segments(flat_index)
+            order, rows, starts = row_segments(flat_index)
             out[rows] = numpy.add.reduceat(flat_values[order], starts, axis=0)
         return out
     return _segment_rows_sum(flat_values, *row_ranges(flat_index, num_rows))
@@ -470,10 +470,11 @@ def row_ranges(flat_index: Array, num_rows: int) -> tuple[Array, Array, Array]:
     return order, starts, ends
 
 
-def row_segments(flat_index: Array) -> tuple[Array, Array, Array, Array]:
+def row_segments(flat_index: Array) -> tuple[Array, Array, Array]:
     """The positions of a non-empty 1-D ``flat_index`` grouped by value: ``order`` sorts them
     (stable), ``rows`` holds the distinct values in ascending order, and the positions of
-    ``rows[r]`` are ``order[starts[r]:ends[r]]``."""
+    ``rows[r]`` start at ``order[starts[r]]`` and run to the next start (``add.reduceat``'s
+    segments)."""
     xp = array_module(flat_index)
     order = xp.argsort(flat_index, kind="stable")  # CuPy's is stable and takes kind="stable"
     sorted_index = flat_index[order]
@@ -481,8 +482,7 @@ def row_segments(flat_index: Array) -> tuple[Array, Array, Array, Array]:
     first[0] = True
     xp.not_equal(sorted_index[1:], sorted_index[:-1], out=first[1:])
     starts = xp.flatnonzero(first)
-    ends = xp.append(starts[1:], sorted_index.shape[0])
-    return order, sorted_index[starts], starts, ends
+    return order, sorted_index[starts], starts
 
 
 _segment_rows_kernel: Any = None
