@@ -112,17 +112,24 @@ def test_scatter_reduce_prod_gradient_with_zeros_matches_torch(include_self):
         _same(ours, theirs)
 
 
-def test_scatter_reduce_prod_second_derivative_refused_with_two_zeros_as_torch():
-    """The first derivative with create_graph=True matches PyTorch; the second one, through a
-    position where two src zeros meet, raises in both (no silently wrong answer)."""
+def _prod_first_derivative(src_values: list[float]):
+    """d/dsrc of sum(ones(3).scatter_reduce(0, [0, 0, 1], src, "prod")) with create_graph=True,
+    in minigrad and PyTorch, checked equal; returns (src, tsrc, g, tg)."""
     x, tx = _both([1.0, 1.0, 1.0], requires_grad=True)
-    src, tsrc = _both([0.0, 0.0, 2.0], requires_grad=True)
+    src, tsrc = _both(src_values, requires_grad=True)
     index, tindex = _both([0, 0, 1], np.int64)
     (g,) = mg.grad(x.scatter_reduce(0, index, src, "prod").sum(), src, create_graph=True)
     (tg,) = torch.autograd.grad(
         tx.scatter_reduce(0, tindex, tsrc, "prod").sum(), tsrc, create_graph=True
     )
     _same(g, tg)
+    return src, tsrc, g, tg
+
+
+def test_scatter_reduce_prod_second_derivative_refused_with_two_zeros_as_torch():
+    """The first derivative with create_graph=True matches PyTorch; the second one, through a
+    position where two src zeros meet, raises in both (no silently wrong answer)."""
+    src, _, g, tg = _prod_first_derivative([0.0, 0.0, 2.0])
     with pytest.raises(RuntimeError, match="two or more zeros"):
         g.sum().backward()
     with pytest.raises(RuntimeError, match=">1 zeros"):
@@ -131,14 +138,7 @@ def test_scatter_reduce_prod_second_derivative_refused_with_two_zeros_as_torch()
 
 
 def test_scatter_reduce_prod_second_derivative_with_one_zero_matches_torch():
-    x, tx = _both([1.0, 1.0, 1.0], requires_grad=True)
-    src, tsrc = _both([0.0, 3.0, 2.0], requires_grad=True)
-    index, tindex = _both([0, 0, 1], np.int64)
-    (g,) = mg.grad(x.scatter_reduce(0, index, src, "prod").sum(), src, create_graph=True)
-    (tg,) = torch.autograd.grad(
-        tx.scatter_reduce(0, tindex, tsrc, "prod").sum(), tsrc, create_graph=True
-    )
-    _same(g, tg)
+    src, tsrc, g, tg = _prod_first_derivative([0.0, 3.0, 2.0])
     (g.sum()).backward()
     (tg.sum()).backward()
     _same(src.grad, tsrc.grad)
