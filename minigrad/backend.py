@@ -861,10 +861,58 @@ def machine_eps(dtype: Any) -> float:
 
 
 def row_sum(x: Array, dims: int | tuple[int, ...]) -> Array:
-    """``sum(x, dims, keepdims=True)``."""
+    """``sum(x, dims, keepdims=True)``.
+
+    Over the last axis of a float32/float64 NumPy array (rows of at most
+    ``BLAS_ROW_SUM_LENGTH`` elements, at most ``BLAS_ROW_SUM_SIZE`` in all) it is
+    ``x @ ones``, a matrix-vector product: one BLAS call, 3-6x faster than ``add.reduce``
+    along the contiguous axis (8x8: 0.3 us against 0.8; 256x128 float32: 1.6 us against 8.2).
+    BLAS adds in another order than NumPy's pairwise sum: the last bits differ, by at most a
+    few ulps at these row lengths (its error grows with the row's length, the pairwise sum's
+    with its logarithm, hence the limit). The result is a new array (for 3 dims or more, a
+    reshaped view of one).
+    """
     if x.__class__ is numpy.ndarray:
+        ndim = x.ndim
+        if ndim and (dims == -1 or dims == ndim - 1 or dims == (ndim - 1,)):
+            key = (x.shape[-1], x.dtype)
+            ones = _ONES.get(key, False)
+            if ones is False:
+                ones = _ones_column(key)
+            if ones is not None and x.size <= BLAS_ROW_SUM_SIZE:
+                if ndim <= 2:
+                    return x.dot(ones)
+                if x.flags.c_contiguous:  # the rows as one matrix (a view), then its shape back
+                    rows = x.reshape(-1, key[0]).dot(ones)
+                    return rows.reshape(x.shape[:-1] + (1,))
         return numpy.add.reduce(x, dims, None, None, True)
     return x.sum(axis=dims, keepdims=True)
+
+
+_BLAS_FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+# Above this the rows are summed by add.reduce: the row kernels split such arrays over threads
+# (``parallel``), and BLAS's own threads inside each block made a 64x512x512 softmax 10% slower.
+BLAS_ROW_SUM_SIZE = PARALLEL_MIN_SIZE
+# Longer rows are summed by add.reduce too: BLAS's error grows with the row's length (a float32
+# row of 1024 times 0.1 is off by 9.7e-7, against 1.3e-7 for NumPy's pairwise sum; 256 of them
+# by 3e-7, two and a half float32 epsilons)
+BLAS_ROW_SUM_LENGTH = 256
+_ONES: dict[tuple[int, Any], Any] = {}  # (row length, dtype) -> a column of ones, or None
+
+
+def _ones_column(key: tuple[int, Any]) -> Any:
+    """For ``key = (n, dtype)``: a cached read-only (n, 1) column of ones, ``x @ ones`` sums
+    x's rows; None (cached too) where BLAS does not sum them (other dtypes, empty or longer
+    rows)."""
+    n, dtype = key
+    ones = None
+    if dtype in _BLAS_FLOATS and 0 < n <= BLAS_ROW_SUM_LENGTH:
+        ones = numpy.ones((n, 1), dtype)
+        ones.flags.writeable = False
+    if len(_ONES) >= 1024:  # many distinct row lengths and dtypes: keep it bounded
+        _ONES.clear()
+    _ONES[key] = ones
+    return ones
 
 
 def row_max(x: Array, dims: int | tuple[int, ...]) -> Array:

@@ -144,3 +144,63 @@ def test_constant_keeps_the_sign_of_zero() -> None:
     assert not np.signbit(mg.backend.constant(0.0, like))
     assert np.signbit(mg.backend.constant(-0.0, like))
     assert not np.signbit(mg.backend.constant(0.0, like))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int32])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (8, 8),
+        (3, 5, 7),
+        (0, 4),
+        (4, 0),
+        (2, 0, 3),
+        (6,),
+        (2, mg.backend.BLAS_ROW_SUM_LENGTH + 1),
+        (1, mg.backend.BLAS_ROW_SUM_SIZE + 1),
+    ],
+)
+def test_row_sum_agrees_with_numpy_sum_for_every_spelling_of_the_last_dim(
+    shape: tuple[int, ...], dtype: type
+) -> None:
+    """Sums over the last dim go through BLAS (float32/64, rows up to BLAS_ROW_SUM_LENGTH,
+    BLAS_ROW_SUM_SIZE elements in all), the rest through add.reduce: same values up to
+    rounding, same shape and dtype, a new array."""
+    x = (np.random.default_rng(1).standard_normal(shape) * 4).astype(dtype)
+    last = x.ndim - 1
+    layouts = [x, np.asfortranarray(x), x[..., ::-1]]  # the last: not C-contiguous
+    rtol = {np.float16: 1e-2, np.float32: 1e-5}.get(dtype, 1e-12)
+    for arr in layouts:
+        want = arr.sum(axis=-1, keepdims=True)
+        for dims in (-1, last, (last,)):
+            got = mg.backend.row_sum(arr, dims)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            assert got.flags.writeable  # a new array (for 3-D a view of one): no input's memory
+            assert not np.shares_memory(got, arr)
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 8)
+    if x.ndim > 1 and x.shape[0] > 1:  # another dim: not the last one, add.reduce
+        np.testing.assert_allclose(
+            mg.backend.row_sum(x, 0), x.sum(axis=0, keepdims=True), rtol=rtol, atol=rtol * 8
+        )
+
+
+def test_row_sum_propagates_nan_and_inf_as_sum_does() -> None:
+    x = np.ones((4, 8), dtype=np.float32)
+    x[0, 3] = np.nan
+    x[1, 2] = np.inf
+    x[2, 1], x[2, 5] = np.inf, -np.inf
+    with np.errstate(invalid="ignore"):  # inf - inf, as NumPy's sum warns too
+        got = mg.backend.row_sum(x, -1)[:, 0]
+    assert np.isnan(got[0]) and got[1] == np.inf and np.isnan(got[2]) and got[3] == 8
+
+
+@pytest.mark.parametrize(
+    "n", [8, mg.backend.BLAS_ROW_SUM_LENGTH, mg.backend.BLAS_ROW_SUM_LENGTH + 1]
+)
+def test_row_sum_of_float32_rows_stays_within_three_epsilons(n: int) -> None:
+    """Equal values are BLAS's worst case (its error grows with the row's length): up to the
+    length it takes, the sum stays within 3 float32 epsilons of the exact one."""
+    x = np.full((4, n), 0.1, dtype=np.float32)
+    exact = x.astype(np.float64).sum(axis=-1, keepdims=True)
+    error = np.abs(mg.backend.row_sum(x, -1) - exact).max() / exact.max()
+    assert error <= 3 * np.finfo(np.float32).eps
