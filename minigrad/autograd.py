@@ -248,6 +248,7 @@ class Function:
         "saved_tensors",
         "out_shape",
         "out_dtype",
+        "_saved_versions",  # (epoch, versions of the saved inputs/output): minigrad/inplace.py
         "__dict__",
         "__weakref__",
     )
@@ -256,7 +257,6 @@ class Function:
     # the engine reads one attribute to know whether anything watches this node's gradient
     _hooks: list[Callable[[Tensor], Tensor | None]] | None = None
     _retained: weakref.ref | None = None  # its output tensor, after retain_grad()
-    _saved_versions = None  # (epoch, versions of the saved inputs/output): minigrad/inplace.py
     # the differentiable backward (see the class docstring); None: the op refuses create_graph
     backward_graph: Any = None
 
@@ -288,7 +288,7 @@ class Function:
             parents.append(None)
             needs.append(False)
         ctx = _new(cls)
-        ctx.saved_tensors = ()
+        ctx.saved_tensors, ctx._saved_versions = (), None
         try:  # (a call with **{} costs more than one without)
             out = cls.forward(ctx, *arrays, **options) if options else cls.forward(ctx, *arrays)
         except MinigradError:
@@ -314,7 +314,7 @@ class Function:
         if out.base is not None or out is first:  # a view: its base's counter, base, registry
             track_view(result, inputs, record)
         if requires_grad and ctx.saved_tensors:
-            ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, result)
+            ctx._saved_versions = record_saved_versions(ctx.saved_tensors, inputs, arrays, result)
             if SavedHooks.top is not None:  # minigrad.saved_tensors_hooks is active
                 ctx.saved_tensors = pack(ctx.saved_tensors, _Tensor)
         if _observer is not None:
@@ -372,6 +372,7 @@ class AccumulateGrad(Function):
     # no inputs, nothing saved (a leaf's hooks live on the leaf tensor)
     parents = ()  # type: ignore[assignment]
     saved_tensors = ()  # type: ignore[assignment]
+    _saved_versions = None  # type: ignore[assignment]
 
     def __init__(self, variable: Tensor) -> None:
         self._variable = weakref.ref(variable)

@@ -122,11 +122,12 @@ def live_views(tensor: Any) -> list[Any]:
 
 
 def record_saved_versions(
-    saved: tuple[Any, ...], inputs: tuple[Any, ...], result: Any
+    saved: tuple[Any, ...], inputs: tuple[Any, ...], arrays: list[Any], result: Any
 ) -> tuple[int, list[tuple[list[int], int, int, int]]] | None:
     """``(epoch now, records)``, a record for each saved array that is an input tensor's array
     (by identity) or the result's: ``(counter, version now, position in saved, input index or
-    -1 for the result)``. None when no saved array is one of those.
+    -1 for the result)``. None when no saved array is one of those. ``arrays`` holds what the
+    forward received: each input tensor's array, or the input itself when it is no tensor.
 
     Runs once per recorded node, so it is written for speed: saved arrays outside (one to
     three), inputs inside, no allocation when nothing matches.
@@ -142,13 +143,14 @@ def record_saved_versions(
             continue
         else:
             i = 0
-            for x in inputs:
-                if isinstance(x, result.__class__) and x.array is arr:  # Tensor, not imported
+            for a in arrays:
+                if a is arr and inputs[i] is not a:  # an input given as an array is no tensor
                     break
                 i += 1
             else:
                 j += 1
                 continue
+            x = inputs[i]
         counter = x._version_counter
         if records is None:
             records = []
