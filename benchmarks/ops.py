@@ -370,14 +370,15 @@ def case_cross_entropy(env: Env, n: int, classes: int, size: str) -> Case:
     )
 
 
-def tiny_graph_minigrad(mg: Any, np_x: Any, np_w: Any, target: Any) -> tuple[Any, Any]:
+def tiny_graph_minigrad(mg: Any, np_x: Any, np_w: Any, target: Any) -> tuple[Any, Any, Any]:
     """The tiny graph in minigrad, leaves made from host arrays: layer_norm(x @ w),
-    softmax(h * 2 + 1), tanh, cross_entropy, backward. Returns the leaves (x, w)."""
+    softmax(h * 2 + 1), tanh, cross_entropy, backward. Returns the loss and the leaves (x, w)."""
     x, w = mg.tensor(np_x, requires_grad=True), mg.tensor(np_w, requires_grad=True)
     h = mg.layer_norm(x @ w, x.shape[-1])
     p = mg.softmax(h * 2 + 1, dim=-1)
-    mg.cross_entropy(mg.tanh(p), target).backward()
-    return x, w
+    loss = mg.cross_entropy(mg.tanh(p), target)
+    loss.backward()
+    return loss, x, w
 
 
 def tiny_graph_torch(torch: Any, np_x: Any, np_w: Any, target: Any, device: Any) -> tuple[Any, Any]:
@@ -391,21 +392,29 @@ def tiny_graph_torch(torch: Any, np_x: Any, np_w: Any, target: Any, device: Any)
     return tx, tw
 
 
-def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any]:
-    """The same forward and backward written by hand with the array module ``xp`` (no graph,
-    as the other cases' NumPy columns), tuned for small arrays: reductions call the ufunc's
-    ``reduce`` (NumPy's ``mean``/``sum``/``max`` methods add a Python wrapper), means multiply
+def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any, Any]:
+    """The same forward (the loss value included) and backward written by hand with the array
+    module ``xp`` (no graph, as the other cases' NumPy columns), tuned for small arrays as
+    minigrad's kernels are: on NumPy a row sum is the product with a column of ones (one BLAS
+    call, a third of ``add.reduce``'s time), a row max calls the ufunc's ``reduce`` (the
+    ``max`` method adds a Python wrapper), matrix products go through ``dot``, means multiply
     by 1/n, scalars are of the arrays' dtype. It is the floor under any engine built on ``xp``:
-    the arithmetic alone, no bookkeeping. Returns the gradients of x and w."""
+    the arithmetic alone, no bookkeeping. Returns the loss and the gradients of x and w."""
+    n, dtype = xx.shape[0], xx.dtype.type
     if xp.__name__ == "numpy":
-        row_sum = functools.partial(xp.add.reduce, axis=-1, keepdims=True)
+        ones = xp.ones((xx.shape[1], 1), dtype)
+
+        def row_sum(v: Any) -> Any:
+            return v.dot(ones)
+
         row_max = functools.partial(xp.maximum.reduce, axis=-1, keepdims=True)
+        matmul = xp.dot
     else:  # CuPy: the methods
         row_sum = functools.partial(xp.sum, axis=-1, keepdims=True)
         row_max = functools.partial(xp.max, axis=-1, keepdims=True)
-    n, dtype = xx.shape[0], xx.dtype.type
+        matmul = xp.matmul
     inv = dtype(1.0 / xx.shape[1])
-    a = xx @ xw
+    a = matmul(xx, xw)
     c = a - row_sum(a) * inv
     rstd = 1.0 / xp.sqrt(row_sum(c * c) * inv + dtype(1e-5))
     h = c * rstd
@@ -413,15 +422,20 @@ def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any]:
     e = xp.exp(z - row_max(z))
     p = e / row_sum(e)
     y = xp.tanh(p)
-    ey = xp.exp(y - row_max(y))
-    dy = ey * (dtype(1.0 / n) / row_sum(ey))  # d(mean cross-entropy)/dy = (softmax(y) - onehot) / n
-    dy[xp.arange(n), xt] -= dtype(1.0 / n)
+    m = row_max(y)
+    ey = xp.exp(y - m)
+    s = row_sum(ey)
+    rows = xp.arange(n)
+    # the loss: mean of logsumexp(y) - y[i, t[i]]
+    loss = xp.add.reduce((m + xp.log(s))[:, 0] - y[rows, xt]) * dtype(1.0 / n)
+    dy = ey * (dtype(1.0 / n) / s)  # d(mean cross-entropy)/dy = (softmax(y) - onehot) / n
+    dy[rows, xt] -= dtype(1.0 / n)
     dp = dy * (1 - y * y)  # d tanh
     dz = p * (dp - row_sum(dp * p))  # d softmax
     dh = dz * dtype(2)
     # d layer_norm (no affine): rstd (dh - mean(dh) - h mean(dh h))
     da = rstd * (dh - row_sum(dh) * inv - h * (row_sum(dh * h) * inv))
-    return da @ xw.T, xx.T @ da
+    return loss, matmul(da, xw.T), matmul(xx.T, da)
 
 
 def case_tiny_graph(env: Env, n: int, size: str) -> Case:
@@ -432,12 +446,12 @@ def case_tiny_graph(env: Env, n: int, size: str) -> Case:
     xp, mg = env.xp, env.mg
     target = mg.tensor(np_target)
     xx, xw, xt = env.dev(np_x), env.dev(np_w), env.dev(np_target)
-    leaves: list[Any] = []
+    results: list[Any] = []  # minigrad's loss, x and w
 
     def run_mg() -> None:
-        leaves[:] = tiny_graph_minigrad(mg, np_x, np_w, target)
+        results[:] = tiny_graph_minigrad(mg, np_x, np_w, target)
 
-    def run_np() -> tuple[Any, Any]:
+    def run_np() -> tuple[Any, Any, Any]:
         return tiny_graph_by_hand(xp, xx, xw, xt)
 
     run_torch = None
@@ -451,9 +465,9 @@ def case_tiny_graph(env: Env, n: int, size: str) -> Case:
 
     def check() -> list[tuple[Any, Any]]:
         run_mg()
-        dx, dw = run_np()
-        x, w = leaves
-        pairs = [(x.grad.array, dx), (w.grad.array, dw)]
+        loss, dx, dw = run_np()
+        mg_loss, x, w = results
+        pairs = [(mg_loss.array, loss), (x.grad.array, dx), (w.grad.array, dw)]
         if run_torch is not None:
             run_torch()
             tx, tw = tleaves
@@ -664,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(max_rel_error(got, want, np, mg.backend.to_host) for got, want in case.check())
         if worst > 1e-4:
             warnings.append(
-                f"WARNING: {case.name} {case.shape}: minigrad's gradient differs from the "
+                f"WARNING: {case.name} {case.shape}: minigrad's result (loss or gradient) differs from the "
                 f"reference (max relative error {worst:.2e})"
             )
         if progress:
