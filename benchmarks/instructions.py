@@ -3,6 +3,8 @@ counted by Valgrind (no timing noise: the same tree gives the same count run aft
 
     python benchmarks/instructions.py              # every case (about 3 min)
     python benchmarks/instructions.py tiny_graph   # some cases by name
+    python benchmarks/instructions.py tiny_graph tiny_graph_forward tiny_graph_no_grad \
+        tiny_graph_apply tiny_graph_kept_leaves    # where the tiny graph's bookkeeping goes
 
 On a shared machine wall-clock timings of microsecond ops move by 20% from run to run; the
 instruction count does not, so it shows what a change to the engine's hot path saves or costs
@@ -37,7 +39,15 @@ CASES = (
     "tiny_graph_numpy",  # the same forward and backward written by hand in NumPy
     "tiny_graph_pytorch",  # the same graph in PyTorch (1 thread)
 )
-CALLS = {"tiny_graph": 300, "tiny_graph_numpy": 300, "tiny_graph_pytorch": 300}
+# The tiny graph with one part of minigrad's bookkeeping left out each: what each part costs
+# (``python benchmarks/instructions.py tiny_graph`` and these prints the difference to each).
+LEDGER = {
+    "tiny_graph_no_grad": "recording the graph (the forward under no_grad, no backward)",
+    "tiny_graph_forward": "backward and freeing the graph (the forward alone, recorded)",
+    "tiny_graph_apply": "the public functions' checks and dispatch (each op's apply called)",
+    "tiny_graph_kept_leaves": "two fresh leaves a step (the same two leaves every step)",
+}
+CALLS = {name: 300 for name in ("tiny_graph", "tiny_graph_numpy", "tiny_graph_pytorch", *LEDGER)}
 
 
 def _case(name: str) -> Callable[[], object]:
@@ -63,6 +73,7 @@ def _case(name: str) -> Callable[[], object]:
     if name == "tiny_graph_numpy":
         return lambda: tiny_graph_by_hand(np, a, b, target)
     import minigrad as mg  # noqa: PLC0415
+    from minigrad.ops import elementwise, fused, shape  # noqa: PLC0415 (tiny_graph_apply)
 
     x, w, mg_target = (
         mg.tensor(a, requires_grad=True),
@@ -81,7 +92,33 @@ def _case(name: str) -> Callable[[], object]:
             y = mg.tanh(y)
         y.sum().backward()
 
+    def tiny_graph_forward() -> object:  # the forward only: no backward, the graph freed unused
+        x, w = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+        h = mg.layer_norm(x @ w, x.shape[-1])
+        return mg.cross_entropy(mg.tanh(mg.softmax(h * 2 + 1, dim=-1)), mg_target)
+
+    def tiny_graph_no_grad() -> None:  # the same under no_grad (its with-block: ~1k of it)
+        with mg.no_grad():
+            tiny_graph_forward()
+
+    def tiny_graph_apply() -> None:  # each op's Function.apply, without its public function
+        x, w = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+        h = fused.LayerNorm.apply(shape.MatMul.apply(x, w), None, None, dims=(1,), eps=1e-5)
+        z = elementwise.Add.apply(elementwise.Mul.apply(h, 2), 1)
+        y = elementwise.Tanh.apply(fused.Softmax.apply(z, dim=1))
+        options = dict(ignore_index=None, label_smoothing=0.0, reduction="mean")
+        fused.CrossEntropy.apply(y, mg_target, **options, class_probs=False).backward()
+
+    def tiny_graph_kept_leaves() -> None:
+        x.grad = w.grad = None
+        h = mg.layer_norm(x @ w, x.shape[-1])
+        mg.cross_entropy(mg.tanh(mg.softmax(h * 2 + 1, dim=-1)), mg_target).backward()
+
     cases = {
+        "tiny_graph_no_grad": tiny_graph_no_grad,
+        "tiny_graph_forward": tiny_graph_forward,
+        "tiny_graph_apply": tiny_graph_apply,
+        "tiny_graph_kept_leaves": tiny_graph_kept_leaves,
         "tanh": lambda: mg.tanh(x),
         "matmul": lambda: x @ w,
         "matmul_sum_backward": matmul_sum_backward,
@@ -134,9 +171,10 @@ def main(names: list[str]) -> int:
         if shutil.which(tool) is None:
             print(f"instructions.py: needs {tool} on PATH (apt install valgrind)", file=sys.stderr)
             return 2
-    unknown = [n for n in names if n not in CASES]
+    unknown = [n for n in names if n not in CASES and n not in LEDGER]
     if unknown:
-        print(f"instructions.py: unknown case(s) {unknown}; choose from {CASES}", file=sys.stderr)
+        choices = [*CASES, *LEDGER]
+        print(f"instructions.py: unknown case(s) {unknown}; choose from {choices}", file=sys.stderr)
         return 2
     results = {}
     for name in names or CASES:
@@ -148,7 +186,20 @@ def main(names: list[str]) -> int:
     if {"tiny_graph_numpy", "tiny_graph_pytorch"} <= results.keys():
         ratio = results["tiny_graph_numpy"] / results["tiny_graph_pytorch"]
         print(f"tiny_graph hand-written NumPy/PyTorch: {ratio:.2f} (instructions)")
+    _print_ledger(results)
     return 0
+
+
+def _print_ledger(results: dict[str, int]) -> None:
+    """What each part of the bookkeeping costs: tiny_graph minus the case without that part
+    (the forward alone for backward, the no_grad forward for recording)."""
+    if "tiny_graph" not in results or not LEDGER.keys() & results.keys():
+        return
+    base = {name: results["tiny_graph"] for name in LEDGER}
+    base["tiny_graph_no_grad"] = results.get("tiny_graph_forward")
+    for name, what in LEDGER.items():
+        if name in results and base[name] is not None:
+            print(f"  {base[name] - results[name]:>10,d}  {what}")
 
 
 if __name__ == "__main__":
