@@ -408,11 +408,11 @@ def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any, An
             return v.dot(ones)
 
         row_max = functools.partial(xp.maximum.reduce, axis=-1, keepdims=True)
-        matmul = xp.dot
+        total, matmul = xp.add.reduce, xp.dot
     else:  # CuPy: the methods
         row_sum = functools.partial(xp.sum, axis=-1, keepdims=True)
         row_max = functools.partial(xp.max, axis=-1, keepdims=True)
-        matmul = xp.matmul
+        total, matmul = xp.sum, xp.matmul
     inv = dtype(1.0 / xx.shape[1])
     a = matmul(xx, xw)
     c = a - row_sum(a) * inv
@@ -427,7 +427,7 @@ def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any, An
     s = row_sum(ey)
     rows = xp.arange(n)
     # the loss: mean of logsumexp(y) - y[i, t[i]]
-    loss = xp.add.reduce((m + xp.log(s))[:, 0] - y[rows, xt]) * dtype(1.0 / n)
+    loss = total((m + xp.log(s))[:, 0] - y[rows, xt]) * dtype(1.0 / n)
     dy = ey * (dtype(1.0 / n) / s)  # d(mean cross-entropy)/dy = (softmax(y) - onehot) / n
     dy[rows, xt] -= dtype(1.0 / n)
     dp = dy * (1 - y * y)  # d tanh
