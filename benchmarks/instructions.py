@@ -29,6 +29,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 CASES = (
     "tanh",  # one forward, 8x8, input requires grad
@@ -62,7 +63,12 @@ def _case(name: str) -> Callable[[], object]:
     target = rng.integers(0, 8, size=8)
     # the tiny graph's three forms are benchmarks/ops.py's, so both scripts count the same work
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from ops import tiny_graph_by_hand, tiny_graph_minigrad, tiny_graph_torch  # noqa: PLC0415
+    from ops import (  # noqa: PLC0415
+        tiny_graph_by_hand,
+        tiny_graph_loss,
+        tiny_graph_minigrad,
+        tiny_graph_torch,
+    )
 
     if name == "tiny_graph_pytorch":
         import torch  # noqa: PLC0415
@@ -92,27 +98,28 @@ def _case(name: str) -> Callable[[], object]:
             y = mg.tanh(y)
         y.sum().backward()
 
-    def tiny_graph_forward() -> object:  # the forward only: no backward, the graph freed unused
+    def tiny_graph_forward() -> Any:  # the forward only: no backward, the graph freed unused
         x, w = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
-        h = mg.layer_norm(x @ w, x.shape[-1])
-        return mg.cross_entropy(mg.tanh(mg.softmax(h * 2 + 1, dim=-1)), mg_target)
+        return tiny_graph_loss(mg, x, w, mg_target)
 
     def tiny_graph_no_grad() -> None:  # the same under no_grad (its with-block: ~1k of it)
         with mg.no_grad():
             tiny_graph_forward()
 
-    def tiny_graph_apply() -> None:  # each op's Function.apply, without its public function
-        x, w = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+    def loss_by_apply(x: Any, w: Any) -> Any:  # tiny_graph_loss through each op's apply
         h = fused.LayerNorm.apply(shape.MatMul.apply(x, w), None, None, dims=(1,), eps=1e-5)
         z = elementwise.Add.apply(elementwise.Mul.apply(h, 2), 1)
         y = elementwise.Tanh.apply(fused.Softmax.apply(z, dim=1))
         options = dict(ignore_index=None, label_smoothing=0.0, reduction="mean")
-        fused.CrossEntropy.apply(y, mg_target, **options, class_probs=False).backward()
+        return fused.CrossEntropy.apply(y, mg_target, **options, class_probs=False)
+
+    def tiny_graph_apply() -> None:  # as tiny_graph, without the public functions' checks
+        x, w = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+        loss_by_apply(x, w).backward()
 
     def tiny_graph_kept_leaves() -> None:
         x.grad = w.grad = None
-        h = mg.layer_norm(x @ w, x.shape[-1])
-        mg.cross_entropy(mg.tanh(mg.softmax(h * 2 + 1, dim=-1)), mg_target).backward()
+        tiny_graph_loss(mg, x, w, mg_target).backward()
 
     cases = {
         "tiny_graph_no_grad": tiny_graph_no_grad,

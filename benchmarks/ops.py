@@ -370,13 +370,19 @@ def case_cross_entropy(env: Env, n: int, classes: int, size: str) -> Case:
     )
 
 
-def tiny_graph_minigrad(mg: Any, np_x: Any, np_w: Any, target: Any) -> tuple[Any, Any, Any]:
-    """The tiny graph in minigrad, leaves made from host arrays: layer_norm(x @ w),
-    softmax(h * 2 + 1), tanh, cross_entropy, backward. Returns the loss and the leaves (x, w)."""
-    x, w = mg.tensor(np_x, requires_grad=True), mg.tensor(np_w, requires_grad=True)
+def tiny_graph_loss(mg: Any, x: Any, w: Any, target: Any) -> Any:
+    """The tiny graph's forward on the leaves x and w: layer_norm(x @ w), softmax(h * 2 + 1),
+    tanh, cross_entropy. Returns the loss."""
     h = mg.layer_norm(x @ w, x.shape[-1])
     p = mg.softmax(h * 2 + 1, dim=-1)
-    loss = mg.cross_entropy(mg.tanh(p), target)
+    return mg.cross_entropy(mg.tanh(p), target)
+
+
+def tiny_graph_minigrad(mg: Any, np_x: Any, np_w: Any, target: Any) -> tuple[Any, Any, Any]:
+    """The tiny graph in minigrad, leaves made from host arrays, forward and backward. Returns
+    the loss and the leaves (x, w)."""
+    x, w = mg.tensor(np_x, requires_grad=True), mg.tensor(np_w, requires_grad=True)
+    loss = tiny_graph_loss(mg, x, w, target)
     loss.backward()
     return loss, x, w
 
