@@ -225,7 +225,7 @@ class RMSNorm(Function):
             dx *= rstd
         # dw = sum over the batch axes of g * xhat
         batch_axes = tuple(range(ctx.dims[0]))
-        dw = (g * xhat).sum(axis=batch_axes) if ctx.needs_input_grad[1] else None
+        dw = backend.reduce_sum(g * xhat, batch_axes, False) if ctx.needs_input_grad[1] else None
         return dx, dw
 
     @staticmethod
