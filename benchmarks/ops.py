@@ -398,27 +398,34 @@ def tiny_graph_torch(torch: Any, np_x: Any, np_w: Any, target: Any, device: Any)
     return tx, tw
 
 
+def small_array_kernels(xp: Any, width: int, dtype: Any) -> tuple[Callable[..., Any], ...]:
+    """The tricks minigrad's kernels use on small arrays, for the hand-written baselines: on NumPy
+    a row sum is the product with a column of ones (one BLAS call, a third of
+    ``add.reduce``'s time), a row max calls the ufunc's ``reduce`` (the ``max`` method adds a
+    Python wrapper), matrix products go through ``dot``. Returns ``(row_sum, row_max, total,
+    matmul)`` for rows of ``width`` elements of ``dtype``; the row reductions keep the last axis
+    (shape ``(..., 1)``)."""
+    if xp.__name__ != "numpy":  # CuPy: the methods
+        row_sum = functools.partial(xp.sum, axis=-1, keepdims=True)
+        row_max = functools.partial(xp.max, axis=-1, keepdims=True)
+        return row_sum, row_max, xp.sum, xp.matmul
+    ones = xp.ones((width, 1), dtype)
+
+    def row_sum(v: Any) -> Any:
+        return v.dot(ones)
+
+    row_max = functools.partial(xp.maximum.reduce, axis=-1, keepdims=True)
+    return row_sum, row_max, xp.add.reduce, xp.dot
+
+
 def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any, Any]:
     """The same forward (the loss value included) and backward written by hand with the array
     module ``xp`` (no graph, as the other cases' NumPy columns), tuned for small arrays as
-    minigrad's kernels are: on NumPy a row sum is the product with a column of ones (one BLAS
-    call, a third of ``add.reduce``'s time), a row max calls the ufunc's ``reduce`` (the
-    ``max`` method adds a Python wrapper), matrix products go through ``dot``, means multiply
-    by 1/n, scalars are of the arrays' dtype. It is the floor under any engine built on ``xp``:
-    the arithmetic alone, no bookkeeping. Returns the loss and the gradients of x and w."""
+    minigrad's kernels are (``small_array_kernels``; means multiply by 1/n, scalars are of the
+    arrays' dtype). It is the floor under any engine built on ``xp``: the arithmetic alone, no
+    bookkeeping. Returns the loss and the gradients of x and w."""
     n, dtype = xx.shape[0], xx.dtype.type
-    if xp.__name__ == "numpy":
-        ones = xp.ones((xx.shape[1], 1), dtype)
-
-        def row_sum(v: Any) -> Any:
-            return v.dot(ones)
-
-        row_max = functools.partial(xp.maximum.reduce, axis=-1, keepdims=True)
-        total, matmul = xp.add.reduce, xp.dot
-    else:  # CuPy: the methods
-        row_sum = functools.partial(xp.sum, axis=-1, keepdims=True)
-        row_max = functools.partial(xp.max, axis=-1, keepdims=True)
-        total, matmul = xp.sum, xp.matmul
+    row_sum, row_max, total, matmul = small_array_kernels(xp, xx.shape[1], dtype)
     inv = dtype(1.0 / xx.shape[1])
     a = matmul(xx, xw)
     c = a - row_sum(a) * inv
