@@ -39,6 +39,7 @@ CASES = (
     "tiny_graph",  # benchmarks/ops.py's tiny_graph: leaves made in the step, 7 ops, backward
     "tiny_graph_numpy",  # the same forward and backward written by hand in NumPy
     "tiny_graph_least_engine",  # the same on benchmarks/least_engine.py's featureless engine
+    "tiny_graph_tiny_array_engine",  # that engine with arithmetic written for 8x8 arrays
     "tiny_graph_pytorch",  # the same graph in PyTorch (1 thread)
 )
 # The tiny graph with one part of minigrad's bookkeeping left out each: what each part costs
@@ -49,7 +50,13 @@ LEDGER = {
     "tiny_graph_apply": "the public functions' checks and dispatch (each op's apply called)",
     "tiny_graph_kept_leaves": "two fresh leaves a step (the same two leaves every step)",
 }
-TINY = ("tiny_graph", "tiny_graph_numpy", "tiny_graph_least_engine", "tiny_graph_pytorch")
+TINY = (
+    "tiny_graph",
+    "tiny_graph_numpy",
+    "tiny_graph_least_engine",
+    "tiny_graph_tiny_array_engine",
+    "tiny_graph_pytorch",
+)
 CALLS = {name: 300 for name in (*TINY, *LEDGER)}
 
 
@@ -80,10 +87,11 @@ def _case(name: str) -> Callable[[], object]:
         return lambda: tiny_graph_torch(torch, a, b, t_target, "cpu")
     if name == "tiny_graph_numpy":
         return lambda: tiny_graph_by_hand(np, a, b, target)
-    if name == "tiny_graph_least_engine":
-        from least_engine import LeastEngine, tiny_graph_least  # noqa: PLC0415
+    if name in ("tiny_graph_least_engine", "tiny_graph_tiny_array_engine"):
+        from least_engine import LeastEngine, TinyArrayEngine, tiny_graph_least  # noqa: PLC0415
 
-        engine = LeastEngine(np, 8, np.float32)
+        kind = LeastEngine if name == "tiny_graph_least_engine" else TinyArrayEngine
+        engine = kind(np, 8, np.float32)
         return lambda: tiny_graph_least(engine, a, b, target)
     import minigrad as mg  # noqa: PLC0415
     from minigrad.ops import elementwise, fused, shape  # noqa: PLC0415 (tiny_graph_apply)
@@ -193,13 +201,14 @@ def main(names: list[str]) -> int:
     results = {}
     for name in names or CASES:
         results[name] = count(name)
-        print(f"{name:<22} {results[name]:>10,d} instructions per call", flush=True)
+        print(f"{name:<28} {results[name]:>10,d} instructions per call", flush=True)
     if {"tiny_graph", "tiny_graph_pytorch"} <= results.keys():
         ratio = results["tiny_graph"] / results["tiny_graph_pytorch"]
         print(f"tiny_graph minigrad/PyTorch: {ratio:.2f} (instructions)")
     for name, what in (
         ("tiny_graph_numpy", "hand-written NumPy"),
         ("tiny_graph_least_engine", "the least engine"),
+        ("tiny_graph_tiny_array_engine", "the tiny-array engine"),
     ):
         if {name, "tiny_graph_pytorch"} <= results.keys():
             ratio = results[name] / results["tiny_graph_pytorch"]

@@ -398,6 +398,7 @@ def tiny_graph_torch(torch: Any, np_x: Any, np_w: Any, target: Any, device: Any)
     return tx, tw
 
 
+@functools.lru_cache(maxsize=64)  # made once, as minigrad's kernels keep their ones columns
 def small_array_kernels(xp: Any, width: int, dtype: Any) -> tuple[Callable[..., Any], ...]:
     """The tricks minigrad's kernels use on small arrays, for the hand-written baselines: on NumPy
     a row sum is the product with a column of ones (one BLAS call, a third of
@@ -422,8 +423,9 @@ def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any, An
     """The same forward (the loss value included) and backward written by hand with the array
     module ``xp`` (no graph, as the other cases' NumPy columns), tuned for small arrays as
     minigrad's kernels are (``small_array_kernels``; means multiply by 1/n, scalars are of the
-    arrays' dtype). It is the floor under any engine built on ``xp``: the arithmetic alone, no
-    bookkeeping. Returns the loss and the gradients of x and w."""
+    arrays' dtype). It is the floor under an engine built on minigrad's kernels: their
+    arithmetic alone, no bookkeeping. (Arithmetic written for 8x8 arrays alone is cheaper:
+    ``least_engine.TinyArrayEngine``.) Returns the loss and the gradients of x and w."""
     n, dtype = xx.shape[0], xx.dtype.type
     row_sum, row_max, total, matmul = small_array_kernels(xp, xx.shape[1], dtype)
     inv = dtype(1.0 / xx.shape[1])
