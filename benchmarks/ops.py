@@ -428,6 +428,7 @@ def tiny_graph_by_hand(xp: Any, xx: Any, xw: Any, xt: Any) -> tuple[Any, Any, An
     ``least_engine.TinyArrayEngine``.) Returns the loss and the gradients of x and w."""
     n, dtype = xx.shape[0], xx.dtype.type
     row_sum, row_max, total, matmul = small_array_kernels(xp, xx.shape[1], dtype)
+    xx, xw = xp.array(xx), xp.array(xw)  # the leaves, copied as the engines copy theirs
     inv = dtype(1.0 / xx.shape[1])
     a = matmul(xx, xw)
     c = a - row_sum(a) * inv
