@@ -101,8 +101,13 @@ class LeastEngine:
 
         return Value(h, (a,), backward)
 
+    def scalar(self, k: float, like: Any) -> Any:
+        """The Python number ``k`` as an operand for the array ``like``: a scalar of the
+        engine's dtype."""
+        return self.dtype(k)
+
     def mul(self, a: Value, k: float) -> Value:
-        k = self.dtype(k)
+        k = self.scalar(k, a.data)
 
         def backward(g: Any) -> None:  # da = k g
             _accumulate(a, g * k)
@@ -113,7 +118,7 @@ class LeastEngine:
         def backward(g: Any) -> None:  # da = g
             _accumulate(a, g)
 
-        return Value(a.data + self.dtype(k), (a,), backward)
+        return Value(a.data + self.scalar(k, a.data), (a,), backward)
 
     def softmax(self, a: Value) -> Value:
         row_sum = self.row_sum
@@ -215,19 +220,9 @@ class TinyArrayEngine(LeastEngine):
 
         return Value(h, (a,), backward)
 
-    def mul(self, a: Value, k: float) -> Value:
-        k_full = self.full(a.data.shape, k)
-
-        def backward(g: Any) -> None:  # da = k g
-            _accumulate(a, g * k_full)
-
-        return Value(a.data * k_full, (a,), backward)
-
-    def add(self, a: Value, k: float) -> Value:
-        def backward(g: Any) -> None:  # da = g
-            _accumulate(a, g)
-
-        return Value(a.data + self.full(a.data.shape, k), (a,), backward)
+    def scalar(self, k: float, like: Any) -> Any:
+        """``k`` as a constant array of ``like``'s shape (a same-shape op is the cheaper)."""
+        return self.full(like.shape, k)
 
     def softmax(self, a: Value) -> Value:
         spread_sum = self.spread_sum
