@@ -197,10 +197,11 @@ class TinyArrayEngine(LeastEngine):
     def __init__(self, xp: Any, width: int, dtype: Any) -> None:
         super().__init__(xp, width, dtype)
         ones = xp.ones((width, width), self.dtype)
-        self.center = xp.eye(width, dtype=self.dtype) - ones / width  # x @ center = x - mean
-        self.spread_mean, self.spread_sum = ones / width, ones  # row mean / sum, repeated
         self.eye = xp.eye(width, dtype=self.dtype)
-        self._fulls: dict[tuple[tuple[int, ...], Any], Any] = {}
+        self.center = self.eye - ones / width  # x @ center = x - mean(x)
+        self.spread_mean, self.spread_sum = ones / width, ones  # row mean / sum, repeated
+        self._fulls: dict[tuple[tuple[int, ...], float], Any] = {}
+        self._eyes_over_n: dict[int, Any] = {}
 
     def full(self, shape: tuple[int, ...], value: float) -> Any:
         """A cached constant array of ``shape`` filled with ``value``."""
@@ -265,9 +266,9 @@ class TinyArrayEngine(LeastEngine):
 
     def eye_n(self, n: int) -> Any:
         """The identity matrix divided by ``n``, cached: its rows are one-hot rows over n."""
-        c = self._fulls.get(((n,), "eye"))
+        c = self._eyes_over_n.get(n)
         if c is None:
-            c = self._fulls[(n,), "eye"] = self.eye / self.dtype(n)
+            c = self._eyes_over_n[n] = self.eye / self.dtype(n)
         return c
 
 

@@ -1,7 +1,7 @@
 """The benchmarks' baselines compute what they claim: the tiny graph written by hand in NumPy
-(``benchmarks/ops.py``, the floor) and on the least engine (``benchmarks/least_engine.py``)
-give minigrad's loss and gradients, so the times they are compared by are times of the same
-work. Float64, several sizes."""
+(``benchmarks/ops.py``, the floor) and on the least and tiny-array engines
+(``benchmarks/least_engine.py``) give minigrad's loss and gradients, so the times they are
+compared by are times of the same work. Float64, several sizes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ops import tiny_graph_by_hand, tiny_graph_minigrad  # noqa: E402
 
 
 @pytest.mark.parametrize("n", [3, 8, 16])
-def test_the_floor_and_the_least_engine_give_minigrads_loss_and_gradients(n: int) -> None:
+def test_the_floor_and_both_engines_give_minigrads_loss_and_gradients(n: int) -> None:
     rng = np.random.default_rng(n)
     x, w = rng.standard_normal((n, n)), rng.standard_normal((n, n))
     target = rng.integers(0, n, size=n)
