@@ -39,3 +39,56 @@ def test_integer_floor_divide_by_a_0d_tensor_keeps_the_tensor_dtype(left, right)
         mg.floor_divide(mg.tensor(a), mg.tensor(b)),
         torch.floor_divide(torch.tensor(a), torch.tensor(b)),
     )
+
+
+# =============================================================================================
+# Indexing
+# =============================================================================================
+
+
+def _bool_indices(mod):
+    """Indices holding Python bools (0-d masks in PyTorch), alone and beside other indices."""
+    t = mod.tensor
+    return [
+        True,
+        False,
+        (0, True),
+        (True, 0),
+        (True, True),
+        (slice(None), True),
+        (True, t(np.array([1, 0]))),
+        (t(np.array([1, 0])), True),
+        (None, True, 1),
+        (Ellipsis, True),
+        (t(np.array([True, False])), True),
+        (1, True, slice(0, 2), t(np.array([0, 3]))),
+    ]
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_python_bool_index_gets_and_sets_as_torch(case):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    ours, theirs = _bool_indices(mg)[case], _bool_indices(torch)[case]
+    a = mg.tensor(x, requires_grad=True)
+    b = torch.tensor(x, requires_grad=True)
+    _same(a[ours], b[theirs])
+    value = np.random.default_rng(case).standard_normal(tuple(b[theirs].shape))
+    va = mg.tensor(value, requires_grad=True)
+    vb = torch.tensor(value, requires_grad=True)
+    a2, b2 = a * 1.0, b * 1.0
+    a2[ours] = va  # was a silent no-op for x[True] = v (NumPy wrote into a copy)
+    b2[theirs] = vb
+    _same(a2, b2)
+    weights = np.random.default_rng(7).standard_normal(x.shape)
+    (a2 * mg.tensor(weights)).sum().backward()
+    (b2 * torch.tensor(weights)).sum().backward()
+    _same(a.grad, b.grad)
+    if vb.grad is None:  # PyTorch's x[False] = v skips v (an empty value)
+        assert va.grad is None or va.grad.numel() == 0
+    else:
+        _same(va.grad, vb.grad)
+    a3, b3 = a.detach() * 1.0, b.detach() * 1.0
+    a3[ours] = -1.0
+    b3[theirs] = -1.0
+    _same(a3, b3)
+

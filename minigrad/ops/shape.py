@@ -418,6 +418,10 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
                     f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}"
                 )
             it = it.array
+        elif isinstance(it, bool):
+            # a Python bool is a 0-d mask, as in PyTorch (NumPy's view-then-write in setitem
+            # would write into a copy, and an int 1/0 beside arrays selects another row)
+            it = backend.asarray(it, dtype=backend.bool_, device=x.device)
         elif isinstance(it, list) or (hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0):
             it = (
                 backend.to_device(_list_index(it), x.device)
