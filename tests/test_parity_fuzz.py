@@ -92,3 +92,10 @@ def test_python_bool_index_gets_and_sets_as_torch(case):
     b3[theirs] = -1.0
     _same(a3, b3)
 
+
+def test_uint8_index_is_a_mask_as_torch():
+    x = np.arange(12.0).reshape(4, 3)
+    mask = np.array([1, 0, 1, 1], dtype=np.uint8)
+    with pytest.warns(UserWarning):  # PyTorch deprecates it, but still reads a mask
+        expected = torch.tensor(x)[torch.tensor(mask)]
+    _same(mg.tensor(x)[mg.tensor(mask)], expected)

@@ -429,6 +429,8 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
                 else backend.to_device(it, x.device)
             )
         if hasattr(it, "dtype") and hasattr(it, "shape") and not isinstance(it, (int, bool)):
+            if it.dtype == backend.uint8:  # a mask in PyTorch (deprecated there), not positions
+                it = it.astype(backend.bool_)
             if it.dtype == backend.bool_:
                 consumed += it.ndim - 1
             elif it.dtype.kind in "iu":
