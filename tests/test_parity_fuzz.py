@@ -99,3 +99,15 @@ def test_uint8_index_is_a_mask_as_torch():
     with pytest.warns(UserWarning):  # PyTorch deprecates it, but still reads a mask
         expected = torch.tensor(x)[torch.tensor(mask)]
     _same(mg.tensor(x)[mg.tensor(mask)], expected)
+
+
+# =============================================================================================
+# Reductions
+# =============================================================================================
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 1)])
+def test_sum_of_uint8_is_int64_as_torch(dim):
+    a = np.array([[200, 100, 1], [255, 0, 7]], dtype=np.uint8)
+    _same(mg.tensor(a).sum(dim=dim), torch.tensor(a).sum(dim=dim))
+    _same(mg.tensor(a).sum(dim=dim, keepdim=True), torch.tensor(a).sum(dim=dim, keepdim=True))

@@ -269,7 +269,9 @@ def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: A
 
 @accepts_axis
 def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (all dims when None)."""
+    """Sum over ``dim`` (all dims when None); integer and bool tensors give int64."""
+    if x.array.dtype.kind == "u":  # NumPy sums unsigned integers to uint64, PyTorch to int64
+        x = x.to(dtype=backend.int64)
     return _reduce(Sum, x, dim, keepdim)
 
 
