@@ -111,3 +111,17 @@ def test_sum_of_uint8_is_int64_as_torch(dim):
     a = np.array([[200, 100, 1], [255, 0, 7]], dtype=np.uint8)
     _same(mg.tensor(a).sum(dim=dim), torch.tensor(a).sum(dim=dim))
     _same(mg.tensor(a).sum(dim=dim, keepdim=True), torch.tensor(a).sum(dim=dim, keepdim=True))
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_full_max_min_gradient_with_nan_as_torch(name, create_graph):
+    # max() / min() send a NaN result's gradient to the NaNs, split evenly (PyTorch's
+    # evenly_distribute_backward); amax / amin give NaN gradients: minigrad gave NaN for both
+    nan = float("nan")
+    values = np.array([[1.0, nan, 3.0, nan], [1.0, 2.0, 3.0, 3.0]])
+    a = mg.tensor(values, requires_grad=True)
+    b = torch.tensor(values, requires_grad=True)
+    (ga,) = mg.grad(getattr(a, name)() * 2.0, a, create_graph=create_graph)
+    (gb,) = torch.autograd.grad(getattr(b, name)() * 2.0, b, create_graph=create_graph)
+    _same(ga, gb)

@@ -81,8 +81,8 @@ class Mean(Function):
 
 class Max(Function):
     @staticmethod
-    def forward(ctx, x, dims=None, keepdim=False):
-        return _extreme(ctx, x, x.max(axis=dims, keepdims=True), dims, keepdim)
+    def forward(ctx, x, dims=None, keepdim=False, nan_hits=False):
+        return _extreme(ctx, x, x.max(axis=dims, keepdims=True), dims, keepdim, nan_hits)
 
     @staticmethod
     def backward(ctx, g):
@@ -96,8 +96,8 @@ class Max(Function):
 
 class Min(Function):
     @staticmethod
-    def forward(ctx, x, dims=None, keepdim=False):
-        return _extreme(ctx, x, x.min(axis=dims, keepdims=True), dims, keepdim)
+    def forward(ctx, x, dims=None, keepdim=False, nan_hits=False):
+        return _extreme(ctx, x, x.min(axis=dims, keepdims=True), dims, keepdim, nan_hits)
 
     @staticmethod
     def backward(ctx, g):
@@ -109,18 +109,30 @@ class Min(Function):
         return _extreme_grad_graph(ctx, g)
 
 
-def _extreme(ctx: Function, x: Any, out: Any, dims: tuple[int, ...] | None, keepdim: bool) -> Any:
+def _extreme(
+    ctx: Function, x: Any, out: Any, dims: tuple[int, ...] | None, keepdim: bool, nan_hits: bool
+) -> Any:
     """Save what the max/min backward needs; ``out`` has keepdim shape."""
     ctx.save_for_backward(x, out)
-    ctx.dims = dims
+    ctx.dims, ctx.nan_hits = dims, nan_hits
     ctx.kept_shape = out.shape
     return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+
+def _hits(ctx: Function, x: Any, out: Any) -> Any:
+    """The positions the gradient goes to: those equal to the result; for ``max()`` / ``min()``
+    without a dim, the NaNs when the result is NaN (PyTorch's evenly_distribute_backward;
+    ``amax`` / ``amin`` give NaN gradients there, as PyTorch)."""
+    hit = x == out
+    if ctx.nan_hits and x.dtype.kind == "f":
+        hit |= backend.array_module(x).isnan(x)  # the result is NaN exactly when some x is
+    return hit
 
 
 def _extreme_grad(ctx: Function, g: Any) -> Any:
     # dx = g / k at each of the k positions equal to the max (min), 0 elsewhere
     x, out = ctx.saved_tensors
-    hit = x == out
+    hit = _hits(ctx, x, out)
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     with backend.quiet():  # a NaN in the slice: no hit, count 0, NaN gradients (as PyTorch)
         return hit * (_keepdim_grad(ctx, g) / count)
@@ -130,7 +142,7 @@ def _extreme_grad_graph(ctx: Any, g: Tensor) -> Tensor:
     # the same split over ties as _extreme_grad, with constant weights hit / k (a piecewise
     # linear op: its second derivative is 0)
     x, out = (a.array if isinstance(a, TensorBase) else a for a in ctx.saved_tensors)
-    hit = x == out
+    hit = _hits(ctx, x, out)
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     with backend.quiet():
         return _keepdim_grad(ctx, g) * (hit / count)
@@ -347,8 +359,8 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 
 
 def _max_or_min(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
-    if dim is None:
-        return _nonempty(Max if name == "max" else Min, x, None, keepdim)
+    if dim is None:  # the gradient of a NaN result goes to the NaNs, as PyTorch's max()
+        return _nonempty(Max if name == "max" else Min, x, None, keepdim, nan_hits=True)
     if isinstance(dim, TensorBase):
         return (maximum if name == "max" else minimum)(x, dim)
     if not isinstance(dim, int):
@@ -374,7 +386,9 @@ def _max_or_min(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
     return tuple_type(values, wrap(indices.astype(backend.int64, copy=False)))
 
 
-def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+def _nonempty(
+    op: type[Function], x: Tensor, dim: Any, keepdim: bool, nan_hits: bool = False
+) -> Tensor:
     """max and min have no value over nothing: refuse a reduced dim of size 0 (as PyTorch)."""
     dims = norm_dims(dim, x.array.ndim, x.array.shape)
     shape = x.array.shape
@@ -383,6 +397,8 @@ def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
             f"a{op.__name__.lower()}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape "
             f"{tuple(shape)})"
         )
+    if nan_hits:
+        return op.apply(x, dims=dims, keepdim=keepdim, nan_hits=True)
     return op.apply(x, dims=dims, keepdim=keepdim)
 
 
