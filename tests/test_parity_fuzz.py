@@ -125,3 +125,49 @@ def test_full_max_min_gradient_with_nan_as_torch(name, create_graph):
     (ga,) = mg.grad(getattr(a, name)() * 2.0, a, create_graph=create_graph)
     (gb,) = torch.autograd.grad(getattr(b, name)() * 2.0, b, create_graph=create_graph)
     _same(ga, gb)
+
+
+# =============================================================================================
+# Filling with Python numbers
+# =============================================================================================
+
+
+def test_masked_fill_of_a_bool_tensor_stays_bool_as_torch():
+    # NumPy's where(mask, 2, bools) is int64; PyTorch casts the value to the tensor's dtype
+    values, mask = np.array([True, False, False]), np.array([False, True, False])
+    for value in (2, -1, 0, True):
+        _same(
+            mg.tensor(values).masked_fill(mg.tensor(mask), value),
+            torch.tensor(values).masked_fill(torch.tensor(mask), value),
+        )
+        ours, theirs = mg.tensor(values), torch.tensor(values)
+        ours.masked_fill_(mg.tensor(mask), value)  # raised: "int64 can't be cast to bool"
+        theirs.masked_fill_(torch.tensor(mask), value)
+        _same(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x, m: x.masked_fill(m, 2**40),
+        lambda lib, x, m: lib.where(m, x, 2**40),
+        lambda lib, x, m: lib.where(m, -(2**40), x),
+    ],
+)
+def test_an_int_too_large_for_the_dtype_raises_as_torch(call):
+    # NumPy's where wrapped 2**40 around to 0 in an int32 result, silently
+    x = np.array([1, 2, 3], dtype=np.int32)
+    mask = np.array([True, False, True])
+    with pytest.raises(RuntimeError, match="overflow"):
+        call(torch, torch.tensor(x), torch.tensor(mask))
+    with pytest.raises(OverflowError, match="out of bounds for int32"):
+        call(mg, mg.tensor(x), mg.tensor(mask))
+
+
+def test_where_with_an_int_in_range_keeps_the_integer_dtype_as_torch():
+    x = np.array([1, 2, 3], dtype=np.int32)
+    mask = np.array([True, False, True])
+    for a, b in [(x, 5), (-7, x), (x.astype(np.uint8), 200)]:
+        ours = [mg.tensor(v) if isinstance(v, np.ndarray) else v for v in (a, b)]
+        theirs = [torch.tensor(v) if isinstance(v, np.ndarray) else v for v in (a, b)]
+        _same(mg.where(mg.tensor(mask), *ours), torch.where(torch.tensor(mask), *theirs))

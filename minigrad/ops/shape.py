@@ -702,6 +702,11 @@ def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     dtype = result_type(a, b)  # PyTorch's promotion; two Python floats give the default float
     if not isinstance(a, TensorBase) and not isinstance(b, TensorBase):
         a = wrap(backend.asarray(a, dtype=dtype, device=condition.device))
+    if dtype.kind != "f":  # a Python int out of an integer dtype's range raises (NumPy wraps)
+        a, b = (
+            t if isinstance(t, TensorBase) else backend.asarray(t, dtype, condition.device)
+            for t in (a, b)
+        )
     a, b = (cast(t, dtype) if isinstance(t, TensorBase) else t for t in (a, b))
     return Where.apply(condition, a, b)
 
@@ -725,6 +730,10 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
         value = value.item()
     if isinstance(value, float) and x.dtype.kind != "f":
         raise TypeError(f"masked_fill: cannot fill a {x.dtype} tensor with the float {value!r}")
+    if x.dtype.kind != "f":
+        # the value in x's dtype, as PyTorch: a bool tensor stays bool (2 is True), an int out
+        # of the dtype's range raises (NumPy's where widened the first, wrapped the second)
+        value = backend.asarray(value, dtype=x.dtype, device=x.device)
     return MaskedFill.apply(x, mask, value)
 
 
