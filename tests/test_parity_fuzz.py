@@ -13,11 +13,11 @@ import minigrad as mg
 torch = pytest.importorskip("torch")
 
 
-def _same(ours, theirs, rtol: float = 1e-12) -> None:
+def _same(ours, theirs, rtol: float = 1e-12, atol: float = 0.0) -> None:
     theirs = theirs.detach()
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
     assert tuple(ours.shape) == tuple(theirs.shape), (ours.shape, theirs.shape)
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=rtol, atol=0, equal_nan=True)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=rtol, atol=atol, equal_nan=True)
 
 
 # =============================================================================================
@@ -171,3 +171,37 @@ def test_where_with_an_int_in_range_keeps_the_integer_dtype_as_torch():
         ours = [mg.tensor(v) if isinstance(v, np.ndarray) else v for v in (a, b)]
         theirs = [torch.tensor(v) if isinstance(v, np.ndarray) else v for v in (a, b)]
         _same(mg.where(mg.tensor(mask), *ours), torch.where(torch.tensor(mask), *theirs))
+
+
+# =============================================================================================
+# float16 accumulates in float32
+# =============================================================================================
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs"),
+    [
+        ("sum", (0,), {}),
+        ("sum", (), {}),
+        ("mean", (0,), {"keepdim": True}),
+        ("mean", (), {}),
+        ("var", (0,), {}),
+        ("std", (0,), {"correction": 0}),
+        ("logsumexp", (0,), {}),
+        ("cumsum", (0,), {}),
+    ],
+)
+def test_float16_reductions_accumulate_in_float32_as_torch(name, args, kwargs):
+    # NumPy adds down a strided axis in float16, where 2048 + 1 rounds to 2048: 5000 ones
+    # summed to 2048, their mean was 0.41 and their variance 0.2
+    values = np.random.default_rng(0).uniform(0.5, 1.5, (5000, 3)).astype(np.float16)
+    a = mg.tensor(values, requires_grad=True)
+    b = torch.tensor(values, requires_grad=True)
+    ours, theirs = getattr(a, name)(*args, **kwargs), getattr(b, name)(*args, **kwargs)
+    _same(ours, theirs, rtol=2e-3)
+    weights = np.linspace(0.5, 1.5, ours.numel()).reshape(ours.shape).astype(np.float16)
+    ours.backward(mg.tensor(weights))  # (a float16 sum of the cumsum's output overflows)
+    theirs.backward(torch.tensor(weights))
+    # a few float16 ulps apart (PyTorch rounds its backward's steps to float16), and the
+    # gradients near 1e-5 are subnormal: compared against the largest one
+    _same(a.grad, b.grad, rtol=1e-2, atol=2e-3 * float(b.grad.abs().max()))

@@ -284,13 +284,24 @@ def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
     """Sum over ``dim`` (all dims when None); integer and bool tensors give int64."""
     if x.array.dtype.kind == "u":  # NumPy sums unsigned integers to uint64, PyTorch to int64
         x = x.to(dtype=backend.int64)
+    elif x.array.dtype == backend.float16:
+        return _half_in_float32(sum, x, dim, keepdim)
     return _reduce(Sum, x, dim, keepdim)
+
+
+def _half_in_float32(reduction: Any, x: Tensor, *args: Any, **options: Any) -> Tensor:
+    """``reduction(x, ...)`` of a float16 ``x`` computed in float32 and rounded once to float16,
+    as PyTorch accumulates half precision (NumPy adds along a strided axis in float16, where
+    2048 + 1 rounds back to 2048: 5000 ones summed to 2048)."""
+    return reduction(x.to(dtype=backend.float32), *args, **options).to(dtype=backend.float16)
 
 
 @accepts_axis
 def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all dims when None)."""
     require_float("mean", x)
+    if x.array.dtype == backend.float16:
+        return _half_in_float32(mean, x, dim, keepdim)
     return _reduce(Mean, x, dim, keepdim)
 
 
@@ -415,6 +426,8 @@ def var(
     require_float("var", x)
     if unbiased is not None:
         correction = 1 if unbiased else 0
+    if x.array.dtype == backend.float16:
+        return _half_in_float32(var, x, dim, correction=correction, keepdim=keepdim)
     return _reduce(Var, x, dim, keepdim, correction=correction)
 
 
@@ -430,6 +443,8 @@ def std(
     require_float("std", x)
     if unbiased is not None:
         correction = 1 if unbiased else 0
+    if x.array.dtype == backend.float16:
+        return _half_in_float32(std, x, dim, correction=correction, keepdim=keepdim)
     return _reduce(Std, x, dim, keepdim, correction=correction)
 
 
@@ -437,6 +452,8 @@ def std(
 def logsumexp(x: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed stably; a slice of only -inf gives -inf."""
     require_float("logsumexp", x)
+    if x.array.dtype == backend.float16:
+        return _half_in_float32(logsumexp, x, dim, keepdim)
     return _reduce(LogSumExp, x, dim, keepdim)
 
 
@@ -562,6 +579,8 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def cumsum(x: Tensor, dim: int) -> Tensor:
     """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; integers give int64."""
     d = norm_dim(dim, x.ndim, x.shape)
+    if x.array.dtype == backend.float16:
+        return _half_in_float32(cumsum, x, d)
     x = x if x.dtype == _sum_dtype(x) else x.to(dtype=_sum_dtype(x))
     if x.ndim == 0:
         return CumSum.apply(x.reshape(1), dim=0).reshape(())
