@@ -205,3 +205,26 @@ def test_float16_reductions_accumulate_in_float32_as_torch(name, args, kwargs):
     # a few float16 ulps apart (PyTorch rounds its backward's steps to float16), and the
     # gradients near 1e-5 are subnormal: compared against the largest one
     _same(a.grad, b.grad, rtol=1e-2, atol=2e-3 * float(b.grad.abs().max()))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x, b: (x + b).sum(),  # the engine sums b's gradient over the broadcast rows
+        lambda lib, x, b: (x * b).sum(),
+        lambda lib, x, b: b.expand(x.shape).sum(),
+        lambda lib, x, b: (
+            (mg if lib is mg else torch.nn.functional)
+            .linear(x, lib.ones((3, 3), dtype=lib.float16), b)
+            .sum()
+        ),
+    ],
+)
+def test_float16_gradients_summed_over_rows_add_in_float32_as_torch(call):
+    x = np.ones((5000, 3), dtype=np.float16)
+    bias = np.ones(3, dtype=np.float16)
+    ours = mg.tensor(bias, requires_grad=True)
+    theirs = torch.tensor(bias, requires_grad=True)
+    call(mg, mg.tensor(x), ours).backward()
+    call(torch, torch.tensor(x), theirs).backward()
+    _same(ours.grad, theirs.grad, rtol=1e-3)  # was 2048 where PyTorch gives 5000
