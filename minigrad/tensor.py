@@ -179,9 +179,10 @@ class Tensor(autograd.TensorBase):
         if self.grad_fn is not None:
             autograd.retain_node_grad(self.grad_fn, self)
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> autograd.RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a function that removes the hook."""
+        replaces the gradient. Returns a handle whose ``remove()`` removes the hook (as
+        PyTorch's; calling it does too)."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self.grad_fn is not None:
@@ -192,14 +193,14 @@ class Tensor(autograd.TensorBase):
                 self._hooks = []
             self._hooks.append(hook)
             hooks = self._hooks
-        return lambda: hooks.remove(hook) if hook in hooks else None
+        return autograd.RemovableHandle(hooks, hook)
 
     def register_post_accumulate_grad_hook(
         self, hook: Callable[[Tensor], None]
-    ) -> Callable[[], None]:
+    ) -> autograd.RemovableHandle:
         """Call ``hook(self)`` during ``backward()`` right after this leaf's ``.grad`` is final
-        (PyTorch's name), while backward goes on with the rest of the graph. Returns a function
-        that removes the hook."""
+        (PyTorch's name), while backward goes on with the rest of the graph. Returns a handle
+        whose ``remove()`` removes the hook."""
         if self.grad_fn is not None or not self.requires_grad:
             raise RuntimeError(
                 "register_post_accumulate_grad_hook: only a leaf tensor that requires grad "

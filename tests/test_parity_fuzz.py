@@ -228,3 +228,31 @@ def test_float16_gradients_summed_over_rows_add_in_float32_as_torch(call):
     call(mg, mg.tensor(x), ours).backward()
     call(torch, torch.tensor(x), theirs).backward()
     _same(ours.grad, theirs.grad, rtol=1e-3)  # was 2048 where PyTorch gives 5000
+
+
+# =============================================================================================
+# Return values
+# =============================================================================================
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_register_hook_returns_a_handle_with_remove_as_torch(leaf):
+    results = []
+    for lib in (mg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        target = a if leaf else a * 1.0
+        handle = target.register_hook(lambda g: g * 100)
+        handle.remove()  # minigrad returned a bare function: AttributeError
+        (target * 3).sum().backward()
+        results.append(a.grad)
+    _same(*results)
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = a.register_post_accumulate_grad_hook(lambda t: seen.append(1))
+    handle.remove()
+    (a * 3).sum().backward()
+    assert seen == []
+    remove = a.register_hook(lambda g: g * 100)
+    remove()  # calling the handle removes the hook too (minigrad's earlier spelling)
+    (a * 3).sum().backward()
+    assert a.grad.tolist() == [6.0, 6.0]
