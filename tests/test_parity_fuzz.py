@@ -256,3 +256,33 @@ def test_register_hook_returns_a_handle_with_remove_as_torch(leaf):
     remove()  # calling the handle removes the hook too (minigrad's earlier spelling)
     (a * 3).sum().backward()
     assert a.grad.tolist() == [6.0, 6.0]
+
+
+def _mixed_indices(mod):
+    """Indices holding a 0-d integer tensor (an int in PyTorch) or an Ellipsis over no dims
+    between arrays, each beside other indices."""
+    t = mod.tensor
+    return [
+        (t(1), slice(None), t(np.array([0, 3]))),  # mg put the array's dim first: (2, 4)
+        (t(2), None, [2, 0]),
+        (t(-1), Ellipsis, t(np.array([3]))),
+        (slice(None), t(np.array(0)), t(np.array([[1], [2]]))),
+        (t(0), t(np.array([True, False, True, True]))),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_0d_int_tensor_and_empty_ellipsis_in_an_index_as_torch(case):
+    x = np.arange(60.0).reshape(3, 4, 5)
+    ours, theirs = _mixed_indices(mg)[case], _mixed_indices(torch)[case]
+    a = mg.tensor(x, requires_grad=True)
+    b = torch.tensor(x, requires_grad=True)
+    _same(a[ours], b[theirs])
+    weights = np.linspace(-1.0, 1.0, b[theirs].numel()).reshape(tuple(b[theirs].shape))
+    (a[ours] * mg.tensor(weights)).sum().backward()
+    (b[theirs] * torch.tensor(weights)).sum().backward()
+    _same(a.grad, b.grad)
+    a2, b2 = mg.tensor(x), torch.tensor(x)
+    a2[ours] = mg.tensor(weights)
+    b2[theirs] = torch.tensor(weights)
+    _same(a2, b2)

@@ -428,6 +428,8 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
                 if isinstance(it, list)
                 else backend.to_device(it, x.device)
             )
+        if getattr(it, "ndim", None) == 0 and it.dtype.kind == "i":
+            it = int(it)  # a 0-d integer tensor indexes as an int, as in PyTorch: it selects first
         if hasattr(it, "dtype") and hasattr(it, "shape") and not isinstance(it, (int, bool)):
             if it.dtype == backend.uint8:  # a mask in PyTorch (deprecated there), not positions
                 it = it.astype(backend.bool_)
