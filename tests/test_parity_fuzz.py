@@ -268,10 +268,12 @@ def _mixed_indices(mod):
         (t(-1), Ellipsis, t(np.array([3]))),
         (slice(None), t(np.array(0)), t(np.array([[1], [2]]))),
         (t(0), t(np.array([True, False, True, True]))),
+        (slice(0, 2, 2), t(np.ones(4, dtype=bool)), Ellipsis, t(np.array([[-4], [-2]]))),
+        (t(np.array([0, 2])), Ellipsis, t(np.array([1, 1])), slice(None)),
     ]
 
 
-@pytest.mark.parametrize("case", range(5))
+@pytest.mark.parametrize("case", range(7))
 def test_0d_int_tensor_and_empty_ellipsis_in_an_index_as_torch(case):
     x = np.arange(60.0).reshape(3, 4, 5)
     ours, theirs = _mixed_indices(mg)[case], _mixed_indices(torch)[case]

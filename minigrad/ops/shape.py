@@ -446,6 +446,10 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
         raise IndexError(
             f"index: too many indices ({consumed}) for a tensor of shape {tuple(shape)}"
         )
+    if consumed == len(shape) and len(out) > 1 and any(map(_is_array, out)):
+        # an Ellipsis over no dims does not keep arrays apart (PyTorch); NumPy would then put
+        # their dims first
+        out = [it for it in out if it is not Ellipsis]
     _check_bounds(out, shape, xp)
     return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
 
