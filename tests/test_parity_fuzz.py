@@ -288,3 +288,12 @@ def test_0d_int_tensor_and_empty_ellipsis_in_an_index_as_torch(case):
     a2[ours] = mg.tensor(weights)
     b2[theirs] = torch.tensor(weights)
     _same(a2, b2)
+
+
+@pytest.mark.parametrize("name", ["any", "all"])
+@pytest.mark.parametrize("dim", [None, 0, -1])
+def test_any_all_of_uint8_answer_in_uint8_as_torch(name, dim):
+    a = np.array([[0, 3, 1], [2, 0, 0]], dtype=np.uint8)
+    kwargs = {} if dim is None else {"dim": dim}
+    _same(getattr(mg.tensor(a), name)(**kwargs), getattr(torch.tensor(a), name)(**kwargs))
+    _same(getattr(mg.tensor(a > 0), name)(**kwargs), getattr(torch.tensor(a > 0), name)(**kwargs))
