@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import nn.functional as F  # noqa: N812 (the PyTorch convention)
 
 torch = pytest.importorskip("torch")
 
@@ -297,3 +298,46 @@ def test_any_all_of_uint8_answer_in_uint8_as_torch(name, dim):
     kwargs = {} if dim is None else {"dim": dim}
     _same(getattr(mg.tensor(a), name)(**kwargs), getattr(torch.tensor(a), name)(**kwargs))
     _same(getattr(mg.tensor(a > 0), name)(**kwargs), getattr(torch.tensor(a > 0), name)(**kwargs))
+
+
+def _half_cases(lib):
+    functional = F if lib is mg else torch.nn.functional
+    ids = lib.tensor(np.zeros((5000, 3), dtype=np.int64))
+    return [
+        lambda x, y: functional.normalize(x, dim=0),
+        lambda x, y: functional.rms_norm(x, (3,), y[0], eps=1e-6),
+        lambda x, y: lib.einsum("ij,ij->j", x, y),
+        lambda x, y: x[:2].scatter_add(0, ids, y),
+        lambda x, y: x[:2].index_add(0, ids[:, 0], y),
+        lambda x, y: x.gather(0, ids),
+        lambda x, y: (mg.attention if lib is mg else functional.scaled_dot_product_attention)(
+            x[None, :4], x[None], y[None]
+        ),
+    ]
+
+
+def _close_to(ours, reference, what: str) -> None:
+    """A float16 result within float16 rounding (relative to its largest element) of the
+    float64 reference."""
+    reference = reference.detach().numpy()
+    scale = float(np.abs(reference).max())
+    assert str(ours.dtype) == "float16", what
+    np.testing.assert_allclose(ours.numpy().astype(np.float64), reference, atol=4e-3 * scale)
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_float16_ops_that_add_many_terms_add_in_float32_as_torch(case):
+    # NumPy's float16 sums stop growing at 2048 (2048 + 1 rounds to 2048); PyTorch adds in
+    # float32: these were off by up to 30% over 5000 terms (checked here against float64)
+    rng = np.random.default_rng(case)
+    values = [rng.uniform(0.5, 1.5, (5000, 3)).astype(np.float16) for _ in range(2)]
+    ours = [mg.tensor(v, requires_grad=True) for v in values]
+    exact = [torch.tensor(v.astype(np.float64), requires_grad=True) for v in values]
+    out_ours, out_exact = _half_cases(mg)[case](*ours), _half_cases(torch)[case](*exact)
+    _close_to(out_ours, out_exact, "output")
+    weights = np.linspace(0.5, 1.5, out_exact.numel()).reshape(tuple(out_exact.shape))
+    out_ours.backward(mg.tensor(weights.astype(np.float16)))
+    out_exact.backward(torch.tensor(weights))
+    for a, b in zip(ours, exact):
+        if b.grad is not None:
+            _close_to(a.grad, b.grad, "gradient")

@@ -24,6 +24,7 @@ from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
     check_ids,
+    half_in_float32,
     norm_dim,
     require_float,
     same_dtype,
@@ -270,6 +271,8 @@ def rms_norm(
     eps = backend.machine_eps(x.dtype) if eps is None else float(eps)
     if not eps >= 0:
         raise ValueError(f"rms_norm: eps must be >= 0, got {eps}")
+    if x.dtype == backend.float16:
+        return half_in_float32(rms_norm, x, normalized_shape, weight, eps)
     dims = tuple(range(x.ndim - n, x.ndim))
     return RMSNorm.apply(x, weight, dims=dims, eps=eps)
 
@@ -692,6 +695,10 @@ def attention(
     (..., Hkv, Tk, D), Hq divisible by Hkv; query head h reads key/value head h // (Hq // Hkv),
     and the key/value gradient sums over the query heads of its group.
     """
+    half = q.dtype == k.dtype == v.dtype == backend.float16
+    if half and getattr(mask, "dtype", backend.float16) in (backend.float16, backend.bool_):
+        # sums over the keys in float32, as PyTorch
+        return half_in_float32(attention, q, k, v, mask, dropout_p, training, scale, enable_gqa)
     if enable_gqa:
         return _grouped_attention(q, k, v, mask, dropout_p, training, scale)
     scores = _attention_scores_shape(q, k, v)

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend, return_types
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
-from minigrad.ops._util import norm_dim, norm_dims, reduced_shape, require_float
+from minigrad.ops._util import (
+    half_in_float32,
+    norm_dim,
+    norm_dims,
+    reduced_shape,
+    require_float,
+)
 from minigrad.ops.elementwise import maximum, minimum
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -285,15 +291,8 @@ def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
     if x.array.dtype.kind == "u":  # NumPy sums unsigned integers to uint64, PyTorch to int64
         x = x.to(dtype=backend.int64)
     elif x.array.dtype == backend.float16:
-        return _half_in_float32(sum, x, dim, keepdim)
+        return half_in_float32(sum, x, dim, keepdim)
     return _reduce(Sum, x, dim, keepdim)
-
-
-def _half_in_float32(reduction: Any, x: Tensor, *args: Any, **options: Any) -> Tensor:
-    """``reduction(x, ...)`` of a float16 ``x`` computed in float32 and rounded once to float16,
-    as PyTorch accumulates half precision (NumPy adds along a strided axis in float16, where
-    2048 + 1 rounds back to 2048: 5000 ones summed to 2048)."""
-    return reduction(x.to(dtype=backend.float32), *args, **options).to(dtype=backend.float16)
 
 
 @accepts_axis
@@ -301,7 +300,7 @@ def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fa
     """Mean over ``dim`` (all dims when None)."""
     require_float("mean", x)
     if x.array.dtype == backend.float16:
-        return _half_in_float32(mean, x, dim, keepdim)
+        return half_in_float32(mean, x, dim, keepdim)
     return _reduce(Mean, x, dim, keepdim)
 
 
@@ -427,7 +426,7 @@ def var(
     if unbiased is not None:
         correction = 1 if unbiased else 0
     if x.array.dtype == backend.float16:
-        return _half_in_float32(var, x, dim, correction=correction, keepdim=keepdim)
+        return half_in_float32(var, x, dim, correction=correction, keepdim=keepdim)
     return _reduce(Var, x, dim, keepdim, correction=correction)
 
 
@@ -444,7 +443,7 @@ def std(
     if unbiased is not None:
         correction = 1 if unbiased else 0
     if x.array.dtype == backend.float16:
-        return _half_in_float32(std, x, dim, correction=correction, keepdim=keepdim)
+        return half_in_float32(std, x, dim, correction=correction, keepdim=keepdim)
     return _reduce(Std, x, dim, keepdim, correction=correction)
 
 
@@ -453,7 +452,7 @@ def logsumexp(x: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> T
     """log(sum(exp(x))) over ``dim``, computed stably; a slice of only -inf gives -inf."""
     require_float("logsumexp", x)
     if x.array.dtype == backend.float16:
-        return _half_in_float32(logsumexp, x, dim, keepdim)
+        return half_in_float32(logsumexp, x, dim, keepdim)
     return _reduce(LogSumExp, x, dim, keepdim)
 
 
@@ -580,7 +579,7 @@ def cumsum(x: Tensor, dim: int) -> Tensor:
     """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; integers give int64."""
     d = norm_dim(dim, x.ndim, x.shape)
     if x.array.dtype == backend.float16:
-        return _half_in_float32(cumsum, x, d)
+        return half_in_float32(cumsum, x, d)
     x = x if x.dtype == _sum_dtype(x) else x.to(dtype=_sum_dtype(x))
     if x.ndim == 0:
         return CumSum.apply(x.reshape(1), dim=0).reshape(())
