@@ -341,3 +341,31 @@ def test_float16_ops_that_add_many_terms_add_in_float32_as_torch(case):
     for a, b in zip(ours, exact):
         if b.grad is not None:
             _close_to(a.grad, b.grad, "gradient")
+
+
+# =============================================================================================
+# Gradients
+# =============================================================================================
+
+
+@pytest.mark.parametrize("shape", [(4,), (3, 4), (2, 4, 3)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+def test_cross_entropy_probability_target_gets_its_gradient_as_torch(
+    shape, reduction, label_smoothing
+):
+    # the fused op gave a probability target that requires grad no gradient (None)
+    rng = np.random.default_rng(len(shape))
+    logits = rng.standard_normal(shape)
+    probs = rng.random(shape)
+    probs /= probs.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+    grads = []
+    for lib, functional in ((mg, F), (torch, torch.nn.functional)):
+        x = lib.tensor(logits, requires_grad=True)
+        p = lib.tensor(probs, requires_grad=True)
+        loss = functional.cross_entropy(x, p, reduction=reduction, label_smoothing=label_smoothing)
+        weights = np.linspace(0.5, 1.5, loss.numel()).reshape(tuple(loss.shape))
+        loss.backward(lib.tensor(weights))
+        grads.append((loss, x.grad, p.grad))
+    for ours, theirs in zip(*grads):
+        _same(ours, theirs, rtol=1e-10)

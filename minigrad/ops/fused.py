@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function, TensorBase, wrap
+from minigrad.autograd import Function, TensorBase, is_grad_enabled, wrap
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
@@ -541,6 +541,8 @@ def cross_entropy(
     class_probs = target.dtype.kind == "f"
     if class_probs:
         _check_probability_target(logits, target, ignore_index)
+        if target.requires_grad and is_grad_enabled():
+            return _soft_cross_entropy(logits, target, float(label_smoothing), reduction)
     elif not _check_class_target(logits, target, ignore_index):
         ignore_index = None  # no target equals it: skip the masking
     return CrossEntropy.apply(
@@ -551,6 +553,21 @@ def cross_entropy(
         reduction=reduction,
         class_probs=class_probs,
     )
+
+
+def _soft_cross_entropy(
+    logits: Tensor, target: Tensor, label_smoothing: float, reduction: str
+) -> Tensor:
+    """Cross-entropy with probability targets that require grad, from differentiable ops (the
+    fused op gives the target no gradient): ``-sum_c q_c log_softmax(x)_c`` with
+    ``q = (1 - eps) * target + eps / C``; the target's gradient is ``-(1 - eps) log p``."""
+    q = target
+    if label_smoothing:
+        q = q * (1.0 - label_smoothing) + label_smoothing / logits.shape[1]
+    loss = -(q * log_softmax(logits, dim=1)).sum(1)  # (N, d1, ...)
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
 
 
 def _check_ce_options(reduction: str, label_smoothing: float) -> None:
