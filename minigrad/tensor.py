@@ -752,7 +752,22 @@ class Tensor(autograd.TensorBase):
     def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, *shape)
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """``reshape`` that shares this tensor's memory, as PyTorch's: where the new shape
+        cannot be read from the same memory (``t.T.view(-1)``), it raises instead of copying
+        (a write into the copy would not reach this tensor)."""
+        out = ops.reshape(self, *shape)
+        arr, base = out.array, self.array
+        shares = arr is base or (
+            arr.base is not None and (arr.base is base or arr.base is base.base)
+        )
+        if arr.size and not shares:
+            raise RuntimeError(
+                f"view: a tensor of shape {tuple(self.shape)} whose memory is not laid out for "
+                f"shape {tuple(out.shape)} (one dim spans two separate runs of memory); use "
+                ".reshape(...) or .contiguous().view(...)"
+            )
+        return out
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return ops.flatten(self, start_dim, end_dim)

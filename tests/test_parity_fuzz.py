@@ -369,3 +369,33 @@ def test_cross_entropy_probability_target_gets_its_gradient_as_torch(
         grads.append((loss, x.grad, p.grad))
     for ours, theirs in zip(*grads):
         _same(ours, theirs, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("make", "shape"),
+    [
+        (lambda t: t.transpose(0, 1), (-1,)),
+        (lambda t: t[:, 1:], (-1,)),
+        (lambda t: t[:, :, ::2], (12,)),
+        (lambda t: t.permute(2, 0, 1), (6, 4)),
+        (lambda t: t[1:], (12,)),  # these three are views in PyTorch too
+        (lambda t: t[:, :, ::2], (2, 3, 2)),
+        (lambda t: t.transpose(1, 2), (2, 4, 3)),
+    ],
+)
+def test_view_shares_memory_or_refuses_as_torch(make, shape):
+    # view was reshape: where the memory did not allow it, a silent copy, so a write into the
+    # "view" never reached the tensor; PyTorch raises
+    x = np.arange(24.0).reshape(2, 3, 4)
+    ours, theirs = mg.tensor(x), torch.tensor(x)
+    try:
+        expected = make(theirs).view(*shape)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="view"):
+            make(ours).view(*shape)
+        return
+    got = make(ours).view(*shape)
+    got.reshape(-1)[0] = -1.0
+    expected.reshape(-1)[0] = -1.0
+    _same(got, expected)
+    _same(ours, theirs)  # the write reached the tensor
