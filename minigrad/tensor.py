@@ -214,6 +214,12 @@ class Tensor(autograd.TensorBase):
         """A NumPy array with this tensor's values (a host copy for GPU tensors)."""
         return backend.to_host(self.array)
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        """``numpy.asarray(t)``: the values, as ``t.numpy()`` (NumPy made an object array of
+        0-d tensors without it; PyTorch's tensors convert too)."""
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
     def tolist(self) -> Any:
         return self.numpy().tolist()
 

@@ -399,3 +399,18 @@ def test_view_shares_memory_or_refuses_as_torch(make, shape):
     expected.reshape(-1)[0] = -1.0
     _same(got, expected)
     _same(ours, theirs)  # the write reached the tensor
+
+
+def test_numpy_asarray_of_a_tensor_is_its_values_as_torch():
+    # without __array__, NumPy iterated the tensor: an object array of 0-d tensors
+    values = np.array([[1.5, 2.0], [3.0, -4.0]], dtype=np.float32)
+    for lib in (mg, torch):
+        got = np.asarray(lib.tensor(values))
+        assert got.dtype == np.float32 and got.shape == (2, 2)
+        np.testing.assert_array_equal(got, values)
+    assert np.asarray(mg.tensor([1, 2])).dtype == np.int64
+    assert np.array(mg.tensor(values), dtype=np.float64).dtype == np.float64
+    # NumPy operands still defer to the tensor's operators (a Tensor, with its graph)
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    out = np.ones(2) * x
+    assert isinstance(out, mg.Tensor) and out.requires_grad
