@@ -86,6 +86,8 @@ class LogSoftmax(Function):
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, stable; a slice of only -inf gives zeros."""
     require_float("softmax", x)
+    if x.array.dtype is backend.float16:  # sums in float32, as PyTorch
+        return half_in_float32(softmax, x, dim)
     return Softmax.apply(x, dim=norm_dim(dim, x.array.ndim, x.array.shape))
 
 
@@ -93,6 +95,8 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable; a slice of only -inf gives zeros (and zero gradient)."""
     require_float("log_softmax", x)
+    if x.array.dtype is backend.float16:  # sums in float32, as PyTorch
+        return half_in_float32(log_softmax, x, dim)
     return LogSoftmax.apply(x, dim=norm_dim(dim, x.array.ndim, x.array.shape))
 
 
@@ -181,6 +185,8 @@ def layer_norm(
         )
     if weight is not None or bias is not None:
         _check_affine("layer_norm", shape, x, ("weight", weight), ("bias", bias))
+    if x.array.dtype is backend.float16:  # sums over rows and batch in float32, as PyTorch
+        return half_in_float32(layer_norm, x, normalized_shape, weight, bias, eps)
     dims = tuple(range(x.array.ndim - n, x.array.ndim))
     return LayerNorm.apply(x, weight, bias, dims=dims, eps=eps)
 
