@@ -70,3 +70,53 @@ def test_float16_layer_norm_gradients_over_many_rows():
     mg.layer_norm(ones, 8, None, b).sum().backward()
     assert b.grad.dtype == mg.float16
     assert b.grad.numpy().tolist() == [6000.0] * 8
+
+
+# =============================================================================================
+# float32 sums down a long strided axis
+# =============================================================================================
+
+
+def _rel_err(got, exact) -> float:
+    got = got.numpy() if hasattr(got, "numpy") else got
+    return float(np.abs(got.astype(np.float64) - exact).max() / np.abs(exact).max())
+
+
+@pytest.mark.parametrize(
+    ("shape", "dims"),
+    [
+        ((1_000_000, 4), 0),  # narrow rows: added in halves (was 4e-5 off, PyTorch 6e-8)
+        ((4096, 600), 0),  # wide rows: blocks of rows, then the blocks' sums in halves
+        ((40, 2000, 3), 1),  # a middle axis
+        ((64, 64, 32), (0, 1)),  # the leading axes (layer_norm's weight and bias gradients)
+    ],
+)
+def test_float32_sum_down_rows_is_as_accurate_as_torch(shape, dims):
+    x = (np.random.default_rng(3).standard_normal(shape) + 1.0).astype(np.float32)
+    exact = x.astype(np.float64).sum(dims)
+    theirs = _rel_err(torch.tensor(x).sum(dims), exact)
+    for keepdim in (False, True):
+        ours = mg.tensor(x).sum(dims, keepdim=keepdim)
+        assert ours.dtype == mg.float32
+        assert tuple(ours.shape) == tuple(torch.tensor(x).sum(dims, keepdim=keepdim).shape)
+        assert _rel_err(ours.reshape(exact.shape), exact) <= max(2 * theirs, 3e-7), theirs
+
+
+def test_float32_mean_var_std_down_many_rows():
+    x = (np.random.default_rng(4).standard_normal((100_000, 4)) * 0.1 + 3.0).astype(np.float32)
+    exact = x.astype(np.float64)
+    t = torch.tensor(x)
+    for op in ("mean", "var", "std"):
+        ours, theirs = getattr(mg.tensor(x), op)(0), getattr(t, op)(0)
+        want = getattr(torch.tensor(exact), op)(0).numpy()
+        # var(0) was 1.7e-5 off
+        assert _rel_err(ours, want) <= max(2 * _rel_err(theirs, want), 3e-7), op
+
+
+def test_float32_layer_norm_bias_gradient_over_many_rows():
+    x = np.random.default_rng(5).standard_normal((256, 64, 8)).astype(np.float32)
+    g = np.full(x.shape, 0.1, dtype=np.float32)
+    b = mg.zeros(8, requires_grad=True)
+    mg.layer_norm(mg.tensor(x), 8, None, b).backward(mg.tensor(g))
+    exact = np.full(8, 0.1 * 256 * 64)
+    assert _rel_err(b.grad, exact) <= 3e-7

@@ -73,7 +73,7 @@ class Mean(Function):
         ctx.in_shape = x.shape
         ctx.kept_shape = reduced_shape(x.shape, dims)
         ctx.count = _count(x.shape, dims)
-        return _divide(x.sum(axis=dims, keepdims=keepdim), ctx.count)
+        return _divide(backend.reduce_sum(x, dims, keepdim), ctx.count)
 
     @staticmethod
     def backward(ctx, g):
@@ -178,7 +178,7 @@ def _centered(ctx: Function, x: Any, dims: tuple[int, ...] | None, correction: i
     n = _count(x.shape, dims)
     ctx.kept_shape = reduced_shape(x.shape, dims)
     ctx.denom = builtins.max(n - correction, 0)
-    return x - _divide(x.sum(axis=dims, keepdims=True), n)
+    return x - _divide(backend.reduce_sum(x, dims, True), n)
 
 
 def _divide(a: Any, n: int) -> Any:
@@ -196,7 +196,7 @@ class Var(Function):
         # var = sum((x - mean)^2) / (N - correction)
         centered = _centered(ctx, x, dims, correction)
         ctx.save_for_backward(centered)
-        return _divide((centered * centered).sum(axis=dims, keepdims=keepdim), ctx.denom)
+        return _divide(backend.reduce_sum(centered * centered, dims, keepdim), ctx.denom)
 
     @staticmethod
     def backward(ctx, g):
@@ -217,7 +217,7 @@ class Std(Function):
         # std = sqrt(sum((x - mean)^2) / (N - correction))
         xp = backend.array_module(x)
         centered = _centered(ctx, x, dims, correction)
-        out = xp.sqrt(_divide((centered * centered).sum(axis=dims, keepdims=True), ctx.denom))
+        out = xp.sqrt(_divide(backend.reduce_sum(centered * centered, dims, True), ctx.denom))
         ctx.save_for_backward(centered, out)
         return out if keepdim else out.reshape(_drop(out.shape, dims))
 
