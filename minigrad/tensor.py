@@ -686,12 +686,12 @@ class Tensor(autograd.TensorBase):
     clip = clamp
 
     @accepts_axis
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.sum(self, dim, keepdim)
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.sum(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.mean(self, dim, keepdim)
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.mean(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:

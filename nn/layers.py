@@ -312,10 +312,15 @@ class Identity(Module):
 class CrossEntropyLoss(Module):
     """Cross-entropy on logits (N, C) or (N, C, d1, ...) and integer targets (or probabilities);
     the engine's fused ``cross_entropy``. Shapes: logits (N, C), target (N,) -> () for
-    ``reduction="mean"|"sum"``, (N,) for ``"none"``."""
+    ``reduction="mean"|"sum"``, (N,) for ``"none"``; ``weight`` (C,), one per class (a
+    buffer)."""
 
     def __init__(
-        self, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+        self,
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+        weight: Tensor | None = None,
     ) -> None:
         super().__init__()
         if reduction not in ("mean", "sum", "none"):
@@ -329,10 +334,11 @@ class CrossEntropyLoss(Module):
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
         self.reduction = reduction
+        self.register_buffer("weight", weight)
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
         return cross_entropy(
-            logits, target, self.ignore_index, self.label_smoothing, self.reduction
+            logits, target, self.ignore_index, self.label_smoothing, self.reduction, self.weight
         )
 
     def extra_repr(self) -> str:

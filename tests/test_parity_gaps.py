@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import nn
 
 torch = pytest.importorskip("torch")
 
@@ -120,3 +121,78 @@ def test_float32_layer_norm_bias_gradient_over_many_rows():
     mg.layer_norm(mg.tensor(x), 8, None, b).backward(mg.tensor(g))
     exact = np.full(8, 0.1 * 256 * 64)
     assert _rel_err(b.grad, exact) <= 3e-7
+
+
+# =============================================================================================
+# Missing arguments: cross_entropy(weight=), sum(dtype=), mean(dtype=)
+# =============================================================================================
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (4, 5, 3)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("target_kind", ["ids", "probabilities"])
+def test_cross_entropy_class_weights_as_torch(shape, reduction, label_smoothing, target_kind):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(shape)
+    w = rng.uniform(0.5, 2.0, shape[1])
+    if target_kind == "ids":
+        target = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+        target.flat[0] = -100  # ignored: counts neither in the loss nor in the mean's weights
+    else:
+        target = rng.uniform(0.0, 1.0, shape)
+    a = mg.tensor(x, requires_grad=True)
+    b = torch.tensor(x, requires_grad=True)
+    options = {"label_smoothing": label_smoothing, "reduction": reduction}
+    ours = mg.cross_entropy(a, mg.tensor(target), weight=mg.tensor(w), **options)
+    theirs = torch.nn.functional.cross_entropy(
+        b, torch.tensor(target), weight=torch.tensor(w), **options
+    )
+    _close(ours, theirs, rtol=1e-12, atol=1e-15)
+    ours.sum().backward()
+    theirs.sum().backward()
+    _close(a.grad, b.grad, rtol=1e-10, atol=1e-15)
+
+
+def test_cross_entropy_weight_in_the_layer_a_single_sample_and_bad_weights():
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((8, 4)), rng.uniform(0.5, 2.0, 4)
+    target = rng.integers(0, 4, 8)
+    theirs = torch.nn.CrossEntropyLoss(weight=torch.tensor(w))(
+        torch.tensor(x), torch.tensor(target)
+    )
+    loss = nn.CrossEntropyLoss(weight=mg.tensor(w))(mg.tensor(x), mg.tensor(target))
+    _close(loss, theirs, rtol=1e-12)
+    one = mg.cross_entropy(mg.tensor(x[0]), mg.tensor(target[0]), weight=mg.tensor(w))
+    _close(
+        one,
+        torch.nn.functional.cross_entropy(
+            torch.tensor(x[0]), torch.tensor(target[0]), weight=torch.tensor(w)
+        ),
+        rtol=1e-12,
+    )
+    # every target ignored: 0, not NaN (minigrad's rule for cross_entropy, README)
+    ignored = mg.tensor(np.full(8, -100))
+    assert mg.cross_entropy(mg.tensor(x), ignored, weight=mg.tensor(w)).item() == 0.0
+    with pytest.raises(ValueError, match=r"\(4,\).*\(3,\)"):
+        mg.cross_entropy(mg.tensor(x), mg.tensor(target), weight=mg.tensor(w[:3]))
+    with pytest.raises(TypeError, match="float32"):
+        mg.cross_entropy(mg.tensor(x), mg.tensor(target), weight=mg.tensor(w).float())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "float16"])
+def test_sum_and_mean_take_a_dtype(dtype):
+    x = np.arange(12).reshape(3, 4)
+    for data in (x, x + 0.5):
+        a, b = mg.tensor(data), torch.tensor(data)
+        tdtype = getattr(torch, dtype)
+        _close(a.sum(dtype=dtype), b.sum(dtype=tdtype), rtol=1e-6)
+        _close(mg.sum(a, 1, keepdim=True, dtype=dtype), torch.sum(b, 1, True, dtype=tdtype), 1e-6)
+        if dtype != "int64":
+            _close(a.mean(0, dtype=dtype), b.mean(0, dtype=tdtype), rtol=1e-3)
+            _close(mg.mean(a, dtype=dtype), torch.mean(b, dtype=tdtype), rtol=1e-3)
+    with pytest.raises(TypeError, match="int64"):
+        mg.tensor(x).mean(dtype=mg.int64)  # PyTorch refuses too
+    g = mg.tensor(x + 0.5, requires_grad=True)
+    g.sum(dtype=mg.float32).backward()  # the cast is differentiable
+    assert g.grad.dtype == mg.float64 and g.grad.numpy().tolist() == np.ones((3, 4)).tolist()

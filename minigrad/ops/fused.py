@@ -520,6 +520,7 @@ def cross_entropy(
     ignore_index: int = -100,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
+    weight: Tensor | None = None,
 ) -> Tensor:
     """Cross-entropy between ``logits`` and class ids (or class probabilities), fused with
     log_softmax.
@@ -532,6 +533,11 @@ def cross_entropy(
     batch where all are ignored gives 0, not NaN).
     Probability targets need not sum to 1 (an all-zero row gives loss 0 and no gradient) and
     take no ``ignore_index``.
+
+    ``weight`` (C,), one per class, as PyTorch's: each target's loss is multiplied by the weight
+    of its class (with label smoothing, or probabilities, the class terms are each weighted), and
+    ``"mean"`` over class ids divides by the summed weights of the targets that count (over
+    probabilities, by the number of targets).
     """
     require_float("cross_entropy", logits)
     _check_ce_options(reduction, label_smoothing)
@@ -542,15 +548,22 @@ def cross_entropy(
             ignore_index,
             label_smoothing,
             reduction,
+            weight,
         )
         return out.reshape(()) if reduction == "none" else out
+    if weight is not None:
+        _check_ce_weight(logits, weight)
     class_probs = target.dtype.kind == "f"
     if class_probs:
         _check_probability_target(logits, target, ignore_index)
-        if target.requires_grad and is_grad_enabled():
-            return _soft_cross_entropy(logits, target, float(label_smoothing), reduction)
+        if weight is not None or (target.requires_grad and is_grad_enabled()):
+            return _soft_cross_entropy(logits, target, float(label_smoothing), reduction, weight)
     elif not _check_class_target(logits, target, ignore_index):
         ignore_index = None  # no target equals it: skip the masking
+    if weight is not None:
+        return _weighted_cross_entropy(
+            logits, target, weight, ignore_index, label_smoothing, reduction
+        )
     return CrossEntropy.apply(
         logits,
         target,
@@ -562,18 +575,73 @@ def cross_entropy(
 
 
 def _soft_cross_entropy(
-    logits: Tensor, target: Tensor, label_smoothing: float, reduction: str
+    logits: Tensor,
+    target: Tensor,
+    label_smoothing: float,
+    reduction: str,
+    weight: Tensor | None = None,
 ) -> Tensor:
-    """Cross-entropy with probability targets that require grad, from differentiable ops (the
-    fused op gives the target no gradient): ``-sum_c q_c log_softmax(x)_c`` with
-    ``q = (1 - eps) * target + eps / C``; the target's gradient is ``-(1 - eps) log p``."""
+    """Cross-entropy with probability targets that require grad, or with class weights ``w``,
+    from differentiable ops (the fused op gives the target no gradient and takes no weight):
+    ``-sum_c w_c q_c log_softmax(x)_c`` with ``q = (1 - eps) * target + eps / C``; the
+    target's gradient is ``-(1 - eps) w log p``."""
     q = target
     if label_smoothing:
         q = q * (1.0 - label_smoothing) + label_smoothing / logits.shape[1]
+    if weight is not None:
+        q = q * _along_classes(weight, logits.ndim)
     loss = -(q * log_softmax(logits, dim=1)).sum(1)  # (N, d1, ...)
     if reduction == "none":
         return loss
     return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _weighted_cross_entropy(
+    logits: Tensor,
+    target: Tensor,
+    weight: Tensor,
+    ignore_index: int | None,
+    label_smoothing: float,
+    reduction: str,
+) -> Tensor:
+    """Cross-entropy of class ids with class weights ``w``, from differentiable ops (PyTorch's
+    nll_loss plus its smoothing term): ``loss = -sum_c w_c q_c log_softmax(x)_c`` with
+    ``q = (1 - eps) * one_hot(t) + eps / C``, 0 where t is ``ignore_index``; ``"mean"`` divides
+    by ``sum(w[t])`` over the targets that count (0, not NaN, when that is 0)."""
+    xp = backend.array_module(logits.array)
+    classes, ids, eps = logits.shape[1], target.array, float(label_smoothing)
+    valid = ids != ignore_index if ignore_index is not None else xp.ones(ids.shape, dtype=bool)
+    ids = xp.where(valid, ids, 0)
+    hot = xp.expand_dims(ids, 1) == xp.arange(classes).reshape((1, classes) + (1,) * (ids.ndim - 1))
+    q = hot * backend.constant(1.0 - eps, logits.array) + backend.constant(
+        eps / classes, logits.array
+    )
+    q = q.astype(logits.dtype, copy=False) * xp.expand_dims(valid, 1)  # (N, C, d1, ...)
+    picked = (wrap(q) * _along_classes(weight, logits.ndim) * log_softmax(logits, dim=1)).sum(1)
+    loss = (-picked).masked_fill(wrap(~valid), 0.0)  # 0 where ignored, even for NaN logits
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    total = (weight[wrap(ids)] * wrap(valid.astype(logits.dtype))).sum()
+    # sum(w[t]) = 0 read as 1 (the loss is then 0), as nll_loss
+    return loss.sum() / (total + wrap(xp.asarray(total.array == 0, dtype=logits.dtype)))
+
+
+def _along_classes(weight: Tensor, ndim: int) -> Tensor:
+    """The class weights (C,) shaped to broadcast along dim 1 of (N, C, d1, ...)."""
+    return weight.reshape((-1,) + (1,) * (ndim - 2))
+
+
+def _check_ce_weight(logits: Tensor, weight: Tensor) -> None:
+    classes = logits.shape[1]
+    if not isinstance(weight, TensorBase) or tuple(weight.shape) != (classes,):
+        what = tuple(weight.shape) if isinstance(weight, TensorBase) else type(weight).__name__
+        raise ShapeError(
+            f"cross_entropy: weight must be a tensor of shape ({classes},), one per class of the "
+            f"logits {tuple(logits.shape)}, got {what}"
+        )
+    same_dtype("cross_entropy", ("weight", weight), ("the logits", logits))
 
 
 def _check_ce_options(reduction: str, label_smoothing: float) -> None:

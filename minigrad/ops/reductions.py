@@ -286,8 +286,13 @@ def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: A
 
 
 @accepts_axis
-def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (all dims when None); integer and bool tensors give int64."""
+def sum(  # noqa: A001
+    x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
+    """Sum over ``dim`` (all dims when None); integer and bool tensors give int64. ``dtype``:
+    x is cast to it first (as PyTorch)."""
+    if dtype is not None:
+        x = x.to(dtype=dtype)
     if x.array.dtype.kind == "u":  # NumPy sums unsigned integers to uint64, PyTorch to int64
         x = x.to(dtype=backend.int64)
     elif x.array.dtype == backend.float16:
@@ -296,8 +301,13 @@ def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
 
 
 @accepts_axis
-def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
-    """Mean over ``dim`` (all dims when None)."""
+def mean(
+    x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
+    """Mean over ``dim`` (all dims when None). ``dtype``: x is cast to it first (as PyTorch; an
+    integer tensor needs a float ``dtype``)."""
+    if dtype is not None:
+        x = x.to(dtype=dtype)
     require_float("mean", x)
     if x.array.dtype == backend.float16:
         return half_in_float32(mean, x, dim, keepdim)
