@@ -408,6 +408,17 @@ def scatter_reduce_at(target: Array, index: Any, values: Array, how: str) -> Non
         target[...] = _load_cupy().asarray(host)
 
 
+def integer_power(a: Any, b: Any) -> Array:
+    """``a ** b`` of integers where some ``b`` is negative (NumPy refuses): PyTorch's integer
+    power, ``a ** -n`` being 1 for a = 1, (-1) ** n for a = -1 and 0 otherwise."""
+    xp = array_module(b)  # an array: a negative Python int exponent is refused before
+    negative = b < 0
+    out = a ** xp.where(negative, 0, b).astype(b.dtype, copy=False)
+    odd = (b % 2) != 0
+    at_negative = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, at_negative, out).astype(out.dtype, copy=False)
+
+
 def floor_divide(a: Any, b: Any) -> Array:
     """``a // b`` of floats as NumPy computes it (and Python, and PyTorch): from ``fmod``, so
     ``1.0 // 0.1`` is 9, where ``floor(1.0 / 0.1)`` is 10. CuPy's ``floor_divide`` is the

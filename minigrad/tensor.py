@@ -505,11 +505,14 @@ class Tensor(autograd.TensorBase):
     def __ipow__(self, other: Any) -> Tensor:
         return self.pow_(other)
 
-    def __iand__(self, other: Tensor) -> Tensor:
-        return self._inplace("bitwise_and_", lambda t: ops.logical(t, other, "logical_and"))
+    def __iand__(self, other: Any) -> Tensor:
+        return self._inplace("bitwise_and_", lambda t: ops.bitwise(t, other, "bitwise_and"))
 
-    def __ior__(self, other: Tensor) -> Tensor:
-        return self._inplace("bitwise_or_", lambda t: ops.logical(t, other, "logical_or"))
+    def __ior__(self, other: Any) -> Tensor:
+        return self._inplace("bitwise_or_", lambda t: ops.bitwise(t, other, "bitwise_or"))
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._inplace("bitwise_xor_", lambda t: ops.bitwise(t, other, "bitwise_xor"))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``: ``value`` (a number or a tensor) broadcast to the indexed
@@ -639,14 +642,39 @@ class Tensor(autograd.TensorBase):
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.compare(self, other, "not_equal")
 
+    # bitwise on integers, logical on bools (as PyTorch); no gradient
     def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
+        return ops.bitwise_not(self)
 
-    def __and__(self, other: Tensor) -> Tensor:
-        return ops.logical(self, other, "logical_and")
+    def __and__(self, other: Any) -> Tensor:
+        return ops.bitwise(self, other, "bitwise_and")
 
-    def __or__(self, other: Tensor) -> Tensor:
-        return ops.logical(self, other, "logical_or")
+    def __rand__(self, other: Any) -> Tensor:
+        return ops.bitwise(other, self, "bitwise_and")
+
+    def __or__(self, other: Any) -> Tensor:
+        return ops.bitwise(self, other, "bitwise_or")
+
+    def __ror__(self, other: Any) -> Tensor:
+        return ops.bitwise(other, self, "bitwise_or")
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.bitwise(self, other, "bitwise_xor")
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return ops.bitwise(other, self, "bitwise_xor")
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return ops.bitwise(self, other, "left_shift")
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return ops.bitwise(other, self, "left_shift")
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return ops.bitwise(self, other, "right_shift")
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return ops.bitwise(other, self, "right_shift")
 
     # -- methods mirroring PyTorch's (each one line into ops) -----------------------------------
 

@@ -912,6 +912,7 @@ case("clone", "clone", lambda a: a.clone() * 2.0, [F((2, 3))], lambda a: a.clone
 
 #: public functions that are not differentiable ops, so they need no gradient case
 NOT_DIFFERENTIABLE = {"argmax", "argmin", "compare", "logical", "logical_not", "cast", "to_device"}
+NOT_DIFFERENTIABLE |= {"bitwise", "bitwise_not"}  # integers and bools (tests/test_parity_gaps.py)
 
 # =============================================================================================
 # issue 16: op breadth

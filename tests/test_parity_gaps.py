@@ -196,3 +196,110 @@ def test_sum_and_mean_take_a_dtype(dtype):
     g = mg.tensor(x + 0.5, requires_grad=True)
     g.sum(dtype=mg.float32).backward()  # the cast is differentiable
     assert g.grad.dtype == mg.float64 and g.grad.numpy().tolist() == np.ones((3, 4)).tolist()
+
+
+# =============================================================================================
+# Ops PyTorch computes where minigrad refused
+# =============================================================================================
+
+
+@pytest.mark.parametrize(
+    "op", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "rsqrt", "erf", "log2", "exp2"]
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_unary_float_ops_promote_integers_to_the_default_float(op, dtype):
+    x = np.array([[1, 2, 3], [0, 1, 5]]).astype(dtype)
+    with np.errstate(divide="ignore"):
+        _close(getattr(mg, op)(mg.tensor(x)), getattr(torch, op)(torch.tensor(x)), 1e-6, 1e-7)
+
+
+def test_gelu_still_refuses_integers_as_torch():
+    with pytest.raises(TypeError, match="int64"):
+        mg.gelu(mg.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("op", ["cat", "stack"])
+@pytest.mark.parametrize(
+    "dtypes",
+    [("int64", "float32"), ("bool", "uint8"), ("uint8", "int32"), ("float32", "float64", "int64")],
+)
+def test_cat_and_stack_promote_mixed_dtypes(op, dtypes):
+    data = [np.array([1, 0, 2]).astype(d) for d in dtypes]
+    ours = getattr(mg, op)([mg.tensor(a) for a in data], 0)
+    _close(ours, getattr(torch, op)([torch.tensor(a) for a in data], 0), rtol=0)
+    if "float32" in dtypes:  # the cast is differentiable: each input gets its slice back
+        leaf = mg.tensor(data[dtypes.index("float32")], requires_grad=True)
+        parts = [leaf if d == "float32" else mg.tensor(a) for d, a in zip(dtypes, data)]
+        (getattr(mg, op)(parts, 0) * 2.0).sum().backward()
+        assert leaf.grad.dtype == mg.float32 and leaf.grad.numpy().tolist() == [2.0] * 3
+
+
+def _bitwise_operands(mod):
+    t = mod.tensor
+    i64, i32 = t(np.array([5, -3, 12, 0])), t(np.array([3, 7, -1, 9], dtype=np.int32))
+    u8, b = t(np.array([5, 200, 3, 255], dtype=np.uint8)), t(np.array([True, False, True, False]))
+    return [
+        (i64, i32),
+        (i64, 6),
+        (3, i32),
+        (u8, 7),
+        (b, b.logical_not() if mod is torch else ~b),
+        (b, True),
+        (b, i64),
+        (i32, t(2)),  # a 0-d tensor does not widen (PyTorch's result type)
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+@pytest.mark.parametrize("name", ["and", "or", "xor", "lshift", "rshift"])
+def test_bitwise_operators_on_integers_and_bools(case, name):
+    import operator
+
+    fn = getattr(operator, name + "_" if name in ("and", "or") else name)
+    a, b = _bitwise_operands(mg)[case]
+    ta, tb = _bitwise_operands(torch)[case]
+    if name in ("lshift", "rshift"):  # counts must be >= 0 in a test of values
+        b = abs(b) if isinstance(b, int) else (b * b if b.dtype != mg.bool else b)
+        tb = abs(tb) if isinstance(tb, int) else (tb * tb if tb.dtype != torch.bool else tb)
+        if case == 4:  # two bools: PyTorch has no shift for them, nor has minigrad
+            with pytest.raises(NotImplementedError):
+                fn(ta, tb)
+            with pytest.raises(TypeError, match="bool"):
+                fn(a, b)
+            return
+    _close(fn(a, b), fn(ta, tb), rtol=0)
+
+
+def test_bitwise_not_shifts_out_of_range_and_refusals():
+    for data in (np.array([5, -3, 0]), np.array([5, 200], dtype=np.uint8), np.array([True, False])):
+        _close(~mg.tensor(data), ~torch.tensor(data), rtol=0)
+    x = np.array([5, -3, 12])
+    counts = np.array([64, 70, -1])  # shifted out entirely: 0, or -1 for >> of a negative value
+    _close(mg.tensor(x) << mg.tensor(counts), torch.tensor(x) << torch.tensor(counts), rtol=0)
+    _close(mg.tensor(x) >> mg.tensor(counts), torch.tensor(x) >> torch.tensor(counts), rtol=0)
+    t = mg.tensor([6, 3])
+    t &= 5
+    t |= 8
+    t ^= 1
+    assert t.numpy().tolist() == [13, 8]
+    with pytest.raises(TypeError, match=r"float32 tensor of shape \(2,\)"):
+        mg.tensor([1.0, 2.0]) & 1
+    with pytest.raises(TypeError, match="float"):
+        mg.tensor([1, 2]) | 1.5
+    with pytest.raises(TypeError, match="float32"):
+        ~mg.tensor([1.0])
+
+
+def test_integer_pow_with_negative_exponents_as_torch():
+    base = np.array([1, 2, -1, -1, 0, 3])
+    exponent = np.array([-1, 2, -3, -2, -1, 0])
+    _close(mg.tensor(base) ** mg.tensor(exponent), torch.tensor(base) ** torch.tensor(exponent), 0)
+    _close(2 ** mg.tensor(exponent), 2 ** torch.tensor(exponent), rtol=0)
+    _close(mg.tensor(base) ** mg.tensor(-1), torch.tensor(base) ** torch.tensor(-1), rtol=0)
+    for data in (base, base.astype(np.uint8), base.astype(bool), base[:0]):
+        with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+            torch.tensor(data) ** -1
+        with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):
+            mg.tensor(data) ** -1
+    nonzero = base[base != 0]
+    _close(mg.tensor(nonzero) ** -1.0, torch.tensor(nonzero) ** -1.0, rtol=1e-7)

@@ -115,6 +115,54 @@ def logical(a: Tensor, b: Tensor, name: str) -> Tensor:
     return wrap(getattr(backend.array_module(a.array), name)(a.array, b.array))
 
 
+def bitwise(a: Any, b: Any, name: str) -> Tensor:
+    """Elementwise ``&``, ``|``, ``^``, ``<<``, ``>>`` (``name``: NumPy's ``bitwise_and``,
+    ``bitwise_or``, ``bitwise_xor``, ``left_shift``, ``right_shift``) of integer or bool tensors
+    and Python ints or bools, in PyTorch's result type; no gradient. A shift by a negative count
+    or by the dtype's width or more gives 0 (-1 for ``>>`` of a negative value), as PyTorch."""
+    for x in (a, b):
+        kind = x.dtype.kind if isinstance(x, TensorBase) else "b" if isinstance(x, int) else "?"
+        if kind not in "biu":
+            what = x.dtype if isinstance(x, TensorBase) else type(x).__name__
+            raise TypeError(
+                f"{name} needs integer or bool tensors (or Python ints), got {what} (operands: "
+                f"{_describe(a)} and {_describe(b)})"
+            )
+    dtype = result_type(a, b)
+    if dtype == backend.bool_ and name in ("left_shift", "right_shift"):
+        raise TypeError(f"{name} of two bools is not defined (as PyTorch): {_describe(a)}, {b!r}")
+    like = (a if isinstance(a, TensorBase) else b).array
+    xp = backend.array_module(like)
+    x, y = (xp.asarray(v.array if isinstance(v, TensorBase) else v, dtype=dtype) for v in (a, b))
+    if name in ("left_shift", "right_shift"):
+        out = _shift(xp, x, y, name, dtype)
+    else:
+        out = getattr(xp, name)(x, y)
+    return wrap(backend.ensure_array(out, like))
+
+
+def _shift(xp: Any, x: Any, y: Any, name: str, dtype: Any) -> Any:
+    """``x << y`` or ``x >> y``; counts outside [0, width) shift everything out, as PyTorch."""
+    bits = dtype.itemsize * 8
+    inside = (y >= 0) & (y < bits)
+    out = getattr(xp, name)(x, xp.where(inside, y, 0).astype(dtype, copy=False))
+    fill = x >> (bits - 1) if name == "right_shift" and dtype.kind == "i" else xp.zeros_like(x)
+    return xp.where(inside, out, fill).astype(dtype, copy=False)
+
+
+def bitwise_not(a: Tensor) -> Tensor:
+    """Elementwise ``~``: bitwise not of an integer tensor, logical not of a bool tensor."""
+    if not isinstance(a, TensorBase) or a.dtype.kind not in "biu":
+        raise TypeError(f"~ needs an integer or bool tensor, got {_describe(a)}")
+    return wrap(backend.ensure_array(backend.array_module(a.array).invert(a.array), a.array))
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, TensorBase):
+        return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
+    return f"{type(x).__name__} {x!r}"
+
+
 # =============================================================================================
 # Value tests (issue 16): isnan isinf isfinite isclose allclose any all; bool, no gradient
 # =============================================================================================

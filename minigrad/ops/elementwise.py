@@ -96,7 +96,10 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
+        try:
+            out = a**b
+        except ValueError:  # NumPy refuses integers to negative integer powers: PyTorch's rule
+            out = backend.integer_power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -288,7 +291,14 @@ def _float_or_scalar(x: Any) -> bool:
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
-    """``a ** b`` with broadcasting."""
+    """``a ** b`` with broadcasting. Integers to negative integer powers, as PyTorch: a Python
+    int exponent raises; an integer tensor exponent gives 1 for a base of 1, +-1 for -1, 0
+    otherwise (where NumPy refuses)."""
+    if b.__class__ is int and b < 0 and isinstance(a, TensorBase) and a.array.dtype.kind in "biu":
+        raise ValueError(
+            "pow: Integers to negative integer powers are not allowed. "
+            f"(a {a.dtype} tensor of shape {tuple(a.shape)} to the power {b})"
+        )
     return keep_bool(_binary(Pow, a, b), a, b)
 
 
@@ -493,7 +503,9 @@ class GeluGrad(Function):
 
 def _unary(op: type[Function], name: str, a: Tensor, **options: Any) -> Tensor:
     if a.array.dtype.kind != "f":
-        require_float(name, a)  # raises, naming the op and the dtype
+        if op is Gelu:  # PyTorch refuses integers here
+            require_float(name, a)  # raises, naming the op and the dtype
+        a = cast(a, backend.DEFAULT_FLOAT)  # exp, log, sin, ...: PyTorch's default float
     # only gelu and a few activations have options: an empty **options costs ~0.1 us more
     return op.apply(a, **options) if options else op.apply(a)
 

@@ -9,6 +9,7 @@ for annotations only.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from minigrad.ops._util import (
     same_dtype,
 )
 from minigrad.ops.conversion import cast
-from minigrad.promotion import result_type
+from minigrad.promotion import promote_types, result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -558,24 +559,30 @@ def _check_join(name: str, tensors: Sequence[Tensor], dim: int, new_dim: bool) -
             raise ShapeError(
                 f"{name}: tensors must have the same shape{'' if new_dim else ' except in dim ' + str(d)}, got {shapes}"
             )
-    dtypes = {t.dtype for t in tensors}
-    if len(dtypes) > 1:
-        raise TypeError(f"{name}: tensors must share one dtype, got {sorted(map(str, dtypes))}")
     return d
+
+
+def _promoted(tensors: Sequence[Tensor]) -> Sequence[Tensor]:
+    """The tensors in their common dtype (PyTorch's promotion), cast differentiably."""
+    first = tensors[0].dtype
+    if all(t.dtype == first for t in tensors):
+        return tensors
+    dtype = functools.reduce(promote_types, (t.dtype for t in tensors))
+    return [t if t.dtype == dtype else cast(t, dtype) for t in tensors]
 
 
 @accepts_axis
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate along an existing ``dim``."""
+    """Concatenate along an existing ``dim``; mixed dtypes are promoted (as PyTorch)."""
     d = _check_join("cat", tensors, dim, new_dim=False)
-    return Cat.apply(*tensors, dim=d)
+    return Cat.apply(*_promoted(tensors), dim=d)
 
 
 @accepts_axis
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Stack equal-shaped tensors along a new ``dim``."""
+    """Stack equal-shaped tensors along a new ``dim``; mixed dtypes are promoted (as PyTorch)."""
     d = _check_join("stack", tensors, dim, new_dim=True)
-    return Stack.apply(*tensors, dim=d)
+    return Stack.apply(*_promoted(tensors), dim=d)
 
 
 @accepts_axis
