@@ -637,9 +637,13 @@ class Tensor(autograd.TensorBase):
         return ops.compare(self, other, "greater_equal")
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None:  # Python then compares identities: t == None is False, as PyTorch
+            return NotImplemented
         return ops.compare(self, other, "equal")
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None:
+            return NotImplemented
         return ops.compare(self, other, "not_equal")
 
     # bitwise on integers, logical on bools (as PyTorch); no gradient

@@ -303,3 +303,26 @@ def test_integer_pow_with_negative_exponents_as_torch():
             mg.tensor(data) ** -1
     nonzero = base[base != 0]
     _close(mg.tensor(nonzero) ** -1.0, torch.tensor(nonzero) ** -1.0, rtol=1e-7)
+
+
+# =============================================================================================
+# Return values
+# =============================================================================================
+
+
+def test_comparison_with_none_is_a_python_bool():
+    t = mg.tensor([1, 2])
+    assert (t == None) is False  # noqa: E711 (the comparison under test)
+    assert (t != None) is True  # noqa: E711
+    assert (None == t) is False  # noqa: E711
+    assert (torch.tensor([1, 2]) == None) is False  # noqa: E711
+
+
+@pytest.mark.parametrize("op", ["any", "all"])
+@pytest.mark.parametrize("dim", [(), []])
+def test_any_and_all_over_no_dims_reduce_nothing(op, dim):
+    for data in (np.array([[1, 0], [2, 0]]), np.array([[0.5, np.nan, 0.0]]), np.array(3.0)):
+        for dtype in (None, "uint8"):
+            x = data if dtype is None else np.nan_to_num(data).astype(dtype)
+            ours = getattr(mg.tensor(x), op)(dim=dim)
+            _close(ours, getattr(torch.tensor(x), op)(dim=dim), rtol=0)

@@ -238,7 +238,10 @@ def all(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
 def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
     dims = norm_dims(dim, x.ndim, x.shape)
     arr = x.array  # no gradient: the answer is a bool
-    out = getattr(arr, name)(axis=dims, keepdims=keepdim)
+    if isinstance(dim, (tuple, list)) and not dim:
+        out = arr != 0  # an empty tuple of dims reduces nothing in PyTorch's any and all
+    else:
+        out = getattr(arr, name)(axis=dims, keepdims=keepdim)
     if arr.dtype == backend.uint8:  # PyTorch answers a uint8 tensor in uint8 (0 or 1)
         out = out.astype(backend.uint8)
     return wrap(backend.ensure_array(out, arr))
