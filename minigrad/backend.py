@@ -942,6 +942,8 @@ def reduce_sum(x: Array, dims: tuple[int, ...] | None, keepdims: bool) -> Array:
 def total(a: Array) -> Array:
     """The sum of all of ``a``'s elements as a 0-d array, of ``a.sum()``'s dtype (NumPy's
     ``sum`` returns a scalar, which the engine would then have to wrap)."""
+    if a.__class__ is numpy.ndarray:  # reduce_sum's NumPy branch, one call less
+        return numpy.asarray(numpy.add.reduce(a, None, None, None, False))
     return reduce_sum(a, None, False)
 
 
@@ -949,9 +951,31 @@ def row_positions(ids: Array, classes: int) -> Array:
     """The flat positions ``i * classes + ids[i]`` of the entries ``x[i, ids[i]]`` of a
     C-contiguous (len(ids), classes) array ``x``: ``x.reshape(-1)[positions]`` reads them and
     ``x.reshape(-1)[positions] -= v`` writes them, cheaper than ``x[arange(len(ids)), ids]``."""
-    xp = array_module(ids)
-    # int64 both: arange + uint64 ids would promote to float64, no index
-    return xp.arange(0, ids.shape[0] * classes, classes) + ids.astype(xp.int64, copy=False)
+    if ids.dtype != int64:  # int64 both: arange + uint64 ids would promote to float64, no index
+        ids = ids.astype(int64)
+    if ids.__class__ is numpy.ndarray and ids.shape[0] <= ROW_STARTS_CACHED:
+        key = (ids.shape[0], classes)
+        starts = _ROW_STARTS.get(key)
+        if starts is None:
+            starts = _row_starts(key)
+        return starts + ids
+    return array_module(ids).arange(0, ids.shape[0] * classes, classes) + ids
+
+
+ROW_STARTS_CACHED = 4096  # rows up to here: row_positions keeps their starts (32 KiB at most)
+_ROW_STARTS: dict[tuple[int, int], Any] = {}  # (rows, classes) -> i * classes, read-only
+
+
+def _row_starts(key: tuple[int, int]) -> Any:
+    """``arange(0, rows * classes, classes)`` for ``key = (rows, classes)``, cached read-only
+    (a batch size and a vocabulary come back at every step)."""
+    rows, classes = key
+    starts = numpy.arange(0, rows * classes, classes, dtype=int64)
+    starts.flags.writeable = False
+    if len(_ROW_STARTS) >= 256:  # many distinct shapes: keep it bounded
+        _ROW_STARTS.clear()
+    _ROW_STARTS[key] = starts
+    return starts
 
 
 def row_dot(a: Array, b: Array, dim: int) -> Array:
