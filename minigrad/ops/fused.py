@@ -84,7 +84,8 @@ class LogSoftmax(Function):
 @accepts_axis
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, stable; a slice of only -inf gives zeros."""
-    require_float("softmax", x)
+    if x.array.dtype.kind != "f":  # the check inlined: a call costs at this scale
+        require_float("softmax", x)  # raises, naming the dtype
     return Softmax.apply(x, dim=norm_dim(dim, x.array.ndim, x.array.shape))
 
 
@@ -171,7 +172,8 @@ def layer_norm(
 
     Shapes: x (..., *normalized_shape) -> same shape.
     """
-    require_float("layer_norm", x)
+    if x.array.dtype.kind != "f":  # the check inlined: a call costs at this scale
+        require_float("layer_norm", x)  # raises, naming the dtype
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(shape)
     if n == 0 or x.array.shape[-n:] != shape or x.array.ndim < n:
@@ -524,7 +526,8 @@ def cross_entropy(
     Probability targets need not sum to 1 (an all-zero row gives loss 0 and no gradient) and
     take no ``ignore_index``.
     """
-    require_float("cross_entropy", logits)
+    if logits.array.dtype.kind != "f":  # the check inlined: a call costs at this scale
+        require_float("cross_entropy", logits)  # raises, naming the dtype
     _check_ce_options(reduction, label_smoothing)
     if logits.array.ndim == 1:  # a single sample: (C,) with a 0-d target
         out = cross_entropy(
@@ -535,7 +538,7 @@ def cross_entropy(
             reduction,
         )
         return out.reshape(()) if reduction == "none" else out
-    class_probs = target.dtype.kind == "f"
+    class_probs = target.array.dtype.kind == "f"
     if class_probs:
         _check_probability_target(logits, target, ignore_index)
     elif not _check_class_target(logits, target, ignore_index):
