@@ -741,8 +741,8 @@ def flat_rows(a: Array) -> Array:
 def matmul(a: Array, b: Array) -> Array:
     """``a @ b``; (..., n, k) @ (k, m) as one 2-D GEMM over the flattened rows of ``a``."""
     if b.ndim == 2:
-        if a.ndim == 2:
-            return gemm(a, b)
+        if a.ndim == 2:  # gemm(a, b), inlined: the usual case, where a call costs
+            return a.dot(b) if a.shape[0] * b.shape[1] <= SMALL_GEMM_OUTPUT else a @ b
         if a.ndim > 2:
             return gemm(flat_rows(a), b).reshape(a.shape[:-1] + (b.shape[1],))
     return a @ b
@@ -751,8 +751,8 @@ def matmul(a: Array, b: Array) -> Array:
 def matmul_at(a: Array, g: Array, b_ndim: int) -> Array:
     """``a^T @ g`` (the last two axes swapped); when the other operand was 2-D (``b_ndim``),
     summed over the leading dims of ``a`` as one 2-D GEMM of the flattened rows."""
-    if a.ndim == 2 and g.ndim == 2:
-        return gemm(a.T, g)
+    if a.ndim == 2 and g.ndim == 2:  # gemm(a.T, g), inlined as in matmul
+        return a.T.dot(g) if a.shape[1] * g.shape[1] <= SMALL_GEMM_OUTPUT else a.T @ g
     if b_ndim == 2 and a.ndim > 2:
         return gemm(flat_rows(a).T, flat_rows(g))
     return a.swapaxes(-1, -2) @ g
@@ -922,8 +922,13 @@ def row_max(x: Array, dims: int | tuple[int, ...]) -> Array:
     return x.max(axis=dims, keepdims=True)
 
 
-def _row_max_at_least(x: Array, dim: int, low: float) -> Array:
-    """``maximum(max(x, dim, keepdims=True), low)``; one reduction on NumPy (``initial``)."""
+def _row_max_finite(x: Array, dim: int) -> Array:
+    """``maximum(max(x, dim, keepdims=True), lowest(x.dtype))``: a row of only -inf gives the
+    lowest finite value, so that ``x - max`` stays -inf there (not NaN); one reduction on NumPy
+    (``initial``)."""
+    low = _LOWEST.get(x.dtype)
+    if low is None:
+        low = lowest(x.dtype)
     if x.__class__ is numpy.ndarray:
         return numpy.maximum.reduce(x, dim, None, None, True, low)
     return array_module(x).maximum(x.max(axis=dim, keepdims=True), low)  # CuPy: no initial
@@ -993,7 +998,7 @@ def softmax_rows(x: Array, dim: int) -> Array:
         return softmax_rows(x.reshape(1), 0).reshape(())
     xp = array_module(x)
     if 0 < x.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
-        y = x - _row_max_at_least(x, dim, lowest(x.dtype))  # as in _softmax_block
+        y = x - _row_max_finite(x, dim)  # as in _softmax_block
         xp.exp(y, out=y)
         y /= xp.maximum(row_sum(y, dim), constant(1, y))
         return y
@@ -1008,7 +1013,7 @@ def _softmax_block(y: Array, x: Array, dim: int) -> None:
     # a row of only -inf has max -inf: subtract the lowest finite value instead, so exp
     # gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so dividing
     # by max(sum, 1) leaves it alone and keeps a dead row at 0
-    xp.subtract(x, _row_max_at_least(x, dim, lowest(x.dtype)), out=y)
+    xp.subtract(x, _row_max_finite(x, dim), out=y)
     xp.exp(y, out=y)
     y /= xp.maximum(row_sum(y, dim), 1)
 
@@ -1017,7 +1022,7 @@ def softmax_rows_inplace(s: Array) -> Array:
     """:func:`softmax_rows` over the last axis, written into ``s`` (the attention scores)."""
     xp = array_module(s)
     if s.size:
-        s -= _row_max_at_least(s, -1, lowest(s.dtype))
+        s -= _row_max_finite(s, -1)
         xp.exp(s, out=s)
         s /= xp.maximum(row_sum(s, -1), 1)
     return s
@@ -1049,7 +1054,7 @@ def log_softmax_rows(x: Array, dim: int) -> tuple[Array, Array]:
         return out.reshape(()), dead.reshape(())
     xp = array_module(x)
     if 0 < x.size < PARALLEL_MIN_SIZE:  # one block: the results need no buffers made up front
-        out = x - _row_max_at_least(x, dim, lowest(x.dtype))  # as in _log_softmax_block
+        out = x - _row_max_finite(x, dim)  # as in _log_softmax_block
         s = row_sum(xp.exp(out), dim)
         zero, one = constant(0, s), constant(1, s)
         dead = s == zero
@@ -1070,7 +1075,7 @@ def _log_softmax_block(out: Array, x: Array, dead: Array, dim: int) -> None:
     # as in softmax: a row of only -inf has the lowest finite value subtracted, so it stays
     # -inf and its sum of exp is 0 (that is how it is found: a live row's sum is >= 1); its
     # result is then set to 0
-    xp.subtract(x, _row_max_at_least(x, dim, lowest(x.dtype)), out=out)
+    xp.subtract(x, _row_max_finite(x, dim), out=out)
     s = row_sum(xp.exp(out), dim)
     xp.equal(s, 0, out=dead)
     out -= xp.log(xp.maximum(s, 1))
