@@ -205,6 +205,8 @@ def to_host(arr: Array) -> numpy.ndarray:
     (``Tensor.numpy``, ``item``, the id checks of :func:`int_range`, decoding's stop tests), so
     that on a GPU each sync is visible, and a test can count them by patching this function.
     """
+    if arr.__class__ is numpy.ndarray:  # the usual case: already on the host
+        return arr
     if _is_cupy_array(arr):
         return arr.get()
     return numpy.asarray(arr)
@@ -220,9 +222,10 @@ def int_range(arr: Array, skip: int | None = None) -> tuple[int, int, bool]:
     """
     if arr.size == 0:
         return 0, -1, False
-    xp = array_module(arr)
-    if xp is numpy:  # on the host the one read is free: no need to stack the statistics
+    if arr.__class__ is numpy.ndarray or not _is_cupy_array(arr):  # on the host the read is
+        # free: no need to stack the statistics
         return _host_int_range(to_host(arr), skip)
+    xp = array_module(arr)
     info = _iinfo(arr.dtype)
     if skip is not None and not info.min <= skip <= info.max:
         skip = None  # no element can equal it
