@@ -980,7 +980,7 @@ def _row_starts(key: tuple[int, int]) -> Any:
     rows, classes = key
     starts = numpy.arange(0, rows * classes, classes, dtype=int64)
     starts.flags.writeable = False
-    if len(_ROW_STARTS) >= 256:  # many distinct shapes: keep it bounded
+    if len(_ROW_STARTS) >= 64:  # many distinct shapes: keep it bounded (2 MiB at most)
         _ROW_STARTS.clear()
     _ROW_STARTS[key] = starts
     return starts
