@@ -15,6 +15,7 @@ from types import ModuleType
 
 import pytest
 
+from transformer import train
 from transformer.model import Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,29 @@ def _one_line(err: str) -> str:
 # =============================================================================================
 # python -m transformer.train and the Transformer: model sizes and the seed
 # =============================================================================================
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--heads", "0"], "--heads must be positive, got 0"),  # was ZeroDivisionError
+        (["--heads", "-4", "--d-model", "8"], "--heads must be positive, got -4"),
+        (["--d-model", "0"], "--d-model must be positive, got 0"),  # was ValueError
+        (["--d-ff", "0"], "--d-ff must be positive, got 0"),  # was Linear's ValueError
+        (["--encoder-layers", "-1"], "--encoder-layers must be >= 0, got -1"),  # trained
+        (["--decoder-layers", "-1"], "--decoder-layers must be >= 0, got -1"),  # trained
+        (["--seed", "-1"], "--seed must be >= 0, got -1"),  # was NumPy's ValueError
+    ],
+)
+def test_train_refuses_bad_model_flags_and_seed_before_touching_out(
+    tmp_path: Path, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--task", "copy", "--out", str(out), *flags])
+    assert exit_info.value.code == 2
+    assert _one_line(capsys.readouterr().err) == f"python -m transformer.train: error: {message}"
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

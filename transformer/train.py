@@ -156,9 +156,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
     positive = ("steps", "batch_size", "accumulate", "eval_every", "eval_size", "log_every")
-    for name in (*positive, "warmup"):
+    for name in (*positive, "warmup", "d_model", "heads", "d_ff"):
         if getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    for name in ("encoder_layers", "decoder_layers", "seed"):
+        if (getattr(args, name) or 0) < 0:
+            p.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
     checks = [
         ("--minutes", args.minutes is None or args.minutes > 0, "positive"),
         ("--lr-factor", args.lr_factor > 0, "positive"),
