@@ -82,3 +82,55 @@ def test_transformer_refuses_sizes_out_of_range_naming_them(field: str, value) -
     with pytest.raises(ValueError, match=f"Transformer: {field} must be an int >= ") as info:
         Transformer(10, 10, **config)
     assert repr(value) in str(info.value)
+
+
+# =============================================================================================
+# examples/*.py
+# =============================================================================================
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seed", "-1", "--no-plot"], "--seed must be >= 0, got -1"),
+        (["--plot", "MISSING/x.png"], "the directory MISSING does not exist"),
+        (["--plot", "DIR"], "is a directory, not a file name for the figure"),
+    ],
+)
+def test_second_order_refuses_bad_flags_in_one_line(
+    tmp_path: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A traceback before (the plot path after the minutes of work); one line, status 2 now."""
+    subs = {"MISSING": str(tmp_path / "missing"), "DIR": str(tmp_path)}
+    argv = [next((a.replace(k, v) for k, v in subs.items() if k in a), a) for a in argv]
+    message = message.replace("MISSING", str(tmp_path / "missing"))
+    assert _example("examples/second_order.py").main(argv) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err).startswith("second_order.py: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seed", "-1"], "train_mlp.py: error: --seed must be >= 0, got -1"),
+        (["--lr", "inf"], "train_mlp.py: error: --lr must be finite, got inf"),
+    ],
+)
+def test_train_mlp_refuses_a_negative_seed_and_an_infinite_lr(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _example("examples/train_mlp.py").main([*argv, "--epochs", "1"]) == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_walkthrough_refuses_a_draw_directory_that_is_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert _example("examples/walkthrough.py").main(["--draw", str(afile)]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"walkthrough.py: error: --draw {afile} is not a directory"
+    )
