@@ -9,6 +9,7 @@ A command line must print one line on stderr and exit with status 2 before doing
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -134,3 +135,51 @@ def test_walkthrough_refuses_a_draw_directory_that_is_a_file(
         capsys.readouterr().err.strip()
         == f"walkthrough.py: error: --draw {afile} is not a directory"
     )
+
+
+# =============================================================================================
+# benchmarks/*.py: refused when parsed, not after the timed run
+# =============================================================================================
+
+
+@pytest.mark.parametrize(
+    ("script", "argv", "message"),
+    [
+        ("train_step.py", ["--seed", "-1"], "--seed must be >= 0"),
+        ("train_step.py", ["--profile", "--profile-steps", "0"], "--profile-steps >= 1"),
+        ("train_step.py", ["--json", "DIR"], "is a directory, not a file name"),
+        ("data_parallel.py", ["--bucket-cap-mb", "-1"], "--bucket-cap-mb must be > 0"),
+        ("data_parallel.py", ["--seed", "-1"], "--seed >= 0"),
+        ("data_parallel.py", ["--json", "DIR"], "is a directory, not a file name"),
+        ("ops.py", ["--threads", "0"], "--threads must be >= 1, got 0"),
+        ("ops.py", ["--json", "DIR"], "is a directory, not a file name"),
+    ],
+)
+def test_benchmark_flags_are_refused_when_parsed(
+    tmp_path: Path, script: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [str(tmp_path) if a == "DIR" else a for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        _example(f"benchmarks/{script}").parse_args(argv)
+    assert exit_info.value.code == 2
+    line = _one_line(capsys.readouterr().err)
+    assert ": error: " in line and message in line  # the program name is sys.argv[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rounds", "0"], "--rounds must be >= 1, got 0"),
+        (["--before", "no-such-revision"], "--before no-such-revision is not a git revision"),
+    ],
+)
+def test_ab_engine_refuses_bad_rounds_and_revisions(argv: list[str], message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "benchmarks/ab_engine.py", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in _one_line(done.stderr)
