@@ -17,6 +17,7 @@ from types import ModuleType
 import pytest
 
 from transformer import train
+from transformer.cli import run
 from transformer.model import Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +65,18 @@ def test_train_refuses_bad_model_flags_and_seed_before_touching_out(
     assert exit_info.value.code == 2
     assert _one_line(capsys.readouterr().err) == f"python -m transformer.train: error: {message}"
     assert not out.exists()
+
+
+def test_train_out_that_cannot_be_created_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out under a file: a NotADirectoryError traceback from mkdir before."""
+    (tmp_path / "afile").write_text("")
+    out = tmp_path / "afile" / "run"
+    argv = ["--task", "copy", "--out", str(out), "--d-model", "16", "--d-ff", "16", "--steps", "1"]
+    assert run(train.main, "train", argv) == 2
+    err = capsys.readouterr().err
+    assert err == f"train: error: --out {out}: cannot create the directory: Not a directory\n"
 
 
 @pytest.mark.parametrize(

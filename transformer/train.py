@@ -384,8 +384,10 @@ def build_run(
     config = {**config, "checkpoint_layers": args.checkpoint_layers}
     mg.manual_seed(args.seed)  # the initial weights, then dropout
     model = build_model(config, device)
-    if rank == 0:
+    try:  # every rank (--out is shared): one that cannot make it fails as all do, none waits
         args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {args.out}: cannot create the directory: {err.strerror}") from None
     opt = nn.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     sched = nn.optim.NoamLR(opt, config["d_model"], args.warmup, args.lr_factor)
     data_rng = np.random.default_rng(args.seed)  # the same global batches on every rank
