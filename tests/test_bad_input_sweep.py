@@ -9,15 +9,20 @@ A command line must print one line on stderr and exit with status 2 before doing
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
-from transformer import train
-from transformer.cli import run
+import nn
+from transformer import train, translate
+from transformer.checkpointing import checkpoint_path
+from transformer.cli import UsageError, load_checkpoint, run
 from transformer.model import Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +101,78 @@ def test_transformer_refuses_sizes_out_of_range_naming_them(field: str, value) -
     with pytest.raises(ValueError, match=f"Transformer: {field} must be an int >= ") as info:
         Transformer(10, 10, **config)
     assert repr(value) in str(info.value)
+
+
+# =============================================================================================
+# transformer.train checkpoints whose parts do not fit together (checksums intact): refused
+# when read, in one line, not with a traceback mid-training or mid-decoding
+# =============================================================================================
+
+TINY = ["--d-model", "16", "--heads", "2", "--encoder-layers", "1", "--decoder-layers", "1",
+        "--d-ff", "16", "--batch-size", "8", "--eval-size", "5", "--no-plots"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def copy_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("copy_run")
+    assert train.main(["--task", "copy", "--out", str(out), *TINY, "--steps", "2"]) == 0
+    return checkpoint_path(out)
+
+
+def _set(keys: tuple, value: Any) -> Callable[[dict], None]:
+    def change(state: dict) -> None:
+        for key in keys[:-1]:
+            state = state[key]
+        state[keys[-1]] = value
+
+    return change
+
+
+MISFITS = {  # what was wrong before: the traceback it ended in, or the silent mistake
+    "task of another vocabulary (IndexError in training)": (
+        _set(("task", "name"), "dates"), "its vocabulary is not the one of its task 'dates'"
+    ),
+    "vocabulary beyond the embeddings (IndexError decoding)": (
+        _set(("vocab", "chars"), "0123456789abc"), "its vocabulary (16 tokens, padding id 0)"
+    ),
+    "pad_id not PAD (silently wrong masks)": (
+        _set(("config", "pad_id"), 3), "pad_id 3)"
+    ),
+    "max_tgt_len beyond max_len (ValueError decoding)": (
+        _set(("max_tgt_len",), 10**9), "fewer than the 1000000001 its sequences need"
+    ),
+    "max_len below the task's (ValueError in training)": (
+        _set(("config", "max_len"), 4), "its model has max_len 4 positions, fewer than the 11"
+    ),
+    "accuracy history of strings (TypeError in training)": (
+        _set(("history", "accuracy"), ["a"]), "its history's 'accuracy' holds a non-number"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(MISFITS))
+def test_checkpoint_parts_that_do_not_fit_are_refused_when_read(
+    copy_checkpoint: Path, tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    change, message = MISFITS[case]
+    state = nn.load(copy_checkpoint)
+    change(state)
+    out = tmp_path / "run"
+    out.mkdir()
+    path = checkpoint_path(out)
+    nn.save(state, path)
+    before = path.read_bytes()
+    with pytest.raises(UsageError, match=re.escape(message)):
+        load_checkpoint(path, "cpu", resume=True)
+    argv = ["--task", state["task"]["name"], "--out", str(out), *TINY, "--steps", "4"]
+    assert run(train.main, "train", argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"train: error: {path}: ") and message in err and err.count("\n") == 1
+    if "training" not in case:  # what translate reads as well
+        assert translate.main(["--checkpoint", str(out), "0123"]) == 2
+        assert message in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [path.name]
 
 
 # =============================================================================================
