@@ -9,7 +9,9 @@ A command line must print one line on stderr and exit with status 2 before doing
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -273,3 +275,86 @@ def test_ab_engine_refuses_bad_rounds_and_revisions(argv: list[str], message: st
     )
     assert done.returncode == 2, done.stderr
     assert message in _one_line(done.stderr)
+
+
+# =============================================================================================
+# minigrad.distributed: ranks that pass different tensors to one collective
+# =============================================================================================
+
+MISMATCHED_CALLS = """
+import sys
+import minigrad as mg
+import minigrad.distributed as dist
+
+dist.init_process_group(abort_on_error=False)
+rank = dist.get_rank()
+lines = []  # one file per rank: the ranks' stdout would interleave
+calls = {
+    "all_reduce shape": lambda: dist.all_reduce(mg.ones(3 + 2 * rank)),
+    "all_reduce dtype": lambda: dist.all_reduce(mg.ones(4, dtype=("float32", "float64")[rank])),
+    "all_reduce op": lambda: dist.all_reduce(mg.ones(4), op=("sum", "max")[rank]),
+    "broadcast shape": lambda: dist.broadcast(mg.ones(2, 3 + rank)),
+    "broadcast src": lambda: dist.broadcast(mg.ones(2), src=rank),
+    "all_gather shape": lambda: dist.all_gather([mg.zeros(2 + rank)] * 2, mg.ones(2 + rank)),
+}
+for name, call in calls.items():
+    try:
+        call()
+    except dist.DistributedError as err:
+        lines.append(f"rank {rank} {name}: {err}")
+    else:
+        lines.append(f"rank {rank} {name}: NO ERROR")
+t = mg.full((3,), float(rank + 1))  # a matching call still works afterwards
+dist.all_reduce(t)
+lines.append(f"rank {rank} after: {t.tolist()}")
+open(f"{sys.argv[1]}/rank{rank}.txt", "w").write("\\n".join(lines))
+dist.destroy_process_group()
+"""
+
+
+@pytest.mark.skipif(
+    shutil.which("mpiexec", path=str(Path(sys.executable).parent)) is None
+    and shutil.which("mpiexec") is None,
+    reason="no mpiexec (pip install mpi4py mpich)",
+)
+def test_collectives_with_mismatched_tensors_raise_on_every_rank_naming_each(
+    tmp_path: Path,
+) -> None:
+    """Before: all_reduce of (3,) on rank 0 and (5,) on rank 1 gave rank 1 [2, 2, 2, 1, 1],
+    float32 against float64 gave NaNs, a broadcast ended in an MPI error naming no shape."""
+    script = tmp_path / "mismatch.py"
+    script.write_text(MISMATCHED_CALLS)
+    mpiexec = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or "mpiexec"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MINIGRAD_DIST_TIMEOUT="30")
+    env.pop("MINIGRAD_BACKEND", None)
+    done = subprocess.run(
+        [mpiexec, "-n", "2", sys.executable, str(script), str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for rank in (0, 1):
+        lines = (tmp_path / f"rank{rank}.txt").read_text().splitlines()
+        mine = {line.split(":")[0]: line for line in lines}
+        assert len(mine) == 7 and not any("NO ERROR" in line for line in lines), lines
+        assert mine[f"rank {rank} all_reduce shape"].endswith(
+            "the ranks' calls differ (rank 0: shape (3,) float32, op 'sum'; rank 1: shape (5,) "
+            "float32, op 'sum'); every rank must pass the same shape, dtype and arguments "
+            "(nothing was changed)"
+        )
+        assert (
+            "rank 0: shape (4,) float32, op 'sum'; rank 1: shape (4,) float64"
+            in (mine[f"rank {rank} all_reduce dtype"])
+        )
+        assert (
+            "op 'sum'; rank 1: shape (4,) float32, op 'max'" in mine[f"rank {rank} all_reduce op"]
+        )
+        assert (
+            "rank 0: shape (2, 3) float32, src 0; rank 1: shape (2, 4)"
+            in (mine[f"rank {rank} broadcast shape"])
+        )
+        assert "src 0; rank 1: shape (2,) float32, src 1" in mine[f"rank {rank} broadcast src"]
+        assert (
+            "rank 0: shape (2,) float32; rank 1: shape (3,) float32"
+            in (mine[f"rank {rank} all_gather shape"])
+        )
+        assert mine[f"rank {rank} after"] == f"rank {rank} after: [3.0, 3.0, 3.0]"
