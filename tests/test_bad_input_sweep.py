@@ -86,6 +86,30 @@ def test_train_out_that_cannot_be_created_is_a_one_line_error(
     assert err == f"train: error: --out {out}: cannot create the directory: Not a directory\n"
 
 
+def test_ctrl_c_in_training_is_one_line_status_130_and_the_checkpoint_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C ended in a KeyboardInterrupt traceback; now a line, status 130, and the last
+    checkpoint (step 2) is whole: the same command resumes from it."""
+    real_step = train.train_step
+
+    def interrupted_at_step_3(run_: Any) -> None:
+        if run_.step == 2:
+            raise KeyboardInterrupt
+        real_step(run_)
+
+    monkeypatch.setattr(train, "train_step", interrupted_at_step_3)
+    out = tmp_path / "run"
+    argv = ["--task", "copy", "--out", str(out), *TINY, "--steps", "4", "--eval-every", "2"]
+    assert run(train.main, "train", argv) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "train: interrupted"
+    assert sorted(p.name for p in out.iterdir()) == [checkpoint_path(out).name]
+    assert load_checkpoint(checkpoint_path(out), "cpu", resume=True)["step"] == 2
+    monkeypatch.undo()
+    assert run(train.main, "train", argv) == 0
+    assert nn.load(checkpoint_path(out))["step"] == 4
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

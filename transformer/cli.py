@@ -3,6 +3,8 @@
 Every command line (``transformer.train``, ``transformer.translate``, ``examples/*.py``) ends
 with ``sys.exit(run(main, prog))``: bad input (a flag, a file, a backend that is not there)
 prints one line, ``prog: error: ...``, to stderr and exits with status 2, never a traceback.
+Ctrl-C prints ``prog: interrupted`` and exits with status 130 (a training run's last checkpoint
+is whole: ``nn.save`` replaces it atomically, so the same command resumes from it).
 
 :func:`load_checkpoint` is the one place that reads a ``transformer.train`` checkpoint for a
 command line: it refuses, naming the file and what is wrong, a file that is not a checkpoint, a
@@ -40,13 +42,17 @@ class UsageError(Exception):
 
 def run(main: Callable[[list[str] | None], int], prog: str, argv: list[str] | None = None) -> int:
     """``main(argv)``'s exit status; bad input (a :class:`UsageError`, an unreadable checkpoint,
-    a backend that is not available) printed as one line on stderr, status 2."""
+    a backend that is not available) printed as one line on stderr, status 2; Ctrl-C as
+    ``prog: interrupted``, status 130."""
     try:
         return main(argv)
     except (UsageError, nn.CheckpointError, mg.BackendError) as err:
         message = " ".join(str(err).split())  # one line, whatever the message's layout
         print(f"{prog}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback; checkpoints are whole files
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130  # the shell's status for SIGINT
 
 
 # ---------------------------------------------------------------------------------------------

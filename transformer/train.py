@@ -466,22 +466,24 @@ def train(run: Run) -> None:
             f"validation exact match {run.accuracy:.4f} already reached --target-accuracy: done"
         )
     run.trainer.train()
-    while run.step < args.steps and not reached:
-        train_step(run)
-        if run.step % args.log_every == 0:
-            log_loss(run)
-        if run.bar is not None:
-            run.bar.update(1)
-        out_of_time = _out_of_time(run)
-        if run.step % args.eval_every == 0 or run.step == args.steps or out_of_time:
-            if run.summed:  # a stop between read-outs: log the partial interval before saving
+    try:
+        while run.step < args.steps and not reached:
+            train_step(run)
+            if run.step % args.log_every == 0:
                 log_loss(run)
-            evaluate_and_save(run)
-            reached = _reached(run)
-        if out_of_time:
-            break
-    if run.bar is not None:
-        run.bar.close()
+            if run.bar is not None:
+                run.bar.update(1)
+            out_of_time = _out_of_time(run)
+            if run.step % args.eval_every == 0 or run.step == args.steps or out_of_time:
+                if run.summed:  # a stop between read-outs: log the partial interval first
+                    log_loss(run)
+                evaluate_and_save(run)
+                reached = _reached(run)
+            if out_of_time:
+                break
+    finally:  # also on Ctrl-C: the bar's last line ends before the interruption's
+        if run.bar is not None:
+            run.bar.close()
 
 
 def train_step(run: Run) -> None:
