@@ -86,6 +86,34 @@ def test_train_out_that_cannot_be_created_is_a_one_line_error(
     assert err == f"train: error: --out {out}: cannot create the directory: Not a directory\n"
 
 
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("no mpi4py", "minigrad.distributed needs mpi4py and an MPI library"),
+        ("bad timeout", "MINIGRAD_DIST_TIMEOUT must be a positive number, got 'soon'"),
+    ],
+)
+def test_distributed_that_cannot_start_is_a_one_line_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    setup: str,
+    message: str,
+) -> None:
+    """--distributed without mpi4py, or with a bad MINIGRAD_DIST_TIMEOUT: a DistributedError
+    traceback before."""
+    if setup == "no mpi4py":
+        monkeypatch.setitem(sys.modules, "mpi4py", None)
+    else:
+        monkeypatch.setenv("MINIGRAD_DIST_TIMEOUT", "soon")
+    out = tmp_path / "run"
+    assert run(train.main, "train", ["--task", "copy", "--out", str(out), "--distributed"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("train: error: cannot start data-parallel training: ")
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_ctrl_c_in_training_is_one_line_status_130_and_the_checkpoint_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

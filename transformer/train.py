@@ -312,7 +312,10 @@ def start_processes(args: argparse.Namespace) -> tuple[int, int]:
         mg.set_backend(args.backend)
     if not (args.distributed or dist.launched_by_mpi()):
         return 0, 1
-    dist.init_process_group()  # "nccl" when the CuPy backend is active: one GPU per rank
+    try:  # "nccl" when the CuPy backend is active: one GPU per rank
+        dist.init_process_group()
+    except dist.DistributedError as err:  # no mpi4py, a bad MINIGRAD_DIST_TIMEOUT, no NCCL
+        raise UsageError(f"cannot start data-parallel training: {err}") from None
     rank, world_size = dist.get_rank(), dist.get_world_size()
     if args.batch_size < world_size * args.accumulate:
         dist.destroy_process_group()
