@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -136,6 +137,35 @@ def test_ctrl_c_in_training_is_one_line_status_130_and_the_checkpoint_resumes(
     monkeypatch.undo()
     assert run(train.main, "train", argv) == 0
     assert nn.load(checkpoint_path(out))["step"] == 4
+
+
+def _unwritable_directory(tmp_path: Path) -> Path | None:
+    """A directory where no file can be made: a 0o500 one, or (as root, who writes anywhere)
+    a read-only system one; None when there is none here."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    for candidate in (locked, Path("/sys/kernel")):
+        try:
+            tempfile.TemporaryFile(dir=candidate).close()
+        except OSError:
+            return candidate
+    return None
+
+
+def test_train_out_where_no_file_can_be_written_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An existing --out without write permission: trained, then a PermissionError traceback
+    at the first checkpoint before."""
+    out = _unwritable_directory(tmp_path)
+    if out is None:
+        pytest.skip("no unwritable directory here")
+    argv = ["--task", "copy", "--out", str(out), *TINY, "--steps", "2", "--eval-every", "1"]
+    assert run(train.main, "train", argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"train: error: --out {out}: cannot write files there: ")
+    assert err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import traceback
 from contextlib import nullcontext
@@ -387,10 +388,7 @@ def build_run(
     config = {**config, "checkpoint_layers": args.checkpoint_layers}
     mg.manual_seed(args.seed)  # the initial weights, then dropout
     model = build_model(config, device)
-    try:  # every rank (--out is shared): one that cannot make it fails as all do, none waits
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UsageError(f"--out {args.out}: cannot create the directory: {err.strerror}") from None
+    _prepare_out(args.out)
     opt = nn.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     sched = nn.optim.NoamLR(opt, config["d_model"], args.warmup, args.lr_factor)
     data_rng = np.random.default_rng(args.seed)  # the same global batches on every rank
@@ -402,6 +400,20 @@ def build_run(
     if world_size > 1:  # each rank its own dropout masks
         mg.manual_seed(args.seed * 1_000_003 + run.step + 7_919 * (rank + 1))
     return run
+
+
+def _prepare_out(out: Path) -> None:
+    """Make ``--out`` and check that files can be written there: now, not at the first
+    checkpoint minutes later. Every rank does (--out is shared): each fails alike, none waits.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot create the directory: {err.strerror}") from None
+    try:
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot write files there: {err.strerror}") from None
 
 
 def restore(run: Run, state: dict[str, Any]) -> None:
