@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -440,3 +441,48 @@ def test_collectives_with_mismatched_tensors_raise_on_every_rank_naming_each(
             in (mine[f"rank {rank} all_gather shape"])
         )
         assert mine[f"rank {rank} after"] == f"rank {rank} after: [3.0, 3.0, 3.0]"
+
+
+ONE_RANK_INTERRUPTED = """
+import sys
+from transformer import train
+from transformer.cli import run
+
+real_step = train.train_step
+
+
+def step(run_):
+    if run_.rank == 1 and run_.step == 2:
+        raise KeyboardInterrupt  # Ctrl-C reaching rank 1 alone
+    real_step(run_)
+
+
+train.train_step = step
+sys.exit(run(train.main, "train", sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(
+    shutil.which("mpiexec", path=str(Path(sys.executable).parent)) is None
+    and shutil.which("mpiexec") is None,
+    reason="no mpiexec (pip install mpi4py mpich)",
+)
+def test_ctrl_c_on_one_rank_ends_the_job_at_once(tmp_path: Path) -> None:
+    """Before: the interrupted rank left, the other waited MINIGRAD_DIST_TIMEOUT (600 s by
+    default) in its next collective, then timed out with a traceback."""
+    script = tmp_path / "interrupt.py"
+    script.write_text(ONE_RANK_INTERRUPTED)
+    mpiexec = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or "mpiexec"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MINIGRAD_DIST_TIMEOUT="60")
+    env.pop("MINIGRAD_BACKEND", None)
+    out = tmp_path / "run"
+    argv = ["--task", "copy", "--out", str(out), *TINY, "--steps", "6", "--eval-every", "1"]
+    start = time.monotonic()
+    done = subprocess.run(
+        [mpiexec, "-n", "2", sys.executable, str(script), *argv],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert time.monotonic() - start < 40, "the other rank waited for the timeout"
+    assert done.returncode == 130, done.stderr
+    assert "rank 1: interrupted" in done.stderr and "Traceback" not in done.stderr
+    assert nn.load(checkpoint_path(out))["step"] in (1, 2)  # whole, and resumable

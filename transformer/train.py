@@ -292,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         finish(run)
     except (UsageError, nn.CheckpointError, mg.BackendError):
         raise  # bad input, the same on every rank: each exits 2 with one line (cli.run)
+    except KeyboardInterrupt:
+        if world_size > 1:  # perhaps this rank alone: the others would wait in a collective
+            dist.abort("interrupted", code=130)
+        raise  # cli.run: "PROG: interrupted", status 130
     except Exception as err:
         if world_size > 1:  # the other ranks would wait for this one in their next collective
             traceback.print_exc()
