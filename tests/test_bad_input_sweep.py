@@ -260,6 +260,15 @@ def test_checkpoint_parts_that_do_not_fit_are_refused_when_read(
     assert sorted(p.name for p in out.iterdir()) == [path.name]
 
 
+@pytest.mark.parametrize("padding_idx", [1.5, True, "0"])
+def test_embedding_padding_idx_that_is_not_an_int_is_named(padding_idx) -> None:
+    """1.5 ended in NumPy's IndexError naming no argument; True became row 1."""
+    with pytest.raises(
+        TypeError, match=re.escape(f"padding_idx must be an int, got {padding_idx!r}")
+    ):
+        nn.Embedding(3, 2, padding_idx=padding_idx)
+
+
 # =============================================================================================
 # examples/*.py
 # =============================================================================================
