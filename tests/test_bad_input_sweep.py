@@ -1,9 +1,11 @@
-"""A sweep of bad input above the core ops: command lines, model configs, checkpoints,
-state-dict loads and data-parallel training.
+"""A sweep of bad input above the core ops: command lines, model configs, checkpoints, layer
+arguments and data-parallel training.
 
-Each test is a failure the sweep found: a traceback or a wrong exit status from a command line,
-a config accepted that could not be used, or a load that changed its target before failing.
-A command line must print one line on stderr and exit with status 2 before doing any work.
+Each test is a failure the sweep found and the fix it got: a traceback or a wrong exit status
+from a command line (bad input: one line on stderr, status 2, before any work; Ctrl-C: one
+line, status 130), a config or checkpoint accepted that could not be used, or collectives that
+silently mixed mismatched tensors across ranks. What the sweep found already right is tested in
+the other files (test_train_cli, test_checkpoint, test_optim, test_distributed, ...).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from transformer.cli import UsageError, load_checkpoint, run
 from transformer.model import Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--d-model", "16", "--heads", "2", "--encoder-layers", "1", "--decoder-layers", "1",
+        "--d-ff", "16", "--batch-size", "8", "--eval-size", "5", "--no-plots"]  # fmt: skip
 
 
 def _example(path: str) -> ModuleType:
@@ -192,9 +196,6 @@ def test_transformer_refuses_sizes_out_of_range_naming_them(field: str, value) -
 # transformer.train checkpoints whose parts do not fit together (checksums intact): refused
 # when read, in one line, not with a traceback mid-training or mid-decoding
 # =============================================================================================
-
-TINY = ["--d-model", "16", "--heads", "2", "--encoder-layers", "1", "--decoder-layers", "1",
-        "--d-ff", "16", "--batch-size", "8", "--eval-size", "5", "--no-plots"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
