@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -268,6 +269,32 @@ def test_embedding_padding_idx_that_is_not_an_int_is_named(padding_idx) -> None:
         TypeError, match=re.escape(f"padding_idx must be an int, got {padding_idx!r}")
     ):
         nn.Embedding(3, 2, padding_idx=padding_idx)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_checkpoint_path_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """nn.load (so translate --checkpoint, and train resuming from --out) blocked in open()
+    forever on a named pipe; now a CheckpointError at once."""
+    fifo = tmp_path / "checkpoint.safetensors"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            nn.load(fifo)
+            outcome.append(None)
+        except BaseException as err:  # noqa: BLE001  (handed to the test's thread)
+            outcome.append(err)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # unblock it before failing
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("nn.load waited on the named pipe")
+    assert isinstance(outcome[0], nn.CheckpointError)
+    assert "not a regular file (a pipe or a device)" in str(outcome[0])
 
 
 # =============================================================================================
