@@ -405,6 +405,8 @@ MISMATCHED_CALLS = """
 import sys
 import minigrad as mg
 import minigrad.distributed as dist
+import nn
+from nn.parallel import DistributedDataParallel
 
 dist.init_process_group(abort_on_error=False)
 rank = dist.get_rank()
@@ -416,6 +418,7 @@ calls = {
     "broadcast shape": lambda: dist.broadcast(mg.ones(2, 3 + rank)),
     "broadcast src": lambda: dist.broadcast(mg.ones(2), src=rank),
     "all_gather shape": lambda: dist.all_gather([mg.zeros(2 + rank)] * 2, mg.ones(2 + rank)),
+    "ddp widths": lambda: DistributedDataParallel(nn.Linear(3, 2 + 2 * rank)),
 }
 for name, call in calls.items():
     try:
@@ -455,7 +458,7 @@ def test_collectives_with_mismatched_tensors_raise_on_every_rank_naming_each(
     for rank in (0, 1):
         lines = (tmp_path / f"rank{rank}.txt").read_text().splitlines()
         mine = {line.split(":")[0]: line for line in lines}
-        assert len(mine) == 7 and not any("NO ERROR" in line for line in lines), lines
+        assert len(mine) == 8 and not any("NO ERROR" in line for line in lines), lines
         assert mine[f"rank {rank} all_reduce shape"].endswith(
             "the ranks' calls differ (rank 0: shape (3,) float32, op 'sum'; rank 1: shape (5,) "
             "float32, op 'sum'); every rank must pass the same shape, dtype and arguments "
@@ -477,6 +480,10 @@ def test_collectives_with_mismatched_tensors_raise_on_every_rank_naming_each(
             "rank 0: shape (2,) float32; rank 1: shape (3,) float32"
             in (mine[f"rank {rank} all_gather shape"])
         )
+        assert (
+            f"rank {rank} has 2 parameters with {8 * (rank + 1)} elements, but the ranks' "
+            in (mine[f"rank {rank} ddp widths"])
+        )  # DDP's own check, untested before
         assert mine[f"rank {rank} after"] == f"rank {rank} after: [3.0, 3.0, 3.0]"
 
 
