@@ -589,7 +589,10 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
         i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
     )
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+        if grad.dtype == backend.float16:  # adds in float32, as PyTorch (2048 + 1 is 2048 in f16)
+            grad = grad.sum(axis=axes, keepdims=True, dtype=backend.float32).astype(grad.dtype)
+        else:
+            grad = grad.sum(axis=axes, keepdims=True)
     if extra:
         grad = grad.reshape(shape)
     return grad
@@ -943,15 +946,29 @@ _post_hooks: dict[int, tuple[weakref.ref, list[Callable[[Tensor], None]]]] = {}
 _end_callbacks: list[Callable[[], None]] | None = None  # of the backward() in progress
 
 
+class RemovableHandle:
+    """What registering a hook returns: ``handle.remove()`` removes it (PyTorch's
+    ``RemovableHandle``); calling ``handle()`` does the same."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    __call__ = remove
+
+
 def register_post_accumulate_grad_hook(
     leaf: Tensor, hook: Callable[[Tensor], None]
-) -> Callable[[], None]:
+) -> RemovableHandle:
     """Call ``hook(leaf)`` during ``backward()`` right after ``leaf.grad`` is final.
 
     A leaf with such a hook is accumulated as soon as the last node using it has run, not
     at the end of backward, so the hook may start work (a gradient all-reduce) that overlaps
     the rest of backward. ``grad()`` accumulates nothing and calls no such hook. Returns a
-    function that removes the hook.
+    handle whose ``remove()`` removes the hook.
     """
     key = id(leaf)
     if key not in _post_hooks:
@@ -959,7 +976,7 @@ def register_post_accumulate_grad_hook(
         _post_hooks[key] = (ref, [])
     hooks = _post_hooks[key][1]
     hooks.append(hook)
-    return lambda: hooks.remove(hook) if hook in hooks else None
+    return RemovableHandle(hooks, hook)
 
 
 def _post_hooks_of(leaf: Tensor | None) -> list[Callable[[Tensor], None]] | None:

@@ -179,9 +179,10 @@ class Tensor(autograd.TensorBase):
         if self.grad_fn is not None:
             autograd.retain_node_grad(self.grad_fn, self)
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> autograd.RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a function that removes the hook."""
+        replaces the gradient. Returns a handle whose ``remove()`` removes the hook (as
+        PyTorch's; calling it does too)."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self.grad_fn is not None:
@@ -192,14 +193,14 @@ class Tensor(autograd.TensorBase):
                 self._hooks = []
             self._hooks.append(hook)
             hooks = self._hooks
-        return lambda: hooks.remove(hook) if hook in hooks else None
+        return autograd.RemovableHandle(hooks, hook)
 
     def register_post_accumulate_grad_hook(
         self, hook: Callable[[Tensor], None]
-    ) -> Callable[[], None]:
+    ) -> autograd.RemovableHandle:
         """Call ``hook(self)`` during ``backward()`` right after this leaf's ``.grad`` is final
-        (PyTorch's name), while backward goes on with the rest of the graph. Returns a function
-        that removes the hook."""
+        (PyTorch's name), while backward goes on with the rest of the graph. Returns a handle
+        whose ``remove()`` removes the hook."""
         if self.grad_fn is not None or not self.requires_grad:
             raise RuntimeError(
                 "register_post_accumulate_grad_hook: only a leaf tensor that requires grad "
@@ -212,6 +213,12 @@ class Tensor(autograd.TensorBase):
     def numpy(self) -> Any:
         """A NumPy array with this tensor's values (a host copy for GPU tensors)."""
         return backend.to_host(self.array)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        """``numpy.asarray(t)``: the values, as ``t.numpy()`` (NumPy made an object array of
+        0-d tensors without it; PyTorch's tensors convert too)."""
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
@@ -751,7 +758,22 @@ class Tensor(autograd.TensorBase):
     def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, *shape)
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """``reshape`` that shares this tensor's memory, as PyTorch's: where the new shape
+        cannot be read from the same memory (``t.T.view(-1)``), it raises instead of copying
+        (a write into the copy would not reach this tensor)."""
+        out = ops.reshape(self, *shape)
+        arr, base = out.array, self.array
+        shares = arr is base or (
+            arr.base is not None and (arr.base is base or arr.base is base.base)
+        )
+        if arr.size and not shares:
+            raise RuntimeError(
+                f"view: a tensor of shape {tuple(self.shape)} whose memory is not laid out for "
+                f"shape {tuple(out.shape)} (one dim spans two separate runs of memory); use "
+                ".reshape(...) or .contiguous().view(...)"
+            )
+        return out
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return ops.flatten(self, start_dim, end_dim)

@@ -387,7 +387,9 @@ case(
 # -- shape ------------------------------------------------------------------------------------
 
 case("reshape", "reshape", lambda a: a.reshape(4, -1), [F(X3)], lambda a: a.reshape(4, -1))
-case("view", "reshape", lambda a: a.view(-1), [F(X3)], lambda a: a.view(-1))
+# view refuses a layout it cannot reshape in place (as PyTorch's): the fuzz lays inputs out in
+# Fortran order or with gaps, where PyTorch's twin gets a contiguous tensor
+case("view", "reshape", lambda a: a.contiguous().view(-1), [F(X3)], lambda a: a.view(-1))
 case("reshape-0d", "reshape", lambda a: a.reshape(1, 1), [F(())], lambda a: a.reshape(1, 1))
 case("flatten", "flatten", lambda a: a.flatten(1), [F(X3)], lambda a: a.flatten(1))
 case("flatten-all", "flatten", mg.flatten, [F(X3)], torch.flatten if torch else None)
@@ -1525,7 +1527,7 @@ case("swapdims", "transpose", lambda a: mg.swapdims(a, 1, -1), [F(X3)], lambda a
 case(
     "view_as",
     "reshape",
-    lambda a, b: a.view_as(b),
+    lambda a, b: a.contiguous().view_as(b),
     [F((2, 6)), Fixed(np.zeros((3, 4)))],
     lambda a, b: a.view_as(b),
 )

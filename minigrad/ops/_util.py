@@ -132,3 +132,18 @@ def check_ids(op: str, ids: Tensor, high: int, what: str, ignore: int | None = N
             f"(ids of shape {tuple(ids.shape)})"
         )
     return ignored
+
+
+def half_in_float32(fn: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """``fn(*args, **kwargs)`` with each float16 tensor argument cast to float32, its result
+    rounded once to float16: PyTorch computes half precision in float32 (its opmath type), where
+    NumPy adds in float16 and 2048 + 1 rounds to 2048. The casts are differentiable, so the
+    gradient is computed in float32 as well and comes back in float16."""
+
+    def wide(value: Any) -> Any:
+        if isinstance(value, TensorBase) and value.dtype == backend.float16:
+            return value.to(dtype=backend.float32)
+        return value
+
+    out = fn(*map(wide, args), **{name: wide(value) for name, value in kwargs.items()})
+    return out.to(dtype=backend.float16)

@@ -175,13 +175,15 @@ def allclose(
 
 @accepts_axis
 def any(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """Whether some element over ``dim`` is nonzero (all dims when None); bool, no gradient."""
+    """Whether some element over ``dim`` is nonzero (all dims when None); bool (uint8 for a
+    uint8 tensor, as PyTorch), no gradient."""
     return _logical_reduce(x, dim, keepdim, "any")
 
 
 @accepts_axis
 def all(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """Whether every element over ``dim`` is nonzero (all dims when None); bool, no gradient."""
+    """Whether every element over ``dim`` is nonzero (all dims when None); bool (uint8 for a
+    uint8 tensor, as PyTorch), no gradient."""
     return _logical_reduce(x, dim, keepdim, "all")
 
 
@@ -189,4 +191,6 @@ def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
     dims = norm_dims(dim, x.ndim, x.shape)
     arr = x.array  # no gradient: the answer is a bool
     out = getattr(arr, name)(axis=dims, keepdims=keepdim)
+    if arr.dtype == backend.uint8:  # PyTorch answers a uint8 tensor in uint8 (0 or 1)
+        out = out.astype(backend.uint8)
     return wrap(backend.ensure_array(out, arr))

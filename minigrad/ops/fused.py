@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function, TensorBase, wrap
+from minigrad.autograd import Function, TensorBase, is_grad_enabled, wrap
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
     check_ids,
+    half_in_float32,
     norm_dim,
     require_float,
     same_dtype,
@@ -272,6 +273,8 @@ def rms_norm(
     eps = backend.machine_eps(x.dtype) if eps is None else float(eps)
     if not eps >= 0:
         raise ValueError(f"rms_norm: eps must be >= 0, got {eps}")
+    if x.dtype == backend.float16:
+        return half_in_float32(rms_norm, x, normalized_shape, weight, eps)
     dims = tuple(range(x.ndim - n, x.ndim))
     return RMSNorm.apply(x, weight, dims=dims, eps=eps)
 
@@ -541,6 +544,8 @@ def cross_entropy(
     class_probs = target.array.dtype.kind == "f"
     if class_probs:
         _check_probability_target(logits, target, ignore_index)
+        if target.requires_grad and is_grad_enabled():
+            return _soft_cross_entropy(logits, target, float(label_smoothing), reduction)
     elif not _check_class_target(logits, target, ignore_index):
         ignore_index = None  # no target equals it: skip the masking
     return CrossEntropy.apply(
@@ -551,6 +556,21 @@ def cross_entropy(
         reduction=reduction,
         class_probs=class_probs,
     )
+
+
+def _soft_cross_entropy(
+    logits: Tensor, target: Tensor, label_smoothing: float, reduction: str
+) -> Tensor:
+    """Cross-entropy with probability targets that require grad, from differentiable ops (the
+    fused op gives the target no gradient): ``-sum_c q_c log_softmax(x)_c`` with
+    ``q = (1 - eps) * target + eps / C``; the target's gradient is ``-(1 - eps) log p``."""
+    q = target
+    if label_smoothing:
+        q = q * (1.0 - label_smoothing) + label_smoothing / logits.shape[1]
+    loss = -(q * log_softmax(logits, dim=1)).sum(1)  # (N, d1, ...)
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
 
 
 def _check_ce_options(reduction: str, label_smoothing: float) -> None:
@@ -695,6 +715,10 @@ def attention(
     (..., Hkv, Tk, D), Hq divisible by Hkv; query head h reads key/value head h // (Hq // Hkv),
     and the key/value gradient sums over the query heads of its group.
     """
+    half = q.dtype == k.dtype == v.dtype == backend.float16
+    if half and getattr(mask, "dtype", backend.float16) in (backend.float16, backend.bool_):
+        # sums over the keys in float32, as PyTorch
+        return half_in_float32(attention, q, k, v, mask, dropout_p, training, scale, enable_gqa)
     if enable_gqa:
         return _grouped_attention(q, k, v, mask, dropout_p, training, scale)
     scores = _attention_scores_shape(q, k, v)
@@ -811,7 +835,7 @@ class Linear(Function):
         # dx = g W ; dW = g^T x ; db = sum of g over rows
         dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
         dw = g2.T @ backend.flat_rows(x) if ctx.needs_input_grad[1] else None
-        db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
+        db = _column_sum(g2) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
     @staticmethod
@@ -823,6 +847,14 @@ class Linear(Function):
         dw = g2.transpose(0, 1) @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
         db = g2.sum(0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
+
+
+def _column_sum(g: Any) -> Any:
+    """``g.sum(axis=0)``; float16 adds in float32 and rounds once, as PyTorch (NumPy adds the
+    rows in float16, where 2048 + 1 rounds to 2048)."""
+    if g.dtype == backend.float16:
+        return g.sum(axis=0, dtype=backend.float32).astype(g.dtype)
+    return g.sum(axis=0)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

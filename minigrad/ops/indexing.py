@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
-from minigrad.ops._util import ShapeError, broadcast_shape, norm_dim, require_bool_mask
+from minigrad.ops._util import (
+    ShapeError,
+    broadcast_shape,
+    half_in_float32,
+    norm_dim,
+    require_bool_mask,
+)
 from minigrad.ops.shape import expand, reshape, setitem
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -372,6 +378,8 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     ``out[i][j] = x[i][index[i][j]]`` for ``dim=1``. The output has ``index``'s shape; the
     gradient is added back at the picked positions."""
     d = _check_index("gather", x, dim, index)
+    if x.dtype == backend.float16:  # its gradient adds up repeated positions
+        return half_in_float32(gather, x, d, index)
     x1, index1, squeeze = _zero_d(x, index)
     out = Gather.apply(x1, index1.array, dim=d)
     return out.reshape(()) if squeeze else out
@@ -417,6 +425,8 @@ def scatter(
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of ``x`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up):
     ``out[i][index[i][j]] += src[i][j]`` for ``dim=1``."""
+    if x.dtype == getattr(src, "dtype", None) == backend.float16:
+        return half_in_float32(scatter_add, x, dim, index, src)
     return _scatter_reduce("scatter_add", x, dim, index, src, "sum", include_self=True)
 
 

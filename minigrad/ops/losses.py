@@ -21,6 +21,7 @@ from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
     check_ids,
+    half_in_float32,
     norm_dim,
     require_float,
     same_dtype,
@@ -346,6 +347,8 @@ def normalize(
     d = norm_dim(dim, input.ndim, input.shape)
     if input.ndim == 0:
         raise ValueError("normalize: expects a tensor with at least one dim, got a 0-d tensor")
+    if input.dtype == backend.float16:
+        return half_in_float32(normalize, input, p, d, eps)
     if math.isinf(p):  # ||x||_inf = max |x|
         norm = input.abs().amax(d, keepdim=True)
     else:

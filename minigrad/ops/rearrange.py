@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
-from minigrad.ops._util import ShapeError, norm_dim
+from minigrad.ops._util import ShapeError, half_in_float32, norm_dim
 from minigrad.ops.indexing import ScatterAdd
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -595,6 +595,8 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
     dtypes = {o.dtype for o in operands}
     if len(dtypes) > 1:
         raise TypeError(f"einsum: operands have different dtypes {sorted(map(str, dtypes))}")
+    if backend.float16 in dtypes:
+        return half_in_float32(einsum, equation, *operands)
     inputs, output = _parse_einsum(equation, [tuple(o.shape) for o in operands])
     sizes = _index_sizes(equation, inputs, [tuple(o.shape) for o in operands])
     if set(output) - sizes.keys() or len(set(output)) != len(output):

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend, return_types
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
-from minigrad.ops._util import norm_dim, norm_dims, reduced_shape, require_float
+from minigrad.ops._util import (
+    half_in_float32,
+    norm_dim,
+    norm_dims,
+    reduced_shape,
+    require_float,
+)
 from minigrad.ops.elementwise import maximum, minimum
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -81,8 +87,8 @@ class Mean(Function):
 
 class Max(Function):
     @staticmethod
-    def forward(ctx, x, dims=None, keepdim=False):
-        return _extreme(ctx, x, x.max(axis=dims, keepdims=True), dims, keepdim)
+    def forward(ctx, x, dims=None, keepdim=False, nan_hits=False):
+        return _extreme(ctx, x, x.max(axis=dims, keepdims=True), dims, keepdim, nan_hits)
 
     @staticmethod
     def backward(ctx, g):
@@ -96,8 +102,8 @@ class Max(Function):
 
 class Min(Function):
     @staticmethod
-    def forward(ctx, x, dims=None, keepdim=False):
-        return _extreme(ctx, x, x.min(axis=dims, keepdims=True), dims, keepdim)
+    def forward(ctx, x, dims=None, keepdim=False, nan_hits=False):
+        return _extreme(ctx, x, x.min(axis=dims, keepdims=True), dims, keepdim, nan_hits)
 
     @staticmethod
     def backward(ctx, g):
@@ -109,18 +115,30 @@ class Min(Function):
         return _extreme_grad_graph(ctx, g)
 
 
-def _extreme(ctx: Function, x: Any, out: Any, dims: tuple[int, ...] | None, keepdim: bool) -> Any:
+def _extreme(
+    ctx: Function, x: Any, out: Any, dims: tuple[int, ...] | None, keepdim: bool, nan_hits: bool
+) -> Any:
     """Save what the max/min backward needs; ``out`` has keepdim shape."""
     ctx.save_for_backward(x, out)
-    ctx.dims = dims
+    ctx.dims, ctx.nan_hits = dims, nan_hits
     ctx.kept_shape = out.shape
     return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+
+def _hits(ctx: Function, x: Any, out: Any) -> Any:
+    """The positions the gradient goes to: those equal to the result; for ``max()`` / ``min()``
+    without a dim, the NaNs when the result is NaN (PyTorch's evenly_distribute_backward;
+    ``amax`` / ``amin`` give NaN gradients there, as PyTorch)."""
+    hit = x == out
+    if ctx.nan_hits and x.dtype.kind == "f":
+        hit |= backend.array_module(x).isnan(x)  # the result is NaN exactly when some x is
+    return hit
 
 
 def _extreme_grad(ctx: Function, g: Any) -> Any:
     # dx = g / k at each of the k positions equal to the max (min), 0 elsewhere
     x, out = ctx.saved_tensors
-    hit = x == out
+    hit = _hits(ctx, x, out)
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     with backend.quiet():  # a NaN in the slice: no hit, count 0, NaN gradients (as PyTorch)
         return hit * (_keepdim_grad(ctx, g) / count)
@@ -130,7 +148,7 @@ def _extreme_grad_graph(ctx: Any, g: Tensor) -> Tensor:
     # the same split over ties as _extreme_grad, with constant weights hit / k (a piecewise
     # linear op: its second derivative is 0)
     x, out = (a.array if isinstance(a, TensorBase) else a for a in ctx.saved_tensors)
-    hit = x == out
+    hit = _hits(ctx, x, out)
     count = hit.sum(axis=ctx.dims, keepdims=True).astype(x.dtype)
     with backend.quiet():
         return _keepdim_grad(ctx, g) * (hit / count)
@@ -269,7 +287,11 @@ def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: A
 
 @accepts_axis
 def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (all dims when None)."""
+    """Sum over ``dim`` (all dims when None); integer and bool tensors give int64."""
+    if x.array.dtype.kind == "u":  # NumPy sums unsigned integers to uint64, PyTorch to int64
+        x = x.to(dtype=backend.int64)
+    elif x.array.dtype == backend.float16:
+        return half_in_float32(sum, x, dim, keepdim)
     return _reduce(Sum, x, dim, keepdim)
 
 
@@ -277,6 +299,8 @@ def sum(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fal
 def mean(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all dims when None)."""
     require_float("mean", x)
+    if x.array.dtype == backend.float16:
+        return half_in_float32(mean, x, dim, keepdim)
     return _reduce(Mean, x, dim, keepdim)
 
 
@@ -345,8 +369,8 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 
 
 def _max_or_min(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
-    if dim is None:
-        return _nonempty(Max if name == "max" else Min, x, None, keepdim)
+    if dim is None:  # the gradient of a NaN result goes to the NaNs, as PyTorch's max()
+        return _nonempty(Max if name == "max" else Min, x, None, keepdim, nan_hits=True)
     if isinstance(dim, TensorBase):
         return (maximum if name == "max" else minimum)(x, dim)
     if not isinstance(dim, int):
@@ -372,7 +396,9 @@ def _max_or_min(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
     return tuple_type(values, wrap(indices.astype(backend.int64, copy=False)))
 
 
-def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+def _nonempty(
+    op: type[Function], x: Tensor, dim: Any, keepdim: bool, nan_hits: bool = False
+) -> Tensor:
     """max and min have no value over nothing: refuse a reduced dim of size 0 (as PyTorch)."""
     dims = norm_dims(dim, x.array.ndim, x.array.shape)
     shape = x.array.shape
@@ -381,6 +407,8 @@ def _nonempty(op: type[Function], x: Tensor, dim: Any, keepdim: bool) -> Tensor:
             f"a{op.__name__.lower()}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape "
             f"{tuple(shape)})"
         )
+    if nan_hits:
+        return op.apply(x, dims=dims, keepdim=keepdim, nan_hits=True)
     return op.apply(x, dims=dims, keepdim=keepdim)
 
 
@@ -397,6 +425,8 @@ def var(
     require_float("var", x)
     if unbiased is not None:
         correction = 1 if unbiased else 0
+    if x.array.dtype == backend.float16:
+        return half_in_float32(var, x, dim, correction=correction, keepdim=keepdim)
     return _reduce(Var, x, dim, keepdim, correction=correction)
 
 
@@ -412,6 +442,8 @@ def std(
     require_float("std", x)
     if unbiased is not None:
         correction = 1 if unbiased else 0
+    if x.array.dtype == backend.float16:
+        return half_in_float32(std, x, dim, correction=correction, keepdim=keepdim)
     return _reduce(Std, x, dim, keepdim, correction=correction)
 
 
@@ -419,6 +451,8 @@ def std(
 def logsumexp(x: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed stably; a slice of only -inf gives -inf."""
     require_float("logsumexp", x)
+    if x.array.dtype == backend.float16:
+        return half_in_float32(logsumexp, x, dim, keepdim)
     return _reduce(LogSumExp, x, dim, keepdim)
 
 
@@ -544,6 +578,8 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def cumsum(x: Tensor, dim: int) -> Tensor:
     """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; integers give int64."""
     d = norm_dim(dim, x.ndim, x.shape)
+    if x.array.dtype == backend.float16:
+        return half_in_float32(cumsum, x, d)
     x = x if x.dtype == _sum_dtype(x) else x.to(dtype=_sum_dtype(x))
     if x.ndim == 0:
         return CumSum.apply(x.reshape(1), dim=0).reshape(())

@@ -1,7 +1,7 @@
 """Sign, rounding, remainder and floor division (issue 16): sign floor ceil round trunc
 (gradient 0, as PyTorch), ``%`` and ``//`` with Python's sign conventions.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``,
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``promotion``, ``ops._util``,
 ``ops.elementwise``; ``tensor`` for annotations only.
 """
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops.elementwise import _binary, floor_divide_floats, keep_bool
+from minigrad.promotion import result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -144,7 +145,11 @@ def floor_divide(a: Any, b: Any) -> Tensor:
     if _is_integer(a) and _is_integer(b):
         ta = a if isinstance(a, TensorBase) else b
         xp = backend.array_module(ta.array)
-        arrays = [x.array if isinstance(x, TensorBase) else x for x in (a, b)]
+        # PyTorch's result type (a 0-d int64 divisor keeps an int32 tensor int32; NumPy widens)
+        dtype = result_type(a, b)
+        arrays = [
+            x.array.astype(dtype, copy=False) if isinstance(x, TensorBase) else x for x in (a, b)
+        ]
         out = wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
         return keep_bool(out, a, b)
     return _binary(FloorDivide, a, b)

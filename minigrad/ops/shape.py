@@ -418,13 +418,21 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
                     f"index: the index tensor is on {it.device}, the indexed tensor on {x.device}"
                 )
             it = it.array
+        elif isinstance(it, bool):
+            # a Python bool is a 0-d mask, as in PyTorch (NumPy's view-then-write in setitem
+            # would write into a copy, and an int 1/0 beside arrays selects another row)
+            it = backend.asarray(it, dtype=backend.bool_, device=x.device)
         elif isinstance(it, list) or (hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0):
             it = (
                 backend.to_device(_list_index(it), x.device)
                 if isinstance(it, list)
                 else backend.to_device(it, x.device)
             )
+        if getattr(it, "ndim", None) == 0 and it.dtype.kind == "i":
+            it = int(it)  # a 0-d integer tensor indexes as an int, as in PyTorch: it selects first
         if hasattr(it, "dtype") and hasattr(it, "shape") and not isinstance(it, (int, bool)):
+            if it.dtype == backend.uint8:  # a mask in PyTorch (deprecated there), not positions
+                it = it.astype(backend.bool_)
             if it.dtype == backend.bool_:
                 consumed += it.ndim - 1
             elif it.dtype.kind in "iu":
@@ -438,6 +446,10 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
         raise IndexError(
             f"index: too many indices ({consumed}) for a tensor of shape {tuple(shape)}"
         )
+    if consumed == len(shape) and len(out) > 1 and any(map(_is_array, out)):
+        # an Ellipsis over no dims does not keep arrays apart (PyTorch); NumPy would then put
+        # their dims first
+        out = [it for it in out if it is not Ellipsis]
     _check_bounds(out, shape, xp)
     return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
 
@@ -696,6 +708,11 @@ def where(condition: Tensor, a: Any, b: Any) -> Tensor:
     dtype = result_type(a, b)  # PyTorch's promotion; two Python floats give the default float
     if not isinstance(a, TensorBase) and not isinstance(b, TensorBase):
         a = wrap(backend.asarray(a, dtype=dtype, device=condition.device))
+    if dtype.kind != "f":  # a Python int out of an integer dtype's range raises (NumPy wraps)
+        a, b = (
+            t if isinstance(t, TensorBase) else backend.asarray(t, dtype, condition.device)
+            for t in (a, b)
+        )
     a, b = (cast(t, dtype) if isinstance(t, TensorBase) else t for t in (a, b))
     return Where.apply(condition, a, b)
 
@@ -719,6 +736,10 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
         value = value.item()
     if isinstance(value, float) and x.dtype.kind != "f":
         raise TypeError(f"masked_fill: cannot fill a {x.dtype} tensor with the float {value!r}")
+    if x.dtype.kind != "f":
+        # the value in x's dtype, as PyTorch: a bool tensor stays bool (2 is True), an int out
+        # of the dtype's range raises (NumPy's where widened the first, wrapped the second)
+        value = backend.asarray(value, dtype=x.dtype, device=x.device)
     return MaskedFill.apply(x, mask, value)
 
 
