@@ -775,7 +775,12 @@ def num_threads() -> int:
     """Threads used for large CPU ops: ``MINIGRAD_NUM_THREADS``, else the usable cores."""
     value = os.environ.get("MINIGRAD_NUM_THREADS")
     if value:
-        return max(1, int(value))
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(
+                f"MINIGRAD_NUM_THREADS must be a whole number of threads, got {value!r}"
+            ) from None
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

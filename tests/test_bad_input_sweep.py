@@ -530,3 +530,17 @@ def test_ctrl_c_on_one_rank_ends_the_job_at_once(tmp_path: Path) -> None:
     assert done.returncode == 130, done.stderr
     assert "rank 1: interrupted" in done.stderr and "Traceback" not in done.stderr
     assert nn.load(checkpoint_path(out))["step"] in (1, 2)  # whole, and resumable
+
+
+@pytest.mark.parametrize("value", ["abc", "2.5", "four"])
+def test_num_threads_env_that_is_not_a_number_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """MINIGRAD_NUM_THREADS=abc gave int()'s bare ValueError in the middle of a large op."""
+    from minigrad import backend
+
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", value)
+    with pytest.raises(ValueError, match=rf"MINIGRAD_NUM_THREADS .*{re.escape(repr(value))}"):
+        backend.num_threads()
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "3")
+    assert backend.num_threads() == 3
