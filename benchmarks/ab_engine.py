@@ -118,6 +118,15 @@ def main() -> int:
     parser.add_argument("--before", default="main", help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=40)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    known = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{args.before}^{{commit}}"],
+        cwd=REPO,
+        capture_output=True,
+    )
+    if known.returncode != 0:
+        parser.error(f"--before {args.before} is not a git revision of {REPO}")
     sys.path.insert(0, str(REPO))
     import minigrad as after  # noqa: PLC0415
 

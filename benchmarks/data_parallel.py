@@ -73,6 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.warmup = preset["warmup"] if args.warmup is None else args.warmup
     if args.steps < 1 or args.warmup < 0 or args.processes < 1 or args.threads < 1:
         p.error("--steps, --processes and --threads must be >= 1, --warmup >= 0")
+    if not 0 < args.bucket_cap_mb < float("inf") or args.seed < 0:
+        p.error(
+            f"--bucket-cap-mb must be > 0 and --seed >= 0, got {args.bucket_cap_mb}, {args.seed}"
+        )
+    if args.json and Path(args.json).is_dir():
+        p.error(f"--json {args.json} is a directory, not a file name")
     return args
 
 

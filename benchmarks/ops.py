@@ -59,7 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--threads", type=int, default=2, help="BLAS and PyTorch threads (default 2)"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
+    if args.json and Path(args.json).is_dir():
+        parser.error(f"--json {args.json} is a directory, not a file name")
+    return args
 
 
 def set_thread_env(threads: int) -> dict[str, str]:

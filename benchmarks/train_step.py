@@ -160,6 +160,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--steps, --decode-reps and --threads must be >= 1, --warmup >= 0")
     if not 0.0 <= args.dropout < 1.0:
         parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
+    if args.seed < 0 or args.profile_steps < 1:
+        parser.error(
+            f"--seed must be >= 0, --profile-steps >= 1, got {args.seed}, {args.profile_steps}"
+        )
+    if args.json and Path(args.json).is_dir():
+        parser.error(f"--json {args.json} is a directory, not a file name")
     return args
 
 

@@ -303,6 +303,17 @@ def part_grid(rng: np.random.Generator, plot: Path | None) -> bool:
     return worst < 1e-6
 
 
+def _bad_flags(args: argparse.Namespace) -> str | None:
+    """What is wrong with the flags (None: nothing), found before the minutes of work."""
+    if args.seed < 0:
+        return f"--seed must be >= 0, got {args.seed}"
+    if not args.no_plot and args.plot.is_dir():
+        return f"--plot {args.plot} is a directory, not a file name for the figure"
+    if not args.no_plot and not args.plot.resolve().parent.is_dir():
+        return f"--plot {args.plot}: the directory {args.plot.parent} does not exist"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
@@ -311,7 +322,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the Hessian figure goes (default: second_order.png)")  # fmt: skip
     parser.add_argument("--no-plot", action="store_true")
     args = parser.parse_args(argv)
-    mg.set_backend(args.backend)
+    problem = _bad_flags(args)
+    if problem is None:
+        try:
+            mg.set_backend(args.backend)
+        except mg.BackendError as err:
+            problem = f"cannot use the {args.backend} backend: {err}"
+    if problem is not None:  # one line, status 2, before any work
+        print(f"second_order.py: error: {' '.join(problem.split())}", file=sys.stderr)
+        return 2
     rng = np.random.default_rng(args.seed)
     results = [
         part_newton(rng),

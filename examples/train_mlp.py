@@ -151,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.lr > 0:
         print(f"train_mlp.py: error: --lr must be > 0, got {args.lr}", file=sys.stderr)
         return 2
+    if args.lr == float("inf"):
+        print("train_mlp.py: error: --lr must be finite, got inf", file=sys.stderr)
+        return 2
+    if args.seed < 0:
+        print(f"train_mlp.py: error: --seed must be >= 0, got {args.seed}", file=sys.stderr)
+        return 2
     try:
         mg.set_backend(args.backend)
     except mg.BackendError as err:

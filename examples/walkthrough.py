@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         "--draw", metavar="DIR", help="write graph.png (needs Graphviz) and sweep.png there"
     )
     args = parser.parse_args(argv)
+    if args.draw and Path(args.draw).exists() and not Path(args.draw).is_dir():
+        print(f"walkthrough.py: error: --draw {args.draw} is not a directory", file=sys.stderr)
+        return 2
     try:
         mg.set_backend(args.backend)  # every tensor below is created on this backend's device
     except mg.BackendError as err:

@@ -205,6 +205,8 @@ def to_host(arr: Array) -> numpy.ndarray:
     (``Tensor.numpy``, ``item``, the id checks of :func:`int_range`, decoding's stop tests), so
     that on a GPU each sync is visible, and a test can count them by patching this function.
     """
+    if arr.__class__ is numpy.ndarray:  # the usual case: already on the host
+        return arr
     if _is_cupy_array(arr):
         return arr.get()
     return numpy.asarray(arr)
@@ -220,9 +222,10 @@ def int_range(arr: Array, skip: int | None = None) -> tuple[int, int, bool]:
     """
     if arr.size == 0:
         return 0, -1, False
-    xp = array_module(arr)
-    if xp is numpy:  # on the host the one read is free: no need to stack the statistics
+    if arr.__class__ is numpy.ndarray or not _is_cupy_array(arr):  # on the host the read is
+        # free: no need to stack the statistics
         return _host_int_range(to_host(arr), skip)
+    xp = array_module(arr)
     info = _iinfo(arr.dtype)
     if skip is not None and not info.min <= skip <= info.max:
         skip = None  # no element can equal it
@@ -752,8 +755,8 @@ def flat_rows(a: Array) -> Array:
 def matmul(a: Array, b: Array) -> Array:
     """``a @ b``; (..., n, k) @ (k, m) as one 2-D GEMM over the flattened rows of ``a``."""
     if b.ndim == 2:
-        if a.ndim == 2:
-            return gemm(a, b)
+        if a.ndim == 2:  # gemm(a, b), inlined: the usual case, where a call costs
+            return a.dot(b) if a.shape[0] * b.shape[1] <= SMALL_GEMM_OUTPUT else a @ b
         if a.ndim > 2:
             return gemm(flat_rows(a), b).reshape(a.shape[:-1] + (b.shape[1],))
     return a @ b
@@ -762,8 +765,8 @@ def matmul(a: Array, b: Array) -> Array:
 def matmul_at(a: Array, g: Array, b_ndim: int) -> Array:
     """``a^T @ g`` (the last two axes swapped); when the other operand was 2-D (``b_ndim``),
     summed over the leading dims of ``a`` as one 2-D GEMM of the flattened rows."""
-    if a.ndim == 2 and g.ndim == 2:
-        return gemm(a.T, g)
+    if a.ndim == 2 and g.ndim == 2:  # gemm(a.T, g), inlined as in matmul
+        return a.T.dot(g) if a.shape[1] * g.shape[1] <= SMALL_GEMM_OUTPUT else a.T @ g
     if b_ndim == 2 and a.ndim > 2:
         return gemm(flat_rows(a).T, flat_rows(g))
     return a.swapaxes(-1, -2) @ g
@@ -783,7 +786,12 @@ def num_threads() -> int:
     """Threads used for large CPU ops: ``MINIGRAD_NUM_THREADS``, else the usable cores."""
     value = os.environ.get("MINIGRAD_NUM_THREADS")
     if value:
-        return max(1, int(value))
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(
+                f"MINIGRAD_NUM_THREADS must be a whole number of threads, got {value!r}"
+            ) from None
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -933,8 +941,13 @@ def row_max(x: Array, dims: int | tuple[int, ...]) -> Array:
     return x.max(axis=dims, keepdims=True)
 
 
-def _row_max_at_least(x: Array, dim: int, low: float) -> Array:
-    """``maximum(max(x, dim, keepdims=True), low)``; one reduction on NumPy (``initial``)."""
+def _row_max_finite(x: Array, dim: int) -> Array:
+    """``maximum(max(x, dim, keepdims=True), lowest(x.dtype))``: a row of only -inf gives the
+    lowest finite value, so that ``x - max`` stays -inf there (not NaN); one reduction on NumPy
+    (``initial``)."""
+    low = _LOWEST.get(x.dtype)
+    if low is None:
+        low = lowest(x.dtype)
     if x.__class__ is numpy.ndarray:
         return numpy.maximum.reduce(x, dim, None, None, True, low)
     return array_module(x).maximum(x.max(axis=dim, keepdims=True), low)  # CuPy: no initial
@@ -1021,6 +1034,8 @@ def _sum_in_halves(rows: Array) -> Array:
 def total(a: Array) -> Array:
     """The sum of all of ``a``'s elements as a 0-d array, of ``a.sum()``'s dtype (NumPy's
     ``sum`` returns a scalar, which the engine would then have to wrap)."""
+    if a.__class__ is numpy.ndarray:  # reduce_sum's NumPy branch, one call less
+        return numpy.asarray(numpy.add.reduce(a, None, None, None, False))
     return reduce_sum(a, None, False)
 
 
@@ -1028,9 +1043,31 @@ def row_positions(ids: Array, classes: int) -> Array:
     """The flat positions ``i * classes + ids[i]`` of the entries ``x[i, ids[i]]`` of a
     C-contiguous (len(ids), classes) array ``x``: ``x.reshape(-1)[positions]`` reads them and
     ``x.reshape(-1)[positions] -= v`` writes them, cheaper than ``x[arange(len(ids)), ids]``."""
-    xp = array_module(ids)
-    # int64 both: arange + uint64 ids would promote to float64, no index
-    return xp.arange(0, ids.shape[0] * classes, classes) + ids.astype(xp.int64, copy=False)
+    if ids.dtype != int64:  # int64 both: arange + uint64 ids would promote to float64, no index
+        ids = ids.astype(int64)
+    if ids.__class__ is numpy.ndarray and ids.shape[0] <= ROW_STARTS_CACHED:
+        key = (ids.shape[0], classes)
+        starts = _ROW_STARTS.get(key)
+        if starts is None:
+            starts = _row_starts(key)
+        return starts + ids
+    return array_module(ids).arange(0, ids.shape[0] * classes, classes) + ids
+
+
+ROW_STARTS_CACHED = 4096  # rows up to here: row_positions keeps their starts (32 KiB at most)
+_ROW_STARTS: dict[tuple[int, int], Any] = {}  # (rows, classes) -> i * classes, read-only
+
+
+def _row_starts(key: tuple[int, int]) -> Any:
+    """``arange(0, rows * classes, classes)`` for ``key = (rows, classes)``, cached read-only
+    (a batch size and a vocabulary come back at every step)."""
+    rows, classes = key
+    starts = numpy.arange(0, rows * classes, classes, dtype=int64)
+    starts.flags.writeable = False
+    if len(_ROW_STARTS) >= 64:  # many distinct shapes: keep it bounded (2 MiB at most)
+        _ROW_STARTS.clear()
+    _ROW_STARTS[key] = starts
+    return starts
 
 
 def row_dot(a: Array, b: Array, dim: int) -> Array:
@@ -1048,7 +1085,7 @@ def softmax_rows(x: Array, dim: int) -> Array:
         return softmax_rows(x.reshape(1), 0).reshape(())
     xp = array_module(x)
     if 0 < x.size < PARALLEL_MIN_SIZE:  # one block: the result needs no buffer made up front
-        y = x - _row_max_at_least(x, dim, lowest(x.dtype))  # as in _softmax_block
+        y = x - _row_max_finite(x, dim)  # as in _softmax_block
         xp.exp(y, out=y)
         y /= xp.maximum(row_sum(y, dim), constant(1, y))
         return y
@@ -1063,7 +1100,7 @@ def _softmax_block(y: Array, x: Array, dim: int) -> None:
     # a row of only -inf has max -inf: subtract the lowest finite value instead, so exp
     # gives 0 (not NaN); a live row's sum is >= 1 (its max gives exp(0) = 1), so dividing
     # by max(sum, 1) leaves it alone and keeps a dead row at 0
-    xp.subtract(x, _row_max_at_least(x, dim, lowest(x.dtype)), out=y)
+    xp.subtract(x, _row_max_finite(x, dim), out=y)
     xp.exp(y, out=y)
     y /= xp.maximum(row_sum(y, dim), 1)
 
@@ -1072,7 +1109,7 @@ def softmax_rows_inplace(s: Array) -> Array:
     """:func:`softmax_rows` over the last axis, written into ``s`` (the attention scores)."""
     xp = array_module(s)
     if s.size:
-        s -= _row_max_at_least(s, -1, lowest(s.dtype))
+        s -= _row_max_finite(s, -1)
         xp.exp(s, out=s)
         s /= xp.maximum(row_sum(s, -1), 1)
     return s
@@ -1104,7 +1141,7 @@ def log_softmax_rows(x: Array, dim: int) -> tuple[Array, Array]:
         return out.reshape(()), dead.reshape(())
     xp = array_module(x)
     if 0 < x.size < PARALLEL_MIN_SIZE:  # one block: the results need no buffers made up front
-        out = x - _row_max_at_least(x, dim, lowest(x.dtype))  # as in _log_softmax_block
+        out = x - _row_max_finite(x, dim)  # as in _log_softmax_block
         s = row_sum(xp.exp(out), dim)
         zero, one = constant(0, s), constant(1, s)
         dead = s == zero
@@ -1125,7 +1162,7 @@ def _log_softmax_block(out: Array, x: Array, dead: Array, dim: int) -> None:
     # as in softmax: a row of only -inf has the lowest finite value subtracted, so it stays
     # -inf and its sum of exp is 0 (that is how it is found: a live row's sum is >= 1); its
     # result is then set to 0
-    xp.subtract(x, _row_max_at_least(x, dim, lowest(x.dtype)), out=out)
+    xp.subtract(x, _row_max_finite(x, dim), out=out)
     s = row_sum(xp.exp(out), dim)
     xp.equal(s, 0, out=dead)
     out -= xp.log(xp.maximum(s, 1))

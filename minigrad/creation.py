@@ -16,6 +16,13 @@ from typing import Any
 from minigrad import backend
 from minigrad.tensor import Tensor
 
+_NDARRAY = backend.ARRAY_TYPES[0]  # numpy.ndarray
+
+
+def _on_host() -> bool:
+    """Whether new tensors go to the CPU (the NumPy backend)."""
+    return backend.get_backend() == "numpy"
+
 
 def _shape(size: Sequence[Any]) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
@@ -42,6 +49,15 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
 
     Python floats become float32 (the default); arrays keep their dtype unless ``dtype`` is given.
     """
+    if data.__class__ is _NDARRAY and dtype is None and device is None:
+        # the usual case, a NumPy array for the NumPy backend: its copy, wrapped, when it passes
+        # Tensor()'s checks (a dtype it accepts; requires_grad only for floats)
+        kind = data.dtype.kind
+        if kind in "fbiu" and (kind == "f" or not requires_grad) and _on_host():
+            t = Tensor._wrap(data.copy())
+            if requires_grad:
+                t.requires_grad = True
+            return t
     t = Tensor(data, dtype, requires_grad, device)  # positional: keywords cost at this scale
     if t.array is (data.array if isinstance(data, Tensor) else data):
         t.array = t.array.copy()  # never share memory with the caller's array

@@ -25,7 +25,11 @@ What a timeout detects: a rank that never joins the collective (it crashed witho
 job, hangs, waits in another collective, or has finished). What it cannot: ranks that call
 collectives in a different order with compatible sizes (MPI matches them and returns wrong
 numbers, or errors out), a rank stuck outside a collective while the others are not yet waiting
-on it, and work slower than the timeout (a false alarm: raise the timeout). A collective that
+on it, and work slower than the timeout (a false alarm: raise the timeout). Ranks that pass
+different shapes, dtypes, ops or sources to the same blocking collective are told apart first
+(one small all-gather of each rank's call): every rank raises `DistributedError` naming each
+rank's call, and no tensor changes. ``async_op=True`` calls skip that check (DDP's buckets are
+checked once, when it is built), as does every call on one rank. A collective that
 timed out is still pending and cannot be cancelled: end the job (`abort`), do not retry.
 
 After `init_process_group` with more than one rank, an uncaught exception on any rank prints
@@ -45,6 +49,7 @@ import os
 import sys
 import time
 import traceback
+import zlib
 from collections.abc import Callable
 from types import ModuleType, TracebackType
 from typing import Any
@@ -377,6 +382,38 @@ def _check_tensor(tensor: Any, what: str) -> None:
         raise DistributedError(f"{what}: unsupported dtype {tensor.dtype}")
 
 
+_CALL_BYTES = 160  # each rank's description of its call, in the check that all agree
+
+
+def _check_same_call(group: _Group, what: str, tensor: Tensor, detail: str = "") -> None:
+    """Every rank passes the same shape and dtype (and ``detail``: the op or the source rank).
+
+    MPI reduces or copies whatever bytes each rank hands it: a mismatch gives wrong numbers on
+    some ranks, or an MPI error that names no shape. One all-gather of each rank's description
+    of its call, before any data moves, turns it into the same error on every rank.
+
+    Raises:
+        DistributedError: the ranks' calls differ; the message lists each rank's.
+    """
+    if group.size == 1:
+        return
+    call = f"shape {tuple(tensor.shape)} {tensor.dtype.name}{detail}"
+    text = f"{zlib.crc32(call.encode()):08x} {call}".encode()[:_CALL_BYTES]  # crc: cut text too
+    host = array_backend.module_for_device("cpu")
+    mine = host.zeros(_CALL_BYTES, dtype="uint8")
+    mine[: len(text)] = host.frombuffer(text, dtype="uint8")
+    table = host.empty((group.size, _CALL_BYTES), dtype="uint8")
+    _mpi_work(group.comm.Iallgather(mine, table), lambda: None, what).wait()
+    if (table == mine).all():
+        return
+    calls = [row.tobytes().rstrip(b"\0").decode(errors="replace")[9:] for row in table]
+    listed = "; ".join(f"rank {rank}: {c}" for rank, c in enumerate(calls))
+    raise DistributedError(
+        f"{what} on rank {group.rank}: the ranks' calls differ ({listed}); every rank must pass "
+        "the same shape, dtype and arguments (nothing was changed)"
+    )
+
+
 def _mpi_buffer(arr: Any, writes: bool, what: str) -> tuple[Any, Callable[[], None]]:
     """A contiguous host array for MPI and what copies it back into ``arr`` afterwards."""
     on_cpu = array_backend.device_of(arr) == "cpu"
@@ -453,6 +490,8 @@ def all_reduce(tensor: Tensor, op: str = "sum", async_op: bool = False) -> Any:
         raise DistributedError(
             f"all_reduce: op 'mean' needs a floating point tensor, got {tensor.dtype}"
         )
+    if not async_op:
+        _check_same_call(group, "all_reduce", tensor, f", op {op!r}")
     arr = tensor.array
     if _use_nccl(group, arr, what):
         from cupy.cuda import nccl  # noqa: PLC0415
@@ -498,6 +537,8 @@ def broadcast(tensor: Tensor, src: int = 0, async_op: bool = False) -> Any:
     _check_tensor(tensor, what)
     if not 0 <= src < group.size:
         raise DistributedError(f"broadcast: src {src} is not a rank of 0..{group.size - 1}")
+    if not async_op:
+        _check_same_call(group, "broadcast", tensor, f", src {src}")
     arr = tensor.array
     if _use_nccl(group, arr, what):
         stream = array_backend.module_for_device("cuda:0").cuda.get_current_stream().ptr
@@ -536,6 +577,7 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor) -> list[Tensor]:
                 f"all_gather: tensor_list[{i}] has shape {out.shape} and dtype {out.dtype}, "
                 f"expected {tensor.shape} and {tensor.dtype}"
             )
+    _check_same_call(group, "all_gather", tensor)
     arr = tensor.array
     if _use_nccl(group, arr, what):
         xp = array_backend.array_module(arr)

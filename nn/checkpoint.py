@@ -405,8 +405,8 @@ def load(path: str | os.PathLike[str], device: Any = None) -> Any:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        CheckpointError: the file is empty, truncated, damaged, or not a minigrad checkpoint
-            (the message names the path).
+        CheckpointError: the file is empty, truncated, damaged, not a minigrad checkpoint, or
+            not a regular file (a named pipe, a device); the message names the path.
         ImportError: the file is a safetensors checkpoint and safetensors is not installed.
         ValueError, BackendError: ``device`` is unknown or not available here.
     """
@@ -420,6 +420,9 @@ def load(path: str | os.PathLike[str], device: Any = None) -> Any:
 
 def _read(path: str) -> tuple[str, dict[str, numpy.ndarray]]:
     """The JSON document and the arrays of the file, its format told by its first bytes."""
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        # a named pipe would block open() until a writer came; a device would stream forever
+        raise CheckpointError(f"cannot load {path!r}: not a regular file (a pipe or a device)")
     with open(path, "rb") as f:
         head = f.read(9)
         size = os.fstat(f.fileno()).st_size

@@ -12,6 +12,7 @@ checked once, by the op it calls.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -124,12 +125,14 @@ class Embedding(Module):
         super().__init__()
         _positive("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
+                raise TypeError(f"Embedding: padding_idx must be an int, got {padding_idx!r}")
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
                     f"Embedding: padding_idx {padding_idx} is out of range for "
                     f"{num_embeddings} embeddings"
                 )
-            padding_idx %= num_embeddings
+            padding_idx = int(padding_idx) % num_embeddings
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx

@@ -114,6 +114,24 @@ def test_cross_entropy_takes_class_ids_of_every_integer_dtype(dtype: type) -> No
     np.testing.assert_allclose(t.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("rows", [1, 5, mg.backend.ROW_STARTS_CACHED + 1])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint64])
+def test_row_positions_are_fresh_int64_arrays_on_both_sides_of_the_cached_size(
+    rows: int, dtype: type
+) -> None:
+    """``i * classes + ids[i]`` as int64, a new writable array at each call: the cached row
+    starts of small batches are neither handed out nor changed by a write into a result."""
+    ids = np.random.default_rng(rows).integers(0, 7, size=rows).astype(dtype)
+    expected = np.arange(rows, dtype=np.int64) * 7 + ids.astype(np.int64)
+    first = mg.backend.row_positions(ids, 7)
+    assert first.dtype == np.int64 and first.flags.writeable
+    np.testing.assert_array_equal(first, expected)
+    first += 1000  # a caller writing into its positions
+    second = mg.backend.row_positions(ids, 7)
+    assert second is not first
+    np.testing.assert_array_equal(second, expected)
+
+
 def test_cross_entropy_gradient_when_a_hook_unpacks_saved_arrays_in_another_layout() -> None:
     """A saved-tensor hook may give back a transposed view (same shape and dtype): the gradient,
     written by flat position into softmax(logits), is still right."""

@@ -3,11 +3,14 @@
 Every command line (``transformer.train``, ``transformer.translate``, ``examples/*.py``) ends
 with ``sys.exit(run(main, prog))``: bad input (a flag, a file, a backend that is not there)
 prints one line, ``prog: error: ...``, to stderr and exits with status 2, never a traceback.
+Ctrl-C prints ``prog: interrupted`` and exits with status 130 (a training run's last checkpoint
+is whole: ``nn.save`` replaces it atomically, so the same command resumes from it).
 
 :func:`load_checkpoint` is the one place that reads a ``transformer.train`` checkpoint for a
 command line: it refuses, naming the file and what is wrong, a file that is not a checkpoint, a
-damaged one, an ``nn.save`` file that is not a training checkpoint, or one whose config has a
-field of the wrong type or out of range, before anything uses it. It only reads the file.
+damaged one, an ``nn.save`` file that is not a training checkpoint, one whose config has a
+field of the wrong type or out of range, or one whose parts do not fit together (a vocabulary,
+task or target length its model cannot hold), before anything uses it. It only reads the file.
 
 Owns: what the two command lines share: ``UsageError``, ``run``, ``check_config`` and
 ``load_checkpoint``. May import: minigrad, ``nn``, ``transformer.data`` and ``transformer.model``;
@@ -27,7 +30,7 @@ import numpy as np  # host-side random-state checks only
 
 import minigrad as mg
 import nn
-from transformer.data import TASK_NAMES, Vocab, make_task
+from transformer.data import PAD_ID, TASK_NAMES, Vocab, make_task
 from transformer.model import OPTIONS, Transformer, TransformerConfig
 
 __all__ = ["UsageError", "check_config", "load_checkpoint", "run"]
@@ -39,13 +42,17 @@ class UsageError(Exception):
 
 def run(main: Callable[[list[str] | None], int], prog: str, argv: list[str] | None = None) -> int:
     """``main(argv)``'s exit status; bad input (a :class:`UsageError`, an unreadable checkpoint,
-    a backend that is not available) printed as one line on stderr, status 2."""
+    a backend that is not available) printed as one line on stderr, status 2; Ctrl-C as
+    ``prog: interrupted``, status 130."""
     try:
         return main(argv)
     except (UsageError, nn.CheckpointError, mg.BackendError) as err:
         message = " ".join(str(err).split())  # one line, whatever the message's layout
         print(f"{prog}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback; checkpoints are whole files
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130  # the shell's status for SIGINT
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,12 +181,30 @@ def load_checkpoint(path: Path, device: str, resume: bool = False) -> dict[str, 
     max_tgt_len = state.get("max_tgt_len", 1)
     if isinstance(max_tgt_len, bool) or not isinstance(max_tgt_len, int) or max_tgt_len < 1:
         raise UsageError(f"{where}: its max_tgt_len {max_tgt_len!r:.40} is not a positive integer")
-    _try(where, "vocabulary", lambda: Vocab.from_dict(state["vocab"]))
+    vocab = _try(where, "vocabulary", lambda: Vocab.from_dict(state["vocab"]))
+    _check_fit(state["config"], len(vocab), max_tgt_len + 1, where)
     model = _try(where, "model config", lambda: Transformer(**state["config"]))
     _try(where, "model weights", lambda: model.load_state_dict(state["model"]))
     if resume:
         _check_training_state(state, model, where)
     return state
+
+
+def _check_fit(config: dict[str, Any], vocab_size: int, positions: int, where: str) -> None:
+    """The model holds what decoding (and training) feed it: every id of the vocabulary, PAD
+    where the batches put it, and ``positions`` positions (decoding's max_tgt_len + 1 steps;
+    the task's longest sequence)."""
+    sizes = [config["src_vocab_size"], config["tgt_vocab_size"]]
+    if sizes != [vocab_size] * 2 or config.get("pad_id", PAD_ID) != PAD_ID:
+        raise UsageError(
+            f"{where}: its vocabulary ({vocab_size} tokens, padding id {PAD_ID}) does not fit "
+            f"its model (src/tgt_vocab_size {sizes}, pad_id {config.get('pad_id', PAD_ID)})"
+        )
+    if positions > config["max_len"]:
+        raise UsageError(
+            f"{where}: its model has max_len {config['max_len']} positions, fewer than the "
+            f"{positions} its sequences need"
+        )
 
 
 def _check_training_state(state: dict[str, Any], model: Transformer, where: str) -> None:
@@ -189,7 +214,10 @@ def _check_training_state(state: dict[str, Any], model: Transformer, where: str)
     task = state["task"]
     if task.get("name") not in TASK_NAMES or isinstance(task.get("seed"), bool):
         raise UsageError(f"{where}: its task {task!r:.80} is not one of {list(TASK_NAMES)}")
-    _try(where, "task", lambda: make_task(**task))
+    made = _try(where, "task", lambda: make_task(**task))
+    if made.vocab.to_dict() != state["vocab"]:
+        raise UsageError(f"{where}: its vocabulary is not the one of its task {made.name!r}")
+    _check_fit(state["config"], len(made.vocab), made.max_positions, where)
     opt = nn.optim.Adam(list(model.parameters()), lr=1.0)
     _try(where, "optimizer state", lambda: opt.load_state_dict(state["optimizer"]))
     sched = nn.optim.NoamLR(opt, 1, 1)
@@ -198,6 +226,12 @@ def _check_training_state(state: dict[str, Any], model: Transformer, where: str)
     keys = ("step", "loss", "eval_step", "accuracy")
     if not all(isinstance(history.get(k), list) for k in keys):
         raise UsageError(f"{where}: its history lacks one of the lists {list(keys)}")
+    for key in keys:  # steps are ints; the loss and accuracy real numbers
+        kind = int if "step" in key else numbers.Real
+        if any(isinstance(v, bool) or not isinstance(v, kind) for v in history[key]):
+            raise UsageError(
+                f"{where}: its history's {key!r} holds a non-number: {history[key]!r:.80}"
+            )
     generator = np.random.default_rng()
     for key in ("data_rng", "dropout_rng"):
         if key == "data_rng" or state[key]:

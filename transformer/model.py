@@ -69,9 +69,18 @@ OPTIONS = {
 }
 
 
+#: The config's sizes and counts, each with its least value.
+_SIZES = {"d_model": 1, "n_heads": 1, "d_ff": 1, "max_len": 1}
+_SIZES.update(num_encoder_layers=0, num_decoder_layers=0)
+
+
 def _check_config(config: TransformerConfig) -> None:
     d_model, n_heads, pad_id = config.d_model, config.n_heads, config.pad_id
-    if d_model <= 0 or n_heads <= 0 or d_model % n_heads:
+    for name, low in _SIZES.items():
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"Transformer: {name} must be an int >= {low}, got {value!r}")
+    if d_model % n_heads:
         raise ValueError(f"Transformer: d_model {d_model} is not divisible by n_heads {n_heads}")
     for name, allowed in OPTIONS.items():
         if getattr(config, name) not in allowed:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import traceback
 from contextlib import nullcontext
@@ -156,9 +157,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
     positive = ("steps", "batch_size", "accumulate", "eval_every", "eval_size", "log_every")
-    for name in (*positive, "warmup"):
+    for name in (*positive, "warmup", "d_model", "heads", "d_ff"):
         if getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    for name in ("encoder_layers", "decoder_layers", "seed"):
+        if (getattr(args, name) or 0) < 0:
+            p.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
     checks = [
         ("--minutes", args.minutes is None or args.minutes > 0, "positive"),
         ("--lr-factor", args.lr_factor > 0, "positive"),
@@ -288,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         finish(run)
     except (UsageError, nn.CheckpointError, mg.BackendError):
         raise  # bad input, the same on every rank: each exits 2 with one line (cli.run)
+    except KeyboardInterrupt:
+        if world_size > 1:  # perhaps this rank alone: the others would wait in a collective
+            dist.abort("interrupted", code=130)
+        raise  # cli.run: "PROG: interrupted", status 130
     except Exception as err:
         if world_size > 1:  # the other ranks would wait for this one in their next collective
             traceback.print_exc()
@@ -309,7 +317,10 @@ def start_processes(args: argparse.Namespace) -> tuple[int, int]:
         mg.set_backend(args.backend)
     if not (args.distributed or dist.launched_by_mpi()):
         return 0, 1
-    dist.init_process_group()  # "nccl" when the CuPy backend is active: one GPU per rank
+    try:  # "nccl" when the CuPy backend is active: one GPU per rank
+        dist.init_process_group()
+    except dist.DistributedError as err:  # no mpi4py, a bad MINIGRAD_DIST_TIMEOUT, no NCCL
+        raise UsageError(f"cannot start data-parallel training: {err}") from None
     rank, world_size = dist.get_rank(), dist.get_world_size()
     if args.batch_size < world_size * args.accumulate:
         dist.destroy_process_group()
@@ -381,8 +392,7 @@ def build_run(
     config = {**config, "checkpoint_layers": args.checkpoint_layers}
     mg.manual_seed(args.seed)  # the initial weights, then dropout
     model = build_model(config, device)
-    if rank == 0:
-        args.out.mkdir(parents=True, exist_ok=True)
+    _prepare_out(args.out)
     opt = nn.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     sched = nn.optim.NoamLR(opt, config["d_model"], args.warmup, args.lr_factor)
     data_rng = np.random.default_rng(args.seed)  # the same global batches on every rank
@@ -394,6 +404,20 @@ def build_run(
     if world_size > 1:  # each rank its own dropout masks
         mg.manual_seed(args.seed * 1_000_003 + run.step + 7_919 * (rank + 1))
     return run
+
+
+def _prepare_out(out: Path) -> None:
+    """Make ``--out`` and check that files can be written there: now, not at the first
+    checkpoint minutes later. Every rank does (--out is shared): each fails alike, none waits.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot create the directory: {err.strerror}") from None
+    try:
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot write files there: {err.strerror}") from None
 
 
 def restore(run: Run, state: dict[str, Any]) -> None:
@@ -461,22 +485,24 @@ def train(run: Run) -> None:
             f"validation exact match {run.accuracy:.4f} already reached --target-accuracy: done"
         )
     run.trainer.train()
-    while run.step < args.steps and not reached:
-        train_step(run)
-        if run.step % args.log_every == 0:
-            log_loss(run)
-        if run.bar is not None:
-            run.bar.update(1)
-        out_of_time = _out_of_time(run)
-        if run.step % args.eval_every == 0 or run.step == args.steps or out_of_time:
-            if run.summed:  # a stop between read-outs: log the partial interval before saving
+    try:
+        while run.step < args.steps and not reached:
+            train_step(run)
+            if run.step % args.log_every == 0:
                 log_loss(run)
-            evaluate_and_save(run)
-            reached = _reached(run)
-        if out_of_time:
-            break
-    if run.bar is not None:
-        run.bar.close()
+            if run.bar is not None:
+                run.bar.update(1)
+            out_of_time = _out_of_time(run)
+            if run.step % args.eval_every == 0 or run.step == args.steps or out_of_time:
+                if run.summed:  # a stop between read-outs: log the partial interval first
+                    log_loss(run)
+                evaluate_and_save(run)
+                reached = _reached(run)
+            if out_of_time:
+                break
+    finally:  # also on Ctrl-C: the bar's last line ends before the interruption's
+        if run.bar is not None:
+            run.bar.close()
 
 
 def train_step(run: Run) -> None:

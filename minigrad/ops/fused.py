@@ -85,9 +85,11 @@ class LogSoftmax(Function):
 @accepts_axis
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, stable; a slice of only -inf gives zeros."""
-    require_float("softmax", x)
-    if x.array.dtype is backend.float16:  # sums in float32, as PyTorch
-        return half_in_float32(softmax, x, dim)
+    dtype = x.array.dtype
+    if dtype is not backend.float32 and dtype is not backend.float64:  # the checks inlined
+        require_float("softmax", x)  # raises, naming the dtype
+        if dtype is backend.float16:  # sums in float32, as PyTorch
+            return half_in_float32(softmax, x, dim)
     return Softmax.apply(x, dim=norm_dim(dim, x.array.ndim, x.array.shape))
 
 
@@ -176,7 +178,8 @@ def layer_norm(
 
     Shapes: x (..., *normalized_shape) -> same shape.
     """
-    require_float("layer_norm", x)
+    if x.array.dtype.kind != "f":  # the check inlined: a call costs at this scale
+        require_float("layer_norm", x)  # raises, naming the dtype
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(shape)
     if n == 0 or x.array.shape[-n:] != shape or x.array.ndim < n:
@@ -539,7 +542,8 @@ def cross_entropy(
     ``"mean"`` over class ids divides by the summed weights of the targets that count (over
     probabilities, by the number of targets).
     """
-    require_float("cross_entropy", logits)
+    if logits.array.dtype.kind != "f":  # the check inlined: a call costs at this scale
+        require_float("cross_entropy", logits)  # raises, naming the dtype
     _check_ce_options(reduction, label_smoothing)
     if logits.array.ndim == 1:  # a single sample: (C,) with a 0-d target
         out = cross_entropy(
@@ -551,19 +555,17 @@ def cross_entropy(
             weight,
         )
         return out.reshape(()) if reduction == "none" else out
-    if weight is not None:
-        _check_ce_weight(logits, weight)
-    class_probs = target.dtype.kind == "f"
-    if class_probs:
-        _check_probability_target(logits, target, ignore_index)
-        if weight is not None or (target.requires_grad and is_grad_enabled()):
-            return _soft_cross_entropy(logits, target, float(label_smoothing), reduction, weight)
-    elif not _check_class_target(logits, target, ignore_index):
-        ignore_index = None  # no target equals it: skip the masking
-    if weight is not None:
+    if weight is not None:  # class weights: their own branch, the fused op takes none
         return _weighted_cross_entropy(
             logits, target, weight, ignore_index, label_smoothing, reduction
         )
+    class_probs = target.array.dtype.kind == "f"
+    if class_probs:
+        _check_probability_target(logits, target, ignore_index)
+        if target.requires_grad and is_grad_enabled():
+            return _soft_cross_entropy(logits, target, float(label_smoothing), reduction)
+    elif not _check_class_target(logits, target, ignore_index):
+        ignore_index = None  # no target equals it: skip the masking
     return CrossEntropy.apply(
         logits,
         target,
@@ -604,10 +606,17 @@ def _weighted_cross_entropy(
     label_smoothing: float,
     reduction: str,
 ) -> Tensor:
-    """Cross-entropy of class ids with class weights ``w``, from differentiable ops (PyTorch's
-    nll_loss plus its smoothing term): ``loss = -sum_c w_c q_c log_softmax(x)_c`` with
-    ``q = (1 - eps) * one_hot(t) + eps / C``, 0 where t is ``ignore_index``; ``"mean"`` divides
-    by ``sum(w[t])`` over the targets that count (0, not NaN, when that is 0)."""
+    """Cross-entropy with class weights ``w``, from differentiable ops (PyTorch's nll_loss plus
+    its smoothing term): ``loss = -sum_c w_c q_c log_softmax(x)_c`` with ``q = (1 - eps) *
+    one_hot(t) + eps / C``, 0 where t is ``ignore_index``; ``"mean"`` divides by ``sum(w[t])``
+    over the targets that count (0, not NaN, when that is 0). Probability targets: see
+    ``_soft_cross_entropy``."""
+    _check_ce_weight(logits, weight)
+    if target.array.dtype.kind == "f":
+        _check_probability_target(logits, target, ignore_index)
+        return _soft_cross_entropy(logits, target, float(label_smoothing), reduction, weight)
+    if not _check_class_target(logits, target, ignore_index):
+        ignore_index = None  # no target equals it: skip the masking
     xp = backend.array_module(logits.array)
     classes, ids, eps = logits.shape[1], target.array, float(label_smoothing)
     valid = ids != ignore_index if ignore_index is not None else xp.ones(ids.shape, dtype=bool)
