@@ -958,13 +958,13 @@ def reduce_sum(x: Array, dims: tuple[int, ...] | None, keepdims: bool) -> Array:
     directly (the method adds a Python wrapper), and a 0-d array for a full sum where NumPy
     returns a scalar that the engine would otherwise wrap. Same dtypes as ``x.sum``."""
     if x.__class__ is numpy.ndarray or not _is_cupy_array(x):
-        if x.size >= LONG_SUM_SIZE and dims and x.dtype in _BLAS_FLOATS:
+        if dims and x.size >= LONG_SUM_SIZE and x.dtype in _BLAS_FLOATS:
             out = _sum_down_rows(x, dims, keepdims)
             if out is not None:
                 return out
         out = numpy.add.reduce(x, dims, None, None, keepdims)
         return out if isinstance(out, numpy.ndarray) else numpy.asarray(out)
-    if x.size >= LONG_SUM_SIZE and dims and x.dtype in _BLAS_FLOATS:  # CuPy
+    if dims and x.size >= LONG_SUM_SIZE and x.dtype in _BLAS_FLOATS:  # CuPy
         out = _sum_down_rows_in_blocks(x, dims, keepdims)
         if out is not None:
             return out

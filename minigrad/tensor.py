@@ -719,10 +719,14 @@ class Tensor(autograd.TensorBase):
 
     @accepts_axis
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        if dtype is None:  # (a keyword argument costs at this scale)
+            return ops.sum(self, dim, keepdim)
         return ops.sum(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
     def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        if dtype is None:  # (a keyword argument costs at this scale)
+            return ops.mean(self, dim, keepdim)
         return ops.mean(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis

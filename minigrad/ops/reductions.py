@@ -278,6 +278,9 @@ class LogSumExp(Function):
             return _keepdim_grad(ctx, g) * (x - x.logsumexp(dims, keepdim=True)).exp()
 
 
+_FLOAT16 = backend.float16  # tested with `is`: NumPy's built-in dtypes are singletons
+
+
 def _reduce(op: type[Function], x: Tensor, dim: Any, keepdim: bool, **options: Any) -> Tensor:
     dims = None if dim is None else norm_dims(dim, x.array.ndim, x.array.shape)
     if options:  # (a call with an empty ** costs more than one without)
@@ -293,9 +296,11 @@ def sum(  # noqa: A001
     x is cast to it first (as PyTorch)."""
     if dtype is not None:
         x = x.to(dtype=dtype)
-    if x.array.dtype.kind == "u":  # NumPy sums unsigned integers to uint64, PyTorch to int64
-        x = x.to(dtype=backend.int64)
-    elif x.array.dtype == backend.float16:
+    dt = x.array.dtype
+    if dt.kind != "f":
+        if dt.kind == "u":  # NumPy sums unsigned integers to uint64, PyTorch to int64
+            x = x.to(dtype=backend.int64)
+    elif dt is _FLOAT16:
         return half_in_float32(sum, x, dim, keepdim)
     return _reduce(Sum, x, dim, keepdim)
 
@@ -309,7 +314,7 @@ def mean(
     if dtype is not None:
         x = x.to(dtype=dtype)
     require_float("mean", x)
-    if x.array.dtype == backend.float16:
+    if x.array.dtype is _FLOAT16:
         return half_in_float32(mean, x, dim, keepdim)
     return _reduce(Mean, x, dim, keepdim)
 
