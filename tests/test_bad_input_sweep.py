@@ -544,3 +544,17 @@ def test_num_threads_env_that_is_not_a_number_names_the_variable(
         backend.num_threads()
     monkeypatch.setenv("MINIGRAD_NUM_THREADS", "3")
     assert backend.num_threads() == 3
+
+
+def test_cross_entropy_refuses_an_ignore_index_that_is_not_an_integer() -> None:
+    """ignore_index=1.5 was taken silently (no target can equal it); PyTorch wants an int."""
+    import numpy as np
+
+    import minigrad as mg
+
+    logits, target = mg.randn(4, 3), mg.tensor(np.array([0, 1, 2, 1]))
+    for bad in (1.5, "1", None):
+        with pytest.raises(TypeError, match="ignore_index must be an int"):
+            mg.cross_entropy(logits, target, ignore_index=bad)
+    for good in (1, np.int64(1), -100):  # NumPy integers pass, as in PyTorch
+        mg.cross_entropy(logits, target, ignore_index=good)

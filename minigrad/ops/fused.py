@@ -544,7 +544,7 @@ def cross_entropy(
     """
     if logits.array.dtype.kind != "f":  # the check inlined: a call costs at this scale
         require_float("cross_entropy", logits)  # raises, naming the dtype
-    _check_ce_options(reduction, label_smoothing)
+    _check_ce_options(reduction, label_smoothing, ignore_index)
     if logits.array.ndim == 1:  # a single sample: (C,) with a 0-d target
         out = cross_entropy(
             logits.unsqueeze(0),
@@ -653,7 +653,12 @@ def _check_ce_weight(logits: Tensor, weight: Tensor) -> None:
     same_dtype("cross_entropy", ("weight", weight), ("the logits", logits))
 
 
-def _check_ce_options(reduction: str, label_smoothing: float) -> None:
+def _check_ce_options(reduction: str, label_smoothing: float, ignore_index: int) -> None:
+    if ignore_index.__class__ is not int and not hasattr(ignore_index, "__index__"):
+        raise TypeError(
+            "cross_entropy: ignore_index must be an int (a class id), got "
+            f"{ignore_index!r} of type {type(ignore_index).__name__}"
+        )
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(
             f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
