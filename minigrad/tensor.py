@@ -216,9 +216,17 @@ class Tensor(autograd.TensorBase):
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         """``numpy.asarray(t)``: the values, as ``t.numpy()`` (NumPy made an object array of
-        0-d tensors without it; PyTorch's tensors convert too)."""
+        0-d tensors without it; PyTorch's tensors convert too). NumPy 2's ``copy``: True (what
+        ``numpy.array(t)`` passes) gives memory of its own, False raises where a copy is needed."""
         arr = self.numpy()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
+        if copy is False and (arr is not self.array or (dtype is not None and arr.dtype != dtype)):
+            raise ValueError(
+                f"__array__: a {self.dtype} tensor on {self.device} cannot become a NumPy array"
+                f"{'' if dtype is None else ' of dtype ' + str(dtype)} without a copy (copy=False)"
+            )
+        if dtype is not None:
+            return arr.astype(dtype, copy=bool(copy))
+        return arr.copy() if copy else arr  # copy=True (np.array's default): never this memory
 
     def tolist(self) -> Any:
         return self.numpy().tolist()

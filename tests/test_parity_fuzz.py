@@ -414,3 +414,16 @@ def test_numpy_asarray_of_a_tensor_is_its_values_as_torch():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     out = np.ones(2) * x
     assert isinstance(out, mg.Tensor) and out.requires_grad
+
+
+def test_numpy_array_of_a_tensor_copies_as_torch():
+    # np.array(t) passes copy=True: a write into the result must not reach the tensor
+    for lib in (mg, torch):
+        t = lib.tensor([1.0, 2.0])
+        np.array(t)[0] = 5.0
+        np.array(t, dtype=np.float64)[1] = 7.0
+        assert t.tolist() == [1.0, 2.0]
+    t = mg.tensor([1.0, 2.0])
+    assert np.array(t, copy=False) is t.array  # no copy asked: none made
+    with pytest.raises(ValueError, match="float32 tensor on cpu .* dtype float64"):
+        np.array(t, dtype=np.float64, copy=False)
