@@ -343,6 +343,15 @@ def test_float16_ops_that_add_many_terms_add_in_float32_as_torch(case):
             _close_to(a.grad, b.grad, "gradient")
 
 
+def test_float16_rms_norm_default_eps_is_float32s_as_torch():
+    # computed in float32, PyTorch's eps=None is float32's epsilon; float16's (1e-3) swamped
+    # mean(x^2) of small rows (1.47 off for values near 0.01)
+    x = np.random.default_rng(0).normal(0.0, 0.01, (4, 6)).astype(np.float16)
+    ours = F.rms_norm(mg.tensor(x), (6,))
+    theirs = torch.nn.functional.rms_norm(torch.tensor(x), (6,))
+    _close_to(ours, theirs.double(), "output")
+
+
 # =============================================================================================
 # Gradients
 # =============================================================================================

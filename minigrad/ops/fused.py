@@ -267,7 +267,8 @@ def rms_norm(
     ``x / sqrt(mean(x^2) + eps) * weight`` over the last ``len(normalized_shape)`` dims.
 
     Shapes: x (..., *normalized_shape), weight ``normalized_shape`` -> x's shape. ``eps=None``
-    means the machine epsilon of x's dtype (``torch.finfo(x.dtype).eps``).
+    means the machine epsilon of x's dtype (``torch.finfo(x.dtype).eps``), float32's for float16
+    (computed in float32, as PyTorch).
     """
     require_float("rms_norm", x)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -277,7 +278,9 @@ def rms_norm(
             f"rms_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
         )
     _check_affine("rms_norm", shape, x, ("weight", weight))
-    eps = backend.machine_eps(x.dtype) if eps is None else float(eps)
+    if eps is None:  # float16 is computed in float32, with float32's epsilon (as PyTorch)
+        eps = backend.machine_eps(backend.float32 if x.dtype == backend.float16 else x.dtype)
+    eps = float(eps)
     if not eps >= 0:
         raise ValueError(f"rms_norm: eps must be >= 0, got {eps}")
     if x.dtype == backend.float16:
