@@ -213,9 +213,13 @@ def test_unary_float_ops_promote_integers_to_the_default_float(op, dtype):
         _close(getattr(mg, op)(mg.tensor(x)), getattr(torch, op)(torch.tensor(x)), 1e-6, 1e-7)
 
 
-def test_gelu_still_refuses_integers_as_torch():
-    with pytest.raises(TypeError, match="int64"):
-        mg.gelu(mg.tensor([1, 2]))
+@pytest.mark.parametrize("op", ["gelu", "silu", "softplus", "leaky_relu", "elu"])
+def test_activations_still_refuse_integers_as_torch(op):
+    for values in ([1, 2], [True, False]):
+        with pytest.raises(NotImplementedError):
+            getattr(torch.nn.functional, op)(torch.tensor(values))
+        with pytest.raises(TypeError, match=f"{op} .*(int64|bool)"):
+            getattr(nn.functional, op)(mg.tensor(values))
 
 
 @pytest.mark.parametrize("op", ["cat", "stack"])

@@ -503,7 +503,7 @@ class GeluGrad(Function):
 
 def _unary(op: type[Function], name: str, a: Tensor, **options: Any) -> Tensor:
     if a.array.dtype.kind != "f":
-        if op is Gelu:  # PyTorch refuses integers here
+        if op not in _TAKES_INTEGERS:  # gelu, silu, elu, ...: PyTorch refuses integers
             require_float(name, a)  # raises, naming the op and the dtype
         a = cast(a, backend.DEFAULT_FLOAT)  # exp, log, sin, ...: PyTorch's default float
     # only gelu and a few activations have options: an empty **options costs ~0.1 us more
@@ -855,3 +855,8 @@ def logaddexp(a: Any, b: Any) -> Tensor:
         if isinstance(x, TensorBase):
             require_float("logaddexp", x)
     return _binary(LogAddExp, a, b)
+
+
+# the unary ops that take integer and bool tensors, computed in the default float (as PyTorch's
+# exp, log, sin, ...); the activations (gelu, silu, softplus, leaky_relu, elu) refuse them
+_TAKES_INTEGERS = frozenset({Exp, Log, Sqrt, Tanh, Sigmoid, Sin, Cos, Rsqrt, Erf, Log2, Exp2})
