@@ -198,6 +198,15 @@ def test_sum_and_mean_take_a_dtype(dtype):
     assert g.grad.dtype == mg.float64 and g.grad.numpy().tolist() == np.ones((3, 4)).tolist()
 
 
+@pytest.mark.parametrize("dtype", ["int32", "int8", "uint8", "bool"])
+def test_sum_in_a_narrow_integer_dtype_answers_in_it_as_torch(dtype):
+    # NumPy adds int32 and narrower in int64: sum(dtype=int32) came back int64
+    x = np.array([[100, 100, 3], [1, 2, 0]])
+    a, b = mg.tensor(x), torch.tensor(x)
+    _close(a.sum(dtype=dtype), b.sum(dtype=getattr(torch, dtype)), rtol=0)  # int8: wraps to -50
+    _close(a.sum(1, True, dtype=dtype), b.sum(1, True, dtype=getattr(torch, dtype)), rtol=0)
+
+
 # =============================================================================================
 # Ops PyTorch computes where minigrad refused
 # =============================================================================================

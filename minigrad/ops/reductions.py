@@ -293,9 +293,11 @@ def sum(  # noqa: A001
     x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
     """Sum over ``dim`` (all dims when None); integer and bool tensors give int64. ``dtype``:
-    x is cast to it first (as PyTorch)."""
+    x is cast to it first, and the sum comes back in it (as PyTorch)."""
     if dtype is not None:
         x = x.to(dtype=dtype)
+        if x.array.dtype.kind in "iub":  # NumPy adds these in int64: the sum cast back wraps
+            return sum(x, dim, keepdim).to(dtype=x.array.dtype)  # as PyTorch's does in int32
     dt = x.array.dtype
     if dt.kind != "f":
         if dt.kind == "u":  # NumPy sums unsigned integers to uint64, PyTorch to int64
