@@ -295,6 +295,9 @@ def test_bitwise_not_shifts_out_of_range_and_refusals():
     t |= 8
     t ^= 1
     assert t.numpy().tolist() == [13, 8]
+    i32 = np.array([5, 6], dtype=np.int32)  # a NumPy integer is a scalar, as a Python int
+    _close(mg.tensor(i32) & np.int64(3), torch.tensor(i32) & np.int64(3), rtol=0)
+    _close(np.int64(3) | mg.tensor(i32), np.int64(3) | torch.tensor(i32), rtol=0)
     with pytest.raises(TypeError, match=r"float32 tensor of shape \(2,\)"):
         mg.tensor([1.0, 2.0]) & 1
     with pytest.raises(TypeError, match="float"):

@@ -6,6 +6,7 @@ for annotations only.
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
@@ -121,7 +122,9 @@ def bitwise(a: Any, b: Any, name: str) -> Tensor:
     and Python ints or bools, in PyTorch's result type; no gradient. A shift by a negative count
     or by the dtype's width or more gives 0 (-1 for ``>>`` of a negative value), as PyTorch."""
     for x in (a, b):
-        kind = x.dtype.kind if isinstance(x, TensorBase) else "b" if isinstance(x, int) else "?"
+        # Python and NumPy integers (numbers.Integral) count as scalars, as in PyTorch
+        integral = isinstance(x, numbers.Integral)
+        kind = x.dtype.kind if isinstance(x, TensorBase) else "b" if integral else "?"
         if kind not in "biu":
             what = x.dtype if isinstance(x, TensorBase) else type(x).__name__
             raise TypeError(
