@@ -425,6 +425,7 @@ def test_numpy_asarray_of_a_tensor_is_its_values_as_torch():
     assert isinstance(out, mg.Tensor) and out.requires_grad
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation")  # torch's, not ours
 def test_numpy_array_of_a_tensor_copies_as_torch():
     # np.array(t) passes copy=True: a write into the result must not reach the tensor
     for lib in (mg, torch):
