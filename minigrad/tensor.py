@@ -522,6 +522,12 @@ class Tensor(autograd.TensorBase):
     def __ixor__(self, other: Any) -> Tensor:
         return self._inplace("bitwise_xor_", lambda t: ops.bitwise(t, other, "bitwise_xor"))
 
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._inplace("bitwise_left_shift_", lambda t: ops.bitwise(t, other, "left_shift"))
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._inplace("bitwise_right_shift_", lambda t: ops.bitwise(t, other, "right_shift"))
+
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``: ``value`` (a number or a tensor) broadcast to the indexed
         shape and cast to this dtype; as the other in-place ops for autograd."""

@@ -295,6 +295,10 @@ def test_bitwise_not_shifts_out_of_range_and_refusals():
     t |= 8
     t ^= 1
     assert t.numpy().tolist() == [13, 8]
+    alias = t[:]  # <<= and >>= write in place, as PyTorch's (Python alone would rebind t)
+    t <<= 2
+    t >>= 1
+    assert alias.numpy().tolist() == [26, 16]
     i32 = np.array([5, 6], dtype=np.int32)  # a NumPy integer is a scalar, as a Python int
     _close(mg.tensor(i32) & np.int64(3), torch.tensor(i32) & np.int64(3), rtol=0)
     _close(np.int64(3) | mg.tensor(i32), np.int64(3) | torch.tensor(i32), rtol=0)
