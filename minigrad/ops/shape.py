@@ -717,7 +717,7 @@ def where(condition: Tensor, a: Any, b: Any) -> Tensor:
         a = wrap(backend.asarray(a, dtype=dtype, device=condition.device))
     if dtype.kind != "f":  # a Python int out of an integer dtype's range raises (NumPy wraps)
         a, b = (
-            t if isinstance(t, TensorBase) else backend.asarray(t, dtype, condition.device)
+            t if isinstance(t, TensorBase) else _scalar_in("where", t, dtype, condition.device)
             for t in (a, b)
         )
     a, b = (cast(t, dtype) if isinstance(t, TensorBase) else t for t in (a, b))
@@ -746,8 +746,19 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
     if x.dtype.kind != "f":
         # the value in x's dtype, as PyTorch: a bool tensor stays bool (2 is True), an int out
         # of the dtype's range raises (NumPy's where widened the first, wrapped the second)
-        value = backend.asarray(value, dtype=x.dtype, device=x.device)
+        value = _scalar_in("masked_fill", value, x.dtype, x.device)
     return MaskedFill.apply(x, mask, value)
+
+
+def _scalar_in(op: str, value: Any, dtype: Any, device: str) -> Any:
+    """A Python number as a 0-d array of the integer or bool ``dtype``; one out of its range
+    raises, naming the op (NumPy's message names neither)."""
+    try:
+        return backend.asarray(value, dtype=dtype, device=device)
+    except OverflowError:
+        raise OverflowError(
+            f"{op}: the value {value!r} is out of bounds for {dtype}, the result's dtype"
+        ) from None
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
