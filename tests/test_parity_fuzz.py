@@ -21,6 +21,13 @@ def _same(ours, theirs, rtol: float = 1e-12, atol: float = 0.0) -> None:
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=rtol, atol=atol, equal_nan=True)
 
 
+def _indexed_leaves(x, ours, theirs):
+    """minigrad's and torch's leaves holding ``x``, once ``x[index]`` is checked to agree."""
+    a, b = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    _same(a[ours], b[theirs])
+    return a, b
+
+
 # =============================================================================================
 # Dtype promotion
 # =============================================================================================
@@ -70,9 +77,7 @@ def _bool_indices(mod):
 def test_python_bool_index_gets_and_sets_as_torch(case):
     x = np.arange(24.0).reshape(2, 3, 4)
     ours, theirs = _bool_indices(mg)[case], _bool_indices(torch)[case]
-    a = mg.tensor(x, requires_grad=True)
-    b = torch.tensor(x, requires_grad=True)
-    _same(a[ours], b[theirs])
+    a, b = _indexed_leaves(x, ours, theirs)
     value = np.random.default_rng(case).standard_normal(tuple(b[theirs].shape))
     va = mg.tensor(value, requires_grad=True)
     vb = torch.tensor(value, requires_grad=True)
@@ -278,9 +283,7 @@ def _mixed_indices(mod):
 def test_0d_int_tensor_and_empty_ellipsis_in_an_index_as_torch(case):
     x = np.arange(60.0).reshape(3, 4, 5)
     ours, theirs = _mixed_indices(mg)[case], _mixed_indices(torch)[case]
-    a = mg.tensor(x, requires_grad=True)
-    b = torch.tensor(x, requires_grad=True)
-    _same(a[ours], b[theirs])
+    a, b = _indexed_leaves(x, ours, theirs)
     weights = np.linspace(-1.0, 1.0, b[theirs].numel()).reshape(tuple(b[theirs].shape))
     (a[ours] * mg.tensor(weights)).sum().backward()
     (b[theirs] * torch.tensor(weights)).sum().backward()
