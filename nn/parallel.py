@@ -181,9 +181,11 @@ class DistributedDataParallel(Module):
                 "reduction (it raised midway); end the job"
             )
         if self.broadcast_buffers and self.training:
+            # async_op + wait: the broadcast without the collectives' check that every rank
+            # passes the same shape (made once, when __init__ first broadcast the buffers)
             with mg.no_grad():
                 for buf in self.module.buffers():
-                    dist.broadcast(buf, src=0)
+                    dist.broadcast(buf, src=0, async_op=True).wait()
         output = self.module(*args, **kwargs)
         if self.find_unused_parameters and self._sync and mg.is_grad_enabled():
             unreached = set(self._bucket_of) - _reached_leaves(output)
