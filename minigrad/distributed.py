@@ -28,8 +28,8 @@ numbers, or errors out), a rank stuck outside a collective while the others are 
 on it, and work slower than the timeout (a false alarm: raise the timeout). Ranks that pass
 different shapes, dtypes, ops or sources to the same blocking collective are told apart first
 (one small all-gather of each rank's call): every rank raises `DistributedError` naming each
-rank's call, and no tensor changes. ``async_op=True`` calls skip that check (DDP's buckets are
-checked once, when it is built), as does every call on one rank. A collective that
+rank's call, and no tensor changes. ``async_op=True`` calls skip that check (DDP checks its
+buckets and buffers once, when it is built), as does every call on one rank. A collective that
 timed out is still pending and cannot be cancelled: end the job (`abort`), do not retry.
 
 After `init_process_group` with more than one rank, an uncaught exception on any rank prints
