@@ -589,10 +589,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
         i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
     )
     if axes:
-        if grad.dtype == backend.float16:  # adds in float32, as PyTorch (2048 + 1 is 2048 in f16)
-            grad = grad.sum(axis=axes, keepdims=True, dtype=backend.float32).astype(grad.dtype)
-        else:
-            grad = grad.sum(axis=axes, keepdims=True)
+        grad = backend.sum_half_in_float32(grad, axes, True)
     if extra:
         grad = grad.reshape(shape)
     return grad

@@ -953,6 +953,15 @@ def _row_max_finite(x: Array, dim: int) -> Array:
     return array_module(x).maximum(x.max(axis=dim, keepdims=True), low)  # CuPy: no initial
 
 
+def sum_half_in_float32(x: Array, axes: int | tuple[int, ...], keepdims: bool) -> Array:
+    """``x.sum(axes, keepdims)``, float16 added in float32 and rounded once, as PyTorch (NumPy
+    adds float16 in float16, where 2048 + 1 rounds to 2048): the sums of gradients over
+    broadcast rows (``autograd.unbroadcast``, ``linear``'s bias)."""
+    if x.dtype == float16:
+        return x.sum(axis=axes, keepdims=keepdims, dtype=float32).astype(x.dtype)
+    return x.sum(axis=axes, keepdims=keepdims)
+
+
 def reduce_sum(x: Array, dims: tuple[int, ...] | None, keepdims: bool) -> Array:
     """``x.sum(dims, keepdims)`` (every dim when ``dims`` is None) as an array: NumPy's ufunc
     directly (the method adds a Python wrapper), and a 0-d array for a full sum where NumPy

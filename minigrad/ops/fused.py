@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from minigrad import backend
 from minigrad.aliases import accepts_axis
@@ -923,7 +923,7 @@ class Linear(Function):
         # dx = g W ; dW = g^T x ; db = sum of g over rows
         dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
         dw = g2.T @ backend.flat_rows(x) if ctx.needs_input_grad[1] else None
-        db = _column_sum(g2) if ctx.needs_input_grad[2] else None
+        db = backend.sum_half_in_float32(g2, 0, False) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
     @staticmethod
@@ -935,14 +935,6 @@ class Linear(Function):
         dw = g2.transpose(0, 1) @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
         db = g2.sum(0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
-
-
-def _column_sum(g: Any) -> Any:
-    """``g.sum(axis=0)``; float16 adds in float32 and rounds once, as PyTorch (NumPy adds the
-    rows in float16, where 2048 + 1 rounds to 2048)."""
-    if g.dtype == backend.float16:
-        return g.sum(axis=0, dtype=backend.float32).astype(g.dtype)
-    return g.sum(axis=0)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
