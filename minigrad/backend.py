@@ -1017,14 +1017,8 @@ def _sum_down_rows(x: Array, dims: tuple[int, ...], keepdims: bool) -> Array | N
     rows = _rows_to_sum(x, dims)
     if rows is None:
         return None
-    n = rows.shape[0]
-    if x.size // n * x.itemsize > LONG_SUM_ROW_BYTES:
-        m = n // LONG_SUM_BLOCK
-        blocks = rows[: m * LONG_SUM_BLOCK].reshape((m, LONG_SUM_BLOCK) + rows.shape[1:])
-        parts = numpy.add.reduce(blocks, 1)  # (m, *the others)
-        if m * LONG_SUM_BLOCK < n:
-            parts[0] += numpy.add.reduce(rows[m * LONG_SUM_BLOCK :], 0)
-        rows = parts
+    if x.size // rows.shape[0] * x.itemsize > LONG_SUM_ROW_BYTES:
+        rows = _block_sums(rows)
     out = _sum_in_halves(rows)
     return _kept_dims(out, x.shape, dims) if keepdims else out
 
@@ -1037,12 +1031,19 @@ def _sum_down_rows_in_blocks(x: Array, dims: tuple[int, ...], keepdims: bool) ->
     rows = _rows_to_sum(x, dims)
     if rows is None:
         return None
+    out = _block_sums(rows).sum(axis=0)
+    return _kept_dims(out, x.shape, dims) if keepdims else out
+
+
+def _block_sums(rows: Array) -> Array:
+    """The sums of the blocks of LONG_SUM_BLOCK rows, ``(m, *the others)``, the rows left over
+    added to the first block's sum (a naive sum over 128 rows: its error stays small)."""
     n, m = rows.shape[0], rows.shape[0] // LONG_SUM_BLOCK
     blocks = rows[: m * LONG_SUM_BLOCK].reshape((m, LONG_SUM_BLOCK) + rows.shape[1:])
-    out = blocks.sum(axis=1).sum(axis=0)
+    parts = blocks.sum(axis=1)
     if m * LONG_SUM_BLOCK < n:
-        out += rows[m * LONG_SUM_BLOCK :].sum(axis=0)
-    return _kept_dims(out, x.shape, dims) if keepdims else out
+        parts[0] += rows[m * LONG_SUM_BLOCK :].sum(axis=0)
+    return parts
 
 
 def _kept_dims(out: Array, shape: tuple[int, ...], dims: tuple[int, ...]) -> Array:
