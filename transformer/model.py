@@ -70,8 +70,14 @@ OPTIONS = {
 
 
 #: The config's sizes and counts, each with its least value.
-_SIZES = {"d_model": 1, "n_heads": 1, "d_ff": 1, "max_len": 1}
-_SIZES.update(num_encoder_layers=0, num_decoder_layers=0)
+_SIZES = {
+    "d_model": 1,
+    "n_heads": 1,
+    "d_ff": 1,
+    "max_len": 1,
+    "num_encoder_layers": 0,
+    "num_decoder_layers": 0,
+}
 
 
 def _check_config(config: TransformerConfig) -> None:
