@@ -386,7 +386,8 @@ class Tensor(autograd.TensorBase):
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        """Fill with ``value`` (a number or a one-element tensor) in place."""
+        """Fill with ``value`` (a number or a 0-d tensor) in place."""
+        ops._util.require_0d_value("fill_", value)
         grad_mode = autograd.is_grad_enabled()
         floats = self.dtype.kind == "f"
         if isinstance(value, Tensor) and value.requires_grad and grad_mode and floats:

@@ -112,6 +112,16 @@ def broadcast_shape(op: str, what: str, *shapes: Sequence[int]) -> tuple[int, ..
         raise ShapeError(f"{op}: {what} {listed} cannot be broadcast together") from None
 
 
+def require_0d_value(op: str, value: Any) -> None:
+    """Refuse a fill value that is a tensor of one or more dims, as PyTorch (a number or a 0-d
+    tensor fills; NumPy would broadcast a one-element tensor silently)."""
+    if isinstance(value, TensorBase) and value.ndim:
+        raise ShapeError(
+            f"{op}: the value must be a number or a 0-d tensor, got a tensor of shape "
+            f"{tuple(value.shape)}"
+        )
+
+
 def require_bool_mask(op: str, mask: Any) -> None:
     """Refuse a mask that is not a bool tensor."""
     if not isinstance(mask, TensorBase) or mask.dtype != backend.bool_:

@@ -206,18 +206,24 @@ def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
 
 def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a + alpha * b`` with broadcasting."""
-    return _binary(Add, a, _scaled(b, alpha))
+    return _binary(Add, a, _scaled("add", a, b, alpha))
 
 
 def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
-    return _binary(Sub, a, _scaled(b, alpha))
+    return _binary(Sub, a, _scaled("sub", a, b, alpha))
 
 
-def _scaled(b: Any, alpha: Any) -> Any:
-    """``alpha * b`` for add/sub's ``alpha`` (a Python product when ``b`` is a number)."""
+def _scaled(op: str, a: Any, b: Any, alpha: Any) -> Any:
+    """``alpha * b`` for add/sub's ``alpha`` (a Python product when ``b`` is a number). A float
+    ``alpha`` with integer operands raises, as PyTorch (the result keeps their integer dtype)."""
     if alpha == 1:
         return b
+    if isinstance(alpha, float) and result_type(a, b).kind in "iub":
+        raise TypeError(
+            f"{op}: alpha={alpha!r} is a float but the operands are {result_type(a, b)}; for "
+            "integer tensors alpha must be an integer (PyTorch refuses it too)"
+        )
     return mul(b, alpha) if isinstance(b, TensorBase) else b * alpha
 
 
@@ -850,10 +856,11 @@ class LogAddExp(Function):
 
 
 def logaddexp(a: Any, b: Any) -> Tensor:
-    """``log(exp(a) + exp(b))``, computed stably, with broadcasting."""
+    """``log(exp(a) + exp(b))``, computed stably, with broadcasting. An integer operand is
+    taken with a float one in their promoted dtype; two integer ones raise (as PyTorch)."""
     for x in (a, b):
-        if isinstance(x, TensorBase):
-            require_float("logaddexp", x)
+        if isinstance(x, TensorBase) and x.dtype.kind != "f" and result_type(a, b).kind != "f":
+            require_float("logaddexp", x)  # raises, naming the dtype
     return _binary(LogAddExp, a, b)
 
 

@@ -188,10 +188,19 @@ def layer_norm(
         )
     if weight is not None or bias is not None:
         _check_affine("layer_norm", shape, x, ("weight", weight), ("bias", bias))
+    if 0 in shape:
+        return _normalized_nothing(x, weight, bias)
     if x.array.dtype is backend.float16:  # sums over rows and batch in float32, as PyTorch
         return half_in_float32(layer_norm, x, normalized_shape, weight, bias, eps)
     dims = tuple(range(x.array.ndim - n, x.array.ndim))
     return LayerNorm.apply(x, weight, bias, dims=dims, eps=eps)
+
+
+def _normalized_nothing(x: Tensor, weight: Tensor | None, bias: Tensor | None = None) -> Tensor:
+    """A norm over rows of no elements (a 0 in ``normalized_shape``): empty, as PyTorch's, with
+    empty gradients for each input (the kernels would divide by the row size 0)."""
+    out = x * 1 if weight is None else x * weight
+    return out if bias is None else out + bias
 
 
 def _check_affine(
@@ -278,6 +287,8 @@ def rms_norm(
             f"rms_norm: input of shape {tuple(x.shape)} does not end with normalized_shape {shape}"
         )
     _check_affine("rms_norm", shape, x, ("weight", weight))
+    if 0 in shape:
+        return _normalized_nothing(x, weight)
     if eps is None:  # float16 is computed in float32, with float32's epsilon (as PyTorch)
         eps = backend.machine_eps(backend.float32 if x.dtype == backend.float16 else x.dtype)
     eps = float(eps)

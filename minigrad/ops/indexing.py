@@ -25,6 +25,7 @@ from minigrad.ops._util import (
     broadcast_shape,
     half_in_float32,
     norm_dim,
+    require_0d_value,
     require_bool_mask,
 )
 from minigrad.ops.shape import expand, reshape, setitem
@@ -608,6 +609,7 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """A copy of ``x`` whose slices ``index`` along ``dim`` hold ``value`` (a number or a 0-d
     tensor, differentiable), as ``torch.index_fill``; shape of ``x``."""
     _, key = index_key("index_fill", x, dim, index)
+    require_0d_value("index_fill", value)
     if not x.ndim:  # a 0-d tensor: index 0 along dim 0 or -1, as PyTorch
         return reshape(setitem(reshape(x, (1,)), key, value), ())
     return setitem(x, key, value)
@@ -630,6 +632,12 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any 
             f"index_add: source of shape {tuple(source.shape)} does not fit self of shape "
             f"{tuple(x.shape)} with {index.numel()} indices along dim {dim} (want {tuple(want)})"
         )
+    if isinstance(alpha, float) and x.dtype.kind in "iub":
+        if not alpha.is_integer():  # PyTorch truncates it silently
+            raise TypeError(
+                f"index_add: alpha={alpha!r} is not a whole number, but self is {x.dtype}"
+            )
+        alpha = int(alpha)  # 2.0 scales integers by 2, as PyTorch (not into floats)
     if alpha != 1:
         source = source * alpha
     if not x.ndim:  # a 0-d tensor: dim 0 of one element

@@ -29,6 +29,7 @@ from minigrad.ops._util import (
 from minigrad.ops.activations import softplus
 from minigrad.ops.conversion import cast
 from minigrad.ops.indexing import gather
+from minigrad.ops.shape import where
 from minigrad.promotion import result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -112,7 +113,8 @@ def nll_loss(
     w = wrap(valid.astype(input.dtype))
     if weight is not None:  # weight[t], differentiable (PyTorch refuses a weight needing grad)
         w = weight[wrap(ids)] * w
-    loss = -picked * w
+    # an ignored position takes no part, whatever its input (a NaN there times 0 is NaN)
+    loss = where(wrap(valid), -picked * w, 0.0)
     if reduction != "mean":
         return _reduce_loss(loss, reduction)
     total = w.sum()

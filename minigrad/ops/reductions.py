@@ -466,8 +466,10 @@ def std(
 
 @accepts_axis
 def logsumexp(x: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
-    """log(sum(exp(x))) over ``dim``, computed stably; a slice of only -inf gives -inf."""
-    require_float("logsumexp", x)
+    """log(sum(exp(x))) over ``dim``, computed stably; a slice of only -inf gives -inf. Integer
+    and bool tensors are taken in the default float (as PyTorch)."""
+    if x.array.dtype.kind != "f":  # integers and bools: in the default float, as PyTorch
+        x = x.to(dtype=backend.DEFAULT_FLOAT)
     if x.array.dtype == backend.float16:
         return half_in_float32(logsumexp, x, dim, keepdim)
     return _reduce(LogSumExp, x, dim, keepdim)
@@ -528,6 +530,8 @@ class Prod(Function):
         x, nonzero_prod, zeros = ctx.saved_tensors
         xp = backend.array_module(g)
         g = _keepdim_grad(ctx, g)
+        if not x.ndim:  # dx = g: no other factor (g * x / x is NaN for x = inf or NaN)
+            return g * 1
         # dx_i = g * prod_{j != i} x_j: g * prod / x_i without zeros; with one zero only that
         # factor gets g * (product of the others); with two or more every gradient is 0
         with backend.quiet():

@@ -181,6 +181,8 @@ def _int_divisor_check(op: str, a: Any, b: Any) -> None:
     """Integer division by zero: PyTorch raises, NumPy silently gives 0."""
     if not (_is_integer(a) and _is_integer(b)):
         return
+    if isinstance(a, TensorBase) and not a.array.size:  # nothing is divided, as PyTorch
+        return
     if isinstance(b, TensorBase):
         if bool((b.array == 0).any()):  # one device read
             raise ZeroDivisionError(

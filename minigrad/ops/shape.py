@@ -21,6 +21,7 @@ from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
     norm_dim,
+    require_0d_value,
     require_bool_mask,
     same_dtype,
 )
@@ -573,7 +574,17 @@ def _promoted(tensors: Sequence[Tensor]) -> Sequence[Tensor]:
 
 @accepts_axis
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate along an existing ``dim``; mixed dtypes are promoted (as PyTorch)."""
+    """Concatenate along an existing ``dim``; mixed dtypes are promoted (as PyTorch). A tensor
+    of shape (0,) is skipped whatever the others' shapes (PyTorch's legacy rule, which lets
+    ``cat([tensor([]), x])`` grow ``x``); its dtype still takes part in the promotion."""
+    if any(t.shape == (0,) for t in tensors):
+        kept = [t for t in tensors if t.shape != (0,)]
+        if not kept:
+            return Cat.apply(*_promoted(tensors), dim=0)
+        shape = kept[0].shape
+        d = norm_dim(dim, len(shape), shape)
+        empty = (*shape[:d], 0, *shape[d + 1 :])  # the skipped, reshaped: in the graph still
+        tensors = [reshape(t, empty) if t.shape == (0,) else t for t in tensors]
     d = _check_join("cat", tensors, dim, new_dim=False)
     return Cat.apply(*_promoted(tensors), dim=d)
 
@@ -736,8 +747,9 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
             f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
             f"shape {tuple(x.shape)}"
         )
+    require_0d_value("masked_fill", value)
     if isinstance(value, TensorBase):
-        if value.requires_grad and x.dtype.kind == "f" and value.numel() == 1:
+        if value.requires_grad and x.dtype.kind == "f":
             # a value that requires grad gets the gradient of the filled elements, as PyTorch
             return where(mask, cast(value.reshape(()), x.dtype), x)
         value = value.item()

@@ -1,0 +1,241 @@
+"""Regression tests for what a second differential hunt against PyTorch found
+(``tests/parity_hunt.py``, run by hand): reductions, shape ops, in-place ops and functionals on
+the inputs the first hunt (tests/test_parity_fuzz.py) did not draw. Each test compares minigrad
+with PyTorch on the input that exposed the bug, values, dtypes, shapes and float64 gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import nn.functional as F  # noqa: N812 (the PyTorch convention)
+
+torch = pytest.importorskip("torch")
+tnf = torch.nn.functional
+nan, inf = float("nan"), float("inf")
+
+
+def _same(ours, theirs, rtol: float = 1e-12, atol: float = 0.0) -> None:
+    theirs = theirs.detach()
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
+    assert tuple(ours.shape) == tuple(theirs.shape), (ours.shape, theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=rtol, atol=atol, equal_nan=True)
+
+
+def _leaves(*arrays):
+    """minigrad's and PyTorch's float64 leaves holding the same values."""
+    ours = [mg.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    return ours, theirs
+
+
+def _same_grads(out, tout, ours, theirs) -> None:
+    """The gradients of ``out`` and ``tout`` against a seed of random values agree."""
+    seed = np.random.default_rng(0).standard_normal(tuple(tout.shape))
+    grads = mg.grad(out, ours, mg.tensor(seed), allow_unused=True)
+    tgrads = torch.autograd.grad(tout, theirs, torch.tensor(seed), allow_unused=True)
+    for g, tg in zip(grads, tgrads):
+        _same(g if g is not None else mg.zeros_like(ours[0]), tg if tg is not None else tg)
+
+
+def _both_refuse(ours, theirs) -> None:
+    with pytest.raises((RuntimeError, ValueError, TypeError, IndexError)):
+        theirs()
+    with pytest.raises((ValueError, TypeError, IndexError)):
+        ours()
+
+
+# =============================================================================================
+# Losses
+# =============================================================================================
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_ignores_nan_at_ignored_targets_as_torch(reduction, weighted):
+    # the ignored rows were multiplied by a weight of 0: NaN * 0 made the whole loss NaN
+    x = np.array([[-1.0, -2.0, -0.5], [nan, nan, nan], [-0.3, nan, -4.0], [-2.0, -1.0, -3.0]])
+    target = np.array([0, 1, 1, 2])
+    weight = np.array([0.5, 2.0, 1.5]) if weighted else None
+    (a,), (b,) = _leaves(x)
+    kw = {"ignore_index": 1, "reduction": reduction}
+    out = F.nll_loss(a, mg.tensor(target), None if weight is None else mg.tensor(weight), **kw)
+    tout = tnf.nll_loss(
+        b, torch.tensor(target), None if weight is None else torch.tensor(weight), **kw
+    )
+    _same(out, tout)
+    _same_grads(out, tout, [a], [b])
+
+
+# =============================================================================================
+# Reductions
+# =============================================================================================
+
+
+@pytest.mark.parametrize("value", [nan, inf, -inf, 0.0, 3.0])
+@pytest.mark.parametrize("dim", [None, 0, -1])
+def test_prod_of_a_0d_tensor_passes_the_gradient_on_as_torch(value, dim):
+    # dx = g (no other factor): g * prod / x gave NaN for x = inf or NaN
+    (a,), (b,) = _leaves(value)
+    out = a.prod() if dim is None else a.prod(dim)
+    tout = b.prod() if dim is None else b.prod(dim)
+    _same(out, tout)
+    _same_grads(out, tout, [a], [b])
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("dim", [0, -1, (0, 1)])
+def test_logsumexp_of_integers_is_in_the_default_float_as_torch(dtype, dim):
+    x = np.array([[1, 0, 3], [2, 2, 0]]).astype(dtype)  # it raised "expects a floating point"
+    _same(mg.logsumexp(mg.tensor(x), dim), torch.logsumexp(torch.tensor(x), dim), rtol=1e-6)
+    _same(
+        mg.tensor(x).logsumexp(dim, keepdim=True),
+        torch.tensor(x).logsumexp(dim, keepdim=True),
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.parametrize(
+    ("left", "right"), [("int32", "float64"), ("int64", None), ("uint8", "float32")]
+)
+def test_logaddexp_of_an_integer_and_a_float_promotes_as_torch(left, right):
+    # it raised "expects a floating point tensor"; two integer operands still raise (as PyTorch)
+    a = np.array([[1, 0, 3], [2, 5, 0]]).astype(left)
+    b = np.array([2.0, 1.5, 0.0]).astype(right) if right else 0.5
+    ours = mg.logaddexp(mg.tensor(a), mg.tensor(b) if right else b)
+    _same(ours, torch.logaddexp(torch.tensor(a), torch.tensor(b)), rtol=1e-6)
+    _same(
+        mg.logaddexp(mg.tensor(b), mg.tensor(a)),
+        torch.logaddexp(torch.tensor(b), torch.tensor(a)),
+        rtol=1e-6,
+    )
+    _both_refuse(
+        lambda: mg.logaddexp(mg.tensor(a), mg.tensor(a)),
+        lambda: torch.logaddexp(torch.tensor(a), torch.tensor(a)),
+    )
+
+
+# =============================================================================================
+# Normalization over rows of no elements
+# =============================================================================================
+
+
+@pytest.mark.parametrize(
+    ("shape", "normalized"), [((0, 3), (0, 3)), ((2, 0), (0,)), ((3, 0, 2), (0, 2))]
+)
+@pytest.mark.parametrize("affine", [False, True])
+def test_layer_norm_and_rms_norm_over_nothing_are_empty_as_torch(shape, normalized, affine):
+    # the kernels divided by the row size: ZeroDivisionError
+    x, w, b = np.zeros(shape), np.ones(normalized), np.zeros(normalized)
+    (a, aw, ab), (t, tw, tb) = _leaves(x, w, b)
+    out = mg.layer_norm(a, normalized, aw if affine else None, ab if affine else None)
+    tout = tnf.layer_norm(t, normalized, tw if affine else None, tb if affine else None)
+    _same(out, tout)
+    _same_grads(out, tout, [a, aw, ab][: 3 if affine else 1], [t, tw, tb][: 3 if affine else 1])
+    out = F.rms_norm(a, normalized, aw if affine else None)
+    tout = tnf.rms_norm(t, normalized, tw if affine else None)
+    _same(out, tout)
+    _same_grads(out, tout, [a, aw][: 2 if affine else 1], [t, tw][: 2 if affine else 1])
+
+
+# =============================================================================================
+# Fills, alpha and in-place ops
+# =============================================================================================
+
+
+def _fills(lib, value):
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+    mask = lib.tensor([[True, False], [False, True]])
+    value = lib.tensor(value)
+    return [
+        lambda: x.clone().fill_(value),
+        lambda: x.masked_fill(mask, value),
+        lambda: x.clone().masked_fill_(mask, value),
+        lambda: x.index_fill(0, lib.tensor([1]), value),
+        lambda: x.clone().index_fill_(1, lib.tensor([0]), value),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_fills_take_a_0d_value_tensor_only_as_torch(case):
+    # a value of one element but one dim: NumPy broadcast it silently, PyTorch refuses
+    _both_refuse(_fills(mg, [5.0])[case], _fills(torch, [5.0])[case])
+    _same(_fills(mg, 5.0)[case](), _fills(torch, 5.0)[case]())
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "add_", "sub_"])
+@pytest.mark.parametrize("dtype", ["int64", "uint8", "bool"])
+def test_float_alpha_with_integer_tensors_refuses_as_torch(op, dtype):
+    # minigrad promoted the result to float32 (and the in-place op wrote floats into ints)
+    def call(lib):
+        x = lib.tensor(np.array([1, 0, 1]).astype(dtype))
+        return lambda: getattr(x.clone(), op)(x, alpha=2.5)
+
+    _both_refuse(call(mg), call(torch))
+    x = np.array([1, 2, 3])
+    _same(mg.tensor(x).add(mg.tensor(x), alpha=2), torch.tensor(x).add(torch.tensor(x), alpha=2))
+    _same(
+        mg.tensor(x * 1.0).sub(mg.tensor(x), alpha=2.5),
+        torch.tensor(x * 1.0).sub(torch.tensor(x), alpha=2.5),
+    )
+
+
+def test_index_add_with_a_whole_float_alpha_keeps_integers_as_torch():
+    # the float alpha made the source float32, refused by scatter_add with a confusing message
+    x, source = np.array([[1, 2], [3, 4]]), np.array([[5, 6]])
+    for alpha in (2.0, -1.0, 3):
+        _same(
+            mg.tensor(x).index_add(0, mg.tensor([1]), mg.tensor(source), alpha=alpha),
+            torch.tensor(x).index_add(0, torch.tensor([1]), torch.tensor(source), alpha=alpha),
+        )
+    # PyTorch truncates alpha=2.5 to 2 silently; minigrad refuses, naming it
+    with pytest.raises(TypeError, match="index_add: alpha=2.5"):
+        mg.tensor(x).index_add(0, mg.tensor([1]), mg.tensor(source), alpha=2.5)
+
+
+@pytest.mark.parametrize("op", ["floor_divide", "remainder"])
+@pytest.mark.parametrize("shape", [(0,), (2, 0), (0, 3)])
+def test_integer_division_of_an_empty_tensor_by_zero_is_empty_as_torch(op, shape):
+    # nothing is divided: PyTorch answers an empty tensor, minigrad raised ZeroDivisionError
+    x, zero = np.zeros(shape, dtype=np.int64), np.array(0)
+    _same(getattr(mg, op)(mg.tensor(x), mg.tensor(zero)), getattr(torch, op)(torch.tensor(x), 0))
+    ours, theirs = mg.tensor(x), torch.tensor(x)
+    getattr(ours, op + "_")(mg.tensor(zero))
+    getattr(theirs, op + "_")(torch.tensor(zero))
+    _same(ours, theirs)
+    with pytest.raises(ZeroDivisionError):  # a division that happens still raises
+        getattr(mg, op)(mg.tensor([1, 2]), mg.tensor(zero))
+
+
+# =============================================================================================
+# Joins
+# =============================================================================================
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [[(0,), (2, 3)], [(2, 3), (0,), (2, 1)], [(0,), (0,)], [(0,), (3,)], [(2, 0, 1), (0,)]],
+)
+@pytest.mark.parametrize("dim", [0, -1, 1])
+def test_cat_skips_1d_empty_tensors_as_torch(shapes, dim):
+    # PyTorch's legacy rule: a (0,) tensor joins anything (cat([tensor([]), x]) grows x)
+    arrays = [np.arange(float(np.prod(s))).reshape(s) for s in shapes]
+    ours, theirs = _leaves(*arrays)
+    try:
+        tout = torch.cat(theirs, dim)
+    except (RuntimeError, IndexError):
+        with pytest.raises((ValueError, IndexError)):
+            mg.cat(ours, dim)
+        return
+    out = mg.cat(ours, dim)
+    _same(out, tout)
+    assert out.requires_grad
+    _same_grads(out, tout, ours, theirs)
+
+
+def test_cat_with_a_1d_empty_tensor_promotes_with_its_dtype_as_torch():
+    pieces = [np.zeros(0), np.array([[1, 2]], dtype=np.int32)]  # the empty float64 counts
+    _same(
+        mg.cat([mg.tensor(p) for p in pieces], 1), torch.cat([torch.tensor(p) for p in pieces], 1)
+    )
