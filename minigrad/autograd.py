@@ -403,8 +403,19 @@ def _grad_accumulator(leaf: Tensor) -> AccumulateGrad:
 
 def _check_same_device(cls: type, inputs: Sequence[Any], data: Any, first: Any) -> None:
     """Raise unless ``data`` is the same kind of array as ``first``, on the same device."""
+    if _on_host(data) and _on_host(first):
+        return  # a NumPy scalar: a 0-d value a backward_graph computed and wrapped, on the host
     if data.__class__ is not first.__class__ or data.device != first.device:
         raise _device_mismatch(cls, inputs)
+
+
+def _array_of(value: Any) -> Any:
+    """``value``, a NumPy scalar made a 0-d array: NumPy's ufuncs on 0-d arrays return scalars,
+    and a backward_graph builds tensors from such values (a scalar's class is no array's, so
+    the next op took it for an array of another device)."""
+    if value.__class__ is _NDARRAY or value.__class__ in backend.ARRAY_TYPES:
+        return value
+    return backend.numpy_module().asarray(value)
 
 
 def _scalar_output(ctx: Function, scalar: Any, like: Any) -> Any:
@@ -778,11 +789,12 @@ class GraphContext:
         a stand-in the op's result does not tell apart (the input shifted by a constant along a
         softmax or layer-norm row, zeros for a tangent ``x - x``)."""
         parent = self.node.parents[index]
+        value = _array_of(value)
         return wrap(value, parent) if parent is not None else wrap(value)
 
     def output(self, value: Any) -> Tensor:
         """A Tensor holding the output array ``value``, with this node as its ``grad_fn``."""
-        return wrap(value, self.node)
+        return wrap(_array_of(value), self.node)
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -1234,3 +1246,9 @@ def walk_graph(tensor: Tensor) -> Iterator[Function]:
 
 
 _NDARRAY = backend.ARRAY_TYPES[0]
+_NUMPY_SCALAR = backend.numpy_module().generic
+
+
+def _on_host(a: Any) -> bool:
+    """A NumPy array (not a subclass: another device's, in the tests) or a NumPy scalar."""
+    return a.__class__ is _NDARRAY or isinstance(a, _NUMPY_SCALAR)

@@ -125,8 +125,13 @@ def reductions(rng):
     kw = {}
     if name in ("var", "std"):
         kw["correction"] = int(rng.choice([0, 1, 2]))
+        if np.isnan(x).any():
+            return None  # NaN with no degrees of freedom: PyTorch's gradient is inf or NaN
         if dim == () or dim == []:
             dim = None  # PyTorch's var/std backward over dim=() takes N = 1
+        axes = range(len(shape)) if dim is None else [d % len(shape) for d in np.atleast_1d(dim)]
+        if shape and int(np.prod([shape[d] for d in axes])) <= kw["correction"]:
+            return None  # no degrees of freedom: PyTorch's backward divides by N - correction
 
     def fn(lib, t):
         if name == "cumsum":
@@ -307,10 +312,9 @@ def shapes(rng):
             return None
         d = a_dim(rng, n)
         s = shape[d]
-        sizes = rng.choice(
-            [(s,), (1, s), (-1, 1), (s, -1)] + ([(2, s // 2), (-1, 2)] if s and s % 2 == 0 else [])
-        )
-        sizes = tuple(int(v) for v in sizes)
+        options = [(s,), (1, s), (-1, 1), (s, -1)]
+        options += [(2, s // 2), (-1, 2)] if s and s % 2 == 0 else []
+        sizes = options[int(rng.integers(len(options)))]
         label += f" {d} {sizes}"
         fn = lambda lib, t: t.unflatten(d, sizes)
     elif name == "flatten":
@@ -346,7 +350,7 @@ def shapes(rng):
 def gathers(rng):
     shape = shape_of(rng, 1)
     n = len(shape)
-    x = values(rng, shape)
+    x = np.nan_to_num(values(rng, shape))  # NaN in scatter_reduce: conventions differ
     d = a_dim(rng, n)
     name = str(
         rng.choice(
@@ -382,7 +386,7 @@ def gathers(rng):
         if name == "scatter":
             # scatter is non-deterministic with duplicates; keep unique along d per position
             return None
-        src = values(rng, ishape)
+        src = np.nan_to_num(values(rng, ishape))
         if name == "scatter_add":
             fn = lambda lib, t, i, v: lib.scatter_add(t, d, i, v)
             return f"{name} d={d} idx={idx.tolist()}", fn, [x, idx, src], [True, False, True]
@@ -1171,7 +1175,7 @@ def check(label, fn, arrays, diff, rng) -> str | None:
             ok = np.array_equal(ov, tv)
         if not ok:
             return f"output {k}: values {ov.tolist()!s:.200}, torch {tv.tolist()!s:.200}"
-        if o.requires_grad != t.requires_grad:
+        if o.requires_grad != t.requires_grad and not label.startswith("double"):
             return f"output {k}: requires_grad {o.requires_grad}, torch {t.requires_grad}"
     pairs = [(o, t) for o, t in zip(outs, touts) if t.requires_grad]
     want = [i for i, d in enumerate(diff) if d]
@@ -1189,12 +1193,19 @@ def check(label, fn, arrays, diff, rng) -> str | None:
         return (
             None if "modified by an inplace" in str(err) else f"torch backward raises {err}"[:200]
         )
+    live = [(o, s) for (o, _), s in zip(pairs, seeds) if o.requires_grad]  # else a constant
+    if not live:
+        mgg = [None] * len(want)
     try:
-        mgg = mg.grad(
-            [o for o, _ in pairs],
-            [xs[i] for i in want],
-            [mg.tensor(s) for s in seeds],
-            allow_unused=True,
+        mgg = (
+            mg.grad(
+                [o for o, _ in live],
+                [xs[i] for i in want],
+                [mg.tensor(s) for _, s in live],
+                allow_unused=True,
+            )
+            if live
+            else mgg
         )
     except Exception as err:  # noqa: BLE001
         return f"minigrad backward raises {type(err).__name__}: {err}".splitlines()[0][:300]
@@ -1208,11 +1219,43 @@ def check(label, fn, arrays, diff, rng) -> str | None:
     return None
 
 
+def doubled(case, rng):
+    """The case's first derivatives taken with create_graph=True (each op's backward_graph)
+    as the outputs: check() then compares them and their own gradients (second order)."""
+    label, fn, arrays, diff = case
+    diff = [d and a.dtype.kind == "f" for a, d in zip(arrays, diff)]
+    if not any(diff):
+        return None
+    seed = int(rng.integers(1 << 30))
+
+    def first(lib, *ts):
+        outs = as_list(fn(lib, *ts))
+        if outs is None:
+            return None
+        outs = [o for o in outs if o.requires_grad]
+        wrt = [t for t, d in zip(ts, diff) if d]
+        if not outs:
+            return None
+        r = np.random.default_rng(seed)
+        seeds = [
+            lib.tensor(
+                r.standard_normal(tuple(o.shape)).astype(str(o.dtype).removeprefix("torch."))
+            )
+            for o in outs
+        ]
+        grad = torch.autograd.grad if is_torch(lib) else mg.grad
+        grads = grad(outs, wrt, seeds, create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else t * 0.0 for g, t in zip(grads, wrt))
+
+    return "double " + label, first, arrays, diff
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--family", action="append")
+    parser.add_argument("--double", action="store_true", help="second derivatives instead")
     parser.add_argument("--show", type=int, default=3, help="examples shown per kind of failure")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -1230,6 +1273,8 @@ def main() -> None:
             except Exception:  # noqa: BLE001
                 seen["generator " + name + traceback.format_exc().splitlines()[-1]].append("")
                 continue
+        if case is not None and args.double:
+            case = doubled(case, rng)
         if case is None:
             continue
         label, fn, arrays, diff = case

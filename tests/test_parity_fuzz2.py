@@ -239,3 +239,89 @@ def test_cat_with_a_1d_empty_tensor_promotes_with_its_dtype_as_torch():
     _same(
         mg.cat([mg.tensor(p) for p in pieces], 1), torch.cat([torch.tensor(p) for p in pieces], 1)
     )
+
+
+# =============================================================================================
+# Second derivatives (each op's backward_graph, taken with create_graph=True)
+# =============================================================================================
+
+
+def _double(make, arrays, seed_shape=None):
+    """First derivatives with create_graph=True, then the gradient of their weighted sum, in
+    minigrad and in PyTorch; both compared."""
+    ours, theirs = _leaves(*arrays)
+    out, tout = make(mg, *ours), make(torch, *theirs)
+    rng = np.random.default_rng(3)
+    seed = rng.standard_normal(tuple(tout.shape))
+    grads = mg.grad(out, ours, mg.tensor(seed), create_graph=True, allow_unused=True)
+    tgrads = torch.autograd.grad(
+        tout, theirs, torch.tensor(seed), create_graph=True, allow_unused=True
+    )
+    weights = [rng.standard_normal(np.shape(a)) for a in arrays]
+    for g, tg in zip(grads, tgrads):
+        _same(g, tg)
+    total = sum((g * mg.tensor(w)).sum() for g, w in zip(grads, weights) if g.requires_grad)
+    ttotal = sum((g * torch.tensor(w)).sum() for g, w in zip(tgrads, weights) if g.requires_grad)
+    if isinstance(total, int):  # every first derivative a constant: no second one to compare
+        return
+    second = mg.grad(total, ours, allow_unused=True)
+    tsecond = torch.autograd.grad(ttotal, theirs, allow_unused=True)
+    for g, tg, a in zip(second, tsecond, arrays):
+        zero = np.zeros(np.shape(a))
+        _same(g if g is not None else mg.tensor(zero), tg if tg is not None else torch.tensor(zero))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, x: x.logsumexp(-1),
+        lambda lib, x: x.var(0, correction=0, keepdim=True),
+        lambda lib, x: x.std(-1, correction=0),
+        lambda lib, x: x.softmax(-1),
+        lambda lib, x: x.log_softmax(0),
+        lambda lib, x: x.amax(-1),
+        lambda lib, x: x.mean(0) * x.sum(),
+    ],
+)
+@pytest.mark.parametrize("value", [-1.0, 0.5])
+def test_second_derivatives_of_a_0d_tensor_as_torch(make, value):
+    # NumPy returns scalars from ufuncs on 0-d arrays; a backward_graph that wrapped one made
+    # a tensor the next op took for another device: "DeviceError: sub: expected all tensors
+    # on the same device, got tensors on cpu"
+    _double(make, [np.array(value)])
+
+
+@pytest.mark.parametrize("correction", [0, 1])
+def test_second_derivative_of_std_where_it_is_0_is_0_as_torch(correction):
+    # the std was masked after its sqrt, whose infinite slope at 0 times 0 gave NaN
+    x = np.array([[2.0, 1.0, 4.0], [2.0, 0.0, 4.0], [2.0, 3.0, 4.0]])  # columns 0 and 2 constant
+    _double(lambda lib, t: t.std(0, correction=correction), [x])
+    _double(lambda lib, t: t.std(correction=correction) * t.std(1, correction=correction), [x])
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape"), [((2, 0, 3), (0, 3)), ((2, 2, 0), (1, 0)), ((0,), (2, 0))]
+)
+def test_second_derivative_of_linear_with_an_empty_dim_as_torch(x_shape, w_shape):
+    # backward_graph reshaped to (-1, 0), ambiguous: ShapeError
+    _double(
+        lambda lib, x, w: F.linear(x, w) if lib is mg else tnf.linear(x, w),
+        [np.ones(x_shape), np.ones(w_shape)],
+    )
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_first_derivative_of_pow_with_create_graph_at_zeros_as_torch():
+    # backward_graph multiplied by masks instead of masking: 0 * 0^(-1) = NaN where b = 0, and
+    # log(1) in place of log(0) gave NaN for d/db at a = 0, b < 0 (PyTorch's: -inf)
+    a = np.array([0.0, 0.0, 0.0, 2.0, 3.0, 0.0])
+    b = np.array([0.0, -0.5, 2.0, 0.0, 2.0, 1.0])
+    ours, theirs = _leaves(a, b)
+    ones = np.ones(6)
+    grads = mg.grad(ours[0] ** ours[1], ours, mg.tensor(ones), create_graph=True)
+    tgrads = torch.autograd.grad(
+        theirs[0] ** theirs[1], theirs, torch.tensor(ones), create_graph=True
+    )
+    for g, tg in zip(grads, tgrads):
+        _same(g, tg)
+    assert np.isneginf(grads[1].numpy()[1])

@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
-from minigrad.autograd import Function, TensorBase
+from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import ShapeError, as_tensor_like, broadcast_shape, require_float
 from minigrad.ops.conversion import cast
 from minigrad.promotion import (
@@ -134,7 +134,8 @@ class Pow(Function):
                 if isinstance(b, (int, float)):
                     da = g * (b * a ** (b - 1)) if b != 0 else g * 0.0
                 else:
-                    da = g * (b * a ** (b - 1)) * (b.array != 0)
+                    # masked, not multiplied by (b != 0): 0 * a^(-1) is NaN at a = 0
+                    da = g * (b * a ** (b - 1)).masked_fill(wrap(b.array == 0), 0.0)
             if ctx.needs_input_grad[1]:
                 # db = g * a^b * log(a), 0 where a = 0 and b >= 0
                 if isinstance(a, (int, float)):
@@ -142,7 +143,8 @@ class Pow(Function):
                     db = g * (out * log_a) if a != 0 else g * out * 0.0
                 else:
                     zero = (a.array == 0) & (b.array >= 0 if isinstance(b, TensorBase) else b >= 0)
-                    db = g * out * (a + (a.array == 0)).log() * ~zero  # log(1) where a = 0
+                    # log(1) where a = 0 and b >= 0; log(0) = -inf where b < 0 (out = inf)
+                    db = g * out * (a + zero).log() * ~zero
         return da, db
 
 

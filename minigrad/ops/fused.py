@@ -940,10 +940,11 @@ class Linear(Function):
     @staticmethod
     def backward_graph(ctx, g):
         x, weight = ctx.saved_tensors
-        g2 = g.reshape(-1, g.shape[-1])
+        rows = math.prod(x.shape[:-1])  # not -1: ambiguous when a dim is 0
+        g2 = g.reshape(rows, g.shape[-1])
         # dx = g W ; dW = g^T x ; db = sum of g over rows
         dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
-        dw = g2.transpose(0, 1) @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
+        dw = g2.transpose(0, 1) @ x.reshape(rows, x.shape[-1]) if ctx.needs_input_grad[1] else None
         db = g2.sum(0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 

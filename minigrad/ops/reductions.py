@@ -236,8 +236,10 @@ class Std(Function):
         zero = (out.array if isinstance(out, TensorBase) else out) == 0
         c = _centered_graph(ctx, centered)
         with backend.quiet():
-            std = ((c * c).sum(_reduced_dims(ctx.kept_shape), keepdim=True) / ctx.denom).sqrt()
-            std = std.masked_fill(wrap(zero), 1.0)  # 0 where std = 0, without 0/0
+            var = (c * c).sum(_reduced_dims(ctx.kept_shape), keepdim=True) / ctx.denom
+            # 1 where std = 0, masked before the sqrt: its derivative at 0 is infinite, and
+            # inf * 0 would make the second derivative NaN there (PyTorch's is 0)
+            std = var.masked_fill(wrap(zero), 1.0).sqrt()
             return _keepdim_grad(ctx, g) / (std * ctx.denom) * ~zero * c
 
 
