@@ -908,6 +908,10 @@ class Tensor(autograd.TensorBase):
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return ops.chunk(self, chunks, dim)
 
+    @accepts_axis
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.unbind(self, dim)
+
     def tril(self, diagonal: int = 0) -> Tensor:
         return ops.tril(self, diagonal)
 
@@ -1008,6 +1012,14 @@ class Tensor(autograd.TensorBase):
     @accepts_axis
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return ops.gather(self, dim, index)
+
+    @accepts_axis
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return ops.index_select(self, dim, index)
+
+    @accepts_axis
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        return ops.take_along_dim(self, indices, dim)
 
     @accepts_axis
     def scatter(

@@ -1533,6 +1533,49 @@ case(
     lambda a, b: a.view_as(b),
 )
 case(
+    "index_select",
+    "index_select",
+    lambda a, i: a.index_select(1, i),
+    [F((3, 4)), Ints([3, 0, 3])],  # a repeat: its gradient adds up
+    lambda a, i: a.index_select(1, i),
+)
+case(
+    "index_select-0d-index-neg-dim",
+    "index_select",
+    lambda a, i: mg.index_select(a, -3, i),
+    [F(X3), Ints(1)],
+    lambda a, i: torch.index_select(a, -3, i),
+)
+case(
+    "index_select-0d",
+    "index_select",
+    lambda a, i: a.index_select(0, i),
+    [F(()), Ints([0])],
+    lambda a, i: a.index_select(0, i),
+)
+case(
+    "take_along_dim-broadcast",
+    "take_along_dim",
+    lambda a, i: a.take_along_dim(i, -1),
+    [F((2, 1, 4)), Ints(np.array([[[3, 0]], [[1, 1]], [[2, 0]]]).reshape(1, 3, 2))],
+    lambda a, i: a.take_along_dim(i, -1),
+)
+case(
+    "take_along_dim-flat",
+    "take_along_dim",
+    lambda a, i: mg.take_along_dim(a, i),
+    [F((3, 4)), Ints([[11, 0], [5, 5]])],
+    lambda a, i: torch.take_along_dim(a, i),
+)
+case("unbind", "unbind", lambda a: a.unbind(1), [F(X3)], lambda a: a.unbind(1))
+case(
+    "unbind-neg-empty",
+    "unbind",
+    lambda a: mg.unbind(a, -1),
+    [F((2, 0, 2))],
+    lambda a: torch.unbind(a, -1),
+)
+case(
     "index_fill",
     "index_fill",
     lambda a, i: a.index_fill(1, i, -1.5),

@@ -325,3 +325,44 @@ def test_first_derivative_of_pow_with_create_graph_at_zeros_as_torch():
     for g, tg in zip(grads, tgrads):
         _same(g, tg)
     assert np.isneginf(grads[1].numpy()[1])
+
+
+# =============================================================================================
+# Ops the hunt looked for and did not find (now in the registry, tests/op_cases.py)
+# =============================================================================================
+
+
+def test_where_with_a_condition_alone_is_nonzero_as_a_tuple_as_torch():
+    cond = np.array([[True, False, True], [False, False, True]])
+    ours, theirs = mg.where(mg.tensor(cond)), torch.where(torch.tensor(cond))
+    assert len(ours) == len(theirs) == 2
+    for o, t in zip(ours, theirs):
+        _same(o, t)
+
+
+def _refusals(lib):
+    x = lib.tensor(np.arange(24.0).reshape(2, 3, 4))
+    return [
+        lambda: x.index_select(1, lib.tensor([-1])),  # negative: PyTorch refuses
+        lambda: x.index_select(1, lib.tensor([3])),
+        lambda: x.index_select(1, lib.tensor([[0]])),  # 2-D index
+        lambda: lib.tensor(5.0).index_select(0, lib.tensor([0, 0])),
+        lambda: x.take_along_dim(lib.tensor([1]), 0),  # fewer dims
+        lambda: x.take_along_dim(lib.tensor([24])),  # flattened: 24 elements
+        lambda: lib.tensor(3.0).unbind(),
+        lambda: x.unbind(3),
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_index_select_take_along_dim_unbind_refuse_as_torch(case):
+    _both_refuse(_refusals(mg)[case], _refusals(torch)[case])
+
+
+def test_take_along_dim_refuses_an_index_out_of_range_where_torch_wraps_it():
+    # PyTorch's take_along_dim with a dim reads index 4 of a size-4 dim as 0, -1 as 3, unchecked
+    # (its gather refuses both): minigrad checks as its gather does (docs/guide/differences.md)
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for bad in (4, -1):
+        with pytest.raises(IndexError, match="gather: index values"):
+            mg.tensor(x).take_along_dim(mg.tensor([[[bad]]]), 2)

@@ -4,12 +4,12 @@
 - ``reductions``: sum mean max min amax amin var std logsumexp argmax argmin
 - ``shape``: reshape flatten transpose (swapaxes) permute movedim narrow unsqueeze squeeze
   expand, indexing, cat stack
-  split chunk, where masked_fill tril triu, matmul mm bmm
+  split chunk unbind, where masked_fill tril triu, matmul mm bmm
 - ``fused``: softmax log_softmax layer_norm rms_norm dropout embedding cross_entropy attention linear
 - ``conversion``: cast, device copies, clone, comparisons, isnan isinf isfinite isclose allclose
   any all
 - ``indexing``: gather scatter scatter_add scatter_reduce masked_select nonzero sort argsort topk
-  index_fill index_add
+  index_fill index_add index_select take_along_dim
 - ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
@@ -100,12 +100,14 @@ from minigrad.ops.indexing import (
     gather,
     index_add,
     index_fill,
+    index_select,
     masked_select,
     nonzero,
     scatter,
     scatter_add,
     scatter_reduce,
     sort,
+    take_along_dim,
     topk,
 )
 from minigrad.ops.losses import (
@@ -163,6 +165,7 @@ from minigrad.ops.shape import (
     transpose,
     tril,
     triu,
+    unbind,
     unsqueeze,
     where,
 )
@@ -175,6 +178,9 @@ __all__ = [
     "attention",
     "index_add",
     "index_fill",
+    "index_select",
+    "take_along_dim",
+    "unbind",
     "movedim",
     "narrow",
     "abs",

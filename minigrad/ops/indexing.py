@@ -23,12 +23,13 @@ from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
+    check_ids,
     half_in_float32,
     norm_dim,
     require_0d_value,
     require_bool_mask,
 )
-from minigrad.ops.shape import expand, reshape, setitem
+from minigrad.ops.shape import expand, getitem, reshape, setitem
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -602,6 +603,48 @@ def index_key(what: str, x: Tensor, dim: int, index: Any) -> tuple[int, tuple[An
         )
         raise IndexError(f"{what}: index must be a 1-D or 0-d integer tensor, got {got}")
     return dim, (slice(None),) * dim + (index.reshape(-1),)
+
+
+@accepts_axis
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices ``index`` (a 1-D or 0-d integer tensor, each in [0, size)) of ``x`` along
+    ``dim``, as ``torch.index_select``: x's shape with ``index.numel()`` along ``dim``."""
+    dim, key = index_key("index_select", x, dim, index)
+    check_ids("index_select", index, x.shape[dim] if x.ndim else 1, f"the size of dim {dim}")
+    if not x.ndim:  # a 0-d tensor: index 0 along dim 0 or -1, once, as PyTorch
+        if index.numel() != 1:
+            raise ShapeError(f"index_select: a 0-d tensor takes one index, got {index.numel()}")
+        return reshape(getitem(reshape(x, (1,)), key), ())
+    return getitem(x, key)
+
+
+@accepts_axis
+def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """``gather`` with broadcasting, as ``torch.take_along_dim``: ``x`` and ``indices`` (as many
+    dims) broadcast against each other but along ``dim``; with ``dim=None`` both are flattened.
+
+    Shapes: x (..., n, ...), indices (..., k, ...) -> the broadcast shape with k along ``dim``.
+    """
+    if dim is None:
+        return gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)))
+    d = norm_dim(dim, x.ndim, x.shape)
+    if not isinstance(indices, TensorBase) or indices.ndim != x.ndim:
+        got = tuple(indices.shape) if isinstance(indices, TensorBase) else type(indices).__name__
+        raise ShapeError(
+            f"take_along_dim: indices must have as many dims as the input {tuple(x.shape)}, "
+            f"got {got}"
+        )
+    shape = list(
+        broadcast_shape(
+            "take_along_dim",
+            "shapes (but along dim)",
+            [1 if i == d else n for i, n in enumerate(x.shape)],
+            [1 if i == d else n for i, n in enumerate(indices.shape)],
+        )
+    )
+    x_shape, i_shape = list(shape), list(shape)
+    x_shape[d], i_shape[d] = x.shape[d], indices.shape[d]
+    return gather(expand(x, *x_shape), d, expand(indices, *i_shape))
 
 
 @accepts_axis

@@ -18,6 +18,7 @@ from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import (
+    DimError,
     ShapeError,
     broadcast_shape,
     norm_dim,
@@ -624,6 +625,17 @@ def split(
 
 
 @accepts_axis
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices of ``x`` along ``dim``, that dim removed, as ``torch.unbind``: views."""
+    shape = x.array.shape
+    if not shape:
+        raise DimError(f"unbind: a 0-d tensor has no dim {dim} to unbind")
+    d = norm_dim(dim, len(shape), shape)
+    lead = (slice(None),) * d
+    return tuple(getitem(x, lead + (i,)) for i in range(shape[d]))
+
+
+@accepts_axis
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` nearly equal pieces (as ``torch.chunk``: each of ceil(size/chunks))."""
     if chunks <= 0:
@@ -718,8 +730,13 @@ class Triu(Function):
         return triu(g, ctx.diagonal)
 
 
-def where(condition: Tensor, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` is True, else ``b`` (tensors or scalars; broadcasting)."""
+def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Tensor, ...]:
+    """``a`` where ``condition`` is True, else ``b`` (tensors or scalars; broadcasting). With
+    ``condition`` alone: ``nonzero(condition, as_tuple=True)``, as PyTorch."""
+    if a is None and b is None:
+        from minigrad.ops.indexing import nonzero  # noqa: PLC0415 (indexing imports this module)
+
+        return nonzero(condition, as_tuple=True)
     require_bool_mask("where", condition)
     shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, TensorBase)]
     broadcast_shape("where", "shapes (condition, a, b)", *shapes)
