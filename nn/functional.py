@@ -1,5 +1,6 @@
 """The engine's ops under the names ``torch.nn.functional`` uses (activations, losses, ``pad``,
-``normalize``), plus the composites ``mse_loss`` and ``one_hot``.
+``normalize``), plus the composites ``mse_loss``, ``l1_loss``, ``smooth_l1_loss``, ``huber_loss`` and
+``one_hot``.
 
 Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
 
@@ -33,6 +34,7 @@ from minigrad.ops import (
     softmax,
     softplus,
     tanh,
+    where,
 )
 from minigrad.tensor import Tensor, as_tensor
 
@@ -51,6 +53,8 @@ __all__ = [
     "dropout",
     "embedding",
     "gelu",
+    "huber_loss",
+    "l1_loss",
     "layer_norm",
     "linear",
     "log_softmax",
@@ -59,30 +63,78 @@ __all__ = [
     "relu",
     "rms_norm",
     "sigmoid",
+    "smooth_l1_loss",
     "softmax",
     "tanh",
 ]
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Mean (or sum, or elementwise) squared error. Shapes: input and target alike.
+def _elementwise_loss(name: str, input: Tensor, target: Tensor, reduction: str) -> Tensor:  # noqa: A002
+    """``input - target`` for a pointwise loss, once the reduction and the shapes are checked.
 
     Unlike PyTorch, which broadcasts with a warning, different shapes raise: a (N, 1) input
     against an (N,) target silently computes an (N, N) loss there.
     """
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(
-            f"mse_loss: input shape {tuple(input.shape)} and target shape "
+            f"{name}: input shape {tuple(input.shape)} and target shape "
             f"{tuple(target.shape)} differ"
         )
-    diff = input - target
-    # d/dinput = 2 (input - target) / N, built from primitives
-    sq = diff * diff
+    return input - target
+
+
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "none":
-        return sq
-    return sq.sum() if reduction == "sum" else sq.mean()
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean (or sum, or elementwise) squared error. Shapes: input and target alike (different
+    shapes raise, where PyTorch broadcasts with a warning)."""
+    diff = _elementwise_loss("mse_loss", input, target, reduction)
+    # d/dinput = 2 (input - target) / N, built from primitives
+    return _reduced(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean (or sum, or elementwise) absolute error. Shapes: input and target alike."""
+    # d/dinput = sign(input - target) / N (0 where they are equal, as PyTorch)
+    return _reduced(_elementwise_loss("l1_loss", input, target, reduction).abs(), reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``);
+    ``beta=0`` is ``l1_loss``. Shapes: input and target alike."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    diff = _elementwise_loss("smooth_l1_loss", input, target, reduction)
+    size = diff.abs()
+    if beta == 0:  # the quadratic branch would divide by 0 (NaN in its unused gradient)
+        return _reduced(size, reduction)
+    return _reduced(where(size < beta, 0.5 * diff * diff / beta, size - 0.5 * beta), reduction)
+
+
+def huber_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+) -> Tensor:
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``d = input -
+    target``): ``delta`` times ``smooth_l1_loss`` with ``beta=delta``. Shapes: alike."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    diff = _elementwise_loss("huber_loss", input, target, reduction)
+    size = diff.abs()
+    return _reduced(where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta)), reduction)
 
 
 def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:

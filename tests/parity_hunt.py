@@ -683,7 +683,8 @@ def functionals(rng):
                 "leaky_relu",
                 "silu",
                 "log_softmax",
-                "smooth_l1",
+                "smooth_l1_loss",
+                "huber_loss",
                 "cross_entropy",
             ]
         )
@@ -770,7 +771,7 @@ def functionals(rng):
             arrays,
             [True] * len(arrays),
         )
-    if name in ("mse_loss", "l1_loss", "smooth_l1"):
+    if name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"):
         yshape = x.shape[int(rng.integers(0, x.ndim + 1)) :]
         y = values(rng, yshape)
         return (

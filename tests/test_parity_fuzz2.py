@@ -366,3 +366,45 @@ def test_take_along_dim_refuses_an_index_out_of_range_where_torch_wraps_it():
     for bad in (4, -1):
         with pytest.raises(IndexError, match="gather: index values"):
             mg.tensor(x).take_along_dim(mg.tensor([[[bad]]]), 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("l1_loss", {}),
+        ("smooth_l1_loss", {}),
+        ("smooth_l1_loss", {"beta": 0.5}),
+        ("smooth_l1_loss", {"beta": 0.0}),
+        ("huber_loss", {}),
+        ("huber_loss", {"delta": 0.5}),
+    ],
+)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_l1_smooth_l1_and_huber_losses_as_torch(name, options, reduction):
+    # absent before; differences at 0 and at |d| = beta or delta (the kinks) included
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    x[0, 0], x[1, 1], x[1, 2] = y[0, 0], y[1, 1] + 0.5, y[1, 2] - 1.0
+    ours, theirs = _leaves(x, y)
+    out = getattr(F, name)(*ours, reduction=reduction, **options)
+    tout = getattr(tnf, name)(*theirs, reduction=reduction, **options)
+    _same(out, tout)
+    _same_grads(out, tout, ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda f, a, b: f.smooth_l1_loss(a, b, beta=-1.0),
+        lambda f, a, b: f.huber_loss(a, b, delta=0.0),
+        lambda f, a, b: f.l1_loss(a, b, reduction="max"),
+    ],
+)
+def test_l1_smooth_l1_and_huber_losses_refuse_as_torch(call):
+    a, b = np.ones((2, 3)), np.zeros((2, 3))
+    _both_refuse(
+        lambda: call(F, mg.tensor(a), mg.tensor(b)),
+        lambda: call(tnf, torch.tensor(a), torch.tensor(b)),
+    )
+    with pytest.raises(ValueError, match=r"l1_loss: input shape \(2, 3\) and target shape"):
+        F.l1_loss(mg.tensor(a), mg.tensor(b[:1]))  # PyTorch broadcasts: differences.md
