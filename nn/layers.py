@@ -316,14 +316,15 @@ class CrossEntropyLoss(Module):
     """Cross-entropy on logits (N, C) or (N, C, d1, ...) and integer targets (or probabilities);
     the engine's fused ``cross_entropy``. Shapes: logits (N, C), target (N,) -> () for
     ``reduction="mean"|"sum"``, (N,) for ``"none"``; ``weight`` (C,), one per class (a
-    buffer)."""
+    buffer). The arguments come in PyTorch's order (``CrossEntropyLoss(weight)`` weighs the
+    classes), less its deprecated ``size_average`` and ``reduce``."""
 
     def __init__(
         self,
-        ignore_index: int = -100,
-        label_smoothing: float = 0.0,
-        reduction: str = "mean",
         weight: Tensor | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         if reduction not in ("mean", "sum", "none"):
@@ -341,7 +342,12 @@ class CrossEntropyLoss(Module):
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
         return cross_entropy(
-            logits, target, self.ignore_index, self.label_smoothing, self.reduction, self.weight
+            logits,
+            target,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+            reduction=self.reduction,
+            weight=self.weight,
         )
 
     def extra_repr(self) -> str:

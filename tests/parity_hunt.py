@@ -28,6 +28,8 @@ import minigrad as mg
 import nn.functional as mgf
 
 F = {mg: mgf, torch: torch.nn.functional}
+FLOAT = np.float64  # --float32 draws float32 values instead (and compares more loosely)
+TOL = {"rtol": 1e-9, "atol": 1e-12}
 FAMILIES: dict[str, Callable] = {}
 
 
@@ -55,7 +57,7 @@ def values(rng, shape, dtype=np.float64) -> np.ndarray:
                 rng.choice(["int64", "int32", "uint8", "bool"])
             )
         a = rng.integers(-3, 4, shape).astype(float)
-    return np.asarray(a, dtype=np.float64 if dtype == "any" else dtype)
+    return np.asarray(a, dtype=FLOAT if dtype in ("any", np.float64) else dtype)
 
 
 def a_dim(rng, ndim, extra=0) -> int:
@@ -1171,7 +1173,7 @@ def check(label, fn, arrays, diff, rng) -> str | None:
         tv = t.detach().numpy()
         ov = o.numpy()
         if tv.dtype.kind == "f":
-            ok = np.allclose(ov, tv, rtol=1e-9, atol=1e-12, equal_nan=True)
+            ok = np.allclose(ov, tv, equal_nan=True, **TOL)
         else:
             ok = np.array_equal(ov, tv)
         if not ok:
@@ -1215,7 +1217,7 @@ def check(label, fn, arrays, diff, rng) -> str | None:
         gv = np.zeros(arrays[i].shape) if g is None else g.numpy()
         if gv.shape != tv.shape:
             return f"grad {i}: shape {gv.shape}, torch {tv.shape}"
-        if not np.allclose(gv, tv, rtol=1e-8, atol=1e-10, equal_nan=True):
+        if not np.allclose(gv, tv, rtol=TOL["rtol"] * 10, atol=TOL["atol"] * 100, equal_nan=True):
             return f"grad {i}: {gv.tolist()!s:.200}, torch {tv.tolist()!s:.200}"
     return None
 
@@ -1257,8 +1259,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--family", action="append")
     parser.add_argument("--double", action="store_true", help="second derivatives instead")
+    parser.add_argument("--float32", action="store_true", help="float32 values instead")
     parser.add_argument("--show", type=int, default=3, help="examples shown per kind of failure")
     args = parser.parse_args()
+    if args.float32:
+        global FLOAT, TOL
+        FLOAT, TOL = np.float32, {"rtol": 1e-4, "atol": 1e-5}
     rng = np.random.default_rng(args.seed)
     names = args.family or sorted(FAMILIES)
     seen: dict[str, list[str]] = collections.defaultdict(list)

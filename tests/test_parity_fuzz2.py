@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import nn
 import nn.functional as F  # noqa: N812 (the PyTorch convention)
 
 torch = pytest.importorskip("torch")
@@ -408,3 +409,17 @@ def test_l1_smooth_l1_and_huber_losses_refuse_as_torch(call):
     )
     with pytest.raises(ValueError, match=r"l1_loss: input shape \(2, 3\) and target shape"):
         F.l1_loss(mg.tensor(a), mg.tensor(b[:1]))  # PyTorch broadcasts: differences.md
+
+
+def test_cross_entropy_loss_takes_its_weight_first_as_torch():
+    # nn.CrossEntropyLoss(weight) took the weight for ignore_index (and failed at the forward)
+    rng = np.random.default_rng(2)
+    logits, target, w = rng.standard_normal((5, 3)), np.array([0, 2, 1, 1, 0]), rng.random(3)
+    for args in [(w,), (w, 1), (w, 1, "sum"), (w, -100, "mean", 0.2)]:
+        ours = nn.CrossEntropyLoss(mg.tensor(args[0]), *args[1:])
+        named = dict(zip(["ignore_index", "reduction", "label_smoothing"], args[1:]))
+        theirs = torch.nn.CrossEntropyLoss(torch.tensor(args[0]), **named)
+        _same(
+            ours(mg.tensor(logits), mg.tensor(target)),
+            theirs(torch.tensor(logits), torch.tensor(target)),
+        )
