@@ -171,6 +171,18 @@ class Tensor(autograd.TensorBase):
         t._version_counter = self._version_counter
         return t
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place (it becomes a leaf that needs no gradient);
+        a view refuses, as PyTorch's."""
+        if getattr(self, "_view_of", None) is not None:
+            raise RuntimeError(
+                f"detach_: this tensor of shape {tuple(self.shape)} is a view of another, and "
+                "views cannot be detached in place; use detach()"
+            )
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
     def retain_grad(self) -> None:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after backward; after an
         in-place op on it (or on a view of it) the gradient of its new values, as PyTorch."""
