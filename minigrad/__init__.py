@@ -54,7 +54,14 @@ from minigrad.creation import (  # issue 16
     zeros,
     zeros_like,
 )
-from minigrad.errors import DeviceError, DimError, DTypeError, MinigradError, ShapeError
+from minigrad.errors import (
+    DeviceError,
+    DimError,
+    DTypeError,
+    MinigradError,
+    ScalarOverflowError,
+    ShapeError,
+)
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (  # issue 16
@@ -170,7 +177,7 @@ __version__ = "0.1.0"
 
 bool = bool_  # noqa: A001 (torch.bool: PyTorch's name for the dtype, beside NumPy's bool_)
 
-set_backend(backend.initial_backend())
+backend.set_backend_from_environment()  # a bad value is raised at first use, naming it
 
 __all__ = [
     "add",
@@ -185,6 +192,7 @@ __all__ = [
     "DimError",
     "GradcheckError",
     "MinigradError",
+    "ScalarOverflowError",
     "ShapeError",
     "Tensor",
     "abs",
