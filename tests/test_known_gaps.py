@@ -420,6 +420,14 @@ BOOL_AND_INT_CORNERS = [
     "t([1, 2], 'int64').mean()",
     "t([True, False], 'bool').mean()",
     "t([1, 2], 'int64').mean(dtype=T.float32)",
+    "t([1, 2], 'int8').sum(dtype=T.int8)",
+    "t([1, 2], 'int8').sum(dtype=T.int16)",
+    "t([True, False], 'bool').argmax()",
+    "t([True, False], 'bool').argmin(0)",
+    "t([True, False], 'bool').max()",
+    "t([1, 2], 'uint8') + t([1, 2], 'int8')",
+    "t([True, False], 'bool').masked_fill(t([True, False], 'bool'), 2.5)",
+    "t([True, False], 'bool').masked_fill(t([True, False], 'bool'), 0.0)",
     # clamp with bool or float bounds
     "T.clamp(t([True, False], 'bool'), min=True)",
     "T.clamp(t([True, False], 'bool'), 0, 1)",
@@ -438,9 +446,10 @@ BOOL_AND_INT_CORNERS = [
 def test_bool_and_small_int_corner_cases_as_torch(expr):
     """Before: ``bool - 1`` gave int64, ``bool // bool`` and ``floor(bool)`` bool, ``abs`` of
     a bool tensor bool, ``relu`` of one int64, a bool clamp bool, an int add with alpha=2.5 a
-    float; ``abs(t)`` had no ``__abs__``. Refusal types minigrad documents: DTypeError (a
-    TypeError) for ``-`` with a bool, ``relu`` of a bool, a float alpha and ``mean`` of ints,
-    where PyTorch raises RuntimeError."""
+    float; ``abs(t)`` had no ``__abs__``; argmax of bools answered; masked_fill of a bool tensor
+    refused a float; ``mg.int8`` and ``mg.int16`` did not exist. Refusal types minigrad documents:
+    DTypeError (a TypeError) for ``-`` with a bool, ``relu``, ``argmax`` and ``argmin`` of bools,
+    a float alpha and ``mean`` of ints, where PyTorch raises RuntimeError."""
     assert_twin(expr, refusals=(mg.DTypeError,))
 
 

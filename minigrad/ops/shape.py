@@ -743,7 +743,7 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
             # a value that requires grad gets the gradient of the filled elements, as PyTorch
             return where(mask, cast(value.reshape(()), x.dtype), x)
         value = value.item()
-    if isinstance(value, float) and x.dtype.kind != "f":
+    if isinstance(value, float) and x.dtype.kind in "iu":  # a bool tensor takes 2.5 as True
         raise TypeError(f"masked_fill: cannot fill a {x.dtype} tensor with the float {value!r}")
     if x.dtype.kind != "f":
         # the value in x's dtype, as PyTorch: a bool tensor stays bool (2 is True), an int out
