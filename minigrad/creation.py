@@ -82,7 +82,7 @@ def full(
         dtype = backend.bool_
     elif dtype is None and isinstance(fill_value, int):
         dtype = backend.int64
-    if fill_value.__class__ is not int or not 0 <= fill_value <= 127:  # 0 and 1 fit any dtype
+    if not (fill_value == 0 or fill_value == 1):  # 0 and 1 fit any dtype
         fill_value = checked_scalar("full", fill_value, _dtype(dtype))  # as PyTorch: 300 in
         # uint8 raises, -1 is 255; NumPy would raise for -1 and give 44 for 300.5
     device = backend.normalize_device(device)

@@ -19,6 +19,7 @@ Two rules differ from NumPy's:
 from __future__ import annotations
 
 import functools
+import numbers
 from typing import Any
 
 from minigrad import backend
@@ -155,8 +156,10 @@ def checked_scalar(op: str, value: Any, dtype: Any) -> Any:
         ScalarOverflowError: (an ``OverflowError`` and a ``RuntimeError``) otherwise.
     """
     kind = dtype.kind
-    if kind == "b" or value.__class__ is bool:
-        return value
+    if not isinstance(value, (int, float)) and isinstance(value, numbers.Integral):
+        value = int(value)  # a NumPy int: NumPy would wrap it silently
+    if kind == "b" or value.__class__ is bool or not isinstance(value, (int, float)):
+        return value  # anything else is left to NumPy (and its error)
     low, high = dtype_range(dtype)
     if kind == "f":
         if not abs(value) > high or abs(value) == float("inf"):  # NaN passes too

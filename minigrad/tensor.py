@@ -417,8 +417,8 @@ class Tensor(autograd.TensorBase):
             value = value.reshape(())  # its gradient: the sum of the filled elements', as PyTorch
             return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))
         value = value.item() if isinstance(value, Tensor) else value
-        if value.__class__ is not int or not 0 <= value <= 127:  # 0 and 1 fit any dtype
-            value = promotion.checked_scalar("fill_", value, self.dtype)  # 300 in uint8 raises
+        if not (value == 0 or value == 1):  # 0 and 1 fit any dtype; 300 in uint8 raises
+            value = promotion.checked_scalar("fill_", value, self.dtype)
         if not (self.requires_grad and grad_mode):
             return self._inplace("fill_", lambda t: Tensor._wrap(_filled(t.array, value)))
         return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))

@@ -135,7 +135,7 @@ def _make(lib: Any):
     def full(size: Any, value: Any, dtype: str) -> Any:
         return lib.full(size, value, dtype=getattr(lib, dtype) if lib is torch else dtype)
 
-    return {"T": lib, "t": t, "setitem": setitem, "full": full}
+    return {"T": lib, "t": t, "setitem": setitem, "full": full, "np": np}
 
 
 def _outcome(lib: Any, expr: str) -> Any:
@@ -214,6 +214,7 @@ CHECKED_WHERE_STORED = [  # PyTorch's checked conversion: refused, or -1 into ui
     "T.full_like(t([1, 2], 'int8'), 300)",
     "t([1, 2], 'uint8').fill_(300)",
     "t([1, 2], 'uint8').fill_(-1)",
+    "t([1, 2], 'uint8').fill_(np.int64(-1))",
     "t([1, 2], 'int8').fill_(-300)",
     "t([1, 2], 'int32').fill_(2**40)",
     "t([1.0, 2.0], 'float16').fill_(1e10)",
@@ -272,6 +273,7 @@ def test_python_ints_outside_the_dtype_as_torch(expr):
     [
         ("full((2,), 300, 'uint8')", ["full", "300", "uint8", "0 to 255", "-255 wrap"]),
         ("t([1, 2], 'int8').fill_(-300)", ["fill_", "-300", "int8", "-128 to 127"]),
+        ("t([1, 2], 'uint8').fill_(np.int64(300))", ["fill_", "300", "uint8"]),  # NumPy: 44
         ("setitem(t([1, 2], 'int32'), 0, 2**40)", ["setitem", "1099511627776", "int32"]),
         ("t([[1, 300]], 'int8')", ["tensor", "300", "int8"]),
         ("t([1, 2], 'int8').masked_fill(t([True, False], 'bool'), 300)", ["masked_fill", "300"]),

@@ -283,8 +283,9 @@ def _scaled(op: str, a: Any, b: Any, alpha: Any) -> Any:
     PyTorch, an integer result refuses a float ``alpha`` and one outside its range."""
     if alpha == 1:
         return b
-    dtype = result_type(a, b)
-    if dtype.kind in "iu" and alpha.__class__ in _SCALARS:
+    floats = isinstance(a, TensorBase) and a.array.dtype.kind == "f"  # the usual case: no check
+    dtype = None if floats else result_type(a, b)
+    if dtype is not None and dtype.kind in "iu" and alpha.__class__ in _SCALARS:
         if alpha.__class__ is float:
             raise DTypeError(
                 f"{op}: for integral input tensors, alpha must not be a floating point number, "

@@ -749,7 +749,7 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
         # the value in x's dtype, as PyTorch: a bool tensor stays bool (2 is True), an int out
         # of the dtype's range raises (NumPy's where widened the first, wrapped the second)
         value = _scalar_in("masked_fill", value, x.dtype, x.device)
-    elif x.dtype.itemsize == 2 and value.__class__ is float:  # 1e10 in float16 raises, as PyTorch
+    elif value.__class__ is float and x.array.dtype.itemsize == 2:  # 1e10 in float16 raises
         value = checked_scalar("masked_fill", value, x.dtype)
     return MaskedFill.apply(x, mask, value)
 
