@@ -176,14 +176,25 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
         elif b.__class__ in _SCALARS:
             if a.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
                 a = _with_scalar(a, b)
+            elif op in _CONSTANT_OPERAND:
+                b = backend.constant(b, a.array)
         else:
             return _binary(op, a, as_tensor_like(b, a), **options)
     elif a.__class__ in _SCALARS:
         b = _with_scalar(b, a)
+        if op in _CONSTANT_OPERAND and b.array.dtype.kind == "f":
+            a = backend.constant(a, b.array)
     else:
         return _binary(op, as_tensor_like(a, b), b, **options)
     # only a rounded div has options: a call with an empty **options costs ~0.1 us more
     return op.apply(a, b, **options) if options else op.apply(a, b)
+
+
+# Ops whose Python-number operand of a float tensor becomes ``backend.constant`` (the same
+# value as a cached 0-d array of the tensor's dtype, which NumPy combines with a small array in
+# half the time of a Python number: 8x8 float32 ``x * 2``, 0.23 us against 0.53). The others
+# keep the number (``Pow``'s backward tells a scalar exponent by its class).
+_CONSTANT_OPERAND = (Add, Sub, Mul, Div)
 
 
 def _with_scalar(t: Tensor, s: Any) -> Tensor:
