@@ -193,15 +193,26 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
         elif b.__class__ in _SCALARS:
             if a.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
                 a, b = _with_scalar(op, a, b, scalar_first=False)
+            elif op in _CONSTANT_OPERAND:
+                b = backend.constant(b, a.array)
         else:
             return _binary(op, a, as_tensor_like(b, a), **options)
     elif a.__class__ in _SCALARS:
         if b.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
             b, a = _with_scalar(op, b, a, scalar_first=True)
+        elif op in _CONSTANT_OPERAND:
+            a = backend.constant(a, b.array)
     else:
         return _binary(op, as_tensor_like(a, b), b, **options)
     # only a rounded div has options: a call with an empty **options costs ~0.1 us more
     return op.apply(a, b, **options) if options else op.apply(a, b)
+
+
+# Ops whose Python-number operand of a float tensor becomes ``backend.constant`` (the same
+# value as a cached 0-d array of the tensor's dtype, which NumPy combines with a small array in
+# half the time of a Python number: 8x8 float32 ``x * 2``, 0.23 us against 0.53). The others
+# keep the number (``Pow``'s backward tells a scalar exponent by its class).
+_CONSTANT_OPERAND = (Add, Sub, Mul, Div)
 
 
 def _with_scalar(op: type[Function], t: Tensor, s: Any, scalar_first: bool) -> tuple[Tensor, Any]:
@@ -245,7 +256,7 @@ def int_operand(op: str, value: int, dtype: Any, wraps: bool) -> int:
 def _refuse_bool_sub(a: Any, b: Any) -> None:
     """PyTorch refuses ``-`` with a bool tensor operand (NumPy: only two bools)."""
     raise DTypeError(
-        f"sub: subtraction, the `-` operator, with a bool tensor is not supported, as in "
+        f"sub: subtraction, the `-` operator, with a bool operand is not supported, as in "
         f"PyTorch (operands: {_operand(a)} and {_operand(b)}); use `^` (logical xor) for two "
         f"bools, `~` to invert a bool tensor, or cast it with .long() first"
     )
@@ -274,7 +285,10 @@ def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
 
 
 def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
-    """``a - alpha * b`` with broadcasting."""
+    """``a - alpha * b`` with broadcasting. A bool operand (a tensor or a Python bool) is
+    refused, as in PyTorch."""
+    if a.__class__ is bool or b.__class__ is bool:  # x - True: PyTorch refuses even for floats
+        _refuse_bool_sub(a, b)
     return _binary(Sub, a, _scaled("sub", a, b, alpha))
 
 
