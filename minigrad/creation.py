@@ -4,8 +4,8 @@ Every factory takes ``dtype`` (default float32, int64 for integer ranges), ``dev
 the current backend's device) and ``requires_grad``. Random draws come from the generator that
 ``minigrad.manual_seed`` seeds.
 
-Owns: the factories (``tensor``, ``zeros``, ``randn``, ...). May import: ``backend`` and
-``tensor``.
+Owns: the factories (``tensor``, ``zeros``, ``randn``, ...). May import: ``backend``,
+``promotion`` and ``tensor``.
 """
 
 from __future__ import annotations

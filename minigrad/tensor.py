@@ -1,7 +1,8 @@
 """The Tensor: a backend array, its gradient, and the node that produced it.
 
 Owns: the ``Tensor`` class (attributes, dunders, methods) and ``as_tensor``.
-May import: ``minigrad.backend``, ``minigrad.autograd`` and, for its methods, ``minigrad.ops``.
+May import: ``minigrad.backend``, ``minigrad.autograd``, ``minigrad.errors``,
+``minigrad.promotion`` and, for its methods, ``minigrad.ops``.
 ``Tensor`` subclasses ``autograd.TensorBase`` (which holds its data) and registers itself with
 ``autograd``, so that neither the graph nor the ops import this module back.
 

@@ -256,6 +256,11 @@ CHECKED_WHERE_STORED = [  # PyTorch's checked conversion: refused, or -1 into ui
     "t([1, 2], 'int8').add(t([1, 2], 'int8'), alpha=300)",
     "t([1, 2], 'int8') + 2**64",
     "t([1, 2], 'int64').fill_(2**64)",
+    "t([1, 2], 'int8').scatter(0, t([0], 'int64'), 300)",
+    "t([1, 2], 'uint8').scatter(0, t([0], 'int64'), -1)",
+    "t([1, 2], 'int8').index_fill(0, t([0], 'int64'), 300)",
+    "T.as_tensor([300], dtype=T.int8)",
+    "T.as_tensor([-1], dtype=T.uint8)",
 ]
 
 
