@@ -56,7 +56,8 @@ class Sub(Function):
         try:
             return a - b
         except TypeError:  # NumPy refuses two bools; its message names no minigrad function
-            _refuse_bool_sub(a, b)
+            if _BOOL in (getattr(a, "dtype", None), getattr(b, "dtype", None)):
+                _refuse_bool_sub(a, b)
             raise
 
     @staticmethod
