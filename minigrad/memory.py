@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from minigrad import observe
+from minigrad import backend, observe
 
 __all__ = ["MemoryLedger", "trace_memory"]
 
@@ -76,7 +76,7 @@ class MemoryLedger(observe.Observer):
         }
         keys: list[int] = []
         for arr in saved:
-            if not hasattr(arr, "nbytes"):
+            if not hasattr(arr, "nbytes") or backend.is_constant(arr):
                 continue  # a constant saved beside the arrays
             record["shapes"].append(tuple(arr.shape))
             key = id(arr)

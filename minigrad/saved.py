@@ -145,7 +145,7 @@ def pack(saved: tuple[Any, ...], tensor_class: type) -> PackedSaved:
     SavedHooks.top = None  # the ops a hook runs (a cast, a copy) are not packed in turn
     try:
         for value in saved:
-            if value.__class__ in backend.ARRAY_TYPES:
+            if value.__class__ in backend.ARRAY_TYPES and not backend.is_constant(value):
                 packed = pack_hook(tensor_class._wrap(value))
                 items.append((packed, tuple(value.shape), value.dtype))
             else:  # a constant saved beside the arrays
