@@ -1262,9 +1262,9 @@ def main() -> None:
     parser.add_argument("--float32", action="store_true", help="float32 values instead")
     parser.add_argument("--show", type=int, default=3, help="examples shown per kind of failure")
     args = parser.parse_args()
-    if args.float32:
-        global FLOAT, TOL
-        FLOAT, TOL = np.float32, {"rtol": 1e-4, "atol": 1e-5}
+    global FLOAT, TOL
+    FLOAT = np.float32 if args.float32 else np.float64
+    TOL = {"rtol": 1e-4, "atol": 1e-5} if args.float32 else {"rtol": 1e-9, "atol": 1e-12}
     rng = np.random.default_rng(args.seed)
     names = args.family or sorted(FAMILIES)
     seen: dict[str, list[str]] = collections.defaultdict(list)

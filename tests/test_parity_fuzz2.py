@@ -441,3 +441,14 @@ def test_detach_in_place_cuts_the_graph_and_refuses_views_as_torch():
         lambda: (mg.tensor([1.0, 2.0], requires_grad=True) * 2)[0:1].detach_(),
         lambda: (torch.tensor([1.0, 2.0], requires_grad=True) * 2)[0:1].detach_(),
     )
+
+
+def test_the_hunt_driver_still_runs(monkeypatch, capsys):
+    # tests/parity_hunt.py is run by hand (its findings are the tests above); this keeps it
+    # working: one second of each mode, the disagreements it prints being known ones
+    from tests import parity_hunt
+
+    for mode in ([], ["--double"], ["--float32"]):
+        monkeypatch.setattr("sys.argv", ["parity_hunt", "--seconds", "0.3", "--seed", "1", *mode])
+        parity_hunt.main()
+        assert " cases, " in capsys.readouterr().out
