@@ -452,3 +452,18 @@ def test_the_hunt_driver_still_runs(monkeypatch, capsys):
         monkeypatch.setattr("sys.argv", ["parity_hunt", "--seconds", "0.3", "--seed", "1", *mode])
         parity_hunt.main()
         assert " cases, " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3])
+@pytest.mark.parametrize("dim", [0, 1])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_normalize_with_p_below_1_has_no_nan_gradient_at_zeros_as_torch(p, dim, create_graph):
+    # sign(0) * |0|^(p-1) = 0 * inf was NaN; PyTorch's subgradient there is 0
+    x = np.array([[1.0, -2.0, 0.0], [0.0, 0.0, 0.0], [3.0, 4.0, -1.0]])
+    (a,), (b,) = _leaves(x)
+    seed = np.random.default_rng(0).standard_normal(x.shape)
+    (g,) = mg.grad(F.normalize(a, p, dim), a, mg.tensor(seed), create_graph=create_graph)
+    (tg,) = torch.autograd.grad(
+        tnf.normalize(b, p, dim), b, torch.tensor(seed), create_graph=create_graph
+    )
+    _same(g, tg, rtol=1e-9)

@@ -319,10 +319,12 @@ class VectorNorm(Function):
         x, out = ctx.saved_tensors
         xp = backend.array_module(g)
         p = ctx.p
-        # dx = g sign(x) |x|^(p-1) / ||x||^(p-1), 0 where ||x|| = 0 (as PyTorch)
+        # dx = g sign(x) |x|^(p-1) / ||x||^(p-1), 0 where ||x|| = 0 (as PyTorch), and for
+        # p < 1 0 where x = 0 (|x|^(p-1) is infinite there; PyTorch's subgradient is 0)
         with backend.quiet():
             scale = xp.where(out == 0, 0, g / out ** (p - 1))
-            return scale * xp.sign(x) * xp.abs(x) ** (p - 1)
+            slope = xp.sign(x) * xp.abs(x) ** (p - 1)
+            return scale * (xp.where(x == 0, 0, slope) if p < 1 else slope)
 
     @staticmethod
     def backward_graph(ctx, g):
@@ -331,7 +333,11 @@ class VectorNorm(Function):
         zero = wrap(out.array == 0)
         safe = out.masked_fill(zero, 1.0)
         scale = (g / safe ** (p - 1)).masked_fill(zero, 0.0)
-        return scale * x if p == 2 else scale * x.sign() * x.abs() ** (p - 1)
+        if p == 2:
+            return scale * x
+        with backend.quiet():  # 0^(p-1) is inf for p < 1, masked
+            slope = x.sign() * x.abs() ** (p - 1)
+            return scale * (slope.masked_fill(wrap(x.array == 0), 0.0) if p < 1 else slope)
 
 
 @accepts_axis
