@@ -467,3 +467,15 @@ def test_normalize_with_p_below_1_has_no_nan_gradient_at_zeros_as_torch(p, dim, 
         tnf.normalize(b, p, dim), b, torch.tensor(seed), create_graph=create_graph
     )
     _same(g, tg, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(1, 2, 1).squeeze((0, 0)),  # was squeezed once, silently
+        lambda lib: lib.zeros(1, 2, 1).squeeze((-1, 2)),
+        lambda lib: lib.zeros(2, 3).split([4, -1], 1),  # sums to 3: pieces of 4 and -1 came out
+    ],
+)
+def test_squeeze_twice_and_negative_split_sections_refuse_as_torch(call):
+    _both_refuse(lambda: call(mg), lambda: call(torch))

@@ -145,8 +145,13 @@ def squeeze(x: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
     if dim is None:
         dims = {i for i, n in enumerate(shape) if n == 1}
     else:
-        dims = {norm_dim(d, len(shape), shape) for d in ((dim,) if isinstance(dim, int) else dim)}
-        dims = {d for d in dims if shape and shape[d] == 1}  # a 0-d tensor stays as it is
+        listed = (dim,) if isinstance(dim, int) else tuple(dim)
+        normalized = [norm_dim(d, len(shape), shape) for d in listed]
+        if len(set(normalized)) != len(normalized):  # as PyTorch (and the reductions)
+            raise ValueError(
+                f"squeeze: dim {listed} names a dimension twice (tensor shape {tuple(shape)})"
+            )
+        dims = {d for d in normalized if shape and shape[d] == 1}  # a 0-d tensor stays as it is
     return Reshape.apply(x, shape=tuple(n for i, n in enumerate(shape) if i not in dims))
 
 
@@ -614,6 +619,8 @@ def split(
         sizes = [min(step, size - start) for start in range(0, size, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
+        if any(n < 0 for n in sizes):  # [4, -1] sums to 3 too
+            raise ValueError(f"split: sections must be non-negative, got {sizes}")
         if sum(sizes) != size:
             raise ShapeError(
                 f"split: sections {sizes} sum to {sum(sizes)}, but dim {d} of shape {tuple(shape)} has size {size}"
