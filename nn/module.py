@@ -324,10 +324,11 @@ class Module:
         """Every parameter and persistent buffer by dotted name, as tensors cut from the graph.
 
         The tensors share memory with the module (as in PyTorch): save or copy them before
-        training on if you need a snapshot. A tied parameter appears under each of its names.
+        training on if you need a snapshot. A tied parameter, or a submodule held under two
+        names, appears under each of its names (as in PyTorch).
         """
         out: OrderedDict[str, Tensor] = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix):
+        for module_prefix, module in self._state_modules(prefix):
             dot = f"{module_prefix}." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:
@@ -337,9 +338,17 @@ class Module:
                     out[dot + name] = buf.detach()
         return out
 
+    def _state_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and its submodules by dotted name, a submodule held under two names
+        under each (``named_modules`` lists it once): the modules of ``state_dict``."""
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module._state_modules(f"{prefix}.{name}" if prefix else name)
+
     def _state_targets(self) -> dict[str, Tensor]:
         targets: dict[str, Tensor] = {}
-        for module_prefix, module in self.named_modules():
+        for module_prefix, module in self._state_modules():
             dot = f"{module_prefix}." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:

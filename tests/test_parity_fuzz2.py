@@ -479,3 +479,27 @@ def test_normalize_with_p_below_1_has_no_nan_gradient_at_zeros_as_torch(p, dim, 
 )
 def test_squeeze_twice_and_negative_split_sections_refuse_as_torch(call):
     _both_refuse(lambda: call(mg), lambda: call(torch))
+
+
+def _shared_submodule_net(N, lib):  # noqa: N803 (the nn namespace, minigrad's or PyTorch's)
+    class Net(N.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = N.Linear(3, 4)
+            self.b = N.Sequential(N.Linear(4, 4), N.ReLU(), N.Linear(4, 2))
+            self.alias = self.b  # one submodule under two names
+            self.register_buffer("stat", lib.zeros(2))
+
+    return Net()
+
+
+def test_state_dict_lists_a_shared_submodule_under_each_name_as_torch():
+    # named_modules lists a shared submodule once; state_dict listed its tensors once too, so
+    # a PyTorch checkpoint of such a model had "unexpected keys" alias.0.weight, ...
+    ours, theirs = _shared_submodule_net(nn, mg), _shared_submodule_net(torch.nn, torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    exported = {k: mg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()}
+    assert ours.load_state_dict(exported) == ([], [])  # strict: every key expected
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.detach().numpy())
