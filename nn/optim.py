@@ -477,8 +477,10 @@ class SGD(Optimizer):
         lr: the learning rate (>= 0).
         momentum: the momentum factor (>= 0).
         dampening: how much of the gradient the momentum buffer leaves out.
-        nesterov: Nesterov momentum; needs momentum > 0 and dampening 0.
         weight_decay: L2 penalty (>= 0), added to the gradient.
+        nesterov: Nesterov momentum; needs momentum > 0 and dampening 0.
+
+    The arguments, and ``lr``'s default, are PyTorch's, in its order.
 
     State per parameter: ``momentum_buffer`` (when momentum > 0).
     """
@@ -488,11 +490,11 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: ParamsT,
-        lr: float,
+        lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,

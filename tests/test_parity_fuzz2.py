@@ -503,3 +503,19 @@ def test_state_dict_lists_a_shared_submodule_under_each_name_as_torch():
     assert ours.load_state_dict(exported) == ([], [])  # strict: every key expected
     for key, value in theirs.state_dict().items():
         np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.detach().numpy())
+
+
+def test_sgd_takes_its_arguments_in_torch_order():
+    # SGD(params, lr, momentum, dampening, weight_decay, nesterov): nesterov came before
+    # weight_decay, so SGD(p, 0.1, 0.9, 0, 1e-4) did not decay (and refused 1e-4 as nesterov)
+    rng = np.random.default_rng(4)
+    start, grads = rng.standard_normal(5), rng.standard_normal((3, 5))
+    ours, theirs = mg.tensor(start, requires_grad=True), torch.tensor(start, requires_grad=True)
+    opt = nn.optim.SGD([ours], 0.1, 0.9, 0.0, 1e-2, True)
+    topt = torch.optim.SGD([theirs], 0.1, 0.9, 0.0, 1e-2, True)
+    for g in grads:
+        ours.grad, theirs.grad = mg.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+    _same(ours.detach(), theirs)
+    assert nn.optim.SGD([ours]).param_groups[0]["lr"] == torch.optim.SGD([theirs]).defaults["lr"]
