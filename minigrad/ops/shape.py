@@ -585,7 +585,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing ``dim``; mixed dtypes are promoted (as PyTorch). A tensor
     of shape (0,) is skipped whatever the others' shapes (PyTorch's legacy rule, which lets
     ``cat([tensor([]), x])`` grow ``x``); its dtype still takes part in the promotion."""
-    if any(t.shape == (0,) for t in tensors):
+    if any(t.array.shape == (0,) for t in tensors):
         kept = [t for t in tensors if t.shape != (0,)]
         if not kept:
             return Cat.apply(*_promoted(tensors), dim=0)
