@@ -176,6 +176,7 @@ class LayerNorm(Module):
         self.elementwise_affine = elementwise_affine
         self.weight = _param(shape, device, dtype) if elementwise_affine else None
         self.bias = _param(shape, device, dtype) if elementwise_affine and bias else None
+        self.has_bias = self.bias is not None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -189,7 +190,8 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.has_bias}"
         )
 
 
