@@ -318,14 +318,14 @@ class CrossEntropyLoss(Module):
     """Cross-entropy on logits (N, C) or (N, C, d1, ...) and integer targets (or probabilities);
     the engine's fused ``cross_entropy``. Shapes: logits (N, C), target (N,) -> () for
     ``reduction="mean"|"sum"``, (N,) for ``"none"``; ``weight`` (C,), one per class (a
-    buffer)."""
+    buffer), first as in PyTorch: ``CrossEntropyLoss(class_weights)``."""
 
     def __init__(
         self,
-        ignore_index: int = -100,
-        label_smoothing: float = 0.0,
-        reduction: str = "mean",
         weight: Tensor | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         if reduction not in ("mean", "sum", "none"):

@@ -828,6 +828,22 @@ def test_losses_match_torch_in_every_reduction():
         assert list(ours.state_dict()) == list(theirs.state_dict())  # weights are buffers
 
 
+def test_cross_entropy_loss_takes_the_weight_first():
+    """torch.nn.CrossEntropyLoss(weight) is the usual spelling; ours took ignore_index first and
+    refused the tensor."""
+    rng = np.random.default_rng(4)
+    weight, logits, target = (
+        rng.uniform(0.5, 2, 3),
+        rng.standard_normal((4, 3)),
+        np.array([0, 2, 1, 2]),
+    )
+    ours = nn.CrossEntropyLoss(mg.tensor(weight))(mg.tensor(logits), mg.tensor(target))
+    theirs = torch.nn.CrossEntropyLoss(torch.tensor(weight))(
+        torch.tensor(logits), torch.tensor(target)
+    )
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
+
+
 def test_layer_norm_repr_names_bias():
     """torch's LayerNorm repr says bias=...; ours left it out."""
     for bias in (True, False):
