@@ -85,11 +85,11 @@ class Module:
             ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        # PyTorch's order: a parameter's name takes only a Parameter or None, a submodule's a
+        # Module, a Parameter or None; a name assigned again keeps its place in its registry
         if isinstance(value, Parameter):
+            self._discard(name, keep="_parameters")
             self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            self._discard(name, keep="_modules")
-            self._registry("_modules")[name] = value
         elif name in self.__dict__.get("_parameters", ()):
             if value is not None:
                 raise TypeError(
@@ -97,6 +97,9 @@ class Module:
                     f"{type(self).__name__}: wrap it in nn.Parameter (or assign None)"
                 )
             self._parameters[name] = None
+        elif isinstance(value, Module):
+            self._discard(name, keep="_modules")
+            self._registry("_modules")[name] = value
         elif name in self.__dict__.get("_modules", ()):
             if value is not None:
                 raise TypeError(
@@ -140,41 +143,45 @@ class Module:
             found = True
         return found
 
-    def _check_name(self, name: str) -> None:
+    def _check_name(self, name: str, registry: str) -> None:
+        """A name ``register_*`` / ``add_module`` accept: new, or already in ``registry``."""
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"invalid name {name!r}: a non-empty string without '.'")
+        if name not in self.__dict__.get(registry, ()) and hasattr(self, name):
+            raise KeyError(
+                f"attribute '{name}' already exists in {type(self).__name__}: delete it first "
+                "or assign to it"
+            )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register ``param`` (a :class:`Parameter` or None) under ``name``."""
-        self._check_name(name)
+        """Register ``param`` (a :class:`Parameter` or None) under ``name``, a new name or a
+        parameter's (as PyTorch: another attribute's name raises ``KeyError``)."""
+        self._check_name(name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"register_parameter('{name}'): expected a Parameter, got {type(param)}"
             )
-        registry = self._registry("_parameters")
-        self._discard(name, keep="_parameters")
-        registry[name] = param
+        self._registry("_parameters")[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register ``tensor`` as a buffer: moved by ``to()``, saved in ``state_dict`` unless
-        ``persistent=False``, never trained."""
-        self._check_name(name)
+        ``persistent=False``, never trained. ``name`` is new or a buffer's."""
+        self._check_name(name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer('{name}'): expected a Tensor, got {type(tensor)}")
         registry = self._registry("_buffers")
-        self._discard(name, keep="_buffers")
         registry[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Register ``module`` as a submodule under ``name``."""
-        self._check_name(name)
+        """Register ``module`` as a submodule under ``name``, new or a submodule's."""
+        self._check_name(name, "_modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module('{name}'): expected a Module, got {type(module)}")
-        registry = self._registry("_modules")
-        self._discard(name, keep="_modules")
-        registry[name] = module
+        self._registry("_modules")[name] = module
 
     # -- traversal ------------------------------------------------------------------------------
 

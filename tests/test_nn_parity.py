@@ -643,6 +643,161 @@ def test_containers_behave_as_torchs():
         assert _outcome(ours[name], nn) == _outcome(theirs[name], torch.nn), name
 
 
+KINDS = ["ReLU", "Tanh", "Sigmoid", "ELU", "Identity", "SiLU"]
+
+
+def _container_step(container, L, op: int, index: int, window: slice, kind: str) -> object:
+    """One edit of a Sequential or ModuleList; what it returned, or the error's type."""
+    make = getattr(L, kind)
+    try:
+        if op == 0:
+            result = container.append(make())
+        elif op == 1:
+            result = container.insert(index, make())
+        elif op == 2:
+            result = container.pop(index)
+        elif op == 3:
+            container[index] = make()
+            result = None
+        elif op == 4:
+            del container[index]
+            result = None
+        elif op == 5:
+            del container[window]
+            result = None
+        elif op == 6:
+            result = container[window]
+        else:
+            result = container.extend([make(), make()])
+    except Exception as error:  # the type is compared
+        return f"raises {type(error).__name__}"
+    return "self" if result is container else _describe(result, L)
+
+
+def _container_hunt(trials: int) -> None:
+    rng = np.random.default_rng(8)
+    for trial in range(trials):
+        name = ("Sequential", "ModuleList")[trial % 2]
+        start = [KINDS[i] for i in rng.integers(0, len(KINDS), rng.integers(0, 5))]
+        ours, theirs = (
+            getattr(L, name)(
+                *[[getattr(L, k)() for k in start]]
+                if name == "ModuleList"
+                else [getattr(L, k)() for k in start]
+            )
+            for L in (nn, torch.nn)
+        )
+        for _ in range(6):
+            n = len(ours)
+            op, index = int(rng.integers(0, 8)), int(rng.integers(-n - 2, n + 2))
+            if name == "ModuleList" and op == 1 and not 0 <= index <= n:
+                continue  # torch's quirks; test_container_edits_that_torch_gets_wrong_follow_list
+            bounds = [
+                None if rng.random() < 0.3 else int(rng.integers(-n - 1, n + 1)) for _ in "ab"
+            ]
+            window = slice(*bounds, [None, 1, 2, -1][rng.integers(0, 4)])
+            kind = KINDS[rng.integers(0, len(KINDS))]
+            case = (name, start, op, index, window)
+            assert _container_step(ours, nn, op, index, window, kind) == _container_step(
+                theirs, torch.nn, op, index, window, kind
+            ), case
+            assert _describe(ours, nn) == _describe(theirs, torch.nn), case
+
+
+def test_container_edits_match_torch_on_random_sequences():
+    _container_hunt(trials=150)
+
+
+@pytest.mark.slow
+def test_container_edits_match_torch_on_random_sequences_long():
+    _container_hunt(trials=3000)
+
+
+def _assign(made: list, L, lib, step: tuple[str, int, int, str]) -> None:
+    """One step of a tree's plan (see ``_build_tree``)."""
+    kind, a, b, name = step
+    parent = made[a % len(made)]
+    if kind == "module":
+        made.append(L.Module())
+        setattr(parent, name, made[-1])
+    elif kind == "share" and not any(m is parent for m in made[b % len(made)].modules()):
+        setattr(parent, name, made[b % len(made)])  # shared, never a cycle
+    elif kind == "parameter":
+        setattr(parent, name, L.Parameter(lib.zeros(2)))
+    elif kind == "tie":
+        existing = [p for m in made for p in m._parameters.values() if p is not None]
+        if existing:
+            setattr(parent, name, existing[b % len(existing)])
+    elif kind == "buffer":
+        parent.register_buffer(name, lib.ones(1), persistent=bool(b % 2))
+    elif kind == "tensor":
+        setattr(parent, name, lib.ones(1))
+    elif kind in ("none", "delete") and name in {
+        **parent._parameters,
+        **parent._modules,
+        **parent._buffers,
+    }:
+        setattr(parent, name, None) if kind == "none" else delattr(parent, name)
+
+
+def _tree_names(L, lib, plan: list[tuple[str, int, int, str]]) -> dict:
+    """Run ``plan``'s assignments on a fresh Module tree (submodules, shared submodules,
+    parameters, tied parameters, buffers, plain tensors, None, deletions), each step's outcome
+    (torch refuses some), then the names the tree lists."""
+    made = [L.Module()]
+    names: dict = {"steps": []}
+    for step in plan:
+        try:
+            _assign(made, L, lib, step)
+            names["steps"].append("ok")
+        except Exception as error:  # the type is compared
+            names["steps"].append(type(error).__name__)
+    root = made[0]
+    names["state_dict"] = list(root.state_dict())
+    for method in ("named_parameters", "named_buffers", "named_modules"):
+        names[method] = [n for n, _ in getattr(root, method)()]
+        names[method + " all"] = [n for n, _ in getattr(root, method)(remove_duplicate=False)]
+    names["named_children"] = [n for n, _ in root.named_children()]
+    return names
+
+
+def _tree_hunt(trials: int) -> None:
+    rng = np.random.default_rng(17)
+    kinds = ["module", "module", "share", "parameter", "parameter", "tie", "buffer", "tensor"]
+    kinds += ["none", "delete"]
+    for _ in range(trials):
+        plan = [
+            (kinds[rng.integers(len(kinds))], int(rng.integers(10)), int(rng.integers(10)), name)
+            for name in rng.choice(["a", "b", "c", "w"], rng.integers(1, 14)).tolist()
+        ]
+        assert _tree_names(nn, mg, plan) == _tree_names(torch.nn, torch, plan), plan
+
+
+def test_module_trees_match_torch_on_random_assignments():
+    """Assigning a Module to a parameter's name, or register_buffer over another attribute,
+    replaced it silently; torch raises (TypeError, KeyError), and so do we now."""
+    _tree_hunt(trials=300)
+
+
+@pytest.mark.slow
+def test_module_trees_match_torch_on_random_assignments_long():
+    _tree_hunt(trials=5000)
+
+
+def test_registering_over_another_attribute_raises_as_torch():
+    for L, lib in ((nn, mg), (torch.nn, torch)):
+        m = L.Linear(2, 2)
+        with pytest.raises(KeyError, match="'weight' already exists"):
+            m.register_buffer("weight", lib.zeros(2))
+        with pytest.raises(KeyError, match="'forward' already exists"):
+            m.register_parameter("forward", None)
+        with pytest.raises(TypeError):
+            m.weight = L.Linear(2, 2)
+        m.register_buffer("b2", lib.zeros(1), persistent=False)
+        m.register_buffer("b2", lib.zeros(1))  # again: persistent now
+        assert "b2" in m.state_dict()
+
+
 def test_container_edits_that_torch_gets_wrong_follow_list():
     """PyTorch's ModuleList.insert raises KeyError for index -1 and names the module "10" for
     index 10; ours follows list.insert (docs/guide/differences.md)."""
