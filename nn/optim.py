@@ -139,6 +139,39 @@ def _param_list(params: Any, where: str) -> list[Tensor]:
     return params
 
 
+def _split_names(params: list[Any], where: str) -> tuple[list[Any], list[str] | None]:
+    """A group's params as (tensors, names): bare Tensors (names None) or (name, Tensor)
+    pairs, as ``model.named_parameters()`` yields them (PyTorch keeps the names in the group's
+    ``"param_names"``)."""
+    named = [isinstance(p, tuple) for p in params]
+    if not any(named):
+        return params, None
+    if not all(named):
+        raise ValueError(f"{where}params mixes (name, Tensor) pairs and bare Tensors")
+    for i, pair in enumerate(params):
+        if len(pair) != 2 or not isinstance(pair[0], str):
+            raise TypeError(
+                f"{where}params[{i}] must be a (name, Tensor) pair, got a tuple of "
+                f"{[type(item).__name__ for item in pair]}"
+            )
+    return [p for _, p in params], [name for name, _ in params]
+
+
+def _check_param_names(loaded: dict[str, Any], group: dict[str, Any], where: str) -> None:
+    """A loaded group's ``"param_names"``: the saved ones (as PyTorch), else the group's own."""
+    names = loaded.setdefault("param_names", group.get("param_names"))
+    if names is None:
+        del loaded["param_names"]
+    elif (
+        not isinstance(names, list | tuple)
+        or len(names) != len(group["params"])
+        or not all(isinstance(name, str) for name in names)
+    ):
+        raise ValueError(
+            f"{where}param_names must be {len(group['params'])} strings, got {names!r}"
+        )
+
+
 def _check_param(p: Any, where: str, group_ids: set[int], seen: set[int]) -> None:
     """A parameter an optimizer can update: a leaf Tensor that requires grad, in no group yet."""
     if not isinstance(p, Tensor):
@@ -229,19 +262,23 @@ class Optimizer:
 
         Args:
             param_group: ``{"params": [Tensor, ...], "lr": ..., ...}``; ``"params"`` may also
-                be a single Tensor.
+                be a single Tensor, or (name, Tensor) pairs (``model.named_parameters()``),
+                whose names the group keeps in ``"param_names"``.
 
         Raises:
             TypeError: a group that is not a dict, params that are not Tensors or come as a set.
             ValueError: an empty group, a parameter that does not require grad or is not a leaf,
-                a parameter already in a group, a bad hyperparameter value.
+                a parameter already in a group, a bad hyperparameter value, named parameters
+                in some groups only.
         """
         where = f"{type(self).__name__}: parameter group {len(self.param_groups)}: "
         if not isinstance(param_group, dict):
             raise TypeError(f"{where}must be a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
             raise ValueError(f"{where}has no 'params' key")
-        params = _param_list(param_group["params"], where)
+        params, names = _split_names(_param_list(param_group["params"], where), where)
+        if self.param_groups and (names is None) != ("param_names" not in self.param_groups[0]):
+            raise ValueError(f"{where}either every parameter group names its parameters or none")
         seen = {id(p) for group in self.param_groups for p in group["params"]}
         group_ids: set[int] = set()
         for i, p in enumerate(params):
@@ -250,6 +287,8 @@ class Optimizer:
         group = {**self.defaults, **param_group}
         group = self._check_hyperparameters(group, where)
         group["params"] = params
+        if names is not None:
+            group["param_names"] = names
         self.param_groups.append(group)
 
     def _check_hyperparameters(self, group: dict[str, Any], where: str) -> dict[str, Any]:
@@ -427,6 +466,7 @@ class Optimizer:
             hyper = {key: value for key, value in saved.items() if key != "params"}
             hyper = self._check_hyperparameters(hyper, group_where)
             hyper["params"] = group["params"]
+            _check_param_names(hyper, group, group_where)
             new_groups.append(hyper)
             for saved_index, p in zip(saved["params"], group["params"]):
                 if isinstance(saved_index, bool) or not isinstance(saved_index, int):
@@ -497,7 +537,7 @@ class SGD(Optimizer):
     (``p -= lr * (g + momentum * b)`` with ``nesterov``).
 
     Args:
-        params: an iterable of Tensors, or of dicts (parameter groups).
+        params: an iterable of Tensors, of (name, Tensor) pairs, or of dicts (groups).
         lr: the learning rate (>= 0).
         momentum: the momentum factor (>= 0).
         dampening: how much of the gradient the momentum buffer leaves out.
@@ -633,7 +673,7 @@ class Adam(Optimizer):
     last line.
 
     Args:
-        params: an iterable of Tensors, or of dicts (parameter groups).
+        params: an iterable of Tensors, of (name, Tensor) pairs, or of dicts (groups).
         lr: the learning rate (>= 0).
         betas: decay rates (b1, b2) of the moment estimates, each in [0, 1).
         eps: added to the denominator (>= 0).
@@ -701,7 +741,7 @@ class AdamW(Adam):
     bare gradient: ``p = p * (1 - lr * wd)``, then Adam's update.
 
     Args:
-        params: an iterable of Tensors, or of dicts (parameter groups).
+        params: an iterable of Tensors, of (name, Tensor) pairs, or of dicts (groups).
         lr: the learning rate (>= 0).
         betas: decay rates (b1, b2) of the moment estimates, each in [0, 1).
         eps: added to the denominator (>= 0).

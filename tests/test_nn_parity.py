@@ -261,6 +261,37 @@ def test_amsgrad_state_must_match_the_group():
         optim.SGD([p], maximize="yes")
 
 
+def test_named_parameters_as_params_like_torch():
+    """torch.optim takes model.named_parameters() (names kept in the group's "param_names",
+    saved and loaded with the state); ours refused the (name, Tensor) pairs."""
+    results = []
+    for L, lib, module in ((nn, mg, optim), (torch.nn, torch, torch.optim)):
+        model = L.Linear(2, 2)
+        opt = module.Adam(model.named_parameters(), lr=0.1)
+        model(lib.ones(1, 2)).sum().backward()
+        opt.step()
+        saved = opt.state_dict()["param_groups"][0]
+        unnamed = module.Adam(model.parameters(), lr=0.1)
+        unnamed.load_state_dict(opt.state_dict())
+        log = [opt.param_groups[0]["param_names"], saved["param_names"], saved["params"]]
+        log.append(unnamed.param_groups[0]["param_names"])  # the saved names, as torch
+        for mixed in (
+            [("weight", model.weight), model.bias],
+            [{"params": [("weight", model.weight)]}, {"params": [model.bias]}],
+        ):
+            with pytest.raises(ValueError):
+                module.Adam(mixed)
+        results.append(log)
+    assert (
+        results[0]
+        == results[1]
+        == [["weight", "bias"], ["weight", "bias"], [0, 1], ["weight", "bias"]]
+    )
+    p = mg.zeros(2, requires_grad=True)
+    with pytest.raises(TypeError, match="pair"):
+        optim.Adam([(1, p)])
+
+
 def test_zero_grad_defaults_to_none_like_torch():
     p = mg.tensor(np.ones(2), requires_grad=True)
     q = torch.ones(2, requires_grad=True)
