@@ -305,7 +305,11 @@ class Softmax(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer). Shapes: (*) -> (*)."""
+    """Returns its input unchanged (a placeholder layer). Shapes: (*) -> (*). Takes and
+    ignores any arguments, as PyTorch's, so it can stand in for the layer it replaces."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Any) -> Any:
         return x

@@ -183,7 +183,42 @@ class Module:
             raise TypeError(f"add_module('{name}'): expected a Module, got {type(module)}")
         self._registry("_modules")[name] = module
 
+    register_module = add_module  # PyTorch's alias
+
     # -- traversal ------------------------------------------------------------------------------
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` ("" is this module), as PyTorch.
+
+        Raises:
+            AttributeError: a name on the path that is missing or not a Module.
+        """
+        module = self
+        for name in target.split(".") if target else []:
+            child = module._modules.get(name)
+            if child is None:
+                what = "has no submodule" if name not in module._modules else "has None as"
+                raise AttributeError(f"{type(module).__name__} {what} `{name}` (in '{target}')")
+            module = child
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"encoder.0.weight"``)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        param = module._parameters.get(name)
+        if param is None:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}` ('{target}')")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        buf = module._buffers.get(name)
+        if buf is None:
+            raise AttributeError(f"{type(module).__name__} has no buffer `{name}` ('{target}')")
+        return buf
 
     def named_modules(
         self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
@@ -327,6 +362,9 @@ class Module:
 
     def cuda(self, device: int | None = None) -> Module:
         return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def half(self) -> Module:
+        return self.to(dtype=backend.float16)
 
     def float(self) -> Module:
         return self.to(dtype=backend.float32)

@@ -595,6 +595,35 @@ def test_modes_grads_and_children_follow_torch():
     assert results[0] == results[1]
 
 
+def test_lookups_by_path_and_small_helpers_follow_torch():
+    """get_submodule/get_parameter/get_buffer, register_module, half() and Identity's ignored
+    arguments did not exist."""
+
+    def tree(L, lib):
+        m = L.Sequential(L.Linear(2, 3), L.Sequential(L.LayerNorm(3), L.Identity(4, x=1)))
+        m[1].register_buffer("stat", lib.zeros(1))
+        m.register_module("empty", None)
+        return m
+
+    ours, theirs = tree(nn, mg), tree(torch.nn, torch)
+    lookups = [("get_submodule", t) for t in ("", "1.0", "1.x", "0.weight", "empty", "1.1")]
+    lookups += [("get_parameter", t) for t in ("1.0.bias", "0.nope", "1.stat", "7.weight")]
+    lookups += [("get_buffer", t) for t in ("1.stat", "0.weight", "stat")]
+    for method, target in lookups:
+        outcomes = []
+        for model in (ours, theirs):
+            try:
+                found = getattr(model, method)(target)
+                outcomes.append((type(found).__name__, tuple(getattr(found, "shape", ()))))
+            except AttributeError:
+                outcomes.append("AttributeError")
+        assert outcomes[0] == outcomes[1], (method, target)
+    assert ours.get_parameter("0.weight") is ours[0].weight
+    theirs.half()  # floating buffers are cast too
+    assert ours.half()[0].weight.dtype == mg.float16 == ours.get_buffer("1.stat").dtype
+    assert theirs.get_buffer("1.stat").dtype == torch.float16
+
+
 def _container_ops(L):
     """Each container operation as (description, function of the library)."""
     seq = lambda: L.Sequential(L.ReLU(), L.Tanh(), L.Sigmoid(), L.Identity())  # noqa: E731
