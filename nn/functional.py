@@ -72,6 +72,11 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if input.dtype.kind != "f" and target.dtype.kind != "f":
+        raise TypeError(  # as PyTorch, whose kernel has no integer version
+            f"mse_loss: needs a floating point input or target, got {input.dtype} and "
+            f"{target.dtype}"
+        )
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(
             f"mse_loss: input shape {tuple(input.shape)} and target shape "

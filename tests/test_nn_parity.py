@@ -571,6 +571,14 @@ def test_load_state_dict_not_strict_reports_torchs_keys(shared):
             np.testing.assert_array_equal(value.numpy(), their_state[key].numpy())
     with pytest.raises(nn.StateDictError, match="missing keys: a.scale"):
         ours.load_state_dict(state)
+    # a value per key, different under each name of a shared tensor: the last one wins, as torch
+    their_state = {
+        k: torch.full_like(v, float(i)) for i, (k, v) in enumerate(theirs.state_dict().items())
+    }
+    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in their_state.items()})
+    theirs.load_state_dict(their_state)
+    for mine, their in zip(ours.state_dict().values(), theirs.state_dict().values(), strict=True):
+        np.testing.assert_array_equal(mine.numpy(), their.numpy())
 
 
 def test_modes_grads_and_children_follow_torch():
@@ -1057,6 +1065,29 @@ def test_cross_entropy_loss_takes_the_weight_first():
         torch.tensor(logits), torch.tensor(target)
     )
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
+
+
+def test_mse_loss_dtypes_follow_torch():
+    """Every pair of float16/float32/float64/int64/bool operands gives torch's result dtype and
+    gradient dtypes; two integer operands are refused, as torch (ours returned an int loss)."""
+    rng = np.random.default_rng(6)
+    names = ["float16", "float32", "float64", "int64", "bool"]
+    for a, b, reduction in itertools.product(names, names, ("mean", "sum", "none")):
+        outcomes = []
+        for lib, loss in ((mg, nn.functional.mse_loss), (torch, torch.nn.functional.mse_loss)):
+            x = lib.tensor((rng.standard_normal(3) > 0).astype(a), requires_grad=a[0] == "f")
+            y = lib.tensor((rng.standard_normal(3) > 0).astype(b), requires_grad=b[0] == "f")
+            try:
+                out = loss(x, y, reduction=reduction)
+            except (TypeError, NotImplementedError, RuntimeError):
+                outcomes.append("raises")
+                continue
+            out.sum().backward()
+            grads = [None if t.grad is None else str(t.grad.dtype) for t in (x, y)]
+            outcomes.append([str(out.dtype), tuple(out.shape), *grads])
+        assert [str(o).replace("torch.", "") for o in outcomes[:1]] == [
+            str(o).replace("torch.", "") for o in outcomes[1:]
+        ], (a, b, reduction)
 
 
 def test_layer_norm_repr_names_bias():
