@@ -597,6 +597,24 @@ class ModuleList(_NumberedModules):
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList([*self, *other])
 
+    def __repr__(self) -> str:
+        """As PyTorch: a run of equal reprs prints once, ``(0-2): 3 x Linear(...)``."""
+        runs: list[tuple[int, int, str]] = []  # (first index, last index, repr)
+        for i, text in enumerate(repr(module) for module in self):
+            if runs and runs[-1][2] == text:
+                runs[-1] = (runs[-1][0], i, text)
+            else:
+                runs.append((i, i, text))
+        if not runs:
+            return f"{type(self).__name__}()"
+        lines = [
+            f"({first}): {text}"
+            if first == last
+            else f"({first}-{last}): {last - first + 1} x {text}"
+            for first, last, text in runs
+        ]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(_indent(line) for line in lines) + "\n)"
+
     def __iadd__(self, other: Iterable[Module]) -> ModuleList:
         return self.extend(other)
 

@@ -866,6 +866,30 @@ def test_registering_over_another_attribute_raises_as_torch():
         assert "b2" in m.state_dict()
 
 
+def test_reprs_match_torch_including_repeated_modules():
+    """torch's ModuleList prints a run of equal modules once, "(0-2): 3 x Linear(...)"."""
+
+    def models(L):
+        yield L.ModuleList(
+            [L.Linear(2, 2), L.Linear(2, 2), L.Linear(2, 2), L.ReLU(), L.Linear(2, 2)]
+        )
+        yield L.ModuleList()
+        yield L.ModuleList(
+            [L.Sequential(L.Linear(1, 1), L.ReLU())] * 2 + [L.ModuleList([L.Tanh()] * 2)]
+        )
+        yield L.ModuleDict({"a": L.ReLU(), "b": L.Linear(1, 1, bias=False)})
+        yield L.Sequential(L.Embedding(5, 3, padding_idx=1), L.LayerNorm(3), L.GELU("tanh"))
+        model = L.Module()
+        model.layers = L.ModuleList([L.Dropout(0.1).eval()] * 3)
+        model.norm = L.RMSNorm((2, 3), eps=1e-6, elementwise_affine=False)
+        yield model
+
+    for ours, theirs in zip(models(nn), models(torch.nn), strict=True):
+        assert repr(ours).replace(", inplace=False", "") == repr(theirs).replace(
+            ", inplace=False", ""
+        )
+
+
 def test_container_edits_that_torch_gets_wrong_follow_list():
     """PyTorch's ModuleList.insert raises KeyError for index -1 and names the module "10" for
     index 10; ours follows list.insert (docs/guide/differences.md)."""
