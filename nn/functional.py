@@ -1,5 +1,6 @@
 """The engine's ops under the names ``torch.nn.functional`` uses (activations, losses, ``pad``,
-``normalize``), plus the composites ``mse_loss`` and ``one_hot``.
+``normalize``), plus the composites ``mse_loss`` and ``one_hot``, and ``cross_entropy`` with
+PyTorch's order of arguments (``weight`` third; the engine's op takes it last).
 
 Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
 
@@ -13,7 +14,6 @@ from minigrad.errors import ShapeError
 from minigrad.ops import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     dropout,
     elu,
     embedding,
@@ -34,6 +34,7 @@ from minigrad.ops import (
     softplus,
     tanh,
 )
+from minigrad.ops import cross_entropy as fused_cross_entropy
 from minigrad.tensor import Tensor, as_tensor
 
 __all__ = [
@@ -62,6 +63,34 @@ __all__ = [
     "softmax",
     "tanh",
 ]
+
+
+def cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """The engine's fused ``cross_entropy`` (``mg.cross_entropy``, which documents it) with
+    ``torch.nn.functional.cross_entropy``'s order of arguments: ``weight`` third. The rest are
+    keywords: PyTorch's fourth and sixth positions are its deprecated ``size_average`` and
+    ``reduce``, so a positional value there would mean something else in each library.
+
+    Shapes: input (N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...) class ids, or class
+    probabilities shaped as the input -> () for ``"mean"``/``"sum"``, the target's shape for
+    ``"none"``.
+    """
+    return fused_cross_entropy(
+        input,
+        target,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+        weight=weight,
+    )
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002

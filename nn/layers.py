@@ -322,11 +322,13 @@ class CrossEntropyLoss(Module):
     """Cross-entropy on logits (N, C) or (N, C, d1, ...) and integer targets (or probabilities);
     the engine's fused ``cross_entropy``. Shapes: logits (N, C), target (N,) -> () for
     ``reduction="mean"|"sum"``, (N,) for ``"none"``; ``weight`` (C,), one per class (a
-    buffer), first as in PyTorch: ``CrossEntropyLoss(class_weights)``."""
+    buffer), first as in PyTorch: ``CrossEntropyLoss(class_weights)``; the rest are keywords
+    (PyTorch's second position is its deprecated ``size_average``)."""
 
     def __init__(
         self,
         weight: Tensor | None = None,
+        *,
         ignore_index: int = -100,
         reduction: str = "mean",
         label_smoothing: float = 0.0,

@@ -1114,6 +1114,36 @@ def test_mse_loss_dtypes_follow_torch():
         ], (a, b, reduction)
 
 
+def test_functional_cross_entropy_takes_torchs_positional_order():
+    """nn.functional.cross_entropy(x, t, weight, ...), as torch; it was the engine's op, with
+    ignore_index third and weight last. After weight, keywords only: torch's next positions
+    are its deprecated size_average and reduce."""
+    rng = np.random.default_rng(9)
+    weight, logits, target = (
+        rng.uniform(0.5, 2, 3),
+        rng.standard_normal((5, 3)),
+        np.array([0, 2, 1, 2, 1]),
+    )
+    keywords = [{}, {"ignore_index": 1}, {"ignore_index": 2, "reduction": "sum"}]
+    keywords += [{"reduction": "none", "label_smoothing": 0.2}]
+    for w, kwargs in itertools.product((None, weight), keywords):
+        mine = None if w is None else mg.tensor(w)
+        ours = nn.functional.cross_entropy(mg.tensor(logits), mg.tensor(target), mine, **kwargs)
+        theirs = torch.nn.functional.cross_entropy(
+            torch.tensor(logits),
+            torch.tensor(target),
+            None if w is None else torch.tensor(w),
+            **kwargs,
+        )
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+        layer = nn.CrossEntropyLoss(mine, **kwargs)(mg.tensor(logits), mg.tensor(target))
+        np.testing.assert_allclose(layer.numpy(), theirs.numpy(), rtol=1e-12)
+    with pytest.raises(TypeError):
+        nn.functional.cross_entropy(mg.tensor(logits), mg.tensor(target), None, 1)
+    with pytest.raises(TypeError):
+        nn.CrossEntropyLoss(None, 1)
+
+
 def test_layer_norm_repr_names_bias():
     """torch's LayerNorm repr says bias=...; ours left it out."""
     for bias in (True, False):
