@@ -623,7 +623,9 @@ class ModuleDict(Module):
     """A dict of modules whose parameters the parent module sees; made from, and updated
     with, a mapping or an iterable of (name, module) pairs."""
 
-    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None):
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
