@@ -96,6 +96,8 @@ def _case(name: str) -> Callable[[], object]:
     import minigrad as mg  # noqa: PLC0415
     from minigrad.ops import elementwise, fused, shape  # noqa: PLC0415 (tiny_graph_apply)
 
+    mg.set_backend("numpy")  # a CPU count: on NumPy, whatever MINIGRAD_BACKEND says
+
     x, w, mg_target = (
         mg.tensor(a, requires_grad=True),
         mg.tensor(b, requires_grad=True),

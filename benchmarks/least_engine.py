@@ -316,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO_ROOT))
     import minigrad as mg  # noqa: PLC0415
 
+    mg.set_backend("numpy")  # engines on NumPy: minigrad too, whatever MINIGRAD_BACKEND says
+
     try:
         import torch  # noqa: PLC0415  (an optional oracle)
     except ImportError:

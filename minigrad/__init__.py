@@ -32,6 +32,8 @@ from minigrad.backend import (
     float32,
     float64,
     get_backend,
+    int8,
+    int16,
     int32,
     int64,
     manual_seed,
@@ -54,7 +56,14 @@ from minigrad.creation import (  # issue 16
     zeros,
     zeros_like,
 )
-from minigrad.errors import DeviceError, DimError, DTypeError, MinigradError, ShapeError
+from minigrad.errors import (
+    DeviceError,
+    DimError,
+    DTypeError,
+    MinigradError,
+    ScalarOverflowError,
+    ShapeError,
+)
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.memory import trace_memory
 from minigrad.ops import (  # issue 16
@@ -170,7 +179,7 @@ __version__ = "0.1.0"
 
 bool = bool_  # noqa: A001 (torch.bool: PyTorch's name for the dtype, beside NumPy's bool_)
 
-set_backend(backend.initial_backend())
+backend.set_backend_from_environment()  # a bad value is raised at first use, naming it
 
 __all__ = [
     "add",
@@ -185,6 +194,7 @@ __all__ = [
     "DimError",
     "GradcheckError",
     "MinigradError",
+    "ScalarOverflowError",
     "ShapeError",
     "Tensor",
     "abs",
@@ -225,6 +235,8 @@ __all__ = [
     "gradcheck",
     "gradcheck_sweep",
     "gradgradcheck",
+    "int8",
+    "int16",
     "int32",
     "uint8",
     "int64",

@@ -24,11 +24,13 @@ import numpy
 __all__ = [
     "Array",
     "BackendError",
+    "UnknownBackendError",
     "array_module",
     "device_of",
     "default_device",
     "get_backend",
     "set_backend",
+    "set_backend_from_environment",
     "set_rng_state",
     "get_rng_state",
     "manual_seed",
@@ -45,7 +47,8 @@ float16 = numpy.dtype("float16")
 float32 = numpy.dtype("float32")
 float64 = numpy.dtype("float64")
 uint8 = numpy.dtype("uint8")
-int8 = numpy.dtype("int8")  # only as NumPy's result of bool ** bool, which pow casts back
+int8 = numpy.dtype("int8")
+int16 = numpy.dtype("int16")
 int32 = numpy.dtype("int32")
 int64 = numpy.dtype("int64")
 bool_ = numpy.dtype("bool")
@@ -112,32 +115,81 @@ def _is_cupy_array(arr: Array) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 _BACKENDS = ("numpy", "cupy")
-_backend = "numpy"
+_backend: str | None = "numpy"  # None: MINIGRAD_BACKEND named no usable backend (see below)
+_environment_problem: tuple[type[BackendError], str] | None = None
+
+
+class UnknownBackendError(BackendError, ValueError):
+    """A backend name that is neither ``"numpy"`` nor ``"cupy"`` (a ``ValueError`` too)."""
 
 
 def set_backend(name: str) -> None:
     """Choose where new tensors are created: ``"numpy"`` (CPU) or ``"cupy"`` (GPU).
 
-    Existing tensors stay where they are; move them with ``Tensor.to(device)``.
+    Existing tensors stay where they are; move them with ``Tensor.to(device)``. A choice made
+    here replaces a bad ``MINIGRAD_BACKEND``.
+
+    Raises:
+        UnknownBackendError: (a ``ValueError``) for any other name.
+        BackendError: for ``"cupy"`` on a machine without CuPy or a GPU.
     """
-    global _backend
+    global _backend, _environment_problem
     if name not in _BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; choose one of {_BACKENDS}")
+        raise UnknownBackendError(f"unknown backend {name!r}; choose 'numpy' or 'cupy'")
     if name == "cupy":
         _load_cupy()
     _backend = name
+    _environment_problem = None
+
+
+def set_backend_from_environment() -> None:
+    """Choose the backend ``MINIGRAD_BACKEND`` names (``numpy`` when unset or empty), as
+    ``import minigrad`` does.
+
+    A value that names no backend (``tpu``), or ``cupy`` on a machine without CuPy or a GPU, is
+    not ignored: every later call that needs the backend (:func:`get_backend`,
+    :func:`default_device`, so every new tensor) raises the error, naming the variable, its value
+    and the valid values, until :func:`set_backend` chooses one. It is raised there rather than
+    at import so that a command line can report it as one line (as PyTorch reports a bad CUDA
+    setting at the first CUDA call, not at ``import torch``).
+    """
+    global _backend, _environment_problem
+    value = os.environ.get("MINIGRAD_BACKEND", "")
+    try:
+        set_backend(value.strip().lower() or "numpy")
+    except UnknownBackendError:
+        _backend = None
+        _environment_problem = (
+            UnknownBackendError,
+            f"the environment variable MINIGRAD_BACKEND={value!r} names no backend; set it to "
+            "'numpy' or 'cupy', or unset it (numpy)",
+        )
+    except BackendError as err:
+        _backend = None
+        _environment_problem = (BackendError, f"MINIGRAD_BACKEND={value!r}: {err}")
+
+
+def _environment_error() -> BackendError:
+    """A new error for the bad ``MINIGRAD_BACKEND`` (a fresh one each time: a raised instance
+    would keep every traceback it was raised with)."""
+    kind, message = _environment_problem  # type: ignore[misc]
+    return kind(message)
 
 
 def get_backend() -> str:
     """The name of the current backend: ``"numpy"`` or ``"cupy"``."""
+    if _backend is None:
+        raise _environment_error()
     return _backend
 
 
 def default_device() -> str:
     """The device new tensors go to under the current backend."""
+    if _backend == "numpy":
+        return "cpu"
     if _backend == "cupy":
         return f"cuda:{_load_cupy().cuda.runtime.getDevice()}"
-    return "cpu"
+    raise _environment_error()
 
 
 def normalize_device(device: Any) -> str:
@@ -631,11 +683,6 @@ def quiet(overflow: bool = False) -> Any:
     if overflow:
         return numpy.errstate(divide="ignore", invalid="ignore", over="ignore")
     return numpy.errstate(divide="ignore", invalid="ignore")
-
-
-def initial_backend() -> str:
-    """The backend named by the ``MINIGRAD_BACKEND`` environment variable (default numpy)."""
-    return os.environ.get("MINIGRAD_BACKEND", "numpy").strip().lower() or "numpy"
 
 
 def numpy_module() -> ModuleType:

@@ -4,8 +4,8 @@ Every factory takes ``dtype`` (default float32, int64 for integer ranges), ``dev
 the current backend's device) and ``requires_grad``. Random draws come from the generator that
 ``minigrad.manual_seed`` seeds.
 
-Owns: the factories (``tensor``, ``zeros``, ``randn``, ...). May import: ``backend`` and
-``tensor``.
+Owns: the factories (``tensor``, ``zeros``, ``randn``, ...). May import: ``backend``,
+``promotion`` and ``tensor``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minigrad import backend
+from minigrad.promotion import checked_scalar
 from minigrad.tensor import Tensor
 
 _NDARRAY = backend.ARRAY_TYPES[0]  # numpy.ndarray
@@ -81,6 +82,9 @@ def full(
         dtype = backend.bool_
     elif dtype is None and isinstance(fill_value, int):
         dtype = backend.int64
+    if not (fill_value == 0 or fill_value == 1):  # 0 and 1 fit any dtype
+        fill_value = checked_scalar("full", fill_value, _dtype(dtype))  # as PyTorch: 300 in
+        # uint8 raises, -1 is 255; NumPy would raise for -1 and give 44 for 300.5
     device = backend.normalize_device(device)
     xp = backend.module_for_device(device)
     with _OnDevice(device):

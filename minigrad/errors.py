@@ -18,6 +18,7 @@ __all__ = [
     "DeviceError",
     "DimError",
     "MinigradError",
+    "ScalarOverflowError",
     "ShapeError",
     "as_minigrad_error",
 ]
@@ -41,6 +42,12 @@ class DTypeError(MinigradError, TypeError):
 
 class DeviceError(MinigradError, RuntimeError):
     """Tensors on different devices in one op."""
+
+
+class ScalarOverflowError(MinigradError, OverflowError, RuntimeError):
+    """A Python number outside the range of the dtype it is stored in (``t.fill_(300)`` on
+    int8). PyTorch raises ``RuntimeError`` ("value cannot be converted to type int8_t without
+    overflow"), NumPy ``OverflowError``: this is both."""
 
 
 @functools.cache

@@ -1,6 +1,8 @@
 """Type promotion as PyTorch does it (``torch.result_type``), not as NumPy does.
 
-Owns: ``promote_types``, ``result_type`` and its cached forms for two operands. May import: ``minigrad.backend``.
+Owns: ``promote_types``, ``result_type`` and its cached forms for two operands, and how a
+Python number goes into a dtype (``checked_scalar``, ``wrapped_int``). May import:
+``minigrad.backend`` and ``minigrad.errors``.
 
 Two rules differ from NumPy's:
 
@@ -17,9 +19,11 @@ Two rules differ from NumPy's:
 from __future__ import annotations
 
 import functools
+import numbers
 from typing import Any
 
 from minigrad import backend
+from minigrad.errors import ScalarOverflowError
 
 
 def category(dtype: Any) -> int:
@@ -101,3 +105,74 @@ def float_result_type(*operands: Any) -> Any:
     """``result_type``, with an integer or bool result made the default float (true division)."""
     dtype = result_type(*operands)
     return dtype if dtype.kind == "f" else backend.DEFAULT_FLOAT
+
+
+# ---------------------------------------------------------------------------------------------
+# A Python number in a dtype: PyTorch's two conversions
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def dtype_range(dtype: Any) -> tuple[Any, Any]:
+    """The least and the largest value of ``dtype`` (finite for floats), as Python numbers."""
+    np = backend.numpy_module()
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    return info.min.item() if dtype.kind == "f" else int(info.min), (
+        info.max.item() if dtype.kind == "f" else int(info.max)
+    )
+
+
+def wrapped_int(op: str, value: int, dtype: Any) -> int:
+    """A Python int in arithmetic with an integer tensor of ``dtype``, taken modulo 2**bits into
+    the dtype's range, as PyTorch casts it (``int8 + 300`` adds 44: the same result as adding
+    300 and wrapping, since +, -, * and the bitwise ops are arithmetic modulo 2**bits).
+
+    Raises:
+        ScalarOverflowError: for an int outside [-2**63, 2**64), which PyTorch cannot hold
+            either ("int too big to convert").
+    """
+    low, high = dtype_range(dtype)
+    if low <= value <= high:
+        return value
+    if not -(2**63) <= value < 2**64:
+        raise ScalarOverflowError(
+            f"{op}: the Python int {value} is too big to convert (a scalar must fit in int64 or "
+            f"uint64; the tensor is {dtype})"
+        )
+    return (value - low) % (high - low + 1) + low
+
+
+def checked_scalar(op: str, value: Any, dtype: Any) -> Any:
+    """``value`` (a Python bool, int or float) ready to be stored in ``dtype``, by PyTorch's
+    checked conversion (``full``, ``fill_``, ``masked_fill``, ``where``, ``clamp``'s bounds,
+    ``t[i] = v``, ``tensor``): a value outside the dtype's range raises, naming it and the dtype.
+
+    As PyTorch (``c10::checked_convert``): a negative int down to -max goes into an unsigned
+    dtype modulo 2**bits (-1 is 255 in uint8); a float goes into an integer dtype only if it
+    lies in [min, max] (it is then truncated), never NaN or an infinity; a finite float beyond
+    a float dtype's largest value raises (an infinity does not); anything goes into bool.
+
+    Raises:
+        ScalarOverflowError: (an ``OverflowError`` and a ``RuntimeError``) otherwise.
+    """
+    kind = dtype.kind
+    if not isinstance(value, (int, float)) and isinstance(value, numbers.Integral):
+        value = int(value)  # a NumPy int: NumPy would wrap it silently
+    if kind == "b" or value.__class__ is bool or not isinstance(value, (int, float)):
+        return value  # anything else is left to NumPy (and its error)
+    low, high = dtype_range(dtype)
+    if kind == "f":
+        if not abs(value) > high or abs(value) == float("inf"):  # NaN passes too
+            return value
+    elif isinstance(value, int):
+        if low <= value <= high:
+            return value
+        if kind == "u" and -high <= value < 0:
+            return value + high + 1
+    elif low <= value <= high:  # a float (False for NaN)
+        return value
+    wraps = f"; negative ints down to -{high} wrap around" if kind == "u" else ""
+    raise ScalarOverflowError(
+        f"{op}: the value {value!r} is out of bounds for {dtype}, which holds {low} to {high}"
+        f"{wraps} (it cannot be converted without overflow)"
+    )

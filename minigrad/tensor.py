@@ -1,7 +1,8 @@
 """The Tensor: a backend array, its gradient, and the node that produced it.
 
 Owns: the ``Tensor`` class (attributes, dunders, methods) and ``as_tensor``.
-May import: ``minigrad.backend``, ``minigrad.autograd`` and, for its methods, ``minigrad.ops``.
+May import: ``minigrad.backend``, ``minigrad.autograd``, ``minigrad.errors``,
+``minigrad.promotion`` and, for its methods, ``minigrad.ops``.
 ``Tensor`` subclasses ``autograd.TensorBase`` (which holds its data) and registers itself with
 ``autograd``, so that neither the graph nor the ops import this module back.
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from minigrad import autograd, backend, promotion
 from minigrad.aliases import accepts_axis
+from minigrad.errors import ScalarOverflowError
 
 
 def _infer_array(data: Any, dtype: Any, device: str) -> Any:
@@ -27,7 +29,11 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
     if data.__class__ is _NDARRAY and dtype is None and device == "cpu":
         arr = data  # the common case, without asarray's conversions
     elif dtype is not None:
-        return backend.asarray(data, dtype=backend.numpy_module().dtype(dtype), device=device)
+        dtype = backend.numpy_module().dtype(dtype)
+        try:
+            return backend.asarray(data, dtype=dtype, device=device)
+        except OverflowError:  # an int outside dtype's range: PyTorch's rule, not NumPy's
+            return backend.asarray(_checked_data(data, dtype), device=device)
     else:
         is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
         arr = backend.asarray(data, device=device)
@@ -36,6 +42,25 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
     if arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
     return arr
+
+
+def _checked_data(data: Any, dtype: Any) -> Any:
+    """``data`` (Python numbers, nested) as a host array of the integer ``dtype`` by PyTorch's
+    checked conversion (``promotion.checked_scalar``), where NumPy refused an int outside the
+    dtype's range: -1 goes into uint8 as 255, 300 into int8 raises, naming the value."""
+    np = backend.numpy_module()
+    try:
+        host = np.asarray(data)
+    except OverflowError:
+        host = np.asarray(0, dtype=object)
+    if host.dtype.kind not in "biuf":  # ints beyond uint64: object arrays
+        raise ScalarOverflowError(
+            f"tensor: the data holds an int too big to convert to {dtype} (beyond 64 bits)"
+        )
+    if host.size:
+        for extreme in (host.min().item(), host.max().item()):
+            promotion.checked_scalar("tensor", extreme, dtype)  # raises, naming the value
+    return host.astype(dtype)
 
 
 def _filled(array: Any, value: Any) -> Any:
@@ -393,6 +418,8 @@ class Tensor(autograd.TensorBase):
             value = value.reshape(())  # its gradient: the sum of the filled elements', as PyTorch
             return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))
         value = value.item() if isinstance(value, Tensor) else value
+        if not (value == 0 or value == 1):  # 0 and 1 fit any dtype; 300 in uint8 raises
+            value = promotion.checked_scalar("fill_", value, self.dtype)
         if not (self.requires_grad and grad_mode):
             return self._inplace("fill_", lambda t: Tensor._wrap(_filled(t.array, value)))
         return self._inplace("fill_", lambda t: ops.where(self._all_true(), value, t))
@@ -628,6 +655,9 @@ class Tensor(autograd.TensorBase):
 
     def __neg__(self) -> Tensor:
         return ops.neg(self)
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
 
     def __matmul__(self, other: Tensor) -> Tensor:
         return ops.matmul(self, other)

@@ -17,6 +17,14 @@ except ImportError:  # torch is a test oracle only
     torch = None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A MINIGRAD_BACKEND that names no usable backend ends the run at once, in one line."""
+    try:
+        mg.get_backend()
+    except mg.BackendError as err:
+        pytest.exit(f"minigrad: {err}", returncode=2)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     torch_version = (
         torch.__version__ if torch is not None else "not installed (comparisons skipped)"

@@ -13,7 +13,7 @@ from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import norm_dims
-from minigrad.promotion import result_type
+from minigrad.promotion import dtype_range, result_type, wrapped_int
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -136,12 +136,29 @@ def bitwise(a: Any, b: Any, name: str) -> Tensor:
         raise TypeError(f"{name} of two bools is not defined (as PyTorch): {_describe(a)}, {b!r}")
     like = (a if isinstance(a, TensorBase) else b).array
     xp = backend.array_module(like)
+    if dtype.kind != "b":
+        a, b = _int_operands(name, a, b, dtype)
     x, y = (xp.asarray(v.array if isinstance(v, TensorBase) else v, dtype=dtype) for v in (a, b))
     if name in ("left_shift", "right_shift"):
         out = _shift(xp, x, y, name, dtype)
     else:
         out = getattr(xp, name)(x, y)
     return wrap(backend.ensure_array(out, like))
+
+
+def _int_operands(name: str, a: Any, b: Any, dtype: Any) -> tuple[Any, Any]:
+    """Python ints outside ``dtype``'s range made to fit, as PyTorch: a value wrapped modulo
+    2**bits (exact for &, |, ^ and <<), a shift count beyond the width clamped to it (the
+    result is the same: every bit shifted out)."""
+    low, high = dtype_range(dtype)
+    if b.__class__ is int and not low <= b <= high:
+        if name in ("left_shift", "right_shift"):
+            b = max(-1, min(b, dtype.itemsize * 8))
+        else:
+            b = wrapped_int(name, b, dtype)
+    if a.__class__ is int and not low <= a <= high:
+        a = wrapped_int(name, a, dtype)
+    return a, b
 
 
 def _shift(xp: Any, x: Any, y: Any, name: str, dtype: Any) -> Any:

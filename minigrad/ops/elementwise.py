@@ -16,13 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.autograd import Function, TensorBase
+from minigrad.errors import DTypeError, ScalarOverflowError
 from minigrad.ops._util import ShapeError, as_tensor_like, broadcast_shape, require_float
 from minigrad.ops.conversion import cast
 from minigrad.promotion import (
+    checked_scalar,
+    dtype_range,
     float_result_type,
     result_type,
     scalar_result_type,
     tensors_result_type,
+    wrapped_int,
 )
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -49,7 +53,12 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        try:
+            return a - b
+        except TypeError:  # NumPy refuses two bools; its message names no minigrad function
+            if _BOOL in (getattr(a, "dtype", None), getattr(b, "dtype", None)):
+                _refuse_bool_sub(a, b)
+            raise
 
     @staticmethod
     def backward(ctx, g):
@@ -149,7 +158,13 @@ class Pow(Function):
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
-        return -a
+        try:
+            return -a
+        except TypeError:  # NumPy refuses a bool array, naming NumPy
+            raise DTypeError(
+                f"neg: negation, the `-` operator, on a bool tensor is not supported, as in "
+                f"PyTorch (shape {tuple(a.shape)}); use `~` to invert a mask"
+            ) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -160,6 +175,7 @@ class Neg(Function):
 
 
 _SCALARS = (bool, int, float)
+_BOOL = backend.bool_
 
 
 def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
@@ -171,18 +187,21 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
             if x.shape != y.shape:
                 _check_broadcast(op, a, b)
             if x.dtype != y.dtype:
+                if op is Sub and "b" in (x.dtype.kind, y.dtype.kind):
+                    _refuse_bool_sub(a, b)
                 dtype = tensors_result_type(x.dtype, x.ndim > 0, y.dtype, y.ndim > 0)
                 a, b = cast(a, dtype), cast(b, dtype)
         elif b.__class__ in _SCALARS:
             if a.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
-                a = _with_scalar(a, b)
+                a, b = _with_scalar(op, a, b, scalar_first=False)
             elif op in _CONSTANT_OPERAND:
                 b = backend.constant(b, a.array)
         else:
             return _binary(op, a, as_tensor_like(b, a), **options)
     elif a.__class__ in _SCALARS:
-        b = _with_scalar(b, a)
-        if op in _CONSTANT_OPERAND and b.array.dtype.kind == "f":
+        if b.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
+            b, a = _with_scalar(op, b, a, scalar_first=True)
+        elif op in _CONSTANT_OPERAND:
             a = backend.constant(a, b.array)
     else:
         return _binary(op, as_tensor_like(a, b), b, **options)
@@ -197,12 +216,58 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
 _CONSTANT_OPERAND = (Add, Sub, Mul, Div)
 
 
-def _with_scalar(t: Tensor, s: Any) -> Tensor:
+def _with_scalar(op: type[Function], t: Tensor, s: Any, scalar_first: bool) -> tuple[Tensor, Any]:
     """``t`` cast to the result type of ``t`` and the Python scalar ``s`` (an integer tensor and
-    a float give the default float, as PyTorch); NumPy then keeps that dtype (a weak scalar)."""
-    if t.array.dtype.kind == "f":
-        return t
-    return cast(t, scalar_result_type(t.array.dtype, s.__class__))
+    a float give the default float, as PyTorch); NumPy then keeps that dtype (a weak scalar).
+    And ``s``, an int outside an integer result type's range taken modulo 2**bits (PyTorch's
+    rule) where that is exact (``_wraps``), else refused. ``t`` is an integer or bool tensor."""
+    dtype = t.array.dtype
+    if op is Sub and dtype.kind == "b":
+        _refuse_bool_sub(*((s, t) if scalar_first else (t, s)))
+    dtype = scalar_result_type(dtype, s.__class__)
+    if s.__class__ is int and dtype.kind != "f":
+        low, high = dtype_range(dtype)
+        if not low <= s <= high:
+            name = "div" if op is RoundedDiv else op.__name__.lower()
+            s = int_operand(name, s, dtype, _wraps(op, scalar_first))
+    return cast(t, dtype), s
+
+
+def _wraps(op: type[Function], scalar_first: bool) -> bool:
+    """Whether an out-of-range Python int may be wrapped into the dtype for ``op``: +, - and *
+    are arithmetic modulo 2**bits, so wrapping the operand first gives the same result as
+    wrapping the exact result (as does the base of ``**``, a product)."""
+    return op in (Add, Sub, Mul) or (op is Pow and scalar_first)
+
+
+def int_operand(op: str, value: int, dtype: Any, wraps: bool) -> int:
+    """A Python int outside the integer ``dtype``'s range, as an operand of ``op``: wrapped into
+    the range (``wraps``: as PyTorch, exact for +, -, *, the bitwise ops and the base of
+    ``**``), else refused: PyTorch wraps it there too (int8 ``100 // 300`` gives 2, ``100 % 300``
+    12), a result that is not the operation's, or refuses it (an exponent)."""
+    if wraps:
+        return wrapped_int(op, value, dtype)
+    low, high = dtype_range(dtype)
+    raise ScalarOverflowError(
+        f"{op}: the Python int {value} is outside the range of the {dtype} tensor ({low} to "
+        f"{high}); cast the tensor to a wider dtype first"
+    )
+
+
+def _refuse_bool_sub(a: Any, b: Any) -> None:
+    """PyTorch refuses ``-`` with a bool tensor operand (NumPy: only two bools)."""
+    raise DTypeError(
+        f"sub: subtraction, the `-` operator, with a bool operand is not supported, as in "
+        f"PyTorch (operands: {_operand(a)} and {_operand(b)}); use `^` (logical xor) for two "
+        f"bools, `~` to invert a bool tensor, or cast it with .long() first"
+    )
+
+
+def _operand(x: Any) -> str:
+    """An operand for an error message: a tensor (or array) by dtype and shape, else itself."""
+    if hasattr(x, "dtype") and hasattr(x, "shape"):
+        return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
+    return f"the {type(x).__name__} {x!r}"
 
 
 def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
@@ -217,18 +282,31 @@ def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
 
 def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a + alpha * b`` with broadcasting."""
-    return _binary(Add, a, _scaled(b, alpha))
+    return _binary(Add, a, _scaled("add", a, b, alpha))
 
 
 def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
-    """``a - alpha * b`` with broadcasting."""
-    return _binary(Sub, a, _scaled(b, alpha))
+    """``a - alpha * b`` with broadcasting. A bool operand (a tensor or a Python bool) is
+    refused, as in PyTorch."""
+    if a.__class__ is bool or b.__class__ is bool:  # x - True: PyTorch refuses even for floats
+        _refuse_bool_sub(a, b)
+    return _binary(Sub, a, _scaled("sub", a, b, alpha))
 
 
-def _scaled(b: Any, alpha: Any) -> Any:
-    """``alpha * b`` for add/sub's ``alpha`` (a Python product when ``b`` is a number)."""
+def _scaled(op: str, a: Any, b: Any, alpha: Any) -> Any:
+    """``alpha * b`` for add/sub's ``alpha`` (a Python product when ``b`` is a number). As
+    PyTorch, an integer result refuses a float ``alpha`` and one outside its range."""
     if alpha == 1:
         return b
+    floats = isinstance(a, TensorBase) and a.array.dtype.kind == "f"  # the usual case: no check
+    dtype = None if floats else result_type(a, b)
+    if dtype is not None and dtype.kind in "iu" and alpha.__class__ in _SCALARS:
+        if alpha.__class__ is float:
+            raise DTypeError(
+                f"{op}: for integral input tensors, alpha must not be a floating point number, "
+                f"as in PyTorch; got alpha={alpha!r} with {_operand(a)} and {_operand(b)}"
+            )
+        checked_scalar(op, alpha, dtype)  # raises for alpha=300 with int8 operands
     return mul(b, alpha) if isinstance(b, TensorBase) else b * alpha
 
 
@@ -285,7 +363,7 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
         from minigrad.ops.rounding import _int_divisor_check  # noqa: PLC0415 (it imports this)
 
         _int_divisor_check("div", a, b)  # integers: ZeroDivisionError, as PyTorch (NumPy: 0)
-        return keep_bool(_binary(RoundedDiv, a, b, mode=rounding_mode), a, b)
+        return refuse_bool("div", _binary(RoundedDiv, a, b, mode=rounding_mode), a, b)
     if not (_float_or_scalar(a) and _float_or_scalar(b)):  # else _binary's promotion is enough
         dtype = float_result_type(a, b)
         if isinstance(a, TensorBase) and a.array.dtype != dtype:
@@ -304,20 +382,28 @@ def _float_or_scalar(x: Any) -> bool:
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
     """``a ** b`` with broadcasting. Integers to negative integer powers, as PyTorch: a Python
     int exponent raises; an integer tensor exponent gives 1 for a base of 1, +-1 for -1, 0
-    otherwise (where NumPy refuses)."""
+    otherwise (where NumPy refuses). Two bool operands raise NotImplementedError, as PyTorch,
+    except a bool tensor to a Python bool power (bool, as PyTorch)."""
     if b.__class__ is int and b < 0 and isinstance(a, TensorBase) and a.array.dtype.kind in "biu":
         raise ValueError(
             "pow: Integers to negative integer powers are not allowed. "
             f"(a {a.dtype} tensor of shape {tuple(a.shape)} to the power {b})"
         )
-    return keep_bool(_binary(Pow, a, b), a, b)
+    out = _binary(Pow, a, b)
+    if b.__class__ is bool and out.array.dtype == backend.int8 and a.array.dtype is _BOOL:
+        return cast(out, _BOOL)  # PyTorch: a bool tensor to a Python bool power stays bool
+    return refuse_bool("pow", out, a, b)
 
 
-def keep_bool(out: Tensor, a: Any, b: Any) -> Tensor:
-    """``out`` as bool where NumPy gave int8 for two bool operands (``**``, ``//``, ``%``, a
-    rounded ``div``): PyTorch keeps bool, and int8 is no minigrad dtype."""
+def refuse_bool(op: str, out: Tensor, a: Any, b: Any) -> Tensor:
+    """``out``, unless both operands are bool: NumPy gives int8 for ``**``, ``//``, ``%`` and a
+    rounded ``div`` of two bools, PyTorch refuses them ("pow" not implemented for 'Bool'). The
+    check costs one comparison: only a bool or int8 operand gives an int8 result."""
     if out.array.dtype == backend.int8 and result_type(a, b) == backend.bool_:
-        return cast(out, backend.bool_)
+        raise NotImplementedError(
+            f"{op} is not implemented for two bool operands, as in PyTorch ({_operand(a)} and "
+            f"{_operand(b)}); cast them to an integer dtype with .long() first"
+        )
     return out
 
 
@@ -538,6 +624,10 @@ def sqrt(a: Tensor) -> Tensor:
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001
     """Elementwise |a| (gradient sign(a), 0 at 0)."""
+    if a.array.dtype is _BOOL:
+        raise NotImplementedError(
+            f"abs is not implemented for bool tensors, as in PyTorch (shape {tuple(a.shape)})"
+        )
     return Abs.apply(a)
 
 
@@ -553,6 +643,8 @@ def sigmoid(a: Tensor) -> Tensor:
 
 def relu(a: Tensor) -> Tensor:
     """Elementwise max(a, 0) (gradient 0 at 0, as PyTorch)."""
+    if a.array.dtype is _BOOL:  # NumPy would give int64
+        raise DTypeError(f"relu: bool inputs are not supported, as in PyTorch (shape {a.shape})")
     return Relu.apply(a)
 
 
@@ -679,6 +771,11 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
     dtype = result_type(a, min, max)
+    if dtype.kind != "f" or dtype.itemsize == 2:  # PyTorch's checked bounds: 300 in int8 raises
+        _check_clamp_bounds(a, min, max, dtype)
+        min, max = (  # noqa: A001
+            checked_scalar("clamp", b, dtype) if b.__class__ in _SCALARS else b for b in (min, max)
+        )
     if any(isinstance(b, TensorBase) for b in (min, max)):
         shapes = [tuple(t.shape) for t in (a, min, max) if isinstance(t, TensorBase)]
         broadcast_shape("clamp", "the shapes of the input and its bounds", *shapes)
@@ -686,6 +783,15 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     if a.array.dtype != dtype:  # an integer tensor and a float bound: the default float
         a = cast(a, dtype)
     return Clamp.apply(a, min, max)
+
+
+def _check_clamp_bounds(a: Tensor, low: Any, high: Any, dtype: Any) -> None:
+    """PyTorch refuses a clamp whose result is bool ("clamp" not implemented for 'Bool')."""
+    if dtype.kind == "b":
+        raise NotImplementedError(
+            f"clamp is not implemented for bool, as in PyTorch: a bool tensor of shape "
+            f"{tuple(a.shape)} with bounds {_operand(low)} and {_operand(high)}"
+        )
 
 
 # =============================================================================================

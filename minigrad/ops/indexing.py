@@ -8,8 +8,8 @@ Both turn ``index`` into one advanced-indexing tuple (:func:`_along`), so forwar
 read the same positions: a gather's gradient scatter-adds, a scatter's gradient gathers.
 Orderings return their indices without gradient and their values through ``gather``.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
-for annotations only.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``promotion``, ``ops._util``,
+``ops.shape``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from minigrad.ops._util import (
     require_bool_mask,
 )
 from minigrad.ops.shape import expand, reshape, setitem
+from minigrad.promotion import checked_scalar
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -404,6 +405,8 @@ def scatter(
         raise TypeError("scatter: give exactly one of src (a tensor) and value (a scalar)")
     if src is not None and not isinstance(src, TensorBase):
         src, value = None, src  # scatter(x, dim, index, 2.0): PyTorch's value form
+    if value is not None:
+        value = checked_scalar("scatter", value, x.dtype)  # 300 in int8 raises, as PyTorch
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")

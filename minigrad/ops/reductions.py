@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend, return_types
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
+from minigrad.errors import DTypeError
 from minigrad.ops._util import (
     half_in_float32,
     norm_dim,
@@ -489,6 +490,8 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
     data = x.array
+    if data.dtype.kind == "b":
+        raise DTypeError(f"{name}: bool input is not supported, as in PyTorch (shape {data.shape})")
     if data.size == 0 and (dim is None or data.shape[norm_dim(dim, data.ndim, data.shape)] == 0):
         raise ValueError(
             f"{name}: cannot reduce over a dim of size 0 (dim {dim}, tensor shape {tuple(x.shape)})"

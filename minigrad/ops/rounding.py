@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.autograd import Function, TensorBase, wrap
-from minigrad.ops.elementwise import _binary, floor_divide_floats, keep_bool
-from minigrad.promotion import result_type
+from minigrad.ops.elementwise import _binary, floor_divide_floats, int_operand, refuse_bool
+from minigrad.promotion import dtype_range, result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -69,8 +69,15 @@ class Trunc(_Piecewise):
 
 
 def _rounding(op: type[Function], a: Tensor, **options: Any) -> Tensor:
-    """Integer and bool tensors are already whole: returned as they are (a copy), as PyTorch."""
+    """Integer tensors are already whole: returned as they are (a copy), as PyTorch; bool
+    tensors are refused, as PyTorch ("floor" not implemented for 'Bool')."""
     if a.dtype.kind != "f":
+        if a.dtype.kind == "b":
+            name = op.__name__.lower()
+            raise NotImplementedError(
+                f"{name} is not implemented for bool tensors, as in PyTorch (a bool tensor of "
+                f"shape {tuple(a.shape)}); cast it with .long() or .float() first"
+            )
         return wrap(a.array.copy())
     return op.apply(a, **options)
 
@@ -134,7 +141,7 @@ def remainder(a: Any, b: Any) -> Tensor:
     """``a % b`` with Python's sign convention (the sign of ``b``), as ``torch.remainder``;
     integer division by zero raises ZeroDivisionError."""
     _int_divisor_check("remainder", a, b)
-    return keep_bool(_binary(Remainder, a, b), a, b)
+    return refuse_bool("remainder", _binary(Remainder, a, b), a, b)
 
 
 def floor_divide(a: Any, b: Any) -> Tensor:
@@ -150,8 +157,12 @@ def floor_divide(a: Any, b: Any) -> Tensor:
         arrays = [
             x.array.astype(dtype, copy=False) if isinstance(x, TensorBase) else x for x in (a, b)
         ]
+        low, high = dtype_range(dtype) if dtype.kind != "b" else (0, 1)
+        for x in (a, b):
+            if x.__class__ is int and not low <= x <= high:
+                int_operand("floor_divide", x, dtype, wraps=False)  # raises, naming them
         out = wrap(backend.ensure_array(xp.floor_divide(*arrays), ta.array))
-        return keep_bool(out, a, b)
+        return refuse_bool("floor_divide", out, a, b)
     return _binary(FloorDivide, a, b)
 
 

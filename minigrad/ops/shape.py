@@ -25,7 +25,7 @@ from minigrad.ops._util import (
     same_dtype,
 )
 from minigrad.ops.conversion import cast
-from minigrad.promotion import promote_types, result_type
+from minigrad.promotion import checked_scalar, promote_types, result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -360,6 +360,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
     if not any(i is Ellipsis for i in basic):
         basic = (*basic, Ellipsis)  # a view even where every index is an int
     if not isinstance(value, TensorBase):
+        if value.__class__ in (bool, int, float) and x.dtype.kind != "f":
+            value = checked_scalar("setitem", value, x.dtype)  # PyTorch's rule, as fill_
         value = wrap(backend.asarray(value, dtype=x.dtype, device=x.device))
     target = x.array[basic][rest].shape
     while value.ndim > len(target) and value.shape[0] == 1:  # PyTorch drops leading 1s
@@ -741,24 +743,22 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
             # a value that requires grad gets the gradient of the filled elements, as PyTorch
             return where(mask, cast(value.reshape(()), x.dtype), x)
         value = value.item()
-    if isinstance(value, float) and x.dtype.kind != "f":
+    if isinstance(value, float) and x.dtype.kind in "iu":  # a bool tensor takes 2.5 as True
         raise TypeError(f"masked_fill: cannot fill a {x.dtype} tensor with the float {value!r}")
     if x.dtype.kind != "f":
         # the value in x's dtype, as PyTorch: a bool tensor stays bool (2 is True), an int out
         # of the dtype's range raises (NumPy's where widened the first, wrapped the second)
         value = _scalar_in("masked_fill", value, x.dtype, x.device)
+    elif value.__class__ is float and x.array.dtype.itemsize == 2:  # 1e10 in float16 raises
+        value = checked_scalar("masked_fill", value, x.dtype)
     return MaskedFill.apply(x, mask, value)
 
 
 def _scalar_in(op: str, value: Any, dtype: Any, device: str) -> Any:
-    """A Python number as a 0-d array of the integer or bool ``dtype``; one out of its range
-    raises, naming the op (NumPy's message names neither)."""
-    try:
-        return backend.asarray(value, dtype=dtype, device=device)
-    except OverflowError:
-        raise OverflowError(
-            f"{op}: the value {value!r} is out of bounds for {dtype}, the result's dtype"
-        ) from None
+    """A Python number as a 0-d array of the integer or bool ``dtype``, by PyTorch's checked
+    conversion (``promotion.checked_scalar``): one out of its range raises, naming the op, the
+    value and the dtype; -1 in uint8 is 255."""
+    return backend.asarray(checked_scalar(op, value, dtype), dtype=dtype, device=device)
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
