@@ -111,6 +111,11 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
             f"mse_loss: input shape {tuple(input.shape)} and target shape "
             f"{tuple(target.shape)} differ"
         )
+    # a bool operand is cast to the other's dtype: torch's kernel takes it, our `-` does not
+    if input.dtype == bool:
+        input = input.to(target.dtype)  # noqa: A001
+    elif target.dtype == bool:
+        target = target.to(input.dtype)
     diff = input - target
     # d/dinput = 2 (input - target) / N, built from primitives
     sq = diff * diff
