@@ -1,6 +1,7 @@
 """The engine's ops under the names ``torch.nn.functional`` uses (activations, losses, ``pad``,
-``normalize``), plus the composites ``mse_loss``, ``l1_loss``, ``smooth_l1_loss``, ``huber_loss`` and
-``one_hot``.
+``normalize``), plus the composites ``mse_loss``, ``l1_loss``, ``smooth_l1_loss``,
+``huber_loss`` and ``one_hot``, and ``cross_entropy`` with PyTorch's order of arguments
+(``weight`` third; the engine's op takes it last).
 
 Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
 
@@ -14,7 +15,6 @@ from minigrad.errors import ShapeError
 from minigrad.ops import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     dropout,
     elu,
     embedding,
@@ -36,6 +36,7 @@ from minigrad.ops import (
     tanh,
     where,
 )
+from minigrad.ops import cross_entropy as fused_cross_entropy
 from minigrad.tensor import Tensor, as_tensor
 
 __all__ = [
@@ -69,19 +70,63 @@ __all__ = [
 ]
 
 
-def _elementwise_loss(name: str, input: Tensor, target: Tensor, reduction: str) -> Tensor:  # noqa: A002
+def cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """The engine's fused ``cross_entropy`` (``mg.cross_entropy``, which documents it) with
+    ``torch.nn.functional.cross_entropy``'s order of arguments: ``weight`` third. The rest are
+    keywords: PyTorch's fourth and sixth positions are its deprecated ``size_average`` and
+    ``reduce``, so a positional value there would mean something else in each library.
+
+    Shapes: input (N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...) class ids, or class
+    probabilities shaped as the input -> () for ``"mean"``/``"sum"``, the target's shape for
+    ``"none"``.
+    """
+    return fused_cross_entropy(
+        input,
+        target,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+        weight=weight,
+    )
+
+
+def _elementwise_loss(
+    name: str,
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str,
+    floats: bool = True,
+) -> Tensor:
     """``input - target`` for a pointwise loss, once the reduction and the shapes are checked.
+    With ``floats`` (PyTorch's mse, smooth_l1 and huber kernels), two integer operands raise and
+    a bool one is cast to the other's dtype (those kernels take it; our ``-`` does not).
 
     Unlike PyTorch, which broadcasts with a warning, different shapes raise: a (N, 1) input
     against an (N,) target silently computes an (N, N) loss there.
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if floats and input.dtype.kind != "f" and target.dtype.kind != "f":
+        raise TypeError(  # as PyTorch, whose kernel has no integer version
+            f"{name}: needs a floating point input or target, got {input.dtype} and {target.dtype}"
+        )
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(
             f"{name}: input shape {tuple(input.shape)} and target shape "
             f"{tuple(target.shape)} differ"
         )
+    if floats and input.dtype == bool:
+        input = input.to(target.dtype)  # noqa: A001
+    elif floats and target.dtype == bool:
+        target = target.to(input.dtype)
     return input - target
 
 
@@ -100,9 +145,11 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Mean (or sum, or elementwise) absolute error. Shapes: input and target alike."""
+    """Mean (or sum, or elementwise) absolute error. Shapes: input and target alike. As
+    PyTorch's, it takes integers (their mean raises) and refuses a bool operand (``-``)."""
     # d/dinput = sign(input - target) / N (0 where they are equal, as PyTorch)
-    return _reduced(_elementwise_loss("l1_loss", input, target, reduction).abs(), reduction)
+    diff = _elementwise_loss("l1_loss", input, target, reduction, floats=False)
+    return _reduced(diff.abs(), reduction)
 
 
 def smooth_l1_loss(

@@ -17,7 +17,8 @@ from minigrad.tensor import Tensor
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The gain PyTorch recommends for ``nonlinearity`` (scales the initial std)."""
-    linear = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid", "identity")
+    convolutions = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d")
+    linear = ("linear", *convolutions, "conv_transpose3d", "sigmoid", "identity")
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -88,8 +89,9 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    """Fill with ``val``."""
-    _float_tensor("constant_", tensor)
+    """Fill with ``val`` (any dtype, as PyTorch: a float ``val`` is truncated into integers)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"constant_: expected a Tensor, got {type(tensor).__name__}")
     tensor.array[...] = val
     autograd.increment_version(tensor)
     return tensor

@@ -176,6 +176,7 @@ class LayerNorm(Module):
         self.elementwise_affine = elementwise_affine
         self.weight = _param(shape, device, dtype) if elementwise_affine else None
         self.bias = _param(shape, device, dtype) if elementwise_affine and bias else None
+        self.has_bias = self.bias is not None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -189,7 +190,8 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.has_bias}"
         )
 
 
@@ -303,7 +305,11 @@ class Softmax(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer). Shapes: (*) -> (*)."""
+    """Returns its input unchanged (a placeholder layer). Shapes: (*) -> (*). Takes and
+    ignores any arguments, as PyTorch's, so it can stand in for the layer it replaces."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Any) -> Any:
         return x
@@ -316,12 +322,13 @@ class CrossEntropyLoss(Module):
     """Cross-entropy on logits (N, C) or (N, C, d1, ...) and integer targets (or probabilities);
     the engine's fused ``cross_entropy``. Shapes: logits (N, C), target (N,) -> () for
     ``reduction="mean"|"sum"``, (N,) for ``"none"``; ``weight`` (C,), one per class (a
-    buffer). The arguments come in PyTorch's order (``CrossEntropyLoss(weight)`` weighs the
-    classes), less its deprecated ``size_average`` and ``reduce``."""
+    buffer), first as in PyTorch: ``CrossEntropyLoss(class_weights)``; the rest are keywords
+    (PyTorch's second position is its deprecated ``size_average``)."""
 
     def __init__(
         self,
         weight: Tensor | None = None,
+        *,
         ignore_index: int = -100,
         reduction: str = "mean",
         label_smoothing: float = 0.0,
@@ -342,12 +349,7 @@ class CrossEntropyLoss(Module):
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
         return cross_entropy(
-            logits,
-            target,
-            ignore_index=self.ignore_index,
-            label_smoothing=self.label_smoothing,
-            reduction=self.reduction,
-            weight=self.weight,
+            logits, target, self.ignore_index, self.label_smoothing, self.reduction, self.weight
         )
 
     def extra_repr(self) -> str:

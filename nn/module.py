@@ -85,11 +85,11 @@ class Module:
             ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        # PyTorch's order: a parameter's name takes only a Parameter or None, a submodule's a
+        # Module, a Parameter or None; a name assigned again keeps its place in its registry
         if isinstance(value, Parameter):
+            self._discard(name, keep="_parameters")
             self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            self._discard(name)
-            self._registry("_modules")[name] = value
         elif name in self.__dict__.get("_parameters", ()):
             if value is not None:
                 raise TypeError(
@@ -97,6 +97,9 @@ class Module:
                     f"{type(self).__name__}: wrap it in nn.Parameter (or assign None)"
                 )
             self._parameters[name] = None
+        elif isinstance(value, Module):
+            self._discard(name, keep="_modules")
+            self._registry("_modules")[name] = value
         elif name in self.__dict__.get("_modules", ()):
             if value is not None:
                 raise TypeError(
@@ -125,10 +128,13 @@ class Module:
         if not self._discard(name):
             object.__delattr__(self, name)
 
-    def _discard(self, name: str) -> bool:
+    def _discard(self, name: str, keep: str = "") -> bool:
+        """Forget ``name`` as a parameter, buffer, submodule and plain attribute, except in
+        the registry ``keep``: a name assigned again keeps its place there (its position in
+        ``state_dict``), as in PyTorch."""
         found = False
         for registry in ("_parameters", "_buffers", "_modules"):
-            if name in self.__dict__.get(registry, ()):
+            if registry != keep and name in self.__dict__.get(registry, ()):
                 del self.__dict__[registry][name]
                 found = True
         self.__dict__.get("_non_persistent", set()).discard(name)
@@ -137,56 +143,98 @@ class Module:
             found = True
         return found
 
-    def _check_name(self, name: str) -> None:
+    def _check_name(self, name: str, registry: str) -> None:
+        """A name ``register_*`` / ``add_module`` accept: new, or already in ``registry``."""
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"invalid name {name!r}: a non-empty string without '.'")
+        if name not in self.__dict__.get(registry, ()) and hasattr(self, name):
+            raise KeyError(
+                f"attribute '{name}' already exists in {type(self).__name__}: delete it first "
+                "or assign to it"
+            )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register ``param`` (a :class:`Parameter` or None) under ``name``."""
-        self._check_name(name)
+        """Register ``param`` (a :class:`Parameter` or None) under ``name``, a new name or a
+        parameter's (as PyTorch: another attribute's name raises ``KeyError``)."""
+        self._check_name(name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"register_parameter('{name}'): expected a Parameter, got {type(param)}"
             )
-        registry = self._registry("_parameters")
-        self._discard(name)
-        registry[name] = param
+        self._registry("_parameters")[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register ``tensor`` as a buffer: moved by ``to()``, saved in ``state_dict`` unless
-        ``persistent=False``, never trained."""
-        self._check_name(name)
+        ``persistent=False``, never trained. ``name`` is new or a buffer's."""
+        self._check_name(name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer('{name}'): expected a Tensor, got {type(tensor)}")
         registry = self._registry("_buffers")
-        self._discard(name)
         registry[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Register ``module`` as a submodule under ``name``."""
-        self._check_name(name)
+        """Register ``module`` as a submodule under ``name``, new or a submodule's."""
+        self._check_name(name, "_modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module('{name}'): expected a Module, got {type(module)}")
-        registry = self._registry("_modules")
-        self._discard(name)
-        registry[name] = module
+        self._registry("_modules")[name] = module
+
+    register_module = add_module  # PyTorch's alias
 
     # -- traversal ------------------------------------------------------------------------------
 
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` ("" is this module), as PyTorch.
+
+        Raises:
+            AttributeError: a name on the path that is missing or not a Module.
+        """
+        module = self
+        for name in target.split(".") if target else []:
+            child = module._modules.get(name)
+            if child is None:
+                what = "has no submodule" if name not in module._modules else "has None as"
+                raise AttributeError(f"{type(module).__name__} {what} `{name}` (in '{target}')")
+            module = child
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"encoder.0.weight"``)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        param = module._parameters.get(name)
+        if param is None:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}` ('{target}')")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        buf = module._buffers.get(name)
+        if buf is None:
+            raise AttributeError(f"{type(module).__name__} has no buffer `{name}` ('{target}')")
+        return buf
+
     def named_modules(
-        self, memo: set[int] | None = None, prefix: str = ""
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
-        """This module and every submodule below it, each once, with its dotted name."""
+        """This module and every submodule below it with its dotted name, depth first; a
+        shared submodule once (under its first name) unless ``remove_duplicate=False``."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                child_prefix = f"{prefix}.{name}" if prefix else name
+                yield from child.named_modules(memo, child_prefix, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -207,7 +255,10 @@ class Module:
         self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool
     ) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        if recurse:
+            modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+        else:
+            modules = iter([(prefix, self)])
         for module_prefix, module in modules:
             for name, value in getattr(module, registry).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -250,7 +301,7 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Set training mode (dropout active) on this module and all below it."""
         if not isinstance(mode, bool):
-            raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
+            raise ValueError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -312,6 +363,9 @@ class Module:
     def cuda(self, device: int | None = None) -> Module:
         return self.to("cuda" if device is None else f"cuda:{device}")
 
+    def half(self) -> Module:
+        return self.to(dtype=backend.float16)
+
     def float(self) -> Module:
         return self.to(dtype=backend.float32)
 
@@ -320,35 +374,23 @@ class Module:
 
     # -- state ----------------------------------------------------------------------------------
 
-    def state_dict(self, prefix: str = "") -> OrderedDict[str, Tensor]:
-        """Every parameter and persistent buffer by dotted name, as tensors cut from the graph.
+    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name, as tensors cut from the graph
+        (the parameters themselves with ``keep_vars=True``).
 
         The tensors share memory with the module (as in PyTorch): save or copy them before
-        training on if you need a snapshot. A tied parameter, or a submodule held under two
-        names, appears under each of its names (as in PyTorch).
+        training on if you need a snapshot. A tied parameter, and everything in a submodule
+        reached by several paths, appears under each of its names (as in PyTorch). Order: each
+        module's parameters, then its buffers, then its submodules', depth first.
         """
-        out: OrderedDict[str, Tensor] = OrderedDict()
-        for module_prefix, module in self._state_modules(prefix):
-            dot = f"{module_prefix}." if module_prefix else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    out[dot + name] = param.detach()
-            for name, buf in module._buffers.items():
-                if buf is not None and name not in module._non_persistent:
-                    out[dot + name] = buf.detach()
-        return out
+        targets = self._state_targets(prefix)
+        if keep_vars:
+            return targets
+        return OrderedDict((key, value.detach()) for key, value in targets.items())
 
-    def _state_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and its submodules by dotted name, a submodule held under two names
-        under each (``named_modules`` lists it once): the modules of ``state_dict``."""
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is not None:
-                yield from module._state_modules(f"{prefix}.{name}" if prefix else name)
-
-    def _state_targets(self) -> dict[str, Tensor]:
-        targets: dict[str, Tensor] = {}
-        for module_prefix, module in self._state_modules():
+    def _state_targets(self, prefix: str = "") -> OrderedDict[str, Tensor]:
+        targets: OrderedDict[str, Tensor] = OrderedDict()
+        for module_prefix, module in self.named_modules(prefix=prefix, remove_duplicate=False):
             dot = f"{module_prefix}." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:
@@ -437,10 +479,67 @@ def _indent(text: str) -> str:
 # -- containers ---------------------------------------------------------------------------------
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """What ``Sequential`` and ``ModuleList`` share: submodules named "0", "1", ... in order."""
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Hold exactly ``modules``, named by position (checked first: a bad one changes
+        nothing)."""
+        for module in modules:
+            if not isinstance(module, Module):
+                raise TypeError(f"{type(self).__name__}: expected a Module, got {type(module)}")
+        self._modules.clear()
+        self._modules.update((str(i), module) for i, module in enumerate(modules))
+
+    def append(self, module: Module) -> Any:
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Any:
+        """Append each of ``modules``; returns self."""
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index`` (as ``list.insert``: negative counts from
+        the end, past the end appends); the ones after it move up one."""
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def pop(self, index: int | slice) -> Any:
+        """Remove and return the module (or the container of modules) at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[_list_index(index, len(modules), type(self).__name__)]
+        self._renumber(modules)  # as PyTorch: the ones after move down, names "0", "1", ...
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        keys = list(self._modules)
+        self.add_module(keys[_list_index(index, len(keys), type(self).__name__)], module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class Sequential(_NumberedModules):
     """Modules applied one after another: ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))``.
 
-    Also accepts one ``OrderedDict`` of named modules.
+    Also accepts one ``OrderedDict`` of named modules. Indexing, slicing (a new Sequential
+    keeping the names), ``len``, ``append``/``extend``/``insert``/``pop``, item assignment and
+    deletion, and ``+`` of two Sequentials work as in PyTorch.
     """
 
     def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
@@ -457,51 +556,37 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __getitem__(self, index: int | slice) -> Any:
         items = list(self._modules.items())
         if isinstance(index, slice):
             return Sequential(OrderedDict(items[index]))
         return items[_list_index(index, len(items), "Sequential")][1]
 
+    def insert(self, index: int, module: Module) -> Sequential:  # type: ignore[override]
+        """Put ``module`` before position ``index`` (-len <= index <= len); returns self."""
+        if not -len(self) <= index <= len(self):
+            raise IndexError(
+                f"Sequential.insert: index {index} is out of range for length {len(self)}"
+            )
+        super().insert(index, module)
+        return self
 
-class ModuleList(Module):
-    """A list of modules whose parameters the parent module sees."""
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                f"Sequential + {type(other).__name__}: only a Sequential can be added to one"
+            )
+        return Sequential(*self, *other)
+
+
+class ModuleList(_NumberedModules):
+    """A list of modules whose parameters the parent module sees (indexing, slicing, ``len``,
+    ``append``/``extend``/``insert``/``pop``, ``del``, ``+`` and ``+=`` as in PyTorch)."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        self.extend(items)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
 
     def __getitem__(self, index: int | slice) -> Any:
         items = list(self._modules.values())
@@ -509,20 +594,52 @@ class ModuleList(Module):
             return ModuleList(items[index])
         return items[_list_index(index, len(items), "ModuleList")]
 
-    def __setitem__(self, index: int, module: Module) -> None:
-        self.add_module(str(_list_index(index, len(self._modules), "ModuleList")), module)
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def __repr__(self) -> str:
+        """As PyTorch: a run of equal reprs prints once, ``(0-2): 3 x Linear(...)``."""
+        runs: list[tuple[int, int, str]] = []  # (first index, last index, repr)
+        for i, text in enumerate(repr(module) for module in self):
+            if runs and runs[-1][2] == text:
+                runs[-1] = (runs[-1][0], i, text)
+            else:
+                runs.append((i, i, text))
+        if not runs:
+            return f"{type(self).__name__}()"
+        lines = [
+            f"({first}): {text}"
+            if first == last
+            else f"({first}-{last}): {last - first + 1} x {text}"
+            for first, last, text in runs
+        ]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(_indent(line) for line in lines) + "\n)"
+
+    def __iadd__(self, other: Iterable[Module]) -> ModuleList:
+        return self.extend(other)
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters the parent module sees."""
+    """A dict of modules whose parameters the parent module sees; made from, and updated
+    with, a mapping or an iterable of (name, module) pairs."""
 
-    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def update(self, modules: Mapping[str, Module]) -> None:
-        for name, module in modules.items():
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        mapping = isinstance(modules, Mapping | ModuleDict)
+        pairs = list(modules.items() if mapping else modules)  # type: ignore[union-attr]
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise ValueError(
+                    f"ModuleDict.update: element {i} should be a (name, module) pair, got "
+                    f"{type(pair).__name__}"
+                )
+        for name, module in pairs:
             self.add_module(name, module)
 
     def __getitem__(self, name: str) -> Module:
@@ -542,6 +659,16 @@ class ModuleDict(Module):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
+
+    def pop(self, name: str) -> Module:
+        """Remove and return the module named ``name``."""
+        module = self[name]
+        del self[name]
+        return module
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
 
     def keys(self) -> Iterable[str]:
         return self._modules.keys()

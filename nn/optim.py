@@ -1,4 +1,5 @@
-"""Optimizers: SGD (with momentum and Nesterov), Adam and AdamW, after ``torch.optim``.
+"""Optimizers: SGD (with momentum and Nesterov), Adam and AdamW (with AMSGrad), after
+``torch.optim`` (same defaults; ``maximize=True`` ascends, as there).
 
 An optimizer holds *parameter groups*: each group is a dict with a ``"params"`` list and its own
 hyperparameters (``lr``, ``weight_decay``, ...), the constructor's values filling in what a group
@@ -94,6 +95,11 @@ def _betas(value: Any, where: str) -> tuple[float, float]:
     return beta1, beta2
 
 
+def _flag(group: dict[str, Any], name: str, where: str) -> None:
+    if not isinstance(group[name], bool):
+        raise TypeError(f"{where}{name} must be a bool, got {group[name]!r}")
+
+
 def _as_array(value: Any) -> Any:
     """The backend array of a Tensor or an array; None for anything else."""
     if isinstance(value, Tensor):
@@ -133,6 +139,39 @@ def _param_list(params: Any, where: str) -> list[Tensor]:
     return params
 
 
+def _split_names(params: list[Any], where: str) -> tuple[list[Any], list[str] | None]:
+    """A group's params as (tensors, names): bare Tensors (names None) or (name, Tensor)
+    pairs, as ``model.named_parameters()`` yields them (PyTorch keeps the names in the group's
+    ``"param_names"``)."""
+    named = [isinstance(p, tuple) for p in params]
+    if not any(named):
+        return params, None
+    if not all(named):
+        raise ValueError(f"{where}params mixes (name, Tensor) pairs and bare Tensors")
+    for i, pair in enumerate(params):
+        if len(pair) != 2 or not isinstance(pair[0], str):
+            raise TypeError(
+                f"{where}params[{i}] must be a (name, Tensor) pair, got a tuple of "
+                f"{[type(item).__name__ for item in pair]}"
+            )
+    return [p for _, p in params], [name for name, _ in params]
+
+
+def _check_param_names(loaded: dict[str, Any], group: dict[str, Any], where: str) -> None:
+    """A loaded group's ``"param_names"``: the saved ones (as PyTorch), else the group's own."""
+    names = loaded.setdefault("param_names", group.get("param_names"))
+    if names is None:
+        del loaded["param_names"]
+    elif (
+        not isinstance(names, list | tuple)
+        or len(names) != len(group["params"])
+        or not all(isinstance(name, str) for name in names)
+    ):
+        raise ValueError(
+            f"{where}param_names must be {len(group['params'])} strings, got {names!r}"
+        )
+
+
 def _check_param(p: Any, where: str, group_ids: set[int], seen: set[int]) -> None:
     """A parameter an optimizer can update: a leaf Tensor that requires grad, in no group yet."""
     if not isinstance(p, Tensor):
@@ -159,9 +198,10 @@ class Optimizer:
     """Base class: parameter groups, ``zero_grad``, ``state_dict`` / ``load_state_dict``.
 
     A subclass passes its hyperparameter defaults to ``__init__``, names its per-parameter
-    state in ``_state_tensors`` (arrays shaped like the parameter) and ``_state_ints``, checks a
-    group's hyperparameters in ``_check_hyperparameters`` and implements ``_update`` (one
-    parameter's in-place update; ``step`` checks every gradient first, then calls it).
+    state in ``_state_tensors`` (arrays shaped like the parameter) and ``_state_ints`` (the
+    names a group's state holds: ``_state_names``), checks a group's hyperparameters in
+    ``_check_hyperparameters`` and implements ``_update`` (one parameter's in-place update;
+    ``step`` checks every gradient first, then calls it).
 
     Attributes:
         defaults: the constructor's hyperparameters, used where a group gives none.
@@ -173,6 +213,9 @@ class Optimizer:
 
     _state_tensors: tuple[str, ...] = ()
     _state_ints: tuple[str, ...] = ()
+    # hyperparameters added after the first release: an older state dict without them loads
+    # with these values (as torch.optim's ``__setstate__`` fills in ``maximize``)
+    _added_hyperparameters: dict[str, Any] = {"maximize": False}
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         name = type(self).__name__
@@ -219,19 +262,23 @@ class Optimizer:
 
         Args:
             param_group: ``{"params": [Tensor, ...], "lr": ..., ...}``; ``"params"`` may also
-                be a single Tensor.
+                be a single Tensor, or (name, Tensor) pairs (``model.named_parameters()``),
+                whose names the group keeps in ``"param_names"``.
 
         Raises:
             TypeError: a group that is not a dict, params that are not Tensors or come as a set.
             ValueError: an empty group, a parameter that does not require grad or is not a leaf,
-                a parameter already in a group, a bad hyperparameter value.
+                a parameter already in a group, a bad hyperparameter value, named parameters
+                in some groups only.
         """
         where = f"{type(self).__name__}: parameter group {len(self.param_groups)}: "
         if not isinstance(param_group, dict):
             raise TypeError(f"{where}must be a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
             raise ValueError(f"{where}has no 'params' key")
-        params = _param_list(param_group["params"], where)
+        params, names = _split_names(_param_list(param_group["params"], where), where)
+        if self.param_groups and (names is None) != ("param_names" not in self.param_groups[0]):
+            raise ValueError(f"{where}either every parameter group names its parameters or none")
         seen = {id(p) for group in self.param_groups for p in group["params"]}
         group_ids: set[int] = set()
         for i, p in enumerate(params):
@@ -240,6 +287,8 @@ class Optimizer:
         group = {**self.defaults, **param_group}
         group = self._check_hyperparameters(group, where)
         group["params"] = params
+        if names is not None:
+            group["param_names"] = names
         self.param_groups.append(group)
 
     def _check_hyperparameters(self, group: dict[str, Any], where: str) -> dict[str, Any]:
@@ -317,6 +366,10 @@ class Optimizer:
         """Update the array ``param`` in place from ``grad``; ``state`` starts empty."""
         raise NotImplementedError
 
+    def _state_names(self, group: dict[str, Any]) -> set[str]:
+        """The entries of a parameter's state once updated with ``group``'s hyperparameters."""
+        return set(self._state_tensors) | set(self._state_ints)
+
     # -- saving and loading --------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
@@ -377,6 +430,8 @@ class Optimizer:
         # Everything checked: copy the arrays (never alias the dict) and commit.
         for p, entry in new_state.items():
             for state_name in self._state_tensors:
+                if state_name not in entry:
+                    continue
                 source = entry[state_name]
                 arr = backend.to_device(source, p.device)
                 entry[state_name] = arr.copy() if arr is source else arr
@@ -386,11 +441,11 @@ class Optimizer:
 
     def _saved_groups(
         self, saved_groups: Any, where: str
-    ) -> tuple[list[dict[str, Any]], dict[int, tuple[int, Tensor]]]:
+    ) -> tuple[list[dict[str, Any]], dict[int, tuple[int, Tensor, dict[str, Any]]]]:
         """``load_state_dict``'s groups, checked: the saved hyperparameters with this
-        optimizer's parameters, and each saved parameter index's (position, parameter)."""
+        optimizer's parameters, and each saved parameter index's (position, parameter, group)."""
         new_groups = []
-        by_saved_index: dict[int, tuple[int, Tensor]] = {}
+        by_saved_index: dict[int, tuple[int, Tensor, dict[str, Any]]] = {}
         position = 0
         for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             group_where = f"{where}parameter group {g}: "
@@ -401,37 +456,43 @@ class Optimizer:
                     f"{group_where}the state dict has {len(saved['params'])} parameter(s), this "
                     f"optimizer has {len(group['params'])}"
                 )
+            saved = {**self._added_hyperparameters, **saved}
             missing = [key for key in self.defaults if key not in saved]
             if missing:
                 raise ValueError(
                     f"{group_where}missing hyperparameter(s) {missing} (a state dict of another "
                     "optimizer class?)"
                 )
+            hyper = {key: value for key, value in saved.items() if key != "params"}
+            hyper = self._check_hyperparameters(hyper, group_where)
+            hyper["params"] = group["params"]
+            _check_param_names(hyper, group, group_where)
+            new_groups.append(hyper)
             for saved_index, p in zip(saved["params"], group["params"]):
                 if isinstance(saved_index, bool) or not isinstance(saved_index, int):
                     raise ValueError(f"{group_where}parameter index {saved_index!r} is not an int")
                 if saved_index in by_saved_index:
                     raise ValueError(f"{group_where}parameter index {saved_index} appears twice")
-                by_saved_index[saved_index] = (position, p)
+                by_saved_index[saved_index] = (position, p, hyper)
                 position += 1
-            hyper = {key: value for key, value in saved.items() if key != "params"}
-            hyper = self._check_hyperparameters(hyper, group_where)
-            hyper["params"] = group["params"]
-            new_groups.append(hyper)
         return new_groups, by_saved_index
 
     def _saved_param_state(
-        self, key: Any, saved: Any, by_saved_index: dict[int, tuple[int, Tensor]], where: str
+        self,
+        key: Any,
+        saved: Any,
+        by_saved_index: dict[int, tuple[int, Tensor, dict[str, Any]]],
+        where: str,
     ) -> tuple[Tensor, dict[str, Any]]:
         """``load_state_dict``'s state of one parameter, checked against the parameter."""
         saved_index = int(key) if isinstance(key, str) and key.isdigit() else key
         if saved_index not in by_saved_index:
             raise ValueError(f"{where}state for parameter {key!r}, which no parameter group lists")
-        position, p = by_saved_index[saved_index]
+        position, p, group = by_saved_index[saved_index]
         param_where = f"{where}state of parameter {position} (shape {tuple(p.shape)}): "
         if not isinstance(saved, dict):
             raise ValueError(f"{param_where}expected a dict, got {type(saved).__name__}")
-        expected = set(self._state_tensors) | set(self._state_ints)
+        expected = self._state_names(group)
         if set(saved) != expected:
             raise ValueError(
                 f"{param_where}has entries {sorted(saved)}, {type(self).__name__} expects "
@@ -446,7 +507,9 @@ class Optimizer:
                 )
             entry[state_name] = value
         for state_name in self._state_tensors:
-            entry[state_name] = _saved_array(saved[state_name], p, f"{param_where}{state_name!r}")
+            if state_name in expected:
+                where_name = f"{param_where}{state_name!r}"
+                entry[state_name] = _saved_array(saved[state_name], p, where_name)
         return p, entry
 
     def __repr__(self) -> str:
@@ -468,19 +531,19 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum, Nesterov momentum and L2 decay.
 
-    As ``torch.optim.SGD``: with ``g`` the gradient plus ``weight_decay * p``, the momentum
-    buffer is ``b = g`` at the first step, then ``b = momentum * b + (1 - dampening) * g``, and
-    the update is ``p -= lr * b`` (``p -= lr * (g + momentum * b)`` with ``nesterov``).
+    As ``torch.optim.SGD``: with ``g`` the gradient (negated when ``maximize``) plus
+    ``weight_decay * p``, the momentum buffer is ``b = g`` at the first step, then
+    ``b = momentum * b + (1 - dampening) * g``, and the update is ``p -= lr * b``
+    (``p -= lr * (g + momentum * b)`` with ``nesterov``).
 
     Args:
-        params: an iterable of Tensors, or of dicts (parameter groups).
+        params: an iterable of Tensors, of (name, Tensor) pairs, or of dicts (groups).
         lr: the learning rate (>= 0).
         momentum: the momentum factor (>= 0).
         dampening: how much of the gradient the momentum buffer leaves out.
         weight_decay: L2 penalty (>= 0), added to the gradient.
         nesterov: Nesterov momentum; needs momentum > 0 and dampening 0.
-
-    The arguments, and ``lr``'s default, are PyTorch's, in its order.
+        maximize: ascend the objective (step along the gradient) instead of descending.
 
     State per parameter: ``momentum_buffer`` (when momentum > 0).
     """
@@ -495,13 +558,16 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
             "momentum": momentum,
             "dampening": dampening,
-            "nesterov": nesterov,
             "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
         }
         super().__init__(params, defaults)
 
@@ -510,8 +576,8 @@ class SGD(Optimizer):
         group["momentum"] = _non_negative(group["momentum"], "momentum", where)
         group["dampening"] = _real(group["dampening"], "dampening", where)
         group["weight_decay"] = _non_negative(group["weight_decay"], "weight_decay", where)
-        if not isinstance(group["nesterov"], bool):
-            raise TypeError(f"{where}nesterov must be a bool, got {group['nesterov']!r}")
+        _flag(group, "nesterov", where)
+        _flag(group, "maximize", where)
         if group["nesterov"] and (group["momentum"] <= 0.0 or group["dampening"] != 0.0):
             raise ValueError(
                 f"{where}nesterov momentum needs momentum > 0 and dampening = 0, got "
@@ -520,16 +586,20 @@ class SGD(Optimizer):
         return group
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        xp = backend.array_module(param)
         lr, momentum = float(group["lr"]), float(group["momentum"])
         weight_decay, dampening = float(group["weight_decay"]), float(group["dampening"])
+        if group["maximize"]:
+            # g = -g
+            grad = -grad
         if weight_decay != 0.0:
             # g = g + wd * p
             grad = grad + weight_decay * param
         if momentum != 0.0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                # b = g  (first step)
-                buf = state["momentum_buffer"] = grad.astype(param.dtype, copy=True)
+                # b = g  (first step; xp.array: an array even where NumPy gave a 0-d scalar)
+                buf = state["momentum_buffer"] = xp.array(grad, dtype=param.dtype)
             else:
                 # b = momentum * b + (1 - dampening) * g
                 buf *= momentum
@@ -549,23 +619,24 @@ def _adam_update(
     param: Any,
     grad: Any,
     state: dict[str, Any],
-    lr: float,
-    betas: tuple[float, float],
-    eps: float,
+    group: dict[str, Any],
 ) -> None:
     """One Adam step on ``param`` in place (the order of operations of ``torch.optim.Adam``)."""
     xp = backend.array_module(param)
-    beta1, beta2 = float(betas[0]), float(betas[1])
+    lr, eps, amsgrad = float(group["lr"]), float(group["eps"]), group["amsgrad"]
+    beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
     if not state:
         state["step"] = 0
         state["exp_avg"] = xp.zeros_like(param)
         state["exp_avg_sq"] = xp.zeros_like(param)
+    if amsgrad and "max_exp_avg_sq" not in state:
+        state["max_exp_avg_sq"] = xp.zeros_like(param)
     state["step"] += 1
     step, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]
     bias_correction1 = 1.0 - beta1**step
     bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
     step_size = lr / bias_correction1
-    if backend.adam_step_fused(
+    if not amsgrad and backend.adam_step_fused(
         param, grad, exp_avg, exp_avg_sq, beta1, beta2, bias_correction2_sqrt, eps, step_size
     ):
         return  # on a GPU: the lines below as one kernel, not 13 launches per parameter
@@ -575,8 +646,12 @@ def _adam_update(
     # v = b2 * v + (1 - b2) * g^2
     exp_avg_sq *= beta2
     exp_avg_sq += (1.0 - beta2) * (grad * grad)
+    if amsgrad:
+        # v_max = max(v_max, v); v_max takes v's place below
+        xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+        exp_avg_sq = state["max_exp_avg_sq"]
     # p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-    denom = xp.sqrt(exp_avg_sq)
+    denom = xp.sqrt(exp_avg_sq, out=xp.empty_like(exp_avg_sq))  # out=: an array even when 0-d
     denom /= bias_correction2_sqrt
     denom += eps
     xp.divide(exp_avg, denom, out=denom)
@@ -587,24 +662,32 @@ def _adam_update(
 class Adam(Optimizer):
     """Adam, with weight decay as an L2 penalty added to the gradient (as ``torch.optim.Adam``).
 
-    With ``g`` the gradient plus ``weight_decay * p`` and ``t`` the parameter's step count::
+    With ``g`` the gradient (negated when ``maximize``) plus ``weight_decay * p`` and ``t`` the
+    parameter's step count::
 
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g^2
         p = p - lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
 
+    With ``amsgrad`` (Reddi et al., 2018), the largest ``v`` so far stands in for ``v`` in the
+    last line.
+
     Args:
-        params: an iterable of Tensors, or of dicts (parameter groups).
+        params: an iterable of Tensors, of (name, Tensor) pairs, or of dicts (groups).
         lr: the learning rate (>= 0).
         betas: decay rates (b1, b2) of the moment estimates, each in [0, 1).
         eps: added to the denominator (>= 0).
         weight_decay: L2 penalty (>= 0).
+        amsgrad: use the running maximum of ``v``.
+        maximize: ascend the objective instead of descending.
 
-    State per parameter: ``step`` (int), ``exp_avg`` (m), ``exp_avg_sq`` (v).
+    State per parameter: ``step`` (int), ``exp_avg`` (m), ``exp_avg_sq`` (v), and
+    ``max_exp_avg_sq`` with ``amsgrad``.
     """
 
-    _state_tensors = ("exp_avg", "exp_avg_sq")
+    _state_tensors = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     _state_ints = ("step",)
+    _added_hyperparameters = {"maximize": False, "amsgrad": False}
 
     def __init__(
         self,
@@ -613,8 +696,18 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+        }
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group: dict[str, Any], where: str) -> dict[str, Any]:
@@ -622,14 +715,23 @@ class Adam(Optimizer):
         group["betas"] = _betas(group["betas"], where)
         group["eps"] = _non_negative(group["eps"], "eps", where)
         group["weight_decay"] = _non_negative(group["weight_decay"], "weight_decay", where)
+        _flag(group, "amsgrad", where)
+        _flag(group, "maximize", where)
         return group
 
+    def _state_names(self, group: dict[str, Any]) -> set[str]:
+        names = {"step", "exp_avg", "exp_avg_sq"}
+        return names | {"max_exp_avg_sq"} if group["amsgrad"] else names
+
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if group["maximize"]:
+            # g = -g
+            grad = -grad
         weight_decay = float(group["weight_decay"])
         if weight_decay != 0.0:
             # g = g + wd * p
             grad = grad + weight_decay * param
-        _adam_update(param, grad, state, float(group["lr"]), group["betas"], float(group["eps"]))
+        _adam_update(param, grad, state, group)
 
 
 class AdamW(Adam):
@@ -639,13 +741,15 @@ class AdamW(Adam):
     bare gradient: ``p = p * (1 - lr * wd)``, then Adam's update.
 
     Args:
-        params: an iterable of Tensors, or of dicts (parameter groups).
+        params: an iterable of Tensors, of (name, Tensor) pairs, or of dicts (groups).
         lr: the learning rate (>= 0).
         betas: decay rates (b1, b2) of the moment estimates, each in [0, 1).
         eps: added to the denominator (>= 0).
         weight_decay: the decoupled decay factor (>= 0).
+        amsgrad: use the running maximum of ``v`` (see ``Adam``).
+        maximize: ascend the objective instead of descending.
 
-    State per parameter: ``step`` (int), ``exp_avg`` (m), ``exp_avg_sq`` (v).
+    State per parameter: as ``Adam``.
     """
 
     def __init__(
@@ -655,12 +759,18 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if group["maximize"]:
+            # g = -g
+            grad = -grad
         lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
         if weight_decay != 0.0:
             # p = p * (1 - lr * wd)
             param *= 1.0 - lr * weight_decay
-        _adam_update(param, grad, state, lr, group["betas"], float(group["eps"]))
+        _adam_update(param, grad, state, group)

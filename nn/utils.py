@@ -34,10 +34,16 @@ def _grads(parameters: Tensor | Iterable[Tensor], where: str) -> list[Tensor]:
 
 
 def _vector_norm(arr: Any, norm_type: float) -> Any:
-    """The ``norm_type``-norm of ``arr`` seen as one vector, as a 0-d array in its dtype."""
+    """The ``norm_type``-norm of ``arr`` seen as one vector, as a 0-d array in its dtype.
+
+    A float16 array is summed in float32 and the norm rounded to float16 at the end (as
+    ``torch.linalg.vector_norm``): its squares overflow from 256 and underflow below 1e-4.
+    """
     xp = backend.array_module(arr)
     if arr.size == 0:
         return xp.zeros((), dtype=arr.dtype)
+    if arr.dtype.itemsize < 4:
+        return _vector_norm(arr.astype(backend.float32), norm_type).astype(arr.dtype)
     flat = arr.reshape(-1)
     if norm_type == math.inf:
         # |x|_inf = max |x_i|
@@ -73,6 +79,7 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
 ) -> Tensor:
     """Scale the gradients in place so that their joint norm is at most ``max_norm``.
 
@@ -88,6 +95,7 @@ def clip_grad_norm_(
             absolute value.
         error_if_nonfinite: raise when the total norm is NaN or infinite instead of scaling by it
             (which makes every gradient NaN).
+        foreach: accepted for PyTorch's signature and ignored: there is one implementation.
 
     Returns:
         The total norm of the gradients before clipping, a 0-d Tensor (float32 0 when no
@@ -115,8 +123,10 @@ def clip_grad_norm_(
             f"{norm}, so it cannot be clipped; set error_if_nonfinite=False to "
             "scale the gradients by it anyway"
         )
-    # c = min(max_norm / (total + 1e-6), 1); g = c * g  (minimum keeps a NaN total as NaN)
-    clip_coef = xp.minimum(max_norm / (total_norm + 1e-6), 1.0)
+    # c = min(max_norm / (total + 1e-6), 1); g = c * g  (minimum keeps a NaN total as NaN;
+    # a float16 total divides in float32, where a small one does not overflow to inf)
+    total = total_norm.astype(backend.float32) if total_norm.dtype.itemsize < 4 else total_norm
+    clip_coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
     for g in grads:
         g *= backend.to_device(clip_coef.astype(g.dtype), backend.device_of(g))
     for t in grad_tensors:
@@ -124,12 +134,15 @@ def clip_grad_norm_(
     return as_tensor(total_norm)
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
     """Clamp every gradient in place to ``[-clip_value, clip_value]``.
 
     Args:
         parameters: a Tensor or an iterable of Tensors whose ``.grad`` to clip.
         clip_value: the largest allowed absolute value (>= 0).
+        foreach: accepted for PyTorch's signature and ignored.
 
     Raises:
         ValueError: a negative or NaN ``clip_value``.

@@ -144,7 +144,7 @@ def test_train_eval_apply_zero_grad():
     assert all(p.grad is not None and not p.grad.numpy().any() for p in m.parameters())
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
-    with pytest.raises(TypeError, match="bool"):
+    with pytest.raises(ValueError, match="bool"):  # as PyTorch
         m.train("yes")
 
 

@@ -324,9 +324,24 @@ def test_state_dict_format():
     optimizer = Adam(_groups(params, {"lr": 0.5}), lr=0.1)
     _train(optimizer, params, x, y, 3)
     state = optimizer.state_dict()
+    flags = {"amsgrad": False, "maximize": False}
     assert state["param_groups"] == [
-        {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "params": [0]},
-        {"lr": 0.5, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "params": [1]},
+        {
+            "lr": 0.1,
+            "betas": (0.9, 0.999),
+            "eps": 1e-8,
+            "weight_decay": 0.0,
+            **flags,
+            "params": [0],
+        },
+        {
+            "lr": 0.5,
+            "betas": (0.9, 0.999),
+            "eps": 1e-8,
+            "weight_decay": 0.0,
+            **flags,
+            "params": [1],
+        },
     ]
     assert sorted(state["state"]) == [0, 1]
     assert sorted(state["state"][1]) == ["exp_avg", "exp_avg_sq", "step"]

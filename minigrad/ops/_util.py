@@ -93,13 +93,14 @@ def reduced_shape(shape: Sequence[int], dims: tuple[int, ...] | None) -> tuple[i
 
 
 def same_dtype(op: str, first: tuple[str, Tensor | None], second: tuple[str, Tensor]) -> None:
-    """Refuse two tensors of different dtypes (NumPy would silently upcast one):
+    """Refuse two tensors of different dtypes (NumPy would silently upcast one; PyTorch refuses
+    the mix in most of the fused ops that call this, see docs/guide/differences.md for the rest):
     ``same_dtype("linear", ("weight", w), ("the input", x))``; a None tensor passes."""
     (name1, t1), (name2, t2) = first, second
     if t1 is not None and t1.array.dtype != t2.array.dtype:
         raise TypeError(
             f"{op}: {name1} is {t1.dtype} (shape {tuple(t1.shape)}) but {name2} is {t2.dtype} "
-            f"(shape {tuple(t2.shape)}); cast one of them (PyTorch refuses the mix too)"
+            f"(shape {tuple(t2.shape)}); cast one of them"
         )
 
 
