@@ -935,8 +935,7 @@ def machine_eps(dtype: Any) -> float:
 
 
 def row_sum(x: Array, dims: int | tuple[int, ...]) -> Array:
-    """``sum(x, dims, keepdims=True)``, or those sums repeated along each row: the result
-    broadcasts against ``x``, and is meant for that (it is no reduction to hand a user).
+    """``sum(x, dims, keepdims=True)``.
 
     Over the last axis of a float32/float64 NumPy array (rows of at most
     ``BLAS_ROW_SUM_LENGTH`` elements, at most ``BLAS_ROW_SUM_SIZE`` in all) it is
@@ -944,11 +943,11 @@ def row_sum(x: Array, dims: int | tuple[int, ...]) -> Array:
     along the contiguous axis (8x8: 0.3 us against 0.8; 256x128 float32: 1.6 us against 8.2).
     BLAS adds in another order than NumPy's pairwise sum: the last bits differ, by at most a
     few ulps at these row lengths (its error grows with the row's length, the pairwise sum's
-    with its logarithm, hence the limit). On a small 2-D array (``SPREAD_WORK``) ``ones`` is
-    square, so each sum comes back repeated along its row: what the caller does next with
-    ``x`` and the sums is then an op between two arrays of one shape, which on an 8x8 array
-    costs a third of one that broadcasts a column (0.22 us against 0.72). The result is a new
-    array (for 3 dims or more, a reshaped view of one).
+    with its logarithm, hence the limit). Each row gets one sum: an (n, n) matrix of ones
+    (each sum repeated along its row, so the next op needs no broadcast) was tried and left
+    out, as BLAS adds a row's copies in different orders (up to 4 ulps apart), so equal
+    entries of a softmax or layer-norm row came out unequal and argmax broke ties unlike
+    PyTorch. The result is a new array (for 3 dims or more, a reshaped view of one).
     """
     if x.__class__ is numpy.ndarray:
         ndim = x.ndim
@@ -959,8 +958,6 @@ def row_sum(x: Array, dims: int | tuple[int, ...]) -> Array:
                 ones = _ones_column(key)
             if ones is not None and x.size <= BLAS_ROW_SUM_SIZE:
                 if ndim <= 2:
-                    if ndim == 2 and x.size * key[0] <= SPREAD_WORK:
-                        return x.dot(_spread_ones(key))
                     return x.dot(ones)
                 if x.flags.c_contiguous:  # the rows as one matrix (a view), then its shape back
                     rows = x.reshape(-1, key[0]).dot(ones)
@@ -977,12 +974,7 @@ BLAS_ROW_SUM_SIZE = PARALLEL_MIN_SIZE
 # row of 1024 times 0.1 is off by 9.7e-7, against 1.3e-7 for NumPy's pairwise sum; 256 of them
 # by 3e-7, two and a half float32 epsilons)
 BLAS_ROW_SUM_LENGTH = 256
-# rows * n * n up to here (n the row's length): row_sum's (n, n) product of ones costs less
-# than the broadcasting it saves (measured on float32 and float64, from 8x4 to 4096x64: (8, 8),
-# (64, 8) and (16, 16) gain 0.3-0.4 us; (512, 16) would lose 0.8)
-SPREAD_WORK = 4096
 _ONES: dict[tuple[int, Any], Any] = {}  # (row length, dtype) -> a column of ones, or None
-_SPREAD_ONES: dict[tuple[int, Any], Any] = {}  # (row length, dtype) -> an (n, n) of ones
 
 
 def _ones_column(key: tuple[int, Any]) -> Any:
@@ -996,18 +988,7 @@ def _ones_column(key: tuple[int, Any]) -> Any:
         ones.flags.writeable = False
     if len(_ONES) >= 1024:  # many distinct row lengths and dtypes: keep it bounded
         _ONES.clear()
-        _SPREAD_ONES.clear()
     _ONES[key] = ones
-    return ones
-
-
-def _spread_ones(key: tuple[int, Any]) -> Any:
-    """For ``key = (n, dtype)`` (a key ``_ONES`` holds a column for): a cached read-only
-    (n, n) array of ones, ``x @ ones`` gives each row's sum repeated along the row."""
-    ones = _SPREAD_ONES.get(key)
-    if ones is None:
-        ones = _SPREAD_ONES[key] = numpy.ones((key[0], key[0]), key[1])
-        ones.flags.writeable = False
     return ones
 
 

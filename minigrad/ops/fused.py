@@ -413,7 +413,7 @@ class CrossEntropy(Function):
         classes = x.shape[1]
         m = backend.row_max(x, 1)
         e = xp.exp(x - m)
-        s = backend.row_sum(e, 1)  # (M, 1), or (M, C): each row's sum repeated along the row
+        s = backend.row_sum(e, 1)  # (M, 1)
         lse = m[:, 0] + xp.log(s[:, 0])  # logsumexp of each row, (M,)
         eps = label_smoothing
         at = valid = q = None
