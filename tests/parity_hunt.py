@@ -1257,11 +1257,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--family", action="append")
+    parser.add_argument("--family", action="append", choices=sorted(FAMILIES))
     parser.add_argument("--double", action="store_true", help="second derivatives instead")
     parser.add_argument("--float32", action="store_true", help="float32 values instead")
     parser.add_argument("--show", type=int, default=3, help="examples shown per kind of failure")
     args = parser.parse_args()
+    try:  # a bad MINIGRAD_BACKEND: one line, not a "driver error" in every case
+        mg.get_backend()
+    except mg.BackendError as err:
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
     global FLOAT, TOL
     FLOAT = np.float32 if args.float32 else np.float64
     TOL = {"rtol": 1e-4, "atol": 1e-5} if args.float32 else {"rtol": 1e-9, "atol": 1e-12}

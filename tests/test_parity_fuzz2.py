@@ -5,6 +5,10 @@ with PyTorch on the input that exposed the bug, values, dtypes, shapes and float
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -451,6 +455,28 @@ def test_the_hunt_driver_still_runs(monkeypatch, capsys):
         monkeypatch.setattr("sys.argv", ["parity_hunt", "--seconds", "0.3", "--seed", "1", *mode])
         parity_hunt.main()
         assert " cases, " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "says"),
+    [
+        (["--family", "nope"], {}, "invalid choice: 'nope'"),
+        ([], {"MINIGRAD_BACKEND": "tpu"}, "MINIGRAD_BACKEND='tpu' names no backend"),
+    ],
+)
+def test_the_hunt_driver_refuses_a_bad_family_or_backend_in_one_line(argv, env, says):
+    # it reported an unknown family as a "generator" failure of every case, and a bad
+    # MINIGRAD_BACKEND as a "driver error" in each of some hundred kinds, with status 0
+    script = os.path.join(os.path.dirname(__file__), "parity_hunt.py")
+    run = subprocess.run(
+        [sys.executable, script, "--seconds", "0.1", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+    assert run.returncode == 2 and run.stdout == ""
+    assert says in run.stderr and "Traceback" not in run.stderr, run.stderr
 
 
 @pytest.mark.parametrize("p", [0.5, 0.3])
