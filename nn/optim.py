@@ -586,7 +586,6 @@ class SGD(Optimizer):
         return group
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        xp = backend.array_module(param)
         lr, momentum = float(group["lr"]), float(group["momentum"])
         weight_decay, dampening = float(group["weight_decay"]), float(group["dampening"])
         if group["maximize"]:
@@ -599,6 +598,7 @@ class SGD(Optimizer):
             buf = state.get("momentum_buffer")
             if buf is None:
                 # b = g  (first step; xp.array: an array even where NumPy gave a 0-d scalar)
+                xp = backend.array_module(param)
                 buf = state["momentum_buffer"] = xp.array(grad, dtype=param.dtype)
             else:
                 # b = momentum * b + (1 - dampening) * g
@@ -651,7 +651,8 @@ def _adam_update(
         xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
         exp_avg_sq = state["max_exp_avg_sq"]
     # p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-    denom = xp.sqrt(exp_avg_sq, out=xp.empty_like(exp_avg_sq))  # out=: an array even when 0-d
+    # out=: an array when 0-d, where NumPy's sqrt gives a scalar the in-place lines cannot use
+    denom = xp.sqrt(exp_avg_sq) if param.ndim else xp.sqrt(exp_avg_sq, out=xp.empty_like(param))
     denom /= bias_correction2_sqrt
     denom += eps
     xp.divide(exp_avg, denom, out=denom)
