@@ -742,7 +742,9 @@ class Triu(Function):
 def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Tensor, ...]:
     """``a`` where ``condition`` is True, else ``b`` (tensors or scalars; broadcasting). With
     ``condition`` alone: ``nonzero(condition, as_tuple=True)``, as PyTorch."""
-    if a is None and b is None:
+    if a is None or b is None:
+        if a is not None or b is not None:  # NumPy would fill in None: an object array
+            raise TypeError("where: give both a and b (the values where True and where False)")
         from minigrad.ops.indexing import nonzero  # noqa: PLC0415 (indexing imports this module)
 
         return nonzero(condition, as_tuple=True)
