@@ -497,8 +497,15 @@ class _NumberedModules(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Any:
-        """Append each of ``modules``; returns self."""
-        for module in list(modules):
+        """Append each of ``modules`` (checked first: a bad one changes nothing); returns self."""
+        modules = list(modules)
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"{type(self).__name__}.extend: element {i} is not a Module, got "
+                    f"{type(module).__name__}"
+                )
+        for module in modules:
             self.append(module)
         return self
 
@@ -639,6 +646,10 @@ class ModuleDict(Module):
                     f"ModuleDict.update: element {i} should be a (name, module) pair, got "
                     f"{type(pair).__name__}"
                 )
+        for name, module in pairs:  # all checked first: a bad one changes nothing
+            self._check_name(name, "_modules")
+            if module is not None and not isinstance(module, Module):
+                raise TypeError(f"ModuleDict.update: {name!r} is not a Module, got {type(module)}")
         for name, module in pairs:
             self.add_module(name, module)
 

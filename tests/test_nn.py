@@ -637,3 +637,21 @@ def test_norm_layers_refuse_an_empty_or_non_positive_normalized_shape(layer: typ
         layer(())
     with pytest.raises(ValueError, match=rf"{name}: normalized_shape\[1\] must be a positive int"):
         layer((4, 0))
+
+
+def test_container_extend_and_update_with_a_bad_element_change_nothing() -> None:
+    # they added the modules before the bad one, then raised
+    for container in (nn.ModuleList([nn.Identity()]), nn.Sequential(nn.Identity())):
+        with pytest.raises(TypeError, match="element 1 is not a Module, got int"):
+            container.extend([nn.Identity(), 3])
+        assert len(container) == 1
+    modules = nn.ModuleList([nn.Identity()])
+    with pytest.raises(TypeError, match="element 1"):
+        modules += [nn.ReLU(), "relu"]
+    assert len(modules) == 1
+    table = nn.ModuleDict({"a": nn.Identity()})
+    with pytest.raises(TypeError, match="'c' is not a Module"):
+        table.update({"b": nn.Identity(), "c": 3})
+    with pytest.raises(KeyError, match="invalid name"):
+        table.update([("b", nn.Identity()), ("c.d", nn.Identity())])
+    assert list(table.keys()) == ["a"]
