@@ -619,7 +619,7 @@ def split(
         sizes = [min(step, size - start) for start in range(0, size, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
-        if any(n < 0 for n in sizes):  # [4, -1] sums to 3 too
+        if sizes and min(sizes) < 0:  # [4, -1] sums to 3 too
             raise ValueError(f"split: sections must be non-negative, got {sizes}")
         if sum(sizes) != size:
             raise ShapeError(
@@ -775,8 +775,8 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
             f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
             f"shape {tuple(x.shape)}"
         )
-    require_0d_value("masked_fill", value)
     if isinstance(value, TensorBase):
+        require_0d_value("masked_fill", value)
         if value.requires_grad and x.dtype.kind == "f":
             # a value that requires grad gets the gradient of the filled elements, as PyTorch
             return where(mask, cast(value.reshape(()), x.dtype), x)
