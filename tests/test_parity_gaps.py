@@ -346,3 +346,42 @@ def test_any_and_all_over_no_dims_reduce_nothing(op, dim):
             x = data if dtype is None else np.nan_to_num(data).astype(dtype)
             ours = getattr(mg.tensor(x), op)(dim=dim)
             _close(ours, getattr(torch.tensor(x), op)(dim=dim), rtol=0)
+
+
+# =============================================================================================
+# float16 with a Python number
+# =============================================================================================
+
+_HALF_WITH_A_NUMBER = {
+    "x * v": lambda x, v: x * v,
+    "v * x": lambda x, v: v * x,
+    "x / v": lambda x, v: x / v,
+    "v / x": lambda x, v: v / x,
+    "x + v": lambda x, v: x + v,
+    "v - x": lambda x, v: v - x,
+}
+
+
+@pytest.mark.parametrize("number", [0.1, 1 / 3, 2.2, 3, 1, 1e5, 70000, 1e-5, -0.0])
+@pytest.mark.parametrize("op", list(_HALF_WITH_A_NUMBER))
+def test_a_float16_tensor_with_a_python_number_is_computed_as_pytorch(op, number):
+    """PyTorch multiplies and divides a float16 tensor by a number in float32 and rounds once
+    (``v / x`` as ``reciprocal(x) * v``), and adds the number rounded to float16: bit for bit
+    the same values (0.001 * 1e5 is 100.06, not inf), and close gradients, in float16 (away
+    from 0, where the two compositions of ``v / x``'s gradient overflow at different x)."""
+    fn = _HALF_WITH_A_NUMBER[op]
+    x = np.random.default_rng(0).standard_normal(512)
+    x = np.where(np.abs(x) < 0.05, 0.05, x).astype(np.float16)  # 1/x^2 finite in float16
+    ours, theirs = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with np.errstate(all="ignore"):
+        got, want = fn(ours, number), fn(theirs, number)
+        got.sum().backward()
+    want.sum().backward()
+    assert got.dtype == mg.float16 and ours.grad.dtype == mg.float16
+    np.testing.assert_array_equal(got.numpy(), want.detach().numpy())
+    np.testing.assert_allclose(
+        ours.grad.numpy().astype(np.float32),
+        theirs.grad.numpy().astype(np.float32),
+        rtol=2e-2,
+        atol=1e-7,
+    )

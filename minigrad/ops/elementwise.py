@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.errors import DTypeError, ScalarOverflowError
-from minigrad.ops._util import ShapeError, as_tensor_like, broadcast_shape, require_float
+from minigrad.ops._util import (
+    ShapeError,
+    as_tensor_like,
+    broadcast_shape,
+    half_in_float32,
+    require_float,
+)
 from minigrad.ops.conversion import cast
 from minigrad.promotion import (
     checked_scalar,
@@ -178,6 +184,11 @@ class Neg(Function):
 
 _SCALARS = (bool, int, float)
 _BOOL = backend.bool_
+# NumPy rounds a Python number to a float16 tensor's dtype before the op. So does PyTorch for
+# most ops, but its CPU kernels multiply and divide a float16 tensor by a number in float32
+# (their opmath type), rounding the result once: 0.001 * 1e5 is 100.06, not inf (1e5 is no
+# float16); _binary sends those through float32 (``_OPMATH_OPS``, defined below the ops)
+_HALF = backend.float16
 
 
 def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
@@ -196,6 +207,8 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
         elif b.__class__ in _SCALARS:
             if a.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
                 a, b = _with_scalar(op, a, b, scalar_first=False)
+            elif a.array.dtype is _HALF and op in _OPMATH_OPS:  # x * v, x / v: in float32
+                return half_in_float32(_binary, op, a, b)
             elif op in _CONSTANT_OPERAND:
                 b = backend.constant(b, a.array)
         else:
@@ -203,6 +216,10 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
     elif a.__class__ in _SCALARS:
         if b.array.dtype.kind != "f":  # else the tensor's float dtype wins (a weak scalar)
             b, a = _with_scalar(op, b, a, scalar_first=True)
+        elif b.array.dtype is _HALF and op in _OPMATH_OPS and not (op is Div and a == 1):
+            if op is Div:  # v / x: PyTorch's reciprocal(x) * v, the product in float32
+                return _binary(Mul, _binary(Div, 1, b), a)
+            return half_in_float32(_binary, op, a, b)
         elif op in _CONSTANT_OPERAND:
             a = backend.constant(a, b.array)
     else:
@@ -216,6 +233,7 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
 # half the time of a Python number: 8x8 float32 ``x * 2``, 0.23 us against 0.53). The others
 # keep the number (``Pow``'s backward tells a scalar exponent by its class).
 _CONSTANT_OPERAND = (Add, Sub, Mul, Div)
+_OPMATH_OPS = (Mul, Div)  # a float16 tensor with a Python number: in float32, as PyTorch
 
 
 def _with_scalar(op: type[Function], t: Tensor, s: Any, scalar_first: bool) -> tuple[Tensor, Any]:
