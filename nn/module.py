@@ -204,21 +204,21 @@ class Module:
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path ``target`` (``"encoder.0.weight"``)."""
-        module_path, _, name = target.rpartition(".")
-        module = self.get_submodule(module_path)
-        param = module._parameters.get(name)
-        if param is None:
-            raise AttributeError(f"{type(module).__name__} has no parameter `{name}` ('{target}')")
-        return param
+        return self._get_registered(target, "_parameters", "parameter")
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at the dotted path ``target``."""
+        return self._get_registered(target, "_buffers", "buffer")
+
+    def _get_registered(self, target: str, table: str, what: str) -> Any:
+        """The entry of the submodule's ``table`` (``_parameters`` or ``_buffers``) named by
+        the dotted path ``target``; AttributeError naming the module when there is none."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
-        buf = module._buffers.get(name)
-        if buf is None:
-            raise AttributeError(f"{type(module).__name__} has no buffer `{name}` ('{target}')")
-        return buf
+        value = getattr(module, table).get(name)
+        if value is None:
+            raise AttributeError(f"{type(module).__name__} has no {what} `{name}` ('{target}')")
+        return value
 
     def named_modules(
         self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True

@@ -866,6 +866,23 @@ def functionals(rng):
     return None
 
 
+def _stable_sort_case(name, x, d, desc):
+    """A stable ``sort`` (values and indices, differentiable) or ``argsort`` case of ``x``."""
+    if name == "sort":
+        return (
+            f"sort d={d} desc={desc}",
+            (lambda lib, t: tuple(t.sort(dim=d, descending=desc, stable=True))),
+            [x],
+            [True],
+        )
+    return (
+        f"argsort d={d} desc={desc}",
+        (lambda lib, t: t.argsort(dim=d, descending=desc, stable=True)),
+        [x],
+        [False],
+    )
+
+
 @family
 def sorts(rng):
     shape = shape_of(rng, 0, 3)
@@ -875,20 +892,8 @@ def sorts(rng):
     name = str(rng.choice(["sort", "topk", "argsort", "kthvalue", "median", "cummax"]))
     d = a_dim(rng, len(shape))
     desc = bool(rng.random() < 0.5)
-    if name == "sort":
-        return (
-            f"sort d={d} desc={desc}",
-            (lambda lib, t: tuple(t.sort(dim=d, descending=desc, stable=True))),
-            [x],
-            [True],
-        )
-    if name == "argsort":
-        return (
-            f"argsort d={d} desc={desc}",
-            (lambda lib, t: t.argsort(dim=d, descending=desc, stable=True)),
-            [x],
-            [False],
-        )
+    if name in ("sort", "argsort"):
+        return _stable_sort_case(name, x, d, desc)
     if name == "topk":
         size = shape[d] if shape else 1
         k = int(rng.integers(0, size + 1))
@@ -1084,20 +1089,8 @@ def nan_orders(rng):
     )
     desc = bool(rng.random() < 0.5)
     keep = bool(rng.random() < 0.5)
-    if name == "sort":
-        return (
-            f"sort d={d} desc={desc}",
-            (lambda lib, t: tuple(t.sort(dim=d, descending=desc, stable=True))),
-            [x],
-            [True],
-        )
-    if name == "argsort":
-        return (
-            f"argsort d={d} desc={desc}",
-            (lambda lib, t: t.argsort(dim=d, descending=desc, stable=True)),
-            [x],
-            [False],
-        )
+    if name in ("sort", "argsort"):
+        return _stable_sort_case(name, x, d, desc)
     if name in ("argmax", "argmin"):
         return (
             f"{name} d={d} keep={keep}",
