@@ -190,6 +190,30 @@ class Tensor(autograd.TensorBase):
         self.requires_grad = requires_grad
         return self
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """``copy.deepcopy``: a new leaf of the same class with a copy of the array (and of
+        ``.grad``) and the same ``requires_grad``; its own gradient node and version counter, no
+        hooks. Only a leaf is copied, as in PyTorch: a computed tensor would take its graph
+        along, and the copy's backward would still reach the original's leaves."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                f"deepcopy: only a leaf tensor (made by the user, no grad_fn) can be deep-copied, "
+                f"as in PyTorch; this {self.dtype} tensor of shape {tuple(self.shape)} is the "
+                f"output of {self.grad_fn.name}: deep-copy t.detach() instead"
+            )
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        new.array = self.array.copy()
+        new.requires_grad, new.grad_fn, new._hooks, new._accumulator = (
+            self.requires_grad,
+            None,
+            None,
+            None,
+        )
+        new._version_counter = [0]
+        new.grad = None if self.grad is None else Tensor._wrap(self.grad.array.copy())
+        return new
+
     def detach(self) -> Tensor:
         """A tensor sharing this one's array (and its version counter), cut from the graph."""
         t = Tensor._wrap(self.array)

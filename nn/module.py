@@ -38,6 +38,13 @@ class Parameter(Tensor):
         device = backend.device_of(data) if hasattr(data, "dtype") else None
         super().__init__(data, requires_grad=requires_grad, device=device)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        """A new parameter with a copy of the array and the same ``requires_grad``, without
+        ``.grad`` (as PyTorch's ``Parameter.__deepcopy__``)."""
+        new = type(self)(self.array.copy(), requires_grad=self.requires_grad)
+        memo[id(self)] = new
+        return new
+
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 

@@ -528,3 +528,61 @@ def test_argmax_over_a_nonempty_dim_of_an_empty_tensor(name, shape, dim) -> None
         return
     out = getattr(mg.zeros(*shape), name)(dim)
     assert tuple(out.shape) == tuple(expected.shape) and out.dtype == mg.int64
+
+
+# =============================================================================================
+# copy.deepcopy: the copy trains on its own
+# =============================================================================================
+
+
+def test_a_deep_copied_model_sends_its_gradients_to_its_own_parameters() -> None:
+    """After a backward, each parameter holds its gradient node (AccumulateGrad, which refers
+    to the parameter). A deep copy used to copy the node's reference to the *original*
+    parameter, so training the copy (a target network, an EMA model) filled the original's
+    .grad and left the copy's None. Tied weights stay tied in the copy, as PyTorch's."""
+    import copy  # noqa: PLC0415
+
+    from transformer import Transformer  # noqa: PLC0415
+
+    model = Transformer(
+        7,
+        7,
+        d_model=8,
+        n_heads=2,
+        num_encoder_layers=1,
+        num_decoder_layers=1,
+        d_ff=16,
+        dropout=0.0,
+        tie_embeddings=True,
+    )
+    src = mg.tensor([[1, 2, 3]])
+    tgt = mg.tensor([[1, 4]])
+    model(src, tgt).sum().backward()  # every parameter now has its gradient node
+    twin = copy.deepcopy(model)
+    model.zero_grad()
+    assert all(p.grad is None for p in twin.parameters())  # parameters drop .grad, as torch's
+    twin(src, tgt).sum().backward()
+    assert all(p.grad is None for p in model.parameters())
+    assert all(p.grad is not None for p in twin.parameters())
+    assert twin.output_proj.weight is twin.tgt_embed.weight is twin.src_embed.weight
+    assert twin.output_proj.weight is not model.output_proj.weight
+    for (name, p), q in zip(model.named_parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
+
+
+def test_deepcopy_of_a_leaf_copies_its_grad_and_refuses_a_computed_tensor() -> None:
+    """As PyTorch: a leaf's copy owns a copy of the array and of .grad, and its own node; a
+    tensor with a grad_fn is refused (its copy would drag the graph along)."""
+    import copy  # noqa: PLC0415
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 1).sum().backward()
+    y = copy.deepcopy(x)
+    assert y.requires_grad and y.grad_fn is None
+    assert not np.shares_memory(y.numpy(), x.numpy())
+    x.grad = None
+    (y * 3).sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(y.grad.numpy(), [4.0, 4.0])  # the copied 1 plus 3
+    with pytest.raises(RuntimeError, match=r"deepcopy: only a leaf.*output of Mul.*detach"):
+        copy.deepcopy(x * 2)
