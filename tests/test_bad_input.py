@@ -445,3 +445,20 @@ def test_inplace_update_of_leaf_under_grad_mode():
     with mg.no_grad():
         x.zero_()
     np.testing.assert_array_equal(x.numpy(), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: [mg.ones(2), [1.0, 2.0]], r"element 1 of the sequence, got list"),
+        (lambda: [mg.ones(2), 3], r"element 1 of the sequence, got int"),
+        (lambda: (t for t in [mg.ones(2)]), r"list or tuple of tensors, got generator"),
+        (lambda: mg.ones(2, 2), r"list or tuple of tensors, got Tensor \(a tensor: wrap it"),
+    ],
+)
+def test_cat_and_stack_name_what_is_no_tensor(join, make, message):
+    """As PyTorch (TypeError): a generator, a lone tensor or an element that is no tensor is
+    refused with a message naming it (it was an AttributeError or IndexError from inside)."""
+    with pytest.raises(TypeError, match=f"{join}: expected .*{message}"):
+        getattr(mg, join)(make())

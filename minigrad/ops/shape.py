@@ -571,6 +571,22 @@ def _check_join(name: str, tensors: Sequence[Tensor], dim: int, new_dim: bool) -
     return d
 
 
+def _refuse_sequence(name: str, tensors: Any) -> None:
+    """Raise TypeError, as PyTorch, unless ``tensors`` is a list or tuple of tensors (a
+    generator, a lone tensor, or an element that is no tensor: a list, a number)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"{name}: expected a list or tuple of tensors, got {type(tensors).__name__}"
+            + (" (a tensor: wrap it in a list)" if isinstance(tensors, TensorBase) else "")
+        )
+    for i, t in enumerate(tensors):
+        if not isinstance(t, TensorBase):
+            raise TypeError(
+                f"{name}: expected a tensor as element {i} of the sequence, got "
+                f"{type(t).__name__}; make it one with minigrad.tensor(...)"
+            )
+
+
 def _promoted(tensors: Sequence[Tensor]) -> Sequence[Tensor]:
     """The tensors in their common dtype (PyTorch's promotion), cast differentiably."""
     first = tensors[0].dtype
@@ -585,7 +601,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing ``dim``; mixed dtypes are promoted (as PyTorch). A tensor
     of shape (0,) is skipped whatever the others' shapes (PyTorch's legacy rule, which lets
     ``cat([tensor([]), x])`` grow ``x``); its dtype still takes part in the promotion."""
-    if any(t.array.shape == (0,) for t in tensors):
+    if tensors.__class__ is not list and tensors.__class__ is not tuple:
+        _refuse_sequence("cat", tensors)
+    try:
+        skip = any(t.array.shape == (0,) for t in tensors)
+    except AttributeError:
+        _refuse_sequence("cat", tensors)
+        raise
+    if skip:
         kept = [t for t in tensors if t.shape != (0,)]
         if not kept:
             return Cat.apply(*_promoted(tensors), dim=0)
@@ -600,7 +623,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 @accepts_axis
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Stack equal-shaped tensors along a new ``dim``; mixed dtypes are promoted (as PyTorch)."""
-    d = _check_join("stack", tensors, dim, new_dim=True)
+    if tensors.__class__ is not list and tensors.__class__ is not tuple:
+        _refuse_sequence("stack", tensors)
+    try:
+        d = _check_join("stack", tensors, dim, new_dim=True)
+    except AttributeError:
+        _refuse_sequence("stack", tensors)
+        raise
     return Stack.apply(*_promoted(tensors), dim=d)
 
 
