@@ -190,6 +190,17 @@ class Tensor(autograd.TensorBase):
         self.requires_grad = requires_grad
         return self
 
+    def __copy__(self) -> Tensor:
+        """``copy.copy``: a new leaf of the same class sharing this tensor's array (and its
+        version counter), with the same ``requires_grad``, no ``.grad``, no hooks and its own
+        gradient node, as PyTorch's (a copy of the slots would share the node, so the copy's
+        backward would fill this tensor's ``.grad``)."""
+        new = object.__new__(type(self))
+        new.array, new._version_counter = self.array, self._version_counter
+        new.requires_grad, new.grad_fn, new.grad = self.requires_grad, None, None
+        new._hooks = new._accumulator = None
+        return new
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
         """``copy.deepcopy``: a new leaf of the same class with a copy of the array (and of
         ``.grad``) and the same ``requires_grad``; its own gradient node and version counter, no

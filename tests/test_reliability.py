@@ -586,3 +586,22 @@ def test_deepcopy_of_a_leaf_copies_its_grad_and_refuses_a_computed_tensor() -> N
     np.testing.assert_array_equal(y.grad.numpy(), [4.0, 4.0])  # the copied 1 plus 3
     with pytest.raises(RuntimeError, match=r"deepcopy: only a leaf.*output of Mul.*detach"):
         copy.deepcopy(x * 2)
+
+
+def test_a_shallow_copy_is_a_leaf_of_its_own_sharing_the_array() -> None:
+    """As PyTorch's copy.copy: the copy shares the memory but not the gradient node (it shared
+    the original's AccumulateGrad, so its backward filled the original's .grad)."""
+    import copy  # noqa: PLC0415
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 1).sum().backward()
+    y = copy.copy(x)
+    assert y is not x and y.requires_grad and y.grad is None and y.grad_fn is None
+    assert np.shares_memory(y.numpy(), x.numpy())
+    x.grad = None
+    (y * 3).sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 3.0])
+    with mg.no_grad():
+        y.add_(1.0)  # the shared memory: x sees it
+    np.testing.assert_array_equal(x.numpy(), [2.0, 3.0])
