@@ -113,6 +113,14 @@ def broadcast_shape(op: str, what: str, *shapes: Sequence[int]) -> tuple[int, ..
         raise ShapeError(f"{op}: {what} {listed} cannot be broadcast together") from None
 
 
+def describe_operand(x: Any) -> str:
+    """An operand for an error message: a tensor (or an array) by dtype and shape, else itself
+    (``"a float32 tensor of shape (2, 3)"``, ``"the int 3"``)."""
+    if hasattr(x, "dtype") and hasattr(x, "shape"):
+        return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
+    return f"the {type(x).__name__} {x!r}"
+
+
 def require_0d_value(op: str, value: Any) -> None:
     """Refuse a fill value that is a tensor of one or more dims, as PyTorch (a number or a 0-d
     tensor fills; NumPy would broadcast a one-element tensor silently)."""

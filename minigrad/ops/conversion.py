@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
-from minigrad.ops._util import norm_dims
+from minigrad.ops._util import describe_operand, norm_dims
 from minigrad.promotion import dtype_range, result_type, wrapped_int
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -129,11 +129,13 @@ def bitwise(a: Any, b: Any, name: str) -> Tensor:
             what = x.dtype if isinstance(x, TensorBase) else type(x).__name__
             raise TypeError(
                 f"{name} needs integer or bool tensors (or Python ints), got {what} (operands: "
-                f"{_describe(a)} and {_describe(b)})"
+                f"{describe_operand(a)} and {describe_operand(b)})"
             )
     dtype = result_type(a, b)
     if dtype == backend.bool_ and name in ("left_shift", "right_shift"):
-        raise TypeError(f"{name} of two bools is not defined (as PyTorch): {_describe(a)}, {b!r}")
+        raise TypeError(
+            f"{name} of two bools is not defined (as PyTorch): {describe_operand(a)}, {b!r}"
+        )
     like = (a if isinstance(a, TensorBase) else b).array
     xp = backend.array_module(like)
     if dtype.kind != "b":
@@ -173,14 +175,8 @@ def _shift(xp: Any, x: Any, y: Any, name: str, dtype: Any) -> Any:
 def bitwise_not(a: Tensor) -> Tensor:
     """Elementwise ``~``: bitwise not of an integer tensor, logical not of a bool tensor."""
     if not isinstance(a, TensorBase) or a.dtype.kind not in "biu":
-        raise TypeError(f"~ needs an integer or bool tensor, got {_describe(a)}")
+        raise TypeError(f"~ needs an integer or bool tensor, got {describe_operand(a)}")
     return wrap(backend.ensure_array(backend.array_module(a.array).invert(a.array), a.array))
-
-
-def _describe(x: Any) -> str:
-    if isinstance(x, TensorBase):
-        return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
-    return f"{type(x).__name__} {x!r}"
 
 
 # =============================================================================================

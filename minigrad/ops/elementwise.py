@@ -21,6 +21,7 @@ from minigrad.ops._util import (
     ShapeError,
     as_tensor_like,
     broadcast_shape,
+    describe_operand,
     half_in_float32,
     require_float,
 )
@@ -278,16 +279,9 @@ def _refuse_bool_sub(a: Any, b: Any) -> None:
     """PyTorch refuses ``-`` with a bool tensor operand (NumPy: only two bools)."""
     raise DTypeError(
         f"sub: subtraction, the `-` operator, with a bool operand is not supported, as in "
-        f"PyTorch (operands: {_operand(a)} and {_operand(b)}); use `^` (logical xor) for two "
-        f"bools, `~` to invert a bool tensor, or cast it with .long() first"
+        f"PyTorch (operands: {describe_operand(a)} and {describe_operand(b)}); use `^` "
+        f"(logical xor) for two bools, `~` to invert a bool tensor, or cast it with .long() first"
     )
-
-
-def _operand(x: Any) -> str:
-    """An operand for an error message: a tensor (or array) by dtype and shape, else itself."""
-    if hasattr(x, "dtype") and hasattr(x, "shape"):
-        return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
-    return f"the {type(x).__name__} {x!r}"
 
 
 def _check_broadcast(op: type[Function], a: Tensor, b: Tensor) -> None:
@@ -324,7 +318,8 @@ def _scaled(op: str, a: Any, b: Any, alpha: Any) -> Any:
         if alpha.__class__ is float:
             raise DTypeError(
                 f"{op}: for integral input tensors, alpha must not be a floating point number, "
-                f"as in PyTorch; got alpha={alpha!r} with {_operand(a)} and {_operand(b)}"
+                f"as in PyTorch; got alpha={alpha!r} with {describe_operand(a)} and "
+                f"{describe_operand(b)}"
             )
         checked_scalar(op, alpha, dtype)  # raises for alpha=300 with int8 operands
     return mul(b, alpha) if isinstance(b, TensorBase) else b * alpha
@@ -421,8 +416,9 @@ def refuse_bool(op: str, out: Tensor, a: Any, b: Any) -> Tensor:
     check costs one comparison: only a bool or int8 operand gives an int8 result."""
     if out.array.dtype == backend.int8 and result_type(a, b) == backend.bool_:
         raise NotImplementedError(
-            f"{op} is not implemented for two bool operands, as in PyTorch ({_operand(a)} and "
-            f"{_operand(b)}); cast them to an integer dtype with .long() first"
+            f"{op} is not implemented for two bool operands, as in PyTorch "
+            f"({describe_operand(a)} and {describe_operand(b)}); cast them to an integer dtype "
+            "with .long() first"
         )
     return out
 
@@ -810,7 +806,8 @@ def _check_clamp_bounds(a: Tensor, low: Any, high: Any, dtype: Any) -> None:
     if dtype.kind == "b":
         raise NotImplementedError(
             f"clamp is not implemented for bool, as in PyTorch: a bool tensor of shape "
-            f"{tuple(a.shape)} with bounds {_operand(low)} and {_operand(high)}"
+            f"{tuple(a.shape)} with bounds {describe_operand(low)} and "
+            f"{describe_operand(high)}"
         )
 
 
