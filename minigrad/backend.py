@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -1078,7 +1079,7 @@ def _sum_down_rows(x: Array, dims: tuple[int, ...], keepdims: bool) -> Array | N
     if x.size // rows.shape[0] * x.itemsize > LONG_SUM_ROW_BYTES:
         rows = _block_sums(rows)
     out = _sum_in_halves(rows)
-    return _kept_dims(out, x.shape, dims) if keepdims else out
+    return out.reshape(reduced_shape(x.shape, dims)) if keepdims else out
 
 
 def _sum_down_rows_in_blocks(x: Array, dims: tuple[int, ...], keepdims: bool) -> Array | None:
@@ -1090,7 +1091,7 @@ def _sum_down_rows_in_blocks(x: Array, dims: tuple[int, ...], keepdims: bool) ->
     if rows is None:
         return None
     out = _block_sums(rows).sum(axis=0)
-    return _kept_dims(out, x.shape, dims) if keepdims else out
+    return out.reshape(reduced_shape(x.shape, dims)) if keepdims else out
 
 
 def _block_sums(rows: Array) -> Array:
@@ -1104,9 +1105,12 @@ def _block_sums(rows: Array) -> Array:
     return parts
 
 
-def _kept_dims(out: Array, shape: tuple[int, ...], dims: tuple[int, ...]) -> Array:
-    """A sum over ``dims`` of an array of ``shape``, with those dims kept as size 1."""
-    return out.reshape(tuple(1 if i in dims else size for i, size in enumerate(shape)))
+def reduced_shape(shape: Sequence[int], dims: tuple[int, ...] | None) -> tuple[int, ...]:
+    """``shape`` with the reduced dims kept as size 1 (the keepdim shape; all of them for
+    None)."""
+    if dims is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
 def _sum_in_halves(rows: Array) -> Array:

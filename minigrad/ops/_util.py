@@ -82,13 +82,6 @@ def as_tensor_like(value: Any, like: Tensor) -> Any:
     return tensor_class()(value, device=like.device)
 
 
-def reduced_shape(shape: Sequence[int], dims: tuple[int, ...] | None) -> tuple[int, ...]:
-    """``shape`` with the reduced dims kept as size 1 (the keepdim shape)."""
-    if dims is None:
-        return (1,) * len(shape)
-    return tuple(1 if i in dims else n for i, n in enumerate(shape))
-
-
 # -- checks shared by the public op functions (validation happens there, once) -----------------
 
 

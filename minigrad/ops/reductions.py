@@ -21,7 +21,6 @@ from minigrad.ops._util import (
     half_in_float32,
     norm_dim,
     norm_dims,
-    reduced_shape,
     require_float,
 )
 from minigrad.ops.elementwise import maximum, minimum
@@ -55,7 +54,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims=None, keepdim=False):
         ctx.in_shape = x.shape
-        ctx.kept_shape = reduced_shape(x.shape, dims)
+        ctx.kept_shape = backend.reduced_shape(x.shape, dims)
         return backend.reduce_sum(x, dims, keepdim)
 
     @staticmethod
@@ -72,7 +71,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims=None, keepdim=False):
         ctx.in_shape = x.shape
-        ctx.kept_shape = reduced_shape(x.shape, dims)
+        ctx.kept_shape = backend.reduced_shape(x.shape, dims)
         ctx.count = _count(x.shape, dims)
         return _divide(backend.reduce_sum(x, dims, keepdim), ctx.count)
 
@@ -177,7 +176,7 @@ def _drop(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ..
 def _centered(ctx: Function, x: Any, dims: tuple[int, ...] | None, correction: int) -> Any:
     """``x - mean(x)`` over ``dims``; keeps the keepdim shape and N - correction on ``ctx``."""
     n = _count(x.shape, dims)
-    ctx.kept_shape = reduced_shape(x.shape, dims)
+    ctx.kept_shape = backend.reduced_shape(x.shape, dims)
     ctx.denom = builtins.max(n - correction, 0)
     return x - _divide(backend.reduce_sum(x, dims, True), n)
 
@@ -249,7 +248,7 @@ class LogSumExp(Function):
     def forward(ctx, x, dims=None, keepdim=False):
         xp = backend.array_module(x)
         if x.size == 0:  # the log of an empty sum: -inf (as PyTorch)
-            out = xp.full(reduced_shape(x.shape, dims), -xp.inf, dtype=x.dtype)
+            out = xp.full(backend.reduced_shape(x.shape, dims), -xp.inf, dtype=x.dtype)
             ctx.save_for_backward(xp.zeros_like(x))
             ctx.kept_shape = out.shape
             return out if keepdim else out.reshape(_drop(out.shape, dims))
