@@ -195,11 +195,7 @@ class Tensor(autograd.TensorBase):
         version counter), with the same ``requires_grad``, no ``.grad``, no hooks and its own
         gradient node, as PyTorch's (a copy of the slots would share the node, so the copy's
         backward would fill this tensor's ``.grad``)."""
-        new = object.__new__(type(self))
-        new.array, new._version_counter = self.array, self._version_counter
-        new.requires_grad, new.grad_fn, new.grad = self.requires_grad, None, None
-        new._hooks = new._accumulator = None
-        return new
+        return self._new_leaf(self.array, self._version_counter)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
         """``copy.deepcopy``: a new leaf of the same class with a copy of the array (and of
@@ -212,17 +208,19 @@ class Tensor(autograd.TensorBase):
                 f"as in PyTorch; this {self.dtype} tensor of shape {tuple(self.shape)} is the "
                 f"output of {self.grad_fn.name}: deep-copy t.detach() instead"
             )
+        new = memo[id(self)] = self._new_leaf(self.array.copy(), [0])
+        if self.grad is not None:
+            new.grad = Tensor._wrap(self.grad.array.copy())
+        return new
+
+    def _new_leaf(self, array: Any, version_counter: list[int]) -> Tensor:
+        """A leaf of this tensor's class around ``array``, with this one's ``requires_grad``
+        and nothing else of it: no ``.grad``, no hooks, a gradient node of its own (the copies'
+        common part)."""
         new = object.__new__(type(self))
-        memo[id(self)] = new
-        new.array = self.array.copy()
-        new.requires_grad, new.grad_fn, new._hooks, new._accumulator = (
-            self.requires_grad,
-            None,
-            None,
-            None,
-        )
-        new._version_counter = [0]
-        new.grad = None if self.grad is None else Tensor._wrap(self.grad.array.copy())
+        new.array, new._version_counter = array, version_counter
+        new.requires_grad, new.grad_fn, new.grad = self.requires_grad, None, None
+        new._hooks = new._accumulator = None
         return new
 
     def detach(self) -> Tensor:
