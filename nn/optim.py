@@ -358,12 +358,16 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {}
+            if group.get("maximize"):
+                # g = -g: every optimizer ascends by descending along the negated gradient
+                grad = -grad
             self._update(p.array, grad, state, group)
             increment_version(p)  # a graph that saved p's old values now refuses to backward
         return loss
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Update the array ``param`` in place from ``grad``; ``state`` starts empty."""
+        """Update the array ``param`` in place from ``grad`` (already negated when the group
+        has ``maximize``); ``state`` starts empty."""
         raise NotImplementedError
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
@@ -588,9 +592,6 @@ class SGD(Optimizer):
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, momentum = float(group["lr"]), float(group["momentum"])
         weight_decay, dampening = float(group["weight_decay"]), float(group["dampening"])
-        if group["maximize"]:
-            # g = -g
-            grad = -grad
         if weight_decay != 0.0:
             # g = g + wd * p
             grad = grad + weight_decay * param
@@ -725,9 +726,6 @@ class Adam(Optimizer):
         return names | {"max_exp_avg_sq"} if group["amsgrad"] else names
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        if group["maximize"]:
-            # g = -g
-            grad = -grad
         weight_decay = float(group["weight_decay"])
         if weight_decay != 0.0:
             # g = g + wd * p
@@ -767,9 +765,6 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        if group["maximize"]:
-            # g = -g
-            grad = -grad
         lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
         if weight_decay != 0.0:
             # p = p * (1 - lr * wd)
