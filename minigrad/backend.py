@@ -1293,3 +1293,134 @@ def _log_softmax_grad_block(dx: Array, g: Array, out: Array, dim: int) -> None:
     xp.exp(out, out=dx)
     dx *= row_sum(g, dim)
     xp.subtract(g, dx, out=dx)
+
+
+# =============================================================================================
+# Special functions and scans for minigrad.ops.mathops: erfc, erfinv, ufunc accumulate
+# =============================================================================================
+
+# erfc(x) = exp(-x^2) * erfcx(x): erfcx is smooth and slowly varying, so a piecewise Chebyshev
+# interpolant of math.erfc(t) * exp(t^2) on [0, 6] (built at import time, as erf's) gives erfc
+# to a few ulp *relative*, where 1 - erf(x) would lose every digit of its tail. Beyond 6 the
+# continued fraction erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / ...)))
+# converges in a few dozen terms; erfc(-x) = 2 - erfc(x).
+_ERFCX_PIECES = 12
+_ERFCX_LAST = _ERFCX_PIECES * _ERF_WIDTH  # 6.0
+_ERFC_FRACTION_TERMS = 40
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def _exp_minus_square(x: numpy.ndarray, shift: Any = 0.0) -> numpy.ndarray:
+    """``exp(-x^2 - shift)`` without the rounding of ``x^2`` (which exp multiplies by x^2):
+    x = hi + lo with hi on a 1/16 grid, whose square is exact, and x^2 = hi^2 + lo (x + hi)."""
+    hi = numpy.trunc(x * 16.0) / 16.0
+    return numpy.exp(-hi * hi) * numpy.exp(-(x - hi) * (x + hi) - shift)
+
+
+def _erfcx_table() -> numpy.ndarray:
+    table = numpy.zeros((_ERF_DEGREE + 1, _ERFCX_PIECES))
+    nodes = numpy.cos(numpy.pi * (numpy.arange(_ERF_DEGREE + 1) + 0.5) / (_ERF_DEGREE + 1))
+    for piece in range(_ERFCX_PIECES):
+        points = piece * _ERF_WIDTH + (nodes + 1.0) * _ERF_WIDTH / 2
+        values = [math.erfc(t) for t in points] / _exp_minus_square(points)
+        table[:, piece] = numpy.polynomial.chebyshev.chebfit(nodes, values, _ERF_DEGREE)
+    return table
+
+
+_ERFCX_TABLE = _erfcx_table()
+
+
+def _erfc_positive(ax: numpy.ndarray) -> numpy.ndarray:
+    """erfc of ``ax >= 0`` (float64 NumPy array; NaN stays NaN)."""
+    near = numpy.minimum(ax, _ERFCX_LAST - 1e-12)  # NaN stays NaN, far values use the fraction
+    piece = numpy.nan_to_num(near * (1.0 / _ERF_WIDTH)).astype(numpy.intp)
+    t = (near - piece * _ERF_WIDTH) * (2.0 / _ERF_WIDTH) - 1.0
+    b1, b2 = numpy.zeros_like(t), numpy.zeros_like(t)
+    for k in range(_ERF_DEGREE, 0, -1):  # Clenshaw: b_k = c_k + 2t b_{k+1} - b_{k+2}
+        b1, b2 = _ERFCX_TABLE[k][piece] + 2.0 * t * b1 - b2, b1
+    erfcx = _ERFCX_TABLE[0][piece] + t * b1 - b2
+    far = numpy.minimum(numpy.maximum(ax, _ERFCX_LAST), 1e3)  # erfc is 0 far before 1e3
+    fraction = far.copy()
+    for k in range(_ERFC_FRACTION_TERMS, 0, -1):
+        fraction = far + (0.5 * k) / fraction
+    with numpy.errstate(invalid="ignore", over="ignore", under="ignore"):
+        # the division inside the exponent: the result may be subnormal where exp(-x^2) is not
+        tail = _exp_minus_square(far, numpy.log(_SQRT_PI * fraction))
+        return numpy.where(ax < _ERFCX_LAST, _exp_minus_square(near) * erfcx, tail)
+
+
+def erfc(x: Array) -> Array:
+    """The complementary error function ``1 - erf(x)``, elementwise, accurate to a few ulp
+    relative also in its tail (``erfc(10)`` is 2.1e-45), in the dtype of ``x``."""
+    if _is_cupy_array(x):
+        import cupyx.scipy.special  # noqa: PLC0415
+
+        return cupyx.scipy.special.erfc(x)
+    x64 = numpy.asarray(x, dtype=numpy.float64)
+    positive = _erfc_positive(numpy.abs(x64))
+    return numpy.where(x64 < 0, 2.0 - positive, positive).astype(x.dtype, copy=False)
+
+
+_ERF_SERIES_TERMS = 30  # |x| <= 0.5: the last term is below 1e-17 of the first
+
+
+def _erf_series(x: numpy.ndarray) -> numpy.ndarray:
+    """erf by its Taylor series, 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)), accurate to an
+    ulp relative for |x| <= 0.5 (where the backend's erf is accurate only absolutely)."""
+    x2 = x * x
+    term, total = x.copy(), x.copy()
+    for n in range(1, _ERF_SERIES_TERMS):
+        term = term * (-x2 / n)
+        total = total + term / (2 * n + 1)
+    return total * (2.0 / _SQRT_PI)
+
+
+_ERFINV_STEPS = 4  # Newton from a guess within 2e-3: 4e-6, 2e-11, then float64's precision
+_WINITZKI_A = 0.147
+
+
+def erfinv(y: Array) -> Array:
+    """The inverse error function, elementwise, in the dtype of ``y``: ``erf(erfinv(y)) = y``
+    for ``-1 < y < 1``, ``±inf`` at ``±1``, NaN outside [-1, 1].
+
+    NumPy has none: Winitzki's closed form (relative error below 2e-3) starts Newton's method on
+    ``erf(x) - y``, computed as ``erf_series(x) - y`` where ``|y| <= 1/2`` and as
+    ``(1 - |y|) - erfc(|x|)`` beyond (1 - |y| is exact there, and erfc keeps its relative
+    precision), so the result is accurate to a few ulp up to the ends of the interval."""
+    if _is_cupy_array(y):
+        import cupyx.scipy.special  # noqa: PLC0415
+
+        return cupyx.scipy.special.erfinv(y)
+    y64 = numpy.asarray(y, dtype=numpy.float64)
+    ay = numpy.abs(y64)
+    inside = ay < 1  # NaN and |y| >= 1 are set at the end
+    a = numpy.where(inside, ay, 0.5)
+    log_term = numpy.log((1.0 - a) * (1.0 + a))  # ln(1 - y^2), no cancellation near 1
+    base = 2.0 / (math.pi * _WINITZKI_A) + log_term / 2
+    x = numpy.sqrt(numpy.sqrt(base * base - log_term / _WINITZKI_A) - base)
+    central = a <= 0.5
+    for _ in range(_ERFINV_STEPS):
+        residual = numpy.where(central, _erf_series(x) - a, (1.0 - a) - _erfc_positive(x))
+        x = x - residual / ((2.0 / _SQRT_PI) * numpy.exp(-x * x))
+    with numpy.errstate(invalid="ignore"):
+        edge = numpy.where(ay == 1, numpy.inf, numpy.nan)  # NaN for |y| > 1 and NaN
+    out = numpy.copysign(numpy.where(inside, x, edge), y64)
+    return out.astype(y.dtype, copy=False)
+
+
+def accumulate(ufunc: str, x: Array, axis: int) -> Array:
+    """NumPy's ``ufunc.accumulate`` along ``axis`` (``ufunc``: "maximum", "minimum",
+    "logaddexp", ...): ``out[i] = f(out[i-1], x[i])``. CuPy without ``accumulate`` for the
+    ufunc takes a loop along the axis, one kernel per step."""
+    xp = array_module(x)
+    fn = getattr(xp, ufunc)
+    if not _is_cupy_array(x) or hasattr(fn, "accumulate"):
+        try:
+            return fn.accumulate(x, axis=axis)
+        except (NotImplementedError, TypeError):
+            if not _is_cupy_array(x):
+                raise
+    out = xp.moveaxis(x.copy(), axis, 0)
+    for i in range(1, out.shape[0]):
+        out[i] = fn(out[i - 1], out[i])
+    return xp.moveaxis(out, 0, axis)
