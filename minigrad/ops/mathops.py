@@ -926,14 +926,16 @@ def ldexp(a: Any, b: Any) -> Tensor:
 
 
 def heaviside(a: Tensor, values: Any) -> Tensor:
-    """Elementwise step: 0 where ``a < 0``, ``values`` where ``a == 0``, 1 where ``a > 0``
-    (NaN stays NaN); in the result type of ``a`` and ``values``; no gradient (PyTorch has
-    none)."""
+    """Elementwise step: ``values`` where ``a == 0``, 1 where ``a > 0``, else 0 (NaN gives 0,
+    as PyTorch; NumPy's gives NaN); in the result type of ``a`` and ``values``; no gradient
+    (PyTorch has none)."""
     _tensor("heaviside", a)
     dtype = result_type(a, values)
     x = a.array.astype(dtype, copy=False)
     v = values.array.astype(dtype, copy=False) if isinstance(values, TensorBase) else values
-    return wrap(backend.ensure_array(backend.array_module(x).heaviside(x, v), x))
+    xp = backend.array_module(x)
+    step = xp.where(x == 0, v, x > 0).astype(dtype, copy=False)
+    return wrap(backend.ensure_array(step, x))
 
 
 # =============================================================================================

@@ -83,8 +83,8 @@ def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     _tensor("nanmean", x)
     require_float("nanmean", x)
     count = sum(cast(~isnan(x), x.dtype), dim, keepdim=keepdim)
-    with backend.quiet():  # a row of NaNs only: 0 / 0, NaN
-        return nansum(x, dim, keepdim) / count
+    empty = count == 0  # a row of NaNs only: NaN (its gradient 0, not 0 / 0)
+    return where(empty, math.nan, nansum(x, dim, keepdim) / where(empty, 1.0, count))
 
 
 # =============================================================================================
