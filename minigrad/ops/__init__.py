@@ -16,9 +16,9 @@
 - ``activations``: silu softplus leaky_relu elu
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
 - ``mathops``: log1p expm1 log10 tan sinh cosh asin acos atan asinh acosh atanh reciprocal
-  square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num signbit isposinf isneginf,
-  atan2 hypot fmod fmax fmin lerp copysign float_power heaviside logaddexp2 true_divide ldexp
-  xlogy, eq ne lt le gt ge logical_and logical_or logical_xor isin equal
+  square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num signbit isposinf isneginf
+- ``binarymath``: atan2 hypot fmod fmax fmin lerp copysign float_power heaviside logaddexp2
+  true_divide ldexp xlogy, eq ne lt le gt ge logical_and logical_or logical_xor isin equal
 - ``statistics``: nansum nanmean cumprod cummax cummin logcumsumexp median nanmedian quantile
   nanquantile count_nonzero aminmax std_mean var_mean diff
 - ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
@@ -307,7 +307,39 @@ __all__ = [
     "clip",
 ]
 
-# -- PyTorch breadth (mathops, statistics): more elementwise math, comparisons, reductions --
+# -- PyTorch breadth (mathops, binarymath, statistics): more elementwise math, comparisons, reductions --
+from minigrad.ops.binarymath import (  # noqa: E402
+    arctan2,
+    atan2,
+    copysign,
+    eq,
+    equal,
+    float_power,
+    fmax,
+    fmin,
+    fmod,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    heaviside,
+    hypot,
+    isin,
+    ldexp,
+    le,
+    lerp,
+    less,
+    less_equal,
+    logaddexp2,
+    logical_and,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+    not_equal,
+    true_divide,
+    xlogy,
+)
 from minigrad.ops.mathops import (  # noqa: E402
     acos,
     acosh,
@@ -316,51 +348,23 @@ from minigrad.ops.mathops import (  # noqa: E402
     arcsin,
     arcsinh,
     arctan,
-    arctan2,
     arctanh,
     asin,
     asinh,
     atan,
-    atan2,
     atanh,
-    copysign,
     cosh,
     deg2rad,
-    eq,
-    equal,
     erfc,
     erfinv,
     expm1,
-    float_power,
-    fmax,
-    fmin,
-    fmod,
     frac,
-    ge,
-    greater,
-    greater_equal,
-    gt,
-    heaviside,
-    hypot,
-    isin,
     isneginf,
     isposinf,
-    ldexp,
-    le,
-    lerp,
-    less,
-    less_equal,
     log1p,
     log10,
-    logaddexp2,
-    logical_and,
-    logical_or,
-    logical_xor,
     logit,
-    lt,
     nan_to_num,
-    ne,
-    not_equal,
     rad2deg,
     reciprocal,
     sgn,
@@ -369,8 +373,6 @@ from minigrad.ops.mathops import (  # noqa: E402
     sinh,
     square,
     tan,
-    true_divide,
-    xlogy,
 )
 from minigrad.ops.statistics import (  # noqa: E402
     aminmax,

@@ -169,8 +169,10 @@ class CumExtreme(Function):
         xp = backend.array_module(g)
         # dx_k = sum of g_j over the j whose running extreme is x_k (a scatter-add)
         dx = xp.zeros(ctx.in_shape, dtype=g.dtype)
-        lead = xp.indices(ctx.index.shape, sparse=True)
-        full = tuple(ctx.index if i == ctx.dim else p for i, p in enumerate(lead))
+        full = tuple(
+            ctx.index if i == ctx.dim else _positions(n, i, ctx.index.ndim, g)
+            for i, n in enumerate(ctx.index.shape)
+        )
         backend.scatter_add(dx, full, g)
         return dx
 
