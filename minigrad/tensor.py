@@ -1250,6 +1250,21 @@ class Tensor(autograd.TensorBase):
     arcsin, arccos, arctan = asin, acos, atan  # PyTorch's aliases
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
+    def lgamma(self) -> Tensor:
+        return ops.lgamma(self)
+
+    def digamma(self) -> Tensor:
+        return ops.digamma(self)
+
+    def polygamma(self, n: int) -> Tensor:
+        return ops.polygamma(n, self)
+
+    def lgamma_(self) -> Tensor:
+        return self._inplace("lgamma_", ops.lgamma)
+
+    def digamma_(self) -> Tensor:
+        return self._inplace("digamma_", ops.digamma)
+
     def logit(self, eps: float | None = None) -> Tensor:
         return ops.logit(self, eps)
 

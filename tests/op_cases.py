@@ -1682,6 +1682,27 @@ for op, fn in [("log1p", mg.log1p), ("expm1", mg.expm1)]:  # where log(1 + a), e
         [Const([1e-12, -3e-9, 2e-6, -0.5, 0.9])],
         lambda a, n=op: getattr(torch, n)(a),
     )
+for shape in [(3, 4), ()]:
+    case(f"lgamma{shape}", "lgamma", mg.lgamma, [Pos(shape)], lambda a: torch.lgamma(a))
+    case(f"digamma{shape}", "digamma", mg.digamma, [Pos(shape)], lambda a: torch.digamma(a))
+    for n in (0, 1, 2):
+        case(
+            f"polygamma{n}{shape}",
+            "polygamma",
+            lambda a, n=n: mg.polygamma(n, a),
+            [Pos(shape)],
+            lambda a, n=n: torch.polygamma(n, a),
+        )
+NEGATIVE = [-2.5, -0.7, -11.3, 0.2, 7.5, 30.25]  # the reflection formula, and the series
+case("lgamma-negative", "lgamma", lambda a: a.lgamma(), [Const(NEGATIVE)], lambda a: a.lgamma())
+case("digamma-negative", "digamma", lambda a: a.digamma(), [Const(NEGATIVE)], lambda a: a.digamma())
+case(
+    "polygamma-negative",
+    "polygamma",
+    lambda a: a.polygamma(1),
+    [Const(NEGATIVE)],
+    lambda a: a.polygamma(1),
+)
 case("erfc-tail", "erfc", mg.erfc, [Const([-3.0, 2.5, 5.0, 9.0, 20.0])], lambda a: torch.erfc(a))
 case(
     "erfinv-ends",

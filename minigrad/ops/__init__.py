@@ -16,7 +16,8 @@
 - ``activations``: silu softplus leaky_relu elu
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
 - ``mathops``: log1p expm1 log10 tan sinh cosh asin acos atan asinh acosh atanh reciprocal
-  square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num signbit isposinf isneginf
+  square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num lgamma digamma polygamma
+  signbit isposinf isneginf
 - ``binarymath``: atan2 hypot fmod fmax fmin lerp copysign float_power heaviside logaddexp2
   true_divide ldexp xlogy, eq ne lt le gt ge logical_and logical_or logical_xor isin equal
 - ``statistics``: nansum nanmean cumprod cummax cummin logcumsumexp median nanmedian quantile
@@ -355,16 +356,19 @@ from minigrad.ops.mathops import (  # noqa: E402
     atanh,
     cosh,
     deg2rad,
+    digamma,
     erfc,
     erfinv,
     expm1,
     frac,
     isneginf,
     isposinf,
+    lgamma,
     log1p,
     log10,
     logit,
     nan_to_num,
+    polygamma,
     rad2deg,
     reciprocal,
     sgn,
@@ -441,6 +445,9 @@ __all__ += [  # PyTorch breadth
     "logical_or",
     "logical_xor",
     "logit",
+    "lgamma",
+    "digamma",
+    "polygamma",
     "lt",
     "nan_to_num",
     "ne",

@@ -2,14 +2,15 @@
 ``binarymath``, the reductions in ``statistics``).
 
 - log1p expm1 log10 tan sinh cosh asin acos atan asinh acosh atanh (and the arc... aliases)
-  reciprocal square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num; no gradient:
-  signbit isposinf isneginf
+  reciprocal square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num lgamma
+  digamma polygamma; no gradient: signbit isposinf isneginf
 
 Each op is a ``Function`` with its forward and backward side by side (see ``minigrad.ops``);
 the ones that are a line of existing ops are written as that line, and get their gradients
 from them. Integer and bool inputs to the float functions are computed in the default float,
 as PyTorch's (``tan`` of an int64 tensor is float32). The special functions NumPy lacks
-(``erfc`` accurate in its tail, ``erfinv``) are named kernels in ``minigrad.backend``.
+(``erfc`` accurate in its tail, ``erfinv``, ``lgamma``, ``polygamma``) are named kernels in
+``minigrad.backend``.
 
 Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``promotion``, the
 sibling ``ops`` modules; ``tensor`` for annotations only.
@@ -554,6 +555,67 @@ def nan_to_num(
     if a.array.dtype.kind != "f":
         return wrap(a.array.copy())
     return NanToNum.apply(a, nan=nan, posinf=posinf, neginf=neginf)
+
+
+# =============================================================================================
+# lgamma, digamma, polygamma
+# =============================================================================================
+
+
+class Lgamma(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return backend.lgamma(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * digamma(a)
+        return g * backend.polygamma(0, a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * Polygamma.apply(a, n=0)
+
+
+class Polygamma(Function):
+    """The n-th derivative of digamma (``n = 0``: digamma)."""
+
+    @staticmethod
+    def forward(ctx, a, n=0):
+        ctx.save_for_backward(a)
+        ctx.n = n
+        return backend.polygamma(n, a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # da = g * polygamma(n + 1, a)
+        return g * backend.polygamma(ctx.n + 1, a)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * Polygamma.apply(a, n=ctx.n + 1)
+
+
+def lgamma(a: Tensor) -> Tensor:
+    """Elementwise ``log|Gamma(a)|`` (inf at 0 and the negative integers); gradient digamma."""
+    return _float_unary(Lgamma, "lgamma", a)
+
+
+def digamma(a: Tensor) -> Tensor:
+    """Elementwise ``d/da log Gamma(a)``; gradient ``polygamma(1, a)``."""
+    return _float_unary(Polygamma, "digamma", a, n=0)
+
+
+def polygamma(n: int, a: Tensor) -> Tensor:
+    """Elementwise n-th derivative of :func:`digamma` (``n = 0``: digamma itself)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
+    return _float_unary(Polygamma, "polygamma", a, n=n)
 
 
 # =============================================================================================
