@@ -1,9 +1,9 @@
 """Module hooks, after ``torch.nn.Module``'s: forward pre-hooks, forward hooks, full backward
 hooks and backward pre-hooks, and the handle that removes one.
 
-A module keeps its hooks in one :class:`ModuleHooks` object, made when the first hook is
-registered and dropped when the last one is removed, so that ``Module.__call__`` (the training
-hot path) pays one attribute read when a module has none.
+A module keeps its hooks in one ``nn.module.ModuleHooks`` object, made when the first hook is
+registered and dropped when the last one is removed; while no module anywhere has one,
+``Module.__call__`` (the training hot path) pays one check of a global count.
 
 Full backward hooks work as PyTorch's (``torch.utils.hooks.BackwardHook``): the module's
 positional tensor inputs that require grad, and after the forward its tensor outputs, each pass
@@ -15,13 +15,12 @@ records it, the inputs' gate calls the full backward hooks with ``(grad_input, g
 a hook's returned tuple replaces what it was given. A gated tensor whose gradient never arrived
 (an output nobody used, an input the forward ignored) gives None, as in PyTorch.
 
-Owns: ``RemovableHandle``, ``ModuleHooks``, ``call_with_hooks`` and the gates. May import:
+Owns: ``RemovableHandle``, ``call_with_hooks`` and the gates. May import:
 minigrad's public API.
 """
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -29,42 +28,6 @@ from typing import Any
 from minigrad import autograd, backend
 from minigrad.ops import pad
 from minigrad.tensor import Tensor
-
-_TABLES = ("forward_pre", "forward", "backward", "backward_pre")
-
-
-class ModuleHooks:
-    """A module's hooks: four tables ``{handle id: hook}`` in calling order, and the ids of
-    the forward (pre-)hooks that take the keyword arguments and of the forward hooks called
-    even when the forward raises."""
-
-    __slots__ = (*_TABLES, "with_kwargs", "always_call")
-
-    def __init__(self) -> None:
-        for table in _TABLES:
-            setattr(self, table, {})
-        self.with_kwargs: set[int] = set()
-        self.always_call: set[int] = set()
-
-    def add(self, table: str, hook: Callable[..., Any], prepend: bool) -> int:
-        """Put ``hook`` last (first with ``prepend``) in ``table``; returns its handle id."""
-        if not callable(hook):
-            raise TypeError(f"a module hook must be callable, got {type(hook).__name__}")
-        hook_id = next(_ids)
-        hooks = getattr(self, table)
-        setattr(self, table, {hook_id: hook, **hooks} if prepend else {**hooks, hook_id: hook})
-        return hook_id
-
-    def discard(self, table: str, hook_id: int) -> None:
-        getattr(self, table).pop(hook_id, None)
-        self.with_kwargs.discard(hook_id)
-        self.always_call.discard(hook_id)
-
-    def empty(self) -> bool:
-        return not any(getattr(self, table) for table in _TABLES)
-
-
-_ids = itertools.count()
 
 
 class RemovableHandle:
@@ -89,7 +52,7 @@ class RemovableHandle:
 # -- calling a module that has hooks -------------------------------------------------------------
 
 
-def call_with_hooks(module: Any, hooks: ModuleHooks, args: tuple, kwargs: dict) -> Any:
+def call_with_hooks(module: Any, hooks: Any, args: tuple, kwargs: dict) -> Any:
     """``module(*args, **kwargs)`` with its hooks, in PyTorch's order: forward pre-hooks (each
     may replace the arguments), the inputs' backward gate, ``forward``, forward hooks (each may
     replace the result), the outputs' backward gate. When something raises, the forward hooks
@@ -121,9 +84,7 @@ def call_with_hooks(module: Any, hooks: ModuleHooks, args: tuple, kwargs: dict) 
         raise
 
 
-def _run_pre_hooks(
-    module: Any, hooks: ModuleHooks, args: tuple, kwargs: dict
-) -> tuple[tuple, dict]:
+def _run_pre_hooks(module: Any, hooks: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     for hook_id, hook in tuple(hooks.forward_pre.items()):
         if hook_id in hooks.with_kwargs:
             result = hook(module, args, kwargs)
@@ -143,7 +104,7 @@ def _run_pre_hooks(
 
 def _forward_hook(
     module: Any,
-    hooks: ModuleHooks,
+    hooks: Any,
     hook_id: int,
     hook: Callable[..., Any],
     args: tuple,
@@ -164,17 +125,25 @@ class BackwardHook:
     """One call's backward hooks (PyTorch's ``BackwardHook``): gates its inputs and outputs
     and carries ``grad_output`` from the outputs' gate to the inputs' gate."""
 
-    def __init__(self, module: Any, hooks: ModuleHooks) -> None:
+    def __init__(self, module: Any, hooks: Any) -> None:
         self.module, self.hooks = module, hooks
         self.grad_outputs: tuple | None = None
         self.n_inputs = 0
         self.input_index: list[int] | None = None  # positions of the tensor arguments
         self.n_outputs = 0
         self.output_index: list[int] | None = None
+        self.zeros: dict[int, tuple] = {}  # argument position -> (xp, shape, dtype)
 
     def setup_inputs(self, args: tuple) -> tuple:
         self.n_inputs = len(args)
-        args, self.input_index = _gate(args, self._input_gradients)
+        # as PyTorch's gate (a custom Function, whose missing gradients are zeros): a tensor
+        # argument that needs no gradient, or gets none, shows as zeros in grad_input
+        self.zeros = {
+            i: (backend.array_module(a.array), a.shape, a.dtype)
+            for i, a in enumerate(args)
+            if isinstance(a, Tensor) and not a.requires_grad
+        }
+        args, self.input_index = _gate(args, self._input_gradients, materialize=True)
         return args
 
     def setup_outputs(self, result: Any) -> Any:
@@ -221,6 +190,8 @@ class BackwardHook:
         grad_outputs, self.grad_outputs = self.grad_outputs, None
         if grad_outputs is None:  # reached without passing the module's outputs
             return grads
+        for i, (xp, shape, dtype) in self.zeros.items():
+            grads[i] = autograd.wrap(xp.zeros(shape, dtype=dtype))
         grad_inputs = _with_none(grads, self.n_inputs)
         for hook in tuple(self.hooks.backward.values()):
             replaced = hook(self.module, grad_inputs, grad_outputs)
@@ -242,15 +213,18 @@ def _check_count(what: str, name: str, replaced: Any, expected: int) -> None:
         )
 
 
-def _gate(values: tuple, on_gradients: Callable) -> tuple[tuple, list[int] | None]:
+def _gate(
+    values: tuple, on_gradients: Callable, materialize: bool = False
+) -> tuple[tuple, list[int] | None]:
     """Route the tensors of ``values`` that require grad through a gate calling
-    ``on_gradients`` in backward. Returns the new values and the positions of the tensors
+    ``on_gradients`` in backward (with zeros for a tensor whose gradient did not arrive when
+    ``materialize``, else None). Returns the new values and the positions of the tensors
     (None, and the values unchanged, when no tensor requires grad)."""
     index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
     routed = [i for i in index if values[i].requires_grad]
     if not routed or not autograd.is_grad_enabled():
         return values, None
-    state = _GateState(routed, on_gradients)
+    state = _GateState(routed, on_gradients, materialize)
     gathered = GatherGate.apply(*(values[i] for i in routed), state=state)
     new = list(values)
     for k, i in enumerate(routed):
@@ -262,18 +236,21 @@ class _GateState:
     """What the two gate nodes share: where each gated tensor sits in the flat array, which
     pieces received a gradient in this backward, and the callback."""
 
-    def __init__(self, positions: list[int], on_gradients: Callable) -> None:
+    def __init__(self, positions: list[int], on_gradients: Callable, materialize: bool) -> None:
         self.positions = positions  # argument (or output) position of each gated tensor
         self.on_gradients = on_gradients
+        self.materialize = materialize
         self.arrived: set[int] = set()
         self.shapes: list[tuple[int, ...]] = []
         self.dtypes: list[Any] = []
         self.offsets: list[int] = [0]
 
     def gradients(self, pieces: list[Any]) -> list[Any]:
-        """Hand the arrived pieces (Tensors) to the callback by position; the results, in
-        order (None for what did not arrive or a hook replaced with None)."""
-        arrived, self.arrived = self.arrived, set()
+        """Hand the pieces (Tensors) to the callback by position (the arrived ones, or all when
+        ``materialize``: a piece that did not arrive is zeros); the results, in order (None
+        for what was not handed over or a hook replaced with None)."""
+        arrived = set(range(len(pieces))) if self.materialize else self.arrived
+        self.arrived = set()
         grads = {self.positions[k]: pieces[k] for k in sorted(arrived)}
         result = self.on_gradients(grads)
         return [result.get(p) if k in arrived else None for k, p in enumerate(self.positions)]

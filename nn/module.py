@@ -11,6 +11,7 @@ API.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 
 from minigrad import autograd, backend
 from minigrad.tensor import Tensor, to_arguments
-from nn.hooks import ModuleHooks, RemovableHandle, call_with_hooks
+from nn.hooks import RemovableHandle, call_with_hooks
 
 
 class Parameter(Tensor):
@@ -54,6 +55,56 @@ class Parameter(Tensor):
 _INTERNAL = frozenset({"_parameters", "_buffers", "_non_persistent", "_modules", "training"})
 
 
+# -- hooks: what Module.__call__ checks lives here, the rest in nn/hooks.py --------------------
+
+_HOOK_TABLES = ("forward_pre", "forward", "backward", "backward_pre")
+_hook_ids = itertools.count()
+#: How many ModuleHooks objects are alive (made, copied or unpickled, not yet freed): while it is
+#: 0, no module anywhere has hooks and Module.__call__ reads nothing of the module (an attribute
+#: read costs ~400 instructions there, Module's __getattr__ slowing every one down).
+_live_hook_tables = 0
+
+
+class ModuleHooks:
+    """A module's hooks: four tables ``{handle id: hook}`` in calling order, and the ids of
+    the forward (pre-)hooks that take the keyword arguments and of the forward hooks called
+    even when the forward raises."""
+
+    __slots__ = (*_HOOK_TABLES, "with_kwargs", "always_call")
+
+    def __new__(cls) -> ModuleHooks:  # also reached by copy.deepcopy and pickle
+        global _live_hook_tables
+        _live_hook_tables += 1
+        return super().__new__(cls)
+
+    def __del__(self) -> None:
+        global _live_hook_tables
+        _live_hook_tables -= 1
+
+    def __init__(self) -> None:
+        for table in _HOOK_TABLES:
+            setattr(self, table, {})
+        self.with_kwargs: set[int] = set()
+        self.always_call: set[int] = set()
+
+    def add(self, table: str, hook: Callable[..., Any], prepend: bool) -> int:
+        """Put ``hook`` last (first with ``prepend``) in ``table``; returns its handle id."""
+        if not callable(hook):
+            raise TypeError(f"a module hook must be callable, got {type(hook).__name__}")
+        hook_id = next(_hook_ids)
+        hooks = getattr(self, table)
+        setattr(self, table, {hook_id: hook, **hooks} if prepend else {**hooks, hook_id: hook})
+        return hook_id
+
+    def discard(self, table: str, hook_id: int) -> None:
+        getattr(self, table).pop(hook_id, None)
+        self.with_kwargs.discard(hook_id)
+        self.always_call.discard(hook_id)
+
+    def empty(self) -> bool:
+        return not any(getattr(self, table) for table in _HOOK_TABLES)
+
+
 class StateDictError(RuntimeError):
     """``load_state_dict`` found keys, shapes or dtypes that do not match the module."""
 
@@ -68,8 +119,8 @@ class Module:
     ``__init__`` (after ``super().__init__()``), and write ``forward``."""
 
     training: bool
-    # made by the first register_*_hook, dropped with the last hook: None means no hooks, the
-    # one thing __call__ checks (a class attribute, so a module without hooks stores nothing)
+    # made by the first register_*_hook, dropped with the last hook: None means no hooks (a
+    # class attribute, so a module without hooks stores nothing)
     _module_hooks: ModuleHooks | None = None
 
     def __init__(self) -> None:
@@ -83,9 +134,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._module_hooks is None:  # the training hot path: one attribute read
-            return self.forward(*args, **kwargs)
-        return call_with_hooks(self, self._module_hooks, args, kwargs)
+        # the training hot path: while no module anywhere has hooks, one check of a global
+        if _live_hook_tables and self._module_hooks is not None:
+            return call_with_hooks(self, self._module_hooks, args, kwargs)
+        return self.forward(*args, **kwargs)
 
     # -- hooks (nn/hooks.py) --------------------------------------------------------------------
 
