@@ -274,13 +274,17 @@ class GatherGate(autograd.Function):
     def backward(ctx, g):
         # d(tensor k) = whatever the hooks make of g[offset_k : offset_k+1]
         s = ctx.state
-        pieces = [autograd.wrap(g[a:b].reshape(shape)) for a, b, shape in _spans(s)]
+        pieces = [
+            autograd.wrap(g[a:b].reshape(shape).astype(dtype, copy=False))
+            for a, b, shape, dtype in _spans(s)
+        ]
         return tuple(None if t is None else _array(t) for t in s.gradients(pieces))
 
     @staticmethod
     def backward_graph(ctx, g):
         s = ctx.state
-        return tuple(s.gradients([g[a:b].reshape(shape) for a, b, shape in _spans(s)]))
+        pieces = [g[a:b].reshape(shape).to(dtype=dtype) for a, b, shape, dtype in _spans(s)]
+        return tuple(s.gradients(pieces))
 
 
 class ScatterGate(autograd.Function):
@@ -308,8 +312,12 @@ class ScatterGate(autograd.Function):
         return (pad(g.reshape(-1).to(dtype=ctx.dtype), (a, ctx.size - b)),)
 
 
-def _spans(state: _GateState) -> list[tuple[int, int, tuple[int, ...]]]:
-    return [(state.offsets[k], state.offsets[k + 1], shape) for k, shape in enumerate(state.shapes)]
+def _spans(state: _GateState) -> list[tuple[int, int, tuple[int, ...], Any]]:
+    """(start, stop, shape, dtype) of each gated tensor's piece of the flat array."""
+    return [
+        (state.offsets[k], state.offsets[k + 1], shape, state.dtypes[k])
+        for k, shape in enumerate(state.shapes)
+    ]
 
 
 def _array(grad: Any) -> Any:

@@ -568,3 +568,26 @@ def deep_copy_scenario(lib, L):
 def test_hooks_of_a_deep_copy_fire_after_the_original_loses_its_own():
     for libs in LIBS:
         assert deep_copy_scenario(*libs) == [False]  # only the copy's hook ran
+
+
+def mixed_dtypes_scenario(lib, L):
+    class Two(L.Module):
+        def forward(self, a, b):
+            return a * 2, (b * 3).to(lib.float64)
+
+    m, seen = Two(), []
+
+    def full(mod, gi, go):
+        seen.append([(str(g.dtype).removeprefix("torch."), tuple(g.shape)) for g in gi + go])
+
+    m.register_full_backward_hook(full)
+    a = lib.ones(2, 3, dtype=lib.float32, requires_grad=True)
+    b = lib.ones((), dtype=lib.float16, requires_grad=True)
+    p, q = m(a, b)
+    (p.sum() + q).backward()
+    return seen, str(a.grad.dtype).removeprefix("torch."), str(b.grad.dtype).removeprefix("torch.")
+
+
+def test_backward_hooks_keep_each_tensors_dtype_as_torch():
+    mine, theirs = (mixed_dtypes_scenario(*libs) for libs in LIBS)
+    assert mine == theirs
