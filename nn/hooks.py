@@ -12,8 +12,9 @@ through a gate of two nodes, :class:`GatherGate` (all of them, flattened into on
 pieces' gradients into the ``GatherGate`` node, so that one node sees the gradient of every
 gated tensor at once: the outputs' gate calls the backward pre-hooks with ``grad_output`` and
 records it, the inputs' gate calls the full backward hooks with ``(grad_input, grad_output)``;
-a hook's returned tuple replaces what it was given. A gated tensor whose gradient never arrived
-(an output nobody used, an input the forward ignored) gives None, as in PyTorch.
+a hook's returned tuple replaces what it was given. As in PyTorch, an output whose gradient
+never arrived (nobody used it) gives None in ``grad_output``, and a tensor argument that needs
+no gradient or that the forward ignored gives zeros in ``grad_input`` (a non-tensor: None).
 
 Owns: ``RemovableHandle``, ``call_with_hooks`` and the gates. May import:
 minigrad's public API.
