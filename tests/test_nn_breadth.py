@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import warnings
 
@@ -591,3 +592,41 @@ def mixed_dtypes_scenario(lib, L):
 def test_backward_hooks_keep_each_tensors_dtype_as_torch():
     mine, theirs = (mixed_dtypes_scenario(*libs) for libs in LIBS)
     assert mine == theirs
+
+
+def _parameters(fn) -> list[tuple[str, object]]:
+    return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize(
+    "mine, theirs, skip",
+    [
+        (nn.Module.register_forward_pre_hook, torch.nn.Module.register_forward_pre_hook, ()),
+        (nn.Module.register_forward_hook, torch.nn.Module.register_forward_hook, ()),
+        (
+            nn.Module.register_full_backward_pre_hook,
+            torch.nn.Module.register_full_backward_pre_hook,
+            (),
+        ),
+        (nn.Module.register_full_backward_hook, torch.nn.Module.register_full_backward_hook, ()),
+        (F.relu, TF.relu, ()),
+        (F.leaky_relu, TF.leaky_relu, ()),
+        (F.elu, TF.elu, ()),
+        (F.dropout, TF.dropout, ()),
+        (F.embedding, TF.embedding, ()),
+        (nn.ReLU, torch.nn.ReLU, ()),
+        (nn.LeakyReLU, torch.nn.LeakyReLU, ()),
+        (nn.ELU, torch.nn.ELU, ()),
+        (nn.Dropout, torch.nn.Dropout, ()),
+        (nn.Embedding, torch.nn.Embedding, ("_weight", "_freeze")),
+        (init.trunc_normal_, torch.nn.init.trunc_normal_, ()),
+        (init.orthogonal_, torch.nn.init.orthogonal_, ()),
+        (init.eye_, torch.nn.init.eye_, ()),
+        (init.dirac_, torch.nn.init.dirac_, ()),
+        (init.uniform_, torch.nn.init.uniform_, ()),
+        (init.normal_, torch.nn.init.normal_, ()),
+    ],
+)
+def test_names_and_defaults_as_torch(mine, theirs, skip):
+    theirs = [(name, default) for name, default in _parameters(theirs) if name not in skip]
+    assert _parameters(mine) == theirs
