@@ -92,7 +92,8 @@ def randint_like(
     if high <= low:
         raise ValueError(f"randint_like: high ({high}) must be greater than low ({low})")
     dtype, device = _like(input, dtype, device)
-    return Tensor._wrap(backend.integers(low, high, tuple(input.shape), dtype, device))
+    ints = backend.integers(low, high, tuple(input.shape), backend.int64, device)
+    return Tensor._wrap(ints.astype(dtype, copy=False))
 
 
 def randperm(
@@ -179,7 +180,12 @@ def range(  # noqa: A001  (torch.range: PyTorch's name)
     deprecated ``torch.range`` (``arange`` excludes ``end``; prefer it)."""
     if step == 0:
         raise ValueError("range: step must be nonzero")
-    count = builtins.max(0, math.floor((end - start) / step) + 1)
+    if (end - start) * step < 0:
+        raise ValueError(
+            f"range: upper bound and lower bound inconsistent with step sign (start {start}, "
+            f"end {end}, step {step})"
+        )
+    count = math.floor((end - start) / step) + 1
     d = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
     device = backend.normalize_device(device)
     with _OnDevice(device):

@@ -1616,6 +1616,7 @@ case(
 # composites of existing ops; tests/test_linalg_breadth.py has their edge cases and bad inputs
 
 NOT_DIFFERENTIABLE |= {"broadcast_shapes", "numel", "tril_indices", "triu_indices", "unravel_index"}
+NOT_DIFFERENTIABLE |= {"detach"}
 case("dot", "dot", lambda a, b: mg.dot(a, b), [F((4,)), F((4,))], lambda a, b: torch.dot(a, b))
 case("vdot", "vdot", lambda a, b: a.vdot(b), [F((3,)), F((3,))], lambda a, b: a.vdot(b))
 case("inner", "inner", lambda a, b: mg.inner(a, b), [F((2, 3)), F((4, 3))], torch.inner)

@@ -330,7 +330,7 @@ def vector_norm(
     if x.dtype == backend.float16:
         return half_in_float32(vector_norm, x, ord, dims, keepdim)
     if math.isinf(ord):
-        if x.numel() == 0:
+        if any(x.shape[d] == 0 for d in dims) or (not dims and x.numel() == 0):
             raise ValueError(
                 f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor of shape "
                 f"{tuple(x.shape)} because the operation does not have an identity"

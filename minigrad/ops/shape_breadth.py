@@ -6,7 +6,7 @@ their gradients, first and higher order, come from those:
 - joining and splitting: hstack vstack (row_stack) dstack column_stack, tensor_split hsplit
   vsplit dsplit, atleast_1d atleast_2d atleast_3d
 - rearranging: ravel tile fliplr flipud rot90 select narrow_copy diag_embed diagflat take
-- function forms of Tensor methods: numel t
+- function forms of Tensor methods: numel t detach
 - grids and indices: meshgrid cartesian_prod tril_indices triu_indices unravel_index
 
 Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, sibling op modules;
@@ -41,6 +41,7 @@ __all__ = [
     "column_stack",
     "diag_embed",
     "diagflat",
+    "detach",
     "dsplit",
     "dstack",
     "fliplr",
@@ -254,6 +255,11 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     return input.t()
 
 
+def detach(input: Tensor) -> Tensor:  # noqa: A002
+    """The values without the history, sharing the memory (``Tensor.detach``)."""
+    return input.detach()
+
+
 def ravel(input: Tensor) -> Tensor:  # noqa: A002
     """The elements as a 1-D tensor (a view when the memory allows)."""
     return reshape(input, -1)
@@ -407,16 +413,20 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
 
 
-def _indices(op: str, mask_fn: str, row: int, col: int, offset: int, dtype: Any, device: Any):
+def _indices(
+    op: str, which: str, row: int, col: int, offset: int, dtype: Any, device: Any
+) -> Tensor:
+    """``tril_indices``/``triu_indices``: the coordinates worked out on the host (index
+    arithmetic, not data), then moved to ``device``."""
     if row < 0 or col < 0:
         raise ValueError(f"{op}: row and col must be non-negative, got {row} and {col}")
     device = backend.normalize_device(device)
-    xp = backend.module_for_device(device)
     dtype = backend.int64 if dtype is None else backend.numpy_module().dtype(dtype)
     if dtype.kind not in "iu":
         raise TypeError(f"{op}: dtype must be an integer type, got {dtype}")
-    rows, cols = getattr(xp, mask_fn)(row, offset, col)
-    return wrap(backend.to_device(xp.stack([rows, cols]).astype(dtype), device))
+    host = backend.numpy_module()
+    rows, cols = getattr(host, which)(row, offset, col)
+    return wrap(backend.asarray(host.stack([rows, cols]), dtype, device))
 
 
 def tril_indices(
