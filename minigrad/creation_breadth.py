@@ -39,6 +39,14 @@ def _like(t: Tensor, dtype: Any, device: Any) -> tuple[Any, str]:
     return dtype, t.device if device is None else backend.normalize_device(device)
 
 
+def _draw(sample: Any, shape: tuple[int, ...], dtype: Any, device: str, name: str) -> Any:
+    """``sample(shape, dtype, device)`` (``backend.uniform`` or ``backend.normal``) for a float
+    dtype; float16 is drawn in float32 and rounded (the generators draw float32 and float64)."""
+    if dtype == backend.float16:
+        return sample(shape, backend.float32, device).astype(backend.float16)
+    return sample(shape, _float_dtype(dtype, name), device)
+
+
 def empty_like(
     input: Tensor,  # noqa: A002
     *,
@@ -60,7 +68,7 @@ def rand_like(
 ) -> Tensor:
     """Uniform samples in [0, 1) of ``input``'s shape, dtype (a float) and device."""
     dtype, device = _like(input, dtype, device)
-    draw = backend.uniform(input.shape, _float_dtype(dtype, "rand_like"), device)
+    draw = _draw(backend.uniform, tuple(input.shape), dtype, device, "rand_like")
     return _finish(draw, requires_grad)
 
 
@@ -73,7 +81,7 @@ def randn_like(
 ) -> Tensor:
     """Standard normal samples of ``input``'s shape, dtype (a float) and device."""
     dtype, device = _like(input, dtype, device)
-    draw = backend.normal(input.shape, _float_dtype(dtype, "randn_like"), device)
+    draw = _draw(backend.normal, tuple(input.shape), dtype, device, "randn_like")
     return _finish(draw, requires_grad)
 
 
@@ -138,7 +146,7 @@ def normal(
     shape = broadcast_shape("normal", "mean and std, shapes", *(t.shape for t in tensors))
     first = tensors[0]
     kind = builtins.max(tensors, key=lambda t: t.dtype.itemsize).dtype
-    draw = backend.normal(shape, _float_dtype(kind, "normal"), first.device)
+    draw = _draw(backend.normal, shape, kind, first.device, "normal")
     with autograd.no_grad():
         sample = Tensor._wrap(draw) * std + mean
     if autograd.is_grad_enabled() and any(t.requires_grad for t in tensors):

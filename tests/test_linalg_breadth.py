@@ -277,6 +277,9 @@ def test_like_factories_take_shape_dtype_and_device() -> None:
     assert mg.randint_like(mg.zeros(5, dtype=mg.int32), 2).dtype == mg.int32
     with pytest.raises(TypeError, match="float32 or float64"):
         mg.rand_like(mg.zeros(2, dtype=mg.int64))
+    half = mg.zeros(3, dtype=mg.float16)
+    assert mg.rand_like(half).dtype == mg.randn_like(half).dtype == mg.float16
+    assert mg.normal(half, 1.0).dtype == mg.float16
 
 
 def test_randperm_is_a_seeded_permutation() -> None:
