@@ -1374,6 +1374,10 @@ class Tensor(autograd.TensorBase):
             return self._inplace(what, lambda t: fresh)
         return self._inplace(what, lambda t: ops.where(self._all_true(), fresh, t))
 
+    def _uniform(self, dtype: Any) -> Any:
+        """Uniform samples in [0, 1) of this shape, on this device."""
+        return backend.uniform(self.shape, dtype, self.device)
+
     def _require_float_fill(self, what: str) -> None:
         if self.dtype.kind != "f":
             raise TypeError(f"{what}: not implemented for {self.dtype} (shape {self.shape})")
@@ -1383,26 +1387,25 @@ class Tensor(autograd.TensorBase):
         self._require_float_fill("uniform_")
         if not from_ <= to:
             raise ValueError(f"uniform_: expects from <= to, got from={from_} to={to}")
-        u = lambda d: backend.uniform(self.shape, d, self.device)  # noqa: E731
-        return self._fill_random_("uniform_", lambda d: u(d) * (to - from_) + from_)
+        return self._fill_random_("uniform_", lambda d: self._uniform(d) * (to - from_) + from_)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         """Fill with normal samples of ``mean`` and ``std`` in place."""
         self._require_float_fill("normal_")
         if not std >= 0:
             raise ValueError(f"normal_: expects std >= 0.0, but found std {std}")
-        z = lambda d: backend.normal(self.shape, d, self.device)  # noqa: E731
-        return self._fill_random_("normal_", lambda d: z(d) * std + mean)
+        normal = backend.normal
+        return self._fill_random_(
+            "normal_", lambda d: normal(self.shape, d, self.device) * std + mean
+        )
 
     def exponential_(self, lambd: float = 1.0) -> Tensor:
         """Fill with exponential samples of rate ``lambd`` in place: -log(1 - u) / lambd."""
         self._require_float_fill("exponential_")
         if not lambd > 0:
             raise ValueError(f"exponential_: expects lambd > 0.0, but found lambd={lambd}")
-        u = lambda d: backend.uniform(self.shape, d, self.device)  # noqa: E731
-        return self._fill_random_(
-            "exponential_", lambda d: -backend.array_module(self.array).log1p(-u(d)) / lambd
-        )
+        log1p = backend.array_module(self.array).log1p
+        return self._fill_random_("exponential_", lambda d: -log1p(-self._uniform(d)) / lambd)
 
     def bernoulli_(self, p: Any = 0.5) -> Tensor:
         """Fill with 1 with probability ``p`` (a number or a tensor broadcast to this shape),
@@ -1412,7 +1415,7 @@ class Tensor(autograd.TensorBase):
             ops._util.broadcast_shape("bernoulli_", "p and self, shapes", p.shape, self.shape)
         elif not 0 <= p <= 1:
             raise ValueError(f"bernoulli_: expects 0 <= p <= 1, got p={p}")
-        u = backend.uniform(self.shape, backend.float64, self.device)
+        u = self._uniform(backend.float64)
         return self._fill_random_("bernoulli_", lambda d: (u < probability).astype(d))
 
     def random_(self, from_: int | None = None, to: int | None = None) -> Tensor:
