@@ -471,3 +471,21 @@ def test_random_fills_follow_the_in_place_rules() -> None:
     base[0].fill_(1.0)
     base[1].bernoulli_(1.0)  # a view's fill reaches its base
     assert base.tolist() == [[1.0] * 3] * 2
+
+
+def test_beta_zero_does_not_read_the_input_as_pytorch() -> None:
+    nan = np.full((2, 2), np.nan)
+    a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((3, 2))
+    (mn, tn), (ma, ta), (mb, tb) = twin(nan, grad=True), twin(a), twin(b)
+    out, expected = mg.addmm(mn, ma, mb, beta=0), torch.addmm(tn, ta, tb, beta=0)
+    same(out, expected)
+    out.sum().backward()
+    expected.sum().backward()
+    same(mn.grad, tn.grad)  # zeros: the input is in the graph with a zero gradient
+
+
+@pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim")
+def test_cross_without_dim_takes_the_first_dim_of_size_3_as_torch_cross() -> None:
+    (ma, ta), (mb, tb) = twin(RNG.standard_normal((3, 3, 2))), twin(RNG.standard_normal((3, 3, 2)))
+    same(mg.cross(ma, mb), torch.cross(ta, tb))
+    same(mg.linalg.cross(ma, mb, dim=1), torch.linalg.cross(ta, tb, dim=1))
