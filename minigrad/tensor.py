@@ -14,10 +14,10 @@ attributes follow PyTorch's names: ``data`` (a detached tensor sharing the memor
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from minigrad import autograd, backend, promotion
+from minigrad import autograd, backend, inplace, promotion
 from minigrad.aliases import accepts_axis
 from minigrad.errors import ScalarOverflowError
 
@@ -166,7 +166,11 @@ class Tensor(autograd.TensorBase):
     # -- autograd -------------------------------------------------------------------------------
 
     def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
@@ -175,8 +179,9 @@ class Tensor(autograd.TensorBase):
             retain_graph: keep saved arrays so that backward can run through the graph again
                 (default: ``create_graph``).
             create_graph: make the gradients differentiable (each ``.grad`` gets a ``grad_fn``).
+            inputs: accumulate into these tensors' ``.grad`` only (leaves or not).
         """
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf (floating point tensors only)."""
@@ -388,9 +393,11 @@ class Tensor(autograd.TensorBase):
             if not view_of[1]:
                 raise self._no_grad_view_error(what, view_of[0])
             ops.views.write_through_view(self, result, what)
+            inplace.saved_output_is(result.grad_fn, self)
             return self
         self.array[...] = result.array
         autograd.increment_version(self)
+        inplace.saved_output_is(result.grad_fn, self)
         if result.grad_fn is not None:  # recording, and not a view (else handled above)
             ops.views.set_history(self, result.grad_fn)
             if len(self._version_counter) > 1:  # views were made of this memory
