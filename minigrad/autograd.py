@@ -633,17 +633,18 @@ def _topological_order(roots: Iterable[Function]) -> list[Function]:
 def _observe(node: Function, g: Any, capture: _Capture | None) -> Any:
     """What happens at a node's output gradient besides the math: its hooks (which may replace
     it), ``retain_grad``, and ``grad()``'s capture. Returns the gradient to propagate."""
-    if capture is not None and node in capture and node not in capture.stop:
-        capture[node] = g  # it runs on: PyTorch captures before the hooks then
+    if capture is not None and node in capture.early:
+        capture[node] = g  # before the hooks: see _Capture
     if node._hooks:
         g = _run_hooks(node._hooks, g)
     if node._retained is not None:
         t = node._retained()
         if t is not None:
             t.grad = wrap(g) if t.grad is None else wrap(t.grad.array + g)
-    if capture is not None and node in capture.stop:
-        capture[node] = g  # it does not run: captured after its hooks, as PyTorch
-        return None
+    if capture is not None and node in capture and node not in capture.early:
+        capture[node] = g
+        if node in capture.stop:
+            return None
     return g
 
 
@@ -807,7 +808,7 @@ def _backward_graph_of(node: Function) -> Callable[[GraphContext, Tensor], Any]:
 
 def _observe_graph(node: Function, g: Tensor, capture: _Capture | None) -> Tensor:
     """``_observe`` with a Tensor gradient: hooks, ``retain_grad`` and ``grad()``'s capture."""
-    if capture is not None and node in capture and node not in capture.stop:
+    if capture is not None and node in capture.early:
         capture[node] = g
     if node._hooks:
         g = _run_hooks_graph(node._hooks, g)
@@ -815,9 +816,10 @@ def _observe_graph(node: Function, g: Tensor, capture: _Capture | None) -> Tenso
         t = node._retained()
         if t is not None:
             t.grad = g if t.grad is None else t.grad + g
-    if capture is not None and node in capture.stop:
+    if capture is not None and node in capture and node not in capture.early:
         capture[node] = g
-        return None
+        if node in capture.stop:
+            return None
     return g
 
 
@@ -1216,7 +1218,7 @@ def _backward_to_inputs(
     ins = list({id(t): t for t in ins}.values())  # each input accumulates once
     outer, _end_callbacks = _end_callbacks, []
     try:
-        grads = _grad(tensor, ins, gradient, retain_graph, create_graph, allow_unused=True)
+        grads = _grad(tensor, ins, gradient, retain_graph, create_graph, True, after_hooks=True)
         seen: set[int] = set()
         for t, g in zip(ins, grads):
             if g is None:
@@ -1280,13 +1282,19 @@ def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
 class _Capture(dict):
     """What ``grad()`` (and ``backward(inputs=...)``) asks of a backward: the gradient reaching
     each non-leaf input's node (this dict: node -> gradient), and no work off the paths to the
-    inputs: as PyTorch, no other node runs (its hooks neither) nor has its saved arrays freed."""
+    inputs: as PyTorch, no other node runs (its hooks neither) nor has its saved arrays freed.
 
-    def __init__(self, inputs: Sequence[Tensor]) -> None:
+    PyTorch's ``grad()`` takes the gradient of a non-leaf input before the tensor's hooks when
+    its node runs on (another input lies below it), after them when it does not; its
+    ``backward(inputs=...)`` always after them (``after_hooks``)."""
+
+    def __init__(self, inputs: Sequence[Tensor], after_hooks: bool = False) -> None:
         super().__init__((t.grad_fn, None) for t in inputs if t.grad_fn is not None)
         leaves = {t._accumulator for t in inputs if t.grad_fn is None}
         self.targets = set(self) | (leaves - {None})
+        self.after_hooks = after_hooks
         self.stop: set[Function] = set()  # inputs' nodes that lead to no other input
+        self.early: set[Function] = set()  # inputs' nodes captured before their hooks
 
     def prune(self, order: list[Function]) -> list[Function]:
         """The nodes of ``order`` (outputs first) from which an input is reached; an input's
@@ -1295,6 +1303,8 @@ class _Capture(dict):
         kept = []
         for node in reversed(order):  # inputs first
             if any(p in leads for p in node.parents):
+                if node in leads and not self.after_hooks:
+                    self.early.add(node)
                 leads.add(node)
             elif node in leads:
                 self.stop.add(node)
@@ -1354,8 +1364,9 @@ def _grad(
     retain_graph: bool | None,
     create_graph: bool,
     allow_unused: bool,
+    after_hooks: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """``grad()`` without ``materialize_grads``."""
+    """``grad()`` without ``materialize_grads`` (``after_hooks``: see ``_Capture``)."""
     outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, _Tensor):
@@ -1369,7 +1380,7 @@ def _grad(
             raise RuntimeError("grad: every input must be a tensor that requires grad")
     if retain_graph is None:
         retain_graph = create_graph
-    capture = _Capture(ins)
+    capture = _Capture(ins, after_hooks)
     if create_graph:
         root_tensors = [_graph_root(o, go, "grad") for o, go in zip(outs, gos)]
         roots = [_node_of(o) for o in outs]

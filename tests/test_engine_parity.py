@@ -212,6 +212,13 @@ def _backward_inputs_cases() -> dict[str, Callable[[Any], Any]]:
             (x * w).sum().backward(inputs=[x])
         return [_values(x.grad), _values(w.grad), *_values(seen)]
 
+    def non_leaf_hooked_above_a_leaf(lib: Any) -> Any:
+        x = _t(lib, [1.0, 2.0], True)
+        y = x * 2
+        y.register_hook(lambda g: g * 10)  # y.grad is after it, unlike grad()'s capture
+        (y * y).sum().backward(inputs=[y, x])
+        return [_values(x.grad), _values(y.grad)]
+
     def unused(lib: Any) -> Any:
         x, y = _t(lib, [1.0, 2.0], True), _t(lib, [3.0, 4.0], True)
         (x * 2).sum().backward(inputs=[y])
@@ -226,9 +233,8 @@ def _backward_inputs_cases() -> dict[str, Callable[[Any], Any]]:
         first.sum().backward()
         return [_values(first), _values(x.grad)]
 
-    return {f.__name__: f for f in (leaf, one_tensor, non_leaf, hooks_and_accumulation, unused)} | {
-        "create_graph": create_graph
-    }
+    programs = (leaf, one_tensor, non_leaf, hooks_and_accumulation, non_leaf_hooked_above_a_leaf)
+    return {f.__name__: f for f in (*programs, unused, create_graph)}
 
 
 @pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
