@@ -548,8 +548,9 @@ def _run_backward(
 
     Returns the summed gradient reaching each leaf, keyed by the leaf's ``AccumulateGrad``.
     With ``capture`` (``grad()``'s), only the nodes on a path to its inputs run, and the
-    gradient reaching each captured node's output is stored there too. With ``early``, a leaf with post-accumulate hooks is accumulated (and
-    left out of the result) as soon as the last node using it has run.
+    gradient reaching each captured node's output is stored there too. With ``early``, a leaf
+    with post-accumulate hooks is accumulated (and left out of the result) as soon as the last
+    node using it has run.
     """
     grads: dict[Function, Any] = {}  # node -> the sum of the gradients reaching its output
     for node, g in zip(roots, root_grads):
@@ -1046,8 +1047,9 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
 def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
     """``leaf.grad += g``: in place, as PyTorch's (also where ``.grad`` came from a
     ``create_graph=True`` backward: it keeps its ``grad_fn``), so that a reference to ``.grad``
-    taken after one backward sees the next; a new tensor where ``.grad`` is read-only. ``.grad`` set by hand to another shape or dtype
-    raises here (PyTorch refuses the assignment itself)."""
+    taken after one backward sees the next; a new tensor where ``.grad`` is read-only.
+    ``.grad`` set by hand to another shape or dtype raises here (PyTorch refuses the
+    assignment itself)."""
     grad = leaf.grad
     if grad is None:
         leaf.grad = wrap(_owned(g, seen))

@@ -446,3 +446,10 @@ def test_a_plain_backward_adds_in_place_to_a_grad_from_create_graph() -> None:
         results.append((first is x.grad, x.grad.requires_grad, _values(first)))
     assert results[0][:2] == results[1][:2] == (True, True)
     _same(results[0][2], results[1][2])
+
+
+def test_grad_materialize_grads_refuses_allow_unused_false_as_torch() -> None:
+    for lib in (mg, torch):
+        x, y = _t(lib, [1.0], True), _t(lib, [2.0], True)
+        with pytest.raises(ValueError, match="allow_unused"):
+            _grad(lib)((x * 2).sum(), [x, y], allow_unused=False, materialize_grads=True)
