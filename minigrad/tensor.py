@@ -541,6 +541,53 @@ class Tensor(autograd.TensorBase):
         """``-self`` in place."""
         return self._inplace("neg_", ops.neg)
 
+    # The unary functions in place, as PyTorch's: the node of one whose gradient reads its
+    # output (sigmoid_, tanh_, sqrt_...) saves it as this tensor's, so a later write fails it.
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", ops.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", ops.tanh)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", ops.sqrt)
+
+    def rsqrt_(self) -> Tensor:
+        return self._inplace("rsqrt_", ops.rsqrt)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", ops.relu)
+
+    def sin_(self) -> Tensor:
+        return self._inplace("sin_", ops.sin)
+
+    def cos_(self) -> Tensor:
+        return self._inplace("cos_", ops.cos)
+
+    def log_(self) -> Tensor:
+        return self._inplace("log_", ops.log)
+
+    def log2_(self) -> Tensor:
+        return self._inplace("log2_", ops.log2)
+
+    def exp2_(self) -> Tensor:
+        return self._inplace("exp2_", ops.exp2)
+
+    def erf_(self) -> Tensor:
+        return self._inplace("erf_", ops.erf)
+
+    def floor_(self) -> Tensor:
+        return self._inplace("floor_", ops.floor)
+
+    def ceil_(self) -> Tensor:
+        return self._inplace("ceil_", ops.ceil)
+
+    def trunc_(self) -> Tensor:
+        return self._inplace("trunc_", ops.trunc)
+
+    def sign_(self) -> Tensor:
+        return self._inplace("sign_", ops.sign)
+
     def abs_(self) -> Tensor:
         """``abs`` in place."""
         return self._inplace("abs_", ops.abs)
