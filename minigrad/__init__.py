@@ -23,7 +23,15 @@ from minigrad import (
     viz,  # noqa: E402,I001  (needs Tensor and autograd loaded)
 )
 from minigrad.anomaly import AnomalyError, detect_anomaly
-from minigrad.autograd import enable_grad, grad, is_grad_enabled, no_grad, trace_backward
+from minigrad.autograd import (
+    enable_grad,
+    grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+    trace_backward,
+)
 from minigrad.backend import (
     BackendError,
     bool_,
@@ -397,6 +405,7 @@ __all__ = [
     "int32",
     "uint8",
     "int64",
+    "inference_mode",
     "is_grad_enabled",
     "layer_norm",
     "linear",
@@ -426,6 +435,7 @@ __all__ = [
     "rms_norm",
     "saved_tensors_hooks",
     "set_backend",
+    "set_grad_enabled",
     "sigmoid",
     "softmax",
     "split",

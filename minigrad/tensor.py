@@ -14,10 +14,10 @@ attributes follow PyTorch's names: ``data`` (a detached tensor sharing the memor
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from minigrad import autograd, backend, promotion
+from minigrad import autograd, backend, inplace, promotion
 from minigrad.aliases import accepts_axis
 from minigrad.errors import ScalarOverflowError
 
@@ -166,7 +166,11 @@ class Tensor(autograd.TensorBase):
     # -- autograd -------------------------------------------------------------------------------
 
     def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
@@ -175,8 +179,9 @@ class Tensor(autograd.TensorBase):
             retain_graph: keep saved arrays so that backward can run through the graph again
                 (default: ``create_graph``).
             create_graph: make the gradients differentiable (each ``.grad`` gets a ``grad_fn``).
+            inputs: accumulate into these tensors' ``.grad`` only (leaves or not).
         """
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf (floating point tensors only)."""
@@ -388,9 +393,11 @@ class Tensor(autograd.TensorBase):
             if not view_of[1]:
                 raise self._no_grad_view_error(what, view_of[0])
             ops.views.write_through_view(self, result, what)
+            inplace.saved_output_is(result.grad_fn, self)
             return self
         self.array[...] = result.array
         autograd.increment_version(self)
+        inplace.saved_output_is(result.grad_fn, self)
         if result.grad_fn is not None:  # recording, and not a view (else handled above)
             ops.views.set_history(self, result.grad_fn)
             if len(self._version_counter) > 1:  # views were made of this memory
@@ -533,6 +540,53 @@ class Tensor(autograd.TensorBase):
     def neg_(self) -> Tensor:
         """``-self`` in place."""
         return self._inplace("neg_", ops.neg)
+
+    # The unary functions in place, as PyTorch's: the node of one whose gradient reads its
+    # output (sigmoid_, tanh_, sqrt_...) saves it as this tensor's, so a later write fails it.
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", ops.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", ops.tanh)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", ops.sqrt)
+
+    def rsqrt_(self) -> Tensor:
+        return self._inplace("rsqrt_", ops.rsqrt)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", ops.relu)
+
+    def sin_(self) -> Tensor:
+        return self._inplace("sin_", ops.sin)
+
+    def cos_(self) -> Tensor:
+        return self._inplace("cos_", ops.cos)
+
+    def log_(self) -> Tensor:
+        return self._inplace("log_", ops.log)
+
+    def log2_(self) -> Tensor:
+        return self._inplace("log2_", ops.log2)
+
+    def exp2_(self) -> Tensor:
+        return self._inplace("exp2_", ops.exp2)
+
+    def erf_(self) -> Tensor:
+        return self._inplace("erf_", ops.erf)
+
+    def floor_(self) -> Tensor:
+        return self._inplace("floor_", ops.floor)
+
+    def ceil_(self) -> Tensor:
+        return self._inplace("ceil_", ops.ceil)
+
+    def trunc_(self) -> Tensor:
+        return self._inplace("trunc_", ops.trunc)
+
+    def sign_(self) -> Tensor:
+        return self._inplace("sign_", ops.sign)
 
     def abs_(self) -> Tensor:
         """``abs`` in place."""

@@ -116,7 +116,8 @@ class Pow(Function):
             out = a**b
         except ValueError:  # NumPy refuses integers to negative integer powers: PyTorch's rule
             out = backend.integer_power(a, b)
-        ctx.save_for_backward(a, b, out)
+        # out serves the exponent's gradient only: none for a number (nor does PyTorch save it)
+        ctx.save_for_backward(a, b, None if isinstance(b, (int, float)) else out)
         return out
 
     @staticmethod
