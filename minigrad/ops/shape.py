@@ -27,7 +27,7 @@ from minigrad.ops._util import (
     same_dtype,
 )
 from minigrad.ops.conversion import cast
-from minigrad.promotion import checked_scalar, promote_types, result_type
+from minigrad.promotion import checked_scalar, promote_types, require_64_bit_int, result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -788,6 +788,10 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Ten
             t if isinstance(t, TensorBase) else _scalar_in("where", t, dtype, condition.device)
             for t in (a, b)
         )
+    elif a.__class__ is int or b.__class__ is int:  # beyond 64 bits: refused, as PyTorch
+        for t in (a, b):
+            if t.__class__ is int:
+                require_64_bit_int("where", t, dtype)
     a, b = (cast(t, dtype) if isinstance(t, TensorBase) else t for t in (a, b))
     return Where.apply(condition, a, b)
 
