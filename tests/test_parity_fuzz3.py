@@ -251,3 +251,33 @@ def test_b_sum_to_an_integer_dtype_of_a_tensor_that_requires_grad_is_refused(dty
         _same(x.sum(dtype=getattr(mg, dtype)), t.sum(dtype=getattr(torch, dtype)))
     _same(x.detach().sum(dtype=getattr(mg, dtype)), t.detach().sum(dtype=getattr(torch, dtype)))
     _same(x.sum(dtype=mg.float64), t.sum(dtype=torch.float64))
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        lambda lib: [[0, 1], [1, 0]],  # a list of lists: a tuple of two index lists
+        lambda lib: [slice(None), 1],
+        lambda lib: [None, 1],
+        lambda lib: [Ellipsis, 1],
+        lambda lib: [lib.tensor([0, 1]), lib.tensor([1, 2])],
+        lambda lib: [0, 1],  # ints only: still one index list (rows 0 and 1)
+        lambda lib: [True, False],
+    ],
+)
+def test_b_a_list_index_holding_sequences_or_slices_is_a_tuple(key) -> None:
+    x, t = mg.arange(6).reshape(2, 3), torch.arange(6).reshape(2, 3)
+    _same(x[key(mg)], t[key(torch)])
+    y, u = x.clone(), t.clone()
+    y[key(mg)] = 9
+    u[key(torch)] = 9
+    _same(y, u)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_b_an_int8_or_int16_index_tensor_is_refused(dtype) -> None:
+    with pytest.raises(IndexError, match="must be long, int, byte or bool"):
+        torch.zeros(3)[torch.tensor([1], dtype=getattr(torch, dtype))]
+    with pytest.raises(IndexError, match="must be int64, int32, uint8 or bool"):
+        mg.zeros(3)[mg.tensor([1], dtype=getattr(mg, dtype))]
+    _same(mg.zeros(3)[mg.tensor([1], dtype=mg.int32)], torch.zeros(3)[torch.tensor([1]).int()])
