@@ -114,16 +114,24 @@ def index_mixed(rng):
     dt = str(rng.choice(DTYPES))
     x = ints_of(rng, shape, dt)
     items = hunt.an_index(rng, shape)
+    # sometimes the items as a list: PyTorch reads one holding a sequence, a slice, None or an
+    # Ellipsis as a tuple (x[[[0, 1], [1, 0]]]), else as one index list
+    as_list = bool(rng.random() < 0.2)
+
+    def key(lib):
+        k = realize(items, lib)
+        return list(k) if as_list else k
+
     if rng.random() < 0.5:
-        return f"getitem {dt} {items}", (lambda lib, t: t[realize(items, lib)]), [x], [True]
+        return f"getitem {dt} {items} list={as_list}", (lambda lib, t: t[key(lib)]), [x], [True]
     val = pick(rng, [0, 1, True, -1, 2.5])
 
     def fn(lib, t):
         y = t.clone()
-        y[realize(items, lib)] = val
+        y[key(lib)] = val
         return y
 
-    return f"setitem {dt} {items} = {val!r}", fn, [x], [True]
+    return f"setitem {dt} {items} list={as_list} = {val!r}", fn, [x], [True]
 
 
 @family
