@@ -213,8 +213,8 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
                 return half_in_float32(_binary, op, a, b)
             elif op in _CONSTANT_OPERAND:
                 b = backend.constant(b, a.array)  # checks an int's 64 bits as it caches it
-            elif b.__class__ is int or a.array.dtype is _HALF:  # pow, remainder...
-                b = _float_tensor_operand(op, a, b)
+            elif (b.__class__ is int and not -(2**63) <= b < 2**64) or a.array.dtype is _HALF:
+                b = _float_tensor_operand(op, a, b)  # pow, remainder...: refused or checked
         else:
             return _binary(op, a, as_tensor_like(b, a), **options)
     elif a.__class__ in _SCALARS:
@@ -330,8 +330,9 @@ def _scaled(op: str, a: Any, b: Any, alpha: Any) -> Any:
     for float16), and a bool result takes ``bool(alpha)`` (``a + 2 * b`` is ``a or b``)."""
     if alpha == 1:
         return b
-    if isinstance(a, TensorBase) and a.array.dtype.itemsize > 2 and a.array.dtype.kind == "f":
-        dtype = None if not _past_int64(alpha) else result_type(a, b)  # usually nothing to check
+    floats = isinstance(a, TensorBase) and a.array.dtype.kind == "f" and a.array.dtype.itemsize > 2
+    if floats and (alpha.__class__ not in _SCALARS or -(2**63) <= alpha < 2**64):
+        dtype = None  # the usual case: float32/64 hold any alpha within 64-bit ints unchecked
     else:
         dtype = result_type(a, b)
     if dtype is not None and alpha.__class__ in _SCALARS:
