@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy
 
+from minigrad.errors import ScalarOverflowError
+
 __all__ = [
     "Array",
     "BackendError",
@@ -904,17 +906,29 @@ def constant(value: float, like: Array) -> Any:
     costs as much as the op itself; the result is the same, as the float would be cast to
     that dtype); on CuPy the float itself."""
     if like.__class__ is not numpy.ndarray:
+        _require_64_bits(value, like)
         return value
     if value == 0 and math.copysign(1.0, value) < 0:  # -0.0 == 0.0 as a key: not cached
         return numpy.asarray(value, like.dtype)
     key = (value, like.dtype)
     c = _CONSTANTS.get(key)
     if c is None:
+        _require_64_bits(value, like)  # checked once, as the value enters the cache
         if len(_CONSTANTS) >= 1024:  # values that vary from call to call: keep it bounded
             _CONSTANTS.clear()
         c = _CONSTANTS[key] = numpy.asarray(value, like.dtype)
         c.flags.writeable = False
     return c
+
+
+def _require_64_bits(value: float, like: Array) -> None:
+    """Refuse a Python int outside [-2**63, 2**64), as PyTorch ("int too big to convert"),
+    where NumPy would round it into ``like``'s float dtype (``float16_tensor + 2**70``)."""
+    if value.__class__ is int and not -(2**63) <= value < 2**64:
+        raise ScalarOverflowError(
+            f"the Python int {value} is too big to convert (a number operand must fit in int64 "
+            f"or uint64, as in PyTorch; the tensor is {like.dtype} of shape {tuple(like.shape)})"
+        )
 
 
 def is_constant(arr: Any) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from minigrad import autograd, backend, inplace, promotion
 from minigrad.aliases import accepts_axis
-from minigrad.errors import ScalarOverflowError
+from minigrad.errors import ScalarOverflowError, ShapeError
 
 
 def _infer_array(data: Any, dtype: Any, device: str) -> Any:
@@ -30,6 +30,8 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
         arr = data  # the common case, without asarray's conversions
     elif dtype is not None:
         dtype = backend.numpy_module().dtype(dtype)
+        if dtype.kind in "iu" and not isinstance(data, backend.ARRAY_TYPES):  # Python numbers:
+            return backend.asarray(_checked_data(data, dtype), device=device)  # PyTorch's rule
         try:
             return backend.asarray(data, dtype=dtype, device=device)
         except OverflowError:  # an int outside dtype's range: PyTorch's rule, not NumPy's
@@ -46,8 +48,9 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
 
 def _checked_data(data: Any, dtype: Any) -> Any:
     """``data`` (Python numbers, nested) as a host array of the integer ``dtype`` by PyTorch's
-    checked conversion (``promotion.checked_scalar``), where NumPy refused an int outside the
-    dtype's range: -1 goes into uint8 as 255, 300 into int8 raises, naming the value."""
+    checked conversion (``promotion.checked_scalar``), where NumPy wraps or truncates: -1 goes
+    into uint8 as 255, 300 into int8 raises, and so does a float outside [min, max] (-0.5 into
+    uint8, NaN), naming the value."""
     np = backend.numpy_module()
     try:
         host = np.asarray(data)
@@ -57,10 +60,12 @@ def _checked_data(data: Any, dtype: Any) -> Any:
         raise ScalarOverflowError(
             f"tensor: the data holds an int too big to convert to {dtype} (beyond 64 bits)"
         )
-    if host.size:
-        for extreme in (host.min().item(), host.max().item()):
+    if host.dtype == dtype:  # ints into int64: nothing to check or convert
+        return host if host.flags.owndata else host.copy()
+    if host.size and not np.can_cast(host.dtype, dtype):
+        for extreme in (host.min().item(), host.max().item()):  # -0.5 into uint8 raises
             promotion.checked_scalar("tensor", extreme, dtype)  # raises, naming the value
-    return host.astype(dtype)
+    return host.astype(dtype, copy=not host.flags.owndata)  # a list's array: no second copy
 
 
 def _filled(array: Any, value: Any) -> Any:
@@ -1004,8 +1009,11 @@ class Tensor(autograd.TensorBase):
 
     @property
     def mT(self) -> Tensor:  # noqa: N802
-        """The last two dims swapped (a batch of transposed matrices)."""
-        return ops.transpose(self, -2, -1)
+        """The last two dims swapped (a batch of transposed matrices); a 0-d tensor as it is (a
+        view) and a 1-d one refused, as PyTorch."""
+        if self.array.ndim == 1:
+            raise ShapeError(f"mT expects a matrix or a batch of them, got shape {self.shape}")
+        return ops.transpose(self, -2, -1) if self.array.ndim else ops.reshape(self, ())
 
     def t(self) -> Tensor:
         """The transpose of a matrix (a view); a 0-d or 1-d tensor as it is, as a view, as
