@@ -186,3 +186,12 @@ def test_where_of_two_numbers_refuses_an_int_beyond_64_bits_as_pytorch() -> None
     want = torch.where(torch.tensor([True, False]), 2**63 - 1, 1.0)
     np.testing.assert_array_equal(got.numpy(), want.numpy())
     assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+
+
+@pytest.mark.parametrize(("shape", "dim"), [((0, 3), 0), ((0, 3), 1), ((2, 0), 1), ((0,), 0)])
+def test_cumprod_of_an_empty_tensor_has_an_empty_gradient(shape: tuple, dim: int) -> None:
+    x = mg.zeros(*shape, dtype=mg.float64, requires_grad=True)
+    tx = torch.zeros(*shape, dtype=torch.float64, requires_grad=True)
+    mg.cumprod(x, dim).sum().backward()  # argmax over the empty dim raised
+    torch.cumprod(tx, dim).sum().backward()
+    assert x.grad.shape == tuple(tx.grad.shape)
