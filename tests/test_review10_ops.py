@@ -195,3 +195,29 @@ def test_cumprod_of_an_empty_tensor_has_an_empty_gradient(shape: tuple, dim: int
     mg.cumprod(x, dim).sum().backward()  # argmax over the empty dim raised
     torch.cumprod(tx, dim).sum().backward()
     assert x.grad.shape == tuple(tx.grad.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# fmod of two bools is refused (NumPy gave int8); isin compares an out-of-range int exactly
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("other", [True, "tensor"])
+def test_fmod_of_two_bools_is_refused_as_pytorch(other: object) -> None:
+    a = mg.tensor([True, False])
+    b = mg.tensor([True, True]) if other == "tensor" else other
+    with pytest.raises(NotImplementedError, match="fmod is not implemented for two bool"):
+        mg.fmod(a, b)
+    with pytest.raises(NotImplementedError):
+        torch.fmod(torch.tensor([True, False]), torch.tensor([True, True]))
+
+
+@pytest.mark.parametrize(("dtype", "value"), [("uint8", -1), ("int8", 300), ("uint8", 256)])
+def test_isin_with_an_int_outside_the_dtype_matches_nothing(dtype, value) -> None:
+    # exact, as minigrad's comparisons (differences.md; PyTorch wraps 300 to 44 in int8 and
+    # finds 44); NumPy raised a bare OverflowError naming no op
+    values = [1, 0, 7, 44, 127, 255 if dtype == "uint8" else -1]
+    got = mg.isin(mg.tensor(values, dtype=getattr(mg, dtype)), value)
+    assert got.dtype == mg.bool and not got.numpy().any()
+    inverted = mg.isin(mg.tensor(values, dtype=getattr(mg, dtype)), value, invert=True)
+    assert inverted.numpy().all()

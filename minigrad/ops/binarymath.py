@@ -24,11 +24,11 @@ from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.errors import DTypeError
 from minigrad.ops._util import require_float
 from minigrad.ops.conversion import cast, compare
-from minigrad.ops.elementwise import _binary, add, div, exp2, log, mul, pow
+from minigrad.ops.elementwise import _binary, add, div, exp2, log, mul, pow, refuse_bool
 from minigrad.ops.mathops import _tensor
 from minigrad.ops.rounding import _int_divisor_check
 from minigrad.ops.shape import where
-from minigrad.promotion import float_result_type, result_type
+from minigrad.promotion import dtype_range, float_result_type, require_64_bit_int, result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -300,7 +300,7 @@ def fmod(a: Any, b: Any) -> Tensor:
     the dividend, unlike :func:`remainder`); integers stay integers and refuse a zero divisor.
     Gradient: 1 for ``a``, ``-trunc(a / b)`` for ``b``."""
     _int_divisor_check("fmod", a, b)
-    return _binary(Fmod, a, b)
+    return refuse_bool("fmod", _binary(Fmod, a, b), a, b)  # two bools: NumPy's int8, refused
 
 
 def fmax(a: Any, b: Any) -> Tensor:
@@ -471,11 +471,21 @@ def isin(
     like = elements if isinstance(elements, TensorBase) else test_elements
     xp = backend.array_module(like.array)
     dtype = result_type(elements, test_elements)
+    for t in (elements, test_elements):
+        if t.__class__ is int and dtype.kind in "iu" and not _holds(dtype, t):
+            require_64_bit_int("isin", t, dtype)  # else compared exactly, as the comparisons
+            dtype = backend.int64 if t < 2**63 else backend.uint64
     x, y = (
         t.array.astype(dtype, copy=False) if isinstance(t, TensorBase) else xp.asarray(t, dtype)
         for t in (elements, test_elements)
     )
     return wrap(xp.asarray(xp.isin(x, y, assume_unique=assume_unique, invert=invert)))
+
+
+def _holds(dtype: Any, value: int) -> bool:
+    """Whether the integer ``dtype`` holds the Python int ``value``."""
+    low, high = dtype_range(dtype)
+    return low <= value <= high
 
 
 def equal(a: Tensor, b: Tensor) -> bool:
