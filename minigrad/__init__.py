@@ -173,6 +173,14 @@ from minigrad.ops import all as all  # noqa: PLC0414 (builtins' names, re-export
 from minigrad.ops import any as any  # noqa: PLC0414
 from minigrad.ops import pow as pow  # noqa: PLC0414 (explicit re-export of a builtin's name)
 from minigrad.ops import round as round  # noqa: PLC0414
+from minigrad.ops.conv import (  # convolution and pooling (PyTorch's top-level names)
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 from minigrad.recompute import checkpoint
 from minigrad.saved import saved_tensors_hooks
 from minigrad.sweep import gradcheck_sweep
@@ -347,4 +355,11 @@ __all__ = [
     "narrow",
     "swapaxes",
     "swapdims",
+    # convolution and pooling
+    "adaptive_avg_pool1d",
+    "avg_pool1d",
+    "conv1d",
+    "conv2d",
+    "max_pool1d",
+    "max_pool2d",
 ]

@@ -15,6 +15,7 @@
 
 - ``activations``: silu softplus leaky_relu elu
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
+- ``conv`` (issue h15): conv1d conv2d, max_pool1d/2d avg_pool1d/2d adaptive_avg_pool1d/2d
 - ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
   its base and the base's views (no public function: the Tensor's in-place methods use it)
 
@@ -41,6 +42,16 @@ imports the class above them); never ``nn`` or ``transformer``.
 
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
 from minigrad.ops.activations import elu, leaky_relu, silu, softplus
+from minigrad.ops.conv import (  # convolution and pooling
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 from minigrad.ops.conversion import (
     all,
     allclose,
@@ -299,4 +310,13 @@ __all__ = [
     "roll",
     "unflatten",
     "clip",
+    # convolution and pooling
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "max_pool1d",
+    "max_pool2d",
 ]
