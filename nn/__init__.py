@@ -11,6 +11,16 @@ never ``transformer``.
 
 from nn import functional, init, optim, parallel, schedule, testing, utils
 from nn.checkpoint import CheckpointError, load, save
+from nn.conv import (  # convolution and pooling (issue h15)
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from nn.layers import (
     ELU,
     GELU,
@@ -45,6 +55,13 @@ from nn.module import (
     Parameter,
     Sequential,
     StateDictError,
+)
+from nn.normalization import (  # batch, group and instance norm (issue h15)
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
 )
 
 __all__ = [
@@ -89,4 +106,18 @@ __all__ = [
     "schedule",
     "testing",
     "utils",
+    # convolution, pooling, normalization (issue h15)
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "MaxPool1d",
+    "MaxPool2d",
 ]

@@ -37,7 +37,22 @@ from minigrad.ops import (
     where,
 )
 from minigrad.ops import cross_entropy as fused_cross_entropy
+from minigrad.ops.conv import (  # convolution and pooling (issue h15)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 from minigrad.tensor import Tensor, as_tensor
+from nn.normalization import (  # issue h15
+    batch_norm,
+    group_norm,
+    instance_norm,
+)
 
 __all__ = [
     "binary_cross_entropy",
@@ -67,6 +82,18 @@ __all__ = [
     "smooth_l1_loss",
     "softmax",
     "tanh",
+    # convolution, pooling, normalization (issue h15)
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "group_norm",
+    "instance_norm",
+    "max_pool1d",
+    "max_pool2d",
 ]
 
 

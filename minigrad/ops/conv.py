@@ -83,8 +83,8 @@ def _window_rows(x: Any, geo: Geometry) -> Any:
     windows = backend.sliding_windows(_pad(x, geo.padding), geo.kernel, geo.stride, geo.dilation)
     windows = windows.reshape((n, groups, c // groups) + windows.shape[2:])  # (N, G, Cg, *O, *K)
     order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
-    rows = n * math.prod(geo.out_size)
-    return windows.transpose(order).reshape(groups, rows, -1 if rows else 0)
+    rows, cols = n * math.prod(geo.out_size), c // groups * math.prod(geo.kernel)
+    return windows.transpose(order).reshape(groups, rows, cols)
 
 
 def _grad_rows(g: Any, groups: int) -> Any:
