@@ -63,6 +63,14 @@ from nn.normalization import (  # batch, group and instance norm (issue h15)
     InstanceNorm1d,
     InstanceNorm2d,
 )
+from nn.recurrent import (  # recurrent layers (issue h15)
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+)
 
 __all__ = [
     "BCELoss",
@@ -120,4 +128,10 @@ __all__ = [
     "InstanceNorm2d",
     "MaxPool1d",
     "MaxPool2d",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNCell",
 ]
