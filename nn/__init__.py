@@ -10,7 +10,13 @@ never ``transformer``.
 """
 
 from nn import functional, init, optim, parallel, schedule, testing, utils
+from nn.attention import (  # attention, distances, parameter containers (issue h15)
+    CosineSimilarity,
+    MultiheadAttention,
+    PairwiseDistance,
+)
 from nn.checkpoint import CheckpointError, load, save
+from nn.containers import ParameterDict, ParameterList
 from nn.conv import (  # convolution and pooling (issue h15)
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -134,4 +140,9 @@ __all__ = [
     "LSTMCell",
     "RNN",
     "RNNCell",
+    "CosineSimilarity",
+    "MultiheadAttention",
+    "PairwiseDistance",
+    "ParameterDict",
+    "ParameterList",
 ]

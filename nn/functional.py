@@ -48,6 +48,11 @@ from minigrad.ops.conv import (  # convolution and pooling (issue h15)
     max_pool2d,
 )
 from minigrad.tensor import Tensor, as_tensor
+from nn.attention import (  # issue h15
+    cosine_similarity,
+    pairwise_distance,
+    scaled_dot_product_attention,
+)
 from nn.normalization import (  # issue h15
     batch_norm,
     group_norm,
@@ -94,6 +99,9 @@ __all__ = [
     "instance_norm",
     "max_pool1d",
     "max_pool2d",
+    "cosine_similarity",
+    "pairwise_distance",
+    "scaled_dot_product_attention",
 ]
 
 

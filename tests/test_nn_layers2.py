@@ -6,6 +6,7 @@ initialization bounds, second derivatives, and the errors bad input gets."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -257,3 +258,168 @@ def test_recurrent_bad_input_names_the_shapes():
         nn.GRU(4, 3, dropout=1.5)
     with pytest.raises(ValueError, match="hidden_size must be a positive int"):
         nn.LSTM(4, 0)
+
+
+# =============================================================================================
+# attention, distances, parameter containers
+# =============================================================================================
+
+
+def _twins(arrays):
+    return [mg.tensor(a, requires_grad=True) for a in arrays], [
+        torch.tensor(a, requires_grad=True) for a in arrays
+    ]
+
+
+def _as(lib, options):
+    convert = mg.tensor if lib is mg else torch.tensor
+    return {k: convert(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+
+
+def _compare_grads(outs, touts, xs, txs, rng):
+    loss, tloss = 0, 0
+    for o, t in zip(outs, touts):
+        np.testing.assert_allclose(o.numpy(), t.detach().numpy(), **TOL)
+        seed = rng.standard_normal(tuple(o.shape))
+        loss, tloss = loss + (o * mg.tensor(seed)).sum(), tloss + (t * torch.tensor(seed)).sum()
+    for g, tg in zip(mg.grad(loss, xs), torch.autograd.grad(tloss, txs)):
+        np.testing.assert_allclose(g.numpy(), tg.numpy(), **TOL)
+
+
+_BOOL_MASK = np.random.default_rng(7).random((4, 6)) > 0.3
+_BOOL_MASK[:, 0] = True
+SDPA_OPTIONS = [
+    {},
+    {"attn_mask": _BOOL_MASK},
+    {"attn_mask": np.random.default_rng(8).standard_normal((4, 6))},
+    {"is_causal": True},
+    {"scale": 0.3},
+]
+
+
+@pytest.mark.parametrize("options", SDPA_OPTIONS, ids=["plain", "bool", "float", "causal", "scale"])
+def test_scaled_dot_product_attention_matches_torch(options):
+    rng = np.random.default_rng(9)
+    xs, txs = _twins([rng.standard_normal(s) for s in ((2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 2))])
+    out = F.scaled_dot_product_attention(*xs, **_as(mg, options))
+    tout = torch.nn.functional.scaled_dot_product_attention(*txs, **_as(torch, options))
+    _compare_grads([out], [tout], xs, txs, rng)
+
+
+def test_scaled_dot_product_attention_dropout_and_mask_errors():
+    q = mg.randn(2, 3, 4)
+    mg.manual_seed(0)
+    dropped = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
+    assert not np.allclose(dropped.numpy(), F.scaled_dot_product_attention(q, q, q).numpy())
+    with pytest.raises(ValueError, match="attn_mask or is_causal, not both"):
+        F.scaled_dot_product_attention(q, q, q, mg.ones(3, 3, dtype=mg.bool), is_causal=True)
+
+
+@pytest.mark.parametrize(
+    "fn,options",
+    [
+        ("cosine_similarity", {}),
+        ("cosine_similarity", {"dim": 0}),
+        ("pairwise_distance", {}),
+        ("pairwise_distance", {"p": 1.5, "keepdim": True}),
+        ("pairwise_distance", {"p": float("inf")}),
+    ],
+    ids=str,
+)
+def test_distances_match_torch(fn, options):
+    rng = np.random.default_rng(10)
+    xs, txs = _twins([rng.standard_normal((4, 5)), rng.standard_normal((1, 5))])
+    out = getattr(F, fn)(*xs, **options)
+    tout = getattr(torch.nn.functional, fn)(*txs, **options)
+    assert tuple(out.shape) == tuple(tout.shape)
+    _compare_grads([out], [tout], xs, txs, rng)
+    layer = {"cosine_similarity": nn.CosineSimilarity, "pairwise_distance": nn.PairwiseDistance}
+    kwargs = {"p" if k == "p" else k: v for k, v in options.items()}
+    np.testing.assert_allclose(layer[fn](**kwargs)(*xs).numpy(), out.numpy())
+
+
+MHA = [  # (options, extra forward arguments)
+    ({}, {}),
+    ({"batch_first": True}, {"key_padding_mask": "bool"}),
+    ({"kdim": 3, "vdim": 2}, {"attn_mask": "float", "key_padding_mask": "bool"}),
+    ({"bias": False}, {"attn_mask": "bool-3d", "average_attn_weights": False}),
+    ({"dropout": 0.5}, {"need_weights": False, "key_padding_mask": "bool"}),  # dropout: eval
+]
+
+
+@pytest.mark.parametrize("options,extra", MHA, ids=str)
+def test_multihead_attention_matches_torch(options, extra):
+    rng = np.random.default_rng(11)
+    module, tmodule = _pair("MultiheadAttention", 8, 2, **options)
+    _from_torch(module, tmodule)
+    module.eval()
+    tmodule.eval()
+    (tq, tk, n), first = (4, 5, 3), options.get("batch_first", False)
+    shape = (lambda t, e: (n, t, e)) if first else (lambda t, e: (t, n, e))
+    arrays = [
+        rng.standard_normal(shape(tq, 8)),
+        rng.standard_normal(shape(tk, options.get("kdim", 8))),
+        rng.standard_normal(shape(tk, options.get("vdim", 8))),
+    ]
+    padding = rng.random((n, tk)) < 0.3
+    padding[:, 0] = False
+    masks = {
+        "bool": padding,
+        "float": rng.standard_normal((tq, tk)),
+        "bool-3d": rng.random((n * 2, tq, tk)) < 0.2,
+    }
+    extra = {k: masks.get(v, v) if isinstance(v, str) else v for k, v in extra.items()}
+    xs, txs = _twins(arrays)
+    out, weights = module(*xs, **_as(mg, extra))
+    with warnings.catch_warnings():  # PyTorch's deprecation of a bool and a float mask mixed
+        warnings.simplefilter("ignore")
+        tout, tweights = tmodule(*txs, **_as(torch, extra))
+    assert (weights is None) == (tweights is None)
+    outs, touts = (
+        [out] + ([weights] if weights is not None else []),
+        [tout] + ([tweights] if tweights is not None else []),
+    )
+    params, tparams = list(module.parameters()), list(tmodule.parameters())
+    _compare_grads(outs, touts, xs + params, txs + tparams, rng)
+    out, weights = module(*(x[0] if first else x[:, 0] for x in xs))  # unbatched
+    tout, tweights = tmodule(*(x[0] if first else x[:, 0] for x in txs))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), **TOL)
+    np.testing.assert_allclose(weights.numpy(), tweights.detach().numpy(), **TOL)
+
+
+def test_multihead_attention_init_and_bad_input():
+    mg.manual_seed(0)
+    mha = nn.MultiheadAttention(16, 4)
+    bound = math.sqrt(6 / (16 + 48))  # xavier_uniform on (3 E, E)
+    w = mha.in_proj_weight.numpy()
+    assert w.min() >= -bound and w.max() <= bound and not mha.in_proj_bias.numpy().any()
+    assert list(mha.state_dict()) == list(torch.nn.MultiheadAttention(16, 4).state_dict())
+    with pytest.raises(ValueError, match="embed_dim 10 must be divisible by num_heads 4"):
+        nn.MultiheadAttention(10, 4)
+    x = mg.randn(5, 2, 16)
+    with pytest.raises(mg.ShapeError, match=r"key_padding_mask must be \(2, 5\), got \(5, 2\)"):
+        mha(x, x, x, key_padding_mask=mg.zeros(5, 2, dtype=mg.bool))
+    with pytest.raises(mg.ShapeError, match=r"\(5, 2, 16\), \(5, 2, 8\).*\(16, 16, 16\)"):
+        mha(x, mg.randn(5, 2, 8), x)
+
+
+def test_parameter_list_and_dict_register_their_parameters():
+    plist = nn.ParameterList([mg.randn(2), nn.Parameter(mg.randn(3))])
+    plist.append(mg.randn(1))
+    assert len(plist) == 3 and all(isinstance(p, nn.Parameter) for p in plist)
+    assert list(plist.state_dict()) == ["0", "1", "2"] and plist[-1] is plist[2]
+    model = nn.Module()
+    model.scales = nn.ParameterDict({"a": mg.randn(2), "b": mg.randn(3)})
+    model.scales["c"] = mg.randn(4)
+    del model.scales["a"]
+    assert list(model.state_dict()) == ["scales.b", "scales.c"] and "b" in model.scales
+    assert [tuple(p.shape) for p in model.parameters()] == [(3,), (4,)]
+    assert model.scales.keys() == ["b", "c"] and len(model.scales) == 2
+    tdict = torch.nn.ParameterDict({"b": torch.nn.Parameter(torch.zeros(3))})
+    assert list(tdict.state_dict()) == ["b"]
+    with pytest.raises(TypeError, match="expected a Tensor, a Parameter or None, got list"):
+        plist.append([1.0])
+    with pytest.raises(IndexError, match="index 3 out of range for 3"):
+        plist[3]
+    with pytest.raises(TypeError, match="keys must be strings"):
+        model.scales[1] = mg.randn(1)
