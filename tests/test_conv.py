@@ -284,3 +284,11 @@ def test_conv_layers_refuse_bad_arguments():
         nn.Conv1d(2, 2, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="kernel_size must be an int or 2 ints"):
         nn.Conv2d(2, 2, (3, 3, 3))
+
+
+def test_max_pool_takes_the_last_nan_as_pytorch():
+    x = np.array([[[1.0, 2.0, np.nan, np.nan, 0.0, 5.0, np.nan, 1.0, 7.0]]])
+    y, index = F.max_pool1d(mg.tensor(x), 3, 2, padding=1, return_indices=True)
+    ty, tindex = tnf.max_pool1d(torch.tensor(x), 3, 2, padding=1, return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    np.testing.assert_array_equal(index.numpy(), tindex.numpy())

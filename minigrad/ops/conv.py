@@ -389,14 +389,19 @@ def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple) -> Geometry:
 
 
 def max_positions(x: Any, geo: Geometry) -> Any:
-    """Where each window's largest value is (the first one, NaN counting as largest), as a flat
+    """Where each window's largest value is (the first one; the last NaN, if any), as a flat
     position in the unpadded input plane: PyTorch's ``return_indices``.
     (N, C, *L) -> (N, C, prod(O)) int64."""
     xp = backend.array_module(x)
     windows = backend.sliding_windows(
         _pad(x, geo.padding, value=-xp.inf), geo.kernel, geo.stride, geo.dilation
     )
-    arg = windows.reshape(windows.shape[: x.ndim] + (-1,)).argmax(-1)  # (N, C, *O)
+    flat = windows.reshape(windows.shape[: x.ndim] + (-1,))  # (N, C, *O, prod(K))
+    arg = flat.argmax(-1)  # (N, C, *O): the first largest
+    if bool(xp.isnan(x).any()):  # PyTorch's scan: a NaN beats anything, a later NaN an earlier
+        nan = xp.isnan(flat)
+        last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+        arg = xp.where(nan.any(-1), last, arg)
     offsets = xp.unravel_index(arg, geo.kernel)  # one (N, C, *O) array per dim
     nd = len(geo.kernel)
     index = xp.zeros(arg.shape, dtype=backend.int64)
