@@ -247,6 +247,10 @@ def test_conv_refuses_mismatched_channels_naming_the_shapes():
         F.conv2d(mg.randn(1, 2, 5, 5), w, mg.randn(3))
     with pytest.raises(mg.ShapeError, match=r"weight must be 4-D.*\(4, 2, 3\)"):
         F.conv2d(x, mg.randn(4, 2, 3))
+    with pytest.raises(mg.ShapeError, match=r"input of shape \(2, 5\) has 2 channels"):
+        F.conv1d(mg.randn(2, 5), mg.randn(4, 3, 2))  # unbatched: its own shape in the message
+    with pytest.raises(mg.ShapeError, match=r"nonempty kernel, got shape \(4, 3, 0\)"):
+        F.conv1d(mg.randn(2, 3, 5), mg.randn(4, 3, 0))
     with pytest.raises(mg.ShapeError, match=r"3-D \(unbatched\) or 4-D.*\(5, 5\)"):
         F.conv2d(mg.randn(5, 5), w)
 

@@ -241,10 +241,10 @@ def _batched(op: str, x: Tensor, nd: int) -> tuple[Tensor, bool]:
     return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
 
 
-def _out_size_positive(op: str, geo: Geometry, x: Tensor) -> None:
+def _out_size_positive(op: str, geo: Geometry, shape: tuple[int, ...]) -> None:
     if any(o < 1 for o in geo.out_size):
         raise ShapeError(
-            f"{op}: the output would have size {geo.out_size}: input of shape {tuple(x.shape)} "
+            f"{op}: the output would have size {geo.out_size}: input of shape {shape} "
             f"is too small for kernel {geo.kernel} (dilation {geo.dilation}, padding "
             f"{geo.padding})"
         )
@@ -266,17 +266,20 @@ def _conv_padding(op: str, padding: Any, kernel: tuple[int, ...], geo_args: dict
     return tuple((p, p) for p in _ints(op, "padding", padding, nd, 0))
 
 
-def _check_conv(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: int) -> None:
+def _check_conv(
+    op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: int, shown: tuple
+) -> None:
+    """``x``: (N, C, *L), the input given as ``shown`` (batched or not)."""
     nd = x.ndim - 2
-    if weight.ndim != nd + 2:
+    if weight.ndim != nd + 2 or 0 in weight.shape[2:]:
         raise ShapeError(
-            f"{op}: weight must be {nd + 2}-D (out_channels, in_channels / groups, *kernel), got "
-            f"shape {tuple(weight.shape)}"
+            f"{op}: weight must be {nd + 2}-D (out_channels, in_channels / groups, *kernel) with "
+            f"a nonempty kernel, got shape {tuple(weight.shape)}"
         )
     out_channels, per_group = weight.shape[:2]
     if x.shape[1] != per_group * groups:
         raise ShapeError(
-            f"{op}: input of shape {tuple(x.shape)} has {x.shape[1]} channels, but weight of "
+            f"{op}: input of shape {shown} has {x.shape[1]} channels, but weight of "
             f"shape {tuple(weight.shape)} with groups={groups} expects {per_group * groups} "
             f"(in_channels / groups = {per_group})"
         )
@@ -305,10 +308,11 @@ def _conv(
     options: tuple[IntOrTuple, Any, IntOrTuple, int],
 ) -> Tensor:
     stride, padding, dilation, groups = options
+    shape = tuple(x.shape)
     x, added = _batched(op, x, nd)
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-    _check_conv(op, x, weight, bias, groups)
+    _check_conv(op, x, weight, bias, groups, shape)
     kernel = tuple(weight.shape[2:])
     args = {
         "stride": _ints(op, "stride", stride, nd, 1),
@@ -316,7 +320,7 @@ def _conv(
     }
     pads = _conv_padding(op, padding, kernel, args)
     geo = Geometry(tuple(x.shape[2:]), kernel, padding=pads, groups=groups, **args)
-    _out_size_positive(op, geo, x)
+    _out_size_positive(op, geo, shape)
     y = Conv.apply(x, weight, bias, geo=geo)
     return y.squeeze(0) if added else y
 
@@ -384,7 +388,7 @@ def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple) -> Geometry:
             out -= 1
         pairs.append((p, max((out - 1) * s + d * (k - 1) + 1 - n - p, p)))
     geo = Geometry(tuple(x.shape[2:]), kernel, stride, dilation, tuple(pairs))
-    _out_size_positive(op, geo, x)
+    _out_size_positive(op, geo, tuple(x.shape))
     return geo
 
 
