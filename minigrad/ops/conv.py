@@ -367,7 +367,7 @@ def conv2d(
 # =============================================================================================
 
 
-def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple) -> Geometry:
+def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple, shown: tuple) -> Geometry:
     """The windows of a pooling: PyTorch's output size, ``ceil_mode`` rounding up, as long as
     the last window starts inside the input or its left padding (extra zeros after the input
     make room for it; they count in no average)."""
@@ -388,7 +388,7 @@ def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple) -> Geometry:
             out -= 1
         pairs.append((p, max((out - 1) * s + d * (k - 1) + 1 - n - p, p)))
     geo = Geometry(tuple(x.shape[2:]), kernel, stride, dilation, tuple(pairs))
-    _out_size_positive(op, geo, tuple(x.shape))
+    _out_size_positive(op, geo, shown)
     return geo
 
 
@@ -451,8 +451,9 @@ def _along_last(index: Any) -> tuple[Any, ...]:
 
 
 def _max_pool(op: str, nd: int, x: Tensor, options: tuple, return_indices: bool) -> Any:
+    shown = tuple(x.shape)
     x, added = _batched(op, x, nd)
-    geo = _pool_geometry(op, x, nd, options)
+    geo = _pool_geometry(op, x, nd, options, shown)
     index = max_positions(x.array, geo)
     y = MaxPool.apply(x, index, out_size=geo.out_size)
     if not return_indices:
@@ -509,8 +510,9 @@ def _window_counts(geo: Geometry, count_include_pad: bool, xp: Any, dtype: Any) 
 
 def _avg_pool(op: str, nd: int, x: Tensor, options: tuple, divisor: tuple) -> Tensor:
     count_include_pad, divisor_override = divisor
+    shown = tuple(x.shape)
     x, added = _batched(op, x, nd)
-    geo = _pool_geometry(op, x, nd, options)
+    geo = _pool_geometry(op, x, nd, options, shown)
     if divisor_override is not None and (
         isinstance(divisor_override, bool)
         or not isinstance(divisor_override, int)
