@@ -10,24 +10,21 @@ Owns: the functional names. May import: minigrad's public API.
 
 from __future__ import annotations
 
-from minigrad import backend
+from collections.abc import Callable
+
+from minigrad import autograd, backend
 from minigrad.errors import ShapeError
 from minigrad.ops import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    dropout,
-    elu,
-    embedding,
     gelu,
     kl_div,
     layer_norm,
-    leaky_relu,
     linear,
     log_softmax,
     nll_loss,
     normalize,
     pad,
-    relu,
     rms_norm,
     sigmoid,
     silu,
@@ -37,6 +34,11 @@ from minigrad.ops import (
     where,
 )
 from minigrad.ops import cross_entropy as fused_cross_entropy
+from minigrad.ops import dropout as _dropout
+from minigrad.ops import elu as _elu
+from minigrad.ops import embedding as _embedding
+from minigrad.ops import leaky_relu as _leaky_relu
+from minigrad.ops import relu as _relu
 from minigrad.ops.conv import (  # convolution and pooling (issue h15)
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -63,8 +65,10 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "elu",
+    "elu_",
     "kl_div",
     "leaky_relu",
+    "leaky_relu_",
     "nll_loss",
     "normalize",
     "pad",
@@ -82,6 +86,7 @@ __all__ = [
     "mse_loss",
     "one_hot",
     "relu",
+    "relu_",
     "rms_norm",
     "sigmoid",
     "smooth_l1_loss",
@@ -234,3 +239,149 @@ def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
         )
     out = (data[..., None] == xp.arange(num_classes)).astype(backend.int64)
     return as_tensor(out)
+
+
+# -- in-place activations ---------------------------------------------------------------------
+
+
+def _in_place(name: str, input: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:  # noqa: A002
+    """Write ``compute(input)`` into ``input``'s memory and return ``input``, through
+    ``Tensor.copy_``: the version counter moves (a backward that needs the old values raises,
+    as in PyTorch), views see the change, and under autograd the history becomes
+    ``compute``'s, computed from a copy of the old values. A leaf that requires grad refuses,
+    before anything changes, as in PyTorch. In-place saves no memory here under autograd."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(input).__name__}")
+    recording = input.requires_grad and autograd.is_grad_enabled()
+    if recording and input.is_leaf:
+        raise RuntimeError(
+            f"{name}(inplace=True): a leaf Variable that requires grad is being used in an "
+            f"in-place operation (shape {tuple(input.shape)}); use inplace=False, or run it "
+            "under no_grad()"
+        )
+    return input.copy_(compute(input.clone() if recording else input))
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0) elementwise (gradient 0 at 0); ``inplace=True`` writes it into ``input`` and
+    returns ``input``. Shapes: (*) -> (*)."""
+    return _in_place("relu", input, _relu) if inplace else _relu(input)
+
+
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    """``relu(input, inplace=True)``."""
+    return _in_place("relu_", input, _relu)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x where positive, ``negative_slope * x`` elsewhere; ``inplace=True`` writes into
+    ``input``. Shapes: (*) -> (*)."""
+    if inplace:
+        return _in_place("leaky_relu", input, lambda t: _leaky_relu(t, negative_slope))
+    return _leaky_relu(input, negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """``leaky_relu(input, negative_slope, inplace=True)``."""
+    return _in_place("leaky_relu_", input, lambda t: _leaky_relu(t, negative_slope))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x where positive, ``alpha * (exp(x) - 1)`` elsewhere; ``inplace=True`` writes into
+    ``input``. Shapes: (*) -> (*)."""
+    return _in_place("elu", input, lambda t: _elu(t, alpha)) if inplace else _elu(input, alpha)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """``elu(input, alpha, inplace=True)``."""
+    return _in_place("elu_", input, lambda t: _elu(t, alpha))
+
+
+def dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) when
+    ``training`` (else ``input`` itself); ``inplace=True`` writes the result into ``input``.
+    Shapes: (*) -> (*)."""
+    if not inplace or not training or p == 0:
+        return _dropout(input, p, training)  # checks p; the identity returns input itself
+    return _in_place("dropout", input, lambda t: _dropout(t, p, training))
+
+
+# -- embedding ----------------------------------------------------------------------------------
+
+
+def embedding(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` looked up by integer ids, as ``torch.nn.functional.embedding``.
+
+    Shapes: input (*) ids in [0, num_embeddings), weight (num_embeddings, dim) -> (*, dim).
+    ``padding_idx``'s row receives no gradient. ``max_norm``: first, under no_grad, each row
+    the ids look up whose ``norm_type``-norm exceeds ``max_norm`` is scaled in place to
+    ``max_norm / (norm + 1e-7)`` times itself (``weight``'s version moves, as in PyTorch).
+    ``scale_grad_by_freq``: each row's gradient is divided by how often its id occurs in
+    ``input`` (through a hook on the output's node: ``retain_grad`` on the output sees the
+    scaled gradient). ``sparse=True`` (sparse gradients) is not supported.
+    """
+    if sparse:
+        raise ValueError("embedding: sparse=True (sparse gradients) is not supported by minigrad")
+    if max_norm is not None:
+        _embedding_renorm_(input, weight, max_norm, norm_type)
+    out = _embedding(input, weight, padding_idx)
+    if scale_grad_by_freq and out.requires_grad:
+        xp = backend.array_module(input.array)
+        _, inverse, counts = xp.unique(input.array, return_inverse=True, return_counts=True)
+        per_id = (1.0 / counts[inverse.reshape(input.shape)]).astype(out.dtype)[..., None]
+        out.register_hook(lambda g: g * Tensor(per_id))  # (*, dim) / count of each id
+    return out
+
+
+def _embedding_renorm_(ids: Tensor, weight: Tensor, max_norm: float, norm_type: float) -> None:
+    """Scale the rows of ``weight`` that ``ids`` name and whose norm exceeds ``max_norm`` down
+    to it, in place (PyTorch's ``embedding_renorm_``); everything checked first."""
+    if not isinstance(ids, Tensor) or ids.dtype.kind not in "iu":
+        what = ids.dtype if isinstance(ids, Tensor) else type(ids).__name__
+        raise TypeError(f"embedding: indices must be an integer tensor, got {what}")
+    if not isinstance(weight, Tensor) or weight.ndim != 2 or weight.dtype.kind != "f":
+        what = tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(f"embedding: max_norm needs a 2-D floating point weight, got {what}")
+    if isinstance(max_norm, bool) or not isinstance(max_norm, int | float) or max_norm < 0:
+        raise ValueError(f"embedding: max_norm must be a number >= 0, got {max_norm!r}")
+    num = weight.shape[0]
+    lo, hi, _ = backend.int_range(ids.array)
+    if lo <= hi and (lo < 0 or hi >= num):
+        raise IndexError(
+            f"embedding: ids must be in [0, num_embeddings = {num}), got values in [{lo}, {hi}] "
+            f"(ids of shape {tuple(ids.shape)})"
+        )
+    xp = backend.array_module(weight.array)
+    rows = xp.unique(backend.to_device(ids.array, weight.device).reshape(-1))
+    picked = weight.array[rows]  # (k, dim)
+    norms = _row_norms(xp, picked, float(norm_type))  # (k,)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype)
+    with autograd.no_grad():
+        weight.array[rows] = picked * scale[:, None]
+        autograd.increment_version(weight)
+
+
+def _row_norms(xp: object, rows: object, p: float) -> object:
+    """The ``p``-norm of each row of ``rows`` (k, dim), as ``torch.norm``: max or min of the
+    magnitudes for +-inf, the count of nonzeros for 0."""
+    size = xp.abs(rows)
+    if p == float("inf"):
+        return size.max(axis=1)
+    if p == float("-inf"):
+        return size.min(axis=1)
+    if p == 0:
+        return (size != 0).sum(axis=1).astype(rows.dtype)
+    return (size**p).sum(axis=1) ** (1.0 / p)

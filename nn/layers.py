@@ -42,7 +42,9 @@ from minigrad.ops import (
 )
 from minigrad.tensor import Tensor
 from nn import init
-from nn.functional import linear, mse_loss
+from nn.functional import dropout as inplace_dropout
+from nn.functional import elu_, leaky_relu_, linear, mse_loss, relu_
+from nn.functional import embedding as embedding_lookup
 from nn.module import Module, Parameter
 
 
@@ -111,7 +113,10 @@ class Embedding(Module):
     """A lookup table: integer ids (*) -> vectors (*, embedding_dim).
 
     Initialization as PyTorch: N(0, 1), with the ``padding_idx`` row zeroed; that row never
-    receives a gradient, so it stays as it is during training.
+    receives a gradient, so it stays as it is during training. ``max_norm``: each looked-up row
+    whose ``norm_type``-norm exceeds it is first scaled down to it, in place;
+    ``scale_grad_by_freq``: each row's gradient is divided by its id's count in the batch (see
+    :func:`nn.functional.embedding`). ``sparse=True`` is not supported.
     """
 
     def __init__(
@@ -119,11 +124,21 @@ class Embedding(Module):
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
         device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
         _positive("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+        if max_norm is not None and (
+            isinstance(max_norm, bool) or not isinstance(max_norm, int | float) or max_norm < 0
+        ):
+            raise ValueError(f"Embedding: max_norm must be a number >= 0 or None, got {max_norm!r}")
+        if sparse:
+            raise ValueError("Embedding: sparse=True (sparse gradients) is not supported")
         if padding_idx is not None:
             if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
                 raise TypeError(f"Embedding: padding_idx must be an int, got {padding_idx!r}")
@@ -136,6 +151,8 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self.weight = _param((num_embeddings, embedding_dim), device, dtype)
         self.reset_parameters()
 
@@ -145,11 +162,28 @@ class Embedding(Module):
             self.weight.array[self.padding_idx] = 0
 
     def forward(self, ids: Tensor) -> Tensor:
-        return embedding(ids, self.weight, self.padding_idx)
+        if self.max_norm is None and not self.scale_grad_by_freq:
+            return embedding(ids, self.weight, self.padding_idx)
+        return embedding_lookup(
+            ids,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+        )
 
     def extra_repr(self) -> str:
-        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
-        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        return text
 
 
 class LayerNorm(Module):
@@ -236,26 +270,38 @@ class RMSNorm(Module):
 
 class Dropout(Module):
     """Zero each element with probability ``p`` in training mode, scaling the rest by 1/(1-p);
-    the identity in eval mode. Shapes: (*) -> (*)."""
+    the identity in eval mode. Shapes: (*) -> (*). ``inplace=True`` writes the result into
+    the input (see :func:`nn.functional.dropout`)."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.inplace:
+            return inplace_dropout(x, self.p, self.training, inplace=True)
         return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace=True" if self.inplace else f"p={self.p}"
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise. Shapes: (*) -> (*)."""
+    """max(x, 0) elementwise. Shapes: (*) -> (*). ``inplace=True`` writes the result into
+    the input and returns it (version counters see it, as in PyTorch)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return relu(x)
+        return relu_(x) if self.inplace else relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class GELU(Module):
@@ -419,31 +465,36 @@ class Softplus(Module):
 
 
 class LeakyReLU(Module):
-    """x where positive, negative_slope * x elsewhere."""
+    """x where positive, negative_slope * x elsewhere; ``inplace=True`` writes into the input."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.inplace:
+            return leaky_relu_(x, self.negative_slope)
         return leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Module):
-    """x where positive, alpha * (exp(x) - 1) elsewhere."""
+    """x where positive, alpha * (exp(x) - 1) elsewhere; ``inplace=True`` writes into the
+    input."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return elu(x, self.alpha)
+        return elu_(x, self.alpha) if self.inplace else elu(x, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class Flatten(Module):

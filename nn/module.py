@@ -11,12 +11,15 @@ API.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from minigrad import autograd, backend
 from minigrad.tensor import Tensor, to_arguments
+from nn.hooks import RemovableHandle, call_with_hooks
 
 
 class Parameter(Tensor):
@@ -52,6 +55,56 @@ class Parameter(Tensor):
 _INTERNAL = frozenset({"_parameters", "_buffers", "_non_persistent", "_modules", "training"})
 
 
+# -- hooks: what Module.__call__ checks lives here, the rest in nn/hooks.py --------------------
+
+_HOOK_TABLES = ("forward_pre", "forward", "backward", "backward_pre")
+_hook_ids = itertools.count()
+#: How many ModuleHooks objects are alive (made, copied or unpickled, not yet freed): while it is
+#: 0, no module anywhere has hooks and Module.__call__ reads nothing of the module (an attribute
+#: read costs ~400 instructions there, Module's __getattr__ slowing every one down).
+_live_hook_tables = 0
+
+
+class ModuleHooks:
+    """A module's hooks: four tables ``{handle id: hook}`` in calling order, and the ids of
+    the forward (pre-)hooks that take the keyword arguments and of the forward hooks called
+    even when the forward raises."""
+
+    __slots__ = (*_HOOK_TABLES, "with_kwargs", "always_call")
+
+    def __new__(cls) -> ModuleHooks:  # also reached by copy.deepcopy and pickle
+        global _live_hook_tables
+        _live_hook_tables += 1
+        return super().__new__(cls)
+
+    def __del__(self) -> None:
+        global _live_hook_tables
+        _live_hook_tables -= 1
+
+    def __init__(self) -> None:
+        for table in _HOOK_TABLES:
+            setattr(self, table, {})
+        self.with_kwargs: set[int] = set()
+        self.always_call: set[int] = set()
+
+    def add(self, table: str, hook: Callable[..., Any], prepend: bool) -> int:
+        """Put ``hook`` last (first with ``prepend``) in ``table``; returns its handle id."""
+        if not callable(hook):
+            raise TypeError(f"a module hook must be callable, got {type(hook).__name__}")
+        hook_id = next(_hook_ids)
+        hooks = getattr(self, table)
+        setattr(self, table, {hook_id: hook, **hooks} if prepend else {**hooks, hook_id: hook})
+        return hook_id
+
+    def discard(self, table: str, hook_id: int) -> None:
+        getattr(self, table).pop(hook_id, None)
+        self.with_kwargs.discard(hook_id)
+        self.always_call.discard(hook_id)
+
+    def empty(self) -> bool:
+        return not any(getattr(self, table) for table in _HOOK_TABLES)
+
+
 class StateDictError(RuntimeError):
     """``load_state_dict`` found keys, shapes or dtypes that do not match the module."""
 
@@ -66,6 +119,9 @@ class Module:
     ``__init__`` (after ``super().__init__()``), and write ``forward``."""
 
     training: bool
+    # made by the first register_*_hook, dropped with the last hook: None means no hooks (a
+    # class attribute, so a module without hooks stores nothing)
+    _module_hooks: ModuleHooks | None = None
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -78,7 +134,95 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # the training hot path: while no module anywhere has hooks, one check of a global
+        if _live_hook_tables and self._module_hooks is not None:
+            return call_with_hooks(self, self._module_hooks, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # -- hooks (nn/hooks.py) --------------------------------------------------------------------
+
+    def _add_hook(
+        self, table: str, hook: Callable[..., Any], prepend: bool, **flags: bool
+    ) -> RemovableHandle:
+        hooks = self.__dict__.get("_module_hooks")
+        if hooks is None:
+            hooks = ModuleHooks()
+        hook_id = hooks.add(table, hook, prepend)
+        for flag, on in flags.items():
+            if on:
+                getattr(hooks, flag).add(hook_id)
+        object.__setattr__(self, "_module_hooks", hooks)
+        module = weakref.ref(self)  # a handle does not keep its module alive
+
+        def remove(hook_id: int) -> None:
+            owner = module()
+            hooks = None if owner is None else owner.__dict__.get("_module_hooks")
+            if hooks is not None:
+                hooks.discard(table, hook_id)
+                if hooks.empty():  # back to the one-check path
+                    del owner.__dict__["_module_hooks"]
+
+        return RemovableHandle(remove, hook_id)
+
+    def register_forward_pre_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward`` (``hook(module, args, kwargs)``
+        with ``with_kwargs=True``), after the ones registered before it (before them with
+        ``prepend=True``).
+
+        A hook returning None changes nothing; otherwise its result replaces the positional
+        arguments (a non-tuple is wrapped in one), or with ``with_kwargs`` must be a pair
+        ``(args, kwargs)`` that replaces both (anything else raises ``RuntimeError``).
+        Returns a handle whose ``remove()`` (or the end of a ``with`` block) removes the hook.
+        """
+        return self._add_hook("forward_pre", hook, prepend, with_kwargs=with_kwargs)
+
+    def register_forward_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``
+        (``hook(module, args, kwargs, output)`` with ``with_kwargs=True``); ``args`` are the
+        ones ``forward`` received. A result other than None replaces the output.
+        ``always_call=True``: the hook also runs when the forward (or an earlier hook) raises,
+        before the error goes on. Returns a removable handle.
+        """
+        return self._add_hook(
+            "forward", hook, prepend, with_kwargs=with_kwargs, always_call=always_call
+        )
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` in backward once the gradients of the module's
+        tensor outputs are known, before they go into the module. ``grad_output`` is a tuple,
+        one entry per output (None for a non-tensor output or one without a gradient); a
+        returned tuple of the same length replaces it. Returns a removable handle.
+        """
+        return self._add_hook("backward_pre", hook, prepend)
+
+    def register_full_backward_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` in backward once the gradients of
+        the module's positional inputs are known, as PyTorch: ``grad_input`` has one entry per
+        positional argument (None for a non-tensor, one that needs no gradient or got none),
+        ``grad_output`` one per output; a returned tuple of the same length replaces
+        ``grad_input``. When no input requires grad, the hook runs with all-None
+        ``grad_input`` as the output gradients are known (with PyTorch's warning), and may
+        only return None. The outputs of a module with backward hooks are copies of what
+        ``forward`` returned. Returns a removable handle.
+        """
+        return self._add_hook("backward", hook, prepend)
 
     # -- registration ---------------------------------------------------------------------------
 
