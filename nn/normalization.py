@@ -184,7 +184,7 @@ class _NormBase(Module):
         num_features: int,
         eps: float,
         momentum: float | None,
-        flags: tuple[bool, bool],
+        flags: tuple[bool, bool, bool],
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -195,9 +195,9 @@ class _NormBase(Module):
         if not eps > 0:
             raise ValueError(f"{layer}: eps must be positive, got {eps}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = flags
+        self.affine, self.track_running_stats, bias = flags
         self.weight = _param((num_features,), device, dtype) if self.affine else None
-        self.bias = _param((num_features,), device, dtype) if self.affine else None
+        self.bias = _param((num_features,), device, dtype) if self.affine and bias else None
         if self.track_running_stats:
             like = _param((num_features,), device, dtype).detach()
             self.register_buffer("running_mean", like)
@@ -219,8 +219,9 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _factor(self) -> float:
@@ -263,8 +264,9 @@ class _BatchNorm(_NormBase):
         track_running_stats: bool = True,
         device: Any = None,
         dtype: Any = None,
+        bias: bool = True,
     ) -> None:
-        flags = (affine, track_running_stats)
+        flags = (affine, track_running_stats, bias)
         super().__init__(num_features, eps, momentum, flags, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -281,7 +283,7 @@ class _BatchNorm(_NormBase):
 class BatchNorm1d(_BatchNorm):
     """Batch normalization over (N, C) or (N, C, L) -> same shape.
 
-    ``weight`` (C,) starts at 1, ``bias`` at 0; buffers ``running_mean`` (0), ``running_var``
+    ``weight`` (C,) starts at 1, ``bias`` at 0 (none with ``bias=False``); buffers ``running_mean`` (0), ``running_var``
     (1) and ``num_batches_tracked`` (int64), as PyTorch's. Training normalizes with the
     batch's statistics and updates the running ones (``momentum=None``: a cumulative average);
     eval normalizes with the running ones.
@@ -309,8 +311,9 @@ class _InstanceNorm(_NormBase):
         track_running_stats: bool = False,
         device: Any = None,
         dtype: Any = None,
+        bias: bool = True,
     ) -> None:
-        flags = (affine, track_running_stats)
+        flags = (affine, track_running_stats, bias)
         super().__init__(num_features, eps, momentum, flags, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -354,6 +357,7 @@ class GroupNorm(Module):
         affine: bool = True,
         device: Any = None,
         dtype: Any = None,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         for name, value in (("num_groups", num_groups), ("num_channels", num_channels)):
@@ -371,12 +375,13 @@ class GroupNorm(Module):
             affine,
         )
         self.weight = _param((num_channels,), device, dtype) if affine else None
-        self.bias = _param((num_channels,), device, dtype) if affine else None
+        self.bias = _param((num_channels,), device, dtype) if affine and bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -5,6 +5,7 @@ initialization bounds, second derivatives, and the errors bad input gets."""
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -89,6 +90,8 @@ NORMS = [
     ("InstanceNorm2d", (2,), {"affine": True, "track_running_stats": True}, (3, 2, 3, 4)),
     ("GroupNorm", (2, 4), {}, (3, 4, 5)),
     ("GroupNorm", (1, 3), {"affine": False}, (2, 3, 2, 2)),
+    ("BatchNorm1d", (3,), {"bias": False}, (4, 3)),
+    ("GroupNorm", (3, 3), {"bias": False}, (2, 3, 4)),
 ]
 
 
@@ -99,7 +102,8 @@ def test_norm_layer_matches_torch_in_training_then_eval(name, args, kwargs, shap
     if getattr(tmodule, "weight", None) is not None:
         with torch.no_grad():
             tmodule.weight.uniform_(0.5, 1.5)
-            tmodule.bias.normal_()
+            if tmodule.bias is not None:
+                tmodule.bias.normal_()
     _from_torch(module, tmodule)
     for mode in ("train", "train", "train", "eval", "eval"):
         module.train(mode == "train")
@@ -423,3 +427,19 @@ def test_parameter_list_and_dict_register_their_parameters():
         plist[3]
     with pytest.raises(TypeError, match="keys must be strings"):
         model.scales[1] = mg.randn(1)
+
+
+LAYER_NAMES = [
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention", "CosineSimilarity",
+    "PairwiseDistance", "ParameterList", "ParameterDict",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LAYER_NAMES)
+def test_layer_arguments_and_defaults_are_torchs(name):
+    def arguments(cls):
+        return [(p.name, p.default) for p in inspect.signature(cls).parameters.values()]
+
+    assert arguments(getattr(nn, name)) == arguments(getattr(torch.nn, name))
