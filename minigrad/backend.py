@@ -1337,3 +1337,24 @@ def add_windows(
         )
         out[lead + target] += windows[(Ellipsis,) + offset]
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory layout in elements (Tensor.stride, Tensor.storage_offset)
+# ---------------------------------------------------------------------------------------------
+
+
+def element_strides(arr: Array) -> tuple[int, ...]:
+    """``arr``'s strides counted in elements, as PyTorch's ``Tensor.stride()`` (NumPy and CuPy
+    count bytes)."""
+    return tuple(s // arr.itemsize for s in arr.strides)
+
+
+def element_offset(arr: Array) -> int:
+    """How many elements ``arr``'s first element lies past the start of the memory it views
+    (the first array in its chain of ``base`` arrays that owns its memory): PyTorch's
+    ``storage_offset()``. 0 for an array that owns its memory."""
+    root = arr
+    while isinstance(root.base, ARRAY_TYPES):
+        root = root.base
+    return (_address(arr) - _address(root)) // arr.itemsize

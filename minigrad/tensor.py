@@ -1172,6 +1172,270 @@ class Tensor(autograd.TensorBase):
     def diag(self, diagonal: int = 0) -> Tensor:
         return ops.diag(self, diagonal)
 
+    # -- linear algebra, shape and creation breadth (ops/linalg.py, ops/shape_breadth.py) ------
+
+    def dot(self, other: Tensor) -> Tensor:
+        return ops.dot(self, other)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        return ops.vdot(self, other)
+
+    def inner(self, other: Tensor) -> Tensor:
+        return ops.inner(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return ops.outer(self, vec2)
+
+    def ger(self, vec2: Tensor) -> Tensor:
+        return ops.outer(self, vec2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return ops.mv(self, vec)
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return ops.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return ops.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return self._inplace("addcmul_", lambda t: ops.addcmul(t, tensor1, tensor2, value=value))
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return self._inplace("addcdiv_", lambda t: ops.addcdiv(t, tensor1, tensor2, value=value))
+
+    def kron(self, other: Tensor) -> Tensor:
+        return ops.kron(self, other)
+
+    def trace(self) -> Tensor:
+        return ops.trace(self)
+
+    def norm(
+        self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
+    ) -> Tensor:
+        return ops.norm(self, p, dim, keepdim, dtype)
+
+    def dist(self, other: Tensor, p: Any = 2) -> Tensor:
+        return ops.dist(self, other, p)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        return ops.cross(self, other, dim)
+
+    def broadcast_to(self, size: Any) -> Tensor:
+        return ops.broadcast_to(self, size)
+
+    def ravel(self) -> Tensor:
+        return ops.ravel(self)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return ops.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return ops.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return ops.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return ops.dsplit(self, indices_or_sections)
+
+    def fliplr(self) -> Tensor:
+        return ops.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return ops.flipud(self)
+
+    def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+        return ops.rot90(self, k, dims)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return ops.select(self, dim, index)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
+        return ops.narrow_copy(self, dim, start, length)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        return ops.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        return ops.diagflat(self, offset)
+
+    def take(self, index: Tensor) -> Tensor:
+        return ops.take(self, index)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return ops.reshape(self, other.shape)
+
+    # memory layout, in elements as PyTorch (the array's byte strides divided by the item size)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.array.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self.array.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take (``numel() * element_size()``)."""
+        return self.array.nbytes
+
+    def stride(self, dim: int | None = None) -> Any:
+        """The step in elements between neighbours along each dim (a tuple), or along ``dim``."""
+        strides = backend.element_strides(self.array)
+        return strides if dim is None else strides[ops._util.norm_dim(dim, self.ndim, self.shape)]
+
+    def storage_offset(self) -> int:
+        """Where this tensor's first element lies in the memory it views, in elements."""
+        return backend.element_offset(self.array)
+
+    # new tensors of this tensor's dtype and device unless given (torch.Tensor.new_*)
+
+    def _new(self, size: Any, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+        size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+        dtype = self.dtype if dtype is None else backend.numpy_module().dtype(dtype)
+        device = self.device if device is None else backend.normalize_device(device)
+        if value is not None and not (value == 0 or value == 1):
+            value = promotion.checked_scalar("new_full", value, dtype)
+        xp = backend.module_for_device(device)
+        shape = tuple(int(n) for n in size)
+        array = xp.empty(shape, dtype=dtype) if value is None else xp.full(shape, value, dtype)
+        return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
+
+    def new_zeros(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return self._new(size, 0, dtype, device, requires_grad)
+
+    def new_ones(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return self._new(size, 1, dtype, device, requires_grad)
+
+    def new_empty(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return self._new(size, None, dtype, device, requires_grad)
+
+    def new_full(
+        self,
+        size: Any,
+        fill_value: Any,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        return self._new((size,), fill_value, dtype, device, requires_grad)
+
+    def new_tensor(
+        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A copy of ``data`` (never in a graph) in this tensor's dtype and device unless given."""
+        data = data.detach().array if isinstance(data, Tensor) else data
+        new = Tensor(
+            data,
+            self.dtype if dtype is None else dtype,
+            requires_grad,
+            self.device if device is None else device,
+        )
+        if new.array is data:
+            new.array = new.array.copy()
+        return new
+
+    # random fills in place, under the in-place machinery (version counter, history)
+
+    def _fill_random_(self, what: str, draw: Callable[[Any], Any]) -> Tensor:
+        """Overwrite every element with ``draw(dtype)``, an array of this shape and device; in a
+        recorded graph the earlier values get a zero gradient, as after fill_."""
+        if self.dtype.kind == "f":  # NumPy draws float32 and float64 only
+            wide = backend.float64 if self.dtype == backend.float64 else backend.float32
+            values = draw(wide).astype(self.dtype, copy=False)
+        else:
+            values = draw(self.dtype)
+        fresh = Tensor._wrap(values)
+        if not (self.requires_grad and autograd.is_grad_enabled()):
+            return self._inplace(what, lambda t: fresh)
+        return self._inplace(what, lambda t: ops.where(self._all_true(), fresh, t))
+
+    def _uniform(self, dtype: Any) -> Any:
+        """Uniform samples in [0, 1) of this shape, on this device."""
+        return backend.uniform(self.shape, dtype, self.device)
+
+    def _require_float_fill(self, what: str) -> None:
+        if self.dtype.kind != "f":
+            raise TypeError(f"{what}: not implemented for {self.dtype} (shape {self.shape})")
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0) -> Tensor:
+        """Fill with uniform samples from [from_, to) in place."""
+        self._require_float_fill("uniform_")
+        if not from_ <= to:
+            raise ValueError(f"uniform_: expects from <= to, got from={from_} to={to}")
+        return self._fill_random_("uniform_", lambda d: self._uniform(d) * (to - from_) + from_)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with normal samples of ``mean`` and ``std`` in place."""
+        self._require_float_fill("normal_")
+        if not std >= 0:
+            raise ValueError(f"normal_: expects std >= 0.0, but found std {std}")
+        normal = backend.normal
+        return self._fill_random_(
+            "normal_", lambda d: normal(self.shape, d, self.device) * std + mean
+        )
+
+    def exponential_(self, lambd: float = 1.0) -> Tensor:
+        """Fill with exponential samples of rate ``lambd`` in place: -log(1 - u) / lambd."""
+        self._require_float_fill("exponential_")
+        if not lambd > 0:
+            raise ValueError(f"exponential_: expects lambd > 0.0, but found lambd={lambd}")
+        log1p = backend.array_module(self.array).log1p
+        return self._fill_random_("exponential_", lambda d: -log1p(-self._uniform(d)) / lambd)
+
+    def bernoulli_(self, p: Any = 0.5) -> Tensor:
+        """Fill with 1 with probability ``p`` (a number or a tensor broadcast to this shape),
+        else 0, in place; any dtype."""
+        probability = p.array if isinstance(p, Tensor) else p
+        if isinstance(p, Tensor):
+            ops._util.broadcast_shape("bernoulli_", "p and self, shapes", p.shape, self.shape)
+        elif not 0 <= p <= 1:
+            raise ValueError(f"bernoulli_: expects 0 <= p <= 1, got p={p}")
+        u = self._uniform(backend.float64)
+        return self._fill_random_("bernoulli_", lambda d: (u < probability).astype(d))
+
+    def random_(self, from_: int | None = None, to: int | None = None) -> Tensor:
+        """Fill with integers from [from_, to) in place: ``random_(to)`` is [0, to);
+        ``random_()`` spans the dtype (floats: [0, 2^mantissa], every value exact)."""
+        if to is None:
+            from_, to = (0, from_) if from_ is not None else (0, None)
+        if to is None:
+            kind = self.dtype
+            if kind.kind == "f":
+                to = 2 ** {2: 11, 4: 24, 8: 53}[kind.itemsize] + 1
+            elif kind.kind == "b":
+                to = 2
+            else:
+                to = int(backend.numpy_module().iinfo(kind).max) + 1
+        if not from_ < to:
+            raise ValueError(f"random_: expects from < to, got from={from_} to={to}")
+        ints = backend.integers(from_, to, self.shape, backend.int64, self.device)
+        return self._fill_random_("random_", lambda d: ints.astype(d))
+
 
 _NDARRAY = backend.ARRAY_TYPES[0]
 

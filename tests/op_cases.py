@@ -1708,6 +1708,292 @@ for name, op, shape, opts in POOL_CASES:
     )
 
 
+# -- linear algebra and shape breadth (minigrad/ops/linalg.py, minigrad/ops/shape_breadth.py) -----
+# composites of existing ops; tests/test_linalg_breadth.py has their edge cases and bad inputs
+
+NOT_DIFFERENTIABLE |= {"broadcast_shapes", "numel", "tril_indices", "triu_indices", "unravel_index"}
+NOT_DIFFERENTIABLE |= {"detach"}
+case("dot", "dot", lambda a, b: mg.dot(a, b), [F((4,)), F((4,))], lambda a, b: torch.dot(a, b))
+case("vdot", "vdot", lambda a, b: a.vdot(b), [F((3,)), F((3,))], lambda a, b: a.vdot(b))
+case("inner", "inner", lambda a, b: mg.inner(a, b), [F((2, 3)), F((4, 3))], torch.inner)
+case("inner-0d", "inner", lambda a, b: a.inner(b), [F(()), F((2, 3))], lambda a, b: a.inner(b))
+case("outer", "outer", lambda a, b: mg.outer(a, b), [F((3,)), F((2,))], torch.outer)
+case("ger", "ger", lambda a, b: mg.ger(a, b), [F((2,)), F((4,))], torch.outer)
+case("mv", "mv", lambda a, v: a.mv(v), [F((3, 4)), F((4,))], lambda a, v: a.mv(v))
+case(
+    "addmm-scaled-broadcast",
+    "addmm",
+    lambda c, a, b: mg.addmm(c, a, b, beta=0.5, alpha=-2.0),
+    [F((4,)), F((3, 2)), F((2, 4))],
+    lambda c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=-2.0),
+)
+case(
+    "addmm-beta0",  # input not read (inf would not spread); its gradient is 0
+    "addmm",
+    lambda c, a, b: c.addmm(a, b, beta=0),
+    [F((3, 4)), F((3, 2)), F((2, 4))],
+    lambda c, a, b: c.addmm(a, b, beta=0),
+)
+case(
+    "addmv",
+    "addmv",
+    lambda c, a, v: mg.addmv(c, a, v, alpha=3.0),
+    [F((3,)), F((3, 2)), F((2,))],
+    lambda c, a, v: torch.addmv(c, a, v, alpha=3.0),
+)
+case(
+    "baddbmm",
+    "baddbmm",
+    lambda c, a, b: mg.baddbmm(c, a, b, beta=2.0),
+    [F((1, 3, 4)), F((2, 3, 2)), F((2, 2, 4))],
+    lambda c, a, b: torch.baddbmm(c, a, b, beta=2.0),
+)
+case(
+    "addbmm",
+    "addbmm",
+    lambda c, a, b: c.addbmm(a, b, alpha=0.5),
+    [F((3, 4)), F((2, 3, 2)), F((2, 2, 4))],
+    lambda c, a, b: c.addbmm(a, b, alpha=0.5),
+)
+case(
+    "addcmul",
+    "addcmul",
+    lambda c, a, b: mg.addcmul(c, a, b, value=-0.5),
+    [F((3, 1)), F((4,)), F((3, 4))],
+    lambda c, a, b: torch.addcmul(c, a, b, value=-0.5),
+)
+case(
+    "addcdiv",
+    "addcdiv",
+    lambda c, a, b: c.addcdiv(a, b, value=2.0),
+    [F((3, 4)), F((3, 4)), Away((4,))],
+    lambda c, a, b: c.addcdiv(a, b, value=2.0),
+)
+case(
+    "tensordot-int",
+    "tensordot",
+    lambda a, b: mg.tensordot(a, b, 2),
+    [F((2, 3, 4)), F((3, 4, 2))],
+    lambda a, b: torch.tensordot(a, b, 2),
+)
+case(
+    "tensordot-lists",
+    "tensordot",
+    lambda a, b: mg.tensordot(a, b, ([0, 2], [2, 0])),
+    [F((2, 3, 4)), F((4, 5, 2))],
+    lambda a, b: torch.tensordot(a, b, ([0, 2], [2, 0])),
+)
+case("kron", "kron", lambda a, b: mg.kron(a, b), [F((2, 3)), F((3,))], torch.kron)
+case("trace", "trace", lambda a: a.trace(), [F((3, 4))], lambda a: a.trace())
+case("norm-fro", "norm", lambda a: mg.norm(a), [F((3, 4))], lambda a: torch.norm(a))
+case(
+    "norm-p1-dim-keepdim",
+    "norm",
+    lambda a: a.norm(1, dim=1, keepdim=True),
+    [Away((3, 4))],
+    lambda a: a.norm(1, dim=1, keepdim=True),
+)
+case(
+    "norm-p3-dims",
+    "norm",
+    lambda a: mg.norm(a, 3, dim=(0, 2)),
+    [Away(X3)],
+    lambda a: torch.norm(a, 3, dim=(0, 2)),
+)
+for ord_ in (float("inf"), float("-inf"), 0.0):
+    case(
+        f"vector_norm-{ord_}",
+        "vector_norm",
+        lambda a, o=ord_: mg.linalg.vector_norm(a, o, dim=-1),
+        [Const([[0.5, -1.5, 2.0, -0.3], [1.1, -0.7, 0.9, 2.5], [-0.2, 0.4, -1.9, 1.3]])],
+        lambda a, o=ord_: torch.linalg.vector_norm(a, o, dim=-1),
+    )
+case(
+    "vector_norm-0d",
+    "vector_norm",
+    lambda a: mg.vector_norm(a),
+    [Away(())],
+    lambda a: torch.linalg.vector_norm(a),
+)
+case(
+    "vector_norm-zero-vector",  # gradient 0 at the zero vector (PyTorch's subgradient)
+    "vector_norm",
+    lambda a: mg.vector_norm(a, dim=1),
+    [Const([[0.0, 0.0], [3.0, -4.0]])],
+    lambda a: torch.linalg.vector_norm(a, dim=1),
+    tags={"no-gradcheck", "no-torch-double"},
+)
+case("dist", "dist", lambda a, b: mg.dist(a, b), [F((3, 4)), F((4,))], torch.dist)
+case("dist-p1", "dist", lambda a, b: a.dist(b, 1), [F((3,)), F((3,))], lambda a, b: a.dist(b, 1))
+# PyTorch has no second derivative of cdist ("_cdist_backward is not implemented")
+case(
+    "cdist",
+    "cdist",
+    lambda a, b: mg.cdist(a, b),
+    [F((3, 2)), F((4, 2))],
+    torch.cdist,
+    tags={"no-torch-double"},
+)
+case(
+    "cdist-batch-p1",
+    "cdist",
+    lambda a, b: mg.cdist(a, b, 1.0),
+    [F((2, 3, 2)), F((1, 4, 2))],
+    lambda a, b: torch.cdist(a, b, 1.0),
+    tags={"no-torch-double"},
+)
+case(
+    "cdist-zero-distance",  # the gradient at a zero distance is 0, as PyTorch
+    "cdist",
+    lambda a, b: mg.cdist(a, b),
+    [Const([[1.0, 2.0], [0.0, 0.5]]), Const([[1.0, 2.0]])],
+    torch.cdist,
+    tags={"no-gradcheck", "no-torch-double"},
+)
+case(
+    "cross",
+    "cross",
+    lambda a, b: mg.linalg.cross(a, b, dim=-1),
+    [F((4, 3)), F((1, 3))],
+    lambda a, b: torch.linalg.cross(a, b, dim=-1),
+)
+case(
+    "cross-dim0",
+    "cross",
+    lambda a, b: a.cross(b, 0),
+    [F((3, 2)), F((3, 2))],
+    lambda a, b: a.cross(b, dim=0),
+)
+case(
+    "cumulative_trapezoid",
+    "cumulative_trapezoid",
+    lambda y: mg.cumulative_trapezoid(y, dx=0.5, dim=0),
+    [F((4, 3))],
+    lambda y: torch.cumulative_trapezoid(y, dx=0.5, dim=0),
+)
+case(
+    "cumulative_trapezoid-x",
+    "cumulative_trapezoid",
+    lambda y, x: mg.cumulative_trapezoid(y, x),
+    [F((2, 4)), F((4,))],
+    lambda y, x: torch.cumulative_trapezoid(y, x),
+)
+case(
+    "broadcast_to",
+    "broadcast_to",
+    lambda a: a.broadcast_to((2, 3, 4)),
+    [F((3, 1))],
+    lambda a: a.broadcast_to((2, 3, 4)),
+)
+case(
+    "broadcast_tensors",
+    "broadcast_tensors",
+    lambda a, b: mg.broadcast_tensors(a, b),
+    [F((3, 1)), F((4,))],
+    torch.broadcast_tensors,
+)
+for name in ("hstack", "vstack", "row_stack", "dstack", "column_stack"):
+    case(
+        f"{name}-1d",
+        name,
+        lambda a, b, n=name: getattr(mg, n)([a, b]),
+        [F((3,)), F((3,))],
+        lambda a, b, n=name: getattr(torch, n)([a, b]),
+    )
+    case(
+        f"{name}-2d",
+        name,
+        lambda a, b, n=name: getattr(mg, n)((a, b)),
+        [F((2, 3)), F((2, 3))],
+        lambda a, b, n=name: getattr(torch, n)((a, b)),
+    )
+case(
+    "tensor_split-sections",
+    "tensor_split",
+    lambda a: mg.tensor_split(a, 3, dim=1),
+    [F((2, 7))],
+    lambda a: torch.tensor_split(a, 3, dim=1),
+)
+case(
+    "tensor_split-indices",
+    "tensor_split",
+    lambda a: a.tensor_split([1, -2, 9]),
+    [F((6, 2))],
+    lambda a: a.tensor_split([1, -2, 9]),
+)
+case("hsplit", "hsplit", lambda a: a.hsplit(2), [F((3, 4))], lambda a: a.hsplit(2))
+case("vsplit", "vsplit", lambda a: mg.vsplit(a, [1]), [F((3, 4))], lambda a: torch.vsplit(a, [1]))
+case("dsplit", "dsplit", lambda a: mg.dsplit(a, 2), [F((2, 1, 4))], lambda a: torch.dsplit(a, 2))
+for n in (1, 2, 3):
+    case(
+        f"atleast_{n}d",
+        f"atleast_{n}d",
+        lambda a, b, n=n: getattr(mg, f"atleast_{n}d")(a, b),
+        [F(()), F((3,))],
+        lambda a, b, n=n: getattr(torch, f"atleast_{n}d")(a, b),
+    )
+case("ravel", "ravel", lambda a: mg.ravel(a.mT), [F(X3)], lambda a: torch.ravel(a.mT))
+case("tile", "tile", lambda a: a.tile((2, 1, 3)), [F((2, 3))], lambda a: a.tile((2, 1, 3)))
+case("tile-short", "tile", lambda a: mg.tile(a, (2,)), [F((2, 3))], lambda a: torch.tile(a, (2,)))
+case("fliplr", "fliplr", lambda a: mg.fliplr(a), [F(X3)], torch.fliplr)
+case("flipud", "flipud", lambda a: a.flipud(), [F((3,))], lambda a: a.flipud())
+for k in (-1, 0, 1, 2, 3):
+    case(
+        f"rot90-k{k}",
+        "rot90",
+        lambda a, k=k: mg.rot90(a, k, (2, 0)),
+        [F(X3)],
+        lambda a, k=k: torch.rot90(a, k, (2, 0)),
+    )
+case("select", "select", lambda a: a.select(1, -1), [F(X3)], lambda a: a.select(1, -1))
+case(
+    "narrow_copy",
+    "narrow_copy",
+    lambda a: mg.narrow_copy(a, -1, 1, 2),
+    [F(X3)],
+    lambda a: torch.narrow_copy(a, -1, 1, 2),
+)
+case("diag_embed", "diag_embed", lambda a: mg.diag_embed(a), [F((2, 3))], torch.diag_embed)
+case(
+    "diag_embed-offset-dims",
+    "diag_embed",
+    lambda a: a.diag_embed(-1, 0, 2),
+    [F((2, 3))],
+    lambda a: a.diag_embed(-1, 0, 2),
+)
+case("diagflat", "diagflat", lambda a: mg.diagflat(a, 1), [F((2, 2))], lambda a: a.diagflat(1))
+case(
+    "take",
+    "take",
+    lambda a, i: mg.take(a, i),
+    [F((3, 4)), Ints([[0, -1], [5, 5]])],  # a repeat: its gradient adds up
+    torch.take,
+)
+case(
+    "meshgrid-ij",
+    "meshgrid",
+    lambda a, b: mg.meshgrid(a, b, indexing="ij"),
+    [F((3,)), F((2,))],
+    lambda a, b: torch.meshgrid(a, b, indexing="ij"),
+)
+case(
+    "meshgrid-xy",
+    "meshgrid",
+    lambda a, b, c: mg.meshgrid(a, b, c, indexing="xy"),
+    [F((3,)), F((2,)), F(())],
+    lambda a, b, c: torch.meshgrid(a, b, c, indexing="xy"),
+)
+case(
+    "cartesian_prod",
+    "cartesian_prod",
+    lambda a, b: mg.cartesian_prod(a, b),
+    [F((3,)), F((2,))],
+    torch.cartesian_prod,
+)
+case("t", "t", lambda a: mg.t(a), [F((2, 3))], torch.t)
+case("t-1d", "t", lambda a: mg.t(a), [F((3,))], torch.t)
+
+
 def torch_twins(case: OpCase, arrays: list[np.ndarray]) -> list[Any]:
     """The case's inputs as PyTorch tensors on the test device: floats in float64, requiring
     grad where the case differentiates them."""

@@ -19,6 +19,14 @@
 - ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
   its base and the base's views (no public function: the Tensor's in-place methods use it)
 
+- ``linalg`` (also ``minigrad.linalg``): dot vdot inner outer (ger) mv addmm addmv addbmm
+  baddbmm addcmul addcdiv tensordot kron trace norm vector_norm dist cdist cross
+  cumulative_trapezoid
+- ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
+  dstack column_stack, tensor_split hsplit vsplit dsplit, atleast_1d/2d/3d, ravel tile fliplr
+  flipud rot90 select narrow_copy diag_embed diagflat take, meshgrid cartesian_prod
+  tril_indices triu_indices unravel_index
+
 Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
 prod cumsum.
 
@@ -40,6 +48,7 @@ for annotations only (the wrappers take and return Tensors, but test them with
 imports the class above them); never ``nn`` or ``transformer``.
 """
 
+from minigrad.ops import linalg as linalg  # minigrad.linalg, as torch.linalg
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
 from minigrad.ops.activations import elu, leaky_relu, silu, softplus
 from minigrad.ops.conv import (  # convolution and pooling
@@ -121,6 +130,29 @@ from minigrad.ops.indexing import (
     take_along_dim,
     topk,
 )
+from minigrad.ops.linalg import (
+    addbmm,
+    addcdiv,
+    addcmul,
+    addmm,
+    addmv,
+    baddbmm,
+    cdist,
+    cross,
+    cumulative_trapezoid,
+    dist,
+    dot,
+    ger,
+    inner,
+    kron,
+    mv,
+    norm,
+    outer,
+    tensordot,
+    trace,
+    vdot,
+    vector_norm,
+)
 from minigrad.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -179,6 +211,41 @@ from minigrad.ops.shape import (
     unbind,
     unsqueeze,
     where,
+)
+from minigrad.ops.shape_breadth import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    cartesian_prod,
+    column_stack,
+    detach,
+    diag_embed,
+    diagflat,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    meshgrid,
+    narrow_copy,
+    numel,
+    ravel,
+    rot90,
+    row_stack,
+    select,
+    t,
+    take,
+    tensor_split,
+    tile,
+    tril_indices,
+    triu_indices,
+    unravel_index,
+    vsplit,
+    vstack,
 )
 
 clip = clamp  # PyTorch's alias
@@ -319,4 +386,59 @@ __all__ = [
     "conv2d",
     "max_pool1d",
     "max_pool2d",
+    # linear algebra and shape breadth (ops/linalg.py, ops/shape_breadth.py)
+    "addbmm",
+    "addcdiv",
+    "addcmul",
+    "addmm",
+    "addmv",
+    "baddbmm",
+    "cdist",
+    "cross",
+    "cumulative_trapezoid",
+    "dist",
+    "dot",
+    "ger",
+    "inner",
+    "kron",
+    "mv",
+    "norm",
+    "outer",
+    "tensordot",
+    "trace",
+    "vdot",
+    "vector_norm",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "broadcast_shapes",
+    "broadcast_tensors",
+    "broadcast_to",
+    "cartesian_prod",
+    "column_stack",
+    "diag_embed",
+    "diagflat",
+    "detach",
+    "dsplit",
+    "dstack",
+    "fliplr",
+    "flipud",
+    "hsplit",
+    "hstack",
+    "meshgrid",
+    "narrow_copy",
+    "numel",
+    "ravel",
+    "rot90",
+    "row_stack",
+    "select",
+    "t",
+    "take",
+    "tensor_split",
+    "tile",
+    "tril_indices",
+    "triu_indices",
+    "unravel_index",
+    "vsplit",
+    "vstack",
 ]

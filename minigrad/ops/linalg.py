@@ -1,0 +1,445 @@
+"""Linear algebra PyTorch code reaches for: products (dot, inner, outer, mv, tensordot, kron,
+addmm and its family), trace, norms and distances (norm, vector_norm, dist, cdist), cross, and
+cumulative_trapezoid.
+
+Every function here is a composition of existing differentiable ops (matmul, einsum-free
+reshapes, sums, rolls, and ``VectorNorm``, the p-norm primitive ``normalize`` uses), so each
+gets its first and higher-order gradients from those: nothing here has a backward of its own.
+The p-norm's gradient at a zero vector is 0, PyTorch's subgradient.
+
+``minigrad.linalg`` is this module (``mg.linalg.vector_norm``, ``mg.linalg.cross``), standing
+in for ``torch.linalg``; its ``cross`` keeps ``torch.cross``'s default ``dim=None`` (the first
+dim of size 3) where ``torch.linalg.cross`` defaults to -1: the same for (..., 3) inputs.
+
+Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, sibling op modules;
+``tensor`` for annotations only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from minigrad import backend
+from minigrad.autograd import TensorBase, wrap
+from minigrad.errors import DTypeError, ShapeError
+from minigrad.ops._util import broadcast_shape, half_in_float32, norm_dim, norm_dims, same_dtype
+from minigrad.ops.losses import VectorNorm
+from minigrad.ops.rearrange import diagonal, roll
+from minigrad.ops.reductions import amax, amin, cumsum, sum
+from minigrad.ops.shape import bmm, expand, matmul, mm, narrow, permute, where
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
+
+__all__ = [
+    "addbmm",
+    "addcdiv",
+    "addcmul",
+    "addmm",
+    "addmv",
+    "baddbmm",
+    "cdist",
+    "cross",
+    "cumulative_trapezoid",
+    "dist",
+    "dot",
+    "ger",
+    "inner",
+    "kron",
+    "mv",
+    "norm",
+    "outer",
+    "tensordot",
+    "trace",
+    "vdot",
+    "vector_norm",
+]
+
+
+def _require_tensors(op: str, **named: Any) -> None:
+    for name, value in named.items():
+        if not isinstance(value, TensorBase):
+            raise TypeError(f"{op}: {name} must be a tensor, got {type(value).__name__}")
+
+
+def _require_ndim(op: str, name: str, x: Tensor, ndim: int) -> None:
+    if x.ndim != ndim:
+        raise ShapeError(f"{op}: {name} must be {ndim}-D, got shape {tuple(x.shape)}")
+
+
+# =============================================================================================
+# products
+# =============================================================================================
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The dot product of two 1-D tensors of one length and dtype: (n,), (n,) -> ()."""
+    _require_tensors("dot", input=input, other=other)
+    if input.ndim != 1 or other.ndim != 1:
+        raise ShapeError(
+            f"dot: 1D tensors expected, but got shapes {tuple(input.shape)} and "
+            f"{tuple(other.shape)}"
+        )
+    if input.shape != other.shape:
+        raise ShapeError(
+            f"dot: inconsistent tensor size, shapes {tuple(input.shape)} and {tuple(other.shape)}"
+        )
+    return matmul(input, other)
+
+
+def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """``dot`` with the first operand conjugated: for real tensors (all minigrad has), ``dot``."""
+    return dot(input, other)
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The sum of products over the last dims: (..a, n), (..b, n) -> (..a, ..b); a 0-d operand
+    multiplies the other. Both operands have one dtype, as PyTorch."""
+    _require_tensors("inner", input=input, other=other)
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    same_dtype("inner", ("the first operand", input), ("the second", other))
+    if input.shape[-1] != other.shape[-1]:
+        raise ShapeError(
+            f"inner: the last dims of shapes {tuple(input.shape)} and {tuple(other.shape)} differ"
+        )
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    """The outer product of two 1-D tensors: (n,), (m,) -> (n, m), dtypes promoted."""
+    _require_tensors("outer", input=input, vec2=vec2)
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise ShapeError(
+            f"outer: 1D tensors expected, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}"
+        )
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer  # PyTorch's older name
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
+    """A matrix times a vector: (n, m), (m,) -> (n,)."""
+    _require_tensors("mv", input=input, vec=vec)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise ShapeError(
+            f"mv: expects a 2-D matrix and a 1-D vector, got shapes {tuple(input.shape)} and "
+            f"{tuple(vec.shape)}"
+        )
+    return matmul(input, vec)
+
+
+def _scaled_sum(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
+    """``beta * input + alpha * product``, ``input`` broadcast to the product's shape; with
+    ``beta == 0`` the input is not read (its NaN and inf do not spread) and its gradient is 0,
+    as PyTorch."""
+    _require_tensors(op, input=input)
+    shape = broadcast_shape(op, "the input and the product, shapes", input.shape, product.shape)
+    if shape != tuple(product.shape):
+        raise ShapeError(
+            f"{op}: the input of shape {tuple(input.shape)} cannot be broadcast to the "
+            f"product's shape {tuple(product.shape)}"
+        )
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:  # every element from the product; the where keeps input in the graph
+        everywhere = wrap(backend.array_module(product.array).ones(shape, dtype=bool))
+        return where(everywhere, scaled, input) if input.requires_grad else scaled
+    return scaled + (input if beta == 1 else input * beta)
+
+
+def addmm(
+    input: Tensor,  # noqa: A002
+    mat1: Tensor,
+    mat2: Tensor,
+    *,
+    beta: float = 1,
+    alpha: float = 1,
+) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)``: (n, k) @ (k, m), ``input`` broadcast to (n, m)."""
+    return _scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def addmv(
+    input: Tensor,  # noqa: A002
+    mat: Tensor,
+    vec: Tensor,
+    *,
+    beta: float = 1,
+    alpha: float = 1,
+) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``: (n, m) @ (m,), ``input`` broadcast to (n,)."""
+    return _scaled_sum("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def baddbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: float = 1,
+    alpha: float = 1,
+) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)``: (B, n, k), (B, k, m) -> (B, n, m)."""
+    return _scaled_sum("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: float = 1,
+    alpha: float = 1,
+) -> Tensor:
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``: (B, n, k), (B, k, m) -> (n, m)."""
+    return _scaled_sum("addbmm", input, sum(bmm(batch1, batch2), 0), beta, alpha)
+
+
+def addcmul(
+    input: Tensor,  # noqa: A002
+    tensor1: Tensor,
+    tensor2: Tensor,
+    *,
+    value: float = 1,
+) -> Tensor:
+    """``input + value * tensor1 * tensor2``, all three broadcast together."""
+    _require_tensors("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
+    broadcast_shape("addcmul", "shapes", input.shape, tensor1.shape, tensor2.shape)
+    product = tensor1 * tensor2
+    return input + (product if value == 1 else product * value)
+
+
+def addcdiv(
+    input: Tensor,  # noqa: A002
+    tensor1: Tensor,
+    tensor2: Tensor,
+    *,
+    value: float = 1,
+) -> Tensor:
+    """``input + value * tensor1 / tensor2``, all three broadcast together (integer
+    ``tensor1`` and ``tensor2`` are refused, as PyTorch)."""
+    _require_tensors("addcdiv", input=input, tensor1=tensor1, tensor2=tensor2)
+    if tensor1.dtype.kind in "biu" and tensor2.dtype.kind in "biu":
+        raise DTypeError(
+            f"addcdiv: integer division is not supported (tensor1 {tensor1.dtype}, tensor2 "
+            f"{tensor2.dtype}); use input + value * tensor1 / tensor2"
+        )
+    broadcast_shape("addcdiv", "shapes", input.shape, tensor1.shape, tensor2.shape)
+    quotient = tensor1 / tensor2
+    return input + (quotient if value == 1 else quotient * value)
+
+
+def _tensordot_dims(a: Tensor, b: Tensor, dims: Any) -> tuple[list[int], list[int]]:
+    """The contracted dims of ``a`` and ``b``, non-negative, from an int or a pair of lists."""
+    if isinstance(dims, TensorBase):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0 or dims > min(a.ndim, b.ndim):
+            raise ValueError(
+                f"tensordot: dims ({dims}) must be in [0, {min(a.ndim, b.ndim)}] for shapes "
+                f"{tuple(a.shape)} and {tuple(b.shape)}"
+            )
+        return list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    if not (isinstance(dims, (list, tuple)) and len(dims) == 2):
+        raise TypeError(f"tensordot: dims must be an int or a pair of lists, got {dims!r}")
+    da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(da) != len(db):
+        raise ValueError(f"tensordot: both lists of dims must have one length, got {dims!r}")
+    da = [norm_dim(d, a.ndim, a.shape) for d in da]
+    db = [norm_dim(d, b.ndim, b.shape) for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise ShapeError(
+                f"tensordot: contracted dims differ in size: dim {i} of shape {tuple(a.shape)} "
+                f"({a.shape[i]}) vs dim {j} of shape {tuple(b.shape)} ({b.shape[j]})"
+            )
+    return da, db
+
+
+def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[Any] = 2) -> Tensor:
+    """The sum of products over ``dims``: an int n contracts the last n dims of ``a`` with the
+    first n of ``b``; a pair of lists names them. Shape: ``a``'s free dims then ``b``'s."""
+    _require_tensors("tensordot", a=a, b=b)
+    same_dtype("tensordot", ("a", a), ("b", b))
+    da, db = _tensordot_dims(a, b, dims)
+    free_a = [d for d in range(a.ndim) if d not in da]
+    free_b = [d for d in range(b.ndim) if d not in db]
+    k = math.prod(a.shape[d] for d in da)
+    # a -> (free_a, k), b -> (k, free_b), one matrix product, then the free dims back
+    a2 = permute(a, *free_a, *da).reshape(math.prod(a.shape[d] for d in free_a), k)
+    b2 = permute(b, *db, *free_b).reshape(k, math.prod(b.shape[d] for d in free_b))
+    shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
+    return mm(a2, b2).reshape(shape)
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The Kronecker product: block (i, j, ...) is ``input[i, j, ...] * other``; shape the
+    product of the shapes dim by dim (the shorter one padded with leading 1s)."""
+    _require_tensors("kron", input=input, other=other)
+    n = max(input.ndim, other.ndim)
+    sa = (1,) * (n - input.ndim) + tuple(input.shape)
+    sb = (1,) * (n - other.ndim) + tuple(other.shape)
+    # (a0, a1) x (b0, b1): (a0, 1, a1, 1) * (1, b0, 1, b1) -> (a0 b0, a1 b1)
+    spread_a = tuple(v for m in sa for v in (m, 1))
+    spread_b = tuple(v for m in sb for v in (1, m))
+    product = input.reshape(spread_a) * other.reshape(spread_b)
+    return product.reshape(tuple(x * y for x, y in zip(sa, sb)))
+
+
+def trace(input: Tensor) -> Tensor:  # noqa: A002
+    """The sum of the main diagonal of a 2-D tensor: (n, m) -> () (integers sum in int64)."""
+    _require_tensors("trace", input=input)
+    _require_ndim("trace", "input", input, 2)
+    return sum(diagonal(input))
+
+
+# =============================================================================================
+# norms and distances
+# =============================================================================================
+
+
+def vector_norm(
+    x: Tensor,
+    ord: float = 2,  # noqa: A002
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Tensor:
+    """The ``ord``-norm of ``x`` over ``dim`` (every dim when None), as
+    ``torch.linalg.vector_norm``: ``(sum |x|^ord)^(1/ord)``; ``inf``: max |x|; ``-inf``:
+    min |x|; ``0``: the count of nonzeros. Floats only; ``dtype`` casts first.
+
+    The gradient at a zero vector is 0 (PyTorch's subgradient); for ``inf`` ties share it.
+    """
+    _require_tensors("vector_norm", x=x)
+    if dtype is not None:
+        x = x.to(dtype=dtype)
+    if x.dtype.kind != "f":
+        raise DTypeError(
+            f"linalg.vector_norm: expects a floating point tensor, got {x.dtype} (shape "
+            f"{tuple(x.shape)})"
+        )
+    if isinstance(ord, str) or not isinstance(ord, (int, float)):
+        raise TypeError(f"vector_norm: ord must be a number, got {ord!r}")
+    dims = norm_dims(dim, x.ndim, x.shape)
+    dims = tuple(range(x.ndim)) if dims is None else dims
+    if x.dtype == backend.float16:
+        return half_in_float32(vector_norm, x, ord, dims, keepdim)
+    if math.isinf(ord):
+        if any(x.shape[d] == 0 for d in dims) or (not dims and x.numel() == 0):
+            raise ValueError(
+                f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor of shape "
+                f"{tuple(x.shape)} because the operation does not have an identity"
+            )
+        extreme = amax if ord > 0 else amin
+        return extreme(x.abs(), dims, keepdim=keepdim) if dims else x.abs()
+    if ord == 0:  # sign(|x|) is 1 at a nonzero, 0 at a zero; its gradient is 0
+        return sum(x.abs().sign(), dims, keepdim=keepdim) if dims else x.abs().sign()
+    out = VectorNorm.apply(x, p=float(ord), dim=dims)  # keeps the reduced dims
+    return out if keepdim else out.reshape(tuple(n for d, n in enumerate(x.shape) if d not in dims))
+
+
+def norm(
+    input: Tensor,  # noqa: A002
+    p: float | str | None = "fro",
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Tensor:
+    """``torch.norm``: the vector ``p``-norm of ``input`` over ``dim`` (every dim when None).
+    ``"fro"`` (the default) is the 2-norm over ``dim`` (one or two dims); ``"nuc"`` and the
+    other matrix norms are not implemented."""
+    if p is None or p == "fro":
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise ValueError(f"norm: the Frobenius norm takes at most 2 dims, got dim={dim}")
+        p = 2
+    elif isinstance(p, str):
+        raise NotImplementedError(f"norm: p={p!r} (a matrix norm) is not implemented; use 'fro'")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """The ``p``-norm of ``input - other`` (broadcast together), over every element: ()."""
+    _require_tensors("dist", input=input, other=other)
+    broadcast_shape("dist", "shapes", input.shape, other.shape)
+    return vector_norm(input - other, p)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+    """The ``p``-norm distance between each row of ``x1`` and each row of ``x2``:
+    (..., P, M), (..., R, M) -> (..., P, R), batch dims broadcast. The gradient at a zero
+    distance is 0, as PyTorch."""
+    _require_tensors("cdist", x1=x1, x2=x2)
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise ShapeError(
+            f"cdist: expects at least 2-D tensors, got shapes {tuple(x1.shape)} and "
+            f"{tuple(x2.shape)}"
+        )
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(
+            f"cdist: X1 and X2 must have the same number of columns, got shapes "
+            f"{tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
+    if not p >= 0:
+        raise ValueError(f"cdist: p must be non-negative, got {p}")
+    broadcast_shape("cdist", "batch dims of shapes", x1.shape[:-2], x2.shape[:-2])
+    same_dtype("cdist", ("x1", x1), ("x2", x2))
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
+    if diff.numel() == 0 or diff.shape[-1] == 0:
+        return sum(diff * 0, -1)  # zeros of (..., P, R)
+    return vector_norm(diff, p, -1)
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (both broadcast together): ``torch.cross``,
+    whose default ``dim=None`` takes the first dim of size 3; ``linalg.cross`` takes -1."""
+    _require_tensors("cross", input=input, other=other)
+    shape = broadcast_shape("cross", "shapes", input.shape, other.shape)
+    if dim is None:
+        dim = next((d for d, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise ShapeError(
+                f"cross: no dim of size 3 in shapes {tuple(input.shape)}, {tuple(other.shape)}"
+            )
+    d = norm_dim(dim, len(shape), shape)
+    if shape[d] != 3:
+        raise ShapeError(
+            f"cross: dim {dim} must have size 3, got shapes {tuple(input.shape)} and "
+            f"{tuple(other.shape)}"
+        )
+    a, b = expand(input, shape), expand(other, shape)
+    # c_i = a_(i+1) b_(i+2) - a_(i+2) b_(i+1), indices mod 3: rolls by -1 and -2
+    return roll(a, -1, d) * roll(b, -2, d) - roll(a, -2, d) * roll(b, -1, d)
+
+
+def cumulative_trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1
+) -> Tensor:
+    """The running trapezoid-rule integral of ``y`` along ``dim``, one element shorter: spacing
+    ``dx`` (default 1) or the sample points ``x`` (1-D, or ``y``'s shape)."""
+    _require_tensors("cumulative_trapezoid", y=y)
+    if y.ndim == 0:
+        raise ShapeError("cumulative_trapezoid: expects at least a 1-D tensor, got a 0-d one")
+    d = norm_dim(dim, y.ndim, y.shape)
+    n = y.shape[d]
+    if n == 0:
+        return y * 1.0
+    mids = narrow(y, d, 1, n - 1) + narrow(y, d, 0, n - 1)  # y_(i+1) + y_i
+    if x is not None and dx is not None:
+        raise TypeError("cumulative_trapezoid: give x or dx, not both")
+    if x is not None:
+        xd = d if x.ndim == y.ndim else 0
+        if x.shape[xd] != n or x.ndim not in (1, y.ndim):
+            raise ShapeError(
+                f"cumulative_trapezoid: x of shape {tuple(x.shape)} does not match y of shape "
+                f"{tuple(y.shape)} along dim {d}"
+            )
+        steps = narrow(x, xd, 1, n - 1) - narrow(x, xd, 0, n - 1)
+        if x.ndim == 1 and y.ndim > 1:
+            steps = steps.reshape(tuple(n - 1 if k == d else 1 for k in range(y.ndim)))
+        return cumsum(mids * steps / 2, d)
+    return cumsum(mids * ((1 if dx is None else dx) / 2), d)

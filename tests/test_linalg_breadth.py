@@ -1,0 +1,491 @@
+"""PyTorch breadth: the linear algebra, shape and creation functions of minigrad/ops/linalg.py,
+minigrad/ops/shape_breadth.py and minigrad/creation_breadth.py, and the Tensor methods beside
+them (new_*, random fills in place, stride, storage_offset).
+
+The differentiable ops are gradchecked, compared with PyTorch and gradgradchecked through their
+registry cases (tests/op_cases.py); here: the non-differentiable ones, edge cases (empty, 0-d,
+integer inputs and their dtypes), bad inputs (errors naming the shapes, raised before anything
+changes) and the factories. Each value is compared with PyTorch's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from tests.conftest import torch_device
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(14)
+
+
+def twin(array: Any, grad: bool = False) -> tuple[mg.Tensor, Any]:
+    """The same values as a minigrad tensor and a PyTorch one (on the test device)."""
+    array = np.asarray(array)
+    return (
+        mg.tensor(array, requires_grad=grad),
+        torch.tensor(array, requires_grad=grad, device=torch_device()),
+    )
+
+
+def same(out: Any, expected: Any) -> None:
+    """One result (or a tuple of them) equal to PyTorch's: values, shape and dtype."""
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(out, (tuple, list)) and len(out) == len(expected)
+        for o, e in zip(out, expected):
+            same(o, e)
+        return
+    e = expected.detach().cpu().numpy()
+    assert tuple(out.shape) == e.shape, f"shape {tuple(out.shape)} vs torch {e.shape}"
+    assert out.dtype == e.dtype, f"dtype {out.dtype} vs torch {e.dtype}"
+    np.testing.assert_allclose(out.numpy(), e, rtol=1e-6, atol=1e-6)
+
+
+# -- integer inputs: dtypes as PyTorch ----------------------------------------------------------
+
+INTS = RNG.integers(-4, 5, (3, 3))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, a: lib.dot(a[0], a[1]),
+        lambda lib, a: lib.inner(a, a),
+        lambda lib, a: lib.outer(a[0], a[1]),
+        lambda lib, a: lib.mv(a, a[0]),
+        lambda lib, a: lib.addmm(a, a, a, beta=2, alpha=3),
+        lambda lib, a: lib.addcmul(a, a, a, value=2),
+        lambda lib, a: lib.tensordot(a, a, 1),
+        lambda lib, a: lib.kron(a, a[0]),
+        lambda lib, a: lib.trace(a),
+        lambda lib, a: lib.cross(a, a.flip(0), dim=0),
+        lambda lib, a: lib.take(a, a.abs().long()),
+        lambda lib, a: lib.cartesian_prod(a[0], a[1]),
+        lambda lib, a: lib.meshgrid(a[0], a[1], indexing="xy"),
+        lambda lib, a: lib.hstack([a, a]),
+        lambda lib, a: lib.column_stack([a[0], a]),
+        lambda lib, a: lib.diag_embed(a, 1),
+        lambda lib, a: lib.rot90(a, 3),
+        lambda lib, a: lib.tile(a, (2,)),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_integer_inputs_keep_pytorchs_dtype(fn: Any, dtype: str) -> None:
+    m, t = twin(INTS.astype(dtype))
+    same(fn(mg, m), fn(torch, t))
+
+
+def test_mixed_dtypes_promote_where_pytorch_does_and_refuse_where_it_refuses() -> None:
+    (mi, ti), (mf, tf) = twin(INTS[0]), twin(RNG.standard_normal(3).astype(np.float32))
+    same(mg.outer(mi, mf), torch.outer(ti, tf))
+    same(mg.kron(mi, mf), torch.kron(ti, tf))
+    same(mg.hstack([mi, mf]), torch.hstack([ti, tf]))
+    for fn in (mg.dot, mg.inner, mg.tensordot):
+        with pytest.raises(TypeError, match=r"int64.*float32|float32.*int64"):
+            fn(mi, mf) if fn is not mg.tensordot else fn(mi, mf, 1)
+    with pytest.raises(mg.DTypeError, match="integer division"):
+        mg.addcdiv(mi, mi, mi)
+    with pytest.raises(mg.DTypeError, match="int64"):
+        mg.norm(mi)
+
+
+# -- empty and 0-d ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, e, s: lib.dot(e, e),
+        lambda lib, e, s: lib.outer(e, e),
+        lambda lib, e, s: lib.linalg.vector_norm(e),
+        lambda lib, e, s: lib.norm(e, 1),
+        lambda lib, e, s: lib.kron(e, s),
+        lambda lib, e, s: lib.cdist(e.reshape(0, 1), s.reshape(1, 1)),
+        lambda lib, e, s: lib.tensor_split(e, 3),
+        lambda lib, e, s: lib.hstack([e, e]),
+        lambda lib, e, s: lib.diag_embed(e),
+        lambda lib, e, s: lib.take(s, e.long()),
+        lambda lib, e, s: lib.meshgrid(e, s, indexing="ij"),
+        lambda lib, e, s: lib.tile(e, (2, 3)),
+        lambda lib, e, s: lib.inner(s, e),
+        lambda lib, e, s: lib.norm(s),
+        lambda lib, e, s: lib.atleast_2d(s),
+        lambda lib, e, s: lib.atleast_3d(s),
+        lambda lib, e, s: lib.take(s, s.long()),
+        lambda lib, e, s: lib.cumulative_trapezoid(e),
+        lambda lib, e, s: lib.cartesian_prod(e, s.reshape(1)),
+    ],
+)
+def test_empty_and_0d_tensors_as_pytorch(fn: Any) -> None:
+    (me, te), (ms, ts) = twin(np.zeros(0, dtype=np.float32)), twin(np.float32(0.0))
+    same(fn(mg, me, ms), fn(torch, te, ts))
+
+
+def test_inf_norm_of_an_empty_tensor_is_refused_as_pytorch() -> None:
+    with pytest.raises(ValueError, match=r"empty tensor of shape \(0, 2\)"):
+        mg.linalg.vector_norm(mg.zeros(0, 2), float("inf"))
+    same(
+        mg.norm(mg.zeros(0, 2), float("inf"), dim=1), torch.norm(torch.zeros(0, 2), float("inf"), 1)
+    )
+
+
+def test_norm_of_half_stays_half_computed_in_float32() -> None:
+    m, t = twin(np.full(4, 200.0, dtype=np.float16))
+    out = mg.norm(m)
+    assert out.dtype == mg.float16 and float(out) == pytest.approx(400.0, rel=1e-3)
+    assert float(torch.norm(t.float())) == pytest.approx(400.0)  # float16 squares overflow
+
+
+def test_norm_gradient_at_zero_is_zero_for_every_p() -> None:
+    for p in (2, 1, 3, 0.5, float("inf"), 0):
+        x = mg.zeros(3, dtype=mg.float64, requires_grad=True)
+        tx = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+        mg.norm(x, p).backward()
+        torch.norm(tx, p).backward()
+        expected = np.zeros(3) if tx.grad is None else tx.grad.numpy()  # p=0: None, a zero
+        np.testing.assert_array_equal(x.grad.numpy(), expected, err_msg=f"p={p}")
+
+
+# -- non-differentiable functions, compared with PyTorch ----------------------------------------
+
+
+@pytest.mark.parametrize("shapes", [[(2, 1), (3,)], [(), (4, 1, 2)], [5, (1,)], [(0, 3), (3,)]])
+def test_broadcast_shapes(shapes: list[Any]) -> None:
+    assert mg.broadcast_shapes(*shapes) == tuple(torch.broadcast_shapes(*shapes))
+
+
+@pytest.mark.parametrize("fn", ["tril_indices", "triu_indices"])
+@pytest.mark.parametrize("args", [(3, 3), (4, 2, 1), (2, 5, -1), (3, 4, -5), (0, 3), (3, 3, 9)])
+def test_triangle_indices(fn: str, args: tuple[int, ...]) -> None:
+    same(getattr(mg, fn)(*args), getattr(torch, fn)(*args, device=torch_device()))
+    assert getattr(mg, fn)(3, 3, dtype=mg.int32).dtype == mg.int32
+
+
+@pytest.mark.parametrize(
+    "indices, shape",
+    [([0, 5, -1, 7], (2, 3)), (4, (5,)), ([[1, 2], [3, 11]], (3, 2, 2)), ([], (2, 2))],
+)
+def test_unravel_index(indices: Any, shape: tuple[int, ...]) -> None:
+    m, t = twin(np.asarray(indices, dtype=np.int64))
+    same(mg.unravel_index(m, shape), torch.unravel_index(t, shape))
+    same(mg.unravel_index(m.int(), shape), torch.unravel_index(t.int(), shape))
+
+
+def test_function_forms_of_tensor_methods() -> None:
+    m, t = twin(RNG.standard_normal((2, 3)).astype(np.float32))
+    assert mg.numel(m) == torch.numel(t) == 6
+    same(mg.t(m), torch.t(t))
+    same(mg.clone(m), torch.clone(t))
+    assert mg.clone(m).array is not m.array
+    x = mg.ones(2, requires_grad=True) * 2
+    d = mg.detach(x)
+    assert not d.requires_grad and d.array is x.array
+
+
+def test_views_share_memory_as_pytorch() -> None:
+    m = mg.arange(12.0).reshape(3, 4)
+    assert mg.broadcast_to(m[0], (2, 4)).stride() == (0, 1)
+    assert mg.ravel(m).storage_offset() == 0 and mg.select(m, 1, 2).storage_offset() == 2
+    mg.select(m, 0, 1).fill_(0.0)  # a view: the write reaches m
+    assert m[1].tolist() == [0.0] * 4
+    copy = mg.narrow_copy(m, 1, 1, 2)
+    copy.fill_(-1.0)
+    assert float(m.sum()) == 66.0 - 22.0  # narrow_copy owns its memory
+
+
+# -- bad inputs: errors naming the shapes -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, error, pattern",
+    [
+        (lambda: mg.dot(mg.ones(3), mg.ones(4)), mg.ShapeError, r"\(3,\).*\(4,\)"),
+        (lambda: mg.dot(mg.ones(2, 2), mg.ones(2)), mg.ShapeError, r"\(2, 2\)"),
+        (lambda: mg.mv(mg.ones(2, 3), mg.ones(2)), mg.ShapeError, r"\(2, 3\).*\(2,\)"),
+        (lambda: mg.outer(mg.ones(2, 1), mg.ones(2)), mg.ShapeError, r"\(2, 1\)"),
+        (lambda: mg.addmm(mg.ones(3), mg.ones(2, 2), mg.ones(2, 2)), mg.ShapeError, r"\(3,\)"),
+        (lambda: mg.addmm(mg.ones(4, 2), mg.ones(2, 2), mg.ones(2, 2)), mg.ShapeError, r"\(4, 2\)"),
+        (lambda: mg.baddbmm(mg.ones(1), mg.ones(2, 2, 2), mg.ones(3, 2, 2)), mg.ShapeError, "3"),
+        (lambda: mg.addcmul(mg.ones(2), mg.ones(3), mg.ones(2)), mg.ShapeError, r"\(3,\)"),
+        (lambda: mg.tensordot(mg.ones(2, 3), mg.ones(2, 3), 1), Exception, r"\(2, 3\)"),
+        (
+            lambda: mg.tensordot(mg.ones(2, 3), mg.ones(4, 3), ([0], [0])),
+            mg.ShapeError,
+            r"\(2, 3\).*\(4, 3\)",
+        ),
+        (lambda: mg.tensordot(mg.ones(2), mg.ones(2), 3), ValueError, r"\(2,\)"),
+        (lambda: mg.trace(mg.ones(2, 2, 2)), mg.ShapeError, r"\(2, 2, 2\)"),
+        (lambda: mg.cross(mg.ones(2, 4), mg.ones(2, 4)), mg.ShapeError, r"\(2, 4\)"),
+        (lambda: mg.cross(mg.ones(3, 4), mg.ones(3, 4), dim=1), mg.ShapeError, r"\(3, 4\)"),
+        (lambda: mg.cdist(mg.ones(2, 3), mg.ones(2, 4)), mg.ShapeError, r"\(2, 3\).*\(2, 4\)"),
+        (lambda: mg.cdist(mg.ones(3), mg.ones(2, 3)), mg.ShapeError, r"\(3,\)"),
+        (lambda: mg.norm(mg.ones(2, 2), "nuc"), NotImplementedError, "nuc"),
+        (lambda: mg.norm(mg.ones(2, 2, 2), dim=(0, 1, 2)), ValueError, "at most 2"),
+        (lambda: mg.hsplit(mg.ones(2, 5), 2), ValueError, r"5.*2"),
+        (lambda: mg.vsplit(mg.ones(4), 2), mg.ShapeError, r"\(4,\)"),
+        (lambda: mg.dsplit(mg.ones(2, 2), 2), mg.ShapeError, r"\(2, 2\)"),
+        (lambda: mg.tensor_split(mg.tensor(1.0), 2), mg.ShapeError, "0-d"),
+        (lambda: mg.tensor_split(mg.ones(4), 0), ValueError, "0"),
+        (lambda: mg.fliplr(mg.ones(3)), mg.ShapeError, r"\(3,\)"),
+        (lambda: mg.flipud(mg.tensor(1.0)), mg.ShapeError, "0-d"),
+        (lambda: mg.rot90(mg.ones(2, 2), 1, (1, -1)), ValueError, "differ"),
+        (lambda: mg.rot90(mg.ones(2), 1), mg.ShapeError, r"\(2,\)"),
+        (lambda: mg.select(mg.ones(2, 3), 1, 3), IndexError, r"\(2, 3\)"),
+        (lambda: mg.select(mg.tensor(1.0), 0, 0), IndexError, "0-dim"),
+        (lambda: mg.take(mg.ones(2, 3), mg.tensor([6])), IndexError, r"\(2, 3\)"),
+        (lambda: mg.take(mg.ones(2, 3), mg.tensor([-7])), IndexError, r"\(2, 3\)"),
+        (lambda: mg.take(mg.ones(2), mg.tensor([0.0])), TypeError, "integer"),
+        (lambda: mg.meshgrid(mg.ones(2, 2), mg.ones(2)), mg.ShapeError, r"\(2, 2\)"),
+        (lambda: mg.meshgrid(mg.ones(2), indexing="ji"), ValueError, "ji"),
+        (lambda: mg.diag_embed(mg.ones(2), 0, 0, -2), ValueError, "identical"),
+        (lambda: mg.broadcast_shapes((2, 3), (4, 3)), mg.ShapeError, r"\(2, 3\).*\(4, 3\)"),
+        (lambda: mg.broadcast_to(mg.ones(3), (2, 4)), mg.ShapeError, r"\(3,\)"),
+        (lambda: mg.broadcast_tensors(mg.ones(3), mg.ones(4)), mg.ShapeError, r"\(3,\).*\(4,\)"),
+        (lambda: mg.unravel_index(mg.tensor([1.0]), (2,)), TypeError, "integer"),
+        (lambda: mg.unravel_index(mg.tensor([1]), (0, 2)), ValueError, r"\(0, 2\)"),
+        (lambda: mg.tril_indices(-1, 2), ValueError, "-1"),
+        (lambda: mg.hstack([]), ValueError, "non-empty"),
+        (lambda: mg.cumulative_trapezoid(mg.ones(3), mg.ones(4)), mg.ShapeError, r"\(4,\)"),
+    ],
+)
+def test_bad_inputs_raise_naming_the_shapes(call: Any, error: type, pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+# -- factories ------------------------------------------------------------------------------------
+
+
+def test_like_factories_take_shape_dtype_and_device() -> None:
+    x = mg.zeros(2, 3, dtype=mg.float64)
+    for fn in (mg.empty_like, mg.rand_like, mg.randn_like):
+        out = fn(x)
+        assert out.shape == (2, 3) and out.dtype == mg.float64 and out.device == x.device
+        assert fn(x, dtype=mg.float32).dtype == mg.float32
+        assert fn(x, requires_grad=True).requires_grad
+    u = mg.rand_like(mg.zeros(1000)).numpy()
+    assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.05
+    n = mg.randn_like(mg.zeros(4000)).numpy()
+    assert abs(n.mean()) < 0.1 and abs(n.std() - 1) < 0.1
+    r = mg.randint_like(x, 3, 7)
+    assert r.dtype == mg.float64 and set(np.unique(r.numpy())) <= {3.0, 4.0, 5.0, 6.0}
+    assert mg.randint_like(mg.zeros(5, dtype=mg.int32), 2).dtype == mg.int32
+    with pytest.raises(TypeError, match="float32 or float64"):
+        mg.rand_like(mg.zeros(2, dtype=mg.int64))
+    half = mg.zeros(3, dtype=mg.float16)
+    assert mg.rand_like(half).dtype == mg.randn_like(half).dtype == mg.float16
+    assert mg.normal(half, 1.0).dtype == mg.float16
+
+
+def test_randperm_is_a_seeded_permutation() -> None:
+    mg.manual_seed(3)
+    p = mg.randperm(20)
+    assert p.dtype == mg.int64 and sorted(p.tolist()) == list(range(20))
+    mg.manual_seed(3)
+    assert mg.randperm(20).tolist() == p.tolist()
+    assert mg.randperm(0).shape == (0,) and mg.randperm(4, dtype=mg.int32).dtype == mg.int32
+    with pytest.raises(ValueError, match="-1"):
+        mg.randperm(-1)
+
+
+def test_normal_forms_shapes_and_zero_gradient_as_pytorch() -> None:
+    mean = mg.zeros(3, 1, dtype=mg.float64, requires_grad=True)
+    std = mg.full((4,), 2.0, dtype=mg.float64, requires_grad=True)
+    out = mg.normal(mean, std)
+    assert out.shape == (3, 4) and out.dtype == mg.float64 and out.requires_grad
+    out.sum().backward()
+    assert mean.grad.tolist() == [[0.0]] * 3 and std.grad.tolist() == [0.0] * 4
+    assert mg.normal(mean.detach(), 0.5).shape == (3, 1)
+    assert mg.normal(1.0, std.detach()).shape == (4,)
+    big = mg.normal(5.0, 0.5, (4000,)).numpy()
+    assert big.dtype == np.float32 and abs(big.mean() - 5) < 0.05 and abs(big.std() - 0.5) < 0.05
+    with pytest.raises(ValueError, match=">= 0"):
+        mg.normal(mean, -1.0)
+    with pytest.raises(TypeError, match="size"):
+        mg.normal(0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((0, 2, 5), {}),
+        ((-1, 1, 4), {"base": 2.0}),
+        ((0, 3, 4), {"dtype": "int64"}),
+        ((1, 1, 0), {}),
+    ],
+)
+def test_logspace(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    tkw = {k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()}
+    mkw = {k: getattr(mg, v) if k == "dtype" else v for k, v in kwargs.items()}
+    same(mg.logspace(*args, **mkw), torch.logspace(*args, **tkw, device=torch_device()))
+
+
+@pytest.mark.filterwarnings("ignore:torch.range is deprecated")
+@pytest.mark.parametrize("args", [(0, 1, 0.25), (4,), (1, 4), (3, 0, -1), (0, 1, 0.3), (2, 2)])
+def test_range_includes_the_end(args: tuple[Any, ...]) -> None:
+    if len(args) == 1:  # torch.range needs start and end
+        args = (0, *args)
+    same(mg.range(*args), torch.range(*args, device=torch_device()))
+    with pytest.raises(ValueError, match="nonzero"):
+        mg.range(0, 1, 0)
+    with pytest.raises(ValueError, match="step sign"):
+        mg.range(2, 1)
+
+
+# -- Tensor methods -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32", "bool", "uint8"])
+def test_new_factories_take_this_tensors_dtype_and_device(dtype: str) -> None:
+    m, t = twin(np.ones((2, 2), dtype=dtype))
+    same(m.new_zeros(2, 3), t.new_zeros(2, 3))
+    same(m.new_ones((3,)), t.new_ones((3,)))
+    same(m.new_full((2, 1), 1), t.new_full((2, 1), 1))
+    same(m.new_tensor([[0, 1]]), t.new_tensor([[0, 1]]))
+    assert m.new_empty(4, 1).shape == (4, 1) and m.new_empty(4).dtype == m.dtype
+    assert m.new_zeros(2, dtype=mg.float32).dtype == mg.float32
+    assert m.new_ones(2, requires_grad=True, dtype=mg.float64).requires_grad
+
+
+def test_new_tensor_copies_and_is_no_part_of_a_graph() -> None:
+    x = mg.ones(3, requires_grad=True)
+    y = x.new_tensor(x * 2)
+    assert not y.requires_grad and y.grad_fn is None and y.tolist() == [2.0] * 3
+    data = np.arange(3.0, dtype=np.float32)
+    z = x.new_tensor(data)
+    data[0] = 9
+    assert z.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(Exception, match="300"):
+        mg.zeros(2, dtype=mg.uint8).new_full((2,), 300)
+
+
+def test_reshape_as_and_select_methods() -> None:
+    m, t = twin(RNG.standard_normal((2, 6)))
+    same(m.reshape_as(mg.zeros(3, 4)), t.reshape_as(torch.zeros(3, 4)))
+    same(m.select(-1, 2), t.select(-1, 2))
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda x: x,
+        lambda x: x.t() if x.ndim == 2 else x.transpose(0, 2),
+        lambda x: x[1:, ::2],
+        lambda x: x[..., 1],
+        lambda x: x.narrow(0, 1, 1),
+        lambda x: x[:1].expand(4, *x.shape[1:]),
+        lambda x: x.unsqueeze(1),
+        lambda x: x.select(1, 2),
+    ],
+)
+@pytest.mark.parametrize("shape, dtype", [((3, 4), "float32"), ((2, 3, 5), "int16")])
+def test_stride_and_storage_offset_count_elements_as_pytorch(view, shape, dtype) -> None:
+    m, t = twin(np.arange(math.prod(shape)).reshape(shape).astype(dtype))
+    mv, tv = view(m), view(t)
+    assert mv.stride() == tv.stride()
+    assert mv.stride(-1) == tv.stride(-1)
+    assert mv.storage_offset() == tv.storage_offset()
+    assert mv.element_size() == tv.element_size() and mv.itemsize == tv.itemsize
+    assert mv.nbytes == tv.nbytes
+
+
+def test_addcmul_and_addcdiv_in_place_as_pytorch() -> None:
+    a, b, c = (RNG.standard_normal((2, 3)) for _ in range(3))
+    (ma, ta), (mb, tb), (mc, tc) = twin(a), twin(b), twin(c)
+    same(ma.addcmul_(mb, mc, value=0.5), ta.addcmul_(tb, tc, value=0.5))
+    same(ma.addcdiv_(mb, mc, value=-2), ta.addcdiv_(tb, tc, value=-2))
+    assert ma._version == 2
+
+
+# -- random fills in place ------------------------------------------------------------------------
+
+
+def test_random_fills_draw_in_range_and_bump_the_version() -> None:
+    x = mg.zeros(4000, dtype=mg.float64)
+    v = x._version
+    u = x.uniform_(2.0, 3.0).numpy().copy()
+    assert 2 <= u.min() and u.max() < 3 and abs(u.mean() - 2.5) < 0.03
+    n = x.normal_(1.0, 2.0).numpy().copy()
+    assert abs(n.mean() - 1) < 0.1 and abs(n.std() - 2) < 0.1
+    e = x.exponential_(4.0).numpy().copy()
+    assert e.min() >= 0 and abs(e.mean() - 0.25) < 0.02
+    b = x.bernoulli_(0.25).numpy().copy()
+    assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.25) < 0.03
+    r = x.random_(3, 7).numpy().copy()
+    assert set(np.unique(r)) == {3.0, 4.0, 5.0, 6.0}
+    assert set(np.unique(x.random_(2).numpy())) == {0.0, 1.0}
+    assert x._version == v + 6
+
+
+def test_random_fills_per_dtype() -> None:
+    assert 0 <= mg.zeros(100, dtype=mg.uint8).random_().numpy().min()
+    assert set(np.unique(mg.zeros(100, dtype=mg.bool).random_().numpy())) == {False, True}
+    halves = mg.zeros(1000, dtype=mg.float16).random_().numpy()
+    assert halves.max() <= 2048 and np.all(halves == np.round(halves))
+    assert mg.zeros(3, dtype=mg.float16).uniform_().dtype == mg.float16
+    ints = mg.zeros(2, 3, dtype=mg.int32).bernoulli_(mg.tensor([0.0, 1.0, 1.0]))
+    assert ints.dtype == mg.int32 and ints.tolist() == [[0, 1, 1]] * 2
+
+
+def test_random_fills_are_seeded() -> None:
+    mg.manual_seed(5)
+    a = mg.zeros(5).normal_().tolist()
+    mg.manual_seed(5)
+    assert mg.zeros(5).normal_().tolist() == a
+
+
+def test_random_fills_refuse_bad_arguments_before_changing_anything() -> None:
+    x = mg.ones(3)
+    for call, error, pattern in [
+        (lambda: x.normal_(0, -1.0), ValueError, "std"),
+        (lambda: x.uniform_(2.0, 1.0), ValueError, "from"),
+        (lambda: x.exponential_(0.0), ValueError, "lambd"),
+        (lambda: x.bernoulli_(1.5), ValueError, "1.5"),
+        (lambda: x.bernoulli_(mg.ones(2)), mg.ShapeError, r"\(2,\).*\(3,\)"),
+        (lambda: x.random_(5, 5), ValueError, "from < to"),
+        (lambda: mg.zeros(2, dtype=mg.int64).uniform_(), TypeError, "int64"),
+    ]:
+        with pytest.raises(error, match=pattern):
+            call()
+    assert x.tolist() == [1.0, 1.0, 1.0] and x._version == 0
+
+
+def test_random_fills_follow_the_in_place_rules() -> None:
+    leaf = mg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        leaf.uniform_()
+    with mg.no_grad():
+        leaf.uniform_()  # nn.init's way
+    assert leaf.requires_grad and float(leaf.min()) >= 0
+    w = mg.ones(3, requires_grad=True)
+    y = w * 2
+    y.normal_()
+    (y * 3).sum().backward()  # the overwritten values get no gradient, as after fill_
+    assert w.grad.tolist() == [0.0, 0.0, 0.0]
+    base = mg.zeros(2, 3)
+    base[0].fill_(1.0)
+    base[1].bernoulli_(1.0)  # a view's fill reaches its base
+    assert base.tolist() == [[1.0] * 3] * 2
+
+
+def test_beta_zero_does_not_read_the_input_as_pytorch() -> None:
+    nan = np.full((2, 2), np.nan)
+    a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((3, 2))
+    (mn, tn), (ma, ta), (mb, tb) = twin(nan, grad=True), twin(a), twin(b)
+    out, expected = mg.addmm(mn, ma, mb, beta=0), torch.addmm(tn, ta, tb, beta=0)
+    same(out, expected)
+    out.sum().backward()
+    expected.sum().backward()
+    same(mn.grad, tn.grad)  # zeros: the input is in the graph with a zero gradient
+
+
+@pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim")
+def test_cross_without_dim_takes_the_first_dim_of_size_3_as_torch_cross() -> None:
+    (ma, ta), (mb, tb) = twin(RNG.standard_normal((3, 3, 2))), twin(RNG.standard_normal((3, 3, 2)))
+    same(mg.cross(ma, mb), torch.cross(ta, tb))
+    same(mg.linalg.cross(ma, mb, dim=1), torch.linalg.cross(ta, tb, dim=1))
