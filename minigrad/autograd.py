@@ -64,6 +64,7 @@ touched by any of this: ``backward()`` and ``grad()`` choose the graph loop once
 from __future__ import annotations
 
 import functools
+import inspect
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -91,10 +92,12 @@ __all__ = [
     "enable_grad",
     "grad",
     "increment_version",
+    "inference_mode",
     "is_grad_enabled",
     "no_grad",
     "queue_callback",
     "register_post_accumulate_grad_hook",
+    "set_grad_enabled",
     "tensor_class",
     "trace_backward",
     "wrap",
@@ -172,9 +175,15 @@ def is_grad_enabled() -> bool:
 
 
 class _SetGradMode:
-    """Context manager and decorator that sets grad mode and restores it on exit."""
+    """Context manager and decorator that sets grad mode and restores it on exit. As a
+    decorator (``@no_grad()`` or bare ``@no_grad``, as PyTorch's), a generator function runs
+    each of its steps in the mode, and its caller's code between them in the caller's."""
 
     mode = True
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        return self if func is None else self(func)  # the bare decorator: @no_grad
 
     def __enter__(self) -> None:
         self._prev = _GradMode.enabled
@@ -185,6 +194,8 @@ class _SetGradMode:
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         mode = self.mode
+        if inspect.isgeneratorfunction(fn):
+            return _generator_in_mode(fn, mode)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -198,8 +209,42 @@ class _SetGradMode:
         return wrapper
 
 
+def _generator_in_mode(fn: Callable[..., Any], mode: bool) -> Callable[..., Any]:
+    """``fn``, a generator function, with every step of its generators run in grad ``mode``
+    (PyTorch's ``_wrap_generator``): a plain wrapper would restore the mode before the first."""
+
+    def step(call: Callable[..., Any], *args: Any) -> Any:
+        prev = _GradMode.enabled
+        _GradMode.enabled = mode
+        try:
+            return call(*args)
+        finally:
+            _GradMode.enabled = prev
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gen = step(fn, *args, **kwargs) if not kwargs else step(lambda: fn(*args, **kwargs))
+        try:
+            response = step(gen.send, None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    step(gen.close)
+                    raise
+                except BaseException as err:  # thrown in by the caller: pass it on
+                    response = step(gen.throw, err)
+                else:
+                    response = step(gen.send, request)
+        except StopIteration as stop:
+            return stop.value
+
+    return wrapper
+
+
 class no_grad(_SetGradMode):  # noqa: N801 (PyTorch's name)
-    """Disable graph recording: ``with minigrad.no_grad(): ...`` or ``@minigrad.no_grad()``."""
+    """Disable graph recording: ``with minigrad.no_grad(): ...``, ``@minigrad.no_grad()`` or
+    ``@minigrad.no_grad``."""
 
     mode = False
 
@@ -208,6 +253,42 @@ class enable_grad(_SetGradMode):  # noqa: N801
     """Re-enable graph recording inside a ``no_grad`` block."""
 
     mode = True
+
+
+class set_grad_enabled(_SetGradMode):  # noqa: N801
+    """Set grad mode to ``mode``: at once when called (``minigrad.set_grad_enabled(False)``),
+    for a block (``with minigrad.set_grad_enabled(is_training): ...``, restored on exit) or for
+    a function (``@minigrad.set_grad_enabled(False)``), as PyTorch's."""
+
+    def __new__(cls, mode: bool) -> set_grad_enabled:
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev = _GradMode.enabled
+        _GradMode.enabled = self.mode  # the plain call takes effect now
+
+    def __enter__(self) -> None:
+        pass  # set already, by __init__
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        _GradMode.enabled = self._prev  # as a decorator, the mode applies inside fn only
+        return super().__call__(fn)
+
+
+class inference_mode(_SetGradMode):  # noqa: N801
+    """``no_grad`` under PyTorch's name; ``inference_mode(False)`` is ``enable_grad``, as
+    PyTorch's. minigrad has no inference tensors: what is made inside may enter a graph later
+    (PyTorch refuses that)."""
+
+    mode = False
+
+    def __new__(cls, mode: Any = True) -> Any:
+        self = object.__new__(cls)
+        return self(mode) if callable(mode) else self  # callable: the bare @inference_mode
+
+    def __init__(self, mode: Any = True) -> None:
+        self.mode = not mode
 
 
 # The tools that study the graph (detect_anomaly, trace_memory, viz.keep_values, gradcheck's
@@ -460,20 +541,23 @@ def _run_backward(
     roots: Sequence[Function],
     root_grads: Sequence[Any],
     retain_graph: bool,
-    capture: dict[Function, Any] | None = None,
+    capture: _Capture | None = None,
     early: _EarlyLeaves | None = None,
 ) -> dict[AccumulateGrad, Any]:
     """The engine: push ``root_grads`` from the ``roots`` nodes down to the leaves.
 
     Returns the summed gradient reaching each leaf, keyed by the leaf's ``AccumulateGrad``.
-    With ``capture`` (a dict keyed by nodes), the gradient reaching each captured node's output
-    is stored there too. With ``early``, a leaf with post-accumulate hooks is accumulated (and
-    left out of the result) as soon as the last node using it has run.
+    With ``capture`` (``grad()``'s), only the nodes on a path to its inputs run, and the
+    gradient reaching each captured node's output is stored there too. With ``early``, a leaf
+    with post-accumulate hooks is accumulated (and left out of the result) as soon as the last
+    node using it has run.
     """
     grads: dict[Function, Any] = {}  # node -> the sum of the gradients reaching its output
     for node, g in zip(roots, root_grads):
         grads[node] = grads[node] + g if node in grads else g
     order = _topological_order(list(grads))  # op nodes, each before its inputs' nodes
+    if capture is not None:  # grad(): only the nodes on a path to an input run
+        order = capture.prune(order)
     if early is not None:
         early.count_consumers(order)
     for node in order:
@@ -481,6 +565,8 @@ def _run_backward(
         if g is not None:
             if node._hooks is not None or capture:
                 g = _observe(node, g, capture)
+                if g is None:  # an input of grad() that leads to no other: captured, not run
+                    continue
             input_grads = _call_backward(node, g, retain_graph)
             for parent, pg in zip(node.parents, input_grads):
                 if parent is None or pg is None:
@@ -514,7 +600,8 @@ def _call_backward(node: Function, g: Any, retain_graph: bool) -> tuple[Any, ...
         raise _arity_error(node, input_grads)
     if _observer is not None:
         _observer.backward(node, g, input_grads, retain_graph)
-    node.saved_tensors = saved if retain_graph else _FREED
+    # a node that saved nothing has nothing to free: it may run again (PyTorch's AddBackward)
+    node.saved_tensors = saved if retain_graph or not saved else _FREED
     return input_grads
 
 
@@ -544,21 +631,32 @@ def _topological_order(roots: Iterable[Function]) -> list[Function]:
     return order
 
 
-def _observe(node: Function, g: Any, capture: dict[Function, Any] | None) -> Any:
+def _observe(node: Function, g: Any, capture: _Capture | None) -> Any:
     """What happens at a node's output gradient besides the math: its hooks (which may replace
     it), ``retain_grad``, and ``grad()``'s capture. Returns the gradient to propagate."""
+    if capture is not None and node in capture.early:
+        capture[node] = g  # before the hooks: see _Capture
     if node._hooks:
         g = _run_hooks(node._hooks, g)
     if node._retained is not None:
         t = node._retained()
         if t is not None:
             t.grad = wrap(g) if t.grad is None else wrap(t.grad.array + g)
-    if capture is not None and node in capture:
-        capture[node] = g  # and keep going: an input may also reach the leaves through it
+    if capture is not None and node in capture and node not in capture.early:
+        capture[node] = g
+        if node in capture.stop:
+            return None
     return g
 
 
 def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
+    """The tensor hooks of a first-order backward, run under no_grad (as PyTorch's engine, so
+    a hook may change a leaf in place); each may replace the gradient."""
+    with no_grad():
+        return _run_hooks_no_grad(hooks, g)
+
+
+def _run_hooks_no_grad(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
     for hook in hooks:
         replaced = hook(wrap(g))
         if replaced is not None:
@@ -654,7 +752,7 @@ def _run_backward_graph(
     roots: Sequence[Function],
     root_grads: Sequence[Tensor],
     retain_graph: bool,
-    capture: dict[Function, Any] | None = None,
+    capture: _Capture | None = None,
 ) -> dict[AccumulateGrad, Tensor]:
     """``_run_backward`` for ``create_graph=True``: the gradients are Tensors and each node runs
     its ``backward_graph``, so every gradient is built from recorded ops and has a ``grad_fn``.
@@ -662,13 +760,18 @@ def _run_backward_graph(
     grads: dict[Function, Tensor] = {}
     for node, g in zip(roots, root_grads):
         grads[node] = grads[node] + g if node in grads else g
+    order = _topological_order(list(grads))
+    if capture is not None:
+        order = capture.prune(order)
     with enable_grad():
-        for node in _topological_order(list(grads)):
+        for node in order:
             g = grads.pop(node, None)
             if g is None:
                 continue
             if node._hooks is not None or capture:
                 g = _observe_graph(node, g, capture)
+                if g is None:
+                    continue
             saved = node.saved_tensors
             if saved.__class__ is not tuple:  # freed, or packed by saved_tensors_hooks
                 node.saved_tensors = _unpack_saved(node, saved)
@@ -686,7 +789,7 @@ def _run_backward_graph(
             if _observer is not None:  # the tools see arrays, as in the first-order loop
                 arrays = tuple(None if x is None else x.array for x in input_grads)
                 _observer.backward(node, g.array, arrays, retain_graph)
-            node.saved_tensors = saved if retain_graph else _FREED
+            node.saved_tensors = saved if retain_graph or not saved else _FREED
     return grads
 
 
@@ -704,16 +807,20 @@ def _backward_graph_of(node: Function) -> Callable[[GraphContext, Tensor], Any]:
     return method
 
 
-def _observe_graph(node: Function, g: Tensor, capture: dict[Function, Any] | None) -> Tensor:
+def _observe_graph(node: Function, g: Tensor, capture: _Capture | None) -> Tensor:
     """``_observe`` with a Tensor gradient: hooks, ``retain_grad`` and ``grad()``'s capture."""
+    if capture is not None and node in capture.early:
+        capture[node] = g
     if node._hooks:
         g = _run_hooks_graph(node._hooks, g)
     if node._retained is not None:
         t = node._retained()
         if t is not None:
             t.grad = g if t.grad is None else t.grad + g
-    if capture is not None and node in capture:
+    if capture is not None and node in capture and node not in capture.early:
         capture[node] = g
+        if node in capture.stop:
+            return None
     return g
 
 
@@ -938,10 +1045,27 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
 
 
 def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
-    if leaf.grad is None:
+    """``leaf.grad += g``: in place, as PyTorch's (also where ``.grad`` came from a
+    ``create_graph=True`` backward: it keeps its ``grad_fn``), so that a reference to ``.grad``
+    taken after one backward sees the next; a new tensor where ``.grad`` is read-only.
+    ``.grad`` set by hand to another shape or dtype raises here (PyTorch refuses the
+    assignment itself)."""
+    grad = leaf.grad
+    if grad is None:
         leaf.grad = wrap(_owned(g, seen))
+        return
+    arr = grad.array
+    if arr.shape != g.shape or arr.dtype != g.dtype:
+        raise RuntimeError(
+            f"backward: .grad of a tensor of shape {tuple(leaf.shape)} and dtype {leaf.dtype} "
+            f"was set to shape {tuple(arr.shape)} and dtype {arr.dtype}; a gradient of shape "
+            f"{tuple(g.shape)} and dtype {g.dtype} cannot be added to it"
+        )
+    if not backend.is_writable(arr):
+        leaf.grad = wrap(arr + g)
     else:
-        leaf.grad = wrap(leaf.grad.array + g)
+        arr += g
+        increment_version(grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -993,9 +1117,14 @@ def _post_hooks_of(leaf: Tensor | None) -> list[Callable[[Tensor], None]] | None
     return entry[1] if entry is not None and entry[0]() is leaf and entry[1] else None
 
 
-def _run_post_accumulate_hooks(leaf: Tensor) -> None:
-    for hook in _post_hooks_of(leaf) or ():
-        hook(leaf)
+def _run_post_accumulate_hooks(leaf: Tensor, create_graph: bool = False) -> None:
+    """Run ``leaf``'s post-accumulate hooks, in grad mode only under ``create_graph=True``
+    (as PyTorch's engine: a hook may step its parameter in place)."""
+    hooks = _post_hooks_of(leaf)
+    if hooks:
+        with set_grad_enabled(create_graph):
+            for hook in hooks:
+                hook(leaf)
 
 
 class _EarlyLeaves:
@@ -1043,6 +1172,7 @@ def backward(
     gradient: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
 ) -> None:
     """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
@@ -1053,10 +1183,15 @@ def backward(
             (default: ``create_graph``).
         create_graph: build the gradients from differentiable ops, so that each ``leaf.grad``
             has a ``grad_fn`` and can be differentiated again.
+        inputs: accumulate into these tensors' ``.grad`` only (leaves or not), running only
+            the part of the graph that leads to them, as PyTorch's.
     """
     global _end_callbacks
     if retain_graph is None:
         retain_graph = create_graph
+    if inputs is not None:
+        _backward_to_inputs(tensor, gradient, retain_graph, create_graph, inputs)
+        return
     if create_graph:
         _backward_graph(tensor, gradient, retain_graph)
         return
@@ -1066,6 +1201,37 @@ def backward(
     try:
         leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph, early=early)
         _accumulate(leaf_grads, [g])
+        callbacks = _end_callbacks
+    finally:
+        _end_callbacks = outer
+    for callback in callbacks:
+        callback()
+
+
+def _backward_to_inputs(
+    tensor: Tensor, gradient: Any, retain_graph: bool, create_graph: bool, inputs: Any
+) -> None:
+    """``backward(inputs=...)``: ``grad()`` with respect to ``inputs`` (leaf hooks included),
+    added to each input's ``.grad``; then a leaf's post-accumulate hooks."""
+    global _end_callbacks
+    ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
+    if not ins:
+        raise RuntimeError("backward: the inputs argument cannot be empty (pass None for all)")
+    ins = list({id(t): t for t in ins}.values())  # each input accumulates once
+    outer, _end_callbacks = _end_callbacks, []
+    try:
+        grads = _grad(tensor, ins, gradient, retain_graph, create_graph, True, after_hooks=True)
+        seen: set[int] = set()
+        for t, g in zip(ins, grads):
+            if g is None:
+                continue
+            if create_graph:
+                with enable_grad():
+                    t.grad = g if t.grad is None else t.grad + g
+            else:
+                _add_to_grad(t, g.array, seen)
+            if t.grad_fn is None:
+                _run_post_accumulate_hooks(t, create_graph)
         callbacks = _end_callbacks
     finally:
         _end_callbacks = outer
@@ -1107,12 +1273,48 @@ def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
             for leaf, lg in final:
                 leaf.grad = _owned_graph(lg, seen) if leaf.grad is None else leaf.grad + lg
         for leaf, _ in final:
-            _run_post_accumulate_hooks(leaf)
+            _run_post_accumulate_hooks(leaf, create_graph=True)
         callbacks = _end_callbacks
     finally:
         _end_callbacks = outer
     for callback in callbacks:
         callback()
+
+
+class _Capture(dict):
+    """What ``grad()`` (and ``backward(inputs=...)``) asks of a backward: the gradient reaching
+    each non-leaf input's node (this dict: node -> gradient), and no work off the paths to the
+    inputs: as PyTorch, no other node runs (its hooks neither) nor has its saved arrays freed.
+
+    PyTorch's ``grad()`` takes the gradient of a non-leaf input before the tensor's hooks when
+    its node runs on (another input lies below it), after them when it does not; its
+    ``backward(inputs=...)`` always after them (``after_hooks``)."""
+
+    def __init__(self, inputs: Sequence[Tensor], after_hooks: bool = False) -> None:
+        super().__init__((t.grad_fn, None) for t in inputs if t.grad_fn is not None)
+        leaves = {t._accumulator for t in inputs if t.grad_fn is None}
+        self.targets = set(self) | (leaves - {None})
+        self.after_hooks = after_hooks
+        self.stop: set[Function] = set()  # inputs' nodes that lead to no other input
+        self.early: set[Function] = set()  # inputs' nodes captured before their hooks
+
+    def prune(self, order: list[Function]) -> list[Function]:
+        """The nodes of ``order`` (outputs first) from which an input is reached; an input's
+        node from which no other input is reached stays, to be captured, and goes in ``stop``."""
+        leads = set(self.targets)
+        kept = []
+        for node in reversed(order):  # inputs first
+            if any(p in leads for p in node.parents):
+                if node in leads and not self.after_hooks:
+                    self.early.add(node)
+                leads.add(node)
+            elif node in leads:
+                self.stop.add(node)
+            else:
+                continue
+            kept.append(node)
+        kept.reverse()
+        return kept
 
 
 def grad(
@@ -1121,9 +1323,13 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    Only the part of the graph between the outputs and the inputs runs (as in PyTorch): hooks
+    and ``retain_grad`` elsewhere see nothing, and nodes elsewhere keep their saved arrays.
 
     Args:
         outputs: a tensor or a sequence of tensors.
@@ -1133,11 +1339,36 @@ def grad(
         create_graph: build the gradients from differentiable ops: they have a ``grad_fn``
             and can be differentiated again (to any order).
         allow_unused: return ``None`` for an input the outputs do not depend on instead of
-            raising.
+            raising (default: ``materialize_grads``).
+        materialize_grads: return zeros instead of ``None`` for such an input.
 
     Returns:
         A tuple with one gradient tensor (shape and dtype of its input) per input.
     """
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad: materialize_grads=True needs allow_unused True or None, not False")
+    grads = _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)
+    if not materialize_grads:
+        return grads
+    ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
+    return tuple(
+        wrap(backend.array_module(t.array).zeros_like(t.array)) if g is None else g
+        for g, t in zip(grads, ins)
+    )
+
+
+def _grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool,
+    after_hooks: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """``grad()`` without ``materialize_grads`` (``after_hooks``: see ``_Capture``)."""
     outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, _Tensor):
@@ -1151,7 +1382,7 @@ def grad(
             raise RuntimeError("grad: every input must be a tensor that requires grad")
     if retain_graph is None:
         retain_graph = create_graph
-    capture = {t.grad_fn: None for t in ins if t.grad_fn is not None}
+    capture = _Capture(ins, after_hooks)
     if create_graph:
         root_tensors = [_graph_root(o, go, "grad") for o, go in zip(outs, gos)]
         roots = [_node_of(o) for o in outs]
@@ -1175,7 +1406,7 @@ def grad(
 def _input_grad(
     index: int,
     t: Tensor,
-    capture: dict[Function, Any],
+    capture: _Capture,
     leaf_grads: dict[AccumulateGrad, Any],
     allow_unused: bool,
     seen: set[int],
@@ -1192,7 +1423,7 @@ def _input_grad(
 def _input_grad_graph(
     index: int,
     t: Tensor,
-    capture: dict[Function, Any],
+    capture: _Capture,
     leaf_grads: dict[AccumulateGrad, Tensor],
     allow_unused: bool,
 ) -> Tensor | None:
@@ -1206,7 +1437,7 @@ def _input_grad_graph(
 def _captured_grad(
     index: int,
     t: Tensor,
-    capture: dict[Function, Any],
+    capture: _Capture,
     leaf_grads: dict[AccumulateGrad, Any],
     allow_unused: bool,
 ) -> Any:

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy
 
+from minigrad.errors import ScalarOverflowError
+
 __all__ = [
     "Array",
     "BackendError",
@@ -905,17 +907,29 @@ def constant(value: float, like: Array) -> Any:
     costs as much as the op itself; the result is the same, as the float would be cast to
     that dtype); on CuPy the float itself."""
     if like.__class__ is not numpy.ndarray:
+        _require_64_bits(value, like)
         return value
     if value == 0 and math.copysign(1.0, value) < 0:  # -0.0 == 0.0 as a key: not cached
         return numpy.asarray(value, like.dtype)
     key = (value, like.dtype)
     c = _CONSTANTS.get(key)
     if c is None:
+        _require_64_bits(value, like)  # checked once, as the value enters the cache
         if len(_CONSTANTS) >= 1024:  # values that vary from call to call: keep it bounded
             _CONSTANTS.clear()
         c = _CONSTANTS[key] = numpy.asarray(value, like.dtype)
         c.flags.writeable = False
     return c
+
+
+def _require_64_bits(value: float, like: Array) -> None:
+    """Refuse a Python int outside [-2**63, 2**64), as PyTorch ("int too big to convert"),
+    where NumPy would round it into ``like``'s float dtype (``float16_tensor + 2**70``)."""
+    if value.__class__ is int and not -(2**63) <= value < 2**64:
+        raise ScalarOverflowError(
+            f"the Python int {value} is too big to convert (a number operand must fit in int64 "
+            f"or uint64, as in PyTorch; the tensor is {like.dtype} of shape {tuple(like.shape)})"
+        )
 
 
 def is_constant(arr: Any) -> bool:
@@ -1294,6 +1308,259 @@ def _log_softmax_grad_block(dx: Array, g: Array, out: Array, dim: int) -> None:
     xp.exp(out, out=dx)
     dx *= row_sum(g, dim)
     xp.subtract(g, dx, out=dx)
+
+
+# =============================================================================================
+# Special functions and scans for minigrad.ops.mathops: erfc, erfinv, ufunc accumulate
+# =============================================================================================
+
+# erfc(x) = exp(-x^2) * erfcx(x): erfcx is smooth and slowly varying, so a piecewise Chebyshev
+# interpolant of math.erfc(t) * exp(t^2) on [0, 6] (built at import time, as erf's) gives erfc
+# to a few ulp *relative*, where 1 - erf(x) would lose every digit of its tail. Beyond 6 the
+# continued fraction erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / ...)))
+# converges in a few dozen terms; erfc(-x) = 2 - erfc(x).
+_ERFCX_PIECES = 12
+_ERFCX_LAST = _ERFCX_PIECES * _ERF_WIDTH  # 6.0
+_ERFC_FRACTION_TERMS = 40
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def _exp_minus_square(x: numpy.ndarray, shift: Any = 0.0) -> numpy.ndarray:
+    """``exp(-x^2 - shift)`` without the rounding of ``x^2`` (which exp multiplies by x^2):
+    x = hi + lo with hi on a 1/16 grid, whose square is exact, and x^2 = hi^2 + lo (x + hi)."""
+    hi = numpy.trunc(x * 16.0) / 16.0
+    return numpy.exp(-hi * hi) * numpy.exp(-(x - hi) * (x + hi) - shift)
+
+
+def _erfcx_table() -> numpy.ndarray:
+    table = numpy.zeros((_ERF_DEGREE + 1, _ERFCX_PIECES))
+    nodes = numpy.cos(numpy.pi * (numpy.arange(_ERF_DEGREE + 1) + 0.5) / (_ERF_DEGREE + 1))
+    for piece in range(_ERFCX_PIECES):
+        points = piece * _ERF_WIDTH + (nodes + 1.0) * _ERF_WIDTH / 2
+        values = [math.erfc(t) for t in points] / _exp_minus_square(points)
+        table[:, piece] = numpy.polynomial.chebyshev.chebfit(nodes, values, _ERF_DEGREE)
+    return table
+
+
+_ERFCX_TABLE = _erfcx_table()
+
+
+def _erfc_positive(ax: numpy.ndarray) -> numpy.ndarray:
+    """erfc of ``ax >= 0`` (float64 NumPy array; NaN stays NaN)."""
+    near = numpy.minimum(ax, _ERFCX_LAST - 1e-12)  # NaN stays NaN, far values use the fraction
+    piece = numpy.nan_to_num(near * (1.0 / _ERF_WIDTH)).astype(numpy.intp)
+    t = (near - piece * _ERF_WIDTH) * (2.0 / _ERF_WIDTH) - 1.0
+    b1, b2 = numpy.zeros_like(t), numpy.zeros_like(t)
+    for k in range(_ERF_DEGREE, 0, -1):  # Clenshaw: b_k = c_k + 2t b_{k+1} - b_{k+2}
+        b1, b2 = _ERFCX_TABLE[k][piece] + 2.0 * t * b1 - b2, b1
+    erfcx = _ERFCX_TABLE[0][piece] + t * b1 - b2
+    far = numpy.minimum(numpy.maximum(ax, _ERFCX_LAST), 1e3)  # erfc is 0 far before 1e3
+    fraction = far.copy()
+    for k in range(_ERFC_FRACTION_TERMS, 0, -1):
+        fraction = far + (0.5 * k) / fraction
+    with numpy.errstate(invalid="ignore", over="ignore", under="ignore"):
+        # the division inside the exponent: the result may be subnormal where exp(-x^2) is not
+        tail = _exp_minus_square(far, numpy.log(_SQRT_PI * fraction))
+        return numpy.where(ax < _ERFCX_LAST, _exp_minus_square(near) * erfcx, tail)
+
+
+def erfc(x: Array) -> Array:
+    """The complementary error function ``1 - erf(x)``, elementwise, accurate to a few ulp
+    relative also in its tail (``erfc(10)`` is 2.1e-45), in the dtype of ``x``."""
+    if _is_cupy_array(x):
+        import cupyx.scipy.special  # noqa: PLC0415
+
+        return cupyx.scipy.special.erfc(x)
+    x64 = numpy.asarray(x, dtype=numpy.float64)
+    positive = _erfc_positive(numpy.abs(x64))
+    return numpy.where(x64 < 0, 2.0 - positive, positive).astype(x.dtype, copy=False)
+
+
+_ERF_SERIES_TERMS = 30  # |x| <= 0.5: the last term is below 1e-17 of the first
+
+
+def _erf_series(x: numpy.ndarray) -> numpy.ndarray:
+    """erf by its Taylor series, 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)), accurate to an
+    ulp relative for |x| <= 0.5 (where the backend's erf is accurate only absolutely)."""
+    x2 = x * x
+    term, total = x.copy(), x.copy()
+    for n in range(1, _ERF_SERIES_TERMS):
+        term = term * (-x2 / n)
+        total = total + term / (2 * n + 1)
+    return total * (2.0 / _SQRT_PI)
+
+
+_ERFINV_STEPS = 4  # Newton from a guess within 2e-3: 4e-6, 2e-11, then float64's precision
+_WINITZKI_A = 0.147
+
+
+def erfinv(y: Array) -> Array:
+    """The inverse error function, elementwise, in the dtype of ``y``: ``erf(erfinv(y)) = y``
+    for ``-1 < y < 1``, ``±inf`` at ``±1``, NaN outside [-1, 1].
+
+    NumPy has none: Winitzki's closed form (relative error below 2e-3) starts Newton's method on
+    ``erf(x) - y``, computed as ``erf_series(x) - y`` where ``|y| <= 1/2`` and as
+    ``(1 - |y|) - erfc(|x|)`` beyond (1 - |y| is exact there, and erfc keeps its relative
+    precision), so the result is accurate to a few ulp up to the ends of the interval."""
+    if _is_cupy_array(y):
+        import cupyx.scipy.special  # noqa: PLC0415
+
+        return cupyx.scipy.special.erfinv(y)
+    y64 = numpy.asarray(y, dtype=numpy.float64)
+    ay = numpy.abs(y64)
+    inside = ay < 1  # NaN and |y| >= 1 are set at the end
+    a = numpy.where(inside, ay, 0.5)
+    log_term = numpy.log((1.0 - a) * (1.0 + a))  # ln(1 - y^2), no cancellation near 1
+    base = 2.0 / (math.pi * _WINITZKI_A) + log_term / 2
+    x = numpy.sqrt(numpy.sqrt(base * base - log_term / _WINITZKI_A) - base)
+    central = a <= 0.5
+    for _ in range(_ERFINV_STEPS):
+        residual = numpy.where(central, _erf_series(x) - a, (1.0 - a) - _erfc_positive(x))
+        x = x - residual / ((2.0 / _SQRT_PI) * numpy.exp(-x * x))
+    with numpy.errstate(invalid="ignore"):
+        edge = numpy.where(ay == 1, numpy.inf, numpy.nan)  # NaN for |y| > 1 and NaN
+    out = numpy.copysign(numpy.where(inside, x, edge), y64)
+    return out.astype(y.dtype, copy=False)
+
+
+def accumulate(ufunc: str, x: Array, axis: int) -> Array:
+    """NumPy's ``ufunc.accumulate`` along ``axis`` (``ufunc``: "maximum", "minimum",
+    "logaddexp", ...): ``out[i] = f(out[i-1], x[i])``. CuPy without ``accumulate`` for the
+    ufunc takes a loop along the axis, one kernel per step."""
+    xp = array_module(x)
+    fn = getattr(xp, ufunc)
+    if not _is_cupy_array(x) or hasattr(fn, "accumulate"):
+        try:
+            return fn.accumulate(x, axis=axis)
+        except (NotImplementedError, TypeError):
+            if not _is_cupy_array(x):
+                raise
+    out = xp.moveaxis(x.copy(), axis, 0)
+    for i in range(1, out.shape[0]):
+        out[i] = fn(out[i - 1], out[i])
+    return xp.moveaxis(out, 0, axis)
+
+
+# lgamma, digamma, polygamma: NumPy has none. lgamma by Lanczos' approximation (g = 7, nine
+# terms: relative error of Gamma about 1e-15) for x >= 1/2 and the reflection formula below;
+# digamma and polygamma(n >= 1) by the recurrence psi_n(x) = psi_n(x + 1) - (-1)^n n! / x^(n+1)
+# up to x >= _PSI_SHIFT, then the asymptotic series with Bernoulli numbers, and for x < 1/2 the
+# reflection (-1)^n psi_n(1 - x) - psi_n(x) = pi d^n/dx^n cot(pi x).
+_LANCZOS_G = 7.0
+_LANCZOS = (
+    0.99999999999980993,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.32342877765313,
+    -176.61502916214059,
+    12.507343278686905,
+    -0.13857109526572012,
+    9.9843695780195716e-6,
+    1.5056327351493116e-7,
+)
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_PSI_SHIFT = 20.0
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
+
+
+def _special_cupy(name: str, *args: Any) -> Array:
+    import cupyx.scipy.special  # noqa: PLC0415
+
+    return getattr(cupyx.scipy.special, name)(*args)
+
+
+def _sin_pi(x: numpy.ndarray) -> numpy.ndarray:
+    """sin(pi x), exact in the argument: x - round(x) is exact, and sin has period 2."""
+    nearest = numpy.round(x)
+    sign = numpy.where(numpy.fmod(nearest, 2) == 0, 1.0, -1.0)
+    return sign * numpy.sin(math.pi * (x - nearest))
+
+
+def _lgamma_right(x: numpy.ndarray) -> numpy.ndarray:
+    """log|Gamma(x)| for x >= 1/2 (Lanczos)."""
+    z = x - 1.0
+    series = numpy.full_like(z, _LANCZOS[0])
+    for i in range(1, len(_LANCZOS)):
+        series = series + _LANCZOS[i] / (z + i)
+    t = z + _LANCZOS_G + 0.5
+    return _HALF_LOG_2PI + (z + 0.5) * numpy.log(t) - t + numpy.log(series)
+
+
+def lgamma(x: Array) -> Array:
+    """log|Gamma(x)|, elementwise, in the dtype of ``x``: inf at 0 and the negative integers,
+    inf at ±inf, NaN at NaN (as PyTorch)."""
+    if _is_cupy_array(x):
+        return _special_cupy("gammaln", x)
+    x64 = numpy.asarray(x, dtype=numpy.float64)
+    with numpy.errstate(all="ignore"):
+        right = _lgamma_right(numpy.where(x64 >= 0.5, x64, 1.0 - x64))
+        # x < 1/2: Gamma(x) Gamma(1 - x) = pi / sin(pi x)
+        left = math.log(math.pi) - numpy.log(numpy.abs(_sin_pi(x64))) - right
+        out = numpy.where(x64 >= 0.5, right, left)
+        out = numpy.where(numpy.isinf(x64), numpy.inf, out)
+    return out.astype(x.dtype, copy=False)
+
+
+def _cot_derivative_polynomials(n: int) -> list[float]:
+    """Coefficients (in c = cot(pi x), lowest first) of d^n/dx^n cot(pi x) / pi^n: P_0 = c,
+    P_{k+1} = -(1 + c^2) P_k'."""
+    poly = [0.0, 1.0]
+    for _ in range(n):
+        deriv = [i * poly[i] for i in range(1, len(poly))] or [0.0]
+        poly = [0.0] * (len(deriv) + 2)
+        for i, coef in enumerate(deriv):
+            poly[i] -= coef
+            poly[i + 2] -= coef
+    return poly
+
+
+def _psi_right(n: int, x: numpy.ndarray) -> numpy.ndarray:
+    """psi_n(x) (digamma for n = 0) for x >= 1/2: the recurrence, then the asymptotic series."""
+    sign = -1.0 if n % 2 == 0 else 1.0  # (-1)^(n + 1)
+    factorial = math.factorial(n)
+    total = numpy.zeros_like(x)
+    y = x.copy()
+    steps = int(max(0.0, math.ceil(_PSI_SHIFT - numpy.nanmin(x, initial=_PSI_SHIFT))))
+    for _ in range(steps):  # psi_n(y) = psi_n(y + 1) + (-1)^(n+1) n! / y^(n+1)
+        low = y < _PSI_SHIFT
+        total = total + numpy.where(low, 1.0 / y ** (n + 1), 0.0)
+        y = numpy.where(low, y + 1.0, y)
+    inv = 1.0 / y
+    if n == 0:
+        series = numpy.log(y) - 0.5 * inv
+        for k, b in enumerate(_BERNOULLI, start=1):
+            series = series - b / (2 * k) * inv ** (2 * k)
+        return series - total
+    series = math.factorial(n - 1) * inv**n + factorial / 2 * inv ** (n + 1)
+    for k, b in enumerate(_BERNOULLI, start=1):
+        series = series + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * inv ** (
+            2 * k + n
+        )
+    return sign * (series + factorial * total)
+
+
+def polygamma(n: int, x: Array) -> Array:
+    """The n-th derivative of digamma (``n = 0``: digamma itself), elementwise, in the dtype of
+    ``x``. Poles (0 and the negative integers) give ±inf or NaN."""
+    if _is_cupy_array(x):
+        return _special_cupy("digamma", x) if n == 0 else _special_cupy("polygamma", n, x)
+    x64 = numpy.asarray(x, dtype=numpy.float64)
+    with numpy.errstate(all="ignore"):
+        right = _psi_right(n, numpy.where(x64 >= 0.5, x64, 1.0 - x64))
+        # x < 1/2: psi_n(x) = (-1)^n psi_n(1 - x) - pi^(n+1) P_n(cot(pi x))
+        nearest = numpy.round(x64)
+        c = 1.0 / numpy.tan(math.pi * (x64 - nearest))
+        cot_term = numpy.polynomial.polynomial.polyval(c, _cot_derivative_polynomials(n))
+        left = (-1.0) ** n * right - math.pi ** (n + 1) * cot_term
+        out = numpy.where(x64 >= 0.5, right, left)
+        if n == 0:  # PyTorch's poles: -inf at 0 (inf at -0), NaN at the negative integers
+            pole = numpy.where(x64 == 0, -numpy.copysign(numpy.inf, x64), numpy.nan)
+            out = numpy.where((x64 <= 0) & (x64 == nearest), pole, out)
+            out = numpy.where(x64 == numpy.inf, numpy.inf, out)
+        else:
+            out = numpy.where(x64 == numpy.inf, 0.0, out)
+        out = numpy.where(x64 == -numpy.inf, numpy.nan, out)
+    return out.astype(x.dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------

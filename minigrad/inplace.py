@@ -159,6 +159,19 @@ def record_saved_versions(
     return None if records is None else (epoch[0], records)
 
 
+def saved_output_is(node: Any, tensor: Any) -> None:
+    """An in-place op wrote its result into ``tensor`` and ``node`` (the op's) saved that result
+    as its output (``exp_``, ``sigmoid_``...): count it as ``tensor``'s, at its version now, so
+    that a later in-place change of ``tensor`` fails ``node``'s backward, as in PyTorch (whose
+    node saved ``tensor`` itself; minigrad's computed on a copy, which no later write reaches)."""
+    versions = node._saved_versions if node is not None else None
+    if versions is None:
+        return
+    counter = tensor._version_counter
+    records = [(counter, counter[0], j, i) if i < 0 else (c, v, j, i) for c, v, j, i in versions[1]]
+    node._saved_versions = (versions[0], records)
+
+
 def check_saved_versions(node: Any) -> None:
     """Raise if a tensor whose array ``node`` saved was changed in place since the forward."""
     for counter, expected, j, i in node._saved_versions[1]:

@@ -134,12 +134,23 @@ def wrapped_int(op: str, value: int, dtype: Any) -> int:
     low, high = dtype_range(dtype)
     if low <= value <= high:
         return value
+    require_64_bit_int(op, value, dtype)
+    return (value - low) % (high - low + 1) + low
+
+
+def require_64_bit_int(op: str, value: int, dtype: Any) -> None:
+    """Refuse a Python int outside [-2**63, 2**64) as an operand of a tensor of ``dtype`` (any
+    dtype, floats too: ``float16_tensor + 2**70``), as PyTorch ("int too big to convert"): it
+    holds every number operand in 64 bits, where NumPy would round it to the tensor's dtype.
+
+    Raises:
+        ScalarOverflowError: naming the op, the value and the dtype.
+    """
     if not -(2**63) <= value < 2**64:
         raise ScalarOverflowError(
             f"{op}: the Python int {value} is too big to convert (a scalar must fit in int64 or "
-            f"uint64; the tensor is {dtype})"
+            f"uint64, as in PyTorch; the tensor is {dtype})"
         )
-    return (value - low) % (high - low + 1) + low
 
 
 def checked_scalar(op: str, value: Any, dtype: Any) -> Any:
@@ -160,6 +171,8 @@ def checked_scalar(op: str, value: Any, dtype: Any) -> Any:
         value = int(value)  # a NumPy int: NumPy would wrap it silently
     if kind == "b" or value.__class__ is bool or not isinstance(value, (int, float)):
         return value  # anything else is left to NumPy (and its error)
+    if value.__class__ is int:
+        require_64_bit_int(op, value, dtype)
     low, high = dtype_range(dtype)
     if kind == "f":
         if not abs(value) > high or abs(value) == float("inf"):  # NaN passes too

@@ -21,3 +21,41 @@ class min(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     values: Any
     indices: Any
+
+
+# -- minigrad.ops.statistics (PyTorch breadth): scans and order statistics -------------------
+
+
+class cummax(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``x.cummax(dim)``: the running maxima along ``dim`` and the index of each."""
+
+    values: Any
+    indices: Any
+
+
+class cummin(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``x.cummin(dim)``: the running minima along ``dim`` and the index of each."""
+
+    values: Any
+    indices: Any
+
+
+class median(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``x.median(dim)``: the lower medians along ``dim`` and the index of each."""
+
+    values: Any
+    indices: Any
+
+
+class nanmedian(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``x.nanmedian(dim)``: the lower medians of the non-NaN values and the index of each."""
+
+    values: Any
+    indices: Any
+
+
+class aminmax(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``x.aminmax()``: the smallest and the largest values."""
+
+    min: Any
+    max: Any

@@ -14,12 +14,12 @@ attributes follow PyTorch's names: ``data`` (a detached tensor sharing the memor
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from minigrad import autograd, backend, promotion
+from minigrad import autograd, backend, inplace, promotion
 from minigrad.aliases import accepts_axis
-from minigrad.errors import ScalarOverflowError
+from minigrad.errors import ScalarOverflowError, ShapeError
 
 
 def _infer_array(data: Any, dtype: Any, device: str) -> Any:
@@ -30,6 +30,8 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
         arr = data  # the common case, without asarray's conversions
     elif dtype is not None:
         dtype = backend.numpy_module().dtype(dtype)
+        if dtype.kind in "iu" and not isinstance(data, backend.ARRAY_TYPES):  # Python numbers:
+            return backend.asarray(_checked_data(data, dtype), device=device)  # PyTorch's rule
         try:
             return backend.asarray(data, dtype=dtype, device=device)
         except OverflowError:  # an int outside dtype's range: PyTorch's rule, not NumPy's
@@ -46,8 +48,9 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
 
 def _checked_data(data: Any, dtype: Any) -> Any:
     """``data`` (Python numbers, nested) as a host array of the integer ``dtype`` by PyTorch's
-    checked conversion (``promotion.checked_scalar``), where NumPy refused an int outside the
-    dtype's range: -1 goes into uint8 as 255, 300 into int8 raises, naming the value."""
+    checked conversion (``promotion.checked_scalar``), where NumPy wraps or truncates: -1 goes
+    into uint8 as 255, 300 into int8 raises, and so does a float outside [min, max] (-0.5 into
+    uint8, NaN), naming the value."""
     np = backend.numpy_module()
     try:
         host = np.asarray(data)
@@ -57,10 +60,12 @@ def _checked_data(data: Any, dtype: Any) -> Any:
         raise ScalarOverflowError(
             f"tensor: the data holds an int too big to convert to {dtype} (beyond 64 bits)"
         )
-    if host.size:
-        for extreme in (host.min().item(), host.max().item()):
+    if host.dtype == dtype:  # ints into int64: nothing to check or convert
+        return host if host.flags.owndata else host.copy()
+    if host.size and not np.can_cast(host.dtype, dtype):
+        for extreme in (host.min().item(), host.max().item()):  # -0.5 into uint8 raises
             promotion.checked_scalar("tensor", extreme, dtype)  # raises, naming the value
-    return host.astype(dtype)
+    return host.astype(dtype, copy=not host.flags.owndata)  # a list's array: no second copy
 
 
 def _filled(array: Any, value: Any) -> Any:
@@ -166,7 +171,11 @@ class Tensor(autograd.TensorBase):
     # -- autograd -------------------------------------------------------------------------------
 
     def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
@@ -175,8 +184,9 @@ class Tensor(autograd.TensorBase):
             retain_graph: keep saved arrays so that backward can run through the graph again
                 (default: ``create_graph``).
             create_graph: make the gradients differentiable (each ``.grad`` gets a ``grad_fn``).
+            inputs: accumulate into these tensors' ``.grad`` only (leaves or not).
         """
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf (floating point tensors only)."""
@@ -388,9 +398,11 @@ class Tensor(autograd.TensorBase):
             if not view_of[1]:
                 raise self._no_grad_view_error(what, view_of[0])
             ops.views.write_through_view(self, result, what)
+            inplace.saved_output_is(result.grad_fn, self)
             return self
         self.array[...] = result.array
         autograd.increment_version(self)
+        inplace.saved_output_is(result.grad_fn, self)
         if result.grad_fn is not None:  # recording, and not a view (else handled above)
             ops.views.set_history(self, result.grad_fn)
             if len(self._version_counter) > 1:  # views were made of this memory
@@ -533,6 +545,53 @@ class Tensor(autograd.TensorBase):
     def neg_(self) -> Tensor:
         """``-self`` in place."""
         return self._inplace("neg_", ops.neg)
+
+    # The unary functions in place, as PyTorch's: the node of one whose gradient reads its
+    # output (sigmoid_, tanh_, sqrt_...) saves it as this tensor's, so a later write fails it.
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", ops.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", ops.tanh)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", ops.sqrt)
+
+    def rsqrt_(self) -> Tensor:
+        return self._inplace("rsqrt_", ops.rsqrt)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", ops.relu)
+
+    def sin_(self) -> Tensor:
+        return self._inplace("sin_", ops.sin)
+
+    def cos_(self) -> Tensor:
+        return self._inplace("cos_", ops.cos)
+
+    def log_(self) -> Tensor:
+        return self._inplace("log_", ops.log)
+
+    def log2_(self) -> Tensor:
+        return self._inplace("log2_", ops.log2)
+
+    def exp2_(self) -> Tensor:
+        return self._inplace("exp2_", ops.exp2)
+
+    def erf_(self) -> Tensor:
+        return self._inplace("erf_", ops.erf)
+
+    def floor_(self) -> Tensor:
+        return self._inplace("floor_", ops.floor)
+
+    def ceil_(self) -> Tensor:
+        return self._inplace("ceil_", ops.ceil)
+
+    def trunc_(self) -> Tensor:
+        return self._inplace("trunc_", ops.trunc)
+
+    def sign_(self) -> Tensor:
+        return self._inplace("sign_", ops.sign)
 
     def abs_(self) -> Tensor:
         """``abs`` in place."""
@@ -950,8 +1009,11 @@ class Tensor(autograd.TensorBase):
 
     @property
     def mT(self) -> Tensor:  # noqa: N802
-        """The last two dims swapped (a batch of transposed matrices)."""
-        return ops.transpose(self, -2, -1)
+        """The last two dims swapped (a batch of transposed matrices); a 0-d tensor as it is (a
+        view) and a 1-d one refused, as PyTorch."""
+        if self.array.ndim == 1:
+            raise ShapeError(f"mT expects a matrix or a batch of them, got shape {self.shape}")
+        return ops.transpose(self, -2, -1) if self.array.ndim else ops.reshape(self, ())
 
     def t(self) -> Tensor:
         """The transpose of a matrix (a view); a 0-d or 1-d tensor as it is, as a view, as
@@ -1171,6 +1233,337 @@ class Tensor(autograd.TensorBase):
 
     def diag(self, diagonal: int = 0) -> Tensor:
         return ops.diag(self, diagonal)
+
+    # -- PyTorch breadth (ops/mathops.py, ops/statistics.py): elementwise math, comparisons,
+    # reductions and scans; each calls its op, the in-place forms through _inplace
+
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return ops.expm1(self)
+
+    def log10(self) -> Tensor:
+        return ops.log10(self)
+
+    def tan(self) -> Tensor:
+        return ops.tan(self)
+
+    def sinh(self) -> Tensor:
+        return ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return ops.cosh(self)
+
+    def asin(self) -> Tensor:
+        return ops.asin(self)
+
+    def acos(self) -> Tensor:
+        return ops.acos(self)
+
+    def atan(self) -> Tensor:
+        return ops.atan(self)
+
+    def asinh(self) -> Tensor:
+        return ops.asinh(self)
+
+    def acosh(self) -> Tensor:
+        return ops.acosh(self)
+
+    def atanh(self) -> Tensor:
+        return ops.atanh(self)
+
+    def reciprocal(self) -> Tensor:
+        return ops.reciprocal(self)
+
+    def square(self) -> Tensor:
+        return ops.square(self)
+
+    def sgn(self) -> Tensor:
+        return ops.sgn(self)
+
+    def frac(self) -> Tensor:
+        return ops.frac(self)
+
+    def erfc(self) -> Tensor:
+        return ops.erfc(self)
+
+    def erfinv(self) -> Tensor:
+        return ops.erfinv(self)
+
+    def sinc(self) -> Tensor:
+        return ops.sinc(self)
+
+    def deg2rad(self) -> Tensor:
+        return ops.deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        return ops.rad2deg(self)
+
+    def signbit(self) -> Tensor:
+        return ops.signbit(self)
+
+    def isposinf(self) -> Tensor:
+        return ops.isposinf(self)
+
+    def isneginf(self) -> Tensor:
+        return ops.isneginf(self)
+
+    arcsin, arccos, arctan = asin, acos, atan  # PyTorch's aliases
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def lgamma(self) -> Tensor:
+        return ops.lgamma(self)
+
+    def digamma(self) -> Tensor:
+        return ops.digamma(self)
+
+    def polygamma(self, n: int) -> Tensor:
+        return ops.polygamma(n, self)
+
+    def lgamma_(self) -> Tensor:
+        return self._inplace("lgamma_", ops.lgamma)
+
+    def digamma_(self) -> Tensor:
+        return self._inplace("digamma_", ops.digamma)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        return ops.logit(self, eps)
+
+    def nan_to_num(
+        self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    ) -> Tensor:
+        return ops.nan_to_num(self, nan, posinf, neginf)
+
+    def atan2(self, other: Any) -> Tensor:
+        return ops.atan2(self, other)
+
+    def hypot(self, other: Any) -> Tensor:
+        return ops.hypot(self, other)
+
+    def fmod(self, other: Any) -> Tensor:
+        return ops.fmod(self, other)
+
+    def fmax(self, other: Any) -> Tensor:
+        return ops.fmax(self, other)
+
+    def fmin(self, other: Any) -> Tensor:
+        return ops.fmin(self, other)
+
+    def copysign(self, other: Any) -> Tensor:
+        return ops.copysign(self, other)
+
+    def float_power(self, other: Any) -> Tensor:
+        return ops.float_power(self, other)
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        return ops.logaddexp2(self, other)
+
+    def xlogy(self, other: Any) -> Tensor:
+        return ops.xlogy(self, other)
+
+    def true_divide(self, other: Any) -> Tensor:
+        return ops.true_divide(self, other)
+
+    def ldexp(self, other: Any) -> Tensor:
+        return ops.ldexp(self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        return ops.eq(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return ops.ne(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return ops.lt(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return ops.le(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return ops.gt(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return ops.ge(self, other)
+
+    def logical_and(self, other: Any) -> Tensor:
+        return ops.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return ops.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return ops.logical_xor(self, other)
+
+    arctan2 = atan2  # PyTorch's aliases
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def heaviside(self, values: Any) -> Tensor:
+        return ops.heaviside(self, values)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        return ops.lerp(self, end, weight)
+
+    def equal(self, other: Tensor) -> bool:
+        return ops.equal(self, other)
+
+    def log1p_(self) -> Tensor:
+        return self._inplace("log1p_", ops.log1p)
+
+    def expm1_(self) -> Tensor:
+        return self._inplace("expm1_", ops.expm1)
+
+    def log10_(self) -> Tensor:
+        return self._inplace("log10_", ops.log10)
+
+    def tan_(self) -> Tensor:
+        return self._inplace("tan_", ops.tan)
+
+    def sinh_(self) -> Tensor:
+        return self._inplace("sinh_", ops.sinh)
+
+    def cosh_(self) -> Tensor:
+        return self._inplace("cosh_", ops.cosh)
+
+    def asin_(self) -> Tensor:
+        return self._inplace("asin_", ops.asin)
+
+    def acos_(self) -> Tensor:
+        return self._inplace("acos_", ops.acos)
+
+    def atan_(self) -> Tensor:
+        return self._inplace("atan_", ops.atan)
+
+    def asinh_(self) -> Tensor:
+        return self._inplace("asinh_", ops.asinh)
+
+    def acosh_(self) -> Tensor:
+        return self._inplace("acosh_", ops.acosh)
+
+    def atanh_(self) -> Tensor:
+        return self._inplace("atanh_", ops.atanh)
+
+    def reciprocal_(self) -> Tensor:
+        return self._inplace("reciprocal_", ops.reciprocal)
+
+    def square_(self) -> Tensor:
+        return self._inplace("square_", ops.square)
+
+    def sgn_(self) -> Tensor:
+        return self._inplace("sgn_", ops.sgn)
+
+    def frac_(self) -> Tensor:
+        return self._inplace("frac_", ops.frac)
+
+    def erfc_(self) -> Tensor:
+        return self._inplace("erfc_", ops.erfc)
+
+    def erfinv_(self) -> Tensor:
+        return self._inplace("erfinv_", ops.erfinv)
+
+    def sinc_(self) -> Tensor:
+        return self._inplace("sinc_", ops.sinc)
+
+    def deg2rad_(self) -> Tensor:
+        return self._inplace("deg2rad_", ops.deg2rad)
+
+    def rad2deg_(self) -> Tensor:
+        return self._inplace("rad2deg_", ops.rad2deg)
+
+    def logit_(self, eps: float | None = None) -> Tensor:
+        return self._inplace("logit_", lambda t: ops.logit(t, eps))
+
+    def nan_to_num_(
+        self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    ) -> Tensor:
+        return self._inplace("nan_to_num_", lambda t: ops.nan_to_num(t, nan, posinf, neginf))
+
+    def atan2_(self, other: Any) -> Tensor:
+        return self._inplace("atan2_", lambda t: ops.atan2(t, other))
+
+    def hypot_(self, other: Any) -> Tensor:
+        return self._inplace("hypot_", lambda t: ops.hypot(t, other))
+
+    def fmod_(self, other: Any) -> Tensor:
+        return self._inplace("fmod_", lambda t: ops.fmod(t, other))
+
+    def copysign_(self, other: Any) -> Tensor:
+        return self._inplace("copysign_", lambda t: ops.copysign(t, other))
+
+    def xlogy_(self, other: Any) -> Tensor:
+        return self._inplace("xlogy_", lambda t: ops.xlogy(t, other))
+
+    def true_divide_(self, other: Any) -> Tensor:
+        return self._inplace("true_divide_", lambda t: ops.true_divide(t, other))
+
+    def ldexp_(self, other: Any) -> Tensor:
+        return self._inplace("ldexp_", lambda t: ops.ldexp(t, other))
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return self._inplace("lerp_", lambda t: ops.lerp(t, end, weight))
+
+    @accepts_axis
+    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.nansum(self, dim, keepdim)
+
+    @accepts_axis
+    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.nanmean(self, dim, keepdim)
+
+    @accepts_axis
+    def cumprod(self, dim: int) -> Tensor:
+        return ops.cumprod(self, dim)
+
+    @accepts_axis
+    def cummax(self, dim: int) -> Any:
+        return ops.cummax(self, dim)
+
+    @accepts_axis
+    def cummin(self, dim: int) -> Any:
+        return ops.cummin(self, dim)
+
+    @accepts_axis
+    def logcumsumexp(self, dim: int) -> Tensor:
+        return ops.logcumsumexp(self, dim)
+
+    @accepts_axis
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return ops.median(self, dim, keepdim)
+
+    @accepts_axis
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return ops.nanmedian(self, dim, keepdim)
+
+    def quantile(
+        self,
+        q: Any,
+        dim: int | None = None,
+        keepdim: bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        return ops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(
+        self,
+        q: Any,
+        dim: int | None = None,
+        keepdim: bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        return ops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return ops.count_nonzero(self, dim)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return ops.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def diff(
+        self, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None
+    ) -> Tensor:
+        return ops.diff(self, n, dim, prepend, append)
 
     # -- linear algebra, shape and creation breadth (ops/linalg.py, ops/shape_breadth.py) ------
 

@@ -1708,6 +1708,401 @@ for name, op, shape, opts in POOL_CASES:
     )
 
 
+# -- PyTorch breadth: minigrad/ops/mathops.py and minigrad/ops/statistics.py -----------------
+# (non-differentiable ones: tests/test_math_breadth.py)
+
+
+@dataclass(frozen=True)
+class Inside(F):
+    """Float in (-0.9, 0.9): the domain of asin, acos, atanh, erfinv (and tan away from pi/2)."""
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        return rng.uniform(-0.9, 0.9, self.shape)
+
+
+@dataclass(frozen=True)
+class AboveOne(F):
+    """Float in [1.2, 3]: the domain of acosh away from its branch point."""
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        return rng.uniform(1.2, 3.0, self.shape)
+
+
+@dataclass(frozen=True)
+class Prob(F):
+    """Float in [0.1, 0.9]: probabilities for logit."""
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        return rng.uniform(0.1, 0.9, self.shape)
+
+
+NAN, INF = float("nan"), float("inf")
+BREADTH_UNARY = [  # (op, minigrad, torch name, input spec)
+    ("log1p", mg.log1p, "log1p", Pos),
+    ("expm1", mg.expm1, "expm1", F),
+    ("log10", mg.log10, "log10", Pos),
+    ("tan", mg.tan, "tan", Inside),
+    ("sinh", mg.sinh, "sinh", F),
+    ("cosh", mg.cosh, "cosh", F),
+    ("asin", mg.asin, "asin", Inside),
+    ("acos", mg.acos, "acos", Inside),
+    ("atan", mg.atan, "atan", F),
+    ("asinh", mg.asinh, "asinh", F),
+    ("acosh", mg.acosh, "acosh", AboveOne),
+    ("atanh", mg.atanh, "atanh", Inside),
+    ("arcsin", mg.arcsin, "arcsin", Inside),
+    ("arccos", mg.arccos, "arccos", Inside),
+    ("arctan", mg.arctan, "arctan", F),
+    ("arcsinh", mg.arcsinh, "arcsinh", F),
+    ("arccosh", mg.arccosh, "arccosh", AboveOne),
+    ("arctanh", mg.arctanh, "arctanh", Inside),
+    ("reciprocal", mg.reciprocal, "reciprocal", Away),
+    ("square", mg.square, "square", F),
+    ("sgn", mg.sgn, "sign", Away),  # torch.sgn's gradient is a ZeroTensor numpy() refuses
+    ("frac", mg.frac, "frac", Away),
+    ("erfc", mg.erfc, "erfc", F),
+    ("erfinv", mg.erfinv, "erfinv", Inside),
+    ("logit", mg.logit, "logit", Prob),
+    ("sinc", mg.sinc, "sinc", F),
+    ("deg2rad", mg.deg2rad, "deg2rad", F),
+    ("rad2deg", mg.rad2deg, "rad2deg", F),
+]
+for op, fn, tname, spec in BREADTH_UNARY:
+    for shape in [(3, 4), ()]:
+        case(f"{op}{shape}", op, fn, [spec(shape)], lambda a, n=tname: getattr(torch, n)(a))
+for op, fn in [("log1p", mg.log1p), ("expm1", mg.expm1)]:  # where log(1 + a), exp(a) - 1 fail
+    case(
+        f"{op}-tiny",
+        op,
+        fn,
+        [Const([1e-12, -3e-9, 2e-6, -0.5, 0.9])],
+        lambda a, n=op: getattr(torch, n)(a),
+    )
+for shape in [(3, 4), ()]:
+    case(f"lgamma{shape}", "lgamma", mg.lgamma, [Pos(shape)], lambda a: torch.lgamma(a))
+    case(f"digamma{shape}", "digamma", mg.digamma, [Pos(shape)], lambda a: torch.digamma(a))
+    for n in (0, 1, 2):
+        case(
+            f"polygamma{n}{shape}",
+            "polygamma",
+            lambda a, n=n: mg.polygamma(n, a),
+            [Pos(shape)],
+            lambda a, n=n: torch.polygamma(n, a),
+        )
+NEGATIVE = [-2.5, -0.7, -11.3, 0.2, 7.5, 30.25]  # the reflection formula, and the series
+case("lgamma-negative", "lgamma", lambda a: a.lgamma(), [Const(NEGATIVE)], lambda a: a.lgamma())
+case("digamma-negative", "digamma", lambda a: a.digamma(), [Const(NEGATIVE)], lambda a: a.digamma())
+case(
+    "polygamma-negative",
+    "polygamma",
+    lambda a: a.polygamma(1),
+    [Const(NEGATIVE)],
+    lambda a: a.polygamma(1),
+)
+case("erfc-tail", "erfc", mg.erfc, [Const([-3.0, 2.5, 5.0, 9.0, 20.0])], lambda a: torch.erfc(a))
+case(
+    "erfinv-ends",
+    "erfinv",
+    mg.erfinv,
+    [Const([-0.999999, -0.6, 1e-9, 0.5, 0.9999])],
+    lambda a: torch.erfinv(a),
+)
+case(
+    "logit-eps",  # clamped to [eps, 1 - eps] first: no gradient outside
+    "logit",
+    lambda a: a.logit(eps=0.1),
+    [Const([0.02, 0.3, 0.7, 0.97])],
+    lambda a: a.logit(eps=0.1),
+)
+case(
+    "nan_to_num",  # NaN and infinities replaced, their gradient 0
+    "nan_to_num",
+    lambda a: mg.nan_to_num(a, nan=0.5, posinf=3.0, neginf=-3.0),
+    [Const([1.0, NAN, INF, -INF, -2.0])],
+    lambda a: torch.nan_to_num(a, nan=0.5, posinf=3.0, neginf=-3.0),
+)
+case("nan_to_num-finite", "nan_to_num", lambda a: a.nan_to_num(), [F((2, 3))], torch.nan_to_num)
+
+BREADTH_BINARY = [  # (op, minigrad, torch, spec a, spec b)
+    ("atan2", mg.atan2, "atan2", F, Away),
+    ("arctan2", mg.arctan2, "arctan2", Away, F),
+    ("hypot", mg.hypot, "hypot", Away, Away),
+    ("fmod", mg.fmod, "fmod", F, Away),
+    ("fmax", mg.fmax, "fmax", F, F),
+    ("fmin", mg.fmin, "fmin", F, F),
+    ("copysign", mg.copysign, "copysign", Away, F),
+    ("logaddexp2", mg.logaddexp2, "logaddexp2", F, F),
+    ("xlogy", mg.xlogy, "xlogy", F, Pos),
+    ("true_divide", mg.true_divide, "true_divide", F, Away),
+    ("ldexp", mg.ldexp, "ldexp", F, F),
+]
+for op, fn, tname, spec_a, spec_b in BREADTH_BINARY:
+    for sa, sb in [((3, 2), (3, 2)), ((3, 1), (1, 2)), ((), (2, 3))]:
+        case(
+            f"{op}{sa}-{sb}",
+            op,
+            fn,
+            [spec_a(sa), spec_b(sb)],
+            lambda a, b, n=tname: getattr(torch, n)(a, b),
+        )
+case("fmod-scalar", "fmod", lambda a: a.fmod(-0.7), [F((2, 3))], lambda a: a.fmod(-0.7))
+case(
+    "atan2-scalar",  # PyTorch wants a tensor there
+    "atan2",
+    lambda a: mg.atan2(a, 0.5),
+    [F((4,))],
+    lambda a: torch.atan2(a, torch.tensor(0.5, dtype=a.dtype)),
+)
+case(
+    "fmax-nan",  # NaN is ignored; the gradient goes to the value taken
+    "fmax",
+    mg.fmax,
+    [Const([1.0, NAN, NAN, -2.0]), Const([NAN, 0.5, NAN, 3.0])],
+    lambda a, b: torch.fmax(a, b),
+    tags={"no-gradcheck"},  # finite differences of NaN are NaN
+)
+case(
+    "fmin-nan",
+    "fmin",
+    mg.fmin,
+    [Const([1.0, NAN, NAN, -2.0]), Const([NAN, 0.5, NAN, 3.0])],
+    lambda a, b: torch.fmin(a, b),
+    tags={"no-gradcheck"},
+)
+case(
+    "fmax-ties",  # ties go to the first operand, as PyTorch (not split as maximum's)
+    "fmax",
+    mg.fmax,
+    [Const([1.0, 2.0, -0.5]), Const([1.0, 0.0, -0.5])],
+    lambda a, b: torch.fmax(a, b),
+    tags={"no-gradcheck"},
+)
+case(
+    "xlogy-zero-x",  # 0 where x is 0 (also for y = 0); gradient log(y), 0 where y <= 0
+    "xlogy",
+    mg.xlogy,
+    [Const([0.0, 0.0, 1.5, -2.0]), Const([0.0, 2.0, 0.5, 3.0])],
+    lambda a, b: torch.xlogy(a, b),
+    tags={"no-gradcheck"},  # x * log(0) at x = ±eps is ∓inf
+)
+case(
+    "xlogy-scalar", "xlogy", lambda a: mg.xlogy(2.0, a), [Pos((3,))], lambda a: torch.xlogy(2.0, a)
+)
+case(
+    "ldexp-int-exponent",
+    "ldexp",
+    mg.ldexp,
+    [F((2, 3)), Ints([1, 3, 0])],  # PyTorch's gradient is 0 for a negative int (2 ** -2 in ints)
+    lambda a, b: torch.ldexp(a, b),
+)
+case(
+    "lerp-scalar",
+    "lerp",
+    lambda a, b: mg.lerp(a, b, 0.3),
+    [F((3, 2)), F((3, 2))],
+    lambda a, b: torch.lerp(a, b, 0.3),
+)
+case(
+    "lerp-tensor-weight",
+    "lerp",
+    lambda a, b, w: a.lerp(b, w),
+    [F((3, 2)), F((2,)), F((3, 1))],
+    lambda a, b, w: a.lerp(b, w),
+)
+case(
+    "float_power",  # float64 result: cast back so the float32 run compares float32
+    "float_power",
+    lambda a, b: mg.float_power(a, b).to(dtype=a.dtype),
+    [Pos((3, 2)), F((2,))],
+    lambda a, b: torch.float_power(a, b).to(a.dtype),
+)
+case(
+    "float_power-scalar",
+    "float_power",
+    lambda a: a.float_power(2.5).to(dtype=a.dtype),
+    [Pos((4,))],
+    lambda a: a.float_power(2.5).to(a.dtype),
+)
+
+XNAN = [[0.5, NAN, -1.0, 2.0], [NAN, NAN, NAN, NAN], [1.5, -0.3, 0.2, NAN]]
+case("nansum", "nansum", lambda a: a.nansum(1), [F((3, 4))], lambda a: a.nansum(1))
+case("nansum-nan", "nansum", lambda a: mg.nansum(a, 0), [Const(XNAN)], lambda a: torch.nansum(a, 0))
+case("nansum-all", "nansum", mg.nansum, [Const(XNAN)], torch.nansum if torch else None)
+case(
+    "nanmean-nan",  # (an all-NaN row: tests/test_math_breadth.py)
+    "nanmean",
+    lambda a: a.nanmean(1, keepdim=True),
+    [Const([[0.5, NAN, -1.0, 2.0], [NAN, 3.0, NAN, NAN]])],
+    lambda a: a.nanmean(1, keepdim=True),
+)
+case("nanmean-all", "nanmean", mg.nanmean, [F((2, 3))], torch.nanmean if torch else None)
+ZEROS = [[1.5, 0.0, 2.0, 0.5], [0.0, 3.0, 0.0, 1.0], [2.0, -1.0, 0.5, 3.0]]
+for dim in (0, 1, -1):
+    case(
+        f"cumprod-dim{dim}",
+        "cumprod",
+        lambda a, d=dim: a.cumprod(d),
+        [F((3, 4))],
+        lambda a, d=dim: a.cumprod(d),
+    )
+    case(
+        f"cumprod-zeros-dim{dim}",  # one zero, two zeros, none: the gradient stays exact
+        "cumprod",
+        lambda a, d=dim: mg.cumprod(a, d),
+        [Const(ZEROS)],
+        lambda a, d=dim: torch.cumprod(a, d),
+    )
+    for op in ("cummax", "cummin"):
+        case(
+            f"{op}-dim{dim}",
+            op,
+            lambda a, d=dim, o=op: getattr(mg, o)(a, d).values,
+            [Distinct((3, 4))],
+            lambda a, d=dim, o=op: getattr(torch, o)(a, d).values,
+        )
+    case(
+        f"logcumsumexp-dim{dim}",
+        "logcumsumexp",
+        lambda a, d=dim: a.logcumsumexp(d),
+        [F((3, 4))],
+        lambda a, d=dim: a.logcumsumexp(d),
+    )
+case("cumprod-0d", "cumprod", lambda a: a.cumprod(0), [F(())], lambda a: a.cumprod(0))
+case(
+    "logcumsumexp-wide",  # values far apart: a naive exp would overflow
+    "logcumsumexp",
+    lambda a: a.logcumsumexp(0),
+    [Const([-800.0, 3.0, 700.0, -5.0, 710.0])],
+    lambda a: a.logcumsumexp(0),
+)
+case("median-all", "median", lambda a: a.median(), [Distinct((3, 4))], lambda a: a.median())
+case(
+    "median-ties",  # the gradient is shared by the elements equal to the median, as PyTorch
+    "median",
+    mg.median,
+    [Const([[1.0, 2.0], [2.0, 1.0]])],
+    torch.median if torch else None,
+    tags={"no-gradcheck"},
+)
+for dim, keepdim in ((1, False), (0, True), (-1, False)):
+    for op in ("median", "nanmedian"):
+        case(
+            f"{op}-dim{dim}-keep{keepdim}",
+            op,
+            lambda a, d=dim, k=keepdim, o=op: getattr(mg, o)(a, d, k).values,
+            [Distinct((3, 4))],
+            lambda a, d=dim, k=keepdim, o=op: getattr(torch, o)(a, d, k).values,
+        )
+case(
+    "nanmedian-nan",
+    "nanmedian",
+    lambda a: a.nanmedian(1).values,
+    [Const([[0.5, NAN, -1.0, 2.0, 0.1], [NAN, NAN, 3.0, 1.0, NAN]])],
+    lambda a: a.nanmedian(1).values,
+)
+case(
+    "nanmedian-all",
+    "nanmedian",
+    mg.nanmedian,
+    [Const([[0.5, NAN], [-1.0, 2.0]])],
+    torch.nanmedian if torch else None,
+)
+for op in ("quantile", "nanquantile"):
+    case(
+        f"{op}-all",
+        op,
+        lambda a, o=op: getattr(mg, o)(a, 0.3),
+        [F((3, 4))],
+        lambda a, o=op: getattr(torch, o)(a, 0.3),
+    )
+    case(
+        f"{op}-q-tensor-dim-keepdim",
+        op,
+        lambda a, q, o=op: getattr(mg, o)(a, q, 1, keepdim=True),
+        [F((3, 5)), Fixed([0.0, 0.25, 0.5, 0.9, 1.0])],
+        lambda a, q, o=op: getattr(torch, o)(a, q, 1, keepdim=True),
+    )
+    for mode in ("lower", "higher", "midpoint", "nearest"):
+        case(
+            f"{op}-{mode}",
+            op,
+            lambda a, q, o=op, m=mode: getattr(a, o)(q, 0, interpolation=m),
+            [F((6, 2)), Fixed([0.1, 0.5, 0.7])],
+            lambda a, q, o=op, m=mode: getattr(a, o)(q, 0, interpolation=m),
+        )
+case(
+    "nanquantile-nan",
+    "nanquantile",
+    lambda a: mg.nanquantile(a, 0.4, -1),
+    [Const(XNAN)],
+    lambda a: torch.nanquantile(a, 0.4, -1),
+    tags={"no-gradcheck"},  # NaN outputs: finite differences are NaN
+)
+case(
+    "quantile-nan",  # a row holding a NaN gives NaN
+    "quantile",
+    lambda a: mg.quantile(a, 0.4, -1),
+    [Const([[0.5, NAN, -1.0], [1.5, -0.3, 0.2]])],
+    lambda a: torch.quantile(a, 0.4, -1),
+    tags={"no-gradcheck"},  # NaN outputs: finite differences are NaN
+)
+for dim, keepdim in ((None, False), (1, True)):
+    case(
+        f"aminmax-dim{dim}-keep{keepdim}",
+        "aminmax",
+        lambda a, d=dim, k=keepdim: tuple(mg.aminmax(a, dim=d, keepdim=k)),
+        [Distinct((3, 4))],
+        lambda a, d=dim, k=keepdim: tuple(torch.aminmax(a, dim=d, keepdim=k)),
+    )
+    for op in ("std_mean", "var_mean"):
+        case(
+            f"{op}-dim{dim}-keep{keepdim}",
+            op,
+            lambda a, d=dim, k=keepdim, o=op: getattr(mg, o)(a, d, keepdim=k),
+            [F((3, 4))],
+            lambda a, d=dim, k=keepdim, o=op: getattr(torch, o)(a, d, keepdim=k),
+        )
+case(
+    "var_mean-correction0",
+    "var_mean",
+    lambda a: mg.var_mean(a, 0, correction=0),
+    [F((4, 2))],
+    lambda a: torch.var_mean(a, 0, correction=0),
+)
+case("diff", "diff", lambda a: a.diff(), [F((3, 4))], lambda a: a.diff())
+case("diff-n2-dim0", "diff", lambda a: mg.diff(a, 2, 0), [F((4, 3))], lambda a: torch.diff(a, 2, 0))
+case(
+    "diff-prepend-append",
+    "diff",
+    lambda a, p, q: mg.diff(a, 1, 1, p, q),
+    [F((2, 3)), F((2, 1)), F((2, 2))],
+    lambda a, p, q: torch.diff(a, 1, 1, p, q),
+)
+case("diff-n-too-large", "diff", lambda a: a.diff(5), [F((3,))], lambda a: a.diff(5))
+
+NOT_DIFFERENTIABLE |= {
+    "signbit",
+    "isposinf",
+    "isneginf",
+    "heaviside",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "not_equal",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "isin",
+    "equal",
+    "count_nonzero",
+}
 # -- linear algebra and shape breadth (minigrad/ops/linalg.py, minigrad/ops/shape_breadth.py) -----
 # composites of existing ops; tests/test_linalg_breadth.py has their edge cases and bad inputs
 

@@ -37,6 +37,16 @@ def norm_dim(dim: int, ndim: int, shape: Sequence[int] = ()) -> int:
     return dim % ndim if ndim else 0
 
 
+def refuse_0d_dim(op: str, dim: Any, x: Tensor) -> None:
+    """Refuse a dim for a 0-d ``x`` in the ops PyTorch refuses it in (``roll``,
+    ``repeat_interleave``), where most ops take 0 and -1."""
+    if x.ndim == 0:
+        raise DimError(
+            f"{op}: dimension specified as {dim} but the tensor has no dimensions (shape ()), "
+            "as in PyTorch; leave dims out to treat it as one element"
+        )
+
+
 def norm_dims(
     dim: int | Sequence[int] | None, ndim: int, shape: Sequence[int] = ()
 ) -> tuple[int, ...] | None:

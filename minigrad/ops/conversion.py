@@ -13,7 +13,7 @@ from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import describe_operand, norm_dims
-from minigrad.promotion import dtype_range, result_type, wrapped_int
+from minigrad.promotion import dtype_range, require_64_bit_int, result_type, wrapped_int
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -97,6 +97,8 @@ def compare(a: Tensor, b: Any, name: str) -> Tensor:
         if first.dtype != other.dtype:  # compared in PyTorch's result type, not NumPy's
             dtype = result_type(a, b)
             first, other = first.astype(dtype, copy=False), other.astype(dtype, copy=False)
+    elif other.__class__ is int:  # beyond 64 bits: refused, as PyTorch (NumPy compares it)
+        require_64_bit_int(name, other, first.dtype)
     return wrap(backend.ensure_array(getattr(xp, name)(first, other), a.array))
 
 

@@ -30,6 +30,7 @@ from minigrad.promotion import (
     checked_scalar,
     dtype_range,
     float_result_type,
+    require_64_bit_int,
     result_type,
     scalar_result_type,
     tensors_result_type,
@@ -116,7 +117,8 @@ class Pow(Function):
             out = a**b
         except ValueError:  # NumPy refuses integers to negative integer powers: PyTorch's rule
             out = backend.integer_power(a, b)
-        ctx.save_for_backward(a, b, out)
+        # out serves the exponent's gradient only: none for a number (nor does PyTorch save it)
+        ctx.save_for_backward(a, b, None if isinstance(b, (int, float)) else out)
         return out
 
     @staticmethod
@@ -211,7 +213,9 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
             elif a.array.dtype is _HALF and op in _OPMATH_OPS:  # x * v, x / v: in float32
                 return half_in_float32(_binary, op, a, b)
             elif op in _CONSTANT_OPERAND:
-                b = backend.constant(b, a.array)
+                b = backend.constant(b, a.array)  # checks an int's 64 bits as it caches it
+            elif (b.__class__ is int and not -(2**63) <= b < 2**64) or a.array.dtype is _HALF:
+                b = _float_tensor_operand(op, a, b)  # pow, remainder...: refused or checked
         else:
             return _binary(op, a, as_tensor_like(b, a), **options)
     elif a.__class__ in _SCALARS:
@@ -223,6 +227,8 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
             return half_in_float32(_binary, op, a, b)
         elif op in _CONSTANT_OPERAND:
             a = backend.constant(a, b.array)
+        elif a.__class__ is int:
+            require_64_bit_int(op.__name__.lower(), a, b.array.dtype)
     else:
         return _binary(op, as_tensor_like(a, b), b, **options)
     # only a rounded div has options: a call with an empty **options costs ~0.1 us more
@@ -235,6 +241,17 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
 # keep the number (``Pow``'s backward tells a scalar exponent by its class).
 _CONSTANT_OPERAND = (Add, Sub, Mul, Div)
 _OPMATH_OPS = (Mul, Div)  # a float16 tensor with a Python number: in float32, as PyTorch
+
+
+def _float_tensor_operand(op: type[Function], t: Tensor, s: Any) -> Any:
+    """The Python number ``s`` as an operand of ``op`` (not +, -, *, /) with the float tensor
+    ``t``, as PyTorch: an int beyond 64 bits refused, and a float16 tensor's exponent outside
+    float16's range (``half ** 1e6``), where NumPy gives inf or 1."""
+    if s.__class__ is int:
+        require_64_bit_int(op.__name__.lower(), s, t.array.dtype)
+    if op is Pow and t.array.dtype is _HALF:
+        s = checked_scalar("pow", s, _HALF)
+    return s
 
 
 def _with_scalar(op: type[Function], t: Tensor, s: Any, scalar_first: bool) -> tuple[Tensor, Any]:
@@ -309,19 +326,26 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
 
 def _scaled(op: str, a: Any, b: Any, alpha: Any) -> Any:
     """``alpha * b`` for add/sub's ``alpha`` (a Python product when ``b`` is a number). As
-    PyTorch, an integer result refuses a float ``alpha`` and one outside its range."""
+    PyTorch, ``alpha`` goes into the result's dtype by the checked conversion: an integer or
+    bool result refuses a float ``alpha``, any result one outside its range (300 for int8, 1e6
+    for float16), and a bool result takes ``bool(alpha)`` (``a + 2 * b`` is ``a or b``)."""
     if alpha == 1:
         return b
-    floats = isinstance(a, TensorBase) and a.array.dtype.kind == "f"  # the usual case: no check
-    dtype = None if floats else result_type(a, b)
-    if dtype is not None and dtype.kind in "iu" and alpha.__class__ in _SCALARS:
-        if alpha.__class__ is float:
+    floats = isinstance(a, TensorBase) and a.array.dtype.kind == "f" and a.array.dtype.itemsize > 2
+    if floats and (alpha.__class__ not in _SCALARS or -(2**63) <= alpha < 2**64):
+        dtype = None  # the usual case: float32/64 hold any alpha within 64-bit ints unchecked
+    else:
+        dtype = result_type(a, b)
+    if dtype is not None and alpha.__class__ in _SCALARS:
+        if alpha.__class__ is float and dtype.kind in "iub":
             raise DTypeError(
                 f"{op}: for integral input tensors, alpha must not be a floating point number, "
                 f"as in PyTorch; got alpha={alpha!r} with {describe_operand(a)} and "
                 f"{describe_operand(b)}"
             )
-        checked_scalar(op, alpha, dtype)  # raises for alpha=300 with int8 operands
+        alpha = checked_scalar(op, alpha, dtype)  # raises for alpha=300 with int8 operands
+        if dtype.kind == "b":
+            alpha = bool(alpha)
     return mul(b, alpha) if isinstance(b, TensorBase) else b * alpha
 
 
@@ -787,7 +811,8 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
     dtype = result_type(a, min, max)
-    if dtype.kind != "f" or dtype.itemsize == 2:  # PyTorch's checked bounds: 300 in int8 raises
+    if dtype.kind != "f" or dtype.itemsize == 2 or _past_int64(min) or _past_int64(max):
+        # PyTorch's checked bounds: 300 in int8 raises, 1e300 in float32, 2**70 in any dtype
         _check_clamp_bounds(a, min, max, dtype)
         min, max = (  # noqa: A001
             checked_scalar("clamp", b, dtype) if b.__class__ in _SCALARS else b for b in (min, max)
@@ -799,6 +824,13 @@ def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     if a.array.dtype != dtype:  # an integer tensor and a float bound: the default float
         a = cast(a, dtype)
     return Clamp.apply(a, min, max)
+
+
+def _past_int64(bound: Any) -> bool:
+    """Whether ``bound`` is a Python number outside [-2**63, 2**64) (or NaN): only then can a
+    float32 or float64 clamp refuse it (an int beyond 64 bits, a float past float32's range),
+    so only then is it checked."""
+    return bound.__class__ in _SCALARS and not -(2**63) <= bound < 2**64
 
 
 def _check_clamp_bounds(a: Tensor, low: Any, high: Any, dtype: Any) -> None:

@@ -561,7 +561,7 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
     to the positions ``indices`` name."""
     indices = argsort(x, dim, descending, stable)
     if x.ndim == 0:
-        return SortResult(x * 1, indices)
+        return SortResult(x.clone(), indices)  # its dtype kept (x * 1 made a bool int64)
     return SortResult(gather(x, dim, indices), indices)
 
 

@@ -147,9 +147,11 @@ class KLDiv(Function):
             # dx = -g e^t ; dt = g e^t (t - x + 1)
             e = xp.exp(t)
             return -g * e, (g * e * (t - x + 1) if ctx.needs_input_grad[1] else None)
-        # dx = -g t ; dt = g (log t + 1 - x)
+        # dx = -g t ; dt = g (log t + 1 - x), written g (log t + t / t - x): NaN at t = 0, as
+        # PyTorch (its t log t is xlogy(t, t), whose backward takes t / t there). The one-sided
+        # limit is -inf, but t log t is defined on t >= 0 only (NaN below): no derivative at 0
         with backend.quiet():
-            dt = g * (xp.log(t) + 1 - x) if ctx.needs_input_grad[1] else None
+            dt = g * (xp.log(t) + t / t - x) if ctx.needs_input_grad[1] else None
         return -g * t, dt
 
     @staticmethod
@@ -160,7 +162,7 @@ class KLDiv(Function):
             e = t.exp()
             return -g * e, (g * e * (t - x + 1) if need_t else None)
         with backend.quiet():
-            return -g * t, (g * (t.log() + 1 - x) if need_t else None)
+            return -g * t, (g * (t.log() + t / t - x) if need_t else None)  # NaN at t = 0
 
 
 def kl_div(

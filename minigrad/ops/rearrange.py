@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
-from minigrad.ops._util import ShapeError, half_in_float32, norm_dim
+from minigrad.ops._util import ShapeError, half_in_float32, norm_dim, refuse_0d_dim
 from minigrad.ops.indexing import ScatterAdd
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -81,11 +81,10 @@ def roll(x: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | Non
         if len(shifts) != 1:
             raise ValueError(f"roll: without dims give one shift, got {shifts}")
         return Roll.apply(x.reshape(-1), shifts=shifts, dims=0).reshape(x.shape)
+    refuse_0d_dim("roll", dims, x)
     dims = tuple(norm_dim(d, x.ndim, x.shape) for d in _dims_arg(dims))
     if len(shifts) != len(dims):
         raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims ({shifts}, {dims})")
-    if x.ndim == 0:
-        return x * 1
     return Roll.apply(x, shifts=shifts, dims=dims)
 
 
@@ -131,9 +130,8 @@ def repeat_interleave(
         return repeat_interleave(positions, x, 0)
     if dim is None:
         x, dim = x.reshape(-1), 0
+    refuse_0d_dim("repeat_interleave", dim, x)
     d = norm_dim(dim, x.ndim, x.shape)
-    if x.ndim == 0:
-        x = x.reshape(1)
     n = x.shape[d]
     if isinstance(repeats, TensorBase) and repeats.numel() == 1:
         repeats = int(repeats.item())

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import backend, return_types
 from minigrad.aliases import accepts_axis
-from minigrad.autograd import Function, TensorBase, wrap
+from minigrad.autograd import Function, TensorBase, is_grad_enabled, wrap
 from minigrad.errors import DTypeError
 from minigrad.ops._util import (
     half_in_float32,
@@ -297,7 +297,7 @@ def sum(  # noqa: A001
     """Sum over ``dim`` (all dims when None); integer and bool tensors give int64. ``dtype``:
     x is cast to it first, and the sum comes back in it (as PyTorch)."""
     if dtype is not None:
-        x = x.to(dtype=dtype)
+        x = _cast_for_sum(x, dtype)
         if x.array.dtype.kind in "iub":  # NumPy adds these in int64: the sum cast back wraps
             return sum(x, dim, keepdim).to(dtype=x.array.dtype)  # as PyTorch's does in int32
     dt = x.array.dtype
@@ -307,6 +307,18 @@ def sum(  # noqa: A001
     elif dt is _FLOAT16:
         return half_in_float32(sum, x, dim, keepdim)
     return _reduce(Sum, x, dim, keepdim)
+
+
+def _cast_for_sum(x: Tensor, dtype: Any) -> Tensor:
+    """``x`` in ``sum``'s ``dtype``; an integer or bool one refused, as PyTorch ("Autograd not
+    support dtype"), where ``x`` requires grad with grad mode on: the sum would hold no graph."""
+    out = x.to(dtype=dtype)
+    if out.array.dtype.kind != "f" and x.requires_grad and is_grad_enabled():
+        raise DTypeError(
+            f"sum: dtype={out.dtype} cannot carry a gradient, and the {x.dtype} tensor of shape "
+            f"{tuple(x.shape)} requires grad (as in PyTorch); sum in a float dtype or detach()"
+        )
+    return out
 
 
 @accepts_axis
@@ -524,7 +536,8 @@ class Prod(Function):
         # the product of the nonzero factors and how many factors are 0: what the gradient needs
         nonzero_prod = xp.where(zero, 1, x).prod(axis=dims, keepdims=True)
         zeros = zero.sum(axis=dims, keepdims=True)
-        out = xp.where(zeros > 0, 0, nonzero_prod).astype(x.dtype, copy=False)
+        # the product itself, not 0 where a factor is 0: NaN or inf times 0 is NaN, as PyTorch
+        out = x.prod(axis=dims, keepdims=True).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, nonzero_prod, zeros)
         ctx.kept_shape, ctx.dims = out.shape, dims
         return out if keepdim else out.reshape(_drop(out.shape, dims))

@@ -27,7 +27,7 @@ from minigrad.ops._util import (
     same_dtype,
 )
 from minigrad.ops.conversion import cast
-from minigrad.promotion import checked_scalar, promote_types, result_type
+from minigrad.promotion import checked_scalar, promote_types, require_64_bit_int, result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -414,6 +414,8 @@ def _ints_first(index: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...
 
 def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
     """Turn tensors in the index into arrays on x's device and check bounds up front."""
+    if index.__class__ is list and _list_as_tuple(index):
+        index = tuple(index)
     items = index if isinstance(index, tuple) else (index,)
     shape = x.array.shape
     xp = backend.array_module(x.array)
@@ -445,11 +447,12 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
                 it = it.astype(backend.bool_)
             if it.dtype == backend.bool_:
                 consumed += it.ndim - 1
-            elif it.dtype.kind in "iu":
+            elif it.dtype == backend.int64 or it.dtype == backend.int32:
                 advanced = True
             else:
                 raise IndexError(
-                    f"index: tensors used as indices must be integer or bool, got {it.dtype}"
+                    "index: tensors used as indices must be int64, int32, uint8 or bool (as in "
+                    f"PyTorch), got {it.dtype}"
                 )
         out.append(it)
     if consumed > len(shape):
@@ -462,6 +465,19 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
         out = [it for it in out if it is not Ellipsis]
     _check_bounds(out, shape, xp)
     return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
+
+
+def _list_as_tuple(items: list[Any]) -> bool:
+    """Whether a list index stands for a tuple of indices, by PyTorch's rule (NumPy's before
+    1.23): one of fewer than 32 items holding a sequence, a tensor or array, a slice, None or
+    an Ellipsis. ``x[[[0, 1], [1, 0]]]`` is ``x[[0, 1], [1, 0]]``; ``x[[0, 1]]`` picks rows."""
+    return len(items) < 32 and any(
+        isinstance(i, (list, tuple, slice, TensorBase))
+        or i is None
+        or i is Ellipsis
+        or hasattr(i, "__array__")
+        for i in items
+    )
 
 
 def _list_index(items: list[Any]) -> Any:
@@ -788,6 +804,10 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Ten
             t if isinstance(t, TensorBase) else _scalar_in("where", t, dtype, condition.device)
             for t in (a, b)
         )
+    elif a.__class__ is int or b.__class__ is int:  # beyond 64 bits: refused, as PyTorch
+        for t in (a, b):
+            if t.__class__ is int:
+                require_64_bit_int("where", t, dtype)
     a, b = (cast(t, dtype) if isinstance(t, TensorBase) else t for t in (a, b))
     return Where.apply(condition, a, b)
 
