@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -641,7 +642,8 @@ def _observe(node: Function, g: Any, capture: _Capture | None) -> Any:
     if node._retained is not None:
         t = node._retained()
         if t is not None:
-            t.grad = wrap(g) if t.grad is None else wrap(t.grad.array + g)
+            # a copy, as PyTorch's: ``g`` goes on and may become a leaf's .grad, added to in place
+            t.grad = wrap(g.copy()) if t.grad is None else wrap(t.grad.array + g)
     if capture is not None and node in capture and node not in capture.early:
         capture[node] = g
         if node in capture.stop:
@@ -657,16 +659,29 @@ def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
 
 
 def _run_hooks_no_grad(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
+    """The hooks in order, each given the gradient so far. The array that comes out is the
+    engine's own (a leaf's .grad is added to in place): a copy where a hook kept a reference
+    to what it was given or returned another tensor (the caller's, perhaps), as PyTorch's
+    AccumulateGrad clones a gradient held elsewhere."""
     for hook in hooks:
+        refs = sys.getrefcount(g)
         replaced = hook(wrap(g))
         if replaced is not None:
-            if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
-                raise RuntimeError(
-                    f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
-                    f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
-                )
-            g = replaced.array
+            _check_hook_result(replaced, g.shape, g.dtype)
+            if replaced.array is not g:
+                g, refs = replaced.array, -1  # the hook's tensor: always copied
+            replaced = None  # not counted as a reference below
+        if sys.getrefcount(g) > refs:  # kept by the hook (the tensor, its array or a view)
+            g = g.copy()
     return g
+
+
+def _check_hook_result(replaced: Tensor, shape: tuple[int, ...], dtype: Any) -> None:
+    if tuple(replaced.shape) != tuple(shape) or replaced.dtype != dtype:
+        raise RuntimeError(
+            f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
+            f"{replaced.dtype}; expected shape {tuple(shape)} and dtype {dtype}"
+        )
 
 
 def _unpack_saved(node: Function, saved: Any) -> tuple[Any, ...]:
@@ -816,7 +831,7 @@ def _observe_graph(node: Function, g: Tensor, capture: _Capture | None) -> Tenso
     if node._retained is not None:
         t = node._retained()
         if t is not None:
-            t.grad = g if t.grad is None else t.grad + g
+            t.grad = g.clone() if t.grad is None else t.grad + g  # a copy: see _observe
     if capture is not None and node in capture and node not in capture.early:
         capture[node] = g
         if node in capture.stop:
@@ -825,15 +840,18 @@ def _observe_graph(node: Function, g: Tensor, capture: _Capture | None) -> Tenso
 
 
 def _run_hooks_graph(hooks: list[Callable[[Tensor], Tensor | None]], g: Tensor) -> Tensor:
+    """``_run_hooks_no_grad`` with a Tensor gradient: a differentiable copy (clone) where a
+    hook kept what it was given or returned another tensor."""
     for hook in hooks:
+        refs, array_refs = sys.getrefcount(g), sys.getrefcount(g.array)
         replaced = hook(g)
         if replaced is not None:
-            if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
-                raise RuntimeError(
-                    f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
-                    f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
-                )
-            g = replaced
+            _check_hook_result(replaced, g.shape, g.dtype)
+            if replaced is not g:
+                g, refs = replaced, -1
+            replaced = None
+        if sys.getrefcount(g) > refs or sys.getrefcount(g.array) > array_refs:
+            g = g.clone()
     return g
 
 
