@@ -1053,7 +1053,11 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
     for node, g in leaf_grads.items():
         leaf = node._variable()
         if leaf is not None:  # else freed: nobody can read its .grad
-            final.append((leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g))
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g)
+            if leaf.grad is not None:  # every .grad checked before any is added to
+                _check_grad_slot(leaf, g)
+            final.append((leaf, g))
     seen = set(map(id, root_grads))
     for leaf, g in final:
         _add_to_grad(leaf, g, seen)
@@ -1072,18 +1076,24 @@ def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
     if grad is None:
         leaf.grad = wrap(_owned(g, seen))
         return
+    _check_grad_slot(leaf, g)
     arr = grad.array
+    if not backend.is_writable(arr):
+        leaf.grad = wrap(arr + g)
+    else:
+        arr += g
+        increment_version(grad)
+
+
+def _check_grad_slot(leaf: Tensor, g: Any) -> None:
+    """Raise if ``leaf.grad``, set by hand, cannot take ``g`` (another shape or dtype)."""
+    arr = leaf.grad.array
     if arr.shape != g.shape or arr.dtype != g.dtype:
         raise RuntimeError(
             f"backward: .grad of a tensor of shape {tuple(leaf.shape)} and dtype {leaf.dtype} "
             f"was set to shape {tuple(arr.shape)} and dtype {arr.dtype}; a gradient of shape "
             f"{tuple(g.shape)} and dtype {g.dtype} cannot be added to it"
         )
-    if not backend.is_writable(arr):
-        leaf.grad = wrap(arr + g)
-    else:
-        arr += g
-        increment_version(grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1239,6 +1249,9 @@ def _backward_to_inputs(
     outer, _end_callbacks = _end_callbacks, []
     try:
         grads = _grad(tensor, ins, gradient, retain_graph, create_graph, True, after_hooks=True)
+        for t, g in zip(ins, grads):  # every .grad checked before any is added to
+            if g is not None and t.grad is not None:
+                _check_grad_slot(t, g.array)
         seen: set[int] = set()
         for t, g in zip(ins, grads):
             if g is None:
@@ -1285,7 +1298,10 @@ def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
         for node, lg in leaf_grads.items():
             leaf = node._variable()
             if leaf is not None:
-                final.append((leaf, _run_hooks_graph(leaf._hooks, lg) if leaf._hooks else lg))
+                lg = _run_hooks_graph(leaf._hooks, lg) if leaf._hooks else lg
+                if leaf.grad is not None:  # else grad + lg would broadcast or promote
+                    _check_grad_slot(leaf, lg.array)
+                final.append((leaf, lg))
         seen = {id(g.array)}
         with enable_grad():
             for leaf, lg in final:

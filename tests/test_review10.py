@@ -120,3 +120,30 @@ def test_hooks_that_keep_nothing_cost_no_copy() -> None:
     gt = mg.tensor([1.0, 2.0])
     with mg.enable_grad():
         assert autograd._run_hooks_graph([lambda t: None, lambda t: t], gt) is gt
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("inputs", [False, True])
+def test_grad_set_by_hand_to_another_shape_raises_before_any_grad_changes(
+    create_graph: bool, inputs: bool
+) -> None:
+    # PyTorch refuses the assignment; minigrad at backward, before any .grad is added to (the
+    # create_graph path used to broadcast the wrong .grad, and the first leaf was updated)
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    a.grad = mg.tensor([1.0, 1.0])
+    b.grad = mg.tensor([1.0])
+    kwargs = {"inputs": [a, b]} if inputs else {}
+    with pytest.raises(RuntimeError, match=r"set to shape \(1,\)"):
+        (a * b).sum().backward(create_graph=create_graph, **kwargs)
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grad_set_by_hand_to_another_dtype_raises(create_graph: bool) -> None:
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    a.grad = mg.tensor([1.0, 1.0], dtype=mg.float64)
+    with pytest.raises(RuntimeError, match="dtype float64"):
+        (a * a).sum().backward(create_graph=create_graph)
+    assert a.grad.dtype == mg.float64
