@@ -643,7 +643,11 @@ def _observe(node: Function, g: Any, capture: _Capture | None) -> Any:
         t = node._retained()
         if t is not None:
             # a copy, as PyTorch's: ``g`` goes on and may become a leaf's .grad, added to in place
-            t.grad = wrap(g.copy()) if t.grad is None else wrap(t.grad.array + g)
+            if t.grad is None:
+                t.grad = wrap(g.copy())
+            else:
+                _check_grad_slot(t, g)  # else a hand-set .grad would broadcast
+                t.grad = wrap(t.grad.array + g)
     if capture is not None and node in capture and node not in capture.early:
         capture[node] = g
         if node in capture.stop:
@@ -831,7 +835,11 @@ def _observe_graph(node: Function, g: Tensor, capture: _Capture | None) -> Tenso
     if node._retained is not None:
         t = node._retained()
         if t is not None:
-            t.grad = g.clone() if t.grad is None else t.grad + g  # a copy: see _observe
+            if t.grad is None:
+                t.grad = g.clone()  # a copy: see _observe
+            else:
+                _check_grad_slot(t, g.array)
+                t.grad = t.grad + g
     if capture is not None and node in capture and node not in capture.early:
         capture[node] = g
         if node in capture.stop:
@@ -1249,6 +1257,9 @@ def _backward_to_inputs(
     outer, _end_callbacks = _end_callbacks, []
     try:
         grads = _grad(tensor, ins, gradient, retain_graph, create_graph, True, after_hooks=True)
+        # a non-leaf input that retains its grad got g from retain_grad already (PyTorch's
+        # backward(inputs=) accumulates a non-leaf input through retain_grad, once)
+        grads = tuple(None if _retains_grad(t) else g for t, g in zip(ins, grads))
         for t, g in zip(ins, grads):  # every .grad checked before any is added to
             if g is not None and t.grad is not None:
                 _check_grad_slot(t, g.array)
@@ -1268,6 +1279,12 @@ def _backward_to_inputs(
         _end_callbacks = outer
     for callback in callbacks:
         callback()
+
+
+def _retains_grad(t: Tensor) -> bool:
+    """True for a non-leaf tensor after ``retain_grad()``."""
+    node = t.grad_fn
+    return node is not None and node._retained is not None and node._retained() is t
 
 
 def _graph_root(t: Tensor, g: Any, what: str) -> Tensor:

@@ -147,3 +147,24 @@ def test_grad_set_by_hand_to_another_dtype_raises(create_graph: bool) -> None:
     with pytest.raises(RuntimeError, match="dtype float64"):
         (a * a).sum().backward(create_graph=create_graph)
     assert a.grad.dtype == mg.float64
+
+
+@LIBS
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_inputs_adds_a_retained_nonleaf_grad_once(lib: Any, create_graph: bool) -> None:
+    x = _t(lib, [1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    (y * y).sum().backward(inputs=[y], create_graph=create_graph)
+    np.testing.assert_array_equal(_np(y.grad), [6.0, 12.0])
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_retained_grad_set_by_hand_to_another_shape_raises(create_graph: bool) -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    y.grad = mg.tensor([1.0])
+    with pytest.raises(RuntimeError, match=r"set to shape \(1,\)"):
+        (y * y).sum().backward(create_graph=create_graph)
