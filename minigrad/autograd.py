@@ -1055,8 +1055,9 @@ def _owned(g: Any, seen: set[int]) -> Any:
     return g
 
 
-def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]) -> None:
-    """Run every leaf's hooks first (a failing hook changes no ``.grad``), then accumulate."""
+def _accumulate(leaf_grads: dict[AccumulateGrad, Any], seen: set[int]) -> None:
+    """Run every leaf's hooks first (a failing hook changes no ``.grad``), then accumulate.
+    ``seen``: the ids of the arrays handed out already (the root gradient, early leaves')."""
     final = []
     for node, g in leaf_grads.items():
         leaf = node._variable()
@@ -1066,7 +1067,6 @@ def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]
             if leaf.grad is not None:  # every .grad checked before any is added to
                 _check_grad_slot(leaf, g)
             final.append((leaf, g))
-    seen = set(map(id, root_grads))
     for leaf, g in final:
         _add_to_grad(leaf, g, seen)
     if _post_hooks:
@@ -1236,7 +1236,8 @@ def backward(
     outer, _end_callbacks = _end_callbacks, []
     try:
         leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph, early=early)
-        _accumulate(leaf_grads, [g])
+        # one set of handed-out arrays with the early leaves': a gradient they took is copied
+        _accumulate(leaf_grads, early.seen if early is not None else {id(g)})
         callbacks = _end_callbacks
     finally:
         _end_callbacks = outer

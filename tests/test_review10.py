@@ -168,3 +168,18 @@ def test_retained_grad_set_by_hand_to_another_shape_raises(create_graph: bool) -
     y.grad = mg.tensor([1.0])
     with pytest.raises(RuntimeError, match=r"set to shape \(1,\)"):
         (y * y).sum().backward(create_graph=create_graph)
+
+
+@LIBS
+def test_leaf_with_post_accumulate_hook_shares_no_grad_with_another_leaf(lib: Any) -> None:
+    # a leaf with a post-accumulate hook is accumulated early, the others at the end: the
+    # array the add's backward gives both must not become both .grads
+    a = _t(lib, [1.0, 2.0], requires_grad=True)
+    b = _t(lib, [3.0, 4.0], requires_grad=True)
+    seen = []
+    a.register_post_accumulate_grad_hook(lambda p: seen.append(_np(p.grad)))
+    ((a + b) * 2).sum().backward()
+    with lib.no_grad():
+        a.grad.mul_(100)
+    np.testing.assert_array_equal(_np(b.grad), [2.0, 2.0])
+    np.testing.assert_array_equal(seen[0], [2.0, 2.0])
