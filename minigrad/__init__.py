@@ -281,6 +281,14 @@ from minigrad.ops.binarymath import (
     true_divide,
     xlogy,
 )
+from minigrad.ops.conv import (  # convolution and pooling (PyTorch's top-level names)
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 from minigrad.ops.mathops import (
     acos,
     acosh,
@@ -511,6 +519,13 @@ __all__ = [
     "narrow",
     "swapaxes",
     "swapdims",
+    # convolution and pooling
+    "adaptive_avg_pool1d",
+    "avg_pool1d",
+    "conv1d",
+    "conv2d",
+    "max_pool1d",
+    "max_pool2d",
     # linear algebra, shape and creation breadth
     "addbmm",
     "addcdiv",

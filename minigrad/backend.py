@@ -14,6 +14,7 @@ NumPy, CuPy (lazily) and ``minigrad.errors``; nothing else of minigrad.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -1560,6 +1561,49 @@ def polygamma(n: int, x: Array) -> Array:
             out = numpy.where(x64 == numpy.inf, 0.0, out)
         out = numpy.where(x64 == -numpy.inf, numpy.nan, out)
     return out.astype(x.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sliding windows: convolution and pooling (im2col and its adjoint, col2im)
+# ---------------------------------------------------------------------------------------------
+
+
+def sliding_windows(
+    x: Array, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
+) -> Array:
+    """Every window of the last ``len(kernel)`` dims of ``x``, as a view (no copy):
+    (*lead, *L) -> (*lead, *O, *K), where ``out[..., o, k] = x[..., o * stride + k * dilation]``
+    and ``O = (L - dilation * (K - 1) - 1) // stride + 1`` (im2col without the copy; the
+    matmul that reads it makes the one copy). NumPy's and CuPy's ``sliding_window_view``."""
+    nd = len(kernel)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    axes = tuple(range(x.ndim - nd, x.ndim))
+    view = array_module(x).lib.stride_tricks.sliding_window_view(x, span, axis=axes)
+    lead = (slice(None),) * (x.ndim - nd)
+    return view[
+        lead
+        + tuple(slice(None, None, s) for s in stride)
+        + tuple(slice(None, None, d) for d in dilation)
+    ]
+
+
+def add_windows(
+    out: Array, windows: Array, stride: Sequence[int], dilation: Sequence[int]
+) -> Array:
+    """The adjoint of :func:`sliding_windows` (col2im), in place:
+    ``out[..., o * stride + k * dilation] += windows[..., o, k]`` for every window o and offset
+    k, overlaps summed. ``out``: (*lead, *L), ``windows``: (*lead, *O, *K). One strided add per
+    kernel offset (prod(K) adds of the whole output, no scatter)."""
+    nd = len(stride)
+    positions, kernel = windows.shape[-2 * nd : -nd], windows.shape[-nd:]
+    lead = (slice(None),) * (out.ndim - nd)
+    for offset in itertools.product(*map(range, kernel)):
+        target = tuple(
+            slice(k * d, k * d + s * (o - 1) + 1, s)
+            for k, d, s, o in zip(offset, dilation, stride, positions)
+        )
+        out[lead + target] += windows[(Ellipsis,) + offset]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,23 @@ never ``transformer``.
 """
 
 from nn import functional, init, optim, parallel, schedule, testing, utils
+from nn.attention import (  # attention, distances, parameter containers (issue h15)
+    CosineSimilarity,
+    MultiheadAttention,
+    PairwiseDistance,
+)
 from nn.checkpoint import CheckpointError, load, save
+from nn.containers import ParameterDict, ParameterList
+from nn.conv import (  # convolution and pooling (issue h15)
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from nn.layers import (
     ELU,
     GELU,
@@ -45,6 +61,21 @@ from nn.module import (
     Parameter,
     Sequential,
     StateDictError,
+)
+from nn.normalization import (  # batch, group and instance norm (issue h15)
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+)
+from nn.recurrent import (  # recurrent layers (issue h15)
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
 )
 
 __all__ = [
@@ -89,4 +120,29 @@ __all__ = [
     "schedule",
     "testing",
     "utils",
+    # convolution, pooling, normalization (issue h15)
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNCell",
+    "CosineSimilarity",
+    "MultiheadAttention",
+    "PairwiseDistance",
+    "ParameterDict",
+    "ParameterList",
 ]

@@ -39,7 +39,27 @@ from minigrad.ops import elu as _elu
 from minigrad.ops import embedding as _embedding
 from minigrad.ops import leaky_relu as _leaky_relu
 from minigrad.ops import relu as _relu
+from minigrad.ops.conv import (  # convolution and pooling (issue h15)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 from minigrad.tensor import Tensor, as_tensor
+from nn.attention import (  # issue h15
+    cosine_similarity,
+    pairwise_distance,
+    scaled_dot_product_attention,
+)
+from nn.normalization import (  # issue h15
+    batch_norm,
+    group_norm,
+    instance_norm,
+)
 
 __all__ = [
     "binary_cross_entropy",
@@ -72,6 +92,21 @@ __all__ = [
     "smooth_l1_loss",
     "softmax",
     "tanh",
+    # convolution, pooling, normalization (issue h15)
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "group_norm",
+    "instance_norm",
+    "max_pool1d",
+    "max_pool2d",
+    "cosine_similarity",
+    "pairwise_distance",
+    "scaled_dot_product_attention",
 ]
 
 

@@ -1611,6 +1611,102 @@ case(
     lambda a, i, s: torch.index_add(a, 0, i, s, alpha=-2.0),
 )
 
+# =============================================================================================
+# convolution and pooling (minigrad/ops/conv.py)
+# =============================================================================================
+
+CONV_CASES = [  # (name, op, input shapes, options)
+    ("conv1d", "conv1d", [(2, 3, 5), (4, 3, 3), (4,)], {"padding": 1}),
+    (
+        "conv1d-stride-dilation-groups",
+        "conv1d",
+        [(1, 4, 8), (4, 2, 2)],
+        {"stride": 2, "dilation": 2, "groups": 2},
+    ),
+    ("conv1d-same-even-kernel", "conv1d", [(1, 2, 6), (2, 2, 4)], {"padding": "same"}),
+    ("conv1d-unbatched", "conv1d", [(2, 5), (3, 2, 2), (3,)], {"stride": 2}),
+    ("conv2d", "conv2d", [(1, 2, 4, 4), (3, 2, 3, 3), (3,)], {"padding": 1}),
+    (
+        "conv2d-stride-dilation-groups",
+        "conv2d",
+        [(2, 4, 5, 6), (2, 2, 2, 3)],
+        {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2},
+    ),
+    (
+        "conv2d-depthwise-same",
+        "conv2d",
+        [(1, 3, 4, 3), (3, 1, 2, 3), (3,)],
+        {"padding": "same", "groups": 3},
+    ),
+]
+for name, op, shapes, opts in CONV_CASES:
+    case(
+        name,
+        op,
+        lambda *a, op=op, opts=opts: getattr(mg.ops, op)(*a, **opts),
+        [F(s) for s in shapes],
+        lambda *a, op=op, opts=opts: getattr(tnf, op)(*a, **opts),
+    )
+
+POOL_CASES = [  # (name, op, input shape, options); Distinct values: no ties in a max
+    ("max_pool1d", "max_pool1d", (2, 2, 7), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    (
+        "max_pool1d-ceil-unbatched",
+        "max_pool1d",
+        (2, 6),
+        {"kernel_size": 4, "stride": 3, "ceil_mode": True},
+    ),
+    ("max_pool2d", "max_pool2d", (1, 2, 5, 5), {"kernel_size": 2, "stride": 1}),
+    (
+        "max_pool2d-pad-dilation-ceil",
+        "max_pool2d",
+        (2, 1, 6, 5),
+        {"kernel_size": (3, 2), "stride": 2, "padding": 1, "dilation": (1, 2), "ceil_mode": True},
+    ),
+    ("avg_pool1d", "avg_pool1d", (2, 2, 7), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    (
+        "avg_pool1d-exclude-pad-ceil",
+        "avg_pool1d",
+        (1, 2, 8),
+        {
+            "kernel_size": 3,
+            "stride": 2,
+            "padding": 1,
+            "ceil_mode": True,
+            "count_include_pad": False,
+        },
+    ),
+    ("avg_pool2d", "avg_pool2d", (1, 2, 5, 5), {"kernel_size": 2}),
+    (
+        "avg_pool2d-pad-ceil",
+        "avg_pool2d",
+        (2, 1, 6, 5),
+        {"kernel_size": (3, 2), "stride": 2, "padding": 1, "ceil_mode": True},
+    ),
+    (
+        "avg_pool2d-divisor",
+        "avg_pool2d",
+        (1, 2, 4, 5),
+        {"kernel_size": 3, "stride": 1, "divisor_override": 4},
+    ),
+    ("adaptive_avg_pool1d", "adaptive_avg_pool1d", (2, 2, 7), {"output_size": 3}),
+    ("adaptive_avg_pool2d", "adaptive_avg_pool2d", (1, 2, 5, 7), {"output_size": (2, 4)}),
+    (
+        "adaptive_avg_pool2d-none-unbatched",
+        "adaptive_avg_pool2d",
+        (2, 5, 3),
+        {"output_size": (None, 2)},
+    ),
+]
+for name, op, shape, opts in POOL_CASES:
+    case(
+        name,
+        op,
+        lambda a, op=op, opts=opts: getattr(mg.ops, op)(a, **opts),
+        [Distinct(shape) if op.startswith("max") else F(shape)],
+        lambda a, op=op, opts=opts: getattr(tnf, op)(a, **opts),
+    )
+
 
 # -- PyTorch breadth: minigrad/ops/mathops.py and minigrad/ops/statistics.py -----------------
 # (non-differentiable ones: tests/test_math_breadth.py)

@@ -15,6 +15,7 @@
 
 - ``activations``: silu softplus leaky_relu elu
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
+- ``conv`` (issue h15): conv1d conv2d, max_pool1d/2d avg_pool1d/2d adaptive_avg_pool1d/2d
 - ``mathops``: log1p expm1 log10 tan sinh cosh asin acos atan asinh acosh atanh reciprocal
   square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num lgamma digamma polygamma
   signbit isposinf isneginf
@@ -57,6 +58,16 @@ imports the class above them); never ``nn`` or ``transformer``.
 from minigrad.ops import linalg as linalg  # minigrad.linalg, as torch.linalg
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
 from minigrad.ops.activations import elu, leaky_relu, silu, softplus
+from minigrad.ops.conv import (  # convolution and pooling
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 from minigrad.ops.conversion import (
     all,
     allclose,
@@ -373,6 +384,15 @@ __all__ = [
     "roll",
     "unflatten",
     "clip",
+    # convolution and pooling
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "max_pool1d",
+    "max_pool2d",
     # linear algebra and shape breadth (ops/linalg.py, ops/shape_breadth.py)
     "addbmm",
     "addcdiv",

@@ -1,0 +1,599 @@
+"""Convolution and pooling over 1 or 2 spatial dims: conv1d conv2d, max_pool1d max_pool2d,
+avg_pool1d avg_pool2d, adaptive_avg_pool1d adaptive_avg_pool2d (``torch.nn.functional``'s
+names, arguments and output sizes).
+
+A convolution is one matrix product over the windows of its input (im2col):
+``y[n, o, p] = sum_{c, k} w[o, c, k] x_pad[n, c, p * stride + k * dilation] + b[o]``. The
+windows are a strided view (``backend.sliding_windows``), the product a batched GEMM over the
+groups. Its two gradients are ops of their own, so that each can be differentiated again:
+
+- ``ConvInputGrad``, the transposed convolution: each window's gradient ``g W`` added back
+  where the window read (``backend.add_windows``, col2im);
+- ``ConvWeightGrad``: ``g^T`` times the windows of ``x``.
+
+The three close the loop: the gradient of each is made of the other two (``Conv``'s input
+gradient is ``ConvInputGrad``, whose gradient in ``g`` is ``Conv`` again, and so on), which is
+what ``backward_graph`` uses. Average pooling is a convolution of each channel with a box of
+ones divided by the window's count; adaptive average pooling a product with one averaging
+matrix per dim; max pooling gathers the argmax of each window and scatters its gradient back
+there (``ScatterAdd``, itself twice differentiable).
+
+Shapes: (N, C, L) or (C, L) for the 1-d ops, (N, C, H, W) or (C, H, W) for the 2-d ones;
+weights (out_channels, in_channels / groups, *kernel).
+
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``,
+``ops.indexing``; ``tensor`` for annotations only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from minigrad import backend
+from minigrad.autograd import Function, wrap
+from minigrad.ops._util import ShapeError, require_float, same_dtype
+from minigrad.ops.indexing import ScatterAdd
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
+
+IntOrTuple = Any  # an int, or a tuple of one int per spatial dim
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where a convolution's windows lie: per spatial dim the input size (unpadded), the
+    kernel size, stride, dilation and (before, after) zero padding; the channel groups."""
+
+    size: tuple[int, ...]
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    groups: int = 1
+
+    @property
+    def out_size(self) -> tuple[int, ...]:
+        return tuple(
+            (n + a + b - d * (k - 1) - 1) // s + 1
+            for n, k, s, d, (a, b) in zip(
+                self.size, self.kernel, self.stride, self.dilation, self.padding
+            )
+        )
+
+
+# =============================================================================================
+# the array kernels: the product of the windows, and its two adjoints
+# =============================================================================================
+
+
+def _pad(x: Any, padding: tuple[tuple[int, int], ...], value: float = 0.0) -> Any:
+    if not any(a or b for a, b in padding):
+        return x
+    widths = ((0, 0),) * (x.ndim - len(padding)) + padding
+    return backend.array_module(x).pad(x, widths, constant_values=value)
+
+
+def _window_rows(x: Any, geo: Geometry) -> Any:
+    """(N, C, *L) -> (G, N * prod(O), C/G * prod(K)): one row per window and group."""
+    nd, groups = len(geo.kernel), geo.groups
+    n, c = x.shape[:2]
+    windows = backend.sliding_windows(_pad(x, geo.padding), geo.kernel, geo.stride, geo.dilation)
+    windows = windows.reshape((n, groups, c // groups) + windows.shape[2:])  # (N, G, Cg, *O, *K)
+    order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
+    rows, cols = n * math.prod(geo.out_size), c // groups * math.prod(geo.kernel)
+    return windows.transpose(order).reshape(groups, rows, cols)
+
+
+def _grad_rows(g: Any, groups: int) -> Any:
+    """(N, Cout, *O) -> (G, N * prod(O), Cout/G): the output gradient, one row per window."""
+    n, c, nd = g.shape[0], g.shape[1], g.ndim - 2
+    g = g.reshape((n, groups, c // groups) + g.shape[2:])
+    order = (1, 0, *range(3, 3 + nd), 2)
+    return g.transpose(order).reshape(groups, n * math.prod(g.shape[3:]), c // groups)
+
+
+def conv_forward(x: Any, w: Any, geo: Geometry) -> Any:
+    """y = windows(x) W^T per group: (N, C, *L), (Cout, C/G, *K) -> (N, Cout, *O)."""
+    groups, out = geo.groups, geo.out_size
+    w_rows = w.reshape(groups, w.shape[0] // groups, -1)  # (G, Cout/G, C/G * prod(K))
+    y = _window_rows(x, geo) @ w_rows.transpose(0, 2, 1)  # (G, N * prod(O), Cout/G)
+    y = y.reshape((groups, x.shape[0]) + out + (w.shape[0] // groups,))
+    nd = len(out)
+    y = y.transpose(1, 0, 2 + nd, *range(2, 2 + nd))  # (N, G, Cout/G, *O)
+    return y.reshape((x.shape[0], w.shape[0]) + out)
+
+
+def conv_input_grad(g: Any, w: Any, geo: Geometry) -> Any:
+    """The transposed convolution: each window's share g W added back where it read (col2im).
+    (N, Cout, *O), (Cout, C/G, *K) -> (N, C, *L)."""
+    xp = backend.array_module(g)
+    groups, nd, n = geo.groups, len(geo.kernel), g.shape[0]
+    cg = w.shape[1]
+    w_rows = w.reshape(groups, w.shape[0] // groups, -1)
+    windows = _grad_rows(g, groups) @ w_rows  # (G, N * prod(O), C/G * prod(K))
+    windows = windows.reshape((groups, n) + geo.out_size + (cg,) + geo.kernel)
+    order = (1, 0, 2 + nd, *range(2, 2 + nd), *range(3 + nd, 3 + 2 * nd))
+    windows = windows.transpose(order)  # (N, G, C/G, *O, *K)
+    padded = tuple(s + a + b for s, (a, b) in zip(geo.size, geo.padding))
+    dx = xp.zeros((n, groups, cg) + padded, dtype=g.dtype)
+    backend.add_windows(dx, windows, geo.stride, geo.dilation)
+    crop = tuple(slice(a, a + s) for s, (a, _) in zip(geo.size, geo.padding))
+    return dx.reshape((n, groups * cg) + padded)[(slice(None),) * 2 + crop]
+
+
+def conv_weight_grad(x: Any, g: Any, geo: Geometry) -> Any:
+    """dW = g^T windows(x) per group: (N, C, *L), (N, Cout, *O) -> (Cout, C/G, *K)."""
+    dw = _grad_rows(g, geo.groups).transpose(0, 2, 1) @ _window_rows(x, geo)
+    return dw.reshape((g.shape[1], x.shape[1] // geo.groups) + geo.kernel)
+
+
+# =============================================================================================
+# Conv and its two gradients, each the others' gradient
+# =============================================================================================
+
+
+class Conv(Function):
+    @staticmethod
+    def forward(ctx, x, w, bias, geo=None):
+        ctx.geo = geo
+        ctx.save_for_backward(x, w)
+        y = conv_forward(x, w, geo)
+        if bias is not None:
+            y += bias.reshape((-1,) + (1,) * len(geo.kernel))
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        # dx = conv_transpose(g, W) ; dW = g^T windows(x) ; db = sum of g over n and positions
+        dx = conv_input_grad(g, w, ctx.geo) if needs[0] else None
+        dw = conv_weight_grad(x, g, ctx.geo) if needs[1] else None
+        db = g.sum((0, *range(2, g.ndim))) if needs[2] else None
+        return dx, dw, db
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        x, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        dx = ConvInputGrad.apply(g, w, geo=ctx.geo) if needs[0] else None
+        dw = ConvWeightGrad.apply(x, g, geo=ctx.geo) if needs[1] else None
+        db = g.sum((0, *range(2, g.ndim))) if needs[2] else None
+        return dx, dw, db
+
+
+class ConvInputGrad(Function):
+    """dx = conv_transpose(g, W), the input gradient of ``Conv``; linear in g and in W."""
+
+    @staticmethod
+    def forward(ctx, g, w, geo=None):
+        ctx.geo = geo
+        ctx.save_for_backward(g, w)
+        return conv_input_grad(g, w, geo)
+
+    @staticmethod
+    def backward(ctx, h):
+        g, w = ctx.saved_tensors
+        # dg = conv(h, W) ; dW = g^T windows(h)  (the adjoints of h -> <conv_transpose(g, W), h>)
+        dg = conv_forward(h, w, ctx.geo) if ctx.needs_input_grad[0] else None
+        dw = conv_weight_grad(h, g, ctx.geo) if ctx.needs_input_grad[1] else None
+        return dg, dw
+
+    @staticmethod
+    def backward_graph(ctx, h):
+        g, w = ctx.saved_tensors
+        dg = Conv.apply(h, w, None, geo=ctx.geo) if ctx.needs_input_grad[0] else None
+        dw = ConvWeightGrad.apply(h, g, geo=ctx.geo) if ctx.needs_input_grad[1] else None
+        return dg, dw
+
+
+class ConvWeightGrad(Function):
+    """dW = g^T windows(x), the weight gradient of ``Conv``; linear in x and in g."""
+
+    @staticmethod
+    def forward(ctx, x, g, geo=None):
+        ctx.geo = geo
+        ctx.save_for_backward(x, g)
+        return conv_weight_grad(x, g, geo)
+
+    @staticmethod
+    def backward(ctx, h):
+        x, g = ctx.saved_tensors
+        # dx = conv_transpose(g, h) ; dg = conv(x, h)
+        dx = conv_input_grad(g, h, ctx.geo) if ctx.needs_input_grad[0] else None
+        dg = conv_forward(x, h, ctx.geo) if ctx.needs_input_grad[1] else None
+        return dx, dg
+
+    @staticmethod
+    def backward_graph(ctx, h):
+        x, g = ctx.saved_tensors
+        dx = ConvInputGrad.apply(g, h, geo=ctx.geo) if ctx.needs_input_grad[0] else None
+        dg = Conv.apply(x, h, None, geo=ctx.geo) if ctx.needs_input_grad[1] else None
+        return dx, dg
+
+
+# =============================================================================================
+# argument checks, shared by the convolutions and the poolings
+# =============================================================================================
+
+
+def _ints(op: str, name: str, value: IntOrTuple, nd: int, low: int) -> tuple[int, ...]:
+    """``value`` (an int or one int per spatial dim) as a tuple of ``nd`` ints >= ``low``."""
+    values = (value,) * nd if isinstance(value, int) else tuple(value)
+    if len(values) != nd or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"{op}: {name} must be an int or {nd} ints, got {value!r}")
+    if any(v < low for v in values):
+        raise ValueError(f"{op}: {name} must be >= {low}, got {value!r}")
+    return values
+
+
+def _batched(op: str, x: Tensor, nd: int) -> tuple[Tensor, bool]:
+    """``x`` with a batch dim (added to an unbatched (C, *L) input), and whether one was added."""
+    require_float(op, x)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ShapeError(
+            f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, got shape "
+            f"{tuple(x.shape)}"
+        )
+    return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
+
+
+def _out_size_positive(op: str, geo: Geometry, shape: tuple[int, ...]) -> None:
+    if any(o < 1 for o in geo.out_size):
+        raise ShapeError(
+            f"{op}: the output would have size {geo.out_size}: input of shape {shape} "
+            f"is too small for kernel {geo.kernel} (dilation {geo.dilation}, padding "
+            f"{geo.padding})"
+        )
+
+
+def _conv_padding(op: str, padding: Any, kernel: tuple[int, ...], geo_args: dict) -> tuple:
+    """PyTorch's ``padding``: ints, ``'valid'`` (none) or ``'same'`` (the output as long as the
+    input, stride 1 only; an odd total puts the extra zero after, as PyTorch)."""
+    nd = len(kernel)
+    if padding == "valid":
+        return ((0, 0),) * nd
+    if padding == "same":
+        if any(s != 1 for s in geo_args["stride"]):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got {geo_args['stride']}")
+        totals = [d * (k - 1) for k, d in zip(kernel, geo_args["dilation"])]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be 'valid', 'same' or ints, got {padding!r}")
+    return tuple((p, p) for p in _ints(op, "padding", padding, nd, 0))
+
+
+def _check_conv(
+    op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: int, shown: tuple
+) -> None:
+    """``x``: (N, C, *L), the input given as ``shown`` (batched or not)."""
+    nd = x.ndim - 2
+    if weight.ndim != nd + 2 or 0 in weight.shape[2:]:
+        raise ShapeError(
+            f"{op}: weight must be {nd + 2}-D (out_channels, in_channels / groups, *kernel) with "
+            f"a nonempty kernel, got shape {tuple(weight.shape)}"
+        )
+    out_channels, per_group = weight.shape[:2]
+    if x.shape[1] != per_group * groups:
+        raise ShapeError(
+            f"{op}: input of shape {shown} has {x.shape[1]} channels, but weight of "
+            f"shape {tuple(weight.shape)} with groups={groups} expects {per_group * groups} "
+            f"(in_channels / groups = {per_group})"
+        )
+    if out_channels % groups:
+        raise ShapeError(
+            f"{op}: out_channels {out_channels} (weight of shape {tuple(weight.shape)}) is not "
+            f"divisible by groups={groups}"
+        )
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ShapeError(f"{op}: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        same_dtype(op, (name, t), ("the input", x))
+
+
+# =============================================================================================
+# conv1d, conv2d
+# =============================================================================================
+
+
+def _conv(
+    op: str,
+    nd: int,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    options: tuple[IntOrTuple, Any, IntOrTuple, int],
+) -> Tensor:
+    stride, padding, dilation, groups = options
+    shape = tuple(x.shape)
+    x, added = _batched(op, x, nd)
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    _check_conv(op, x, weight, bias, groups, shape)
+    kernel = tuple(weight.shape[2:])
+    args = {
+        "stride": _ints(op, "stride", stride, nd, 1),
+        "dilation": _ints(op, "dilation", dilation, nd, 1),
+    }
+    pads = _conv_padding(op, padding, kernel, args)
+    geo = Geometry(tuple(x.shape[2:]), kernel, padding=pads, groups=groups, **args)
+    _out_size_positive(op, geo, shape)
+    y = Conv.apply(x, weight, bias, geo=geo)
+    return y.squeeze(0) if added else y
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002 (PyTorch's name)
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple | str = 0,
+    dilation: IntOrTuple = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-d convolution (cross-correlation, as PyTorch) of ``input`` with ``weight``.
+
+    Shapes: input (N, C_in, L) or (C_in, L); weight (C_out, C_in / groups, K); bias (C_out,)
+    -> (N, C_out, L_out) with ``L_out = (L + 2 padding - dilation (K - 1) - 1) // stride + 1``.
+    ``padding`` is an int, ``'valid'`` (0) or ``'same'`` (stride 1 only).
+    """
+    return _conv("conv1d", 1, input, weight, bias, (stride, padding, dilation, groups))
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple | str = 0,
+    dilation: IntOrTuple = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-d convolution (cross-correlation, as PyTorch) of ``input`` with ``weight``.
+
+    Shapes: input (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in / groups, kH, kW); bias
+    (C_out,) -> (N, C_out, H_out, W_out), each ``(H + 2 padding - dilation (kH - 1) - 1) //
+    stride + 1``. ``stride``, ``padding``, ``dilation``: an int or a pair; ``padding`` also
+    ``'valid'`` or ``'same'`` (stride 1 only).
+    """
+    return _conv("conv2d", 2, input, weight, bias, (stride, padding, dilation, groups))
+
+
+# =============================================================================================
+# pooling: the shared geometry (ceil_mode), max, average, adaptive average
+# =============================================================================================
+
+
+def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple, shown: tuple) -> Geometry:
+    """The windows of a pooling: PyTorch's output size, ``ceil_mode`` rounding up, as long as
+    the last window starts inside the input or its left padding (extra zeros after the input
+    make room for it; they count in no average)."""
+    kernel_size, stride, padding, dilation, ceil_mode = options
+    kernel = _ints(op, "kernel_size", kernel_size, nd, 1)
+    stride = kernel if stride is None or stride == () else _ints(op, "stride", stride, nd, 1)
+    pads = _ints(op, "padding", padding, nd, 0)
+    dilation = _ints(op, "dilation", dilation, nd, 1)
+    if any(2 * p > k for p, k in zip(pads, kernel)):
+        raise ValueError(
+            f"{op}: padding {pads} must be at most half of kernel_size {kernel} (pad <= k / 2)"
+        )
+    pairs = []
+    for n, k, s, d, p in zip(x.shape[2:], kernel, stride, dilation, pads):
+        span = n + 2 * p - d * (k - 1) - 1
+        out = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (out - 1) * s >= n + p:
+            out -= 1
+        pairs.append((p, max((out - 1) * s + d * (k - 1) + 1 - n - p, p)))
+    geo = Geometry(tuple(x.shape[2:]), kernel, stride, dilation, tuple(pairs))
+    _out_size_positive(op, geo, shown)
+    return geo
+
+
+def max_positions(x: Any, geo: Geometry) -> Any:
+    """Where each window's largest value is (the first one; the last NaN, if any), as a flat
+    position in the unpadded input plane: PyTorch's ``return_indices``.
+    (N, C, *L) -> (N, C, prod(O)) int64."""
+    xp = backend.array_module(x)
+    windows = backend.sliding_windows(
+        _pad(x, geo.padding, value=-xp.inf), geo.kernel, geo.stride, geo.dilation
+    )
+    flat = windows.reshape(windows.shape[: x.ndim] + (-1,))  # (N, C, *O, prod(K))
+    arg = flat.argmax(-1)  # (N, C, *O): the first largest
+    if bool(xp.isnan(x).any()):  # PyTorch's scan: a NaN beats anything, a later NaN an earlier
+        nan = xp.isnan(flat)
+        last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+        arg = xp.where(nan.any(-1), last, arg)
+    offsets = xp.unravel_index(arg, geo.kernel)  # one (N, C, *O) array per dim
+    nd = len(geo.kernel)
+    index = xp.zeros(arg.shape, dtype=backend.int64)
+    for dim in range(nd):
+        o = xp.arange(arg.shape[2 + dim]).reshape((-1,) + (1,) * (nd - 1 - dim))
+        pos = o * geo.stride[dim] + offsets[dim] * geo.dilation[dim] - geo.padding[dim][0]
+        index = index * geo.size[dim] + pos
+    return index.reshape(arg.shape[:2] + (-1,))
+
+
+class MaxPool(Function):
+    @staticmethod
+    def forward(ctx, x, index, out_size=()):
+        # y = x at each window's argmax (index: (N, C, prod(O)) flat positions in prod(L))
+        ctx.index, ctx.in_shape = index, x.shape
+        flat = x.reshape(x.shape[:2] + (-1,))
+        return (
+            backend.array_module(x).take_along_axis(flat, index, -1).reshape(x.shape[:2] + out_size)
+        )
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx = g added at each window's argmax
+        n, c = g.shape[:2]
+        dx = backend.array_module(g).zeros((n, c, math.prod(ctx.in_shape[2:])), dtype=g.dtype)
+        backend.scatter_add(dx, _along_last(ctx.index), g.reshape(n, c, -1))
+        return dx.reshape(ctx.in_shape), None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        n, c = g.shape[:2]
+        xp = backend.array_module(g.array)
+        zeros = xp.zeros((n, c, math.prod(ctx.in_shape[2:])), dtype=g.dtype)
+        dx = ScatterAdd.apply(zeros, ctx.index, g.reshape(n, c, -1), dim=2)
+        return dx.reshape(ctx.in_shape), None
+
+
+def _along_last(index: Any) -> tuple[Any, ...]:
+    """The advanced index of ``target[n, c, index[n, c, j]]`` (NumPy's ``ufunc.at`` form)."""
+    xp = backend.array_module(index)
+    n, c = index.shape[:2]
+    return (xp.arange(n)[:, None, None], xp.arange(c)[None, :, None], index)
+
+
+def _max_pool(op: str, nd: int, x: Tensor, options: tuple, return_indices: bool) -> Any:
+    shown = tuple(x.shape)
+    x, added = _batched(op, x, nd)
+    geo = _pool_geometry(op, x, nd, options, shown)
+    index = max_positions(x.array, geo)
+    y = MaxPool.apply(x, index, out_size=geo.out_size)
+    if not return_indices:
+        return y.squeeze(0) if added else y
+    indices = wrap(index.reshape(y.shape))
+    return (y.squeeze(0), indices.squeeze(0)) if added else (y, indices)
+
+
+def max_pool1d(
+    input: Tensor,  # noqa: A002
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """The largest value of each window (padding counts as -inf). ``stride`` defaults to
+    ``kernel_size``. Shapes: (N, C, L) or (C, L) -> (N, C, L_out); with ``return_indices``
+    also the int64 position of each maximum in its input row."""
+    options = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool("max_pool1d", 1, input, options, return_indices)
+
+
+def max_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """The largest value of each window (padding counts as -inf). ``stride`` defaults to
+    ``kernel_size``. Shapes: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out); with
+    ``return_indices`` also the int64 position ``h * W + w`` of each maximum in its plane."""
+    options = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool("max_pool2d", 2, input, options, return_indices)
+
+
+def _window_counts(geo: Geometry, count_include_pad: bool, xp: Any, dtype: Any) -> Any:
+    """How many elements each window averages, (*O): PyTorch's divisor. The zero padding
+    counts with ``count_include_pad``; the extra room ``ceil_mode`` adds after it never does."""
+    counts = xp.ones((), dtype=dtype)
+    for dim, (n, k, s, (p, _)) in enumerate(zip(geo.size, geo.kernel, geo.stride, geo.padding)):
+        start = xp.arange(geo.out_size[dim]) * s - p
+        if count_include_pad:
+            along = xp.minimum(start + k, n + p) - start
+        else:
+            along = xp.minimum(start + k, n) - xp.maximum(start, 0)
+        counts = counts[..., None] * along.astype(dtype)
+    return counts
+
+
+def _avg_pool(op: str, nd: int, x: Tensor, options: tuple, divisor: tuple) -> Tensor:
+    count_include_pad, divisor_override = divisor
+    shown = tuple(x.shape)
+    x, added = _batched(op, x, nd)
+    geo = _pool_geometry(op, x, nd, options, shown)
+    if divisor_override is not None and (
+        isinstance(divisor_override, bool)
+        or not isinstance(divisor_override, int)
+        or divisor_override == 0
+    ):
+        raise ValueError(f"{op}: divisor_override must be a nonzero int, got {divisor_override!r}")
+    n, c = x.shape[:2]
+    xp = backend.array_module(x.array)
+    # a sum over each window: a convolution of every channel with a box of ones
+    box = xp.ones((1, 1) + geo.kernel, dtype=x.dtype)
+    sums = Conv.apply(x.reshape((n * c, 1) + tuple(x.shape[2:])), box, None, geo=geo)
+    if divisor_override is not None:
+        counts = divisor_override
+    else:
+        counts = wrap(_window_counts(geo, count_include_pad, xp, x.dtype))
+    y = (sums / counts).reshape((n, c) + geo.out_size)
+    return y.squeeze(0) if added else y
+
+
+def avg_pool1d(
+    input: Tensor,  # noqa: A002
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean of each window; the zero padding counts in the mean with
+    ``count_include_pad`` (PyTorch's default). Shapes: (N, C, L) or (C, L) -> (N, C, L_out)."""
+    options = (kernel_size, stride, padding, 1, ceil_mode)
+    return _avg_pool("avg_pool1d", 1, input, options, (count_include_pad, None))
+
+
+def avg_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each window (or its sum over ``divisor_override``); the zero padding counts
+    with ``count_include_pad``. Shapes: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out)."""
+    options = (kernel_size, stride, padding, 1, ceil_mode)
+    return _avg_pool("avg_pool2d", 2, input, options, (count_include_pad, divisor_override))
+
+
+def _averaging_matrix(n: int, out: int, xp: Any, dtype: Any) -> Any:
+    """(n, out): column i averages PyTorch's adaptive window
+    ``[floor(i n / out), ceil((i + 1) n / out))``."""
+    i = xp.arange(out)
+    start, end = (i * n) // out, -((-(i + 1) * n) // out)
+    j = xp.arange(n)[:, None]
+    inside = (j >= start) & (j < end)
+    return inside.astype(dtype) / (end - start).astype(dtype)
+
+
+def _adaptive_avg_pool(op: str, nd: int, x: Tensor, output_size: Any) -> Tensor:
+    x, added = _batched(op, x, nd)
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * nd
+    sizes = tuple(n if o is None else o for o, n in zip(output_size, x.shape[2:]))
+    _ints(op, "output_size", sizes, nd, 1)
+    xp = backend.array_module(x.array)
+    y = x
+    for dim in range(nd):  # each dim in turn, as the last: (..., L) @ (L, out)
+        axis = 2 + dim
+        matrix = wrap(_averaging_matrix(x.shape[axis], sizes[dim], xp, x.dtype))
+        y = (y.transpose(axis, -1) @ matrix).transpose(axis, -1)
+    return y.squeeze(0) if added else y
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int | tuple[int]) -> Tensor:  # noqa: A002
+    """The mean over ``output_size`` windows that tile the input, as PyTorch lays them out
+    (window i covers ``[floor(i L / out), ceil((i + 1) L / out))``).
+    Shapes: (N, C, L) or (C, L) -> (N, C, output_size)."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean over windows that tile each plane into ``output_size`` (an int, a pair; None
+    keeps that dim's size). Shapes: (N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)

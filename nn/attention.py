@@ -1,0 +1,315 @@
+"""Attention and distances, after ``torch.nn``: MultiheadAttention and
+``scaled_dot_product_attention``; CosineSimilarity, PairwiseDistance and their functions
+``cosine_similarity``, ``pairwise_distance``.
+
+Mask conventions are PyTorch's, which differ between the two attention functions:
+``scaled_dot_product_attention``'s boolean ``attn_mask`` is True where a query MAY attend,
+while MultiheadAttention's ``attn_mask`` and ``key_padding_mask`` are True where it may NOT.
+A float mask is added to the scores in both. (minigrad's fused ``attention`` op, which both
+call, takes True as "may not attend".)
+
+Owns: these layers and functions. May import: minigrad's public API, ``nn.init``,
+``nn.module``, and ``nn.layers`` inside MultiheadAttention (``nn.functional`` imports this
+module, and ``nn.layers`` imports ``nn.functional``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minigrad import backend
+from minigrad.creation import empty, ones
+from minigrad.errors import ShapeError
+from minigrad.ops import attention, dropout, linear, logical_not, softmax, triu, where
+from minigrad.tensor import Tensor
+from nn import init
+from nn.module import Module, Parameter
+
+# =============================================================================================
+# scaled_dot_product_attention
+# =============================================================================================
+
+
+def _causal_mask(tq: int, tk: int, like: Tensor) -> Tensor:
+    """(Tq, Tk) bool, True above the diagonal: the keys a query may NOT attend to."""
+    return triu(ones(tq, tk, dtype=backend.bool_, device=like.device), 1)
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """``softmax(q k^T * scale + mask) v`` as ``torch.nn.functional``'s: a boolean
+    ``attn_mask`` is True where a query may attend (PyTorch's convention), a float one is
+    added to the scores; ``is_causal`` masks the keys after each query (no ``attn_mask`` with
+    it); ``scale`` defaults to 1/sqrt(E); dropout with ``dropout_p`` on the weights.
+
+    Shapes: query (..., L, E), key (..., S, E), value (..., S, Ev), mask broadcast to
+    (..., L, S) -> (..., L, Ev). A query that may attend to no key gets zeros.
+    """
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+        mask = _causal_mask(query.shape[-2], key.shape[-2], query)
+    elif attn_mask is not None and attn_mask.dtype == backend.bool_:
+        mask = logical_not(attn_mask)  # the fused op's convention: True may NOT attend
+    else:
+        mask = attn_mask
+    return attention(query, key, value, mask, dropout_p, True, scale, enable_gqa)
+
+
+# =============================================================================================
+# MultiheadAttention
+# =============================================================================================
+
+
+def _additive(mask: Tensor | None, like: Tensor) -> Tensor | None:
+    """A MultiheadAttention mask as a float one to add: -inf where a bool mask is True."""
+    if mask is None or mask.dtype != backend.bool_:
+        return mask
+    return where(mask, float("-inf"), 0.0).to(like.dtype)
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (Vaswani et al., 2017) as ``torch.nn.MultiheadAttention``:
+    ``out_proj(concat_h softmax(q_h k_h^T / sqrt(d) + mask) v_h)``.
+
+    Parameters as PyTorch's, so a state_dict maps name for name: ``in_proj_weight``
+    (3 embed_dim, embed_dim) holding W_q, W_k, W_v one under the other (``q_proj_weight``,
+    ``k_proj_weight``, ``v_proj_weight`` instead when ``kdim``/``vdim`` differ from
+    embed_dim), ``in_proj_bias`` (3 embed_dim,), ``out_proj`` a Linear. Initialization as
+    PyTorch: xavier_uniform for the input projections, zero biases.
+
+    Shapes: query (L, N, E), key (S, N, kdim), value (S, N, vdim), (N, L, E)... with
+    ``batch_first``, or unbatched (L, E); ``key_padding_mask`` (N, S), ``attn_mask`` (L, S) or
+    (N * num_heads, L, S), both True (bool) where a query may NOT attend, or float added ->
+    (output like query, the weights (N, L, S) averaged over heads, or (N, num_heads, L, S)
+    with ``average_attn_weights=False``, or None without ``need_weights``).
+    ``add_bias_kv`` and ``add_zero_attn`` are not supported.
+    """
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        from nn.layers import Linear  # noqa: PLC0415 (see the module's docstring)
+
+        super().__init__()
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn")
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+            raise ValueError(
+                f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads "
+                f"{num_heads} (both positive)"
+            )
+        self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
+        self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
+        self.head_dim, self.batch_first = embed_dim // num_heads, batch_first
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        param = _param_maker(device, dtype)
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = param(3 * embed_dim, embed_dim)
+        else:
+            self.q_proj_weight = param(embed_dim, embed_dim)
+            self.k_proj_weight = param(embed_dim, self.kdim)
+            self.v_proj_weight = param(embed_dim, self.vdim)
+        self.in_proj_bias = param(3 * embed_dim) if bias else None
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        for name in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
+            if name in self._parameters:
+                init.xavier_uniform_(self._parameters[name])
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def _projections(self) -> tuple[tuple[Tensor, Tensor | None], ...]:
+        """(weight, bias) of the q, k and v projections."""
+        e = self.embed_dim
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            weights = (w[:e], w[e : 2 * e], w[2 * e :])
+        else:
+            weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        b = self.in_proj_bias
+        biases = (None,) * 3 if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
+        return tuple(zip(weights, biases))
+
+    def _heads(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """(T, N, in) -> projected, split into heads: (N, H, T, head_dim)."""
+        t, n = x.shape[:2]
+        return (
+            linear(x, weight, bias).reshape(t, n, self.num_heads, self.head_dim).permute(1, 2, 0, 3)
+        )
+
+    def _mask(self, attn_mask: Any, key_padding_mask: Any, sizes: tuple, like: Tensor) -> Any:
+        """The two masks merged into one float mask broadcasting to (N, H, L, S), or None."""
+        n, tq, tk = sizes
+        mask = _additive(attn_mask, like)
+        if mask is not None:
+            if tuple(mask.shape) == (n * self.num_heads, tq, tk):
+                mask = mask.reshape(n, self.num_heads, tq, tk)
+            elif tuple(mask.shape) != (tq, tk):
+                raise ShapeError(
+                    f"MultiheadAttention: attn_mask must be ({tq}, {tk}) or "
+                    f"({n * self.num_heads}, {tq}, {tk}), got {tuple(mask.shape)}"
+                )
+        padding = _additive(key_padding_mask, like)
+        if padding is not None:
+            if tuple(padding.shape) != (n, tk):
+                raise ShapeError(
+                    f"MultiheadAttention: key_padding_mask must be ({n}, {tk}), got "
+                    f"{tuple(padding.shape)}"
+                )
+            padding = padding.reshape(n, 1, 1, tk)
+            mask = padding if mask is None else mask + padding
+        return mask
+
+    def _batched(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, ...]:
+        """The inputs as (T, N, E), whatever their layout."""
+        if query.ndim == 2:
+            return tuple(t.unsqueeze(1) for t in (query, key, value))
+        if query.ndim != 3 or key.ndim != 3 or value.ndim != 3:
+            raise ShapeError(
+                "MultiheadAttention: expected 3-D (or unbatched 2-D) query, key and value, got "
+                f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+            )
+        if self.batch_first:
+            return tuple(t.transpose(0, 1) for t in (query, key, value))
+        return query, key, value
+
+    def _check(self, q: Tensor, k: Tensor, v: Tensor) -> None:
+        wanted = (self.embed_dim, self.kdim, self.vdim)
+        if (q.shape[-1], k.shape[-1], v.shape[-1]) != wanted or k.shape[:2] != v.shape[:2]:
+            raise ShapeError(
+                f"MultiheadAttention: query, key, value of shapes {tuple(q.shape)}, "
+                f"{tuple(k.shape)}, {tuple(v.shape)} do not fit embed_dim, kdim, vdim {wanted}"
+                " (key and value must agree in length and batch)"
+            )
+        if q.shape[1] != k.shape[1]:
+            raise ShapeError(
+                f"MultiheadAttention: query batch {q.shape[1]} and key batch {k.shape[1]} differ"
+            )
+
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        need_weights: bool = True,
+        attn_mask: Tensor | None = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
+        if is_causal and attn_mask is None:
+            raise ValueError("MultiheadAttention: is_causal is a hint that needs attn_mask")
+        unbatched = query.ndim == 2
+        q, k, v = self._batched(query, key, value)
+        self._check(q, k, v)
+        (tq, n), tk = q.shape[:2], k.shape[0]
+        if unbatched and key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+        mask = self._mask(attn_mask, key_padding_mask, (n, tq, tk), q)
+        (wq, bq), (wk, bk), (wv, bv) = self._projections()
+        qh, kh, vh = self._heads(q, wq, bq), self._heads(k, wk, bk), self._heads(v, wv, bv)
+        p = self.dropout if self.training else 0.0
+        if need_weights:  # the weights themselves, so the product is spelled out
+            scores = qh @ kh.transpose(-2, -1) * (1.0 / math.sqrt(self.head_dim))
+            weights = softmax(scores if mask is None else scores + mask, -1)  # (N, H, L, S)
+            heads = dropout(weights, p, True) @ vh
+        else:
+            weights, heads = None, attention(qh, kh, vh, mask, p, True)
+        out = linear(heads.permute(2, 0, 1, 3).reshape(tq, n, self.embed_dim), *self._out())
+        if weights is not None and average_attn_weights:
+            weights = weights.mean(1)
+        if unbatched:
+            return out.squeeze(1), None if weights is None else weights.squeeze(0)
+        return (out.transpose(0, 1) if self.batch_first else out), weights
+
+    def _out(self) -> tuple[Tensor, Tensor | None]:
+        return self.out_proj.weight, self.out_proj.bias
+
+
+def _param_maker(device: Any, dtype: Any) -> Any:
+    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
+
+    def make(*shape: int) -> Parameter:
+        return Parameter(empty(*shape, dtype=dtype, device=device))
+
+    return make
+
+
+# =============================================================================================
+# distances
+# =============================================================================================
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 x2, dim) / (max(|x1|, eps) max(|x2|, eps))``, each input divided by its norm
+    first (PyTorch's order, which keeps the result in [-1, 1]), after broadcasting them.
+    Shapes: x1, x2 broadcast together -> that shape without ``dim``."""
+    shape = backend.numpy_module().broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = x1.expand(shape), x2.expand(shape)  # as PyTorch: the norms of the broadcast inputs
+    norms = []
+    for x in (x1, x2):
+        norm = (x * x).sum(dim, keepdim=True).sqrt()
+        norms.append(norm.clamp(min=eps))
+    return ((x1 / norms[0]) * (x2 / norms[1])).sum(dim)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """The p-norm of ``x1 - x2 + eps`` over the last dim (PyTorch's ``eps`` keeps the norm's
+    gradient finite at 0). ``p`` > 0 or ``inf``. Shapes: (N, D), (N, D) -> (N,) (or (N, 1)
+    with ``keepdim``); 1-D inputs give a 0-d result."""
+    if not p > 0:
+        raise ValueError(f"pairwise_distance: p must be > 0, got {p}")
+    diff = x1 - x2 + eps
+    if math.isinf(p):
+        return diff.abs().amax(-1, keepdim=keepdim)
+    if p == 2:
+        return (diff * diff).sum(-1, keepdim=keepdim).sqrt()
+    return (diff.abs() ** p).sum(-1, keepdim=keepdim) ** (1.0 / p)
+
+
+class CosineSimilarity(Module):
+    """:func:`cosine_similarity` along ``dim`` as a layer: (*, D, *) twice -> (*, *)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """:func:`pairwise_distance` as a layer: (N, D) twice -> (N,)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

@@ -1,0 +1,360 @@
+"""Convolution and pooling layers, after ``torch.nn``: Conv1d, Conv2d, MaxPool1d, MaxPool2d,
+AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d. Same arguments, parameter names,
+shapes and default initialization as PyTorch, so that a state_dict maps name for name.
+
+The work is done by minigrad's ops (``minigrad.ops.conv``, which documents the shapes and the
+gradients); a layer holds the weights and the options.
+
+Owns: these layers. May import: minigrad's public API, ``nn.init``, ``nn.module``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from minigrad import backend
+from minigrad.creation import empty
+from minigrad.ops import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+    pad,
+)
+from minigrad.tensor import Tensor
+from nn import init
+from nn.module import Module, Parameter
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
+    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
+    return Parameter(empty(*shape, dtype=dtype, device=device))
+
+
+def _tuple(layer: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
+    values = (value,) * nd if isinstance(value, int) else tuple(value)
+    if len(values) != nd or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"{layer}: {name} must be an int or {nd} ints, got {value!r}")
+    return values
+
+
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: the checks, the parameters, PyTorch's initialization."""
+
+    nd = 0
+    functional: Any = None
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        options: dict[str, Any],
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        layer, nd = type(self).__name__, self.nd
+        self._check(layer, in_channels, out_channels, options)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _tuple(layer, "kernel_size", kernel_size, nd)
+        self.stride = _tuple(layer, "stride", options["stride"], nd)
+        self.dilation = _tuple(layer, "dilation", options["dilation"], nd)
+        padding = options["padding"]
+        self.padding = (
+            padding if isinstance(padding, str) else _tuple(layer, "padding", padding, nd)
+        )
+        if padding == "same" and any(s != 1 for s in self.stride):
+            raise ValueError(f"{layer}: padding='same' needs stride 1, got stride {self.stride}")
+        self.groups, self.padding_mode = options["groups"], options["padding_mode"]
+        shape = (out_channels, in_channels // self.groups, *self.kernel_size)
+        self.weight = _param(shape, device, dtype)  # (out, in / groups, *kernel)
+        self.bias = _param((out_channels,), device, dtype) if options["bias"] else None
+        self.reset_parameters()
+
+    @staticmethod
+    def _check(layer: str, in_channels: int, out_channels: int, options: dict[str, Any]) -> None:
+        groups = options["groups"]
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"{layer}: groups must be a positive int, got {groups!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{layer}: in_channels {in_channels} and out_channels {out_channels} must both "
+                f"be divisible by groups={groups}"
+            )
+        if options["padding_mode"] not in PADDING_MODES:
+            raise ValueError(
+                f"{layer}: padding_mode must be one of {PADDING_MODES}, got "
+                f"{options['padding_mode']!r}"
+            )
+        if isinstance(options["padding"], str) and options["padding"] not in ("same", "valid"):
+            raise ValueError(f"{layer}: padding must be 'same', 'valid' or ints")
+
+    def reset_parameters(self) -> None:
+        # PyTorch's default: kaiming_uniform_ with a = sqrt(5) gives bound 1/sqrt(fan_in)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
+            bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _padding_widths(self) -> tuple[int, ...]:
+        """The explicit padding for a mode other than zeros: F.pad's (last dim first) widths."""
+        if self.padding == "valid":
+            return (0,) * (2 * self.nd)
+        widths: list[int] = []
+        for dim in reversed(range(self.nd)):
+            if self.padding == "same":
+                total = self.dilation[dim] * (self.kernel_size[dim] - 1)
+                widths += [total // 2, total - total // 2]
+            else:
+                widths += [self.padding[dim]] * 2
+        return tuple(widths)
+
+    def forward(self, x: Tensor) -> Tensor:
+        fn = type(self).functional
+        if self.padding_mode == "zeros":
+            padding = self.padding
+        else:  # pad first in that mode, then a convolution without padding
+            x, padding = pad(x, self._padding_widths(), mode=self.padding_mode), 0
+        return fn(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,) * self.nd:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * self.nd:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-d convolution over (N, C_in, L) or (C_in, L) -> (N, C_out, L_out).
+
+    ``weight``: (out_channels, in_channels / groups, kernel_size); ``bias``: (out_channels,).
+    Initialization as PyTorch: both from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in =
+    in_channels / groups * kernel_size. ``padding``: an int, ``'valid'`` or ``'same'``;
+    ``padding_mode``: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+    """
+
+    nd = 1
+    functional = staticmethod(conv1d)
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int],
+        stride: int | tuple[int] = 1,
+        padding: int | tuple[int] | str = 0,
+        dilation: int | tuple[int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        options = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+        options |= {"bias": bias, "padding_mode": padding_mode}
+        super().__init__(in_channels, out_channels, kernel_size, options, device, dtype)
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution over (N, C_in, H, W) or (C_in, H, W) -> (N, C_out, H_out, W_out).
+
+    ``weight``: (out_channels, in_channels / groups, kH, kW); ``bias``: (out_channels,).
+    Initialization as PyTorch: both from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in =
+    in_channels / groups * kH * kW. ``stride``, ``padding``, ``dilation``: an int or a pair;
+    ``padding`` also ``'valid'`` or ``'same'``; ``padding_mode`` as :class:`Conv1d`.
+    """
+
+    nd = 2
+    functional = staticmethod(conv2d)
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        options = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+        options |= {"bias": bias, "padding_mode": padding_mode}
+        super().__init__(in_channels, out_channels, kernel_size, options, device, dtype)
+
+
+# =============================================================================================
+# pooling
+# =============================================================================================
+
+
+class _MaxPoolNd(Module):
+    functional: Any = None
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, x: Tensor) -> Any:
+        fn = type(self).functional
+        return fn(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class MaxPool1d(_MaxPoolNd):
+    """The largest value of each window: (N, C, L) or (C, L) -> (N, C, L_out); with
+    ``return_indices``, also each maximum's position (for ``max_unpool``-style uses).
+    ``stride`` defaults to ``kernel_size``."""
+
+    functional = staticmethod(max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """The largest value of each window: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out);
+    with ``return_indices``, also each maximum's flat position ``h * W + w``.
+    ``stride`` defaults to ``kernel_size``."""
+
+    functional = staticmethod(max_pool2d)
+
+
+class AvgPool1d(Module):
+    """The mean of each window: (N, C, L) or (C, L) -> (N, C, L_out). ``stride`` defaults to
+    ``kernel_size``; the zero padding counts in the mean with ``count_include_pad``."""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int],
+        stride: int | tuple[int] | None = None,
+        padding: int | tuple[int] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__()
+        one = _tuple("AvgPool1d", "kernel_size", kernel_size, 1)  # tuples, as PyTorch's repr
+        self.kernel_size = one
+        self.stride = one if stride is None else _tuple("AvgPool1d", "stride", stride, 1)
+        self.padding = _tuple("AvgPool1d", "padding", padding, 1)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool1d(
+            x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """The mean of each window: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out). ``stride``
+    defaults to ``kernel_size``; the zero padding counts with ``count_include_pad``; a
+    ``divisor_override`` divides every window's sum by itself instead."""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool2d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """The mean over ``output_size`` windows tiling the input: (N, C, L) or (C, L) ->
+    (N, C, output_size)."""
+
+    def __init__(self, output_size: int | tuple[int]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_avg_pool1d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """The mean over windows tiling each plane into ``output_size`` (an int, or a pair where
+    None keeps that dim): (N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

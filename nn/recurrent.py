@@ -1,0 +1,478 @@
+"""Recurrent layers, after ``torch.nn``: RNN (tanh or relu), LSTM, GRU and their one-step
+cells RNNCell, LSTMCell, GRUCell. Same arguments, shapes, parameter names
+(``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``_reverse`` for the
+backward direction), gate order (LSTM: i, f, g, o; GRU: r, z, n) and initialization
+(U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)) for every parameter), so a state_dict maps
+name for name.
+
+One step, with ``x W_ih^T + b_ih`` computed for every time step at once before the loop:
+
+- RNN:  ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu)
+- LSTM: ``i, f, g, o = split(x W_ih^T + b_ih + h W_hh^T + b_hh)``;
+  ``c' = sigmoid(f) c + sigmoid(i) tanh(g)``; ``h' = sigmoid(o) tanh(c')``
+- GRU:  ``r = sigmoid(x_r + h_r)``, ``z = sigmoid(x_z + h_z)``, ``n = tanh(x_n + r h_n)``
+  with ``h_* = h W_h*^T + b_h*`` (the reset gate multiplies ``h W_hn^T + b_hn``, bias
+  included, as PyTorch); ``h' = (1 - z) n + z h``
+
+Everything is built from minigrad's differentiable ops (linear, sigmoid, tanh, stack, cat),
+so gradients of every order come from theirs.
+
+Owns: these layers. May import: minigrad's public API, ``nn.init``, ``nn.module``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from minigrad import backend
+from minigrad.creation import empty, zeros
+from minigrad.errors import ShapeError
+from minigrad.ops import cat, dropout, linear, relu, sigmoid, stack, tanh
+from minigrad.tensor import Tensor
+from nn import init
+from nn.module import Module, Parameter
+
+State = tuple[Tensor, ...]  # (h,) for RNN and GRU, (h, c) for LSTM
+
+# =============================================================================================
+# one step of each kind: (the input's projection at this step, the state) -> the new state
+# =============================================================================================
+
+
+def _rnn_step(act: Callable[[Tensor], Tensor]) -> Callable[..., State]:
+    def step(xw: Tensor, state: State, w_hh: Tensor, b_hh: Tensor | None) -> State:
+        return (act(xw + linear(state[0], w_hh, b_hh)),)
+
+    return step
+
+
+def _lstm_step(xw: Tensor, state: State, w_hh: Tensor, b_hh: Tensor | None) -> State:
+    h, c = state
+    i, f, g, o = (xw + linear(h, w_hh, b_hh)).chunk(4, -1)
+    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
+    return sigmoid(o) * tanh(c), c
+
+
+def _gru_step(xw: Tensor, state: State, w_hh: Tensor, b_hh: Tensor | None) -> State:
+    (h,) = state
+    x_r, x_z, x_n = xw.chunk(3, -1)
+    h_r, h_z, h_n = linear(h, w_hh, b_hh).chunk(3, -1)
+    r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
+    n = tanh(x_n + r * h_n)
+    return ((1 - z) * n + z * h,)
+
+
+STEPS: dict[str, Callable[..., State]] = {
+    "RNN_TANH": _rnn_step(tanh),
+    "RNN_RELU": _rnn_step(relu),
+    "LSTM": _lstm_step,
+    "GRU": _gru_step,
+}
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _mode(name: str, nonlinearity: str | None) -> str:
+    if name != "RNN":
+        return name
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return f"RNN_{nonlinearity.upper()}"
+
+
+def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
+    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
+    return Parameter(empty(*shape, dtype=dtype, device=device))
+
+
+def _sizes(layer: str, **sizes: int) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+
+
+def _uniform_init(module: Module, hidden_size: int) -> None:
+    """PyTorch's: every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
+# =============================================================================================
+# cells: one step
+# =============================================================================================
+
+
+class _Cell(Module):
+    name = ""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        nonlinearity: str | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        layer = type(self).__name__
+        _sizes(layer, input_size=input_size, hidden_size=hidden_size)
+        self.mode = _mode(self.name, nonlinearity)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        if nonlinearity is not None:
+            self.nonlinearity = nonlinearity
+        gates = GATES[self.mode] * hidden_size
+        self.weight_ih = _param((gates, input_size), device, dtype)
+        self.weight_hh = _param((gates, hidden_size), device, dtype)
+        self.bias_ih = _param((gates,), device, dtype) if bias else None
+        self.bias_hh = _param((gates,), device, dtype) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _uniform_init(self, self.hidden_size)
+
+    def _check(self, x: Tensor, state: State) -> None:
+        layer = type(self).__name__
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ShapeError(
+                f"{layer}: expected an input of shape (N, {self.input_size}) or "
+                f"({self.input_size},), got {tuple(x.shape)}"
+            )
+        expected = tuple(x.shape[:-1]) + (self.hidden_size,)
+        for t in state:
+            if tuple(t.shape) != expected:
+                raise ShapeError(
+                    f"{layer}: expected a hidden state of shape {expected} for an input of shape "
+                    f"{tuple(x.shape)}, got {tuple(t.shape)}"
+                )
+
+    def _step(self, x: Tensor, state: State) -> State:
+        self._check(x, state)
+        xw = linear(x, self.weight_ih, self.bias_ih)
+        return STEPS[self.mode](xw, state, self.weight_hh, self.bias_hh)
+
+    def _zeros(self, x: Tensor) -> Tensor:
+        return zeros(*x.shape[:-1], self.hidden_size, dtype=x.dtype, device=x.device)
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            text += ", bias=False"
+        if self.mode == "RNN_RELU":
+            text += ", nonlinearity=relu"
+        return text
+
+
+class RNNCell(_Cell):
+    """One step of an Elman RNN: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu).
+
+    Shapes: input (N, input_size) or (input_size,); hx like it with hidden_size (zeros when
+    None) -> h' (N, hidden_size). Parameters ``weight_ih`` (hidden, input), ``weight_hh``
+    (hidden, hidden), ``bias_ih``, ``bias_hh`` (hidden,).
+    """
+
+    name = "RNN"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, nonlinearity, device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        return self._step(input, (self._zeros(input) if hx is None else hx,))[0]
+
+
+class LSTMCell(_Cell):
+    """One LSTM step (gates i, f, g, o): ``c' = sigmoid(f) c + sigmoid(i) tanh(g)``,
+    ``h' = sigmoid(o) tanh(c')``.
+
+    Shapes: input (N, input_size) or (input_size,); hx a pair (h, c) of (N, hidden_size)
+    (zeros when None) -> (h', c'). ``weight_ih`` (4 hidden, input), ``weight_hh`` (4 hidden,
+    hidden), biases (4 hidden,).
+    """
+
+    name = "LSTM"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, None, device, dtype)
+
+    def forward(
+        self,
+        input: Tensor,  # noqa: A002
+        hx: tuple[Tensor, Tensor] | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        state = (self._zeros(input), self._zeros(input)) if hx is None else tuple(hx)
+        return self._step(input, state)
+
+
+class GRUCell(_Cell):
+    """One GRU step (gates r, z, n): ``n = tanh(x_n + r (h W_hn^T + b_hn))``,
+    ``h' = (1 - z) n + z h``.
+
+    Shapes: input (N, input_size) or (input_size,); hx (N, hidden_size) (zeros when None) ->
+    h'. ``weight_ih`` (3 hidden, input), ``weight_hh`` (3 hidden, hidden), biases (3 hidden,).
+    """
+
+    name = "GRU"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, None, device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        return self._step(input, (self._zeros(input) if hx is None else hx,))[0]
+
+
+# =============================================================================================
+# the sequence layers: num_layers, bidirectional, dropout between layers
+# =============================================================================================
+
+
+class _RNNBase(Module):
+    name = ""
+
+    def __init__(self, input_size: int, hidden_size: int, options: dict[str, Any]) -> None:
+        super().__init__()
+        layer = type(self).__name__
+        _sizes(layer, input_size=input_size, hidden_size=hidden_size)
+        _sizes(layer, num_layers=options["num_layers"])
+        self._check_options(layer, options)
+        self.mode = _mode(self.name, options.get("nonlinearity"))
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.num_layers, self.bias = options["num_layers"], options["bias"]
+        self.batch_first, self.dropout = options["batch_first"], float(options["dropout"])
+        self.bidirectional = options["bidirectional"]
+        if "nonlinearity" in options:
+            self.nonlinearity = options["nonlinearity"]
+        directions = 2 if self.bidirectional else 1
+        gates = GATES[self.mode] * hidden_size
+        device, dtype = options["device"], options["dtype"]
+        for k in range(self.num_layers):
+            inputs = input_size if k == 0 else hidden_size * directions
+            for suffix in ("", "_reverse")[:directions]:
+                setattr(self, f"weight_ih_l{k}{suffix}", _param((gates, inputs), device, dtype))
+                setattr(
+                    self, f"weight_hh_l{k}{suffix}", _param((gates, hidden_size), device, dtype)
+                )
+                if self.bias:
+                    setattr(self, f"bias_ih_l{k}{suffix}", _param((gates,), device, dtype))
+                    setattr(self, f"bias_hh_l{k}{suffix}", _param((gates,), device, dtype))
+        self.reset_parameters()
+
+    @staticmethod
+    def _check_options(layer: str, options: dict[str, Any]) -> None:
+        p = options["dropout"]
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"{layer}: dropout must be a number in [0, 1], got {p!r}")
+        if options.get("proj_size", 0):
+            raise NotImplementedError(f"{layer}: proj_size is not supported")
+
+    def reset_parameters(self) -> None:
+        _uniform_init(self, self.hidden_size)
+
+    def _weights(self, k: int, suffix: str) -> tuple[Tensor, ...]:
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        return tuple(getattr(self, f"{n}_l{k}{suffix}", None) for n in names)
+
+    def _check_input(self, x: Tensor) -> bool:
+        """Check the input's shape; whether it is unbatched (L, input_size)."""
+        if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
+            raise ShapeError(
+                f"{type(self).__name__}: expected an input of shape (L, N, {self.input_size}) "
+                f"({'(N, L, ...) with batch_first, ' if self.batch_first else ''}or unbatched "
+                f"(L, {self.input_size})), got {tuple(x.shape)}"
+            )
+        return x.ndim == 2
+
+    def _initial_state(self, x: Tensor, hx: Any, unbatched: bool) -> State:
+        """The initial state(s), (layers * directions, N, hidden) each, zeros when None."""
+        count = self.num_layers * (2 if self.bidirectional else 1)
+        expected = (count, x.shape[1], self.hidden_size)
+        parts = 2 if self.mode == "LSTM" else 1
+        if hx is None:
+            return tuple(zeros(*expected, dtype=x.dtype, device=x.device) for _ in range(parts))
+        states = tuple(hx) if parts == 2 else (hx,)
+        if len(states) != parts:
+            raise ValueError(f"{type(self).__name__}: hx must be a pair (h_0, c_0)")
+        states = tuple(s.unsqueeze(1) if unbatched else s for s in states)
+        for s in states:
+            if tuple(s.shape) != expected:
+                shown = expected[:1] + expected[2:] if unbatched else expected
+                raise ShapeError(
+                    f"{type(self).__name__}: expected a hidden state of shape {shown}, got "
+                    f"{tuple(s.shape)[:1] + tuple(s.shape)[2:] if unbatched else tuple(s.shape)}"
+                )
+        return states
+
+    def _run_direction(self, x: Tensor, state: State, weights: tuple, reverse: bool) -> tuple:
+        """One layer in one direction over (L, N, in): the outputs (L, N, hidden), last state."""
+        w_ih, w_hh, b_ih, b_hh = weights
+        xw = linear(x, w_ih, b_ih)  # (L, N, gates): every step's input projection at once
+        step = STEPS[self.mode]
+        outputs = []
+        times = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+        for t in times:
+            state = step(xw[t], state, w_hh, b_hh)
+            outputs.append(state[0])
+        if reverse:
+            outputs.reverse()
+        return stack(outputs, 0), state
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
+        unbatched = self._check_input(input)
+        x = (
+            input.unsqueeze(1)
+            if unbatched
+            else input.transpose(0, 1)
+            if self.batch_first
+            else input
+        )
+        state0 = self._initial_state(x, hx, unbatched)
+        directions = ("", "_reverse")[: 2 if self.bidirectional else 1]
+        finals: list[State] = []
+        for k in range(self.num_layers):
+            if k > 0:  # dropout on every layer's output but the last
+                x = dropout(x, self.dropout, self.training)
+            outs = []
+            for d, suffix in enumerate(directions):
+                i = k * len(directions) + d
+                out, last = self._run_direction(
+                    x, tuple(s[i] for s in state0), self._weights(k, suffix), bool(d)
+                )
+                outs.append(out)
+                finals.append(last)
+            x = outs[0] if len(outs) == 1 else cat(outs, -1)  # (L, N, directions * hidden)
+        output = x.squeeze(1) if unbatched else x.transpose(0, 1) if self.batch_first else x
+        last = tuple(stack([f[j] for f in finals], 0) for j in range(len(state0)))
+        if unbatched:
+            last = tuple(s.squeeze(1) for s in last)
+        return output, (last if self.mode == "LSTM" else last[0])
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            text += ", nonlinearity=relu"
+        if not self.bias:
+            text += ", bias=False"
+        if self.batch_first:
+            text += ", batch_first=True"
+        if self.dropout:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional:
+            text += ", bidirectional=True"
+        return text
+
+
+def _options(**options: Any) -> dict[str, Any]:
+    return options
+
+
+class RNN(_RNNBase):
+    """A multi-layer Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or
+    relu), layer by layer, each layer's outputs the next one's inputs.
+
+    Shapes: input (L, N, input_size), (N, L, input_size) with ``batch_first``, or unbatched
+    (L, input_size); hx (num_layers * D, N, hidden_size) (zeros when None), D = 2 when
+    ``bidirectional`` else 1 -> (output (L, N, D * hidden_size) (batch first as the input),
+    h_n (num_layers * D, N, hidden_size)). ``dropout`` applies to every layer's output but the
+    last, in training. Parameters ``weight_ih_l{k}`` (hidden, in), ``weight_hh_l{k}``
+    (hidden, hidden), ``bias_ih_l{k}``, ``bias_hh_l{k}``, with ``_reverse`` for direction 2.
+    """
+
+    name = "RNN"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        options = _options(num_layers=num_layers, nonlinearity=nonlinearity, bias=bias)
+        options |= _options(batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
+        super().__init__(input_size, hidden_size, options | {"device": device, "dtype": dtype})
+
+
+class LSTM(_RNNBase):
+    """A multi-layer LSTM (Hochreiter & Schmidhuber, 1997), gates i, f, g, o as PyTorch.
+
+    Shapes as :class:`RNN`, with the state a pair: hx = (h_0, c_0), each (num_layers * D, N,
+    hidden_size) -> (output, (h_n, c_n)). Weights are 4 * hidden_size rows (i, f, g, o).
+    ``proj_size`` is not supported.
+    """
+
+    name = "LSTM"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        options = _options(num_layers=num_layers, bias=bias, batch_first=batch_first)
+        options |= _options(dropout=dropout, bidirectional=bidirectional, proj_size=proj_size)
+        super().__init__(input_size, hidden_size, options | {"device": device, "dtype": dtype})
+
+
+class GRU(_RNNBase):
+    """A multi-layer GRU (Cho et al., 2014), gates r, z, n as PyTorch, the reset gate on
+    ``h W_hn^T + b_hn``.
+
+    Shapes as :class:`RNN`: -> (output, h_n). Weights are 3 * hidden_size rows (r, z, n).
+    """
+
+    name = "GRU"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        options = _options(num_layers=num_layers, bias=bias, batch_first=batch_first)
+        options |= _options(dropout=dropout, bidirectional=bidirectional)
+        super().__init__(input_size, hidden_size, options | {"device": device, "dtype": dtype})
