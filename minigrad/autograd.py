@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -641,7 +642,12 @@ def _observe(node: Function, g: Any, capture: _Capture | None) -> Any:
     if node._retained is not None:
         t = node._retained()
         if t is not None:
-            t.grad = wrap(g) if t.grad is None else wrap(t.grad.array + g)
+            # a copy, as PyTorch's: ``g`` goes on and may become a leaf's .grad, added to in place
+            if t.grad is None:
+                t.grad = wrap(g.copy())
+            else:
+                _check_grad_slot(t, g)  # else a hand-set .grad would broadcast
+                t.grad = wrap(t.grad.array + g)
     if capture is not None and node in capture and node not in capture.early:
         capture[node] = g
         if node in capture.stop:
@@ -657,16 +663,29 @@ def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
 
 
 def _run_hooks_no_grad(hooks: list[Callable[[Tensor], Tensor | None]], g: Any) -> Any:
+    """The hooks in order, each given the gradient so far. The array that comes out is the
+    engine's own (a leaf's .grad is added to in place): a copy where a hook kept a reference
+    to what it was given or returned another tensor (the caller's, perhaps), as PyTorch's
+    AccumulateGrad clones a gradient held elsewhere."""
     for hook in hooks:
+        refs = sys.getrefcount(g)
         replaced = hook(wrap(g))
         if replaced is not None:
-            if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
-                raise RuntimeError(
-                    f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
-                    f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
-                )
-            g = replaced.array
+            _check_hook_result(replaced, g.shape, g.dtype)
+            if replaced.array is not g:
+                g, refs = replaced.array, -1  # the hook's tensor: always copied
+            replaced = None  # not counted as a reference below
+        if sys.getrefcount(g) > refs:  # kept by the hook (the tensor, its array or a view)
+            g = g.copy()
     return g
+
+
+def _check_hook_result(replaced: Tensor, shape: tuple[int, ...], dtype: Any) -> None:
+    if tuple(replaced.shape) != tuple(shape) or replaced.dtype != dtype:
+        raise RuntimeError(
+            f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
+            f"{replaced.dtype}; expected shape {tuple(shape)} and dtype {dtype}"
+        )
 
 
 def _unpack_saved(node: Function, saved: Any) -> tuple[Any, ...]:
@@ -816,7 +835,11 @@ def _observe_graph(node: Function, g: Tensor, capture: _Capture | None) -> Tenso
     if node._retained is not None:
         t = node._retained()
         if t is not None:
-            t.grad = g if t.grad is None else t.grad + g
+            if t.grad is None:
+                t.grad = g.clone()  # a copy: see _observe
+            else:
+                _check_grad_slot(t, g.array)
+                t.grad = t.grad + g
     if capture is not None and node in capture and node not in capture.early:
         capture[node] = g
         if node in capture.stop:
@@ -825,15 +848,18 @@ def _observe_graph(node: Function, g: Tensor, capture: _Capture | None) -> Tenso
 
 
 def _run_hooks_graph(hooks: list[Callable[[Tensor], Tensor | None]], g: Tensor) -> Tensor:
+    """``_run_hooks_no_grad`` with a Tensor gradient: a differentiable copy (clone) where a
+    hook kept what it was given or returned another tensor."""
     for hook in hooks:
+        refs, array_refs = sys.getrefcount(g), sys.getrefcount(g.array)
         replaced = hook(g)
         if replaced is not None:
-            if tuple(replaced.shape) != tuple(g.shape) or replaced.dtype != g.dtype:
-                raise RuntimeError(
-                    f"a hook returned a gradient of shape {tuple(replaced.shape)} and dtype "
-                    f"{replaced.dtype}; expected shape {tuple(g.shape)} and dtype {g.dtype}"
-                )
-            g = replaced
+            _check_hook_result(replaced, g.shape, g.dtype)
+            if replaced is not g:
+                g, refs = replaced, -1
+            replaced = None
+        if sys.getrefcount(g) > refs or sys.getrefcount(g.array) > array_refs:
+            g = g.clone()
     return g
 
 
@@ -1029,14 +1055,18 @@ def _owned(g: Any, seen: set[int]) -> Any:
     return g
 
 
-def _accumulate(leaf_grads: dict[AccumulateGrad, Any], root_grads: Sequence[Any]) -> None:
-    """Run every leaf's hooks first (a failing hook changes no ``.grad``), then accumulate."""
+def _accumulate(leaf_grads: dict[AccumulateGrad, Any], seen: set[int]) -> None:
+    """Run every leaf's hooks first (a failing hook changes no ``.grad``), then accumulate.
+    ``seen``: the ids of the arrays handed out already (the root gradient, early leaves')."""
     final = []
     for node, g in leaf_grads.items():
         leaf = node._variable()
         if leaf is not None:  # else freed: nobody can read its .grad
-            final.append((leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g))
-    seen = set(map(id, root_grads))
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g)
+            if leaf.grad is not None:  # every .grad checked before any is added to
+                _check_grad_slot(leaf, g)
+            final.append((leaf, g))
     for leaf, g in final:
         _add_to_grad(leaf, g, seen)
     if _post_hooks:
@@ -1054,18 +1084,24 @@ def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
     if grad is None:
         leaf.grad = wrap(_owned(g, seen))
         return
+    _check_grad_slot(leaf, g)
     arr = grad.array
+    if not backend.is_writable(arr):
+        leaf.grad = wrap(arr + g)
+    else:
+        arr += g
+        increment_version(grad)
+
+
+def _check_grad_slot(leaf: Tensor, g: Any) -> None:
+    """Raise if ``leaf.grad``, set by hand, cannot take ``g`` (another shape or dtype)."""
+    arr = leaf.grad.array
     if arr.shape != g.shape or arr.dtype != g.dtype:
         raise RuntimeError(
             f"backward: .grad of a tensor of shape {tuple(leaf.shape)} and dtype {leaf.dtype} "
             f"was set to shape {tuple(arr.shape)} and dtype {arr.dtype}; a gradient of shape "
             f"{tuple(g.shape)} and dtype {g.dtype} cannot be added to it"
         )
-    if not backend.is_writable(arr):
-        leaf.grad = wrap(arr + g)
-    else:
-        arr += g
-        increment_version(grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1200,7 +1236,8 @@ def backward(
     outer, _end_callbacks = _end_callbacks, []
     try:
         leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph, early=early)
-        _accumulate(leaf_grads, [g])
+        # one set of handed-out arrays with the early leaves': a gradient they took is copied
+        _accumulate(leaf_grads, early.seen if early is not None else {id(g)})
         callbacks = _end_callbacks
     finally:
         _end_callbacks = outer
@@ -1221,6 +1258,12 @@ def _backward_to_inputs(
     outer, _end_callbacks = _end_callbacks, []
     try:
         grads = _grad(tensor, ins, gradient, retain_graph, create_graph, True, after_hooks=True)
+        # a non-leaf input that retains its grad got g from retain_grad already (PyTorch's
+        # backward(inputs=) accumulates a non-leaf input through retain_grad, once)
+        grads = tuple(None if _retains_grad(t) else g for t, g in zip(ins, grads))
+        for t, g in zip(ins, grads):  # every .grad checked before any is added to
+            if g is not None and t.grad is not None:
+                _check_grad_slot(t, g.array)
         seen: set[int] = set()
         for t, g in zip(ins, grads):
             if g is None:
@@ -1237,6 +1280,12 @@ def _backward_to_inputs(
         _end_callbacks = outer
     for callback in callbacks:
         callback()
+
+
+def _retains_grad(t: Tensor) -> bool:
+    """True for a non-leaf tensor after ``retain_grad()``."""
+    node = t.grad_fn
+    return node is not None and node._retained is not None and node._retained() is t
 
 
 def _graph_root(t: Tensor, g: Any, what: str) -> Tensor:
@@ -1267,7 +1316,10 @@ def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
         for node, lg in leaf_grads.items():
             leaf = node._variable()
             if leaf is not None:
-                final.append((leaf, _run_hooks_graph(leaf._hooks, lg) if leaf._hooks else lg))
+                lg = _run_hooks_graph(leaf._hooks, lg) if leaf._hooks else lg
+                if leaf.grad is not None:  # else grad + lg would broadcast or promote
+                    _check_grad_slot(leaf, lg.array)
+                final.append((leaf, lg))
         seen = {id(g.array)}
         with enable_grad():
             for leaf, lg in final:
