@@ -109,16 +109,19 @@ def conv_forward(x: Any, w: Any, geo: Geometry) -> Any:
 
 
 def conv_input_grad(g: Any, w: Any, geo: Geometry) -> Any:
-    """The transposed convolution: each window's share g W added back where it read (col2im).
+    """The transposed convolution: each window's share W^T g added back where it read (col2im).
     (N, Cout, *O), (Cout, C/G, *K) -> (N, C, *L)."""
     xp = backend.array_module(g)
     groups, nd, n = geo.groups, len(geo.kernel), g.shape[0]
-    cg = w.shape[1]
-    w_rows = w.reshape(groups, w.shape[0] // groups, -1)
-    windows = _grad_rows(g, groups) @ w_rows  # (G, N * prod(O), C/G * prod(K))
-    windows = windows.reshape((groups, n) + geo.out_size + (cg,) + geo.kernel)
-    order = (1, 0, 2 + nd, *range(2, 2 + nd), *range(3 + nd, 3 + 2 * nd))
-    windows = windows.transpose(order)  # (N, G, C/G, *O, *K)
+    cg, per_group = w.shape[1], w.shape[0] // groups
+    w_rows = w.reshape(groups, per_group, -1)  # (G, Cout/G, C/G * prod(K))
+    g_rows = g.reshape(n, groups, per_group, -1).transpose(1, 2, 0, 3)  # (G, Cout/G, N, prod(O))
+    # the columns kernel offset first, positions last: each offset's add then reads rows
+    # of whole output rows, not one element in prod(K)
+    cols = w_rows.transpose(0, 2, 1) @ g_rows.reshape(groups, per_group, -1)
+    cols = cols.reshape((groups, cg) + geo.kernel + (n,) + geo.out_size)  # (G, C/G, *K, N, *O)
+    order = (2 + nd, 0, 1, *range(3 + nd, 3 + 2 * nd), *range(2, 2 + nd))
+    windows = cols.transpose(order)  # (N, G, C/G, *O, *K), a view
     padded = tuple(s + a + b for s, (a, b) in zip(geo.size, geo.padding))
     dx = xp.zeros((n, groups, cg) + padded, dtype=g.dtype)
     backend.add_windows(dx, windows, geo.stride, geo.dilation)
