@@ -70,9 +70,17 @@ def scaled_dot_product_attention(
 # =============================================================================================
 
 
-def _additive(mask: Tensor | None, like: Tensor) -> Tensor | None:
-    """A MultiheadAttention mask as a float one to add: -inf where a bool mask is True."""
-    if mask is None or mask.dtype != backend.bool_:
+def _additive(name: str, mask: Tensor | None, like: Tensor) -> Tensor | None:
+    """A MultiheadAttention mask as a float one to add: -inf where a bool mask is True. Any
+    other dtype (an int 0/1 mask) is refused, as PyTorch: added as is it would mask nothing."""
+    if mask is None:
+        return None
+    if mask.dtype != backend.bool_ and mask.dtype.kind != "f":
+        raise TypeError(
+            f"MultiheadAttention: {name} must be bool or floating point, got {mask.dtype} "
+            f"(shape {tuple(mask.shape)})"
+        )
+    if mask.dtype != backend.bool_:
         return mask
     return where(mask, float("-inf"), 0.0).to(like.dtype)
 
@@ -164,7 +172,7 @@ class MultiheadAttention(Module):
     def _mask(self, attn_mask: Any, key_padding_mask: Any, sizes: tuple, like: Tensor) -> Any:
         """The two masks merged into one float mask broadcasting to (N, H, L, S), or None."""
         n, tq, tk = sizes
-        mask = _additive(attn_mask, like)
+        mask = _additive("attn_mask", attn_mask, like)
         if mask is not None:
             if tuple(mask.shape) == (n * self.num_heads, tq, tk):
                 mask = mask.reshape(n, self.num_heads, tq, tk)
@@ -173,7 +181,7 @@ class MultiheadAttention(Module):
                     f"MultiheadAttention: attn_mask must be ({tq}, {tk}) or "
                     f"({n * self.num_heads}, {tq}, {tk}), got {tuple(mask.shape)}"
                 )
-        padding = _additive(key_padding_mask, like)
+        padding = _additive("key_padding_mask", key_padding_mask, like)
         if padding is not None:
             if tuple(padding.shape) != (n, tk):
                 raise ShapeError(
@@ -186,7 +194,7 @@ class MultiheadAttention(Module):
 
     def _batched(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, ...]:
         """The inputs as (T, N, E), whatever their layout."""
-        if query.ndim == 2:
+        if query.ndim == 2 and key.ndim == 2 and value.ndim == 2:
             return tuple(t.unsqueeze(1) for t in (query, key, value))
         if query.ndim != 3 or key.ndim != 3 or value.ndim != 3:
             raise ShapeError(
@@ -236,7 +244,8 @@ class MultiheadAttention(Module):
         if need_weights:  # the weights themselves, so the product is spelled out
             scores = qh @ kh.transpose(-2, -1) * (1.0 / math.sqrt(self.head_dim))
             weights = softmax(scores if mask is None else scores + mask, -1)  # (N, H, L, S)
-            heads = dropout(weights, p, True) @ vh
+            weights = dropout(weights, p, True)  # PyTorch returns the weights after dropout
+            heads = weights @ vh
         else:
             weights, heads = None, attention(qh, kh, vh, mask, p, True)
         out = linear(heads.permute(2, 0, 1, 3).reshape(tq, n, self.embed_dim), *self._out())
@@ -268,7 +277,13 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     """``sum(x1 x2, dim) / (max(|x1|, eps) max(|x2|, eps))``, each input divided by its norm
     first (PyTorch's order, which keeps the result in [-1, 1]), after broadcasting them.
     Shapes: x1, x2 broadcast together -> that shape without ``dim``."""
-    shape = backend.numpy_module().broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    try:
+        shape = backend.numpy_module().broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise ShapeError(
+            f"cosine_similarity: x1 of shape {tuple(x1.shape)} and x2 of shape "
+            f"{tuple(x2.shape)} do not broadcast together"
+        ) from None
     x1, x2 = x1.expand(shape), x2.expand(shape)  # as PyTorch: the norms of the broadcast inputs
     norms = []
     for x in (x1, x2):
@@ -281,11 +296,15 @@ def pairwise_distance(
     x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
 ) -> Tensor:
     """The p-norm of ``x1 - x2 + eps`` over the last dim (PyTorch's ``eps`` keeps the norm's
-    gradient finite at 0). ``p`` > 0 or ``inf``. Shapes: (N, D), (N, D) -> (N,) (or (N, 1)
-    with ``keepdim``); 1-D inputs give a 0-d result."""
-    if not p > 0:
-        raise ValueError(f"pairwise_distance: p must be > 0, got {p}")
+    gradient finite at 0). ``p`` >= 0 or ``inf``; ``p = 0`` counts the nonzero differences
+    (PyTorch's, gradient zero). Shapes: (N, D), (N, D) -> (N,) (or (N, 1) with ``keepdim``);
+    1-D inputs give a 0-d result."""
+    if not p >= 0:
+        raise ValueError(f"pairwise_distance: p must be >= 0, got {p}")
     diff = x1 - x2 + eps
+    if p == 0:
+        # |sign(d)| is 1 where d != 0: the count of nonzeros, its gradient zero (PyTorch's too)
+        return diff.sign().abs().sum(-1, keepdim=keepdim)
     if math.isinf(p):
         return diff.abs().amax(-1, keepdim=keepdim)
     if p == 2:

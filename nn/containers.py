@@ -66,7 +66,8 @@ class ParameterList(Module):
         """Append each of ``values``."""
         if isinstance(values, Tensor):
             raise TypeError("ParameterList.extend: expected an iterable of tensors, got a Tensor")
-        for value in values:
+        checked = [_as_parameter("ParameterList", value) for value in values]  # all, then add
+        for value in checked:
             self.append(value)
         return self
 
@@ -140,10 +141,13 @@ class ParameterDict(Module):
     def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """Add or replace the parameters of a mapping or of (key, value) pairs."""
         pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        checked = []  # every pair checked before the first is added
         for pair in pairs:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ValueError(f"ParameterDict.update: expected (key, value) pairs, got {pair!r}")
-            self[pair[0]] = pair[1]
+            checked.append((self._key(pair[0]), _as_parameter("ParameterDict", pair[1])))
+        for key, value in checked:
+            self[key] = value
 
     def extra_repr(self) -> str:
         return "\n".join(

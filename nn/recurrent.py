@@ -305,6 +305,11 @@ class _RNNBase(Module):
                 f"({'(N, L, ...) with batch_first, ' if self.batch_first else ''}or unbatched "
                 f"(L, {self.input_size})), got {tuple(x.shape)}"
             )
+        if x.shape[1 if self.batch_first and x.ndim == 3 else 0] == 0:
+            raise ShapeError(
+                f"{type(self).__name__}: expected a sequence length above 0, got input of "
+                f"shape {tuple(x.shape)}"
+            )
         return x.ndim == 2
 
     def _initial_state(self, x: Tensor, hx: Any, unbatched: bool) -> State:
@@ -314,9 +319,10 @@ class _RNNBase(Module):
         parts = 2 if self.mode == "LSTM" else 1
         if hx is None:
             return tuple(zeros(*expected, dtype=x.dtype, device=x.device) for _ in range(parts))
-        states = tuple(hx) if parts == 2 else (hx,)
-        if len(states) != parts:
-            raise ValueError(f"{type(self).__name__}: hx must be a pair (h_0, c_0)")
+        states = tuple(hx) if parts == 2 and isinstance(hx, (tuple, list)) else (hx,)
+        if len(states) != parts or not all(isinstance(s, Tensor) for s in states):
+            wanted = "a pair of tensors (h_0, c_0)" if parts == 2 else "a tensor h_0"
+            raise TypeError(f"{type(self).__name__}: hx must be {wanted}, got {_kind(hx)}")
         states = tuple(s.unsqueeze(1) if unbatched else s for s in states)
         for s in states:
             if tuple(s.shape) != expected:
@@ -386,6 +392,13 @@ class _RNNBase(Module):
         if self.bidirectional:
             text += ", bidirectional=True"
         return text
+
+
+def _kind(value: Any) -> str:
+    """How an ``hx`` argument is shown in an error: its type, and a tuple's items' types."""
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__} of {[type(v).__name__ for v in value]}"
+    return type(value).__name__
 
 
 def _options(**options: Any) -> dict[str, Any]:

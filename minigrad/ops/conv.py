@@ -22,12 +22,13 @@ Shapes: (N, C, L) or (C, L) for the 1-d ops, (N, C, H, W) or (C, H, W) for the 2
 weights (out_channels, in_channels / groups, *kernel).
 
 Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``,
-``ops.indexing``; ``tensor`` for annotations only.
+``ops.indexing``, ``ops.shape``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from minigrad import backend
 from minigrad.autograd import Function, wrap
 from minigrad.ops._util import ShapeError, require_float, same_dtype
 from minigrad.ops.indexing import ScatterAdd
+from minigrad.ops.shape import masked_fill
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -107,16 +109,19 @@ def conv_forward(x: Any, w: Any, geo: Geometry) -> Any:
 
 
 def conv_input_grad(g: Any, w: Any, geo: Geometry) -> Any:
-    """The transposed convolution: each window's share g W added back where it read (col2im).
+    """The transposed convolution: each window's share W^T g added back where it read (col2im).
     (N, Cout, *O), (Cout, C/G, *K) -> (N, C, *L)."""
     xp = backend.array_module(g)
     groups, nd, n = geo.groups, len(geo.kernel), g.shape[0]
-    cg = w.shape[1]
-    w_rows = w.reshape(groups, w.shape[0] // groups, -1)
-    windows = _grad_rows(g, groups) @ w_rows  # (G, N * prod(O), C/G * prod(K))
-    windows = windows.reshape((groups, n) + geo.out_size + (cg,) + geo.kernel)
-    order = (1, 0, 2 + nd, *range(2, 2 + nd), *range(3 + nd, 3 + 2 * nd))
-    windows = windows.transpose(order)  # (N, G, C/G, *O, *K)
+    cg, per_group = w.shape[1], w.shape[0] // groups
+    w_rows = w.reshape(groups, per_group, -1)  # (G, Cout/G, C/G * prod(K))
+    g_rows = g.reshape(n, groups, per_group, -1).transpose(1, 2, 0, 3)  # (G, Cout/G, N, prod(O))
+    # the columns kernel offset first, positions last: each offset's add then reads rows
+    # of whole output rows, not one element in prod(K)
+    cols = w_rows.transpose(0, 2, 1) @ g_rows.reshape(groups, per_group, -1)
+    cols = cols.reshape((groups, cg) + geo.kernel + (n,) + geo.out_size)  # (G, C/G, *K, N, *O)
+    order = (2 + nd, 0, 1, *range(3 + nd, 3 + 2 * nd), *range(2, 2 + nd))
+    windows = cols.transpose(order)  # (N, G, C/G, *O, *K), a view
     padded = tuple(s + a + b for s, (a, b) in zip(geo.size, geo.padding))
     dx = xp.zeros((n, groups, cg) + padded, dtype=g.dtype)
     backend.add_windows(dx, windows, geo.stride, geo.dilation)
@@ -220,11 +225,21 @@ class ConvWeightGrad(Function):
 # =============================================================================================
 
 
+def _is_int(value: Any) -> bool:
+    """An integer that is not a bool: a Python int, or a NumPy one (``__index__``), as PyTorch."""
+    return not isinstance(value, bool) and hasattr(type(value), "__index__")
+
+
+def _iterable(value: Any) -> bool:
+    return hasattr(value, "__iter__") and not isinstance(value, str)
+
+
 def _ints(op: str, name: str, value: IntOrTuple, nd: int, low: int) -> tuple[int, ...]:
     """``value`` (an int or one int per spatial dim) as a tuple of ``nd`` ints >= ``low``."""
-    values = (value,) * nd if isinstance(value, int) else tuple(value)
-    if len(values) != nd or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    values = (value,) * nd if _is_int(value) else tuple(value) if _iterable(value) else ()
+    if len(values) != nd or not all(_is_int(v) for v in values):
         raise ValueError(f"{op}: {name} must be an int or {nd} ints, got {value!r}")
+    values = tuple(operator.index(v) for v in values)  # a NumPy integer as a Python int
     if any(v < low for v in values):
         raise ValueError(f"{op}: {name} must be >= {low}, got {value!r}")
     return values
@@ -310,8 +325,9 @@ def _conv(
     stride, padding, dilation, groups = options
     shape = tuple(x.shape)
     x, added = _batched(op, x, nd)
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+    if not _is_int(groups) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    groups = operator.index(groups)
     _check_conv(op, x, weight, bias, groups, shape)
     kernel = tuple(weight.shape[2:])
     args = {
@@ -373,7 +389,8 @@ def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple, shown: tuple) ->
     make room for it; they count in no average)."""
     kernel_size, stride, padding, dilation, ceil_mode = options
     kernel = _ints(op, "kernel_size", kernel_size, nd, 1)
-    stride = kernel if stride is None or stride == () else _ints(op, "stride", stride, nd, 1)
+    default = stride is None or (isinstance(stride, (tuple, list)) and not stride)
+    stride = kernel if default else _ints(op, "stride", stride, nd, 1)
     pads = _ints(op, "padding", padding, nd, 0)
     dilation = _ints(op, "dilation", dilation, nd, 1)
     if any(2 * p > k for p, k in zip(pads, kernel)):
@@ -392,10 +409,15 @@ def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple, shown: tuple) ->
     return geo
 
 
-def max_positions(x: Any, geo: Geometry) -> Any:
-    """Where each window's largest value is (the first one; the last NaN, if any), as a flat
-    position in the unpadded input plane: PyTorch's ``return_indices``.
-    (N, C, *L) -> (N, C, prod(O)) int64."""
+def max_positions(x: Any, geo: Geometry) -> tuple[Any, Any]:
+    """Where each window's largest value is, as a flat position in the unpadded input plane
+    (PyTorch's ``return_indices``), and which windows lie wholly outside the input.
+
+    PyTorch's scan: the first largest value, the last NaN if any; a window whose values are
+    all -inf keeps its first position inside the input (never a padded one). A window with no
+    position inside the input (dilation can step over it) is marked ``outside``: its maximum
+    is -inf, its position the one PyTorch reports. (N, C, *L) -> (N, C, prod(O)) int64, and
+    (N, C, prod(O)) bool or None when no window is outside."""
     xp = backend.array_module(x)
     windows = backend.sliding_windows(
         _pad(x, geo.padding, value=-xp.inf), geo.kernel, geo.stride, geo.dilation
@@ -406,14 +428,22 @@ def max_positions(x: Any, geo: Geometry) -> Any:
         nan = xp.isnan(flat)
         last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
         arg = xp.where(nan.any(-1), last, arg)
+    # an all -inf window ties with its padding: take its first position inside instead
+    low = xp.take_along_axis(flat, arg[..., None], -1)[..., 0] == -xp.inf  # (N, C, *O)
     offsets = xp.unravel_index(arg, geo.kernel)  # one (N, C, *O) array per dim
     nd = len(geo.kernel)
     index = xp.zeros(arg.shape, dtype=backend.int64)
+    outside = xp.zeros(arg.shape, dtype=bool)
     for dim in range(nd):
+        size, step = geo.size[dim], geo.dilation[dim]
         o = xp.arange(arg.shape[2 + dim]).reshape((-1,) + (1,) * (nd - 1 - dim))
-        pos = o * geo.stride[dim] + offsets[dim] * geo.dilation[dim] - geo.padding[dim][0]
-        index = index * geo.size[dim] + pos
-    return index.reshape(arg.shape[:2] + (-1,))
+        start = o * geo.stride[dim] - geo.padding[dim][0]  # may lie in the padding
+        first = start + (xp.maximum(-start, 0) + step - 1) // step * step  # first at >= 0
+        pos = xp.where(low, first, start + offsets[dim] * step)
+        outside |= pos >= size
+        index = index * size + pos
+    found = outside.reshape(arg.shape[:2] + (-1,))
+    return index.reshape(arg.shape[:2] + (-1,)), (found if bool(found.any()) else None)
 
 
 class MaxPool(Function):
@@ -454,8 +484,14 @@ def _max_pool(op: str, nd: int, x: Tensor, options: tuple, return_indices: bool)
     shown = tuple(x.shape)
     x, added = _batched(op, x, nd)
     geo = _pool_geometry(op, x, nd, options, shown)
-    index = max_positions(x.array, geo)
-    y = MaxPool.apply(x, index, out_size=geo.out_size)
+    index, outside = max_positions(x.array, geo)
+    if outside is None:
+        y = MaxPool.apply(x, index, out_size=geo.out_size)
+    else:  # a window with nothing of the input in it: -inf, no gradient (PyTorch's)
+        y = MaxPool.apply(
+            x, backend.array_module(index).where(outside, 0, index), out_size=geo.out_size
+        )
+        y = masked_fill(y, wrap(outside.reshape(y.shape)), float("-inf"))
     if not return_indices:
         return y.squeeze(0) if added else y
     indices = wrap(index.reshape(y.shape))
@@ -573,10 +609,12 @@ def _averaging_matrix(n: int, out: int, xp: Any, dtype: Any) -> Any:
 
 def _adaptive_avg_pool(op: str, nd: int, x: Tensor, output_size: Any) -> Tensor:
     x, added = _batched(op, x, nd)
-    if isinstance(output_size, int) or output_size is None:
+    if _is_int(output_size) or output_size is None:
         output_size = (output_size,) * nd
+    if not _iterable(output_size) or len(output_size) != nd:
+        raise ValueError(f"{op}: output_size must be an int or {nd} ints, got {output_size!r}")
     sizes = tuple(n if o is None else o for o, n in zip(output_size, x.shape[2:]))
-    _ints(op, "output_size", sizes, nd, 1)
+    sizes = _ints(op, "output_size", sizes, nd, 1)
     xp = backend.array_module(x.array)
     y = x
     for dim in range(nd):  # each dim in turn, as the last: (..., L) @ (L, out)
