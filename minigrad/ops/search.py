@@ -109,7 +109,7 @@ def unique_consecutive(
         rows = data.reshape(1) if data.ndim == 0 else data
         d = norm_dim(dim, x.ndim, x.shape)
     n = rows.shape[d]
-    moved = xp.moveaxis(rows, d, 0).reshape(n, -1)
+    moved = xp.moveaxis(rows, d, 0).reshape(n, rows.size // n if n else 0)
     # a run starts where a slice differs from the one before it
     starts = xp.ones(n, dtype=bool)
     starts[1:] = (moved[1:] != moved[:-1]).any(axis=1) if moved.shape[1] else False
@@ -256,8 +256,9 @@ def histc(
     if min == max:  # PyTorch widens an empty range by 1 each side
         min, max = min - 1, max + 1
     kept = data[(data >= min) & (data <= max)]
-    # bin of v: floor((v - min) * bins / (max - min)), the maximum in the last bin
-    which = ((kept.astype(backend.float64) - min) * bins / (max - min)).astype(backend.int64)
+    # bin of v: floor((v - min) * bins / (max - min)), the maximum in the last bin; computed
+    # in the input's dtype, as PyTorch (float32 rounding decides the bin at an edge)
+    which = ((kept - min) * bins / (max - min)).astype(backend.int64)
     which = xp.minimum(which, bins - 1)
     return wrap(xp.bincount(which, minlength=bins).astype(input.dtype))
 
@@ -597,7 +598,7 @@ def cov(
     """The covariance matrix of the variables in the rows of ``x`` (1-d: one variable, a 0-d
     result), observations in the columns: ``(xc w) xc^T / (sum w - correction ...)`` with
     ``xc = x - the weighted mean``, as ``torch.cov`` (``fweights`` integer frequencies,
-    ``aweights`` float importances). (V, N) -> (V, V)."""
+    ``aweights`` float importances). (V, N) -> (V, V); one variable gives a 0-d tensor."""
     _tensor("cov", x)
     if x.ndim > 2:
         raise ShapeError(f"cov: expects a 1-d or 2-d tensor, got shape {tuple(x.shape)}")
@@ -628,7 +629,7 @@ def cov(
     # cov = (xc w) xc^T / norm, xc = x - mean (norm 0: inf or NaN, as PyTorch's)
     with backend.quiet():
         out = (xw @ centered.t()) / norm
-    return out.reshape(()) if x.ndim < 2 else out
+    return out.reshape(()) if out.shape[0] == 1 else out  # one variable: 0-d, as PyTorch
 
 
 def corrcoef(x: Tensor) -> Tensor:
