@@ -131,6 +131,16 @@ def test_unique_consecutive_along_a_dim_matches_torch(dim):
     same_all(mg.unique_consecutive(ours, **kw), torch.unique_consecutive(theirs, **kw))
 
 
+def test_unique_keeps_each_nan_as_torch():
+    ours, theirs = both([1.0, np.nan, 2.0, np.nan, 1.0])
+    kw = {"return_inverse": True, "return_counts": True}
+    values, inverse, counts = mg.unique(ours, **kw)
+    t_values, t_inverse, t_counts = torch.unique(theirs, **kw)
+    same(values, t_values)
+    same(counts, t_counts)
+    same(values[inverse], t_values[t_inverse])  # each element found back (NaN as NaN)
+
+
 def test_unique_has_no_gradient_and_checks_its_dim():
     x = mg.tensor([1.0, 1.0, 2.0], requires_grad=True)
     assert not mg.unique(x).requires_grad

@@ -75,8 +75,9 @@ def unique(
     _tensor("unique", x)
     data, xp = x.array, backend.array_module(x.array)
     if dim is None:
+        # each NaN is a value of its own, as PyTorch's (NumPy's default merges them)
         values, inverse, counts = xp.unique(
-            data.reshape(-1), return_inverse=True, return_counts=True
+            data.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
         )
         inverse = inverse.reshape(data.shape)
     else:
