@@ -310,6 +310,12 @@ def test_mode_values_and_indices_match_torch(values, dim):
     same_all(tuple(x.mode(dim, keepdim=True)), tuple(tx.mode(dim, keepdim=True)))
 
 
+def test_mode_of_nans_only_is_nan_at_a_nan():
+    values, indices = mg.mode(mg.tensor([[np.nan, np.nan], [1.0, 1.0]]))
+    assert np.isnan(values.numpy()[0]) and values.numpy()[1] == 1.0
+    assert indices.numpy().tolist() == [1, 1]
+
+
 def test_mode_refuses_an_empty_dim():
     with pytest.raises(IndexError, match=r"size 0.*\(2, 0\)"):
         mg.mode(mg.ones(2, 0))

@@ -287,6 +287,7 @@ def _picked(x: Tensor, index: Any, d: int, squeeze: bool, kind: Any) -> Any:
     """``(values, indices)`` of ``x`` at ``index`` (keepdim shape) along ``d``; the values
     by ``take_along_dim``, so the gradient of each goes to its index."""
     indices = _ints(index)
+    # values = x[index] along d: dx = g scattered to the index (take_along_dim's gradient)
     values = take_along_dim(x, indices, d)
     if squeeze:
         values, indices = values.squeeze(d), indices.squeeze(d)
@@ -324,7 +325,10 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     best = xp.take_along_axis(ordered, longest, axis=d)
     n = data.shape[d]
     pos = xp.arange(n).reshape([-1 if i == d else 1 for i in range(data.ndim)])
-    index = xp.where(data == best, pos, -1).max(axis=d, keepdims=True)
+    hit = data == best
+    if data.dtype.kind == "f":  # a NaN mode (a row of NaNs only) is found at a NaN
+        hit |= xp.isnan(data) & xp.isnan(best)
+    index = xp.where(hit, pos, -1).max(axis=d, keepdims=True)
     return _picked(x, index, d, was_0d or not keepdim, return_types.mode)
 
 
