@@ -1460,6 +1460,7 @@ _LANCZOS = (
 )
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _PSI_SHIFT = 20.0
+_EULER = 0.5772156649015329  # the Euler-Mascheroni constant: lgamma(x) ~ -log|x| - _EULER x
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
@@ -1497,6 +1498,9 @@ def lgamma(x: Array) -> Array:
         # x < 1/2: Gamma(x) Gamma(1 - x) = pi / sin(pi x)
         left = math.log(math.pi) - numpy.log(numpy.abs(_sin_pi(x64))) - right
         out = numpy.where(x64 >= 0.5, right, left)
+        # near 0, -log|x| - gamma x: sin(pi x) loses its digits once pi x is subnormal
+        out = numpy.where(numpy.abs(x64) < 1e-8, -numpy.log(numpy.abs(x64)) - _EULER * x64, out)
+        out = numpy.where((x64 == 1) | (x64 == 2), 0.0, out)  # exact zeros, as PyTorch
         out = numpy.where(numpy.isinf(x64), numpy.inf, out)
     return out.astype(x.dtype, copy=False)
 
@@ -1553,12 +1557,14 @@ def polygamma(n: int, x: Array) -> Array:
         cot_term = numpy.polynomial.polynomial.polyval(c, _cot_derivative_polynomials(n))
         left = (-1.0) ** n * right - math.pi ** (n + 1) * cot_term
         out = numpy.where(x64 >= 0.5, right, left)
+        # where cot(pi x) overflows (the poles 0, -1, ... and a subnormal step from them), the
+        # limit from that side: -1/d for digamma, n!/d^(n+1) for psi_n, d = x - round(x)
+        side = numpy.where(x64 - nearest < 0, numpy.inf, -numpy.inf)
+        out = numpy.where((x64 < 0.5) & numpy.isinf(c), numpy.inf if n % 2 else side, out)
         if n == 0:  # PyTorch's poles: -inf at 0 (inf at -0), NaN at the negative integers
             pole = numpy.where(x64 == 0, -numpy.copysign(numpy.inf, x64), numpy.nan)
             out = numpy.where((x64 <= 0) & (x64 == nearest), pole, out)
-            out = numpy.where(x64 == numpy.inf, numpy.inf, out)
-        else:
-            out = numpy.where(x64 == numpy.inf, 0.0, out)
+        out = numpy.where(x64 == numpy.inf, numpy.inf if n == 0 else 0.0, out)
         out = numpy.where(x64 == -numpy.inf, numpy.nan, out)
     return out.astype(x.dtype, copy=False)
 

@@ -1826,8 +1826,22 @@ class Tensor(autograd.TensorBase):
                 to = int(backend.numpy_module().iinfo(kind).max) + 1
         if not from_ < to:
             raise ValueError(f"random_: expects from < to, got from={from_} to={to}")
+        self._check_random_bounds(from_, to)
         ints = backend.integers(from_, to, self.shape, backend.int64, self.device)
         return self._fill_random_("random_", lambda d: ints.astype(d))
+
+    def _check_random_bounds(self, from_: int, to: int) -> None:
+        """Refuse a ``random_`` range an integer or bool dtype cannot hold (int8 with to=300
+        would wrap the draws), as PyTorch."""
+        if self.dtype.kind not in "iub":
+            return
+        low, high = (0, 1) if self.dtype.kind == "b" else promotion.dtype_range(self.dtype)
+        for what, value in (("from", from_), ("to - 1", to - 1)):
+            if not low <= value <= high:
+                raise ScalarOverflowError(
+                    f"random_: {what} = {value} is out of bounds for {self.dtype}, which holds "
+                    f"{low} to {high} (tensor of shape {tuple(self.shape)}), as in PyTorch"
+                )
 
     # -- PyTorch breadth (ops/search.py): sorted search, counting, order statistics, scatters;
     # each calls its op, the in-place forms through _inplace

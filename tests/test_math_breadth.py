@@ -42,10 +42,28 @@ def same(ours, theirs, rtol=1e-7, atol=1e-12):
 # =============================================================================================
 
 UNARY = (
-    "log1p expm1 log10 tan sinh cosh asin acos atan asinh acosh atanh arcsin arccos arctan "
-    "arcsinh arccosh arctanh reciprocal square sgn erfc erfinv logit sinc deg2rad rad2deg "
-    "nan_to_num signbit isposinf isneginf lgamma digamma"
+    "log1p expm1 log10 tan sinh cosh asin acos atan asinh acosh atanh reciprocal square sgn "
+    "erfc erfinv logit sinc deg2rad rad2deg nan_to_num signbit isposinf isneginf lgamma digamma"
 ).split()
+# PyTorch's aliases that are the very same function here: checked once, as that function
+ALIASES = {
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+    "arctan2": "atan2",
+}
+
+
+@pytest.mark.parametrize("alias", sorted(ALIASES))
+def test_an_alias_is_its_function_and_matches_torch_at_the_edges(alias):
+    assert getattr(mg, alias) is getattr(mg, ALIASES[alias])
+    (ours, theirs), (other, tother) = both(EDGES), both(EDGES[::-1])
+    args, targs = ((ours, other), (theirs, tother)) if alias == "arctan2" else ((ours,), (theirs,))
+    with np.errstate(all="ignore"):
+        same(getattr(mg, alias)(*args), getattr(torch, alias)(*targs), rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", UNARY)
@@ -185,7 +203,7 @@ def test_signbit_sees_negative_zero():
 # Binary
 # =============================================================================================
 
-BINARY = "atan2 arctan2 hypot fmod fmax fmin copysign logaddexp2 xlogy true_divide ldexp".split()
+BINARY = "atan2 hypot fmod fmax fmin copysign logaddexp2 xlogy true_divide ldexp".split()
 LEFT = [0.0, -0.0, 1.5, -2.5, INF, -INF, NAN, 3.0, 0.0, -1.0]
 RIGHT = [0.0, 1.0, -0.0, 2.0, INF, 2.0, 1.0, NAN, -INF, -1.0]
 
@@ -481,7 +499,11 @@ def test_reductions_refuse_bad_dims():
 # Tensor methods and in-place forms
 # =============================================================================================
 
-METHODS = UNARY + ["frac", "logit", "nansum", "nanmean", "median", "nanmedian", "count_nonzero"]
+METHODS = (
+    UNARY
+    + [a for a in sorted(ALIASES) if a != "arctan2"]
+    + ["frac", "logit", "nansum", "nanmean", "median", "nanmedian", "count_nonzero"]
+)
 
 
 @pytest.mark.parametrize(

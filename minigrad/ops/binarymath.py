@@ -16,6 +16,7 @@ sibling ``ops`` modules; ``tensor`` for annotations only.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
@@ -23,11 +24,11 @@ from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.errors import DTypeError
 from minigrad.ops._util import require_float
 from minigrad.ops.conversion import cast, compare
-from minigrad.ops.elementwise import _binary, add, div, exp2, log, mul, pow
+from minigrad.ops.elementwise import _binary, add, div, exp2, log, mul, pow, refuse_bool
 from minigrad.ops.mathops import _tensor
 from minigrad.ops.rounding import _int_divisor_check
 from minigrad.ops.shape import where
-from minigrad.promotion import float_result_type, result_type
+from minigrad.promotion import dtype_range, float_result_type, require_64_bit_int, result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -69,15 +70,32 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        # da = g * b / (a^2 + b^2) ; db = -g * a / (a^2 + b^2)
-        with backend.quiet():
-            scale = g / (a * a + b * b)
+        # da = g * b / (a^2 + b^2) ; db = -g * a / (a^2 + b^2), both 0 where a^2 + b^2 is 0
+        with backend.quiet(overflow=True):  # squares past the float's range: inf, gradient 0
+            squares = a * a + b * b
+            origin = squares == 0  # PyTorch's gradient there (and where the squares underflow)
+            scale = backend.array_module(g).where(origin, 0, g / _where(origin, 1, squares))
         return (
             scale * b if ctx.needs_input_grad[0] else None,
             -scale * a if ctx.needs_input_grad[1] else None,
         )
 
-    backward_graph = backward  # operators only: the same formula runs on Tensors
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, b = ctx.saved_tensors
+        with backend.quiet(overflow=True):
+            squares = a * a + b * b
+            origin = wrap(squares.array == 0)
+            scale = (g / squares.masked_fill(origin, 1.0)).masked_fill(origin, 0.0)
+        return (
+            scale * b if ctx.needs_input_grad[0] else None,
+            -scale * a if ctx.needs_input_grad[1] else None,
+        )
+
+
+def _where(mask: Any, fill: float, arr: Any) -> Any:
+    """``arr`` with ``fill`` where ``mask`` holds: a divisor made safe before dividing."""
+    return backend.array_module(arr).where(mask, fill, arr)
 
 
 class Hypot(Function):
@@ -202,26 +220,26 @@ class Copysign(Function):
 class LogAddExp2(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = _xp(a, b).logaddexp2(a, b)
-        ctx.save_for_backward(a, b, out)
-        return out
+        ctx.save_for_backward(a, b)
+        return _xp(a, b).logaddexp2(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        a, b, out = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         xp = backend.array_module(g)
-        # da = g * 2^(a - out) ; db = g * 2^(b - out)
-        with backend.quiet():  # both -inf: NaN, as PyTorch
-            da = g * xp.exp2(a - out) if ctx.needs_input_grad[0] else None
-            db = g * xp.exp2(b - out) if ctx.needs_input_grad[1] else None
+        # da = g / (1 + 2^(b - a)) ; db = g / (1 + 2^(a - b))   (= g 2^(a - out), g 2^(b - out))
+        with backend.quiet(overflow=True):  # a = inf: da 1, db 0; both ±inf: NaN, as PyTorch
+            da = g / (1 + xp.exp2(b - a)) if ctx.needs_input_grad[0] else None
+            db = g / (1 + xp.exp2(a - b)) if ctx.needs_input_grad[1] else None
         return da, db
 
     @staticmethod
     def backward_graph(ctx, g):
-        a, b, out = ctx.saved_tensors
-        with backend.quiet():
-            da = g * exp2(a - out) if ctx.needs_input_grad[0] else None
-            db = g * exp2(b - out) if ctx.needs_input_grad[1] else None
+        a, b = ctx.saved_tensors
+        with backend.quiet(overflow=True):
+            # as sigmoid((a - b) ln 2): its own derivative is 0, not NaN, where a or b is -inf
+            da = g * ((a - b) * math.log(2)).sigmoid() if ctx.needs_input_grad[0] else None
+            db = g * ((b - a) * math.log(2)).sigmoid() if ctx.needs_input_grad[1] else None
         return da, db
 
 
@@ -282,7 +300,7 @@ def fmod(a: Any, b: Any) -> Tensor:
     the dividend, unlike :func:`remainder`); integers stay integers and refuse a zero divisor.
     Gradient: 1 for ``a``, ``-trunc(a / b)`` for ``b``."""
     _int_divisor_check("fmod", a, b)
-    return _binary(Fmod, a, b)
+    return refuse_bool("fmod", _binary(Fmod, a, b), a, b)  # two bools: NumPy's int8, refused
 
 
 def fmax(a: Any, b: Any) -> Tensor:
@@ -453,11 +471,21 @@ def isin(
     like = elements if isinstance(elements, TensorBase) else test_elements
     xp = backend.array_module(like.array)
     dtype = result_type(elements, test_elements)
+    for t in (elements, test_elements):
+        if t.__class__ is int and dtype.kind in "iu" and not _holds(dtype, t):
+            require_64_bit_int("isin", t, dtype)  # else compared exactly, as the comparisons
+            dtype = backend.int64 if t < 2**63 else backend.uint64
     x, y = (
         t.array.astype(dtype, copy=False) if isinstance(t, TensorBase) else xp.asarray(t, dtype)
         for t in (elements, test_elements)
     )
     return wrap(xp.asarray(xp.isin(x, y, assume_unique=assume_unique, invert=invert)))
+
+
+def _holds(dtype: Any, value: int) -> bool:
+    """Whether the integer ``dtype`` holds the Python int ``value``."""
+    low, high = dtype_range(dtype)
+    return low <= value <= high
 
 
 def equal(a: Tensor, b: Tensor) -> bool:

@@ -992,26 +992,26 @@ class LogAddExp(Function):
     @staticmethod
     def forward(ctx, a, b):
         xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
-        out = xp.logaddexp(a, b)
-        ctx.save_for_backward(a, b, out)
-        return out
+        ctx.save_for_backward(a, b)
+        return xp.logaddexp(a, b)
 
     @staticmethod
     def backward(ctx, g):
-        a, b, out = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         xp = backend.array_module(g)
-        # da = g * exp(a - out) ; db = g * exp(b - out)   (softmax of the pair)
-        with backend.quiet():  # both -inf: out is -inf, the weights NaN, as PyTorch
-            da = g * xp.exp(a - out) if ctx.needs_input_grad[0] else None
-            db = g * xp.exp(b - out) if ctx.needs_input_grad[1] else None
+        # da = g / (1 + e^(b - a)) ; db = g / (1 + e^(a - b))   (softmax of the pair)
+        with backend.quiet(overflow=True):  # a = inf: da 1, db 0; both ±inf: NaN, as PyTorch
+            da = g / (1 + xp.exp(b - a)) if ctx.needs_input_grad[0] else None
+            db = g / (1 + xp.exp(a - b)) if ctx.needs_input_grad[1] else None
         return da, db
 
     @staticmethod
     def backward_graph(ctx, g):
-        a, b, out = ctx.saved_tensors
-        with backend.quiet():
-            da = g * (a - out).exp() if ctx.needs_input_grad[0] else None
-            db = g * (b - out).exp() if ctx.needs_input_grad[1] else None
+        a, b = ctx.saved_tensors
+        with backend.quiet(overflow=True):
+            # as sigmoid(a - b): its own derivative is 0, not NaN, where a or b is -inf
+            da = g * (a - b).sigmoid() if ctx.needs_input_grad[0] else None
+            db = g * (b - a).sigmoid() if ctx.needs_input_grad[1] else None
         return da, db
 
 

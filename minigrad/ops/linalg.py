@@ -329,12 +329,13 @@ def vector_norm(
     dims = tuple(range(x.ndim)) if dims is None else dims
     if x.dtype == backend.float16:
         return half_in_float32(vector_norm, x, ord, dims, keepdim)
+    empty = any(x.shape[d] == 0 for d in dims) or (not dims and x.numel() == 0)
+    if empty and (ord < 0 or math.isinf(ord)):  # max, min and 1 / sum(|x|^ord): no identity
+        raise ValueError(
+            f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor of shape "
+            f"{tuple(x.shape)} because the operation does not have an identity (as PyTorch)"
+        )
     if math.isinf(ord):
-        if any(x.shape[d] == 0 for d in dims) or (not dims and x.numel() == 0):
-            raise ValueError(
-                f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor of shape "
-                f"{tuple(x.shape)} because the operation does not have an identity"
-            )
         extreme = amax if ord > 0 else amin
         return extreme(x.abs(), dims, keepdim=keepdim) if dims else x.abs()
     if ord == 0:  # sign(|x|) is 1 at a nonzero, 0 at a zero; its gradient is 0

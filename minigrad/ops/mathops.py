@@ -462,11 +462,16 @@ class Logit(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        # da = g / (a (1 - a))
+        # da = g / (a (1 - a)), NaN outside [0, 1] (where logit is NaN), as PyTorch
         with backend.quiet():
-            return g / (a * (1 - a))
+            return backend.array_module(a).where((a < 0) | (a > 1), math.nan, g / (a * (1 - a)))
 
-    backward_graph = backward  # operators only: the same formula runs on Tensors
+    @staticmethod
+    def backward_graph(ctx, g):
+        (a,) = ctx.saved_tensors
+        outside = wrap((a.array < 0) | (a.array > 1))
+        with backend.quiet():
+            return (g / (a * (1 - a))).masked_fill(outside, math.nan)
 
 
 class Sinc(Function):

@@ -434,10 +434,12 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
             # a Python bool is a 0-d mask, as in PyTorch (NumPy's view-then-write in setitem
             # would write into a copy, and an int 1/0 beside arrays selects another row)
             it = backend.asarray(it, dtype=backend.bool_, device=x.device)
-        elif isinstance(it, list) or (hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0):
+        elif isinstance(it, (list, tuple, range)) or (
+            hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0
+        ):  # a tuple or range inside the index is a sequence of positions, as a list is
             it = (
-                backend.to_device(_list_index(it), x.device)
-                if isinstance(it, list)
+                backend.to_device(_list_index(list(it)), x.device)
+                if isinstance(it, (list, tuple, range))
                 else backend.to_device(it, x.device)
             )
         if getattr(it, "ndim", None) == 0 and it.dtype.kind == "i":
@@ -469,13 +471,14 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
 
 def _list_as_tuple(items: list[Any]) -> bool:
     """Whether a list index stands for a tuple of indices, by PyTorch's rule (NumPy's before
-    1.23): one of fewer than 32 items holding a sequence, a tensor or array, a slice, None or
-    an Ellipsis. ``x[[[0, 1], [1, 0]]]`` is ``x[[0, 1], [1, 0]]``; ``x[[0, 1]]`` picks rows."""
+    1.23): one of fewer than 32 items holding a sequence (a range, an array: not a NumPy
+    scalar, which has ``__array__`` but no length), a tensor, a slice, None or an Ellipsis.
+    ``x[[[0, 1], [1, 0]]]`` is ``x[[0, 1], [1, 0]]``; ``x[[0, 1]]`` picks rows."""
     return len(items) < 32 and any(
-        isinstance(i, (list, tuple, slice, TensorBase))
+        isinstance(i, (list, tuple, range, slice, TensorBase))
         or i is None
         or i is Ellipsis
-        or hasattr(i, "__array__")
+        or (hasattr(i, "__array__") and hasattr(i, "__len__"))
         for i in items
     )
 
@@ -797,6 +800,10 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Ten
     shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, TensorBase)]
     broadcast_shape("where", "shapes (condition, a, b)", *shapes)
     dtype = result_type(a, b)  # PyTorch's promotion; two Python floats give the default float
+    if dtype.kind == "f" and (a.__class__ is int or b.__class__ is int):
+        for t in (a, b):  # beyond 64 bits: refused, as PyTorch (two numbers as well)
+            if t.__class__ is int:
+                require_64_bit_int("where", t, dtype)
     if not isinstance(a, TensorBase) and not isinstance(b, TensorBase):
         a = wrap(backend.asarray(a, dtype=dtype, device=condition.device))
     if dtype.kind != "f":  # a Python int out of an integer dtype's range raises (NumPy wraps)
@@ -804,10 +811,6 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Ten
             t if isinstance(t, TensorBase) else _scalar_in("where", t, dtype, condition.device)
             for t in (a, b)
         )
-    elif a.__class__ is int or b.__class__ is int:  # beyond 64 bits: refused, as PyTorch
-        for t in (a, b):
-            if t.__class__ is int:
-                require_64_bit_int("where", t, dtype)
     a, b = (cast(t, dtype) if isinstance(t, TensorBase) else t for t in (a, b))
     return Where.apply(condition, a, b)
 

@@ -134,7 +134,10 @@ def _first_zero(x: Any, dim: int) -> tuple[Any, Any, Any]:
     xp = backend.array_module(x)
     zero = x == 0
     n = x.shape[dim]
-    first = xp.where(zero.any(axis=dim, keepdims=True), zero.argmax(axis=dim, keepdims=True), n)
+    if x.size == 0:  # nothing to scan (argmax refuses an empty axis)
+        first = n
+    else:
+        first = xp.where(zero.any(axis=dim, keepdims=True), zero.argmax(axis=dim, keepdims=True), n)
     pos = _positions(n, dim, x.ndim, x)
     at = pos == first
     return pos < first, at, xp.where(at, xp.ones((), x.dtype), x)
