@@ -59,3 +59,20 @@ class aminmax(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     min: Any
     max: Any
+
+
+# -- minigrad.ops.search (PyTorch breadth): order statistics ---------------------------------
+
+
+class kthvalue(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``x.kthvalue(k, dim)``: the k-th smallest values along ``dim`` and the index of each."""
+
+    values: Any
+    indices: Any
+
+
+class mode(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``x.mode(dim)``: the most frequent values along ``dim`` and the index of each."""
+
+    values: Any
+    indices: Any

@@ -1843,6 +1843,131 @@ class Tensor(autograd.TensorBase):
                     f"{low} to {high} (tensor of shape {tuple(self.shape)}), as in PyTorch"
                 )
 
+    # -- PyTorch breadth (ops/search.py): sorted search, counting, order statistics, scatters;
+    # each calls its op, the in-place forms through _inplace
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802
+        """The transpose of a matrix (real tensors: no conjugate); a 0-d tensor as it is, other
+        dims refused (use ``mH`` for batches), as PyTorch."""
+        if self.array.ndim not in (0, 2):
+            raise ShapeError(
+                f"H is only supported on matrices (2-D tensors), got shape {self.shape}; "
+                "for batches of matrices use mH"
+            )
+        return self.mT
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802
+        """The last two dims swapped (real tensors: ``mT``), as PyTorch."""
+        return self.mT
+
+    def logical_not(self) -> Tensor:
+        return ops.search.logical_not(self)
+
+    def logical_not_(self) -> Tensor:
+        return self._inplace("logical_not_", lambda t: ops.cast(ops.search.logical_not(t), t.dtype))
+
+    def unique(
+        self,
+        sorted: bool = True,  # noqa: A002
+        return_inverse: bool = False,
+        return_counts: bool = False,
+        dim: int | None = None,
+    ) -> Any:
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(
+        self, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+    ) -> Any:
+        return ops.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return ops.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+        return ops.histc(self, bins, min, max)
+
+    def argwhere(self) -> Tensor:
+        return ops.argwhere(self)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return ops.kthvalue(self, k, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return ops.mode(self, dim, keepdim)
+
+    def msort(self) -> Tensor:
+        return ops.msort(self)
+
+    def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        return ops.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        return self._inplace("index_copy_", lambda t: ops.index_copy(t, dim, index, source))
+
+    def index_put(
+        self, indices: tuple[Tensor, ...], values: Any, accumulate: bool = False
+    ) -> Tensor:
+        return ops.index_put(self, indices, values, accumulate)
+
+    def index_put_(
+        self, indices: tuple[Tensor, ...], values: Any, accumulate: bool = False
+    ) -> Tensor:
+        return self._inplace("index_put_", lambda t: ops.index_put(t, indices, values, accumulate))
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        return ops.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        return self._inplace("masked_scatter_", lambda t: ops.masked_scatter(t, mask, source))
+
+    def slice_scatter(
+        self,
+        src: Tensor,
+        dim: int = 0,
+        start: int | None = None,
+        end: int | None = None,
+        step: int = 1,
+    ) -> Tensor:
+        return ops.slice_scatter(self, src, dim, start, end, step)
+
+    def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
+        return ops.select_scatter(self, src, dim, index)
+
+    def renorm(self, p: float, dim: int, maxnorm: float) -> Tensor:
+        return ops.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p: float, dim: int, maxnorm: float) -> Tensor:
+        return self._inplace("renorm_", lambda t: ops.renorm(t, p, dim, maxnorm))
+
+    def gcd(self, other: Tensor) -> Tensor:
+        return ops.gcd(self, other)
+
+    def gcd_(self, other: Tensor) -> Tensor:
+        return self._inplace("gcd_", lambda t: ops.cast(ops.gcd(t, other), t.dtype))
+
+    def lcm(self, other: Tensor) -> Tensor:
+        return ops.lcm(self, other)
+
+    def lcm_(self, other: Tensor) -> Tensor:
+        return self._inplace("lcm_", lambda t: ops.cast(ops.lcm(t, other), t.dtype))
+
+    def cov(
+        self,
+        *,
+        correction: int = 1,
+        fweights: Tensor | None = None,
+        aweights: Tensor | None = None,
+    ) -> Tensor:
+        return ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        return ops.corrcoef(self)
+
+    def multinomial(self, num_samples: int, replacement: bool = False) -> Tensor:
+        return ops.multinomial(self, num_samples, replacement)
+
 
 _NDARRAY = backend.ARRAY_TYPES[0]
 

@@ -2403,3 +2403,201 @@ def torch_twins(case: OpCase, arrays: list[np.ndarray]) -> list[Any]:
         )
         for spec, a in zip(case.inputs, arrays)
     ]
+
+
+# -- PyTorch breadth: minigrad/ops/search.py (order statistics, scatters, integration, cov) ---
+# (the non-differentiable ones, searching and counting: tests/test_search_breadth.py)
+
+NOT_DIFFERENTIABLE |= {
+    "argwhere",
+    "bincount",
+    "bucketize",
+    "gcd",
+    "histc",
+    "lcm",
+    "multinomial",
+    "search",
+    "searchsorted",
+    "unique",
+    "unique_consecutive",
+}
+RENORM_ROWS = [[0.1, 0.2, -0.3, 0.1], [1.0, 2.0, -1.0, 0.5], [0.3, -2.0, 1.5, 1.0]]
+MODE_TIES = [[1.0, 2.0, 2.0, 3.0, 2.0], [4.0, 4.0, 5.0, 5.0, 0.5], [7.0, 6.0, 7.0, 6.0, 6.0]]
+
+case(
+    "kthvalue",
+    "kthvalue",
+    lambda a: mg.kthvalue(a, 2, 1).values,
+    [Distinct((3, 4))],
+    lambda a: torch.kthvalue(a, 2, 1).values,
+)
+case(
+    "kthvalue-keepdim-dim0",
+    "kthvalue",
+    lambda a: a.kthvalue(3, 0, keepdim=True).values,
+    [Distinct((4, 3))],
+    lambda a: a.kthvalue(3, 0, keepdim=True).values,
+)
+case(
+    "kthvalue-0d",
+    "kthvalue",
+    lambda a: a.kthvalue(1).values,
+    [F(())],
+    lambda a: a.kthvalue(1).values,
+)
+case(
+    "mode-ties",  # the smallest of the most frequent values, at its last index, as PyTorch;
+    # a finite difference breaks the tie it measures, so only PyTorch's gradient is the oracle
+    "mode",
+    lambda a: mg.mode(a, 1).values,
+    [Const(MODE_TIES)],
+    lambda a: torch.mode(a, 1).values,
+    tags={"no-gradcheck"},
+)
+case(
+    "mode-dim0-keepdim",
+    "mode",
+    lambda a: a.mode(0, keepdim=True).values,
+    [Const(np.array(MODE_TIES).T.tolist())],
+    lambda a: a.mode(0, keepdim=True).values,
+    tags={"no-gradcheck"},
+)
+case(
+    "mode-distinct",  # every count 1: the smallest value, which a finite difference keeps
+    "mode",
+    lambda a: a.mode(1).values,
+    [Distinct((3, 4))],
+    lambda a: a.mode(1).values,
+)
+case("msort", "msort", mg.msort, [Distinct((4, 3))], torch.msort if torch else None)
+case(
+    "index_copy",
+    "index_copy",
+    lambda x, i, s: mg.index_copy(x, 0, i, s),
+    [F((4, 3)), Ints([2, 0]), F((2, 3))],
+    lambda x, i, s: torch.index_copy(x, 0, i, s),
+)
+case(
+    "index_copy-dim1",
+    "index_copy",
+    lambda x, i, s: x.index_copy(1, i, s),
+    [F((2, 4)), Ints([3]), F((2, 1))],
+    lambda x, i, s: x.index_copy(1, i, s),
+)
+case(
+    "index_put",
+    "index_put",
+    lambda x, i, j, v: mg.index_put(x, (i, j), v),
+    [F((3, 4)), Ints([0, 2]), Ints([1, 3]), F((2,))],
+    lambda x, i, j, v: torch.index_put(x, (i, j), v),
+)
+case(
+    "index_put-accumulate",  # the repeated (0, 1) adds both values
+    "index_put",
+    lambda x, i, j, v: mg.index_put(x, (i, j), v, accumulate=True),
+    [F((3, 4)), Ints([0, 2, 0]), Ints([1, 3, 1]), F((3,))],
+    lambda x, i, j, v: torch.index_put(x, (i, j), v, accumulate=True),
+)
+case(
+    "index_put-rows-broadcast",
+    "index_put",
+    lambda x, i, v: x.index_put((i,), v),
+    [F((3, 4)), Ints([2, 0]), F((4,))],
+    lambda x, i, v: x.index_put((i,), v),
+)
+case(
+    "masked_scatter",
+    "masked_scatter",
+    lambda x, m, s: mg.masked_scatter(x, m, s),
+    [F((3, 4)), Mask([[1, 0, 0, 1], [0, 0, 0, 0], [1, 1, 1, 0]]), F((7,))],
+    lambda x, m, s: torch.masked_scatter(x, m, s),
+)
+case(
+    "masked_scatter-broadcast-mask",
+    "masked_scatter",
+    lambda x, m, s: x.masked_scatter(m, s),
+    [F((2, 3)), Mask([0, 1, 1]), F((2, 3))],
+    lambda x, m, s: x.masked_scatter(m, s),
+)
+case(
+    "slice_scatter",
+    "slice_scatter",
+    lambda x, s: mg.slice_scatter(x, s, 0, 1, 5, 2),
+    [F((5, 3)), F((2, 3))],
+    lambda x, s: torch.slice_scatter(x, s, 0, 1, 5, 2),
+)
+case(
+    "slice_scatter-dim1",
+    "slice_scatter",
+    lambda x, s: x.slice_scatter(s, dim=-1, start=2),
+    [F((2, 4)), F((2, 2))],
+    lambda x, s: x.slice_scatter(s, dim=-1, start=2),
+)
+case(
+    "select_scatter",
+    "select_scatter",
+    lambda x, s: mg.select_scatter(x, s, 1, -2),
+    [F((3, 4)), F((3,))],
+    lambda x, s: torch.select_scatter(x, s, 1, -2),
+)
+case(
+    "renorm",  # row 0 is under maxnorm (kept), rows 1 and 2 over (scaled down)
+    "renorm",
+    lambda x: mg.renorm(x, 2, 0, 1.0),
+    [Const(RENORM_ROWS)],
+    lambda x: torch.renorm(x, 2, 0, 1.0),
+)
+case(
+    "renorm-p1-dim1",
+    "renorm",
+    lambda x: x.renorm(1, 1, 1.5),
+    [Const(RENORM_ROWS)],
+    lambda x: x.renorm(1, 1, 1.5),
+)
+case(
+    "trapezoid-dx",
+    "trapezoid",
+    lambda y: mg.trapezoid(y, dx=0.5),
+    [F((3, 5))],
+    lambda y: torch.trapezoid(y, dx=0.5),
+)
+case(
+    "trapezoid-x",
+    "trapezoid",
+    lambda y, x: mg.trapezoid(y, x, dim=0),
+    [F((5, 3)), F((5,))],
+    lambda y, x: torch.trapezoid(y, x, dim=0),
+)
+case(
+    "trapezoid-x-nd",
+    "trapezoid",
+    lambda y, x: mg.trapezoid(y, x),
+    [F((2, 4)), F((2, 4))],
+    lambda y, x: torch.trapezoid(y, x),
+)
+# torch.vander's own backward fails (it writes into a tensor it saved), so the twin is its
+# definition, x_i ** j; tests/test_search_breadth.py compares the forward with torch.vander
+case(
+    "vander",
+    "vander",
+    lambda x: mg.vander(x),
+    [F((4,))],
+    lambda x: torch.stack([x**j for j in (3, 2, 1, 0)], 1),
+)
+case(
+    "vander-increasing-zero",  # x = 0: the gradient of x^j is exact (cumprod), not 0 * inf
+    "vander",
+    lambda x: mg.vander(x, 3, increasing=True),
+    [Const([0.0, 1.5, -0.7])],
+    lambda x: torch.stack([x**j for j in (0, 1, 2)], 1),
+)
+case("cov", "cov", mg.cov, [F((3, 6))], torch.cov if torch else None)
+case("cov-1d", "cov", lambda x: x.cov(correction=0), [F((5,))], lambda x: x.cov(correction=0))
+case(
+    "cov-weights",
+    "cov",
+    lambda x, f, a: mg.cov(x, fweights=f, aweights=a),
+    [F((2, 5)), Ints([1, 2, 1, 3, 1]), Fixed([0.5, 1.0, 2.0, 1.5, 0.7])],
+    lambda x, f, a: torch.cov(x, fweights=f, aweights=a),
+)
+case("corrcoef", "corrcoef", mg.corrcoef, [F((3, 6))], torch.corrcoef if torch else None)

@@ -23,6 +23,9 @@
   true_divide ldexp xlogy, eq ne lt le gt ge logical_and logical_or logical_xor isin equal
 - ``statistics``: nansum nanmean cumprod cummax cummin logcumsumexp median nanmedian quantile
   nanquantile count_nonzero aminmax std_mean var_mean diff
+- ``search``: unique unique_consecutive searchsorted bucketize bincount histc argwhere
+  kthvalue mode msort index_copy index_put masked_scatter slice_scatter select_scatter renorm
+  gcd lcm trapezoid vander cov corrcoef multinomial
 - ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
   its base and the base's views (no public function: the Tensor's in-place methods use it)
 
@@ -56,6 +59,7 @@ imports the class above them); never ``nn`` or ``transformer``.
 """
 
 from minigrad.ops import linalg as linalg  # minigrad.linalg, as torch.linalg
+from minigrad.ops import search as search  # sorted search, counting, scatters (PyTorch breadth)
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
 from minigrad.ops.activations import elu, leaky_relu, silu, softplus
 from minigrad.ops.conv import (  # convolution and pooling
@@ -619,4 +623,57 @@ __all__ += [  # PyTorch breadth
     "quantile",
     "std_mean",
     "var_mean",
+]
+
+# -- PyTorch breadth (search): sorted search, counting, order statistics, scatters --------
+from minigrad.ops.search import (  # noqa: E402
+    argwhere,
+    bincount,
+    bucketize,
+    corrcoef,
+    cov,
+    gcd,
+    histc,
+    index_copy,
+    index_put,
+    kthvalue,
+    lcm,
+    masked_scatter,
+    mode,
+    msort,
+    multinomial,
+    renorm,
+    searchsorted,
+    select_scatter,
+    slice_scatter,
+    trapezoid,
+    unique,
+    unique_consecutive,
+    vander,
+)
+
+__all__ += [  # PyTorch breadth (ops/search.py)
+    "argwhere",
+    "bincount",
+    "bucketize",
+    "corrcoef",
+    "cov",
+    "gcd",
+    "histc",
+    "index_copy",
+    "index_put",
+    "kthvalue",
+    "lcm",
+    "masked_scatter",
+    "mode",
+    "msort",
+    "multinomial",
+    "renorm",
+    "searchsorted",
+    "select_scatter",
+    "slice_scatter",
+    "trapezoid",
+    "unique",
+    "unique_consecutive",
+    "vander",
 ]
