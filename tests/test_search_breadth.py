@@ -528,3 +528,26 @@ def test_multinomial_refuses_bad_input():
         mg.multinomial(mg.tensor(1.0), 1)
     with pytest.raises(TypeError, match="int64"):
         mg.multinomial(mg.tensor([1, 2]), 1)
+
+
+def test_index_copy_repeated_index_keeps_one_source_not_their_sum() -> None:
+    """A repeated index keeps the last source slice written there (PyTorch keeps one of them);
+    every source slice still gets its gradient, as PyTorch's; a 0-d self takes a source of
+    shape () or (1,)."""
+    data = np.arange(9.0).reshape(3, 3)
+    x = mg.zeros(4, 3, dtype=mg.float64, requires_grad=True)
+    src = mg.tensor(data, requires_grad=True)
+    y = mg.index_copy(x, 0, mg.tensor([1, 3, 1]), src)
+    tx = torch.zeros(4, 3, dtype=torch.float64, requires_grad=True)
+    tsrc = torch.tensor(data, requires_grad=True)
+    ty = torch.index_copy(tx, 0, torch.tensor([1, 3, 1]), tsrc)
+    np.testing.assert_array_equal(y.array[1], data[2])  # not data[0] + data[2]
+    weight = np.arange(12.0).reshape(4, 3)
+    (y * mg.tensor(weight)).sum().backward()
+    (ty * torch.tensor(weight)).sum().backward()
+    np.testing.assert_array_equal(x.grad.array, tx.grad.numpy())
+    np.testing.assert_array_equal(src.grad.array, tsrc.grad.numpy())
+    for s in ([7.0], 7.0):
+        assert mg.index_copy(mg.tensor(5.0), 0, mg.tensor([0]), mg.tensor(s)).item() == 7.0
+    with pytest.raises(mg.ShapeError, match=r"shape \(2,\) does not fit self of shape \(\)"):
+        mg.index_copy(mg.tensor(5.0), 0, mg.tensor([0]), mg.tensor([7.0, 8.0]))

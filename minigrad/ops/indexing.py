@@ -661,23 +661,29 @@ def index_fill(x: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     return setitem(x, key, value)
 
 
+def check_index_source(what: str, x: Tensor, dim: int, index: Tensor, source: Any) -> None:
+    """``source`` for ``index_add``/``index_copy``: x's dtype, and x's shape but ``len(index)``
+    along ``dim`` (already normalized); errors name ``what`` and the shapes."""
+    if not isinstance(source, TensorBase) or source.dtype != x.dtype:
+        got = source.dtype if isinstance(source, TensorBase) else type(source).__name__
+        raise TypeError(f"{what}: self ({x.dtype}) and source ({got}) must have one dtype")
+    want = list(x.shape)
+    if want:
+        want[dim] = index.numel()
+    if tuple(source.shape) != tuple(want) or (not want and index.numel() != 1):
+        raise ShapeError(
+            f"{what}: source of shape {tuple(source.shape)} does not fit self of shape "
+            f"{tuple(x.shape)} with {index.numel()} indices along dim {dim} (want {tuple(want)})"
+        )
+
+
 @accepts_axis
 def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """A copy of ``x`` with ``alpha * source[..., j, ...]`` added to ``x[..., index[j], ...]``
     along ``dim`` (repeated indices add up), as ``torch.index_add``. ``source`` has ``x``'s
     shape but ``len(index)`` along ``dim``; built on ``scatter_add``."""
     dim, _ = index_key("index_add", x, dim, index)
-    if not isinstance(source, TensorBase) or source.dtype != x.dtype:
-        got = source.dtype if isinstance(source, TensorBase) else type(source).__name__
-        raise TypeError(f"index_add: self ({x.dtype}) and source ({got}) must have one dtype")
-    want = list(x.shape)
-    if want:
-        want[dim] = index.numel()
-    if tuple(source.shape) != tuple(want) or (not want and index.numel() != 1):
-        raise ShapeError(
-            f"index_add: source of shape {tuple(source.shape)} does not fit self of shape "
-            f"{tuple(x.shape)} with {index.numel()} indices along dim {dim} (want {tuple(want)})"
-        )
+    check_index_source("index_add", x, dim, index, source)
     if isinstance(alpha, float) and x.dtype.kind in "iub":
         if not alpha.is_integer():  # PyTorch truncates it silently
             raise TypeError(

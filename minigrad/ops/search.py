@@ -25,7 +25,13 @@ from minigrad.autograd import TensorBase, wrap
 from minigrad.errors import DTypeError, ShapeError
 from minigrad.ops._util import norm_dim, require_bool_mask, require_float
 from minigrad.ops.conversion import cast
-from minigrad.ops.indexing import index_add, index_fill, nonzero, sort, take_along_dim
+from minigrad.ops.indexing import (
+    check_index_source,
+    index_key,
+    nonzero,
+    sort,
+    take_along_dim,
+)
 from minigrad.ops.linalg import vector_norm
 from minigrad.ops.shape import IndexAdd, cat, setitem, where
 from minigrad.ops.statistics import cumprod
@@ -363,9 +369,15 @@ def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     ``len(index)`` along ``dim``), as ``torch.index_copy``."""
     _tensor("index_copy", x)
     _tensor("index_copy: source", source)
-    # out = x with the slices zeroed, plus source added there: dx = g off the index,
-    # dsource = g[index] (index_fill's and index_add's gradients)
-    return index_add(index_fill(x, dim, index, 0), dim, index, source)
+    dim, key = index_key("index_copy", x, dim, index)
+    if (
+        not x.ndim and source.ndim <= 1 and source.numel() == 1
+    ):  # a 0-d tensor: dim 0 of one element (as PyTorch,
+        return index_copy(x.reshape(1), 0, index, source.reshape(-1)).reshape(())  # src () or (1,))
+    check_index_source("index_copy", x, dim, index, source)
+    # out = x with source's slices written at index (a repeated index: the last one's, where
+    # PyTorch leaves it unspecified): dx = g off the index, dsource = g[index] (setitem's)
+    return setitem(x, key, source)
 
 
 def index_put(
