@@ -18,6 +18,8 @@ sibling ``ops`` modules; ``tensor`` for annotations only.
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING, Any
 
 from minigrad import backend, return_types
@@ -59,7 +61,8 @@ def logical_not(x: Tensor) -> Tensor:
     as ``torch.logical_not`` (``minigrad.logical_not``; ``~`` and ``ops.logical_not`` take
     bools only). No gradient."""
     _tensor("logical_not", x)
-    return wrap(backend.array_module(x.array).logical_not(x.array))
+    xp = backend.array_module(x.array)
+    return wrap(xp.asarray(xp.logical_not(x.array)))  # asarray: 0-d gives a NumPy scalar
 
 
 # =============================================================================================
@@ -157,6 +160,10 @@ def searchsorted(
     seq = sorted_sequence.array
     xp = backend.array_module(seq)
     scalar = not isinstance(values, TensorBase)
+    if scalar and not isinstance(values, numbers.Real):
+        raise TypeError(
+            f"searchsorted: values must be a Tensor or a number, got {type(values).__name__}"
+        )
     vals = xp.asarray(values) if scalar else values.array
     if seq.ndim == 0 or (scalar and seq.ndim != 1):
         raise ShapeError(
@@ -185,10 +192,10 @@ def _search_rows(seq: Any, values: Any, right: bool) -> Any:
     xp = backend.array_module(seq)
     if seq.ndim == 1:
         return xp.asarray(xp.searchsorted(seq, values, side="right" if right else "left"))
-    # row by row at once: the number of the row's entries below (right: not above) each value
-    below = (
-        seq[..., None, :] <= values[..., None] if right else seq[..., None, :] < values[..., None]
-    )
+    # row by row at once: the number of the row's entries not at or above (right: not above)
+    # each value, so a NaN value goes last, as on a 1-d sequence and in PyTorch
+    rows, vals = seq[..., None, :], values[..., None]
+    below = ~(rows > vals) if right else ~(rows >= vals)
     return below.sum(axis=-1)
 
 
@@ -215,7 +222,8 @@ def bincount(
 ) -> Tensor:
     """How often each of 0, 1, ..., max(input) occurs in the 1-d non-negative integer
     ``input`` (at least ``minlength`` bins): int64, or the sums of ``weights`` (input's shape)
-    per bin in the weights' float dtype (float64 for integer weights). No gradient."""
+    per bin: float32 for float32 weights, float64 for any other dtype, as PyTorch. No
+    gradient."""
     _tensor("bincount", input)
     if input.ndim != 1 or input.dtype.kind not in "iub":
         raise DTypeError(
@@ -236,7 +244,7 @@ def bincount(
             f"bincount: weights of shape {tuple(weights.shape)} must have the input's shape "
             f"{tuple(input.shape)}"
         )
-    dtype = weights.dtype if weights.dtype.kind == "f" else backend.float64
+    dtype = backend.float32 if weights.dtype == backend.float32 else backend.float64
     counts = xp.bincount(input.array, weights=weights.array, minlength=minlength)
     return wrap(counts.astype(dtype, copy=False))
 
@@ -262,6 +270,13 @@ def histc(
         min, max = float(data.min()), float(data.max())
     if min == max:  # PyTorch widens an empty range by 1 each side
         min, max = min - 1, max + 1
+    if not -math.inf < min <= max < math.inf:  # a NaN or an infinity among the data or bounds
+        raise ValueError(
+            f"histc: the range [{min}, {max}] is not finite (input {input.dtype} of shape "
+            f"{tuple(input.shape)})"
+        )
+    if data.dtype.itemsize < 4:  # float16: (v - min) * bins overflows it (PyTorch's gives inf)
+        data = data.astype(backend.float32)
     kept = data[(data >= min) & (data <= max)]
     # bin of v: floor((v - min) * bins / (max - min)), the maximum in the last bin; computed
     # in the input's dtype, as PyTorch (float32 rounding decides the bin at an edge)
@@ -391,6 +406,8 @@ def index_put(
         isinstance(i, TensorBase) for i in indices
     ):
         raise TypeError(f"index_put: indices must be a tuple of tensors, got {indices!r}")
+    if not indices:  # x[()] would write every element; PyTorch fails on it
+        raise IndexError(f"index_put: indices is empty (self of shape {tuple(x.shape)})")
     for i in indices:
         if i.dtype.kind not in "iub":
             raise DTypeError(f"index_put: indices must be integer or bool tensors, got {i.dtype}")
@@ -441,6 +458,11 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     return where(wrap(full), source.reshape(-1)[wrap(taken)].reshape(x.shape), x)
 
 
+def _not_0d(name: str, x: Tensor) -> None:
+    if x.ndim == 0:  # as PyTorch: a 0-d tensor has no dim to slice or select
+        raise ShapeError(f"{name}: self must have at least one dimension, got shape ()")
+
+
 def _scatter_into(name: str, x: Tensor, src: Tensor, key: tuple[Any, ...]) -> Tensor:
     """``setitem(x, key, src)``, ``src`` of exactly the shape ``x[key]`` has (as PyTorch)."""
     _tensor(name, x)
@@ -469,6 +491,7 @@ def slice_scatter(
     ``src``, as ``torch.slice_scatter``."""
     _tensor("slice_scatter", x)
     _int_dim("slice_scatter", dim)
+    _not_0d("slice_scatter", x)
     if not isinstance(step, int) or step <= 0:
         raise ValueError(f"slice_scatter: step must be a positive int, got {step!r}")
     d = norm_dim(dim, x.ndim, x.shape)
@@ -480,6 +503,7 @@ def select_scatter(x: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     ``torch.select_scatter``."""
     _tensor("select_scatter", x)
     _int_dim("select_scatter", dim)
+    _not_0d("select_scatter", x)
     d = norm_dim(dim, x.ndim, x.shape)
     size = x.shape[d]
     if not isinstance(index, int) or not -size <= index < size:
@@ -530,14 +554,14 @@ def gcd(a: Tensor, b: Tensor) -> Tensor:
     """The greatest common divisor of ``a`` and ``b`` (broadcast, integers; non-negative,
     ``gcd(0, 0) = 0``), as ``torch.gcd``. No gradient."""
     xp = _integer_pair("gcd", a, b)
-    return wrap(xp.gcd(a.array, b.array))
+    return wrap(xp.asarray(xp.gcd(a.array, b.array)))  # asarray: 0-d gives a NumPy scalar
 
 
 def lcm(a: Tensor, b: Tensor) -> Tensor:
     """The least common multiple of ``a`` and ``b`` (broadcast, integers; non-negative,
     ``lcm(0, n) = 0``), as ``torch.lcm``. No gradient."""
     xp = _integer_pair("lcm", a, b)
-    return wrap(xp.lcm(a.array, b.array))
+    return wrap(xp.asarray(xp.lcm(a.array, b.array)))  # asarray: 0-d gives a NumPy scalar
 
 
 def trapezoid(
@@ -603,6 +627,8 @@ def _weights(name: str, w: Any, n: int, integer: bool) -> None:
         raise DTypeError(f"cov: fweights must be integers, got {w.dtype}")
     if not integer and w.dtype.kind != "f":
         raise DTypeError(f"cov: aweights must be floats, got {w.dtype}")
+    if n and bool((w.array < 0).any()):  # as PyTorch: a negative weight has no meaning
+        raise ValueError(f"cov: {name} cannot be negative, got a minimum of {w.array.min()}")
 
 
 def cov(
@@ -617,6 +643,8 @@ def cov(
     ``xc = x - the weighted mean``, as ``torch.cov`` (``fweights`` integer frequencies,
     ``aweights`` float importances). (V, N) -> (V, V); one variable gives a 0-d tensor."""
     _tensor("cov", x)
+    if not isinstance(correction, int) or isinstance(correction, bool):
+        raise TypeError(f"cov: correction must be an int, got {correction!r}")
     if x.ndim > 2:
         raise ShapeError(f"cov: expects a 1-d or 2-d tensor, got shape {tuple(x.shape)}")
     rows = x.reshape(1, -1) if x.ndim < 2 else x

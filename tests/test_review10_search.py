@@ -1,0 +1,155 @@
+"""Regressions for the review of minigrad/ops/search.py (h16's searching, counting and
+scatter ops): each test failed on the code as merged (main cc1d027).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from tests.conftest import torch
+
+pytestmark = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+
+def same(ours, theirs):
+    """Values, shape and dtype as PyTorch's (NaN where PyTorch has NaN)."""
+    expected = theirs.detach().numpy()
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (ours.dtype, theirs.dtype)
+    assert tuple(ours.shape) == tuple(expected.shape), (tuple(ours.shape), expected.shape)
+    np.testing.assert_array_equal(ours.numpy(), expected)
+
+
+# -- 0-d results were NumPy scalars, not arrays: the next in-place op called them read-only --
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: mg.gcd(mg.tensor(4), mg.tensor(6)), 3),
+        (lambda: mg.lcm(mg.tensor(4), mg.tensor(6)), 13),
+        (lambda: mg.logical_not(mg.tensor(0.0)).long(), 2),
+    ],
+)
+def test_0d_results_take_an_in_place_op(make, expected):
+    out = make()
+    assert out.shape == ()
+    assert out.add_(1).item() == expected
+
+
+def test_0d_logical_not_takes_logical_not_():
+    out = mg.logical_not(mg.tensor(0.0))
+    assert out.logical_not_().item() is False
+
+
+# -- histc ----------------------------------------------------------------------------------
+
+
+def test_histc_float16_does_not_overflow():
+    # (v - min) * bins = 1000 * 100 is past float16's largest (65504): it crashed in bincount
+    values = [0.0, 1000.0, 500.0, 250.0]
+    half = mg.histc(mg.tensor(np.array(values, dtype=np.float16)), bins=100)
+    single = mg.histc(mg.tensor(np.array(values, dtype=np.float32)), bins=100)
+    assert half.dtype == mg.float16
+    np.testing.assert_array_equal(half.numpy(), single.numpy())
+    assert half.numpy()[[0, 25, 50, 99]].tolist() == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "values, bounds",
+    [([1.0, np.nan, 3.0], {}), ([1.0, np.inf, 3.0], {}), ([-np.inf, 1.0], {}),
+     ([1.0, 2.0], {"min": 0, "max": np.inf})],
+)  # fmt: skip
+def test_histc_refuses_a_range_that_is_not_finite(values, bounds):
+    # PyTorch: "range of [1, inf] is not finite"; minigrad gave zeros or bincount's error
+    with pytest.raises(RuntimeError, match="not finite"):
+        torch.histc(torch.tensor(values), bins=3, **bounds)
+    with pytest.raises(ValueError, match=r"histc: the range \[.*\] is not finite.*shape \([23],\)"):
+        mg.histc(mg.tensor(values), bins=3, **bounds)
+
+
+def test_histc_with_nan_inside_a_given_range_ignores_it():
+    same(
+        mg.histc(mg.tensor([1.0, np.nan, 3.0]), bins=3, min=0, max=4),
+        torch.histc(torch.tensor([1.0, np.nan, 3.0]), bins=3, min=0, max=4),
+    )
+
+
+# -- bincount -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "bool"])
+def test_bincount_weights_dtype_as_torch(dtype):
+    # float16 weights gave float16 counts; PyTorch sums them in float64
+    index, weights = np.array([0, 1, 1, 3]), np.array([1, 0, 1, 1], dtype=dtype)
+    same(
+        mg.bincount(mg.tensor(index), mg.tensor(weights)),
+        torch.bincount(torch.tensor(index), torch.tensor(weights)),
+    )
+
+
+# -- searchsorted ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted_nd_puts_a_nan_value_last(right):
+    # the N-d path compared with < / <=, so a NaN value went first (index 0)
+    seq = np.array([[1.0, 2.0, 3.0], [0.0, 5.0, 6.0]])
+    values = np.array([[np.nan, 2.0], [5.0, np.nan]])
+    ours = mg.searchsorted(mg.tensor(seq), mg.tensor(values), right=right)
+    same(ours, torch.searchsorted(torch.tensor(seq), torch.tensor(values), right=right))
+    one_d = mg.searchsorted(mg.tensor(seq[0]), mg.tensor(values[0]), right=right)
+    np.testing.assert_array_equal(ours.numpy()[0], one_d.numpy())
+
+
+def test_searchsorted_values_must_be_a_tensor_or_a_number():
+    seq = mg.tensor([1, 2, 3])
+    with pytest.raises(TypeError, match="values must be a Tensor or a number, got str"):
+        mg.searchsorted(seq, "a")  # it gave tensor(3)
+    assert mg.searchsorted(seq, np.int64(2)).item() == 1  # a NumPy number is a number
+
+
+# -- cov ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"fweights": np.array([1, -1, 2])}, {"aweights": np.array([1.0, -1.0, 2.0])}],
+)
+def test_cov_refuses_negative_weights(kwargs):
+    (name, w), x = next(iter(kwargs.items())), np.array([[1.0, 2.0, 4.0]])
+    with pytest.raises(RuntimeError, match="cannot be negative"):
+        torch.cov(torch.tensor(x), **{name: torch.tensor(w)})
+    with pytest.raises(ValueError, match=f"{name} cannot be negative.*-1"):
+        mg.cov(mg.tensor(x), **{name: mg.tensor(w)})  # it gave 4.5 and inf
+
+
+def test_cov_correction_must_be_an_int():
+    with pytest.raises(TypeError, match="correction must be an int, got 0.5"):
+        mg.cov(mg.ones(2, 3), correction=0.5)  # it took it (PyTorch refuses it)
+
+
+# -- slice_scatter, select_scatter, index_put -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: mg.select_scatter(x, mg.tensor(2.0), 0, 0),
+        lambda x: mg.slice_scatter(x, mg.tensor(2.0), 0),
+    ],
+)
+def test_scatters_name_a_0d_self(call):
+    # they failed with "tuple index out of range" / NumPy's "too many indices"
+    with pytest.raises(
+        mg.ShapeError, match=r"self must have at least one dimension, got shape \(\)"
+    ):
+        call(mg.tensor(1.0))
+
+
+def test_index_put_refuses_empty_indices_before_writing():
+    x = mg.zeros(2)
+    with pytest.raises(IndexError, match=r"indices is empty.*\(2,\)"):
+        x.index_put_((), mg.tensor(1.0))  # it wrote every element (x[()] = 1)
+    assert x.tolist() == [0.0, 0.0] and x._version == 0
