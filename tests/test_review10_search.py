@@ -153,3 +153,26 @@ def test_index_put_refuses_empty_indices_before_writing():
     with pytest.raises(IndexError, match=r"indices is empty.*\(2,\)"):
         x.index_put_((), mg.tensor(1.0))  # it wrote every element (x[()] = 1)
     assert x.tolist() == [0.0, 0.0] and x._version == 0
+
+
+def test_masked_scatter_broadcasts_self_with_the_mask():
+    # PyTorch's out-of-place form broadcasts self to the mask's shape; minigrad refused it
+    mask = np.array([[True, False, True], [False, True, False]])
+    ours = mg.masked_scatter(mg.zeros(3), mg.tensor(mask), mg.arange(6.0))
+    same(ours, torch.masked_scatter(torch.zeros(3), torch.tensor(mask), torch.arange(6.0)))
+    x = mg.zeros(3)
+    with pytest.raises(RuntimeError, match=r"result's shape \(2, 3\).*\(3,\)"):
+        x.masked_scatter_(mg.tensor(mask), mg.arange(6.0))  # in place it keeps x's shape
+    assert x.tolist() == [0.0, 0.0, 0.0] and x._version == 0
+
+
+def test_masked_scatter_broadcast_self_gradient():
+    mask = np.array([[True, False, True], [False, True, False]])
+    x, src = mg.tensor([1.0, 2.0, 3.0], requires_grad=True), mg.arange(6.0, requires_grad=True)
+    tx, tsrc = torch.tensor([1.0, 2.0, 3.0], requires_grad=True), torch.arange(6.0)
+    tsrc.requires_grad_(True)
+    g = np.arange(6.0).reshape(2, 3) + 1
+    mg.masked_scatter(x, mg.tensor(mask), src).backward(mg.tensor(g, dtype=mg.float32))
+    torch.masked_scatter(tx, torch.tensor(mask), tsrc).backward(torch.tensor(g).float())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_array_equal(src.grad.numpy(), tsrc.grad.numpy())

@@ -427,8 +427,9 @@ def index_put(
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
-    """A copy of ``x`` whose positions where ``mask`` (broadcast to x's shape) is True hold
-    ``source``'s first elements, in row-major order, as ``torch.masked_scatter``."""
+    """A copy of ``x`` whose positions where ``mask`` is True hold ``source``'s first elements,
+    in row-major order, as ``torch.masked_scatter``: ``x`` and ``mask`` broadcast together (the
+    in-place form keeps x's shape)."""
     _tensor("masked_scatter", x)
     _tensor("masked_scatter: source", source)
     require_bool_mask("masked_scatter", mask)
@@ -438,12 +439,14 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         )
     xp = backend.array_module(x.array)
     try:
-        full = xp.broadcast_to(mask.array, x.shape)
+        shape = tuple(backend.numpy_module().broadcast_shapes(tuple(mask.shape), tuple(x.shape)))
     except ValueError:
         raise ShapeError(
-            f"masked_scatter: a mask of shape {tuple(mask.shape)} cannot be broadcast to self's "
-            f"shape {tuple(x.shape)}"
+            f"masked_scatter: a mask of shape {tuple(mask.shape)} and self of shape "
+            f"{tuple(x.shape)} cannot be broadcast together"
         ) from None
+    x = x.expand(shape) if shape != tuple(x.shape) else x  # PyTorch broadcasts self too
+    full = xp.broadcast_to(mask.array, shape)
     count = xp.cumsum(full.reshape(-1))  # position k takes source element count_k - 1
     needed = int(count[-1]) if count.shape[0] else 0
     if needed > source.numel():
