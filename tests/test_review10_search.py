@@ -176,3 +176,35 @@ def test_masked_scatter_broadcast_self_gradient():
     torch.masked_scatter(tx, torch.tensor(mask), tsrc).backward(torch.tensor(g).float())
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
     np.testing.assert_array_equal(src.grad.numpy(), tsrc.grad.numpy())
+
+
+def test_index_put_names_values_that_are_not_a_number():
+    x = mg.zeros(3)
+    with pytest.raises(TypeError, match="values must be a Tensor or a number, got str"):
+        x.index_put_((mg.tensor([0]),), "a")  # NumPy's "could not convert string to float"
+    assert x.index_put_((mg.tensor([1]),), 2).tolist() == [0.0, 2.0, 0.0]
+
+
+# -- multinomial ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weights", [[0.0, 1.0, 0.0, 3.0, 0.0], [[0.0, 0.0, 1.0], [2.0, 0, 0]]])
+def test_multinomial_with_replacement_draws_the_inverse_cdf(weights):
+    # a binary search per row now (the comparison of every draw with every category held
+    # rows x samples x categories bools: 8 GB for (4, 100000) weights and 20000 samples)
+    from minigrad import backend
+
+    rows = np.atleast_2d(np.array(weights))
+    mg.manual_seed(3)
+    ours = mg.multinomial(mg.tensor(weights), 200, replacement=True).numpy().reshape(-1, 200)
+    mg.manual_seed(3)
+    u = backend.uniform((rows.shape[0], 200), np.float64, "cpu")
+    cdf = np.cumsum(rows, 1) / rows.sum(1, keepdims=True)
+    expected = (cdf[:, None, :] <= u[:, :, None]).sum(2)  # the first category with cdf > u
+    np.testing.assert_array_equal(ours, expected)
+    assert rows[np.arange(rows.shape[0])[:, None], ours].all()  # never a zero weight
+
+
+def test_multinomial_with_replacement_of_no_rows():
+    out = mg.multinomial(mg.zeros(0, 3), 2, replacement=True)
+    assert out.shape == (0, 2) and out.dtype == mg.int64

@@ -411,6 +411,10 @@ def index_put(
     for i in indices:
         if i.dtype.kind not in "iub":
             raise DTypeError(f"index_put: indices must be integer or bool tensors, got {i.dtype}")
+    if not isinstance(values, (TensorBase, numbers.Number)):
+        raise TypeError(
+            f"index_put: values must be a Tensor or a number, got {type(values).__name__}"
+        )
     if not isinstance(values, TensorBase):
         values = wrap(backend.asarray(values, dtype=x.dtype, device=x.device))
     if values.dtype != x.dtype:
@@ -724,7 +728,9 @@ def multinomial(x: Tensor, num_samples: int, replacement: bool = False) -> Tenso
     if replacement:  # inverse CDF: the first category whose cumulative weight exceeds u
         cdf = xp.cumsum(weights, axis=1)
         cdf = cdf / cdf[:, -1:]
-        picked = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2)
+        # a binary search per row (comparing every u with every category held R x S x C)
+        found = [xp.searchsorted(row, draws, side="right") for row, draws in zip(cdf, u)]
+        picked = xp.stack(found) if found else u.astype(backend.int64)
         picked = xp.minimum(picked, categories - 1)
     else:  # an exponential race: the num_samples smallest -log(u) / w arrive first
         with backend.quiet():
