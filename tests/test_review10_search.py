@@ -208,3 +208,34 @@ def test_multinomial_with_replacement_draws_the_inverse_cdf(weights):
 def test_multinomial_with_replacement_of_no_rows():
     out = mg.multinomial(mg.zeros(0, 3), 2, replacement=True)
     assert out.shape == (0, 2) and out.dtype == mg.int64
+
+
+@pytest.mark.parametrize("sorter", [[-2, 0, 1], [0, 1, 3]])
+def test_searchsorted_refuses_a_sorter_out_of_range(sorter):
+    # a negative index wrapped silently (NumPy's take_along_axis): [-2, 0, 1] gave [1]
+    seq, values = [3.0, 1.0, 2.0], [2.5]
+    with pytest.raises(RuntimeError, match="sorter index out of range"):
+        torch.searchsorted(torch.tensor(seq), torch.tensor(values), sorter=torch.tensor(sorter))
+    with pytest.raises(IndexError, match=r"sorter indices must be in \[0, 3\), got \[-?\d, \d\]"):
+        mg.searchsorted(mg.tensor(seq), mg.tensor(values), sorter=mg.tensor(sorter))
+
+
+# -- unique, unique_consecutive -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 0), (2, 0, 2)])
+@pytest.mark.parametrize("name", ["unique", "unique_consecutive"])
+def test_unique_dim_refuses_another_empty_dim(name, shape):
+    # it gave one empty slice with count 3 (shape (3, 0)); PyTorch refuses it
+    with pytest.raises(RuntimeError, match="cannot be applied"):
+        getattr(torch, name)(torch.zeros(shape), dim=0)
+    with pytest.raises(ValueError, match=rf"{name}: a tensor of shape \({shape[0]}, 0.*dim 0"):
+        getattr(mg, name)(mg.zeros(*shape), dim=0)
+
+
+@pytest.mark.parametrize("name", ["unique", "unique_consecutive"])
+def test_unique_dim_of_an_empty_selected_dim(name):
+    values, inverse, counts = getattr(mg, name)(
+        mg.zeros(0, 3), dim=0, return_inverse=True, return_counts=True
+    )
+    assert values.shape == (0, 3) and inverse.shape == (0,) and counts.shape == (0,)

@@ -90,11 +90,23 @@ def unique(
         )
         inverse = inverse.reshape(data.shape)
     else:
-        _int_dim("unique", dim)
-        d = norm_dim(dim, x.ndim, x.shape)
+        d = _unique_dim("unique", x, dim)
         values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=d)
         inverse = inverse.reshape(-1)
     return _unique_result(wrap(values), inverse, counts, return_inverse, return_counts)
+
+
+def _unique_dim(name: str, x: Tensor, dim: Any) -> int:
+    """``dim`` normalized; refused where another dim is empty (every slice along ``dim`` is
+    then the same empty one: PyTorch refuses it too)."""
+    _int_dim(name, dim)
+    d = norm_dim(dim, x.ndim, x.shape)
+    if any(size == 0 for i, size in enumerate(x.shape) if i != d):
+        raise ShapeError(
+            f"{name}: a tensor of shape {tuple(x.shape)} has an empty dim other than dim {dim}, "
+            "so its slices along dim cannot be told apart"
+        )
+    return d
 
 
 def _unique_result(
@@ -115,9 +127,8 @@ def unique_consecutive(
     if dim is None:
         rows, d = data.reshape(-1), 0
     else:
-        _int_dim("unique_consecutive", dim)
         rows = data.reshape(1) if data.ndim == 0 else data
-        d = norm_dim(dim, x.ndim, x.shape)
+        d = _unique_dim("unique_consecutive", x, dim)
     n = rows.shape[d]
     moved = xp.moveaxis(rows, d, 0).reshape(n, rows.size // n if n else 0)
     # a run starts where a slice differs from the one before it
@@ -181,6 +192,11 @@ def searchsorted(
             raise ShapeError(
                 f"searchsorted: sorter must be an integer tensor of the sequence's shape "
                 f"{tuple(seq.shape)}, got {sorter.dtype} of shape {tuple(sorter.shape)}"
+            )
+        lo, hi, _ = backend.int_range(sorter.array, None)
+        if sorter.numel() and not 0 <= lo <= hi < seq.shape[-1]:  # NumPy would wrap -1
+            raise IndexError(
+                f"searchsorted: sorter indices must be in [0, {seq.shape[-1]}), got [{lo}, {hi}]"
             )
         seq = xp.take_along_axis(seq, sorter.array, axis=-1)
     found = _search_rows(seq, vals, right)
