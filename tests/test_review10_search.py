@@ -239,3 +239,21 @@ def test_unique_dim_of_an_empty_selected_dim(name):
         mg.zeros(0, 3), dim=0, return_inverse=True, return_counts=True
     )
     assert values.shape == (0, 3) and inverse.shape == (0,) and counts.shape == (0,)
+
+
+@pytest.mark.parametrize("x_dtype, w_dtype", [("float32", "float64"), ("float16", "float32")])
+def test_cov_promotes_x_with_aweights(x_dtype, w_dtype):
+    # the result kept x's dtype (float32 with float64 aweights); PyTorch promotes the two
+    x = np.array([[1.0, 2.0, 4.0], [0.0, 1.0, 3.0]], dtype=x_dtype)
+    w = np.array([1.0, 2.0, 0.5], dtype=w_dtype)
+    ours = mg.cov(mg.tensor(x), aweights=mg.tensor(w))
+    theirs = torch.cov(torch.tensor(x), aweights=torch.tensor(w))
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_cov_refuses_bool():
+    with pytest.raises(RuntimeError, match="bool"):
+        torch.cov(torch.tensor([[True, False, True]]))
+    with pytest.raises(TypeError, match=r"cov: expects numbers, got bool \(shape \(1, 3\)\)"):
+        mg.cov(mg.tensor([[True, False, True]]))

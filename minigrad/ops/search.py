@@ -670,12 +670,16 @@ def cov(
         raise TypeError(f"cov: correction must be an int, got {correction!r}")
     if x.ndim > 2:
         raise ShapeError(f"cov: expects a 1-d or 2-d tensor, got shape {tuple(x.shape)}")
+    if x.dtype == backend.bool_:
+        raise DTypeError(f"cov: expects numbers, got bool (shape {tuple(x.shape)})")
     rows = x.reshape(1, -1) if x.ndim < 2 else x
     if rows.dtype.kind != "f":
         rows = rows.float()
     n = rows.shape[1]
     _weights("fweights", fweights, n, True)
     _weights("aweights", aweights, n, False)
+    if aweights is not None:  # the result in the two's promoted dtype, as PyTorch
+        rows = rows.to(dtype=backend.numpy_module().result_type(rows.dtype, aweights.dtype))
     w = None
     for given in (fweights, aweights):
         if given is not None:
