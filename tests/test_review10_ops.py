@@ -221,3 +221,26 @@ def test_isin_with_an_int_outside_the_dtype_matches_nothing(dtype, value) -> Non
     assert got.dtype == mg.bool and not got.numpy().any()
     inverted = mg.isin(mg.tensor(values, dtype=getattr(mg, dtype)), value, invert=True)
     assert inverted.numpy().all()
+
+
+@pytest.mark.parametrize(
+    ("xs", "gs"),
+    [
+        ([1.0, np.nan, 2.0], [1.0, 1.0, 1.0]),  # a NaN input: the whole row's gradient is NaN
+        ([1.0, 2.0, np.nan], [1.0, 1.0, 1.0]),
+        ([np.nan, 1.0, 2.0], [0.0, 0.0, 1.0]),
+        ([1.0, 2.0, 3.0], [1.0, np.nan, 1.0]),  # a NaN gradient counts as 0, as PyTorch's
+        ([-np.inf, 0.0, 1.0], [1.0, -2.0, 1.0]),
+        ([-np.inf, -np.inf, 1.0], [1.0, 1.0, 1.0]),
+        ([np.inf, 1.0, 2.0], [1.0, -1.0, 1.0]),
+        ([1.0, 2.0, 3.0], [1.0, -2.0, 0.5]),
+    ],
+)
+def test_logcumsumexp_gradient_with_nan_and_inf_as_torch(xs: list, gs: list) -> None:
+    """A NaN input made only the positions from it on NaN: the gradient of every earlier one
+    also sums terms exp(x_k - out_j) over the NaN outputs, so PyTorch's is NaN throughout."""
+    x = mg.tensor(xs, dtype=mg.float64, requires_grad=True)
+    mg.logcumsumexp(x, 0).backward(mg.tensor(gs, dtype=mg.float64))
+    tx = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+    torch.logcumsumexp(tx, 0).backward(torch.tensor(gs, dtype=torch.float64))
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=1e-12, equal_nan=True)

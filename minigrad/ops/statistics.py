@@ -240,7 +240,7 @@ class LogCumSumExp(Function):
         # dx_k = sum_{j >= k} g_j exp(x_k - out_j), the positive and negative parts of g each
         # summed in log space, exp(x_k + log sum_{j >= k} g_j exp(-out_j)), so nothing overflows
         with backend.quiet(overflow=True):
-            parts = [_log_tail_sum(xp, x, xp.log(p) - out, d) for p in (g, -g)]
+            parts = [_log_tail_sum(xp, x, p, out, d) for p in (g, -g)]
         return parts[0] - parts[1]
 
     @staticmethod
@@ -259,10 +259,13 @@ class LogCumSumExp(Function):
         return sum(weight * gj, d + 1)
 
 
-def _log_tail_sum(xp: Any, x: Any, log_terms: Any, dim: int) -> Any:
-    """``exp(x_k + log sum_{j >= k} exp(log_terms_j))`` along ``dim`` (terms of -inf or NaN,
-    the logs of g's entries of the other sign, count as 0)."""
-    log_terms = xp.where(xp.isnan(log_terms), -math.inf, log_terms)
+def _log_tail_sum(xp: Any, x: Any, p: Any, out: Any, dim: int) -> Any:
+    """``exp(x_k + log sum_{j >= k} p_j exp(-out_j))`` along ``dim`` over the entries p_j > 0
+    (the others, g's entries of the other sign or NaN, count as 0, as in PyTorch). A NaN in
+    ``out`` (from a NaN input) makes every sum that holds it NaN, as PyTorch's."""
+    log_terms = xp.log(p) - out  # NaN where p < 0 or NaN (or -inf - -inf): counted as 0
+    dropped = xp.isnan(log_terms) & ~xp.isnan(out)
+    log_terms = xp.where(dropped, -math.inf, log_terms)
     tail = xp.flip(backend.accumulate("logaddexp", xp.flip(log_terms, dim), dim), dim)
     return xp.exp(x + tail)
 
