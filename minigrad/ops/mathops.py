@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
 from minigrad.autograd import Function, TensorBase, wrap
-from minigrad.ops._util import require_float
+from minigrad.ops._util import half_in_float32, require_float
 from minigrad.ops.conversion import cast, isfinite
 from minigrad.ops.elementwise import clamp, exp, mul, pow, sqrt
 from minigrad.ops.elementwise import cos as _cos
@@ -541,7 +541,10 @@ def logit(a: Tensor, eps: float | None = None) -> Tensor:
 
 
 def sinc(a: Tensor) -> Tensor:
-    """Elementwise normalized sinc ``sin(pi a) / (pi a)``, 1 at 0."""
+    """Elementwise normalized sinc ``sin(pi a) / (pi a)``, 1 at 0. float16 is computed in
+    float32 and rounded once, as PyTorch's (pi a overflows float16 past |a| = 20850)."""
+    if a.dtype == backend.float16:
+        return half_in_float32(_float_unary, Sinc, "sinc", a)
     return _float_unary(Sinc, "sinc", a)
 
 
