@@ -1223,6 +1223,12 @@ def backward(
             the part of the graph that leads to them, as PyTorch's.
     """
     global _end_callbacks
+    if not isinstance(tensor, _Tensor):  # PyTorch's backward also takes a sequence of outputs
+        raise TypeError(
+            f"backward: tensor must be one Tensor, got {type(tensor).__name__}; for several "
+            "outputs, call backward on sum((t * g).sum() for each output t and its gradient g), "
+            "or take minigrad.grad(outputs, inputs, grad_outputs)"
+        )
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
