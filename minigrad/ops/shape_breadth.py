@@ -413,11 +413,9 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
 
 
-def _indices(
-    op: str, which: str, row: int, col: int, offset: int, dtype: Any, device: Any
-) -> Tensor:
-    """``tril_indices``/``triu_indices``: the coordinates worked out on the host (index
-    arithmetic, not data), then moved to ``device``."""
+def _indices(op: str, row: int, col: int, offset: int, dtype: Any, device: Any) -> Tensor:
+    """``tril_indices``/``triu_indices`` (``op``, also NumPy's function's name): the
+    coordinates worked out on the host (index arithmetic, not data), then moved to ``device``."""
     if row < 0 or col < 0:
         raise ValueError(f"{op}: row and col must be non-negative, got {row} and {col}")
     device = backend.normalize_device(device)
@@ -425,7 +423,7 @@ def _indices(
     if dtype.kind not in "iu":
         raise TypeError(f"{op}: dtype must be an integer type, got {dtype}")
     host = backend.numpy_module()
-    rows, cols = getattr(host, which)(row, offset, col)
+    rows, cols = getattr(host, op)(row, offset, col)
     return wrap(backend.asarray(host.stack([rows, cols]), dtype, device))
 
 
@@ -434,7 +432,7 @@ def tril_indices(
 ) -> Tensor:
     """The (row, col) coordinates of the lower triangle of a (row, col) matrix (on and below
     the ``offset`` diagonal), row by row: a (2, N) int64 tensor."""
-    return _indices("tril_indices", "tril_indices", row, col, offset, dtype, device)
+    return _indices("tril_indices", row, col, offset, dtype, device)
 
 
 def triu_indices(
@@ -442,7 +440,7 @@ def triu_indices(
 ) -> Tensor:
     """The (row, col) coordinates of the upper triangle of a (row, col) matrix (on and above
     the ``offset`` diagonal), row by row: a (2, N) int64 tensor."""
-    return _indices("triu_indices", "triu_indices", row, col, offset, dtype, device)
+    return _indices("triu_indices", row, col, offset, dtype, device)
 
 
 def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, ...]:
