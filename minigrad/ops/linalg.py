@@ -64,11 +64,6 @@ def _require_tensors(op: str, **named: Any) -> None:
             raise TypeError(f"{op}: {name} must be a tensor, got {type(value).__name__}")
 
 
-def _require_ndim(op: str, name: str, x: Tensor, ndim: int) -> None:
-    if x.ndim != ndim:
-        raise ShapeError(f"{op}: {name} must be {ndim}-D, got shape {tuple(x.shape)}")
-
-
 # =============================================================================================
 # products
 # =============================================================================================
@@ -292,7 +287,8 @@ def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 def trace(input: Tensor) -> Tensor:  # noqa: A002
     """The sum of the main diagonal of a 2-D tensor: (n, m) -> () (integers sum in int64)."""
     _require_tensors("trace", input=input)
-    _require_ndim("trace", "input", input, 2)
+    if input.ndim != 2:
+        raise ShapeError(f"trace: input must be 2-D, got shape {tuple(input.shape)}")
     return sum(diagonal(input))
 
 
