@@ -16,7 +16,16 @@ import math
 from typing import Any
 
 from minigrad import autograd, backend, ops
-from minigrad.creation import _finish, _float_dtype, _OnDevice, _shape, arange, empty, linspace
+from minigrad.creation import (
+    _dtype,
+    _finish,
+    _float_dtype,
+    _OnDevice,
+    _shape,
+    arange,
+    empty,
+    linspace,
+)
 from minigrad.ops._util import broadcast_shape
 from minigrad.tensor import Tensor
 
@@ -35,7 +44,7 @@ __all__ = [
 def _like(t: Tensor, dtype: Any, device: Any) -> tuple[Any, str]:
     if not isinstance(t, Tensor):
         raise TypeError(f"expects a tensor to take the shape of, got {type(t).__name__}")
-    dtype = t.dtype if dtype is None else backend.numpy_module().dtype(dtype)
+    dtype = _dtype(dtype, t.dtype)
     return dtype, t.device if device is None else backend.normalize_device(device)
 
 
@@ -111,7 +120,7 @@ def randperm(
     if not isinstance(n, int) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     device = backend.normalize_device(device)
-    dtype = backend.int64 if dtype is None else backend.numpy_module().dtype(dtype)
+    dtype = _dtype(dtype, backend.int64)
     keys = backend.uniform((n,), backend.float64, device)  # the order of n random keys
     return _finish(backend.array_module(keys).argsort(keys).astype(dtype), requires_grad)
 
@@ -169,7 +178,7 @@ def logspace(
     (float32 unless ``dtype`` says; an integer dtype truncates, as PyTorch)."""
     exponents = linspace(start, end, steps, dtype=backend.float64, device=device)
     values = base**exponents.array
-    d = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
+    d = _dtype(dtype)
     if d.kind in "iu":
         values = backend.array_module(values).trunc(values)
     return _finish(values.astype(d), requires_grad)
@@ -194,7 +203,7 @@ def range(  # noqa: A001  (torch.range: PyTorch's name)
             f"end {end}, step {step})"
         )
     count = math.floor((end - start) / step) + 1
-    d = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
+    d = _dtype(dtype)
     device = backend.normalize_device(device)
     with _OnDevice(device):
         steps = arange(count, dtype=backend.float64, device=device).array
