@@ -434,14 +434,11 @@ def _normalize_index(x: Tensor, index: Any) -> tuple[Any, bool]:
             # a Python bool is a 0-d mask, as in PyTorch (NumPy's view-then-write in setitem
             # would write into a copy, and an int 1/0 beside arrays selects another row)
             it = backend.asarray(it, dtype=backend.bool_, device=x.device)
-        elif isinstance(it, (list, tuple, range)) or (
-            hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0
-        ):  # a tuple or range inside the index is a sequence of positions, as a list is
-            it = (
-                backend.to_device(_list_index(list(it)), x.device)
-                if isinstance(it, (list, tuple, range))
-                else backend.to_device(it, x.device)
-            )
+        elif isinstance(it, (list, tuple, range)):
+            # a tuple or range inside the index is a sequence of positions, as a list is
+            it = backend.to_device(_list_index(list(it)), x.device)
+        elif hasattr(it, "__array__") and getattr(it, "ndim", 0) > 0:
+            it = backend.to_device(it, x.device)
         if getattr(it, "ndim", None) == 0 and it.dtype.kind == "i":
             it = int(it)  # a 0-d integer tensor indexes as an int, as in PyTorch: it selects first
         if hasattr(it, "dtype") and hasattr(it, "shape") and not isinstance(it, (int, bool)):
