@@ -637,13 +637,11 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor
             f"take_along_dim: indices must have as many dims as the input {tuple(x.shape)}, "
             f"got {got}"
         )
-    shape = list(
-        broadcast_shape(
-            "take_along_dim",
-            "shapes (but along dim)",
-            [1 if i == d else n for i, n in enumerate(x.shape)],
-            [1 if i == d else n for i, n in enumerate(indices.shape)],
-        )
+    shape = broadcast_shape(
+        "take_along_dim",
+        "shapes (but along dim)",
+        [1 if i == d else n for i, n in enumerate(x.shape)],
+        [1 if i == d else n for i, n in enumerate(indices.shape)],
     )
     x_shape, i_shape = list(shape), list(shape)
     x_shape[d], i_shape[d] = x.shape[d], indices.shape[d]
