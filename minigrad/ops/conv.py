@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.autograd import Function, wrap
 from minigrad.ops._util import ShapeError, require_float, same_dtype
-from minigrad.ops.indexing import ScatterAdd
+from minigrad.ops.indexing import ScatterAdd, _along
 from minigrad.ops.shape import masked_fill
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -461,7 +461,7 @@ class MaxPool(Function):
         # dx = g added at each window's argmax
         n, c = g.shape[:2]
         dx = backend.array_module(g).zeros((n, c, math.prod(ctx.in_shape[2:])), dtype=g.dtype)
-        backend.scatter_add(dx, _along_last(ctx.index), g.reshape(n, c, -1))
+        backend.scatter_add(dx, _along(ctx.index, 2), g.reshape(n, c, -1))  # dx[n, c, index]
         return dx.reshape(ctx.in_shape), None
 
     @staticmethod
@@ -471,13 +471,6 @@ class MaxPool(Function):
         zeros = xp.zeros((n, c, math.prod(ctx.in_shape[2:])), dtype=g.dtype)
         dx = ScatterAdd.apply(zeros, ctx.index, g.reshape(n, c, -1), dim=2)
         return dx.reshape(ctx.in_shape), None
-
-
-def _along_last(index: Any) -> tuple[Any, ...]:
-    """The advanced index of ``target[n, c, index[n, c, j]]`` (NumPy's ``ufunc.at`` form)."""
-    xp = backend.array_module(index)
-    n, c = index.shape[:2]
-    return (xp.arange(n)[:, None, None], xp.arange(c)[None, :, None], index)
 
 
 def _max_pool(op: str, nd: int, x: Tensor, options: tuple, return_indices: bool) -> Any:
