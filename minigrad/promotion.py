@@ -116,10 +116,11 @@ def float_result_type(*operands: Any) -> Any:
 def dtype_range(dtype: Any) -> tuple[Any, Any]:
     """The least and the largest value of ``dtype`` (finite for floats), as Python numbers."""
     np = backend.numpy_module()
-    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
-    return info.min.item() if dtype.kind == "f" else int(info.min), (
-        info.max.item() if dtype.kind == "f" else int(info.max)
-    )
+    if dtype.kind == "f":
+        info = np.finfo(dtype)
+        return info.min.item(), info.max.item()
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
 
 
 def wrapped_int(op: str, value: int, dtype: Any) -> int:
