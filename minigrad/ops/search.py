@@ -35,16 +35,12 @@ from minigrad.ops.indexing import (
     take_along_dim,
 )
 from minigrad.ops.linalg import vector_norm
+from minigrad.ops.mathops import _tensor
 from minigrad.ops.shape import IndexAdd, cat, setitem, where
 from minigrad.ops.statistics import cumprod
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
-
-
-def _tensor(name: str, x: Any) -> None:
-    if not isinstance(x, TensorBase):
-        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__} {x!r}")
 
 
 def _int_dim(name: str, dim: Any) -> None:

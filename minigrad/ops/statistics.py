@@ -29,16 +29,12 @@ from minigrad.ops._util import norm_dim, norm_dims, require_float
 from minigrad.ops.conversion import cast, isnan
 from minigrad.ops.elementwise import exp
 from minigrad.ops.indexing import scatter_add, sort, take_along_dim
+from minigrad.ops.mathops import _tensor
 from minigrad.ops.reductions import amax, amin, mean, std, sum, var
 from minigrad.ops.shape import cat, narrow, where
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
-
-
-def _tensor(name: str, x: Any) -> None:
-    if not isinstance(x, TensorBase):
-        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__} {x!r}")
 
 
 def _positions(n: int, dim: int, ndim: int, like: Any) -> Any:
