@@ -37,15 +37,10 @@ from minigrad.ops.indexing import (
 from minigrad.ops.linalg import vector_norm
 from minigrad.ops.mathops import _tensor
 from minigrad.ops.shape import IndexAdd, cat, setitem, where
-from minigrad.ops.statistics import cumprod
+from minigrad.ops.statistics import _int_dim, _scan_input, cumprod
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
-
-
-def _int_dim(name: str, dim: Any) -> None:
-    if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__} {dim!r}")
 
 
 def _ints(x: Any) -> Any:
@@ -308,14 +303,6 @@ def argwhere(x: Tensor) -> Tensor:
 # =============================================================================================
 
 
-def _rows(name: str, x: Tensor, dim: Any) -> tuple[Tensor, int, bool]:
-    """``x`` at least 1-d, ``dim`` normalized, and whether ``x`` was 0-d."""
-    _tensor(name, x)
-    _int_dim(name, dim)
-    d = norm_dim(dim, x.ndim, x.shape)
-    return (x.reshape(1), 0, True) if x.ndim == 0 else (x, d, False)
-
-
 def _picked(x: Tensor, index: Any, d: int, squeeze: bool, kind: Any) -> Any:
     """``(values, indices)`` of ``x`` at ``index`` (keepdim shape) along ``d``; the values
     by ``take_along_dim``, so the gradient of each goes to its index."""
@@ -330,7 +317,7 @@ def _picked(x: Tensor, index: Any, d: int, squeeze: bool, kind: Any) -> Any:
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The ``k``-th smallest value (``k`` from 1) along ``dim`` and its index: the named tuple
     ``(values, indices)``; the gradient goes to that index."""
-    x, d, was_0d = _rows("kthvalue", x, dim)
+    x, d, was_0d = _scan_input("kthvalue", x, dim)
     n = x.shape[d]
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= n:
         raise IndexError(
@@ -347,7 +334,7 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest of those tied) and the index of its
     last occurrence, as PyTorch: the named tuple ``(values, indices)``; the gradient goes to
     that index."""
-    x, d, was_0d = _rows("mode", x, dim)
+    x, d, was_0d = _scan_input("mode", x, dim)
     if x.shape[d] == 0:
         raise IndexError(f"mode: cannot reduce over dim {dim} of size 0 (shape {tuple(x.shape)})")
     data, xp = x.array, backend.array_module(x.array)

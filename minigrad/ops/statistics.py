@@ -48,11 +48,15 @@ def _reverse_cumsum(xp: Any, g: Any, dim: int) -> Any:
     return xp.flip(xp.flip(g, dim).cumsum(axis=dim), dim)
 
 
+def _int_dim(name: str, dim: Any) -> None:
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__} {dim!r}")
+
+
 def _scan_input(name: str, x: Tensor, dim: int) -> tuple[Tensor, int, bool]:
     """``x`` as at least 1-d and ``dim`` normalized; the flag says it was 0-d."""
     _tensor(name, x)
-    if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    _int_dim(name, dim)
     d = norm_dim(dim, x.ndim, x.shape)
     return (x.reshape(1), 0, True) if x.ndim == 0 else (x, d, False)
 
