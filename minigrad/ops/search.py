@@ -470,8 +470,8 @@ def _not_0d(name: str, x: Tensor) -> None:
 
 
 def _scatter_into(name: str, x: Tensor, src: Tensor, key: tuple[Any, ...]) -> Tensor:
-    """``setitem(x, key, src)``, ``src`` of exactly the shape ``x[key]`` has (as PyTorch)."""
-    _tensor(name, x)
+    """``setitem(x, key, src)``, ``src`` of exactly the shape ``x[key]`` has (as PyTorch);
+    ``x`` is already checked by the caller."""
     _tensor(f"{name}: src", src)
     target = tuple(x.array[key].shape)
     if tuple(src.shape) != target:
