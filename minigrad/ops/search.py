@@ -37,7 +37,7 @@ from minigrad.ops.indexing import (
 from minigrad.ops.linalg import vector_norm
 from minigrad.ops.mathops import _tensor
 from minigrad.ops.shape import IndexAdd, cat, setitem, where
-from minigrad.ops.statistics import _int_dim, _scan_input, cumprod
+from minigrad.ops.statistics import _int_dim, _positions, _scan_input, cumprod
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -343,8 +343,7 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     # the first longest run of the sorted row holds the smallest of the most frequent values
     longest = xp.expand_dims(run_length.argmax(axis=d), d)
     best = xp.take_along_axis(ordered, longest, axis=d)
-    n = data.shape[d]
-    pos = xp.arange(n).reshape([-1 if i == d else 1 for i in range(data.ndim)])
+    pos = _positions(data.shape[d], d, data.ndim, data)
     hit = data == best
     if data.dtype.kind == "f":  # a NaN mode (a row of NaNs only) is found at a NaN
         hit |= xp.isnan(data) & xp.isnan(best)
@@ -356,7 +355,7 @@ def _run_lengths(ordered: Any, d: int) -> Any:
     """For rows sorted along ``d``: the length of the run of equal values each entry is in."""
     xp = backend.array_module(ordered)
     n = ordered.shape[d]
-    pos = xp.arange(n).reshape([-1 if i == d else 1 for i in range(ordered.ndim)])
+    pos = _positions(n, d, ordered.ndim, ordered)
     first = xp.take(ordered, xp.arange(1, n), axis=d) != xp.take(ordered, xp.arange(n - 1), axis=d)
     pad = xp.ones([1 if i == d else s for i, s in enumerate(ordered.shape)], dtype=bool)
     starts = xp.concatenate([pad, first], axis=d)  # a run starts here
