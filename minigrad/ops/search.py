@@ -671,15 +671,14 @@ def cov(
         w_sum = float(n)
         mean = rows.mean(1, keepdim=True)
         norm = w_sum - correction
-        xw = rows - mean
     else:
         w_sum = w.sum()
         mean = (rows * w).sum(1, keepdim=True) / w_sum
         scale = 1 if aweights is None else (w * aweights.to(dtype=rows.dtype)).sum() / w_sum
         norm = w_sum - correction * scale
-        xw = (rows - mean) * w
     norm = norm.clamp(min=0) if isinstance(norm, TensorBase) else max(norm, 0)
     centered = rows - mean
+    xw = centered if w is None else centered * w
     # cov = (xc w) xc^T / norm, xc = x - mean (norm 0: inf or NaN, as PyTorch's)
     with backend.quiet():
         out = (xw @ centered.t()) / norm
