@@ -42,13 +42,15 @@ def _tensor(name: str, a: Any) -> None:
         raise TypeError(f"{name}: expected a Tensor, got {type(a).__name__} {a!r}")
 
 
+def _as_float(name: str, a: Tensor) -> Tensor:
+    _tensor(name, a)
+    return a if a.array.dtype.kind == "f" else cast(a, backend.DEFAULT_FLOAT)
+
+
 def _float_unary(op: type[Function], name: str, a: Tensor, **options: Any) -> Tensor:
     """``op`` on ``a``, an integer or bool ``a`` first cast to the default float (PyTorch's
     rule for its float functions)."""
-    _tensor(name, a)
-    if a.array.dtype.kind != "f":
-        a = cast(a, backend.DEFAULT_FLOAT)
-    return op.apply(a, **options)
+    return op.apply(_as_float(name, a), **options)
 
 
 # =============================================================================================
@@ -402,11 +404,6 @@ def deg2rad(a: Tensor) -> Tensor:
 def rad2deg(a: Tensor) -> Tensor:
     """Radians to degrees, ``a * 180 / pi``; integers give the default float."""
     return mul(_as_float("rad2deg", a), 180.0 / math.pi)
-
-
-def _as_float(name: str, a: Tensor) -> Tensor:
-    _tensor(name, a)
-    return a if a.array.dtype.kind == "f" else cast(a, backend.DEFAULT_FLOAT)
 
 
 # =============================================================================================

@@ -35,21 +35,12 @@ from minigrad.ops.indexing import (
     take_along_dim,
 )
 from minigrad.ops.linalg import vector_norm
+from minigrad.ops.mathops import _tensor
 from minigrad.ops.shape import IndexAdd, cat, setitem, where
-from minigrad.ops.statistics import cumprod
+from minigrad.ops.statistics import _int_dim, _positions, _scan_input, cumprod
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
-
-
-def _tensor(name: str, x: Any) -> None:
-    if not isinstance(x, TensorBase):
-        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__} {x!r}")
-
-
-def _int_dim(name: str, dim: Any) -> None:
-    if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__} {dim!r}")
 
 
 def _ints(x: Any) -> Any:
@@ -312,14 +303,6 @@ def argwhere(x: Tensor) -> Tensor:
 # =============================================================================================
 
 
-def _rows(name: str, x: Tensor, dim: Any) -> tuple[Tensor, int, bool]:
-    """``x`` at least 1-d, ``dim`` normalized, and whether ``x`` was 0-d."""
-    _tensor(name, x)
-    _int_dim(name, dim)
-    d = norm_dim(dim, x.ndim, x.shape)
-    return (x.reshape(1), 0, True) if x.ndim == 0 else (x, d, False)
-
-
 def _picked(x: Tensor, index: Any, d: int, squeeze: bool, kind: Any) -> Any:
     """``(values, indices)`` of ``x`` at ``index`` (keepdim shape) along ``d``; the values
     by ``take_along_dim``, so the gradient of each goes to its index."""
@@ -334,7 +317,7 @@ def _picked(x: Tensor, index: Any, d: int, squeeze: bool, kind: Any) -> Any:
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The ``k``-th smallest value (``k`` from 1) along ``dim`` and its index: the named tuple
     ``(values, indices)``; the gradient goes to that index."""
-    x, d, was_0d = _rows("kthvalue", x, dim)
+    x, d, was_0d = _scan_input("kthvalue", x, dim)
     n = x.shape[d]
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= n:
         raise IndexError(
@@ -351,7 +334,7 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest of those tied) and the index of its
     last occurrence, as PyTorch: the named tuple ``(values, indices)``; the gradient goes to
     that index."""
-    x, d, was_0d = _rows("mode", x, dim)
+    x, d, was_0d = _scan_input("mode", x, dim)
     if x.shape[d] == 0:
         raise IndexError(f"mode: cannot reduce over dim {dim} of size 0 (shape {tuple(x.shape)})")
     data, xp = x.array, backend.array_module(x.array)
@@ -360,8 +343,7 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     # the first longest run of the sorted row holds the smallest of the most frequent values
     longest = xp.expand_dims(run_length.argmax(axis=d), d)
     best = xp.take_along_axis(ordered, longest, axis=d)
-    n = data.shape[d]
-    pos = xp.arange(n).reshape([-1 if i == d else 1 for i in range(data.ndim)])
+    pos = _positions(data.shape[d], d, data.ndim, data)
     hit = data == best
     if data.dtype.kind == "f":  # a NaN mode (a row of NaNs only) is found at a NaN
         hit |= xp.isnan(data) & xp.isnan(best)
@@ -373,7 +355,7 @@ def _run_lengths(ordered: Any, d: int) -> Any:
     """For rows sorted along ``d``: the length of the run of equal values each entry is in."""
     xp = backend.array_module(ordered)
     n = ordered.shape[d]
-    pos = xp.arange(n).reshape([-1 if i == d else 1 for i in range(ordered.ndim)])
+    pos = _positions(n, d, ordered.ndim, ordered)
     first = xp.take(ordered, xp.arange(1, n), axis=d) != xp.take(ordered, xp.arange(n - 1), axis=d)
     pad = xp.ones([1 if i == d else s for i, s in enumerate(ordered.shape)], dtype=bool)
     starts = xp.concatenate([pad, first], axis=d)  # a run starts here
@@ -487,8 +469,8 @@ def _not_0d(name: str, x: Tensor) -> None:
 
 
 def _scatter_into(name: str, x: Tensor, src: Tensor, key: tuple[Any, ...]) -> Tensor:
-    """``setitem(x, key, src)``, ``src`` of exactly the shape ``x[key]`` has (as PyTorch)."""
-    _tensor(name, x)
+    """``setitem(x, key, src)``, ``src`` of exactly the shape ``x[key]`` has (as PyTorch);
+    ``x`` is already checked by the caller."""
     _tensor(f"{name}: src", src)
     target = tuple(x.array[key].shape)
     if tuple(src.shape) != target:
@@ -689,15 +671,14 @@ def cov(
         w_sum = float(n)
         mean = rows.mean(1, keepdim=True)
         norm = w_sum - correction
-        xw = rows - mean
     else:
         w_sum = w.sum()
         mean = (rows * w).sum(1, keepdim=True) / w_sum
         scale = 1 if aweights is None else (w * aweights.to(dtype=rows.dtype)).sum() / w_sum
         norm = w_sum - correction * scale
-        xw = (rows - mean) * w
     norm = norm.clamp(min=0) if isinstance(norm, TensorBase) else max(norm, 0)
     centered = rows - mean
+    xw = centered if w is None else centered * w
     # cov = (xc w) xc^T / norm, xc = x - mean (norm 0: inf or NaN, as PyTorch's)
     with backend.quiet():
         out = (xw @ centered.t()) / norm

@@ -29,16 +29,12 @@ from minigrad.ops._util import norm_dim, norm_dims, require_float
 from minigrad.ops.conversion import cast, isnan
 from minigrad.ops.elementwise import exp
 from minigrad.ops.indexing import scatter_add, sort, take_along_dim
+from minigrad.ops.mathops import _tensor
 from minigrad.ops.reductions import amax, amin, mean, std, sum, var
 from minigrad.ops.shape import cat, narrow, where
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
-
-
-def _tensor(name: str, x: Any) -> None:
-    if not isinstance(x, TensorBase):
-        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__} {x!r}")
 
 
 def _positions(n: int, dim: int, ndim: int, like: Any) -> Any:
@@ -52,11 +48,15 @@ def _reverse_cumsum(xp: Any, g: Any, dim: int) -> Any:
     return xp.flip(xp.flip(g, dim).cumsum(axis=dim), dim)
 
 
+def _int_dim(name: str, dim: Any) -> None:
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__} {dim!r}")
+
+
 def _scan_input(name: str, x: Tensor, dim: int) -> tuple[Tensor, int, bool]:
     """``x`` as at least 1-d and ``dim`` normalized; the flag says it was 0-d."""
     _tensor(name, x)
-    if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    _int_dim(name, dim)
     d = norm_dim(dim, x.ndim, x.shape)
     return (x.reshape(1), 0, True) if x.ndim == 0 else (x, d, False)
 
@@ -314,16 +314,12 @@ def _order_index(data: Any, dim: int, skip_nan: bool) -> Any:
     if data.dtype.kind == "f":
         valid = (~xp.isnan(data)).sum(axis=dim, keepdims=True)
     else:
-        valid = xp.full(_kept(data.shape, dim), n)
+        valid = xp.full(backend.reduced_shape(data.shape, (dim,)), n)
     if skip_nan:
         rank = (xp.maximum(valid, 1) - 1) // 2
     else:
         rank = xp.where(valid < n, valid, (n - 1) // 2)
     return xp.take_along_axis(order, rank, axis=dim)
-
-
-def _kept(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
-    return tuple(1 if i == dim else s for i, s in enumerate(shape))
 
 
 def _median(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
@@ -431,8 +427,8 @@ def _quantile(x: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str, na
             f"{name}: interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}"
         )
     qs, scalar = _quantile_q(name, q, x)
-    ndim = x.ndim
-    rows = x.reshape(-1) if dim is None else x.movedim(norm_dim(dim, ndim, x.shape), -1)
+    dims = None if dim is None else (norm_dim(dim, x.ndim, x.shape),)
+    rows = x.reshape(-1) if dims is None else x.movedim(dims[0], -1)
     if rows.ndim == 0:
         rows = rows.reshape(1)
     if rows.shape[-1] == 0:
@@ -445,8 +441,7 @@ def _quantile(x: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str, na
     # lerp as PyTorch's, from the nearer end: lo + w (hi - lo) or hi - (1 - w) (hi - lo)
     out = where(wrap(weight < 0.5), lo + w * (hi - lo), hi - (1 - w) * (hi - lo)).squeeze(-1)
     if keepdim:
-        kept = (1,) * ndim if dim is None else _kept(x.shape, norm_dim(dim, ndim, x.shape))
-        out = out.reshape((out.shape[0],) + kept)
+        out = out.reshape((out.shape[0],) + backend.reduced_shape(x.shape, dims))
     return out.squeeze(0) if scalar else out
 
 
