@@ -383,10 +383,9 @@ def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     _tensor("index_copy", x)
     _tensor("index_copy: source", source)
     dim, key = index_key("index_copy", x, dim, index)
-    if (
-        not x.ndim and source.ndim <= 1 and source.numel() == 1
-    ):  # a 0-d tensor: dim 0 of one element (as PyTorch,
-        return index_copy(x.reshape(1), 0, index, source.reshape(-1)).reshape(())  # src () or (1,))
+    # a 0-d tensor: dim 0 of one element, its source of shape () or (1,), as PyTorch
+    if not x.ndim and source.ndim <= 1 and source.numel() == 1:
+        return index_copy(x.reshape(1), 0, index, source.reshape(-1)).reshape(())
     check_index_source("index_copy", x, dim, index, source)
     # out = x with source's slices written at index (a repeated index: the last one's, where
     # PyTorch leaves it unspecified): dx = g off the index, dsource = g[index] (setitem's)
