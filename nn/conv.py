@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from minigrad import backend
-from minigrad.creation import empty
 from minigrad.ops import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -28,16 +26,9 @@ from minigrad.ops import (
 )
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module, Parameter
+from nn.module import Module, _param
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
-    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
-    return Parameter(empty(*shape, dtype=dtype, device=device))
 
 
 def _tuple(layer: str, name: str, value: Any, nd: int) -> tuple[int, ...]:

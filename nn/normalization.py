@@ -17,12 +17,12 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import no_grad
-from minigrad.creation import empty, tensor
+from minigrad.creation import tensor
 from minigrad.errors import ShapeError
 from minigrad.ops import rsqrt
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module, Parameter
+from nn.module import Module, _param
 
 # =============================================================================================
 # functional
@@ -166,13 +166,6 @@ def instance_norm(
 # =============================================================================================
 # layers
 # =============================================================================================
-
-
-def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
-    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
-    return Parameter(empty(*shape, dtype=dtype, device=device))
 
 
 class _NormBase(Module):

@@ -26,13 +26,12 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from minigrad import backend
-from minigrad.creation import empty, zeros
+from minigrad.creation import zeros
 from minigrad.errors import ShapeError
 from minigrad.ops import cat, dropout, linear, relu, sigmoid, stack, tanh
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module, Parameter
+from nn.module import Module, _param
 
 State = tuple[Tensor, ...]  # (h,) for RNN and GRU, (h, c) for LSTM
 
@@ -79,13 +78,6 @@ def _mode(name: str, nonlinearity: str | None) -> str:
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     return f"RNN_{nonlinearity.upper()}"
-
-
-def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
-    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
-    return Parameter(empty(*shape, dtype=dtype, device=device))
 
 
 def _sizes(layer: str, **sizes: int) -> None:
