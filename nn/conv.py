@@ -26,7 +26,7 @@ from minigrad.ops import (
 )
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module, _param
+from nn.module import Module, _param, _positive
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -75,11 +75,7 @@ class _ConvNd(Module):
     @staticmethod
     def _check(layer: str, in_channels: int, out_channels: int, options: dict[str, Any]) -> None:
         groups = options["groups"]
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
-        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
-            raise ValueError(f"{layer}: groups must be a positive int, got {groups!r}")
+        _positive(layer, in_channels=in_channels, out_channels=out_channels, groups=groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{layer}: in_channels {in_channels} and out_channels {out_channels} must both "

@@ -43,13 +43,7 @@ from nn import init
 from nn.functional import dropout as inplace_dropout
 from nn.functional import elu_, leaky_relu_, linear, mse_loss, relu_
 from nn.functional import embedding as embedding_lookup
-from nn.module import Module, _param
-
-
-def _positive(layer: str, **sizes: Any) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+from nn.module import Module, _param, _positive
 
 
 def _normalized_shape(layer: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:

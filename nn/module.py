@@ -61,6 +61,13 @@ def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
     return Parameter(empty(*shape, dtype=dtype, device=device))
 
 
+# each size given by name must be a positive int (not a bool)
+def _positive(layer: str, **sizes: Any) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+
+
 _INTERNAL = frozenset({"_parameters", "_buffers", "_non_persistent", "_modules", "training"})
 
 
