@@ -1078,13 +1078,12 @@ def _add_to_grad(leaf: Tensor, g: Any, seen: set[int]) -> None:
     """``leaf.grad += g``: in place, as PyTorch's (also where ``.grad`` came from a
     ``create_graph=True`` backward: it keeps its ``grad_fn``), so that a reference to ``.grad``
     taken after one backward sees the next; a new tensor where ``.grad`` is read-only.
-    ``.grad`` set by hand to another shape or dtype raises here (PyTorch refuses the
-    assignment itself)."""
+    The caller checks ``.grad`` set by hand to another shape or dtype (``_check_grad_slot``;
+    PyTorch refuses the assignment itself)."""
     grad = leaf.grad
     if grad is None:
         leaf.grad = wrap(_owned(g, seen))
         return
-    _check_grad_slot(leaf, g)
     arr = grad.array
     if not backend.is_writable(arr):
         leaf.grad = wrap(arr + g)
@@ -1187,7 +1186,11 @@ class _EarlyLeaves:
             leaf = p.variable
             if left == 1 and p in grads and leaf is not None:
                 g = grads.pop(p)
-                _add_to_grad(leaf, _run_hooks(leaf._hooks, g) if leaf._hooks else g, self.seen)
+                if leaf._hooks:
+                    g = _run_hooks(leaf._hooks, g)
+                if leaf.grad is not None:
+                    _check_grad_slot(leaf, g)
+                _add_to_grad(leaf, g, self.seen)
                 _run_post_accumulate_hooks(leaf)
 
 

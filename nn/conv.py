@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from minigrad import backend
-from minigrad.creation import empty
 from minigrad.ops import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -28,16 +26,9 @@ from minigrad.ops import (
 )
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module, Parameter
+from nn.module import Module, _param, _positive
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
-    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
-    return Parameter(empty(*shape, dtype=dtype, device=device))
 
 
 def _tuple(layer: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
@@ -84,11 +75,7 @@ class _ConvNd(Module):
     @staticmethod
     def _check(layer: str, in_channels: int, out_channels: int, options: dict[str, Any]) -> None:
         groups = options["groups"]
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
-        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
-            raise ValueError(f"{layer}: groups must be a positive int, got {groups!r}")
+        _positive(layer, in_channels=in_channels, out_channels=out_channels, groups=groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{layer}: in_channels {in_channels} and out_channels {out_channels} must both "

@@ -16,8 +16,6 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from minigrad import backend
-from minigrad.creation import empty
 from minigrad.ops import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -45,20 +43,7 @@ from nn import init
 from nn.functional import dropout as inplace_dropout
 from nn.functional import elu_, leaky_relu_, linear, mse_loss, relu_
 from nn.functional import embedding as embedding_lookup
-from nn.module import Module, Parameter
-
-
-def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
-    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
-    return Parameter(empty(*shape, dtype=dtype, device=device))
-
-
-def _positive(layer: str, **sizes: Any) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+from nn.module import Module, _param, _positive
 
 
 def _normalized_shape(layer: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:

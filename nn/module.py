@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from minigrad import autograd, backend
+from minigrad.creation import empty
 from minigrad.tensor import Tensor, to_arguments
 from nn.hooks import RemovableHandle, call_with_hooks
 
@@ -50,6 +51,21 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+# a new floating-point parameter of this shape, uninitialized (the layers' reset_parameters fill it)
+def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
+    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
+    return Parameter(empty(*shape, dtype=dtype, device=device))
+
+
+# each size given by name must be a positive int (not a bool)
+def _positive(layer: str, **sizes: Any) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
 
 
 _INTERNAL = frozenset({"_parameters", "_buffers", "_non_persistent", "_modules", "training"})

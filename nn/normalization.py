@@ -17,12 +17,12 @@ from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import no_grad
-from minigrad.creation import empty, tensor
+from minigrad.creation import tensor
 from minigrad.errors import ShapeError
 from minigrad.ops import rsqrt
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module, Parameter
+from nn.module import Module, _param, _positive
 
 # =============================================================================================
 # functional
@@ -116,8 +116,7 @@ def group_norm(
     He, 2018), then scale and shift per channel. Shapes: input (N, C, *) with C divisible by
     ``num_groups``; weight, bias (C,) -> (N, C, *)."""
     channels = _per_channel("group_norm", input, weight=weight, bias=bias)
-    if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups <= 0:
-        raise ValueError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
+    _positive("group_norm", num_groups=num_groups)
     if channels % num_groups:
         raise ShapeError(
             f"group_norm: {channels} channels (input of shape {tuple(input.shape)}) are not "
@@ -168,13 +167,6 @@ def instance_norm(
 # =============================================================================================
 
 
-def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
-    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
-    return Parameter(empty(*shape, dtype=dtype, device=device))
-
-
 class _NormBase(Module):
     """The parameters and buffers BatchNorm and InstanceNorm share, named as PyTorch's:
     ``weight``, ``bias``; ``running_mean``, ``running_var``, ``num_batches_tracked``."""
@@ -190,8 +182,7 @@ class _NormBase(Module):
     ) -> None:
         super().__init__()
         layer = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
-            raise ValueError(f"{layer}: num_features must be a positive int, got {num_features!r}")
+        _positive(layer, num_features=num_features)
         if not eps > 0:
             raise ValueError(f"{layer}: eps must be positive, got {eps}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -360,9 +351,7 @@ class GroupNorm(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
-        for name, value in (("num_groups", num_groups), ("num_channels", num_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"GroupNorm: {name} must be a positive int, got {value!r}")
+        _positive("GroupNorm", num_groups=num_groups, num_channels=num_channels)
         if num_channels % num_groups:
             raise ValueError(
                 f"GroupNorm: num_channels {num_channels} must be divisible by num_groups "

@@ -26,13 +26,12 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from minigrad import backend
-from minigrad.creation import empty, zeros
+from minigrad.creation import zeros
 from minigrad.errors import ShapeError
 from minigrad.ops import cat, dropout, linear, relu, sigmoid, stack, tanh
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module, Parameter
+from nn.module import Module, _param, _positive
 
 State = tuple[Tensor, ...]  # (h,) for RNN and GRU, (h, c) for LSTM
 
@@ -81,19 +80,6 @@ def _mode(name: str, nonlinearity: str | None) -> str:
     return f"RNN_{nonlinearity.upper()}"
 
 
-def _param(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
-    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"parameters must be floating point, got dtype {dtype}")
-    return Parameter(empty(*shape, dtype=dtype, device=device))
-
-
-def _sizes(layer: str, **sizes: int) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
-
-
 def _uniform_init(module: Module, hidden_size: int) -> None:
     """PyTorch's: every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
     bound = 1.0 / math.sqrt(hidden_size)
@@ -120,7 +106,7 @@ class _Cell(Module):
     ) -> None:
         super().__init__()
         layer = type(self).__name__
-        _sizes(layer, input_size=input_size, hidden_size=hidden_size)
+        _positive(layer, input_size=input_size, hidden_size=hidden_size)
         self.mode = _mode(self.name, nonlinearity)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         if nonlinearity is not None:
@@ -257,8 +243,8 @@ class _RNNBase(Module):
     def __init__(self, input_size: int, hidden_size: int, options: dict[str, Any]) -> None:
         super().__init__()
         layer = type(self).__name__
-        _sizes(layer, input_size=input_size, hidden_size=hidden_size)
-        _sizes(layer, num_layers=options["num_layers"])
+        _positive(layer, input_size=input_size, hidden_size=hidden_size)
+        _positive(layer, num_layers=options["num_layers"])
         self._check_options(layer, options)
         self.mode = _mode(self.name, options.get("nonlinearity"))
         self.input_size, self.hidden_size = input_size, hidden_size
