@@ -1764,3 +1764,41 @@ def window_layout(
             raise ValueError(f"a window of {size} does not fit in a dim of {positions[axis]}")
         positions[axis] -= size - 1
     return tuple(positions) + tuple(window), tuple(strides) + tuple(strides[a] for a in axes)
+
+
+def unique_along(x: Array, axis: int) -> tuple[Array, Array, Array]:
+    """The distinct slices of ``x`` along ``axis`` in lexicographic order, the index of each
+    slice among them ((n,), n = x.shape[axis]) and how often each occurs: NumPy's
+    ``unique(x, return_inverse=True, return_counts=True, axis=axis)``. See
+    :func:`unique_along_portable` for CuPy."""
+    if array_module(x) is numpy:
+        values, inverse, counts = numpy.unique(
+            x, return_inverse=True, return_counts=True, axis=axis
+        )
+        return values, inverse.reshape(-1), counts
+    return unique_along_portable(_load_cupy(), x, axis)
+
+
+def unique_along_portable(xp: ModuleType, x: Array, axis: int) -> tuple[Array, Array, Array]:
+    """:func:`unique_along` by one ``lexsort`` of the slices (flattened to rows, the first
+    entry the primary key) and a comparison of neighbours. CuPy's ``unique(axis=)`` sorts the
+    slices by a quicksort in Python that reads each comparison back from the GPU (a sync per
+    comparison), on the sign of the first nonzero of ``left - right``: bool slices raise
+    TypeError there (no bool subtract) and int8/int16 ones wrap (100 - -100 is -56), which
+    misorders them and leaves duplicates apart. CuPy's lexsort is stable and puts NaN last,
+    as NumPy's. The NaNs of float slices are all distinct (NaN != NaN), as NumPy's."""
+    n = x.shape[axis]
+    width = math.prod(size for dim, size in enumerate(x.shape) if dim != axis)
+    if n == 0:
+        empty = xp.zeros(0, dtype=int64)
+        return x, empty, empty
+    rows = xp.moveaxis(x, axis, 0).reshape(n, width)
+    order = xp.lexsort(rows.T[::-1])  # lexsort's last key is its primary one
+    ordered = rows[order]
+    first = xp.ones(n, dtype=bool)  # where a run of equal rows starts
+    first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = xp.empty(n, dtype=int64)
+    inverse[order] = xp.cumsum(first) - 1
+    starts = xp.flatnonzero(first)
+    counts = xp.diff(xp.concatenate([starts, xp.asarray([n], dtype=starts.dtype)]))
+    return xp.take(x, order[starts], axis=axis), inverse, counts.astype(int64, copy=False)

@@ -508,3 +508,55 @@ def test_the_gpu_checks_audit_cases_run_on_numpy(monkeypatch):
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's, at the edge values
         message = features.CHECKS["cupy-audit"]()
     assert message.startswith(f"{len(features._audit_cases())} cases"), message
+
+
+UNIQUE_CASES = [  # (rows, dtype, axis)
+    ([[1, 2], [0, 5], [1, 2], [0, 4], [1, 2]], np.int64, 0),
+    ([[1, 2], [0, 5], [1, 2], [0, 4], [1, 2]], np.int64, 1),
+    ([[100, 3], [-100, 3], [100, 3], [-128, 127]], np.int8, 0),  # CuPy's would wrap 100 - -100
+    ([[True, False], [False, False], [True, False]], np.bool_, 0),  # CuPy's would raise
+    ([[0.5, -2.0], [0.5, -3.0], [-1.0, 7.0], [0.5, -2.0]], np.float32, 0),
+    ([[1.0, 2.0], [np.inf, -np.inf], [1.0, 2.0]], np.float64, 0),
+    ([3, 1, 3, 2, 1], np.uint8, 0),
+    (np.zeros((0, 3)), np.float64, 0),
+]
+
+
+@pytest.mark.parametrize(("rows", "dtype", "axis"), UNIQUE_CASES)
+def test_unique_along_portable_is_numpys_unique_with_an_axis(rows, dtype, axis):
+    x = np.array(rows, dtype=dtype)
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
+    for got in (backend.unique_along_portable(np, x, axis), backend.unique_along(x, axis)):
+        np.testing.assert_array_equal(got[0], values)
+        assert got[0].dtype == x.dtype
+        np.testing.assert_array_equal(got[1], inverse.reshape(-1))
+        np.testing.assert_array_equal(got[2], counts)
+        assert got[1].dtype == got[2].dtype == np.int64
+
+
+def test_unique_along_portable_of_a_3d_tensor_and_nans():
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 2, (3, 6, 2)).astype(np.float64)
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=1)
+    got = backend.unique_along_portable(np, x, 1)
+    np.testing.assert_array_equal(got[0], values)
+    np.testing.assert_array_equal(got[1], inverse.reshape(-1))
+    np.testing.assert_array_equal(got[2], counts)
+    nans = np.array([[np.nan, 1.0], [0.0, 1.0], [np.nan, 1.0]])
+    values, inverse, counts = backend.unique_along_portable(np, nans, 0)
+    assert values.shape == (3, 2) and counts.tolist() == [1, 1, 1]  # each NaN row its own
+    np.testing.assert_array_equal(values[inverse], nans)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.float32])
+def test_unique_with_dim_on_this_backend(device, dtype):
+    x = np.array([[1, 0], [0, 1], [1, 0], [1, 1]]).astype(dtype)
+    if dtype == np.int8:
+        x = x * np.int8(100) - np.int8(50)  # -50 and 50: their difference wraps in int8
+    values, inverse, counts = mg.unique(
+        mg.tensor(x, device=device), dim=0, return_inverse=True, return_counts=True
+    )
+    want = np.unique(x, return_inverse=True, return_counts=True, axis=0)
+    np.testing.assert_array_equal(_host(values), want[0])
+    np.testing.assert_array_equal(_host(inverse), want[1].reshape(-1))
+    np.testing.assert_array_equal(_host(counts), want[2])
