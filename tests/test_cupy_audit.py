@@ -507,7 +507,11 @@ def test_the_gpu_checks_audit_cases_run_on_numpy(monkeypatch):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's, at the edge values
         message = features.CHECKS["cupy-audit"]()
-    assert message.startswith(f"{len(features._audit_cases())} cases"), message
+    assert message == (
+        f"{len(features._audit_cases())} cases of session 11's ops on CuPy match the NumPy backend"
+    )
+    monkeypatch.setattr(features, "_AUDIT_DEADLINE_S", -1.0)  # out of time before the first
+    assert features.CHECKS["cupy-audit"]().startswith("0 cases"), "a case started after it"
 
 
 UNIQUE_CASES = [  # (rows, dtype, axis)
