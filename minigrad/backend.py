@@ -1802,3 +1802,21 @@ def unique_along_portable(xp: ModuleType, x: Array, axis: int) -> tuple[Array, A
     starts = xp.flatnonzero(first)
     counts = xp.diff(xp.concatenate([starts, xp.asarray([n], dtype=starts.dtype)]))
     return xp.take(x, order[starts], axis=axis), inverse, counts.astype(int64, copy=False)
+
+
+def repeat_positions(counts: Array) -> Array:
+    """``repeat(arange(n), counts)`` for the 1-d non-negative integer ``counts`` (n of them):
+    position i written counts[i] times, int64. See :func:`repeat_positions_portable` for
+    CuPy."""
+    if array_module(counts) is numpy:
+        return numpy.repeat(numpy.arange(counts.shape[0], dtype=int64), counts)
+    return repeat_positions_portable(_load_cupy(), counts)
+
+
+def repeat_positions_portable(xp: ModuleType, counts: Array) -> Array:
+    """:func:`repeat_positions` by a searchsorted of each output position in the running
+    totals of ``counts`` (one read of the total to the host): CuPy 13's ``repeat`` refuses a
+    CuPy array of repeats (ValueError; CuPy 14 takes one)."""
+    ends = xp.cumsum(counts.astype(int64, copy=False))
+    total = int(ends[-1]) if counts.shape[0] else 0
+    return xp.searchsorted(ends, xp.arange(total, dtype=int64), side="right").astype(int64)

@@ -564,3 +564,14 @@ def test_unique_with_dim_on_this_backend(device, dtype):
     np.testing.assert_array_equal(_host(values), want[0])
     np.testing.assert_array_equal(_host(inverse), want[1].reshape(-1))
     np.testing.assert_array_equal(_host(counts), want[2])
+
+
+@pytest.mark.parametrize(
+    "counts", [[], [0], [3], [2, 0, 1, 4], [0, 0, 2, 0], [1] * 7, [5, 0, 0, 0, 1]]
+)
+def test_repeat_positions_portable_is_numpys_repeat(counts):
+    counts = np.array(counts, dtype=np.int64)
+    want = np.repeat(np.arange(len(counts)), counts)
+    for got in (backend.repeat_positions_portable(np, counts), backend.repeat_positions(counts)):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == np.int64
