@@ -283,11 +283,16 @@ from minigrad.ops.binarymath import (
 )
 from minigrad.ops.conv import (  # convolution and pooling (PyTorch's top-level names)
     adaptive_avg_pool1d,
+    adaptive_max_pool1d,
     avg_pool1d,
     conv1d,
     conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
 from minigrad.ops.mathops import (
     acos,
@@ -526,6 +531,11 @@ __all__ = [
     "conv2d",
     "max_pool1d",
     "max_pool2d",
+    "adaptive_max_pool1d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "max_pool3d",
     # linear algebra, shape and creation breadth
     "addbmm",
     "addcdiv",
