@@ -115,10 +115,11 @@ def conv_input_grad(g: Any, w: Any, geo: Geometry) -> Any:
     groups, nd, n = geo.groups, len(geo.kernel), g.shape[0]
     cg, per_group = w.shape[1], w.shape[0] // groups
     w_rows = w.reshape(groups, per_group, -1)  # (G, Cout/G, C/G * prod(K))
-    g_rows = g.reshape(n, groups, per_group, -1).transpose(1, 2, 0, 3)  # (G, Cout/G, N, prod(O))
+    positions = math.prod(g.shape[2:])  # prod(O), spelled out: -1 cannot size an empty batch
+    g_rows = g.reshape(n, groups, per_group, positions).transpose(1, 2, 0, 3)  # (G, Cout/G, N, O)
     # the columns kernel offset first, positions last: each offset's add then reads rows
     # of whole output rows, not one element in prod(K)
-    cols = w_rows.transpose(0, 2, 1) @ g_rows.reshape(groups, per_group, -1)
+    cols = w_rows.transpose(0, 2, 1) @ g_rows.reshape(groups, per_group, n * positions)
     cols = cols.reshape((groups, cg) + geo.kernel + (n,) + geo.out_size)  # (G, C/G, *K, N, *O)
     order = (2 + nd, 0, 1, *range(3 + nd, 3 + 2 * nd), *range(2, 2 + nd))
     windows = cols.transpose(order)  # (N, G, C/G, *O, *K), a view
