@@ -1,6 +1,6 @@
-"""Convolution and pooling over 1 or 2 spatial dims: conv1d conv2d, max_pool1d max_pool2d,
-avg_pool1d avg_pool2d, adaptive_avg_pool1d adaptive_avg_pool2d (``torch.nn.functional``'s
-names, arguments and output sizes).
+"""Convolution and pooling over 1, 2 or 3 spatial dims: conv1d conv2d conv3d,
+conv_transpose1d conv_transpose2d, max_pool1d/2d/3d, avg_pool1d/2d/3d, adaptive_avg_pool1d/2d,
+adaptive_max_pool1d/2d (``torch.nn.functional``'s names, arguments and output sizes).
 
 A convolution is one matrix product over the windows of its input (im2col):
 ``y[n, o, p] = sum_{c, k} w[o, c, k] x_pad[n, c, p * stride + k * dilation] + b[o]``. The
@@ -13,13 +13,16 @@ groups. Its two gradients are ops of their own, so that each can be differentiat
 
 The three close the loop: the gradient of each is made of the other two (``Conv``'s input
 gradient is ``ConvInputGrad``, whose gradient in ``g`` is ``Conv`` again, and so on), which is
-what ``backward_graph`` uses. Average pooling is a convolution of each channel with a box of
-ones divided by the window's count; adaptive average pooling a product with one averaging
-matrix per dim; max pooling gathers the argmax of each window and scatters its gradient back
-there (``ScatterAdd``, itself twice differentiable).
+what ``backward_graph`` uses. ``conv_transpose`` is that input gradient offered as an op
+(``ConvTranspose``: the same kernel, plus a bias and output_padding), its gradients ``Conv``
+and ``ConvWeightGrad``. Average pooling is a convolution of each channel with a box of ones
+divided by the window's count; adaptive average pooling a product with one averaging matrix per
+dim; max pooling, adaptive or not, gathers the argmax of each window and scatters its gradient
+back there (``ScatterAdd``, itself twice differentiable).
 
-Shapes: (N, C, L) or (C, L) for the 1-d ops, (N, C, H, W) or (C, H, W) for the 2-d ones;
-weights (out_channels, in_channels / groups, *kernel).
+Shapes: (N, C, *L) or (C, *L) with one to three spatial dims L; weights (out_channels,
+in_channels / groups, *kernel), a transposed convolution's (in_channels, out_channels / groups,
+*kernel), the weight of the convolution it is the input gradient of.
 
 Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``,
 ``ops.indexing``, ``ops.shape``; ``tensor`` for annotations only.
