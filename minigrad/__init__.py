@@ -283,7 +283,6 @@ from minigrad.ops.binarymath import (
 )
 from minigrad.ops.conv import (  # convolution and pooling (PyTorch's top-level names)
     adaptive_avg_pool1d,
-    adaptive_max_pool1d,
     avg_pool1d,
     conv1d,
     conv2d,
@@ -293,6 +292,9 @@ from minigrad.ops.conv import (  # convolution and pooling (PyTorch's top-level 
     max_pool1d,
     max_pool2d,
     max_pool3d,
+)
+from minigrad.ops.conv import (  # torch.adaptive_max_pool1d: (values, indices) always
+    adaptive_max_pool1d_with_indices as adaptive_max_pool1d,
 )
 from minigrad.ops.mathops import (
     acos,

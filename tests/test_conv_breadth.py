@@ -268,8 +268,23 @@ def test_adaptive_max_pool1d_matches_torch(size, out, batched):
         lambda x: tnf.adaptive_max_pool1d(x, out),
         x,
     )
-    _, index = mg.adaptive_max_pool1d(mg.tensor(x), out, return_indices=True)  # top level too
-    _, tindex = torch.adaptive_max_pool1d(torch.tensor(x), out)
+    pairs = (  # torch.adaptive_max_pool1d and the _with_indices forms: (values, indices)
+        (
+            mg.adaptive_max_pool1d(mg.tensor(x), out),
+            torch.adaptive_max_pool1d(torch.tensor(x), out),
+        ),
+        (
+            F.adaptive_max_pool1d_with_indices(mg.tensor(x), out),
+            tnf.adaptive_max_pool1d_with_indices(torch.tensor(x), out),
+        ),
+    )
+    for (y, index), (ty, tindex) in pairs:
+        np.testing.assert_array_equal(y.numpy(), ty.numpy())
+        np.testing.assert_array_equal(index.numpy(), tindex.numpy())
+    x2 = np.stack([x, x[..., ::-1]], -2)  # (..., 2, size)
+    y, index = F.adaptive_max_pool2d_with_indices(mg.tensor(x2), (1, out))
+    ty, tindex = tnf.adaptive_max_pool2d_with_indices(torch.tensor(x2), (1, out))
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
     np.testing.assert_array_equal(index.numpy(), tindex.numpy())
 
 

@@ -933,3 +933,24 @@ def adaptive_max_pool2d(
     pair; None keeps that dim's size). Shapes: (N, C, H, W) or (C, H, W) ->
     (N, C, *output_size); with ``return_indices`` also each maximum's position ``h * W + w``."""
     return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: int | tuple[int],
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool1d` returning (values, indices) whatever ``return_indices`` says:
+    ``torch.nn.functional.adaptive_max_pool1d_with_indices``, and ``torch.adaptive_max_pool1d``
+    (which is ``minigrad.adaptive_max_pool1d`` too)."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool2d` returning (values, indices) whatever ``return_indices``
+    says: ``torch.nn.functional.adaptive_max_pool2d_with_indices``."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, True)
