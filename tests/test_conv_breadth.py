@@ -437,6 +437,8 @@ def test_conv_transpose_refuses_bad_shapes_naming_them():
         F.conv_transpose1d(mg.randn(3, 5), w)  # unbatched: its own shape in the message
     with pytest.raises(mg.ShapeError, match=r"3-D \(unbatched\) or 4-D.*\(4, 5\)"):
         F.conv_transpose2d(mg.randn(4, 5), mg.randn(4, 2, 3, 3))
+    with pytest.raises(mg.ShapeError, match=r"\(1, 4, 0\) has an empty spatial dim"):
+        F.conv_transpose1d(mg.randn(1, 4, 0), w)
     with pytest.raises(mg.ShapeError, match=r"output would have size \(-1,\).*\(1, 4, 1\)"):
         F.conv_transpose1d(mg.randn(1, 4, 1), mg.randn(4, 2, 1), padding=1)
 

@@ -462,6 +462,8 @@ def _check_conv_transpose(
             f"{op}: weight must be {nd + 2}-D (in_channels, out_channels / groups, *kernel) with "
             f"a nonempty kernel, got shape {tuple(weight.shape)}"
         )
+    if 0 in x.shape[2:]:  # PyTorch's refusal too: no position for a window to start at
+        raise ShapeError(f"{op}: input of shape {shown} has an empty spatial dim")
     in_channels, out_channels = weight.shape[0], weight.shape[1] * groups
     if x.shape[1] != in_channels:
         raise ShapeError(
