@@ -289,6 +289,7 @@ from minigrad.ops.conv import (  # convolution and pooling (PyTorch's top-level 
     conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
     max_pool3d,
@@ -537,6 +538,7 @@ __all__ = [
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "max_pool3d",
     # linear algebra, shape and creation breadth
     "addbmm",

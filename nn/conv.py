@@ -1,6 +1,5 @@
-"""Convolution and pooling layers, after ``torch.nn``: Conv1d, Conv2d, Conv3d,
-ConvTranspose1d, ConvTranspose2d, MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d,
-AdaptiveMaxPool1d/2d. Same arguments, parameter names, shapes and default initialization as
+"""Convolution and pooling layers, after ``torch.nn``: Conv1d/2d/3d, ConvTranspose1d/2d/3d,
+MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d. Same arguments, parameter names, shapes and default initialization as
 PyTorch, so that a state_dict maps name for name.
 
 The work is done by minigrad's ops (``minigrad.ops.conv``, which documents the shapes and the
@@ -17,8 +16,10 @@ from typing import Any
 from minigrad.ops import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
     avg_pool3d,
@@ -27,6 +28,7 @@ from minigrad.ops import (
     conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
     max_pool3d,
@@ -251,7 +253,7 @@ class Conv3d(_ConvNd):
 
 
 class _ConvTransposeNd(_ConvNd):
-    """What ConvTranspose1d and ConvTranspose2d share: the arguments' order (PyTorch's:
+    """What the transposed convolutions share: the arguments' order (PyTorch's:
     output_padding, groups, bias, then dilation) and ``forward``'s ``output_size``."""
 
     transposed = True
@@ -333,6 +335,18 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     nd = 2
     functional = staticmethod(conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution: (N, C_in, D, H, W) or (C_in, D, H, W) -> (N, C_out, D_out,
+    H_out, W_out), each as :class:`ConvTranspose1d`'s; the options an int or a triple.
+
+    ``weight``: (in_channels, out_channels / groups, kD, kH, kW); ``bias``: (out_channels,).
+    Initialization as PyTorch (fan_in = out_channels / groups * kD * kH * kW).
+    """
+
+    nd = 3
+    functional = staticmethod(conv_transpose3d)
 
 
 # =============================================================================================
@@ -507,6 +521,21 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveAvgPool3d(Module):
+    """The mean over windows tiling each volume into ``output_size`` (an int, or a triple
+    where None keeps that dim): (N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_avg_pool3d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
 class _AdaptiveMaxPoolNd(Module):
     functional: Any = None
 
@@ -534,3 +563,11 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     ``return_indices``, also each maximum's flat position ``h * W + w``."""
 
     functional = staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """The largest value of each window tiling each volume into ``output_size`` (an int, or a
+    triple where None keeps that dim): (N, C, D, H, W) or (C, D, H, W) -> (N, C,
+    *output_size); with ``return_indices``, also each maximum's position."""
+
+    functional = staticmethod(adaptive_max_pool3d)

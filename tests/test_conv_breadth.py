@@ -120,6 +120,31 @@ def test_conv_transpose1d_matches_torch_over_options(variant):
         )
 
 
+TRANSPOSE3D_OPTIONS = [
+    {},
+    {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+    {"stride": (1, 2, 3), "padding": (1, 0, 2), "output_padding": (0, 1, 2), "dilation": 2},
+    {"stride": (2, 1, 1), "output_padding": (1, 1, 0), "dilation": (1, 2, 1), "groups": 2},
+]
+
+
+@pytest.mark.parametrize("options", TRANSPOSE3D_OPTIONS, ids=str)
+@pytest.mark.parametrize("dtype,batched", [("float64", True), ("float32", False)])
+def test_conv_transpose3d_matches_torch(options, dtype, batched):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 4, 3, 2, 3) if batched else (4, 3, 2, 3))
+    w = rng.standard_normal((4, 2, 2, 3, 2))
+    b = rng.standard_normal(2 * options.get("groups", 1))
+    _compare(
+        lambda x, w, b: F.conv_transpose3d(x, w, b, **options),
+        lambda x, w, b: tnf.conv_transpose3d(x, w, b, **options),
+        x,
+        w,
+        b,
+        dtype=dtype,
+    )
+
+
 def test_conv_transpose_is_the_input_gradient_of_conv():
     """conv_transpose2d(g, W) = d<conv2d(x, W), g>/dx, output_padding picking x's size."""
     rng = np.random.default_rng(2)
@@ -288,6 +313,22 @@ def test_adaptive_max_pool1d_matches_torch(size, out, batched):
     np.testing.assert_array_equal(index.numpy(), tindex.numpy())
 
 
+@pytest.mark.parametrize("out", [(2, 3, 4), 3, (None, 2, 5)], ids=str)
+@pytest.mark.parametrize("batched", [True, False])
+def test_adaptive_pool3d_matches_torch(out, batched):
+    x = np.random.default_rng(13).integers(0, 4, (2, 2, 5, 4, 3)).astype(np.float64)
+    x = x if batched else x[0]
+    for fn, tfn in (
+        (F.adaptive_max_pool3d, tnf.adaptive_max_pool3d),
+        (F.adaptive_avg_pool3d, tnf.adaptive_avg_pool3d),
+    ):
+        _compare(lambda x: fn(x, out), lambda x: tfn(x, out), x)  # noqa: B023 (called at once)
+    y, index = F.adaptive_max_pool3d_with_indices(mg.tensor(x), out)
+    ty, tindex = tnf.adaptive_max_pool3d(torch.tensor(x), out, return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    np.testing.assert_array_equal(index.numpy(), tindex.numpy())
+
+
 def test_adaptive_max_pool_takes_the_last_nan_and_first_of_minus_inf():
     x = np.full((1, 2, 5, 7), -np.inf)
     x[0, 0, 4, 6] = 1.0
@@ -318,6 +359,10 @@ GRADCHECKS = {
         ),
         [(3, 2, 3), (3, 2, 2, 2), (2,)],
     ),
+    "conv_transpose3d": (
+        lambda x, w, b: F.conv_transpose3d(x, w, b, stride=(2, 1, 1), output_padding=(1, 0, 0)),
+        [(1, 2, 2, 2), (1, 2, 2, 1, 2), (2,)],
+    ),
     "conv3d": (
         lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding="valid", groups=2),
         [(1, 2, 3, 4, 3), (2, 1, 2, 2, 2), (2,)],
@@ -330,6 +375,7 @@ GRADCHECKS = {
     "avg_pool3d": (lambda x: F.avg_pool3d(x, 2, (1, 2, 1), ceil_mode=True), [(1, 2, 3, 3, 3)]),
     "adaptive_max_pool1d": (lambda x: F.adaptive_max_pool1d(x, 4), [(2, 7)]),
     "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x, (2, 3)), [(1, 2, 5, 4)]),
+    "adaptive_max_pool3d": (lambda x: F.adaptive_max_pool3d(x, (2, 1, 3)), [(1, 3, 2, 4)]),
 }
 
 
@@ -352,6 +398,7 @@ LAYERS = [
     ("ConvTranspose1d", (4, 6, 3), {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}, (2, 4, 5)),
     ("ConvTranspose1d", (2, 3, 2), {"dilation": 3, "output_padding": 2, "bias": False}, (2, 5)),
     ("ConvTranspose2d", (4, 2, (3, 2)), {"stride": (2, 3), "padding": (1, 0), "dilation": (1, 2)}, (2, 4, 4, 3)),
+    ("ConvTranspose3d", (2, 4, (2, 1, 2)), {"stride": 2, "output_padding": (1, 0, 1), "groups": 2}, (2, 2, 3, 2, 2)),
     ("Conv3d", (2, 4, (2, 3, 2)), {"stride": (1, 2, 1), "padding": 1, "groups": 2}, (2, 2, 4, 5, 4)),
     ("Conv3d", (2, 3, 3), {"padding": "same", "padding_mode": "reflect", "bias": False}, (2, 4, 4, 4)),
     ("Conv3d", (2, 2, 2), {"padding": 1, "padding_mode": "circular", "dilation": 2}, (1, 2, 3, 4, 3)),
@@ -359,6 +406,8 @@ LAYERS = [
     ("AvgPool3d", ((2, 3, 2),), {"count_include_pad": False, "padding": 1}, (2, 3, 4, 5)),
     ("AdaptiveMaxPool1d", (3,), {}, (2, 3, 8)),
     ("AdaptiveMaxPool2d", ((2, None),), {}, (3, 5, 7)),
+    ("AdaptiveMaxPool3d", ((2, 3, None),), {}, (2, 3, 4, 5, 2)),
+    ("AdaptiveAvgPool3d", (2,), {}, (3, 4, 5, 3)),
 ]  # fmt: skip
 
 

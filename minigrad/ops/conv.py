@@ -1,6 +1,6 @@
-"""Convolution and pooling over 1, 2 or 3 spatial dims: conv1d conv2d conv3d,
-conv_transpose1d conv_transpose2d, max_pool1d/2d/3d, avg_pool1d/2d/3d, adaptive_avg_pool1d/2d,
-adaptive_max_pool1d/2d (``torch.nn.functional``'s names, arguments and output sizes).
+"""Convolution and pooling over 1, 2 or 3 spatial dims: conv1d/2d/3d,
+conv_transpose1d/2d/3d, max_pool1d/2d/3d, avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d,
+adaptive_max_pool1d/2d/3d (``torch.nn.functional``'s names, arguments and output sizes).
 
 A convolution is one matrix product over the windows of its input (im2col):
 ``y[n, o, p] = sum_{c, k} w[o, c, k] x_pad[n, c, p * stride + k * dilation] + b[o]``. The
@@ -572,6 +572,25 @@ def conv_transpose2d(
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, options)
 
 
+def conv_transpose3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    output_padding: IntOrTuple = 0,
+    groups: int = 1,
+    dilation: IntOrTuple = 1,
+) -> Tensor:
+    """3-d transposed convolution: the gradient of :func:`conv3d` with respect to its input.
+
+    Shapes: input (N, C_in, D, H, W) or (C_in, D, H, W); weight (C_in, C_out / groups, kD, kH,
+    kW); bias (C_out,) -> (N, C_out, D_out, H_out, W_out), each as :func:`conv_transpose2d`'s.
+    """
+    options = (stride, padding, output_padding, groups, dilation)
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, options)
+
+
 # =============================================================================================
 # pooling: the shared geometry (ceil_mode), max, average, adaptive average
 # =============================================================================================
@@ -876,6 +895,13 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
 
 
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean over windows that tile each volume into ``output_size`` (an int, a triple;
+    None keeps that dim's size). Shapes: (N, C, D, H, W) or (C, D, H, W) ->
+    (N, C, *output_size)."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
+
+
 def adaptive_max_positions(x: Any, sizes: tuple[int, ...]) -> Any:
     """Where the largest value of each adaptive window is (``_bin_edges``), as a flat position
     in the input plane: (N, C, *L) -> (N, C, prod(O)) int64. Each window is gathered padded to
@@ -937,6 +963,18 @@ def adaptive_max_pool2d(
     return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
+def adaptive_max_pool3d(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> Any:
+    """The largest value of each window that tiles each volume into ``output_size`` (an int, a
+    triple; None keeps that dim's size). Shapes: (N, C, D, H, W) or (C, D, H, W) ->
+    (N, C, *output_size); with ``return_indices`` also each maximum's position
+    ``(d * H + h) * W + w``."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
 def adaptive_max_pool1d_with_indices(
     input: Tensor,  # noqa: A002
     output_size: int | tuple[int],
@@ -956,3 +994,13 @@ def adaptive_max_pool2d_with_indices(
     """:func:`adaptive_max_pool2d` returning (values, indices) whatever ``return_indices``
     says: ``torch.nn.functional.adaptive_max_pool2d_with_indices``."""
     return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool3d` returning (values, indices) whatever ``return_indices``
+    says: ``torch.nn.functional.adaptive_max_pool3d_with_indices``."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, True)
