@@ -920,7 +920,8 @@ def adaptive_max_positions(x: Any, sizes: tuple[int, ...]) -> Any:
     count, width = math.prod(sizes), math.prod(positions.shape[nd:])
     positions, inside = positions.reshape(count, width), inside.reshape(count, width)
     flat = x.reshape(x.shape[:2] + (-1,))[..., positions]  # (N, C, prod(O), prod(K))
-    flat = xp.where(inside, flat, -xp.inf)
+    if not bool(inside.all()):  # windows of unequal widths: the shorter ones padded
+        flat = xp.where(inside, flat, -xp.inf)
     arg = _scan_argmax(flat, bool(xp.isnan(x).any()))  # (N, C, prod(O))
     arg = xp.where(xp.take_along_axis(flat, arg[..., None], -1)[..., 0] == -xp.inf, 0, arg)
     return positions[xp.arange(count), arg]
