@@ -205,9 +205,16 @@ CONV3D_OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize("options", CONV3D_OPTIONS, ids=str)
-@pytest.mark.parametrize("dtype,batched", [("float64", True), ("float32", False)])
-def test_conv3d_matches_torch_over_options(options, dtype, batched):
+CONV3D_CASES = [
+    (options, variant)
+    for variant, dealt in zip(VARIANTS, _spread(CONV3D_OPTIONS))
+    for options in dealt
+]
+
+
+@pytest.mark.parametrize("options,variant", CONV3D_CASES, ids=str)
+def test_conv3d_matches_torch_over_options(options, variant):
+    dtype, batched = variant
     rng = np.random.default_rng(5)
     x = rng.standard_normal((2, 4, 5, 4, 5) if batched else (4, 5, 4, 5))
     w, b = rng.standard_normal((4, 4 // options["groups"], 2, 3, 2)), rng.standard_normal(4)
