@@ -317,6 +317,7 @@ FEATURES = {
 }
 LEVELS = ["", *("abcdef"[: i + 1] for i in range(len(FEATURES)))]  # "", "a", "ab", ...
 OUTPUT = (None,)  # what an op saved, for feature c: its output alone
+_new = object.__new__
 _INPLACE_EPOCH = [0]  # counts in-place changes: a backward compares versions only if it moved
 
 
@@ -357,14 +358,10 @@ class Node:
     input's node's ``grad``), its inputs' nodes (None for one that needs no gradient), the sum
     of the gradients that reached it so far, whether it keeps arrays for the backward
     (``saves``: feature f frees them), and the versions of the tensors it saved (feature c:
-    ``(in-place epoch, [(counter, version), ...])``)."""
+    ``(in-place epoch, [(counter, version), ...])``). Made by ``CheckedEngine.record`` only."""
 
     __slots__ = ("__dict__", "backward", "grad", "inputs", "name", "saves", "versions")
     hooks: list[Callable[[Tensor], Tensor | None]] | None = None  # its output's (register_hook)
-
-    def __init__(self, name: str, backward: Callable[[Any], None], inputs: tuple, saves: bool):
-        self.name, self.backward, self.inputs, self.saves = name, backward, inputs, saves
-        self.grad = self.versions = None
 
 
 class AccumulateGrad:
@@ -422,8 +419,13 @@ class CheckedEngine(TinyArrayEngine):
     ) -> Tensor:  # fmt: skip
         """The output of an op, with its node. ``saves``: the backward keeps arrays; ``saved``:
         the tensors among them (None: the output), whose versions feature c records."""
-        node = Node(name, backward, inputs, saves)
-        out = Tensor(data, True, node)
+        # the node and Tensor(data, True, node) made without calling __init__ (two calls an op
+        # cost 8k of the checked engine's 380k instructions a step)
+        node = _new(Node)
+        node.name, node.backward, node.inputs, node.saves = name, backward, inputs, saves
+        node.grad = node.versions = None
+        out = _new(Tensor)
+        out.data, out.grad, out.requires_grad, out.node = data, None, True, node
         if self.versions:
             counter = out.version = [0]
             if saved is OUTPUT:  # the usual case, without a loop
@@ -819,9 +821,15 @@ def main(argv: list[str] | None = None) -> int:
         f"tiny graph ({args.size}x{args.size} float32, 7 ops, fresh leaves), {args.threads} "
         f"thread(s), median of {rounds} rounds"
     )
-    target = None if _noisy(timings) else args.target  # no verdict on noisy rounds
+    noisy = [name for name, t in timings.items() if t.worst > NOISY * t.best]
+    target = None if noisy else args.target  # no verdict on noisy rounds
     _report(timings, target)
     _report_levels(timings, target)
+    if noisy:
+        print(
+            f"  too noisy to judge: the rounds of {', '.join(noisy)} differ by more than "
+            f"{NOISY - 1:.0%} (another process on the cores?); run again"
+        )
     return 0
 
 
@@ -922,17 +930,6 @@ def _report_levels(timings: dict[str, Timing], target: float | None) -> None:
     print(
         f"  {target:g}x PyTorch is {bar * 1e6:.1f} us; levels that meet it: {', '.join(met or ['none'])}"
     )
-
-
-def _noisy(timings: dict[str, Timing]) -> bool:
-    """Whether some program's rounds spread too far for a verdict (printed when so)."""
-    noisy = [name for name, t in timings.items() if t.worst > NOISY * t.best]
-    if noisy:
-        print(
-            f"  too noisy to judge: the rounds of {', '.join(noisy)} differ by more than "
-            f"{NOISY - 1:.0%} (another process on the cores?); run again"
-        )
-    return bool(noisy)
 
 
 if __name__ == "__main__":
