@@ -316,3 +316,21 @@ def test_the_levels_table_gives_each_increment_and_the_levels_under_the_target(
     ))  # fmt: skip
     _report_levels(timings, None)  # noisy rounds: no verdict
     assert "meet" not in capsys.readouterr().out
+
+
+def test_the_checked_graph_keeps_no_array_that_no_backward_saved() -> None:
+    """Why the checked engine's tensors stand apart from its nodes: Add saves nothing, so its
+    output's array dies with its tensor, as minigrad's; the tiny-array engine's values keep
+    every input, and so every array, until the graph goes."""
+    engine, x, _, ids = _engine("")
+    z = engine.add(x, 1.0)
+    unsaved = weakref.ref(z.data)
+    loss = engine.cross_entropy(engine.mul(z, 2.0), ids)
+    del z
+    assert unsaved() is None and loss.node is not None
+    tiny = TinyArrayEngine(np, 4, np.float32)
+    v = tiny.add(Value(x.data), 1.0)
+    kept = weakref.ref(v.data)
+    loss = tiny.cross_entropy(tiny.mul(v, 2.0), ids.data)
+    del v
+    assert kept() is not None
