@@ -922,10 +922,17 @@ def constant(value: float, like: Array) -> Any:
     return c
 
 
+def fits_64_bits(value: float) -> bool:
+    """Whether a Python number lies in [-2**63, 2**64): for an int, whether PyTorch can hold
+    it (in int64 or uint64; beyond, "int too big to convert"); False for NaN. The one place
+    that states the bounds: every check of a number operand's 64 bits calls it."""
+    return -(2**63) <= value < 2**64
+
+
 def _require_64_bits(value: float, like: Array) -> None:
     """Refuse a Python int outside [-2**63, 2**64), as PyTorch ("int too big to convert"),
     where NumPy would round it into ``like``'s float dtype (``float16_tensor + 2**70``)."""
-    if value.__class__ is int and not -(2**63) <= value < 2**64:
+    if value.__class__ is int and not fits_64_bits(value):
         raise ScalarOverflowError(
             f"the Python int {value} is too big to convert (a number operand must fit in int64 "
             f"or uint64, as in PyTorch; the tensor is {like.dtype} of shape {tuple(like.shape)})"

@@ -214,7 +214,7 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
                 return half_in_float32(_binary, op, a, b)
             elif op in _CONSTANT_OPERAND:
                 b = backend.constant(b, a.array)  # checks an int's 64 bits as it caches it
-            elif (b.__class__ is int and not -(2**63) <= b < 2**64) or a.array.dtype is _HALF:
+            elif (b.__class__ is int and not backend.fits_64_bits(b)) or a.array.dtype is _HALF:
                 b = _float_tensor_operand(op, a, b)  # pow, remainder...: refused or checked
         else:
             return _binary(op, a, as_tensor_like(b, a), **options)
@@ -332,7 +332,7 @@ def _scaled(op: str, a: Any, b: Any, alpha: Any) -> Any:
     if alpha == 1:
         return b
     floats = isinstance(a, TensorBase) and a.array.dtype.kind == "f" and a.array.dtype.itemsize > 2
-    if floats and (alpha.__class__ not in _SCALARS or -(2**63) <= alpha < 2**64):
+    if floats and (alpha.__class__ not in _SCALARS or backend.fits_64_bits(alpha)):
         dtype = None  # the usual case: float32/64 hold any alpha within 64-bit ints unchecked
     else:
         dtype = result_type(a, b)
@@ -830,7 +830,7 @@ def _past_int64(bound: Any) -> bool:
     """Whether ``bound`` is a Python number outside [-2**63, 2**64) (or NaN): only then can a
     float32 or float64 clamp refuse it (an int beyond 64 bits, a float past float32's range),
     so only then is it checked."""
-    return bound.__class__ in _SCALARS and not -(2**63) <= bound < 2**64
+    return bound.__class__ in _SCALARS and not backend.fits_64_bits(bound)
 
 
 def _check_clamp_bounds(a: Tensor, low: Any, high: Any, dtype: Any) -> None:

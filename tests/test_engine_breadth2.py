@@ -1,0 +1,186 @@
+"""Engine gaps closed in issue h20, each against PyTorch (``lib`` is either module):
+
+1. ``autograd.backward`` of several outputs: one walk over the union graph;
+2. the in-place activations of ``nn.functional`` through the tensors' one in-place path;
+3. one check that a Python int fits in 64 bits;
+4. no NumPy RuntimeWarning where PyTorch returns inf or nan silently;
+5. ``matmul`` saves only what the gradients it needs read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+tF = torch.nn.functional  # noqa: N816
+
+LIBS = pytest.mark.parametrize("lib", [mg, torch], ids=["minigrad", "torch"])
+# PyTorch warns that backward(create_graph=True) makes a reference cycle; these tests know
+pytestmark = pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+
+
+def _t(lib: Any, data: Any, requires_grad: bool = False) -> Any:
+    return lib.tensor(data, dtype=lib.float64, requires_grad=requires_grad)
+
+
+def _np(x: Any) -> np.ndarray:
+    return np.array(x.detach().tolist())
+
+
+# -- 1. backward of several outputs -------------------------------------------------------------
+
+
+@LIBS
+def test_backward_of_several_outputs_sums_over_the_union_graph(lib: Any) -> None:
+    # y is shared by both outputs: its hook sees the summed gradient, once
+    x = _t(lib, [1.0, -2.0, 3.0], requires_grad=True)
+    w = _t(lib, [0.5, 0.5, 2.0], requires_grad=True)
+    y = x * w
+    seen = []
+    y.register_hook(lambda g: seen.append(_np(g)))
+    outputs = [y.sum(), y * y, w]
+    grads = [None, _t(lib, [1.0, 2.0, 3.0]), _t(lib, [10.0, 20.0, 30.0])]
+    lib.autograd.backward(outputs, grads)
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], 1 + 2 * np.array([1.0, 2.0, 3.0]) * [0.5, -1.0, 6.0])
+    dy = seen[0]
+    np.testing.assert_allclose(_np(x.grad), dy * [0.5, 0.5, 2.0])
+    np.testing.assert_allclose(_np(w.grad), dy * [1.0, -2.0, 3.0] + [10.0, 20.0, 30.0])
+
+
+def test_backward_of_several_outputs_matches_torch_on_a_small_network() -> None:
+    rng = np.random.default_rng(0)
+    xs, ws, gs = rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=(4, 5))
+    got = []
+    for lib in (mg, torch):
+        x, w = _t(lib, xs, True), _t(lib, ws, True)
+        h = (x @ w).tanh()
+        # h is an output and an input of the other output: it must run after both reach it
+        lib.autograd.backward((h, (h * h).sum(), h.sum()), (_t(lib, gs), None, None))
+        got.append((_np(x.grad), _np(w.grad)))
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@LIBS
+def test_backward_of_several_outputs_with_create_graph_and_inputs(lib: Any) -> None:
+    x = _t(lib, [1.0, 2.0], requires_grad=True)
+    z = _t(lib, [3.0, 4.0], requires_grad=True)
+    lib.autograd.backward([(x**3).sum(), (x * z).sum()], create_graph=True)
+    # x.grad = 3x^2 + z, differentiable: d(sum x.grad)/dx = 6x
+    np.testing.assert_allclose(_np(x.grad), [6.0, 16.0])
+    (gx,) = lib.autograd.grad(x.grad.sum(), [x])
+    np.testing.assert_allclose(_np(gx), [6.0, 12.0])
+    x.grad, z.grad = None, None
+    lib.autograd.backward([(x**3).sum(), (x * z).sum()], inputs=[z])
+    assert x.grad is None
+    np.testing.assert_allclose(_np(z.grad), [1.0, 2.0])
+
+
+@LIBS
+def test_backward_takes_one_output_and_one_gradient_in_a_list(lib: Any) -> None:
+    x = _t(lib, [1.0, 2.0], requires_grad=True)
+    lib.autograd.backward((x * 3,), [_t(lib, [1.0, -1.0])])
+    np.testing.assert_allclose(_np(x.grad), [3.0, -3.0])
+    lib.autograd.backward([])  # nothing to do, as in PyTorch
+    np.testing.assert_allclose(_np(x.grad), [3.0, -3.0])
+
+
+BAD_ROOTS = {
+    # name: (outputs and gradients from x, what torch's message and ours both say)
+    "lengths": (lambda lib, x: ([x.sum(), x * 2], [None]), r"2 tensors|2 outputs"),
+    "non-scalar without a gradient": (
+        lambda lib, x: ([x.sum(), x * 2], None),
+        r"grad can be implicitly created only for scalar outputs",
+    ),
+    "does not require grad": (
+        lambda lib, x: ([x.sum(), _t(lib, [1.0, 2.0])], [None, _t(lib, [1.0, 1.0])]),
+        r"(element|output) 1.*does not require grad",
+    ),
+    "wrong shape": (
+        lambda lib, x: ([(x * 2).sum(), x * 2], [_t(lib, [1.0, 1.0]), None]),
+        r"shape",
+    ),
+}
+
+
+@LIBS
+@pytest.mark.parametrize("case", list(BAD_ROOTS))
+def test_backward_of_several_outputs_refuses_before_any_grad_changes(lib: Any, case: str) -> None:
+    make, message = BAD_ROOTS[case]
+    x = _t(lib, [1.0, 2.0], requires_grad=True)
+    x.grad = _t(lib, [5.0, 5.0])
+    outputs, grads = make(lib, x)
+    with pytest.raises(RuntimeError, match=message):
+        lib.autograd.backward(outputs, grads)
+    np.testing.assert_array_equal(_np(x.grad), [5.0, 5.0])
+
+
+def test_backward_of_several_outputs_names_the_output_at_fault() -> None:
+    x = _t(mg, [1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"output 1\).*shape \(3,\).*float64.*\(2,\)"):
+        mg.autograd.backward([x.sum(), x * 2], [None, _t(mg, [1.0, 1.0, 1.0])])
+    with pytest.raises(RuntimeError, match=r"output 1\).*dtype float32.*float64"):
+        mg.autograd.backward([x.sum(), x * 2], [None, mg.ones(2)])
+    with pytest.raises(TypeError, match=r"output 1 must be a Tensor, got int"):
+        mg.autograd.backward([x.sum(), 3])
+    assert x.grad is None
+
+
+# -- 3. one check of a Python int's 64 bits ------------------------------------------------------
+
+
+def test_fits_64_bits_states_pytorchs_bounds() -> None:
+    fits = mg.backend.fits_64_bits
+    assert fits(-(2**63)) and fits(2**64 - 1) and fits(0) and fits(1e19) and fits(-9.2e18)
+    assert not fits(-(2**63) - 1) and not fits(2**64) and not fits(float("nan"))
+    assert not fits(float("inf")) and not fits(2.0**64)
+
+
+# every place a number operand's 64 bits are checked, at both ends, against PyTorch
+INT_OPERANDS = {
+    "add": lambda lib, v: lib.ones(2, dtype=lib.float64) + v,
+    "float16 add": lambda lib, v: lib.ones(2, dtype=lib.float16) + v,
+    "integer add": lambda lib, v: lib.tensor([1, 2]) + v,
+    "pow": lambda lib, v: lib.ones(2, dtype=lib.float64) ** v,
+    "remainder": lambda lib, v: lib.remainder(lib.ones(2, dtype=lib.float64), v),
+    "add alpha": lambda lib, v: lib.ones(2, dtype=lib.float64).add(lib.ones(2), alpha=v),
+    "clamp": lambda lib, v: lib.ones(2, dtype=lib.float64).clamp(max=v),
+    "isin": lambda lib, v: lib.isin(lib.tensor([1, -1]), v),
+    "fill_": lambda lib, v: lib.ones(2, dtype=lib.float64).fill_(v),
+}
+
+
+@pytest.mark.parametrize("case", list(INT_OPERANDS))
+@pytest.mark.parametrize("value", [2**64 - 1, -(2**63)])
+def test_an_int_within_64_bits_is_taken_as_pytorch(case: str, value: int) -> None:
+    ours, theirs = INT_OPERANDS[case](mg, value), INT_OPERANDS[case](torch, value)
+    if case == "isin":  # compared exactly, as minigrad's == (docs/guide/differences.md)
+        theirs = mg.tensor([1, -1]) == value
+    np.testing.assert_array_equal(_np(ours), _np(theirs))
+
+
+def test_isin_of_an_int_past_int64_is_false_everywhere_as_our_comparisons() -> None:
+    # it raised AttributeError (backend.uint64) before
+    for elements, test_elements, invert, want in [
+        (mg.tensor([1, -1]), 2**64 - 1, False, [False, False]),
+        (mg.tensor([1, -1]), 2**63, True, [True, True]),
+        (2**64 - 1, mg.tensor([1, -1]), False, False),
+    ]:
+        got = mg.isin(elements, test_elements, invert=invert)
+        np.testing.assert_array_equal(got.numpy(), want)
+        assert got.dtype == mg.bool
+
+
+@pytest.mark.parametrize("case", list(INT_OPERANDS))
+@pytest.mark.parametrize("value", [2**64, -(2**63) - 1])
+def test_an_int_past_64_bits_is_refused_as_pytorch_naming_it(case: str, value: int) -> None:
+    with pytest.raises(OverflowError):
+        INT_OPERANDS[case](torch, value)
+    with pytest.raises(OverflowError, match=rf"{value} is too big to convert"):
+        INT_OPERANDS[case](mg, value)
