@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import nn.functional as mF  # noqa: N812
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional  # noqa: N816
@@ -184,3 +185,116 @@ def test_an_int_past_64_bits_is_refused_as_pytorch_naming_it(case: str, value: i
         INT_OPERANDS[case](torch, value)
     with pytest.raises(OverflowError, match=rf"{value} is too big to convert"):
         INT_OPERANDS[case](mg, value)
+
+
+# -- 2. nn.functional's in-place activations through the one in-place path ---------------------
+
+IN_PLACE = {
+    "relu": lambda F, t: F.relu(t, inplace=True),
+    "relu_": lambda F, t: F.relu_(t),
+    "leaky_relu": lambda F, t: F.leaky_relu(t, 0.1, inplace=True),
+    "leaky_relu_": lambda F, t: F.leaky_relu_(t, 0.1),
+    "elu": lambda F, t: F.elu(t, 0.5, inplace=True),
+    "elu_": lambda F, t: F.elu_(t, 0.5),
+    "dropout": lambda F, t: F.dropout(t, 0.5, True, inplace=True),
+}
+FUNCTIONALS = pytest.mark.parametrize("lib", [(mg, mF), (torch, tF)], ids=["minigrad", "torch"])
+VALUES = [[1.0, -2.0, 3.0, -0.5], [0.25, -1.0, 2.0, -3.0]]
+
+
+def _leaf(lib: Any) -> Any:
+    return _t(lib, VALUES, requires_grad=True)
+
+
+@FUNCTIONALS
+@pytest.mark.parametrize("op", list(IN_PLACE))
+def test_in_place_activation_of_a_leaf_or_its_view_is_refused(lib: Any, op: str) -> None:
+    lib, F = lib
+    x = _leaf(lib)
+    with pytest.raises(RuntimeError, match=r"a leaf Variable that requires grad is being used"):
+        IN_PLACE[op](F, x)
+    with pytest.raises(RuntimeError, match=r"a view of a leaf Variable that requires grad"):
+        IN_PLACE[op](F, x[0])
+    assert x._version == 0
+    np.testing.assert_array_equal(_np(x), VALUES)
+    with lib.no_grad():  # allowed there, as PyTorch
+        assert IN_PLACE[op](F, x) is x
+    assert x._version == 1 and x.requires_grad and x.grad_fn is None
+
+
+@FUNCTIONALS
+@pytest.mark.parametrize("op", [name for name in IN_PLACE if name != "dropout"])
+def test_in_place_activation_writes_through_a_view_and_rebases_its_base(lib: Any, op: str) -> None:
+    lib, F = lib
+    x = _leaf(lib)
+    y = x * 2
+    v = y[:, 1:3]  # a view of a non-leaf: the base's history is rebased (CopySlices)
+    assert IN_PLACE[op](F, v) is v
+    assert y._version == v._version == 1
+    assert type(y.grad_fn).__name__ == "CopySlices"
+    (y * _t(lib, [[1.0, 2.0, 3.0, 4.0]])).sum().backward()
+    got = _np(x.grad)
+    # reference: the same math out of place
+    ref = torch.tensor(VALUES, dtype=torch.float64, requires_grad=True)
+    z = ref * 2
+    parts = [z[:, :1], _out_of_place(op, z[:, 1:3]), z[:, 3:]]
+    (
+        torch.cat(parts, 1) * torch.tensor([[1.0, 2.0, 3.0, 4.0]], dtype=torch.float64)
+    ).sum().backward()
+    np.testing.assert_allclose(got, ref.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_np(y), _np(torch.cat(parts, 1)), rtol=1e-12)
+
+
+def _out_of_place(op: str, t: Any) -> Any:
+    if op.startswith("relu"):
+        return tF.relu(t)
+    if op.startswith("leaky"):
+        return tF.leaky_relu(t, 0.1)
+    return tF.elu(t, 0.5)
+
+
+@FUNCTIONALS
+@pytest.mark.parametrize("op", list(IN_PLACE))
+def test_in_place_activation_result_changed_later_fails_backward_as_pytorch(
+    lib: Any, op: str
+) -> None:
+    # relu_, leaky_relu_ and elu_ save their result; dropout only its mask: it still runs
+    lib, F = lib
+    x = _leaf(lib)
+    y = x * 1
+    out = IN_PLACE[op](F, y)
+    assert out is y and y._version == 1
+    y.mul_(2)
+    if op == "dropout":
+        y.sum().backward()
+        assert x.grad is not None
+        return
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        y.sum().backward()
+
+
+@FUNCTIONALS
+@pytest.mark.parametrize("op", list(IN_PLACE))
+def test_in_place_activation_of_a_saved_input_fails_its_user_backward(lib: Any, op: str) -> None:
+    lib, F = lib
+    x = _leaf(lib)
+    y = x * 1
+    z = y.sin()  # saves y
+    IN_PLACE[op](F, y)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        z.sum().backward()
+
+
+@FUNCTIONALS
+@pytest.mark.parametrize("op", [name for name in IN_PLACE if name != "dropout"])
+def test_in_place_activation_gradient_matches_torch(lib: Any, op: str) -> None:
+    lib, F = lib
+    x = _leaf(lib)
+    y = x * 3
+    IN_PLACE[op](F, y)
+    # the op's own node, as PyTorch's (ReluBackward0...), not a copy's
+    assert op.split("_")[0] in type(y.grad_fn).__name__.lower()
+    (y * y).sum().backward()
+    ref = torch.tensor(VALUES, dtype=torch.float64, requires_grad=True)
+    (_out_of_place(op, ref * 3) ** 2).sum().backward()
+    np.testing.assert_allclose(_np(x.grad), ref.grad.numpy(), rtol=1e-12)
