@@ -371,6 +371,9 @@ class Function:
             needs.append(False)
         ctx = _new(cls)
         ctx.saved_tensors, ctx._saved_versions = (), None
+        # set before the forward, which may save only what the wanted gradients read (MatMul);
+        # () when no node is recorded: nothing the forward saves is kept
+        ctx.needs_input_grad = tuple(needs) if requires_grad else ()
         try:  # (a call with **{} costs more than one without)
             out = cls.forward(ctx, *arrays, **options) if options else cls.forward(ctx, *arrays)
         except MinigradError:
@@ -385,7 +388,6 @@ class Function:
         result._version_counter = [0]  # a view gets its base's instead, below
         if requires_grad:
             ctx.parents = tuple(parents)
-            ctx.needs_input_grad = tuple(needs)
             ctx.out_shape = out.shape
             ctx.out_dtype = out.dtype
             result.requires_grad = True

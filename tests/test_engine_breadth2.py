@@ -298,3 +298,86 @@ def test_in_place_activation_gradient_matches_torch(lib: Any, op: str) -> None:
     ref = torch.tensor(VALUES, dtype=torch.float64, requires_grad=True)
     (_out_of_place(op, ref * 3) ** 2).sum().backward()
     np.testing.assert_allclose(_np(x.grad), ref.grad.numpy(), rtol=1e-12)
+
+
+# -- 5. matmul saves only what the wanted gradients read ----------------------------------------
+
+MATMUL_SHAPES = [
+    ((2, 3), (3, 4)),
+    ((3,), (3, 4)),
+    ((2, 3), (3,)),
+    ((3,), (3,)),
+    ((2, 2, 3), (3, 4)),
+]
+
+
+@LIBS
+@pytest.mark.parametrize(("shape_a", "shape_b"), MATMUL_SHAPES)
+@pytest.mark.parametrize("wanted", ["a", "b"])
+def test_matmul_operand_whose_gradient_is_not_needed_may_change_in_place(
+    lib: Any, shape_a: tuple, shape_b: tuple, wanted: str
+) -> None:
+    # da reads only b, db only a: so with one gradient wanted, the operand that gradient
+    # belongs to is not saved and may change (PyTorch saves what the other's gradient needs)
+    rng = np.random.default_rng(1)
+    a = _t(lib, rng.normal(size=shape_a), requires_grad=wanted == "a")
+    b = _t(lib, rng.normal(size=shape_b), requires_grad=wanted == "b")
+    out = (a @ b).sum()
+    leaf = a if wanted == "a" else b
+    with lib.no_grad():
+        leaf.mul_(3.0)
+    out.backward()
+    # the gradient does not read the changed operand: the current values give it
+    ref_a = torch.tensor(_np(a), requires_grad=wanted == "a")
+    ref_b = torch.tensor(_np(b), requires_grad=wanted == "b")
+    (ref_a @ ref_b).sum().backward()
+    np.testing.assert_allclose(_np(leaf.grad), (ref_a if wanted == "a" else ref_b).grad.numpy())
+
+
+@LIBS
+@pytest.mark.parametrize(("shape_a", "shape_b"), MATMUL_SHAPES)
+@pytest.mark.parametrize("wanted", ["a", "b", "both"])
+def test_matmul_operand_its_wanted_gradient_reads_may_not_change(
+    lib: Any, shape_a: tuple, shape_b: tuple, wanted: str
+) -> None:
+    rng = np.random.default_rng(2)
+    a = _t(lib, rng.normal(size=shape_a), requires_grad=wanted in ("a", "both"))
+    b = _t(lib, rng.normal(size=shape_b), requires_grad=wanted in ("b", "both"))
+    out = (a @ b).sum()
+    with lib.no_grad():
+        (b if wanted == "a" else a).mul_(3.0)  # read by the wanted gradient
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        out.backward()
+
+
+@pytest.mark.parametrize(("shape_a", "shape_b"), MATMUL_SHAPES)
+@pytest.mark.parametrize("wanted", ["a", "b", "both"])
+def test_matmul_gradients_and_double_backward_with_one_operand_wanted(
+    shape_a: tuple, shape_b: tuple, wanted: str
+) -> None:
+    rng = np.random.default_rng(3)
+    va, vb, vg = rng.normal(size=shape_a), rng.normal(size=shape_b), None
+    got = []
+    for lib in (mg, torch):
+        a = _t(lib, va, requires_grad=wanted in ("a", "both"))
+        b = _t(lib, vb, requires_grad=wanted in ("b", "both"))
+        out = a @ b
+        if vg is None:
+            vg = rng.normal(size=tuple(out.shape))
+        loss = (out * out * _t(lib, vg)).sum()
+        leaves = [t for t in (a, b) if t.requires_grad]
+        grads = lib.autograd.grad(loss, leaves, create_graph=True)
+        # a second derivative: d sum(grad^2)/d(leaves)
+        second = lib.autograd.grad(sum((g * g).sum() for g in grads), leaves)
+        got.append([_np(g) for g in (*grads, *second)])
+    for ours, theirs in zip(*got):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_matmul_saves_only_the_operand_the_wanted_gradient_reads() -> None:
+    x = mg.ones(4, 3, dtype=mg.float64)
+    w = mg.ones(3, 2, dtype=mg.float64, requires_grad=True)
+    saved = (x @ w).grad_fn.saved_tensors
+    assert saved[0] is x.array and saved[1] is None
+    saved = (w.T @ x.T).grad_fn.saved_tensors
+    assert saved[0] is None and saved[1].shape == (3, 4)
