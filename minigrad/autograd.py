@@ -553,7 +553,8 @@ def _run_backward(
     With ``capture`` (``grad()``'s), only the nodes on a path to its inputs run, and the
     gradient reaching each captured node's output is stored there too. With ``early``, a leaf
     with post-accumulate hooks is accumulated (and left out of the result) as soon as the last
-    node using it has run.
+    node using it has run. NumPy's floating point warnings are off meanwhile (hooks included):
+    a gradient that is inf or NaN is the answer, as PyTorch gives it, without a warning.
     """
     grads: dict[Function, Any] = {}  # node -> the sum of the gradients reaching its output
     for node, g in zip(roots, root_grads):
@@ -563,25 +564,26 @@ def _run_backward(
         order = capture.prune(order)
     if early is not None:
         early.count_consumers(order)
-    for node in order:
-        g = grads.pop(node, None)  # None: every path to it returned None, nothing to pass on
-        if g is not None:
-            if node._hooks is not None or capture:
-                g = _observe(node, g, capture)
-                if g is None:  # an input of grad() that leads to no other: captured, not run
-                    continue
-            input_grads = _call_backward(node, g, retain_graph)
-            for parent, pg in zip(node.parents, input_grads):
-                if parent is None or pg is None:
-                    continue
-                dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
-                if pg.shape != parent.out_shape or (
-                    dtype is not parent.out_dtype and dtype != parent.out_dtype
-                ):
-                    pg = _check_and_unbroadcast(node, input_grads, pg, parent)
-                grads[parent] = grads[parent] + pg if parent in grads else pg
-        if early is not None:
-            early.visited(node, grads)
+    with backend.quiet():  # x / 0 and inf - inf in a gradient: inf, NaN, no NumPy warning
+        for node in order:
+            g = grads.pop(node, None)  # None: every path to it returned None, nothing to pass on
+            if g is not None:
+                if node._hooks is not None or capture:
+                    g = _observe(node, g, capture)
+                    if g is None:  # an input of grad() that leads to no other: captured, not run
+                        continue
+                input_grads = _call_backward(node, g, retain_graph)
+                for parent, pg in zip(node.parents, input_grads):
+                    if parent is None or pg is None:
+                        continue
+                    dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
+                    if pg.shape != parent.out_shape or (
+                        dtype is not parent.out_dtype and dtype != parent.out_dtype
+                    ):
+                        pg = _check_and_unbroadcast(node, input_grads, pg, parent)
+                    grads[parent] = grads[parent] + pg if parent in grads else pg
+            if early is not None:
+                early.visited(node, grads)
     return grads  # every op node was popped: what is left are the leaves' nodes
 
 
@@ -784,7 +786,7 @@ def _run_backward_graph(
     order = _topological_order(list(grads))
     if capture is not None:
         order = capture.prune(order)
-    with enable_grad():
+    with enable_grad(), backend.quiet():  # as _run_backward: inf and NaN without warnings
         for node in order:
             g = grads.pop(node, None)
             if g is None:

@@ -33,14 +33,16 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
         if dtype.kind in "iu" and not isinstance(data, backend.ARRAY_TYPES):  # Python numbers:
             return backend.asarray(_checked_data(data, dtype), device=device)  # PyTorch's rule
         try:
-            return backend.asarray(data, dtype=dtype, device=device)
+            with backend.quiet():  # a float past float16's range: inf, as PyTorch
+                return backend.asarray(data, dtype=dtype, device=device)
         except OverflowError:  # an int outside dtype's range: PyTorch's rule, not NumPy's
             return backend.asarray(_checked_data(data, dtype), device=device)
     else:
         is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
         arr = backend.asarray(data, device=device)
         if not is_array and arr.dtype == backend.float64:
-            return arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default, as PyTorch
+            with backend.quiet():  # past float32's range: inf, as PyTorch
+                return arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default
     if arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
     return arr

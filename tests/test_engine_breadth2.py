@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -381,3 +382,90 @@ def test_matmul_saves_only_the_operand_the_wanted_gradient_reads() -> None:
     assert saved[0] is x.array and saved[1] is None
     saved = (w.T @ x.T).grad_fn.saved_tensors
     assert saved[0] is None and saved[1].shape == (3, 4)
+
+
+# -- 4. no NumPy warning where PyTorch answers inf or NaN silently -------------------------------
+
+INF, NAN = float("inf"), float("nan")
+
+
+def _functional(lib: Any) -> Any:
+    return mF if lib is mg else tF
+
+
+QUIET_CASES = {
+    # name: (function of (lib, *tensors), input values); each input requires grad
+    "div": (lambda lib, a, b: a / b, [1.0, 0.0, -1.0], [0.0, 0.0, 0.0]),
+    "div by a number": (lambda lib, a: a / 0, [1.0, 0.0, -1.0]),
+    "a number by": (lambda lib, a: 1 / a, [0.0, 2.0]),
+    "log": (lambda lib, a: a.log(), [0.0, -1.0, 2.0]),
+    "log2": (lambda lib, a: a.log2(), [0.0, -1.0, 2.0]),
+    "sqrt": (lambda lib, a: a.sqrt(), [0.0, -1.0, 4.0]),
+    "rsqrt": (lambda lib, a: a.rsqrt(), [0.0, -1.0, 4.0]),
+    "pow": (lambda lib, a: a**0.5, [-1.0, 0.0, 4.0]),
+    "pow negative": (lambda lib, a: a**-1.0, [0.0, 2.0]),
+    "exp": (lambda lib, a: a.exp(), [1000.0, 1.0]),
+    "exp2": (lambda lib, a: a.exp2(), [2000.0, 1.0]),
+    "sin": (lambda lib, a: a.sin(), [INF, 1.0]),
+    "cos": (lambda lib, a: a.cos(), [-INF, 1.0]),
+    "gelu": (lambda lib, a: _functional(lib).gelu(a), [-INF, INF, 1.0]),
+    "prod": (lambda lib, a: a.prod(), [INF, 0.0]),
+    "cumsum": (lambda lib, a: a.cumsum(0), [INF, -INF, 1.0]),
+    "logsumexp": (lambda lib, a: a.logsumexp(0), [INF, INF]),
+    "softmax": (lambda lib, a: a.softmax(-1), [INF, 1.0]),
+    "log_softmax": (lambda lib, a: a.log_softmax(-1), [INF, 1.0]),
+    "layer_norm": (lambda lib, a: _functional(lib).layer_norm(a, (3,)), [INF, 1.0, 2.0]),
+    "cross_entropy": (
+        lambda lib, a: _functional(lib).cross_entropy(a.reshape(1, 3), lib.tensor([0])),
+        [INF, 1.0, 2.0],
+    ),
+    "xlogy": (lambda lib, a, b: lib.xlogy(a, b), [0.0, 1.0], [0.0, 0.0]),
+    "hypot": (lambda lib, a, b: lib.hypot(a, b), [0.0, 3.0], [0.0, 4.0]),
+    "to float16": (lambda lib, a: a.to(lib.float16).to(lib.float64), [1e5, 1.0]),
+    "float16 plus 2**63": (
+        lambda lib, a: (a.to(lib.float16) + 2**63).to(lib.float64),
+        [1.0, 2.0],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(QUIET_CASES))
+def test_inf_and_nan_come_without_a_numpy_warning_as_pytorch(case: str) -> None:
+    fn, *values = QUIET_CASES[case]
+    results = []
+    for lib in (mg, torch):
+        inputs = [_t(lib, v, requires_grad=True) for v in values]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            out = fn(lib, *inputs)
+            grads = lib.autograd.grad(out.sum(), inputs, allow_unused=True)
+        results.append([_np(out)] + [None if g is None else _np(g) for g in grads])
+    for ours, theirs in zip(*results):
+        if theirs is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-6, equal_nan=True)
+
+
+def test_tensor_creation_past_float16_or_float32_is_inf_without_a_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        half = mg.tensor([1e5, -1e5], dtype=mg.float16)
+        single = mg.tensor([1e300])
+        cast = mg.tensor([NAN, 1.0]).to(mg.int64)  # NaN to an int: PyTorch has no warning either
+    np.testing.assert_array_equal(_np(half), _np(torch.tensor([1e5, -1e5], dtype=torch.float16)))
+    np.testing.assert_array_equal(_np(single), _np(torch.tensor([1e300])))
+    assert cast.dtype == mg.int64 and cast.tolist()[1] == 1
+
+
+def test_quiet_restores_the_callers_numpy_error_state() -> None:
+    before = np.geterr()
+    with mg.backend.quiet():
+        assert set(np.geterr().values()) == {"ignore"}
+        with mg.backend.quiet():
+            pass
+        assert set(np.geterr().values()) == {"ignore"}
+    assert np.geterr() == before
+    with np.errstate(divide="raise"):  # the engine's backward leaves it as it found it
+        x = mg.tensor([1.0, 0.0], requires_grad=True)
+        x.log().sum().backward()
+        with pytest.raises(FloatingPointError):
+            np.array([1.0]) / 0.0
