@@ -371,9 +371,9 @@ class Function:
             needs.append(False)
         ctx = _new(cls)
         ctx.saved_tensors, ctx._saved_versions = (), None
-        # set before the forward, which may save only what the wanted gradients read (MatMul);
-        # () when no node is recorded: nothing the forward saves is kept
-        ctx.needs_input_grad = tuple(needs) if requires_grad else ()
+        # set before the forward, which may save only what the wanted gradients read (MatMul),
+        # as PyTorch's; when no node is recorded, the list itself (all False): no tuple to build
+        ctx.needs_input_grad = tuple(needs) if requires_grad else needs
         try:  # (a call with **{} costs more than one without)
             out = cls.forward(ctx, *arrays, **options) if options else cls.forward(ctx, *arrays)
         except MinigradError:

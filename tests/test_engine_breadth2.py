@@ -469,3 +469,34 @@ def test_quiet_restores_the_callers_numpy_error_state() -> None:
         x.log().sum().backward()
         with pytest.raises(FloatingPointError):
             np.array([1.0]) / 0.0
+
+
+@LIBS
+def test_grad_of_several_outputs_with_too_few_gradients_is_a_runtime_error(lib: Any) -> None:
+    x = _t(lib, [1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"2 tensors and 1 gradients|2 outputs and 1 gradients"):
+        lib.autograd.grad([x.sum(), (x * x).sum()], [x], [None])
+
+
+class _SeesNeeds(mg.autograd.Function):
+    seen: list = []
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _SeesNeeds.seen.append(tuple(ctx.needs_input_grad))
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+def test_a_forward_sees_needs_input_grad_as_pytorch() -> None:
+    # PyTorch's forward sees (False, True) here; under no_grad minigrad's sees all False
+    # (nothing is recorded, so nothing is needed; PyTorch reports requires_grad there)
+    _SeesNeeds.seen.clear()
+    x, w = mg.ones(2), mg.ones(2, requires_grad=True)
+    _SeesNeeds.apply(x, w)
+    with mg.no_grad():
+        _SeesNeeds.apply(x, w)
+    assert _SeesNeeds.seen == [(False, True), (False, False)]

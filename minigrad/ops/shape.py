@@ -870,9 +870,9 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        needs = ctx.needs_input_grad
-        if needs:  # da reads b, db reads a: keep only those (PyTorch's), None for the other
-            ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
+        needs_a, needs_b = ctx.needs_input_grad
+        if needs_a or needs_b:  # da reads b, db reads a: keep only those (PyTorch's)
+            ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
             ctx.ndims = a.ndim, b.ndim
         # out = a @ b
         return backend.matmul(a, b)
