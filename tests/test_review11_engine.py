@@ -1,0 +1,42 @@
+"""Review r6 of issue h20's engine changes: each bug found, against PyTorch (``lib`` is either
+module where both run the same code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import nn.functional as mF  # noqa: N812
+
+torch = pytest.importorskip("torch")
+tF = torch.nn.functional  # noqa: N816
+
+FUNCTIONALS = pytest.mark.parametrize("lib", [(mg, mF), (torch, tF)], ids=["minigrad", "torch"])
+
+
+def _np(x: Any) -> np.ndarray:
+    return np.array(x.detach().tolist())
+
+
+@FUNCTIONALS
+@pytest.mark.parametrize("alpha", [0.7, 1.0])
+@pytest.mark.parametrize("view", [False, True])
+def test_double_backward_through_in_place_elu_matches_torch(
+    lib: Any, alpha: float, view: bool
+) -> None:
+    # elu_'s node saved its input; the in-place path counted that array as the node's output,
+    # so backward_graph differentiated exp(a) through elu's result: d2/dx2 came out wrong
+    lib, F = lib
+    x = lib.tensor([1.0, -2.0, -0.5], dtype=lib.float64, requires_grad=True)
+    y = x * 2
+    F.elu(y[1:] if view else y, alpha=alpha, inplace=True)
+    (gx,) = lib.autograd.grad((y * y).sum(), [x], create_graph=True)
+    (gg,) = lib.autograd.grad(gx.sum(), [x])
+    e = np.exp(np.array([-4.0, -1.0]))  # y = 2x below 0: elu = alpha (e - 1), elu' = alpha e
+    # d/dx sum 2 elu elu' * 2 = 4 (elu'^2 + elu elu'') * 2, elu'' = elu' (per d/dy, * 2 per x)
+    neg = 8 * (alpha**2 * e**2 + alpha * (e - 1) * alpha * e)
+    np.testing.assert_allclose(_np(gx)[1:], 4 * alpha * (e - 1) * alpha * e, rtol=1e-12)
+    np.testing.assert_allclose(_np(gg), [8.0, *neg], rtol=1e-12)
