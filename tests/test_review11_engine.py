@@ -40,3 +40,28 @@ def test_double_backward_through_in_place_elu_matches_torch(
     neg = 8 * (alpha**2 * e**2 + alpha * (e - 1) * alpha * e)
     np.testing.assert_allclose(_np(gx)[1:], 4 * alpha * (e - 1) * alpha * e, rtol=1e-12)
     np.testing.assert_allclose(_np(gg), [8.0, *neg], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("value", [2**64, -(2**63) - 1, 2**70])
+@pytest.mark.parametrize("side", ["test_elements", "elements"])
+def test_isin_of_a_float_tensor_refuses_an_int_past_64_bits_as_pytorch(
+    dtype: str, value: int, side: str
+) -> None:
+    # only an integer tensor checked the Python int: a float tensor answered False (or True for
+    # an element equal to float(2**64)) where PyTorch raises "int too big to convert"
+    for lib in (mg, torch):
+        t = lib.tensor([0.0, 1.0, float(value)], dtype=getattr(lib, dtype))
+        with pytest.raises((OverflowError, RuntimeError)) as err:
+            lib.isin(t, value) if side == "test_elements" else lib.isin(value, t)
+        if lib is mg:
+            assert str(value) in str(err.value) and dtype in str(err.value)
+
+
+def test_isin_of_a_float_tensor_and_an_int_within_64_bits_matches_torch() -> None:
+    for value in (2**63, 2**64 - 1, -(2**63), 3):
+        got, want = (
+            lib.isin(lib.tensor([3.0, float(2**63), -float(2**63)], dtype=lib.float64), value)
+            for lib in (mg, torch)
+        )
+        assert got.tolist() == want.tolist(), value
