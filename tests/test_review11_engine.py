@@ -65,3 +65,61 @@ def test_isin_of_a_float_tensor_and_an_int_within_64_bits_matches_torch() -> Non
             for lib in (mg, torch)
         )
         assert got.tolist() == want.tolist(), value
+
+
+_FILL_CASES = [
+    ("float32", 1e300),
+    ("float32", -1e300),
+    ("float32", 2**64),
+    ("float64", -(2**63) - 1),
+    ("float16", 70000),
+    ("float16", 2**63),
+]
+
+
+@pytest.mark.parametrize(("dtype", "value"), _FILL_CASES)
+def test_masked_fill_of_a_float_tensor_refuses_a_number_past_its_range_as_pytorch(
+    dtype: str, value: float
+) -> None:
+    # only a Python float into float16 was checked: 1e300 became inf in float32 and 2**64 was
+    # stored as 1.8e19, where PyTorch (and differences.md's rule for masked_fill) refuse
+    for lib in (mg, torch):
+        t = lib.tensor([0.0, 1.0], dtype=getattr(lib, dtype))
+        with pytest.raises((OverflowError, RuntimeError)) as err:
+            t.masked_fill(lib.tensor([True, False]), value)
+        if lib is mg:
+            assert str(value) in str(err.value) and dtype in str(err.value)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("value", [1e300, -1e300])
+@pytest.mark.parametrize("side", ["a", "b", "both numbers"])
+def test_where_refuses_a_float_past_float32_as_pytorch(dtype: str, value: float, side: str) -> None:
+    # a float32 result took 1e300 as inf, where PyTorch refuses it
+    for lib in (mg, torch):
+        t = lib.tensor([0, 1], dtype=getattr(lib, dtype))
+        mask = lib.tensor([True, False])
+        a, b = {"a": (value, t), "b": (t, value), "both numbers": (value, 0.5)}[side]
+        with pytest.raises(RuntimeError, match="overflow"):
+            lib.where(mask, a, b)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value"), [("float16", 1e300), ("float64", 1e300), ("float32", float("inf"))]
+)
+def test_where_and_masked_fill_keep_what_pytorch_takes(dtype: str, value: float) -> None:
+    # float16's where gives inf in PyTorch; float64 holds 1e300; inf goes into any float
+    mask_data = [True, False]
+    got, want = (
+        lib.where(lib.tensor(mask_data), lib.tensor([0.0, 1.0], dtype=getattr(lib, dtype)), value)
+        for lib in (mg, torch)
+    )
+    assert got.tolist() == want.tolist() and str(got.dtype).endswith(dtype)
+    if dtype != "float16":
+        got, want = (
+            lib.tensor([0.0, 1.0], dtype=getattr(lib, dtype)).masked_fill(
+                lib.tensor(mask_data), value
+            )
+            for lib in (mg, torch)
+        )
+        assert got.tolist() == want.tolist()
