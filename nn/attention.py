@@ -19,9 +19,19 @@ import math
 from typing import Any
 
 from minigrad import backend
-from minigrad.creation import empty, ones
+from minigrad.creation import empty, ones, zeros
 from minigrad.errors import ShapeError
-from minigrad.ops import attention, dropout, linear, logical_not, softmax, triu, where
+from minigrad.ops import (
+    attention,
+    cat,
+    dropout,
+    linear,
+    logical_not,
+    pad,
+    softmax,
+    triu,
+    where,
+)
 from minigrad.tensor import Tensor
 from nn import init
 from nn.module import Module, Parameter
@@ -92,15 +102,24 @@ class MultiheadAttention(Module):
     Parameters as PyTorch's, so a state_dict maps name for name: ``in_proj_weight``
     (3 embed_dim, embed_dim) holding W_q, W_k, W_v one under the other (``q_proj_weight``,
     ``k_proj_weight``, ``v_proj_weight`` instead when ``kdim``/``vdim`` differ from
-    embed_dim), ``in_proj_bias`` (3 embed_dim,), ``out_proj`` a Linear. Initialization as
-    PyTorch: xavier_uniform for the input projections, zero biases.
+    embed_dim, ``_qkv_same_embed_dim`` False; the unused names are registered as None, as
+    PyTorch's), ``in_proj_bias`` (3 embed_dim,), ``bias_k`` and ``bias_v`` (1, 1, embed_dim)
+    with ``add_bias_kv``, ``out_proj`` a Linear. Initialization as PyTorch: xavier_uniform
+    for the input projections, xavier_normal for ``bias_k``/``bias_v``, zero biases.
+
+    ``add_bias_kv`` appends the learned ``bias_k``/``bias_v`` to the projected keys and values
+    (one more key, the same for every batch item); ``add_zero_attn`` then appends a zero key
+    and value to every head. Each pads ``attn_mask`` and ``key_padding_mask`` with a column
+    of "may attend", so S grows by one for each (in the returned weights too).
 
     Shapes: query (L, N, E), key (S, N, kdim), value (S, N, vdim), (N, L, E)... with
     ``batch_first``, or unbatched (L, E); ``key_padding_mask`` (N, S), ``attn_mask`` (L, S) or
     (N * num_heads, L, S), both True (bool) where a query may NOT attend, or float added ->
-    (output like query, the weights (N, L, S) averaged over heads, or (N, num_heads, L, S)
-    with ``average_attn_weights=False``, or None without ``need_weights``).
-    ``add_bias_kv`` and ``add_zero_attn`` are not supported.
+    (output like query, the weights (N, L, S') averaged over heads, or (N, num_heads, L, S')
+    with ``average_attn_weights=False``, or None without ``need_weights``), S' = S plus one
+    for ``add_bias_kv`` and one for ``add_zero_attn``. ``is_causal`` is PyTorch's hint: it
+    needs ``attn_mask``, and without ``need_weights`` or ``key_padding_mask`` the causal mask
+    over the S' keys replaces it.
     """
 
     def __init__(
@@ -120,8 +139,6 @@ class MultiheadAttention(Module):
         from nn.layers import Linear  # noqa: PLC0415 (see the module's docstring)
 
         super().__init__()
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn")
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(
                 f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads "
@@ -134,21 +151,32 @@ class MultiheadAttention(Module):
         param = _param_maker(device, dtype)
         if self._qkv_same_embed_dim:
             self.in_proj_weight = param(3 * embed_dim, embed_dim)
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
         else:
             self.q_proj_weight = param(embed_dim, embed_dim)
             self.k_proj_weight = param(embed_dim, self.kdim)
             self.v_proj_weight = param(embed_dim, self.vdim)
-        self.in_proj_bias = param(3 * embed_dim) if bias else None
+            self.register_parameter("in_proj_weight", None)
+        self.register_parameter("in_proj_bias", param(3 * embed_dim) if bias else None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        if add_bias_kv:  # one learned key and value more, after the projections
+            self.bias_k, self.bias_v = param(1, 1, embed_dim), param(1, 1, embed_dim)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
         for name in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
-            if name in self._parameters:
+            if self._parameters[name] is not None:
                 init.xavier_uniform_(self._parameters[name])
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _projections(self) -> tuple[tuple[Tensor, Tensor | None], ...]:
         """(weight, bias) of the q, k and v projections."""
@@ -162,16 +190,30 @@ class MultiheadAttention(Module):
         biases = (None,) * 3 if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
         return tuple(zip(weights, biases))
 
-    def _heads(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        """(T, N, in) -> projected, split into heads: (N, H, T, head_dim)."""
+    def _split(self, x: Tensor) -> Tensor:
+        """(T, N, E) -> split into heads: (N, H, T, head_dim)."""
         t, n = x.shape[:2]
-        return (
-            linear(x, weight, bias).reshape(t, n, self.num_heads, self.head_dim).permute(1, 2, 0, 3)
-        )
+        return x.reshape(t, n, self.num_heads, self.head_dim).permute(1, 2, 0, 3)
+
+    def _heads(self, q: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Project q, k, v and split them into heads: (N, H, L, head_dim) and (N, H, S',
+        head_dim) twice, S' = S + 1 with ``bias_k``/``bias_v`` + 1 with ``add_zero_attn``."""
+        (wq, bq), (wk, bk), (wv, bv) = self._projections()
+        q, k, v = linear(q, wq, bq), linear(k, wk, bk), linear(v, wv, bv)  # (T, N, E) each
+        if self.bias_k is not None:  # the same learned key and value for every batch item
+            size = (1, k.shape[1], self.embed_dim)
+            k, v = cat([k, self.bias_k.expand(size)], 0), cat([v, self.bias_v.expand(size)], 0)
+        kh, vh = self._split(k), self._split(v)  # (N, H, S', head_dim)
+        if self.add_zero_attn:  # a zero key and value for every head
+            zero = zeros(*kh.shape[:2], 1, self.head_dim, dtype=kh.dtype, device=kh.device)
+            kh, vh = cat([kh, zero], 2), cat([vh, zero], 2)
+        return self._split(q), kh, vh
 
     def _mask(self, attn_mask: Any, key_padding_mask: Any, sizes: tuple, like: Tensor) -> Any:
-        """The two masks merged into one float mask broadcasting to (N, H, L, S), or None."""
+        """The two masks merged into one float mask broadcasting to (N, H, L, S'), or None;
+        each padded with a "may attend" column for ``bias_k`` and one for ``add_zero_attn``."""
         n, tq, tk = sizes
+        extra = (0, int(self.bias_k is not None) + int(self.add_zero_attn))
         mask = _additive("attn_mask", attn_mask, like)
         if mask is not None:
             if tuple(mask.shape) == (n * self.num_heads, tq, tk):
@@ -181,6 +223,7 @@ class MultiheadAttention(Module):
                     f"MultiheadAttention: attn_mask must be ({tq}, {tk}) or "
                     f"({n * self.num_heads}, {tq}, {tk}), got {tuple(mask.shape)}"
                 )
+            mask = pad(mask, extra)
         padding = _additive("key_padding_mask", key_padding_mask, like)
         if padding is not None:
             if tuple(padding.shape) != (n, tk):
@@ -188,7 +231,7 @@ class MultiheadAttention(Module):
                     f"MultiheadAttention: key_padding_mask must be ({n}, {tk}), got "
                     f"{tuple(padding.shape)}"
                 )
-            padding = padding.reshape(n, 1, 1, tk)
+            padding = pad(padding, extra).reshape(n, 1, 1, tk + extra[1])
             mask = padding if mask is None else mask + padding
         return mask
 
@@ -238,12 +281,13 @@ class MultiheadAttention(Module):
         if unbatched and key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
         mask = self._mask(attn_mask, key_padding_mask, (n, tq, tk), q)
-        (wq, bq), (wk, bk), (wv, bv) = self._projections()
-        qh, kh, vh = self._heads(q, wq, bq), self._heads(k, wk, bk), self._heads(v, wv, bv)
+        qh, kh, vh = self._heads(q, k, v)  # (N, H, L, head_dim), (N, H, S', head_dim) twice
+        if is_causal and key_padding_mask is None and not need_weights:
+            mask = _causal_mask(tq, kh.shape[2], q)  # PyTorch's: the hint replaces attn_mask
         p = self.dropout if self.training else 0.0
         if need_weights:  # the weights themselves, so the product is spelled out
             scores = qh @ kh.transpose(-2, -1) * (1.0 / math.sqrt(self.head_dim))
-            weights = softmax(scores if mask is None else scores + mask, -1)  # (N, H, L, S)
+            weights = softmax(scores if mask is None else scores + mask, -1)  # (N, H, L, S')
             weights = dropout(weights, p, True)  # PyTorch returns the weights after dropout
             heads = weights @ vh
         else:
