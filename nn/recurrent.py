@@ -24,6 +24,7 @@ Owns: these layers. May import: minigrad's public API, ``nn.init``, ``nn.module`
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Callable
@@ -31,10 +32,11 @@ from typing import Any
 
 from minigrad.creation import zeros
 from minigrad.errors import ShapeError
-from minigrad.ops import cat, dropout, linear, relu, sigmoid, stack, tanh
+from minigrad.ops import cat, dropout, index_select, linear, relu, sigmoid, stack, tanh
 from minigrad.tensor import Tensor
 from nn import init
 from nn.module import Module, _param, _positive
+from nn.rnn_utils import PackedSequence
 
 State = tuple[Tensor, ...]  # (h,) for RNN and GRU, (h, c) for LSTM
 
@@ -342,13 +344,14 @@ class _RNNBase(Module):
             )
         return x.ndim == 2
 
-    def _initial_state(self, x: Tensor, hx: Any, unbatched: bool) -> State:
-        """The initial state(s), zeros when None: h (layers * directions, N, proj_size or
-        hidden_size), and an LSTM's c (layers * directions, N, hidden_size)."""
+    def _initial_state(self, x: Tensor, batch: int, hx: Any, unbatched: bool) -> State:
+        """The initial state(s) for a batch of N = ``batch``, zeros (of ``x``'s dtype) when
+        None: h (layers * directions, N, proj_size or hidden_size), and an LSTM's c
+        (layers * directions, N, hidden_size)."""
         count = self.num_layers * self._directions
         widths = (self.proj_size or self.hidden_size, self.hidden_size)
         parts = 2 if self.mode == "LSTM" else 1
-        expected = [(count, x.shape[1], width) for width in widths[:parts]]
+        expected = [(count, batch, width) for width in widths[:parts]]
         if hx is None:
             return tuple(zeros(*shape, dtype=x.dtype, device=x.device) for shape in expected)
         states = tuple(hx) if parts == 2 and isinstance(hx, (tuple, list)) else (hx,)
@@ -365,23 +368,57 @@ class _RNNBase(Module):
                 )
         return states
 
-    def _run_direction(self, x: Tensor, state: State, weights: tuple, reverse: bool) -> tuple:
-        """One layer in one direction over (L, N, in): the outputs (L, N, proj_size or hidden),
-        the last state."""
+    def _run_direction(
+        self, data: Tensor, batch_sizes: list[int], state: State, weights: tuple, reverse: bool
+    ) -> tuple[Tensor, State]:
+        """One layer in one direction over packed data (sum of batch_sizes, in), step t holding
+        the first batch_sizes[t] sequences (longest first): -> the outputs (the same rows,
+        proj_size or hidden), the last state. A sequence that has ended (or, in reverse, not
+        yet begun) keeps its state."""
         w_ih, w_hh, b_ih, b_hh, w_hr = weights
         projection = () if w_hr is None else (w_hr,)  # an LSTM's with proj_size
-        xw = linear(x, w_ih, b_ih)  # (L, N, gates): every step's input projection at once
-        step = STEPS[self.mode]
-        outputs = []
-        times = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+        xw = linear(data, w_ih, b_ih)  # (rows, gates): every step's input projection at once
+        starts = list(itertools.accumulate(batch_sizes, initial=0))
+        step, batch = STEPS[self.mode], state[0].shape[0]
+        outputs: list[Tensor] = [data] * len(batch_sizes)
+        times = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
         for t in times:
-            state = step(xw[t], state, w_hh, b_hh, *projection)
-            outputs.append(state[0])
-        if reverse:
-            outputs.reverse()
-        return stack(outputs, 0), state
+            size = batch_sizes[t]
+            running = state if size == batch else tuple(s[:size] for s in state)
+            new = step(xw[starts[t] : starts[t] + size], running, w_hh, b_hh, *projection)
+            state = (
+                new if size == batch else tuple(cat([a, s[size:]], 0) for a, s in zip(new, state))
+            )
+            outputs[t] = new[0]
+        return cat(outputs, 0), state
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
+    def _layers(self, data: Tensor, batch_sizes: list[int], state0: State) -> tuple[Tensor, State]:
+        """Every layer over packed data (sum of batch_sizes, input_size), with dropout on every
+        layer's output but the last: -> (the last layer's outputs (the same rows, D * width),
+        the final states, each (num_layers * D, N, ...))."""
+        directions = ("", "_reverse")[: self._directions]
+        finals: list[State] = []
+        for k in range(self.num_layers):
+            if k > 0:
+                data = dropout(data, self.dropout, self.training)
+            outs = []
+            for d, suffix in enumerate(directions):
+                state = tuple(s[k * len(directions) + d] for s in state0)
+                out, last = self._run_direction(
+                    data, batch_sizes, state, self._weights(k, suffix), bool(d)
+                )
+                outs.append(out)
+                finals.append(last)
+            data = outs[0] if len(outs) == 1 else cat(outs, -1)  # (rows, D * width)
+        return data, tuple(stack([f[j] for f in finals], 0) for j in range(len(state0)))
+
+    def forward(
+        self,
+        input: Tensor | PackedSequence,  # noqa: A002
+        hx: Any = None,
+    ) -> tuple[Any, Any]:
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         unbatched = self._check_input(input)
         x = (
             input.unsqueeze(1)
@@ -389,26 +426,38 @@ class _RNNBase(Module):
             else input.transpose(0, 1)
             if self.batch_first
             else input
+        )  # (L, N, input_size)
+        steps, batch = x.shape[:2]
+        state0 = self._initial_state(x, batch, hx, unbatched)
+        rows = x.reshape(steps * batch, self.input_size)  # packed, every sequence L long
+        data, last = self._layers(rows, [batch] * steps, state0)
+        output = data.reshape(steps, batch, data.shape[-1])
+        output = (
+            output.squeeze(1)
+            if unbatched
+            else output.transpose(0, 1)
+            if self.batch_first
+            else output
         )
-        state0 = self._initial_state(x, hx, unbatched)
-        directions = ("", "_reverse")[: 2 if self.bidirectional else 1]
-        finals: list[State] = []
-        for k in range(self.num_layers):
-            if k > 0:  # dropout on every layer's output but the last
-                x = dropout(x, self.dropout, self.training)
-            outs = []
-            for d, suffix in enumerate(directions):
-                i = k * len(directions) + d
-                out, last = self._run_direction(
-                    x, tuple(s[i] for s in state0), self._weights(k, suffix), bool(d)
-                )
-                outs.append(out)
-                finals.append(last)
-            x = outs[0] if len(outs) == 1 else cat(outs, -1)  # (L, N, directions * width)
-        output = x.squeeze(1) if unbatched else x.transpose(0, 1) if self.batch_first else x
-        last = tuple(stack([f[j] for f in finals], 0) for j in range(len(state0)))
         if unbatched:
             last = tuple(s.squeeze(1) for s in last)
+        return output, (last if self.mode == "LSTM" else last[0])
+
+    def _forward_packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:  # noqa: A002
+        """A PackedSequence in, one out; hx and the final states in the caller's batch order."""
+        data, batch_sizes = input.data, [int(n) for n in input.batch_sizes.tolist()]
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise ShapeError(
+                f"{type(self).__name__}: expected packed data of shape (*, {self.input_size}), "
+                f"got {tuple(data.shape)}"
+            )
+        state0 = self._initial_state(data, batch_sizes[0], hx, False)
+        if input.sorted_indices is not None:  # to the packed (longest first) order
+            state0 = tuple(index_select(s, 1, input.sorted_indices) for s in state0)
+        data, last = self._layers(data, batch_sizes, state0)
+        if input.unsorted_indices is not None:  # back to the caller's order
+            last = tuple(index_select(s, 1, input.unsorted_indices) for s in last)
+        output = PackedSequence(data, *input[1:])
         return output, (last if self.mode == "LSTM" else last[0])
 
     def extra_repr(self) -> str:

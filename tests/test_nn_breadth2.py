@@ -357,3 +357,143 @@ def test_multihead_attention_bad_masks_name_the_shapes_before_padding():
         mha(q, k, k, key_padding_mask=mg.zeros(3, 7, dtype=mg.bool))
     with pytest.raises(ValueError, match="is_causal is a hint that needs attn_mask"):
         mha(q, q, q, is_causal=True)
+
+
+# =============================================================================================
+# packed sequences (nn.utils.rnn, as torch.nn.utils.rnn) and the recurrent layers over them
+# =============================================================================================
+
+LENGTHS = [3, 5, 1, 4]  # unsorted: enforce_sorted=False sorts them to 5, 4, 3, 1
+
+
+def _same(a, t, tol=TOL64):
+    assert tuple(a.shape) == tuple(t.shape)
+    np.testing.assert_allclose(a.numpy(), t.detach().numpy(), **tol)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("enforce_sorted", [False, True])
+def test_pack_and_pad_match_torch(enforce_sorted, batch_first):
+    from nn.utils.rnn import pack_padded_sequence, pad_packed_sequence  # as torch's path
+    from torch.nn.utils import rnn as trnn
+
+    lengths = sorted(LENGTHS, reverse=True) if enforce_sorted else LENGTHS
+    x = np.random.default_rng(8).standard_normal((4, 5, 2) if batch_first else (5, 4, 2))
+    (xm,), (xt,) = _tensors([x])
+    packed = pack_padded_sequence(xm, lengths, batch_first, enforce_sorted)
+    tpacked = trnn.pack_padded_sequence(xt, lengths, batch_first, enforce_sorted)
+    _same(packed.data, tpacked.data)
+    assert packed.batch_sizes.tolist() == tpacked.batch_sizes.tolist()
+    assert packed.batch_sizes.dtype == mg.int64
+    for name in ("sorted_indices", "unsorted_indices"):
+        mine, theirs = getattr(packed, name), getattr(tpacked, name)
+        assert (mine is None and theirs is None) or mine.tolist() == theirs.tolist()
+    padded, out_lengths = pad_packed_sequence(packed, batch_first, -1.0, total_length=7)
+    tpadded, tout_lengths = trnn.pad_packed_sequence(tpacked, batch_first, -1.0, total_length=7)
+    _same(padded, tpadded)
+    assert out_lengths.tolist() == tout_lengths.tolist() == lengths
+    seed = np.random.default_rng(9).standard_normal(tuple(padded.shape))
+    (g,) = mg.grad((padded * mg.tensor(seed)).sum(), [xm])
+    (tg,) = torch.autograd.grad((tpadded * torch.tensor(seed)).sum(), [xt])
+    _same(g, tg)  # the padding gets no gradient
+
+
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_pad_pack_unpad_unpack_sequence_match_torch(padding_side):
+    from torch.nn.utils import rnn as trnn
+
+    rng = np.random.default_rng(10)
+    arrays = [rng.standard_normal((n, 2, 3)) for n in (4, 2, 3)]
+    xs, txs = _tensors(arrays)
+    for batch_first in (False, True):
+        padded = nn.utils.rnn.pad_sequence(xs, batch_first, 0.5, padding_side)
+        _same(padded, trnn.pad_sequence(txs, batch_first, 0.5, padding_side))
+    packed = nn.utils.rnn.pack_sequence(xs, enforce_sorted=False)
+    tpacked = trnn.pack_sequence(txs, enforce_sorted=False)
+    _same(packed.data, tpacked.data)
+    for a, t in zip(nn.utils.rnn.unpack_sequence(packed), trnn.unpack_sequence(tpacked)):
+        _same(a, t)
+    padded = nn.utils.rnn.pad_sequence(xs, batch_first=True)
+    pieces = nn.utils.rnn.unpad_sequence(padded, mg.tensor([4, 2, 3]), batch_first=True)
+    for a, x in zip(pieces, xs):
+        np.testing.assert_array_equal(a.numpy(), x.numpy())
+    assert packed.to(mg.float32).data.dtype == mg.float32 and packed.to(mg.float64) is packed
+
+
+PACKED = [  # (layer, options)
+    ("LSTM", {"proj_size": 2, "num_layers": 2, "bidirectional": True}),
+    ("LSTM", {"batch_first": True}),
+    ("GRU", {"bidirectional": True, "batch_first": True}),
+    ("RNN", {"num_layers": 2, "nonlinearity": "relu"}),
+]
+
+
+@pytest.mark.parametrize("with_state", [False, True])
+@pytest.mark.parametrize("enforce_sorted", [False, True])
+@pytest.mark.parametrize("name,options", PACKED, ids=str)
+def test_recurrent_layers_over_packed_sequences_match_torch(
+    name, options, enforce_sorted, with_state
+):
+    """Each sequence stops at its own length (the reverse direction starts at its own end);
+    hx and the final states are in the caller's batch order, as PyTorch's."""
+    from torch.nn.utils import rnn as trnn
+
+    rng = np.random.default_rng(11)
+    module, tmodule = _twin(name, IN, HIDDEN, **options)
+    batch_first = options.get("batch_first", False)
+    lengths = sorted(LENGTHS, reverse=True) if enforce_sorted else LENGTHS
+    arrays = [rng.standard_normal((4, 5, IN) if batch_first else (5, 4, IN))]
+    count = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
+    if with_state:
+        arrays.append(rng.standard_normal((count, 4, options.get("proj_size") or HIDDEN)))
+        arrays += [rng.standard_normal((count, 4, HIDDEN))] if name == "LSTM" else []
+    (x, *state), (tx, *tstate) = _tensors(arrays)
+    hx = (tuple(state) if name == "LSTM" else state[0]) if state else None
+    thx = (tuple(tstate) if name == "LSTM" else tstate[0]) if tstate else None
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first, enforce_sorted)
+    tpacked = trnn.pack_padded_sequence(tx, lengths, batch_first, enforce_sorted)
+    out, last = module(packed, hx)
+    tout, tlast = tmodule(tpacked, thx)
+    assert isinstance(out, nn.utils.rnn.PackedSequence)
+    assert out.batch_sizes is packed.batch_sizes
+    padded, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first)
+    tpadded, _ = trnn.pad_packed_sequence(tout, batch_first)
+    outs = [padded, *(last if name == "LSTM" else (last,))]
+    touts = [tpadded, *(tlast if name == "LSTM" else (tlast,))]
+    leaves, tleaves = [x, *state, *module.parameters()], [tx, *tstate, *tmodule.parameters()]
+    _compare(outs, touts, leaves, tleaves, rng, TOL64)
+
+
+def test_packed_lstm_gradcheck():
+    mg.manual_seed(3)
+    lstm = nn.LSTM(2, 3, bidirectional=True, proj_size=2, dtype=mg.float64)
+    x = mg.randn(3, 2, 2, dtype=mg.float64, requires_grad=True)
+
+    def fn(x, *ps):
+        packed = nn.utils.rnn.pack_padded_sequence(x, [2, 3], enforce_sorted=False)
+        out, (h, c) = lstm(packed)
+        return out.data, h, c
+
+    assert mg.gradcheck(fn, [x, *lstm.parameters()])
+
+
+def test_packing_bad_input_names_the_fault():
+    rnn = nn.utils.rnn
+    x = mg.randn(5, 3, 2)
+    with pytest.raises(ValueError, match=r"lengths \[2, 5, 1\] must be sorted in decreasing"):
+        rnn.pack_padded_sequence(x, [2, 5, 1])
+    with pytest.raises(ValueError, match=r"every length must be above 0, got \[5, 0, 1\]"):
+        rnn.pack_padded_sequence(x, [5, 0, 1])
+    with pytest.raises(mg.ShapeError, match="2 lengths for a batch of 3 sequences"):
+        rnn.pack_padded_sequence(x, [5, 1])
+    with pytest.raises(mg.ShapeError, match=r"a length of 6 in an input of 5 steps"):
+        rnn.pack_padded_sequence(x, [6, 2, 1])
+    packed = rnn.pack_padded_sequence(x, [5, 2, 1])
+    with pytest.raises(ValueError, match="total_length 4 is shorter than the longest .* 5"):
+        rnn.pad_packed_sequence(packed, total_length=4)
+    with pytest.raises(mg.ShapeError, match=r"packed data of shape \(\*, 3\), got \(8, 2\)"):
+        nn.GRU(3, 4)(packed)
+    with pytest.raises(mg.ShapeError, match=r"hidden state of shape \(1, 3, 4\), got \(1, 2, 4\)"):
+        nn.GRU(2, 4)(packed, mg.randn(1, 2, 4))
+    with pytest.raises(ValueError, match="padding_side must be 'right' or 'left'"):
+        rnn.pad_sequence([x[0]], padding_side="middle")
