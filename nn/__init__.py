@@ -75,7 +75,9 @@ from nn.recurrent import (  # recurrent layers (issue h15)
     RNN,
     GRUCell,
     LSTMCell,
+    RNNBase,
     RNNCell,
+    RNNCellBase,
 )
 
 __all__ = [
@@ -139,7 +141,9 @@ __all__ = [
     "LSTM",
     "LSTMCell",
     "RNN",
+    "RNNBase",
     "RNNCell",
+    "RNNCellBase",
     "CosineSimilarity",
     "MultiheadAttention",
     "PairwiseDistance",

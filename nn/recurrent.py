@@ -100,7 +100,10 @@ def _uniform_init(module: Module, hidden_size: int) -> None:
 # =============================================================================================
 
 
-class _Cell(Module):
+class RNNCellBase(Module):
+    """The cells' common base (PyTorch's ``nn.RNNCellBase``, for ``isinstance`` checks): build
+    an RNNCell, LSTMCell or GRUCell."""
+
     name = ""
 
     def __init__(
@@ -161,7 +164,7 @@ class _Cell(Module):
         return text
 
 
-class RNNCell(_Cell):
+class RNNCell(RNNCellBase):
     """One step of an Elman RNN: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu).
 
     Shapes: input (N, input_size) or (input_size,); hx like it with hidden_size (zeros when
@@ -186,7 +189,7 @@ class RNNCell(_Cell):
         return self._step(input, (self._zeros(input) if hx is None else hx,))[0]
 
 
-class LSTMCell(_Cell):
+class LSTMCell(RNNCellBase):
     """One LSTM step (gates i, f, g, o): ``c' = sigmoid(f) c + sigmoid(i) tanh(g)``,
     ``h' = sigmoid(o) tanh(c')``.
 
@@ -216,7 +219,7 @@ class LSTMCell(_Cell):
         return self._step(input, state)
 
 
-class GRUCell(_Cell):
+class GRUCell(RNNCellBase):
     """One GRU step (gates r, z, n): ``n = tanh(x_n + r (h W_hn^T + b_hn))``,
     ``h' = (1 - z) n + z h``.
 
@@ -245,7 +248,10 @@ class GRUCell(_Cell):
 # =============================================================================================
 
 
-class _RNNBase(Module):
+class RNNBase(Module):
+    """The sequence layers' common base (PyTorch's ``nn.RNNBase``, for ``isinstance`` checks):
+    build an RNN, LSTM or GRU."""
+
     name = ""
 
     def __init__(self, input_size: int, hidden_size: int, options: dict[str, Any]) -> None:
@@ -490,7 +496,7 @@ def _options(**options: Any) -> dict[str, Any]:
     return options
 
 
-class RNN(_RNNBase):
+class RNN(RNNBase):
     """A multi-layer Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or
     relu), layer by layer, each layer's outputs the next one's inputs.
 
@@ -527,7 +533,7 @@ class RNN(_RNNBase):
         super().__init__(input_size, hidden_size, options | {"device": device, "dtype": dtype})
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     """A multi-layer LSTM (Hochreiter & Schmidhuber, 1997), gates i, f, g, o as PyTorch.
 
     Shapes as :class:`RNN`, with the state a pair: hx = (h_0, c_0), each (num_layers * D, N,
@@ -559,7 +565,7 @@ class LSTM(_RNNBase):
         super().__init__(input_size, hidden_size, options | {"device": device, "dtype": dtype})
 
 
-class GRU(_RNNBase):
+class GRU(RNNBase):
     """A multi-layer GRU (Cho et al., 2014), gates r, z, n as PyTorch, the reset gate on
     ``h W_hn^T + b_hn``.
 

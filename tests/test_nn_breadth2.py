@@ -497,3 +497,11 @@ def test_packing_bad_input_names_the_fault():
         nn.GRU(2, 4)(packed, mg.randn(1, 2, 4))
     with pytest.raises(ValueError, match="padding_side must be 'right' or 'left'"):
         rnn.pad_sequence([x[0]], padding_side="middle")
+
+
+def test_recurrent_base_classes_are_exported_for_isinstance_as_torch():
+    assert all(isinstance(layer(2, 3), nn.RNNBase) for layer in (nn.RNN, nn.LSTM, nn.GRU))
+    cells = (nn.RNNCell, nn.LSTMCell, nn.GRUCell)
+    assert all(isinstance(cell(2, 3), nn.RNNCellBase) for cell in cells)
+    assert not isinstance(nn.LSTMCell(2, 3), nn.RNNBase)
+    assert {"RNNBase", "RNNCellBase"} <= set(nn.__all__) and hasattr(torch.nn, "RNNCellBase")
