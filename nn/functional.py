@@ -52,6 +52,7 @@ from minigrad.ops.conv import (  # convolution and pooling (issue h15)
 from minigrad.tensor import Tensor, as_tensor
 from nn.attention import (  # issue h15
     cosine_similarity,
+    multi_head_attention_forward,
     pairwise_distance,
     scaled_dot_product_attention,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "cosine_similarity",
+    "multi_head_attention_forward",
     "pairwise_distance",
     "scaled_dot_product_attention",
 ]

@@ -505,3 +505,45 @@ def test_recurrent_base_classes_are_exported_for_isinstance_as_torch():
     assert all(isinstance(cell(2, 3), nn.RNNCellBase) for cell in cells)
     assert not isinstance(nn.LSTMCell(2, 3), nn.RNNBase)
     assert {"RNNBase", "RNNCellBase"} <= set(nn.__all__) and hasattr(torch.nn, "RNNCellBase")
+
+
+@pytest.mark.parametrize("separate", [False, True])
+@pytest.mark.parametrize("extras", ["bias_kv+zero_attn", "static_kv+zero_attn", "none"])
+def test_multi_head_attention_forward_functional_matches_torch(extras, separate):
+    """nn.functional.multi_head_attention_forward with the weights given: packed or separate
+    projections, bias_k/bias_v or static_k/static_v (N * H, S, d), add_zero_attn."""
+    import nn.functional as F  # noqa: N812 (the PyTorch convention)
+
+    rng = np.random.default_rng(12)
+    d = E // HEADS
+    arrays = {
+        "query": rng.standard_normal((TQ, B, E)),
+        "key": rng.standard_normal((TK, B, E)),
+        "value": rng.standard_normal((TK, B, E)),
+        "in_proj_weight": None if separate else rng.standard_normal((3 * E, E)) / 3,
+        "in_proj_bias": rng.standard_normal(3 * E),
+        "bias_k": rng.standard_normal((1, 1, E)) if extras == "bias_kv+zero_attn" else None,
+        "bias_v": rng.standard_normal((1, 1, E)) if extras == "bias_kv+zero_attn" else None,
+        "out_proj_weight": rng.standard_normal((E, E)) / 3,
+        "out_proj_bias": rng.standard_normal(E),
+        "q_proj_weight": rng.standard_normal((E, E)) / 3 if separate else None,
+        "k_proj_weight": rng.standard_normal((E, E)) / 3 if separate else None,
+        "v_proj_weight": rng.standard_normal((E, E)) / 3 if separate else None,
+        "static_k": rng.standard_normal((B * HEADS, TK, d)) if extras[:6] == "static" else None,
+        "static_v": rng.standard_normal((B * HEADS, TK, d)) if extras[:6] == "static" else None,
+    }
+    names = list(arrays)
+    tensors, ttensors = _tensors(list(arrays.values()))
+    padding = np.zeros((B, TK), dtype=bool)
+    padding[:, -2:] = [True, False]
+    options = {"add_zero_attn": extras != "none", "dropout_p": 0.0, "num_heads": HEADS}
+    options |= {"embed_dim_to_check": E, "use_separate_proj_weight": separate}
+    outs = F.multi_head_attention_forward(
+        **dict(zip(names, tensors)), **options, key_padding_mask=mg.tensor(padding)
+    )
+    touts = torch.nn.functional.multi_head_attention_forward(
+        **dict(zip(names, ttensors)), **options, key_padding_mask=torch.tensor(padding)
+    )
+    leaves = [t for t in tensors if t is not None]
+    tleaves = [t for t in ttensors if t is not None]
+    _compare(outs, touts, leaves, tleaves, rng, TOL64)
