@@ -1,6 +1,7 @@
-"""Attention and distances, after ``torch.nn``: MultiheadAttention and
-``scaled_dot_product_attention``; CosineSimilarity, PairwiseDistance and their functions
-``cosine_similarity``, ``pairwise_distance``.
+"""Attention and distances, after ``torch.nn``: MultiheadAttention (``add_bias_kv``,
+``add_zero_attn``, ``kdim``/``vdim`` included) and its functional
+``multi_head_attention_forward``, ``scaled_dot_product_attention``; CosineSimilarity,
+PairwiseDistance and their functions ``cosine_similarity``, ``pairwise_distance``.
 
 Mask conventions are PyTorch's, which differ between the two attention functions:
 ``scaled_dot_product_attention``'s boolean ``attn_mask`` is True where a query MAY attend,

@@ -547,3 +547,16 @@ def test_multi_head_attention_forward_functional_matches_torch(extras, separate)
     leaves = [t for t in tensors if t is not None]
     tleaves = [t for t in ttensors if t is not None]
     _compare(outs, touts, leaves, tleaves, rng, TOL64)
+
+
+def test_multi_head_attention_forward_takes_torchs_arguments():
+    import inspect
+
+    import nn.functional as F  # noqa: N812 (the PyTorch convention)
+
+    def arguments(fn):
+        return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    theirs = torch.nn.functional.multi_head_attention_forward
+    assert arguments(F.multi_head_attention_forward) == arguments(theirs)
+    assert "multi_head_attention_forward" in F.__all__
