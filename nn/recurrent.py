@@ -385,17 +385,18 @@ class RNNBase(Module):
         projection = () if w_hr is None else (w_hr,)  # an LSTM's with proj_size
         xw = linear(data, w_ih, b_ih)  # (rows, gates): every step's input projection at once
         starts = list(itertools.accumulate(batch_sizes, initial=0))
-        step, batch = STEPS[self.mode], state[0].shape[0]
-        outputs: list[Tensor] = [data] * len(batch_sizes)
+        step, batch, outputs = STEPS[self.mode], state[0].shape[0], []
         times = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
         for t in times:
-            size = batch_sizes[t]
+            size = batch_sizes[t]  # the running sequences are the first `size` rows
             running = state if size == batch else tuple(s[:size] for s in state)
             new = step(xw[starts[t] : starts[t] + size], running, w_hh, b_hh, *projection)
-            state = (
-                new if size == batch else tuple(cat([a, s[size:]], 0) for a, s in zip(new, state))
-            )
-            outputs[t] = new[0]
+            outputs.append(new[0])  # (size, width): this step's rows of the packed output
+            if size < batch:  # the other rows keep their state
+                new = tuple(cat([a, s[size:]], 0) for a, s in zip(new, state))
+            state = new
+        if reverse:
+            outputs.reverse()
         return cat(outputs, 0), state
 
     def _layers(self, data: Tensor, batch_sizes: list[int], state0: State) -> tuple[Tensor, State]:
@@ -426,27 +427,17 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         unbatched = self._check_input(input)
-        x = (
-            input.unsqueeze(1)
-            if unbatched
-            else input.transpose(0, 1)
-            if self.batch_first
-            else input
-        )  # (L, N, input_size)
+        x = input.unsqueeze(1) if unbatched else input
+        x = x.transpose(0, 1) if self.batch_first and not unbatched else x  # (L, N, input_size)
         steps, batch = x.shape[:2]
         state0 = self._initial_state(x, batch, hx, unbatched)
         rows = x.reshape(steps * batch, self.input_size)  # packed, every sequence L long
         data, last = self._layers(rows, [batch] * steps, state0)
-        output = data.reshape(steps, batch, data.shape[-1])
-        output = (
-            output.squeeze(1)
-            if unbatched
-            else output.transpose(0, 1)
-            if self.batch_first
-            else output
-        )
+        output = data.reshape(steps, batch, data.shape[-1])  # (L, N, D * width)
         if unbatched:
-            last = tuple(s.squeeze(1) for s in last)
+            output, last = output.squeeze(1), tuple(s.squeeze(1) for s in last)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
         return output, (last if self.mode == "LSTM" else last[0])
 
     def _forward_packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:  # noqa: A002
