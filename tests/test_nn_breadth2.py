@@ -418,6 +418,11 @@ def test_pad_pack_unpad_unpack_sequence_match_torch(padding_side):
     for a, x in zip(pieces, xs):
         np.testing.assert_array_equal(a.numpy(), x.numpy())
     assert packed.to(mg.float32).data.dtype == mg.float32 and packed.to(mg.float64) is packed
+    ties = [3, 1, 3, 2, 3, 3, 1]  # equal lengths keep their order, as PyTorch's sort here
+    x = np.zeros((3, len(ties), 2))
+    mine = nn.utils.rnn.pack_padded_sequence(mg.tensor(x), ties, enforce_sorted=False)
+    theirs = trnn.pack_padded_sequence(torch.tensor(x), ties, enforce_sorted=False)
+    assert mine.sorted_indices.tolist() == theirs.sorted_indices.tolist()
 
 
 PACKED = [  # (layer, options)
