@@ -3,9 +3,12 @@
 shapes must be PyTorch's, so state dicts go both ways), then outputs, final states, attention
 weights and the gradients of every input and parameter compared in float64 (and a float32
 smoke case), over bidirectional x layers x batch_first x unbatched x proj_size and
-add_bias_kv x add_zero_attn x masks x kdim/vdim x batch_first; float64 gradchecks of a small
-case of each; initialization; the recurrent layers' other PyTorch arguments (all_weights,
-flatten_parameters, the dropout warning); and the errors bad arguments get."""
+add_bias_kv x add_zero_attn x masks x kdim/vdim x batch_first; float64 gradchecks (and
+gradgradchecks) of a small case of each; initialization; the recurrent layers' other PyTorch
+arguments (all_weights, flatten_parameters, the dropout warning, RNNBase/RNNCellBase);
+packed sequences (nn.utils.rnn against torch.nn.utils.rnn, and RNN/LSTM/GRU over them);
+nn.functional.multi_head_attention_forward (static_k/static_v, separate projections); and
+the errors bad arguments get."""
 
 from __future__ import annotations
 
@@ -167,6 +170,16 @@ def test_lstm_with_projections_gradcheck():
         return out, h_n, c_n
 
     assert mg.gradcheck(fn, [x, h, c, *params])
+
+
+def test_projected_lstm_and_extra_attention_keys_differentiate_twice():
+    mg.manual_seed(4)
+    lstm = nn.LSTM(2, 3, proj_size=1, bidirectional=True, dtype=mg.float64)
+    x = mg.randn(2, 1, 2, dtype=mg.float64, requires_grad=True)
+    assert mg.gradgradcheck(lambda x: lstm(x)[0], [x])
+    mha = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True, dtype=mg.float64)
+    q = mg.randn(2, 1, 4, dtype=mg.float64, requires_grad=True)
+    assert mg.gradgradcheck(lambda q: mha(q, q, q), [q])
 
 
 def test_recurrent_all_weights_flatten_parameters_and_dropout_warning():
