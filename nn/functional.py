@@ -39,15 +39,28 @@ from minigrad.ops import elu as _elu
 from minigrad.ops import embedding as _embedding
 from minigrad.ops import leaky_relu as _leaky_relu
 from minigrad.ops import relu as _relu
-from minigrad.ops.conv import (  # convolution and pooling (issue h15)
+from minigrad.ops.conv import (  # convolution and pooling (issues h15, h17)
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     conv1d,
     conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
 from minigrad.tensor import Tensor, as_tensor
 from nn.attention import (  # issue h15
@@ -105,6 +118,19 @@ __all__ = [
     "instance_norm",
     "max_pool1d",
     "max_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
+    "avg_pool3d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "max_pool3d",
     "cosine_similarity",
     "multi_head_attention_forward",
     "pairwise_distance",
