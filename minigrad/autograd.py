@@ -1274,6 +1274,8 @@ def _outputs_and_grads(outputs: Any, grad_outputs: Any, what: str) -> tuple[list
         TypeError: an output is not a Tensor.
         RuntimeError: the two differ in length.
     """
+    if isinstance(outputs, _Tensor) and (grad_outputs is None or isinstance(grad_outputs, _Tensor)):
+        return [outputs], [grad_outputs]  # the usual call: one output
     outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
     for i, o in enumerate(outs):
         if not isinstance(o, _Tensor):

@@ -496,7 +496,8 @@ def test_walkthrough_runs_every_tool(tmp_path, capsys):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     backend = mg.get_backend()
-    assert module.main(["--backend", backend, "--draw", str(tmp_path)]) == 0
+    with np.printoptions():  # main() sets NumPy's print options for its printout: restore them
+        assert module.main(["--backend", backend, "--draw", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "match" in out and "MISMATCH" not in out
     assert "grad [" in out  # values and gradients on the graph

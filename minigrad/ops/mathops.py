@@ -75,6 +75,7 @@ class Log1p(Function):
 
 class Expm1(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, a):
         out = backend.array_module(a).expm1(a)
         ctx.save_for_backward(out)
@@ -106,6 +107,7 @@ class Log10(Function):
 
 class Tan(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, a):
         out = backend.array_module(a).tan(a)
         ctx.save_for_backward(out)
@@ -122,6 +124,7 @@ class Tan(Function):
 
 class Sinh(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, a):
         ctx.save_for_backward(a)
         return backend.array_module(a).sinh(a)
@@ -140,6 +143,7 @@ class Sinh(Function):
 
 class Cosh(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, a):
         ctx.save_for_backward(a)
         return backend.array_module(a).cosh(a)

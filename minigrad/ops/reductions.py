@@ -192,6 +192,7 @@ def _divide(a: Any, n: int) -> Any:
 
 class Var(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, dims=None, correction=1, keepdim=False):
         # var = sum((x - mean)^2) / (N - correction)
         centered = _centered(ctx, x, dims, correction)

@@ -94,6 +94,7 @@ def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 class CumProd(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, dim=0):
         out = x.cumprod(axis=dim)
         ctx.save_for_backward(x, out)
