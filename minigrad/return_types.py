@@ -76,3 +76,28 @@ class mode(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     values: Any
     indices: Any
+
+
+# -- minigrad.ops.decompositions (minigrad.linalg): matrix decompositions ---------------------
+
+
+class linalg_svd(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.svd(A)``: A = U diag(S) Vh."""
+
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class linalg_eigh(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.eigh(A)``: the eigenvalues (ascending) and the eigenvectors (columns)."""
+
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class linalg_slogdet(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.slogdet(A)``: the sign of the determinant and the log of its absolute value."""
+
+    sign: Any
+    logabsdet: Any

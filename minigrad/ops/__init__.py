@@ -29,9 +29,12 @@
 - ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
   its base and the base's views (no public function: the Tensor's in-place methods use it)
 
-- ``linalg`` (also ``minigrad.linalg``): dot vdot inner outer (ger) mv addmm addmv addbmm
-  baddbmm addcmul addcdiv tensordot kron trace norm vector_norm dist cdist cross
-  cumulative_trapezoid
+- ``linalg``: dot vdot inner outer (ger) mv addmm addmv addbmm baddbmm addcmul addcdiv
+  tensordot kron trace norm vector_norm matrix_norm linalg_norm dist cdist cross
+  cumulative_trapezoid; on the decompositions: cond matrix_rank matrix_power multi_dot vecdot
+  det slogdet logdet inverse pinverse (``minigrad.linalg`` gathers torch.linalg's names)
+- ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky, each
+  with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
   dstack column_stack, tensor_split hsplit vsplit dsplit, atleast_1d/2d/3d, ravel tile fliplr
   flipud rot90 select narrow_copy diag_embed diagflat take, meshgrid cartesian_prod
@@ -58,7 +61,8 @@ for annotations only (the wrappers take and return Tensors, but test them with
 imports the class above them); never ``nn`` or ``transformer``.
 """
 
-from minigrad.ops import linalg as linalg  # minigrad.linalg, as torch.linalg
+from minigrad.ops import decompositions as decompositions  # svd, eigh, inv, ... (linalg)
+from minigrad.ops import linalg as linalg  # products, norms; minigrad/linalg.py: torch.linalg
 from minigrad.ops import search as search  # sorted search, counting, scatters (PyTorch breadth)
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
 from minigrad.ops.activations import elu, leaky_relu, silu, softplus
@@ -151,14 +155,20 @@ from minigrad.ops.linalg import (
     cdist,
     cross,
     cumulative_trapezoid,
+    det,
     dist,
     dot,
     ger,
     inner,
+    inverse,
     kron,
+    logdet,
+    matrix_power,
     mv,
     norm,
     outer,
+    pinverse,
+    slogdet,
     tensordot,
     trace,
     vdot,
@@ -419,6 +429,12 @@ __all__ = [
     "trace",
     "vdot",
     "vector_norm",
+    "det",  # matrix functions on the decompositions (ops/decompositions.py)
+    "inverse",
+    "logdet",
+    "matrix_power",
+    "pinverse",
+    "slogdet",
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",

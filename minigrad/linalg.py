@@ -1,0 +1,75 @@
+"""``minigrad.linalg``: the names of ``torch.linalg``, with its semantics.
+
+Norms: ``norm`` (torch.linalg.norm: a matrix norm for an ``ord`` over two dims or of a 2-D
+input, else a vector norm), ``vector_norm``, ``matrix_norm`` ("fro", "nuc", +-1, +-2, +-inf),
+``cond``. Decompositions, each with its gradient: ``svd``, ``svdvals``, ``eigh``, ``eigvalsh``,
+``cholesky``. Determinants and inverses: ``det``, ``slogdet``, ``inv``, ``solve``, ``pinv``,
+``matrix_rank``, ``matrix_power``. Products: ``cross`` (default ``dim=-1``, as
+torch.linalg.cross; ``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``,
+``multi_dot``. ``LinAlgError`` is raised for a singular or non-positive-definite
+matrix.
+
+Owns: this namespace (no function of its own but ``cross``'s default). May import: ``errors``,
+``minigrad.ops``; ``tensor`` for annotations only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from minigrad.errors import LinAlgError
+from minigrad.ops import linalg as _ops_linalg
+from minigrad.ops.decompositions import (
+    cholesky,
+    eigh,
+    eigvalsh,
+    inv,
+    pinv,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+)
+from minigrad.ops.linalg import (
+    cond,
+    det,
+    matrix_norm,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    vecdot,
+    vector_norm,
+)
+from minigrad.ops.linalg import linalg_norm as norm
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cond",
+    "cross",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+]
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (default -1, as ``torch.linalg.cross``),
+    both operands broadcast together."""
+    return _ops_linalg.cross(input, other, dim)
