@@ -6,6 +6,13 @@ The differentiable ops are gradchecked, compared with PyTorch and gradgradchecke
 registry cases (tests/op_cases.py); here: the non-differentiable ones, edge cases (empty, 0-d,
 integer inputs and their dtypes), bad inputs (errors naming the shapes, raised before anything
 changes) and the factories. Each value is compared with PyTorch's.
+
+The second half covers the matrix norms and the decompositions (minigrad/ops/decompositions.py,
+minigrad.linalg): values and gradients against PyTorch over every ord, shape (batched,
+non-square, keepdim, negative and permuted dims) and float32/float64, the create_graph
+gradients too; float64 gradcheck and gradgradcheck on well-separated singular values; the
+degenerate matrices (zero, repeated singular values, ties) against PyTorch's conventions; bad
+inputs; and multinomial's generator.
 """
 
 from __future__ import annotations
@@ -886,6 +893,7 @@ def _ones(*shape: int, dtype: Any = None, grad: bool = False) -> mg.Tensor:
         (lambda: mg.linalg.vecdot(_ones(3), _ones(4)), mg.ShapeError, r"\(3,\).*\(4,\)"),
         (lambda: mg.linalg.pinv(_ones(3, 3), atol="x"), TypeError, "atol"),
         (lambda: mg.linalg.cond(_ones(2, 3), "fro"), mg.ShapeError, r"square.*\(2, 3\)"),
+        (lambda: mg.linalg.cond(_ones(3, 3), 3), ValueError, "order 3"),
         (lambda: mg.multinomial(mg.ones(3), 2, generator=3), TypeError, "Generator"),
         (lambda: mg.Generator().manual_seed(-1), ValueError, "-1"),
     ],

@@ -307,11 +307,11 @@ class Det(Function):
 
 
 class LogAbsDet(Function):
+    """log |det A|, its value computed with the sign by ``slogdet``."""
+
     @staticmethod
-    def forward(ctx, a):
-        sign, logabsdet = backend.slogdet(a)
+    def forward(ctx, a, logabsdet=None):
         ctx.save_for_backward(a)
-        ctx.sign = sign
         return logabsdet
 
     @staticmethod
@@ -337,9 +337,8 @@ def slogdet(a: Tensor) -> return_types.linalg_slogdet:
     """The sign (-1, 0 or 1) and the log of the absolute value of the determinant of
     (..., n, n): two (...,) tensors; the sign has no gradient, logabsdet's is g A^-T."""
     require_matrices("linalg.slogdet", a, square=True)
-    logabsdet = LogAbsDet.apply(a)
-    sign = backend.slogdet(a.array)[0] if logabsdet.grad_fn is None else logabsdet.grad_fn.sign
-    return return_types.linalg_slogdet(wrap(sign), logabsdet)
+    sign, logabsdet = _lapack("linalg.slogdet", backend.slogdet, a.array)
+    return return_types.linalg_slogdet(wrap(sign), LogAbsDet.apply(a, logabsdet=logabsdet))
 
 
 # -- inverses and solves ----------------------------------------------------------------------

@@ -1,18 +1,24 @@
 """Linear algebra PyTorch code reaches for: products (dot, inner, outer, mv, tensordot, kron,
-addmm and its family), trace, norms and distances (norm, vector_norm, dist, cdist), cross, and
-cumulative_trapezoid.
+addmm and its family, vecdot, multi_dot), trace, norms and distances (norm, vector_norm,
+matrix_norm, linalg_norm, dist, cdist), cross, cumulative_trapezoid, and on the decompositions
+of ``ops/decompositions.py``: cond, matrix_rank, matrix_power, det/slogdet/logdet/inverse/
+pinverse (PyTorch's top-level names).
 
-Every function here is a composition of existing differentiable ops (matmul, einsum-free
-reshapes, sums, rolls, and ``VectorNorm``, the p-norm primitive ``normalize`` uses), so each
-gets its first and higher-order gradients from those: nothing here has a backward of its own.
-The p-norm's gradient at a zero vector is 0, PyTorch's subgradient.
+Every function here is a composition of existing differentiable ops (matmul, reshapes, sums,
+rolls, amax/amin, ``VectorNorm``, the p-norm primitive ``normalize`` uses, and the
+decompositions' ops ``svdvals`` and ``inv``), so each gets its first and higher-order gradients
+from those: nothing here has a backward of its own. The p-norm's gradient at a zero vector is
+0, PyTorch's subgradient; the matrix norms are composed as PyTorch composes them (``"nuc"``: the
+sum of the singular values, ``2``: their amax, ``1``: the amax of the column sums), so their
+gradients, ties included, are PyTorch's.
 
-``minigrad.linalg`` is this module (``mg.linalg.vector_norm``, ``mg.linalg.cross``), standing
-in for ``torch.linalg``; its ``cross`` keeps ``torch.cross``'s default ``dim=None`` (the first
-dim of size 3) where ``torch.linalg.cross`` defaults to -1: the same for (..., 3) inputs.
+``minigrad.linalg`` (``minigrad/linalg.py``) gathers ``torch.linalg``'s names from here and from
+``ops/decompositions.py``; there ``norm`` is ``linalg_norm`` (torch.linalg.norm) and ``cross``
+defaults to ``dim=-1``, while ``minigrad.norm`` is this module's ``norm`` (torch.norm) and
+``minigrad.cross`` keeps ``torch.cross``'s default ``dim=None`` (the first dim of size 3).
 
-Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, sibling op modules;
-``tensor`` for annotations only.
+Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, sibling op modules
+(``decompositions`` among them; it imports nothing from here); ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
@@ -585,6 +591,11 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803 (PyTo
     (``"fro"``, ``"nuc"``, +-1, +-inf): ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` for square
     A (a singular A raises ``LinAlgError``, where PyTorch gives inf)."""
     require_matrices("linalg.cond", A)
+    if p is not None and not (p in ("fro", "nuc") if isinstance(p, str) else p in MATRIX_ORDS[2:]):
+        raise ValueError(
+            f"linalg.cond: order {p!r} not supported; use None, 'fro', 'nuc', 1, -1, 2, -2, inf "
+            "or -inf"
+        )
     if p is None or (not isinstance(p, str) and p in (2, -2)):
         s = svdvals(A)
         largest, smallest = s.narrow(-1, 0, 1), s.narrow(-1, s.shape[-1] - 1, 1)
