@@ -1698,9 +1698,10 @@ def cholesky(a: Array) -> Array:
     return array_module(a).linalg.cholesky(a)
 
 
-def qr(a: Array) -> tuple[Array, Array]:
-    """The reduced QR of (..., m, n): Q (..., m, k) orthonormal columns, R (..., k, n) upper."""
-    return tuple(array_module(a).linalg.qr(a, mode="reduced"))
+def qr(a: Array, complete: bool = False) -> tuple[Array, Array]:
+    """The QR of (..., m, n), k = min(m, n): Q (..., m, k) with orthonormal columns and upper
+    R (..., k, n); ``complete``: Q (..., m, m), R (..., m, n)."""
+    return tuple(array_module(a).linalg.qr(a, mode="complete" if complete else "reduced"))
 
 
 # =============================================================================================

@@ -3,11 +3,11 @@
 Norms: ``norm`` (torch.linalg.norm: a matrix norm for an ``ord`` over two dims or of a 2-D
 input, else a vector norm), ``vector_norm``, ``matrix_norm`` ("fro", "nuc", +-1, +-2, +-inf),
 ``cond``. Decompositions, each with its gradient: ``svd``, ``svdvals``, ``eigh``, ``eigvalsh``,
-``cholesky``. Determinants and inverses: ``det``, ``slogdet``, ``inv``, ``solve``, ``pinv``,
-``matrix_rank``, ``matrix_power``. Products: ``cross`` (default ``dim=-1``, as
-torch.linalg.cross; ``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``,
-``multi_dot``. ``LinAlgError`` is raised for a singular or non-positive-definite
-matrix.
+``cholesky``, ``qr``. Determinants, inverses and functions of matrices: ``det``, ``slogdet``,
+``inv``, ``solve``, ``solve_triangular``, ``pinv``, ``matrix_rank``, ``matrix_power``,
+``matrix_exp``. Products: ``cross`` (default ``dim=-1``, as torch.linalg.cross;
+``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``, ``multi_dot``.
+``LinAlgError`` is raised for a singular or non-positive-definite matrix.
 
 Owns: this namespace (no function of its own but ``cross``'s default). May import: ``errors``,
 ``minigrad.ops``; ``tensor`` for annotations only.
@@ -25,6 +25,7 @@ from minigrad.ops.decompositions import (
     eigvalsh,
     inv,
     pinv,
+    qr,
     slogdet,
     solve,
     svd,
@@ -33,10 +34,12 @@ from minigrad.ops.decompositions import (
 from minigrad.ops.linalg import (
     cond,
     det,
+    matrix_exp,
     matrix_norm,
     matrix_power,
     matrix_rank,
     multi_dot,
+    solve_triangular,
     vecdot,
     vector_norm,
 )
@@ -54,14 +57,17 @@ __all__ = [
     "eigh",
     "eigvalsh",
     "inv",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
     "matrix_rank",
     "multi_dot",
     "norm",
     "pinv",
+    "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
     "vecdot",

@@ -101,3 +101,10 @@ class linalg_slogdet(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     sign: Any
     logabsdet: Any
+
+
+class linalg_qr(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.qr(A)``: A = Q R, Q with orthonormal columns, R upper triangular."""
+
+    Q: Any
+    R: Any

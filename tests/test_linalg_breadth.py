@@ -708,7 +708,48 @@ DECOMPOSITION_CASES = [
         [RNG.random((3, 4)), RNG.random((3, 1))],
     ),
     ("logdet", mg.logdet, torch.logdet, [spd(3, 19)]),
+    *[
+        (
+            f"qr-{name}-{shape}",  # Q and R made unique: R's diagonal positive
+            lambda a, w=which: qr_positive(mg.linalg.qr(a))[w],
+            lambda a, w=which: qr_positive(torch.linalg.qr(a))[w],
+            [conditioned(shape, 26)],
+        )
+        for shape in [(2, 4, 3), (3, 3), (2, 3, 5)]
+        for which, name in enumerate("QR")
+    ],
+    *[
+        (
+            f"solve_triangular-{upper}-{left}-{unit}",
+            lambda a, b, u=upper, le=left, un=unit: mg.linalg.solve_triangular(
+                a, b, upper=u, left=le, unitriangular=un
+            ),
+            lambda a, b, u=upper, le=left, un=unit: torch.linalg.solve_triangular(
+                a, b, upper=u, left=le, unitriangular=un
+            ),
+            [RNG.standard_normal((2, 3, 3)) + 3 * np.eye(3), RNG.standard_normal((3, 3))],
+        )
+        for upper in (True, False)
+        for left in (True, False)
+        for unit in (False, True)
+    ],
+    *[
+        (
+            f"matrix_exp-{scale}",  # no squaring, a few, many
+            mg.linalg.matrix_exp,
+            torch.linalg.matrix_exp,
+            [RNG.standard_normal((2, 3, 3)) * scale],
+        )
+        for scale in (0.1, 2.0, 8.0)
+    ],
 ]
+
+
+def qr_positive(result: Any) -> tuple[Any, Any]:
+    """Q and R with R's diagonal made positive (the QR is unique then)."""
+    q, r = result
+    signs = r.diagonal(dim1=-2, dim2=-1).sign()  # (..., k)
+    return q * signs.unsqueeze(-2), r * signs.unsqueeze(-1)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
@@ -894,6 +935,15 @@ def _ones(*shape: int, dtype: Any = None, grad: bool = False) -> mg.Tensor:
         (lambda: mg.linalg.pinv(_ones(3, 3), atol="x"), TypeError, "atol"),
         (lambda: mg.linalg.cond(_ones(2, 3), "fro"), mg.ShapeError, r"square.*\(2, 3\)"),
         (lambda: mg.linalg.cond(_ones(3, 3), 3), ValueError, "order 3"),
+        (lambda: mg.linalg.qr(_ones(3, 2), mode="full"), ValueError, "mode"),
+        (lambda: mg.linalg.qr(_ones(3, 2, grad=True), mode="complete"), ValueError, r"\(3, 2\)"),
+        (lambda: mg.linalg.qr(_ones(2, 3, grad=True), mode="r"), ValueError, r"\(2, 3\)"),
+        (
+            lambda: mg.linalg.solve_triangular(_ones(3, 3), _ones(3), upper=True),
+            mg.ShapeError,
+            r"\(3,\)",
+        ),
+        (lambda: mg.linalg.matrix_exp(_ones(2, 3)), mg.ShapeError, r"\(2, 3\)"),
         (lambda: mg.multinomial(mg.ones(3), 2, generator=3), TypeError, "Generator"),
         (lambda: mg.Generator().manual_seed(-1), ValueError, "-1"),
     ],
@@ -965,3 +1015,26 @@ def test_generator_api_as_torch() -> None:
     fresh = gen.seed()
     assert gen.initial_seed() == fresh and isinstance(fresh, int)
     assert gen.random((2,)).shape == (2,) and "Generator" in repr(gen)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 5)])
+def test_qr_modes_complete_and_r_as_torch(shape) -> None:
+    (ma, ta) = twin(RNG.standard_normal(shape))
+    q, r = mg.linalg.qr(ma, mode="complete")
+    tq, tr = torch.linalg.qr(ta, mode="complete")
+    assert q.shape == tuple(tq.shape) and r.shape == tuple(tr.shape)
+    np.testing.assert_allclose((q @ r).numpy(), ma.numpy(), atol=1e-12)
+    np.testing.assert_allclose(np.abs(r.numpy()), np.abs(tr.numpy()), atol=1e-12)
+    q, r = mg.linalg.qr(ma, mode="r")
+    tq, tr = torch.linalg.qr(ta, mode="r")
+    assert q.shape == tuple(tq.shape) == (0,)
+    np.testing.assert_allclose(np.abs(r.numpy()), np.abs(tr.numpy()), atol=1e-12)
+
+
+def test_matrix_exp_of_zero_and_commuting_matrices() -> None:
+    assert np.array_equal(
+        mg.linalg.matrix_exp(mg.zeros(2, 3, 3)).numpy(), np.eye(3)[None].repeat(2, 0)
+    )
+    d = mg.tensor(np.diag([0.5, -1.0, 2.0]))
+    np.testing.assert_allclose(mg.linalg.matrix_exp(d).numpy(), np.diag(np.exp([0.5, -1.0, 2.0])))
+    assert mg.linalg.matrix_exp(mg.zeros(0, 2, 2)).shape == (0, 2, 2)

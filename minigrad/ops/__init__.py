@@ -31,9 +31,10 @@
 
 - ``linalg``: dot vdot inner outer (ger) mv addmm addmv addbmm baddbmm addcmul addcdiv
   tensordot kron trace norm vector_norm matrix_norm linalg_norm dist cdist cross
-  cumulative_trapezoid; on the decompositions: cond matrix_rank matrix_power multi_dot vecdot
-  det slogdet logdet inverse pinverse (``minigrad.linalg`` gathers torch.linalg's names)
-- ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky, each
+  cumulative_trapezoid; on the decompositions: cond matrix_rank matrix_power matrix_exp
+  solve_triangular multi_dot vecdot det slogdet logdet inverse pinverse (``minigrad.linalg``
+  gathers torch.linalg's names)
+- ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky qr, each
   with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
   dstack column_stack, tensor_split hsplit vsplit dsplit, atleast_1d/2d/3d, ravel tile fliplr

@@ -1,5 +1,5 @@
 """Matrix decompositions and the functions built on them, as ``torch.linalg``: svd, svdvals,
-eigh, eigvalsh, det, slogdet, inv, solve, pinv, cholesky, each batched over leading dims
+eigh, eigvalsh, det, slogdet, inv, solve, pinv, cholesky, qr, each batched over leading dims
 ((..., m, n) inputs), float32 and float64.
 
 Each op has its own backward beside its forward; the arrays' decompositions come from named
@@ -23,9 +23,12 @@ arrays and, fed the factors of a differentiable decomposition of the input, the 
 - solve, X = A^-1 B: dB = A^-T g, dA = -dB X^T.
 - pinv, X = A^+: dA = -X^T g X^T + (I - A X) g^T X X^T + X^T X g^T (I - X A).
 - cholesky, A = L L^T: dA = L^-T Phi(L^T gL) L^-1, Phi(M) = (tril(M) + tril(M, -1)^T) / 2.
+- qr (reduced, m >= n), A = Q R: dA = [gQ + Q copyutl(gR R^T - Q^T gQ)] R^-T, copyutl copying
+  the upper triangle onto the lower; for m < n, A = [X | Y] with X = Q R1: dY = Q gR2 and X
+  takes the m >= n formula with gQ + Y gR2^T.
 
 ``minigrad.linalg`` re-exports these (``minigrad/ops/linalg.py`` builds matrix_norm, cond,
-matrix_rank, matrix_power, multi_dot and vecdot on them).
+matrix_rank, matrix_power, matrix_exp, solve_triangular, multi_dot and vecdot on them).
 
 Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``return_types``, sibling
 op modules; ``tensor`` for annotations only.
@@ -39,6 +42,7 @@ from minigrad import backend, return_types
 from minigrad.autograd import Function, TensorBase, is_grad_enabled, wrap
 from minigrad.errors import DTypeError, LinAlgError, ShapeError
 from minigrad.ops._util import broadcast_shape
+from minigrad.ops.shape import cat
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -50,6 +54,7 @@ __all__ = [
     "eigvalsh",
     "inv",
     "pinv",
+    "qr",
     "slogdet",
     "solve",
     "svd",
@@ -160,6 +165,28 @@ def _cholesky_grad(l_factor: Any, gl: Any, l_inv: Any) -> Any:
     return _mT(l_inv) @ (phi @ l_inv)
 
 
+def _qr_grad(q: Any, r: Any, gq: Any, gr: Any, solve_fn: Any, cat_fn: Any) -> Any:
+    """dA from the cotangents of Q and R (either None), PyTorch's linalg_qr_backward (reduced).
+    ``solve_fn(A, B)`` solves A X = B; ``cat_fn`` joins along the last dim."""
+    m, n = q.shape[-2], r.shape[-1]
+    if m < n:  # A = [X | Y], X = Q R1 square, Y = Q R2: dY = Q gR2, X sees gQ + Y gR2^T
+        r1, gr1 = r[..., :, :m], None if gr is None else gr[..., :, :m]
+        gr2 = None if gr is None else gr[..., :, m:]
+        y = q @ r[..., :, m:]
+        if gr2 is not None:
+            gq = y @ _mT(gr2) if gq is None else gq + y @ _mT(gr2)
+        gy = r[..., :, m:] * 0 if gr2 is None else q @ gr2  # (m, n - m); R is (m, n) here
+        return cat_fn(_qr_grad(q, r1, gq, gr1, solve_fn, cat_fn), gy)
+    m_term = 0 if gr is None else gr @ _mT(r)  # M = gR R^T - Q^T gQ, n x n
+    if gq is not None:
+        m_term = m_term - _mT(q) @ gq
+    upper = m_term * _mT(_tril_mask(r, n))
+    ga = q @ (upper + _mT(upper) - upper * _eye(r, n))  # copy the upper triangle to the lower
+    if gq is not None:
+        ga = ga + gq
+    return _mT(solve_fn(r, _mT(ga)))  # ga R^-T
+
+
 # -- SVD and the symmetric eigensystem --------------------------------------------------------
 
 
@@ -177,7 +204,8 @@ class SvdFactor(Function):
         _, u, s, vh = ctx.saved_tensors
         cotangents = [g if i == ctx.which else None for i in range(3)]
         # dA = U [diag(gS) + (skew(U^T gU) S + S skew(V^T gV)) / E] Vh (+ off-span parts)
-        return (_svd_grad(u, s, vh, *cotangents),)
+        with backend.quiet():  # repeated singular values: inf/NaN, as PyTorch's
+            return (_svd_grad(u, s, vh, *cotangents),)
 
     @staticmethod
     def backward_graph(ctx, g):
@@ -200,7 +228,8 @@ class EighFactor(Function):
         _, lam, v = ctx.saved_tensors
         cotangents = [g if i == ctx.which else None for i in range(2)]
         # dA = V [diag(gL) + skew(V^T gV) / (2 E)] V^T
-        return (_eigh_grad(lam, v, *cotangents),)
+        with backend.quiet():  # repeated eigenvalues: inf/NaN, as PyTorch's
+            return (_eigh_grad(lam, v, *cotangents),)
 
     @staticmethod
     def backward_graph(ctx, g):
@@ -240,8 +269,8 @@ def svdvals(a: Tensor) -> Tensor:
     """The singular values of (..., m, n), descending: (..., min(m, n)). Gradient U diag(g) Vh,
     finite also where singular values repeat."""
     require_matrices("linalg.svdvals", a)
-    if a.requires_grad and is_grad_enabled():
-        return svd(a, full_matrices=False).S
+    if a.requires_grad and is_grad_enabled():  # the S node alone, on the whole SVD
+        return SvdFactor.apply(a, factors=_lapack("linalg.svd", backend.svd, a.array), which=1)
     return wrap(_lapack("linalg.svdvals", backend.svdvals, a.array))
 
 
@@ -258,9 +287,9 @@ def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803 (torch's name)
     """The eigenvalues (ascending, (..., n)) of the symmetric matrices A's lower (or upper)
     triangle holds. Gradient V diag(g) V^T."""
     require_matrices("linalg.eigvalsh", a, square=True)
-    if a.requires_grad and is_grad_enabled():
-        return eigh(a, UPLO).eigenvalues
     a = _lower_holds(a, UPLO, "linalg.eigvalsh")
+    if a.requires_grad and is_grad_enabled():  # the eigenvalues' node alone
+        return EighFactor.apply(a, factors=_lapack("linalg.eigh", backend.eigh, a.array), which=0)
     return wrap(_lapack("linalg.eigvalsh", backend.eigvalsh, a.array))
 
 
@@ -498,3 +527,60 @@ def cholesky(a: Tensor, *, upper: bool = False) -> Tensor:
     require_matrices("linalg.cholesky", a, square=True)
     out = Cholesky.apply(a)
     return out.swapaxes(-1, -2) if upper else out
+
+
+# -- QR ---------------------------------------------------------------------------------------
+
+
+def _cat_last(a: Any, b: Any) -> Any:
+    if isinstance(a, TensorBase):
+        return cat([a, b], -1)
+    return backend.array_module(a).concatenate([a, b], axis=-1)
+
+
+class QrFactor(Function):
+    """One factor (``which``: 0 Q, 1 R) of A's reduced QR, the two computed once."""
+
+    @staticmethod
+    def forward(ctx, a, factors=(), which=0):
+        ctx.save_for_backward(a, *factors)
+        ctx.which = which
+        return factors[which]
+
+    @staticmethod
+    def backward(ctx, g):
+        _, q, r = ctx.saved_tensors
+        cotangents = [g if i == ctx.which else None for i in range(2)]
+        # dA = [gQ + Q copyutl(gR R^T - Q^T gQ)] R^-T (m >= n; m < n splits A = [X | Y])
+        return (_qr_grad(q, r, *cotangents, backend.solve, _cat_last),)
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        cotangents = [g if i == ctx.which else None for i in range(2)]
+        q, r = qr(ctx.saved_tensors[0])
+        return (_qr_grad(q, r, *cotangents, solve, _cat_last),)
+
+
+def qr(a: Tensor, mode: str = "reduced") -> return_types.linalg_qr:
+    """A = Q R for (..., m, n), k = min(m, n): ``"reduced"``: Q (..., m, k) with orthonormal
+    columns, R (..., k, n) upper triangular; ``"complete"``: Q (..., m, m), R (..., m, n);
+    ``"r"``: R only (Q is an empty tensor). Differentiable for ``"reduced"`` (and
+    ``"complete"`` when m <= n, where it is the same), as PyTorch; needs R's leading k by k
+    block invertible (A of full rank k)."""
+    require_matrices("linalg.qr", a)
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    m, n = a.shape[-2:]
+    wants_grad = a.requires_grad and is_grad_enabled()
+    if mode == "reduced" or (mode == "complete" and m <= n):
+        arrays = _lapack("linalg.qr", backend.qr, a.array)
+        return return_types.linalg_qr(*_factors(QrFactor, a, arrays))
+    if wants_grad:
+        raise ValueError(
+            f"linalg.qr: mode={mode!r} is not differentiable for A of shape {tuple(a.shape)} "
+            "(as in PyTorch); use mode='reduced'"
+        )
+    q, r = _lapack("linalg.qr", backend.qr, a.array, mode == "complete")
+    if mode == "r":
+        q = backend.array_module(r).zeros((0,), dtype=r.dtype)
+    return return_types.linalg_qr(wrap(q), wrap(r))

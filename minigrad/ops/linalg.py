@@ -38,12 +38,13 @@ from minigrad.ops.decompositions import (
     require_matrices,
     singular_cutoff,
     slogdet,
+    solve,
     svdvals,
 )
 from minigrad.ops.losses import VectorNorm
 from minigrad.ops.rearrange import diagonal, roll
 from minigrad.ops.reductions import amax, amin, cumsum, sum
-from minigrad.ops.shape import bmm, expand, matmul, mm, narrow, permute, where
+from minigrad.ops.shape import bmm, expand, matmul, mm, narrow, permute, tril, triu, where
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -68,6 +69,7 @@ __all__ = [
     "kron",
     "linalg_norm",
     "logdet",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
     "matrix_rank",
@@ -77,6 +79,7 @@ __all__ = [
     "outer",
     "pinverse",
     "slogdet",
+    "solve_triangular",
     "tensordot",
     "trace",
     "vdot",
@@ -724,3 +727,64 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
     """``torch.pinverse``: ``linalg.pinv`` with singular values at or below ``rcond * s_max``
     treated as zero."""
     return pinv(input, rtol=rcond)
+
+
+def solve_triangular(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    B: Tensor,  # noqa: N803
+    *,
+    upper: bool,
+    left: bool = True,
+    unitriangular: bool = False,
+) -> Tensor:
+    """X with ``T X = B`` (``left=False``: ``X T = B``), T the upper (``upper=True``) or lower
+    triangle of A, with 1s on its diagonal when ``unitriangular``: A (..., n, n), B (..., n, k)
+    (``left=False``: (..., k, n)), batch dims broadcast. The other triangle of A is not read, so
+    its gradient there is 0, as PyTorch's."""
+    require_matrices("linalg.solve_triangular", A, square=True)
+    _require_tensors("linalg.solve_triangular", B=B)
+    if B.ndim < 2:
+        raise ShapeError(
+            f"linalg.solve_triangular: B must be a batch of matrices, got shape {tuple(B.shape)} "
+            f"(A of shape {tuple(A.shape)})"
+        )
+    part = triu(A, 1 if unitriangular else 0) if upper else tril(A, -1 if unitriangular else 0)
+    if unitriangular:  # T = the strict triangle + I
+        eye = backend.array_module(A.array).eye(A.shape[-1], dtype=A.dtype)
+        part = part + wrap(eye)
+    return solve(part, B, left=left)
+
+
+# Higham's scaling and squaring with the [13/13] Pade approximant (SIAM J. Matrix Anal. Appl.
+# 26(4), 2005): b_k, and theta_13, the largest 1-norm for which it is accurate to double's eps
+_PADE13 = (
+    64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+    129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+    40840800.0, 960960.0, 16380.0, 182.0, 1.0,
+)  # fmt: skip
+_THETA13 = 5.371920351148152
+
+
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """exp(A) = sum_k A^k / k! of square (..., n, n), by scaling and squaring: the [13/13]
+    Pade approximant of exp(A / 2^s), squared s times, s from the largest 1-norm of the batch.
+    Built of matmul and solve, so it differentiates (to any order) through them."""
+    require_matrices("linalg.matrix_exp", A, square=True)
+    if A.numel() == 0:
+        return A * 1.0
+    xp = backend.array_module(A.array)
+    norm1 = float(xp.abs(A.array).sum(axis=-2).max())  # the largest 1-norm in the batch
+    s = max(0, math.ceil(math.log2(norm1 / _THETA13))) if norm1 > 0 else 0
+    a = A / 2.0**s if s else A
+    b, eye = _PADE13, wrap(xp.eye(A.shape[-1], dtype=A.dtype))
+    a2 = matmul(a, a)
+    a4 = matmul(a2, a2)
+    a6 = matmul(a4, a2)
+    u = matmul(a, matmul(a6, a6 * b[13] + a4 * b[11] + a2 * b[9]) + a6 * b[7] + a4 * b[5]
+               + a2 * b[3] + eye * b[1])  # fmt: skip
+    v = matmul(a6, a6 * b[12] + a4 * b[10] + a2 * b[8]) + a6 * b[6] + a4 * b[4] + a2 * b[2]
+    v = v + eye * b[0]
+    x = solve(v - u, v + u)  # the [13/13] Pade approximant: (V - U)^-1 (V + U)
+    for _ in range(s):
+        x = matmul(x, x)
+    return x
