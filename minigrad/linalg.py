@@ -4,12 +4,13 @@ Norms: ``norm`` (torch.linalg.norm: a matrix norm for an ``ord`` over two dims o
 input, else a vector norm), ``vector_norm``, ``matrix_norm`` ("fro", "nuc", +-1, +-2, +-inf),
 ``cond``. Decompositions, each with its gradient: ``svd``, ``svdvals``, ``eigh``, ``eigvalsh``,
 ``cholesky``, ``qr``. Determinants, inverses and functions of matrices: ``det``, ``slogdet``,
-``inv``, ``solve``, ``solve_triangular``, ``pinv``, ``matrix_rank``, ``matrix_power``,
+``inv``, ``solve``, ``solve_triangular``, ``lstsq``, ``pinv``, ``matrix_rank``, ``matrix_power``,
 ``matrix_exp``. Products: ``cross`` (default ``dim=-1``, as torch.linalg.cross;
-``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``, ``multi_dot``.
+``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``, ``multi_dot``,
+``matmul``; ``diagonal`` (of the last two dims by default).
 ``LinAlgError`` is raised for a singular or non-positive-definite matrix.
 
-Owns: this namespace (no function of its own but ``cross``'s default). May import: ``errors``,
+Owns: this namespace (no function of its own but ``cross``'s and ``diagonal``'s defaults). May import: ``errors``,
 ``minigrad.ops``; ``tensor`` for annotations only.
 """
 
@@ -34,6 +35,7 @@ from minigrad.ops.decompositions import (
 from minigrad.ops.linalg import (
     cond,
     det,
+    lstsq,
     matrix_exp,
     matrix_norm,
     matrix_power,
@@ -44,6 +46,8 @@ from minigrad.ops.linalg import (
     vector_norm,
 )
 from minigrad.ops.linalg import linalg_norm as norm
+from minigrad.ops.rearrange import diagonal as _diagonal
+from minigrad.ops.shape import matmul
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -54,9 +58,12 @@ __all__ = [
     "cond",
     "cross",
     "det",
+    "diagonal",
     "eigh",
     "eigvalsh",
     "inv",
+    "lstsq",
+    "matmul",
     "matrix_exp",
     "matrix_norm",
     "matrix_power",
@@ -73,6 +80,12 @@ __all__ = [
     "vecdot",
     "vector_norm",
 ]
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """The diagonals of the matrices in dims ``dim1``, ``dim2`` (default the last two, where
+    ``minigrad.diagonal`` takes 0 and 1), as ``torch.linalg.diagonal``."""
+    return _diagonal(A, offset, dim1, dim2)
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002

@@ -103,6 +103,15 @@ class linalg_slogdet(NamedTuple):  # noqa: N801 (PyTorch's name)
     logabsdet: Any
 
 
+class linalg_lstsq(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.lstsq(A, B)``: the solution, residuals, ranks and singular values."""
+
+    solution: Any
+    residuals: Any
+    rank: Any
+    singular_values: Any
+
+
 class linalg_qr(NamedTuple):  # noqa: N801 (PyTorch's name)
     """``linalg.qr(A)``: A = Q R, Q with orthonormal columns, R upper triangular."""
 

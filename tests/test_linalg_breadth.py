@@ -944,6 +944,9 @@ def _ones(*shape: int, dtype: Any = None, grad: bool = False) -> mg.Tensor:
             r"\(3,\)",
         ),
         (lambda: mg.linalg.matrix_exp(_ones(2, 3)), mg.ShapeError, r"\(2, 3\)"),
+        (lambda: mg.linalg.lstsq(_ones(4, 3), _ones(5, 2)), mg.ShapeError, r"\(4, 3\).*\(5, 2\)"),
+        (lambda: mg.linalg.lstsq(_ones(4, 3), _ones(4)[0]), mg.ShapeError, r"\(4, 3\).*\(\)"),
+        (lambda: mg.linalg.lstsq(_ones(4, 3), _ones(4, 2), driver="qr"), ValueError, "qr"),
         (lambda: mg.multinomial(mg.ones(3), 2, generator=3), TypeError, "Generator"),
         (lambda: mg.Generator().manual_seed(-1), ValueError, "-1"),
     ],
@@ -1038,3 +1041,46 @@ def test_matrix_exp_of_zero_and_commuting_matrices() -> None:
     d = mg.tensor(np.diag([0.5, -1.0, 2.0]))
     np.testing.assert_allclose(mg.linalg.matrix_exp(d).numpy(), np.diag(np.exp([0.5, -1.0, 2.0])))
     assert mg.linalg.matrix_exp(mg.zeros(0, 2, 2)).shape == (0, 2, 2)
+
+
+LSTSQ_INPUTS = {
+    "tall": (conditioned((2, 5, 3), 27), RNG.standard_normal((2, 5, 2))),
+    "vectors": (conditioned((2, 5, 3), 28), RNG.standard_normal((2, 5))),
+    "wide-broadcast": (conditioned((2, 3, 5), 29), RNG.standard_normal((1, 3, 2))),
+    "rank-deficient": (np.repeat(conditioned((5, 1), 30), 3, axis=1), RNG.standard_normal((5, 2))),
+}
+
+
+@pytest.mark.parametrize("driver", [None, "gelsy", "gelsd", "gelss", "gels"])
+@pytest.mark.parametrize("name", sorted(LSTSQ_INPUTS))
+def test_lstsq_matches_torch(driver, name) -> None:
+    """The solution (minimum-norm), residuals, ranks and singular values that PyTorch's CPU
+    drivers return, shapes and dtypes included; the solution's gradient."""
+    if name == "rank-deficient" and driver == "gels":
+        pytest.skip("PyTorch's gels refuses a rank-deficient A")
+    a, b = LSTSQ_INPUTS[name]
+    (ma, ta), (mb, tb) = twin(a, grad=True), twin(b)
+    out, expected = (
+        mg.linalg.lstsq(ma, mb, driver=driver),
+        torch.linalg.lstsq(ta, tb, driver=driver),
+    )
+    assert type(out).__name__ == "linalg_lstsq"
+    for o, e in zip(out, expected):
+        assert tuple(o.shape) == tuple(e.shape) and str(o.dtype) in str(e.dtype)
+        np.testing.assert_allclose(o.numpy(), e.detach().cpu().numpy(), atol=1e-10)
+    weights = RNG.standard_normal(tuple(out.solution.shape))
+    (g,) = mg.grad(out.solution, [ma], mg.tensor(weights))
+    (tg,) = torch.autograd.grad(expected.solution, [ta], torch.tensor(weights))
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), atol=1e-10)
+
+
+def test_lstsq_gradcheck_and_linalg_aliases() -> None:
+    a, b = LSTSQ_INPUTS["tall"]
+    inputs = [mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)]
+    assert mg.gradcheck(lambda x, y: mg.linalg.lstsq(x, y, driver="gelsd").residuals, inputs)
+    assert mg.gradgradcheck(lambda x, y: mg.linalg.lstsq(x, y).solution, inputs)
+    (ma, ta) = twin(RNG.standard_normal((2, 3, 4)))
+    same(mg.linalg.diagonal(ma, offset=1), torch.linalg.diagonal(ta, offset=1))
+    same(mg.linalg.matmul(ma, ma.swapaxes(-1, -2)), torch.linalg.matmul(ta, ta.mT))
+    (mx, tx), (my, ty) = twin(RNG.standard_normal((4, 3))), twin(RNG.standard_normal((4, 3)))
+    same(mg.linalg.cross(mx, my), torch.linalg.cross(tx, ty))  # dim -1, as torch.linalg.cross

@@ -32,7 +32,7 @@
 - ``linalg``: dot vdot inner outer (ger) mv addmm addmv addbmm baddbmm addcmul addcdiv
   tensordot kron trace norm vector_norm matrix_norm linalg_norm dist cdist cross
   cumulative_trapezoid; on the decompositions: cond matrix_rank matrix_power matrix_exp
-  solve_triangular multi_dot vecdot det slogdet logdet inverse pinverse (``minigrad.linalg``
+  solve_triangular lstsq multi_dot vecdot det slogdet logdet inverse pinverse (``minigrad.linalg``
   gathers torch.linalg's names)
 - ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky qr, each
   with its own backward (PyTorch's formulas), batched over leading dims

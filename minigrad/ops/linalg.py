@@ -1,8 +1,8 @@
 """Linear algebra PyTorch code reaches for: products (dot, inner, outer, mv, tensordot, kron,
 addmm and its family, vecdot, multi_dot), trace, norms and distances (norm, vector_norm,
 matrix_norm, linalg_norm, dist, cdist), cross, cumulative_trapezoid, and on the decompositions
-of ``ops/decompositions.py``: cond, matrix_rank, matrix_power, det/slogdet/logdet/inverse/
-pinverse (PyTorch's top-level names).
+of ``ops/decompositions.py``: cond, matrix_rank, matrix_power, matrix_exp, solve_triangular,
+lstsq, det/slogdet/logdet/inverse/pinverse (PyTorch's top-level names).
 
 Every function here is a composition of existing differentiable ops (matmul, reshapes, sums,
 rolls, amax/amin, ``VectorNorm``, the p-norm primitive ``normalize`` uses, and the
@@ -27,7 +27,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from minigrad import backend
+from minigrad import backend, return_types
 from minigrad.autograd import TensorBase, wrap
 from minigrad.errors import DTypeError, ShapeError
 from minigrad.ops._util import broadcast_shape, half_in_float32, norm_dim, norm_dims, same_dtype
@@ -69,6 +69,7 @@ __all__ = [
     "kron",
     "linalg_norm",
     "logdet",
+    "lstsq",
     "matrix_exp",
     "matrix_norm",
     "matrix_power",
@@ -788,3 +789,55 @@ def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
     for _ in range(s):
         x = matmul(x, x)
     return x
+
+
+LSTSQ_DRIVERS = (None, "gelsy", "gelsd", "gelss", "gels")
+
+
+def lstsq(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    B: Tensor,  # noqa: N803
+    rcond: float | None = None,
+    *,
+    driver: str | None = None,
+) -> return_types.linalg_lstsq:
+    """The least-squares solution X of A X = B: A (..., m, n), B (..., m, k) or a batch of
+    vectors (..., m); X (..., n, k) or (..., n), the minimum-norm one (pinv(A) B), singular
+    values at or below ``rcond * s_max`` (default eps * max(m, n)) treated as zero. Returns
+    ``(solution, residuals, rank, singular_values)`` as ``torch.linalg.lstsq`` on the CPU with
+    ``driver`` (default "gelsy"): residuals, the squared column norms of A X - B, for "gelsd",
+    "gelss" and "gels" when m > n and every A has full rank, else empty; rank for all but
+    "gels"; the singular values for "gelsd" and "gelss". The solution and the residuals have
+    gradients (through pinv)."""
+    require_matrices("linalg.lstsq", A)
+    _require_tensors("linalg.lstsq", B=B)
+    if driver not in LSTSQ_DRIVERS:
+        raise ValueError(f"linalg.lstsq: driver must be one of {LSTSQ_DRIVERS}, got {driver!r}")
+    if B.ndim < A.ndim - 1 or B.ndim > A.ndim:
+        raise ShapeError(
+            f"linalg.lstsq: B must have A's number of dims or one fewer, got shapes "
+            f"{tuple(A.shape)} and {tuple(B.shape)}"
+        )
+    same_dtype("linalg.lstsq", ("A", A), ("B", B))
+    m, n = A.shape[-2:]
+    rhs = B.unsqueeze(-1) if B.ndim == A.ndim - 1 else B
+    if rhs.shape[-2] != m:
+        raise ShapeError(
+            f"linalg.lstsq: A and B need the same number of rows, got shapes {tuple(A.shape)} "
+            f"and {tuple(B.shape)}"
+        )
+    rtol = backend.machine_eps(A.dtype) * max(m, n) if rcond is None or rcond < 0 else rcond
+    x = matmul(pinv(A, rtol=rtol), rhs)
+    s = svdvals(A.detach())
+    rank = wrap((s.array > singular_cutoff(A, s.array, None, rtol)[..., None]).sum(axis=-1))
+    empty = wrap(backend.array_module(s.array).zeros((0,), dtype=A.dtype))
+    full_rank = m > n and bool((rank.array == n).all())
+    residuals = empty
+    if driver in ("gelsd", "gelss", "gels") and full_rank:
+        residuals = sum((matmul(A, x) - rhs) ** 2, -2)
+    return return_types.linalg_lstsq(
+        x.squeeze(-1) if rhs is not B else x,
+        residuals,
+        wrap(rank.array.astype(backend.int64)) if driver != "gels" else empty.long(),
+        s if driver in ("gelsd", "gelss") else empty,
+    )
