@@ -735,13 +735,12 @@ __all__ += [  # PyTorch breadth (ops/search.py)
 from minigrad import linalg as linalg  # noqa: E402
 from minigrad.backend import Generator  # noqa: E402  (torch.Generator: multinomial's generator=)
 from minigrad.errors import LinAlgError  # noqa: E402
-from minigrad.ops.linalg import (  # noqa: E402
-    det,
+from minigrad.ops.decompositions import det, slogdet  # noqa: E402
+from minigrad.ops.matrix_functions import (  # noqa: E402
     inverse,
     logdet,
     matrix_power,
     pinverse,
-    slogdet,
 )
 
 __all__ += [

@@ -22,6 +22,7 @@ from minigrad.errors import LinAlgError
 from minigrad.ops import linalg as _ops_linalg
 from minigrad.ops.decompositions import (
     cholesky,
+    det,
     eigh,
     eigvalsh,
     inv,
@@ -32,20 +33,16 @@ from minigrad.ops.decompositions import (
     svd,
     svdvals,
 )
-from minigrad.ops.linalg import (
+from minigrad.ops.linalg import linalg_norm as norm
+from minigrad.ops.linalg import matrix_norm, multi_dot, vecdot, vector_norm
+from minigrad.ops.matrix_functions import (
     cond,
-    det,
     lstsq,
     matrix_exp,
-    matrix_norm,
     matrix_power,
     matrix_rank,
-    multi_dot,
     solve_triangular,
-    vecdot,
-    vector_norm,
 )
-from minigrad.ops.linalg import linalg_norm as norm
 from minigrad.ops.rearrange import diagonal as _diagonal
 from minigrad.ops.shape import matmul
 

@@ -31,9 +31,9 @@
 
 - ``linalg``: dot vdot inner outer (ger) mv addmm addmv addbmm baddbmm addcmul addcdiv
   tensordot kron trace norm vector_norm matrix_norm linalg_norm dist cdist cross
-  cumulative_trapezoid; on the decompositions: cond matrix_rank matrix_power matrix_exp
-  solve_triangular lstsq multi_dot vecdot det slogdet logdet inverse pinverse (``minigrad.linalg``
-  gathers torch.linalg's names)
+  cumulative_trapezoid multi_dot vecdot (``minigrad.linalg`` gathers torch.linalg's names)
+- ``matrix_functions``: cond matrix_rank matrix_power matrix_exp solve_triangular lstsq, and
+  PyTorch's top-level logdet inverse pinverse, composed on the decompositions
 - ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky qr, each
   with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
@@ -64,6 +64,7 @@ imports the class above them); never ``nn`` or ``transformer``.
 
 from minigrad.ops import decompositions as decompositions  # svd, eigh, inv, ... (linalg)
 from minigrad.ops import linalg as linalg  # products, norms; minigrad/linalg.py: torch.linalg
+from minigrad.ops import matrix_functions as matrix_functions  # cond, matrix_exp, lstsq, ...
 from minigrad.ops import search as search  # sorted search, counting, scatters (PyTorch breadth)
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
 from minigrad.ops.activations import elu, leaky_relu, silu, softplus
@@ -94,6 +95,7 @@ from minigrad.ops.conversion import (
     logical_not,
     to_device,
 )
+from minigrad.ops.decompositions import det, slogdet
 from minigrad.ops.elementwise import (
     abs,
     add,
@@ -156,20 +158,14 @@ from minigrad.ops.linalg import (
     cdist,
     cross,
     cumulative_trapezoid,
-    det,
     dist,
     dot,
     ger,
     inner,
-    inverse,
     kron,
-    logdet,
-    matrix_power,
     mv,
     norm,
     outer,
-    pinverse,
-    slogdet,
     tensordot,
     trace,
     vdot,
@@ -182,6 +178,7 @@ from minigrad.ops.losses import (
     nll_loss,
     normalize,
 )
+from minigrad.ops.matrix_functions import inverse, logdet, matrix_power, pinverse
 from minigrad.ops.rearrange import (
     diag,
     diagonal,

@@ -27,8 +27,9 @@ arrays and, fed the factors of a differentiable decomposition of the input, the 
   the upper triangle onto the lower; for m < n, A = [X | Y] with X = Q R1: dY = Q gR2 and X
   takes the m >= n formula with gQ + Y gR2^T.
 
-``minigrad.linalg`` re-exports these (``minigrad/ops/linalg.py`` builds matrix_norm, cond,
-matrix_rank, matrix_power, matrix_exp, solve_triangular, multi_dot and vecdot on them).
+``minigrad.linalg`` re-exports these (``minigrad/ops/linalg.py`` builds the matrix norms on
+them, ``minigrad/ops/matrix_functions.py`` cond, matrix_rank, matrix_power, matrix_exp,
+solve_triangular and lstsq).
 
 Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``return_types``, sibling
 op modules; ``tensor`` for annotations only.
