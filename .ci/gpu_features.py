@@ -10,8 +10,9 @@ and a Hessian-vector product against the NumPy backend's), ``recompute-memory``
 gradients), ``checkpoint-round-trip`` (a model and its Adam state saved on the GPU, loaded on
 the CPU, one more step on each), ``nccl`` (``init_process_group("nccl")`` with one rank: the
 collectives and a DistributedDataParallel step, tests/mpi_scripts/nccl_one_rank.py),
-``docs`` (every page of the documentation executed with CuPy as the backend) and
-``adam-kernel`` (the fused Adam step against the NumPy formula).
+``docs`` (every page of the documentation executed with CuPy as the backend),
+``adam-kernel`` (the fused Adam step against the NumPy formula) and ``cupy-audit`` (session
+11's ops, mathops to conv, on CuPy against the NumPy backend: values, dtypes, gradients).
 """
 
 from __future__ import annotations
@@ -293,6 +294,252 @@ def docs() -> str:
         print(f"   printed output differs from the page's (numpy) output: {line}")
     assert not failed, "\n".join(failed)
     return f"{ran} pages ran on CuPy; {same} printed exactly what the page shows"
+
+
+# ---------------------------------------------------------------------------------------------
+# cupy-audit: session 11's ops on CuPy against the NumPy backend (tests/test_cupy_audit.py
+# has the static audit; this runs the ops themselves on the GPU)
+# ---------------------------------------------------------------------------------------------
+_INF, _NAN = float("inf"), float("nan")
+_EDGES = np.array([-_INF, -3.3, -2.5, -1.0, -0.0, 0.0, 1e-9, 0.5, 1.0, 3.7, 25.0, _INF, _NAN])
+_UNIT = np.array([-1.0, -0.999, -0.5, -0.0, 0.0, 0.3, 0.999, 1.0, 1.5, _NAN])
+_AUDIT_DEVICE = "cuda:0"  # a dry run of the cases on a machine without a GPU sets "cpu"
+
+
+def _audit_cases() -> list[tuple[str, Callable, tuple, str]]:
+    """(name, function of tensors, host inputs, kind): kind "grad" compares the outputs and
+    the gradients of the float inputs, "value" the outputs, "random" shapes and dtypes only."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4, 37))
+    x_nan = x.copy()
+    x_nan[1, 5] = x_nan[2, 30] = _NAN
+    y = rng.standard_normal((4, 37)) + 2.0
+    p = rng.uniform(0.05, 0.95, (4, 37))
+    pos = rng.uniform(0.5, 4.0, (4, 37))
+    ids = rng.integers(0, 6, 40)
+    ints = rng.integers(-20, 20, (3, 8))
+    long = rng.standard_normal((2, 3000))
+    img = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
+    kernel = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
+    cases: list[tuple[str, Callable, tuple, str]] = []
+    for name in ("log1p", "expm1", "log10", "tan", "sinh", "cosh", "atan", "asinh", "sinc",
+                 "reciprocal", "square", "frac", "erfc", "lgamma", "digamma"):  # fmt: skip
+        fn = getattr(mg, name)
+        cases.append((name, fn, (pos,), "grad"))
+        for dtype in ("float16", "float32", "float64"):
+            cases.append((f"{name} {dtype} edges", fn, (_EDGES.astype(dtype),), "value"))
+    for name, inputs in (("asin", (p,)), ("acos", (p,)), ("atanh", (p,)), ("logit", (p,)),
+                         ("erfinv", (p * 2 - 1,)), ("acosh", (pos + 1,))):  # fmt: skip
+        cases.append((name, getattr(mg, name), inputs, "grad"))
+        cases.append((f"{name} edges", getattr(mg, name), (_UNIT.astype("float32"),), "value"))
+    for n in (1, 2, 3):
+        cases.append((f"polygamma({n})", lambda t, n=n: mg.polygamma(n, t), (pos,), "grad"))
+        for dtype in ("float16", "float32", "float64"):
+            edges = _EDGES.astype(dtype)
+            cases.append((f"polygamma({n}) {dtype} edges", lambda t, n=n: mg.polygamma(n, t),
+                          (edges,), "value"))  # fmt: skip
+    for name in ("signbit", "isposinf", "isneginf", "nan_to_num", "deg2rad", "sgn"):
+        cases.append((name, getattr(mg, name), (_EDGES,), "value"))
+    for name in ("atan2", "hypot", "fmod", "fmax", "fmin", "copysign", "logaddexp2", "xlogy"):
+        cases.append((name, getattr(mg, name), (x, y), "grad"))
+    cases += [
+        ("xlogy with a number", lambda a: mg.xlogy(a, 2.5), (x,), "grad"),
+        ("fmax with NaN", mg.fmax, (x_nan, y), "value"),
+        ("float_power", lambda a, b: mg.float_power(a, b), (pos, x), "grad"),
+        ("ldexp", lambda a: mg.ldexp(a, 3), (x,), "grad"),
+        (
+            "heaviside",
+            lambda a: mg.heaviside(a, mg.tensor(0.5, device=a.device)),
+            (_EDGES,),
+            "value",
+        ),  # fmt: skip
+        ("isin", mg.isin, (ints, ints[0]), "value"),
+        ("logical_xor", mg.logical_xor, (ints, ints[::-1]), "value"),
+        ("gcd", mg.gcd, (ints, ints[::-1]), "value"),
+        ("lcm", mg.lcm, (ints, ints[::-1]), "value"),
+        ("nansum", lambda a: mg.nansum(a, 1), (x_nan,), "grad"),
+        ("nanmean", lambda a: mg.nanmean(a, 0), (x_nan,), "grad"),
+        ("cumprod", lambda a: mg.cumprod(a, 1), (np.where(x > 1, 0.0, x),), "grad"),
+        ("cummax long", lambda a: mg.cummax(a, 1), (long,), "grad"),
+        ("cummin with NaN", lambda a: mg.cummin(a, 1), (x_nan,), "grad"),
+        ("logcumsumexp long", lambda a: mg.logcumsumexp(a, 1), (long,), "grad"),
+        ("median", lambda a: mg.median(a, 1), (x,), "grad"),
+        ("median of all", mg.median, (x,), "grad"),
+        ("nanmedian", lambda a: mg.nanmedian(a, 1), (x_nan,), "value"),
+        ("count_nonzero", lambda a: mg.count_nonzero(a, 0), (ints,), "value"),
+        ("aminmax", lambda a: mg.aminmax(a, dim=1), (x,), "grad"),
+        ("std_mean", lambda a: mg.std_mean(a, 1), (x,), "grad"),
+        ("diff", lambda a: mg.diff(a, 2, 1), (x,), "grad"),
+        (
+            "unique",
+            lambda a: mg.unique(a, return_inverse=True, return_counts=True),
+            (ids,),
+            "value",
+        ),  # fmt: skip
+        ("unique with NaN", mg.unique, (np.array([1.0, _NAN, 1.0, _NAN, 0.0]),), "value"),
+        (
+            "unique dim",
+            lambda a: mg.unique(a, dim=0, return_inverse=True),
+            (np.array([[1, 2], [0, 5], [1, 2], [0, 4]]),),
+            "value",
+        ),  # fmt: skip
+        (
+            "unique_consecutive",
+            lambda a: mg.unique_consecutive(a, return_counts=True),
+            (np.sort(ids),),
+            "value",
+        ),  # fmt: skip
+        ("searchsorted", lambda a, b: mg.searchsorted(a, b), (np.sort(x, 1), y), "value"),
+        (
+            "searchsorted sorter",
+            lambda a, b, s: mg.searchsorted(a, b, sorter=s),
+            (x[0], y[0], np.argsort(x[0])),
+            "value",
+        ),  # fmt: skip
+        ("bucketize", mg.bucketize, (y, np.linspace(-2, 4, 9)), "value"),
+        ("bincount", lambda a: mg.bincount(a, minlength=9), (ids,), "value"),
+        (
+            "bincount of nothing",
+            lambda a: mg.bincount(a, minlength=3),
+            (np.zeros(0, np.int64),),
+            "value",
+        ),  # fmt: skip
+        (
+            "bincount weights float16",
+            mg.bincount,
+            (ids, long[0, :40].astype(np.float16)),
+            "value",
+        ),  # fmt: skip
+        ("histc", lambda a: mg.histc(a, 7, -1, 1), (x.astype(np.float32),), "value"),
+        (
+            "histc of nothing",
+            lambda a: mg.histc(a, 4, 10, 11),
+            (x.astype(np.float32),),
+            "value",
+        ),  # fmt: skip
+        ("kthvalue", lambda a: mg.kthvalue(a, 3, 1), (x,), "grad"),
+        ("mode", lambda a: mg.mode(a, 1), (ints,), "value"),
+        ("msort", mg.msort, (x,), "grad"),
+        (
+            "index_put accumulate int64",
+            lambda a, i, v: mg.index_put(a, (i,), v, True),
+            (np.zeros(6, np.int64), ids[:10], ids[10:20]),
+            "value",
+        ),  # fmt: skip
+        (
+            "scatter_add int8",
+            lambda a, i, v: a.scatter_add(0, i, v),
+            (np.zeros(6, np.int8), ids[:10], ids[10:20].astype(np.int8)),
+            "value",
+        ),  # fmt: skip
+        ("masked_scatter", lambda a, m, s: mg.masked_scatter(a, m, s), (x, x > 0, y), "grad"),
+        ("renorm", lambda a: mg.renorm(a, 2, 0, 3.0), (x,), "grad"),
+        ("cov", mg.cov, (x[:3],), "grad"),
+        ("trapezoid", lambda a: mg.trapezoid(a, dim=1), (x,), "grad"),
+        (
+            "tensor_split",
+            lambda a, s: mg.tensor_split(a, s, 1),
+            (x, np.array([3, 10])),
+            "grad",
+        ),  # fmt: skip
+        ("unravel_index", lambda i: mg.unravel_index(i, (3, 4)), (ids,), "value"),
+        ("cartesian_prod", mg.cartesian_prod, (x[0, :3], y[0, :4]), "grad"),
+        (
+            "conv2d",
+            lambda a, w: mg.conv2d(a, w, stride=(2, 1), padding=1, dilation=(1, 2)),
+            (img, kernel),
+            "grad",
+        ),  # fmt: skip
+        (
+            "max_pool2d",
+            lambda a: mg.max_pool2d(a, 3, 2, 1, return_indices=True),
+            (img,),
+            "grad",
+        ),  # fmt: skip
+        (
+            "avg_pool2d",
+            lambda a: mg.ops.avg_pool2d(a, 2, 1, count_include_pad=False),
+            (img,),
+            "grad",
+        ),  # fmt: skip
+        (
+            "adaptive_avg_pool2d",
+            lambda a: mg.ops.adaptive_avg_pool2d(a, (4, 3)),
+            (img,),
+            "grad",
+        ),  # fmt: skip
+        ("randperm", lambda a: mg.randperm(50, device=a.device), (x,), "random"),
+        ("multinomial", lambda a: mg.multinomial(a, 3), (pos,), "random"),
+        ("normal", lambda a: mg.normal(a, 1.0), (x,), "random"),
+        ("tril_indices", lambda a: mg.tril_indices(4, 5, 1, device=a.device), (x,), "value"),
+        ("logspace", lambda a: mg.logspace(0, 2, 5, device=a.device), (x,), "value"),
+    ]
+    return cases
+
+
+def _audit_run(fn: Callable, arrays: tuple, device: str, kind: str) -> list[np.ndarray]:
+    """The outputs of ``fn`` on ``device`` (and the gradients of its float inputs), on the
+    host."""
+    inputs = [
+        mg.tensor(a, device=device, requires_grad=kind == "grad" and a.dtype.kind == "f")
+        for a in arrays
+    ]
+    out = fn(*inputs)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    for t in outs:
+        assert t.device == device, f"an output on {t.device}, not {device}"
+    results = [t.numpy() for t in outs]
+    if kind == "grad":
+        floats = [t for t in outs if t.dtype.kind == "f" and t.requires_grad]
+        sum(((t * t).sum() for t in floats), mg.tensor(0.0, device=device)).backward()
+        results += [t.grad.numpy() for t in inputs if t.requires_grad]
+    return results
+
+
+def _audit_compare(want: list[np.ndarray], got: list[np.ndarray], kind: str) -> None:
+    assert len(want) == len(got), f"{len(got)} results, NumPy's backend gives {len(want)}"
+    for w, g in zip(want, got):
+        assert (g.shape, g.dtype) == (w.shape, w.dtype), (
+            f"{g.shape} {g.dtype}, not {w.shape} {w.dtype}"
+        )
+        if kind == "random":
+            continue
+        tol = {"float16": 2e-3, "float32": 2e-5}.get(str(w.dtype), 1e-9)
+        assert np.array_equal(np.isnan(g), np.isnan(w)) if w.dtype.kind == "f" else True, (g, w)
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol, equal_nan=True)
+
+
+@check("cupy-audit")
+def cupy_audit() -> str:
+    """Each op the CuPy audit of session 11 read (mathops, binarymath, statistics, search,
+    shape_breadth, creation_breadth, conv) on CuPy and on the NumPy backend: the same
+    values, dtypes and gradients (shapes and dtypes for the random ones). The cases of the
+    breakages the audit found run first; none starts after _AUDIT_DEADLINE_S seconds of this
+    script (each new kernel compiles on a fresh machine), so the features stage ends in time
+    and says how many ran."""
+    cases = sorted(_audit_cases(), key=lambda case: not any(w in case[0] for w in _AUDIT_FIRST))
+    failed, ran = [], 0
+    for name, fn, arrays, kind in cases:
+        if time.perf_counter() - _STARTED > _AUDIT_DEADLINE_S:
+            break
+        ran += 1
+        try:
+            mg.manual_seed(0)
+            want = _audit_run(fn, arrays, "cpu", kind)
+            got = _audit_run(fn, arrays, _AUDIT_DEVICE, kind)
+            _audit_compare(want, got, kind)
+        except Exception as err:  # noqa: BLE001  (every case reports; the check fails after)
+            failed.append(f"{name}: {type(err).__name__}: {str(err).strip()[:300]}")
+    assert not failed, f"{len(failed)} of {ran} cases differ:\n" + "\n".join(failed)
+    rest = "" if ran == len(cases) else f" (the other {len(cases) - ran} did not start in time)"
+    return f"{ran} cases of session 11's ops on CuPy match the NumPy backend{rest}"
+
+
+_STARTED = time.perf_counter()
+_AUDIT_DEADLINE_S = 125.0  # the features stage of .ci/gpu-check has 150 s
+# words in the names of the cases that check what the audit fixed (run before the others)
+_AUDIT_FIRST = ("nothing", "unique dim", "polygamma", "float16", "int8", "int64", "long",
+                "conv2d", "pool")  # fmt: skip
 
 
 def main(names: list[str]) -> int:

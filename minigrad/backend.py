@@ -443,7 +443,9 @@ def integers(low: int, high: int, shape: tuple[int, ...], dtype: Any, device: st
 
 def scatter_add(target: Array, index: Any, values: Array) -> None:
     """``target[index] += values`` where repeated indices accumulate (in place)."""
-    if _is_cupy_array(target) and not hasattr(_load_cupy().add, "at"):
+    if _is_cupy_array(target) and not cupy_adds_at(target.dtype):  # int64 on CuPy 13, bool, ...
+        scatter_add_on_host(target, index, values)
+    elif _is_cupy_array(target) and not hasattr(_load_cupy().add, "at"):
         import cupyx  # noqa: PLC0415  (CuPy before ufunc.at; deprecated in later CuPy)
 
         cupyx.scatter_add(target, index, values)
@@ -662,9 +664,7 @@ _erf_tables: dict[Any, numpy.ndarray] = {}
 def erf(x: Array) -> Array:
     """The error function, elementwise, in the dtype of ``x`` (NaN gives NaN)."""
     if _is_cupy_array(x):
-        import cupyx.scipy.special  # noqa: PLC0415
-
-        return cupyx.scipy.special.erf(x)
+        return cupy_special("erf", x)
     table = _erf_tables.get(x.dtype)
     if table is None:
         table = _erf_tables[x.dtype] = _ERF_TABLE.astype(x.dtype)
@@ -1368,9 +1368,7 @@ def erfc(x: Array) -> Array:
     """The complementary error function ``1 - erf(x)``, elementwise, accurate to a few ulp
     relative also in its tail (``erfc(10)`` is 2.1e-45), in the dtype of ``x``."""
     if _is_cupy_array(x):
-        import cupyx.scipy.special  # noqa: PLC0415
-
-        return cupyx.scipy.special.erfc(x)
+        return cupy_special("erfc", x)
     x64 = numpy.asarray(x, dtype=numpy.float64)
     positive = _erfc_positive(numpy.abs(x64))
     return numpy.where(x64 < 0, 2.0 - positive, positive).astype(x.dtype, copy=False)
@@ -1403,9 +1401,7 @@ def erfinv(y: Array) -> Array:
     ``(1 - |y|) - erfc(|x|)`` beyond (1 - |y| is exact there, and erfc keeps its relative
     precision), so the result is accurate to a few ulp up to the ends of the interval."""
     if _is_cupy_array(y):
-        import cupyx.scipy.special  # noqa: PLC0415
-
-        return cupyx.scipy.special.erfinv(y)
+        return cupy_special("erfinv", y)
     y64 = numpy.asarray(y, dtype=numpy.float64)
     ay = numpy.abs(y64)
     inside = ay < 1  # NaN and |y| >= 1 are set at the end
@@ -1426,7 +1422,8 @@ def erfinv(y: Array) -> Array:
 def accumulate(ufunc: str, x: Array, axis: int) -> Array:
     """NumPy's ``ufunc.accumulate`` along ``axis`` (``ufunc``: "maximum", "minimum",
     "logaddexp", ...): ``out[i] = f(out[i-1], x[i])``. CuPy without ``accumulate`` for the
-    ufunc takes a loop along the axis, one kernel per step."""
+    ufunc takes :func:`scan_by_doubling` (log2(n) kernels), or a loop along the axis, one
+    kernel per step, for a ufunc it does not take."""
     xp = array_module(x)
     fn = getattr(xp, ufunc)
     if not _is_cupy_array(x) or hasattr(fn, "accumulate"):
@@ -1435,6 +1432,8 @@ def accumulate(ufunc: str, x: Array, axis: int) -> Array:
         except (NotImplementedError, TypeError):
             if not _is_cupy_array(x):
                 raise
+    if ufunc in _SCANS_BY_DOUBLING:
+        return scan_by_doubling(xp, ufunc, x, axis)
     out = xp.moveaxis(x.copy(), axis, 0)
     for i in range(1, out.shape[0]):
         out[i] = fn(out[i - 1], out[i])
@@ -1464,12 +1463,6 @@ _EULER = 0.5772156649015329  # the Euler-Mascheroni constant: lgamma(x) ~ -log|x
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
-def _special_cupy(name: str, *args: Any) -> Array:
-    import cupyx.scipy.special  # noqa: PLC0415
-
-    return getattr(cupyx.scipy.special, name)(*args)
-
-
 def _sin_pi(x: numpy.ndarray) -> numpy.ndarray:
     """sin(pi x), exact in the argument: x - round(x) is exact, and sin has period 2."""
     nearest = numpy.round(x)
@@ -1491,7 +1484,7 @@ def lgamma(x: Array) -> Array:
     """log|Gamma(x)|, elementwise, in the dtype of ``x``: inf at 0 and the negative integers,
     inf at ±inf, NaN at NaN (as PyTorch)."""
     if _is_cupy_array(x):
-        return _special_cupy("gammaln", x)
+        return cupy_special("lgamma", x)
     x64 = numpy.asarray(x, dtype=numpy.float64)
     with numpy.errstate(all="ignore"):
         right = _lgamma_right(numpy.where(x64 >= 0.5, x64, 1.0 - x64))
@@ -1547,7 +1540,7 @@ def polygamma(n: int, x: Array) -> Array:
     """The n-th derivative of digamma (``n = 0``: digamma itself), elementwise, in the dtype of
     ``x``. Poles (0 and the negative integers) give ±inf or NaN."""
     if _is_cupy_array(x):
-        return _special_cupy("digamma", x) if n == 0 else _special_cupy("polygamma", n, x)
+        return cupy_special("polygamma", x, n)
     x64 = numpy.asarray(x, dtype=numpy.float64)
     with numpy.errstate(all="ignore"):
         right = _psi_right(n, numpy.where(x64 >= 0.5, x64, 1.0 - x64))
@@ -1580,11 +1573,11 @@ def sliding_windows(
     """Every window of the last ``len(kernel)`` dims of ``x``, as a view (no copy):
     (*lead, *L) -> (*lead, *O, *K), where ``out[..., o, k] = x[..., o * stride + k * dilation]``
     and ``O = (L - dilation * (K - 1) - 1) // stride + 1`` (im2col without the copy; the
-    matmul that reads it makes the one copy). NumPy's and CuPy's ``sliding_window_view``."""
+    matmul that reads it makes the one copy). ``sliding_window_view`` (:func:`window_view`)."""
     nd = len(kernel)
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     axes = tuple(range(x.ndim - nd, x.ndim))
-    view = array_module(x).lib.stride_tricks.sliding_window_view(x, span, axis=axes)
+    view = window_view(x, span, axes)
     lead = (slice(None),) * (x.ndim - nd)
     return view[
         lead
@@ -1631,6 +1624,202 @@ def element_offset(arr: Array) -> int:
     while isinstance(root.base, ARRAY_TYPES):
         root = root.base
     return (_address(arr) - _address(root)) // arr.itemsize
+
+
+# =============================================================================================
+# CuPy-portable kernels (audit of session 11)
+# =============================================================================================
+# The ops added in session 11 (mathops, binarymath, statistics, search, conv, ...) were read
+# against CuPy's source, tags v13.6.0 and v14.2.0 (the lent GPU's image has 14.2), wherever they
+# call the array module. What CuPy lacks or does differently has a kernel here: its NumPy path
+# is NumPy's own call, unchanged; its CuPy path is written from CuPy's API, as array code common
+# to both where it can be, so that tests/test_cupy_audit.py runs that code on NumPy too.
+
+# the dtypes whose atomics cupy.add.at takes (cupy/_core/_routines_indexing.pyx); 14 adds int64
+_CUPY_ADD_AT = frozenset(numpy.dtype(name) for name in ("int32", "uint32", "uint64", "float16",
+                                                       "float32", "float64"))  # fmt: skip
+
+
+def cupy_adds_at(dtype: Any) -> bool:
+    """Whether CuPy's ``add.at`` takes ``dtype``: CuPy 13 raises TypeError for int64 (14 takes
+    it), every version for int8, int16, uint8, uint16 and bool."""
+    if dtype == int64:
+        return int(_load_cupy().__version__.split(".")[0]) >= 14
+    return numpy.dtype(dtype) in _CUPY_ADD_AT
+
+
+def scatter_add_on_host(target: Array, index: Any, values: Any) -> None:
+    """``target[index] += values`` with repeats accumulating, by ``numpy.add.at`` on host
+    copies written back into ``target`` (in place): the dtypes CuPy's atomics refuse."""
+    host = to_host(target)
+    if isinstance(index, tuple):
+        host_index = tuple(_host_copy(i) for i in index)
+    else:
+        host_index = _host_copy(index)
+    numpy.add.at(host, host_index, _host_copy(values))
+    if host is not target:
+        target[...] = array_module(target).asarray(host)
+
+
+def _host_copy(value: Any) -> Any:
+    """A CuPy array's values on the host; anything else (slices, numbers) as it is."""
+    return value.get() if _is_cupy_array(value) else value
+
+
+def bincount(x: Array, weights: Array | None = None, minlength: int = 0) -> Array:
+    """NumPy's ``bincount``: how often each of 0 .. max(x) occurs in the 1-d non-negative
+    integer ``x``, at least ``minlength`` bins (int64), or the sum of ``weights`` (x's shape)
+    in each bin (float64). See :func:`bincount_portable` for CuPy."""
+    xp = array_module(x)
+    if xp is numpy:
+        return numpy.bincount(x, weights, minlength)
+    return bincount_portable(xp, x, weights, minlength)
+
+
+def bincount_portable(xp: ModuleType, x: Array, weights: Array | None, minlength: int) -> Array:
+    """:func:`bincount` by ``xp.bincount`` without its CuPy 13 failure: on an empty ``x`` it
+    takes the max of nothing and raises ValueError (CuPy 14 answers NumPy's int64 zeros, with
+    weights too). The weights go in as float64: CuPy's kernel adds each one atomically into a
+    float64 bin."""
+    if x.shape[0] == 0:
+        return xp.zeros(minlength, dtype=int64)
+    if weights is not None:
+        weights = weights.astype(float64, copy=False)
+    return xp.bincount(x, weights=weights, minlength=minlength)
+
+
+def cupy_special(name: str, x: Array, n: int = 0) -> Array:
+    """cupyx.scipy.special's function ``name`` ("erf", "erfc", "erfinv", "lgamma",
+    "polygamma" of order ``n``) of the CuPy array ``x``: :func:`special_in_float`."""
+    import cupyx.scipy.special  # noqa: PLC0415  (CuPy is imported lazily)
+
+    return special_in_float(_load_cupy(), cupyx.scipy.special, name, x, n)
+
+
+def special_in_float(xp: ModuleType, special: Any, name: str, x: Array, n: int = 0) -> Array:
+    """``name`` of ``x`` by ``special`` (SciPy's special functions for ``xp``, as cupyx's),
+    computed in float32 or float64 and returned in x's dtype, with PyTorch's values where
+    SciPy's differ (the NumPy kernels above give PyTorch's).
+
+    - cupyx's functions take 'f' and 'd' only: a float16 ``x`` came back float32 (CuPy 13) or
+      float64 (CuPy 14, 'e->d'), so float16 is computed in float32 and rounded back.
+    - lgamma(-inf): SciPy's gammaln gives -inf, PyTorch inf.
+    - digamma(-0.0): SciPy's -inf (both zeros), PyTorch's inf.
+    - polygamma(n >= 1): cupyx's ``polygamma(n, x)`` fails for a Python int ``n`` (it calls
+      ``cupy.where(n == 0, ...)`` on a bool), so its formula is written out here,
+      ``psi_n(x) = (-1)^(n+1) n! zeta(n + 1, x)``; at -inf zeta gives inf, PyTorch NaN.
+    """
+    work = x if x.dtype in (float32, float64) else x.astype(float32)
+    if name == "lgamma":
+        out = xp.where(xp.isinf(work), numpy.inf, special.gammaln(work))
+    elif name == "polygamma" and n == 0:
+        out = xp.where((work == 0) & xp.signbit(work), numpy.inf, special.digamma(work))
+    elif name == "polygamma":
+        scale = (-1.0) ** (n + 1) * float(math.factorial(n))
+        out = xp.where(work == -numpy.inf, numpy.nan, scale * special.zeta(float(n + 1), work))
+    else:
+        out = getattr(special, name)(work)
+    return out.astype(x.dtype, copy=False)
+
+
+# associative and commutative ufuncs: their running value may be combined in any grouping
+_SCANS_BY_DOUBLING = frozenset({"maximum", "minimum", "logaddexp", "logaddexp2"})
+
+
+def scan_by_doubling(xp: ModuleType, ufunc: str, x: Array, axis: int) -> Array:
+    """``ufunc.accumulate(x, axis)`` for ``ufunc`` in _SCANS_BY_DOUBLING, in log2(n) steps over
+    the whole array (Hillis and Steele's scan: after the step of width w each entry combines
+    the 2w entries ending at it), not n: CuPy's ufuncs accumulate add and multiply only, and a
+    loop along the axis launches a kernel per position. maximum and minimum give NumPy's values
+    exactly; logaddexp the same sum grouped otherwise (an ulp or so apart)."""
+    fn = getattr(xp, ufunc)
+    out = xp.moveaxis(x, axis, 0).copy()
+    width = 1
+    while width < out.shape[0]:
+        out[width:] = fn(out[:-width], out[width:])  # earlier first, as accumulate; a new array
+        width *= 2
+    return xp.moveaxis(out, 0, axis)
+
+
+def window_view(x: Array, window: Sequence[int], axes: Sequence[int]) -> Array:
+    """``sliding_window_view(x, window, axis=axes)``, a read-only view: NumPy's own; on CuPy by
+    ``as_strided`` with the layout worked out on the host (:func:`window_layout`). CuPy's
+    sliding_window_view copies ``window`` to the GPU and reads each entry back to check its sign,
+    a device sync per dim on every convolution and pooling call."""
+    if array_module(x) is numpy:
+        return numpy.lib.stride_tricks.sliding_window_view(x, window, axis=axes)
+    shape, strides = window_layout(x.shape, x.strides, window, axes)
+    return _load_cupy().lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
+def window_layout(
+    shape: Sequence[int], strides: Sequence[int], window: Sequence[int], axes: Sequence[int]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The shape and byte strides of ``sliding_window_view(x, window, axis=axes)`` for an array
+    of ``shape`` and ``strides``: each axis in ``axes`` shortened to its number of windows, then
+    one more dim per window, stepping as its axis does."""
+    positions = list(shape)
+    for axis, size in zip(axes, window):
+        if not 0 <= size <= positions[axis]:
+            raise ValueError(f"a window of {size} does not fit in a dim of {positions[axis]}")
+        positions[axis] -= size - 1
+    return tuple(positions) + tuple(window), tuple(strides) + tuple(strides[a] for a in axes)
+
+
+def unique_along(x: Array, axis: int) -> tuple[Array, Array, Array]:
+    """The distinct slices of ``x`` along ``axis`` in lexicographic order, the index of each
+    slice among them ((n,), n = x.shape[axis]) and how often each occurs: NumPy's
+    ``unique(x, return_inverse=True, return_counts=True, axis=axis)``. See
+    :func:`unique_along_portable` for CuPy."""
+    if array_module(x) is numpy:
+        values, inverse, counts = numpy.unique(
+            x, return_inverse=True, return_counts=True, axis=axis
+        )
+        return values, inverse.reshape(-1), counts
+    return unique_along_portable(_load_cupy(), x, axis)
+
+
+def unique_along_portable(xp: ModuleType, x: Array, axis: int) -> tuple[Array, Array, Array]:
+    """:func:`unique_along` by one ``lexsort`` of the slices (flattened to rows, the first
+    entry the primary key) and a comparison of neighbours. CuPy's ``unique(axis=)`` sorts the
+    slices by a quicksort in Python that reads each comparison back from the GPU (a sync per
+    comparison), on the sign of the first nonzero of ``left - right``: bool slices raise
+    TypeError there (no bool subtract) and int8/int16 ones wrap (100 - -100 is -56), which
+    misorders them and leaves duplicates apart. CuPy's lexsort is stable and puts NaN last,
+    as NumPy's. The NaNs of float slices are all distinct (NaN != NaN), as NumPy's."""
+    n = x.shape[axis]
+    width = math.prod(size for dim, size in enumerate(x.shape) if dim != axis)
+    if n == 0:
+        empty = xp.zeros(0, dtype=int64)
+        return x, empty, empty
+    rows = xp.moveaxis(x, axis, 0).reshape(n, width)
+    order = xp.lexsort(rows.T[::-1])  # lexsort's last key is its primary one
+    ordered = rows[order]
+    first = xp.ones(n, dtype=bool)  # where a run of equal rows starts
+    first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = xp.empty(n, dtype=int64)
+    inverse[order] = xp.cumsum(first) - 1
+    starts = xp.flatnonzero(first)
+    counts = xp.diff(xp.concatenate([starts, xp.asarray([n], dtype=starts.dtype)]))
+    return xp.take(x, order[starts], axis=axis), inverse, counts.astype(int64, copy=False)
+
+
+def repeat_positions(counts: Array) -> Array:
+    """``repeat(arange(n), counts)`` for the 1-d non-negative integer ``counts`` (n of them):
+    position i written counts[i] times, int64. See :func:`repeat_positions_portable` for
+    CuPy."""
+    if array_module(counts) is numpy:
+        return numpy.repeat(numpy.arange(counts.shape[0], dtype=int64), counts)
+    return repeat_positions_portable(_load_cupy(), counts)
+
+
+def repeat_positions_portable(xp: ModuleType, counts: Array) -> Array:
+    """:func:`repeat_positions` by a searchsorted of each output position in the running
+    totals of ``counts`` (one read of the total to the host): CuPy 13's ``repeat`` refuses a
+    CuPy array of repeats (ValueError; CuPy 14 takes one)."""
+    ends = xp.cumsum(counts.astype(int64, copy=False))
+    total = int(ends[-1]) if counts.shape[0] else 0
+    return xp.searchsorted(ends, xp.arange(total, dtype=int64), side="right").astype(int64)
 
 
 # =============================================================================================

@@ -149,8 +149,7 @@ def repeat_interleave(
         )
     if backend.int_range(counts)[0] < 0:
         raise ValueError("repeat_interleave: repeats must be non-negative")
-    xp = backend.array_module(x.array)
-    index = xp.repeat(xp.arange(n), backend.to_device(counts, x.device))
+    index = backend.repeat_positions(backend.to_device(counts, x.device))
     return x[(slice(None),) * d + (wrap(index),)]
 
 
