@@ -1084,3 +1084,17 @@ def test_lstsq_gradcheck_and_linalg_aliases() -> None:
     same(mg.linalg.matmul(ma, ma.swapaxes(-1, -2)), torch.linalg.matmul(ta, ta.mT))
     (mx, tx), (my, ty) = twin(RNG.standard_normal((4, 3))), twin(RNG.standard_normal((4, 3)))
     same(mg.linalg.cross(mx, my), torch.linalg.cross(tx, ty))  # dim -1, as torch.linalg.cross
+
+
+def test_cholesky_and_eigh_read_the_triangle_torch_reads() -> None:
+    """A non-symmetric A: cholesky reads the lower triangle (the upper with ``upper=True``),
+    eigh/eigvalsh the one ``UPLO`` names, as PyTorch."""
+    (ma, ta) = twin(np.array([[4.0, 1.0, 0.0], [2.0, 5.0, 1.0], [0.0, 3.0, 6.0]]))
+    for upper in (False, True):
+        same(mg.linalg.cholesky(ma, upper=upper), torch.linalg.cholesky(ta, upper=upper))
+    for uplo in ("L", "U"):
+        same(mg.linalg.eigvalsh(ma, UPLO=uplo), torch.linalg.eigvalsh(ta, UPLO=uplo))
+        values, vectors = mg.linalg.eigh(ma, UPLO=uplo)
+        expected = torch.linalg.eigh(ta, UPLO=uplo)
+        same(values, expected.eigenvalues)
+        np.testing.assert_allclose(np.abs(vectors.numpy()), expected.eigenvectors.abs().numpy())

@@ -523,11 +523,13 @@ class Cholesky(Function):
 
 def cholesky(a: Tensor, *, upper: bool = False) -> Tensor:
     """The lower Cholesky factor L (A = L L^T) of symmetric positive-definite (..., n, n)
-    matrices whose lower triangle A holds; ``upper=True`` gives L^T. One that is not
-    positive-definite raises ``LinAlgError``."""
+    matrices whose lower triangle A holds; ``upper=True`` gives the upper factor U = L^T of the
+    matrices A's upper triangle holds (as PyTorch, which reads that triangle then). One that is
+    not positive-definite raises ``LinAlgError``."""
     require_matrices("linalg.cholesky", a, square=True)
-    out = Cholesky.apply(a)
-    return out.swapaxes(-1, -2) if upper else out
+    if upper:  # A's upper triangle is A^T's lower one
+        return Cholesky.apply(a.swapaxes(-1, -2)).swapaxes(-1, -2)
+    return Cholesky.apply(a)
 
 
 # -- QR ---------------------------------------------------------------------------------------
