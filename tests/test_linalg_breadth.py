@@ -1098,3 +1098,21 @@ def test_cholesky_and_eigh_read_the_triangle_torch_reads() -> None:
         expected = torch.linalg.eigh(ta, UPLO=uplo)
         same(values, expected.eigenvalues)
         np.testing.assert_allclose(np.abs(vectors.numpy()), expected.eigenvectors.abs().numpy())
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 3), (3, 0), (0, 3), (0, 0)])
+def test_matrix_norms_of_empty_matrices_as_torch(shape) -> None:
+    """0 for every norm of an empty matrix PyTorch computes; the smallest-value norms (-1, -2)
+    of one with no columns or singular values raise, as PyTorch's."""
+    for ord_ in MATRIX_ORDS:
+        (ma, ta) = twin(np.zeros(shape), grad=True)
+        try:
+            expected = torch.linalg.matrix_norm(ta, ord_)
+        except (RuntimeError, IndexError):
+            with pytest.raises(ValueError, match="size 0"):
+                mg.linalg.matrix_norm(ma, ord_)
+            continue
+        out = mg.linalg.matrix_norm(ma, ord_)
+        same(out, expected)
+        out.sum().backward()
+        assert ma.grad.shape == shape

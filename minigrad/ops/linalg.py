@@ -468,7 +468,8 @@ def matrix_norm(
     a = A if dtype is None else A.to(dtype=dtype)
     kept = tuple(1 if d in (d0, d1) else n for d, n in enumerate(a.shape))
     dropped = tuple(n for d, n in enumerate(a.shape) if d not in (d0, d1))
-    if ord == "fro":
+    empty = a.shape[d0] == 0 or a.shape[d1] == 0
+    if ord == "fro" or (empty and not isinstance(ord, str) and ord > 0):  # an empty matrix: 0
         return vector_norm(a, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):  # from the singular values of A with its two dims moved last
         rest = [d for d in range(a.ndim) if d not in (d0, d1)]
