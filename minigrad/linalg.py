@@ -4,7 +4,7 @@ Norms: ``norm`` (torch.linalg.norm: a matrix norm for an ``ord`` over two dims o
 input, else a vector norm), ``vector_norm``, ``matrix_norm`` ("fro", "nuc", +-1, +-2, +-inf),
 ``cond``. Decompositions, each with its gradient: ``svd``, ``svdvals``, ``eigh``, ``eigvalsh``,
 ``cholesky``, ``qr``. Determinants, inverses and functions of matrices: ``det``, ``slogdet``,
-``inv``, ``solve``, ``solve_triangular``, ``lstsq``, ``pinv``, ``matrix_rank``, ``matrix_power``,
+``inv``, ``solve``, ``solve_triangular``, ``lstsq``, ``tensorinv``, ``tensorsolve``, ``pinv``, ``matrix_rank``, ``matrix_power``,
 ``matrix_exp``. Products: ``cross`` (default ``dim=-1``, as torch.linalg.cross;
 ``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``, ``multi_dot``,
 ``matmul``; ``diagonal`` (of the last two dims by default).
@@ -42,6 +42,8 @@ from minigrad.ops.matrix_functions import (
     matrix_power,
     matrix_rank,
     solve_triangular,
+    tensorinv,
+    tensorsolve,
 )
 from minigrad.ops.rearrange import diagonal as _diagonal
 from minigrad.ops.shape import matmul
@@ -74,6 +76,8 @@ __all__ = [
     "solve_triangular",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
     "vecdot",
     "vector_norm",
 ]

@@ -947,6 +947,8 @@ def _ones(*shape: int, dtype: Any = None, grad: bool = False) -> mg.Tensor:
         (lambda: mg.linalg.lstsq(_ones(4, 3), _ones(5, 2)), mg.ShapeError, r"\(4, 3\).*\(5, 2\)"),
         (lambda: mg.linalg.lstsq(_ones(4, 3), _ones(4)[0]), mg.ShapeError, r"\(4, 3\).*\(\)"),
         (lambda: mg.linalg.lstsq(_ones(4, 3), _ones(4, 2), driver="qr"), ValueError, "qr"),
+        (lambda: mg.linalg.tensorinv(_ones(2, 3, 4), 1), mg.ShapeError, r"\(2, 3, 4\)"),
+        (lambda: mg.linalg.tensorsolve(_ones(2, 3, 5), _ones(2, 3)), mg.ShapeError, r"\(2, 3, 5\)"),
         (lambda: mg.multinomial(mg.ones(3), 2, generator=3), TypeError, "Generator"),
         (lambda: mg.Generator().manual_seed(-1), ValueError, "-1"),
     ],
@@ -1116,3 +1118,19 @@ def test_matrix_norms_of_empty_matrices_as_torch(shape) -> None:
         same(out, expected)
         out.sum().backward()
         assert ma.grad.shape == shape
+
+
+def test_tensorinv_and_tensorsolve_match_torch() -> None:
+    a = conditioned((24, 24), 31).reshape(4, 6, 8, 3)
+    values_and_grads(
+        lambda x: mg.linalg.tensorinv(x, 2), lambda x: torch.linalg.tensorinv(x, 2), [a], np.float64
+    )
+    a, b = conditioned((6, 6), 32).reshape(2, 3, 6), RNG.standard_normal((2, 3))
+    values_and_grads(mg.linalg.tensorsolve, torch.linalg.tensorsolve, [a, b], np.float64)
+    a = np.moveaxis(a, -1, 0).copy()  # (6, 2, 3): dims=(0,) moves the solved-for dim last
+    values_and_grads(
+        lambda x, y: mg.linalg.tensorsolve(x, y, dims=(0,)),
+        lambda x, y: torch.linalg.tensorsolve(x, y, dims=(0,)),
+        [a, b],
+        np.float64,
+    )

@@ -32,8 +32,9 @@
 - ``linalg``: dot vdot inner outer (ger) mv addmm addmv addbmm baddbmm addcmul addcdiv
   tensordot kron trace norm vector_norm matrix_norm linalg_norm dist cdist cross
   cumulative_trapezoid multi_dot vecdot (``minigrad.linalg`` gathers torch.linalg's names)
-- ``matrix_functions``: cond matrix_rank matrix_power matrix_exp solve_triangular lstsq, and
-  PyTorch's top-level logdet inverse pinverse, composed on the decompositions
+- ``matrix_functions``: cond matrix_rank matrix_power matrix_exp solve_triangular lstsq
+  tensorinv tensorsolve, and PyTorch's top-level logdet inverse pinverse, composed on the
+  decompositions
 - ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky qr, each
   with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)

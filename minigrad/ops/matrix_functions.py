@@ -1,6 +1,6 @@
 """Functions of matrices built on the decompositions of ``ops/decompositions.py``, as
-``torch.linalg``: cond, matrix_rank, matrix_power, matrix_exp, solve_triangular, lstsq, and
-PyTorch's top-level logdet, inverse, pinverse.
+``torch.linalg``: cond, matrix_rank, matrix_power, matrix_exp, solve_triangular, lstsq,
+tensorinv, tensorsolve, and PyTorch's top-level logdet, inverse, pinverse.
 
 Each is a composition of differentiable ops (matmul, solve, inv, pinv, svdvals, the matrix
 norms of ``ops/linalg.py``), so each gets its first and higher-order gradients from those:
@@ -45,6 +45,8 @@ __all__ = [
     "matrix_rank",
     "pinverse",
     "solve_triangular",
+    "tensorinv",
+    "tensorsolve",
 ]
 
 
@@ -240,3 +242,40 @@ def lstsq(
         wrap(rank.array.astype(backend.int64)) if driver != "gels" else empty.long(),
         s if driver in ("gelsd", "gelss") else empty,
     )
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """The inverse of A read as a matrix with rows the product of its first ``ind`` dims:
+    shape A.shape[ind:] + A.shape[:ind], ``tensordot(tensorinv(A), A, ind)`` the identity."""
+    _require_tensors("linalg.tensorinv", A=A)
+    require_matrices("linalg.tensorinv", A.reshape(-1, 1) if A.ndim < 2 else A)  # its dtype
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise ValueError(f"linalg.tensorinv: ind must be a positive int, got {ind!r}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise ShapeError(
+            f"linalg.tensorinv: the product of the first {ind} dims of shape {tuple(A.shape)} "
+            f"({rows}) must equal the product of the rest ({cols})"
+        )
+    return inv(A.reshape(rows, cols)).reshape(tuple(A.shape[ind:]) + tuple(A.shape[:ind]))
+
+
+def tensorsolve(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    B: Tensor,  # noqa: N803
+    dims: tuple[int, ...] | None = None,
+) -> Tensor:
+    """X with ``tensordot(A, X, X.ndim) = B``: A's leading dims are B's shape, X's shape is the
+    rest (after ``dims`` of A are moved last), their sizes' products equal."""
+    _require_tensors("linalg.tensorsolve", A=A, B=B)
+    if dims is not None:
+        moved = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in moved], *moved)  # noqa: N806
+    lead, rest = tuple(A.shape[: B.ndim]), tuple(A.shape[B.ndim :])
+    if lead != tuple(B.shape) or math.prod(lead) != math.prod(rest):
+        raise ShapeError(
+            f"linalg.tensorsolve: A of shape {tuple(A.shape)} must start with B's shape "
+            f"{tuple(B.shape)}, its remaining dims of as many elements"
+        )
+    n = math.prod(rest)
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(rest)
