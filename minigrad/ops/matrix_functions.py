@@ -64,7 +64,8 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803 (PyTo
     if p is None or (not isinstance(p, str) and p in (2, -2)):
         s = svdvals(A)
         largest, smallest = s.narrow(-1, 0, 1), s.narrow(-1, s.shape[-1] - 1, 1)
-        ratio = largest / smallest if p is None or p == 2 else smallest / largest
+        with backend.quiet():  # a singular A: inf, as PyTorch
+            ratio = largest / smallest if p is None or p == 2 else smallest / largest
         return ratio.squeeze(-1)
     require_matrices("linalg.cond", A, square=True)
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
