@@ -5,6 +5,10 @@ counted by Valgrind (no timing noise: the same tree gives the same count run aft
     python benchmarks/instructions.py tiny_graph   # some cases by name
     python benchmarks/instructions.py tiny_graph tiny_graph_forward tiny_graph_no_grad \
         tiny_graph_apply tiny_graph_kept_leaves    # where the tiny graph's bookkeeping goes
+    python benchmarks/instructions.py tiny_graph_pytorch tiny_graph_tiny_array_engine \
+        tiny_graph_checked_none tiny_graph_checked_a tiny_graph_checked_ab \
+        tiny_graph_checked_abc tiny_graph_checked_abcd tiny_graph_checked_abcde \
+        tiny_graph_checked_abcdef                  # what each of minigrad's features costs
 
 On a shared machine wall-clock timings of microsecond ops move by 20% from run to run; the
 instruction count does not, so it shows what a change to the engine's hot path saves or costs
@@ -57,7 +61,13 @@ TINY = (
     "tiny_graph_tiny_array_engine",
     "tiny_graph_pytorch",
 )
-CALLS = {name: 300 for name in (*TINY, *LEDGER)}
+# The tiny graph on benchmarks/least_engine.py's checked engine, level by level (the
+# tiny-array engine plus minigrad's features a, b, ... one at a time: least_engine.FEATURES)
+CHECKED = {
+    f"tiny_graph_checked_{level or 'none'}": level
+    for level in ("", *("abcdef"[:i] for i in range(1, 7)))
+}
+CALLS = {name: 300 for name in (*TINY, *LEDGER, *CHECKED)}
 
 
 def _case(name: str) -> Callable[[], object]:
@@ -87,6 +97,12 @@ def _case(name: str) -> Callable[[], object]:
         return lambda: tiny_graph_torch(torch, a, b, t_target, "cpu")
     if name == "tiny_graph_numpy":
         return lambda: tiny_graph_by_hand(np, a, b, target)
+    if name in CHECKED:
+        from least_engine import CheckedEngine, tiny_graph_checked  # noqa: PLC0415
+
+        engine = CheckedEngine(np, 8, np.float32, CHECKED[name])
+        ids = engine.tensor(target)
+        return lambda: tiny_graph_checked(engine, a, b, ids)
     if name in ("tiny_graph_least_engine", "tiny_graph_tiny_array_engine"):
         from least_engine import LeastEngine, TinyArrayEngine, tiny_graph_least  # noqa: PLC0415
 
@@ -195,9 +211,9 @@ def main(names: list[str]) -> int:
         if shutil.which(tool) is None:
             print(f"instructions.py: needs {tool} on PATH (apt install valgrind)", file=sys.stderr)
             return 2
-    unknown = [n for n in names if n not in CASES and n not in LEDGER]
+    unknown = [n for n in names if n not in CASES and n not in LEDGER and n not in CHECKED]
     if unknown:
-        choices = [*CASES, *LEDGER]
+        choices = [*CASES, *LEDGER, *CHECKED]
         print(f"instructions.py: unknown case(s) {unknown}; choose from {choices}", file=sys.stderr)
         return 2
     results = {}
@@ -216,7 +232,22 @@ def main(names: list[str]) -> int:
             ratio = results[name] / results["tiny_graph_pytorch"]
             print(f"tiny_graph {what}/PyTorch: {ratio:.2f} (instructions)")
     _print_ledger(results)
+    _print_checked(results)
     return 0
+
+
+def _print_checked(results: dict[str, int]) -> None:
+    """The checked engine's levels: each one's count beside the level before (the tiny-array
+    engine before the first) and, with PyTorch's count, its ratio."""
+    before, torch = results.get("tiny_graph_tiny_array_engine"), results.get("tiny_graph_pytorch")
+    for name in CHECKED:
+        if name not in results:
+            before = None
+            continue
+        step = "" if before is None else f"  {results[name] - before:+,d} on the level before"
+        ratio = "" if torch is None else f"  {results[name] / torch:.2f} of PyTorch's"
+        print(f"  {name:<28} {results[name]:>10,d}{step}{ratio}")
+        before = results[name]
 
 
 def _print_ledger(results: dict[str, int]) -> None:

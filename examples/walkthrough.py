@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     # for each input of the op, the input's node (if an op computed it), the leaf's
     # AccumulateGrad node (if we created it: .variable is the leaf), or None (if it needs no
     # gradient, like x). ``saved_tensors`` holds
-    # what the backward formula needs: MatMul keeps both operands, Tanh keeps its output
+    # what the backward formula needs: MatMul keeps x (W's gradient reads it; x wants none, so
+    # W is not kept and its place holds None), Tanh keeps its output
     # (d tanh = 1 - tanh^2), Add and Sum keep nothing.
     # mg.autograd.walk_graph yields every node once, outputs first (a topological order): the
     # order backward will visit them in.
@@ -258,7 +259,8 @@ def show_ledger(x: mg.Tensor, W: mg.Tensor, b: mg.Tensor) -> None:  # noqa: N803
     # -----------------------------------------------------------------------------------------
     banner("11. trace_memory(): the bytes the graph keeps for backward")
     # -----------------------------------------------------------------------------------------
-    # MatMul keeps both operands, Tanh its output; Add and Sum keep nothing. Each array is
+    # MatMul keeps x, which W's gradient reads (x wants no gradient, so W is not kept, as in
+    # PyTorch), Tanh its output; Add and Sum keep nothing. Each array is
     # counted once, and backward frees each node's arrays right after using them ("freed" is the
     # backward step: 1 is Sum). tracemalloc measures what the process allocated meanwhile.
     with mg.trace_memory() as ledger:

@@ -285,8 +285,16 @@ from minigrad.ops.conv import (  # convolution and pooling (PyTorch's top-level 
     avg_pool1d,
     conv1d,
     conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
+)
+from minigrad.ops.conv import (  # torch.adaptive_max_pool1d: (values, indices) always
+    adaptive_max_pool1d_with_indices as adaptive_max_pool1d,
 )
 from minigrad.ops.mathops import (
     acos,
@@ -525,6 +533,12 @@ __all__ = [
     "conv2d",
     "max_pool1d",
     "max_pool2d",
+    "adaptive_max_pool1d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "max_pool3d",
     # linear algebra, shape and creation breadth
     "addbmm",
     "addcdiv",

@@ -371,6 +371,9 @@ class Function:
             needs.append(False)
         ctx = _new(cls)
         ctx.saved_tensors, ctx._saved_versions = (), None
+        # set before the forward, which may save only what the wanted gradients read (MatMul),
+        # as PyTorch's; when no node is recorded, the list itself (all False): no tuple to build
+        ctx.needs_input_grad = tuple(needs) if requires_grad else needs
         try:  # (a call with **{} costs more than one without)
             out = cls.forward(ctx, *arrays, **options) if options else cls.forward(ctx, *arrays)
         except MinigradError:
@@ -385,7 +388,6 @@ class Function:
         result._version_counter = [0]  # a view gets its base's instead, below
         if requires_grad:
             ctx.parents = tuple(parents)
-            ctx.needs_input_grad = tuple(needs)
             ctx.out_shape = out.shape
             ctx.out_dtype = out.dtype
             result.requires_grad = True
@@ -551,7 +553,8 @@ def _run_backward(
     With ``capture`` (``grad()``'s), only the nodes on a path to its inputs run, and the
     gradient reaching each captured node's output is stored there too. With ``early``, a leaf
     with post-accumulate hooks is accumulated (and left out of the result) as soon as the last
-    node using it has run.
+    node using it has run. NumPy's floating point warnings are off meanwhile (hooks included):
+    a gradient that is inf or NaN is the answer, as PyTorch gives it, without a warning.
     """
     grads: dict[Function, Any] = {}  # node -> the sum of the gradients reaching its output
     for node, g in zip(roots, root_grads):
@@ -561,25 +564,26 @@ def _run_backward(
         order = capture.prune(order)
     if early is not None:
         early.count_consumers(order)
-    for node in order:
-        g = grads.pop(node, None)  # None: every path to it returned None, nothing to pass on
-        if g is not None:
-            if node._hooks is not None or capture:
-                g = _observe(node, g, capture)
-                if g is None:  # an input of grad() that leads to no other: captured, not run
-                    continue
-            input_grads = _call_backward(node, g, retain_graph)
-            for parent, pg in zip(node.parents, input_grads):
-                if parent is None or pg is None:
-                    continue
-                dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
-                if pg.shape != parent.out_shape or (
-                    dtype is not parent.out_dtype and dtype != parent.out_dtype
-                ):
-                    pg = _check_and_unbroadcast(node, input_grads, pg, parent)
-                grads[parent] = grads[parent] + pg if parent in grads else pg
-        if early is not None:
-            early.visited(node, grads)
+    with backend.quiet():  # x / 0 and inf - inf in a gradient: inf, NaN, no NumPy warning
+        for node in order:
+            g = grads.pop(node, None)  # None: every path to it returned None, nothing to pass on
+            if g is not None:
+                if node._hooks is not None or capture:
+                    g = _observe(node, g, capture)
+                    if g is None:  # an input of grad() that leads to no other: captured, not run
+                        continue
+                input_grads = _call_backward(node, g, retain_graph)
+                for parent, pg in zip(node.parents, input_grads):
+                    if parent is None or pg is None:
+                        continue
+                    dtype = pg.dtype  # `is` first: NumPy's built-in dtypes are singletons
+                    if pg.shape != parent.out_shape or (
+                        dtype is not parent.out_dtype and dtype != parent.out_dtype
+                    ):
+                        pg = _check_and_unbroadcast(node, input_grads, pg, parent)
+                    grads[parent] = grads[parent] + pg if parent in grads else pg
+            if early is not None:
+                early.visited(node, grads)
     return grads  # every op node was popped: what is left are the leaves' nodes
 
 
@@ -782,7 +786,7 @@ def _run_backward_graph(
     order = _topological_order(list(grads))
     if capture is not None:
         order = capture.prune(order)
-    with enable_grad():
+    with enable_grad(), backend.quiet():  # as _run_backward: inf and NaN without warnings
         for node in order:
             g = grads.pop(node, None)
             if g is None:
@@ -1207,46 +1211,54 @@ def queue_callback(callback: Callable[[], None]) -> None:
 
 
 def backward(
-    tensor: Tensor,
-    gradient: Any = None,
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
     inputs: Tensor | Sequence[Tensor] | None = None,
 ) -> None:
-    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+    """Accumulate the gradient of ``tensors`` into ``leaf.grad`` for every leaf that requires
+    grad (PyTorch's ``torch.autograd.backward``).
+
+    Several outputs run as one backward over the union of their graphs: a node they share
+    receives the sum of the gradients reaching it from each and runs once.
 
     Args:
-        tensor: the output; a scalar unless ``gradient`` is given.
-        gradient: d(loss)/d(tensor), same shape and dtype as ``tensor``.
+        tensors: an output, or a sequence of outputs; each a scalar unless its gradient is given.
+        grad_tensors: d(loss)/d(output), one per output (``None`` for a scalar output means 1),
+            each of its output's shape and dtype; a single one for a single output.
         retain_graph: keep the saved arrays so that backward can run through the graph again
             (default: ``create_graph``).
         create_graph: build the gradients from differentiable ops, so that each ``leaf.grad``
             has a ``grad_fn`` and can be differentiated again.
         inputs: accumulate into these tensors' ``.grad`` only (leaves or not), running only
             the part of the graph that leads to them, as PyTorch's.
+
+    Raises:
+        RuntimeError: ``grad_tensors`` and ``tensors`` differ in length, a gradient has another
+            shape, dtype or device than its output, a non-scalar output has no gradient, or an
+            output does not require grad; before any ``.grad`` changes.
     """
     global _end_callbacks
-    if not isinstance(tensor, _Tensor):  # PyTorch's backward also takes a sequence of outputs
-        raise TypeError(
-            f"backward: tensor must be one Tensor, got {type(tensor).__name__}; for several "
-            "outputs, call backward on sum((t * g).sum() for each output t and its gradient g), "
-            "or take minigrad.grad(outputs, inputs, grad_outputs)"
-        )
+    outs, gos = _outputs_and_grads(tensors, grad_tensors, "backward")
+    if not outs:  # as PyTorch: nothing to differentiate, nothing changes
+        return
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        _backward_to_inputs(tensor, gradient, retain_graph, create_graph, inputs)
+        _backward_to_inputs(outs, gos, retain_graph, create_graph, inputs)
         return
     if create_graph:
-        _backward_graph(tensor, gradient, retain_graph)
+        _backward_graph(outs, gos, retain_graph)
         return
-    g = _check_root(tensor, gradient, "backward")
-    early = _EarlyLeaves([g]) if _post_hooks else None
+    root_grads = [_check_root(o, go, what) for o, go, what in _labelled(outs, gos, "backward")]
+    early = _EarlyLeaves(root_grads) if _post_hooks else None
     outer, _end_callbacks = _end_callbacks, []
     try:
-        leaf_grads = _run_backward([_node_of(tensor)], [g], retain_graph, early=early)
+        roots = [_node_of(o) for o in outs]
+        leaf_grads = _run_backward(roots, root_grads, retain_graph, early=early)
         # one set of handed-out arrays with the early leaves': a gradient they took is copied
-        _accumulate(leaf_grads, early.seen if early is not None else {id(g)})
+        _accumulate(leaf_grads, early.seen if early is not None else set(map(id, root_grads)))
         callbacks = _end_callbacks
     finally:
         _end_callbacks = outer
@@ -1254,8 +1266,48 @@ def backward(
         callback()
 
 
+def _outputs_and_grads(outputs: Any, grad_outputs: Any, what: str) -> tuple[list, list]:
+    """``backward``'s and ``grad``'s outputs and their gradients as two lists of one length: a
+    single tensor stands for a sequence of one, ``None`` for one ``None`` per output.
+
+    Raises:
+        TypeError: an output is not a Tensor.
+        RuntimeError: the two differ in length.
+    """
+    outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
+    for i, o in enumerate(outs):
+        if not isinstance(o, _Tensor):
+            raise TypeError(f"{what}: output {i} must be a Tensor, got {type(o).__name__}")
+    if grad_outputs is None:
+        gos = [None] * len(outs)
+    elif isinstance(grad_outputs, _Tensor):
+        gos = [grad_outputs]
+    elif isinstance(grad_outputs, (list, tuple)) and all(
+        g is None or isinstance(g, _Tensor) for g in grad_outputs
+    ):
+        gos = list(grad_outputs)
+    else:  # one array-like gradient for one output (``[1.0, 2.0]``), or one per output
+        gos = [grad_outputs] if isinstance(outputs, _Tensor) else list(grad_outputs)
+    if len(gos) != len(outs):
+        raise RuntimeError(
+            f"{what}: got {len(outs)} outputs and {len(gos)} gradients; pass one gradient per "
+            "output (None for a scalar output)"
+        )
+    return outs, gos
+
+
+def _labelled(outs: list, gos: list, what: str) -> Iterator[tuple[Tensor, Any, str]]:
+    """Each output with its gradient and the name its errors use: ``what`` alone for a single
+    output, ``what (output i)`` for one of several."""
+    if len(outs) == 1:
+        yield outs[0], gos[0], what
+        return
+    for i, (o, go) in enumerate(zip(outs, gos)):
+        yield o, go, f"{what} (output {i})"
+
+
 def _backward_to_inputs(
-    tensor: Tensor, gradient: Any, retain_graph: bool, create_graph: bool, inputs: Any
+    outs: list[Tensor], gos: list[Any], retain_graph: bool, create_graph: bool, inputs: Any
 ) -> None:
     """``backward(inputs=...)``: ``grad()`` with respect to ``inputs`` (leaf hooks included),
     added to each input's ``.grad``; then a leaf's post-accumulate hooks."""
@@ -1266,7 +1318,7 @@ def _backward_to_inputs(
     ins = list({id(t): t for t in ins}.values())  # each input accumulates once
     outer, _end_callbacks = _end_callbacks, []
     try:
-        grads = _grad(tensor, ins, gradient, retain_graph, create_graph, True, after_hooks=True)
+        grads = _grad(outs, ins, gos, retain_graph, create_graph, True, after_hooks=True)
         # a non-leaf input that retains its grad got g from retain_grad already (PyTorch's
         # backward(inputs=) accumulates a non-leaf input through retain_grad, once)
         grads = tuple(None if _retains_grad(t) else g for t, g in zip(ins, grads))
@@ -1313,14 +1365,15 @@ def _owned_graph(g: Tensor, seen: set[int]) -> Tensor:
     return g
 
 
-def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
+def _backward_graph(outs: list[Tensor], gos: list[Any], retain_graph: bool) -> None:
     """``backward(create_graph=True)``: each leaf's ``.grad`` becomes (or gains) a Tensor with a
     ``grad_fn``, as in PyTorch."""
     global _end_callbacks
-    g = _graph_root(tensor, gradient, "backward")
+    root_grads = [_graph_root(o, go, what) for o, go, what in _labelled(outs, gos, "backward")]
     outer, _end_callbacks = _end_callbacks, []
     try:
-        leaf_grads = _run_backward_graph([_node_of(tensor)], [g], retain_graph)
+        roots = [_node_of(o) for o in outs]
+        leaf_grads = _run_backward_graph(roots, root_grads, retain_graph)
         final = []
         for node, lg in leaf_grads.items():
             leaf = node._variable()
@@ -1329,7 +1382,7 @@ def _backward_graph(tensor: Tensor, gradient: Any, retain_graph: bool) -> None:
                 if leaf.grad is not None:  # else grad + lg would broadcast or promote
                     _check_grad_slot(leaf, lg.array)
                 final.append((leaf, lg))
-        seen = {id(g.array)}
+        seen = {id(g.array) for g in root_grads}
         with enable_grad():
             for leaf, lg in final:
                 leaf.grad = _owned_graph(lg, seen) if leaf.grad is None else leaf.grad + lg
@@ -1430,14 +1483,9 @@ def _grad(
     after_hooks: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """``grad()`` without ``materialize_grads`` (``after_hooks``: see ``_Capture``)."""
-    outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
+    what = "backward" if after_hooks else "grad"  # backward(inputs=) runs through here
+    outs, gos = _outputs_and_grads(outputs, grad_outputs, what)
     ins = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, _Tensor):
-        gos = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
-    else:
-        gos = list(grad_outputs)
-    if len(gos) != len(outs):
-        raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
     for t in ins:
         if not isinstance(t, _Tensor) or not t.requires_grad:
             raise RuntimeError("grad: every input must be a tensor that requires grad")
@@ -1445,7 +1493,7 @@ def _grad(
         retain_graph = create_graph
     capture = _Capture(ins, after_hooks)
     if create_graph:
-        root_tensors = [_graph_root(o, go, "grad") for o, go in zip(outs, gos)]
+        root_tensors = [_graph_root(o, go, w) for o, go, w in _labelled(outs, gos, what)]
         roots = [_node_of(o) for o in outs]
         leaf_tensors = _run_backward_graph(roots, root_tensors, retain_graph, capture)
         seen = {id(g.array) for g in root_tensors}
@@ -1456,7 +1504,7 @@ def _grad(
                 for i, t in enumerate(ins)
             )
         )
-    root_grads = [_check_root(o, go, "grad") for o, go in zip(outs, gos)]
+    root_grads = [_check_root(o, go, w) for o, go, w in _labelled(outs, gos, what)]
     leaf_grads = _run_backward([_node_of(o) for o in outs], root_grads, retain_graph, capture)
     seen = set(map(id, root_grads))
     return tuple(

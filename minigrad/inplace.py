@@ -172,6 +172,22 @@ def saved_output_is(node: Any, tensor: Any) -> None:
     node._saved_versions = (versions[0], records)
 
 
+def saved_as_result(node: Any, tensor: Any) -> None:
+    """An in-place op wrote its result into ``tensor`` and PyTorch's node for it saves that
+    result (``relu_``, ``leaky_relu_``, ``elu_``), where ``node`` (the op's) saved its input, a
+    copy of the old values: count each array ``node`` saved as ``tensor``'s, at its version
+    now, so that a later in-place change of ``tensor`` fails ``node``'s backward as PyTorch's.
+    """
+    versions = node._saved_versions if node is not None else None
+    if versions is None:
+        return
+    counter = tensor._version_counter
+    node._saved_versions = (
+        versions[0],
+        [(counter, counter[0], j, -1) for _, _, j, _ in versions[1]],
+    )
+
+
 def check_saved_versions(node: Any) -> None:
     """Raise if a tensor whose array ``node`` saved was changed in place since the forward."""
     for counter, expected, j, i in node._saved_versions[1]:

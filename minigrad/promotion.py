@@ -147,7 +147,7 @@ def require_64_bit_int(op: str, value: int, dtype: Any) -> None:
     Raises:
         ScalarOverflowError: naming the op, the value and the dtype.
     """
-    if not -(2**63) <= value < 2**64:
+    if not backend.fits_64_bits(value):
         raise ScalarOverflowError(
             f"{op}: the Python int {value} is too big to convert (a scalar must fit in int64 or "
             f"uint64, as in PyTorch; the tensor is {dtype})"

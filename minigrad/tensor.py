@@ -33,14 +33,16 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
         if dtype.kind in "iu" and not isinstance(data, backend.ARRAY_TYPES):  # Python numbers:
             return backend.asarray(_checked_data(data, dtype), device=device)  # PyTorch's rule
         try:
-            return backend.asarray(data, dtype=dtype, device=device)
+            with backend.quiet():  # a float past float16's range: inf, as PyTorch
+                return backend.asarray(data, dtype=dtype, device=device)
         except OverflowError:  # an int outside dtype's range: PyTorch's rule, not NumPy's
             return backend.asarray(_checked_data(data, dtype), device=device)
     else:
         is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
         arr = backend.asarray(data, device=device)
         if not is_array and arr.dtype == backend.float64:
-            return arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default, as PyTorch
+            with backend.quiet():  # past float32's range: inf, as PyTorch
+                return arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default
     if arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
     return arr
@@ -66,6 +68,38 @@ def _checked_data(data: Any, dtype: Any) -> Any:
         for extreme in (host.min().item(), host.max().item()):  # -0.5 into uint8 raises
             promotion.checked_scalar("tensor", extreme, dtype)  # raises, naming the value
     return host.astype(dtype, copy=not host.flags.owndata)  # a list's array: no second copy
+
+
+def _saved_result_is(node: autograd.Function | None, tensor: Tensor, saves_result: bool) -> None:
+    """After an in-place op wrote its result into ``tensor``: the arrays ``node`` saved that
+    stand for that result now count as ``tensor``'s (``minigrad/inplace.py``)."""
+    if saves_result:
+        inplace.saved_as_result(node, tensor)
+    else:
+        inplace.saved_output_is(node, tensor)
+
+
+def apply_inplace(
+    tensor: Tensor, what: str, compute: Callable[[Tensor], Tensor], saves_result: bool = False
+) -> Tensor:
+    """Write ``compute(tensor)``, an out-of-place op of ``tensor``'s shape, into ``tensor`` and
+    return ``tensor``: the one in-place path, the tensor methods' (``relu_``, ``mul_``...), for
+    in-place ops built outside ``Tensor`` (``nn.functional``'s ``inplace=True``).
+
+    As PyTorch's in-place ops: ``tensor``'s version counter moves (a node that saved the old
+    values refuses its backward), views of its memory see the change and get a new history,
+    and under autograd ``tensor``'s history becomes ``compute``'s, computed from a copy of
+    the old values. ``saves_result``: PyTorch's node for the op saves its result, so a later
+    in-place change of ``tensor`` fails the backward too.
+
+    Raises:
+        TypeError: ``tensor`` is not a Tensor.
+        RuntimeError: with grad enabled, ``tensor`` is a leaf that requires grad or a view of
+            one (PyTorch's refusals), before anything changes; or its memory is read-only.
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{what}: expected a Tensor, got {type(tensor).__name__}")
+    return tensor._inplace(what, compute, saves_result)
 
 
 def _filled(array: Any, value: Any) -> Any:
@@ -378,11 +412,15 @@ class Tensor(autograd.TensorBase):
     # bumped, so that a node that saved the old values refuses its backward
     # (minigrad/inplace.py).
 
-    def _inplace(self, what: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    def _inplace(
+        self, what: str, compute: Callable[[Tensor], Tensor], saves_result: bool = False
+    ) -> Tensor:
         """Write ``compute(self)`` (an out-of-place op of this tensor's shape) into this
         tensor's memory, so views see it; bump the version; rebase the history if recorded:
         this tensor's, and for a view its base's and the base's other views' too
-        (``minigrad.ops.views``)."""
+        (``minigrad.ops.views``). ``saves_result``: PyTorch's in-place node saves the result
+        (its backward reads it), so a later in-place change of this tensor fails the
+        backward (``minigrad.inplace.saved_as_result``)."""
         if not backend.is_writable(self.array):  # a broadcast view (expand)
             raise RuntimeError(
                 f"{what}: the memory of this tensor of shape {tuple(self.shape)} is read-only (a "
@@ -398,11 +436,11 @@ class Tensor(autograd.TensorBase):
             if not view_of[1]:
                 raise self._no_grad_view_error(what, view_of[0])
             ops.views.write_through_view(self, result, what)
-            inplace.saved_output_is(result.grad_fn, self)
+            _saved_result_is(result.grad_fn, self, saves_result)
             return self
         self.array[...] = result.array
         autograd.increment_version(self)
-        inplace.saved_output_is(result.grad_fn, self)
+        _saved_result_is(result.grad_fn, self, saves_result)
         if result.grad_fn is not None:  # recording, and not a view (else handled above)
             ops.views.set_history(self, result.grad_fn)
             if len(self._version_counter) > 1:  # views were made of this memory

@@ -17,15 +17,25 @@ from nn.attention import (  # attention, distances, parameter containers (issue 
 )
 from nn.checkpoint import CheckpointError, load, save
 from nn.containers import ParameterDict, ParameterList
-from nn.conv import (  # convolution and pooling (issue h15)
+from nn.conv import (  # convolution and pooling (issues h15, h17)
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
     AvgPool1d,
     AvgPool2d,
+    AvgPool3d,
     Conv1d,
     Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
     MaxPool1d,
     MaxPool2d,
+    MaxPool3d,
 )
 from nn.layers import (
     ELU,
@@ -134,6 +144,16 @@ __all__ = [
     "InstanceNorm2d",
     "MaxPool1d",
     "MaxPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "MaxPool3d",
     "GRU",
     "GRUCell",
     "LSTM",

@@ -1,6 +1,6 @@
-"""Convolution and pooling layers, after ``torch.nn``: Conv1d, Conv2d, MaxPool1d, MaxPool2d,
-AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d. Same arguments, parameter names,
-shapes and default initialization as PyTorch, so that a state_dict maps name for name.
+"""Convolution and pooling layers, after ``torch.nn``: Conv1d/2d/3d, ConvTranspose1d/2d/3d,
+MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d. Same arguments, parameter names, shapes and default initialization as
+PyTorch, so that a state_dict maps name for name.
 
 The work is done by minigrad's ops (``minigrad.ops.conv``, which documents the shapes and the
 gradients); a layer holds the weights and the options.
@@ -16,12 +16,22 @@ from typing import Any
 from minigrad.ops import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     conv1d,
     conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
     pad,
 )
 from minigrad.tensor import Tensor
@@ -39,9 +49,11 @@ def _tuple(layer: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
 
 
 class _ConvNd(Module):
-    """What Conv1d and Conv2d share: the checks, the parameters, PyTorch's initialization."""
+    """What the convolutions share: the checks, the parameters, PyTorch's initialization. A
+    transposed one's weight is (in_channels, out_channels / groups, *kernel)."""
 
     nd = 0
+    transposed = False
     functional: Any = None
 
     def __init__(
@@ -66,14 +78,18 @@ class _ConvNd(Module):
         )
         if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError(f"{layer}: padding='same' needs stride 1, got stride {self.stride}")
+        self.output_padding = _tuple(layer, "output_padding", options.get("output_padding", 0), nd)
         self.groups, self.padding_mode = options["groups"], options["padding_mode"]
-        shape = (out_channels, in_channels // self.groups, *self.kernel_size)
-        self.weight = _param(shape, device, dtype)  # (out, in / groups, *kernel)
+        if self.transposed:
+            shape = (in_channels, out_channels // self.groups, *self.kernel_size)
+        else:
+            shape = (out_channels, in_channels // self.groups, *self.kernel_size)
+        self.weight = _param(shape, device, dtype)
         self.bias = _param((out_channels,), device, dtype) if options["bias"] else None
         self.reset_parameters()
 
-    @staticmethod
-    def _check(layer: str, in_channels: int, out_channels: int, options: dict[str, Any]) -> None:
+    @classmethod
+    def _check(cls, layer: str, in_channels: int, out_channels: int, options: dict) -> None:
         groups = options["groups"]
         _positive(layer, in_channels=in_channels, out_channels=out_channels, groups=groups)
         if in_channels % groups or out_channels % groups:
@@ -88,12 +104,16 @@ class _ConvNd(Module):
             )
         if isinstance(options["padding"], str) and options["padding"] not in ("same", "valid"):
             raise ValueError(f"{layer}: padding must be 'same', 'valid' or ints")
+        if cls.transposed and options["padding_mode"] != "zeros":
+            raise ValueError(f'{layer}: only "zeros" padding mode is supported, as PyTorch')
+        if cls.transposed and isinstance(options["padding"], str):
+            raise ValueError(f"{layer}: padding must be ints, got {options['padding']!r}")
 
     def reset_parameters(self) -> None:
         # PyTorch's default: kaiming_uniform_ with a = sqrt(5) gives bound 1/sqrt(fan_in)
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
+        if self.bias is not None:  # fan_in: weight.shape[1] * prod(kernel), as PyTorch's
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
             bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
             init.uniform_(self.bias, -bound, bound)
 
@@ -127,6 +147,8 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,) * self.nd:
             text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self.nd:
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
@@ -196,6 +218,135 @@ class Conv2d(_ConvNd):
         options = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
         options |= {"bias": bias, "padding_mode": padding_mode}
         super().__init__(in_channels, out_channels, kernel_size, options, device, dtype)
+
+
+class Conv3d(_ConvNd):
+    """3-d convolution over (N, C_in, D, H, W) or (C_in, D, H, W) -> (N, C_out, D_out, H_out,
+    W_out).
+
+    ``weight``: (out_channels, in_channels / groups, kD, kH, kW); ``bias``: (out_channels,).
+    Initialization as PyTorch (fan_in = in_channels / groups * kD * kH * kW). ``stride``,
+    ``padding``, ``dilation``: an int or a triple; ``padding`` also ``'valid'`` or ``'same'``;
+    ``padding_mode`` as :class:`Conv1d`.
+    """
+
+    nd = 3
+    functional = staticmethod(conv3d)
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int, int],
+        stride: int | tuple[int, int, int] = 1,
+        padding: int | tuple[int, int, int] | str = 0,
+        dilation: int | tuple[int, int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        options = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+        options |= {"bias": bias, "padding_mode": padding_mode}
+        super().__init__(in_channels, out_channels, kernel_size, options, device, dtype)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolutions share: the arguments' order (PyTorch's:
+    output_padding, groups, bias, then dilation) and ``forward``'s ``output_size``."""
+
+    transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        options = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+        options |= {"bias": bias, "padding_mode": padding_mode, "output_padding": output_padding}
+        super().__init__(in_channels, out_channels, kernel_size, options, device, dtype)
+
+    def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, ...]:
+        """The output_padding that makes the output ``output_size`` (its last ``nd`` entries;
+        PyTorch's range: at most stride - 1 past the smallest size)."""
+        nd, layer = self.nd, type(self).__name__
+        sizes = tuple(output_size)
+        sizes = sizes[-nd:] if len(sizes) == x.ndim else sizes  # (N, C, *L) or (C, *L) given
+        if len(sizes) != nd:
+            raise ValueError(
+                f"{layer}: output_size must have {nd} or {x.ndim} elements, got {output_size!r}"
+            )
+        smallest = tuple(
+            (n - 1) * s - 2 * p + d * (k - 1) + 1
+            for n, s, p, d, k in zip(
+                x.shape[-nd:], self.stride, self.padding, self.dilation, self.kernel_size
+            )
+        )
+        largest = tuple(m + s - 1 for m, s in zip(smallest, self.stride))
+        if not all(lo <= n <= hi for n, lo, hi in zip(sizes, smallest, largest)):
+            raise ValueError(
+                f"{layer}: requested an output size of {sizes}, but valid sizes range from "
+                f"{smallest} to {largest} (for an input of shape {tuple(x.shape)})"
+            )
+        return tuple(n - lo for n, lo in zip(sizes, smallest))
+
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        fn = type(self).functional
+        more = self.output_padding if output_size is None else self._output_padding(x, output_size)
+        return fn(
+            x, self.weight, self.bias, self.stride, self.padding, more, self.groups, self.dilation
+        )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-d transposed convolution (the gradient of a Conv1d with respect to its input): (N,
+    C_in, L) or (C_in, L) -> (N, C_out, L_out), ``L_out = (L - 1) stride - 2 padding +
+    dilation (K - 1) + output_padding + 1``; ``forward(x, output_size)`` picks the
+    output_padding that gives that size.
+
+    ``weight``: (in_channels, out_channels / groups, kernel_size); ``bias``: (out_channels,).
+    Initialization as PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in =
+    out_channels / groups * kernel_size. ``padding_mode``: ``'zeros'`` only, as PyTorch.
+    """
+
+    nd = 1
+    functional = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-d transposed convolution: (N, C_in, H, W) or (C_in, H, W) -> (N, C_out, H_out, W_out),
+    each as :class:`ConvTranspose1d`'s; ``stride``, ``padding``, ``output_padding``,
+    ``dilation``: an int or a pair.
+
+    ``weight``: (in_channels, out_channels / groups, kH, kW); ``bias``: (out_channels,).
+    Initialization as PyTorch (fan_in = out_channels / groups * kH * kW).
+    """
+
+    nd = 2
+    functional = staticmethod(conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution: (N, C_in, D, H, W) or (C_in, D, H, W) -> (N, C_out, D_out,
+    H_out, W_out), each as :class:`ConvTranspose1d`'s; the options an int or a triple.
+
+    ``weight``: (in_channels, out_channels / groups, kD, kH, kW); ``bias``: (out_channels,).
+    Initialization as PyTorch (fan_in = out_channels / groups * kD * kH * kW).
+    """
+
+    nd = 3
+    functional = staticmethod(conv_transpose3d)
 
 
 # =============================================================================================
@@ -283,10 +434,18 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
-    """The mean of each window: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out). ``stride``
-    defaults to ``kernel_size``; the zero padding counts with ``count_include_pad``; a
-    ``divisor_override`` divides every window's sum by itself instead."""
+class MaxPool3d(_MaxPoolNd):
+    """The largest value of each window: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out,
+    H_out, W_out); with ``return_indices``, also each maximum's flat position
+    ``(d * H + h) * W + w``. ``stride`` defaults to ``kernel_size``."""
+
+    functional = staticmethod(max_pool3d)
+
+
+class _AvgPoolNd(Module):
+    """What AvgPool2d and AvgPool3d share: the options, kept as given (PyTorch's repr)."""
+
+    functional: Any = None
 
     def __init__(
         self,
@@ -303,7 +462,7 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, x: Tensor) -> Tensor:
-        return avg_pool2d(
+        return type(self).functional(
             x,
             self.kernel_size,
             self.stride,
@@ -315,6 +474,21 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """The mean of each window: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out). ``stride``
+    defaults to ``kernel_size``; the zero padding counts with ``count_include_pad``; a
+    ``divisor_override`` divides every window's sum by itself instead."""
+
+    functional = staticmethod(avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolNd):
+    """The mean of each window: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out);
+    the options as :class:`AvgPool2d`'s."""
+
+    functional = staticmethod(avg_pool3d)
 
 
 class AdaptiveAvgPool1d(Module):
@@ -345,3 +519,55 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool3d(Module):
+    """The mean over windows tiling each volume into ``output_size`` (an int, or a triple
+    where None keeps that dim): (N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_avg_pool3d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPoolNd(Module):
+    functional: Any = None
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x: Tensor) -> Any:
+        return type(self).functional(x, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """The largest value of each of ``output_size`` windows tiling the input: (N, C, L) or
+    (C, L) -> (N, C, output_size); with ``return_indices``, also each maximum's position."""
+
+    functional = staticmethod(adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """The largest value of each window tiling each plane into ``output_size`` (an int, or a
+    pair where None keeps that dim): (N, C, H, W) or (C, H, W) -> (N, C, *output_size); with
+    ``return_indices``, also each maximum's flat position ``h * W + w``."""
+
+    functional = staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """The largest value of each window tiling each volume into ``output_size`` (an int, or a
+    triple where None keeps that dim): (N, C, D, H, W) or (C, D, H, W) -> (N, C,
+    *output_size); with ``return_indices``, also each maximum's position."""
+
+    functional = staticmethod(adaptive_max_pool3d)

@@ -39,17 +39,30 @@ from minigrad.ops import elu as _elu
 from minigrad.ops import embedding as _embedding
 from minigrad.ops import leaky_relu as _leaky_relu
 from minigrad.ops import relu as _relu
-from minigrad.ops.conv import (  # convolution and pooling (issue h15)
+from minigrad.ops.conv import (  # convolution and pooling (issues h15, h17)
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     conv1d,
     conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
-from minigrad.tensor import Tensor, as_tensor
+from minigrad.tensor import Tensor, apply_inplace, as_tensor
 from nn.attention import (  # issue h15
     cosine_similarity,
     pairwise_distance,
@@ -104,6 +117,19 @@ __all__ = [
     "instance_norm",
     "max_pool1d",
     "max_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
+    "avg_pool3d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "max_pool3d",
     "cosine_similarity",
     "pairwise_distance",
     "scaled_dot_product_attention",
@@ -244,22 +270,18 @@ def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
 # -- in-place activations ---------------------------------------------------------------------
 
 
-def _in_place(name: str, input: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:  # noqa: A002
-    """Write ``compute(input)`` into ``input``'s memory and return ``input``, through
-    ``Tensor.copy_``: the version counter moves (a backward that needs the old values raises,
-    as in PyTorch), views see the change, and under autograd the history becomes
-    ``compute``'s, computed from a copy of the old values. A leaf that requires grad refuses,
-    before anything changes, as in PyTorch. In-place saves no memory here under autograd."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: expected a Tensor, got {type(input).__name__}")
-    recording = input.requires_grad and autograd.is_grad_enabled()
-    if recording and input.is_leaf:
-        raise RuntimeError(
-            f"{name}(inplace=True): a leaf Variable that requires grad is being used in an "
-            f"in-place operation (shape {tuple(input.shape)}); use inplace=False, or run it "
-            "under no_grad()"
-        )
-    return input.copy_(compute(input.clone() if recording else input))
+def _in_place(
+    name: str,
+    input: Tensor,  # noqa: A002
+    compute: Callable[[Tensor], Tensor],
+    saves_result: bool = True,
+) -> Tensor:
+    """Write ``compute(input)`` into ``input`` and return ``input``, through the tensors' one
+    in-place path (``minigrad.tensor.apply_inplace``: version counter, views, the leaf
+    refusal). PyTorch's ``relu_``, ``leaky_relu_`` and ``elu_`` save their result (dropout's
+    only its mask), so a later in-place change of ``input`` fails the backward, as there.
+    In-place saves no memory here under autograd: the op runs on a copy of the old values."""
+    return apply_inplace(input, name, compute, saves_result)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -308,7 +330,7 @@ def dropout(
     Shapes: (*) -> (*)."""
     if not inplace or not training or p == 0:
         return _dropout(input, p, training)  # checks p; the identity returns input itself
-    return _in_place("dropout", input, lambda t: _dropout(t, p, training))
+    return _in_place("dropout", input, lambda t: _dropout(t, p, training), saves_result=False)
 
 
 # -- embedding ----------------------------------------------------------------------------------

@@ -1638,6 +1638,26 @@ CONV_CASES = [  # (name, op, input shapes, options)
         [(1, 3, 4, 3), (3, 1, 2, 3), (3,)],
         {"padding": "same", "groups": 3},
     ),
+    # conv breadth (issue h17)
+    ("conv3d", "conv3d", [(1, 2, 3, 4, 3), (2, 2, 2, 2, 2), (2,)], {"padding": (1, 0, 1)}),
+    (
+        "conv_transpose1d",
+        "conv_transpose1d",
+        [(2, 4, 4), (4, 1, 3), (2,)],
+        {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+    ),
+    (
+        "conv_transpose2d",
+        "conv_transpose2d",
+        [(1, 2, 3, 3), (2, 3, 2, 3), (3,)],
+        {"stride": (2, 1), "padding": (0, 1), "output_padding": (1, 0), "dilation": (1, 2)},
+    ),
+    (
+        "conv_transpose3d",
+        "conv_transpose3d",
+        [(1, 2, 2, 3, 2), (2, 1, 2, 2, 2), (1,)],
+        {"stride": (1, 2, 1), "padding": (0, 1, 0), "output_padding": (0, 1, 0)},
+    ),
 ]
 for name, op, shapes, opts in CONV_CASES:
     case(
@@ -1697,6 +1717,13 @@ POOL_CASES = [  # (name, op, input shape, options); Distinct values: no ties in 
         (2, 5, 3),
         {"output_size": (None, 2)},
     ),
+    # conv breadth (issue h17)
+    ("max_pool3d", "max_pool3d", (1, 2, 4, 3, 4), {"kernel_size": 2, "stride": 1, "padding": 1}),
+    ("avg_pool3d", "avg_pool3d", (1, 2, 4, 3, 4), {"kernel_size": (2, 3, 2), "stride": 2}),
+    ("adaptive_max_pool1d", "adaptive_max_pool1d", (2, 2, 7), {"output_size": 3}),
+    ("adaptive_max_pool2d", "adaptive_max_pool2d", (1, 2, 5, 7), {"output_size": (3, 4)}),
+    ("adaptive_max_pool3d", "adaptive_max_pool3d", (2, 3, 4, 5), {"output_size": (2, None, 3)}),
+    ("adaptive_avg_pool3d", "adaptive_avg_pool3d", (1, 2, 3, 4, 5), {"output_size": (2, 3, 2)}),
 ]
 for name, op, shape, opts in POOL_CASES:
     case(

@@ -15,7 +15,8 @@
 
 - ``activations``: silu softplus leaky_relu elu
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
-- ``conv`` (issue h15): conv1d conv2d, max_pool1d/2d avg_pool1d/2d adaptive_avg_pool1d/2d
+- ``conv`` (issues h15, h17): conv1d/2d/3d conv_transpose1d/2d/3d, max_pool1d/2d/3d
+  avg_pool1d/2d/3d adaptive_avg_pool1d/2d/3d adaptive_max_pool1d/2d/3d
 - ``mathops``: log1p expm1 log10 tan sinh cosh asin acos atan asinh acosh atanh reciprocal
   square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num lgamma digamma polygamma
   signbit isposinf isneginf
@@ -72,12 +73,22 @@ from minigrad.ops.activations import elu, leaky_relu, silu, softplus
 from minigrad.ops.conv import (  # convolution and pooling
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     conv1d,
     conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
 from minigrad.ops.conversion import (
     all,
@@ -406,6 +417,16 @@ __all__ = [
     "conv2d",
     "max_pool1d",
     "max_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "avg_pool3d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "max_pool3d",
     # linear algebra and shape breadth (ops/linalg.py, ops/shape_breadth.py)
     "addbmm",
     "addcdiv",

@@ -474,7 +474,10 @@ def isin(
     for t in (elements, test_elements):
         if t.__class__ is int and dtype.kind in "iu" and not _holds(dtype, t):
             require_64_bit_int("isin", t, dtype)  # else compared exactly, as the comparisons
-            dtype = backend.int64 if t < 2**63 else backend.uint64
+            if not _holds(backend.int64, t):  # in [2**63, 2**64): no int tensor's element
+                shape = elements.shape if isinstance(elements, TensorBase) else ()
+                return wrap(xp.full(shape, invert))
+            dtype = backend.int64
     x, y = (
         t.array.astype(dtype, copy=False) if isinstance(t, TensorBase) else xp.asarray(t, dtype)
         for t in (elements, test_elements)

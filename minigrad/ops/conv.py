@@ -1,6 +1,6 @@
-"""Convolution and pooling over 1 or 2 spatial dims: conv1d conv2d, max_pool1d max_pool2d,
-avg_pool1d avg_pool2d, adaptive_avg_pool1d adaptive_avg_pool2d (``torch.nn.functional``'s
-names, arguments and output sizes).
+"""Convolution and pooling over 1, 2 or 3 spatial dims: conv1d/2d/3d,
+conv_transpose1d/2d/3d, max_pool1d/2d/3d, avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d,
+adaptive_max_pool1d/2d/3d (``torch.nn.functional``'s names, arguments and output sizes).
 
 A convolution is one matrix product over the windows of its input (im2col):
 ``y[n, o, p] = sum_{c, k} w[o, c, k] x_pad[n, c, p * stride + k * dilation] + b[o]``. The
@@ -13,13 +13,16 @@ groups. Its two gradients are ops of their own, so that each can be differentiat
 
 The three close the loop: the gradient of each is made of the other two (``Conv``'s input
 gradient is ``ConvInputGrad``, whose gradient in ``g`` is ``Conv`` again, and so on), which is
-what ``backward_graph`` uses. Average pooling is a convolution of each channel with a box of
-ones divided by the window's count; adaptive average pooling a product with one averaging
-matrix per dim; max pooling gathers the argmax of each window and scatters its gradient back
-there (``ScatterAdd``, itself twice differentiable).
+what ``backward_graph`` uses. ``conv_transpose`` is that input gradient offered as an op
+(``ConvTranspose``: the same kernel, plus a bias and output_padding), its gradients ``Conv``
+and ``ConvWeightGrad``. Average pooling is a convolution of each channel with a box of ones
+divided by the window's count; adaptive average pooling a product with one averaging matrix per
+dim; max pooling, adaptive or not, gathers the argmax of each window and scatters its gradient
+back there (``ScatterAdd``, itself twice differentiable).
 
-Shapes: (N, C, L) or (C, L) for the 1-d ops, (N, C, H, W) or (C, H, W) for the 2-d ones;
-weights (out_channels, in_channels / groups, *kernel).
+Shapes: (N, C, *L) or (C, *L) with one to three spatial dims L; weights (out_channels,
+in_channels / groups, *kernel), a transposed convolution's (in_channels, out_channels / groups,
+*kernel), the weight of the convolution it is the input gradient of.
 
 Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``,
 ``ops.indexing``, ``ops.shape``; ``tensor`` for annotations only.
@@ -115,10 +118,11 @@ def conv_input_grad(g: Any, w: Any, geo: Geometry) -> Any:
     groups, nd, n = geo.groups, len(geo.kernel), g.shape[0]
     cg, per_group = w.shape[1], w.shape[0] // groups
     w_rows = w.reshape(groups, per_group, -1)  # (G, Cout/G, C/G * prod(K))
-    g_rows = g.reshape(n, groups, per_group, -1).transpose(1, 2, 0, 3)  # (G, Cout/G, N, prod(O))
+    positions = math.prod(g.shape[2:])  # prod(O), spelled out: -1 cannot size an empty batch
+    g_rows = g.reshape(n, groups, per_group, positions).transpose(1, 2, 0, 3)  # (G, Cout/G, N, O)
     # the columns kernel offset first, positions last: each offset's add then reads rows
     # of whole output rows, not one element in prod(K)
-    cols = w_rows.transpose(0, 2, 1) @ g_rows.reshape(groups, per_group, -1)
+    cols = w_rows.transpose(0, 2, 1) @ g_rows.reshape(groups, per_group, n * positions)
     cols = cols.reshape((groups, cg) + geo.kernel + (n,) + geo.out_size)  # (G, C/G, *K, N, *O)
     order = (2 + nd, 0, 1, *range(3 + nd, 3 + 2 * nd), *range(2, 2 + nd))
     windows = cols.transpose(order)  # (N, G, C/G, *O, *K), a view
@@ -220,6 +224,48 @@ class ConvWeightGrad(Function):
         return dx, dg
 
 
+class ConvTranspose(Function):
+    """y = conv_transpose(x, W) + b: the gradient of a convolution with respect to its input
+    (``conv_input_grad``), applied to x. ``geo`` is that convolution's: its input is y less
+    ``extra`` trailing positions per dim (output_padding past the padding, which only the bias
+    reaches), its output is x. Weight (C_in, C_out / G, *K), as the convolution's."""
+
+    @staticmethod
+    def forward(ctx, x, w, bias, geo=None, extra=()):
+        ctx.geo, ctx.extra = geo, extra
+        ctx.save_for_backward(x, w)
+        y = _pad(conv_input_grad(x, w, geo), tuple((0, e) for e in extra))
+        if bias is not None:
+            y += bias.reshape((-1,) + (1,) * len(geo.kernel))
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        needs, geo = ctx.needs_input_grad, ctx.geo
+        db = g.sum((0, *range(2, g.ndim))) if needs[2] else None
+        g = g[_inside(geo)]  # the extra positions read no x and no W
+        # dx = conv(g, W) ; dW = windows(g)^T x per group ; db = sum of g over n and positions
+        dx = conv_forward(g, w, geo) if needs[0] else None
+        dw = conv_weight_grad(g, x, geo) if needs[1] else None
+        return dx, dw, db
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        x, w = ctx.saved_tensors
+        needs, geo = ctx.needs_input_grad, ctx.geo
+        db = g.sum((0, *range(2, g.ndim))) if needs[2] else None
+        g = g[_inside(geo)] if any(ctx.extra) else g
+        dx = Conv.apply(g, w, None, geo=geo) if needs[0] else None
+        dw = ConvWeightGrad.apply(g, x, geo=geo) if needs[1] else None
+        return dx, dw, db
+
+
+def _inside(geo: Geometry) -> tuple[slice, ...]:
+    """The index of a conv_transpose output's first ``geo.size`` positions per dim."""
+    return (slice(None),) * 2 + tuple(slice(0, n) for n in geo.size)
+
+
 # =============================================================================================
 # argument checks, shared by the convolutions and the poolings
 # =============================================================================================
@@ -281,6 +327,12 @@ def _conv_padding(op: str, padding: Any, kernel: tuple[int, ...], geo_args: dict
     return tuple((p, p) for p in _ints(op, "padding", padding, nd, 0))
 
 
+def _groups(op: str, groups: Any) -> int:
+    if not _is_int(groups) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    return operator.index(groups)
+
+
 def _check_conv(
     op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: int, shown: tuple
 ) -> None:
@@ -325,9 +377,7 @@ def _conv(
     stride, padding, dilation, groups = options
     shape = tuple(x.shape)
     x, added = _batched(op, x, nd)
-    if not _is_int(groups) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-    groups = operator.index(groups)
+    groups = _groups(op, groups)
     _check_conv(op, x, weight, bias, groups, shape)
     kernel = tuple(weight.shape[2:])
     args = {
@@ -378,6 +428,169 @@ def conv2d(
     return _conv("conv2d", 2, input, weight, bias, (stride, padding, dilation, groups))
 
 
+def conv3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple | str = 0,
+    dilation: IntOrTuple = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-d convolution (cross-correlation, as PyTorch) of ``input`` with ``weight``.
+
+    Shapes: input (N, C_in, D, H, W) or (C_in, D, H, W); weight (C_out, C_in / groups, kD, kH,
+    kW); bias (C_out,) -> (N, C_out, D_out, H_out, W_out), each as :func:`conv2d`'s.
+    ``stride``, ``padding``, ``dilation``: an int or a triple; ``padding`` also ``'valid'`` or
+    ``'same'`` (stride 1 only).
+    """
+    return _conv("conv3d", 3, input, weight, bias, (stride, padding, dilation, groups))
+
+
+# =============================================================================================
+# conv_transpose1d, conv_transpose2d: a convolution's input gradient, as an op
+# =============================================================================================
+
+
+def _check_conv_transpose(
+    op: str, x: Tensor, weight: Tensor, bias: Tensor | None, groups: int, shown: tuple
+) -> None:
+    """``x``: (N, C_in, *L), the input given as ``shown``; weight (C_in, C_out / groups, *K)."""
+    nd = x.ndim - 2
+    if weight.ndim != nd + 2 or 0 in weight.shape[2:]:
+        raise ShapeError(
+            f"{op}: weight must be {nd + 2}-D (in_channels, out_channels / groups, *kernel) with "
+            f"a nonempty kernel, got shape {tuple(weight.shape)}"
+        )
+    if 0 in x.shape[2:]:  # PyTorch's refusal too: no position for a window to start at
+        raise ShapeError(f"{op}: input of shape {shown} has an empty spatial dim")
+    in_channels, out_channels = weight.shape[0], weight.shape[1] * groups
+    if x.shape[1] != in_channels:
+        raise ShapeError(
+            f"{op}: input of shape {shown} has {x.shape[1]} channels, but weight of shape "
+            f"{tuple(weight.shape)} expects {in_channels} (in_channels = weight.shape[0])"
+        )
+    if in_channels % groups:
+        raise ShapeError(
+            f"{op}: in_channels {in_channels} (weight of shape {tuple(weight.shape)}) is not "
+            f"divisible by groups={groups}"
+        )
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ShapeError(
+            f"{op}: bias must have shape ({out_channels},) (out_channels = weight.shape[1] * "
+            f"groups), got {tuple(bias.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        same_dtype(op, (name, t), ("the input", x))
+
+
+def _transpose_geometry(op: str, x: Tensor, kernel: tuple, options: tuple, shown: tuple) -> tuple:
+    """The convolution whose input gradient the transposed one is, and the trailing positions
+    output_padding adds past the padding: (Geometry, extra). PyTorch's output size per dim:
+    ``(L - 1) stride - 2 padding + dilation (K - 1) + output_padding + 1``."""
+    stride, padding, output_padding, groups, dilation = options
+    nd = len(kernel)
+    stride = _ints(op, "stride", stride, nd, 1)
+    dilation = _ints(op, "dilation", dilation, nd, 1)
+    pads = _ints(op, "padding", padding, nd, 0)
+    more = _ints(op, "output_padding", output_padding, nd, 0)
+    if any(m >= s and m >= d for m, s, d in zip(more, stride, dilation)):
+        raise ValueError(
+            f"{op}: output_padding {more} must be smaller than either stride {stride} or "
+            f"dilation {dilation} in each dim"
+        )
+    out = tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + m + 1
+        for n, k, s, d, p, m in zip(x.shape[2:], kernel, stride, dilation, pads, more)
+    )
+    if any(o < 1 for o in out):
+        raise ShapeError(
+            f"{op}: the output would have size {out}: input of shape {shown} is too small for "
+            f"kernel {kernel} (stride {stride}, dilation {dilation}, padding {pads}, "
+            f"output_padding {more})"
+        )
+    # output_padding first takes the place of the padding after; what is left is extra zeros
+    extra = tuple(max(m - p, 0) for m, p in zip(more, pads))
+    pairs = tuple((p, p - m + e) for p, m, e in zip(pads, more, extra))
+    size = tuple(o - e for o, e in zip(out, extra))
+    return Geometry(size, kernel, stride, dilation, pairs, groups), extra
+
+
+def _conv_transpose(
+    op: str, nd: int, x: Tensor, weight: Tensor, bias: Tensor | None, options: tuple
+) -> Tensor:
+    shown = tuple(x.shape)
+    x, added = _batched(op, x, nd)
+    groups = _groups(op, options[3])
+    _check_conv_transpose(op, x, weight, bias, groups, shown)
+    options = options[:3] + (groups,) + options[4:]
+    geo, extra = _transpose_geometry(op, x, tuple(weight.shape[2:]), options, shown)
+    y = ConvTranspose.apply(x, weight, bias, geo=geo, extra=extra)
+    return y.squeeze(0) if added else y
+
+
+def conv_transpose1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    output_padding: IntOrTuple = 0,
+    groups: int = 1,
+    dilation: IntOrTuple = 1,
+) -> Tensor:
+    """1-d transposed convolution: the gradient of :func:`conv1d` (same stride, padding,
+    dilation, groups and weight) with respect to its input, applied to ``input``.
+
+    Shapes: input (N, C_in, L) or (C_in, L); weight (C_in, C_out / groups, K); bias (C_out,)
+    -> (N, C_out, L_out) with ``L_out = (L - 1) stride - 2 padding + dilation (K - 1) +
+    output_padding + 1``; ``output_padding`` (zeros added after, below stride or dilation)
+    picks among the input sizes conv1d maps to ``L``.
+    """
+    options = (stride, padding, output_padding, groups, dilation)
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, options)
+
+
+def conv_transpose2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    output_padding: IntOrTuple = 0,
+    groups: int = 1,
+    dilation: IntOrTuple = 1,
+) -> Tensor:
+    """2-d transposed convolution: the gradient of :func:`conv2d` with respect to its input.
+
+    Shapes: input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out / groups, kH, kW); bias
+    (C_out,) -> (N, C_out, H_out, W_out), each ``(H - 1) stride - 2 padding + dilation (kH - 1)
+    + output_padding + 1``. ``stride``, ``padding``, ``output_padding``, ``dilation``: an int
+    or a pair.
+    """
+    options = (stride, padding, output_padding, groups, dilation)
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, options)
+
+
+def conv_transpose3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    output_padding: IntOrTuple = 0,
+    groups: int = 1,
+    dilation: IntOrTuple = 1,
+) -> Tensor:
+    """3-d transposed convolution: the gradient of :func:`conv3d` with respect to its input.
+
+    Shapes: input (N, C_in, D, H, W) or (C_in, D, H, W); weight (C_in, C_out / groups, kD, kH,
+    kW); bias (C_out,) -> (N, C_out, D_out, H_out, W_out), each as :func:`conv_transpose2d`'s.
+    """
+    options = (stride, padding, output_padding, groups, dilation)
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, options)
+
+
 # =============================================================================================
 # pooling: the shared geometry (ceil_mode), max, average, adaptive average
 # =============================================================================================
@@ -409,6 +622,17 @@ def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple, shown: tuple) ->
     return geo
 
 
+def _scan_argmax(flat: Any, has_nan: bool) -> Any:
+    """PyTorch's scan for the largest of each row of ``flat`` (..., K) -> (...): the first
+    largest value; a NaN beats anything, a later NaN an earlier one."""
+    xp, arg = backend.array_module(flat), flat.argmax(-1)
+    if has_nan:
+        nan = xp.isnan(flat)
+        last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+        arg = xp.where(nan.any(-1), last, arg)
+    return arg
+
+
 def max_positions(x: Any, geo: Geometry) -> tuple[Any, Any]:
     """Where each window's largest value is, as a flat position in the unpadded input plane
     (PyTorch's ``return_indices``), and which windows lie wholly outside the input.
@@ -423,11 +647,7 @@ def max_positions(x: Any, geo: Geometry) -> tuple[Any, Any]:
         _pad(x, geo.padding, value=-xp.inf), geo.kernel, geo.stride, geo.dilation
     )
     flat = windows.reshape(windows.shape[: x.ndim] + (-1,))  # (N, C, *O, prod(K))
-    arg = flat.argmax(-1)  # (N, C, *O): the first largest
-    if bool(xp.isnan(x).any()):  # PyTorch's scan: a NaN beats anything, a later NaN an earlier
-        nan = xp.isnan(flat)
-        last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
-        arg = xp.where(nan.any(-1), last, arg)
+    arg = _scan_argmax(flat, bool(xp.isnan(x).any()))  # (N, C, *O)
     # an all -inf window ties with its padding: take its first position inside instead
     low = xp.take_along_axis(flat, arg[..., None], -1)[..., 0] == -xp.inf  # (N, C, *O)
     offsets = xp.unravel_index(arg, geo.kernel)  # one (N, C, *O) array per dim
@@ -523,6 +743,22 @@ def max_pool2d(
     return _max_pool("max_pool2d", 2, input, options, return_indices)
 
 
+def max_pool3d(
+    input: Tensor,  # noqa: A002
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    dilation: IntOrTuple = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """The largest value of each window (padding counts as -inf). ``stride`` defaults to
+    ``kernel_size``. Shapes: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out);
+    with ``return_indices`` also the int64 position ``(d * H + h) * W + w`` of each maximum."""
+    options = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool("max_pool3d", 3, input, options, return_indices)
+
+
 def _window_counts(geo: Geometry, count_include_pad: bool, xp: Any, dtype: Any) -> Any:
     """How many elements each window averages, (*O): PyTorch's divisor. The zero padding
     counts with ``count_include_pad``; the extra room ``ceil_mode`` adds after it never does."""
@@ -590,24 +826,53 @@ def avg_pool2d(
     return _avg_pool("avg_pool2d", 2, input, options, (count_include_pad, divisor_override))
 
 
+def avg_pool3d(
+    input: Tensor,  # noqa: A002
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each window (or its sum over ``divisor_override``); the zero padding counts
+    with ``count_include_pad``. Shapes: (N, C, D, H, W) or (C, D, H, W) ->
+    (N, C, D_out, H_out, W_out)."""
+    options = (kernel_size, stride, padding, 1, ceil_mode)
+    return _avg_pool("avg_pool3d", 3, input, options, (count_include_pad, divisor_override))
+
+
+def _bin_edges(n: int, out: int, xp: Any) -> tuple[Any, Any]:
+    """PyTorch's adaptive windows over n positions: window i is ``[start[i], end[i])`` with
+    ``start = floor(i n / out)``, ``end = ceil((i + 1) n / out)``; (out,) each."""
+    i = xp.arange(out)
+    return (i * n) // out, -((-(i + 1) * n) // out)
+
+
 def _averaging_matrix(n: int, out: int, xp: Any, dtype: Any) -> Any:
     """(n, out): column i averages PyTorch's adaptive window
     ``[floor(i n / out), ceil((i + 1) n / out))``."""
-    i = xp.arange(out)
-    start, end = (i * n) // out, -((-(i + 1) * n) // out)
+    start, end = _bin_edges(n, out, xp)
     j = xp.arange(n)[:, None]
     inside = (j >= start) & (j < end)
     return inside.astype(dtype) / (end - start).astype(dtype)
 
 
-def _adaptive_avg_pool(op: str, nd: int, x: Tensor, output_size: Any) -> Tensor:
-    x, added = _batched(op, x, nd)
+def _adaptive_sizes(op: str, x: Tensor, output_size: Any) -> tuple[int, ...]:
+    """``output_size`` (an int, or one int or None per spatial dim of ``x`` (N, C, *L); None
+    keeps that dim's size) as a tuple of positive ints."""
+    nd = x.ndim - 2
     if _is_int(output_size) or output_size is None:
         output_size = (output_size,) * nd
     if not _iterable(output_size) or len(output_size) != nd:
         raise ValueError(f"{op}: output_size must be an int or {nd} ints, got {output_size!r}")
     sizes = tuple(n if o is None else o for o, n in zip(output_size, x.shape[2:]))
-    sizes = _ints(op, "output_size", sizes, nd, 1)
+    return _ints(op, "output_size", sizes, nd, 1)
+
+
+def _adaptive_avg_pool(op: str, nd: int, x: Tensor, output_size: Any) -> Tensor:
+    x, added = _batched(op, x, nd)
+    sizes = _adaptive_sizes(op, x, output_size)
     xp = backend.array_module(x.array)
     y = x
     for dim in range(nd):  # each dim in turn, as the last: (..., L) @ (L, out)
@@ -628,3 +893,115 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     """The mean over windows that tile each plane into ``output_size`` (an int, a pair; None
     keeps that dim's size). Shapes: (N, C, H, W) or (C, H, W) -> (N, C, *output_size)."""
     return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean over windows that tile each volume into ``output_size`` (an int, a triple;
+    None keeps that dim's size). Shapes: (N, C, D, H, W) or (C, D, H, W) ->
+    (N, C, *output_size)."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
+
+
+def adaptive_max_positions(x: Any, sizes: tuple[int, ...]) -> Any:
+    """Where the largest value of each adaptive window is (``_bin_edges``), as a flat position
+    in the input plane: (N, C, *L) -> (N, C, prod(O)) int64. Each window is gathered padded to
+    the widest one per dim, the padding -inf; PyTorch's scan picks among the real values (an
+    all -inf window keeps its first position)."""
+    xp = backend.array_module(x)
+    nd, lengths = len(sizes), x.shape[2:]
+    positions, inside = 0, True  # (*O, *K): flat positions, and which are real
+    for dim, (n, out) in enumerate(zip(lengths, sizes)):
+        start, end = _bin_edges(n, out, xp)
+        along = start[:, None] + xp.arange(int((end - start).max()))  # (out, K): window i's
+        shape = [1] * (2 * nd)
+        shape[dim], shape[nd + dim] = along.shape
+        positions = positions * n + xp.minimum(along, end[:, None] - 1).reshape(shape)
+        inside = inside & (along < end[:, None]).reshape(shape)
+    count, width = math.prod(sizes), math.prod(positions.shape[nd:])
+    positions, inside = positions.reshape(count, width), inside.reshape(count, width)
+    flat = x.reshape(x.shape[:2] + (-1,))[..., positions]  # (N, C, prod(O), prod(K))
+    if not bool(inside.all()):  # windows of unequal widths: the shorter ones padded
+        flat = xp.where(inside, flat, -xp.inf)
+    arg = _scan_argmax(flat, bool(xp.isnan(x).any()))  # (N, C, prod(O))
+    arg = xp.where(xp.take_along_axis(flat, arg[..., None], -1)[..., 0] == -xp.inf, 0, arg)
+    return positions[xp.arange(count), arg]
+
+
+def _adaptive_max_pool(op: str, nd: int, x: Tensor, output_size: Any, indices: bool) -> Any:
+    shown = tuple(x.shape)
+    x, added = _batched(op, x, nd)
+    sizes = _adaptive_sizes(op, x, output_size)
+    if 0 in x.shape[2:]:
+        raise ShapeError(f"{op}: input of shape {shown} has an empty spatial dim: no window")
+    index = adaptive_max_positions(x.array, sizes)
+    y = MaxPool.apply(x, index, out_size=sizes)  # the gather and its scatter-back, as max_pool
+    if not indices:
+        return y.squeeze(0) if added else y
+    index = wrap(index.reshape(y.shape))
+    return (y.squeeze(0), index.squeeze(0)) if added else (y, index)
+
+
+def adaptive_max_pool1d(
+    input: Tensor,  # noqa: A002
+    output_size: int | tuple[int],
+    return_indices: bool = False,
+) -> Any:
+    """The largest value of each of ``output_size`` windows that tile the input, as PyTorch
+    lays them out (window i covers ``[floor(i L / out), ceil((i + 1) L / out))``).
+    Shapes: (N, C, L) or (C, L) -> (N, C, output_size); with ``return_indices`` also the int64
+    position of each maximum in its input row."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> Any:
+    """The largest value of each window that tiles each plane into ``output_size`` (an int, a
+    pair; None keeps that dim's size). Shapes: (N, C, H, W) or (C, H, W) ->
+    (N, C, *output_size); with ``return_indices`` also each maximum's position ``h * W + w``."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> Any:
+    """The largest value of each window that tiles each volume into ``output_size`` (an int, a
+    triple; None keeps that dim's size). Shapes: (N, C, D, H, W) or (C, D, H, W) ->
+    (N, C, *output_size); with ``return_indices`` also each maximum's position
+    ``(d * H + h) * W + w``."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: int | tuple[int],
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool1d` returning (values, indices) whatever ``return_indices`` says:
+    ``torch.nn.functional.adaptive_max_pool1d_with_indices``, and ``torch.adaptive_max_pool1d``
+    (which is ``minigrad.adaptive_max_pool1d`` too)."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool2d` returning (values, indices) whatever ``return_indices``
+    says: ``torch.nn.functional.adaptive_max_pool2d_with_indices``."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool3d` returning (values, indices) whatever ``return_indices``
+    says: ``torch.nn.functional.adaptive_max_pool3d_with_indices``."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, True)

@@ -23,7 +23,8 @@ class Cast(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.in_dtype = x.dtype
-        return x.astype(dtype)
+        with backend.quiet():  # past float16's range: inf; NaN or inf to an int: as PyTorch
+            return x.astype(dtype)
 
     @staticmethod
     def backward(ctx, g):

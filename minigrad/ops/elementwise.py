@@ -98,7 +98,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with backend.quiet():  # x / 0 is +-inf, 0 / 0 NaN: as PyTorch, without a warning
+            return a / b
 
     @staticmethod
     def backward(ctx, g):
@@ -114,7 +115,8 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         try:
-            out = a**b
+            with backend.quiet():  # 0^(negative) is inf, (negative)^0.5 NaN: as PyTorch
+                out = a**b
         except ValueError:  # NumPy refuses integers to negative integer powers: PyTorch's rule
             out = backend.integer_power(a, b)
         # out serves the exponent's gradient only: none for a number (nor does PyTorch save it)
@@ -214,7 +216,7 @@ def _binary(op: type[Function], a: Any, b: Any, **options: Any) -> Tensor:
                 return half_in_float32(_binary, op, a, b)
             elif op in _CONSTANT_OPERAND:
                 b = backend.constant(b, a.array)  # checks an int's 64 bits as it caches it
-            elif (b.__class__ is int and not -(2**63) <= b < 2**64) or a.array.dtype is _HALF:
+            elif (b.__class__ is int and not backend.fits_64_bits(b)) or a.array.dtype is _HALF:
                 b = _float_tensor_operand(op, a, b)  # pow, remainder...: refused or checked
         else:
             return _binary(op, a, as_tensor_like(b, a), **options)
@@ -332,7 +334,7 @@ def _scaled(op: str, a: Any, b: Any, alpha: Any) -> Any:
     if alpha == 1:
         return b
     floats = isinstance(a, TensorBase) and a.array.dtype.kind == "f" and a.array.dtype.itemsize > 2
-    if floats and (alpha.__class__ not in _SCALARS or -(2**63) <= alpha < 2**64):
+    if floats and (alpha.__class__ not in _SCALARS or backend.fits_64_bits(alpha)):
         dtype = None  # the usual case: float32/64 hold any alpha within 64-bit ints unchecked
     else:
         dtype = result_type(a, b)
@@ -460,7 +462,8 @@ def neg(a: Tensor) -> Tensor:
 class Exp(Function):
     @staticmethod
     def forward(ctx, a):
-        out = backend.array_module(a).exp(a)
+        with backend.quiet():  # past the float's range: inf, as PyTorch
+            out = backend.array_module(a).exp(a)
         ctx.save_for_backward(out)
         return out
 
@@ -477,7 +480,8 @@ class Log(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return backend.array_module(a).log(a)
+        with backend.quiet():  # log(0) is -inf, of a negative NaN: as PyTorch
+            return backend.array_module(a).log(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -491,7 +495,8 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, a):
-        out = backend.array_module(a).sqrt(a)
+        with backend.quiet():  # of a negative: NaN, as PyTorch
+            out = backend.array_module(a).sqrt(a)
         ctx.save_for_backward(out)
         return out
 
@@ -593,7 +598,8 @@ class Gelu(Function):
             return 0.5 * a * (1 + t)
         cdf = 0.5 * (1 + backend.erf(a * _SQRT_HALF))  # Phi(a), the standard normal CDF
         ctx.save_for_backward(a, cdf)
-        return a * cdf
+        with backend.quiet():  # -inf * 0: NaN, as PyTorch
+            return a * cdf
 
     @staticmethod
     def backward(ctx, g):
@@ -830,7 +836,7 @@ def _past_int64(bound: Any) -> bool:
     """Whether ``bound`` is a Python number outside [-2**63, 2**64) (or NaN): only then can a
     float32 or float64 clamp refuse it (an int beyond 64 bits, a float past float32's range),
     so only then is it checked."""
-    return bound.__class__ in _SCALARS and not -(2**63) <= bound < 2**64
+    return bound.__class__ in _SCALARS and not backend.fits_64_bits(bound)
 
 
 def _check_clamp_bounds(a: Tensor, low: Any, high: Any, dtype: Any) -> None:
@@ -855,7 +861,8 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return backend.array_module(a).sin(a)
+        with backend.quiet():  # of +-inf: NaN, as PyTorch
+            return backend.array_module(a).sin(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -873,7 +880,8 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return backend.array_module(a).cos(a)
+        with backend.quiet():  # of +-inf: NaN, as PyTorch
+            return backend.array_module(a).cos(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -926,7 +934,8 @@ class Log2(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return backend.array_module(a).log2(a)
+        with backend.quiet():  # log2(0) is -inf, of a negative NaN: as PyTorch
+            return backend.array_module(a).log2(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -940,7 +949,8 @@ class Log2(Function):
 class Exp2(Function):
     @staticmethod
     def forward(ctx, a):
-        out = backend.array_module(a).exp2(a)
+        with backend.quiet():  # past the float's range: inf, as PyTorch
+            out = backend.array_module(a).exp2(a)
         ctx.save_for_backward(out)
         return out
 

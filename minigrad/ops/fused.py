@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
 
 class Softmax(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, dim):
         # y = exp(x - max(x)) / sum(exp(x - max(x))) along dim
         y = backend.softmax_rows(x, dim)
@@ -62,6 +63,7 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, dim):
         # out = x - max(x) - log(sum(exp(x - max(x)))) along dim
         out, dead = backend.log_softmax_rows(x, dim)
@@ -109,6 +111,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 
 class LayerNorm(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, weight, bias, dims, eps):
         # xhat = (x - mean(x)) / sqrt(var(x) + eps) over dims ; out = xhat * w + b
         xp = backend.array_module(x)
@@ -406,6 +409,7 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
 
 class CrossEntropy(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, logits, target, ignore_index, label_smoothing, reduction, class_probs):
         """logits (N, C, *) ; target (N, *) class ids, or (N, C, *) probabilities."""
         xp = backend.array_module(logits)

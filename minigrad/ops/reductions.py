@@ -245,6 +245,7 @@ class Std(Function):
 
 class LogSumExp(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, dims=None, keepdim=False):
         xp = backend.array_module(x)
         if x.size == 0:  # the log of an empty sum: -inf (as PyTorch)
@@ -530,6 +531,7 @@ def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
 
 class Prod(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, dims=None, keepdim=False):
         xp = backend.array_module(x)
         zero = x == 0
@@ -579,6 +581,7 @@ class Prod(Function):
 
 class CumSum(Function):
     @staticmethod
+    @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, dim=0):
         ctx.dim = dim
         return x.cumsum(axis=dim)

@@ -870,54 +870,61 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs_a, needs_b = ctx.needs_input_grad
+        if needs_a or needs_b:  # da reads b, db reads a: keep only those (PyTorch's)
+            ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
+            ctx.ndims = a.ndim, b.ndim
         # out = a @ b
         return backend.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        if a.ndim == 1 or b.ndim == 1:
+        a_ndim, b_ndim = ctx.ndims
+        if a_ndim == 1 or b_ndim == 1:
             return _vector_matmul_grads(ctx, g, a, b)
         # da = g @ b^T ; db = a^T @ g, summed over the batch dims that b was broadcast over
-        da = backend.matmul(g, b.swapaxes(-1, -2)) if ctx.needs_input_grad[0] else None
-        db = backend.matmul_at(a, g, b.ndim) if ctx.needs_input_grad[1] else None
+        da = backend.matmul(g, b.swapaxes(-1, -2)) if b is not None else None
+        db = backend.matmul_at(a, g, b_ndim) if a is not None else None
         return da, db
 
     @staticmethod
     def backward_graph(ctx, g):
         a, b = ctx.saved_tensors
+        a_ndim, b_ndim = ctx.ndims
         # the same formulas; a vector operand is lifted to a matrix and the axis dropped again
-        shape = tuple(g.shape) + ((1,) if b.ndim == 1 else ())
-        if a.ndim == 1:
+        shape = tuple(g.shape) + ((1,) if b_ndim == 1 else ())
+        if a_ndim == 1:
             shape = shape[:-1] + (1,) + shape[-1:]
         g2 = g.reshape(shape)
-        a2 = a.unsqueeze(0) if a.ndim == 1 else a
-        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         da = db = None
-        if ctx.needs_input_grad[0]:
+        if b is not None:
+            b2 = b.unsqueeze(-1) if b_ndim == 1 else b
             da = g2 @ b2.transpose(-1, -2)
-            da = da.squeeze(-2) if a.ndim == 1 else da
-        if ctx.needs_input_grad[1]:
+            da = da.squeeze(-2) if a_ndim == 1 else da
+        if a is not None:
+            a2 = a.unsqueeze(0) if a_ndim == 1 else a
             db = a2.transpose(-1, -2) @ g2
-            db = db.squeeze(-1) if b.ndim == 1 else db
+            db = db.squeeze(-1) if b_ndim == 1 else db
         return da, db
 
 
 def _vector_matmul_grads(ctx: Function, g: Any, a: Any, b: Any) -> tuple[Any, Any]:
     """MatMul's gradients when an operand is a vector: lift it to a matrix (a row for ``a``,
-    a column for ``b``), take the matrix gradients, drop the added axis again."""
-    a2 = a[None, :] if a.ndim == 1 else a
-    b2 = b[:, None] if b.ndim == 1 else b
-    g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
-    g2 = g2[..., None] if b.ndim == 1 else g2
+    a column for ``b``), take the matrix gradients, drop the added axis again. ``a`` or ``b``
+    is None when the other's gradient is not wanted (MatMul did not save it)."""
+    a_ndim, b_ndim = ctx.ndims
+    g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a_ndim == 1 else g
+    g2 = g2[..., None] if b_ndim == 1 else g2
     da = db = None
-    if ctx.needs_input_grad[0]:  # da = g @ b^T
+    if b is not None:  # da = g @ b^T
+        b2 = b[:, None] if b_ndim == 1 else b
         da = g2 @ b2.swapaxes(-1, -2)
-        da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a.ndim == 1 else da
-    if ctx.needs_input_grad[1]:  # db = a^T @ g
+        da = da.reshape(da.shape[:-2] + da.shape[-1:]) if a_ndim == 1 else da
+    if a is not None:  # db = a^T @ g
+        a2 = a[None, :] if a_ndim == 1 else a
         db = a2.swapaxes(-1, -2) @ g2
-        db = db[..., 0] if b.ndim == 1 else db
+        db = db[..., 0] if b_ndim == 1 else db
     return da, db
 
 
