@@ -695,13 +695,31 @@ def corrcoef(x: Tensor) -> Tensor:
     return (c / d.reshape(-1, 1) / d.reshape(1, -1)).clamp(-1, 1)
 
 
-def multinomial(x: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+def _uniform_draws(shape: tuple[int, ...], device: str, generator: Any) -> Any:
+    """float64 samples of U[0, 1) on ``device``, from ``generator`` (a ``minigrad.Generator``,
+    or a NumPy or CuPy ``Generator`` as ``nn.init`` takes) or else minigrad's generator for
+    ``device`` (the one ``minigrad.manual_seed`` seeds)."""
+    if generator is None:
+        return backend.uniform(shape, backend.float64, device)
+    return backend.to_device(generator.random(shape, dtype=backend.float64), device)
+
+
+def multinomial(
+    x: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
+) -> Tensor:
     """``num_samples`` category indices per row of the non-negative weights ``x`` ((C,) or
     (R, C)), drawn with probability proportional to the weights, with or without
-    replacement; int64 of shape (num_samples,) or (R, num_samples). Draws come from the
-    generator ``minigrad.manual_seed`` seeds."""
+    replacement; int64 of shape (num_samples,) or (R, num_samples). Draws come from
+    ``generator`` when given (a ``minigrad.Generator``, or a NumPy or CuPy ``Generator``: the
+    same seed gives the same samples, and the global generator is left as it was), else from
+    the generator ``minigrad.manual_seed`` seeds."""
     _tensor("multinomial", x)
     require_float("multinomial", x)
+    if generator is not None and not callable(getattr(generator, "random", None)):
+        raise TypeError(
+            "multinomial: generator must be a minigrad.Generator (or a NumPy or CuPy random "
+            f"Generator), got {type(generator).__name__}"
+        )
     if x.ndim not in (1, 2):
         raise ShapeError(f"multinomial: prob_dist must be 1-d or 2-d, got shape {tuple(x.shape)}")
     rows = x.array.reshape(1, -1) if x.ndim == 1 else x.array
@@ -722,8 +740,8 @@ def multinomial(x: Tensor, num_samples: int, replacement: bool = False) -> Tenso
             f"every row (shape {tuple(x.shape)})"
         )
     weights = rows.astype(backend.float64)
-    u = backend.uniform(
-        (rows.shape[0], num_samples if replacement else categories), backend.float64, x.device
+    u = _uniform_draws(
+        (rows.shape[0], num_samples if replacement else categories), x.device, generator
     )
     if replacement:  # inverse CDF: the first category whose cumulative weight exceeds u
         cdf = xp.cumsum(weights, axis=1)
