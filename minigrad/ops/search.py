@@ -82,8 +82,7 @@ def unique(
         inverse = inverse.reshape(data.shape)
     else:
         d = _unique_dim("unique", x, dim)
-        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=d)
-        inverse = inverse.reshape(-1)
+        values, inverse, counts = backend.unique_along(data, d)
     return _unique_result(wrap(values), inverse, counts, return_inverse, return_counts)
 
 
@@ -242,9 +241,8 @@ def bincount(
     lo, _, _ = backend.int_range(input.array, None)
     if input.shape[0] and lo < 0:
         raise ValueError(f"bincount: expects non-negative values, got a minimum of {lo}")
-    xp = backend.array_module(input.array)
     if weights is None:
-        return _ints(xp.bincount(input.array, minlength=minlength))
+        return _ints(backend.bincount(input.array, None, minlength))
     _tensor("bincount: weights", weights)
     if tuple(weights.shape) != tuple(input.shape):
         raise ShapeError(
@@ -252,7 +250,7 @@ def bincount(
             f"{tuple(input.shape)}"
         )
     dtype = backend.float32 if weights.dtype == backend.float32 else backend.float64
-    counts = xp.bincount(input.array, weights=weights.array, minlength=minlength)
+    counts = backend.bincount(input.array, weights.array, minlength)
     return wrap(counts.astype(dtype, copy=False))
 
 
@@ -289,7 +287,7 @@ def histc(
     # in the input's dtype, as PyTorch (float32 rounding decides the bin at an edge)
     which = ((kept - min) * bins / (max - min)).astype(backend.int64)
     which = xp.minimum(which, bins - 1)
-    return wrap(xp.bincount(which, minlength=bins).astype(input.dtype))
+    return wrap(backend.bincount(which, None, bins).astype(input.dtype))
 
 
 def argwhere(x: Tensor) -> Tensor:
