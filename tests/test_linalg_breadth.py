@@ -1134,3 +1134,41 @@ def test_tensorinv_and_tensorsolve_match_torch() -> None:
         [a, b],
         np.float64,
     )
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("det", ()),
+        ("logdet", ()),
+        ("inverse", ()),
+        ("pinverse", ()),
+        ("matrix_power", (3,)),
+        ("matrix_power", (-2,)),
+        ("matrix_exp", ()),
+    ],
+)
+def test_tensor_linalg_methods_match_torchs(name: str, args: tuple) -> None:
+    a = np.random.default_rng(5).standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    x, t = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, z = getattr(x, name)(*args), getattr(t, name)(*args)
+    y.sum().backward()
+    z.sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), z.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_tensor_slogdet_and_multinomial_generator() -> None:
+    a = np.random.default_rng(6).standard_normal((4, 4))
+    sign, logabs = mg.tensor(a).slogdet()
+    tsign, tlogabs = torch.tensor(a).slogdet()
+    assert float(sign) == float(tsign)
+    assert abs(float(logabs) - float(tlogabs)) < 1e-12
+    p = mg.tensor([0.1, 0.2, 0.3, 0.4])
+    first = p.multinomial(20, True, generator=mg.Generator().manual_seed(7))
+    again = p.multinomial(20, True, generator=mg.Generator().manual_seed(7))
+    assert first.tolist() == again.tolist()
+    assert (
+        first.tolist()
+        == mg.multinomial(p, 20, True, generator=mg.Generator().manual_seed(7)).tolist()
+    )
