@@ -70,6 +70,8 @@ class _ConvNd(Module):
         self._check(layer, in_channels, out_channels, options)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(layer, "kernel_size", kernel_size, nd)
+        if any(k < 1 for k in self.kernel_size):  # an empty kernel has no fan-in to init from
+            raise ValueError(f"{layer}: kernel_size must be >= 1, got {kernel_size!r}")
         self.stride = _tuple(layer, "stride", options["stride"], nd)
         self.dilation = _tuple(layer, "dilation", options["dilation"], nd)
         padding = options["padding"]

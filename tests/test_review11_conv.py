@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import nn
 import nn.functional as F  # noqa: N812 (the PyTorch convention)
 from tests.conftest import torch
 
@@ -189,3 +190,13 @@ def test_adaptive_average_pooling_keeps_inf_and_nan_in_their_windows(name, shape
     (tg,) = torch.autograd.grad(ty, tx, torch.ones(ty.shape, dtype=torch.float64))
     np.testing.assert_allclose(g.numpy(), tg.numpy())
 
+
+@pytest.mark.parametrize("layer", ["Conv1d", "Conv3d", "ConvTranspose2d", "ConvTranspose3d"])
+@pytest.mark.parametrize("kernel_size", [0, -1, (2, 0, 1)])
+def test_conv_layers_refuse_an_empty_kernel_clearly(layer, kernel_size):
+    # was a ZeroDivisionError from the initialization's fan-in (or NumPy's "negative sizes")
+    nd = int(layer[-2])
+    if isinstance(kernel_size, tuple):
+        kernel_size = kernel_size[:nd] if nd > 1 else kernel_size[1:2]
+    with pytest.raises(ValueError, match="kernel_size must be >= 1"):
+        getattr(nn, layer)(2, 4, kernel_size)
