@@ -11,6 +11,7 @@ Owns: these layers. May import: minigrad's public API, ``nn.init``, ``nn.module`
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from minigrad.ops import (
@@ -41,11 +42,17 @@ from nn.module import Module, _param, _positive
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _is_int(value: Any) -> bool:
+    """A Python or NumPy integer, not a bool (PyTorch's layers take both)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _tuple(layer: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
-    values = (value,) * nd if isinstance(value, int) else tuple(value)
-    if len(values) != nd or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    iterable = hasattr(value, "__iter__") and not isinstance(value, str)
+    values = (value,) * nd if _is_int(value) else tuple(value) if iterable else ()
+    if len(values) != nd or not all(_is_int(v) for v in values):
         raise ValueError(f"{layer}: {name} must be an int or {nd} ints, got {value!r}")
-    return values
+    return tuple(int(v) for v in values)
 
 
 class _ConvNd(Module):

@@ -200,3 +200,14 @@ def test_conv_layers_refuse_an_empty_kernel_clearly(layer, kernel_size):
         kernel_size = kernel_size[:nd] if nd > 1 else kernel_size[1:2]
     with pytest.raises(ValueError, match="kernel_size must be >= 1"):
         getattr(nn, layer)(2, 4, kernel_size)
+
+
+def test_conv_layers_take_numpy_integers_as_pytorch():
+    # was TypeError: 'numpy.int64' object is not iterable
+    layer = nn.Conv3d(2, 4, np.int64(3), stride=np.int64(2), padding=(np.int64(1),) * 3)
+    reference = torch.nn.Conv3d(2, 4, np.int64(3), stride=np.int64(2), padding=1)
+    assert layer.kernel_size == (3, 3, 3) and layer.stride == (2, 2, 2)
+    assert tuple(layer.weight.shape) == tuple(reference.weight.shape)
+    assert tuple(nn.ConvTranspose1d(2, 4, (np.int64(3),)).weight.shape) == (2, 4, 3)
+    with pytest.raises(ValueError, match="kernel_size must be an int or 3 ints, got 3.0"):
+        nn.Conv3d(2, 4, 3.0)
