@@ -173,6 +173,7 @@ def test_adaptive_pooling_1d_refuses_none(name, size):
     "name, shape, size",
     [
         ("adaptive_avg_pool1d", (1, 2, 7), 3),
+        ("adaptive_avg_pool1d", (1, 2, 6), 3),  # windows that tile evenly
         ("adaptive_avg_pool2d", (2, 5, 6), (2, 4)),
         ("adaptive_avg_pool3d", (1, 2, 3, 5, 4), (2, None, 3)),
     ],

@@ -903,8 +903,13 @@ def _adaptive_avg_pool(op: str, nd: int, x: Tensor, output_size: Any) -> Tensor:
     y = x
     for dim in range(nd):  # each dim in turn, as the last: y[..., i] = sum of window i / width
         axis = 2 + dim
-        positions, inside, widths = _adaptive_windows(x.shape[axis], sizes[dim], xp)
-        rows = y.transpose(axis, -1)[..., positions]  # (..., out, K)
+        n, out = x.shape[axis], sizes[dim]
+        last = y.transpose(axis, -1)
+        if out and n % out == 0:  # windows that tile the dim evenly: a view, (..., out, n / out)
+            y = last.reshape(last.shape[:-1] + (out, n // out)).mean(-1).transpose(axis, -1)
+            continue
+        positions, inside, widths = _adaptive_windows(n, out, xp)
+        rows = last[..., positions]  # (..., out, K)
         if not bool(inside.all()):  # the padding adds a zero, never 0 * x (x may be inf)
             rows = masked_fill(rows, wrap(~inside), 0.0)
         y = (rows.sum(-1) / wrap(widths.astype(x.dtype))).transpose(axis, -1)
