@@ -212,3 +212,18 @@ def test_conv_layers_take_numpy_integers_as_pytorch():
     assert tuple(nn.ConvTranspose1d(2, 4, (np.int64(3),)).weight.shape) == (2, 4, 3)
     with pytest.raises(ValueError, match="kernel_size must be an int or 3 ints, got 3.0"):
         nn.Conv3d(2, 4, 3.0)
+
+
+@pytest.mark.parametrize(
+    "name, shape, size",
+    [
+        ("adaptive_avg_pool1d", (2, 7), 3),
+        ("adaptive_avg_pool2d", (1, 2, 6, 5), (3, 4)),
+        ("adaptive_avg_pool3d", (1, 2, 3, 4, 5), (2, None, 3)),
+    ],
+)
+def test_adaptive_average_pooling_gradcheck_and_gradgradcheck(name, shape, size):
+    x = mg.tensor(np.random.default_rng(1).standard_normal(shape), requires_grad=True)
+    fn = getattr(F, name)
+    assert mg.gradcheck(lambda t: fn(t, size), [x])
+    assert mg.gradgradcheck(lambda t: fn(t, size), [x])
