@@ -159,7 +159,6 @@ from minigrad.ops import (  # issue 16
     isnan,
     kron,
     layer_norm,
-    linalg,
     linear,
     log,
     log2,
@@ -743,4 +742,28 @@ __all__ += [  # PyTorch breadth (ops/search.py)
     "unique",
     "unique_consecutive",
     "vander",
+]
+
+# matrix functions (ops/decompositions.py): PyTorch's top-level names; ``minigrad.linalg`` is
+# the module minigrad/linalg.py, torch.linalg's names
+from minigrad import linalg as linalg  # noqa: E402
+from minigrad.backend import Generator  # noqa: E402  (torch.Generator: multinomial's generator=)
+from minigrad.errors import LinAlgError  # noqa: E402
+from minigrad.ops.decompositions import det, slogdet  # noqa: E402
+from minigrad.ops.matrix_functions import (  # noqa: E402
+    inverse,
+    logdet,
+    matrix_power,
+    pinverse,
+)
+
+__all__ += [
+    "Generator",
+    "LinAlgError",
+    "det",
+    "inverse",
+    "logdet",
+    "matrix_power",
+    "pinverse",
+    "slogdet",
 ]

@@ -1865,3 +1865,127 @@ def repeat_positions_portable(xp: ModuleType, counts: Array) -> Array:
     ends = xp.cumsum(counts.astype(int64, copy=False))
     total = int(ends[-1]) if counts.shape[0] else 0
     return xp.searchsorted(ends, xp.arange(total, dtype=int64), side="right").astype(int64)
+
+
+# =============================================================================================
+# Dense linear algebra for minigrad.ops.decompositions (h19): SVD, symmetric eigensystems,
+# determinants, inverses and solves, each batched over leading dims (an empty batch allowed)
+# =============================================================================================
+
+# what NumPy and CuPy raise for a singular or non-positive-definite matrix (CuPy reuses NumPy's)
+LINALG_ERRORS: tuple[type[Exception], ...] = (numpy.linalg.LinAlgError,)
+
+
+def svd(a: Array, full_matrices: bool = False) -> tuple[Array, Array, Array]:
+    """The thin SVD ``a = U diag(S) Vh`` of (..., m, n): U (..., m, k), S (..., k) descending,
+    Vh (..., k, n), k = min(m, n); ``full_matrices``: U (..., m, m) and Vh (..., n, n)."""
+    return tuple(array_module(a).linalg.svd(a, full_matrices=full_matrices))
+
+
+def svdvals(a: Array) -> Array:
+    """The singular values of (..., m, n), descending: (..., min(m, n))."""
+    return array_module(a).linalg.svd(a, compute_uv=False)
+
+
+def eigh(a: Array) -> tuple[Array, Array]:
+    """The eigenvalues (ascending, (..., n)) and orthonormal eigenvectors (columns, (..., n, n))
+    of the symmetric (..., n, n) matrices whose lower triangles ``a`` holds."""
+    return tuple(array_module(a).linalg.eigh(a, UPLO="L"))
+
+
+def eigvalsh(a: Array) -> Array:
+    """The eigenvalues (ascending, (..., n)) of the symmetric matrices ``a``'s lower triangles
+    hold."""
+    return array_module(a).linalg.eigvalsh(a, UPLO="L")
+
+
+def slogdet(a: Array) -> tuple[Array, Array]:
+    """The sign (-1, 0 or 1) and log |det| of (..., n, n): two (...,) arrays in ``a``'s dtype."""
+    xp = array_module(a)
+    sign, logabsdet = xp.linalg.slogdet(a)
+    return xp.asarray(sign, dtype=a.dtype), xp.asarray(logabsdet, dtype=a.dtype)
+
+
+def det(a: Array) -> Array:
+    """The determinant of (..., n, n): (...,)."""
+    xp = array_module(a)
+    return xp.asarray(xp.linalg.det(a), dtype=a.dtype)  # an array also for one matrix
+
+
+def inv(a: Array) -> Array:
+    """The inverse of (..., n, n); a singular matrix raises one of ``LINALG_ERRORS``."""
+    return array_module(a).linalg.inv(a)
+
+
+def solve(a: Array, b: Array) -> Array:
+    """X with ``a @ X = b``: (..., n, n), (..., n, k) -> (..., n, k), batch dims broadcast."""
+    xp = array_module(a)
+    batch = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
+    return xp.linalg.solve(a, b)
+
+
+def cholesky(a: Array) -> Array:
+    """The lower Cholesky factor of the symmetric positive-definite (..., n, n) matrices whose
+    lower triangles ``a`` holds."""
+    return array_module(a).linalg.cholesky(a)
+
+
+def qr(a: Array, complete: bool = False) -> tuple[Array, Array]:
+    """The QR of (..., m, n), k = min(m, n): Q (..., m, k) with orthonormal columns and upper
+    R (..., k, n); ``complete``: Q (..., m, m), R (..., m, n)."""
+    return tuple(array_module(a).linalg.qr(a, mode="complete" if complete else "reduced"))
+
+
+# =============================================================================================
+# minigrad.Generator (h19): a seeded random stream of one's own, as torch.Generator
+# =============================================================================================
+
+
+class Generator:
+    """A random generator of its own for one device (``torch.Generator``): draws from it do not
+    move the global generator ``manual_seed`` seeds, and one seed gives one stream.
+
+    ``minigrad.Generator().manual_seed(0)`` makes one; the functions that take ``generator=``
+    (``multinomial``, ``nn.init``'s fills) call its ``random``/``standard_normal``/``integers``,
+    NumPy's ``Generator`` methods, so a NumPy or CuPy generator serves them too.
+    """
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self.device = normalize_device(device)
+        self._initial_seed = int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0])
+        self._gen = new_generator(self.device, self._initial_seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from ``seed`` (a non-negative int); returns the generator."""
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"Generator.manual_seed expects a non-negative int, got {seed!r}")
+        self._initial_seed = seed
+        self._gen = new_generator(self.device, seed)
+        return self
+
+    def seed(self) -> int:
+        """Restart the stream from a fresh random seed, and return that seed."""
+        fresh = int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0])
+        self.manual_seed(fresh)
+        return fresh
+
+    def initial_seed(self) -> int:
+        """The seed the stream last started from."""
+        return self._initial_seed
+
+    def random(self, shape: Any, dtype: Any = float64) -> Array:
+        """U[0, 1) samples of ``shape`` on the generator's device."""
+        return self._gen.random(shape, dtype=dtype)
+
+    def standard_normal(self, shape: Any, dtype: Any = float64) -> Array:
+        """N(0, 1) samples of ``shape`` on the generator's device."""
+        return self._gen.standard_normal(shape, dtype=dtype)
+
+    def integers(self, low: int, high: int, size: Any = None, dtype: Any = int64) -> Array:
+        """Integers in [low, high) of shape ``size`` on the generator's device."""
+        return self._gen.integers(low, high, size=size, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"minigrad.Generator(device={self.device!r}, initial_seed={self._initial_seed})"

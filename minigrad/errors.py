@@ -17,6 +17,7 @@ __all__ = [
     "DTypeError",
     "DeviceError",
     "DimError",
+    "LinAlgError",
     "MinigradError",
     "ScalarOverflowError",
     "ShapeError",
@@ -42,6 +43,11 @@ class DTypeError(MinigradError, TypeError):
 
 class DeviceError(MinigradError, RuntimeError):
     """Tensors on different devices in one op."""
+
+
+class LinAlgError(MinigradError, RuntimeError):
+    """A matrix a decomposition cannot take: singular (inv, solve) or not positive-definite
+    (cholesky); PyTorch's ``torch.linalg.LinAlgError`` is a ``RuntimeError`` too."""
 
 
 class ScalarOverflowError(MinigradError, OverflowError, RuntimeError):

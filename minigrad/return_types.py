@@ -76,3 +76,44 @@ class mode(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     values: Any
     indices: Any
+
+
+# -- minigrad.ops.decompositions (minigrad.linalg): matrix decompositions ---------------------
+
+
+class linalg_svd(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.svd(A)``: A = U diag(S) Vh."""
+
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class linalg_eigh(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.eigh(A)``: the eigenvalues (ascending) and the eigenvectors (columns)."""
+
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class linalg_slogdet(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.slogdet(A)``: the sign of the determinant and the log of its absolute value."""
+
+    sign: Any
+    logabsdet: Any
+
+
+class linalg_lstsq(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.lstsq(A, B)``: the solution, residuals, ranks and singular values."""
+
+    solution: Any
+    residuals: Any
+    rank: Any
+    singular_values: Any
+
+
+class linalg_qr(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.qr(A)``: A = Q R, Q with orthonormal columns, R upper triangular."""
+
+    Q: Any
+    R: Any

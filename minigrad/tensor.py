@@ -2003,8 +2003,32 @@ class Tensor(autograd.TensorBase):
     def corrcoef(self) -> Tensor:
         return ops.corrcoef(self)
 
-    def multinomial(self, num_samples: int, replacement: bool = False) -> Tensor:
-        return ops.multinomial(self, num_samples, replacement)
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+    ) -> Tensor:
+        return ops.multinomial(self, num_samples, replacement, generator=generator)
+
+    # linear algebra (minigrad/ops/decompositions.py, matrix_functions.py): (*, n, n) matrices
+    def det(self) -> Tensor:
+        return ops.decompositions.det(self)
+
+    def logdet(self) -> Tensor:
+        return ops.matrix_functions.logdet(self)
+
+    def slogdet(self) -> Any:
+        return ops.decompositions.slogdet(self)
+
+    def inverse(self) -> Tensor:
+        return ops.matrix_functions.inverse(self)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        return ops.matrix_functions.pinverse(self, rcond)
+
+    def matrix_power(self, n: int) -> Tensor:
+        return ops.matrix_functions.matrix_power(self, n)
+
+    def matrix_exp(self) -> Tensor:
+        return ops.matrix_functions.matrix_exp(self)
 
 
 _NDARRAY = backend.ARRAY_TYPES[0]

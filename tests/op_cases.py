@@ -2302,6 +2302,52 @@ case(
     [F((2, 4)), F((4,))],
     lambda y, x: torch.cumulative_trapezoid(y, x),
 )
+# -- matrix functions on the decompositions (minigrad/ops/decompositions.py) -----------------
+
+
+@dataclass(frozen=True)
+class Conditioned(F):
+    """Matrices U diag(s) V^T with well-separated singular values in [0.8, 2.5] and, when
+    square, a positive determinant: det, inverse, pinverse, logdet away from singularity."""
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        *batch, m, n = self.shape
+        k = min(m, n)
+        u = np.linalg.qr(rng.standard_normal((*batch, m, k)))[0]
+        v = np.linalg.qr(rng.standard_normal((*batch, n, k)))[0]
+        if m == n:  # det(U) det(V) = 1
+            u[..., :, :1] *= np.sign(np.linalg.det(u) * np.linalg.det(v))[..., None, None]
+        s = np.linspace(2.5, 0.8, k) * rng.uniform(0.95, 1.05, (*batch, k))
+        return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+case("det", "det", lambda a: mg.det(a), [Conditioned((2, 3, 3))], torch.det)
+case("logdet", "logdet", lambda a: mg.logdet(a), [Conditioned((3, 3))], torch.logdet)
+case(
+    "slogdet",
+    "slogdet",
+    lambda a: mg.slogdet(a).logabsdet,
+    [Conditioned((2, 3, 3))],
+    lambda a: torch.slogdet(a).logabsdet,
+)
+case("inverse", "inverse", lambda a: mg.inverse(a), [Conditioned((2, 3, 3))], torch.inverse)
+case("pinverse", "pinverse", lambda a: mg.pinverse(a), [Conditioned((4, 3))], torch.pinverse)
+case(
+    "pinverse-wide-batch",
+    "pinverse",
+    lambda a: mg.pinverse(a),
+    [Conditioned((2, 2, 4))],
+    torch.pinverse,
+)
+for power in (3, -2):
+    case(
+        f"matrix_power{power}",
+        "matrix_power",
+        lambda a, n=power: mg.matrix_power(a, n),
+        [Conditioned((2, 3, 3))],
+        lambda a, n=power: torch.matrix_power(a, n),
+    )
+
 case(
     "broadcast_to",
     "broadcast_to",

@@ -30,9 +30,14 @@
 - ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
   its base and the base's views (no public function: the Tensor's in-place methods use it)
 
-- ``linalg`` (also ``minigrad.linalg``): dot vdot inner outer (ger) mv addmm addmv addbmm
-  baddbmm addcmul addcdiv tensordot kron trace norm vector_norm dist cdist cross
-  cumulative_trapezoid
+- ``linalg``: dot vdot inner outer (ger) mv addmm addmv addbmm baddbmm addcmul addcdiv
+  tensordot kron trace norm vector_norm matrix_norm linalg_norm dist cdist cross
+  cumulative_trapezoid multi_dot vecdot (``minigrad.linalg`` gathers torch.linalg's names)
+- ``matrix_functions``: cond matrix_rank matrix_power matrix_exp solve_triangular lstsq
+  tensorinv tensorsolve, and PyTorch's top-level logdet inverse pinverse, composed on the
+  decompositions
+- ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky qr, each
+  with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
   dstack column_stack, tensor_split hsplit vsplit dsplit, atleast_1d/2d/3d, ravel tile fliplr
   flipud rot90 select narrow_copy diag_embed diagflat take, meshgrid cartesian_prod
@@ -59,7 +64,9 @@ for annotations only (the wrappers take and return Tensors, but test them with
 imports the class above them); never ``nn`` or ``transformer``.
 """
 
-from minigrad.ops import linalg as linalg  # minigrad.linalg, as torch.linalg
+from minigrad.ops import decompositions as decompositions  # svd, eigh, inv, ... (linalg)
+from minigrad.ops import linalg as linalg  # products, norms; minigrad/linalg.py: torch.linalg
+from minigrad.ops import matrix_functions as matrix_functions  # cond, matrix_exp, lstsq, ...
 from minigrad.ops import search as search  # sorted search, counting, scatters (PyTorch breadth)
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
 from minigrad.ops.activations import elu, leaky_relu, silu, softplus
@@ -100,6 +107,7 @@ from minigrad.ops.conversion import (
     logical_not,
     to_device,
 )
+from minigrad.ops.decompositions import det, slogdet
 from minigrad.ops.elementwise import (
     abs,
     add,
@@ -182,6 +190,7 @@ from minigrad.ops.losses import (
     nll_loss,
     normalize,
 )
+from minigrad.ops.matrix_functions import inverse, logdet, matrix_power, pinverse
 from minigrad.ops.rearrange import (
     diag,
     diagonal,
@@ -440,6 +449,12 @@ __all__ = [
     "trace",
     "vdot",
     "vector_norm",
+    "det",  # matrix functions on the decompositions (ops/decompositions.py)
+    "inverse",
+    "logdet",
+    "matrix_power",
+    "pinverse",
+    "slogdet",
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",

@@ -1,18 +1,24 @@
 """Linear algebra PyTorch code reaches for: products (dot, inner, outer, mv, tensordot, kron,
-addmm and its family), trace, norms and distances (norm, vector_norm, dist, cdist), cross, and
-cumulative_trapezoid.
+addmm and its family, vecdot, multi_dot), trace, norms and distances (norm, vector_norm,
+matrix_norm, linalg_norm, dist, cdist), cross, cumulative_trapezoid, and on the decompositions
+of ``ops/decompositions.py``: svdvals for the matrix norms (``ops/matrix_functions.py`` holds
+the functions of matrices: cond, matrix_rank, matrix_power, matrix_exp, lstsq...).
 
-Every function here is a composition of existing differentiable ops (matmul, einsum-free
-reshapes, sums, rolls, and ``VectorNorm``, the p-norm primitive ``normalize`` uses), so each
-gets its first and higher-order gradients from those: nothing here has a backward of its own.
-The p-norm's gradient at a zero vector is 0, PyTorch's subgradient.
+Every function here is a composition of existing differentiable ops (matmul, reshapes, sums,
+rolls, amax/amin, ``VectorNorm``, the p-norm primitive ``normalize`` uses, and the
+decompositions' op ``svdvals``), so each gets its first and higher-order gradients
+from those: nothing here has a backward of its own. The p-norm's gradient at a zero vector is
+0, PyTorch's subgradient; the matrix norms are composed as PyTorch composes them (``"nuc"``: the
+sum of the singular values, ``2``: their amax, ``1``: the amax of the column sums), so their
+gradients, ties included, are PyTorch's.
 
-``minigrad.linalg`` is this module (``mg.linalg.vector_norm``, ``mg.linalg.cross``), standing
-in for ``torch.linalg``; its ``cross`` keeps ``torch.cross``'s default ``dim=None`` (the first
-dim of size 3) where ``torch.linalg.cross`` defaults to -1: the same for (..., 3) inputs.
+``minigrad.linalg`` (``minigrad/linalg.py``) gathers ``torch.linalg``'s names from here and from
+``ops/decompositions.py``; there ``norm`` is ``linalg_norm`` (torch.linalg.norm) and ``cross``
+defaults to ``dim=-1``, while ``minigrad.norm`` is this module's ``norm`` (torch.norm) and
+``minigrad.cross`` keeps ``torch.cross``'s default ``dim=None`` (the first dim of size 3).
 
-Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, sibling op modules;
-``tensor`` for annotations only.
+Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, sibling op modules
+(``decompositions`` among them; it imports nothing from here); ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from minigrad import backend
 from minigrad.autograd import TensorBase, wrap
 from minigrad.errors import DTypeError, ShapeError
 from minigrad.ops._util import broadcast_shape, half_in_float32, norm_dim, norm_dims, same_dtype
+from minigrad.ops.decompositions import svdvals
 from minigrad.ops.losses import VectorNorm
 from minigrad.ops.rearrange import diagonal, roll
 from minigrad.ops.reductions import amax, amin, cumsum, sum
@@ -48,12 +55,16 @@ __all__ = [
     "ger",
     "inner",
     "kron",
+    "linalg_norm",
+    "matrix_norm",
+    "multi_dot",
     "mv",
     "norm",
     "outer",
     "tensordot",
     "trace",
     "vdot",
+    "vecdot",
     "vector_norm",
 ]
 
@@ -347,16 +358,128 @@ def norm(
     keepdim: bool = False,
     dtype: Any = None,
 ) -> Tensor:
-    """``torch.norm``: the vector ``p``-norm of ``input`` over ``dim`` (every dim when None).
-    ``"fro"`` (the default) is the 2-norm over ``dim`` (one or two dims); ``"nuc"`` and the
-    other matrix norms are not implemented."""
-    if p is None or p == "fro":
-        if isinstance(dim, (tuple, list)) and len(dim) > 2:
-            raise ValueError(f"norm: the Frobenius norm takes at most 2 dims, got dim={dim}")
-        p = 2
-    elif isinstance(p, str):
-        raise NotImplementedError(f"norm: p={p!r} (a matrix norm) is not implemented; use 'fro'")
-    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+    """``torch.norm``: a number ``p`` (or None: 2) is the vector ``p``-norm over ``dim`` (every
+    dim when None); ``"fro"`` the 2-norm over ``dim`` (at most two dims); ``"nuc"`` (and
+    ``"fro"`` over more than two dims, refused there) the matrix norm over the two dims ``dim``
+    names (every dim when None: a 2-D input), as ``matrix_norm``."""
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return vector_norm(input, 2, dim, keepdim, dtype=dtype)
+        _require_tensors("norm", input=input)
+        dims = tuple(range(input.ndim)) if dim is None else _as_dims(dim)
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype)
+    return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+def _as_dims(dim: int | Sequence[int]) -> tuple[int, ...]:
+    return (dim,) if isinstance(dim, int) else tuple(dim)
+
+
+def linalg_norm(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    ord: float | str | None = None,  # noqa: A002
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Tensor:
+    """``torch.linalg.norm`` (``minigrad.linalg.norm``): a matrix norm (``matrix_norm``) when
+    ``ord`` is given and ``dim`` names two dims, or ``dim`` is None and A is 2-D, or ``ord`` is
+    ``"fro"``/``"nuc"``; else the vector norm (``vector_norm``, ``ord`` None: 2) over ``dim``
+    (every dim when None). A given ``dim`` names one or two dims; an ``ord`` without ``dim``
+    needs a 1-D or 2-D A."""
+    _require_tensors("linalg.norm", A=A)
+    dims = None if dim is None else _as_dims(dim)
+    if dims is not None and len(dims) not in (1, 2):
+        raise ValueError(
+            f"linalg.norm: if dim is specified, it must be of length 1 or 2, got {dim} (shape "
+            f"{tuple(A.shape)})"
+        )
+    if dims is None and ord is not None and A.ndim not in (1, 2):
+        raise ShapeError(
+            f"linalg.norm: if dim is not specified but ord is, the input must be 1-D or 2-D, "
+            f"got shape {tuple(A.shape)}"
+        )
+    matrix = ord is not None and (
+        isinstance(ord, str) or (dims is None and A.ndim == 2) or (dims and len(dims) == 2)
+    )
+    if matrix:
+        return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+
+
+MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
+
+
+def _matrix_norm_checks(a: Tensor, ord: Any, dim: Any, dtype: Any) -> tuple[int, int]:
+    """The two dims (non-negative) after refusing a non-float ``a``, fewer than 2 dims, ``dim``
+    not two distinct dims, an ``ord`` that is not a matrix norm, or a narrowing ``dtype``."""
+    op, shape = "linalg.matrix_norm", tuple(a.shape)
+    if a.dtype.kind != "f":
+        raise DTypeError(f"{op}: expects a floating point tensor, got {a.dtype} (shape {shape})")
+    if a.ndim < 2:
+        raise ShapeError(f"{op}: the input tensor A must have at least 2 dims, got shape {shape}")
+    if isinstance(dim, int) or not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise ValueError(f"{op}: dim must be a 2-tuple, got {dim!r} (shape {shape})")
+    d0, d1 = (norm_dim(d, a.ndim, shape) for d in dim)
+    if d0 == d1:
+        raise ValueError(f"{op}: dims must be different, got {tuple(dim)} (shape {shape})")
+    known = ord in ("fro", "nuc") if isinstance(ord, str) else ord in MATRIX_ORDS[2:]
+    if isinstance(ord, bool) or not known:
+        raise ValueError(
+            f"{op}: order {ord!r} not supported; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
+        )
+    if dtype is not None:
+        wanted = backend.numpy_module().dtype(dtype)
+        if wanted.kind != "f" or wanted.itemsize < a.dtype.itemsize:
+            raise DTypeError(
+                f"{op}: the input's dtype ({a.dtype}) should be convertible without narrowing "
+                f"to the dtype given ({wanted})"
+            )
+    if ord in ("nuc", 2, -2) and a.dtype.itemsize < 4:
+        raise DTypeError(
+            f"{op}: ord {ord!r} needs an SVD, which float16 does not have (shape {shape}); "
+            "convert A with .float()"
+        )
+    return d0, d1
+
+
+def matrix_norm(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    ord: float | str = "fro",  # noqa: A002
+    dim: Sequence[int] = (-2, -1),
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Tensor:
+    """The ``ord`` norm of the matrices A holds in the two dims ``dim``: (..., m, n) -> (...)
+    (``keepdim``: 1s there), as ``torch.linalg.matrix_norm``.
+
+    - ``"fro"``: sqrt(sum a_ij^2); ``"nuc"``: the sum of the singular values;
+    - ``2`` / ``-2``: the largest / smallest singular value;
+    - ``1`` / ``-1``: the largest / smallest column sum of |a_ij|; ``inf`` / ``-inf``: of rows.
+
+    The gradients are those of these compositions, as PyTorch's: nuc U Vh; 2 u1 v1^T (split
+    evenly between tied singular values, as amax splits its gradient); 1 and inf the signs of
+    the largest column or row (split between ties). ``dtype`` casts A first.
+    """
+    _require_tensors("linalg.matrix_norm", A=A)
+    d0, d1 = _matrix_norm_checks(A, ord, dim, dtype)
+    a = A if dtype is None else A.to(dtype=dtype)
+    kept = tuple(1 if d in (d0, d1) else n for d, n in enumerate(a.shape))
+    dropped = tuple(n for d, n in enumerate(a.shape) if d not in (d0, d1))
+    empty = a.shape[d0] == 0 or a.shape[d1] == 0
+    if ord == "fro" or (empty and not isinstance(ord, str) and ord > 0):  # an empty matrix: 0
+        return vector_norm(a, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):  # from the singular values of A with its two dims moved last
+        rest = [d for d in range(a.ndim) if d not in (d0, d1)]
+        s = svdvals(permute(a, *rest, d0, d1))  # (..., min(m, n))
+        out = sum(s, -1) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1)
+    else:  # 1: the extreme column sum (over d0, then across d1); inf: rows (d0, d1 swapped)
+        across, along = (d0, d1) if abs(ord) == 1 else (d1, d0)
+        sums = vector_norm(a, 1, across, keepdim=True)
+        out = (amax if ord > 0 else amin)(sums, along, keepdim=True)
+    return out.reshape(kept if keepdim else dropped)
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
@@ -440,3 +563,68 @@ def cumulative_trapezoid(
             steps = steps.reshape(tuple(n - 1 if k == d else 1 for k in range(y.ndim)))
         return cumsum(mids * steps / 2, d)
     return cumsum(mids * ((1 if dx is None else dx) / 2), d)
+
+
+# =============================================================================================
+# products of several tensors
+# =============================================================================================
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of the vectors along ``dim`` of ``x`` and ``y`` (broadcast together):
+    sum(x * y, dim), one dtype for both."""
+    _require_tensors("linalg.vecdot", x=x, y=y)
+    same_dtype("linalg.vecdot", ("x", x), ("y", y))
+    shape = broadcast_shape("linalg.vecdot", "shapes", x.shape, y.shape)
+    d = norm_dim(dim, len(shape), shape)
+    return sum(x * y, d)
+
+
+def _chain_order(shapes: list[tuple[int, int]]) -> list[list[int]]:
+    """The cheapest way to multiply matrices of ``shapes`` in a row (the classic dynamic
+    program): split[i][j] is where the product of matrices i..j splits."""
+    n = len(shapes)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j], split[i][j] = min(
+                (cost[i][k] + cost[k + 1][j] + shapes[i][0] * shapes[k][1] * shapes[j][1], k)
+                for k in range(i, j)
+            )
+    return split
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """The product of two or more matrices in the order that costs fewest multiplications;
+    the first may be a 1-D row vector and the last a 1-D column vector (their dims dropped
+    from the result), the others 2-D, as ``torch.linalg.multi_dot``."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise ValueError(f"linalg.multi_dot: expects at least 2 tensors, got {len(tensors)}")
+    for i, t in enumerate(tensors):
+        _require_tensors("linalg.multi_dot", **{f"tensors[{i}]": t})
+        edge = i in (0, len(tensors) - 1)
+        if t.ndim != 2 and not (edge and t.ndim == 1):
+            raise ShapeError(
+                f"linalg.multi_dot: tensors[{i}] must be 2-D{' or 1-D' if edge else ''}, got "
+                f"shape {tuple(t.shape)}"
+            )
+    first, last = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    mats = [t.reshape(1, -1) if i == 0 and first else t for i, t in enumerate(tensors)]
+    mats[-1] = mats[-1].reshape(-1, 1) if last else mats[-1]
+    for i in range(len(mats) - 1):
+        if mats[i].shape[1] != mats[i + 1].shape[0]:
+            raise ShapeError(
+                f"linalg.multi_dot: tensors[{i}] and tensors[{i + 1}] cannot be multiplied "
+                f"(shapes {tuple(tensors[i].shape)} and {tuple(tensors[i + 1].shape)})"
+            )
+    split = _chain_order([tuple(m.shape) for m in mats])
+
+    def product(i: int, j: int) -> Tensor:
+        return mats[i] if i == j else mm(product(i, split[i][j]), product(split[i][j] + 1, j))
+
+    out = product(0, len(mats) - 1)
+    keep = [n for k, n in enumerate(out.shape) if not (k == 0 and first or k == 1 and last)]
+    return out.reshape(tuple(keep))

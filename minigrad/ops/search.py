@@ -82,8 +82,7 @@ def unique(
         inverse = inverse.reshape(data.shape)
     else:
         d = _unique_dim("unique", x, dim)
-        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=d)
-        inverse = inverse.reshape(-1)
+        values, inverse, counts = backend.unique_along(data, d)
     return _unique_result(wrap(values), inverse, counts, return_inverse, return_counts)
 
 
@@ -242,9 +241,8 @@ def bincount(
     lo, _, _ = backend.int_range(input.array, None)
     if input.shape[0] and lo < 0:
         raise ValueError(f"bincount: expects non-negative values, got a minimum of {lo}")
-    xp = backend.array_module(input.array)
     if weights is None:
-        return _ints(xp.bincount(input.array, minlength=minlength))
+        return _ints(backend.bincount(input.array, None, minlength))
     _tensor("bincount: weights", weights)
     if tuple(weights.shape) != tuple(input.shape):
         raise ShapeError(
@@ -252,7 +250,7 @@ def bincount(
             f"{tuple(input.shape)}"
         )
     dtype = backend.float32 if weights.dtype == backend.float32 else backend.float64
-    counts = xp.bincount(input.array, weights=weights.array, minlength=minlength)
+    counts = backend.bincount(input.array, weights.array, minlength)
     return wrap(counts.astype(dtype, copy=False))
 
 
@@ -289,7 +287,7 @@ def histc(
     # in the input's dtype, as PyTorch (float32 rounding decides the bin at an edge)
     which = ((kept - min) * bins / (max - min)).astype(backend.int64)
     which = xp.minimum(which, bins - 1)
-    return wrap(xp.bincount(which, minlength=bins).astype(input.dtype))
+    return wrap(backend.bincount(which, None, bins).astype(input.dtype))
 
 
 def argwhere(x: Tensor) -> Tensor:
@@ -695,13 +693,31 @@ def corrcoef(x: Tensor) -> Tensor:
     return (c / d.reshape(-1, 1) / d.reshape(1, -1)).clamp(-1, 1)
 
 
-def multinomial(x: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+def _uniform_draws(shape: tuple[int, ...], device: str, generator: Any) -> Any:
+    """float64 samples of U[0, 1) on ``device``, from ``generator`` (a ``minigrad.Generator``,
+    or a NumPy or CuPy ``Generator`` as ``nn.init`` takes) or else minigrad's generator for
+    ``device`` (the one ``minigrad.manual_seed`` seeds)."""
+    if generator is None:
+        return backend.uniform(shape, backend.float64, device)
+    return backend.to_device(generator.random(shape, dtype=backend.float64), device)
+
+
+def multinomial(
+    x: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
+) -> Tensor:
     """``num_samples`` category indices per row of the non-negative weights ``x`` ((C,) or
     (R, C)), drawn with probability proportional to the weights, with or without
-    replacement; int64 of shape (num_samples,) or (R, num_samples). Draws come from the
-    generator ``minigrad.manual_seed`` seeds."""
+    replacement; int64 of shape (num_samples,) or (R, num_samples). Draws come from
+    ``generator`` when given (a ``minigrad.Generator``, or a NumPy or CuPy ``Generator``: the
+    same seed gives the same samples, and the global generator is left as it was), else from
+    the generator ``minigrad.manual_seed`` seeds."""
     _tensor("multinomial", x)
     require_float("multinomial", x)
+    if generator is not None and not callable(getattr(generator, "random", None)):
+        raise TypeError(
+            "multinomial: generator must be a minigrad.Generator (or a NumPy or CuPy random "
+            f"Generator), got {type(generator).__name__}"
+        )
     if x.ndim not in (1, 2):
         raise ShapeError(f"multinomial: prob_dist must be 1-d or 2-d, got shape {tuple(x.shape)}")
     rows = x.array.reshape(1, -1) if x.ndim == 1 else x.array
@@ -722,8 +738,8 @@ def multinomial(x: Tensor, num_samples: int, replacement: bool = False) -> Tenso
             f"every row (shape {tuple(x.shape)})"
         )
     weights = rows.astype(backend.float64)
-    u = backend.uniform(
-        (rows.shape[0], num_samples if replacement else categories), backend.float64, x.device
+    u = _uniform_draws(
+        (rows.shape[0], num_samples if replacement else categories), x.device, generator
     )
     if replacement:  # inverse CDF: the first category whose cumulative weight exceeds u
         cdf = xp.cumsum(weights, axis=1)

@@ -1,0 +1,95 @@
+"""``minigrad.linalg``: the names of ``torch.linalg``, with its semantics.
+
+Norms: ``norm`` (torch.linalg.norm: a matrix norm for an ``ord`` over two dims or of a 2-D
+input, else a vector norm), ``vector_norm``, ``matrix_norm`` ("fro", "nuc", +-1, +-2, +-inf),
+``cond``. Decompositions, each with its gradient: ``svd``, ``svdvals``, ``eigh``, ``eigvalsh``,
+``cholesky``, ``qr``. Determinants, inverses and functions of matrices: ``det``, ``slogdet``,
+``inv``, ``solve``, ``solve_triangular``, ``lstsq``, ``tensorinv``, ``tensorsolve``, ``pinv``, ``matrix_rank``, ``matrix_power``,
+``matrix_exp``. Products: ``cross`` (default ``dim=-1``, as torch.linalg.cross;
+``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``, ``multi_dot``,
+``matmul``; ``diagonal`` (of the last two dims by default).
+``LinAlgError`` is raised for a singular or non-positive-definite matrix.
+
+Owns: this namespace (no function of its own but ``cross``'s and ``diagonal``'s defaults). May import: ``errors``,
+``minigrad.ops``; ``tensor`` for annotations only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from minigrad.errors import LinAlgError
+from minigrad.ops import linalg as _ops_linalg
+from minigrad.ops.decompositions import (
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+)
+from minigrad.ops.linalg import linalg_norm as norm
+from minigrad.ops.linalg import matrix_norm, multi_dot, vecdot, vector_norm
+from minigrad.ops.matrix_functions import (
+    cond,
+    lstsq,
+    matrix_exp,
+    matrix_power,
+    matrix_rank,
+    solve_triangular,
+    tensorinv,
+    tensorsolve,
+)
+from minigrad.ops.rearrange import diagonal as _diagonal
+from minigrad.ops.shape import matmul
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cond",
+    "cross",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "matmul",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
+    "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vecdot",
+    "vector_norm",
+]
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """The diagonals of the matrices in dims ``dim1``, ``dim2`` (default the last two, where
+    ``minigrad.diagonal`` takes 0 and 1), as ``torch.linalg.diagonal``."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (default -1, as ``torch.linalg.cross``),
+    both operands broadcast together."""
+    return _ops_linalg.cross(input, other, dim)

@@ -1,0 +1,282 @@
+"""Functions of matrices built on the decompositions of ``ops/decompositions.py``, as
+``torch.linalg``: cond, matrix_rank, matrix_power, matrix_exp, solve_triangular, lstsq,
+tensorinv, tensorsolve, and PyTorch's top-level logdet, inverse, pinverse.
+
+Each is a composition of differentiable ops (matmul, solve, inv, pinv, svdvals, the matrix
+norms of ``ops/linalg.py``), so each gets its first and higher-order gradients from those:
+nothing here has a backward of its own.
+
+Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, ``return_types``,
+sibling op modules; ``tensor`` for annotations only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from minigrad import backend, return_types
+from minigrad.autograd import wrap
+from minigrad.errors import ShapeError
+from minigrad.ops._util import same_dtype
+from minigrad.ops.decompositions import (
+    inv,
+    pinv,
+    require_matrices,
+    singular_cutoff,
+    slogdet,
+    solve,
+    svdvals,
+)
+from minigrad.ops.linalg import MATRIX_ORDS, _require_tensors, matrix_norm
+from minigrad.ops.reductions import sum
+from minigrad.ops.shape import matmul, tril, triu
+
+if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
+    from minigrad.tensor import Tensor
+
+__all__ = [
+    "cond",
+    "inverse",
+    "logdet",
+    "lstsq",
+    "matrix_exp",
+    "matrix_power",
+    "matrix_rank",
+    "pinverse",
+    "solve_triangular",
+    "tensorinv",
+    "tensorsolve",
+]
+
+
+def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """The condition number of (..., m, n) in the ``p`` norm: (...). ``None``/``2``: s_max / s_min
+    (``-2``: s_min / s_max), from the singular values, for any m, n; the other matrix norms
+    (``"fro"``, ``"nuc"``, +-1, +-inf): ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` for square
+    A (a singular A raises ``LinAlgError``, where PyTorch gives inf)."""
+    require_matrices("linalg.cond", A)
+    if p is not None and not (p in ("fro", "nuc") if isinstance(p, str) else p in MATRIX_ORDS[2:]):
+        raise ValueError(
+            f"linalg.cond: order {p!r} not supported; use None, 'fro', 'nuc', 1, -1, 2, -2, inf "
+            "or -inf"
+        )
+    if p is None or (not isinstance(p, str) and p in (2, -2)):
+        s = svdvals(A)
+        largest, smallest = s.narrow(-1, 0, 1), s.narrow(-1, s.shape[-1] - 1, 1)
+        with backend.quiet():  # a singular A: inf, as PyTorch
+            ratio = largest / smallest if p is None or p == 2 else smallest / largest
+        return ratio.squeeze(-1)
+    require_matrices("linalg.cond", A, square=True)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def matrix_rank(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    hermitian: bool = False,
+) -> Tensor:
+    """The number of singular values of (..., m, n) above max(atol, rtol * s_max): int64 (...).
+    ``rtol`` defaults to eps * max(m, n) when neither tolerance is given, 0 when only ``atol``
+    is; ``hermitian`` is accepted (the SVD serves symmetric matrices too)."""
+    require_matrices("linalg.matrix_rank", A)
+    del hermitian
+    s = svdvals(A.detach()).array
+    cutoff = singular_cutoff(A, s, atol, rtol)
+    return wrap((s > cutoff[..., None]).sum(axis=-1).astype(backend.int64))
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """A^n for square (..., m, m) and an int n, by repeated squaring: n = 0 gives the identity
+    (no gradient reaches A, as PyTorch), n < 0 powers of inv(A)."""
+    _require_tensors("linalg.matrix_power", A=A)
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ShapeError(
+            f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"
+        )
+    if n == 0:
+        eye = backend.array_module(A.array).eye(A.shape[-1], dtype=A.dtype)
+        return wrap(backend.array_module(A.array).broadcast_to(eye, A.shape).copy())
+    k, base, result = abs(n), (inv(A) if n < 0 else A), None
+    while True:  # base holds A^(2^i) at the i-th bit of |n|
+        if k & 1:
+            result = base if result is None else matmul(result, base)
+        k >>= 1
+        if not k:
+            return result
+        base = matmul(base, base)
+
+
+def logdet(input: Tensor) -> Tensor:  # noqa: A002
+    """log(det(A)) of (..., n, n): NaN where det < 0, -inf where det = 0, as ``torch.logdet``.
+    Gradient A^-T."""
+    sign, logabsdet = slogdet(input)
+    with_sign = sign.array
+    xp = backend.array_module(with_sign)
+    with backend.quiet():  # log(-1) is NaN, log(0) -inf: as torch.logdet
+        return logabsdet + wrap(xp.log(with_sign))
+
+
+def inverse(input: Tensor) -> Tensor:  # noqa: A002
+    """``torch.inverse``: ``linalg.inv``."""
+    return inv(input)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    """``torch.pinverse``: ``linalg.pinv`` with singular values at or below ``rcond * s_max``
+    treated as zero."""
+    return pinv(input, rtol=rcond)
+
+
+def solve_triangular(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    B: Tensor,  # noqa: N803
+    *,
+    upper: bool,
+    left: bool = True,
+    unitriangular: bool = False,
+) -> Tensor:
+    """X with ``T X = B`` (``left=False``: ``X T = B``), T the upper (``upper=True``) or lower
+    triangle of A, with 1s on its diagonal when ``unitriangular``: A (..., n, n), B (..., n, k)
+    (``left=False``: (..., k, n)), batch dims broadcast. The other triangle of A is not read, so
+    its gradient there is 0, as PyTorch's."""
+    require_matrices("linalg.solve_triangular", A, square=True)
+    _require_tensors("linalg.solve_triangular", B=B)
+    if B.ndim < 2:
+        raise ShapeError(
+            f"linalg.solve_triangular: B must be a batch of matrices, got shape {tuple(B.shape)} "
+            f"(A of shape {tuple(A.shape)})"
+        )
+    part = triu(A, 1 if unitriangular else 0) if upper else tril(A, -1 if unitriangular else 0)
+    if unitriangular:  # T = the strict triangle + I
+        eye = backend.array_module(A.array).eye(A.shape[-1], dtype=A.dtype)
+        part = part + wrap(eye)
+    return solve(part, B, left=left)
+
+
+# Higham's scaling and squaring with the [13/13] Pade approximant (SIAM J. Matrix Anal. Appl.
+# 26(4), 2005): b_k, and theta_13, the largest 1-norm for which it is accurate to double's eps
+_PADE13 = (
+    64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+    129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+    40840800.0, 960960.0, 16380.0, 182.0, 1.0,
+)  # fmt: skip
+_THETA13 = 5.371920351148152
+
+
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """exp(A) = sum_k A^k / k! of square (..., n, n), by scaling and squaring: the [13/13]
+    Pade approximant of exp(A / 2^s), squared s times, s from the largest 1-norm of the batch.
+    Built of matmul and solve, so it differentiates (to any order) through them."""
+    require_matrices("linalg.matrix_exp", A, square=True)
+    if A.numel() == 0:
+        return A * 1.0
+    xp = backend.array_module(A.array)
+    norm1 = float(xp.abs(A.array).sum(axis=-2).max())  # the largest 1-norm in the batch
+    s = max(0, math.ceil(math.log2(norm1 / _THETA13))) if norm1 > 0 else 0
+    a = A / 2.0**s if s else A
+    b, eye = _PADE13, wrap(xp.eye(A.shape[-1], dtype=A.dtype))
+    a2 = matmul(a, a)
+    a4 = matmul(a2, a2)
+    a6 = matmul(a4, a2)
+    u = matmul(a, matmul(a6, a6 * b[13] + a4 * b[11] + a2 * b[9]) + a6 * b[7] + a4 * b[5]
+               + a2 * b[3] + eye * b[1])  # fmt: skip
+    v = matmul(a6, a6 * b[12] + a4 * b[10] + a2 * b[8]) + a6 * b[6] + a4 * b[4] + a2 * b[2]
+    v = v + eye * b[0]
+    x = solve(v - u, v + u)  # the [13/13] Pade approximant: (V - U)^-1 (V + U)
+    for _ in range(s):
+        x = matmul(x, x)
+    return x
+
+
+LSTSQ_DRIVERS = (None, "gelsy", "gelsd", "gelss", "gels")
+
+
+def lstsq(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    B: Tensor,  # noqa: N803
+    rcond: float | None = None,
+    *,
+    driver: str | None = None,
+) -> return_types.linalg_lstsq:
+    """The least-squares solution X of A X = B: A (..., m, n), B (..., m, k) or a batch of
+    vectors (..., m); X (..., n, k) or (..., n), the minimum-norm one (pinv(A) B), singular
+    values at or below ``rcond * s_max`` (default eps * max(m, n)) treated as zero. Returns
+    ``(solution, residuals, rank, singular_values)`` as ``torch.linalg.lstsq`` on the CPU with
+    ``driver`` (default "gelsy"): residuals, the squared column norms of A X - B, for "gelsd",
+    "gelss" and "gels" when m > n and every A has full rank, else empty; rank for all but
+    "gels"; the singular values for "gelsd" and "gelss". The solution and the residuals have
+    gradients (through pinv)."""
+    require_matrices("linalg.lstsq", A)
+    _require_tensors("linalg.lstsq", B=B)
+    if driver not in LSTSQ_DRIVERS:
+        raise ValueError(f"linalg.lstsq: driver must be one of {LSTSQ_DRIVERS}, got {driver!r}")
+    if B.ndim < A.ndim - 1 or B.ndim > A.ndim:
+        raise ShapeError(
+            f"linalg.lstsq: B must have A's number of dims or one fewer, got shapes "
+            f"{tuple(A.shape)} and {tuple(B.shape)}"
+        )
+    same_dtype("linalg.lstsq", ("A", A), ("B", B))
+    m, n = A.shape[-2:]
+    rhs = B.unsqueeze(-1) if B.ndim == A.ndim - 1 else B
+    if rhs.shape[-2] != m:
+        raise ShapeError(
+            f"linalg.lstsq: A and B need the same number of rows, got shapes {tuple(A.shape)} "
+            f"and {tuple(B.shape)}"
+        )
+    rtol = backend.machine_eps(A.dtype) * max(m, n) if rcond is None or rcond < 0 else rcond
+    x = matmul(pinv(A, rtol=rtol), rhs)
+    s = svdvals(A.detach())
+    rank = wrap((s.array > singular_cutoff(A, s.array, None, rtol)[..., None]).sum(axis=-1))
+    empty = wrap(backend.array_module(s.array).zeros((0,), dtype=A.dtype))
+    full_rank = m > n and bool((rank.array == n).all())
+    residuals = empty
+    if driver in ("gelsd", "gelss", "gels") and full_rank:
+        residuals = sum((matmul(A, x) - rhs) ** 2, -2)
+    return return_types.linalg_lstsq(
+        x.squeeze(-1) if rhs is not B else x,
+        residuals,
+        wrap(rank.array.astype(backend.int64)) if driver != "gels" else empty.long(),
+        s if driver in ("gelsd", "gelss") else empty,
+    )
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """The inverse of A read as a matrix with rows the product of its first ``ind`` dims:
+    shape A.shape[ind:] + A.shape[:ind], ``tensordot(tensorinv(A), A, ind)`` the identity."""
+    _require_tensors("linalg.tensorinv", A=A)
+    require_matrices("linalg.tensorinv", A.reshape(-1, 1) if A.ndim < 2 else A)  # its dtype
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise ValueError(f"linalg.tensorinv: ind must be a positive int, got {ind!r}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise ShapeError(
+            f"linalg.tensorinv: the product of the first {ind} dims of shape {tuple(A.shape)} "
+            f"({rows}) must equal the product of the rest ({cols})"
+        )
+    return inv(A.reshape(rows, cols)).reshape(tuple(A.shape[ind:]) + tuple(A.shape[:ind]))
+
+
+def tensorsolve(
+    A: Tensor,  # noqa: N803 (PyTorch's name)
+    B: Tensor,  # noqa: N803
+    dims: tuple[int, ...] | None = None,
+) -> Tensor:
+    """X with ``tensordot(A, X, X.ndim) = B``: A's leading dims are B's shape, X's shape is the
+    rest (after ``dims`` of A are moved last), their sizes' products equal."""
+    _require_tensors("linalg.tensorsolve", A=A, B=B)
+    if dims is not None:
+        moved = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in moved], *moved)  # noqa: N806
+    lead, rest = tuple(A.shape[: B.ndim]), tuple(A.shape[B.ndim :])
+    if lead != tuple(B.shape) or math.prod(lead) != math.prod(rest):
+        raise ShapeError(
+            f"linalg.tensorsolve: A of shape {tuple(A.shape)} must start with B's shape "
+            f"{tuple(B.shape)}, its remaining dims of as many elements"
+        )
+    n = math.prod(rest)
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(rest)
