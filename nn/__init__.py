@@ -85,7 +85,9 @@ from nn.recurrent import (  # recurrent layers (issue h15)
     RNN,
     GRUCell,
     LSTMCell,
+    RNNBase,
     RNNCell,
+    RNNCellBase,
 )
 
 __all__ = [
@@ -159,7 +161,9 @@ __all__ = [
     "LSTM",
     "LSTMCell",
     "RNN",
+    "RNNBase",
     "RNNCell",
+    "RNNCellBase",
     "CosineSimilarity",
     "MultiheadAttention",
     "PairwiseDistance",

@@ -1,6 +1,7 @@
-"""Attention and distances, after ``torch.nn``: MultiheadAttention and
-``scaled_dot_product_attention``; CosineSimilarity, PairwiseDistance and their functions
-``cosine_similarity``, ``pairwise_distance``.
+"""Attention and distances, after ``torch.nn``: MultiheadAttention (``add_bias_kv``,
+``add_zero_attn``, ``kdim``/``vdim`` included) and its functional
+``multi_head_attention_forward``, ``scaled_dot_product_attention``; CosineSimilarity,
+PairwiseDistance and their functions ``cosine_similarity``, ``pairwise_distance``.
 
 Mask conventions are PyTorch's, which differ between the two attention functions:
 ``scaled_dot_product_attention``'s boolean ``attn_mask`` is True where a query MAY attend,
@@ -19,9 +20,19 @@ import math
 from typing import Any
 
 from minigrad import backend
-from minigrad.creation import empty, ones
+from minigrad.creation import empty, ones, zeros
 from minigrad.errors import ShapeError
-from minigrad.ops import attention, dropout, linear, logical_not, softmax, triu, where
+from minigrad.ops import (
+    attention,
+    cat,
+    dropout,
+    linear,
+    logical_not,
+    pad,
+    softmax,
+    triu,
+    where,
+)
 from minigrad.tensor import Tensor
 from nn import init
 from nn.module import Module, Parameter
@@ -85,6 +96,167 @@ def _additive(name: str, mask: Tensor | None, like: Tensor) -> Tensor | None:
     return where(mask, float("-inf"), 0.0).to(like.dtype)
 
 
+def _time_major(query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, ...]:
+    """The inputs as (T, N, E): batched (T, N, E) as they are, unbatched (T, E) with N = 1."""
+    if query.ndim == key.ndim == value.ndim == 2:
+        return tuple(t.unsqueeze(1) for t in (query, key, value))
+    if not query.ndim == key.ndim == value.ndim == 3 or query.shape[1] != key.shape[1]:
+        raise ShapeError(
+            "multi_head_attention_forward: expected query (L, N, E), key (S, N, kdim) and value "
+            f"(S, N, vdim), or all unbatched (2-D), got {tuple(query.shape)}, "
+            f"{tuple(key.shape)}, {tuple(value.shape)}"
+        )
+    return query, key, value
+
+
+def _check_embed(q: Tensor, k: Tensor, v: Tensor, embed_dim: int, num_heads: int) -> None:
+    if q.shape[-1] != embed_dim or embed_dim % num_heads or k.shape[:2] != v.shape[:2]:
+        raise ShapeError(
+            f"multi_head_attention_forward: query {tuple(q.shape)}, key {tuple(k.shape)}, value "
+            f"{tuple(v.shape)} do not fit embed_dim {embed_dim} split into {num_heads} heads "
+            "(key and value must agree in length and batch)"
+        )
+
+
+def _in_projection(
+    qkv: tuple[Tensor, ...], weight: Tensor | None, bias: Tensor | None, separate: Any
+) -> tuple[Tensor, ...]:
+    """q, k, v (T, N, *) projected to (T, N, E): by ``weight`` (3 E, E) cut in three, or by
+    the three ``separate`` weights; ``bias`` (3 E,) cut likewise."""
+    if separate is None:
+        e = weight.shape[0] // 3
+        separate = (weight[:e], weight[e : 2 * e], weight[2 * e :])
+    e = separate[0].shape[0]
+    biases = (None,) * 3 if bias is None else (bias[:e], bias[e : 2 * e], bias[2 * e :])
+    return tuple(linear(x, w, b) for x, w, b in zip(qkv, separate, biases))
+
+
+def _split_heads(x: Tensor, num_heads: int) -> Tensor:
+    """(T, N, E) -> (N, H, T, E / H)."""
+    t, n, e = x.shape
+    return x.reshape(t, n, num_heads, e // num_heads).permute(1, 2, 0, 3)
+
+
+def _key_value_heads(
+    k: Tensor, v: Tensor, num_heads: int, bias_kv: tuple, static_kv: tuple, add_zero_attn: bool
+) -> tuple[Tensor, Tensor]:
+    """The projected keys and values (S, N, E) as heads (N, H, S', E / H): ``bias_k`` and
+    ``bias_v`` (1, 1, E) appended (the same for every batch item), or ``static_k`` /
+    ``static_v`` (N * H, S, E / H) in their place, then a zero key and value per head with
+    ``add_zero_attn``. S' = S + 1 for each."""
+    n = k.shape[1]
+    if bias_kv[0] is not None:
+        if static_kv[0] is not None or static_kv[1] is not None:
+            raise ValueError("multi_head_attention_forward: bias_k with static_k or static_v")
+        size = (1, n, k.shape[2])
+        k, v = cat([k, bias_kv[0].expand(size)], 0), cat([v, bias_kv[1].expand(size)], 0)
+    kh, vh = _split_heads(k, num_heads), _split_heads(v, num_heads)  # (N, H, S', E / H)
+    kh, vh = (
+        h if static is None else static.reshape(n, num_heads, *static.shape[1:])
+        for h, static in zip((kh, vh), static_kv)
+    )
+    if add_zero_attn:
+        zero = zeros(n, num_heads, 1, kh.shape[3], dtype=kh.dtype, device=kh.device)
+        kh, vh = cat([kh, zero], 2), cat([vh, zero], 2)
+    return kh, vh
+
+
+def _merged_mask(attn_mask: Any, key_padding_mask: Any, sizes: tuple, like: Tensor) -> Any:
+    """The two masks merged into one float mask broadcasting to (N, H, L, S'), or None; each
+    padded with ``extra`` columns of "may attend" (``bias_k`` and ``add_zero_attn``'s keys).
+    ``sizes``: (N, H, L, S for attn_mask, S for key_padding_mask, extra)."""
+    n, h, tq, tk, ts, extra = sizes
+    mask = _additive("attn_mask", attn_mask, like)
+    if mask is not None:
+        if tuple(mask.shape) == (n * h, tq, tk):
+            mask = mask.reshape(n, h, tq, tk)
+        elif tuple(mask.shape) != (tq, tk):
+            raise ShapeError(
+                f"MultiheadAttention: attn_mask must be ({tq}, {tk}) or "
+                f"({n * h}, {tq}, {tk}), got {tuple(mask.shape)}"
+            )
+        mask = pad(mask, (0, extra))
+    padding = _additive("key_padding_mask", key_padding_mask, like)
+    if padding is not None:
+        if tuple(padding.shape) != (n, ts):
+            raise ShapeError(
+                f"MultiheadAttention: key_padding_mask must be ({n}, {ts}), got "
+                f"{tuple(padding.shape)}"
+            )
+        padding = pad(padding, (0, extra)).reshape(n, 1, 1, ts + extra)
+        mask = padding if mask is None else mask + padding
+    return mask
+
+
+def _weighted_sum(
+    qh: Tensor, kh: Tensor, vh: Tensor, mask: Any, p: float, need_weights: bool
+) -> tuple[Tensor, Tensor | None]:
+    """The heads' ``softmax(q k^T / sqrt(d) + mask) v`` (N, H, L, d), and the weights
+    (N, H, L, S') after dropout with ``need_weights`` (else the fused op, and None)."""
+    if not need_weights:
+        return attention(qh, kh, vh, mask, p, True), None
+    scores = qh @ kh.transpose(-2, -1) * (1.0 / math.sqrt(qh.shape[-1]))
+    weights = softmax(scores if mask is None else scores + mask, -1)  # (N, H, L, S')
+    weights = dropout(weights, p, True)  # PyTorch returns the weights after dropout
+    return weights @ vh, weights
+
+
+def multi_head_attention_forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """``torch.nn.functional.multi_head_attention_forward``: :class:`MultiheadAttention`'s
+    computation with the weights given. Shapes: query (L, N, E), key (S, N, kdim), value
+    (S, N, vdim), or unbatched (L, E)... (time first; no ``batch_first`` here) -> (output like
+    query, weights (N, L, S') or (N, H, L, S') or None), as the layer's."""
+    if is_causal and attn_mask is None:
+        raise ValueError("MultiheadAttention: is_causal is a hint that needs attn_mask")
+    unbatched, (q, k, v) = query.ndim == 2, _time_major(query, key, value)
+    if unbatched and key_padding_mask is not None:
+        key_padding_mask = key_padding_mask.unsqueeze(0)
+    _check_embed(q, k, v, embed_dim_to_check, num_heads)
+    separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
+    q, k, v = _in_projection((q, k, v), in_proj_weight, in_proj_bias, separate)  # (T, N, E)
+    statics, extra = (static_k, static_v), int(bias_k is not None) + int(add_zero_attn)
+    kh, vh = _key_value_heads(k, v, num_heads, (bias_k, bias_v), statics, add_zero_attn)
+    (tq, n, e), ts = q.shape, kh.shape[2] - extra
+    sizes = (n, num_heads, tq, k.shape[0], ts, extra)
+    mask = _merged_mask(attn_mask, key_padding_mask, sizes, q)
+    if is_causal and key_padding_mask is None and not need_weights:
+        mask = _causal_mask(tq, kh.shape[2], q)  # PyTorch's: the hint replaces attn_mask
+    p = dropout_p if training else 0.0
+    heads, weights = _weighted_sum(_split_heads(q, num_heads), kh, vh, mask, p, need_weights)
+    out = linear(heads.permute(2, 0, 1, 3).reshape(tq, n, e), out_proj_weight, out_proj_bias)
+    if weights is not None and average_attn_weights:
+        weights = weights.mean(1)
+    if unbatched:
+        return out.squeeze(1), None if weights is None else weights.squeeze(0)
+    return out, weights
+
+
 class MultiheadAttention(Module):
     """Multi-head attention (Vaswani et al., 2017) as ``torch.nn.MultiheadAttention``:
     ``out_proj(concat_h softmax(q_h k_h^T / sqrt(d) + mask) v_h)``.
@@ -92,15 +264,24 @@ class MultiheadAttention(Module):
     Parameters as PyTorch's, so a state_dict maps name for name: ``in_proj_weight``
     (3 embed_dim, embed_dim) holding W_q, W_k, W_v one under the other (``q_proj_weight``,
     ``k_proj_weight``, ``v_proj_weight`` instead when ``kdim``/``vdim`` differ from
-    embed_dim), ``in_proj_bias`` (3 embed_dim,), ``out_proj`` a Linear. Initialization as
-    PyTorch: xavier_uniform for the input projections, zero biases.
+    embed_dim, ``_qkv_same_embed_dim`` False; the unused names are registered as None, as
+    PyTorch's), ``in_proj_bias`` (3 embed_dim,), ``bias_k`` and ``bias_v`` (1, 1, embed_dim)
+    with ``add_bias_kv``, ``out_proj`` a Linear. Initialization as PyTorch: xavier_uniform
+    for the input projections, xavier_normal for ``bias_k``/``bias_v``, zero biases.
+
+    ``add_bias_kv`` appends the learned ``bias_k``/``bias_v`` to the projected keys and values
+    (one more key, the same for every batch item); ``add_zero_attn`` then appends a zero key
+    and value to every head. Each pads ``attn_mask`` and ``key_padding_mask`` with a column
+    of "may attend", so S grows by one for each (in the returned weights too).
 
     Shapes: query (L, N, E), key (S, N, kdim), value (S, N, vdim), (N, L, E)... with
     ``batch_first``, or unbatched (L, E); ``key_padding_mask`` (N, S), ``attn_mask`` (L, S) or
     (N * num_heads, L, S), both True (bool) where a query may NOT attend, or float added ->
-    (output like query, the weights (N, L, S) averaged over heads, or (N, num_heads, L, S)
-    with ``average_attn_weights=False``, or None without ``need_weights``).
-    ``add_bias_kv`` and ``add_zero_attn`` are not supported.
+    (output like query, the weights (N, L, S') averaged over heads, or (N, num_heads, L, S')
+    with ``average_attn_weights=False``, or None without ``need_weights``), S' = S plus one
+    for ``add_bias_kv`` and one for ``add_zero_attn``. ``is_causal`` is PyTorch's hint: it
+    needs ``attn_mask``, and without ``need_weights`` or ``key_padding_mask`` the causal mask
+    over the S' keys replaces it.
     """
 
     def __init__(
@@ -120,8 +301,6 @@ class MultiheadAttention(Module):
         from nn.layers import Linear  # noqa: PLC0415 (see the module's docstring)
 
         super().__init__()
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn")
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(
                 f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads "
@@ -134,88 +313,46 @@ class MultiheadAttention(Module):
         param = _param_maker(device, dtype)
         if self._qkv_same_embed_dim:
             self.in_proj_weight = param(3 * embed_dim, embed_dim)
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
         else:
             self.q_proj_weight = param(embed_dim, embed_dim)
             self.k_proj_weight = param(embed_dim, self.kdim)
             self.v_proj_weight = param(embed_dim, self.vdim)
-        self.in_proj_bias = param(3 * embed_dim) if bias else None
+            self.register_parameter("in_proj_weight", None)
+        self.register_parameter("in_proj_bias", param(3 * embed_dim) if bias else None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        if add_bias_kv:  # one learned key and value more, after the projections
+            self.bias_k, self.bias_v = param(1, 1, embed_dim), param(1, 1, embed_dim)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
         for name in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
-            if name in self._parameters:
+            if self._parameters[name] is not None:
                 init.xavier_uniform_(self._parameters[name])
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
-
-    def _projections(self) -> tuple[tuple[Tensor, Tensor | None], ...]:
-        """(weight, bias) of the q, k and v projections."""
-        e = self.embed_dim
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            weights = (w[:e], w[e : 2 * e], w[2 * e :])
-        else:
-            weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        b = self.in_proj_bias
-        biases = (None,) * 3 if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
-        return tuple(zip(weights, biases))
-
-    def _heads(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        """(T, N, in) -> projected, split into heads: (N, H, T, head_dim)."""
-        t, n = x.shape[:2]
-        return (
-            linear(x, weight, bias).reshape(t, n, self.num_heads, self.head_dim).permute(1, 2, 0, 3)
-        )
-
-    def _mask(self, attn_mask: Any, key_padding_mask: Any, sizes: tuple, like: Tensor) -> Any:
-        """The two masks merged into one float mask broadcasting to (N, H, L, S), or None."""
-        n, tq, tk = sizes
-        mask = _additive("attn_mask", attn_mask, like)
-        if mask is not None:
-            if tuple(mask.shape) == (n * self.num_heads, tq, tk):
-                mask = mask.reshape(n, self.num_heads, tq, tk)
-            elif tuple(mask.shape) != (tq, tk):
-                raise ShapeError(
-                    f"MultiheadAttention: attn_mask must be ({tq}, {tk}) or "
-                    f"({n * self.num_heads}, {tq}, {tk}), got {tuple(mask.shape)}"
-                )
-        padding = _additive("key_padding_mask", key_padding_mask, like)
-        if padding is not None:
-            if tuple(padding.shape) != (n, tk):
-                raise ShapeError(
-                    f"MultiheadAttention: key_padding_mask must be ({n}, {tk}), got "
-                    f"{tuple(padding.shape)}"
-                )
-            padding = padding.reshape(n, 1, 1, tk)
-            mask = padding if mask is None else mask + padding
-        return mask
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _batched(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, ...]:
-        """The inputs as (T, N, E), whatever their layout."""
-        if query.ndim == 2 and key.ndim == 2 and value.ndim == 2:
-            return tuple(t.unsqueeze(1) for t in (query, key, value))
-        if query.ndim != 3 or key.ndim != 3 or value.ndim != 3:
-            raise ShapeError(
-                "MultiheadAttention: expected 3-D (or unbatched 2-D) query, key and value, got "
-                f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
-            )
-        if self.batch_first:
+        """The inputs time first, (T, N, E), or unbatched (T, E) as they are."""
+        if self.batch_first and query.ndim == key.ndim == value.ndim == 3:
             return tuple(t.transpose(0, 1) for t in (query, key, value))
         return query, key, value
 
     def _check(self, q: Tensor, k: Tensor, v: Tensor) -> None:
         wanted = (self.embed_dim, self.kdim, self.vdim)
-        if (q.shape[-1], k.shape[-1], v.shape[-1]) != wanted or k.shape[:2] != v.shape[:2]:
+        if (q.shape[-1], k.shape[-1], v.shape[-1]) != wanted or k.shape[:-1] != v.shape[:-1]:
             raise ShapeError(
                 f"MultiheadAttention: query, key, value of shapes {tuple(q.shape)}, "
                 f"{tuple(k.shape)}, {tuple(v.shape)} do not fit embed_dim, kdim, vdim {wanted}"
                 " (key and value must agree in length and batch)"
-            )
-        if q.shape[1] != k.shape[1]:
-            raise ShapeError(
-                f"MultiheadAttention: query batch {q.shape[1]} and key batch {k.shape[1]} differ"
             )
 
     def forward(
@@ -229,34 +366,20 @@ class MultiheadAttention(Module):
         average_attn_weights: bool = True,
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
-        if is_causal and attn_mask is None:
-            raise ValueError("MultiheadAttention: is_causal is a hint that needs attn_mask")
-        unbatched = query.ndim == 2
         q, k, v = self._batched(query, key, value)
         self._check(q, k, v)
-        (tq, n), tk = q.shape[:2], k.shape[0]
-        if unbatched and key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
-        mask = self._mask(attn_mask, key_padding_mask, (n, tq, tk), q)
-        (wq, bq), (wk, bk), (wv, bv) = self._projections()
-        qh, kh, vh = self._heads(q, wq, bq), self._heads(k, wk, bk), self._heads(v, wv, bv)
-        p = self.dropout if self.training else 0.0
-        if need_weights:  # the weights themselves, so the product is spelled out
-            scores = qh @ kh.transpose(-2, -1) * (1.0 / math.sqrt(self.head_dim))
-            weights = softmax(scores if mask is None else scores + mask, -1)  # (N, H, L, S)
-            weights = dropout(weights, p, True)  # PyTorch returns the weights after dropout
-            heads = weights @ vh
-        else:
-            weights, heads = None, attention(qh, kh, vh, mask, p, True)
-        out = linear(heads.permute(2, 0, 1, 3).reshape(tq, n, self.embed_dim), *self._out())
-        if weights is not None and average_attn_weights:
-            weights = weights.mean(1)
-        if unbatched:
-            return out.squeeze(1), None if weights is None else weights.squeeze(0)
-        return (out.transpose(0, 1) if self.batch_first else out), weights
-
-    def _out(self) -> tuple[Tensor, Tensor | None]:
-        return self.out_proj.weight, self.out_proj.bias
+        out, weights = multi_head_attention_forward(
+            q, k, v, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
+            self.out_proj.bias, self.training, key_padding_mask, need_weights, attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
+            is_causal=is_causal,
+        )  # fmt: skip
+        if self.batch_first and query.ndim == 3:
+            out = out.transpose(0, 1)
+        return out, weights
 
 
 def _param_maker(device: Any, dtype: Any) -> Any:

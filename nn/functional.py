@@ -65,6 +65,7 @@ from minigrad.ops.conv import (  # convolution and pooling (issues h15, h17)
 from minigrad.tensor import Tensor, apply_inplace, as_tensor
 from nn.attention import (  # issue h15
     cosine_similarity,
+    multi_head_attention_forward,
     pairwise_distance,
     scaled_dot_product_attention,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "conv_transpose3d",
     "max_pool3d",
     "cosine_similarity",
+    "multi_head_attention_forward",
     "pairwise_distance",
     "scaled_dot_product_attention",
 ]

@@ -1,21 +1,26 @@
-"""Gradient clipping, after ``torch.nn.utils``: ``clip_grad_norm_`` and ``clip_grad_value_``.
+"""Gradient clipping, after ``torch.nn.utils``: ``clip_grad_norm_`` and ``clip_grad_value_``;
+``nn.utils.rnn`` is ``nn.rnn_utils`` (``torch.nn.utils.rnn``: packed sequences).
 
 Both change the parameters' ``.grad`` arrays in place, record no graph and skip parameters
 whose ``grad`` is None.
 
-Owns: gradient clipping. May import: minigrad's public API.
+Owns: gradient clipping. May import: minigrad's public API, ``nn.rnn_utils``.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 from minigrad import backend
 from minigrad.autograd import increment_version
 from minigrad.tensor import Tensor, as_tensor
+from nn import rnn_utils as rnn
+
+sys.modules[f"{__name__}.rnn"] = rnn  # `from nn.utils.rnn import ...` too, as os.path does
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
