@@ -127,3 +127,19 @@ def test_a_fresh_generator_starts_from_pytorchs_default_seed() -> None:
     w = mg.tensor([0.2, 0.3, 0.5])
     first = mg.multinomial(w, 8, True, generator=mg.Generator()).tolist()
     assert first == mg.multinomial(w, 8, True, generator=mg.Generator()).tolist()
+
+
+@pytest.mark.parametrize("ord_", [-1, -0.5, -2])
+def test_vector_norm_of_a_negative_order_at_a_zero_entry_is_silent(ord_: float) -> None:
+    """|0|^ord = inf under a negative ord made NumPy warn "divide by zero"; PyTorch answers 0
+    silently. Values and gradients as PyTorch's."""
+    a = np.array([[0.0, 1.0, -2.0], [3.0, -1.0, 0.5]])
+    ma, ta = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = mg.linalg.vector_norm(ma, ord_, dim=1)
+        out.sum().backward()
+    expected = torch.linalg.vector_norm(ta, ord_, dim=1)
+    expected.sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(ma.grad.numpy(), ta.grad.numpy())
