@@ -143,3 +143,50 @@ def test_vector_norm_of_a_negative_order_at_a_zero_entry_is_silent(ord_: float) 
     expected.sum().backward()
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy())
     np.testing.assert_allclose(ma.grad.numpy(), ta.grad.numpy())
+
+
+@pytest.mark.parametrize("b_shape", [(3, 2), (3, 4), (3, 3), (3,)])
+def test_solve_reads_b_as_vectors_only_when_1d_or_of_shape_a_shape_minus_one(b_shape: Any) -> None:
+    """solve took B (3, 2) beside A (3, 3, 3) for a batch of vectors (its batch dims matched
+    A's) and raised; PyTorch's rule is B.shape == A.shape[:-1], so B is a (3, 2) matrix
+    broadcast over A's batch. Values and gradients of both operands."""
+    a = RNG.standard_normal((3, 3, 3)) + 3 * np.eye(3)
+    b = RNG.standard_normal(b_shape)
+    (ma, ta), (mb, tb) = (
+        (mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)) for x in (a, b)
+    )
+    out, expected = mg.linalg.solve(ma, mb), torch.linalg.solve(ta, tb)
+    assert out.shape == tuple(expected.shape)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-10)
+    w = RNG.standard_normal(tuple(expected.shape))
+    (out * mg.tensor(w)).sum().backward()
+    (expected * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(ma.grad.numpy(), ta.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(mb.grad.numpy(), tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("left", [True, False])
+def test_solve_triangular_has_no_vector_case(left: bool) -> None:
+    """solve_triangular went through solve's vector rule: B (3, 3) beside A (3, 3, 3) gave one
+    vector per matrix, (3, 3), where PyTorch broadcasts the matrix B: (3, 3, 3); with
+    left=False it raised. B (2, 3) beside A (2, 3, 3) answered (2, 3) where PyTorch refuses
+    (left=False: X (2, 2, 3))."""
+    a = RNG.standard_normal((3, 3, 3)) + 3 * np.eye(3)
+    b = RNG.standard_normal((3, 3))
+    out = mg.linalg.solve_triangular(mg.tensor(a), mg.tensor(b), upper=True, left=left)
+    expected = torch.linalg.solve_triangular(
+        torch.tensor(a), torch.tensor(b), upper=True, left=left
+    )
+    assert out.shape == tuple(expected.shape) == (3, 3, 3)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10)
+    # B (2, 3) beside A (2, 3, 3): two rows of a matrix, not a batch of vectors
+    b2 = RNG.standard_normal((2, 3))
+    if left:  # A X = B needs 3 rows
+        with pytest.raises(mg.ShapeError, match=r"solve_triangular.*\(2, 3, 3\).*\(2, 3\)"):
+            mg.linalg.solve_triangular(mg.tensor(a[:2]), mg.tensor(b2), upper=True)
+    else:  # X A = B: X (2, 2, 3), as PyTorch
+        out = mg.linalg.solve_triangular(mg.tensor(a[:2]), mg.tensor(b2), upper=True, left=False)
+        expected = torch.linalg.solve_triangular(
+            torch.tensor(a[:2]), torch.tensor(b2), upper=True, left=False
+        )
+        np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10)

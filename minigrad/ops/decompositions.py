@@ -431,26 +431,33 @@ class Solve(Function):
 
 def solve(a: Tensor, b: Tensor, *, left: bool = True) -> Tensor:
     """X with ``A X = B`` (``left=False``: ``X A = B``). A (..., n, n); B (..., n, k), or a
-    batch of vectors (..., n) when B is 1-D or has A's batch shape and n; batch dims broadcast.
-    A singular A raises ``LinAlgError``."""
+    batch of vectors (..., n) when B is 1-D or of shape A.shape[:-1] (PyTorch's rule); batch
+    dims broadcast. A singular A raises ``LinAlgError``."""
     require_matrices("linalg.solve", a, square=True)
     if not isinstance(b, TensorBase):
         raise TypeError(f"linalg.solve: B must be a tensor, got {type(b).__name__}")
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape) == tuple(a.shape[:-1]))
+    return solve_matrices("linalg.solve", a, b, left=left, vector=vector)
+
+
+def solve_matrices(op: str, a: Tensor, b: Tensor, *, left: bool, vector: bool = False) -> Tensor:
+    """``solve`` of a checked square A (..., n, n) by B (..., n, k) (``left=False``:
+    (..., k, n)), or by a batch of vectors B (..., n) when ``vector``; batch dims broadcast.
+    ``op`` names the caller in the errors (``solve_triangular`` has no vector case)."""
     if b.dtype != a.dtype:
         raise DTypeError(
-            f"linalg.solve: A and B must have one dtype, got {a.dtype} and {b.dtype} (shapes "
+            f"{op}: A and B must have one dtype, got {a.dtype} and {b.dtype} (shapes "
             f"{tuple(a.shape)}, {tuple(b.shape)})"
         )
     n = a.shape[-1]
-    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape[:-1]) == tuple(a.shape[:-2]))
     rhs = b.unsqueeze(-1) if vector else (b if left else b.swapaxes(-1, -2))
     # a vector b is one column, so X A = b (left=False) fits no A, as in PyTorch
     if rhs.ndim < 2 or rhs.shape[-2] != n or (vector and not left):
         raise ShapeError(
-            f"linalg.solve: incompatible shapes of A {tuple(a.shape)} and B {tuple(b.shape)} "
+            f"{op}: incompatible shapes of A {tuple(a.shape)} and B {tuple(b.shape)} "
             f"(B needs {n} {'rows' if left else 'columns'})"
         )
-    broadcast_shape("linalg.solve", "the batch dims of A and B", a.shape[:-2], rhs.shape[:-2])
+    broadcast_shape(op, "the batch dims of A and B", a.shape[:-2], rhs.shape[:-2])
     lhs = a if left else a.swapaxes(-1, -2)
     x = Solve.apply(lhs, rhs)
     return x.squeeze(-1) if vector else (x if left else x.swapaxes(-1, -2))

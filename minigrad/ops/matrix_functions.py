@@ -26,6 +26,7 @@ from minigrad.ops.decompositions import (
     singular_cutoff,
     slogdet,
     solve,
+    solve_matrices,
     svdvals,
 )
 from minigrad.ops.linalg import MATRIX_ORDS, _require_tensors, matrix_norm
@@ -165,7 +166,8 @@ def solve_triangular(
     if unitriangular:  # T = the strict triangle + I
         eye = backend.array_module(A.array).eye(A.shape[-1], dtype=A.dtype)
         part = part + wrap(eye)
-    return solve(part, B, left=left)
+    # B is always a batch of matrices here (PyTorch's solve_triangular has no vector case)
+    return solve_matrices("linalg.solve_triangular", part, B, left=left)
 
 
 # Higham's scaling and squaring with the [13/13] Pade approximant (SIAM J. Matrix Anal. Appl.
