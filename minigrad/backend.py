@@ -1902,14 +1902,16 @@ def eigvalsh(a: Array) -> Array:
 def slogdet(a: Array) -> tuple[Array, Array]:
     """The sign (-1, 0 or 1) and log |det| of (..., n, n): two (...,) arrays in ``a``'s dtype."""
     xp = array_module(a)
-    sign, logabsdet = xp.linalg.slogdet(a)
+    with quiet():  # NaN or inf entries: NaN, without NumPy's warning (PyTorch's)
+        sign, logabsdet = xp.linalg.slogdet(a)
     return xp.asarray(sign, dtype=a.dtype), xp.asarray(logabsdet, dtype=a.dtype)
 
 
 def det(a: Array) -> Array:
     """The determinant of (..., n, n): (...,)."""
     xp = array_module(a)
-    return xp.asarray(xp.linalg.det(a), dtype=a.dtype)  # an array also for one matrix
+    with quiet():  # NaN or inf entries: NaN, without NumPy's warning (PyTorch's)
+        return xp.asarray(xp.linalg.det(a), dtype=a.dtype)  # an array also for one matrix
 
 
 def inv(a: Array) -> Array:

@@ -190,3 +190,19 @@ def test_solve_triangular_has_no_vector_case(left: bool) -> None:
             torch.tensor(a[:2]), torch.tensor(b2), upper=True, left=False
         )
         np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_det_and_slogdet_of_non_finite_entries_are_silent(bad: float) -> None:
+    """det, slogdet and logdet of a matrix holding NaN or inf made NumPy warn "invalid value
+    encountered in det"; PyTorch answers silently. Values as PyTorch's (the sign aside)."""
+    a = np.array([[[1.0, bad], [0.0, 1.0]], [[2.0, 1.0], [1.0, 3.0]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        det, (sign, logabsdet) = mg.linalg.det(mg.tensor(a)), mg.linalg.slogdet(mg.tensor(a))
+        logdet = mg.logdet(mg.tensor(a))
+    t = torch.tensor(a)
+    np.testing.assert_allclose(det.numpy(), torch.linalg.det(t).numpy())
+    np.testing.assert_allclose(logabsdet.numpy(), torch.linalg.slogdet(t).logabsdet.numpy())
+    assert sign.shape == (2,)  # the sign of a NaN determinant is LAPACK's pick (PyTorch: 0)
+    np.testing.assert_allclose(logdet.numpy(), torch.logdet(t).numpy())
