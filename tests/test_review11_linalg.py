@@ -206,3 +206,13 @@ def test_det_and_slogdet_of_non_finite_entries_are_silent(bad: float) -> None:
     np.testing.assert_allclose(logabsdet.numpy(), torch.linalg.slogdet(t).logabsdet.numpy())
     assert sign.shape == (2,)  # the sign of a NaN determinant is LAPACK's pick (PyTorch: 0)
     np.testing.assert_allclose(logdet.numpy(), torch.logdet(t).numpy())
+
+
+def test_slogdet_gradient_at_a_singular_matrix_raises_minigrads_linalg_error() -> None:
+    """The gradient of slogdet at a singular matrix raised NumPy's LinAlgError ("Singular
+    matrix", naming nothing), which `except mg.LinAlgError` does not catch; now minigrad's,
+    naming the op and the shape (PyTorch answers inf/NaN: differences.md)."""
+    a = mg.tensor(np.ones((3, 3)), requires_grad=True)
+    with pytest.raises(mg.LinAlgError, match=r"slogdet.*\(3, 3\)"):
+        mg.linalg.slogdet(a).logabsdet.backward()
+    assert a.grad is None

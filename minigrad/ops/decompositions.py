@@ -358,8 +358,8 @@ class LogAbsDet(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        # d logabsdet = g A^-T
-        return (g[..., None, None] * _mT(backend.inv(a)),)
+        # d logabsdet = g A^-T (a singular A: LinAlgError, PyTorch's is inf/NaN)
+        return (g[..., None, None] * _mT(_lapack("linalg.slogdet", backend.inv, a)),)
 
     @staticmethod
     def backward_graph(ctx, g):
