@@ -1902,14 +1902,16 @@ def eigvalsh(a: Array) -> Array:
 def slogdet(a: Array) -> tuple[Array, Array]:
     """The sign (-1, 0 or 1) and log |det| of (..., n, n): two (...,) arrays in ``a``'s dtype."""
     xp = array_module(a)
-    sign, logabsdet = xp.linalg.slogdet(a)
+    with quiet():  # NaN or inf entries: NaN, without NumPy's warning (PyTorch's)
+        sign, logabsdet = xp.linalg.slogdet(a)
     return xp.asarray(sign, dtype=a.dtype), xp.asarray(logabsdet, dtype=a.dtype)
 
 
 def det(a: Array) -> Array:
     """The determinant of (..., n, n): (...,)."""
     xp = array_module(a)
-    return xp.asarray(xp.linalg.det(a), dtype=a.dtype)  # an array also for one matrix
+    with quiet():  # NaN or inf entries: NaN, without NumPy's warning (PyTorch's)
+        return xp.asarray(xp.linalg.det(a), dtype=a.dtype)  # an array also for one matrix
 
 
 def inv(a: Array) -> Array:
@@ -1945,16 +1947,21 @@ def qr(a: Array, complete: bool = False) -> tuple[Array, Array]:
 
 class Generator:
     """A random generator of its own for one device (``torch.Generator``): draws from it do not
-    move the global generator ``manual_seed`` seeds, and one seed gives one stream.
+    move the global generator ``manual_seed`` seeds, and one seed gives one stream. A new one
+    starts from PyTorch's default seed, ``DEFAULT_SEED``; ``seed()`` draws a fresh one.
 
     ``minigrad.Generator().manual_seed(0)`` makes one; the functions that take ``generator=``
     (``multinomial``, ``nn.init``'s fills) call its ``random``/``standard_normal``/``integers``,
     NumPy's ``Generator`` methods, so a NumPy or CuPy generator serves them too.
     """
 
+    # the seed a new torch.Generator starts from (c10's default_rng_seed_val): two fresh
+    # generators give one stream until one is seeded
+    DEFAULT_SEED = 67280421310721
+
     def __init__(self, device: Any = "cpu") -> None:
         self.device = normalize_device(device)
-        self._initial_seed = int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0])
+        self._initial_seed = self.DEFAULT_SEED
         self._gen = new_generator(self.device, self._initial_seed)
 
     def manual_seed(self, seed: int) -> Generator:

@@ -195,9 +195,9 @@ class SvdFactor(Function):
     """One factor (``which``: 0 U, 1 S, 2 Vh) of A's thin SVD, the three computed once."""
 
     @staticmethod
-    def forward(ctx, a, factors=(), which=0):
+    def forward(ctx, a, factors=(), which=0, full=False):
         ctx.save_for_backward(a, *factors)
-        ctx.which = which
+        ctx.which, ctx.full = which, full  # full: the thin factors sliced from the full SVD
         return factors[which]
 
     @staticmethod
@@ -211,8 +211,13 @@ class SvdFactor(Function):
     @staticmethod
     def backward_graph(ctx, g):
         cotangents = [g if i == ctx.which else None for i in range(3)]
-        # the same, with U, S, Vh differentiable functions of A
-        return (_svd_grad(*svd(ctx.saved_tensors[0], full_matrices=False), *cotangents),)
+        # the same, with U, S, Vh differentiable functions of A (from the SVD the forward ran,
+        # so that the singular vectors' signs are the same)
+        u, s, vh = svd(ctx.saved_tensors[0], full_matrices=ctx.full)
+        k = s.shape[-1]
+        if ctx.full:
+            u, vh = u[..., :, :k], vh[..., :k, :]
+        return (_svd_grad(u, s, vh, *cotangents),)
 
 
 class EighFactor(Function):
@@ -238,30 +243,36 @@ class EighFactor(Function):
         return (_eigh_grad(*eigh(ctx.saved_tensors[0]), *cotangents),)
 
 
-def _factors(op: type[Function], a: Tensor, arrays: tuple[Any, ...]) -> tuple[Tensor, ...]:
+def _factors(
+    op: type[Function], a: Tensor, arrays: tuple[Any, ...], **options: Any
+) -> tuple[Tensor, ...]:
     """The factors as Tensors: each one a node of ``op`` when A needs a gradient."""
     if not (a.requires_grad and is_grad_enabled()):
         return tuple(wrap(x) for x in arrays)
-    return tuple(op.apply(a, factors=arrays, which=i) for i in range(len(arrays)))
+    return tuple(op.apply(a, factors=arrays, which=i, **options) for i in range(len(arrays)))
 
 
 def svd(a: Tensor, full_matrices: bool = True) -> return_types.linalg_svd:
     """A = U diag(S) Vh: (..., m, n) -> U (..., m, m), S (..., k), Vh (..., n, n), k = min(m, n);
     ``full_matrices=False`` gives the thin U (..., m, k) and Vh (..., k, n). S is descending.
 
-    Differentiable for the thin factors (and the full ones of square matrices), as PyTorch;
-    the signs of the singular vectors are LAPACK's, so compare U and Vh up to sign.
+    Differentiable, as PyTorch: with ``full_matrices=True`` and m != n, the gradients of U's
+    columns and Vh's rows past k are ignored (any orthonormal basis of the complement would
+    do). The signs of the singular vectors are LAPACK's, so compare U and Vh up to sign.
     """
     require_matrices("linalg.svd", a)
     m, n = a.shape[-2:]
     if full_matrices and m != n:
-        if a.requires_grad and is_grad_enabled():
-            raise ValueError(
-                f"linalg.svd: full_matrices=True is not differentiable for non-square matrices "
-                f"(shape {tuple(a.shape)}), as in PyTorch; use full_matrices=False"
-            )
         u, s, vh = _lapack("linalg.svd", backend.svd, a.array, True)
-        return return_types.linalg_svd(wrap(u), wrap(s), wrap(vh))
+        k = s.shape[-1]
+        thin = (u[..., :, :k], s, vh[..., :k, :])
+        tu, ts, tvh = _factors(SvdFactor, a, thin, full=True)
+        # the complement's columns (rows of Vh) are constants: no gradient reaches A from them
+        if m > n:
+            tu = cat([tu, wrap(u[..., :, k:])], -1)
+        else:
+            tvh = cat([tvh, wrap(vh[..., k:, :])], -2)
+        return return_types.linalg_svd(tu, ts, tvh)
     arrays = _lapack("linalg.svd", backend.svd, a.array)
     return return_types.linalg_svd(*_factors(SvdFactor, a, arrays))
 
@@ -296,9 +307,9 @@ def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803 (torch's name)
 
 def _lower_holds(a: Tensor, uplo: str, op: str) -> Tensor:
     """A, or for ``UPLO="U"`` its transpose, so that the lower triangle holds the matrix."""
-    if uplo not in ("L", "U"):
+    if not isinstance(uplo, str) or uplo.upper() not in ("L", "U"):  # any case, as PyTorch
         raise ValueError(f"{op}: UPLO must be 'L' or 'U', got {uplo!r}")
-    return a if uplo == "L" else a.swapaxes(-1, -2)
+    return a if uplo.upper() == "L" else a.swapaxes(-1, -2)
 
 
 # -- determinants -----------------------------------------------------------------------------
@@ -347,8 +358,8 @@ class LogAbsDet(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        # d logabsdet = g A^-T
-        return (g[..., None, None] * _mT(backend.inv(a)),)
+        # d logabsdet = g A^-T (a singular A: LinAlgError, PyTorch's is inf/NaN)
+        return (g[..., None, None] * _mT(_lapack("linalg.slogdet", backend.inv, a)),)
 
     @staticmethod
     def backward_graph(ctx, g):
@@ -420,26 +431,33 @@ class Solve(Function):
 
 def solve(a: Tensor, b: Tensor, *, left: bool = True) -> Tensor:
     """X with ``A X = B`` (``left=False``: ``X A = B``). A (..., n, n); B (..., n, k), or a
-    batch of vectors (..., n) when B is 1-D or has A's batch shape and n; batch dims broadcast.
-    A singular A raises ``LinAlgError``."""
+    batch of vectors (..., n) when B is 1-D or of shape A.shape[:-1] (PyTorch's rule); batch
+    dims broadcast. A singular A raises ``LinAlgError``."""
     require_matrices("linalg.solve", a, square=True)
     if not isinstance(b, TensorBase):
         raise TypeError(f"linalg.solve: B must be a tensor, got {type(b).__name__}")
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape) == tuple(a.shape[:-1]))
+    return solve_matrices("linalg.solve", a, b, left=left, vector=vector)
+
+
+def solve_matrices(op: str, a: Tensor, b: Tensor, *, left: bool, vector: bool = False) -> Tensor:
+    """``solve`` of a checked square A (..., n, n) by B (..., n, k) (``left=False``:
+    (..., k, n)), or by a batch of vectors B (..., n) when ``vector``; batch dims broadcast.
+    ``op`` names the caller in the errors (``solve_triangular`` has no vector case)."""
     if b.dtype != a.dtype:
         raise DTypeError(
-            f"linalg.solve: A and B must have one dtype, got {a.dtype} and {b.dtype} (shapes "
+            f"{op}: A and B must have one dtype, got {a.dtype} and {b.dtype} (shapes "
             f"{tuple(a.shape)}, {tuple(b.shape)})"
         )
     n = a.shape[-1]
-    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape[:-1]) == tuple(a.shape[:-2]))
     rhs = b.unsqueeze(-1) if vector else (b if left else b.swapaxes(-1, -2))
     # a vector b is one column, so X A = b (left=False) fits no A, as in PyTorch
     if rhs.ndim < 2 or rhs.shape[-2] != n or (vector and not left):
         raise ShapeError(
-            f"linalg.solve: incompatible shapes of A {tuple(a.shape)} and B {tuple(b.shape)} "
+            f"{op}: incompatible shapes of A {tuple(a.shape)} and B {tuple(b.shape)} "
             f"(B needs {n} {'rows' if left else 'columns'})"
         )
-    broadcast_shape("linalg.solve", "the batch dims of A and B", a.shape[:-2], rhs.shape[:-2])
+    broadcast_shape(op, "the batch dims of A and B", a.shape[:-2], rhs.shape[:-2])
     lhs = a if left else a.swapaxes(-1, -2)
     x = Solve.apply(lhs, rhs)
     return x.squeeze(-1) if vector else (x if left else x.swapaxes(-1, -2))

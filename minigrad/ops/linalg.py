@@ -347,7 +347,11 @@ def vector_norm(
         return extreme(x.abs(), dims, keepdim=keepdim) if dims else x.abs()
     if ord == 0:  # sign(|x|) is 1 at a nonzero, 0 at a zero; its gradient is 0
         return sum(x.abs().sign(), dims, keepdim=keepdim) if dims else x.abs().sign()
-    out = VectorNorm.apply(x, p=float(ord), dim=dims)  # keeps the reduced dims
+    if ord < 0:  # a zero entry: |0|^ord = inf and the norm 0, without NumPy's warning (PyTorch's)
+        with backend.quiet():
+            out = VectorNorm.apply(x, p=float(ord), dim=dims)
+    else:
+        out = VectorNorm.apply(x, p=float(ord), dim=dims)  # keeps the reduced dims
     return out if keepdim else out.reshape(tuple(n for d, n in enumerate(x.shape) if d not in dims))
 
 

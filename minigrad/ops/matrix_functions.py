@@ -26,11 +26,12 @@ from minigrad.ops.decompositions import (
     singular_cutoff,
     slogdet,
     solve,
+    solve_matrices,
     svdvals,
 )
 from minigrad.ops.linalg import MATRIX_ORDS, _require_tensors, matrix_norm
 from minigrad.ops.reductions import sum
-from minigrad.ops.shape import matmul, tril, triu
+from minigrad.ops.shape import matmul, tril, triu, where
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -61,6 +62,8 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803 (PyTo
             f"linalg.cond: order {p!r} not supported; use None, 'fro', 'nuc', 1, -1, 2, -2, inf "
             "or -inf"
         )
+    if A.shape[-1] == 0 or A.shape[-2] == 0:  # no singular value to divide by
+        return _empty_cond(A, p)
     if p is None or (not isinstance(p, str) and p in (2, -2)):
         s = svdvals(A)
         largest, smallest = s.narrow(-1, 0, 1), s.narrow(-1, s.shape[-1] - 1, 1)
@@ -69,6 +72,13 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803 (PyTo
         return ratio.squeeze(-1)
     require_matrices("linalg.cond", A, square=True)
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def _empty_cond(A: Tensor, p: float | str | None) -> Tensor:  # noqa: N803
+    """0 for each empty matrix, as PyTorch ("fro" and "nuc" still need square ones)."""
+    if p in ("fro", "nuc"):
+        require_matrices("linalg.cond", A, square=True)
+    return wrap(backend.array_module(A.array).zeros(A.shape[:-2], dtype=A.dtype))
 
 
 def matrix_rank(
@@ -98,9 +108,10 @@ def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803 (PyTorch's name)
         raise ShapeError(
             f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"
         )
-    if n == 0:
-        eye = backend.array_module(A.array).eye(A.shape[-1], dtype=A.dtype)
-        return wrap(backend.array_module(A.array).broadcast_to(eye, A.shape).copy())
+    if n == 0:  # the identity, still in A's graph with a zero gradient, as PyTorch's
+        xp = backend.array_module(A.array)
+        eye = wrap(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+        return where(wrap(xp.ones(A.shape, dtype=bool)), eye, A) if A.requires_grad else eye
     k, base, result = abs(n), (inv(A) if n < 0 else A), None
     while True:  # base holds A^(2^i) at the i-th bit of |n|
         if k & 1:
@@ -115,10 +126,10 @@ def logdet(input: Tensor) -> Tensor:  # noqa: A002
     """log(det(A)) of (..., n, n): NaN where det < 0, -inf where det = 0, as ``torch.logdet``.
     Gradient A^-T."""
     sign, logabsdet = slogdet(input)
-    with_sign = sign.array
-    xp = backend.array_module(with_sign)
-    with backend.quiet():  # log(-1) is NaN, log(0) -inf: as torch.logdet
-        return logabsdet + wrap(xp.log(with_sign))
+    xp = backend.array_module(sign.array)
+    nan = wrap(xp.full(sign.shape, math.nan, dtype=sign.dtype))
+    # NaN where det < 0 (no gradient reaches A there), log|det| elsewhere, as torch.logdet
+    return where(sign < 0, nan, logabsdet)
 
 
 def inverse(input: Tensor) -> Tensor:  # noqa: A002
@@ -155,7 +166,8 @@ def solve_triangular(
     if unitriangular:  # T = the strict triangle + I
         eye = backend.array_module(A.array).eye(A.shape[-1], dtype=A.dtype)
         part = part + wrap(eye)
-    return solve(part, B, left=left)
+    # B is always a batch of matrices here (PyTorch's solve_triangular has no vector case)
+    return solve_matrices("linalg.solve_triangular", part, B, left=left)
 
 
 # Higham's scaling and squaring with the [13/13] Pade approximant (SIAM J. Matrix Anal. Appl.
@@ -168,6 +180,7 @@ _PADE13 = (
 _THETA13 = 5.371920351148152
 
 
+@backend.quietly  # inf and NaN entries give NaN without NumPy's warnings, as PyTorch
 def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
     """exp(A) = sum_k A^k / k! of square (..., n, n), by scaling and squaring: the [13/13]
     Pade approximant of exp(A / 2^s), squared s times, s from the largest 1-norm of the batch.
@@ -176,7 +189,9 @@ def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
     if A.numel() == 0:
         return A * 1.0
     xp = backend.array_module(A.array)
-    norm1 = float(xp.abs(A.array).sum(axis=-2).max())  # the largest 1-norm in the batch
+    norms = xp.abs(A.array).sum(axis=-2).max(axis=-1)  # each matrix's 1-norm
+    finite = norms[xp.isfinite(norms)]  # a matrix holding inf or NaN comes out NaN, as PyTorch
+    norm1 = float(finite.max()) if finite.size else 0.0  # the largest finite 1-norm
     s = max(0, math.ceil(math.log2(norm1 / _THETA13))) if norm1 > 0 else 0
     a = A / 2.0**s if s else A
     b, eye = _PADE13, wrap(xp.eye(A.shape[-1], dtype=A.dtype))
