@@ -191,6 +191,22 @@ def _qr_grad(q: Any, r: Any, gq: Any, gr: Any, solve_fn: Any, cat_fn: Any) -> An
 # -- SVD and the symmetric eigensystem --------------------------------------------------------
 
 
+class _Factor(Function):
+    """One factor (``which``) of a decomposition of A whose factors the caller computed once
+    (``factors``); each subclass's backward takes the gradient of that factor alone."""
+
+    @staticmethod
+    def forward(ctx, a, factors=(), which=0):
+        ctx.save_for_backward(a, *factors)
+        ctx.which = which
+        return factors[which]
+
+
+def _cotangents(ctx: Function, g: Any, count: int) -> list[Any]:
+    """The gradients of the ``count`` factors: ``g`` for the one this node returned, else None."""
+    return [g if i == ctx.which else None for i in range(count)]
+
+
 class SvdFactor(Function):
     """One factor (``which``: 0 U, 1 S, 2 Vh) of A's thin SVD, the three computed once."""
 
@@ -203,14 +219,14 @@ class SvdFactor(Function):
     @staticmethod
     def backward(ctx, g):
         _, u, s, vh = ctx.saved_tensors
-        cotangents = [g if i == ctx.which else None for i in range(3)]
+        cotangents = _cotangents(ctx, g, 3)
         # dA = U [diag(gS) + (skew(U^T gU) S + S skew(V^T gV)) / E] Vh (+ off-span parts)
         with backend.quiet():  # repeated singular values: inf/NaN, as PyTorch's
             return (_svd_grad(u, s, vh, *cotangents),)
 
     @staticmethod
     def backward_graph(ctx, g):
-        cotangents = [g if i == ctx.which else None for i in range(3)]
+        cotangents = _cotangents(ctx, g, 3)
         # the same, with U, S, Vh differentiable functions of A (from the SVD the forward ran,
         # so that the singular vectors' signs are the same)
         u, s, vh = svd(ctx.saved_tensors[0], full_matrices=ctx.full)
@@ -220,26 +236,20 @@ class SvdFactor(Function):
         return (_svd_grad(u, s, vh, *cotangents),)
 
 
-class EighFactor(Function):
+class EighFactor(_Factor):
     """One factor (``which``: 0 the eigenvalues, 1 the eigenvectors) of A's eigensystem."""
-
-    @staticmethod
-    def forward(ctx, a, factors=(), which=0):
-        ctx.save_for_backward(a, *factors)
-        ctx.which = which
-        return factors[which]
 
     @staticmethod
     def backward(ctx, g):
         _, lam, v = ctx.saved_tensors
-        cotangents = [g if i == ctx.which else None for i in range(2)]
+        cotangents = _cotangents(ctx, g, 2)
         # dA = V [diag(gL) + skew(V^T gV) / (2 E)] V^T
         with backend.quiet():  # repeated eigenvalues: inf/NaN, as PyTorch's
             return (_eigh_grad(lam, v, *cotangents),)
 
     @staticmethod
     def backward_graph(ctx, g):
-        cotangents = [g if i == ctx.which else None for i in range(2)]
+        cotangents = _cotangents(ctx, g, 2)
         return (_eigh_grad(*eigh(ctx.saved_tensors[0]), *cotangents),)
 
 
@@ -559,25 +569,19 @@ def _cat_last(a: Any, b: Any) -> Any:
     return backend.array_module(a).concatenate([a, b], axis=-1)
 
 
-class QrFactor(Function):
+class QrFactor(_Factor):
     """One factor (``which``: 0 Q, 1 R) of A's reduced QR, the two computed once."""
-
-    @staticmethod
-    def forward(ctx, a, factors=(), which=0):
-        ctx.save_for_backward(a, *factors)
-        ctx.which = which
-        return factors[which]
 
     @staticmethod
     def backward(ctx, g):
         _, q, r = ctx.saved_tensors
-        cotangents = [g if i == ctx.which else None for i in range(2)]
+        cotangents = _cotangents(ctx, g, 2)
         # dA = [gQ + Q copyutl(gR R^T - Q^T gQ)] R^-T (m >= n; m < n splits A = [X | Y])
         return (_qr_grad(q, r, *cotangents, backend.solve, _cat_last),)
 
     @staticmethod
     def backward_graph(ctx, g):
-        cotangents = [g if i == ctx.which else None for i in range(2)]
+        cotangents = _cotangents(ctx, g, 2)
         q, r = qr(ctx.saved_tensors[0])
         return (_qr_grad(q, r, *cotangents, solve, _cat_last),)
 
