@@ -1,0 +1,73 @@
+"""Review 11 (r8) of the recurrent layers over packed sequences, ``nn.utils.rnn`` and
+MultiheadAttention's extras: a regression test for each fault found, against PyTorch's
+twins where the fault was a difference from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import nn
+from nn.utils import rnn
+from tests.conftest import torch
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+
+def _packed(lengths, enforce_sorted=False):
+    x = np.arange(4 * len(lengths) * 2, dtype=np.float64).reshape(4, len(lengths), 2)
+    return x, rnn.pack_padded_sequence(mg.tensor(x), lengths, enforce_sorted=enforce_sorted)
+
+
+def test_packed_sequence_from_sorted_indices_alone_derives_unsorted_indices():
+    # PyTorch's PackedSequence(data, batch_sizes, sorted_indices) fills unsorted_indices; ours
+    # left it None, so padding it back and an RNN's final states kept the sorted order
+    x, packed = _packed([4, 2, 3])
+    rebuilt = rnn.PackedSequence(packed.data, packed.batch_sizes, packed.sorted_indices)
+    assert rebuilt.unsorted_indices.tolist() == [0, 2, 1]
+    padded, lengths = rnn.pad_packed_sequence(rebuilt)
+    assert lengths.tolist() == [4, 2, 3]
+    np.testing.assert_array_equal(padded.numpy()[:, 2], x[:, 2] * (np.arange(4) < 3)[:, None])
+    gru = nn.GRU(2, 3, dtype="float64")
+    _, h_n = gru(rebuilt)
+    _, h_expected = gru(packed)
+    np.testing.assert_array_equal(h_n.numpy(), h_expected.numpy())
+
+
+def test_packed_sequence_takes_the_pair_as_one_argument_and_refuses_data_alone():
+    _, packed = _packed([4, 2, 3])
+    pair = rnn.PackedSequence((packed.data, packed.batch_sizes))
+    assert pair.data is packed.data and pair.batch_sizes is packed.batch_sizes
+    assert pair.sorted_indices is None and pair.unsorted_indices is None
+    with pytest.raises(TypeError, match="batch_sizes"):
+        rnn.PackedSequence(packed.data)
+
+
+def test_packed_sequence_casts_and_is_cuda_as_torch():
+    # is_cuda read Tensor.is_cuda, which minigrad's Tensor does not have (AttributeError);
+    # the cast methods PyTorch users call (.float(), .double(), .cpu()...) were missing
+    _, packed = _packed([4, 2, 3])
+    assert packed.is_cuda is False
+    casts = {"float": mg.float32, "half": mg.float16, "long": mg.int64, "int": mg.int32}
+    casts |= {"byte": mg.uint8}
+    for name, dtype in casts.items():
+        cast = getattr(packed, name)()
+        assert isinstance(cast, rnn.PackedSequence) and cast.data.dtype == dtype
+        assert cast.batch_sizes is packed.batch_sizes
+        assert cast.unsorted_indices.tolist() == [0, 2, 1]
+    assert packed.double() is packed and packed.cpu() is packed  # nothing to change: itself
+
+
+@needs_torch
+def test_pack_padded_sequence_takes_float_lengths_as_torch():
+    # torch converts lengths with as_tensor(dtype=int64); ours refused a float tensor
+    x = np.random.default_rng(0).standard_normal((4, 3, 2))
+    packed = rnn.pack_padded_sequence(mg.tensor(x), mg.tensor([4.0, 2.0, 3.0]), False, False)
+    tpacked = torch.nn.utils.rnn.pack_padded_sequence(
+        torch.tensor(x), torch.tensor([4.0, 2.0, 3.0]), False, False
+    )
+    np.testing.assert_array_equal(packed.data.numpy(), tpacked.data.numpy())
+    assert packed.batch_sizes.tolist() == tpacked.batch_sizes.tolist()
+    with pytest.raises(TypeError, match=r"\(1, 3\)"):
+        rnn.pack_padded_sequence(mg.tensor(x), mg.tensor([[4, 2, 3]]), False, False)
