@@ -118,6 +118,34 @@ def _check_embed(q: Tensor, k: Tensor, v: Tensor, embed_dim: int, num_heads: int
         )
 
 
+def _check_weights(
+    in_proj_weight: Tensor | None, separate: Any, bias_kv: tuple, static_kv: tuple, heads: tuple
+) -> None:
+    """The functional's optional arguments agree, as PyTorch's asserts: the in-projection
+    weights given, ``bias_k`` and ``bias_v`` together and not with ``static_k``/``static_v``,
+    which are (N * H, S, E / H); ``heads``: (N, H, E / H)."""
+    where = "multi_head_attention_forward"
+    if separate is None and in_proj_weight is None:
+        raise ValueError(f"{where}: use_separate_proj_weight is False but in_proj_weight is None")
+    if separate is not None and any(w is None for w in separate):
+        raise ValueError(
+            f"{where}: use_separate_proj_weight is True but a q/k/v_proj_weight is None"
+        )
+    if (bias_kv[0] is None) != (bias_kv[1] is None):
+        raise ValueError(f"{where}: bias_k and bias_v must be given together")
+    if bias_kv[0] is not None and (static_kv[0] is not None or static_kv[1] is not None):
+        raise ValueError(f"{where}: bias_k with static_k or static_v")
+    n, num_heads, head_dim = heads
+    for name, static in zip(("static_k", "static_v"), static_kv):
+        if static is not None and (
+            static.ndim != 3 or (static.shape[0], static.shape[2]) != (n * num_heads, head_dim)
+        ):
+            raise ShapeError(
+                f"{where}: {name} must be (N * num_heads, S, head_dim) = ({n * num_heads}, S, "
+                f"{head_dim}), got {tuple(static.shape)}"
+            )
+
+
 def _in_projection(
     qkv: tuple[Tensor, ...], weight: Tensor | None, bias: Tensor | None, separate: Any
 ) -> tuple[Tensor, ...]:
@@ -146,8 +174,6 @@ def _key_value_heads(
     ``add_zero_attn``. S' = S + 1 for each."""
     n = k.shape[1]
     if bias_kv[0] is not None:
-        if static_kv[0] is not None or static_kv[1] is not None:
-            raise ValueError("multi_head_attention_forward: bias_k with static_k or static_v")
         size = (1, n, k.shape[2])
         k, v = cat([k, bias_kv[0].expand(size)], 0), cat([v, bias_kv[1].expand(size)], 0)
     kh, vh = _split_heads(k, num_heads), _split_heads(v, num_heads)  # (N, H, S', E / H)
@@ -239,6 +265,8 @@ def multi_head_attention_forward(
         key_padding_mask = key_padding_mask.unsqueeze(0)
     _check_embed(q, k, v, embed_dim_to_check, num_heads)
     separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
+    head_shape = (q.shape[1], num_heads, embed_dim_to_check // num_heads)
+    _check_weights(in_proj_weight, separate, (bias_k, bias_v), (static_k, static_v), head_shape)
     q, k, v = _in_projection((q, k, v), in_proj_weight, in_proj_bias, separate)  # (T, N, E)
     statics, extra = (static_k, static_v), int(bias_k is not None) + int(add_zero_attn)
     kh, vh = _key_value_heads(k, v, num_heads, (bias_k, bias_v), statics, add_zero_attn)

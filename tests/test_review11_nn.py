@@ -71,3 +71,45 @@ def test_pack_padded_sequence_takes_float_lengths_as_torch():
     assert packed.batch_sizes.tolist() == tpacked.batch_sizes.tolist()
     with pytest.raises(TypeError, match=r"\(1, 3\)"):
         rnn.pack_padded_sequence(mg.tensor(x), mg.tensor([[4, 2, 3]]), False, False)
+
+
+def _functional_arguments(rng, **changes):
+    """multi_head_attention_forward's arguments for query (2, 3, 4), key/value (3, 3, 4),
+    embed_dim 4 in 2 heads, with ``changes`` applied."""
+    arguments = dict(
+        query=mg.tensor(rng.standard_normal((2, 3, 4))),
+        key=mg.tensor(rng.standard_normal((3, 3, 4))),
+        value=mg.tensor(rng.standard_normal((3, 3, 4))),
+        embed_dim_to_check=4,
+        num_heads=2,
+        in_proj_weight=mg.tensor(rng.standard_normal((12, 4))),
+        in_proj_bias=None,
+        bias_k=None,
+        bias_v=None,
+        add_zero_attn=False,
+        dropout_p=0.0,
+        out_proj_weight=mg.tensor(rng.standard_normal((4, 4))),
+        out_proj_bias=None,
+    )
+    return arguments | changes
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        # bias_v without bias_k was dropped silently (PyTorch asserts both or neither)
+        ({"bias_v": np.ones((1, 1, 4))}, "bias_k and bias_v"),
+        ({"bias_k": np.ones((1, 1, 4))}, "bias_k and bias_v"),  # was an AttributeError
+        ({"in_proj_weight": None}, "in_proj_weight is None"),  # was an AttributeError
+        ({"use_separate_proj_weight": True}, "q/k/v_proj_weight is None"),
+        ({"static_k": np.ones((4, 3, 2))}, r"\(6, S, 2\), got \(4, 3, 2\)"),  # a reshape's error
+        ({"static_v": np.ones((6, 3, 3))}, r"static_v .*got \(6, 3, 3\)"),  # a matmul's error
+        ({"static_k": np.ones((6, 3))}, r"got \(6, 3\)"),
+    ],
+)
+def test_multi_head_attention_forward_checks_its_optional_arguments(changes, match):
+    rng = np.random.default_rng(1)
+    changes = {k: mg.tensor(v) if isinstance(v, np.ndarray) else v for k, v in changes.items()}
+    arguments = _functional_arguments(rng, **changes)
+    with pytest.raises((ValueError, mg.ShapeError), match=match):
+        nn.functional.multi_head_attention_forward(**arguments)
