@@ -83,7 +83,8 @@ def scaled_dot_product_attention(
 
 def _additive(name: str, mask: Tensor | None, like: Tensor) -> Tensor | None:
     """A MultiheadAttention mask as a float one to add: -inf where a bool mask is True. Any
-    other dtype (an int 0/1 mask) is refused, as PyTorch: added as is it would mask nothing."""
+    other dtype (an int 0/1 mask) is refused, as PyTorch: added as is it would mask nothing;
+    so is a float mask of another dtype than the query's (``like``)."""
     if mask is None:
         return None
     if mask.dtype != backend.bool_ and mask.dtype.kind != "f":
@@ -91,9 +92,14 @@ def _additive(name: str, mask: Tensor | None, like: Tensor) -> Tensor | None:
             f"MultiheadAttention: {name} must be bool or floating point, got {mask.dtype} "
             f"(shape {tuple(mask.shape)})"
         )
-    if mask.dtype != backend.bool_:
-        return mask
-    return where(mask, float("-inf"), 0.0).to(like.dtype)
+    if mask.dtype == backend.bool_:
+        return where(mask, float("-inf"), 0.0).to(like.dtype)
+    if mask.dtype != like.dtype:  # as the fused attention's: no silent mixing of precisions
+        raise TypeError(
+            f"MultiheadAttention: a float {name} must have the query's dtype {like.dtype}, got "
+            f"{mask.dtype} (shape {tuple(mask.shape)})"
+        )
+    return mask
 
 
 def _time_major(query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, ...]:

@@ -113,3 +113,19 @@ def test_multi_head_attention_forward_checks_its_optional_arguments(changes, mat
     arguments = _functional_arguments(rng, **changes)
     with pytest.raises((ValueError, mg.ShapeError), match=match):
         nn.functional.multi_head_attention_forward(**arguments)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("name", ["attn_mask", "key_padding_mask"])
+def test_multihead_attention_refuses_a_float_mask_of_another_dtype_on_both_paths(
+    name, need_weights
+):
+    # with need_weights a float32 mask on float64 inputs was promoted silently (PyTorch's
+    # baddbmm refuses it), without it the fused op refused it: one rule for both now
+    attention = nn.MultiheadAttention(4, 2, dtype="float64")
+    x = mg.tensor(np.random.default_rng(2).standard_normal((3, 2, 4)))
+    mask = mg.zeros(*((3, 3) if name == "attn_mask" else (2, 3)), dtype=mg.float32)
+    with pytest.raises(TypeError, match=rf"float {name} .*float64, got float32 \(shape"):
+        attention(x, x, x, need_weights=need_weights, **{name: mask})
+    out, _ = attention(x, x, x, need_weights=need_weights, **{name: mask.double()})
+    assert out.dtype == mg.float64
