@@ -278,9 +278,10 @@ def multi_head_attention_forward(
     kh, vh = _key_value_heads(k, v, num_heads, (bias_k, bias_v), statics, add_zero_attn)
     (tq, n, e), ts = q.shape, kh.shape[2] - extra
     sizes = (n, num_heads, tq, k.shape[0], ts, extra)
-    mask = _merged_mask(attn_mask, key_padding_mask, sizes, q)
     if is_causal and key_padding_mask is None and not need_weights:
         mask = _causal_mask(tq, kh.shape[2], q)  # PyTorch's: the hint replaces attn_mask
+    else:
+        mask = _merged_mask(attn_mask, key_padding_mask, sizes, q)
     p = dropout_p if training else 0.0
     heads, weights = _weighted_sum(_split_heads(q, num_heads), kh, vh, mask, p, need_weights)
     out = linear(heads.permute(2, 0, 1, 3).reshape(tq, n, e), out_proj_weight, out_proj_bias)

@@ -129,3 +129,25 @@ def test_multihead_attention_refuses_a_float_mask_of_another_dtype_on_both_paths
         attention(x, x, x, need_weights=need_weights, **{name: mask})
     out, _ = attention(x, x, x, need_weights=need_weights, **{name: mask.double()})
     assert out.dtype == mg.float64
+
+
+@needs_torch
+def test_multihead_attention_causal_hint_replaces_a_mask_of_another_dtype_as_torch():
+    # without need_weights or key_padding_mask the is_causal hint replaces attn_mask, which
+    # PyTorch then never reads: a float32 mask on float64 inputs must not be refused there
+    rng = np.random.default_rng(3)
+    attention = nn.MultiheadAttention(4, 2, dtype="float64")
+    tattention = torch.nn.MultiheadAttention(4, 2, dtype=torch.float64)
+    state = {k: mg.tensor(v.detach().numpy()) for k, v in tattention.state_dict().items()}
+    attention.load_state_dict(state)
+    x = rng.standard_normal((3, 2, 4))
+    causal = np.triu(np.full((3, 3), -np.inf), 1).astype(np.float32)
+    out, _ = attention(
+        mg.tensor(x), mg.tensor(x), mg.tensor(x), attn_mask=mg.tensor(causal),
+        need_weights=False, is_causal=True,
+    )  # fmt: skip
+    tx = torch.tensor(x)
+    tout, _ = tattention(
+        tx, tx, tx, attn_mask=torch.tensor(causal), need_weights=False, is_causal=True
+    )
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-9, atol=1e-10)
