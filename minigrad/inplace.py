@@ -177,6 +177,8 @@ def saved_as_result(node: Any, tensor: Any) -> None:
     result (``relu_``, ``leaky_relu_``, ``elu_``), where ``node`` (the op's) saved its input, a
     copy of the old values: count each array ``node`` saved as ``tensor``'s, at its version
     now, so that a later in-place change of ``tensor`` fails ``node``'s backward as PyTorch's.
+    Each record keeps its input index: ``backward_graph`` differentiates a saved input through
+    that input (``GraphContext``), not through ``node``'s output.
     """
     versions = node._saved_versions if node is not None else None
     if versions is None:
@@ -184,7 +186,7 @@ def saved_as_result(node: Any, tensor: Any) -> None:
     counter = tensor._version_counter
     node._saved_versions = (
         versions[0],
-        [(counter, counter[0], j, -1) for _, _, j, _ in versions[1]],
+        [(counter, counter[0], j, i) for _, _, j, i in versions[1]],
     )
 
 

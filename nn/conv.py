@@ -11,6 +11,7 @@ Owns: these layers. May import: minigrad's public API, ``nn.init``, ``nn.module`
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from minigrad.ops import (
@@ -41,11 +42,17 @@ from nn.module import Module, _param, _positive
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _is_int(value: Any) -> bool:
+    """A Python or NumPy integer, not a bool (PyTorch's layers take both)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _tuple(layer: str, name: str, value: Any, nd: int) -> tuple[int, ...]:
-    values = (value,) * nd if isinstance(value, int) else tuple(value)
-    if len(values) != nd or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    iterable = hasattr(value, "__iter__") and not isinstance(value, str)
+    values = (value,) * nd if _is_int(value) else tuple(value) if iterable else ()
+    if len(values) != nd or not all(_is_int(v) for v in values):
         raise ValueError(f"{layer}: {name} must be an int or {nd} ints, got {value!r}")
-    return values
+    return tuple(int(v) for v in values)
 
 
 class _ConvNd(Module):
@@ -70,6 +77,8 @@ class _ConvNd(Module):
         self._check(layer, in_channels, out_channels, options)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(layer, "kernel_size", kernel_size, nd)
+        if any(k < 1 for k in self.kernel_size):  # an empty kernel has no fan-in to init from
+            raise ValueError(f"{layer}: kernel_size must be >= 1, got {kernel_size!r}")
         self.stride = _tuple(layer, "stride", options["stride"], nd)
         self.dilation = _tuple(layer, "dilation", options["dilation"], nd)
         padding = options["padding"]

@@ -534,8 +534,8 @@ def test_conv3d_and_pool3d_refuse_bad_input():
 
 def test_adaptive_max_pool_refuses_bad_input():
     x = mg.randn(1, 2, 5, 5)
-    with pytest.raises(ValueError, match="output_size must be >= 1"):
-        F.adaptive_max_pool2d(x, (0, 2))
+    with pytest.raises(ValueError, match="output_size must be >= 0"):
+        F.adaptive_max_pool2d(x, (-1, 2))
     with pytest.raises(ValueError, match="output_size must be an int or 2 ints"):
         F.adaptive_max_pool2d(x, (2, 2, 2))
     with pytest.raises(mg.ShapeError, match=r"\(2, 0\) has an empty spatial dim"):

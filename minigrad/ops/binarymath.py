@@ -472,8 +472,10 @@ def isin(
     xp = backend.array_module(like.array)
     dtype = result_type(elements, test_elements)
     for t in (elements, test_elements):
+        if t.__class__ is int and not backend.fits_64_bits(t):  # float tensors too, as PyTorch
+            require_64_bit_int("isin", t, dtype)
         if t.__class__ is int and dtype.kind in "iu" and not _holds(dtype, t):
-            require_64_bit_int("isin", t, dtype)  # else compared exactly, as the comparisons
+            # compared exactly, as the comparisons
             if not _holds(backend.int64, t):  # in [2**63, 2**64): no int tensor's element
                 shape = elements.shape if isinstance(elements, TensorBase) else ()
                 return wrap(xp.full(shape, invert))

@@ -16,9 +16,10 @@ gradient is ``ConvInputGrad``, whose gradient in ``g`` is ``Conv`` again, and so
 what ``backward_graph`` uses. ``conv_transpose`` is that input gradient offered as an op
 (``ConvTranspose``: the same kernel, plus a bias and output_padding), its gradients ``Conv``
 and ``ConvWeightGrad``. Average pooling is a convolution of each channel with a box of ones
-divided by the window's count; adaptive average pooling a product with one averaging matrix per
-dim; max pooling, adaptive or not, gathers the argmax of each window and scatters its gradient
-back there (``ScatterAdd``, itself twice differentiable).
+divided by the window's count; adaptive average pooling, per dim, the sum of each window
+(gathered, padded to the widest) over its width; max pooling, adaptive or not, gathers the
+argmax of each window and scatters its gradient back there (``ScatterAdd``, itself twice
+differentiable).
 
 Shapes: (N, C, *L) or (C, *L) with one to three spatial dims L; weights (out_channels,
 in_channels / groups, *kernel), a transposed convolution's (in_channels, out_channels / groups,
@@ -344,6 +345,10 @@ def _check_conv(
             f"a nonempty kernel, got shape {tuple(weight.shape)}"
         )
     out_channels, per_group = weight.shape[:2]
+    if out_channels == 0:  # PyTorch's refusal
+        raise ShapeError(f"{op}: weight of shape {tuple(weight.shape)} has no output channels")
+    if 0 in x.shape[2:] and 0 not in x.shape[:2]:  # PyTorch's: only the padding to convolve
+        raise ShapeError(f"{op}: input of shape {shown} has an empty spatial dim")
     if x.shape[1] != per_group * groups:
         raise ShapeError(
             f"{op}: input of shape {shown} has {x.shape[1]} channels, but weight of "
@@ -464,6 +469,8 @@ def _check_conv_transpose(
         )
     if 0 in x.shape[2:]:  # PyTorch's refusal too: no position for a window to start at
         raise ShapeError(f"{op}: input of shape {shown} has an empty spatial dim")
+    if 0 in weight.shape[:2]:  # PyTorch's refusal
+        raise ShapeError(f"{op}: weight of shape {tuple(weight.shape)} has no channels")
     in_channels, out_channels = weight.shape[0], weight.shape[1] * groups
     if x.shape[1] != in_channels:
         raise ShapeError(
@@ -601,6 +608,8 @@ def _pool_geometry(op: str, x: Tensor, nd: int, options: tuple, shown: tuple) ->
     the last window starts inside the input or its left padding (extra zeros after the input
     make room for it; they count in no average)."""
     kernel_size, stride, padding, dilation, ceil_mode = options
+    if x.shape[1] == 0:  # PyTorch's refusal: only the batch may be empty
+        raise ShapeError(f"{op}: input of shape {shown} has no channels")
     kernel = _ints(op, "kernel_size", kernel_size, nd, 1)
     default = stride is None or (isinstance(stride, (tuple, list)) and not stride)
     stride = kernel if default else _ints(op, "stride", stride, nd, 1)
@@ -646,7 +655,10 @@ def max_positions(x: Any, geo: Geometry) -> tuple[Any, Any]:
     windows = backend.sliding_windows(
         _pad(x, geo.padding, value=-xp.inf), geo.kernel, geo.stride, geo.dilation
     )
-    flat = windows.reshape(windows.shape[: x.ndim] + (-1,))  # (N, C, *O, prod(K))
+    # the sizes spelled out, not -1: an empty batch has no size to infer
+    flat = windows.reshape(
+        windows.shape[: x.ndim] + (math.prod(geo.kernel),)
+    )  # (N, C, *O, prod(K))
     arg = _scan_argmax(flat, bool(xp.isnan(x).any()))  # (N, C, *O)
     # an all -inf window ties with its padding: take its first position inside instead
     low = xp.take_along_axis(flat, arg[..., None], -1)[..., 0] == -xp.inf  # (N, C, *O)
@@ -662,8 +674,9 @@ def max_positions(x: Any, geo: Geometry) -> tuple[Any, Any]:
         pos = xp.where(low, first, start + offsets[dim] * step)
         outside |= pos >= size
         index = index * size + pos
-    found = outside.reshape(arg.shape[:2] + (-1,))
-    return index.reshape(arg.shape[:2] + (-1,)), (found if bool(found.any()) else None)
+    count = arg.shape[:2] + (math.prod(arg.shape[2:]),)
+    found = outside.reshape(count)
+    return index.reshape(count), (found if bool(found.any()) else None)
 
 
 class MaxPool(Function):
@@ -671,7 +684,7 @@ class MaxPool(Function):
     def forward(ctx, x, index, out_size=()):
         # y = x at each window's argmax (index: (N, C, prod(O)) flat positions in prod(L))
         ctx.index, ctx.in_shape = index, x.shape
-        flat = x.reshape(x.shape[:2] + (-1,))
+        flat = x.reshape(x.shape[:2] + (math.prod(x.shape[2:]),))
         return (
             backend.array_module(x).take_along_axis(flat, index, -1).reshape(x.shape[:2] + out_size)
         )
@@ -681,7 +694,8 @@ class MaxPool(Function):
         # dx = g added at each window's argmax
         n, c = g.shape[:2]
         dx = backend.array_module(g).zeros((n, c, math.prod(ctx.in_shape[2:])), dtype=g.dtype)
-        backend.scatter_add(dx, _along(ctx.index, 2), g.reshape(n, c, -1))  # dx[n, c, index]
+        g = g.reshape(n, c, math.prod(g.shape[2:]))
+        backend.scatter_add(dx, _along(ctx.index, 2), g)  # dx[n, c, index]
         return dx.reshape(ctx.in_shape), None
 
     @staticmethod
@@ -689,7 +703,7 @@ class MaxPool(Function):
         n, c = g.shape[:2]
         xp = backend.array_module(g.array)
         zeros = xp.zeros((n, c, math.prod(ctx.in_shape[2:])), dtype=g.dtype)
-        dx = ScatterAdd.apply(zeros, ctx.index, g.reshape(n, c, -1), dim=2)
+        dx = ScatterAdd.apply(zeros, ctx.index, g.reshape(n, c, math.prod(g.shape[2:])), dim=2)
         return dx.reshape(ctx.in_shape), None
 
 
@@ -778,6 +792,11 @@ def _avg_pool(op: str, nd: int, x: Tensor, options: tuple, divisor: tuple) -> Te
     shown = tuple(x.shape)
     x, added = _batched(op, x, nd)
     geo = _pool_geometry(op, x, nd, options, shown)
+    if nd == 3 and any(n < k for n, k in zip(geo.size, geo.kernel)):  # PyTorch's refusal
+        raise ShapeError(
+            f"{op}: input of shape {shown} is smaller than kernel_size {geo.kernel} "
+            f"(PyTorch's avg_pool3d wants each spatial dim, unpadded, at least the kernel's)"
+        )
     if divisor_override is not None and (
         isinstance(divisor_override, bool)
         or not isinstance(divisor_override, int)
@@ -849,36 +868,51 @@ def _bin_edges(n: int, out: int, xp: Any) -> tuple[Any, Any]:
     return (i * n) // out, -((-(i + 1) * n) // out)
 
 
-def _averaging_matrix(n: int, out: int, xp: Any, dtype: Any) -> Any:
-    """(n, out): column i averages PyTorch's adaptive window
-    ``[floor(i n / out), ceil((i + 1) n / out))``."""
+def _adaptive_windows(n: int, out: int, xp: Any) -> tuple[Any, Any, Any]:
+    """PyTorch's adaptive windows over n positions (``_bin_edges``), each padded to the widest:
+    the positions read (out, K), clamped inside the input; which of them are the window's own
+    (out, K) bool; and each window's width (out,)."""
     start, end = _bin_edges(n, out, xp)
-    j = xp.arange(n)[:, None]
-    inside = (j >= start) & (j < end)
-    return inside.astype(dtype) / (end - start).astype(dtype)
+    along = start[:, None] + xp.arange(int((end - start).max()) if out else 0)
+    return xp.minimum(along, n - 1), along < end[:, None], end - start
 
 
-def _adaptive_sizes(op: str, x: Tensor, output_size: Any) -> tuple[int, ...]:
-    """``output_size`` (an int, or one int or None per spatial dim of ``x`` (N, C, *L); None
-    keeps that dim's size) as a tuple of positive ints."""
+def _adaptive_sizes(op: str, x: Tensor, output_size: Any, shown: tuple) -> tuple[int, ...]:
+    """``output_size`` (an int, or one int per spatial dim of ``x`` (N, C, *L); past 1-d also
+    None, which keeps that dim's size, as PyTorch) as a tuple of ints >= 0 (0: an empty
+    output, as PyTorch). An input with an empty spatial dim has no window: refused."""
     nd = x.ndim - 2
-    if _is_int(output_size) or output_size is None:
+    if 0 in x.shape[2:]:
+        raise ShapeError(f"{op}: input of shape {shown} has an empty spatial dim: no window")
+    if _is_int(output_size) or (output_size is None and nd > 1):
         output_size = (output_size,) * nd
     if not _iterable(output_size) or len(output_size) != nd:
         raise ValueError(f"{op}: output_size must be an int or {nd} ints, got {output_size!r}")
-    sizes = tuple(n if o is None else o for o, n in zip(output_size, x.shape[2:]))
-    return _ints(op, "output_size", sizes, nd, 1)
+    keep = nd > 1  # PyTorch's 1-d pools take no None
+    sizes = tuple(n if o is None and keep else o for o, n in zip(output_size, x.shape[2:]))
+    return _ints(op, "output_size", sizes, nd, 0)
 
 
 def _adaptive_avg_pool(op: str, nd: int, x: Tensor, output_size: Any) -> Tensor:
+    shown = tuple(x.shape)
     x, added = _batched(op, x, nd)
-    sizes = _adaptive_sizes(op, x, output_size)
+    sizes = _adaptive_sizes(op, x, output_size, shown)
+    if nd == 3 and x.shape[1] == 0:  # PyTorch's refusal (its 1-d and 2-d ones take it)
+        raise ShapeError(f"{op}: input of shape {shown} has no channels")
     xp = backend.array_module(x.array)
     y = x
-    for dim in range(nd):  # each dim in turn, as the last: (..., L) @ (L, out)
+    for dim in range(nd):  # each dim in turn, as the last: y[..., i] = sum of window i / width
         axis = 2 + dim
-        matrix = wrap(_averaging_matrix(x.shape[axis], sizes[dim], xp, x.dtype))
-        y = (y.transpose(axis, -1) @ matrix).transpose(axis, -1)
+        n, out = x.shape[axis], sizes[dim]
+        last = y.transpose(axis, -1)
+        if out and n % out == 0:  # windows that tile the dim evenly: a view, (..., out, n / out)
+            y = last.reshape(last.shape[:-1] + (out, n // out)).mean(-1).transpose(axis, -1)
+            continue
+        positions, inside, widths = _adaptive_windows(n, out, xp)
+        rows = last[..., positions]  # (..., out, K)
+        if not bool(inside.all()):  # the padding adds a zero, never 0 * x (x may be inf)
+            rows = masked_fill(rows, wrap(~inside), 0.0)
+        y = (rows.sum(-1) / wrap(widths.astype(x.dtype))).transpose(axis, -1)
     return y.squeeze(0) if added else y
 
 
@@ -919,7 +953,9 @@ def adaptive_max_positions(x: Any, sizes: tuple[int, ...]) -> Any:
         inside = inside & (along < end[:, None]).reshape(shape)
     count, width = math.prod(sizes), math.prod(positions.shape[nd:])
     positions, inside = positions.reshape(count, width), inside.reshape(count, width)
-    flat = x.reshape(x.shape[:2] + (-1,))[..., positions]  # (N, C, prod(O), prod(K))
+    flat = x.reshape(x.shape[:2] + (math.prod(lengths),))[
+        ..., positions
+    ]  # (N, C, prod(O), prod(K))
     if not bool(inside.all()):  # windows of unequal widths: the shorter ones padded
         flat = xp.where(inside, flat, -xp.inf)
     arg = _scan_argmax(flat, bool(xp.isnan(x).any()))  # (N, C, prod(O))
@@ -930,10 +966,14 @@ def adaptive_max_positions(x: Any, sizes: tuple[int, ...]) -> Any:
 def _adaptive_max_pool(op: str, nd: int, x: Tensor, output_size: Any, indices: bool) -> Any:
     shown = tuple(x.shape)
     x, added = _batched(op, x, nd)
-    sizes = _adaptive_sizes(op, x, output_size)
-    if 0 in x.shape[2:]:
-        raise ShapeError(f"{op}: input of shape {shown} has an empty spatial dim: no window")
-    index = adaptive_max_positions(x.array, sizes)
+    sizes = _adaptive_sizes(op, x, output_size, shown)
+    if x.shape[1] == 0:  # PyTorch's refusal (its adaptive average pooling takes it)
+        raise ShapeError(f"{op}: input of shape {shown} has no channels")
+    xp = backend.array_module(x.array)
+    if 0 in sizes:  # an empty output: no window to search
+        index = xp.zeros(x.shape[:2] + (0,), dtype=backend.int64)
+    else:
+        index = adaptive_max_positions(x.array, sizes)
     y = MaxPool.apply(x, index, out_size=sizes)  # the gather and its scatter-back, as max_pool
     if not indices:
         return y.squeeze(0) if added else y

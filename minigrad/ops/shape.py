@@ -797,10 +797,12 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Ten
     shapes = [tuple(t.shape) for t in (condition, a, b) if isinstance(t, TensorBase)]
     broadcast_shape("where", "shapes (condition, a, b)", *shapes)
     dtype = result_type(a, b)  # PyTorch's promotion; two Python floats give the default float
-    if dtype.kind == "f" and (a.__class__ is int or b.__class__ is int):
-        for t in (a, b):  # beyond 64 bits: refused, as PyTorch (two numbers as well)
-            if t.__class__ is int:
+    if dtype.kind == "f":
+        for t in (a, b):  # as PyTorch: refused beyond 64 bits (two numbers as well), and a
+            if t.__class__ is int:  # float past float32's range (float16's gives inf there)
                 require_64_bit_int("where", t, dtype)
+            elif t.__class__ is float and dtype.itemsize == 4:
+                checked_scalar("where", t, dtype)
     if not isinstance(a, TensorBase) and not isinstance(b, TensorBase):
         a = wrap(backend.asarray(a, dtype=dtype, device=condition.device))
     if dtype.kind != "f":  # a Python int out of an integer dtype's range raises (NumPy wraps)
@@ -836,7 +838,7 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
         # the value in x's dtype, as PyTorch: a bool tensor stays bool (2 is True), an int out
         # of the dtype's range raises (NumPy's where widened the first, wrapped the second)
         value = _scalar_in("masked_fill", value, x.dtype, x.device)
-    elif value.__class__ is float and x.array.dtype.itemsize == 2:  # 1e10 in float16 raises
+    elif value.__class__ is float or value.__class__ is int:  # 1e10 in float16, 2**64 raise
         value = checked_scalar("masked_fill", value, x.dtype)
     return MaskedFill.apply(x, mask, value)
 
