@@ -17,6 +17,7 @@ module, and ``nn.layers`` imports ``nn.functional``).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from minigrad import backend
@@ -336,6 +337,10 @@ class MultiheadAttention(Module):
         from nn.layers import Linear  # noqa: PLC0415 (see the module's docstring)
 
         super().__init__()
+        embed_dim, num_heads, kdim, vdim = (
+            int(n) if isinstance(n, numbers.Integral) else n  # NumPy's too, as PyTorch
+            for n in (embed_dim, num_heads, kdim, vdim)
+        )
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(
                 f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads "

@@ -151,3 +151,24 @@ def test_multihead_attention_causal_hint_replaces_a_mask_of_another_dtype_as_tor
         tx, tx, tx, attn_mask=torch.tensor(causal), need_weights=False, is_causal=True
     )
     np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-9, atol=1e-10)
+
+
+@needs_torch
+def test_layers_take_numpy_integers_where_torch_does():
+    # num_layers, proj_size and MultiheadAttention's sizes from NumPy (a sweep over np.arange)
+    # were refused; PyTorch takes them (and refuses a NumPy input_size or hidden_size, as ours)
+    sizes = {"num_layers": np.int64(2), "proj_size": np.int32(2)}
+    lstm = nn.LSTM(3, 4, **sizes)
+    tlstm = torch.nn.LSTM(3, 4, **sizes)
+    shapes = [(n, tuple(p.shape)) for n, p in lstm.named_parameters()]
+    assert shapes == [(n, tuple(p.shape)) for n, p in tlstm.named_parameters()]
+    assert type(lstm.num_layers) is int and type(lstm.proj_size) is int
+    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+        nn.GRU(3, np.int64(4))
+    with pytest.raises(ValueError, match="input_size must be a positive int"):
+        nn.GRU(np.int64(3), 4)
+    dims = (np.int64(4), np.int64(2))
+    attention = nn.MultiheadAttention(*dims, kdim=np.int64(3), vdim=np.int64(5))
+    tattention = torch.nn.MultiheadAttention(*dims, kdim=np.int64(3), vdim=np.int64(5))
+    shapes = [(n, tuple(p.shape)) for n, p in attention.named_parameters()]
+    assert shapes == [(n, tuple(p.shape)) for n, p in tattention.named_parameters()]
