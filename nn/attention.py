@@ -17,6 +17,7 @@ module, and ``nn.layers`` imports ``nn.functional``).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from minigrad import backend
@@ -83,7 +84,8 @@ def scaled_dot_product_attention(
 
 def _additive(name: str, mask: Tensor | None, like: Tensor) -> Tensor | None:
     """A MultiheadAttention mask as a float one to add: -inf where a bool mask is True. Any
-    other dtype (an int 0/1 mask) is refused, as PyTorch: added as is it would mask nothing."""
+    other dtype (an int 0/1 mask) is refused, as PyTorch: added as is it would mask nothing;
+    so is a float mask of another dtype than the query's (``like``)."""
     if mask is None:
         return None
     if mask.dtype != backend.bool_ and mask.dtype.kind != "f":
@@ -91,9 +93,14 @@ def _additive(name: str, mask: Tensor | None, like: Tensor) -> Tensor | None:
             f"MultiheadAttention: {name} must be bool or floating point, got {mask.dtype} "
             f"(shape {tuple(mask.shape)})"
         )
-    if mask.dtype != backend.bool_:
-        return mask
-    return where(mask, float("-inf"), 0.0).to(like.dtype)
+    if mask.dtype == backend.bool_:
+        return where(mask, float("-inf"), 0.0).to(like.dtype)
+    if mask.dtype != like.dtype:  # as the fused attention's: no silent mixing of precisions
+        raise TypeError(
+            f"MultiheadAttention: a float {name} must have the query's dtype {like.dtype}, got "
+            f"{mask.dtype} (shape {tuple(mask.shape)})"
+        )
+    return mask
 
 
 def _time_major(query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, ...]:
@@ -116,6 +123,34 @@ def _check_embed(q: Tensor, k: Tensor, v: Tensor, embed_dim: int, num_heads: int
             f"{tuple(v.shape)} do not fit embed_dim {embed_dim} split into {num_heads} heads "
             "(key and value must agree in length and batch)"
         )
+
+
+def _check_weights(
+    in_proj_weight: Tensor | None, separate: Any, bias_kv: tuple, static_kv: tuple, heads: tuple
+) -> None:
+    """The functional's optional arguments agree, as PyTorch's asserts: the in-projection
+    weights given, ``bias_k`` and ``bias_v`` together and not with ``static_k``/``static_v``,
+    which are (N * H, S, E / H); ``heads``: (N, H, E / H)."""
+    where = "multi_head_attention_forward"
+    if separate is None and in_proj_weight is None:
+        raise ValueError(f"{where}: use_separate_proj_weight is False but in_proj_weight is None")
+    if separate is not None and any(w is None for w in separate):
+        raise ValueError(
+            f"{where}: use_separate_proj_weight is True but a q/k/v_proj_weight is None"
+        )
+    if (bias_kv[0] is None) != (bias_kv[1] is None):
+        raise ValueError(f"{where}: bias_k and bias_v must be given together")
+    if bias_kv[0] is not None and (static_kv[0] is not None or static_kv[1] is not None):
+        raise ValueError(f"{where}: bias_k with static_k or static_v")
+    n, num_heads, head_dim = heads
+    for name, static in zip(("static_k", "static_v"), static_kv):
+        if static is not None and (
+            static.ndim != 3 or (static.shape[0], static.shape[2]) != (n * num_heads, head_dim)
+        ):
+            raise ShapeError(
+                f"{where}: {name} must be (N * num_heads, S, head_dim) = ({n * num_heads}, S, "
+                f"{head_dim}), got {tuple(static.shape)}"
+            )
 
 
 def _in_projection(
@@ -146,8 +181,6 @@ def _key_value_heads(
     ``add_zero_attn``. S' = S + 1 for each."""
     n = k.shape[1]
     if bias_kv[0] is not None:
-        if static_kv[0] is not None or static_kv[1] is not None:
-            raise ValueError("multi_head_attention_forward: bias_k with static_k or static_v")
         size = (1, n, k.shape[2])
         k, v = cat([k, bias_kv[0].expand(size)], 0), cat([v, bias_kv[1].expand(size)], 0)
     kh, vh = _split_heads(k, num_heads), _split_heads(v, num_heads)  # (N, H, S', E / H)
@@ -239,14 +272,17 @@ def multi_head_attention_forward(
         key_padding_mask = key_padding_mask.unsqueeze(0)
     _check_embed(q, k, v, embed_dim_to_check, num_heads)
     separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
+    head_shape = (q.shape[1], num_heads, embed_dim_to_check // num_heads)
+    _check_weights(in_proj_weight, separate, (bias_k, bias_v), (static_k, static_v), head_shape)
     q, k, v = _in_projection((q, k, v), in_proj_weight, in_proj_bias, separate)  # (T, N, E)
     statics, extra = (static_k, static_v), int(bias_k is not None) + int(add_zero_attn)
     kh, vh = _key_value_heads(k, v, num_heads, (bias_k, bias_v), statics, add_zero_attn)
     (tq, n, e), ts = q.shape, kh.shape[2] - extra
     sizes = (n, num_heads, tq, k.shape[0], ts, extra)
-    mask = _merged_mask(attn_mask, key_padding_mask, sizes, q)
     if is_causal and key_padding_mask is None and not need_weights:
         mask = _causal_mask(tq, kh.shape[2], q)  # PyTorch's: the hint replaces attn_mask
+    else:
+        mask = _merged_mask(attn_mask, key_padding_mask, sizes, q)
     p = dropout_p if training else 0.0
     heads, weights = _weighted_sum(_split_heads(q, num_heads), kh, vh, mask, p, need_weights)
     out = linear(heads.permute(2, 0, 1, 3).reshape(tq, n, e), out_proj_weight, out_proj_bias)
@@ -301,6 +337,10 @@ class MultiheadAttention(Module):
         from nn.layers import Linear  # noqa: PLC0415 (see the module's docstring)
 
         super().__init__()
+        embed_dim, num_heads, kdim, vdim = (
+            int(n) if isinstance(n, numbers.Integral) else n  # NumPy's too, as PyTorch
+            for n in (embed_dim, num_heads, kdim, vdim)
+        )
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(
                 f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads "

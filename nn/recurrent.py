@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -86,6 +87,12 @@ def _mode(name: str, nonlinearity: str | None) -> str:
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     return f"RNN_{nonlinearity.upper()}"
+
+
+def _python_int(value: Any) -> Any:
+    """A NumPy integer as a Python int (PyTorch's layers take them); anything else as is."""
+    is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return int(value) if is_int else value
 
 
 def _uniform_init(module: Module, hidden_size: int) -> None:
@@ -257,6 +264,8 @@ class RNNBase(Module):
     def __init__(self, input_size: int, hidden_size: int, options: dict[str, Any]) -> None:
         super().__init__()
         layer = type(self).__name__
+        # PyTorch takes NumPy integers here, not for input_size or hidden_size
+        options = options | {k: _python_int(options[k]) for k in ("num_layers", "proj_size")}
         _positive(layer, input_size=input_size, hidden_size=hidden_size)
         _positive(layer, num_layers=options["num_layers"])
         self._check_options(hidden_size, options)

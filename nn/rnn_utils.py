@@ -39,14 +39,38 @@ __all__ = [
 ]
 
 
-class PackedSequence(NamedTuple):
-    """``data`` (sum of the lengths, *), ``batch_sizes`` (T,) int64, ``sorted_indices`` and
-    ``unsorted_indices`` (B,) int64 or None: see the module's docstring."""
-
+class _PackedSequenceFields(NamedTuple):
     data: Tensor
     batch_sizes: Tensor
-    sorted_indices: Tensor | None = None
-    unsorted_indices: Tensor | None = None
+    sorted_indices: Tensor | None
+    unsorted_indices: Tensor | None
+
+
+class PackedSequence(_PackedSequenceFields):
+    """``data`` (sum of the lengths, *), ``batch_sizes`` (T,) int64, ``sorted_indices`` and
+    ``unsorted_indices`` (B,) int64 or None: see the module's docstring. As PyTorch's, built
+    from ``sorted_indices`` alone it derives ``unsorted_indices`` (its inverse), and
+    ``PackedSequence((data, batch_sizes))`` takes the pair as one argument."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        data: Any,
+        batch_sizes: Tensor | None = None,
+        sorted_indices: Tensor | None = None,
+        unsorted_indices: Tensor | None = None,
+    ) -> PackedSequence:
+        if unsorted_indices is None:  # else pad_packed_sequence would keep the sorted order
+            unsorted_indices = invert_permutation(sorted_indices)
+        if batch_sizes is None:
+            if not isinstance(data, (tuple, list)) or len(data) != 2:
+                raise TypeError(
+                    "PackedSequence: expected (data, batch_sizes) or a pair of them, got "
+                    f"{type(data).__name__} alone"
+                )
+            data, batch_sizes = data
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
         """The same sequence with ``data`` moved or cast by ``Tensor.to`` (the indices follow
@@ -58,9 +82,33 @@ class PackedSequence(NamedTuple):
         moved = (None if i is None else i.to(data.device) for i in indices)
         return PackedSequence(data, self.batch_sizes, *moved)
 
+    def cpu(self) -> PackedSequence:
+        return self.to("cpu")
+
+    def cuda(self, device: int | None = None) -> PackedSequence:
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def double(self) -> PackedSequence:
+        return self.to(dtype=backend.float64)
+
+    def float(self) -> PackedSequence:
+        return self.to(dtype=backend.float32)
+
+    def half(self) -> PackedSequence:
+        return self.to(dtype=backend.float16)
+
+    def long(self) -> PackedSequence:
+        return self.to(dtype=backend.int64)
+
+    def int(self) -> PackedSequence:
+        return self.to(dtype=backend.int32)
+
+    def byte(self) -> PackedSequence:
+        return self.to(dtype=backend.uint8)
+
     @property
     def is_cuda(self) -> bool:
-        return self.data.is_cuda
+        return self.data.device != "cpu"
 
 
 def invert_permutation(permutation: Tensor | None) -> Tensor | None:
@@ -74,11 +122,12 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
 
 
 def _lengths(lengths: Any, batch: int) -> list[int]:
-    """``lengths`` (a list or a 1-D integer tensor, one per sequence) as Python ints."""
+    """``lengths`` (a list or a 1-D tensor, one per sequence) as Python ints: truncated, as
+    PyTorch's ``as_tensor(lengths, dtype=int64)`` does with a float tensor."""
     values = lengths.tolist() if isinstance(lengths, Tensor) else list(lengths)
-    if isinstance(lengths, Tensor) and (lengths.ndim != 1 or lengths.dtype.kind not in "iu"):
+    if isinstance(lengths, Tensor) and (lengths.ndim != 1 or lengths.dtype.kind not in "biuf"):
         raise TypeError(
-            f"pack_padded_sequence: lengths must be a 1-D integer tensor or a list, got "
+            f"pack_padded_sequence: lengths must be a 1-D real tensor or a list, got "
             f"{lengths.dtype} of shape {tuple(lengths.shape)}"
         )
     if len(values) != batch:
