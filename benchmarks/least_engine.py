@@ -263,23 +263,29 @@ class TinyArrayEngine(LeastEngine):
 
         return Value(y, (a,), backward)
 
-    def cross_entropy(self, a: Value, target: Any) -> Value:
-        xp, y = self.xp, a.data
+    def mean_shifted_cross_entropy(self, y: Any, target: Any) -> tuple[float, Any, Any, Any]:
+        """The loss (a Python float, inf where exp overflowed), exp(y - mean), n * each row's
+        sum of it and the targets' one-hot rows / n ((rows, width) each): the gradient of the
+        loss is ``exp / sum - onehot``."""
         n, width = y.shape
         yc = y.dot(self.center)  # shifted by the row's mean
-        ey = xp.exp(yc)
+        ey = self.xp.exp(yc)
         sn = ey.dot(self.full((width, width), n))  # n * each row's sum of exp, along the row
         onehot_n = self.eye_n(n).take(target, 0)  # (n, width): the targets' one-hot rows / n
         # mean over rows of log(sum(exp)) - y[i, target[i]], both shifted by the same mean
-        mean_log_sn = xp.log(sn).ravel().dot(self.full((y.size,), 1.0 / y.size))
+        mean_log_sn = self.xp.log(sn).ravel().dot(self.full((y.size,), 1.0 / y.size))
         loss = mean_log_sn - yc.ravel().dot(onehot_n.ravel()) - math.log(n)
+        return loss, ey, sn, onehot_n
+
+    def cross_entropy(self, a: Value, target: Any) -> Value:
+        loss, ey, sn, onehot_n = self.mean_shifted_cross_entropy(a.data, target)
         if not loss < math.inf:  # exp overflowed: shift by the max
             return super().cross_entropy(a, target)
 
         def backward(g: Any) -> None:  # da = g (softmax(a) - onehot(target)) / n
             _accumulate(a, (ey / sn - onehot_n) * g)
 
-        return Value(xp.asarray(loss, self.dtype), (a,), backward)
+        return Value(self.xp.asarray(loss, self.dtype), (a,), backward)
 
     def eye_n(self, n: int) -> Any:
         """The identity matrix divided by ``n``, cached: its rows are one-hot rows over n."""
@@ -617,18 +623,11 @@ class CheckedEngine(TinyArrayEngine):
         class ids."""
         if self.validate:
             self.check_classes(a, target)
-        xp, y, ids = self.xp, a.data, target.data
+        y, ids = a.data, target.data
         pa = a.node or a if not self.grad_mode or GradMode.enabled and a.requires_grad else None
-        n, width = y.shape
-        yc = y.dot(self.center)  # shifted by the row's mean
-        ey = xp.exp(yc)
-        sn = ey.dot(self.full((width, width), n))  # n * each row's sum of exp, along the row
-        onehot_n = self.eye_n(n).take(ids, 0)  # (n, width): the targets' one-hot rows / n
-        # mean over rows of log(sum(exp)) - y[i, target[i]], both shifted by the same mean
-        mean_log_sn = xp.log(sn).ravel().dot(self.full((y.size,), 1.0 / y.size))
-        loss = mean_log_sn - yc.ravel().dot(onehot_n.ravel()) - math.log(n)
+        loss, ey, sn, onehot_n = self.mean_shifted_cross_entropy(y, ids)
         if loss < math.inf:
-            loss = xp.asarray(loss, self.dtype)
+            loss = self.xp.asarray(loss, self.dtype)
 
             def backward(g: Any) -> None:  # da = g (softmax(a) - onehot(target)) / n
                 _accumulate(pa, (ey / sn - onehot_n) * g)
