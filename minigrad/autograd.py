@@ -564,7 +564,8 @@ def _run_backward(
         order = capture.prune(order)
     if early is not None:
         early.count_consumers(order)
-    with backend.quiet():  # x / 0 and inf - inf in a gradient: inf, NaN, no NumPy warning
+    quiet = backend.silence_warnings()  # x / 0, inf - inf in a gradient: inf, NaN, no warning
+    try:
         for node in order:
             g = grads.pop(node, None)  # None: every path to it returned None, nothing to pass on
             if g is not None:
@@ -584,6 +585,8 @@ def _run_backward(
                     grads[parent] = grads[parent] + pg if parent in grads else pg
             if early is not None:
                 early.visited(node, grads)
+    finally:
+        backend.restore_warnings(quiet)
     return grads  # every op node was popped: what is left are the leaves' nodes
 
 
@@ -1240,9 +1243,12 @@ def backward(
             output does not require grad; before any ``.grad`` changes.
     """
     global _end_callbacks
-    outs, gos = _outputs_and_grads(tensors, grad_tensors, "backward")
-    if not outs:  # as PyTorch: nothing to differentiate, nothing changes
-        return
+    if isinstance(tensors, _Tensor) and (grad_tensors is None or isinstance(grad_tensors, _Tensor)):
+        outs, gos = [tensors], [grad_tensors]  # the usual call: one output
+    else:
+        outs, gos = _outputs_and_grads(tensors, grad_tensors, "backward")
+        if not outs:  # as PyTorch: nothing to differentiate, nothing changes
+            return
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
@@ -1251,11 +1257,11 @@ def backward(
     if create_graph:
         _backward_graph(outs, gos, retain_graph)
         return
-    root_grads = [_check_root(o, go, what) for o, go, what in _labelled(outs, gos, "backward")]
+    root_grads = _each_root(_check_root, outs, gos, "backward")
     early = _EarlyLeaves(root_grads) if _post_hooks else None
     outer, _end_callbacks = _end_callbacks, []
     try:
-        roots = [_node_of(o) for o in outs]
+        roots = list(map(_node_of, outs))
         leaf_grads = _run_backward(roots, root_grads, retain_graph, early=early)
         # one set of handed-out arrays with the early leaves': a gradient they took is copied
         _accumulate(leaf_grads, early.seen if early is not None else set(map(id, root_grads)))
@@ -1274,8 +1280,6 @@ def _outputs_and_grads(outputs: Any, grad_outputs: Any, what: str) -> tuple[list
         TypeError: an output is not a Tensor.
         RuntimeError: the two differ in length.
     """
-    if isinstance(outputs, _Tensor) and (grad_outputs is None or isinstance(grad_outputs, _Tensor)):
-        return [outputs], [grad_outputs]  # the usual call: one output
     outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
     for i, o in enumerate(outs):
         if not isinstance(o, _Tensor):
@@ -1298,14 +1302,12 @@ def _outputs_and_grads(outputs: Any, grad_outputs: Any, what: str) -> tuple[list
     return outs, gos
 
 
-def _labelled(outs: list, gos: list, what: str) -> Iterator[tuple[Tensor, Any, str]]:
-    """Each output with its gradient and the name its errors use: ``what`` alone for a single
-    output, ``what (output i)`` for one of several."""
+def _each_root(check: Callable[[Tensor, Any, str], Any], outs: list, gos: list, what: str) -> list:
+    """``check(output, its gradient, name)`` for each output, the name its errors use: ``what``
+    alone for a single output, ``what (output i)`` for one of several."""
     if len(outs) == 1:
-        yield outs[0], gos[0], what
-        return
-    for i, (o, go) in enumerate(zip(outs, gos)):
-        yield o, go, f"{what} (output {i})"
+        return [check(outs[0], gos[0], what)]
+    return [check(o, go, f"{what} (output {i})") for i, (o, go) in enumerate(zip(outs, gos))]
 
 
 def _backward_to_inputs(
@@ -1371,7 +1373,7 @@ def _backward_graph(outs: list[Tensor], gos: list[Any], retain_graph: bool) -> N
     """``backward(create_graph=True)``: each leaf's ``.grad`` becomes (or gains) a Tensor with a
     ``grad_fn``, as in PyTorch."""
     global _end_callbacks
-    root_grads = [_graph_root(o, go, what) for o, go, what in _labelled(outs, gos, "backward")]
+    root_grads = _each_root(_graph_root, outs, gos, "backward")
     outer, _end_callbacks = _end_callbacks, []
     try:
         roots = [_node_of(o) for o in outs]
@@ -1495,7 +1497,7 @@ def _grad(
         retain_graph = create_graph
     capture = _Capture(ins, after_hooks)
     if create_graph:
-        root_tensors = [_graph_root(o, go, w) for o, go, w in _labelled(outs, gos, what)]
+        root_tensors = _each_root(_graph_root, outs, gos, what)
         roots = [_node_of(o) for o in outs]
         leaf_tensors = _run_backward_graph(roots, root_tensors, retain_graph, capture)
         seen = {id(g.array) for g in root_tensors}
@@ -1506,7 +1508,7 @@ def _grad(
                 for i, t in enumerate(ins)
             )
         )
-    root_grads = [_check_root(o, go, w) for o, go, w in _labelled(outs, gos, what)]
+    root_grads = _each_root(_check_root, outs, gos, what)
     leaf_grads = _run_backward([_node_of(o) for o in outs], root_grads, retain_graph, capture)
     seen = set(map(id, root_grads))
     return tuple(

@@ -725,6 +725,20 @@ try:  # NumPy >= 2 (what numpy.errstate does itself, less building the state at 
 except ImportError:  # NumPy 1.x: numpy.errstate
     _errstate_var = None
 
+# quiet() as two calls for a loop that runs once per backward, where a with-block's two Python
+# methods cost more: ``token = silence_warnings()`` ... ``restore_warnings(token)``; on NumPy 2
+# both are C calls (the context variable's own set and reset)
+if _errstate_var is not None:
+    silence_warnings: Callable[[], Any] = functools.partial(_errstate_var.set, _SILENT)
+    restore_warnings: Callable[[Any], Any] = _errstate_var.reset
+else:
+
+    def silence_warnings() -> Any:
+        return numpy.seterr(all="ignore")
+
+    def restore_warnings(token: Any) -> Any:
+        return numpy.seterr(**token)
+
 
 def numpy_module() -> ModuleType:
     """NumPy itself, for shape arithmetic on the host (``broadcast_shapes``), never for data."""
