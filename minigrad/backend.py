@@ -680,11 +680,10 @@ def erf(x: Array) -> Array:
     return numpy.copysign(numpy.minimum(result, 1.0), x).astype(x.dtype, copy=False)
 
 
-def quiet(overflow: bool = True) -> Any:
+def quiet() -> Any:
     """A context that silences NumPy's floating point warnings (division by zero, invalid,
     overflow, underflow), for ops where inf or NaN is the answer, as in PyTorch, which never
-    warns (nor does CuPy). ``overflow`` is kept for callers that name it: every warning is
-    silenced either way. The ops' kernels call it on a forward, and the engine once per
+    warns (nor does CuPy). The ops' kernels call it on a forward, and the engine once per
     backward: on NumPy 2 it sets NumPy's error-state context variable to one prepared state,
     half the cost of building a ``numpy.errstate``."""
     if _errstate_var is not None:
