@@ -406,14 +406,22 @@ def _set_state_of(gen: Any, state: Any) -> None:
         gen.bit_generator._state[...] = state
 
 
-def uniform(shape: tuple[int, ...], dtype: Any, device: str) -> Array:
-    """Uniform samples in [0, 1), drawn directly in ``dtype`` (float32 or float64)."""
-    return generator(device).random(shape, dtype=dtype)
+def uniform(shape: tuple[int, ...], dtype: Any, device: str, source: Any = None) -> Array:
+    """Uniform samples in [0, 1), drawn directly in ``dtype`` (float32 or float64) on
+    ``device``: from ``source`` when given (a ``Generator`` of minigrad's, NumPy's or CuPy's),
+    else from the device's generator (the one ``manual_seed`` seeds)."""
+    if source is None:
+        return generator(device).random(shape, dtype=dtype)
+    return to_device(source.random(shape, dtype=dtype), device)
 
 
-def normal(shape: tuple[int, ...], dtype: Any, device: str) -> Array:
-    """Standard normal samples, drawn directly in ``dtype`` (float32 or float64)."""
-    return generator(device).standard_normal(shape, dtype=dtype)
+def normal(shape: tuple[int, ...], dtype: Any, device: str, source: Any = None) -> Array:
+    """Standard normal samples, drawn directly in ``dtype`` (float32 or float64) on
+    ``device``: from ``source`` when given, else from the device's generator (as
+    :func:`uniform`)."""
+    if source is None:
+        return generator(device).standard_normal(shape, dtype=dtype)
+    return to_device(source.standard_normal(shape, dtype=dtype), device)
 
 
 def keep_mask(shape: tuple[int, ...], p: float, device: str) -> Array:

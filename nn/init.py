@@ -71,16 +71,14 @@ def _draw(
     # float16 cannot be drawn directly: draw float32 and cast
     dtype = tensor.dtype if tensor.dtype in (backend.float32, backend.float64) else backend.float32
     shape = tuple(tensor.shape) if shape is None else shape
-    if generator is None:
-        sample = backend.uniform if kind == "uniform" else backend.normal
-        return sample(shape, dtype, tensor.device)
     method = "random" if kind == "uniform" else "standard_normal"
-    if not callable(getattr(generator, method, None)):
+    if generator is not None and not callable(getattr(generator, method, None)):
         raise TypeError(
             "generator: expected a minigrad.Generator or a NumPy or CuPy random Generator "
             f"(minigrad.backend.new_generator), got {type(generator).__name__}"
         )
-    return backend.to_device(getattr(generator, method)(shape, dtype=dtype), tensor.device)
+    sample = backend.uniform if kind == "uniform" else backend.normal
+    return sample(shape, dtype, tensor.device, generator)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
