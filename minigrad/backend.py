@@ -1889,7 +1889,7 @@ def repeat_positions_portable(xp: ModuleType, counts: Array) -> Array:
 
 
 # =============================================================================================
-# Dense linear algebra for minigrad.ops.decompositions (h19): SVD, symmetric eigensystems,
+# Dense linear algebra for minigrad.ops.decompositions: SVD, symmetric eigensystems,
 # determinants, inverses and solves, each batched over leading dims (an empty batch allowed)
 # =============================================================================================
 
@@ -1962,7 +1962,7 @@ def qr(a: Array, complete: bool = False) -> tuple[Array, Array]:
 
 
 # =============================================================================================
-# minigrad.Generator (h19): a seeded random stream of one's own, as torch.Generator
+# minigrad.Generator: a seeded random stream of one's own, as torch.Generator
 # =============================================================================================
 
 
