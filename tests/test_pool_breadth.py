@@ -115,8 +115,8 @@ def test_max_unpool_output_size_within_a_stride(output_size):
 
 
 def test_max_unpool_gradcheck_float64():
-    # stride 2: no index repeats (a repeated one would take the last value written, yet give
-    # each its gradient, as PyTorch: not the derivative of the forward)
+    # stride 2: no index repeats (a repeated one keeps one value, yet gives each its
+    # gradient, as PyTorch: not the derivative of the forward)
     _, idx = F.max_pool2d(mg.tensor(_distinct((2, 2, 6, 4))), 2, 2, return_indices=True)
     x = mg.tensor(np.random.default_rng(4).standard_normal(tuple(idx.shape)), requires_grad=True)
     assert mg.gradcheck(lambda a: F.max_unpool2d(a, idx, 2, 2), [x])

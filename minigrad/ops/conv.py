@@ -1061,8 +1061,9 @@ class MaxUnpool(Function):
     @staticmethod
     def forward(ctx, x, index, out_size=()):
         # y[n, c, index[n, c, i]] = x[n, c, i], 0 elsewhere (index: (N, C, prod(L)) flat
-        # positions in the output plane prod(O)); a repeated index keeps one of its values (the
-        # last on the CPU, as PyTorch's) and each gets the gradient, as in PyTorch
+        # positions in the output plane prod(O)). A repeated index keeps one of its values
+        # (which, PyTorch leaves unspecified; a max pool repeats one only with the same value)
+        # and each gets the gradient, as in PyTorch
         n, c = x.shape[:2]
         ctx.index, ctx.in_shape = index, x.shape
         y = backend.array_module(x).zeros((n, c, math.prod(out_size)), dtype=x.dtype)
