@@ -1,6 +1,7 @@
 """Convolution and pooling layers, after ``torch.nn``: Conv1d/2d/3d, ConvTranspose1d/2d/3d,
-MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d. Same arguments, parameter names, shapes and default initialization as
-PyTorch, so that a state_dict maps name for name.
+MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d,
+MaxUnpool1d/2d/3d, LPPool1d/2d/3d. Same arguments, parameter names, shapes and default
+initialization as PyTorch, so that a state_dict maps name for name.
 
 The work is done by minigrad's ops (``minigrad.ops.conv``, which documents the shapes and the
 gradients); a layer holds the weights and the options.
@@ -30,9 +31,15 @@ from minigrad.ops import (
     conv_transpose1d,
     conv_transpose2d,
     conv_transpose3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool2d,
     max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
     pad,
 )
 from minigrad.tensor import Tensor
@@ -580,3 +587,92 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     *output_size); with ``return_indices``, also each maximum's position."""
 
     functional = staticmethod(adaptive_max_pool3d)
+
+
+class _MaxUnpoolNd(Module):
+    """What MaxUnpool1d/2d/3d share: the options as tuples (PyTorch's repr)."""
+
+    nd = 0
+    functional: Any = None
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        layer, nd = type(self).__name__, self.nd
+        self.kernel_size = _tuple(layer, "kernel_size", kernel_size, nd)
+        self.stride = self.kernel_size if stride is None else _tuple(layer, "stride", stride, nd)
+        self.padding = _tuple(layer, "padding", padding, nd)
+
+    def forward(self, x: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        fn = type(self).functional
+        return fn(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Max pooling's partial inverse: each value put back at the position ``indices`` (from
+    ``MaxPool1d(return_indices=True)``) gives it, zeros elsewhere: (N, C, L) or (C, L) ->
+    (N, C, (L - 1) * stride + kernel_size - 2 * padding), or ``output_size``."""
+
+    nd, functional = 1, staticmethod(max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Max pooling's partial inverse: each value put back at its flat position ``h * W_out +
+    w`` in ``indices``, zeros elsewhere: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out),
+    each ``(L - 1) * stride + kernel_size - 2 * padding`` or as ``output_size``."""
+
+    nd, functional = 2, staticmethod(max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Max pooling's partial inverse in 3 dims: (N, C, D, H, W) or (C, D, H, W) -> (N, C,
+    D_out, H_out, W_out), as :class:`MaxUnpool2d`."""
+
+    nd, functional = 3, staticmethod(max_unpool3d)
+
+
+class _LPPoolNd(Module):
+    """What LPPool1d/2d/3d share: the options, kept as given (PyTorch's repr)."""
+
+    functional: Any = None
+
+    def __init__(
+        self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+    ) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        fn = type(self).functional
+        return fn(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling, ``(sum over each window of x ** p) ** (1 / p)`` with p =
+    ``norm_type``: (N, C, L) or (C, L) -> (N, C, L_out). ``stride`` defaults to
+    ``kernel_size``."""
+
+    functional = staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over each plane: (N, C, H, W) or (C, H, W) -> (N, C, H_out,
+    W_out), as :class:`LPPool1d`."""
+
+    functional = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over each volume: (N, C, D, H, W) or (C, D, H, W) -> (N, C,
+    D_out, H_out, W_out), as :class:`LPPool1d`."""
+
+    functional = staticmethod(lp_pool3d)

@@ -58,9 +58,15 @@ from minigrad.ops.conv import (  # convolution and pooling (issues h15, h17)
     conv_transpose1d,
     conv_transpose2d,
     conv_transpose3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool2d,
     max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
 )
 from minigrad.tensor import Tensor, apply_inplace, as_tensor
 from nn.attention import (  # issue h15
@@ -131,6 +137,12 @@ __all__ = [
     "conv_transpose2d",
     "conv_transpose3d",
     "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "cosine_similarity",
     "multi_head_attention_forward",
     "pairwise_distance",

@@ -1735,6 +1735,34 @@ for name, op, shape, opts in POOL_CASES:
     )
 
 
+# max unpooling and power-average pooling (issue h23; more in tests/test_pool_breadth.py)
+UNPOOL_CASES = [  # (op, input shape, indices in the output plane, options)
+    ("max_unpool1d", (2, 2, 3), [[[0, 3, 5], [1, 2, 4]], [[1, 2, 5], [0, 3, 4]]], {}),
+    ("max_unpool2d", (1, 2, 2, 2), [[[[0, 3], [9, 14]], [[5, 2], [8, 15]]]], {"stride": 2}),
+    ("max_unpool3d", (1, 1, 1, 1, 2), [[[[[3, 14]]]]], {"output_size": (2, 2, 4)}),
+]
+for op, shape, index, opts in UNPOOL_CASES:
+    case(
+        op,
+        op,
+        lambda a, i, op=op, opts=opts: getattr(mg.ops, op)(a, i, 2, **opts),
+        [F(shape), Ints(index)],
+        lambda a, i, op=op, opts=opts: getattr(tnf, op)(a, i, 2, **opts),
+    )
+LP_POOL_CASES = [  # (op, input shape, norm_type, kernel_size, options); Pos: x ** 1.5 is real
+    ("lp_pool1d", (2, 2, 7), 2, 3, {"stride": 2, "ceil_mode": True}),
+    ("lp_pool2d", (1, 2, 5, 4), 1.5, (2, 3), {"stride": 1}),
+    ("lp_pool3d", (2, 3, 4, 3), 3, 2, {}),
+]
+for op, shape, p, k, opts in LP_POOL_CASES:
+    case(
+        op,
+        op,
+        lambda a, op=op, p=p, k=k, opts=opts: getattr(mg.ops, op)(a, p, k, **opts),
+        [Pos(shape)],
+        lambda a, op=op, p=p, k=k, opts=opts: getattr(tnf, op)(a, p, k, **opts),
+    )
+
 # -- PyTorch breadth: minigrad/ops/mathops.py and minigrad/ops/statistics.py -----------------
 # (non-differentiable ones: tests/test_math_breadth.py)
 

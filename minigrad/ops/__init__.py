@@ -15,8 +15,9 @@
 
 - ``activations``: silu softplus leaky_relu elu
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
-- ``conv`` (issues h15, h17): conv1d/2d/3d conv_transpose1d/2d/3d, max_pool1d/2d/3d
-  avg_pool1d/2d/3d adaptive_avg_pool1d/2d/3d adaptive_max_pool1d/2d/3d
+- ``conv`` (issues h15, h17, h23): conv1d/2d/3d conv_transpose1d/2d/3d, max_pool1d/2d/3d
+  avg_pool1d/2d/3d adaptive_avg_pool1d/2d/3d adaptive_max_pool1d/2d/3d max_unpool1d/2d/3d
+  lp_pool1d/2d/3d
 - ``mathops``: log1p expm1 log10 tan sinh cosh asin acos atan asinh acosh atanh reciprocal
   square sgn frac erfc erfinv logit sinc deg2rad rad2deg nan_to_num lgamma digamma polygamma
   signbit isposinf isneginf
@@ -86,9 +87,15 @@ from minigrad.ops.conv import (  # convolution and pooling
     conv_transpose1d,
     conv_transpose2d,
     conv_transpose3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool2d,
     max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
 )
 from minigrad.ops.conversion import (
     all,
@@ -427,6 +434,12 @@ __all__ = [
     "conv_transpose2d",
     "conv_transpose3d",
     "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     # linear algebra and shape breadth (ops/linalg.py, ops/shape_breadth.py)
     "addbmm",
     "addcdiv",

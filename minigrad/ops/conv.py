@@ -1,6 +1,7 @@
 """Convolution and pooling over 1, 2 or 3 spatial dims: conv1d/2d/3d,
 conv_transpose1d/2d/3d, max_pool1d/2d/3d, avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d,
-adaptive_max_pool1d/2d/3d (``torch.nn.functional``'s names, arguments and output sizes).
+adaptive_max_pool1d/2d/3d, max_unpool1d/2d/3d, lp_pool1d/2d/3d (``torch.nn.functional``'s
+names, arguments and output sizes).
 
 A convolution is one matrix product over the windows of its input (im2col):
 ``y[n, o, p] = sum_{c, k} w[o, c, k] x_pad[n, c, p * stride + k * dilation] + b[o]``. The
@@ -19,7 +20,10 @@ and ``ConvWeightGrad``. Average pooling is a convolution of each channel with a 
 divided by the window's count; adaptive average pooling, per dim, the sum of each window
 (gathered, padded to the widest) over its width; max pooling, adaptive or not, gathers the
 argmax of each window and scatters its gradient back there (``ScatterAdd``, itself twice
-differentiable).
+differentiable). Max unpooling is the other way round: it scatters each value to its index in
+the output plane (``MaxUnpool``) and gathers the gradient there (``Gather``). Power-average
+pooling is composed, as PyTorch's: ``(avg_pool(x ** p) * kernel numel) ** (1 / p)``, its
+gradient the chain of theirs.
 
 Shapes: (N, C, *L) or (C, *L) with one to three spatial dims L; weights (out_channels,
 in_channels / groups, *kernel), a transposed convolution's (in_channels, out_channels / groups,
@@ -37,9 +41,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
-from minigrad.autograd import Function, wrap
+from minigrad.autograd import Function, TensorBase, wrap
+from minigrad.errors import DTypeError
 from minigrad.ops._util import ShapeError, require_float, same_dtype
-from minigrad.ops.indexing import ScatterAdd, _along
+from minigrad.ops.indexing import Gather, ScatterAdd, _along
 from minigrad.ops.shape import masked_fill
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -1045,3 +1050,194 @@ def adaptive_max_pool3d_with_indices(
     """:func:`adaptive_max_pool3d` returning (values, indices) whatever ``return_indices``
     says: ``torch.nn.functional.adaptive_max_pool3d_with_indices``."""
     return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, True)
+
+
+# =============================================================================================
+# max unpooling: max pooling's partial inverse; power-average (Lp) pooling
+# =============================================================================================
+
+
+class MaxUnpool(Function):
+    @staticmethod
+    def forward(ctx, x, index, out_size=()):
+        # y[n, c, index[n, c, i]] = x[n, c, i], 0 elsewhere (index: (N, C, prod(L)) flat
+        # positions in the output plane prod(O)). A repeated index keeps one of its values
+        # (which, PyTorch leaves unspecified; a max pool repeats one only with the same value)
+        # and each gets the gradient, as in PyTorch
+        n, c = x.shape[:2]
+        ctx.index, ctx.in_shape = index, x.shape
+        y = backend.array_module(x).zeros((n, c, math.prod(out_size)), dtype=x.dtype)
+        y[_along(index, 2)] = x.reshape(index.shape)
+        return y.reshape((n, c) + out_size)
+
+    @staticmethod
+    def backward(ctx, g):
+        # dx[n, c, i] = g[n, c, index[n, c, i]]
+        flat = g.reshape(g.shape[:2] + (math.prod(g.shape[2:]),))
+        dx = backend.array_module(g).take_along_axis(flat, ctx.index, -1)
+        return dx.reshape(ctx.in_shape), None
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        flat = g.reshape(g.shape[:2] + (math.prod(g.shape[2:]),))
+        return Gather.apply(flat, ctx.index, dim=2).reshape(ctx.in_shape), None
+
+
+def _unpool_size(op: str, x: Tensor, options: tuple, nd: int) -> tuple[int, ...]:
+    """The output's spatial size: PyTorch's ``(L - 1) * stride + kernel - 2 * padding`` per
+    dim, or ``output_size`` (nd ints, or nd + 2 of which the last nd count) strictly within
+    ``stride`` of it, as PyTorch checks."""
+    kernel_size, stride, padding, output_size = options
+    kernel = _ints(op, "kernel_size", kernel_size, nd, 1)
+    default = stride is None or (isinstance(stride, (tuple, list)) and not stride)
+    stride = kernel if default else _ints(op, "stride", stride, nd, 1)
+    pads = _ints(op, "padding", padding, nd, 0)
+    sizes = tuple((n - 1) * s + k - 2 * p for n, k, s, p in zip(x.shape[2:], kernel, stride, pads))
+    if output_size is not None:
+        given = tuple(output_size) if _iterable(output_size) else (output_size,)
+        given = given[2:] if len(given) == nd + 2 else given
+        if len(given) != nd or not all(_is_int(v) for v in given):
+            raise ValueError(
+                f"{op}: output_size must be {nd} or {nd + 2} ints, got {output_size!r}"
+            )
+        for d, (want, size, s) in enumerate(zip(given, sizes, stride)):
+            if not size - s < want < size + s:
+                raise ValueError(
+                    f"{op}: invalid output_size {tuple(given)}: dim {d} must be strictly "
+                    f"between {size - s} and {size + s} (input of shape {tuple(x.shape)}, "
+                    f"kernel {kernel}, stride {stride}, padding {pads})"
+                )
+        sizes = tuple(operator.index(v) for v in given)
+    if any(o < 0 for o in sizes):
+        raise ValueError(f"{op}: the output would have the negative size {sizes}")
+    return sizes
+
+
+def _max_unpool(op: str, nd: int, x: Tensor, indices: Tensor, options: tuple) -> Tensor:
+    shown = tuple(x.shape)
+    if not isinstance(indices, TensorBase) or indices.array.dtype != backend.int64:
+        what = indices.array.dtype if isinstance(indices, TensorBase) else type(indices).__name__
+        raise DTypeError(f"{op}: indices must be an int64 tensor, got {what}")
+    if tuple(indices.shape) != shown:
+        raise ShapeError(
+            f"{op}: indices of shape {tuple(indices.shape)} must have the input's shape {shown}"
+        )
+    x, added = _batched(op, x, nd)
+    out_size = _unpool_size(op, x, options, nd)
+    lo, hi, _ = backend.int_range(indices.array)
+    plane = math.prod(out_size)
+    if lo <= hi and (lo < 0 or hi >= plane):
+        raise IndexError(
+            f"{op}: indices must lie in the output plane of size {out_size} ([0, {plane})), "
+            f"got values in [{lo}, {hi}] (input and indices of shape {shown})"
+        )
+    n, c = x.shape[:2]
+    index = indices.array.reshape((n, c, math.prod(x.shape[2:])))
+    y = MaxUnpool.apply(x, index, out_size=out_size)
+    return y.squeeze(0) if added else y
+
+
+def max_unpool1d(
+    input: Tensor,  # noqa: A002
+    indices: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    output_size: Any = None,
+) -> Tensor:
+    """Max pooling's partial inverse: each value of ``input`` put at its position in
+    ``indices`` (as ``max_pool1d(return_indices=True)`` gives them), zeros elsewhere.
+    Shapes: input and indices (N, C, L) or (C, L) -> (N, C, L_out) with
+    ``L_out = (L - 1) * stride + kernel_size - 2 * padding`` or ``output_size``."""
+    options = (kernel_size, stride, padding, output_size)
+    return _max_unpool("max_unpool1d", 1, input, indices, options)
+
+
+def max_unpool2d(
+    input: Tensor,  # noqa: A002
+    indices: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    output_size: Any = None,
+) -> Tensor:
+    """Max pooling's partial inverse: each value put at its flat position ``h * W_out + w`` in
+    ``indices``, zeros elsewhere. Shapes: input and indices (N, C, H, W) or (C, H, W) ->
+    (N, C, H_out, W_out), each ``(L - 1) * stride + kernel_size - 2 * padding`` or as
+    ``output_size``."""
+    options = (kernel_size, stride, padding, output_size)
+    return _max_unpool("max_unpool2d", 2, input, indices, options)
+
+
+def max_unpool3d(
+    input: Tensor,  # noqa: A002
+    indices: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    output_size: Any = None,
+) -> Tensor:
+    """Max pooling's partial inverse: each value put at its flat position
+    ``(d * H_out + h) * W_out + w`` in ``indices``, zeros elsewhere. Shapes: input and indices
+    (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out), each
+    ``(L - 1) * stride + kernel_size - 2 * padding`` or as ``output_size``."""
+    options = (kernel_size, stride, padding, output_size)
+    return _max_unpool("max_unpool3d", 3, input, indices, options)
+
+
+def _lp_pool(op: str, nd: int, x: Tensor, norm_type: float, options: tuple) -> Tensor:
+    """PyTorch's ``lp_pool``: ``(sum over the window of x ** p) ** (1 / p)``, as
+    ``(avg_pool(x ** p) * kernel numel) ** (1 / p)``; p = +-inf is the max (min) of ``|x|``."""
+    kernel_size, stride, ceil_mode = options
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or norm_type == 0:
+        raise ValueError(f"{op}: norm_type must be a nonzero number, got {norm_type!r}")
+    if norm_type == math.inf:
+        return _max_pool(op, nd, x.abs(), (kernel_size, stride, 0, 1, ceil_mode), False)
+    if norm_type == -math.inf:
+        return -_max_pool(op, nd, -x.abs(), (kernel_size, stride, 0, 1, ceil_mode), False)
+    _batched(op, x, nd)  # the checks, against the input as given, before x ** p
+    kernel = _ints(op, "kernel_size", kernel_size, nd, 1)
+    mean = _avg_pool(op, nd, x**norm_type, (kernel, stride, 0, 1, ceil_mode), (True, None))
+    # PyTorch's sign(s) * relu(|s|) is s whose gradient is 0 where s == 0: a window whose
+    # p-th powers sum to zero passes no gradient (not 0 * the infinite slope of s ** (1/p))
+    mean = masked_fill(mean, wrap(mean.array == 0), 0.0)
+    return (mean * math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """Power-average pooling: ``(sum over each window of x ** p) ** (1 / p)``, p =
+    ``norm_type`` (inf: the max of ``|x|``). ``stride`` defaults to ``kernel_size``; no
+    padding. Shapes: (N, C, L) or (C, L) -> (N, C, L_out)."""
+    return _lp_pool("lp_pool1d", 1, input, norm_type, (kernel_size, stride, ceil_mode))
+
+
+def lp_pool2d(
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """Power-average pooling: ``(sum over each window of x ** p) ** (1 / p)``, p =
+    ``norm_type`` (inf: the max of ``|x|``). ``stride`` defaults to ``kernel_size``; no
+    padding. Shapes: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out)."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, (kernel_size, stride, ceil_mode))
+
+
+def lp_pool3d(
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """Power-average pooling: ``(sum over each window of x ** p) ** (1 / p)``, p =
+    ``norm_type`` (inf: the max of ``|x|``). ``stride`` defaults to ``kernel_size``; no
+    padding. Shapes: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, (kernel_size, stride, ceil_mode))
