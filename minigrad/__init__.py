@@ -744,10 +744,10 @@ __all__ += [  # PyTorch breadth (ops/search.py)
     "vander",
 ]
 
-# matrix functions (ops/decompositions.py): PyTorch's top-level names; ``minigrad.linalg`` is
-# the module minigrad/linalg.py, torch.linalg's names
+# matrix functions (ops/decompositions.py, ops/matrix_functions.py): PyTorch's top-level names;
+# ``minigrad.linalg`` is the module minigrad/linalg.py, torch.linalg's names
 from minigrad import linalg as linalg  # noqa: E402
-from minigrad.backend import Generator  # noqa: E402  (torch.Generator: multinomial's generator=)
+from minigrad.backend import Generator  # noqa: E402  (torch.Generator: multinomial, nn.init)
 from minigrad.errors import LinAlgError  # noqa: E402
 from minigrad.ops.decompositions import det, slogdet  # noqa: E402
 from minigrad.ops.matrix_functions import (  # noqa: E402

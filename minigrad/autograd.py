@@ -1238,6 +1238,7 @@ def backward(
             the part of the graph that leads to them, as PyTorch's.
 
     Raises:
+        TypeError: an output is not a Tensor.
         RuntimeError: ``grad_tensors`` and ``tensors`` differ in length, a gradient has another
             shape, dtype or device than its output, a non-scalar output has no gradient, or an
             output does not require grad; before any ``.grad`` changes.

@@ -406,14 +406,22 @@ def _set_state_of(gen: Any, state: Any) -> None:
         gen.bit_generator._state[...] = state
 
 
-def uniform(shape: tuple[int, ...], dtype: Any, device: str) -> Array:
-    """Uniform samples in [0, 1), drawn directly in ``dtype`` (float32 or float64)."""
-    return generator(device).random(shape, dtype=dtype)
+def uniform(shape: tuple[int, ...], dtype: Any, device: str, source: Any = None) -> Array:
+    """Uniform samples in [0, 1), drawn directly in ``dtype`` (float32 or float64) on
+    ``device``: from ``source`` when given (a ``Generator`` of minigrad's, NumPy's or CuPy's),
+    else from the device's generator (the one ``manual_seed`` seeds)."""
+    if source is None:
+        return generator(device).random(shape, dtype=dtype)
+    return to_device(source.random(shape, dtype=dtype), device)
 
 
-def normal(shape: tuple[int, ...], dtype: Any, device: str) -> Array:
-    """Standard normal samples, drawn directly in ``dtype`` (float32 or float64)."""
-    return generator(device).standard_normal(shape, dtype=dtype)
+def normal(shape: tuple[int, ...], dtype: Any, device: str, source: Any = None) -> Array:
+    """Standard normal samples, drawn directly in ``dtype`` (float32 or float64) on
+    ``device``: from ``source`` when given, else from the device's generator (as
+    :func:`uniform`)."""
+    if source is None:
+        return generator(device).standard_normal(shape, dtype=dtype)
+    return to_device(source.standard_normal(shape, dtype=dtype), device)
 
 
 def keep_mask(shape: tuple[int, ...], p: float, device: str) -> Array:
@@ -680,11 +688,10 @@ def erf(x: Array) -> Array:
     return numpy.copysign(numpy.minimum(result, 1.0), x).astype(x.dtype, copy=False)
 
 
-def quiet(overflow: bool = True) -> Any:
+def quiet() -> Any:
     """A context that silences NumPy's floating point warnings (division by zero, invalid,
     overflow, underflow), for ops where inf or NaN is the answer, as in PyTorch, which never
-    warns (nor does CuPy). ``overflow`` is kept for callers that name it: every warning is
-    silenced either way. The ops' kernels call it on a forward, and the engine once per
+    warns (nor does CuPy). The ops' kernels call it on a forward, and the engine once per
     backward: on NumPy 2 it sets NumPy's error-state context variable to one prepared state,
     half the cost of building a ``numpy.errstate``."""
     if _errstate_var is not None:
@@ -1882,7 +1889,7 @@ def repeat_positions_portable(xp: ModuleType, counts: Array) -> Array:
 
 
 # =============================================================================================
-# Dense linear algebra for minigrad.ops.decompositions (h19): SVD, symmetric eigensystems,
+# Dense linear algebra for minigrad.ops.decompositions: SVD, symmetric eigensystems,
 # determinants, inverses and solves, each batched over leading dims (an empty batch allowed)
 # =============================================================================================
 
@@ -1955,7 +1962,7 @@ def qr(a: Array, complete: bool = False) -> tuple[Array, Array]:
 
 
 # =============================================================================================
-# minigrad.Generator (h19): a seeded random stream of one's own, as torch.Generator
+# minigrad.Generator: a seeded random stream of one's own, as torch.Generator
 # =============================================================================================
 
 

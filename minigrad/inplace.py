@@ -26,9 +26,10 @@ backward one comparison per node: a global count of in-place changes (:data:`epo
 recorded with the versions, and a node's versions are looked at only when it moved since.
 
 Limits (as in PyTorch): a write through the raw array (``t.array[...] = ...``) is not counted
-(nor is a change through ``t.data``, a tensor with its own counter, as in PyTorch); a saved array the forward computed (a copy, a
-product) needs no check since no in-place change of an input reaches it; and arrays sharing
-memory outside minigrad's ops (a NumPy view wrapped in a new ``Tensor``) do not share a counter.
+(nor is a change through ``t.data``, a tensor with its own counter, as in PyTorch); a saved
+array the forward computed (a copy, a product) needs no check since no in-place change of an
+input reaches it; and arrays sharing memory outside minigrad's ops (a NumPy view wrapped in a
+new ``Tensor``) do not share a counter.
 
 Owns: the version counters and the check of a node's saved arrays. May import: no minigrad
 module (``observe``, above it, hands down the function that writes where a node was created).

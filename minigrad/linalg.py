@@ -4,14 +4,14 @@ Norms: ``norm`` (torch.linalg.norm: a matrix norm for an ``ord`` over two dims o
 input, else a vector norm), ``vector_norm``, ``matrix_norm`` ("fro", "nuc", +-1, +-2, +-inf),
 ``cond``. Decompositions, each with its gradient: ``svd``, ``svdvals``, ``eigh``, ``eigvalsh``,
 ``cholesky``, ``qr``. Determinants, inverses and functions of matrices: ``det``, ``slogdet``,
-``inv``, ``solve``, ``solve_triangular``, ``lstsq``, ``tensorinv``, ``tensorsolve``, ``pinv``, ``matrix_rank``, ``matrix_power``,
-``matrix_exp``. Products: ``cross`` (default ``dim=-1``, as torch.linalg.cross;
-``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``, ``multi_dot``,
-``matmul``; ``diagonal`` (of the last two dims by default).
+``inv``, ``solve``, ``solve_triangular``, ``lstsq``, ``tensorinv``, ``tensorsolve``, ``pinv``,
+``matrix_rank``, ``matrix_power``, ``matrix_exp``. Products: ``cross`` (default ``dim=-1``, as
+torch.linalg.cross; ``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``,
+``multi_dot``, ``matmul``; ``diagonal`` (of the last two dims by default).
 ``LinAlgError`` is raised for a singular or non-positive-definite matrix.
 
-Owns: this namespace (no function of its own but ``cross``'s and ``diagonal``'s defaults). May import: ``errors``,
-``minigrad.ops``; ``tensor`` for annotations only.
+Owns: this namespace (no function of its own but ``cross``'s and ``diagonal``'s defaults).
+May import: ``errors``, ``minigrad.ops``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """A ledger of the bytes the graph keeps alive: ``with minigrad.trace_memory() as m:``.
 
 Every graph node keeps, in ``ctx.saved_tensors``, the arrays its backward needs (MatMul each
-operand the other's gradient reads, Tanh its output, ...). Those arrays are what a training step's activation memory is.
+operand the other's gradient reads, Tanh its output, ...). Those arrays are what a training
+step's activation memory is.
 While the block is active the ledger counts them as the forward saves them and as backward
 frees them (``saved_tensors`` set to the freed marker):
 

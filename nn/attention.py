@@ -21,7 +21,7 @@ import numbers
 from typing import Any
 
 from minigrad import backend
-from minigrad.creation import empty, ones, zeros
+from minigrad.creation import ones, zeros
 from minigrad.errors import ShapeError
 from minigrad.ops import (
     attention,
@@ -36,7 +36,7 @@ from minigrad.ops import (
 )
 from minigrad.tensor import Tensor
 from nn import init
-from nn.module import Module, Parameter
+from nn.module import Module, Parameter, _param
 
 # =============================================================================================
 # scaled_dot_product_attention
@@ -350,7 +350,10 @@ class MultiheadAttention(Module):
         self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
         self.head_dim, self.batch_first = embed_dim // num_heads, batch_first
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        param = _param_maker(device, dtype)
+
+        def param(*shape: int) -> Parameter:
+            return _param(shape, device, dtype)
+
         if self._qkv_same_embed_dim:
             self.in_proj_weight = param(3 * embed_dim, embed_dim)
             for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
@@ -420,15 +423,6 @@ class MultiheadAttention(Module):
         if self.batch_first and query.ndim == 3:
             out = out.transpose(0, 1)
         return out, weights
-
-
-def _param_maker(device: Any, dtype: Any) -> Any:
-    dtype = backend.DEFAULT_FLOAT if dtype is None else backend.numpy_module().dtype(dtype)
-
-    def make(*shape: int) -> Parameter:
-        return Parameter(empty(*shape, dtype=dtype, device=device))
-
-    return make
 
 
 # =============================================================================================

@@ -65,21 +65,20 @@ def _draw(
     tensor: Tensor, kind: str, generator: Any = None, shape: tuple[int, ...] | None = None
 ) -> Any:
     """Samples of U[0, 1) or N(0, 1) shaped as ``tensor`` (or ``shape``), from ``generator``
-    (a NumPy or CuPy ``Generator``, as ``minigrad.backend.new_generator`` makes) or else
-    minigrad's generator for the tensor's device."""
+    (a ``minigrad.Generator``, or a NumPy or CuPy ``Generator``, as
+    ``minigrad.backend.new_generator`` makes) or else minigrad's generator for the tensor's
+    device."""
     # float16 cannot be drawn directly: draw float32 and cast
     dtype = tensor.dtype if tensor.dtype in (backend.float32, backend.float64) else backend.float32
     shape = tuple(tensor.shape) if shape is None else shape
-    if generator is None:
-        sample = backend.uniform if kind == "uniform" else backend.normal
-        return sample(shape, dtype, tensor.device)
     method = "random" if kind == "uniform" else "standard_normal"
-    if not callable(getattr(generator, method, None)):
+    if generator is not None and not callable(getattr(generator, method, None)):
         raise TypeError(
-            f"generator: expected a NumPy or CuPy random Generator (minigrad.backend."
-            f"new_generator), got {type(generator).__name__}"
+            "generator: expected a minigrad.Generator or a NumPy or CuPy random Generator "
+            f"(minigrad.backend.new_generator), got {type(generator).__name__}"
         )
-    return backend.to_device(getattr(generator, method)(shape, dtype=dtype), tensor.device)
+    sample = backend.uniform if kind == "uniform" else backend.normal
+    return sample(shape, dtype, tensor.device, generator)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:

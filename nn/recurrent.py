@@ -433,6 +433,10 @@ class RNNBase(Module):
         input: Tensor | PackedSequence,  # noqa: A002
         hx: Any = None,
     ) -> tuple[Any, Any]:
+        """Run every layer over the sequence: input (L, N, input_size) ((N, L, input_size)
+        with ``batch_first``), unbatched (L, input_size), or a PackedSequence -> (output of the
+        input's kind, D * (proj_size or hidden_size) wide; h_n, or (h_n, c_n) for an LSTM), as
+        the class's docstring says."""
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         unbatched = self._check_input(input)
@@ -449,7 +453,11 @@ class RNNBase(Module):
             output = output.transpose(0, 1)
         return output, (last if self.mode == "LSTM" else last[0])
 
-    def _forward_packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:  # noqa: A002
+    def _forward_packed(
+        self,
+        input: PackedSequence,  # noqa: A002
+        hx: Any,
+    ) -> tuple[PackedSequence, Any]:
         """A PackedSequence in, one out; hx and the final states in the caller's batch order."""
         data, batch_sizes = input.data, [int(n) for n in input.batch_sizes.tolist()]
         if data.ndim != 2 or data.shape[-1] != self.input_size:
@@ -492,10 +500,6 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _options(**options: Any) -> dict[str, Any]:
-    return options
-
-
 class RNN(RNNBase):
     """A multi-layer Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or
     relu), layer by layer, each layer's outputs the next one's inputs.
@@ -527,9 +531,9 @@ class RNN(RNNBase):
         *,
         proj_size: Any = None,
     ) -> None:
-        options = _options(num_layers=num_layers, nonlinearity=nonlinearity, bias=bias)
-        options |= _options(batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
-        options |= _options(proj_size=proj_size)  # given at all: refused, as PyTorch's
+        options = dict(num_layers=num_layers, nonlinearity=nonlinearity, bias=bias)
+        options |= dict(batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
+        options |= dict(proj_size=proj_size)  # given at all: refused, as PyTorch's
         super().__init__(input_size, hidden_size, options | {"device": device, "dtype": dtype})
 
 
@@ -560,8 +564,8 @@ class LSTM(RNNBase):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        options = _options(num_layers=num_layers, bias=bias, batch_first=batch_first)
-        options |= _options(dropout=dropout, bidirectional=bidirectional, proj_size=proj_size)
+        options = dict(num_layers=num_layers, bias=bias, batch_first=batch_first)
+        options |= dict(dropout=dropout, bidirectional=bidirectional, proj_size=proj_size)
         super().__init__(input_size, hidden_size, options | {"device": device, "dtype": dtype})
 
 
@@ -588,6 +592,6 @@ class GRU(RNNBase):
         *,
         proj_size: Any = None,
     ) -> None:
-        options = _options(num_layers=num_layers, bias=bias, batch_first=batch_first)
-        options |= _options(dropout=dropout, bidirectional=bidirectional, proj_size=proj_size)
+        options = dict(num_layers=num_layers, bias=bias, batch_first=batch_first)
+        options |= dict(dropout=dropout, bidirectional=bidirectional, proj_size=proj_size)
         super().__init__(input_size, hidden_size, options | {"device": device, "dtype": dtype})

@@ -207,14 +207,13 @@ def _cotangents(ctx: Function, g: Any, count: int) -> list[Any]:
     return [g if i == ctx.which else None for i in range(count)]
 
 
-class SvdFactor(Function):
+class SvdFactor(_Factor):
     """One factor (``which``: 0 U, 1 S, 2 Vh) of A's thin SVD, the three computed once."""
 
     @staticmethod
     def forward(ctx, a, factors=(), which=0, full=False):
-        ctx.save_for_backward(a, *factors)
-        ctx.which, ctx.full = which, full  # full: the thin factors sliced from the full SVD
-        return factors[which]
+        ctx.full = full  # the thin factors sliced from the full SVD
+        return _Factor.forward(ctx, a, factors, which)
 
     @staticmethod
     def backward(ctx, g):

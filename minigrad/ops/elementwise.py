@@ -361,7 +361,7 @@ def floor_divide_floats(xp: Any, a: Any, b: Any) -> Any:
     ``1.0 // 0.1`` is 9, not ``floor(1.0 / 0.1)`` = 10, ``-1 // inf`` is -1, and an infinite
     ``a`` over a finite ``b`` is NaN (NumPy gives inf there). A quotient past the dtype's range
     is +-inf without NumPy's overflow warning (PyTorch warns nothing)."""
-    with backend.quiet(overflow=True):
+    with backend.quiet():
         out = backend.floor_divide(a, b)
     return xp.where(xp.isinf(a) & xp.isfinite(b) & (b != 0), xp.nan, out).astype(
         out.dtype, copy=False
@@ -373,7 +373,7 @@ class RoundedDiv(Function):
     def forward(ctx, a, b, mode):
         xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
         if xp.result_type(a, b).kind == "f":
-            with backend.quiet(overflow=True):  # x / 0 is +-inf or NaN, as PyTorch
+            with backend.quiet():  # x / 0 is +-inf or NaN, as PyTorch
                 return xp.trunc(a / b) if mode == "trunc" else floor_divide_floats(xp, a, b)
         q = xp.floor_divide(a, b)
         if mode == "trunc":  # floor rounds down where the signs differ: one up there
@@ -1010,7 +1010,7 @@ class LogAddExp(Function):
         a, b = ctx.saved_tensors
         xp = backend.array_module(g)
         # da = g / (1 + e^(b - a)) ; db = g / (1 + e^(a - b))   (softmax of the pair)
-        with backend.quiet(overflow=True):  # a = inf: da 1, db 0; both ±inf: NaN, as PyTorch
+        with backend.quiet():  # a = inf: da 1, db 0; both ±inf: NaN, as PyTorch
             da = g / (1 + xp.exp(b - a)) if ctx.needs_input_grad[0] else None
             db = g / (1 + xp.exp(a - b)) if ctx.needs_input_grad[1] else None
         return da, db
@@ -1018,7 +1018,7 @@ class LogAddExp(Function):
     @staticmethod
     def backward_graph(ctx, g):
         a, b = ctx.saved_tensors
-        with backend.quiet(overflow=True):
+        with backend.quiet():
             # as sigmoid(a - b): its own derivative is 0, not NaN, where a or b is -inf
             da = g * (a - b).sigmoid() if ctx.needs_input_grad[0] else None
             db = g * (b - a).sigmoid() if ctx.needs_input_grad[1] else None

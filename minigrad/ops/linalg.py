@@ -23,6 +23,7 @@ Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, siblin
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -347,10 +348,8 @@ def vector_norm(
         return extreme(x.abs(), dims, keepdim=keepdim) if dims else x.abs()
     if ord == 0:  # sign(|x|) is 1 at a nonzero, 0 at a zero; its gradient is 0
         return sum(x.abs().sign(), dims, keepdim=keepdim) if dims else x.abs().sign()
-    if ord < 0:  # a zero entry: |0|^ord = inf and the norm 0, without NumPy's warning (PyTorch's)
-        with backend.quiet():
-            out = VectorNorm.apply(x, p=float(ord), dim=dims)
-    else:
+    # ord < 0 and a zero entry: |0|^ord = inf and the norm 0, without NumPy's warning (PyTorch's)
+    with backend.quiet() if ord < 0 else contextlib.nullcontext():
         out = VectorNorm.apply(x, p=float(ord), dim=dims)  # keeps the reduced dims
     return out if keepdim else out.reshape(tuple(n for d, n in enumerate(x.shape) if d not in dims))
 
@@ -415,6 +414,11 @@ def linalg_norm(
 MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
+def is_matrix_ord(ord: Any) -> bool:  # noqa: A002
+    """Whether ``ord`` names a matrix norm: "fro", "nuc", +-1, +-2 or +-inf."""
+    return ord in MATRIX_ORDS[:2] if isinstance(ord, str) else ord in MATRIX_ORDS[2:]
+
+
 def _matrix_norm_checks(a: Tensor, ord: Any, dim: Any, dtype: Any) -> tuple[int, int]:
     """The two dims (non-negative) after refusing a non-float ``a``, fewer than 2 dims, ``dim``
     not two distinct dims, an ``ord`` that is not a matrix norm, or a narrowing ``dtype``."""
@@ -428,8 +432,7 @@ def _matrix_norm_checks(a: Tensor, ord: Any, dim: Any, dtype: Any) -> tuple[int,
     d0, d1 = (norm_dim(d, a.ndim, shape) for d in dim)
     if d0 == d1:
         raise ValueError(f"{op}: dims must be different, got {tuple(dim)} (shape {shape})")
-    known = ord in ("fro", "nuc") if isinstance(ord, str) else ord in MATRIX_ORDS[2:]
-    if isinstance(ord, bool) or not known:
+    if isinstance(ord, bool) or not is_matrix_ord(ord):
         raise ValueError(
             f"{op}: order {ord!r} not supported; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
         )

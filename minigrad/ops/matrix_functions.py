@@ -13,7 +13,7 @@ sibling op modules; ``tensor`` for annotations only.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from minigrad import backend, return_types
 from minigrad.autograd import wrap
@@ -29,7 +29,7 @@ from minigrad.ops.decompositions import (
     solve_matrices,
     svdvals,
 )
-from minigrad.ops.linalg import MATRIX_ORDS, _require_tensors, matrix_norm
+from minigrad.ops.linalg import _require_tensors, is_matrix_ord, matrix_norm
 from minigrad.ops.reductions import sum
 from minigrad.ops.shape import matmul, tril, triu, where
 
@@ -57,7 +57,7 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803 (PyTo
     (``"fro"``, ``"nuc"``, +-1, +-inf): ``matrix_norm(A, p) * matrix_norm(inv(A), p)`` for square
     A (a singular A raises ``LinAlgError``, where PyTorch gives inf)."""
     require_matrices("linalg.cond", A)
-    if p is not None and not (p in ("fro", "nuc") if isinstance(p, str) else p in MATRIX_ORDS[2:]):
+    if p is not None and not is_matrix_ord(p):
         raise ValueError(
             f"linalg.cond: order {p!r} not supported; use None, 'fro', 'nuc', 1, -1, 2, -2, inf "
             "or -inf"
@@ -93,7 +93,12 @@ def matrix_rank(
     is; ``hermitian`` is accepted (the SVD serves symmetric matrices too)."""
     require_matrices("linalg.matrix_rank", A)
     del hermitian
-    s = svdvals(A.detach()).array
+    return _rank(A, svdvals(A.detach()).array, atol, rtol)
+
+
+def _rank(A: Tensor, s: Any, atol: Any, rtol: Any) -> Tensor:  # noqa: N803
+    """How many of A's singular values ``s`` (an array, (..., k)) lie above the cutoff
+    max(atol, rtol * s_max): int64 (...)."""
     cutoff = singular_cutoff(A, s, atol, rtol)
     return wrap((s > cutoff[..., None]).sum(axis=-1).astype(backend.int64))
 
@@ -246,7 +251,7 @@ def lstsq(
     rtol = backend.machine_eps(A.dtype) * max(m, n) if rcond is None or rcond < 0 else rcond
     x = matmul(pinv(A, rtol=rtol), rhs)
     s = svdvals(A.detach())
-    rank = wrap((s.array > singular_cutoff(A, s.array, None, rtol)[..., None]).sum(axis=-1))
+    rank = _rank(A, s.array, None, rtol)
     empty = wrap(backend.array_module(s.array).zeros((0,), dtype=A.dtype))
     full_rank = m > n and bool((rank.array == n).all())
     residuals = empty
@@ -255,7 +260,7 @@ def lstsq(
     return return_types.linalg_lstsq(
         x.squeeze(-1) if rhs is not B else x,
         residuals,
-        wrap(rank.array.astype(backend.int64)) if driver != "gels" else empty.long(),
+        rank if driver != "gels" else empty.long(),
         s if driver in ("gelsd", "gelss") else empty,
     )
 

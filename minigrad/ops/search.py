@@ -693,15 +693,6 @@ def corrcoef(x: Tensor) -> Tensor:
     return (c / d.reshape(-1, 1) / d.reshape(1, -1)).clamp(-1, 1)
 
 
-def _uniform_draws(shape: tuple[int, ...], device: str, generator: Any) -> Any:
-    """float64 samples of U[0, 1) on ``device``, from ``generator`` (a ``minigrad.Generator``,
-    or a NumPy or CuPy ``Generator`` as ``nn.init`` takes) or else minigrad's generator for
-    ``device`` (the one ``minigrad.manual_seed`` seeds)."""
-    if generator is None:
-        return backend.uniform(shape, backend.float64, device)
-    return backend.to_device(generator.random(shape, dtype=backend.float64), device)
-
-
 def multinomial(
     x: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None
 ) -> Tensor:
@@ -738,9 +729,8 @@ def multinomial(
             f"every row (shape {tuple(x.shape)})"
         )
     weights = rows.astype(backend.float64)
-    u = _uniform_draws(
-        (rows.shape[0], num_samples if replacement else categories), x.device, generator
-    )
+    shape = (rows.shape[0], num_samples if replacement else categories)
+    u = backend.uniform(shape, backend.float64, x.device, generator)
     if replacement:  # inverse CDF: the first category whose cumulative weight exceeds u
         cdf = xp.cumsum(weights, axis=1)
         cdf = cdf / cdf[:, -1:]
