@@ -688,15 +688,36 @@ def erf(x: Array) -> Array:
     return numpy.copysign(numpy.minimum(result, 1.0), x).astype(x.dtype, copy=False)
 
 
+try:  # NumPy >= 2 (what numpy.errstate does itself, less building the state at each call)
+    from numpy._core.umath import _extobj_contextvar as _errstate_var
+    from numpy._core.umath import _make_extobj
+
+    _SILENT = _make_extobj(all="ignore")
+except ImportError:  # NumPy 1.x: numpy.seterr (its state is per thread there)
+    _errstate_var = None
+
+# NumPy's floating point warnings off, as two calls: ``token = silence_warnings()`` ...
+# ``restore_warnings(token)``. On NumPy 2 both are C calls (the error-state context variable's
+# own set and reset, to a state made once), so the backward loop, once per call, pays no
+# Python method; quiet() is the same pair as a with-block.
+if _errstate_var is not None:
+    silence_warnings: Callable[[], Any] = functools.partial(_errstate_var.set, _SILENT)
+    restore_warnings: Callable[[Any], Any] = _errstate_var.reset
+else:
+
+    def silence_warnings() -> Any:
+        return numpy.seterr(all="ignore")
+
+    def restore_warnings(token: Any) -> Any:
+        return numpy.seterr(**token)
+
+
 def quiet() -> Any:
     """A context that silences NumPy's floating point warnings (division by zero, invalid,
     overflow, underflow), for ops where inf or NaN is the answer, as in PyTorch, which never
-    warns (nor does CuPy). The ops' kernels call it on a forward, and the engine once per
-    backward: on NumPy 2 it sets NumPy's error-state context variable to one prepared state,
-    half the cost of building a ``numpy.errstate``."""
-    if _errstate_var is not None:
-        return _Quiet()
-    return numpy.errstate(all="ignore")
+    warns (nor does CuPy): :func:`silence_warnings` on entry, :func:`restore_warnings` on exit,
+    so that threads and nested uses each restore their own state."""
+    return _Quiet()
 
 
 def quietly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -712,39 +733,15 @@ def quietly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _Quiet:
-    """``numpy.errstate(all="ignore")`` on NumPy 2: its context variable set to a state made
-    once, so threads and nested uses each restore their own."""
+    """:func:`quiet`'s context: the state :func:`silence_warnings` replaced, restored on exit."""
 
     __slots__ = ("token",)
 
     def __enter__(self) -> None:
-        self.token = _errstate_var.set(_SILENT)
+        self.token = silence_warnings()
 
     def __exit__(self, *exc: object) -> None:
-        _errstate_var.reset(self.token)
-
-
-try:  # NumPy >= 2 (what numpy.errstate does itself, less building the state at each call)
-    from numpy._core.umath import _extobj_contextvar as _errstate_var
-    from numpy._core.umath import _make_extobj
-
-    _SILENT = _make_extobj(all="ignore")
-except ImportError:  # NumPy 1.x: numpy.errstate
-    _errstate_var = None
-
-# quiet() as two calls for a loop that runs once per backward, where a with-block's two Python
-# methods cost more: ``token = silence_warnings()`` ... ``restore_warnings(token)``; on NumPy 2
-# both are C calls (the context variable's own set and reset)
-if _errstate_var is not None:
-    silence_warnings: Callable[[], Any] = functools.partial(_errstate_var.set, _SILENT)
-    restore_warnings: Callable[[Any], Any] = _errstate_var.reset
-else:
-
-    def silence_warnings() -> Any:
-        return numpy.seterr(all="ignore")
-
-    def restore_warnings(token: Any) -> Any:
-        return numpy.seterr(**token)
+        restore_warnings(self.token)
 
 
 def numpy_module() -> ModuleType:
