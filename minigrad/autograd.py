@@ -1244,12 +1244,9 @@ def backward(
             output does not require grad; before any ``.grad`` changes.
     """
     global _end_callbacks
-    if isinstance(tensors, _Tensor) and (grad_tensors is None or isinstance(grad_tensors, _Tensor)):
-        outs, gos = [tensors], [grad_tensors]  # the usual call: one output
-    else:
-        outs, gos = _outputs_and_grads(tensors, grad_tensors, "backward")
-        if not outs:  # as PyTorch: nothing to differentiate, nothing changes
-            return
+    outs, gos = _outputs_and_grads(tensors, grad_tensors, "backward")
+    if not outs:  # as PyTorch: nothing to differentiate, nothing changes
+        return
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
@@ -1281,6 +1278,8 @@ def _outputs_and_grads(outputs: Any, grad_outputs: Any, what: str) -> tuple[list
         TypeError: an output is not a Tensor.
         RuntimeError: the two differ in length.
     """
+    if isinstance(outputs, _Tensor) and (grad_outputs is None or isinstance(grad_outputs, _Tensor)):
+        return [outputs], [grad_outputs]  # the usual call: one output
     outs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
     for i, o in enumerate(outs):
         if not isinstance(o, _Tensor):
