@@ -441,38 +441,34 @@ HOT_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(HOT_CASES))
-def test_hot_ops_give_pytorchs_inf_and_nan_and_a_quiet_backward(case: str) -> None:
-    fn, *values = HOT_CASES[case]
+def _compare_inf_and_nan_with_torch(fn: Any, values: list, forward_may_warn: bool) -> None:
+    """``fn`` and the gradient of its sum on inputs holding inf/NaN, ours against PyTorch's;
+    the backward (and, unless ``forward_may_warn``, the forward) without a NumPy warning."""
     results = []
     for lib in (mg, torch):
         inputs = [_t(lib, v, requires_grad=True) for v in values]
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # the forward may warn
+            warnings.simplefilter("ignore" if forward_may_warn else "error", RuntimeWarning)
             out = fn(lib, *inputs)
         with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)  # the backward must not
+            warnings.simplefilter("error", RuntimeWarning)  # the backward never warns
             grads = lib.autograd.grad(out.sum(), inputs, allow_unused=True)
         results.append([_np(out)] + [None if g is None else _np(g) for g in grads])
     for ours, theirs in zip(*results):
         if theirs is not None:
             np.testing.assert_allclose(ours, theirs, rtol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("case", list(HOT_CASES))
+def test_hot_ops_give_pytorchs_inf_and_nan_and_a_quiet_backward(case: str) -> None:
+    fn, *values = HOT_CASES[case]
+    _compare_inf_and_nan_with_torch(fn, values, forward_may_warn=True)
 
 
 @pytest.mark.parametrize("case", list(QUIET_CASES))
 def test_inf_and_nan_come_without_a_numpy_warning_as_pytorch(case: str) -> None:
     fn, *values = QUIET_CASES[case]
-    results = []
-    for lib in (mg, torch):
-        inputs = [_t(lib, v, requires_grad=True) for v in values]
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)
-            out = fn(lib, *inputs)
-            grads = lib.autograd.grad(out.sum(), inputs, allow_unused=True)
-        results.append([_np(out)] + [None if g is None else _np(g) for g in grads])
-    for ours, theirs in zip(*results):
-        if theirs is not None:
-            np.testing.assert_allclose(ours, theirs, rtol=1e-6, equal_nan=True)
+    _compare_inf_and_nan_with_torch(fn, values, forward_may_warn=False)
 
 
 def test_tensor_creation_past_float16_or_float32_is_inf_without_a_warning() -> None:
