@@ -767,3 +767,30 @@ __all__ += [
     "pinverse",
     "slogdet",
 ]
+
+# activations at PyTorch's top level (ops/activations_breadth.py; the rest: nn.functional)
+from minigrad.ops.activations_breadth import (  # noqa: E402
+    celu,
+    celu_,
+    hardshrink,
+    prelu,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
+
+__all__ += [
+    "celu",
+    "celu_",
+    "hardshrink",
+    "prelu",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "threshold",
+    "threshold_",
+]

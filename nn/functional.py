@@ -421,3 +421,57 @@ def _row_norms(xp: object, rows: object, p: float) -> object:
     if p == 0:
         return (size != 0).sum(axis=1).astype(rows.dtype)
     return (size**p).sum(axis=1) ** (1.0 / p)
+
+
+# -- the rest of PyTorch's activations, with inplace= and the *_ forms (nn/activations.py) ------
+from nn.activations import (  # noqa: E402
+    celu,
+    celu_,
+    glu,
+    gumbel_softmax,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+
+__all__ += [
+    "celu",
+    "celu_",
+    "glu",
+    "gumbel_softmax",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "hardtanh_",
+    "logsigmoid",
+    "mish",
+    "prelu",
+    "relu6",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "softmin",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+]
