@@ -769,17 +769,14 @@ __all__ += [
 ]
 
 # activations at PyTorch's top level (ops/activations_breadth.py; the rest: nn.functional)
+from minigrad.activations_inplace import celu_, rrelu_, selu_, threshold_  # noqa: E402
 from minigrad.ops.activations_breadth import (  # noqa: E402
     celu,
-    celu_,
     hardshrink,
     prelu,
     rrelu,
-    rrelu_,
     selu,
-    selu_,
     threshold,
-    threshold_,
 )
 
 __all__ += [

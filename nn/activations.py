@@ -20,22 +20,17 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from minigrad import celu_, rrelu_, selu_, threshold_
+from minigrad.ops import celu as _celu
 from minigrad.ops import (
-    celu as _celu,
-)
-from minigrad.ops import (
-    celu_,
     glu,
     hardshrink,
     logsigmoid,
     prelu,
-    rrelu_,
-    selu_,
     softmin,
     softshrink,
     softsign,
     tanhshrink,
-    threshold_,
 )
 from minigrad.ops import hardsigmoid as _hardsigmoid
 from minigrad.ops import hardswish as _hardswish

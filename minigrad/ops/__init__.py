@@ -15,8 +15,8 @@
 
 - ``activations``: silu softplus leaky_relu elu
 - ``activations_breadth``: mish selu celu hardtanh relu6 hardswish hardsigmoid logsigmoid
-  softsign softshrink hardshrink tanhshrink threshold glu prelu rrelu softmin gumbel_softmax,
-  and the in-place selu_ celu_ threshold_ rrelu_
+  softsign softshrink hardshrink tanhshrink threshold glu prelu rrelu softmin gumbel_softmax
+  (their in-place forms at PyTorch's top level: ``minigrad/activations_inplace.py``)
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
 - ``conv`` (issues h15, h17, h23): conv1d/2d/3d conv_transpose1d/2d/3d, max_pool1d/2d/3d
   avg_pool1d/2d/3d adaptive_avg_pool1d/2d/3d adaptive_max_pool1d/2d/3d max_unpool1d/2d/3d
@@ -733,7 +733,6 @@ __all__ += [  # PyTorch breadth (ops/search.py)
 # -- PyTorch breadth (activations_breadth): the rest of torch.nn.functional's activations ------
 from minigrad.ops.activations_breadth import (  # noqa: E402
     celu,
-    celu_,
     glu,
     hardshrink,
     hardsigmoid,
@@ -744,20 +743,16 @@ from minigrad.ops.activations_breadth import (  # noqa: E402
     prelu,
     relu6,
     rrelu,
-    rrelu_,
     selu,
-    selu_,
     softmin,
     softshrink,
     softsign,
     tanhshrink,
     threshold,
-    threshold_,
 )
 
 __all__ += [  # PyTorch breadth (ops/activations_breadth.py); gumbel_softmax draws: nn.functional
     "celu",
-    "celu_",
     "glu",
     "hardshrink",
     "hardsigmoid",
@@ -768,13 +763,10 @@ __all__ += [  # PyTorch breadth (ops/activations_breadth.py); gumbel_softmax dra
     "prelu",
     "relu6",
     "rrelu",
-    "rrelu_",
     "selu",
-    "selu_",
     "softmin",
     "softshrink",
     "softsign",
     "tanhshrink",
     "threshold",
-    "threshold_",
 ]

@@ -1,7 +1,8 @@
 """The rest of ``torch.nn.functional``'s activations (PyTorch breadth): mish selu celu hardtanh
 relu6 hardswish hardsigmoid logsigmoid softsign softshrink hardshrink tanhshrink threshold glu
-prelu rrelu softmin, the in-place forms PyTorch has at its top level (``selu_``, ``celu_``,
-``threshold_``, ``rrelu_``), and ``gumbel_softmax``.
+prelu rrelu softmin, and ``gumbel_softmax`` (the in-place forms PyTorch has at its top level,
+``selu_`` ``celu_`` ``threshold_`` ``rrelu_``, are in ``minigrad/activations_inplace.py``, above
+the Tensor).
 
 Each class holds the forward and, right below it, the gradient (``backward`` on arrays,
 ``backward_graph`` on Tensors for higher-order gradients). At a kink the gradient is PyTorch's:
@@ -25,7 +26,6 @@ op modules below it; ``tensor`` for annotations only.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from minigrad import backend
@@ -510,9 +510,6 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa:
     return _apply_to_any_number(Threshold, "threshold", input, threshold=threshold, value=value)
 
 
-_threshold = threshold  # threshold_'s argument of the same name shadows the function
-
-
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     """Gated linear unit: ``a * sigmoid(b)``, ``a`` and ``b`` the two halves of ``input``
     along ``dim``. Shapes: (*, 2n, *) -> (*, n, *) (``dim`` must have an even size)."""
@@ -648,43 +645,3 @@ def gumbel_softmax(
         one_hot = xp.arange(y_soft.shape[d]).reshape(along_d) == argmax
     y_hard = wrap(one_hot.astype(y_soft.dtype))
     return y_hard - y_soft.detach() + y_soft
-
-
-# -- the in-place forms PyTorch has at its top level (torch.selu_, ...) -----------------------
-
-
-def _in_place(
-    name: str, a: Tensor, compute: Callable[[Tensor], Tensor], saves_result: bool
-) -> Tensor:
-    """Write ``compute(a)`` into ``a`` through the tensors' one in-place path (version counter,
-    views, the leaf refusal: ``minigrad.tensor.apply_inplace``)."""
-    _require_tensor(name, a)
-    return a._inplace(name, compute, saves_result)
-
-
-def selu_(input: Tensor) -> Tensor:  # noqa: A002
-    """``selu`` written into ``input``; returns ``input``. PyTorch's node saves the result, so
-    a later in-place change of ``input`` fails the backward, as there."""
-    return _in_place("selu_", input, selu, saves_result=True)
-
-
-def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
-    """``celu`` written into ``input``; returns ``input`` (saves the result, as ``selu_``)."""
-    return _in_place("celu_", input, lambda t: celu(t, alpha), saves_result=True)
-
-
-def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
-    """``threshold`` written into ``input``; returns ``input``."""
-    return _in_place("threshold_", input, lambda t: _threshold(t, threshold, value), False)
-
-
-def rrelu_(
-    input: Tensor,  # noqa: A002
-    lower: float = 1.0 / 8,
-    upper: float = 1.0 / 3,
-    training: bool = False,
-    generator: Any = None,
-) -> Tensor:
-    """``rrelu`` written into ``input``; returns ``input`` (saves the result, as ``selu_``)."""
-    compute = lambda t: rrelu(t, lower, upper, training, generator)  # noqa: E731
-    return _in_place("rrelu_", input, compute, saves_result=True)
