@@ -586,10 +586,10 @@ def _others_product(x: Any, axis: int) -> Any:
     """``prod_{j != i} x_j`` along ``axis`` for each i, exact with zeros: the cumulative
     product of the factors before i times that of the factors after i."""
     xp = backend.array_module(x)
-    n = x.shape[axis]
-    ones = xp.ones_like(xp.take(x, [0], axis=axis))
-    before = xp.concatenate([ones, xp.take(x, xp.arange(n - 1), axis=axis)], axis)
-    after = xp.concatenate([ones, xp.flip(xp.take(x, xp.arange(1, n), axis=axis), axis)], axis)
+    lead = (slice(None),) * axis
+    ones = xp.ones_like(x[lead + (slice(0, 1),)])
+    before = xp.concatenate([ones, x[lead + (slice(0, -1),)]], axis)
+    after = xp.concatenate([ones, xp.flip(x[lead + (slice(1, None),)], axis)], axis)
     return before.cumprod(axis=axis) * xp.flip(after.cumprod(axis=axis), axis)
 
 
