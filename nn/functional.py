@@ -421,3 +421,29 @@ def _row_norms(xp: object, rows: object, p: float) -> object:
     if p == 0:
         return (size != 0).sum(axis=1).astype(rows.dtype)
     return (size**p).sum(axis=1) ** (1.0 / p)
+
+
+# -- resampling and rearranging (minigrad/ops/resampling.py) -----------------------------------
+from minigrad.ops.resampling import (  # noqa: E402
+    channel_shuffle,
+    fold,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+
+__all__ += [
+    "channel_shuffle",
+    "fold",
+    "interpolate",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "unfold",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
+]
