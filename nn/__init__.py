@@ -81,9 +81,11 @@ from nn.module import (
 from nn.normalization import (  # batch, group and instance norm (issue h15)
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
+    InstanceNorm3d,
 )
 from nn.recurrent import (  # recurrent layers (issue h15)
     GRU,
@@ -95,7 +97,9 @@ from nn.recurrent import (  # recurrent layers (issue h15)
     RNNCell,
     RNNCellBase,
 )
-from nn.spatial import (  # resampling, rearranging and padding layers
+from nn.spatial import (  # resampling, rearranging, padding, channel dropout, LRN, bilinear
+    AlphaDropout,
+    Bilinear,
     ChannelShuffle,
     CircularPad1d,
     CircularPad2d,
@@ -103,7 +107,12 @@ from nn.spatial import (  # resampling, rearranging and padding layers
     ConstantPad1d,
     ConstantPad2d,
     ConstantPad3d,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
     Fold,
+    LocalResponseNorm,
     PixelShuffle,
     PixelUnshuffle,
     ReflectionPad1d,
@@ -208,7 +217,10 @@ __all__ = [
     "ParameterList",
 ]
 
-__all__ += [  # resampling, rearranging and padding layers (nn/spatial.py)
+__all__ += [  # resampling, rearranging, padding, channel dropout, LRN, bilinear (nn/spatial.py)
+    "AlphaDropout",
+    "BatchNorm3d",
+    "Bilinear",
     "ChannelShuffle",
     "CircularPad1d",
     "CircularPad2d",
@@ -216,7 +228,13 @@ __all__ += [  # resampling, rearranging and padding layers (nn/spatial.py)
     "ConstantPad1d",
     "ConstantPad2d",
     "ConstantPad3d",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
     "Fold",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
     "PixelShuffle",
     "PixelUnshuffle",
     "ReflectionPad1d",

@@ -435,8 +435,24 @@ from minigrad.ops.resampling import (  # noqa: E402
     upsample_bilinear,
     upsample_nearest,
 )
+from nn.spatial import (  # noqa: E402 (channel dropout, local response norm, bilinear)
+    alpha_dropout,
+    bilinear,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+    local_response_norm,
+)
 
 __all__ += [
+    "alpha_dropout",
+    "bilinear",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "feature_alpha_dropout",
+    "local_response_norm",
     "channel_shuffle",
     "fold",
     "interpolate",

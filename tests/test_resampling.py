@@ -409,3 +409,156 @@ def test_padding_layers_refuse_as_torch(name: str, padding, shape: tuple, error:
     assert str(shape) in str(info.value) or str(shape[-1]) in str(info.value)
     with pytest.raises((error, RuntimeError)):
         getattr(torch.nn, name)(padding)(torch.zeros(*shape))
+
+
+# -- 3-d normalization, channel dropout, local response norm, bilinear ----------------------
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [("BatchNorm3d", (2, 3, 2, 3, 2)), ("InstanceNorm3d", (2, 3, 2, 3, 4)),
+     ("InstanceNorm3d", (3, 2, 3, 4))],
+)  # fmt: skip
+def test_3d_normalization_matches_torch(name: str, shape: tuple, dtype: str) -> None:
+    kwargs = {"affine": True, "track_running_stats": True}
+    layer, torch_layer = getattr(nn, name)(3, **kwargs), getattr(torch.nn, name)(3, **kwargs)
+    if dtype == "float64":
+        layer, torch_layer = layer.double(), torch_layer.double()
+    _check(layer, torch_layer, shape, dtype)  # training: the batch's statistics
+    np.testing.assert_allclose(
+        layer.running_var.numpy(), torch_layer.running_var.numpy(), **TOL[dtype]
+    )
+    layer.eval()
+    torch_layer.eval()
+    _check(layer, torch_layer, shape, dtype)  # eval: the running ones
+
+
+def test_3d_normalization_refuses_other_dims() -> None:
+    with pytest.raises(ShapeError, match=r"\(2, 3, 4, 4\)"):
+        nn.BatchNorm3d(3)(mg.zeros(2, 3, 4, 4))
+    with pytest.raises(ShapeError, match=r"\(2, 3, 4\)"):
+        nn.InstanceNorm3d(3)(mg.zeros(2, 3, 4))
+
+
+CHANNEL_DROPOUT = [  # (function, input shape, how many leading dims name a channel)
+    ("dropout1d", (40, 50, 6), 2),
+    ("dropout1d", (500, 7), 1),
+    ("dropout2d", (40, 50, 2, 3), 2),
+    ("dropout3d", (40, 50, 2, 1, 3), 2),
+    ("dropout3d", (500, 2, 2, 2), 1),
+]
+
+
+@pytest.mark.parametrize(("name", "shape", "lead"), CHANNEL_DROPOUT)
+def test_channel_dropout_zeroes_whole_channels(name: str, shape: tuple, lead: int) -> None:
+    mg.manual_seed(0)
+    p = 0.3
+    x = mg.tensor(np.random.default_rng(0).uniform(1.0, 2.0, shape), requires_grad=True)
+    y = getattr(F, name)(x, p)
+    channels = (y.numpy() / x.detach().numpy()).reshape(int(np.prod(shape[:lead])), -1)
+    # each channel all dropped (0) or all kept (scaled by 1 / (1 - p))
+    kept = np.isclose(channels, 1 / (1 - p)).all(1)
+    assert (kept | (channels == 0).all(1)).all()
+    assert abs(1 - kept.mean() - p) < 0.06  # 2000 or 500 channels: the drop rate is p
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), y.numpy() / x.detach().numpy())
+
+
+def test_channel_dropout_identities_and_errors() -> None:
+    x = mg.randn(2, 3, 4)
+    for fn in (F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout):
+        y = x.unsqueeze(-1) if fn is not F.dropout1d else x  # no warning: 4-D for 2d and 3d
+        assert fn(y, 0.4, training=False) is y
+        assert fn(y, 0.0, training=True) is y
+    assert F.alpha_dropout(x, 0.4) is x  # PyTorch's default: training=False
+    np.testing.assert_array_equal(F.dropout1d(x, 1.0).numpy(), 0.0)
+    for p in (-0.1, 1.5, True):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            F.dropout1d(x, p)
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            nn.AlphaDropout(p)
+    with pytest.raises(ShapeError, match=r"\(2, 3, 4, 5\)"):
+        F.dropout1d(mg.zeros(2, 3, 4, 5))
+    with pytest.warns(UserWarning, match="dropout2d"):
+        F.dropout2d(mg.zeros(2, 3, 4))
+    with pytest.warns(UserWarning, match=r"\(2, 3\)"):
+        F.dropout3d(mg.zeros(2, 3))
+    layer = nn.Dropout2d(0.5)
+    layer.eval()
+    assert layer(x.unsqueeze(0)) is not None and repr(layer) == repr(torch.nn.Dropout2d(0.5))
+
+
+def test_alpha_dropout_keeps_selu_statistics() -> None:
+    """Each element is either a * x + alpha a p (kept) or -alpha a (1 - p) (dropped), and a
+    standard normal input keeps mean 0 and variance 1, the point of alpha dropout."""
+    mg.manual_seed(0)
+    p, alpha = 0.2, 1.7580993408473766
+    a = 1 / np.sqrt((alpha**2 * p + 1) * (1 - p))
+    x = mg.randn(200_000, dtype=mg.float64, requires_grad=True)
+    y = nn.AlphaDropout(p)(x)
+    kept = np.isclose(y.numpy(), a * x.detach().numpy() + alpha * a * p)
+    dropped = np.isclose(y.numpy(), -alpha * a * (1 - p))
+    assert (kept | dropped).all() and abs(dropped.mean() - p) < 0.01
+    assert abs(y.numpy().mean()) < 0.02 and abs(y.numpy().var() - 1) < 0.02
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.where(kept, a, 0.0))
+    z = F.feature_alpha_dropout(mg.randn(300, 40, 5), p, training=True)
+    per_channel = z.numpy().reshape(300 * 40, 5)
+    assert np.isclose(per_channel, -alpha * a * (1 - p)).all(1).mean() == pytest.approx(p, abs=0.03)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    ("shape", "size"), [((2, 5, 7), 3), ((2, 6, 3, 4), 2), ((1, 4, 2, 3, 2), 5), ((2, 3, 4), 1)]
+)
+def test_local_response_norm_matches_torch(shape: tuple, size: int, dtype: str) -> None:
+    _check(
+        lambda x: nn.LocalResponseNorm(size, alpha=0.1, beta=0.6, k=2.0)(x),
+        lambda x: torch.nn.LocalResponseNorm(size, alpha=0.1, beta=0.6, k=2.0)(x),
+        shape,
+        dtype,
+    )
+
+
+def test_local_response_norm_gradcheck_and_errors() -> None:
+    x = mg.randn(1, 4, 3, dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(lambda t: F.local_response_norm(t, 3, alpha=0.5), (x,))
+    with pytest.raises(ShapeError, match=r"\(2, 3\)"):
+        F.local_response_norm(mg.zeros(2, 3), 2)
+    assert repr(nn.LocalResponseNorm(3)) == repr(torch.nn.LocalResponseNorm(3))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("lead", "bias"), [((4,), True), ((2, 3), False), ((), True)])
+def test_bilinear_matches_torch(lead: tuple, bias: bool, dtype: str) -> None:
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in (lead + (3,), lead + (2,), (5, 3, 2))]
+    arrays.append(rng.standard_normal(5).astype(dtype) if bias else None)
+    ours = [None if a is None else mg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [None if a is None else torch.tensor(a, requires_grad=True) for a in arrays]
+    y, ty = F.bilinear(*ours), tnf.bilinear(*theirs)
+    assert tuple(y.shape) == tuple(ty.shape) and str(y.dtype) == dtype
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), **TOL[dtype])
+    seed_grad = rng.standard_normal(tuple(ty.shape)).astype(dtype)
+    y.backward(mg.tensor(seed_grad))
+    ty.backward(torch.tensor(seed_grad))
+    for t, tt in zip(ours, theirs):
+        if t is not None:
+            np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), **TOL[dtype])
+
+
+def test_bilinear_layer_gradcheck_init_and_errors() -> None:
+    layer = nn.Bilinear(3, 2, 4).double()
+    assert repr(layer) == repr(torch.nn.Bilinear(3, 2, 4))
+    assert tuple(layer.weight.shape) == (4, 3, 2) and tuple(layer.bias.shape) == (4,)
+    assert np.abs(layer.weight.numpy()).max() <= 1 / np.sqrt(3)
+    a = mg.randn(2, 3, dtype=mg.float64, requires_grad=True)
+    b = mg.randn(2, 2, dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(lambda u, v: layer(u, v), (a, b))
+    with pytest.raises(ShapeError, match=r"\(2, 3\).*\(3, 2\)"):
+        layer(a, mg.randn(3, 2, dtype=mg.float64))
+    with pytest.raises(ShapeError, match=r"\(2, 2, 1\)"):
+        layer(a, mg.randn(2, 2, 1, dtype=mg.float64))
+    with pytest.raises(ValueError, match="out_features"):
+        nn.Bilinear(3, 2, 0)
