@@ -122,6 +122,10 @@ def test_interpolate_unbatched_empty_batch_and_uint8_nearest() -> None:
     ty = tnf.interpolate(torch.tensor(a), scale_factor=(1.5, 0.7), mode="nearest")
     assert y.dtype == mg.uint8
     np.testing.assert_array_equal(y.numpy(), ty.numpy())
+    # any integer dtype (PyTorch: uint8 only; docs/guide/differences.md): the same positions
+    y = F.interpolate(mg.tensor(a.astype(np.int64)), scale_factor=(1.5, 0.7), mode="nearest")
+    assert y.dtype == mg.int64
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
 
 
 def test_interpolate_of_constant_and_linear_ramps() -> None:

@@ -257,7 +257,9 @@ def interpolation_taps(x: Any, sizes: tuple, mode: str, options: tuple) -> list[
     """The taps of each spatial dim of ``x`` (N, C, *L) resampled to ``sizes``: one ``Taps``
     per dim, in order. ``options``: (align_corners, scale factors or None, antialias)."""
     align_corners, factors, antialias = options
-    dtype = backend.numpy_module().dtype(x.dtype).type
+    np = backend.numpy_module()
+    # PyTorch's opmath type: the coordinates of a float16 input in float32
+    dtype = np.float64 if x.dtype == np.float64 else np.float32
     device = backend.device_of(x)
     taps = []
     for dim, (n, out) in enumerate(zip(x.shape[2:], sizes)):
@@ -270,7 +272,7 @@ def interpolation_taps(x: Any, sizes: tuple, mode: str, options: tuple) -> list[
             make = _cubic_taps if mode == "bicubic" else _linear_taps
             index, weight = make(n, out, (align_corners, factor), dtype)
         if weight is not None:
-            weight = backend.to_device(weight, device)
+            weight = backend.to_device(weight.astype(x.dtype), device)
         taps.append(Taps(2 + dim, n, backend.to_device(index, device), weight))
     return taps
 
