@@ -566,3 +566,29 @@ def test_bilinear_layer_gradcheck_init_and_errors() -> None:
         layer(a, mg.randn(2, 2, 1, dtype=mg.float64))
     with pytest.raises(ValueError, match="out_features"):
         nn.Bilinear(3, 2, 0)
+
+
+# -- F.pad, under the padding layers: every mode and number of padded dims --------------------
+
+PAD_SWEEP = [  # (mode, input shape, pad) where PyTorch takes them; negative widths crop
+    (mode, shape, pad)
+    for mode in ("constant", "reflect", "replicate", "circular")
+    for shape, pads in (
+        ((2, 5), [(1, 2), (-1, 2)]),
+        ((2, 3, 5), [(2, 0), (1, 2, 0, 1), (0, -1, 2, 1)]),
+        ((1, 2, 4, 5), [(1, 1, 2, 0), (1, 2, 0, 1, 1, 0)]),
+        ((1, 2, 3, 4, 5), [(1, 2, 0, 1, 2, 1), (-1, 1, 1, 0, 0, -1)]),
+    )
+    for pad in pads
+    if mode == "constant" or len(shape) - len(pad) // 2 in (1, 2)
+]
+
+
+@pytest.mark.parametrize(("mode", "shape", "pad"), PAD_SWEEP)
+def test_pad_matches_torch_in_every_mode(mode: str, shape: tuple, pad: tuple) -> None:
+    _check(
+        lambda x: F.pad(x, pad, mode=mode),
+        lambda x: tnf.pad(x, pad, mode=mode),
+        shape,
+        "float64",
+    )
