@@ -763,6 +763,9 @@ class Tensor(autograd.TensorBase):
         body = repr(self.numpy()).removeprefix("array(").removesuffix(")").replace("\n", "\n ")
         extras = []
         body = re.split(r",\s*dtype=", body)[0]  # NumPy may wrap the dtype onto its own line
+        body = re.split(r",\s*shape=", body)[0]  # NumPy's, after an empty or summarized array
+        if self.array.size == 0 and self.array.ndim != 1:
+            extras.append(f"size={tuple(self.shape)}")  # PyTorch's, for an empty tensor only
         if self.dtype not in (backend.float32, backend.int64, backend.bool_):
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":

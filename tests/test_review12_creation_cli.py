@@ -369,3 +369,18 @@ def test_new_factories_refuse_unsupported_dtypes_and_float_sizes() -> None:
     with pytest.raises(TypeError):
         x.new_zeros((2.5,))  # was shape (2,)
     assert x.new_ones(np.int64(2), mg.tensor(3)).shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.zeros(0, 3),
+        lambda lib: lib.zeros(2, 0, 3, dtype=lib.float64),
+        lambda lib: lib.zeros(0, dtype=lib.int32),
+        lambda lib: lib.arange(2000),
+    ],
+)
+def test_repr_of_empty_and_summarized_tensors_as_torch(make: Any) -> None:
+    # was NumPy's "shape=(0, 3)" (PyTorch: "size=(0, 3)") and "shape=(2000,)" after "..."
+    ours, theirs = repr(make(mg)), repr(make(torch)).replace("torch.", "")
+    assert ours.replace(" ", "") == theirs.replace(" ", "")
