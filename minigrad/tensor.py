@@ -49,7 +49,7 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
                 _refuse_python_data(arr)
     if arr.dtype not in SUPPORTED_DTYPES:
         if arr.dtype.newbyteorder("=") in SUPPORTED_DTYPES:  # big-endian data: the same values
-            return arr.astype(arr.dtype.newbyteorder("="))
+            return arr.astype(_CANONICAL[arr.dtype.newbyteorder("=")])
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype} ({DTYPES_HELP})")
     return arr
 
@@ -2105,6 +2105,7 @@ SUPPORTED_DTYPES = frozenset(
     for name in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
     + ("float16", "float32", "float64")
 )
+_CANONICAL = {dtype: dtype for dtype in SUPPORTED_DTYPES}
 DTYPES_HELP = "tensors are bool, int8-64, uint8-64, float16, float32 or float64"
 
 
@@ -2119,10 +2120,11 @@ def checked_dtype(dtype: Any) -> Any:
         resolved = backend.numpy_module().dtype(dtype)
     except TypeError:
         raise TypeError(f"{dtype!r:.60} is not a dtype ({DTYPES_HELP})") from None
-    resolved = resolved.newbyteorder("=")  # ">i4" (big-endian) is int32 in memory of our own
+    if not resolved.isnative:  # ">i4" (big-endian) is int32 in memory of our own
+        resolved = resolved.newbyteorder("=")
     if resolved not in SUPPORTED_DTYPES:
         raise TypeError(f"dtype {resolved} is not supported: {DTYPES_HELP}")
-    return resolved
+    return _CANONICAL[resolved]  # NumPy's own instance: the ops compare dtypes with ``is``
 
 
 def to_arguments(device: Any = None, dtype: Any = None) -> tuple[str | None, Any]:

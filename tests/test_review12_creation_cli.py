@@ -179,6 +179,9 @@ def test_big_endian_data_becomes_native() -> None:
     for make in (mg.tensor, mg.Tensor):
         t = make(np.arange(3, dtype=">i4"))
         assert t.dtype == np.int32 and t.dtype.isnative and t.tolist() == [0, 1, 2]
+    # the dtypes given come back as NumPy's own instances (the ops compare them with ``is``)
+    assert mg.zeros(2, dtype=">f4").dtype is mg.float32
+    assert mg.tensor([True], dtype="bool").dtype is mg.bool_
 
 
 # =============================================================================================
