@@ -1,0 +1,172 @@
+"""Review 12, higher-order gradients: third derivatives through 0-d masks, second derivatives
+with respect to the grad_outputs, and the third derivatives of the normalizations (where
+PyTorch's triple backward is not the oracle: finite differences are).
+
+Each comparison takes the gradients with ``create_graph=True``, then the gradient of
+``sum(w * grad)`` (and once more for the third order), as a user does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from tests.conftest import torch
+from tests.op_cases import CASES, OpCase, torch_twins
+from tests.test_higher_order import _math_attention
+
+BY_NAME = {c.name: c for c in CASES}
+
+
+def _leaves(case: OpCase, arrays: list[np.ndarray], lib: str) -> tuple[list, list]:
+    """The case's inputs as tensors of ``lib`` ("mg" or "torch"), and the ones to differentiate."""
+    if lib == "torch":
+        tensors = torch_twins(case, arrays)
+        return tensors, [t for t in tensors if t.requires_grad]
+    tensors = [
+        mg.tensor(a, requires_grad=spec.diff) if a.dtype.kind == "f" else mg.tensor(a)
+        for spec, a in zip(case.inputs, arrays)
+    ]
+    return tensors, [t for spec, t in zip(case.inputs, tensors) if spec.diff]
+
+
+def _numpy(t) -> np.ndarray:
+    return t.detach().cpu().numpy() if hasattr(t, "cpu") else t.numpy()
+
+
+def _derivatives(case: OpCase, arrays: list[np.ndarray], lib: str, order: int) -> list:
+    """First, second (and third) derivatives of the case: the gradients of <seed, f>, then of
+    <w1, grad>, then of <w2, second>, each with respect to the differentiable inputs."""
+    grad = torch.autograd.grad if lib == "torch" else mg.grad
+    make = torch.tensor if lib == "torch" else mg.tensor
+    tensors, leaves = _leaves(case, arrays, lib)
+    out = case.fn(*tensors) if lib == "mg" else case.torch_fn(*tensors)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    rng = np.random.default_rng(5)
+    seeds = [make(rng.standard_normal(tuple(o.shape))) for o in outs]
+    found, current = [], grad(outs, leaves, seeds, create_graph=True, allow_unused=True)
+    for step in range(order):
+        found += [
+            np.zeros(tuple(x.shape)) if g is None else _numpy(g) for g, x in zip(current, leaves)
+        ]
+        if step == order - 1:
+            break
+        used = [(g, make(rng.standard_normal(tuple(g.shape)))) for g in current if g is not None]
+        total = sum((g * w).sum() for g, w in used if g.requires_grad)
+        current = grad(total, leaves, create_graph=True, allow_unused=True)
+    return found
+
+
+# -- 0-d masks: the third derivative crashed --------------------------------------------------
+# A backward_graph that masks with a comparison of a 0-d array (``b == 0`` in pow's, the
+# outside-[0, 1] mask of logit, sinc's and vector_norm's at 0) wraps a NumPy bool scalar, which
+# the Where / MaskedFill node saved and gave back as it was: the next order refused it
+# ("masked_fill: the mask must be a bool tensor, got bool").
+
+ZERO_D = ["pow(2, 3)-()", "logit()", "sinc()", "vector_norm-0d"]
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("name", ZERO_D)
+def test_third_derivative_through_a_0d_mask_matches_torch(name: str) -> None:
+    case = BY_NAME[name]
+    arrays = [spec.draw(np.random.default_rng(3)) for spec in case.inputs]
+    ours = _derivatives(case, arrays, "mg", 3)
+    theirs = _derivatives(case, arrays, "torch", 3)
+    assert len(ours) == len(theirs) == 3 * sum(spec.diff for spec in case.inputs)
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9, err_msg=f"{name}: derivative {k}")
+
+
+def test_masked_fill_with_a_0d_mask_differentiates_three_times() -> None:
+    """d^3/dx^3 of x^p for a 0-d tensor exponent p = 3: 6 (pow masks where p == 0)."""
+    x = mg.tensor(0.7, dtype=mg.float64, requires_grad=True)
+    p = mg.tensor(3.0, dtype=mg.float64)
+    (d1,) = mg.grad(x**p, x, create_graph=True)
+    (d2,) = mg.grad(d1, x, create_graph=True)
+    (d3,) = mg.grad(d2, x)
+    np.testing.assert_allclose([d1.item(), d2.item(), d3.item()], [3 * 0.49, 6 * 0.7, 6.0])
+
+
+# -- second derivatives with respect to grad_outputs ------------------------------------------
+
+
+MIXED = [
+    "softmax-dim0",
+    "log_softmax-dim1",
+    "layer_norm",
+    "cross_entropy-smooth-mean",
+    "cross_entropy-probs",
+    "attention-causal-heads",
+    "conv2d",
+    "max_pool2d",
+    "logsumexp-dim=(0, 2),keep=True",
+    "var-dim=(0, 2),keep=False",
+]
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("name", MIXED)
+def test_second_derivative_with_respect_to_the_seed_matches_torch(name: str) -> None:
+    """grad(<w, J^T v>, (x, v)) = (d/dx <w, J^T v>, J w): the seed v requires grad."""
+    case = BY_NAME[name]
+    arrays = [spec.draw(np.random.default_rng(3)) for spec in case.inputs]
+    results = []
+    for lib, grad, make in (
+        ("mg", mg.grad, mg.tensor),
+        ("torch", torch.autograd.grad, torch.tensor),
+    ):
+        tensors, leaves = _leaves(case, arrays, lib)
+        with _math_attention():  # PyTorch's flash kernel has no double backward
+            out = case.fn(*tensors) if lib == "mg" else case.torch_fn(*tensors)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        rng = np.random.default_rng(5)
+        seeds = [make(rng.standard_normal(tuple(o.shape)), requires_grad=True) for o in outs]
+        grads = grad(outs, leaves, seeds, create_graph=True, allow_unused=True)
+        total = sum((g * make(rng.standard_normal(tuple(g.shape)))).sum() for g in grads)
+        wrt = leaves + seeds  # a second derivative that is 0 (max_pool2d's) may be None
+        found = grad(total, wrt, allow_unused=True)
+        results.append(
+            [np.zeros(tuple(t.shape)) if g is None else _numpy(g) for g, t in zip(found, wrt)]
+        )
+    for k, (a, b) in enumerate(zip(*results)):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9, err_msg=f"{name}: derivative {k}")
+
+
+# -- third derivatives of the normalizations: finite differences ----------------------------
+# PyTorch's layer_norm, batch_norm and instance_norm give other third derivatives (its double
+# backward formulas are not themselves differentiated exactly); central differences of
+# minigrad's second derivatives (checked against PyTorch's in test_higher_order) agree with
+# minigrad's third ones.
+
+
+def _second(fn, x: np.ndarray, u: np.ndarray, w: np.ndarray, graph: bool) -> tuple:
+    t = mg.tensor(x, requires_grad=True)
+    (g,) = mg.grad((fn(t) * mg.tensor(u)).sum(), t, create_graph=True)
+    (h,) = mg.grad((g * mg.tensor(w)).sum(), t, create_graph=graph)
+    return t, h
+
+
+NORMS = {
+    "layer_norm": lambda x: mg.layer_norm(x, 4),
+    "layer_norm-2dims": lambda x: mg.layer_norm(x, (3, 4)),
+    "rms_norm": lambda x: mg.rms_norm(x, 4),
+}
+
+
+@pytest.mark.parametrize("name", list(NORMS))
+def test_third_derivative_of_norms_matches_finite_differences(name: str) -> None:
+    fn = NORMS[name]
+    rng = np.random.default_rng(0)
+    x, u, w, v = (rng.standard_normal((2, 3, 4)) for _ in range(4))
+    t, h = _second(fn, x, u, w, graph=True)
+    (third,) = mg.grad((h * mg.tensor(v)).sum(), t)
+    eps = 1e-5
+    numeric = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        plus = (_second(fn, x + step, u, w, graph=False)[1].numpy() * v).sum()
+        minus = (_second(fn, x - step, u, w, graph=False)[1].numpy() * v).sum()
+        numeric[i] = (plus - minus) / (2 * eps)
+    np.testing.assert_allclose(third.numpy(), numeric, rtol=1e-5, atol=1e-6)
