@@ -170,3 +170,30 @@ def test_third_derivative_of_norms_matches_finite_differences(name: str) -> None
         minus = (_second(fn, x - step, u, w, graph=False)[1].numpy() * v).sum()
         numeric[i] = (plus - minus) / (2 * eps)
     np.testing.assert_allclose(third.numpy(), numeric, rtol=1e-5, atol=1e-6)
+
+
+# -- a gradient constant in the input (docs/guide/differences.md) -------------------------------
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+def test_relu_network_input_hessian_is_zero_with_materialize_grads_as_torch() -> None:
+    """The input gradient of a ReLU network depends on the input only through the ReLU's mask:
+    minigrad does not connect it to the input (the error says so), PyTorch gives zeros, and
+    ``materialize_grads`` / ``functional.hessian`` give the same zeros."""
+    rng = np.random.default_rng(0)
+    x_np, w1_np, w2_np = (
+        rng.standard_normal((4, 3)),
+        rng.standard_normal((3, 5)),
+        rng.standard_normal((5, 1)),
+    )
+    x, w1, w2 = (mg.tensor(a, requires_grad=True) for a in (x_np, w1_np, w2_np))
+    (g,) = mg.grad((mg.relu(x @ w1) @ w2).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match=r"input 0 \(shape \(4, 3\)\) was not used"):
+        mg.grad(g.sum(), x)
+    (ours,) = mg.grad(g.sum(), x, materialize_grads=True)
+    xt, w1t, w2t = (torch.tensor(a, requires_grad=True) for a in (x_np, w1_np, w2_np))
+    (gt,) = torch.autograd.grad((torch.relu(xt @ w1t) @ w2t).sum(), xt, create_graph=True)
+    (theirs,) = torch.autograd.grad(gt.sum(), xt)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    hessian = mg.functional.hessian(lambda t: (mg.relu(t @ w1) @ w2).sum(), x)
+    assert hessian.shape == (4, 3, 4, 3) and not hessian.numpy().any()
