@@ -197,3 +197,57 @@ def test_relu_network_input_hessian_is_zero_with_materialize_grads_as_torch() ->
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     hessian = mg.functional.hessian(lambda t: (mg.relu(t @ w1) @ w2).sum(), x)
     assert hessian.shape == (4, 3, 4, 3) and not hessian.numpy().any()
+
+
+# -- one array, two inputs: x * x.detach() -----------------------------------------------------
+# x.detach() (and a new leaf made from it) holds x's very array: the forward saved one array
+# object for both inputs, and GraphContext, which finds a saved input by identity, connected
+# both to the first input. x * x.detach() then differentiated twice as x * x (second derivative
+# 2 instead of 0), and for two leaves a, b over one array the derivatives of a * b went to a.
+
+SHARED = {
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a.exp() / b,
+    "pow": lambda a, b: a**b,
+    "matmul": lambda a, b: a @ b,
+    "atan2": lambda a, b: (mg if isinstance(a, mg.Tensor) else torch).atan2(a, b),
+    "mul3": lambda a, b: a * b * a,
+}
+
+
+def _shared_derivatives(lib: str, f, order: str) -> list[np.ndarray]:
+    """Second derivatives of f(x, x.detach()) (order "xd"), f(x.detach(), x) ("dx") or f(a, b)
+    for two leaves a, b over one array ("ab"), with respect to the leaves (zeros where unused)."""
+    grad, make = (torch.autograd.grad, torch.tensor) if lib == "torch" else (mg.grad, mg.tensor)
+    x = make(np.array([[0.3, 0.7], [1.2, 0.4]]), requires_grad=True)
+    if order == "ab":
+        a, b = x, x.detach().requires_grad_()
+        leaves, args = [a, b], (a, b)
+    else:
+        leaves, args = [x], (x, x.detach()) if order == "xd" else (x.detach(), x)
+    out = f(*args)
+    rng = np.random.default_rng(1)
+    seed = make(rng.standard_normal(tuple(out.shape)), requires_grad=True)  # g requires grad
+    grads = grad(out, leaves, seed, create_graph=True, allow_unused=True)
+    total = sum((g * make(rng.standard_normal((2, 2)))).sum() for g in grads if g is not None)
+    second = grad(total, leaves, allow_unused=True)
+    return [np.zeros((2, 2)) if g is None else _numpy(g) for g in second]
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("order", ["xd", "dx", "ab"])
+@pytest.mark.parametrize("name", list(SHARED))
+def test_an_input_and_its_detached_array_differentiate_twice_as_torch(name, order) -> None:
+    ours = _shared_derivatives("mg", SHARED[name], order)
+    theirs = _shared_derivatives("torch", SHARED[name], order)
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"{name} {order}: {k}")
+
+
+def test_x_times_detached_x_has_no_second_derivative() -> None:
+    x = mg.tensor([0.3, 0.7], dtype=mg.float64, requires_grad=True)
+    v = mg.tensor([1.0, 1.0], dtype=mg.float64, requires_grad=True)
+    (g,) = mg.grad(x * x.detach(), x, v, create_graph=True)  # v * x, x a constant
+    assert mg.grad(g.sum(), x, allow_unused=True) == (None,)
+    (g,) = mg.grad(x * x, x, v, create_graph=True)  # the same tensor twice: 2 v x
+    np.testing.assert_allclose(mg.grad(g.sum(), x)[0].numpy(), [2.0, 2.0])
