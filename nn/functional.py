@@ -475,3 +475,44 @@ __all__ += [
     "threshold",
     "threshold_",
 ]
+
+# -- resampling and rearranging (minigrad/ops/resampling.py) -----------------------------------
+from minigrad.ops.resampling import (  # noqa: E402
+    channel_shuffle,
+    fold,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from nn.spatial import (  # noqa: E402 (channel dropout, local response norm, bilinear)
+    alpha_dropout,
+    bilinear,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+    local_response_norm,
+)
+
+__all__ += [
+    "alpha_dropout",
+    "bilinear",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "feature_alpha_dropout",
+    "local_response_norm",
+    "channel_shuffle",
+    "fold",
+    "interpolate",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "unfold",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
+]
