@@ -8,8 +8,8 @@ Both turn ``index`` into one advanced-indexing tuple (:func:`_along`), so forwar
 read the same positions: a gather's gradient scatter-adds, a scatter's gradient gathers.
 Orderings return their indices without gradient and their values through ``gather``.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``promotion``, ``ops._util``,
-``ops.shape``; ``tensor`` for annotations only.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``inplace``, ``promotion``,
+``ops._util``, ``ops.shape``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
+from minigrad.inplace import note_index_tensors
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
@@ -368,6 +369,13 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -
     return d
 
 
+def _indexed(out: Tensor, index: Tensor) -> Tensor:
+    """``out``, whose node keeps ``index``'s array for its backward: an in-place change of
+    ``index`` before that backward raises (``minigrad.inplace.note_index_tensors``)."""
+    note_index_tensors(out.grad_fn, (index,))
+    return out
+
+
 def _zero_d(x: Tensor, index: Tensor) -> tuple[Tensor, Tensor, bool]:
     """A 0-d input (and index) is handled as one of shape (1,), as PyTorch allows."""
     if x.ndim:
@@ -384,7 +392,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if x.dtype == backend.float16:  # its gradient adds up repeated positions
         return half_in_float32(gather, x, d, index)
     x1, index1, squeeze = _zero_d(x, index)
-    out = Gather.apply(x1, index1.array, dim=d)
+    out = _indexed(Gather.apply(x1, index1.array, dim=d), index)
     return out.reshape(()) if squeeze else out
 
 
@@ -422,7 +430,9 @@ def scatter(
         raise TypeError(f"scatter: src is {src.dtype} but the input is {x.dtype}")
     x1, index1, squeeze = _zero_d(x, index)
     src1 = src.reshape(1) if src is not None and src.ndim == 0 and x.ndim == 0 else src
-    out = Scatter.apply(x1, index1.array, src1 if src1 is not None else value, dim=d)
+    out = _indexed(
+        Scatter.apply(x1, index1.array, src1 if src1 is not None else value, dim=d), index
+    )
     return out.reshape(()) if squeeze or not x.ndim else out
 
 
@@ -466,14 +476,14 @@ def _scatter_reduce(
     src1 = src.reshape(1) if src.ndim == 0 and x.ndim == 0 else src
     at, opts = index1.array, {"dim": d, "include_self": include_self}
     if reduce in ("sum", "mean"):
-        base = x1 if include_self else Scatter.apply(x1, at, 0, dim=d)
-        out = ScatterAdd.apply(base, at, src1, dim=d)
+        base = x1 if include_self else _indexed(Scatter.apply(x1, at, 0, dim=d), index)
+        out = _indexed(ScatterAdd.apply(base, at, src1, dim=d), index)
         out = _divide_by_count(out, at, d, include_self) if reduce == "mean" else out
     elif reduce == "prod":
-        out = ScatterProd.apply(x1, at, src1, **opts)
+        out = _indexed(ScatterProd.apply(x1, at, src1, **opts), index)
     else:
         how = "maximum" if reduce == "amax" else "minimum"
-        out = ScatterExtreme.apply(x1, at, src1, how=how, **opts)
+        out = _indexed(ScatterExtreme.apply(x1, at, src1, how=how, **opts), index)
     return out.reshape(()) if not x.ndim else out
 
 
@@ -645,6 +655,9 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor
     )
     x_shape, i_shape = list(shape), list(shape)
     x_shape[d], i_shape[d] = x.shape[d], indices.shape[d]
+    # gathers at a copy of indices, as PyTorch's (a later change of indices in place does not
+    # reach the gradient; the flattened form above reads indices itself, and refuses it)
+    indices = wrap(indices.array.copy())
     return gather(expand(x, *x_shape), d, expand(indices, *i_shape))
 
 

@@ -1,0 +1,153 @@
+"""Review r12: indexing, scatter/gather and in-place semantics against PyTorch.
+
+Each case runs one program through minigrad and through PyTorch (``lib`` swapped) in float64.
+The bugs this file pins down, each failing before its fix:
+
+- an index tensor changed in place between the forward and the backward moved the gradient
+  to its new positions without a word (the ops kept the index's array itself, not a copy);
+  PyTorch's nodes save the index and raise the version-counter error, and so does minigrad
+  now (``minigrad.inplace.note_index_tensors``). ``take_along_dim`` with a ``dim`` reads a
+  copy in PyTorch, so its gradient stays right: minigrad's now too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from tests.conftest import torch
+
+pytestmark = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+X = np.array([1.0, 2.0, 3.0, 4.0])
+G = np.array([1.0, 2.0])  # the gradient sent into two picked elements
+
+
+def _zeros(lib):
+    return lib.zeros(4, dtype=lib.float64)
+
+
+def _setitem(y, key, value):
+    y[key] = value
+    return y
+
+
+# (name, program(lib, x, index) -> output, whether the index is a bool mask)
+INDEXED_OPS = [
+    ("getitem", lambda lib, x, i: x[i], False),
+    ("getitem-tuple", lambda lib, x, i: x[(i,)], False),
+    ("index_select", lambda lib, x, i: x.index_select(0, i), False),
+    ("gather", lambda lib, x, i: x.gather(0, i), False),
+    ("take", lambda lib, x, i: x.take(i), False),
+    ("scatter", lambda lib, x, i: _zeros(lib).scatter(0, i, x[:2]), False),
+    ("scatter-value", lambda lib, x, i: x.scatter(0, i, 0.0), False),
+    ("scatter_add", lambda lib, x, i: _zeros(lib).scatter_add(0, i, x[:2]), False),
+    (
+        "scatter_reduce-mean",
+        lambda lib, x, i: _zeros(lib).scatter_reduce(0, i, x[:2], "mean", include_self=False),
+        False,
+    ),
+    ("scatter_reduce-prod", lambda lib, x, i: x.scatter_reduce(0, i, x[2:] * 1, "prod"), False),
+    ("scatter_reduce-amax", lambda lib, x, i: x.scatter_reduce(0, i, x[2:] * 1, "amax"), False),
+    ("index_add", lambda lib, x, i: _zeros(lib).index_add(0, i, x[:2]), False),
+    ("index_copy", lambda lib, x, i: _zeros(lib).index_copy(0, i, x[:2]), False),
+    ("index_fill", lambda lib, x, i: x.index_fill(0, i, 0.0), False),
+    ("index_put", lambda lib, x, i: _zeros(lib).index_put((i,), x[2:] * 1), False),
+    (
+        "index_put-accumulate",
+        lambda lib, x, i: _zeros(lib).index_put((i,), x[2:] * 1, accumulate=True),
+        False,
+    ),
+    ("setitem", lambda lib, x, i: _setitem(x * 1, i, 0.0), False),
+    ("setitem-value", lambda lib, x, i: _setitem(_zeros(lib), i, x[2:] * 1), False),
+    ("take_along_dim-flat", lambda lib, x, i: lib.take_along_dim(x, i), False),
+    ("getitem-mask", lambda lib, x, m: x[m], True),
+    ("masked_select", lambda lib, x, m: x.masked_select(m), True),
+    ("masked_scatter", lambda lib, x, m: _zeros(lib).masked_scatter(m, x), True),
+    (
+        "masked_scatter-broadcast",
+        lambda lib, x, m: lib.zeros(2, 4, dtype=lib.float64).masked_scatter(m, x.repeat(2)),
+        True,
+    ),
+    ("setitem-mask", lambda lib, x, m: _setitem(x * 1, m, 0.0), True),
+    (
+        "index_put-mask",
+        lambda lib, x, m: x.index_put((m,), lib.tensor(0.0, dtype=lib.float64)),
+        True,
+    ),
+]
+
+
+def _run_with_index_changed(lib, program, mask):
+    """Run ``program`` with a fresh index, change the index in place, then backward: the
+    input's gradient, or the RuntimeError's message."""
+    x = lib.tensor(X.copy(), dtype=lib.float64, requires_grad=True)
+    index = lib.tensor([True, False, True, False]) if mask else lib.tensor([0, 1])
+    out = program(lib, x, index)
+    if mask:
+        index.logical_not_()
+    else:
+        index.add_(1)
+    weights = lib.tensor(np.arange(1.0, out.numel() + 1).reshape(tuple(out.shape)))
+    try:
+        out.backward(weights)
+    except RuntimeError as err:
+        return str(err)
+    return x.grad.numpy()
+
+
+@pytest.mark.parametrize("name,program,mask", INDEXED_OPS, ids=[c[0] for c in INDEXED_OPS])
+def test_an_index_changed_in_place_before_backward_raises_as_in_pytorch(name, program, mask):
+    theirs = _run_with_index_changed(torch, program, mask)
+    assert isinstance(theirs, str) and "modified by an inplace operation" in theirs
+    ours = _run_with_index_changed(mg, program, mask)
+    assert isinstance(ours, str), f"{name}: the gradient went to the new positions: {ours}"
+    assert "modified by an inplace operation" in ours
+    assert "is at version 1; expected version 0" in ours
+
+
+def test_the_error_names_the_index_and_the_op_that_used_it():
+    x = mg.tensor(X.copy(), requires_grad=True)
+    ids = mg.tensor([[0, 3]])
+    out = x.gather(0, ids.reshape(-1))
+    ids.add_(1)
+    with pytest.raises(
+        RuntimeError,
+        match=r"\[int64 tensor of shape \(2,\)\], used as an index by "
+        r"Gather, is at version 1; expected version 0",
+    ):
+        out.sum().backward()
+
+
+def test_an_index_changed_after_the_backward_or_a_0d_index_changed_is_fine():
+    x = mg.tensor(X.copy(), requires_grad=True)
+    ids = mg.tensor([0, 1])
+    out = x[ids]
+    out.backward(mg.tensor(G))
+    ids.add_(1)  # after the backward: nothing left to read it
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 0.0, 0.0])
+    # a 0-d index tensor is read as a number at the forward, as PyTorch's
+    for lib in (mg, torch):
+        y = lib.tensor(X.copy(), dtype=lib.float64, requires_grad=True)
+        i = lib.tensor(1)
+        z = y[i] * 3
+        i.add_(1)
+        z.backward()
+        np.testing.assert_array_equal(y.grad.numpy(), [0.0, 3.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+def test_take_along_dim_reads_a_copy_of_indices_as_pytorch(dim):
+    """PyTorch's ``take_along_dim`` with a ``dim`` gathers at a copy: changing ``indices`` after
+    the forward leaves the gradient at the original positions (no error)."""
+    grads = []
+    for lib in (torch, mg):
+        x = lib.tensor(X.copy().reshape(2, 2), dtype=lib.float64, requires_grad=True)
+        ids = lib.tensor([[0, 1]])
+        out = lib.take_along_dim(x, ids, dim)
+        ids.add_(1)
+        weights = np.arange(1.0, out.numel() + 1).reshape(tuple(out.shape))
+        out.backward(lib.tensor(weights, dtype=lib.float64))
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])
