@@ -151,3 +151,36 @@ def test_take_along_dim_reads_a_copy_of_indices_as_pytorch(dim):
         out.backward(lib.tensor(weights, dtype=lib.float64))
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[1], grads[0])
+
+
+def _twin(program):
+    """``program(lib, leaves) -> output`` run through both libraries on float64 leaves made from
+    ``LEAVES``: the outputs and the leaves' gradients (of a weighted sum of the output)."""
+    results = []
+    for lib in (torch, mg):
+        leaves = [lib.tensor(a.copy(), dtype=lib.float64, requires_grad=True) for a in LEAVES]
+        out = program(lib, leaves)
+        weights = np.random.default_rng(0).uniform(-1.0, 1.0, tuple(out.shape))
+        (out * lib.tensor(weights, dtype=lib.float64)).sum().backward()
+        results.append((out.detach().numpy(), [_grad(t) for t in leaves]))
+    (theirs, their_grads), (ours, our_grads) = results
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    for mine, their in zip(our_grads, their_grads):
+        np.testing.assert_allclose(mine, their, rtol=1e-12)
+
+
+def _grad(leaf):
+    return np.zeros(tuple(leaf.shape)) if leaf.grad is None else leaf.grad.numpy()
+
+
+LEAVES = [np.arange(12.0).reshape(3, 4) / 5.0 - 1.0, np.array(0.25), np.arange(3.0)]
+MASK = np.array([[[True, False, True, False]], [[False, False, True, True]]])  # (2, 1, 4)
+
+
+def test_masked_fill_broadcasts_the_tensor_to_the_masks_shape_as_pytorch():
+    """A mask with more dims (or larger ones) than the tensor: PyTorch's out-of-place
+    masked_fill broadcasts the tensor, giving the broadcast shape; minigrad refused it."""
+    _twin(lambda lib, t: t[0].masked_fill(lib.tensor(MASK), 0.5))  # (3, 4) -> (2, 3, 4)
+    _twin(lambda lib, t: t[0].masked_fill(lib.tensor(MASK), t[1]))  # a 0-d tensor value
+    _twin(lambda lib, t: t[2][:, None].masked_fill(lib.tensor(MASK[0, 0]), -1.0))  # (3,1) (4,)

@@ -829,17 +829,16 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Ten
 
 
 def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
-    """``x`` with ``value`` where ``mask`` is True; the mask broadcasts to ``x``'s shape."""
+    """``x`` with ``value`` where ``mask`` is True; ``x`` and ``mask`` broadcast together, as
+    PyTorch's (the result has the broadcast shape; ``masked_fill_`` keeps ``x``'s)."""
     require_bool_mask("masked_fill", mask)
     try:
-        fits = broadcast_shape("masked_fill", "", x.shape, mask.shape) == tuple(x.shape)
+        broadcast_shape("masked_fill", "", x.shape, mask.shape)
     except ShapeError:
-        fits = False
-    if not fits:
         raise ShapeError(
-            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
-            f"shape {tuple(x.shape)}"
-        )
+            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast with the "
+            f"tensor's shape {tuple(x.shape)}"
+        ) from None
     if isinstance(value, TensorBase):
         require_0d_value("masked_fill", value)
         if value.requires_grad and x.dtype.kind == "f":
