@@ -184,3 +184,41 @@ def test_masked_fill_broadcasts_the_tensor_to_the_masks_shape_as_pytorch():
     _twin(lambda lib, t: t[0].masked_fill(lib.tensor(MASK), 0.5))  # (3, 4) -> (2, 3, 4)
     _twin(lambda lib, t: t[0].masked_fill(lib.tensor(MASK), t[1]))  # a 0-d tensor value
     _twin(lambda lib, t: t[2][:, None].masked_fill(lib.tensor(MASK[0, 0]), -1.0))  # (3,1) (4,)
+
+
+NAN_X = np.array([1.0, np.nan, 3.0, 4.0, np.nan])
+NAN_SRC = np.array([np.nan, 2.0, 5.0, 5.0])
+NAN_AT = np.array([0, 1, 2, 2])
+
+
+def _scatter_reduce_twin(x, src, at, reduce, include_self):
+    """Values and both gradients of ``x.scatter_reduce(0, at, src, ...)`` in both libraries."""
+    results = []
+    for lib in (torch, mg):
+        xt = lib.tensor(x.copy(), dtype=lib.float64, requires_grad=True)
+        st = lib.tensor(src.copy(), dtype=lib.float64, requires_grad=True)
+        out = xt.scatter_reduce(0, lib.tensor(at), st, reduce, include_self=include_self)
+        out.backward(lib.tensor(np.arange(1.0, x.size + 1)))
+        results.append([out.detach().numpy(), xt.grad.numpy(), st.grad.numpy()])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+def test_scatter_reduce_amax_amin_where_a_nan_won_give_nan_gradients_as_pytorch(
+    reduce, include_self
+):
+    """Where a NaN won, no value equals the result: PyTorch's share g / 0 * 0 is NaN for x
+    and for each src value landing there (and for a NaN x nothing lands on); minigrad gave 0.
+    With include_self=False, x's gradient where src landed stays 0."""
+    _scatter_reduce_twin(NAN_X, NAN_SRC, NAN_AT, reduce, include_self)
+
+
+def test_scatter_reduce_prod_without_self_gives_x_no_gradient_where_src_landed():
+    """include_self=False: x takes no part where src lands, so its gradient there is 0, even
+    when the product of the src values there is NaN (minigrad gave NaN * 0 = NaN)."""
+    # (not NAN_X[4]: a NaN nothing lands on gets g there, where PyTorch's g * out / x is NaN)
+    _scatter_reduce_twin(NAN_X[:4], NAN_SRC, NAN_AT, "prod", include_self=False)
+    x = np.array([2.0, 3.0, 0.5])  # an inf product: inf * 0 was NaN too
+    _scatter_reduce_twin(x, np.array([1e200, 1e200]), np.array([0, 0]), "prod", False)
