@@ -1709,6 +1709,13 @@ class Tensor(autograd.TensorBase):
     def take(self, index: Tensor) -> Tensor:
         return ops.take(self, index)
 
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return ops.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """``put`` in place."""
+        return self._inplace("put_", lambda t: ops.put(t, index, source, accumulate))
+
     def reshape_as(self, other: Tensor) -> Tensor:
         return ops.reshape(self, other.shape)
 

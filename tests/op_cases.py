@@ -2468,6 +2468,20 @@ case(
     torch.take,
 )
 case(
+    "put",
+    "put",
+    lambda a, i, s: mg.put(a, i, s),
+    [F((3, 4)), Ints([[0, -1], [5, 6]]), F((4,))],
+    lambda a, i, s: torch.put(a, i, s),
+)
+case(
+    "put-accumulate",
+    "put",
+    lambda a, i, s: a.put(i, s, accumulate=True),
+    [F((3, 4)), Ints([0, -1, 5, 11, 0]), F((5,))],  # repeats: added up
+    lambda a, i, s: a.put(i, s, accumulate=True),
+)
+case(
     "meshgrid-ij",
     "meshgrid",
     lambda a, b: mg.meshgrid(a, b, indexing="ij"),

@@ -222,3 +222,32 @@ def test_scatter_reduce_prod_without_self_gives_x_no_gradient_where_src_landed()
     _scatter_reduce_twin(NAN_X[:4], NAN_SRC, NAN_AT, "prod", include_self=False)
     x = np.array([2.0, 3.0, 0.5])  # an inf product: inf * 0 was NaN too
     _scatter_reduce_twin(x, np.array([1e200, 1e200]), np.array([0, 0]), "prod", False)
+
+
+def test_put_and_put_write_flat_positions_as_pytorch():
+    """``put`` / ``put_`` were missing: the flat (row-major) positions of ``index`` take (or,
+    with accumulate, add) ``source``'s elements; a view's base changes with ``put_``."""
+    at = [[0, -1], [5, 5]]  # a negative position and a repeat (accumulated)
+    _twin(lambda lib, t: t[0].put(lib.tensor(at), t[2].repeat(2)[:4], accumulate=True))
+    _twin(lambda lib, t: t[0].put(lib.tensor([[0, -1], [5, 6]]), t[2].repeat(2)[:4] * 2))
+    _twin(lambda lib, t: lib.put(t[0].t(), lib.tensor([1, 2]), t[2][:2] + t[1]))
+
+    def into_a_view(lib, t):
+        base = t[0] * 1
+        base[1:].put_(lib.tensor([0, 7]), t[2][1:] * t[1], accumulate=True)
+        return base
+
+    _twin(into_a_view)
+
+
+def test_put_refuses_bad_input_before_writing():
+    x = mg.zeros(2, 3)
+    with pytest.raises(IndexError, match=r"put: .*\[6, 6\].*\(2, 3\)"):
+        x.put_(mg.tensor([6]), mg.ones(1))
+    with pytest.raises(mg.ShapeError, match=r"source \(shape \(2,\)\) and index \(shape \(1,\)\)"):
+        x.put_(mg.tensor([1]), mg.ones(2))
+    with pytest.raises(TypeError, match="float64.*float32"):
+        x.put_(mg.tensor([1]), mg.ones(1, dtype=mg.float64))
+    with pytest.raises(TypeError, match="index must be an integer tensor"):
+        x.put_(mg.tensor([1.0]), mg.ones(1))
+    np.testing.assert_array_equal(x.numpy(), np.zeros((2, 3)))

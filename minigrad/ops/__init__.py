@@ -41,7 +41,7 @@
   with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
   dstack column_stack, tensor_split hsplit vsplit dsplit, atleast_1d/2d/3d, ravel tile fliplr
-  flipud rot90 select narrow_copy diag_embed diagflat take, meshgrid cartesian_prod
+  flipud rot90 select narrow_copy diag_embed diagflat take put, meshgrid cartesian_prod
   tril_indices triu_indices unravel_index
 
 Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
@@ -271,6 +271,7 @@ from minigrad.ops.shape_breadth import (
     meshgrid,
     narrow_copy,
     numel,
+    put,
     ravel,
     rot90,
     row_stack,
@@ -488,6 +489,7 @@ __all__ = [
     "meshgrid",
     "narrow_copy",
     "numel",
+    "put",
     "ravel",
     "rot90",
     "row_stack",
