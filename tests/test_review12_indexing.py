@@ -251,3 +251,18 @@ def test_put_refuses_bad_input_before_writing():
     with pytest.raises(TypeError, match="index must be an integer tensor"):
         x.put_(mg.tensor([1.0]), mg.ones(1))
     np.testing.assert_array_equal(x.numpy(), np.zeros((2, 3)))
+
+
+def test_a_slice_rewritten_from_its_own_scaled_values_differentiates_as_pytorch():
+    """``y[:, 0] = y[:, 0] * 2`` (and ``/``): PyTorch's mul by a number saves nothing of y, so
+    the write does not fail the backward; minigrad's Mul and Div saved both operands whatever
+    gradients were wanted, and raised the version-counter error."""
+
+    def rescale(lib, t):
+        y = t[0] * 1
+        y[:, 0] = y[:, 0] * 2
+        y[:, 1] = y[:, 1] / 4
+        y[2] = y[2] * t[2].sum().detach()  # a tensor factor that requires no grad
+        return y
+
+    _twin(rescale)
