@@ -1093,6 +1093,19 @@ class Tensor(autograd.TensorBase):
     def triu(self, diagonal: int = 0) -> Tensor:
         return ops.triu(self, diagonal)
 
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        """``tril`` in place."""
+        return self._inplace("tril_", lambda t: ops.tril(t, diagonal))
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        """``triu`` in place."""
+        return self._inplace("triu_", lambda t: ops.triu(t, diagonal))
+
+    def diagonal_scatter(
+        self, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+    ) -> Tensor:
+        return ops.diagonal_scatter(self, src, offset, dim1, dim2)
+
     # -- issue 16: op breadth (each one line into ops) ------------------------------------------
 
     def __mod__(self, other: Any) -> Tensor:

@@ -266,3 +266,20 @@ def test_a_slice_rewritten_from_its_own_scaled_values_differentiates_as_pytorch(
         return y
 
     _twin(rescale)
+
+
+def test_diagonal_scatter_and_tril_triu_in_place_as_pytorch():
+    """``diagonal_scatter`` and ``Tensor.tril_`` / ``triu_`` were missing (minigrad had the
+    scatter only as diagonal's gradient)."""
+    _twin(lambda lib, t: lib.diagonal_scatter(t[0], t[2] * t[1], 1))
+    _twin(lambda lib, t: t[0][None].expand(2, 3, 4).diagonal_scatter(t[2].expand(2, 3), 0, 1, 2))
+
+    def triangles_of_a_view(lib, t):
+        y = t[0] * 1
+        y[1:].tril_()
+        y[:, 1:].triu_(1)
+        return y
+
+    _twin(triangles_of_a_view)
+    with pytest.raises(mg.ShapeError, match=r"src of shape \(4,\) .* \(3,\) .* \(3, 4\)"):
+        mg.diagonal_scatter(mg.zeros(3, 4), mg.zeros(4))

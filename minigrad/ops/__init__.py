@@ -10,7 +10,7 @@
   any all
 - ``indexing``: gather scatter scatter_add scatter_reduce masked_select nonzero sort argsort topk
   index_fill index_add index_select take_along_dim
-- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
+- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diagonal_scatter diag einsum
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
 - ``activations``: silu softplus leaky_relu elu
@@ -201,6 +201,7 @@ from minigrad.ops.matrix_functions import inverse, logdet, matrix_power, pinvers
 from minigrad.ops.rearrange import (
     diag,
     diagonal,
+    diagonal_scatter,
     einsum,
     flip,
     pad,
@@ -408,6 +409,7 @@ __all__ = [
     "prod",
     "diag",
     "diagonal",
+    "diagonal_scatter",
     "einsum",
     "flip",
     "pad",
