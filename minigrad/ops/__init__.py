@@ -28,6 +28,8 @@
 - ``search``: unique unique_consecutive searchsorted bucketize bincount histc argwhere
   kthvalue mode msort index_copy index_put masked_scatter slice_scatter select_scatter renorm
   gcd lcm trapezoid vander cov corrcoef multinomial
+- ``resampling``: interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic, area, antialias),
+  pixel_shuffle pixel_unshuffle channel_shuffle, unfold fold
 - ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
   its base and the base's views (no public function: the Tensor's in-place methods use it)
 
@@ -729,4 +731,23 @@ __all__ += [  # PyTorch breadth (ops/search.py)
     "unique",
     "unique_consecutive",
     "vander",
+]
+
+# -- resampling (ops/resampling.py): interpolate, pixel and channel shuffles, unfold / fold ---
+from minigrad.ops.resampling import (  # noqa: E402
+    channel_shuffle,
+    fold,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+)
+
+__all__ += [  # resampling (ops/resampling.py)
+    "channel_shuffle",
+    "fold",
+    "interpolate",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "unfold",
 ]
