@@ -1158,6 +1158,19 @@ class Tensor(autograd.TensorBase):
     def triu(self, diagonal: int = 0) -> Tensor:
         return ops.triu(self, diagonal)
 
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        """``tril`` in place."""
+        return self._inplace("tril_", lambda t: ops.tril(t, diagonal))
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        """``triu`` in place."""
+        return self._inplace("triu_", lambda t: ops.triu(t, diagonal))
+
+    def diagonal_scatter(
+        self, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+    ) -> Tensor:
+        return ops.diagonal_scatter(self, src, offset, dim1, dim2)
+
     # -- issue 16: op breadth (each one line into ops) ------------------------------------------
 
     def __mod__(self, other: Any) -> Tensor:
@@ -1773,6 +1786,13 @@ class Tensor(autograd.TensorBase):
 
     def take(self, index: Tensor) -> Tensor:
         return ops.take(self, index)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return ops.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """``put`` in place."""
+        return self._inplace("put_", lambda t: ops.put(t, index, source, accumulate))
 
     def reshape_as(self, other: Tensor) -> Tensor:
         return ops.reshape(self, other.shape)

@@ -10,7 +10,7 @@
   any all
 - ``indexing``: gather scatter scatter_add scatter_reduce masked_select nonzero sort argsort topk
   index_fill index_add index_select take_along_dim
-- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
+- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diagonal_scatter diag einsum
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
 - ``activations``: silu softplus leaky_relu elu
@@ -43,7 +43,7 @@
   with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
   dstack column_stack, tensor_split hsplit vsplit dsplit, atleast_1d/2d/3d, ravel tile fliplr
-  flipud rot90 select narrow_copy diag_embed diagflat take, meshgrid cartesian_prod
+  flipud rot90 select narrow_copy diag_embed diagflat take put, meshgrid cartesian_prod
   tril_indices triu_indices unravel_index
 
 Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
@@ -203,6 +203,7 @@ from minigrad.ops.matrix_functions import inverse, logdet, matrix_power, pinvers
 from minigrad.ops.rearrange import (
     diag,
     diagonal,
+    diagonal_scatter,
     einsum,
     flip,
     pad,
@@ -273,6 +274,7 @@ from minigrad.ops.shape_breadth import (
     meshgrid,
     narrow_copy,
     numel,
+    put,
     ravel,
     rot90,
     row_stack,
@@ -409,6 +411,7 @@ __all__ = [
     "prod",
     "diag",
     "diagonal",
+    "diagonal_scatter",
     "einsum",
     "flip",
     "pad",
@@ -490,6 +493,7 @@ __all__ = [
     "meshgrid",
     "narrow_copy",
     "numel",
+    "put",
     "ravel",
     "rot90",
     "row_stack",
