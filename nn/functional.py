@@ -194,6 +194,9 @@ def _elementwise_loss(
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    for role, operand in (("input", input), ("target", target)):
+        if not isinstance(operand, Tensor):
+            raise TypeError(f"{name}: {role} must be a tensor, got {type(operand).__name__}")
     if floats and input.dtype.kind != "f" and target.dtype.kind != "f":
         raise TypeError(  # as PyTorch, whose kernel has no integer version
             f"{name}: needs a floating point input or target, got {input.dtype} and {target.dtype}"
@@ -240,13 +243,14 @@ def smooth_l1_loss(
 ) -> Tensor:
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``);
     ``beta=0`` is ``l1_loss``. Shapes: input and target alike."""
-    if beta < 0:
+    if not beta >= 0:  # NaN too
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
     diff = _elementwise_loss("smooth_l1_loss", input, target, reduction)
     size = diff.abs()
     if beta == 0:  # the quadratic branch would divide by 0 (NaN in its unused gradient)
         return _reduced(size, reduction)
-    return _reduced(where(size < beta, 0.5 * diff * diff / beta, size - 0.5 * beta), reduction)
+    near = _within(diff, beta)
+    return _reduced(where(size < beta, 0.5 * near * near / beta, size - 0.5 * beta), reduction)
 
 
 def huber_loss(
@@ -260,8 +264,16 @@ def huber_loss(
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     diff = _elementwise_loss("huber_loss", input, target, reduction)
-    size = diff.abs()
-    return _reduced(where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta)), reduction)
+    size, near = diff.abs(), _within(diff, delta)
+    return _reduced(where(size < delta, 0.5 * near * near, delta * (size - 0.5 * delta)), reduction)
+
+
+def _within(diff: Tensor, bound: float) -> Tensor:
+    """``diff`` clamped to [-bound, bound], for the quadratic branch of smooth_l1 and huber:
+    the same values where that branch is taken, and outside it a gradient of 0 times a finite
+    value (``0.5 d^2``'s unused gradient at an infinite ``d`` is 0 * inf = NaN, where PyTorch's
+    is the linear branch's +-1)."""
+    return diff.clamp(-bound, bound)
 
 
 def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
