@@ -1,6 +1,7 @@
 """The engine's ops under the names ``torch.nn.functional`` uses (activations, losses, ``pad``,
 ``normalize``), plus the composites ``mse_loss``, ``l1_loss``, ``smooth_l1_loss``,
-``huber_loss``, the margin, ranking, Poisson and Gaussian losses, and ``one_hot``, and
+``huber_loss``, the margin, ranking, Poisson and Gaussian losses, ``pdist``,
+``pixel_shuffle``/``pixel_unshuffle`` and ``one_hot``, and
 ``cross_entropy`` with PyTorch's order of arguments (``weight`` third; the engine's op takes it
 last).
 
@@ -35,6 +36,7 @@ from minigrad.ops import (
     softmax,
     softplus,
     tanh,
+    vector_norm,
     where,
 )
 from minigrad.ops import cross_entropy as fused_cross_entropy
@@ -119,6 +121,9 @@ __all__ = [
     "log_softmax",
     "mse_loss",
     "one_hot",
+    "pdist",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "relu",
     "relu_",
     "rms_norm",
@@ -599,6 +604,67 @@ def _check_class_ids(
             f"(target of shape {tuple(target.shape)})"
         )
     return classes
+
+
+# -- pdist, pixel_shuffle, pixel_unshuffle (review r11) ---------------------------------------
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
+    """The ``p``-norm distance between each pair of rows of ``input``, ``i < j`` in row-major
+    order (the upper triangle of ``cdist(input, input)``, flattened). ``p`` >= 0 or ``inf``;
+    the gradient at a zero distance is 0 (PyTorch's subgradient).
+    Shapes: (N, M) -> (N (N - 1) / 2,)."""
+    if not isinstance(input, Tensor) or input.ndim != 2:
+        what = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise ShapeError(f"pdist: needs a 2-D input (N, M), got {what}")
+    if not p >= 0:
+        raise ValueError(f"pdist: p must be >= 0, got {p}")
+    xp = backend.array_module(input.array)
+    rows, cols = (as_tensor(i) for i in xp.triu_indices(input.shape[0], 1))
+    return vector_norm(input[rows] - input[cols], p, dim=-1)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
+    """Move channels into space: (*, C r^2, H, W) -> (*, C, H r, W r), ``r`` the
+    ``upscale_factor``; out[..., c, h r + i, w r + j] = in[..., c r^2 + i r + j, h, w]."""
+    r = _shuffle_factor("pixel_shuffle", input, upscale_factor)
+    *lead, channels, height, width = input.shape
+    if channels % (r * r):
+        raise ShapeError(
+            f"pixel_shuffle: the channels ({channels}, dim -3 of shape {tuple(input.shape)}) "
+            f"must be divisible by upscale_factor^2 = {r * r}"
+        )
+    n = len(lead)
+    x = input.reshape((*lead, channels // (r * r), r, r, height, width))
+    # (*, C, r, r, H, W) -> (*, C, H, r, W, r)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape((*lead, channels // (r * r), height * r, width * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
+    """Move space into channels, ``pixel_shuffle``'s inverse: (*, C, H r, W r) ->
+    (*, C r^2, H, W), ``r`` the ``downscale_factor``."""
+    r = _shuffle_factor("pixel_unshuffle", input, downscale_factor)
+    *lead, channels, height, width = input.shape
+    if height % r or width % r:
+        raise ShapeError(
+            f"pixel_unshuffle: the height ({height}) and width ({width}) of shape "
+            f"{tuple(input.shape)} must be divisible by downscale_factor = {r}"
+        )
+    n = len(lead)
+    x = input.reshape((*lead, channels, height // r, r, width // r, r))
+    # (*, C, H, r, W, r) -> (*, C, r, r, H, W)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape((*lead, channels * r * r, height // r, width // r))
+
+
+def _shuffle_factor(name: str, input: Tensor, factor: int) -> int:  # noqa: A002
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        what = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise ShapeError(f"{name}: needs an input of at least 3 dims (*, C, H, W), got {what}")
+    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+        raise ValueError(f"{name}: the factor must be a positive int, got {factor!r}")
+    return factor
 
 
 def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
