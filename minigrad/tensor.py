@@ -1169,12 +1169,12 @@ class Tensor(autograd.TensorBase):
         return ops.allclose(self, other, rtol, atol, equal_nan)
 
     @accepts_axis
-    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.prod(self, dim, keepdim)
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.prod(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
-    def cumsum(self, dim: int) -> Tensor:
-        return ops.cumsum(self, dim)
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return ops.cumsum(self, dim, dtype=dtype)
 
     @accepts_axis
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -1541,16 +1541,16 @@ class Tensor(autograd.TensorBase):
         return self._inplace("lerp_", lambda t: ops.lerp(t, end, weight))
 
     @accepts_axis
-    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.nansum(self, dim, keepdim)
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.nansum(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
-    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.nanmean(self, dim, keepdim)
+    def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.nanmean(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
-    def cumprod(self, dim: int) -> Tensor:
-        return ops.cumprod(self, dim)
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return ops.cumprod(self, dim, dtype=dtype)
 
     @accepts_axis
     def cummax(self, dim: int) -> Any:

@@ -1000,6 +1000,7 @@ def exp2(a: Tensor) -> Tensor:
 
 class LogAddExp(Function):
     @staticmethod
+    @backend.quietly  # inf and -inf give NaN, as PyTorch, no warning
     def forward(ctx, a, b):
         xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
         ctx.save_for_backward(a, b)

@@ -38,6 +38,7 @@ from minigrad.ops.linalg import vector_norm
 from minigrad.ops.mathops import _tensor
 from minigrad.ops.shape import IndexAdd, cat, setitem, where
 from minigrad.ops.statistics import _int_dim, _positions, _scan_input, cumprod
+from minigrad.promotion import result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -540,30 +541,33 @@ def renorm(x: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 # =============================================================================================
 
 
-def _integer_pair(name: str, a: Tensor, b: Tensor) -> Any:
+def _integer_pair(name: str, a: Tensor, b: Tensor) -> tuple[Any, Any, Any]:
+    """``a`` and ``b``'s arrays in their integer result type (PyTorch's: a 0-d int64 keeps an
+    int8 tensor int8, a bool joins an integer), and the array module."""
     _tensor(name, a)
     _tensor(name, b)
-    for t in (a, b):
-        if t.dtype.kind not in "iu":
-            raise DTypeError(
-                f"{name}: expects integer tensors, got {a.dtype} (shape {tuple(a.shape)}) and "
-                f"{b.dtype} (shape {tuple(b.shape)})"
-            )
-    return backend.array_module(a.array)
+    dtype = result_type(a, b)
+    if dtype.kind not in "iu":  # a float, or two bools (PyTorch: "not implemented for 'Bool'")
+        raise DTypeError(
+            f"{name}: expects integer tensors, got {a.dtype} (shape {tuple(a.shape)}) and "
+            f"{b.dtype} (shape {tuple(b.shape)})"
+        )
+    x, y = (t.array.astype(dtype, copy=False) for t in (a, b))
+    return x, y, backend.array_module(x)
 
 
 def gcd(a: Tensor, b: Tensor) -> Tensor:
     """The greatest common divisor of ``a`` and ``b`` (broadcast, integers; non-negative,
     ``gcd(0, 0) = 0``), as ``torch.gcd``. No gradient."""
-    xp = _integer_pair("gcd", a, b)
-    return wrap(xp.asarray(xp.gcd(a.array, b.array)))  # asarray: 0-d gives a NumPy scalar
+    x, y, xp = _integer_pair("gcd", a, b)
+    return wrap(xp.asarray(xp.gcd(x, y)))  # asarray: 0-d gives a NumPy scalar
 
 
 def lcm(a: Tensor, b: Tensor) -> Tensor:
     """The least common multiple of ``a`` and ``b`` (broadcast, integers; non-negative,
     ``lcm(0, n) = 0``), as ``torch.lcm``. No gradient."""
-    xp = _integer_pair("lcm", a, b)
-    return wrap(xp.asarray(xp.lcm(a.array, b.array)))  # asarray: 0-d gives a NumPy scalar
+    x, y, xp = _integer_pair("lcm", a, b)
+    return wrap(xp.asarray(xp.lcm(x, y)))  # asarray: 0-d gives a NumPy scalar
 
 
 def trapezoid(
