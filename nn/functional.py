@@ -75,6 +75,20 @@ from nn.attention import (  # issue h15
     pairwise_distance,
     scaled_dot_product_attention,
 )
+from nn.losses import (  # the rest of torch.nn.functional's losses (session 12)
+    cosine_embedding_loss,
+    ctc_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from nn.normalization import (  # issue h15
     batch_norm,
     group_norm,
@@ -147,6 +161,19 @@ __all__ = [
     "multi_head_attention_forward",
     "pairwise_distance",
     "scaled_dot_product_attention",
+    # the rest of the losses (session 12: nn/losses.py)
+    "cosine_embedding_loss",
+    "ctc_loss",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
