@@ -750,6 +750,7 @@ from minigrad import linalg as linalg  # noqa: E402
 from minigrad.backend import Generator  # noqa: E402  (torch.Generator: multinomial, nn.init)
 from minigrad.errors import LinAlgError  # noqa: E402
 from minigrad.ops.decompositions import det, slogdet  # noqa: E402
+from minigrad.ops.lu import cholesky_inverse, cholesky_solve, lu_unpack  # noqa: E402
 from minigrad.ops.matrix_functions import (  # noqa: E402
     inverse,
     logdet,
@@ -760,6 +761,9 @@ from minigrad.ops.matrix_functions import (  # noqa: E402
 __all__ += [
     "Generator",
     "LinAlgError",
+    "cholesky_inverse",
+    "cholesky_solve",
+    "lu_unpack",
     "det",
     "inverse",
     "logdet",

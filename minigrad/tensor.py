@@ -2030,6 +2030,13 @@ class Tensor(autograd.TensorBase):
     def matrix_exp(self) -> Tensor:
         return ops.matrix_functions.matrix_exp(self)
 
+    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
+        """``cholesky_solve(self, input2, upper)``: self is B, input2 the Cholesky factor."""
+        return ops.lu.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        return ops.lu.cholesky_inverse(self, upper)
+
 
 _NDARRAY = backend.ARRAY_TYPES[0]
 
