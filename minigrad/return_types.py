@@ -172,3 +172,11 @@ class linalg_cholesky_ex(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     L: Any
     info: Any
+
+
+class svd(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``Tensor.svd()`` (``torch.svd``): A = U diag(S) V^T, V itself."""
+
+    U: Any
+    S: Any
+    V: Any
