@@ -2034,6 +2034,13 @@ def cholesky_info(a: Array) -> Array:
     return xp.asarray(info.reshape(a.shape[:-2]))
 
 
+def histogram(a: Array, bins: Any, value_range: Any, weights: Any, density: bool) -> tuple:
+    """NumPy's (CuPy's) histogram of the 1-D ``a``: (counts, edges) in float64."""
+    return array_module(a).histogram(
+        a, bins=bins, range=value_range, weights=weights, density=density
+    )
+
+
 def lu_permutation(pivots: Array, m: int) -> Array:
     """The row order LAPACK's pivots (..., k) give rows of length m: perm (..., m) int64 with
     ``A[perm] = L U`` (the swaps applied in turn to 0, 1, ..., m - 1)."""

@@ -180,3 +180,10 @@ class svd(NamedTuple):  # noqa: N801 (PyTorch's name)
     U: Any
     S: Any
     V: Any
+
+
+class histogram(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``histogram(input, bins)``: the counts (or densities) and the bins' edges."""
+
+    hist: Any
+    bin_edges: Any
