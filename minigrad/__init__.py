@@ -794,9 +794,11 @@ from minigrad.composites import (  # noqa: E402
     diagonal_scatter,
     divide,
     fix,
+    get_rng_state,
     hamming_window,
     hann_window,
     histogram,
+    initial_seed,
     is_complex,
     is_floating_point,
     is_nonzero,
@@ -810,10 +812,16 @@ from minigrad.composites import (  # noqa: E402
     positive,
     promote_types,
     result_type,
+    seed,
+    set_rng_state,
     subtract,
 )
 
 __all__ += [
+    "get_rng_state",
+    "initial_seed",
+    "seed",
+    "set_rng_state",
     "absolute",
     "bartlett_window",
     "bitwise_and",

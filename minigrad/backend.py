@@ -348,6 +348,20 @@ def manual_seed(seed: int) -> None:
     _generators.clear()
 
 
+def seed() -> int:
+    """Seed every generator from fresh entropy (PyTorch's ``torch.seed``); returns the seed,
+    which ``manual_seed`` takes to replay what follows."""
+    chosen = int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1)
+    manual_seed(chosen)
+    return chosen
+
+
+def initial_seed() -> int | None:
+    """The seed ``manual_seed`` (or ``seed``) last set; None while every generator draws from
+    fresh entropy (PyTorch's default generator starts from a fixed seed instead)."""
+    return _seed
+
+
 def generator(device: str) -> Any:
     """The random generator for ``device`` (``numpy.random.Generator`` or CuPy's)."""
     gen = _generators.get(device)

@@ -41,9 +41,11 @@ __all__ = [
     "diagonal_scatter",
     "divide",
     "fix",
+    "get_rng_state",
     "hamming_window",
     "hann_window",
     "histogram",
+    "initial_seed",
     "is_complex",
     "is_floating_point",
     "is_nonzero",
@@ -57,6 +59,8 @@ __all__ = [
     "positive",
     "promote_types",
     "result_type",
+    "seed",
+    "set_rng_state",
     "subtract",
 ]
 
@@ -424,3 +428,32 @@ def kaiser_window(
         return np.i0(beta * np.sqrt(1 - (2 * n / (size - 1) - 1) ** 2)) / np.i0(beta)
 
     return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad, formula)
+
+
+# -- the random state ---------------------------------------------------------------------------
+
+
+def get_rng_state() -> Any:
+    """A copy of the state of every random generator minigrad has made (and of the seed), for
+    ``set_rng_state``: draws after it replay. An opaque object, where PyTorch's is a uint8
+    tensor (minigrad keeps one NumPy or CuPy generator per device)."""
+    return backend.get_rng_state()
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Put the generators back as ``get_rng_state`` found them."""
+    if not (isinstance(new_state, tuple) and len(new_state) == 2):
+        raise TypeError(
+            f"set_rng_state: expects what get_rng_state returned, got {type(new_state).__name__}"
+        )
+    backend.set_rng_state(new_state)
+
+
+def seed() -> int:
+    """Seed every generator from fresh entropy; returns the seed."""
+    return backend.seed()
+
+
+def initial_seed() -> int | None:
+    """The seed last set by ``manual_seed`` or ``seed`` (None before either)."""
+    return backend.initial_seed()

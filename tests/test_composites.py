@@ -177,3 +177,19 @@ def test_window_options_and_errors():
         mg.hann_window(-1)
     with pytest.raises(TypeError, match="floating point dtype"):
         mg.hann_window(4, dtype=mg.int64)
+
+
+def test_random_state_round_trip_and_seed():
+    chosen = mg.seed()
+    assert isinstance(chosen, int) and chosen >= 0 and mg.initial_seed() == chosen
+    state = mg.get_rng_state()
+    first = mg.rand(4).tolist(), mg.randn(2).tolist()
+    mg.set_rng_state(state)
+    assert (mg.rand(4).tolist(), mg.randn(2).tolist()) == first
+    mg.manual_seed(chosen)  # the seed replays from the start as well
+    mg.set_rng_state(state)
+    assert mg.rand(4).tolist() == first[0]
+    mg.manual_seed(5)
+    assert mg.initial_seed() == 5
+    with pytest.raises(TypeError, match="get_rng_state"):
+        mg.set_rng_state(b"\x00\x01")
