@@ -112,6 +112,13 @@ from nn.recurrent import (  # recurrent layers (issue h15)
     RNNCell,
     RNNCellBase,
 )
+from nn.transformer_layers import (  # torch.nn's transformer modules (session 12)
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "BCELoss",
@@ -215,4 +222,11 @@ __all__ += [  # the losses of nn.losses and nn.layers (session 12)
     "SoftMarginLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+]
+__all__ += [  # torch.nn's transformer modules (nn/transformer_layers.py, session 12)
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]
