@@ -1,5 +1,7 @@
 """Optimizers: SGD (with momentum and Nesterov), Adam and AdamW (with AMSGrad), after
-``torch.optim`` (same defaults; ``maximize=True`` ascends, as there).
+``torch.optim`` (same defaults; ``maximize=True`` ascends, as there); ``nn/optimizers.py``
+builds the others (RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop) on the same
+base, and they are re-exported here.
 
 An optimizer holds *parameter groups*: each group is a dict with a ``"params"`` list and its own
 hyperparameters (``lr``, ``weight_decay``, ...), the constructor's values filling in what a group
@@ -770,3 +772,18 @@ class AdamW(Adam):
             # p = p * (1 - lr * wd)
             param *= 1.0 - lr * weight_decay
         _adam_update(param, grad, state, group)
+
+
+# The rest of torch.optim's first-order optimizers (nn/optimizers.py builds them on Optimizer)
+from nn.optimizers import (  # noqa: E402
+    ASGD,
+    Adadelta,
+    Adagrad,
+    Adamax,
+    NAdam,
+    RAdam,
+    RMSprop,
+    Rprop,
+)
+
+__all__ += ["ASGD", "Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop"]
