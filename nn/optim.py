@@ -215,6 +215,7 @@ class Optimizer:
 
     _state_tensors: tuple[str, ...] = ()
     _state_ints: tuple[str, ...] = ()
+    _state_floats: tuple[str, ...] = ()  # numbers kept per parameter (NAdam's mu_product)
     # hyperparameters added after the first release: an older state dict without them loads
     # with these values (as torch.optim's ``__setstate__`` fills in ``maximize``)
     _added_hyperparameters: dict[str, Any] = {"maximize": False}
@@ -374,7 +375,7 @@ class Optimizer:
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         """The entries of a parameter's state once updated with ``group``'s hyperparameters."""
-        return set(self._state_tensors) | set(self._state_ints)
+        return set(self._state_tensors) | set(self._state_ints) | set(self._state_floats)
 
     # -- saving and loading --------------------------------------------------------------------
 
@@ -512,6 +513,13 @@ class Optimizer:
                     f"{param_where}{state_name!r} must be a non-negative int, got {value!r}"
                 )
             entry[state_name] = value
+        for state_name in self._state_floats:
+            value = saved[state_name]
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{param_where}{state_name!r} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{param_where}{state_name!r} must be finite, got {value!r}")
+            entry[state_name] = float(value)
         for state_name in self._state_tensors:
             if state_name in expected:
                 where_name = f"{param_where}{state_name!r}"

@@ -25,7 +25,6 @@ Owns: these optimizers. May import: minigrad's public API, ``nn.optim``'s base a
 from __future__ import annotations
 
 import math
-import numbers
 import struct
 from typing import Any
 
@@ -56,29 +55,6 @@ def _probability(value: Any, name: str, where: str, closed: bool = True) -> floa
     if not (0.0 <= value <= 1.0 if closed else 0.0 <= value < 1.0):
         raise ValueError(f"{where}{name} must be in [0, 1{']' if closed else ')'}, got {value}")
     return value
-
-
-class _FloatState(Optimizer):
-    """An optimizer whose per-parameter state also holds floats (``_state_floats``: NAdam's
-    ``mu_product``, ASGD's ``eta`` and ``mu``), checked on load as the base checks the ints."""
-
-    _state_floats: tuple[str, ...] = ()
-
-    def _state_names(self, group: dict[str, Any]) -> set[str]:
-        return super()._state_names(group) | set(self._state_floats)
-
-    def _saved_param_state(
-        self, key: Any, saved: Any, by_saved_index: dict[int, Any], where: str
-    ) -> tuple[Any, dict[str, Any]]:
-        p, entry = super()._saved_param_state(key, saved, by_saved_index, where)
-        for name in self._state_floats:
-            value = saved[name]
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValueError(f"{where}state {name!r} must be a number, got {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{where}state {name!r} must be finite, got {value!r}")
-            entry[name] = float(value)
-        return p, entry
 
 
 class RMSprop(Optimizer):
@@ -297,7 +273,7 @@ class Adamax(Optimizer):
         param -= float(group["lr"]) / (1.0 - beta1 ** state["step"]) * (exp_avg / exp_inf)
 
 
-class NAdam(_FloatState):
+class NAdam(Optimizer):
     """Adam with Nesterov momentum (Dozat, 2016), as ``torch.optim.NAdam``;
     ``decoupled_weight_decay`` shrinks the parameter as AdamW does (NAdamW).
 
@@ -430,7 +406,7 @@ class RAdam(Optimizer):
             param -= corrected * lr
 
 
-class ASGD(_FloatState):
+class ASGD(Optimizer):
     """Averaged SGD (Polyak & Juditsky, 1992), as ``torch.optim.ASGD``: ``eta`` decays as
     lr / (1 + lambd lr t)^alpha, and ``ax`` averages the iterates from step ``t0`` on.
 
