@@ -52,8 +52,10 @@ from nn.layers import (
     Dropout,
     Embedding,
     Flatten,
+    HuberLoss,
     Identity,
     KLDivLoss,
+    L1Loss,
     LayerNorm,
     LeakyReLU,
     Linear,
@@ -64,25 +66,25 @@ from nn.layers import (
     RMSNorm,
     Sigmoid,
     SiLU,
+    SmoothL1Loss,
     Softmax,
     Softplus,
     Tanh,
     Unflatten,
 )
-from nn.losses import (  # the other loss layers (review r11)
+from nn.losses import (  # the rest of torch.nn's losses (session 12)
     CosineEmbeddingLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
-    HuberLoss,
-    L1Loss,
     MarginRankingLoss,
     MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     PoissonNLLLoss,
-    SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from nn.module import (
     IncompatibleKeys,
@@ -143,6 +145,13 @@ from nn.spatial import (  # resampling, rearranging, padding, channel dropout, L
     ZeroPad1d,
     ZeroPad2d,
     ZeroPad3d,
+)
+from nn.transformer_layers import (  # torch.nn's transformer modules (session 12)
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 
 __all__ = [
@@ -222,20 +231,6 @@ __all__ = [
     "LSTM",
     "LSTMCell",
     "RNN",
-    # the other loss layers (review r11)
-    "CosineEmbeddingLoss",
-    "GaussianNLLLoss",
-    "HingeEmbeddingLoss",
-    "HuberLoss",
-    "L1Loss",
-    "MarginRankingLoss",
-    "MultiLabelMarginLoss",
-    "MultiLabelSoftMarginLoss",
-    "MultiMarginLoss",
-    "PoissonNLLLoss",
-    "SmoothL1Loss",
-    "SoftMarginLoss",
-    "TripletMarginLoss",
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
@@ -279,4 +274,28 @@ __all__ += [  # resampling, rearranging, padding, channel dropout, LRN, bilinear
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
+]
+__all__ += [  # the losses of nn.losses and nn.layers (session 12)
+    "CTCLoss",
+    "CosineEmbeddingLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "L1Loss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+]
+__all__ += [  # torch.nn's transformer modules (nn/transformer_layers.py, session 12)
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

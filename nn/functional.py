@@ -1,7 +1,7 @@
 """The engine's ops under the names ``torch.nn.functional`` uses (activations, losses, ``pad``,
 ``normalize``), plus the composites ``mse_loss``, ``l1_loss``, ``smooth_l1_loss``,
-``huber_loss``, the margin, ranking, Poisson and Gaussian losses, ``pdist``,
-``pixel_shuffle``/``pixel_unshuffle`` and ``one_hot``, and
+``huber_loss``, ``pdist`` and ``one_hot``, re-exports of ``nn/losses.py``'s losses (margin,
+ranking, embedding, Poisson, Gaussian, CTC) and of ``minigrad.ops.resampling``, and
 ``cross_entropy`` with PyTorch's order of arguments (``weight`` third; the engine's op takes it
 last).
 
@@ -12,11 +12,9 @@ Owns: the functional names. May import: minigrad's public API.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from minigrad import autograd, backend
-from minigrad.creation import full_like
 from minigrad.errors import ShapeError
 from minigrad.ops import (
     binary_cross_entropy,
@@ -26,7 +24,6 @@ from minigrad.ops import (
     layer_norm,
     linear,
     log_softmax,
-    minimum,
     nll_loss,
     normalize,
     pad,
@@ -81,6 +78,20 @@ from nn.attention import (  # issue h15
     pairwise_distance,
     scaled_dot_product_attention,
 )
+from nn.losses import (  # the rest of torch.nn.functional's losses (session 12)
+    cosine_embedding_loss,
+    ctc_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from nn.normalization import (  # issue h15
     batch_norm,
     group_norm,
@@ -105,16 +116,6 @@ __all__ = [
     "embedding",
     "gelu",
     "huber_loss",
-    "poisson_nll_loss",
-    "gaussian_nll_loss",
-    "margin_ranking_loss",
-    "hinge_embedding_loss",
-    "soft_margin_loss",
-    "multilabel_soft_margin_loss",
-    "cosine_embedding_loss",
-    "triplet_margin_loss",
-    "multi_margin_loss",
-    "multilabel_margin_loss",
     "l1_loss",
     "layer_norm",
     "linear",
@@ -164,6 +165,19 @@ __all__ = [
     "multi_head_attention_forward",
     "pairwise_distance",
     "scaled_dot_product_attention",
+    # the rest of the losses (session 12: nn/losses.py)
+    "cosine_embedding_loss",
+    "ctc_loss",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
@@ -291,317 +305,6 @@ def _within(diff: Tensor, bound: float) -> Tensor:
     value (``0.5 d^2``'s unused gradient at an infinite ``d`` is 0 * inf = NaN, where PyTorch's
     is the linear branch's +-1)."""
     return diff.clamp(-bound, bound)
-
-
-# -- the other losses of torch.nn.functional (review r11) ---------------------------------------
-# Compositions of primitives, each reading as PyTorch's formula. PyTorch's deprecated
-# ``size_average`` and ``reduce`` sit before ``reduction`` (and some options): those options
-# are keywords here, as in ``cross_entropy``, so that no positional value changes its meaning.
-
-
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _check_alike(name: str, **operands: Tensor) -> None:
-    """Each operand a tensor, all of one shape (as the pointwise losses above: PyTorch
-    broadcasts these silently, and an (N, 1) input against an (N,) target is nearly always a
-    mistake)."""
-    for role, operand in operands.items():
-        if not isinstance(operand, Tensor):
-            raise TypeError(f"{name}: {role} must be a tensor, got {type(operand).__name__}")
-    shapes = {role: tuple(operand.shape) for role, operand in operands.items()}
-    if len(set(shapes.values())) > 1:
-        listed = ", ".join(f"{role} {shape}" for role, shape in shapes.items())
-        raise ShapeError(f"{name}: the shapes must be alike, got {listed}")
-
-
-def poisson_nll_loss(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    log_input: bool = True,
-    full: bool = False,
-    *,
-    eps: float = 1e-8,
-    reduction: str = "mean",
-) -> Tensor:
-    """Negative log likelihood of ``target`` counts under a Poisson distribution of rate
-    ``exp(input)`` (``log_input``): ``exp(input) - target * input``; or of rate ``input``:
-    ``input - target * log(input + eps)``. ``full`` adds Stirling's ``log(target!)``,
-    ``target log(target) - target + 0.5 log(2 pi target)``, where target > 1 (0 elsewhere).
-    Shapes: input and target alike -> () or their shape (``"none"``)."""
-    _check_reduction("poisson_nll_loss", reduction)
-    _check_alike("poisson_nll_loss", input=input, target=target)
-    if log_input:
-        loss = input.exp() - target * input
-    else:
-        loss = input - target * (input + eps).log()
-    if full:
-        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
-        loss = loss + where(target > 1, stirling, 0.0)
-    return _reduced(loss, reduction)
-
-
-def gaussian_nll_loss(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    var: Tensor | float,
-    full: bool = False,
-    eps: float = 1e-6,
-    reduction: str = "mean",
-) -> Tensor:
-    """Negative log likelihood of ``target`` under Gaussians of mean ``input`` and variance
-    ``var``: ``0.5 (log(var) + (input - target)^2 / var)``, plus ``0.5 log(2 pi)`` with
-    ``full``. ``var`` is clamped at ``eps`` in value only: its gradient passes as if
-    unclamped (PyTorch clamps it under no_grad).
-
-    Shapes: input and target alike; var of the input's shape, or of it without its last dim,
-    or with one dim of size 1 (one variance shared along it), or a number.
-    """
-    _check_reduction("gaussian_nll_loss", reduction)
-    _check_alike("gaussian_nll_loss", input=input, target=target)
-    if not isinstance(var, Tensor):
-        if not var >= 0:
-            raise ValueError(f"gaussian_nll_loss: var must be >= 0, got {var}")
-        var = full_like(input, var)
-    elif var.numel() and bool((var < 0).any()):
-        raise ValueError(f"gaussian_nll_loss: var (shape {tuple(var.shape)}) has negative entries")
-    var = _variance_like(input, var)
-    var = var.clone()
-    with autograd.no_grad():  # the value clamped, the gradient left as it is (PyTorch's)
-        var.clamp_(min=eps)
-    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
-    if full:
-        loss = loss + 0.5 * math.log(2 * math.pi)
-    return _reduced(loss, reduction)
-
-
-def _variance_like(input: Tensor, var: Tensor) -> Tensor:  # noqa: A002
-    """``var`` shaped to broadcast against ``input``, by PyTorch's rules (see above)."""
-    shape, vshape = tuple(input.shape), tuple(var.shape)
-    if vshape == shape:
-        return var
-    if vshape == shape[:-1]:
-        return var.unsqueeze(-1)
-    if len(vshape) == len(shape) and sum(v for n, v in zip(shape, vshape) if n != v) == 1:
-        return var
-    raise ShapeError(
-        f"gaussian_nll_loss: var of shape {vshape} does not fit the input's shape {shape}: "
-        "give the input's shape, that shape without its last dim, or one dim of size 1"
-    )
-
-
-def margin_ranking_loss(
-    input1: Tensor,
-    input2: Tensor,
-    target: Tensor,
-    margin: float = 0.0,
-    *,
-    reduction: str = "mean",
-) -> Tensor:
-    """``max(0, -target * (input1 - input2) + margin)``: ``target`` 1 wants input1 ranked
-    above input2, -1 below. Shapes: three tensors of one number of dims, broadcast together."""
-    _check_reduction("margin_ranking_loss", reduction)
-    if not input1.ndim == input2.ndim == target.ndim:
-        raise ShapeError(
-            "margin_ranking_loss: input1, input2 and target must have the same number of dims, "
-            f"got shapes {tuple(input1.shape)}, {tuple(input2.shape)}, {tuple(target.shape)}"
-        )
-    # d/dinput1 = -target where the margin is not met (also at exactly 0, as PyTorch's clamp)
-    return _reduced((-target * (input1 - input2) + margin).clamp(min=0), reduction)
-
-
-def hinge_embedding_loss(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    margin: float = 1.0,
-    *,
-    reduction: str = "mean",
-) -> Tensor:
-    """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1 (a target
-    that is neither takes both terms, as PyTorch). Shapes: input and target alike."""
-    _check_reduction("hinge_embedding_loss", reduction)
-    _check_alike("hinge_embedding_loss", input=input, target=target)
-    below_margin = where(target != 1, (margin - input).clamp(min=0), 0.0)
-    return _reduced(below_margin + where(target != -1, input, 0.0), reduction)
-
-
-def soft_margin_loss(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    *,
-    reduction: str = "mean",
-) -> Tensor:
-    """Two-class logistic loss ``log(1 + exp(-target * input))``, computed as a softplus: finite
-    where ``exp`` overflows (PyTorch's gives inf there). Shapes: input and target alike."""
-    _check_reduction("soft_margin_loss", reduction)
-    _check_alike("soft_margin_loss", input=input, target=target)
-    return _reduced(softplus(-target * input, threshold=math.inf), reduction)
-
-
-def multilabel_soft_margin_loss(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    weight: Tensor | None = None,
-    *,
-    reduction: str = "mean",
-) -> Tensor:
-    """One binary cross-entropy of logits per class, averaged over the classes:
-    ``mean_c -weight_c (t_c log sigmoid(x_c) + (1 - t_c) log sigmoid(-x_c))``.
-    Shapes: input and target (N, C) (or (C,)), weight broadcasting to them -> () or (N,)."""
-    _check_reduction("multilabel_soft_margin_loss", reduction)
-    _check_alike("multilabel_soft_margin_loss", input=input, target=target)
-    # -log sigmoid(x) = softplus(-x), exact for every x
-    loss = target * softplus(-input, threshold=math.inf) + (1 - target) * softplus(
-        input, threshold=math.inf
-    )
-    if weight is not None:
-        loss = loss * weight
-    return _reduced(loss.sum(-1) / input.shape[-1], reduction)
-
-
-def cosine_embedding_loss(
-    input1: Tensor,
-    input2: Tensor,
-    target: Tensor,
-    margin: float = 0.0,
-    *,
-    reduction: str = "mean",
-) -> Tensor:
-    """``1 - cos(input1, input2)`` where ``target`` is 1, ``max(0, cos - margin)`` where it is
-    -1 (0 for any other target), with ``cos = <x1, x2> / sqrt((|x1|^2 + 1e-12)(|x2|^2 +
-    1e-12))`` as PyTorch. Shapes: inputs (N, D) and target (N,), or (D,) and ()."""
-    _check_reduction("cosine_embedding_loss", reduction)
-    dim = target.ndim
-    if dim > 1 or input1.ndim != dim + 1 or input2.ndim != dim + 1:
-        raise ShapeError(
-            "cosine_embedding_loss: needs inputs (N, D) with a target (N,), or (D,) with a 0-d "
-            f"target; got {tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}"
-        )
-    squares = ((x * x).sum(dim) + 1e-12 for x in (input1, input2))
-    cos = (input1 * input2).sum(dim) / (next(squares) * next(squares)).sqrt()
-    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0), 0.0)
-    return _reduced(loss, reduction)
-
-
-def triplet_margin_loss(
-    anchor: Tensor,
-    positive: Tensor,
-    negative: Tensor,
-    margin: float = 1.0,
-    p: float = 2.0,
-    eps: float = 1e-6,
-    swap: bool = False,
-    *,
-    reduction: str = "mean",
-) -> Tensor:
-    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with ``d`` the
-    ``pairwise_distance`` (``p``, ``eps``); ``swap`` takes for the negative distance the
-    smaller of d(anchor, negative) and d(positive, negative). Shapes: (N, D) or (D,) each."""
-    _check_reduction("triplet_margin_loss", reduction)
-    if not margin > 0:
-        raise ValueError(f"triplet_margin_loss: margin must be > 0, got {margin}")
-    if not anchor.ndim == positive.ndim == negative.ndim:
-        raise ShapeError(
-            "triplet_margin_loss: anchor, positive and negative must have the same number of "
-            f"dims, got {tuple(anchor.shape)}, {tuple(positive.shape)}, {tuple(negative.shape)}"
-        )
-    d_pos = pairwise_distance(anchor, positive, p, eps)
-    d_neg = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return _reduced((margin + d_pos - d_neg).clamp(min=0), reduction)
-
-
-def multi_margin_loss(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    p: int = 1,
-    margin: float = 1.0,
-    weight: Tensor | None = None,
-    *,
-    reduction: str = "mean",
-) -> Tensor:
-    """Multi-class hinge loss: per sample ``sum_{j != y} max(0, margin - x_y + x_j)^p / C``,
-    times ``weight[y]``. Shapes: input (N, C) or (C,); target (N,) or () class ids; weight
-    (C,) -> () or (N,) (``"none"``)."""
-    _check_reduction("multi_margin_loss", reduction)
-    if p not in (1, 2):
-        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
-    if isinstance(input, Tensor) and input.ndim == 1 and isinstance(target, Tensor):
-        out = multi_margin_loss(input.unsqueeze(0), target.reshape(1), p, margin, weight)
-        return out.reshape(()) if reduction == "none" else out
-    classes = _check_class_ids("multi_margin_loss", input, target, target.shape[:1])
-    if weight is not None and tuple(weight.shape) != (classes,):
-        raise ShapeError(
-            f"multi_margin_loss: weight must have shape ({classes},), got {tuple(weight.shape)}"
-        )
-    # z_j = margin - x_y + x_j; relu's gradient is 0 at z = 0, as PyTorch's (it counts z > 0)
-    hinge = _relu(margin - input.gather(1, target.unsqueeze(1)) + input)  # (N, C)
-    if p == 2:
-        hinge = hinge * hinge
-    if weight is not None:
-        hinge = hinge * weight[target].unsqueeze(1)
-    hinge = where(one_hot(target, classes) != 0, 0.0, hinge)  # j = y takes no part
-    return _reduced(hinge.sum(1) / classes, reduction)
-
-
-def multilabel_margin_loss(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    *,
-    reduction: str = "mean",
-) -> Tensor:
-    """Multi-label hinge loss. Each row of ``target`` lists the sample's classes, ended by the
-    first -1; for each listed class y and each class i not listed, ``max(0, 1 - (x_y - x_i))``,
-    summed and divided by C (a class listed twice counts twice, as PyTorch).
-    Shapes: input (N, C) or (C,); target integer, of the input's shape -> () or (N,)."""
-    _check_reduction("multilabel_margin_loss", reduction)
-    if isinstance(input, Tensor) and input.ndim == 1 and isinstance(target, Tensor):
-        out = multilabel_margin_loss(input.unsqueeze(0), target.unsqueeze(0))
-        return out.reshape(()) if reduction == "none" else out
-    classes = _check_class_ids("multilabel_margin_loss", input, target, input.shape, listed=True)
-    xp = backend.array_module(target.array)
-    ids = target.array  # (N, C)
-    listed = xp.cumprod(ids != -1, axis=1).astype(bool)  # the entries before the first -1
-    hits = (ids[:, :, None] == xp.arange(classes)) & listed[:, :, None]  # (N, slot, class)
-    counts = hits.sum(1)  # (N, C): how often each class is listed
-    pairs = (counts[:, :, None] * (counts == 0)[:, None, :]).astype(input.dtype)  # (N, y, i)
-    # z[n, y, i] = 1 - x_y + x_i, counted for y listed and i not; relu: 0 at z = 0 as PyTorch
-    hinge = _relu(1 - input.unsqueeze(2) + input.unsqueeze(1)) * as_tensor(pairs)
-    return _reduced(hinge.sum((1, 2)) / classes, reduction)
-
-
-def _check_class_ids(
-    name: str,
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    target_shape: tuple[int, ...],
-    listed: bool = False,
-) -> int:
-    """Check a float (N, C) input and its integer ``target`` of ``target_shape``, whose ids
-    must be in [0, C) (in [-1, C) with ``listed``, -1 ending each row's list); returns C."""
-    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
-        raise TypeError(f"{name}: input and target must be tensors")
-    if input.ndim != 2 or input.dtype.kind != "f" or target.dtype.kind not in "iu":
-        raise TypeError(
-            f"{name}: needs a floating point input (N, C) or (C,) and integer class ids, got "
-            f"{input.dtype} {tuple(input.shape)} and {target.dtype} {tuple(target.shape)}"
-        )
-    if tuple(target.shape) != tuple(target_shape):
-        raise ShapeError(
-            f"{name}: input of shape {tuple(input.shape)} needs a target of shape "
-            f"{tuple(target_shape)}, got {tuple(target.shape)}"
-        )
-    classes, least = input.shape[1], -1 if listed else 0
-    lo, hi, _ = backend.int_range(target.array)  # one device read
-    if lo <= hi and (lo < least or hi >= classes):
-        raise IndexError(
-            f"{name}: class ids must be in [{least}, {classes}), got values in [{lo}, {hi}] "
-            f"(target of shape {tuple(target.shape)})"
-        )
-    return classes
 
 
 # -- pdist (review r11; pixel_shuffle and pixel_unshuffle are minigrad.ops.resampling's) ---------

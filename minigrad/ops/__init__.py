@@ -39,6 +39,8 @@
 - ``matrix_functions``: cond matrix_rank matrix_power matrix_exp solve_triangular lstsq
   tensorinv tensorsolve, and PyTorch's top-level logdet inverse pinverse, composed on the
   decompositions
+- ``lu``: lu_factor lu_factor_ex lu lu_unpack lu_solve solve_ex inv_ex cholesky_ex cholesky_solve
+  cholesky_inverse, on the LU kernel ``backend.lu_factor``
 - ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky qr, each
   with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
@@ -69,6 +71,7 @@ imports the class above them); never ``nn`` or ``transformer``.
 
 from minigrad.ops import decompositions as decompositions  # svd, eigh, inv, ... (linalg)
 from minigrad.ops import linalg as linalg  # products, norms; minigrad/linalg.py: torch.linalg
+from minigrad.ops import lu as lu  # LU, lu_solve, the solves with an info (linalg)
 from minigrad.ops import matrix_functions as matrix_functions  # cond, matrix_exp, lstsq, ...
 from minigrad.ops import search as search  # sorted search, counting, scatters (PyTorch breadth)
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
