@@ -119,7 +119,9 @@ def test_diagonal_scatter(shape, offset, dims):
         lambda x, s: torch.diagonal_scatter(x, s, offset, *dims),
         [a, src],
     )
-    with pytest.raises(ValueError, match=r"src of shape \(7,\) must have the shape .* of the diagonal"):
+    with pytest.raises(
+        ValueError, match=r"src of shape \(7,\) must have the shape .* of the diagonal"
+    ):
         mg.diagonal_scatter(mg.tensor(a), mg.ones(7), offset, *dims)
 
 
