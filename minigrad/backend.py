@@ -348,6 +348,20 @@ def manual_seed(seed: int) -> None:
     _generators.clear()
 
 
+def seed() -> int:
+    """Seed every generator from fresh entropy (PyTorch's ``torch.seed``); returns the seed,
+    which ``manual_seed`` takes to replay what follows."""
+    chosen = int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1)
+    manual_seed(chosen)
+    return chosen
+
+
+def initial_seed() -> int | None:
+    """The seed ``manual_seed`` (or ``seed``) last set; None while every generator draws from
+    fresh entropy (PyTorch's default generator starts from a fixed seed instead)."""
+    return _seed
+
+
 def generator(device: str) -> Any:
     """The random generator for ``device`` (``numpy.random.Generator`` or CuPy's)."""
     gen = _generators.get(device)
@@ -1956,6 +1970,106 @@ def qr(a: Array, complete: bool = False) -> tuple[Array, Array]:
     """The QR of (..., m, n), k = min(m, n): Q (..., m, k) with orthonormal columns and upper
     R (..., k, n); ``complete``: Q (..., m, m), R (..., m, n)."""
     return tuple(array_module(a).linalg.qr(a, mode="complete" if complete else "reduced"))
+
+
+def lu_factor(a: Array, pivot: bool = True) -> tuple[Array, Array, Array]:
+    """LU with partial pivoting of (..., m, n), as LAPACK's getrf (neither NumPy nor CuPy has
+    one): k = min(m, n) elimination steps, each swapping up the row whose entry in the column
+    is largest in size (the first of equals), then subtracting multiples of it from the rows
+    below. Returns the packed factors (..., m, n) (L's strict lower triangle, its unit
+    diagonal implied, over U), the pivots (..., k) int32, 1-based as LAPACK's (step i swapped
+    rows i and pivots[i] - 1), and info (...) int32: 0, or the 1-based step of the first exact
+    zero on U's diagonal (the factors are still complete, as getrf's). ``pivot=False``: no
+    swaps (pivots i + 1); a zero pivot then divides by zero (inf/NaN multipliers)."""
+    xp = array_module(a)
+    *batch, m, n = a.shape
+    k = min(m, n)
+    lu = xp.array(a, copy=True).reshape(math.prod(batch), m, n)
+    pivots = xp.zeros((lu.shape[0], k), dtype=xp.int32)
+    info = xp.zeros(lu.shape[0], dtype=xp.int32)
+    rows = xp.arange(lu.shape[0])
+    for j in range(k):
+        # the pivot row (B,); without pivoting (LAPACK has none; PyTorch's CUDA LU does) row j
+        p = j + xp.abs(lu[:, j:, j]).argmax(axis=1) if pivot else xp.full(lu.shape[0], j)
+        pivots[:, j] = p + 1
+        top = lu[rows, j].copy()
+        lu[rows, j] = lu[rows, p]
+        lu[rows, p] = top
+        diagonal = lu[:, j, j]
+        zero = diagonal == 0  # pivoting: the column below is 0 too, its multipliers stay 0
+        info[(info == 0) & zero] = j + 1
+        lu[:, j + 1 :, j] /= xp.where(zero & pivot, 1, diagonal)[:, None]
+        lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j : j + 1] * lu[:, j : j + 1, j + 1 :]
+    return lu.reshape(a.shape), pivots.reshape((*batch, k)), info.reshape(batch)
+
+
+def solve_triangular(t: Array, b: Array, upper: bool, unitriangular: bool = False) -> Array:
+    """X with ``T X = B`` by substitution, T the upper or lower triangle of (..., n, n) (1s on
+    its diagonal when ``unitriangular``), B (..., n, k), batch dims broadcast. A zero on the
+    diagonal gives inf/NaN, as LAPACK's trtrs without its check (no warning)."""
+    xp = array_module(t)
+    batch = numpy.broadcast_shapes(t.shape[:-2], b.shape[:-2])
+    n = t.shape[-1]
+    t = xp.broadcast_to(t, batch + t.shape[-2:])
+    x = xp.array(xp.broadcast_to(b, batch + b.shape[-2:]), dtype=xp.result_type(t, b))
+    with quiet():
+        for i in range(n - 1, -1, -1) if upper else range(n):
+            done = slice(i + 1, n) if upper else slice(0, i)
+            x[..., i, :] -= (t[..., i, None, done] @ x[..., done, :])[..., 0, :]
+            if not unitriangular:
+                x[..., i, :] /= t[..., i, i, None]
+    return x
+
+
+def cholesky_info(a: Array) -> Array:
+    """LAPACK's potrf ``info`` for each of (..., n, n) (its lower triangle read): 0 where the
+    Cholesky factorization exists, else the order of the first leading minor that is not
+    positive-definite, found by the unblocked factorization run on the host (a failure is
+    rare and small next to the factorization itself)."""
+    xp = array_module(a)
+    try:
+        xp.linalg.cholesky(a)
+        return xp.zeros(a.shape[:-2], dtype=xp.int32)
+    except LINALG_ERRORS:
+        pass
+    host = to_host(a).reshape(-1, *a.shape[-2:]).astype(numpy.float64)
+    info = numpy.zeros(host.shape[0], dtype=numpy.int32)
+    for b, matrix in enumerate(host):
+        factor = numpy.tril(matrix)
+        for j in range(matrix.shape[0]):
+            d = factor[j, j] - factor[j, :j] @ factor[j, :j]
+            if not d > 0:  # NaN too
+                info[b] = j + 1
+                break
+            factor[j, j] = math.sqrt(d)
+            factor[j + 1 :, j] = (
+                factor[j + 1 :, j] - factor[j + 1 :, :j] @ factor[j, :j]
+            ) / factor[j, j]
+    return xp.asarray(info.reshape(a.shape[:-2]))
+
+
+def histogram(a: Array, bins: Any, value_range: Any, weights: Any, density: bool) -> tuple:
+    """NumPy's (CuPy's) histogram of the 1-D ``a``: (counts, edges) in float64."""
+    return array_module(a).histogram(
+        a, bins=bins, range=value_range, weights=weights, density=density
+    )
+
+
+def lu_permutation(pivots: Array, m: int) -> Array:
+    """The row order LAPACK's pivots (..., k) give rows of length m: perm (..., m) int64 with
+    ``A[perm] = L U`` (the swaps applied in turn to 0, 1, ..., m - 1)."""
+    xp = array_module(pivots)
+    batch = pivots.shape[:-1]
+    count = math.prod(batch)
+    perm = xp.broadcast_to(xp.arange(m), (*batch, m)).reshape(count, m).copy()
+    swaps = pivots.reshape(count, pivots.shape[-1]).astype(xp.int64) - 1
+    rows = xp.arange(perm.shape[0])
+    for i in range(swaps.shape[1]):
+        target = swaps[:, i]
+        held = perm[:, i].copy()
+        perm[:, i] = perm[rows, target]
+        perm[rows, target] = held
+    return perm.reshape((*batch, m))
 
 
 # =============================================================================================

@@ -5,7 +5,8 @@ input, else a vector norm), ``vector_norm``, ``matrix_norm`` ("fro", "nuc", +-1,
 ``cond``. Decompositions, each with its gradient: ``svd``, ``svdvals``, ``eigh``, ``eigvalsh``,
 ``cholesky``, ``qr``. Determinants, inverses and functions of matrices: ``det``, ``slogdet``,
 ``inv``, ``solve``, ``solve_triangular``, ``lstsq``, ``tensorinv``, ``tensorsolve``, ``pinv``,
-``matrix_rank``, ``matrix_power``, ``matrix_exp``. Products: ``cross`` (default ``dim=-1``, as
+``matrix_rank``, ``matrix_power``, ``matrix_exp``. LU: ``lu_factor``, ``lu_factor_ex``, ``lu``,
+``lu_solve``; ``solve_ex``, ``inv_ex``, ``cholesky_ex`` (with LAPACK's ``info``). Products: ``cross`` (default ``dim=-1``, as
 torch.linalg.cross; ``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``,
 ``multi_dot``, ``matmul``; ``diagonal`` (of the last two dims by default).
 ``LinAlgError`` is raised for a singular or non-positive-definite matrix.
@@ -35,6 +36,15 @@ from minigrad.ops.decompositions import (
 )
 from minigrad.ops.linalg import linalg_norm as norm
 from minigrad.ops.linalg import matrix_norm, multi_dot, vecdot, vector_norm
+from minigrad.ops.lu import (
+    cholesky_ex,
+    inv_ex,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
+    solve_ex,
+)
 from minigrad.ops.matrix_functions import (
     cond,
     lstsq,
@@ -80,6 +90,14 @@ __all__ = [
     "tensorsolve",
     "vecdot",
     "vector_norm",
+    # LU and the solves with an info (minigrad/ops/lu.py)
+    "cholesky_ex",
+    "inv_ex",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "solve_ex",
 ]
 
 

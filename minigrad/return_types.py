@@ -117,3 +117,73 @@ class linalg_qr(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     Q: Any
     R: Any
+
+
+# -- minigrad.ops.lu (minigrad.linalg): LU and the solves with an info -------------------------
+
+
+class linalg_lu_factor(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.lu_factor(A)``: L and U packed in one matrix, and LAPACK's 1-based pivots."""
+
+    LU: Any
+    pivots: Any
+
+
+class linalg_lu_factor_ex(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.lu_factor_ex(A)``: ``lu_factor``'s and LAPACK's ``info``."""
+
+    LU: Any
+    pivots: Any
+    info: Any
+
+
+class linalg_lu(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.lu(A)``: A = P L U."""
+
+    P: Any
+    L: Any
+    U: Any
+
+
+class lu_unpack(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``lu_unpack(LU, pivots)``: A = P L U."""
+
+    P: Any
+    L: Any
+    U: Any
+
+
+class linalg_solve_ex(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.solve_ex(A, B)``: the solution and LAPACK's ``info``."""
+
+    result: Any
+    info: Any
+
+
+class linalg_inv_ex(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.inv_ex(A)``: the inverse and LAPACK's ``info``."""
+
+    inverse: Any
+    info: Any
+
+
+class linalg_cholesky_ex(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``linalg.cholesky_ex(A)``: the Cholesky factor and LAPACK's ``info``."""
+
+    L: Any
+    info: Any
+
+
+class svd(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``Tensor.svd()`` (``torch.svd``): A = U diag(S) V^T, V itself."""
+
+    U: Any
+    S: Any
+    V: Any
+
+
+class histogram(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``histogram(input, bins)``: the counts (or densities) and the bins' edges."""
+
+    hist: Any
+    bin_edges: Any

@@ -13,12 +13,13 @@ attributes follow PyTorch's names: ``data`` (a detached tensor sharing the memor
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from minigrad import autograd, backend, inplace, promotion
+from minigrad import autograd, backend, inplace, promotion, return_types
 from minigrad.aliases import accepts_axis
 from minigrad.errors import ScalarOverflowError, ShapeError
 
@@ -1165,6 +1166,19 @@ class Tensor(autograd.TensorBase):
     def triu(self, diagonal: int = 0) -> Tensor:
         return ops.triu(self, diagonal)
 
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        """``tril`` in place."""
+        return self._inplace("tril_", lambda t: ops.tril(t, diagonal))
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        """``triu`` in place."""
+        return self._inplace("triu_", lambda t: ops.triu(t, diagonal))
+
+    def diagonal_scatter(
+        self, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+    ) -> Tensor:
+        return ops.diagonal_scatter(self, src, offset, dim1, dim2)
+
     # -- issue 16: op breadth (each one line into ops) ------------------------------------------
 
     def __mod__(self, other: Any) -> Tensor:
@@ -1781,6 +1795,13 @@ class Tensor(autograd.TensorBase):
     def take(self, index: Tensor) -> Tensor:
         return ops.take(self, index)
 
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return ops.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """``put`` in place."""
+        return self._inplace("put_", lambda t: ops.put(t, index, source, accumulate))
+
     def reshape_as(self, other: Tensor) -> Tensor:
         return ops.reshape(self, other.shape)
 
@@ -2101,6 +2122,280 @@ class Tensor(autograd.TensorBase):
 
     def matrix_exp(self) -> Tensor:
         return ops.matrix_functions.matrix_exp(self)
+
+    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
+        """``cholesky_solve(self, input2, upper)``: self is B, input2 the Cholesky factor."""
+        return ops.lu.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        return ops.lu.cholesky_inverse(self, upper)
+
+    # -- PyTorch's other spellings and small methods (session 12) --------------------------------
+    # predicates and sizes
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self.array.dtype.kind == "c"
+
+    def is_signed(self) -> bool:
+        """Whether the dtype holds negative values (bool and uint8 do not)."""
+        return self.array.dtype.kind in "if"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device == "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.startswith("cuda")
+
+    def get_device(self) -> int:
+        """The CUDA device's index, -1 on the CPU (PyTorch's)."""
+        device = self.device
+        return int(device.partition(":")[2] or 0) if device.startswith("cuda") else -1
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor after ``retain_grad()``."""
+        return autograd._retains_grad(self)  # noqa: SLF001 (the engine's own test)
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def ndimension(self) -> int:
+        return self.array.ndim
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return tuple(self.shape) == tuple(other.shape)
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor; more or fewer elements raise, as PyTorch's."""
+        if self.array.size != 1:
+            what = "no values" if self.array.size == 0 else "more than one value"
+            raise RuntimeError(f"is_nonzero: a tensor with {what} (shape {tuple(self.shape)})")
+        return bool(self.array.reshape(()))
+
+    def isreal(self) -> Tensor:
+        """True everywhere for a real dtype: a bool tensor of this shape."""
+        return Tensor._wrap(backend.array_module(self.array).ones(self.shape, dtype=backend.bool_))
+
+    # aliases: the same op under PyTorch's second name
+
+    def absolute(self) -> Tensor:
+        return self.abs()
+
+    def absolute_(self) -> Tensor:
+        return self.abs_()
+
+    def negative(self) -> Tensor:
+        return self.neg()
+
+    def negative_(self) -> Tensor:
+        return self.neg_()
+
+    def positive(self) -> Tensor:
+        """This tensor itself (PyTorch's; a bool tensor refuses, as unary ``+``)."""
+        if self.array.dtype == backend.bool_:
+            raise TypeError("positive: not supported for bool tensors")
+        return self
+
+    def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self.sub(other, alpha)
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self.sub_(other, alpha)
+
+    def multiply(self, other: Any) -> Tensor:
+        return self.mul(other)
+
+    def multiply_(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return self.div(other, rounding_mode)
+
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return self.div_(other, rounding_mode)
+
+    def fix(self) -> Tensor:
+        return self.trunc()
+
+    def fix_(self) -> Tensor:
+        return self.trunc_()
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
+        return self.clamp(min=min)
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002
+        return self.clamp_(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        return self.clamp(max=max)
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002
+        return self.clamp_(max=max)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        return self & other
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        return self | other
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return self ^ other
+
+    def bitwise_not(self) -> Tensor:
+        return ~self
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return self << other
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return self >> other
+
+    def where(self, condition: Tensor, y: Any) -> Tensor:
+        """``where(condition, self, y)``."""
+        return ops.where(condition, self, y)
+
+    def split_with_sizes(self, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        return self.split(list(split_sizes), dim)
+
+    # in-place forms of out-of-place ops (each through the one in-place path)
+
+    def round_(self, *, decimals: int = 0) -> Tensor:
+        return self._inplace("round_", lambda t: t.round(decimals))
+
+    def cumsum_(self, dim: int) -> Tensor:
+        return self._inplace("cumsum_", lambda t: t.cumsum(dim).to(t.dtype))
+
+    def cumprod_(self, dim: int) -> Tensor:
+        return self._inplace("cumprod_", lambda t: t.cumprod(dim).to(t.dtype))
+
+    def _compare_(self, what: str, other: Any, name: str) -> Tensor:
+        """A comparison written back as 0s and 1s of this tensor's dtype (PyTorch's ``lt_``)."""
+        return self._inplace(what, lambda t: ops.compare(t, other, name).to(t.dtype))
+
+    def eq_(self, other: Any) -> Tensor:
+        return self._compare_("eq_", other, "equal")
+
+    def ne_(self, other: Any) -> Tensor:
+        return self._compare_("ne_", other, "not_equal")
+
+    def lt_(self, other: Any) -> Tensor:
+        return self._compare_("lt_", other, "less")
+
+    def le_(self, other: Any) -> Tensor:
+        return self._compare_("le_", other, "less_equal")
+
+    def gt_(self, other: Any) -> Tensor:
+        return self._compare_("gt_", other, "greater")
+
+    def ge_(self, other: Any) -> Tensor:
+        return self._compare_("ge_", other, "greater_equal")
+
+    # windows, sums to a shape, the old linear algebra spellings
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart: that dim
+        becomes the windows' count, (n - size) // step + 1, and a last dim of ``size`` is
+        added (PyTorch's ``Tensor.unfold``). Differentiable (a gather)."""
+        dim = ops._util.norm_dim(dimension, max(self.ndim, 1), self.shape or (1,))
+        n = self.shape[dim] if self.ndim else 1
+        if not 0 <= size <= n or step <= 0:
+            raise ValueError(
+                f"unfold: size {size} must be in [0, {n}] (dim {dimension} of shape "
+                f"{tuple(self.shape)}) and step {step} > 0"
+            )
+        source = self if self.ndim else self.reshape(1)
+        xp = backend.array_module(self.array)
+        starts = xp.arange(0, n - size + 1, step)
+        index = (starts[:, None] + xp.arange(size)).reshape(-1)  # (windows * size,)
+        picked = source.index_select(dim, Tensor._wrap(index))
+        shape = source.shape[:dim] + (len(starts), size) + source.shape[dim + 1 :]
+        windows = picked.reshape(shape).movedim(dim + 1, -1)
+        return windows if self.ndim else windows.reshape(size)  # a 0-d tensor: its one window
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        """The sum over the dims this tensor was broadcast along from ``size`` (which must
+        broadcast to this shape): the reverse of ``expand``."""
+        shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+        try:
+            expanded = ops._util.broadcast_shape("sum_to_size", "shapes", shape, self.shape)
+        except ValueError:
+            expanded = None
+        if expanded != tuple(self.shape):
+            raise ValueError(
+                f"sum_to_size: size {shape} is not expandable to this shape {tuple(self.shape)}"
+            )
+        lead = self.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1
+        )
+        out = self.sum(dims, keepdim=True) if dims else self
+        return out.reshape(shape)
+
+    def qr(self, some: bool = True) -> Any:
+        """``torch.qr``: the reduced QR, or the complete one when ``some=False``."""
+        return ops.decompositions.qr(self, "reduced" if some else "complete")
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        return ops.decompositions.cholesky(self, upper=upper)
+
+    def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
+        """``torch.svd``: (U, S, V) with A = U diag(S) V^T, V itself (not its transpose);
+        ``some=False`` gives the full U and V, ``compute_uv=False`` zero U and V."""
+        if not compute_uv:
+            xp = backend.array_module(self.array)
+            m, n = self.shape[-2:]
+            s = ops.decompositions.svdvals(self)
+            zeros = [Tensor._wrap(xp.zeros((*self.shape[:-2], k, k), self.dtype)) for k in (m, n)]
+            return return_types.svd(zeros[0], s, zeros[1])
+        u, s, vh = ops.decompositions.svd(self, full_matrices=not some)
+        return return_types.svd(u, s, vh.mT)
+
+    def lu_solve(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
+        """``torch.lu_solve(b, LU_data, LU_pivots)``: X with A X = self."""
+        return ops.lu.lu_solve(LU_data, LU_pivots, self)
+
+    # random fills (as uniform_ and normal_)
+
+    def bernoulli(self, p: Any = None, *, generator: Any = None) -> Tensor:
+        """0s and 1s drawn with probability ``self`` (or ``p``), of this dtype."""
+        if generator is not None:
+            raise NotImplementedError("bernoulli: generator= is not supported; seed minigrad")
+        probability = self if p is None else p
+        out = Tensor._wrap(backend.array_module(self.array).zeros_like(self.array))
+        return out.bernoulli_(probability)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0) -> Tensor:
+        """Fill with Cauchy samples: median + sigma tan(pi (u - 1/2))."""
+        self._require_float_fill("cauchy_")
+        tan = backend.array_module(self.array).tan
+        return self._fill_random_(
+            "cauchy_", lambda d: median + sigma * tan(math.pi * (self._uniform(d) - 0.5))
+        )
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0) -> Tensor:
+        """Fill with exp of normal samples of ``mean`` and ``std``."""
+        self._require_float_fill("log_normal_")
+        if not std > 0:
+            raise ValueError(f"log_normal_: expects std > 0.0, got std={std}")
+        exp, normal = backend.array_module(self.array).exp, backend.normal
+        return self._fill_random_(
+            "log_normal_", lambda d: exp(normal(self.shape, d, self.device) * std + mean)
+        )
+
+    def geometric_(self, p: float) -> Tensor:
+        """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+        if not 0 < p < 1:
+            raise ValueError(f"geometric_: expects p in (0, 1), got p={p}")
+        xp = backend.array_module(self.array)
+        return self._fill_random_(
+            "geometric_",
+            lambda d: xp.ceil(xp.log1p(-self._uniform(backend.float64)) / math.log1p(-p)).astype(d),
+        )
 
 
 _NDARRAY = backend.ARRAY_TYPES[0]

@@ -72,8 +72,10 @@ from nn.layers import (
     Dropout,
     Embedding,
     Flatten,
+    HuberLoss,
     Identity,
     KLDivLoss,
+    L1Loss,
     LayerNorm,
     LeakyReLU,
     Linear,
@@ -84,10 +86,25 @@ from nn.layers import (
     RMSNorm,
     Sigmoid,
     SiLU,
+    SmoothL1Loss,
     Softmax,
     Softplus,
     Tanh,
     Unflatten,
+)
+from nn.losses import (  # the rest of torch.nn's losses (session 12)
+    CosineEmbeddingLoss,
+    CTCLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from nn.module import (
     IncompatibleKeys,
@@ -148,6 +165,13 @@ from nn.spatial import (  # resampling, rearranging, padding, channel dropout, L
     ZeroPad1d,
     ZeroPad2d,
     ZeroPad3d,
+)
+from nn.transformer_layers import (  # torch.nn's transformer modules (session 12)
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 
 __all__ = [
@@ -289,4 +313,28 @@ __all__ += [  # resampling, rearranging, padding, channel dropout, LRN, bilinear
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
+]
+__all__ += [  # the losses of nn.losses and nn.layers (session 12)
+    "CTCLoss",
+    "CosineEmbeddingLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "L1Loss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+]
+__all__ += [  # torch.nn's transformer modules (nn/transformer_layers.py, session 12)
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

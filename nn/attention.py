@@ -32,6 +32,7 @@ from minigrad.ops import (
     pad,
     softmax,
     triu,
+    vector_norm,
     where,
 )
 from minigrad.tensor import Tensor
@@ -458,15 +459,9 @@ def pairwise_distance(
     1-D inputs give a 0-d result."""
     if not p >= 0:
         raise ValueError(f"pairwise_distance: p must be >= 0, got {p}")
-    diff = x1 - x2 + eps
-    if p == 0:
-        # |sign(d)| is 1 where d != 0: the count of nonzeros, its gradient zero (PyTorch's too)
-        return diff.sign().abs().sum(-1, keepdim=keepdim)
-    if math.isinf(p):
-        return diff.abs().amax(-1, keepdim=keepdim)
-    if p == 2:
-        return (diff * diff).sum(-1, keepdim=keepdim).sqrt()
-    return (diff.abs() ** p).sum(-1, keepdim=keepdim) ** (1.0 / p)
+    # ||x1 - x2 + eps||_p over the last dim; vector_norm's gradient at a zero difference is 0
+    # (PyTorch's subgradient), where sqrt(sum d^2) would give 0 / 0 = NaN
+    return vector_norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
 
 
 class CosineSimilarity(Module):

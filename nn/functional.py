@@ -1,7 +1,9 @@
 """The engine's ops under the names ``torch.nn.functional`` uses (activations, losses, ``pad``,
 ``normalize``), plus the composites ``mse_loss``, ``l1_loss``, ``smooth_l1_loss``,
-``huber_loss`` and ``one_hot``, and ``cross_entropy`` with PyTorch's order of arguments
-(``weight`` third; the engine's op takes it last).
+``huber_loss``, ``pdist`` and ``one_hot``, re-exports of ``nn/losses.py``'s losses (margin,
+ranking, embedding, Poisson, Gaussian, CTC) and of ``minigrad.ops.resampling``, and
+``cross_entropy`` with PyTorch's order of arguments (``weight`` third; the engine's op takes it
+last).
 
 Shapes follow PyTorch: ``linear`` maps (*, in) to (*, out); losses take (N, C) logits.
 
@@ -31,6 +33,7 @@ from minigrad.ops import (
     softmax,
     softplus,
     tanh,
+    vector_norm,
     where,
 )
 from minigrad.ops import cross_entropy as fused_cross_entropy
@@ -75,6 +78,20 @@ from nn.attention import (  # issue h15
     pairwise_distance,
     scaled_dot_product_attention,
 )
+from nn.losses import (  # the rest of torch.nn.functional's losses (session 12)
+    cosine_embedding_loss,
+    ctc_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from nn.normalization import (  # issue h15
     batch_norm,
     group_norm,
@@ -105,6 +122,7 @@ __all__ = [
     "log_softmax",
     "mse_loss",
     "one_hot",
+    "pdist",
     "relu",
     "relu_",
     "rms_norm",
@@ -147,6 +165,19 @@ __all__ = [
     "multi_head_attention_forward",
     "pairwise_distance",
     "scaled_dot_product_attention",
+    # the rest of the losses (session 12: nn/losses.py)
+    "cosine_embedding_loss",
+    "ctc_loss",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
@@ -194,6 +225,9 @@ def _elementwise_loss(
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    for role, operand in (("input", input), ("target", target)):
+        if not isinstance(operand, Tensor):
+            raise TypeError(f"{name}: {role} must be a tensor, got {type(operand).__name__}")
     if floats and input.dtype.kind != "f" and target.dtype.kind != "f":
         raise TypeError(  # as PyTorch, whose kernel has no integer version
             f"{name}: needs a floating point input or target, got {input.dtype} and {target.dtype}"
@@ -240,13 +274,14 @@ def smooth_l1_loss(
 ) -> Tensor:
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``);
     ``beta=0`` is ``l1_loss``. Shapes: input and target alike."""
-    if beta < 0:
+    if not beta >= 0:  # NaN too
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
     diff = _elementwise_loss("smooth_l1_loss", input, target, reduction)
     size = diff.abs()
     if beta == 0:  # the quadratic branch would divide by 0 (NaN in its unused gradient)
         return _reduced(size, reduction)
-    return _reduced(where(size < beta, 0.5 * diff * diff / beta, size - 0.5 * beta), reduction)
+    near = _within(diff, beta)
+    return _reduced(where(size < beta, 0.5 * near * near / beta, size - 0.5 * beta), reduction)
 
 
 def huber_loss(
@@ -260,8 +295,34 @@ def huber_loss(
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     diff = _elementwise_loss("huber_loss", input, target, reduction)
-    size = diff.abs()
-    return _reduced(where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta)), reduction)
+    size, near = diff.abs(), _within(diff, delta)
+    return _reduced(where(size < delta, 0.5 * near * near, delta * (size - 0.5 * delta)), reduction)
+
+
+def _within(diff: Tensor, bound: float) -> Tensor:
+    """``diff`` clamped to [-bound, bound], for the quadratic branch of smooth_l1 and huber:
+    the same values where that branch is taken, and outside it a gradient of 0 times a finite
+    value (``0.5 d^2``'s unused gradient at an infinite ``d`` is 0 * inf = NaN, where PyTorch's
+    is the linear branch's +-1)."""
+    return diff.clamp(-bound, bound)
+
+
+# -- pdist (review r11; pixel_shuffle and pixel_unshuffle are minigrad.ops.resampling's) ---------
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
+    """The ``p``-norm distance between each pair of rows of ``input``, ``i < j`` in row-major
+    order (the upper triangle of ``cdist(input, input)``, flattened). ``p`` >= 0 or ``inf``;
+    the gradient at a zero distance is 0 (PyTorch's subgradient).
+    Shapes: (N, M) -> (N (N - 1) / 2,)."""
+    if not isinstance(input, Tensor) or input.ndim != 2:
+        what = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise ShapeError(f"pdist: needs a 2-D input (N, M), got {what}")
+    if not p >= 0:
+        raise ValueError(f"pdist: p must be >= 0, got {p}")
+    xp = backend.array_module(input.array)
+    rows, cols = (as_tensor(i) for i in xp.triu_indices(input.shape[0], 1))
+    return vector_norm(input[rows] - input[cols], p, dim=-1)
 
 
 def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:

@@ -41,7 +41,16 @@ from minigrad.ops import (
 from minigrad.tensor import Tensor
 from nn import init
 from nn.functional import dropout as inplace_dropout
-from nn.functional import elu_, leaky_relu_, linear, mse_loss, relu_
+from nn.functional import (
+    elu_,
+    huber_loss,
+    l1_loss,
+    leaky_relu_,
+    linear,
+    mse_loss,
+    relu_,
+    smooth_l1_loss,
+)
 from nn.functional import embedding as embedding_lookup
 from nn.module import Module, _param, _positive
 
@@ -407,6 +416,58 @@ class MSELoss(Module):
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
+
+
+# PyTorch's first positions in L1Loss and SmoothL1Loss are its deprecated size_average and
+# reduce: their arguments are keywords here.
+
+
+class L1Loss(Module):
+    """Mean absolute error. Shapes: input (*), target (*) -> () or (*) (``"none"``)."""
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = _reduction(type(self).__name__, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return l1_loss(input, target, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class SmoothL1Loss(Module):
+    """``nn.functional.smooth_l1_loss`` with ``beta``. Shapes: (*), (*) -> () or (*)."""
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__()
+        self.reduction = _reduction(type(self).__name__, reduction)
+        if beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta}")
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return smooth_l1_loss(input, target, self.reduction, self.beta)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, beta={self.beta}"
+
+
+class HuberLoss(Module):
+    """``nn.functional.huber_loss`` with ``delta``. Shapes: (*), (*) -> () or (*)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__()
+        self.reduction = _reduction(type(self).__name__, reduction)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be > 0, got {delta}")
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return huber_loss(input, target, self.reduction, self.delta)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, delta={self.delta}"
 
 
 # -- issue 16: more activations, reshaping layers and losses --------------------------------------

@@ -1,5 +1,7 @@
 """Optimizers: SGD (with momentum and Nesterov), Adam and AdamW (with AMSGrad), after
-``torch.optim`` (same defaults; ``maximize=True`` ascends, as there).
+``torch.optim`` (same defaults; ``maximize=True`` ascends, as there); ``nn/optimizers.py``
+builds the others (RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop) on the same
+base, and they are re-exported here.
 
 An optimizer holds *parameter groups*: each group is a dict with a ``"params"`` list and its own
 hyperparameters (``lr``, ``weight_decay``, ...), the constructor's values filling in what a group
@@ -213,6 +215,7 @@ class Optimizer:
 
     _state_tensors: tuple[str, ...] = ()
     _state_ints: tuple[str, ...] = ()
+    _state_floats: tuple[str, ...] = ()  # numbers kept per parameter (NAdam's mu_product)
     # hyperparameters added after the first release: an older state dict without them loads
     # with these values (as torch.optim's ``__setstate__`` fills in ``maximize``)
     _added_hyperparameters: dict[str, Any] = {"maximize": False}
@@ -372,7 +375,7 @@ class Optimizer:
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         """The entries of a parameter's state once updated with ``group``'s hyperparameters."""
-        return set(self._state_tensors) | set(self._state_ints)
+        return set(self._state_tensors) | set(self._state_ints) | set(self._state_floats)
 
     # -- saving and loading --------------------------------------------------------------------
 
@@ -510,6 +513,13 @@ class Optimizer:
                     f"{param_where}{state_name!r} must be a non-negative int, got {value!r}"
                 )
             entry[state_name] = value
+        for state_name in self._state_floats:
+            value = saved[state_name]
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{param_where}{state_name!r} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{param_where}{state_name!r} must be finite, got {value!r}")
+            entry[state_name] = float(value)
         for state_name in self._state_tensors:
             if state_name in expected:
                 where_name = f"{param_where}{state_name!r}"
@@ -770,3 +780,51 @@ class AdamW(Adam):
             # p = p * (1 - lr * wd)
             param *= 1.0 - lr * weight_decay
         _adam_update(param, grad, state, group)
+
+
+# The rest of torch.optim's first-order optimizers (nn/optimizers.py builds them on Optimizer)
+from nn.optimizers import (  # noqa: E402
+    ASGD,
+    Adadelta,
+    Adagrad,
+    Adamax,
+    NAdam,
+    RAdam,
+    RMSprop,
+    Rprop,
+)
+
+__all__ += ["ASGD", "Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop"]
+
+# torch.optim.lr_scheduler's name for the schedules' module, and its schedules here too
+from nn import schedule as lr_scheduler  # noqa: E402
+from nn.schedulers import (  # noqa: E402
+    ConstantLR,
+    CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    ExponentialLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    OneCycleLR,
+    PolynomialLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
+
+__all__ += [
+    "lr_scheduler",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "ExponentialLR",
+    "LinearLR",
+    "MultiStepLR",
+    "MultiplicativeLR",
+    "OneCycleLR",
+    "PolynomialLR",
+    "ReduceLROnPlateau",
+    "StepLR",
+]

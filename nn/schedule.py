@@ -327,3 +327,35 @@ class CosineWarmupLR(LRScheduler):
         cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
         # lr = min_lr + (base_lr - min_lr) * (1 + cos(pi * progress)) / 2
         return [self.min_lr + (base_lr - self.min_lr) * cosine for base_lr in self.base_lrs]
+
+
+# the rest of torch.optim.lr_scheduler's schedules (nn/schedulers.py builds them on LRScheduler)
+from nn.schedulers import (  # noqa: E402
+    ConstantLR,
+    CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    ExponentialLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    OneCycleLR,
+    PolynomialLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
+
+__all__ += [
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "ExponentialLR",
+    "LinearLR",
+    "MultiStepLR",
+    "MultiplicativeLR",
+    "OneCycleLR",
+    "PolynomialLR",
+    "ReduceLROnPlateau",
+    "StepLR",
+]

@@ -2468,6 +2468,34 @@ case(
     torch.take,
 )
 case(
+    "put",
+    "put",
+    lambda a, i, s: mg.put(a, i, s),
+    [F((3, 4)), Ints([[0, -1], [5, 6]]), F((4,))],
+    lambda a, i, s: torch.put(a, i, s),
+)
+case(
+    "put-accumulate",
+    "put",
+    lambda a, i, s: a.put(i, s, accumulate=True),
+    [F((3, 4)), Ints([0, -1, 5, 11, 0]), F((5,))],  # repeats: added up
+    lambda a, i, s: a.put(i, s, accumulate=True),
+)
+case(
+    "diagonal_scatter",
+    "diagonal_scatter",
+    lambda a, s: mg.diagonal_scatter(a, s, 1),
+    [F((3, 4)), F((3,))],
+    lambda a, s: torch.diagonal_scatter(a, s, 1),
+)
+case(
+    "diagonal_scatter-dims",
+    "diagonal_scatter",
+    lambda a, s: a.diagonal_scatter(s, -1, 2, 0),
+    [F((3, 2, 4)), F((2, 3))],
+    lambda a, s: a.diagonal_scatter(s, -1, 2, 0),
+)
+case(
     "meshgrid-ij",
     "meshgrid",
     lambda a, b: mg.meshgrid(a, b, indexing="ij"),

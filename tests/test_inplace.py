@@ -370,9 +370,9 @@ def _run_program(lib, program, values):
 @given(_PROGRAMS)
 def test_fuzz_never_runs_where_torch_refuses(program):
     """Wherever PyTorch refuses a backward, minigrad refuses it; where both run, the gradients
-    agree. minigrad may refuse where PyTorch runs: its mul, div and matmul save both operands
-    (and pow its output) whatever gradients are wanted, where PyTorch saves only what the wanted
-    gradients read (README, Differences from PyTorch)."""
+    agree. minigrad may refuse where PyTorch runs: its pow with a tensor exponent saves its
+    output whatever gradients are wanted, where PyTorch saves only what the wanted gradients
+    read (README, Differences from PyTorch)."""
     rng = np.random.default_rng(0)
     values = [rng.uniform(0.5, 1.5, (_N, _N)) for _ in range(3)]
     with np.errstate(all="ignore"):  # relu then div may divide by zero, in both libraries

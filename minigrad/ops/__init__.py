@@ -10,7 +10,7 @@
   any all
 - ``indexing``: gather scatter scatter_add scatter_reduce masked_select nonzero sort argsort topk
   index_fill index_add index_select take_along_dim
-- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
+- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diagonal_scatter diag einsum
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
 - ``activations``: silu softplus leaky_relu elu
@@ -42,11 +42,13 @@
 - ``matrix_functions``: cond matrix_rank matrix_power matrix_exp solve_triangular lstsq
   tensorinv tensorsolve, and PyTorch's top-level logdet inverse pinverse, composed on the
   decompositions
+- ``lu``: lu_factor lu_factor_ex lu lu_unpack lu_solve solve_ex inv_ex cholesky_ex cholesky_solve
+  cholesky_inverse, on the LU kernel ``backend.lu_factor``
 - ``decompositions``: svd svdvals eigh eigvalsh det slogdet inv solve pinv cholesky qr, each
   with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
   dstack column_stack, tensor_split hsplit vsplit dsplit, atleast_1d/2d/3d, ravel tile fliplr
-  flipud rot90 select narrow_copy diag_embed diagflat take, meshgrid cartesian_prod
+  flipud rot90 select narrow_copy diag_embed diagflat take put, meshgrid cartesian_prod
   tril_indices triu_indices unravel_index
 
 Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
@@ -72,6 +74,7 @@ imports the class above them); never ``nn`` or ``transformer``.
 
 from minigrad.ops import decompositions as decompositions  # svd, eigh, inv, ... (linalg)
 from minigrad.ops import linalg as linalg  # products, norms; minigrad/linalg.py: torch.linalg
+from minigrad.ops import lu as lu  # LU, lu_solve, the solves with an info (linalg)
 from minigrad.ops import matrix_functions as matrix_functions  # cond, matrix_exp, lstsq, ...
 from minigrad.ops import search as search  # sorted search, counting, scatters (PyTorch breadth)
 from minigrad.ops import views as views  # writes through views (Tensor's in-place methods)
@@ -206,6 +209,7 @@ from minigrad.ops.matrix_functions import inverse, logdet, matrix_power, pinvers
 from minigrad.ops.rearrange import (
     diag,
     diagonal,
+    diagonal_scatter,
     einsum,
     flip,
     pad,
@@ -276,6 +280,7 @@ from minigrad.ops.shape_breadth import (
     meshgrid,
     narrow_copy,
     numel,
+    put,
     ravel,
     rot90,
     row_stack,
@@ -412,6 +417,7 @@ __all__ = [
     "prod",
     "diag",
     "diagonal",
+    "diagonal_scatter",
     "einsum",
     "flip",
     "pad",
@@ -493,6 +499,7 @@ __all__ = [
     "meshgrid",
     "narrow_copy",
     "numel",
+    "put",
     "ravel",
     "rot90",
     "row_stack",

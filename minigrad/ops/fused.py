@@ -436,17 +436,19 @@ class CrossEntropy(Function):
             if valid is not None:
                 loss = xp.where(valid, loss, 0)  # not loss * valid: NaN logits there give 0
         ctx.shape, ctx.reduction, ctx.eps = logits.shape, reduction, eps
-        ctx.count = (
-            backend.constant(loss.shape[0], loss)
-            if valid is None
-            else xp.maximum(valid.sum(), 1).astype(loss.dtype)
-        )
+        # "mean" divides by the targets that count; over class ids at least 1 (0, not NaN, when
+        # none counts or the batch is empty, as nll_loss), over probabilities by every row
+        if valid is not None:
+            ctx.count = xp.maximum(valid.sum(), 1).astype(loss.dtype)
+        else:
+            ctx.count = backend.constant(max(loss.shape[0], 0 if class_probs else 1), loss)
         ctx.save_for_backward(e, s, q, at, valid)
         if reduction == "none":
             return loss.reshape(logits.shape[:1] + logits.shape[2:])
         total = backend.total(loss)  # a 0-d array
-        if reduction == "mean":
-            # over the targets that count (at least 1: 0, not NaN, when every target is ignored)
+        if reduction == "mean" and class_probs and not loss.size:
+            total = total * math.nan  # the mean of no rows, as mean() (0 / 0 without a warning)
+        elif reduction == "mean":
             total /= ctx.count
         return total
 
@@ -558,6 +560,8 @@ def cross_entropy(
     """
     if logits.array.dtype.kind != "f":  # the check inlined: a call costs at this scale
         require_float("cross_entropy", logits)  # raises, naming the dtype
+    if not isinstance(target, TensorBase) or not logits.array.ndim:
+        _refuse_ce_operands(logits, target)
     _check_ce_options(reduction, label_smoothing, ignore_index)
     if logits.array.ndim == 1:  # a single sample: (C,) with a 0-d target
         out = cross_entropy(
@@ -665,6 +669,16 @@ def _check_ce_weight(logits: Tensor, weight: Tensor) -> None:
             f"logits {tuple(logits.shape)}, got {what}"
         )
     same_dtype("cross_entropy", ("weight", weight), ("the logits", logits))
+
+
+def _refuse_ce_operands(logits: Tensor, target: object) -> None:
+    """Raise for a target that is no tensor, or 0-d logits (no class dim)."""
+    if not isinstance(target, TensorBase):
+        raise TypeError(f"cross_entropy: target must be a tensor, got {type(target).__name__}")
+    raise ShapeError(
+        "cross_entropy: logits must have a class dim, (C,), (N, C) or (N, C, d1, ...), got a "
+        f"0-d tensor (target of shape {tuple(target.shape)})"
+    )
 
 
 def _check_ce_options(reduction: str, label_smoothing: float, ignore_index: int) -> None:

@@ -86,12 +86,19 @@ def nll_loss(
     this library's ``cross_entropy`` (PyTorch gives NaN).
     """
     require_float("nll_loss", input)
+    if not isinstance(target, TensorBase):
+        raise TypeError(f"nll_loss: target must be a tensor, got {type(target).__name__}")
+    if input.ndim == 0:
+        raise ShapeError(
+            "nll_loss: input must have a class dim, (C,), (N, C) or (N, C, d1, ...), got a 0-d "
+            f"tensor (target of shape {tuple(target.shape)})"
+        )
     if input.ndim == 1:
         out = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
         return out.reshape(()) if reduction == "none" else out
     _check_reduction("nll_loss", reduction)
     shape = tuple(input.shape)
-    if not isinstance(target, TensorBase) or target.dtype.kind not in "iu":
+    if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer class ids, got {target.dtype}")
     if input.ndim < 2 or tuple(target.shape) != shape[:1] + shape[2:]:
         raise ShapeError(
@@ -281,7 +288,7 @@ def binary_cross_entropy_with_logits(
     op = "binary_cross_entropy_with_logits"
     require_float(op, input)
     _same_shape(op, input, target, dtypes=False)
-    require_float(op, target)  # a float target of another dtype promotes, as PyTorch
+    require_float(op, target)  # a float target of another dtype promotes (PyTorch: see the docs)
     _check_reduction(op, reduction)
     dtype = result_type(input, target)
     input, target = cast(input, dtype), cast(target, dtype)  # noqa: A001
