@@ -313,9 +313,14 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
+                    continue
+                # as PyTorch: the zeroed gradient keeps no graph (a create_graph backward's did)
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
                 else:
-                    p.grad.array[...] = 0
-                    increment_version(p.grad)
+                    p.grad.requires_grad_(False)
+                p.grad.array[...] = 0
+                increment_version(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place.
@@ -496,11 +501,14 @@ class Optimizer:
         param_where = f"{where}state of parameter {position} (shape {tuple(p.shape)}): "
         if not isinstance(saved, dict):
             raise ValueError(f"{param_where}expected a dict, got {type(saved).__name__}")
+        # the group's own entries, and any other this class keeps: Adam's max_exp_avg_sq stays
+        # in the state when amsgrad is turned off mid-run (as in PyTorch), so its dict holds it
         expected = self._state_names(group)
-        if set(saved) != expected:
+        known = set(self._state_tensors) | set(self._state_ints)
+        if not expected <= set(saved) <= known:
             raise ValueError(
                 f"{param_where}has entries {sorted(saved)}, {type(self).__name__} expects "
-                f"{sorted(expected)}"
+                f"{sorted(expected)} (and may keep {sorted(known - expected)})"
             )
         entry: dict[str, Any] = {}
         for state_name in self._state_ints:
@@ -511,7 +519,7 @@ class Optimizer:
                 )
             entry[state_name] = value
         for state_name in self._state_tensors:
-            if state_name in expected:
+            if state_name in saved:
                 where_name = f"{param_where}{state_name!r}"
                 entry[state_name] = _saved_array(saved[state_name], p, where_name)
         return p, entry
@@ -546,7 +554,8 @@ class SGD(Optimizer):
         momentum: the momentum factor (>= 0).
         dampening: how much of the gradient the momentum buffer leaves out.
         weight_decay: L2 penalty (>= 0), added to the gradient.
-        nesterov: Nesterov momentum; needs momentum > 0 and dampening 0.
+        nesterov: Nesterov momentum; needs momentum > 0 and dampening 0 (checked on these
+            arguments, as PyTorch does: a group with momentum 0 runs plain SGD).
         maximize: ascend the objective (step along the gradient) instead of descending.
 
     State per parameter: ``momentum_buffer`` (when momentum > 0).
@@ -574,6 +583,14 @@ class SGD(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
+        # the constructor's values only, as PyTorch: a group may set momentum 0 (it then runs
+        # plain SGD) or a dampening (its buffer is dampened), whatever the default nesterov
+        momentum, dampening = self.defaults["momentum"], self.defaults["dampening"]
+        if self.defaults["nesterov"] and (momentum <= 0.0 or dampening != 0.0):
+            raise ValueError(
+                "SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
+                f"momentum={momentum}, dampening={dampening}"
+            )
 
     def _check_hyperparameters(self, group: dict[str, Any], where: str) -> dict[str, Any]:
         group["lr"] = _non_negative(group["lr"], "lr", where)
@@ -582,11 +599,6 @@ class SGD(Optimizer):
         group["weight_decay"] = _non_negative(group["weight_decay"], "weight_decay", where)
         _flag(group, "nesterov", where)
         _flag(group, "maximize", where)
-        if group["nesterov"] and (group["momentum"] <= 0.0 or group["dampening"] != 0.0):
-            raise ValueError(
-                f"{where}nesterov momentum needs momentum > 0 and dampening = 0, got "
-                f"momentum={group['momentum']}, dampening={group['dampening']}"
-            )
         return group
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:

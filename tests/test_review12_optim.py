@@ -1,0 +1,132 @@
+"""Review 12 (r10) of ``nn.optim``, ``nn.schedule`` and ``nn.utils`` against PyTorch: a
+regression test for each fault found, each comparing with torch's twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from nn import optim
+from tests.conftest import torch
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+
+def _twins(shapes, seed=0):
+    """The same float64 leaves in minigrad and in torch, and a generator for their gradients."""
+    rng = np.random.default_rng(seed)
+    init = [rng.standard_normal(shape) for shape in shapes]
+    ours = [mg.tensor(a.copy(), requires_grad=True) for a in init]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    return ours, theirs, rng
+
+
+def _step_both(ours, theirs, optimizers, rng, steps=1):
+    """``steps`` steps of each optimizer on the same random gradients."""
+    for _ in range(steps):
+        for p, q in zip(ours, theirs):
+            g = rng.standard_normal(tuple(p.shape))
+            p.grad, q.grad = mg.tensor(g.copy()), torch.tensor(g.copy())
+        for optimizer in optimizers:
+            optimizer.step()
+
+
+def _assert_same(ours, theirs):
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@needs_torch
+def test_adam_state_kept_after_amsgrad_is_turned_off_loads_and_resumes_as_torch():
+    # Adam keeps max_exp_avg_sq when a group turns amsgrad off mid-run (so does PyTorch); our
+    # load_state_dict asked for exactly the entries of the group's current options, so the
+    # optimizer's own state_dict() failed to load ("has entries [...], Adam expects [...]")
+    ours, theirs, rng = _twins([(3, 2), (4,)])
+    opt, topt = (
+        optim.Adam(ours, lr=0.1, amsgrad=True),
+        torch.optim.Adam(theirs, lr=0.1, amsgrad=True),
+    )
+    _step_both(ours, theirs, [opt, topt], rng, steps=3)
+    for group in (opt.param_groups[0], topt.param_groups[0]):
+        group["amsgrad"] = False
+    _step_both(ours, theirs, [opt, topt], rng, steps=2)
+    saved = opt.state_dict()
+    assert "max_exp_avg_sq" in saved["state"][0]
+    resumed = [mg.tensor(p.numpy(), requires_grad=True) for p in ours]
+    opt2 = optim.Adam(resumed, lr=0.5)
+    opt2.load_state_dict(saved)
+    # and it resumes as torch, also once amsgrad is back on (the kept maximum is used again)
+    _step_both(resumed, theirs, [opt2, topt], rng, steps=2)
+    for group in (opt2.param_groups[0], topt.param_groups[0]):
+        group["amsgrad"] = True
+    _step_both(resumed, theirs, [opt2, topt], rng, steps=3)
+    _assert_same(resumed, theirs)
+    max_sq = topt.state_dict()["state"][1]["max_exp_avg_sq"].numpy()
+    np.testing.assert_allclose(opt2.state[resumed[1]]["max_exp_avg_sq"], max_sq, rtol=1e-12)
+
+
+def test_adam_load_still_refuses_missing_and_unknown_state_entries():
+    p = mg.tensor(np.ones(2), requires_grad=True)
+    opt = optim.Adam([p], amsgrad=True)
+    p.grad = mg.tensor(np.ones(2))
+    opt.step()
+    saved = opt.state_dict()
+    del saved["state"][0]["max_exp_avg_sq"]  # amsgrad is on: the maximum is needed
+    with pytest.raises(ValueError, match=r"expects \['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'"):
+        opt.load_state_dict(saved)
+    saved = opt.state_dict()
+    saved["state"][0]["momentum_buffer"] = mg.tensor(np.ones(2))  # not one of Adam's
+    with pytest.raises(ValueError, match=r"has entries \[.*'momentum_buffer'.*\], Adam expects"):
+        opt.load_state_dict(saved)
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_zero_grad_without_set_to_none_detaches_a_create_graph_gradient():
+    # torch's zero_grad(set_to_none=False) detaches the gradient before zeroing it; ours zeroed
+    # the array and left the old grad_fn on it, so p.grad still required grad and its graph
+    # (describing values no longer there) grew with every later backward
+    results = []
+    for lib, module in ((mg, optim), (torch, torch.optim)):
+        p = lib.tensor([1.0, 2.0], requires_grad=True)
+        (p * p * p).sum().backward(create_graph=True)
+        grad = p.grad
+        module.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+        assert p.grad is grad  # zeroed in place, as torch
+        results.append((p.grad.requires_grad, p.grad.grad_fn is None, p.grad.tolist()))
+        (p * p).sum().backward()
+        results.append((p.grad.requires_grad, p.grad.grad_fn is None, p.grad.tolist()))
+    assert results[:2] == results[2:] == [(False, True, [0.0, 0.0]), (False, True, [2.0, 4.0])]
+
+
+def test_zero_grad_without_set_to_none_stops_a_leaf_gradient_requiring_grad():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = mg.tensor([3.0, 4.0], requires_grad=True)  # torch: requires_grad_(False)
+    optim.SGD([p]).zero_grad(set_to_none=False)
+    assert not p.grad.requires_grad and p.grad.tolist() == [0.0, 0.0]
+
+
+@needs_torch
+def test_sgd_nesterov_is_checked_on_the_constructor_values_and_groups_may_differ():
+    # torch checks nesterov against the constructor's momentum and dampening only: a group
+    # with momentum 0 runs plain SGD, one with a dampening dampens its buffer. Ours refused
+    # both groups ("nesterov momentum needs momentum > 0 and dampening = 0")
+    ours, theirs, rng = _twins([(3,), (2, 2), (4,)])
+
+    def groups(params):
+        return [
+            {"params": [params[0]]},
+            {"params": [params[1]], "momentum": 0.0},
+            {"params": [params[2]], "dampening": 0.4},
+        ]
+
+    opt = optim.SGD(groups(ours), lr=0.1, momentum=0.9, nesterov=True)
+    topt = torch.optim.SGD(groups(theirs), lr=0.1, momentum=0.9, nesterov=True)
+    _step_both(ours, theirs, [opt, topt], rng, steps=10)
+    _assert_same(ours, theirs)
+    assert "momentum_buffer" not in opt.state.get(ours[1], {})
+    opt.load_state_dict(opt.state_dict())  # the groups load back too
+    # the constructor's own values are still checked, as torch
+    with pytest.raises(ValueError, match=r"SGD: nesterov momentum needs .*momentum=0.0"):
+        optim.SGD([mg.tensor([1.0], requires_grad=True)], lr=0.1, nesterov=True)
