@@ -130,3 +130,100 @@ def test_sgd_nesterov_is_checked_on_the_constructor_values_and_groups_may_differ
     # the constructor's own values are still checked, as torch
     with pytest.raises(ValueError, match=r"SGD: nesterov momentum needs .*momentum=0.0"):
         optim.SGD([mg.tensor([1.0], requires_grad=True)], lr=0.1, nesterov=True)
+
+
+# =============================================================================================
+# nn.utils: torch.nn.utils's get_total_norm, clip_grads_with_norm_, parameters_to_vector and
+# vector_to_parameters were missing (an ImportError before this review)
+# =============================================================================================
+
+SHAPES = [(3, 2), (4,), (), (0, 3)]
+
+
+@needs_torch
+def test_parameters_to_vector_and_back_match_torch():
+    from nn.utils import parameters_to_vector, vector_to_parameters
+
+    ours, theirs, rng = _twins(SHAPES)
+    vec, tvec = parameters_to_vector(ours), torch.nn.utils.parameters_to_vector(theirs)
+    np.testing.assert_array_equal(vec.numpy(), tvec.detach().numpy())
+    # differentiable, as torch's (a cat of views)
+    weights = rng.standard_normal(vec.shape)
+    (vec * mg.tensor(weights)).sum().backward()
+    (tvec * torch.tensor(weights)).sum().backward()
+    for p, q in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+    new = rng.standard_normal(vec.shape)
+    vector_to_parameters(mg.tensor(new), ours)
+    torch.nn.utils.vector_to_parameters(torch.tensor(new), theirs)
+    _assert_same(ours, theirs)
+    assert all(p.is_leaf and p.requires_grad and p.grad_fn is None for p in ours)
+    mixed = [mg.tensor(np.ones(2, np.float32)), mg.tensor(np.ones(1))]
+    assert parameters_to_vector(mixed).dtype == mg.float64  # promoted, as torch.cat
+
+
+def test_vector_to_parameters_refuses_a_mismatched_vector_before_changing_anything():
+    from nn.utils import parameters_to_vector, vector_to_parameters
+
+    params = [mg.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True), mg.tensor([7.0])]
+    before = parameters_to_vector(params).numpy()
+    bad = [
+        (mg.tensor(np.ones(8)), ValueError, r"1-d with 7 elements .* got shape \(8,\)"),
+        (mg.tensor(np.ones((7, 1))), ValueError, r"got shape \(7, 1\)"),
+        (
+            mg.tensor(np.ones(7, np.float32)),
+            ValueError,
+            r"vec is float32 .* parameters\[0\] float64",
+        ),
+        (np.ones(7), TypeError, r"expected a Tensor, got ndarray"),
+    ]
+    for vec, error, match in bad:
+        with pytest.raises(error, match=match):
+            vector_to_parameters(vec, params)
+        np.testing.assert_array_equal(parameters_to_vector(params).numpy(), before)
+    with pytest.raises(ValueError, match="got no parameters"):
+        parameters_to_vector([])
+    with pytest.raises(TypeError, match=r"parameters\[1\] is a list"):
+        parameters_to_vector([params[0], [1.0]])
+
+
+@needs_torch
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf"), "inf"])
+def test_get_total_norm_then_clip_grads_with_norm_match_torch(norm_type):
+    from nn.utils import clip_grads_with_norm_, get_total_norm
+
+    ours, theirs, rng = _twins(SHAPES[:3])
+    _step_both(ours, theirs, [], rng)  # gradients only
+    total = get_total_norm([p.grad for p in ours], norm_type)
+    expected = torch.nn.utils.get_total_norm([q.grad for q in theirs], norm_type)
+    assert total.dtype == mg.float64 and not total.requires_grad
+    np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-14)
+    clip_grads_with_norm_(ours, 0.5, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 0.5, expected)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-14)
+    # a total norm given as a number (summed over processes, say) scales the same way
+    clip_grads_with_norm_(ours, 0.5, 2.0)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 0.5, torch.tensor(2.0, dtype=torch.float64))
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-14)
+
+
+def test_get_total_norm_and_clip_grads_with_norm_bad_input():
+    from nn.utils import clip_grads_with_norm_, get_total_norm
+
+    assert get_total_norm([]).item() == 0.0 and get_total_norm([]).dtype == mg.float32
+    assert get_total_norm(mg.tensor([3.0, 4.0])).item() == 5.0
+    with pytest.raises(RuntimeError, match=r"get_total_norm: the total norm of order 2.0 .* inf"):
+        get_total_norm([mg.tensor([1.0, np.inf])], error_if_nonfinite=True)
+    with pytest.raises(ValueError, match=r"norm_type must be > 0 or inf, got -1.0"):
+        get_total_norm([mg.tensor([1.0])], norm_type=-1)
+    with pytest.raises(TypeError, match=r"tensors\[0\] is a list"):
+        get_total_norm([[1.0]])
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = mg.tensor([3.0, 4.0])
+    with pytest.raises(ValueError, match=r"total_norm must be one number, got .* shape \(2,\)"):
+        clip_grads_with_norm_([p], 1.0, mg.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"clip_grads_with_norm_: max_norm must be >= 0"):
+        clip_grads_with_norm_([p], -1.0, mg.tensor(5.0))
+    assert p.grad.tolist() == [3.0, 4.0]
