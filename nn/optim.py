@@ -646,23 +646,49 @@ def _adam_update(
         state["max_exp_avg_sq"] = xp.zeros_like(param)
     state["step"] += 1
     step, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]
-    bias_correction1 = 1.0 - beta1**step
     bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
-    step_size = lr / bias_correction1
-    if not amsgrad and backend.adam_step_fused(
-        param, grad, exp_avg, exp_avg_sq, beta1, beta2, bias_correction2_sqrt, eps, step_size
-    ):
-        return  # on a GPU: the lines below as one kernel, not 13 launches per parameter
+    step_size = lr / (1.0 - beta1**step)
+    constants = (beta1, beta2, bias_correction2_sqrt, eps, step_size)
+    if not amsgrad and backend.adam_step_fused(param, grad, exp_avg, exp_avg_sq, *constants):
+        return  # on a GPU: _adam_formula as one kernel, not 13 launches per parameter
+    arrays = [param, exp_avg, exp_avg_sq, state["max_exp_avg_sq"] if amsgrad else None]
+    if param.dtype.itemsize >= 4:
+        _adam_formula(grad, *arrays, *constants)
+        return
+    # float16: computed in float32 and rounded back (as PyTorch's float32 "opmath"), where in
+    # float16 g^2 overflows from |g| = 256 and (1 - b1) * g rounds twice
+    wide = [None if arr is None else arr.astype(backend.float32) for arr in arrays]
+    _adam_formula(grad.astype(backend.float32), *wide, *constants)
+    for arr, wide_arr in zip(arrays, wide):
+        if arr is not None:
+            arr[...] = wide_arr
+
+
+def _adam_formula(
+    grad: Any,
+    param: Any,
+    exp_avg: Any,
+    exp_avg_sq: Any,
+    max_exp_avg_sq: Any,
+    beta1: float,
+    beta2: float,
+    bias_correction2_sqrt: float,
+    eps: float,
+    step_size: float,
+) -> None:
+    """Adam's update of ``param``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq``, None
+    without amsgrad) in place; ``step_size`` is ``lr / (1 - b1^t)``."""
+    xp = backend.array_module(param)
     # m = b1 * m + (1 - b1) * g
     exp_avg *= beta1
     exp_avg += (1.0 - beta1) * grad
     # v = b2 * v + (1 - b2) * g^2
     exp_avg_sq *= beta2
     exp_avg_sq += (1.0 - beta2) * (grad * grad)
-    if amsgrad:
+    if max_exp_avg_sq is not None:
         # v_max = max(v_max, v); v_max takes v's place below
-        xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-        exp_avg_sq = state["max_exp_avg_sq"]
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        exp_avg_sq = max_exp_avg_sq
     # p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
     # out=: an array when 0-d, where NumPy's sqrt gives a scalar the in-place lines cannot use
     denom = xp.sqrt(exp_avg_sq) if param.ndim else xp.sqrt(exp_avg_sq, out=xp.empty_like(param))

@@ -227,3 +227,33 @@ def test_get_total_norm_and_clip_grads_with_norm_bad_input():
     with pytest.raises(ValueError, match=r"clip_grads_with_norm_: max_norm must be >= 0"):
         clip_grads_with_norm_([p], -1.0, mg.tensor(5.0))
     assert p.grad.tolist() == [3.0, 4.0]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_float16_adam_squares_gradients_in_float32_as_torch(name, amsgrad):
+    # torch computes each float16 step in float32 ("opmath") and rounds the results; ours
+    # squared the float16 gradient in float16, which overflows from |g| = 256: exp_avg_sq
+    # became inf (torch: 90 for g = 300) and the parameter stopped moving
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((4, 3)).astype(np.float16)
+    p, q = (
+        mg.tensor(start.copy(), requires_grad=True),
+        torch.tensor(start.copy(), requires_grad=True),
+    )
+    opt = getattr(optim, name)([p], lr=0.01, amsgrad=amsgrad)
+    topt = getattr(torch.optim, name)([q], lr=0.01, amsgrad=amsgrad)
+    for scale in (1.0, 300.0, 2000.0, 0.5):
+        g = (rng.standard_normal((4, 3)) * scale).astype(np.float16)
+        p.grad, q.grad = mg.tensor(g.copy()), torch.tensor(g.copy())
+        opt.step()
+        topt.step()
+    assert p.dtype == mg.float16
+    ours, theirs = opt.state[p], topt.state[q]
+    for key in ("exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ())):
+        assert ours[key].dtype == np.float16 and np.isfinite(ours[key]).all(), key
+        # float16 state: within a rounding or two of torch's (it rounds after each operation)
+        np.testing.assert_allclose(ours[key], theirs[key].numpy(), rtol=3e-3, err_msg=key)
+    np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=2e-3, atol=1e-3)
+    assert np.abs(p.numpy().astype(np.float64) - start).max() > 0.02  # the steps did move it
