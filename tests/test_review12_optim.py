@@ -257,3 +257,17 @@ def test_float16_adam_squares_gradients_in_float32_as_torch(name, amsgrad):
         np.testing.assert_allclose(ours[key], theirs[key].numpy(), rtol=3e-3, err_msg=key)
     np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=2e-3, atol=1e-3)
     assert np.abs(p.numpy().astype(np.float64) - start).max() > 0.02  # the steps did move it
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_float16_adam_keeps_eps_where_torch_loses_it(name):
+    # docs/guide/differences.md: torch's float16 denominator rounds eps=1e-8 to 0, so a zero
+    # gradient divides 0 by 0 (NaN) and a tiny one gives inf; ours adds eps in float32
+    p = mg.tensor(np.array([1.0, -1.0, 0.5], np.float16), requires_grad=True)
+    opt = getattr(optim, name)([p], lr=0.01)
+    p.grad = mg.tensor(np.array([1e-4, -2e-4, 0.0], np.float16))
+    opt.step()
+    # the zero gradient's moment stays 0: 0 / (0 + eps) moves nothing (AdamW's decay of
+    # 0.5 by lr * 0.01 is under float16's resolution)
+    assert np.isfinite(p.numpy()).all() and p.numpy()[2] == 0.5
+    assert p.numpy()[0] < 1.0 and p.numpy()[1] > -1.0
