@@ -40,6 +40,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     import minigrad as mg
 
 from minigrad import functional
+from transformer.cli import ArgumentParser, run  # noqa: E402  (bad input: one line, status 2)
 
 F64 = mg.float64
 LR, LR_STEPS = 0.1, 300  # the gradient steps before the Newton step
@@ -315,7 +316,7 @@ def _bad_flags(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="second_order.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", type=Path, default=Path("second_order.png"),
@@ -345,4 +346,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "second_order.py"))

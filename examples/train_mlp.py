@@ -17,7 +17,6 @@ noise 0.1), generated here with NumPy from ``--seed``, split 800 for training an
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -30,6 +29,8 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import minigrad as mg
+
+from transformer.cli import ArgumentParser, run  # noqa: E402  (bad input: one line, status 2)
 
 try:
     from tqdm import tqdm
@@ -133,7 +134,9 @@ def accuracy(params: list[mg.Tensor], x: mg.Tensor, y: mg.Tensor) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train an MLP on two moons with minigrad.")
+    parser = ArgumentParser(
+        prog="train_mlp.py", description="Train an MLP on two moons with minigrad."
+    )
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
@@ -222,4 +225,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "train_mlp.py"))

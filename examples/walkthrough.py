@@ -18,7 +18,6 @@ Read it top to bottom; each step prints a banner and says what to look at.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -29,6 +28,8 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import minigrad as mg
+
+from transformer.cli import ArgumentParser, run  # noqa: E402  (bad input: one line, status 2)
 
 
 def banner(title: str) -> None:
@@ -46,7 +47,9 @@ def describe(obj: object) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Print one small autograd graph inside out.")
+    parser = ArgumentParser(
+        prog="walkthrough.py", description="Print one small autograd graph inside out."
+    )
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
     parser.add_argument(
         "--draw", metavar="DIR", help="write graph.png (needs Graphviz) and sweep.png there"
@@ -55,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.draw and Path(args.draw).exists() and not Path(args.draw).is_dir():
         print(f"walkthrough.py: error: --draw {args.draw} is not a directory", file=sys.stderr)
         return 2
+    if args.draw:  # made now, so a path that cannot be is refused before the work
+        try:
+            Path(args.draw).mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            print(f"walkthrough.py: error: --draw {args.draw}: {err.strerror}", file=sys.stderr)
+            return 2
     try:
         mg.set_backend(args.backend)  # every tensor below is created on this backend's device
     except mg.BackendError as err:
@@ -290,4 +299,4 @@ def show_sweep(x64: mg.Tensor, W64: mg.Tensor, b64: mg.Tensor, out_dir: Path | N
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main, "walkthrough.py"))

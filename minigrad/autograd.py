@@ -351,15 +351,18 @@ class Function:
         record = _GradMode.enabled
         arrays, parents, needs = [], [], []  # needs: needs_input_grad, built where it costs least
         requires_grad = False
-        first = None
+        first = last = None
         for x in inputs:
             if isinstance(x, _Tensor):
                 data = x.array
                 if first is None:
                     first = data
+                elif data is first or data is last:  # one array, two inputs: x * x.detach()
+                    data = _own_array(x, inputs, data)
                 elif data.__class__ is not first.__class__ or data.__class__ is not _NDARRAY:
                     _check_same_device(cls, inputs, data, first)
                 arrays.append(data)
+                last = data
                 if record and x.requires_grad:
                     requires_grad = True
                     parents.append(x.grad_fn or x._accumulator or _grad_accumulator(x))
@@ -388,13 +391,11 @@ class Function:
         result._version_counter = [0]  # a view gets its base's instead, below
         if requires_grad:
             ctx.parents = tuple(parents)
-            ctx.out_shape = out.shape
-            ctx.out_dtype = out.dtype
+            ctx.out_shape, ctx.out_dtype = out.shape, out.dtype
             result.requires_grad = True
             result.grad_fn = ctx
         else:
-            result.requires_grad = False
-            result.grad_fn = None
+            result.requires_grad, result.grad_fn = False, None
         if out.base is not None or out is first:  # a view: its base's counter, base, registry
             track_view(result, inputs, record)
         if requires_grad and ctx.saved_tensors:
@@ -483,6 +484,22 @@ def _grad_accumulator(leaf: Tensor) -> AccumulateGrad:
     if node is None:
         node = leaf._accumulator = AccumulateGrad(leaf)
     return node
+
+
+def _own_array(x: Tensor, inputs: Sequence[Any], data: Any) -> Any:
+    """``data``, the array of input ``x``, which an earlier input that is another tensor also
+    holds (``x.detach()`` beside ``x``): a new array object over the same memory, so that the
+    arrays the forward saves tell the two inputs apart (``GraphContext`` gives each saved input
+    array back connected to its input, found by identity: ``x * x.detach()`` differentiates
+    twice as x times a constant, not as x * x). The same tensor twice (x * x) keeps one array."""
+    for other in inputs:
+        if other is x:
+            return data
+        if isinstance(other, _Tensor) and other.array is data:
+            break
+    if data.__class__ is _NDARRAY or data.__class__ in backend.ARRAY_TYPES:
+        return data.view()
+    return data  # a NumPy scalar (a 0-d value a backward_graph wrapped): no view to make
 
 
 def _check_same_device(cls: type, inputs: Sequence[Any], data: Any, first: Any) -> None:

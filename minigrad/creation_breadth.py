@@ -17,14 +17,15 @@ from typing import Any
 
 from minigrad import autograd, backend, ops
 from minigrad.creation import (
+    _count,
     _dtype,
     _finish,
     _float_dtype,
     _OnDevice,
     _shape,
+    _spaced,
     arange,
     empty,
-    linspace,
 )
 from minigrad.ops._util import broadcast_shape
 from minigrad.tensor import Tensor
@@ -175,13 +176,18 @@ def logspace(
     requires_grad: bool = False,
 ) -> Tensor:
     """``base ** linspace(start, end, steps)``: ``steps`` values spaced evenly on a log scale
-    (float32 unless ``dtype`` says; an integer dtype truncates, as PyTorch)."""
-    exponents = linspace(start, end, steps, dtype=backend.float64, device=device)
-    values = base**exponents.array
+    (float32 unless ``dtype`` says; an integer dtype truncates, and converts ``start`` and
+    ``end`` to itself first, as PyTorch: see ``creation._spaced``)."""
+    steps = _count("logspace", steps)
     d = _dtype(dtype)
-    if d.kind in "iu":
-        values = backend.array_module(values).trunc(values)
-    return _finish(values.astype(d), requires_grad)
+    device = backend.normalize_device(device)
+    with _OnDevice(device):
+        xp = backend.module_for_device(device)
+        with backend.quiet():  # past the dtype's range: inf, as PyTorch
+            values = base ** _spaced("logspace", start, end, steps, d, xp)
+            if d.kind in "iu":
+                values = xp.trunc(values)
+            return _finish(values.astype(d), requires_grad)
 
 
 def range(  # noqa: A001  (torch.range: PyTorch's name)

@@ -43,6 +43,10 @@ from typing import Any
 
 __all__ = ["increment_version"]
 
+#: The input slot of a record for a tensor an op used as an index (``note_index_tensors``):
+#: its ``j`` holds the tensor's description, as no saved array stands for it.
+INDEX = -2
+
 #: Counts every in-place change anywhere. A node records it with its versions; when it has not
 #: moved by the node's backward (the usual case: nothing changed in place between the forward
 #: and the backward), the engine skips the node's check.
@@ -169,7 +173,9 @@ def saved_output_is(node: Any, tensor: Any) -> None:
     if versions is None:
         return
     counter = tensor._version_counter
-    records = [(counter, counter[0], j, i) if i < 0 else (c, v, j, i) for c, v, j, i in versions[1]]
+    records = [
+        (counter, counter[0], j, i) if i == -1 else (c, v, j, i) for c, v, j, i in versions[1]
+    ]
     node._saved_versions = (versions[0], records)
 
 
@@ -187,8 +193,29 @@ def saved_as_result(node: Any, tensor: Any) -> None:
     counter = tensor._version_counter
     node._saved_versions = (
         versions[0],
-        [(counter, counter[0], j, i) for _, _, j, i in versions[1]],
+        [(c, v, j, i) if i == INDEX else (counter, counter[0], j, i) for c, v, j, i in versions[1]],
     )
+
+
+def note_index_tensors(node: Any, tensors: Any) -> None:
+    """``node``'s backward reads the positions held by ``tensors`` (integer or bool tensors the
+    op used as an index: ``x[ids]``, ``gather``, ``masked_select``...), which it keeps as they
+    are, not copied: record their versions too, so that a change of an index in place between
+    the forward and the backward raises the error below instead of sending the gradient to the
+    new positions, as PyTorch (whose nodes save the index tensors). No-op when ``node`` is None
+    (nothing recorded) or ``tensors`` is empty."""
+    if node is None or not tensors:
+        return
+    records = [(t._version_counter, t._version_counter[0], _describe(t), INDEX) for t in tensors]
+    versions = node._saved_versions
+    # nothing was changed in place since the node was recorded: the epoch it noted still holds
+    node._saved_versions = (
+        (epoch[0], records) if versions is None else (versions[0], versions[1] + records)
+    )
+
+
+def _describe(tensor: Any) -> str:
+    return f"[{tensor.dtype} tensor of shape {tuple(tensor.shape)}]"
 
 
 def check_saved_versions(node: Any) -> None:
@@ -198,8 +225,10 @@ def check_saved_versions(node: Any) -> None:
             raise RuntimeError(_modified_message(node, counter[0], expected, j, i))
 
 
-def _modified_message(node: Any, version: int, expected: int, j: int, i: int) -> str:
+def _modified_message(node: Any, version: int, expected: int, j: Any, i: int) -> str:
     """PyTorch's wording, plus the op that saved the tensor."""
+    if i == INDEX:  # j describes the index tensor
+        return _modified_text(node, f"{j}, used as an index by {node.name},", version, expected)
     arr = node.saved_tensors[j]
     what = f"[{arr.dtype} tensor of shape {tuple(arr.shape)}]"
     if i < 0:
@@ -209,6 +238,10 @@ def _modified_message(node: Any, version: int, expected: int, j: int, i: int) ->
         if parent is not None and parent.parents:  # an op's node: the input was computed
             what += f", which is output 0 of {parent.name}"
         what += f", saved by {node.name} as input {i},"
+    return _modified_text(node, what, version, expected)
+
+
+def _modified_text(node: Any, what: str, version: int, expected: int) -> str:
     site = getattr(node, "_created_at", None)  # recorded under minigrad.detect_anomaly()
     if site and format_stack is not None:
         where = f"The {node.name} node was created at:\n{format_stack(site)}"

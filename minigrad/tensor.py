@@ -13,6 +13,7 @@ attributes follow PyTorch's names: ``data`` (a detached tensor sharing the memor
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -29,23 +30,58 @@ def _infer_array(data: Any, dtype: Any, device: str) -> Any:
     if data.__class__ is _NDARRAY and dtype is None and device == "cpu":
         arr = data  # the common case, without asarray's conversions
     elif dtype is not None:
-        dtype = backend.numpy_module().dtype(dtype)
+        dtype = checked_dtype(dtype)
         if dtype.kind in "iu" and not isinstance(data, backend.ARRAY_TYPES):  # Python numbers:
             return backend.asarray(_checked_data(data, dtype), device=device)  # PyTorch's rule
         try:
             with backend.quiet():  # a float past float16's range: inf, as PyTorch
-                return backend.asarray(data, dtype=dtype, device=device)
+                return backend.asarray(_rectangular(data), dtype=dtype, device=device)
         except OverflowError:  # an int outside dtype's range: PyTorch's rule, not NumPy's
             return backend.asarray(_checked_data(data, dtype), device=device)
     else:
         is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
-        arr = backend.asarray(data, device=device)
-        if not is_array and arr.dtype == backend.float64:
-            with backend.quiet():  # past float32's range: inf, as PyTorch
-                return arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default
-    if arr.dtype.kind not in "fbiu":
-        raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
+        arr = backend.asarray(data if is_array else _rectangular(data), device=device)
+        if not is_array:
+            if arr.dtype == backend.float64:
+                with backend.quiet():  # past float32's range: inf, as PyTorch
+                    return arr.astype(backend.DEFAULT_FLOAT)  # Python floats: the default
+            if arr.dtype.kind in "uO":  # ints past int64 (NumPy: uint64 or object), None, ...
+                _refuse_python_data(arr)
+    if arr.dtype not in SUPPORTED_DTYPES:
+        if arr.dtype.newbyteorder("=") in SUPPORTED_DTYPES:  # big-endian data: the same values
+            return arr.astype(_CANONICAL[arr.dtype.newbyteorder("=")])
+        raise TypeError(f"tensor: unsupported data of dtype {arr.dtype} ({DTYPES_HELP})")
     return arr
+
+
+def _rectangular(data: Any) -> Any:
+    """``data``, after NumPy's ragged-list error is given a clearer message."""
+    if not isinstance(data, (list, tuple)):
+        return data
+    try:
+        return backend.numpy_module().asarray(data)
+    except ValueError as err:
+        if "inhomogeneous" not in str(err):
+            raise
+        raise ShapeError(
+            f"tensor: the nested sequences are ragged (their lengths differ at some depth), so "
+            f"they do not make a rectangular tensor: {err}"
+        ) from None
+
+
+def _refuse_python_data(arr: Any) -> None:
+    """Python data that gave NumPy's uint64 or object array: fine for NumPy uint64 scalars, a
+    ``ScalarOverflowError`` for an int outside int64 (as PyTorch), a ``TypeError`` for the rest
+    (None, strings, objects)."""
+    if arr.dtype.kind == "u" and not (arr.size and arr.max() > 2**63 - 1):
+        return  # NumPy unsigned scalars in a list
+    if arr.dtype.kind == "u" or all(isinstance(v, int) for v in arr.flat):
+        raise ScalarOverflowError(
+            "tensor: the data holds an int outside int64's range [-2**63, 2**63), the type "
+            "Python ints get (as PyTorch); give dtype= for uint64 values"
+        )
+    kinds = sorted({type(v).__name__ for v in arr.flat if not isinstance(v, (int, float))})
+    raise TypeError(f"tensor: cannot infer a dtype for data holding {', '.join(kinds)}")
 
 
 def _checked_data(data: Any, dtype: Any) -> Any:
@@ -55,7 +91,7 @@ def _checked_data(data: Any, dtype: Any) -> Any:
     uint8, NaN), naming the value."""
     np = backend.numpy_module()
     try:
-        host = np.asarray(data)
+        host = np.asarray(_rectangular(data))
     except OverflowError:
         host = np.asarray(0, dtype=object)
     if host.dtype.kind not in "biuf":  # ints beyond uint64: object arrays
@@ -353,16 +389,26 @@ class Tensor(autograd.TensorBase):
             )
         return self.numpy().reshape(()).item()
 
-    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
-        """This tensor on ``device`` and/or in ``dtype`` (itself when nothing changes);
-        differentiable."""
-        device, dtype = to_arguments(device, dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor on a device and/or in a dtype, as PyTorch's ``to``: ``to(dtype)``,
+        ``to(device, dtype)``, ``to(other_tensor)`` (its device and dtype), each with
+        ``non_blocking`` (accepted; copies are synchronous) and ``copy``; keywords ``device=``
+        and ``dtype=``. Itself when nothing changes and ``copy`` is False, else a new tensor;
+        differentiable. A float cast to an integer dtype truncates toward zero; NaN, an
+        infinity or a value outside the dtype's range gives what the CPU's conversion gives
+        (the same as PyTorch's on x86: the int32/int64 minimum; narrower dtypes keep the low
+        bits of the int32 conversion), not an error. To bool: nonzero (NaN too) is True."""
+        if len(args) < 2 and kwargs.keys() <= {"device", "dtype"}:  # to(x), the usual call
+            device, dtype = to_arguments(*args, **kwargs)
+            copy = False
+        else:
+            device, dtype, copy = _to_call(args, kwargs)
         out = self
         if dtype is not None:
             out = ops.cast(out, dtype)
         if device is not None:
             out = ops.to_device(out, device)
-        return out
+        return ops.clone(out) if copy and out is self else out
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -717,6 +763,9 @@ class Tensor(autograd.TensorBase):
         body = repr(self.numpy()).removeprefix("array(").removesuffix(")").replace("\n", "\n ")
         extras = []
         body = re.split(r",\s*dtype=", body)[0]  # NumPy may wrap the dtype onto its own line
+        body = re.split(r",\s*shape=", body)[0]  # NumPy's, after an empty or summarized array
+        if self.array.size == 0 and self.array.ndim != 1:
+            extras.append(f"size={tuple(self.shape)}")  # PyTorch's, for an empty tensor only
         if self.dtype not in (backend.float32, backend.int64, backend.bool_):
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
@@ -736,6 +785,22 @@ class Tensor(autograd.TensorBase):
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __index__(self) -> int:
+        """``operator.index(t)`` (``range(t)``, ``seq[t]``): a one-element integer or bool
+        tensor's value, as PyTorch; floats and other sizes raise TypeError."""
+        if self.array.size != 1 or self.array.dtype.kind not in "biu":
+            raise TypeError(
+                "only integer tensors of a single element can be converted to an index, got "
+                f"a {self.dtype} tensor of shape {tuple(self.shape)}"
+            )
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{t:.4f}"``: a 0-d tensor formats as its value, as PyTorch; others as ``str``."""
+        if self.array.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
 
     def __int__(self) -> int:
         return int(self.item())
@@ -1093,6 +1158,19 @@ class Tensor(autograd.TensorBase):
     def triu(self, diagonal: int = 0) -> Tensor:
         return ops.triu(self, diagonal)
 
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        """``tril`` in place."""
+        return self._inplace("tril_", lambda t: ops.tril(t, diagonal))
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        """``triu`` in place."""
+        return self._inplace("triu_", lambda t: ops.triu(t, diagonal))
+
+    def diagonal_scatter(
+        self, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+    ) -> Tensor:
+        return ops.diagonal_scatter(self, src, offset, dim1, dim2)
+
     # -- issue 16: op breadth (each one line into ops) ------------------------------------------
 
     def __mod__(self, other: Any) -> Tensor:
@@ -1169,12 +1247,12 @@ class Tensor(autograd.TensorBase):
         return ops.allclose(self, other, rtol, atol, equal_nan)
 
     @accepts_axis
-    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.prod(self, dim, keepdim)
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.prod(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
-    def cumsum(self, dim: int) -> Tensor:
-        return ops.cumsum(self, dim)
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return ops.cumsum(self, dim, dtype=dtype)
 
     @accepts_axis
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -1541,16 +1619,16 @@ class Tensor(autograd.TensorBase):
         return self._inplace("lerp_", lambda t: ops.lerp(t, end, weight))
 
     @accepts_axis
-    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.nansum(self, dim, keepdim)
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.nansum(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
-    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.nanmean(self, dim, keepdim)
+    def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.nanmean(self, dim, keepdim, dtype=dtype)
 
     @accepts_axis
-    def cumprod(self, dim: int) -> Tensor:
-        return ops.cumprod(self, dim)
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return ops.cumprod(self, dim, dtype=dtype)
 
     @accepts_axis
     def cummax(self, dim: int) -> Any:
@@ -1709,6 +1787,13 @@ class Tensor(autograd.TensorBase):
     def take(self, index: Tensor) -> Tensor:
         return ops.take(self, index)
 
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return ops.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """``put`` in place."""
+        return self._inplace("put_", lambda t: ops.put(t, index, source, accumulate))
+
     def reshape_as(self, other: Tensor) -> Tensor:
         return ops.reshape(self, other.shape)
 
@@ -1740,12 +1825,12 @@ class Tensor(autograd.TensorBase):
 
     def _new(self, size: Any, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
         size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
-        dtype = self.dtype if dtype is None else backend.numpy_module().dtype(dtype)
+        dtype = self.dtype if dtype is None else checked_dtype(dtype)
         device = self.device if device is None else backend.normalize_device(device)
         if value is not None and not (value == 0 or value == 1):
             value = promotion.checked_scalar("new_full", value, dtype)
         xp = backend.module_for_device(device)
-        shape = tuple(int(n) for n in size)
+        shape = tuple(operator.index(n) for n in size)  # ints, never a truncated float
         array = xp.empty(shape, dtype=dtype) if value is None else xp.full(shape, value, dtype)
         return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
 
@@ -2034,18 +2119,82 @@ class Tensor(autograd.TensorBase):
 _NDARRAY = backend.ARRAY_TYPES[0]
 
 
+#: The dtypes a tensor may have (as ``nn.save`` stores them): no complex, no float128.
+SUPPORTED_DTYPES = frozenset(
+    backend.numpy_module().dtype(name)
+    for name in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+    + ("float16", "float32", "float64")
+)
+_CANONICAL = {dtype: dtype for dtype in SUPPORTED_DTYPES}
+DTYPES_HELP = "tensors are bool, int8-64, uint8-64, float16, float32 or float64"
+
+
+def checked_dtype(dtype: Any) -> Any:
+    """``dtype`` (a NumPy dtype, its name, a Python type...) as a NumPy dtype a tensor may have.
+
+    Raises:
+        TypeError: not a dtype, or one minigrad has no tensors of (complex, float128, object,
+            strings).
+    """
+    try:
+        resolved = backend.numpy_module().dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r:.60} is not a dtype ({DTYPES_HELP})") from None
+    if not resolved.isnative:  # ">i4" (big-endian) is int32 in memory of our own
+        resolved = resolved.newbyteorder("=")
+    if resolved not in SUPPORTED_DTYPES:
+        raise TypeError(f"dtype {resolved} is not supported: {DTYPES_HELP}")
+    return _CANONICAL[resolved]  # NumPy's own instance: the ops compare dtypes with ``is``
+
+
 def to_arguments(device: Any = None, dtype: Any = None) -> tuple[str | None, Any]:
     """``.to``'s arguments, normalized: (device name or None, NumPy dtype or None). A dtype
-    given in the device's place is recognized (``t.to(mg.float64)``). ``Tensor.to`` and
-    ``nn.Module.to`` both parse their arguments here."""
-    if device is not None and not isinstance(device, str) and dtype is None:
+    given in the device's place is recognized (``t.to(mg.float64)``), and a tensor there
+    stands for its device and dtype. ``Tensor.to`` and ``nn.Module.to`` both parse their
+    arguments here."""
+    if isinstance(device, Tensor):
+        if dtype is not None:
+            raise TypeError("to(other_tensor) takes its dtype from the tensor: give no dtype")
+        device, dtype = device.device, device.dtype
+    elif device is not None and not isinstance(device, str) and dtype is None:
         try:
             dtype, device = backend.numpy_module().dtype(device), None
         except TypeError:
             pass
     device = backend.normalize_device(device) if device is not None else None
-    dtype = backend.numpy_module().dtype(dtype) if dtype is not None else None
+    dtype = checked_dtype(dtype) if dtype is not None else None
     return device, dtype
+
+
+def _is_dtype(value: Any) -> bool:
+    try:
+        backend.numpy_module().dtype(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _to_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str | None, Any, bool]:
+    """(device, dtype, copy) from ``Tensor.to``'s PyTorch forms: ``(dtype, non_blocking,
+    copy)``, ``(device, dtype, non_blocking, copy)`` or ``(tensor, non_blocking, copy)``."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(unknown)}")
+    names = ["device", "dtype", "non_blocking", "copy"]
+    first = args[0] if args else None
+    if isinstance(first, Tensor):
+        names = ["device", "non_blocking", "copy"]  # to_arguments reads its device and dtype
+    elif first is not None and not isinstance(first, str) and _is_dtype(first):
+        names = ["dtype", "non_blocking", "copy"]
+    if len(args) > len(names):
+        raise TypeError(f"to() takes at most {len(names)} positional arguments, got {len(args)}")
+    given = dict(zip(names, args))
+    twice = sorted(set(given) & set(kwargs))
+    if twice:
+        raise TypeError(f"to() got multiple values for argument {twice[0]!r}")
+    given.update(kwargs)
+    device, dtype = to_arguments(given.get("device"), given.get("dtype"))
+    return device, dtype, bool(given.get("copy", False))
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -2058,8 +2207,8 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """
     if isinstance(data, Tensor):
         return data.to(device, dtype)
-    if data.__class__ in backend.ARRAY_TYPES:
-        same_dtype = dtype is None or data.dtype == backend.numpy_module().dtype(dtype)
+    if data.__class__ in backend.ARRAY_TYPES and data.dtype in SUPPORTED_DTYPES:
+        same_dtype = dtype is None or data.dtype == checked_dtype(dtype)
         same_device = device is None or backend.normalize_device(device) == backend.device_of(data)
         if same_dtype and same_device:
             return Tensor._wrap(data)

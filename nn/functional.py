@@ -421,3 +421,45 @@ def _row_norms(xp: object, rows: object, p: float) -> object:
     if p == 0:
         return (size != 0).sum(axis=1).astype(rows.dtype)
     return (size**p).sum(axis=1) ** (1.0 / p)
+
+
+# -- resampling and rearranging (minigrad/ops/resampling.py) -----------------------------------
+from minigrad.ops.resampling import (  # noqa: E402
+    channel_shuffle,
+    fold,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from nn.spatial import (  # noqa: E402 (channel dropout, local response norm, bilinear)
+    alpha_dropout,
+    bilinear,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+    local_response_norm,
+)
+
+__all__ += [
+    "alpha_dropout",
+    "bilinear",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "feature_alpha_dropout",
+    "local_response_norm",
+    "channel_shuffle",
+    "fold",
+    "interpolate",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "unfold",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
+]

@@ -290,6 +290,13 @@ class BatchNorm2d(_BatchNorm):
     input_dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over (N, C, D, H, W) -> same shape; parameters, buffers and modes
+    as :class:`BatchNorm1d`."""
+
+    input_dims = (5,)
+
+
 class _InstanceNorm(_NormBase):
     input_dims: tuple[int, ...] = ()
 
@@ -333,6 +340,13 @@ class InstanceNorm2d(_InstanceNorm):
     :class:`InstanceNorm1d`."""
 
     input_dims = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization over (N, C, D, H, W) or (C, D, H, W) -> same shape, as
+    :class:`InstanceNorm1d`."""
+
+    input_dims = (4, 5)
 
 
 class GroupNorm(Module):

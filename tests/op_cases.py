@@ -2468,6 +2468,34 @@ case(
     torch.take,
 )
 case(
+    "put",
+    "put",
+    lambda a, i, s: mg.put(a, i, s),
+    [F((3, 4)), Ints([[0, -1], [5, 6]]), F((4,))],
+    lambda a, i, s: torch.put(a, i, s),
+)
+case(
+    "put-accumulate",
+    "put",
+    lambda a, i, s: a.put(i, s, accumulate=True),
+    [F((3, 4)), Ints([0, -1, 5, 11, 0]), F((5,))],  # repeats: added up
+    lambda a, i, s: a.put(i, s, accumulate=True),
+)
+case(
+    "diagonal_scatter",
+    "diagonal_scatter",
+    lambda a, s: mg.diagonal_scatter(a, s, 1),
+    [F((3, 4)), F((3,))],
+    lambda a, s: torch.diagonal_scatter(a, s, 1),
+)
+case(
+    "diagonal_scatter-dims",
+    "diagonal_scatter",
+    lambda a, s: a.diagonal_scatter(s, -1, 2, 0),
+    [F((3, 2, 4)), F((2, 3))],
+    lambda a, s: a.diagonal_scatter(s, -1, 2, 0),
+)
+case(
     "meshgrid-ij",
     "meshgrid",
     lambda a, b: mg.meshgrid(a, b, indexing="ij"),
@@ -2702,3 +2730,71 @@ case(
     lambda x, f, a: torch.cov(x, fweights=f, aweights=a),
 )
 case("corrcoef", "corrcoef", mg.corrcoef, [F((3, 6))], torch.corrcoef if torch else None)
+
+# -- resampling: minigrad/ops/resampling.py (interpolate, shuffles, unfold/fold) -------------
+# (more modes, options and the errors: tests/test_resampling.py)
+
+INTERPOLATE_CASES = [  # (name, input shape, options)
+    ("nearest-1d", (2, 2, 5), {"size": 7}),
+    ("nearest-2d-scale", (1, 2, 4, 5), {"scale_factor": (1.5, 0.6)}),
+    ("nearest-exact-3d", (1, 1, 3, 4, 2), {"size": (5, 3, 3), "mode": "nearest-exact"}),
+    ("linear", (2, 2, 5), {"size": 8, "mode": "linear"}),
+    ("linear-align", (1, 2, 6), {"scale_factor": 0.7, "mode": "linear", "align_corners": True}),
+    ("bilinear", (1, 2, 4, 5), {"size": (7, 3), "mode": "bilinear"}),
+    ("bilinear-scale", (1, 1, 3, 4), {"scale_factor": 1.7, "mode": "bilinear"}),
+    ("bicubic", (1, 2, 4, 5), {"size": (6, 3), "mode": "bicubic"}),
+    ("bicubic-align", (1, 1, 4, 3), {"size": (5, 7), "mode": "bicubic", "align_corners": True}),
+    ("trilinear", (1, 1, 3, 4, 2), {"size": (4, 3, 5), "mode": "trilinear"}),
+    ("area", (1, 2, 5, 7), {"size": (2, 3), "mode": "area"}),
+    ("bilinear-antialias", (1, 2, 9, 8), {"size": (4, 3), "mode": "bilinear", "antialias": True}),
+    ("bicubic-antialias", (1, 1, 7, 6), {"size": (3, 9), "mode": "bicubic", "antialias": True}),
+    ("lanczos", (1, 1, 8, 5), {"size": (3, 4), "mode": "lanczos", "antialias": True}),
+]
+for name, shape, opts in INTERPOLATE_CASES:
+    case(
+        f"interpolate-{name}",
+        "interpolate",
+        lambda a, opts=opts: mg.ops.interpolate(a, **opts),
+        [F(shape)],
+        lambda a, opts=opts: tnf.interpolate(a, **opts),
+    )
+SHUFFLE_CASES = [  # (name, op, input shape, the factor or groups)
+    ("pixel_shuffle", "pixel_shuffle", (2, 8, 2, 3), 2),
+    ("pixel_shuffle-5d", "pixel_shuffle", (2, 1, 9, 2, 1), 3),
+    ("pixel_unshuffle", "pixel_unshuffle", (1, 2, 4, 6), 2),
+    ("channel_shuffle", "channel_shuffle", (2, 6, 3), 3),
+    ("channel_shuffle-4d", "channel_shuffle", (1, 4, 2, 3), 2),
+]
+for name, op, shape, factor in SHUFFLE_CASES:
+    case(
+        name,
+        op,
+        lambda a, op=op, k=factor: getattr(mg.ops, op)(a, k),
+        [F(shape)],
+        lambda a, op=op, k=factor: getattr(tnf, op)(a, k),
+    )
+WINDOW_OPTIONS = {"dilation": (1, 2), "padding": 1, "stride": (2, 1)}
+case(
+    "unfold", "unfold", lambda a: mg.ops.unfold(a, 2), [F((2, 2, 3, 4))], lambda a: tnf.unfold(a, 2)
+)
+case(
+    "unfold-options-unbatched",
+    "unfold",
+    lambda a: mg.ops.unfold(a, (2, 3), **WINDOW_OPTIONS),
+    [F((2, 5, 6))],
+    lambda a: tnf.unfold(a, (2, 3), **WINDOW_OPTIONS),
+)
+case(
+    "fold",  # overlapping windows: the overlaps sum
+    "fold",
+    lambda a: mg.ops.fold(a, (3, 4), 2),
+    [F((2, 8, 6))],
+    lambda a: tnf.fold(a, (3, 4), 2),
+)
+case(
+    "fold-options-unbatched",
+    "fold",
+    lambda a: mg.ops.fold(a, (5, 6), (2, 3), **WINDOW_OPTIONS),
+    [F((6, 12))],
+    lambda a: tnf.fold(a, (5, 6), (2, 3), **WINDOW_OPTIONS),
+)

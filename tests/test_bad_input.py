@@ -395,9 +395,13 @@ def test_masked_fill_with_mask_that_does_not_broadcast():
     mask = mg.tensor(np.ones((2, 2), dtype=bool))
     with pytest.raises(mg.ShapeError, match=r"\(2, 2\).*\(2, 3\)"):
         x.masked_fill(mask, 0.0)
-    # a mask that broadcasts to a *larger* shape than the tensor is refused too
-    with pytest.raises(mg.ShapeError, match=r"\(4, 2, 3\).*\(2, 3\)"):
-        x.masked_fill(mg.tensor(np.ones((4, 2, 3), dtype=bool)), 0.0)
+    # a mask that broadcasts to a *larger* shape than the tensor broadcasts the tensor too, as
+    # PyTorch's masked_fill (review r12); only the in-place form refuses, before writing
+    big = mg.tensor(np.ones((4, 2, 3), dtype=bool))
+    assert x.masked_fill(big, 0.0).shape == (4, 2, 3)
+    with pytest.raises(RuntimeError, match=r"\(4, 2, 3\).*\(2, 3\)"):
+        x.masked_fill_(big, 0.0)
+    np.testing.assert_array_equal(x.numpy(), np.ones((2, 3)))
 
 
 def test_where_with_non_bool_condition():

@@ -19,12 +19,13 @@ never a command line (``train``, ``translate``).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import numbers
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np  # host-side random-state checks only
 
@@ -33,22 +34,35 @@ import nn
 from transformer.data import PAD_ID, TASK_NAMES, Vocab, make_task
 from transformer.model import OPTIONS, Transformer, TransformerConfig
 
-__all__ = ["UsageError", "check_config", "load_checkpoint", "run"]
+__all__ = ["ArgumentParser", "UsageError", "check_config", "load_checkpoint", "run"]
 
 
 class UsageError(Exception):
     """Bad input to a command line: printed as one line, exit status 2."""
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse``'s parser, whose errors (an unknown flag, ``--steps x``, a missing
+    ``--out``) are one line, ``prog: error: ...``, status 2, without the usage block argparse
+    prints above it (``--help`` shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
 def run(main: Callable[[list[str] | None], int], prog: str, argv: list[str] | None = None) -> int:
     """``main(argv)``'s exit status; bad input (a :class:`UsageError`, an unreadable checkpoint,
-    a backend that is not available) printed as one line on stderr, status 2; Ctrl-C as
-    ``prog: interrupted``, status 130."""
+    a backend that is not available, sizes too big for memory) printed as one line on stderr,
+    status 2; Ctrl-C as ``prog: interrupted``, status 130."""
     try:
         return main(argv)
     except (UsageError, nn.CheckpointError, mg.BackendError) as err:
         message = " ".join(str(err).split())  # one line, whatever the message's layout
         print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError as err:  # a model or batch size far beyond the memory, as --d-model 1e11
+        message = " ".join(str(err).split()) or "MemoryError"
+        print(f"{prog}: error: out of memory: {message}; use smaller sizes", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback; checkpoints are whole files
         print(f"{prog}: interrupted", file=sys.stderr)

@@ -60,7 +60,7 @@ import nn
 from minigrad import backend
 from nn.parallel import DistributedDataParallel
 from transformer.checkpointing import checkpoint_path
-from transformer.cli import UsageError, load_checkpoint, run
+from transformer.cli import ArgumentParser, UsageError, load_checkpoint, run
 from transformer.data import (
     BOS_ID,
     EOS_ID,
@@ -78,11 +78,9 @@ from transformer.model import OPTIONS, Transformer, TransformerConfig
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line's flags (`parse_args` parses and checks them)."""
-    p = argparse.ArgumentParser(
-        prog="python -m transformer.train", description=__doc__.split("\n\n")[0]
-    )
+    p = ArgumentParser(prog="python -m transformer.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--task", choices=TASK_NAMES, required=True)
-    p.add_argument("--out", type=Path, required=True, help="directory for checkpoint and plots")
+    p.add_argument("--out", type=_out_dir, required=True, help="directory for checkpoint and plots")
     p.add_argument(
         "--backend",
         choices=("numpy", "cupy"),
@@ -100,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="data-parallel over the MPI job (mpiexec -n N; on by itself when N > 1)",
     )
     return p
+
+
+def _out_dir(text: str) -> Path:
+    """``--out``'s directory; an empty name is refused (``Path("")`` is the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a directory, got {text!r}")
+    return Path(text)
 
 
 def _add_model_flags(p: argparse.ArgumentParser) -> None:
@@ -165,7 +170,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
     checks = [
         ("--minutes", args.minutes is None or args.minutes > 0, "positive"),
-        ("--lr-factor", args.lr_factor > 0, "positive"),
+        ("--lr-factor", 0 < args.lr_factor < float("inf"), "positive and finite"),
         ("--clip", args.clip >= 0, "0 (off) or positive"),
         ("--dropout", 0 <= args.dropout < 1, "in [0, 1)"),
         ("--label-smoothing", 0 <= args.label_smoothing <= 1, "in [0, 1]"),

@@ -17,7 +17,7 @@ from pathlib import Path
 import minigrad as mg
 from minigrad import backend
 from transformer.checkpointing import CHECKPOINTS, checkpoint_path
-from transformer.cli import UsageError, load_checkpoint, run
+from transformer.cli import ArgumentParser, UsageError, load_checkpoint, run
 from transformer.data import BOS_ID, EOS_ID, Vocab
 from transformer.decoding import beam_search, greedy_decode, sample
 from transformer.model import Transformer, TransformerConfig
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _translate(argv: list[str] | None) -> int:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--checkpoint",
         type=Path,
@@ -86,9 +86,11 @@ def _translate(argv: list[str] | None) -> int:
         try:
             ids = vocab.encode(text)
         except ValueError as err:
-            raise UsageError(f"{text!r}: {err}") from None
+            raise UsageError(f"{text!r:.60}: {err!s:.200}") from None
         if not 0 < len(ids) <= longest:
-            raise UsageError(f"{text!r}: the model reads 1 to {longest} characters, got {len(ids)}")
+            raise UsageError(
+                f"{text!r:.60}: the model reads 1 to {longest} characters, got {len(ids)}"
+            )
         src = mg.tensor([ids], dtype="int64", device=device)  # (1, S)
         if args.sample:
             out = sample(model, src, max_len, BOS_ID, EOS_ID, generator=generator, **sampling)

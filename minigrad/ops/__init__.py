@@ -10,7 +10,7 @@
   any all
 - ``indexing``: gather scatter scatter_add scatter_reduce masked_select nonzero sort argsort topk
   index_fill index_add index_select take_along_dim
-- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diag einsum
+- ``rearrange``: flip roll repeat repeat_interleave unflatten pad diagonal diagonal_scatter diag einsum
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
 - ``activations``: silu softplus leaky_relu elu
@@ -28,6 +28,8 @@
 - ``search``: unique unique_consecutive searchsorted bucketize bincount histc argwhere
   kthvalue mode msort index_copy index_put masked_scatter slice_scatter select_scatter renorm
   gcd lcm trapezoid vander cov corrcoef multinomial
+- ``resampling``: interpolate (nearest, nearest-exact, (bi/tri)linear, bicubic, area, antialias),
+  pixel_shuffle pixel_unshuffle channel_shuffle, unfold fold
 - ``views``: CopySlices and AsStrided, the histories an in-place write through a view gives
   its base and the base's views (no public function: the Tensor's in-place methods use it)
 
@@ -41,7 +43,7 @@
   with its own backward (PyTorch's formulas), batched over leading dims
 - ``shape_breadth``: broadcast_shapes broadcast_to broadcast_tensors, hstack vstack (row_stack)
   dstack column_stack, tensor_split hsplit vsplit dsplit, atleast_1d/2d/3d, ravel tile fliplr
-  flipud rot90 select narrow_copy diag_embed diagflat take, meshgrid cartesian_prod
+  flipud rot90 select narrow_copy diag_embed diagflat take put, meshgrid cartesian_prod
   tril_indices triu_indices unravel_index
 
 Issue 16 added to ``elementwise``: sin cos rsqrt erf log2 exp2 logaddexp; to ``reductions``:
@@ -201,6 +203,7 @@ from minigrad.ops.matrix_functions import inverse, logdet, matrix_power, pinvers
 from minigrad.ops.rearrange import (
     diag,
     diagonal,
+    diagonal_scatter,
     einsum,
     flip,
     pad,
@@ -271,6 +274,7 @@ from minigrad.ops.shape_breadth import (
     meshgrid,
     narrow_copy,
     numel,
+    put,
     ravel,
     rot90,
     row_stack,
@@ -407,6 +411,7 @@ __all__ = [
     "prod",
     "diag",
     "diagonal",
+    "diagonal_scatter",
     "einsum",
     "flip",
     "pad",
@@ -488,6 +493,7 @@ __all__ = [
     "meshgrid",
     "narrow_copy",
     "numel",
+    "put",
     "ravel",
     "rot90",
     "row_stack",
@@ -725,4 +731,23 @@ __all__ += [  # PyTorch breadth (ops/search.py)
     "unique",
     "unique_consecutive",
     "vander",
+]
+
+# -- resampling (ops/resampling.py): interpolate, pixel and channel shuffles, unfold / fold ---
+from minigrad.ops.resampling import (  # noqa: E402
+    channel_shuffle,
+    fold,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+)
+
+__all__ += [  # resampling (ops/resampling.py)
+    "channel_shuffle",
+    "fold",
+    "interpolate",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "unfold",
 ]

@@ -24,7 +24,7 @@ from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.errors import DTypeError
 from minigrad.ops._util import require_float
 from minigrad.ops.conversion import cast, compare
-from minigrad.ops.elementwise import _binary, add, div, exp2, log, mul, pow, refuse_bool
+from minigrad.ops.elementwise import _binary, div, exp2, log, mul, pow, refuse_bool
 from minigrad.ops.mathops import _tensor
 from minigrad.ops.rounding import _int_divisor_check
 from minigrad.ops.shape import where
@@ -219,6 +219,7 @@ class Copysign(Function):
 
 class LogAddExp2(Function):
     @staticmethod
+    @backend.quietly  # inf and -inf give NaN, as PyTorch, no warning
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return _xp(a, b).logaddexp2(a, b)
@@ -334,9 +335,10 @@ def xlogy(x: Any, y: Any) -> Tensor:
 
 
 def lerp(start: Tensor, end: Tensor, weight: Any) -> Tensor:
-    """Linear interpolation ``start + weight * (end - start)``; ``weight`` a number or a
-    tensor, all three broadcasting. ``start`` and ``end`` must be float tensors of one dtype,
-    as PyTorch."""
+    """Linear interpolation ``start + weight * (end - start)``, from the nearer end as
+    PyTorch (``end - (1 - weight) * (end - start)`` where ``|weight| >= 0.5``: exactly ``end``
+    at weight 1); ``weight`` a number or a tensor, all three broadcasting. ``start`` and
+    ``end`` must be float tensors of one dtype, as PyTorch."""
     _tensor("lerp", start)
     _tensor("lerp", end)
     for name, t in (("start", start), ("end", end)) + (
@@ -351,7 +353,12 @@ def lerp(start: Tensor, end: Tensor, weight: Any) -> Tensor:
         not isinstance(weight, (int, float)) or isinstance(weight, bool)
     ):
         raise TypeError(f"lerp: weight must be a number or a Tensor, got {type(weight).__name__}")
-    return add(start, mul(weight, end - start))
+    with backend.quiet():  # inf - inf is NaN without a warning, as PyTorch
+        diff = end - start
+        if not isinstance(weight, TensorBase):
+            return start + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
+        near_start = wrap(backend.array_module(weight.array).abs(weight.array) < 0.5)
+        return where(near_start, start + weight * diff, end - diff * (1 - weight))
 
 
 def float_power(a: Any, b: Any) -> Tensor:
@@ -373,8 +380,9 @@ def ldexp(a: Any, b: Any) -> Tensor:
     if not isinstance(a, TensorBase):
         raise TypeError(f"ldexp: expected a Tensor, got {type(a).__name__}")
     dtype = float_result_type(a, b)
-    b = exp2(cast(b, dtype)) if isinstance(b, TensorBase) else 2.0 ** float(b)
-    return mul(cast(a, dtype), b)
+    with backend.quiet():  # inf * 0 is NaN without a warning, as PyTorch
+        b = exp2(cast(b, dtype)) if isinstance(b, TensorBase) else 2.0 ** float(b)
+        return mul(cast(a, dtype), b)
 
 
 def heaviside(a: Tensor, values: Any) -> Tensor:

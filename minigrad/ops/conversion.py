@@ -157,8 +157,9 @@ def _int_operands(name: str, a: Any, b: Any, dtype: Any) -> tuple[Any, Any]:
     result is the same: every bit shifted out)."""
     low, high = dtype_range(dtype)
     if b.__class__ is int and not low <= b <= high:
-        if name in ("left_shift", "right_shift"):
-            b = max(-1, min(b, dtype.itemsize * 8))
+        if name in ("left_shift", "right_shift"):  # (-1 fits no unsigned dtype: the width then)
+            width = dtype.itemsize * 8
+            b = width if b < 0 and dtype.kind == "u" else max(-1, min(b, width))
         else:
             b = wrapped_int(name, b, dtype)
     if a.__class__ is int and not low <= a <= high:

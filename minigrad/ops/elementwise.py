@@ -79,7 +79,10 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # only what the wanted gradients read, as PyTorch: `y[:, 0] = y[:, 0] * 2` then needs
+        # no old value of y, so the write does not fail the backward
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         return a * b
 
     @staticmethod
@@ -97,7 +100,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # as Mul: what is read
         with backend.quiet():  # x / 0 is +-inf, 0 / 0 NaN: as PyTorch, without a warning
             return a / b
 
@@ -1000,6 +1003,7 @@ def exp2(a: Tensor) -> Tensor:
 
 class LogAddExp(Function):
     @staticmethod
+    @backend.quietly  # inf and -inf give NaN, as PyTorch, no warning
     def forward(ctx, a, b):
         xp = backend.array_module(a if not isinstance(a, (int, float)) else b)
         ctx.save_for_backward(a, b)

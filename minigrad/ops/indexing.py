@@ -8,8 +8,8 @@ Both turn ``index`` into one advanced-indexing tuple (:func:`_along`), so forwar
 read the same positions: a gather's gradient scatter-adds, a scatter's gradient gathers.
 Orderings return their indices without gradient and their values through ``gather``.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``promotion``, ``ops._util``,
-``ops.shape``; ``tensor`` for annotations only.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``inplace``, ``promotion``,
+``ops._util``, ``ops.shape``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
+from minigrad.inplace import note_index_tensors
 from minigrad.ops._util import (
     ShapeError,
     broadcast_shape,
@@ -141,6 +142,7 @@ class ScatterExtreme(Function):
     """``amax`` / ``amin`` of each position's values; ``how`` is "maximum" or "minimum"."""
 
     @staticmethod
+    @backend.quietly  # a NaN wins silently, as in PyTorch
     def forward(ctx, x, index, src, dim=0, how="maximum", include_self=True):
         where = _along(index, dim)
         s = src[_leading(src, index)]
@@ -155,37 +157,43 @@ class ScatterExtreme(Function):
     def backward(ctx, g):
         # the values equal to the result share g evenly: dx = g / n where x won (and took
         # part), dsrc = (g / n)[index] where src won; n = how many won at each position
-        x_won, src_won, share = _extreme_winners(ctx, ctx.saved_tensors, g.dtype)
-        return g * share * x_won, None, _read_back(ctx, g * share, src_won)
+        x_part, src_won, share = _extreme_winners(ctx, ctx.saved_tensors, g.dtype)
+        return g * x_part, None, _read_back(ctx, g * share, src_won)
 
     @staticmethod
     def backward_graph(ctx, g):
         # the same split with constant weights (piecewise linear: second derivative 0)
         arrays = tuple(getattr(t, "array", t) for t in ctx.saved_tensors)
-        x_won, src_won, share = _extreme_winners(ctx, arrays, g.dtype)
-        dx = g * (share * x_won) if ctx.needs_input_grad[0] else None
+        x_part, src_won, share = _extreme_winners(ctx, arrays, g.dtype)
+        dx = g * x_part if ctx.needs_input_grad[0] else None
         return dx, None, _read_back_graph(ctx, g * share, src_won)
 
 
 def _extreme_winners(ctx: Function, saved: tuple[Any, ...], dtype: Any) -> tuple[Any, Any, Any]:
-    """Where x and src equal the amax/amin result, and 1 / (how many do) at each position."""
+    """x's share of each position's gradient (1 / n where x equals the amax/amin result and
+    took part, else 0), where src equals it, and 1 / n; n = how many values equal it. Where
+    a NaN won, none equals it (n = 0): the shares there are NaN (0 / 0), as PyTorch's."""
     x, src, out = saved
     s = src[_leading(src, ctx.index)]
     x_won = x == out
-    if not ctx.include_self:
-        x_won &= ~_landed(x.shape, ctx.where, x)
+    landed = None if ctx.include_self else _landed(x.shape, ctx.where, x)
+    if landed is not None:
+        x_won &= ~landed
     src_won = s == out[ctx.where]
     count = x_won.astype(dtype)
     backend.scatter_add(count, ctx.where, src_won.astype(dtype))
-    xp = backend.array_module(x)
-    share = 1 / xp.where(count == 0, 1, count)  # 0 winners only where a NaN won
-    return x_won.astype(dtype), src_won.astype(dtype), share.astype(dtype, copy=False)
+    share = (1 / count).astype(dtype, copy=False)  # inf where a NaN won
+    x_part = share * x_won  # inf * 0: NaN where a NaN won
+    if landed is not None:  # x took no part there: 0, NaN or not
+        x_part = backend.array_module(x).where(landed, 0, x_part).astype(dtype, copy=False)
+    return x_part, src_won.astype(dtype), share
 
 
 class ScatterProd(Function):
     """The product of each position's values."""
 
     @staticmethod
+    @backend.quietly  # overflow to inf and inf * 0 = NaN without a warning, as in PyTorch
     def forward(ctx, x, index, src, dim=0, include_self=True):
         where = _along(index, dim)
         out = _start(x, where, 1, include_self, 1)
@@ -204,7 +212,7 @@ class ScatterProd(Function):
         s = src[_leading(src, ctx.index)]
         src_prod = xp.ones_like(x)
         backend.scatter_reduce_at(src_prod, ctx.where, s, "multiply")
-        dx = g * src_prod * _keeps_self(ctx, x) if ctx.needs_input_grad[0] else None
+        dx = _drop_landed(ctx, g * src_prod, x) if ctx.needs_input_grad[0] else None
         members = x if ctx.include_self else _start(x, ctx.where, 1, False, 1)
         zeros = (members == 0).astype(x.dtype)
         backend.scatter_add(zeros, ctx.where, (s == 0).astype(x.dtype))
@@ -231,7 +239,9 @@ class ScatterProd(Function):
         if ctx.needs_input_grad[0]:
             ones = wrap(xp.ones_like(x.array))
             src_prod = ScatterProd.apply(ones, ctx.index, src, include_self=True, **opts)
-            dx = g * src_prod * _keeps_self(ctx, x.array)
+            dx = g * src_prod
+            if not ctx.include_self:  # 0 where src landed (NaN * 0 would be NaN)
+                dx = dx.masked_fill(wrap(_landed(x.shape, ctx.where, x.array)), 0.0)
         if not ctx.needs_input_grad[2]:
             return dx, None, None
         zero = src.array == 0
@@ -275,12 +285,12 @@ class NotDifferentiable(Function):
     backward_graph = backward
 
 
-def _keeps_self(ctx: Function, x: Any) -> Any:
-    """1 where x's own value takes part in the product (everywhere with include_self, else
-    only where no src value lands), 0 elsewhere."""
+def _drop_landed(ctx: Function, dx: Any, x: Any) -> Any:
+    """``dx`` (x's gradient) with 0 where src values landed when x took no part there
+    (``include_self=False``): 0 even where ``dx`` is NaN or inf, as PyTorch's."""
     if ctx.include_self:
-        return 1
-    return (~_landed(x.shape, ctx.where, x)).astype(x.dtype)
+        return dx
+    return backend.array_module(x).where(_landed(x.shape, ctx.where, x), 0, dx)
 
 
 def _pad_index(part: Any, shape: tuple[int, ...]) -> Any:
@@ -368,6 +378,13 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor, src: Any = None) -
     return d
 
 
+def _indexed(out: Tensor, index: Tensor) -> Tensor:
+    """``out``, whose node keeps ``index``'s array for its backward: an in-place change of
+    ``index`` before that backward raises (``minigrad.inplace.note_index_tensors``)."""
+    note_index_tensors(out.grad_fn, (index,))
+    return out
+
+
 def _zero_d(x: Tensor, index: Tensor) -> tuple[Tensor, Tensor, bool]:
     """A 0-d input (and index) is handled as one of shape (1,), as PyTorch allows."""
     if x.ndim:
@@ -384,7 +401,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if x.dtype == backend.float16:  # its gradient adds up repeated positions
         return half_in_float32(gather, x, d, index)
     x1, index1, squeeze = _zero_d(x, index)
-    out = Gather.apply(x1, index1.array, dim=d)
+    out = _indexed(Gather.apply(x1, index1.array, dim=d), index)
     return out.reshape(()) if squeeze else out
 
 
@@ -422,7 +439,9 @@ def scatter(
         raise TypeError(f"scatter: src is {src.dtype} but the input is {x.dtype}")
     x1, index1, squeeze = _zero_d(x, index)
     src1 = src.reshape(1) if src is not None and src.ndim == 0 and x.ndim == 0 else src
-    out = Scatter.apply(x1, index1.array, src1 if src1 is not None else value, dim=d)
+    out = _indexed(
+        Scatter.apply(x1, index1.array, src1 if src1 is not None else value, dim=d), index
+    )
     return out.reshape(()) if squeeze or not x.ndim else out
 
 
@@ -466,14 +485,14 @@ def _scatter_reduce(
     src1 = src.reshape(1) if src.ndim == 0 and x.ndim == 0 else src
     at, opts = index1.array, {"dim": d, "include_self": include_self}
     if reduce in ("sum", "mean"):
-        base = x1 if include_self else Scatter.apply(x1, at, 0, dim=d)
-        out = ScatterAdd.apply(base, at, src1, dim=d)
+        base = x1 if include_self else _indexed(Scatter.apply(x1, at, 0, dim=d), index)
+        out = _indexed(ScatterAdd.apply(base, at, src1, dim=d), index)
         out = _divide_by_count(out, at, d, include_self) if reduce == "mean" else out
     elif reduce == "prod":
-        out = ScatterProd.apply(x1, at, src1, **opts)
+        out = _indexed(ScatterProd.apply(x1, at, src1, **opts), index)
     else:
         how = "maximum" if reduce == "amax" else "minimum"
-        out = ScatterExtreme.apply(x1, at, src1, how=how, **opts)
+        out = _indexed(ScatterExtreme.apply(x1, at, src1, how=how, **opts), index)
     return out.reshape(()) if not x.ndim else out
 
 
@@ -645,6 +664,9 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor
     )
     x_shape, i_shape = list(shape), list(shape)
     x_shape[d], i_shape[d] = x.shape[d], indices.shape[d]
+    # gathers at a copy of indices, as PyTorch's (a later change of indices in place does not
+    # reach the gradient; the flattened form above reads indices itself, and refuses it)
+    indices = wrap(indices.array.copy())
     return gather(expand(x, *x_shape), d, expand(indices, *i_shape))
 
 

@@ -347,7 +347,8 @@ def vector_norm(
         extreme = amax if ord > 0 else amin
         return extreme(x.abs(), dims, keepdim=keepdim) if dims else x.abs()
     if ord == 0:  # sign(|x|) is 1 at a nonzero, 0 at a zero; its gradient is 0
-        return sum(x.abs().sign(), dims, keepdim=keepdim) if dims else x.abs().sign()
+        nonzero = x.abs().sign().masked_fill(x.isnan(), 1.0)  # NaN != 0 counts, as PyTorch's
+        return sum(nonzero, dims, keepdim=keepdim) if dims else nonzero
     # ord < 0 and a zero entry: |0|^ord = inf and the norm 0, without NumPy's warning (PyTorch's)
     with backend.quiet() if ord < 0 else contextlib.nullcontext():
         out = VectorNorm.apply(x, p=float(ord), dim=dims)  # keeps the reduced dims

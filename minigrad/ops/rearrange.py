@@ -1,12 +1,12 @@
 """Ops that move elements around (issue 16): flip, roll, repeat, repeat_interleave, unflatten,
-pad, diagonal, diag, einsum.
+pad, diagonal, diagonal_scatter, diag, einsum.
 
 ``repeat``, ``repeat_interleave`` and ``unflatten`` are compositions of reshape, expand and
 indexing (their gradients come from those); the others are primitives whose backward moves the
 gradient back the way the forward moved the values.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
-for annotations only.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``,
+``ops.indexing``, ``ops.shape``; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
 from minigrad.ops._util import ShapeError, half_in_float32, norm_dim, refuse_0d_dim
 from minigrad.ops.indexing import ScatterAdd
+from minigrad.ops.shape import where
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -419,6 +420,29 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
             f"{dim2}, shape {tuple(x.shape)})"
         )
     return Diagonal.apply(x, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def diagonal_scatter(
+    x: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+) -> Tensor:
+    """A copy of ``x`` whose ``offset`` diagonal over dims ``dim1``, ``dim2`` holds ``src``, as
+    ``torch.diagonal_scatter``: ``src`` has the shape of ``diagonal(x, offset, dim1, dim2)``
+    and x's dtype. Differentiable in both (dx = g off the diagonal, dsrc = its diagonal)."""
+    picked = diagonal(x, offset, dim1, dim2)  # checks the dims
+    if not isinstance(src, TensorBase) or tuple(src.shape) != tuple(picked.shape):
+        got = tuple(src.shape) if isinstance(src, TensorBase) else type(src).__name__
+        raise ShapeError(
+            f"diagonal_scatter: src of shape {got} must have the shape {tuple(picked.shape)} of "
+            f"the diagonal (offset {offset}, dims {dim1}, {dim2}) of self of shape "
+            f"{tuple(x.shape)}"
+        )
+    if src.dtype != x.dtype:
+        raise TypeError(f"diagonal_scatter: src ({src.dtype}) must have self's dtype ({x.dtype})")
+    args = (int(offset), norm_dim(dim1, x.ndim, x.shape), norm_dim(dim2, x.ndim, x.shape))
+    ones = backend.array_module(x.array).ones(picked.shape, dtype=bool)
+    on_diagonal = wrap(_diagonal_scatter(ones, tuple(x.shape), args))
+    # out = where(on the diagonal, src placed there, x)
+    return where(on_diagonal, DiagonalScatter.apply(src, in_shape=tuple(x.shape), args=args), x)
 
 
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:

@@ -299,7 +299,7 @@ def sum(  # noqa: A001
     """Sum over ``dim`` (all dims when None); integer and bool tensors give int64. ``dtype``:
     x is cast to it first, and the sum comes back in it (as PyTorch)."""
     if dtype is not None:
-        x = _cast_for_sum(x, dtype)
+        x = _cast_for_sum(x, dtype, "sum")
         if x.array.dtype.kind in "iub":  # NumPy adds these in int64: the sum cast back wraps
             return sum(x, dim, keepdim).to(dtype=x.array.dtype)  # as PyTorch's does in int32
     dt = x.array.dtype
@@ -311,14 +311,15 @@ def sum(  # noqa: A001
     return _reduce(Sum, x, dim, keepdim)
 
 
-def _cast_for_sum(x: Tensor, dtype: Any) -> Tensor:
-    """``x`` in ``sum``'s ``dtype``; an integer or bool one refused, as PyTorch ("Autograd not
-    support dtype"), where ``x`` requires grad with grad mode on: the sum would hold no graph."""
+def _cast_for_sum(x: Tensor, dtype: Any, name: str) -> Tensor:
+    """``x`` in the ``dtype`` of ``name`` (sum, prod, cumsum...); an integer or bool one refused,
+    as PyTorch ("Autograd not support dtype"), where ``x`` requires grad with grad mode on: the
+    result would hold no graph."""
     out = x.to(dtype=dtype)
     if out.array.dtype.kind != "f" and x.requires_grad and is_grad_enabled():
         raise DTypeError(
-            f"sum: dtype={out.dtype} cannot carry a gradient, and the {x.dtype} tensor of shape "
-            f"{tuple(x.shape)} requires grad (as in PyTorch); sum in a float dtype or detach()"
+            f"{name}: dtype={out.dtype} cannot carry a gradient, and the {x.dtype} tensor of "
+            f"shape {tuple(x.shape)} requires grad (as in PyTorch); use a float dtype or detach()"
         )
     return out
 
@@ -534,30 +535,31 @@ class Prod(Function):
     @staticmethod
     @backend.quietly  # inf and NaN inputs give inf and NaN, as PyTorch, no warning
     def forward(ctx, x, dims=None, keepdim=False):
-        xp = backend.array_module(x)
-        zero = x == 0
-        # the product of the nonzero factors and how many factors are 0: what the gradient needs
-        nonzero_prod = xp.where(zero, 1, x).prod(axis=dims, keepdims=True)
-        zeros = zero.sum(axis=dims, keepdims=True)
         # the product itself, not 0 where a factor is 0: NaN or inf times 0 is NaN, as PyTorch
         out = x.prod(axis=dims, keepdims=True).astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, nonzero_prod, zeros)
+        ctx.save_for_backward(x, out)
         ctx.kept_shape, ctx.dims = out.shape, dims
         return out if keepdim else out.reshape(_drop(out.shape, dims))
 
     @staticmethod
     def backward(ctx, g):
-        x, nonzero_prod, zeros = ctx.saved_tensors
+        x, out = ctx.saved_tensors
         xp = backend.array_module(g)
         g = _keepdim_grad(ctx, g)
         if not x.ndim:  # dx = g: no other factor (g * x / x is NaN for x = inf or NaN)
             return g * 1
-        # dx_i = g * prod_{j != i} x_j: g * prod / x_i without zeros; with one zero only that
-        # factor gets g * (product of the others); with two or more every gradient is 0
+        # dx_i = g * prod_{j != i} x_j: g * prod / x_i where no factor is 0; else the product
+        # of the factors before i times those after it (0 with two zeros or more; NaN where a
+        # zero meets an inf), as PyTorch, which also gives 0 for two zeros in a full product
+        zeros = int((x == 0).sum())
         with backend.quiet():
-            no_zero = g * nonzero_prod / xp.where(x == 0, 1, x)
-        one_zero = xp.where(x == 0, g * nonzero_prod, 0)
-        return xp.where(zeros == 0, no_zero, xp.where(zeros == 1, one_zero, 0))
+            if zeros == 0:
+                return g * out / x
+            if ctx.dims is None:
+                if zeros > 1:
+                    return xp.zeros_like(x) * g
+                return g * _others_product(x.reshape(-1), 0).reshape(x.shape)
+            return g * _others_product(x, ctx.dims[0])
 
     @staticmethod
     def backward_graph(ctx, g):
@@ -578,6 +580,17 @@ class Prod(Function):
         excl = excl.reshape(tuple(x.shape[d] for d in order))
         inverse = sorted(range(x.ndim), key=order.__getitem__)
         return g * excl.permute(*inverse)
+
+
+def _others_product(x: Any, axis: int) -> Any:
+    """``prod_{j != i} x_j`` along ``axis`` for each i, exact with zeros: the cumulative
+    product of the factors before i times that of the factors after i."""
+    xp = backend.array_module(x)
+    lead = (slice(None),) * axis
+    ones = xp.ones_like(x[lead + (slice(0, 1),)])
+    before = xp.concatenate([ones, x[lead + (slice(0, -1),)]], axis)
+    after = xp.concatenate([ones, xp.flip(x[lead + (slice(1, None),)], axis)], axis)
+    return before.cumprod(axis=axis) * xp.flip(after.cumprod(axis=axis), axis)
 
 
 class CumSum(Function):
@@ -604,21 +617,31 @@ def _sum_dtype(x: Tensor) -> Any:
 
 
 @accepts_axis
-def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product over ``dim`` (all elements when None); integer and bool tensors give int64.
+    ``dtype``: x is cast to it first, and the product comes back in it (as PyTorch).
 
     The gradient stays right where factors are 0: with one zero only it gets a gradient (the
     product of the others); with two or more every gradient is 0 (as PyTorch).
     """
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod: dim must be an int or None, got {type(dim).__name__} {dim!r}")
+    if dtype is not None:
+        x = _cast_for_sum(x, dtype, "prod")
+        if x.dtype.kind in "iub":  # the int64 product cast back wraps as PyTorch's in dtype
+            return prod(x, dim, keepdim).to(dtype=x.dtype)
     x = x if x.dtype == _sum_dtype(x) else x.to(dtype=_sum_dtype(x))
     return _reduce(Prod, x, dim, keepdim)
 
 
 @accepts_axis
-def cumsum(x: Tensor, dim: int) -> Tensor:
-    """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; integers give int64."""
+def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Cumulative sum along ``dim``: ``out[i] = x[0] + ... + x[i]``; integers give int64.
+    ``dtype``: x is cast to it first, and the sums come back in it (as PyTorch)."""
+    if dtype is not None:
+        x = _cast_for_sum(x, dtype, "cumsum")
+        if x.dtype.kind in "iub":  # the int64 sums cast back wrap as PyTorch's in dtype
+            return cumsum(x, dim).to(dtype=x.dtype)
     d = norm_dim(dim, x.ndim, x.shape)
     if x.array.dtype == backend.float16:
         return half_in_float32(cumsum, x, d)

@@ -126,15 +126,16 @@ class Remainder(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         xp = backend.array_module(g)
-        # a % b = a - floor(a / b) * b:  da = g ; db = -g * floor(a / b)
+        # a % b = a - (a // b) * b:  da = g ; db = -g * (a // b), the forward's own quotient
+        # (floor(a / b) rounds 3 / 0.001 up to 3000 where a // b is 2999), as PyTorch
         with backend.quiet():
-            db = -g * xp.floor(a / b) if ctx.needs_input_grad[1] else None
+            db = -g * floor_divide_floats(xp, a, b) if ctx.needs_input_grad[1] else None
         return g, db
 
     @staticmethod
     def backward_graph(ctx, g):
         a, b = ctx.saved_tensors
-        return g, (-g * floor(a / b) if ctx.needs_input_grad[1] else None)
+        return g, (-g * floor_divide(a, b) if ctx.needs_input_grad[1] else None)
 
 
 def remainder(a: Any, b: Any) -> Tensor:

@@ -12,8 +12,8 @@ Every differentiable op here is a few lines of existing differentiable ops (``ta
 ``setitem``, ``index_fill``/``index_add``, ``where``, ``vector_norm``), so its gradient and
 its ``create_graph`` gradient come from theirs; the comment above each states the formula.
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``return_types``, the
-sibling ``ops`` modules; ``tensor`` for annotations only.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``inplace``,
+``return_types``, the sibling ``ops`` modules; ``tensor`` for annotations only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend, return_types
 from minigrad.autograd import TensorBase, wrap
 from minigrad.errors import DTypeError, ShapeError
+from minigrad.inplace import note_index_tensors
 from minigrad.ops._util import norm_dim, require_bool_mask, require_float
 from minigrad.ops.conversion import cast
 from minigrad.ops.indexing import (
@@ -36,8 +37,9 @@ from minigrad.ops.indexing import (
 )
 from minigrad.ops.linalg import vector_norm
 from minigrad.ops.mathops import _tensor
-from minigrad.ops.shape import IndexAdd, cat, setitem, where
+from minigrad.ops.shape import IndexAdd, cat, index_tensors, setitem, where
 from minigrad.ops.statistics import _int_dim, _positions, _scan_input, cumprod
+from minigrad.promotion import result_type
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -422,7 +424,9 @@ def index_put(
     index = tuple(i.array for i in indices)
     target = x.array[index].shape
     # out = x + (zeros with values added at index): dx = g, dvalues = g[index]
-    return x + IndexAdd.apply(values.expand(target), in_shape=x.shape, index=index, advanced=True)
+    added = IndexAdd.apply(values.expand(target), in_shape=x.shape, index=index, advanced=True)
+    note_index_tensors(added.grad_fn, index_tensors(indices))  # its backward reads them
+    return x + added
 
 
 def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -457,7 +461,9 @@ def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     if source.numel() == 0:
         return x.clone()
     # out = where(mask, source[taken], x): dx = g off the mask, dsource = g scattered back
-    return where(wrap(full), source.reshape(-1)[wrap(taken)].reshape(x.shape), x)
+    # the mask itself (not a new tensor of its array): where's node then notes its version
+    mask = mask.expand(shape) if tuple(mask.shape) != shape else mask
+    return where(mask, source.reshape(-1)[wrap(taken)].reshape(x.shape), x)
 
 
 def _not_0d(name: str, x: Tensor) -> None:
@@ -540,30 +546,33 @@ def renorm(x: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 # =============================================================================================
 
 
-def _integer_pair(name: str, a: Tensor, b: Tensor) -> Any:
+def _integer_pair(name: str, a: Tensor, b: Tensor) -> tuple[Any, Any, Any]:
+    """``a`` and ``b``'s arrays in their integer result type (PyTorch's: a 0-d int64 keeps an
+    int8 tensor int8, a bool joins an integer), and the array module."""
     _tensor(name, a)
     _tensor(name, b)
-    for t in (a, b):
-        if t.dtype.kind not in "iu":
-            raise DTypeError(
-                f"{name}: expects integer tensors, got {a.dtype} (shape {tuple(a.shape)}) and "
-                f"{b.dtype} (shape {tuple(b.shape)})"
-            )
-    return backend.array_module(a.array)
+    dtype = result_type(a, b)
+    if dtype.kind not in "iu":  # a float, or two bools (PyTorch: "not implemented for 'Bool'")
+        raise DTypeError(
+            f"{name}: expects integer tensors, got {a.dtype} (shape {tuple(a.shape)}) and "
+            f"{b.dtype} (shape {tuple(b.shape)})"
+        )
+    x, y = (t.array.astype(dtype, copy=False) for t in (a, b))
+    return x, y, backend.array_module(x)
 
 
 def gcd(a: Tensor, b: Tensor) -> Tensor:
     """The greatest common divisor of ``a`` and ``b`` (broadcast, integers; non-negative,
     ``gcd(0, 0) = 0``), as ``torch.gcd``. No gradient."""
-    xp = _integer_pair("gcd", a, b)
-    return wrap(xp.asarray(xp.gcd(a.array, b.array)))  # asarray: 0-d gives a NumPy scalar
+    x, y, xp = _integer_pair("gcd", a, b)
+    return wrap(xp.asarray(xp.gcd(x, y)))  # asarray: 0-d gives a NumPy scalar
 
 
 def lcm(a: Tensor, b: Tensor) -> Tensor:
     """The least common multiple of ``a`` and ``b`` (broadcast, integers; non-negative,
     ``lcm(0, n) = 0``), as ``torch.lcm``. No gradient."""
-    xp = _integer_pair("lcm", a, b)
-    return wrap(xp.asarray(xp.lcm(a.array, b.array)))  # asarray: 0-d gives a NumPy scalar
+    x, y, xp = _integer_pair("lcm", a, b)
+    return wrap(xp.asarray(xp.lcm(x, y)))  # asarray: 0-d gives a NumPy scalar
 
 
 def trapezoid(

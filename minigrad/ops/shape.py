@@ -3,8 +3,8 @@
 Forward results are views where the backend allows it; each backward maps the gradient back
 to the input's layout (indexing scatter-adds, so repeated indices accumulate).
 
-Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``ops._util``; ``tensor``
-for annotations only.
+Owns: these ops. May import: ``backend``, ``autograd``, ``errors``, ``inplace``, ``ops._util``;
+``tensor`` for annotations only.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import backend
 from minigrad.aliases import accepts_axis
 from minigrad.autograd import Function, TensorBase, wrap
+from minigrad.inplace import note_index_tensors
 from minigrad.ops._util import (
     DimError,
     ShapeError,
@@ -316,11 +317,21 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     Integers beside integer arrays or boolean masks select first, as in PyTorch: ``x[0, :, ids]``
     is ``x[0][:, ids]`` (NumPy would index with 0 and ids together and put their dim first).
     """
+    tensors = index_tensors(index)
     index, advanced = _normalize_index(x, index)
     if isinstance(index, tuple) and _ints_beside_arrays(index):
         basic, index = _ints_first(index)
         x = GetItem.apply(x, index=basic, advanced=False)
-    return GetItem.apply(x, index=index, advanced=advanced)
+    out = GetItem.apply(x, index=index, advanced=advanced)
+    note_index_tensors(out.grad_fn, tensors)  # the backward reads their arrays, not copies
+    return out
+
+
+def index_tensors(index: Any) -> list[Tensor]:
+    """The tensors of at least one dim in ``index`` (whole, or items of a tuple or list): their
+    arrays become the index an op keeps for its backward. A 0-d one is read as a number."""
+    items = index if isinstance(index, (tuple, list)) else (index,)
+    return [i for i in items if isinstance(i, TensorBase) and i.ndim]
 
 
 class SetItem(Function):
@@ -358,6 +369,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
     """A copy of ``x`` with ``x[index] = value`` (``value`` a scalar or a tensor broadcast to
     the indexed shape, cast to x's dtype); differentiable in both. ``Tensor.__setitem__`` writes
     it back into ``x``."""
+    tensors = index_tensors(index)
     index, advanced = _normalize_index(x, index)
     basic, rest = (index if isinstance(index, tuple) else (index,)), (Ellipsis,)
     if _ints_beside_arrays(basic):
@@ -382,7 +394,9 @@ def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
             f"setitem: a value of shape {tuple(value.shape)} cannot fill the indexed shape "
             f"{tuple(target)} of a tensor of shape {tuple(x.shape)}"
         )
-    return SetItem.apply(x, cast(value, x.dtype), basic=basic, rest=rest)
+    out = SetItem.apply(x, cast(value, x.dtype), basic=basic, rest=rest)
+    note_index_tensors(out.grad_fn, tensors)
+    return out
 
 
 def _ints_beside_arrays(index: tuple[Any, ...]) -> bool:
@@ -726,7 +740,7 @@ class Where(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        (condition,) = ctx.saved_tensors  # a constant bool Tensor
+        condition = _saved_mask(ctx, g)  # a constant bool Tensor
         return (
             None,
             where(condition, g, 0.0) if ctx.needs_input_grad[1] else None,
@@ -748,8 +762,15 @@ class MaskedFill(Function):
 
     @staticmethod
     def backward_graph(ctx, g):
-        (mask,) = ctx.saved_tensors
-        return g.masked_fill(mask, 0.0), None, None
+        return g.masked_fill(_saved_mask(ctx, g), 0.0), None, None
+
+
+def _saved_mask(ctx: Any, g: Tensor) -> Tensor:
+    """The mask a Where or MaskedFill node saved, as a Tensor: the mask input comes back as one,
+    except a NumPy bool scalar (a ``backward_graph`` that wrapped a 0-d comparison, ``b == 0``)
+    that no input array matches and that comes back as it is."""
+    (mask,) = ctx.saved_tensors
+    return mask if isinstance(mask, TensorBase) else wrap(backend.ensure_array(mask, g.array))
 
 
 class Tril(Function):
@@ -815,17 +836,16 @@ def where(condition: Tensor, a: Any = None, b: Any = None) -> Tensor | tuple[Ten
 
 
 def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
-    """``x`` with ``value`` where ``mask`` is True; the mask broadcasts to ``x``'s shape."""
+    """``x`` with ``value`` where ``mask`` is True; ``x`` and ``mask`` broadcast together, as
+    PyTorch's (the result has the broadcast shape; ``masked_fill_`` keeps ``x``'s)."""
     require_bool_mask("masked_fill", mask)
     try:
-        fits = broadcast_shape("masked_fill", "", x.shape, mask.shape) == tuple(x.shape)
+        broadcast_shape("masked_fill", "", x.shape, mask.shape)
     except ShapeError:
-        fits = False
-    if not fits:
         raise ShapeError(
-            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
-            f"shape {tuple(x.shape)}"
-        )
+            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast with the "
+            f"tensor's shape {tuple(x.shape)}"
+        ) from None
     if isinstance(value, TensorBase):
         require_0d_value("masked_fill", value)
         if value.requires_grad and x.dtype.kind == "f":

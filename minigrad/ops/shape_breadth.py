@@ -5,7 +5,7 @@ their gradients, first and higher order, come from those:
 - broadcasting: broadcast_shapes broadcast_to broadcast_tensors
 - joining and splitting: hstack vstack (row_stack) dstack column_stack, tensor_split hsplit
   vsplit dsplit, atleast_1d atleast_2d atleast_3d
-- rearranging: ravel tile fliplr flipud rot90 select narrow_copy diag_embed diagflat take
+- rearranging: ravel tile fliplr flipud rot90 select narrow_copy diag_embed diagflat take put
 - function forms of Tensor methods: numel t detach
 - grids and indices: meshgrid cartesian_prod tril_indices triu_indices unravel_index
 
@@ -25,6 +25,7 @@ from minigrad.errors import ShapeError
 from minigrad.ops._util import broadcast_shape, norm_dim
 from minigrad.ops.conversion import clone
 from minigrad.ops.rearrange import DiagonalScatter, flip, repeat
+from minigrad.ops.search import index_put
 from minigrad.ops.shape import cat, expand, getitem, narrow, reshape, stack, transpose
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -51,6 +52,7 @@ __all__ = [
     "meshgrid",
     "narrow_copy",
     "numel",
+    "put",
     "ravel",
     "rot90",
     "row_stack",
@@ -359,9 +361,36 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     """The elements of ``input`` at flat (row-major) positions ``index`` (negative counts from
     the end): a tensor of ``index``'s shape; the gradient adds up at repeated positions."""
+    _check_flat_index("take", input, index)
+    return getitem(reshape(input, -1), index)
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``source``'s elements written at flat (row-major) positions
+    ``index`` (negative counts from the end), as ``torch.put``: with ``accumulate=True`` added
+    instead (repeated positions add up); without, a repeated position keeps the last write
+    (PyTorch leaves it unspecified). ``index`` and ``source`` have as many elements, any
+    shapes; the result has ``input``'s shape. Differentiable in ``input`` and ``source``."""
+    _check_flat_index("put", input, index)
+    if not isinstance(source, TensorBase) or source.dtype != input.dtype:
+        got = source.dtype if isinstance(source, TensorBase) else type(source).__name__
+        raise TypeError(f"put: source ({got}) must be a tensor of input's dtype ({input.dtype})")
+    if source.numel() != index.numel():
+        raise ShapeError(
+            f"put: source (shape {tuple(source.shape)}) and index (shape {tuple(index.shape)}) "
+            "must have as many elements"
+        )
+    # out.flat[index] = source (or += with accumulate): dinput = g (off the written positions
+    # without accumulate), dsource = g.flat[index]
+    flat = index_put(reshape(input, -1), (reshape(index, -1),), reshape(source, -1), accumulate)
+    return reshape(flat, tuple(input.shape))
+
+
+def _check_flat_index(op: str, input: Tensor, index: Any) -> None:  # noqa: A002
+    """``index`` is an integer tensor of flat positions in [-numel, numel) of ``input``."""
     if not isinstance(index, TensorBase) or index.dtype.kind not in "iu":
         raise TypeError(
-            f"take: index must be an integer tensor, got "
+            f"{op}: index must be an integer tensor, got "
             f"{index.dtype if isinstance(index, TensorBase) else type(index).__name__}"
         )
     n = input.numel()
@@ -369,10 +398,9 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
         lo, hi, _ = backend.int_range(index.array)
         if lo < -n or hi >= n:
             raise IndexError(
-                f"take: index out of range: values in [{lo}, {hi}] for a tensor of shape "
+                f"{op}: index out of range: values in [{lo}, {hi}] for a tensor of shape "
                 f"{tuple(input.shape)} ({n} elements)"
             )
-    return getitem(reshape(input, -1), index)
 
 
 # =============================================================================================

@@ -30,7 +30,7 @@ from minigrad.ops.conversion import cast, isnan
 from minigrad.ops.elementwise import exp
 from minigrad.ops.indexing import scatter_add, sort, take_along_dim
 from minigrad.ops.mathops import _tensor
-from minigrad.ops.reductions import amax, amin, mean, std, sum, var
+from minigrad.ops.reductions import _cast_for_sum, amax, amin, mean, std, sum, var
 from minigrad.ops.shape import cat, narrow, where
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
@@ -67,21 +67,27 @@ def _scan_input(name: str, x: Tensor, dim: int) -> tuple[Tensor, int, bool]:
 
 
 @accepts_axis
-def nansum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The sum over ``dim`` (all when None) of the values that are not NaN (0 for none); the
-    gradient is 0 at the NaNs. Integers are summed as :func:`sum` (in int64)."""
+    gradient is 0 at the NaNs. Integers are summed as :func:`sum` (in int64); ``dtype`` as
+    :func:`sum`'s."""
     _tensor("nansum", x)
     if x.dtype.kind == "f":
         x = where(isnan(x), 0.0, x)
-    return sum(x, dim, keepdim=keepdim)
+    if dtype is None:
+        return sum(x, dim, keepdim=keepdim)
+    return sum(_cast_for_sum(x, dtype, "nansum"), dim, keepdim, dtype=dtype)
 
 
 @accepts_axis
-def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The mean over ``dim`` of the values that are not NaN (NaN where all are); floats only,
-    as PyTorch."""
+    as PyTorch (``dtype``, a float one, casts x first)."""
     _tensor("nanmean", x)
     require_float("nanmean", x)
+    if dtype is not None:
+        x = x.to(dtype=dtype)
+        require_float("nanmean", x)  # an integer dtype= (PyTorch: "could not infer")
     count = sum(cast(~isnan(x), x.dtype), dim, keepdim=keepdim)
     empty = count == 0  # a row of NaNs only: NaN (its gradient 0, not 0 / 0)
     return where(empty, math.nan, nansum(x, dim, keepdim) / where(empty, 1.0, count))
@@ -105,12 +111,20 @@ class CumProd(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         xp, d = backend.array_module(g), ctx.dim
+        if x.shape[d] == 1:  # out = x: dx = g (g * out / x is NaN at an inf or NaN x)
+            return g
         before, at, x_one = _first_zero(x, d)
-        # dx_i = sum_{j >= i} g_j out_j / x_i before the first zero z of the row; at z, the same
-        # sum with x_z read as 1 (the product of the others); after z, 0 (each product holds x_z)
+        # dx_i = sum_{i <= j < z} g_j out_j / x_i before the first zero z of the row (out_j is 0
+        # from z on: left out, as PyTorch, not NaN where an inf follows); at z,
+        # prod_{k < z} x_k * sum_{z <= j < z'} g_j prod_{z < k <= j} x_k up to the next zero z'
+        # (the product of the others, its prefix factored out as PyTorch); after z, 0 (each
+        # product holds x_z)
         with backend.quiet():
-            fast = _reverse_cumsum(xp, g * out, d) / xp.where(before, x, 1)
-        at_zero = _reverse_cumsum(xp, g * x_one.cumprod(axis=d), d)
+            fast = _reverse_cumsum(xp, xp.where(before, g * out, 0), d) / xp.where(before, x, 1)
+            prefix = xp.where(before, x, 1).cumprod(axis=d)
+            suffix = xp.where(before | at, 1, x).cumprod(axis=d)
+            past_next = (x_one == 0).cumsum(axis=d) > 0
+            at_zero = prefix * _reverse_cumsum(xp, xp.where(past_next, 0, g * suffix), d)
         return xp.where(before, fast, xp.where(at, at_zero, 0))
 
     @staticmethod
@@ -145,9 +159,15 @@ def _first_zero(x: Any, dim: int) -> tuple[Any, Any, Any]:
 
 
 @accepts_axis
-def cumprod(x: Tensor, dim: int) -> Tensor:
+def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative product along ``dim``: ``out[i] = x[0] * ... * x[i]``; integers and bools
-    give int64. The gradient is exact with zeros in ``x`` (as PyTorch's), not ``g * out / x``."""
+    give int64 (``dtype``: x cast to it first, the products in it, as PyTorch). The gradient
+    is exact with zeros in ``x`` (as PyTorch's), not ``g * out / x``."""
+    _tensor("cumprod", x)
+    if dtype is not None:
+        x = _cast_for_sum(x, dtype, "cumprod")
+        if x.dtype.kind in "iub":  # the int64 products cast back wrap as PyTorch's in dtype
+            return cumprod(x, dim).to(dtype=x.dtype)
     x, d, was_0d = _scan_input("cumprod", x, dim)
     if x.dtype.kind in "biu":
         x = cast(x, backend.int64)
@@ -325,6 +345,8 @@ def _order_index(data: Any, dim: int, skip_nan: bool) -> Any:
 
 def _median(x: Tensor, dim: Any, keepdim: bool, name: str) -> Any:
     _tensor(name, x)
+    if x.dtype == backend.bool_:  # as PyTorch ("median_cpu" not implemented for 'Bool')
+        raise NotImplementedError(f"{name}: not implemented for bool (shape {tuple(x.shape)})")
     if dim is None:
         flat = x.reshape(-1)
         if flat.shape[0] == 0:
@@ -399,7 +421,8 @@ def _quantile_q(name: str, q: Any, x: Tensor) -> tuple[Any, bool]:
 
 def _quantile_ranks(x: Any, q: Any, skip_nan: bool, interpolation: str) -> tuple[Any, Any, Any]:
     """For sorted rows along the last dim of ``x`` (NaNs last): the low and high positions
-    (int64, shape (Q, ..., 1)) to interpolate between and the weight of the high one."""
+    (int64, shape (Q, ..., 1)) to interpolate between and the weight of the high one; for
+    "lower", "higher" and "nearest" the one position taken, twice, and no weight (None)."""
     xp = backend.array_module(x)
     n = x.shape[-1]
     valid = (~xp.isnan(x)).sum(axis=-1, keepdims=True)
@@ -408,14 +431,12 @@ def _quantile_ranks(x: Any, q: Any, skip_nan: bool, interpolation: str) -> tuple
         rank = q * xp.maximum(valid - 1, 0).astype(x.dtype)  # in x's dtype, as PyTorch
     else:  # a row holding a NaN: the last position, a NaN
         rank = xp.where(valid < n, n - 1, q * (n - 1))
+    if interpolation in ("lower", "higher", "nearest"):  # round half to even, as PyTorch
+        pick = {"lower": xp.floor, "higher": xp.ceil, "nearest": xp.round}[interpolation]
+        taken = pick(rank).astype(backend.int64)
+        return taken, taken, None
     low, high = xp.floor(rank), xp.ceil(rank)
-    weight = {
-        "linear": rank - low,
-        "lower": xp.zeros_like(rank),
-        "higher": xp.ones_like(rank),
-        "midpoint": xp.where(high > low, 0.5, 0.0),
-        "nearest": (xp.round(rank) > low).astype(rank.dtype),  # round half to even, as PyTorch
-    }[interpolation]
+    weight = rank - low if interpolation == "linear" else xp.where(high > low, 0.5, 0.0)
     return low.astype(backend.int64), high.astype(backend.int64), weight.astype(x.dtype)
 
 
@@ -437,10 +458,13 @@ def _quantile(x: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str, na
     ordered = sort(rows, -1).values  # NaNs last
     low, high, weight = _quantile_ranks(ordered.array, qs, name == "nanquantile", interpolation)
     lo = take_along_dim(ordered.unsqueeze(0), wrap(low), -1)
-    hi = take_along_dim(ordered.unsqueeze(0), wrap(high), -1)
-    w = wrap(weight)
-    # lerp as PyTorch's, from the nearer end: lo + w (hi - lo) or hi - (1 - w) (hi - lo)
-    out = where(wrap(weight < 0.5), lo + w * (hi - lo), hi - (1 - w) * (hi - lo)).squeeze(-1)
+    if weight is None:  # one order statistic, as it is: an inf stays inf (no inf - inf)
+        out = lo.squeeze(-1)
+    else:
+        hi = take_along_dim(ordered.unsqueeze(0), wrap(high), -1)
+        w = wrap(weight)
+        # lerp as PyTorch's, from the nearer end: lo + w (hi - lo) or hi - (1 - w) (hi - lo)
+        out = where(wrap(weight < 0.5), lo + w * (hi - lo), hi - (1 - w) * (hi - lo)).squeeze(-1)
     if keepdim:
         out = out.reshape((out.shape[0],) + backend.reduced_shape(x.shape, dims))
     return out.squeeze(0) if scalar else out
