@@ -628,7 +628,7 @@ def adam_step_fused(
     step_size: float,
 ) -> bool:
     """Adam's update of ``param``, ``exp_avg`` and ``exp_avg_sq`` (same shape) in place, as one
-    GPU kernel instead of 13. nn.optim's ``_adam_update`` states the formula; the kernel keeps
+    GPU kernel instead of 13. nn.optim's ``_adam_formula`` states the formula; the kernel keeps
     its order of operations and rounds each one, so it gives the same bits. Returns False, doing
     nothing, where there is no such kernel: NumPy arrays (a NumPy call launches nothing), and
     dtypes other than float32 and float64."""

@@ -639,32 +639,35 @@ class _Loss(Module):
         return f"reduction={self.reduction!r}"
 
 
-class MarginRankingLoss(_Loss):
+class _MarginLoss(_Loss):
+    """A loss module with a ``margin`` (its default the subclass's ``default_margin``)."""
+
+    default_margin = 0.0
+
+    def __init__(self, margin: float | None = None, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = self.default_margin if margin is None else margin
+
+    def extra_repr(self) -> str:
+        return f"margin={self.margin}, reduction={self.reduction!r}"
+
+
+class MarginRankingLoss(_MarginLoss):
     """:func:`margin_ranking_loss` as a module: (x1, x2, y) -> () or the broadcast shape."""
 
-    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.margin = margin
+    default_margin = 0.0
 
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
 
-    def extra_repr(self) -> str:
-        return f"margin={self.margin}, reduction={self.reduction!r}"
 
-
-class HingeEmbeddingLoss(_Loss):
+class HingeEmbeddingLoss(_MarginLoss):
     """:func:`hinge_embedding_loss` as a module: (x, y) -> () or (*)."""
 
-    def __init__(self, margin: float = 1.0, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.margin = margin
+    default_margin = 1.0
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
-
-    def extra_repr(self) -> str:
-        return f"margin={self.margin}, reduction={self.reduction!r}"
 
 
 class SoftMarginLoss(_Loss):
@@ -728,18 +731,13 @@ class MultiMarginLoss(_Loss):
         return f"p={self.p}, margin={self.margin}, reduction={self.reduction!r}"
 
 
-class CosineEmbeddingLoss(_Loss):
+class CosineEmbeddingLoss(_MarginLoss):
     """:func:`cosine_embedding_loss` as a module: (N, D), (N, D), (N,) -> () or (N,)."""
 
-    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.margin = margin
+    default_margin = 0.0
 
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return cosine_embedding_loss(input1, input2, target, self.margin, reduction=self.reduction)
-
-    def extra_repr(self) -> str:
-        return f"margin={self.margin}, reduction={self.reduction!r}"
 
 
 class TripletMarginLoss(_Loss):

@@ -316,9 +316,14 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
+                    continue
+                # as PyTorch: the zeroed gradient keeps no graph (a create_graph backward's did)
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
                 else:
-                    p.grad.array[...] = 0
-                    increment_version(p.grad)
+                    p.grad.requires_grad_(False)
+                p.grad.array[...] = 0
+                increment_version(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place.
@@ -499,11 +504,14 @@ class Optimizer:
         param_where = f"{where}state of parameter {position} (shape {tuple(p.shape)}): "
         if not isinstance(saved, dict):
             raise ValueError(f"{param_where}expected a dict, got {type(saved).__name__}")
+        # the group's own entries, and any other this class keeps: Adam's max_exp_avg_sq stays
+        # in the state when amsgrad is turned off mid-run (as in PyTorch), so its dict holds it
         expected = self._state_names(group)
-        if set(saved) != expected:
+        known = set(self._state_tensors) | set(self._state_ints) | set(self._state_floats)
+        if not expected <= set(saved) <= known:
             raise ValueError(
                 f"{param_where}has entries {sorted(saved)}, {type(self).__name__} expects "
-                f"{sorted(expected)}"
+                f"{sorted(expected)} (and may keep {sorted(known - expected)})"
             )
         entry: dict[str, Any] = {}
         for state_name in self._state_ints:
@@ -521,7 +529,7 @@ class Optimizer:
                 raise ValueError(f"{param_where}{state_name!r} must be finite, got {value!r}")
             entry[state_name] = float(value)
         for state_name in self._state_tensors:
-            if state_name in expected:
+            if state_name in saved:
                 where_name = f"{param_where}{state_name!r}"
                 entry[state_name] = _saved_array(saved[state_name], p, where_name)
         return p, entry
@@ -556,7 +564,8 @@ class SGD(Optimizer):
         momentum: the momentum factor (>= 0).
         dampening: how much of the gradient the momentum buffer leaves out.
         weight_decay: L2 penalty (>= 0), added to the gradient.
-        nesterov: Nesterov momentum; needs momentum > 0 and dampening 0.
+        nesterov: Nesterov momentum; needs momentum > 0 and dampening 0 (checked on these
+            arguments, as PyTorch does: a group with momentum 0 runs plain SGD).
         maximize: ascend the objective (step along the gradient) instead of descending.
 
     State per parameter: ``momentum_buffer`` (when momentum > 0).
@@ -584,6 +593,14 @@ class SGD(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
+        # the constructor's values only, as PyTorch: a group may set momentum 0 (it then runs
+        # plain SGD) or a dampening (its buffer is dampened), whatever the default nesterov
+        momentum, dampening = self.defaults["momentum"], self.defaults["dampening"]
+        if self.defaults["nesterov"] and (momentum <= 0.0 or dampening != 0.0):
+            raise ValueError(
+                "SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
+                f"momentum={momentum}, dampening={dampening}"
+            )
 
     def _check_hyperparameters(self, group: dict[str, Any], where: str) -> dict[str, Any]:
         group["lr"] = _non_negative(group["lr"], "lr", where)
@@ -592,11 +609,6 @@ class SGD(Optimizer):
         group["weight_decay"] = _non_negative(group["weight_decay"], "weight_decay", where)
         _flag(group, "nesterov", where)
         _flag(group, "maximize", where)
-        if group["nesterov"] and (group["momentum"] <= 0.0 or group["dampening"] != 0.0):
-            raise ValueError(
-                f"{where}nesterov momentum needs momentum > 0 and dampening = 0, got "
-                f"momentum={group['momentum']}, dampening={group['dampening']}"
-            )
         return group
 
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -644,23 +656,49 @@ def _adam_update(
         state["max_exp_avg_sq"] = xp.zeros_like(param)
     state["step"] += 1
     step, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]
-    bias_correction1 = 1.0 - beta1**step
     bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
-    step_size = lr / bias_correction1
-    if not amsgrad and backend.adam_step_fused(
-        param, grad, exp_avg, exp_avg_sq, beta1, beta2, bias_correction2_sqrt, eps, step_size
-    ):
-        return  # on a GPU: the lines below as one kernel, not 13 launches per parameter
+    step_size = lr / (1.0 - beta1**step)
+    constants = (beta1, beta2, bias_correction2_sqrt, eps, step_size)
+    if not amsgrad and backend.adam_step_fused(param, grad, exp_avg, exp_avg_sq, *constants):
+        return  # on a GPU: _adam_formula as one kernel, not 13 launches per parameter
+    arrays = [param, exp_avg, exp_avg_sq, state["max_exp_avg_sq"] if amsgrad else None]
+    if param.dtype.itemsize >= 4:
+        _adam_formula(grad, *arrays, *constants)
+        return
+    # float16: computed in float32 and rounded back (as PyTorch's float32 "opmath"), where in
+    # float16 g^2 overflows from |g| = 256 and (1 - b1) * g rounds twice
+    wide = [None if arr is None else arr.astype(backend.float32) for arr in arrays]
+    _adam_formula(grad.astype(backend.float32), *wide, *constants)
+    for arr, wide_arr in zip(arrays, wide):
+        if arr is not None:
+            arr[...] = wide_arr
+
+
+def _adam_formula(
+    grad: Any,
+    param: Any,
+    exp_avg: Any,
+    exp_avg_sq: Any,
+    max_exp_avg_sq: Any,
+    beta1: float,
+    beta2: float,
+    bias_correction2_sqrt: float,
+    eps: float,
+    step_size: float,
+) -> None:
+    """Adam's update of ``param``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq``, None
+    without amsgrad) in place; ``step_size`` is ``lr / (1 - b1^t)``."""
+    xp = backend.array_module(param)
     # m = b1 * m + (1 - b1) * g
     exp_avg *= beta1
     exp_avg += (1.0 - beta1) * grad
     # v = b2 * v + (1 - b2) * g^2
     exp_avg_sq *= beta2
     exp_avg_sq += (1.0 - beta2) * (grad * grad)
-    if amsgrad:
+    if max_exp_avg_sq is not None:
         # v_max = max(v_max, v); v_max takes v's place below
-        xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-        exp_avg_sq = state["max_exp_avg_sq"]
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        exp_avg_sq = max_exp_avg_sq
     # p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
     # out=: an array when 0-d, where NumPy's sqrt gives a scalar the in-place lines cannot use
     denom = xp.sqrt(exp_avg_sq) if param.ndim else xp.sqrt(exp_avg_sq, out=xp.empty_like(param))

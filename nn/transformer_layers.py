@@ -46,6 +46,21 @@ def _activation(activation: Activation) -> Callable[[Tensor], Tensor]:
     raise ValueError(f"activation should be relu/gelu or a callable, not {activation!r}")
 
 
+def _attend(
+    attention: MultiheadAttention,
+    query: Tensor,
+    memory: Tensor,
+    mask: Tensor | None,
+    padding: Tensor | None,
+    is_causal: bool,
+) -> Tensor:
+    """``attention``'s output for ``query`` over ``memory`` (its keys and values), no weights."""
+    return attention(
+        query, memory, memory, attn_mask=mask, key_padding_mask=padding, need_weights=False,
+        is_causal=is_causal,
+    )[0]  # fmt: skip
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward block, each in a residual connection with layer norm.
     Shapes: src (S, N, E), or (N, S, E) with ``batch_first``, or unbatched (S, E) -> the same.
@@ -97,11 +112,7 @@ class TransformerEncoderLayer(Module):
     def _self_attention(
         self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool
     ) -> Tensor:
-        out = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-            is_causal=is_causal,
-        )[0]  # fmt: skip
-        return self.dropout1(out)
+        return self.dropout1(_attend(self.self_attn, x, x, mask, padding, is_causal))
 
     def _feed_forward(self, x: Tensor) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -168,11 +179,7 @@ class TransformerDecoderLayer(Module):
     def _self_attention(
         self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool
     ) -> Tensor:
-        out = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-            is_causal=is_causal,
-        )[0]  # fmt: skip
-        return self.dropout1(out)
+        return self.dropout1(_attend(self.self_attn, x, x, mask, padding, is_causal))
 
     def _cross_attention(
         self,
@@ -182,11 +189,7 @@ class TransformerDecoderLayer(Module):
         padding: Tensor | None,
         is_causal: bool,
     ) -> Tensor:
-        out = self.multihead_attn(
-            x, memory, memory, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-            is_causal=is_causal,
-        )[0]  # fmt: skip
-        return self.dropout2(out)
+        return self.dropout2(_attend(self.multihead_attn, x, memory, mask, padding, is_causal))
 
     def _feed_forward(self, x: Tensor) -> Tensor:
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
