@@ -778,6 +778,30 @@ __all__ += [
     "slogdet",
 ]
 
+# activations at PyTorch's top level (ops/activations_breadth.py; the rest: nn.functional)
+from minigrad.activations_inplace import celu_, rrelu_, selu_, threshold_  # noqa: E402
+from minigrad.ops.activations_breadth import (  # noqa: E402
+    celu,
+    hardshrink,
+    prelu,
+    rrelu,
+    selu,
+    threshold,
+)
+
+__all__ += [
+    "celu",
+    "celu_",
+    "hardshrink",
+    "prelu",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "threshold",
+    "threshold_",
+]
+
 # PyTorch's other spellings, predicates, and small composites (minigrad/composites.py)
 from minigrad.composites import (  # noqa: E402
     absolute,

@@ -1044,6 +1044,13 @@ class Tensor(autograd.TensorBase):
     def log_softmax(self, dim: int = -1) -> Tensor:
         return ops.log_softmax(self, dim)
 
+    # activations PyTorch has as Tensor methods (ops/activations_breadth.py)
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        return ops.hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        return ops.prelu(self, weight)
+
     def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, *shape)
 

@@ -10,6 +10,26 @@ never ``transformer``.
 """
 
 from nn import functional, init, optim, parallel, schedule, testing, utils
+from nn.activations import (  # the rest of PyTorch's activation modules
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from nn.attention import (  # attention, distances, parameter containers (issue h15)
     CosineSimilarity,
     MultiheadAttention,
@@ -239,6 +259,25 @@ __all__ = [
     "PairwiseDistance",
     "ParameterDict",
     "ParameterList",
+    # the rest of PyTorch's activation modules (nn/activations.py)
+    "CELU",
+    "GLU",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "LogSigmoid",
+    "Mish",
+    "PReLU",
+    "ReLU6",
+    "RReLU",
+    "SELU",
+    "Softmax2d",
+    "Softmin",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
 ]
 
 __all__ += [  # resampling, rearranging, padding, channel dropout, LRN, bilinear (nn/spatial.py)

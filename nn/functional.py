@@ -484,6 +484,59 @@ def _row_norms(xp: object, rows: object, p: float) -> object:
     return (size**p).sum(axis=1) ** (1.0 / p)
 
 
+# -- the rest of PyTorch's activations, with inplace= and the *_ forms (nn/activations.py) ------
+from nn.activations import (  # noqa: E402
+    celu,
+    celu_,
+    glu,
+    gumbel_softmax,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+
+__all__ += [
+    "celu",
+    "celu_",
+    "glu",
+    "gumbel_softmax",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "hardtanh_",
+    "logsigmoid",
+    "mish",
+    "prelu",
+    "relu6",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "softmin",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+]
+
 # -- resampling and rearranging (minigrad/ops/resampling.py) -----------------------------------
 from minigrad.ops.resampling import (  # noqa: E402
     channel_shuffle,

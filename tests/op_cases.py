@@ -2731,6 +2731,154 @@ case(
 )
 case("corrcoef", "corrcoef", mg.corrcoef, [F((3, 6))], torch.corrcoef if torch else None)
 
+# =============================================================================================
+# PyTorch breadth: the rest of torch.nn.functional's activations (ops/activations_breadth.py)
+# =============================================================================================
+
+# values on both sides of every kink (+-0.5, +-1, 0, 3, +-3, 6), never on one: the kinks
+# themselves are tested against PyTorch in tests/test_activations_breadth.py
+SPREAD = [-7.0, -3.5, -2.9, -1.3, -0.7, -0.3, 0.2, 0.6, 1.4, 2.8, 3.2, 5.7, 6.4]
+for shape in [(3, 4), (), (0, 2)]:
+    tag = str(shape)
+    case(f"mish{tag}", "mish", mg.ops.mish, [F(shape)], lambda a: tnf.mish(a))
+    case(f"selu{tag}", "selu", mg.selu, [Away(shape)], torch.selu if torch else None)
+    case(f"celu{tag}", "celu", mg.celu, [Away(shape)], torch.celu if torch else None)
+    case(
+        f"logsigmoid{tag}", "logsigmoid", mg.ops.logsigmoid, [F(shape)], lambda a: tnf.logsigmoid(a)
+    )
+    case(f"softsign{tag}", "softsign", mg.ops.softsign, [F(shape)], lambda a: tnf.softsign(a))
+    case(
+        f"tanhshrink{tag}", "tanhshrink", mg.ops.tanhshrink, [F(shape)], lambda a: tnf.tanhshrink(a)
+    )
+    case(f"hardtanh{tag}", "hardtanh", mg.ops.hardtanh, [F(shape)], lambda a: tnf.hardtanh(a))
+    case(
+        f"softshrink{tag}", "softshrink", mg.ops.softshrink, [F(shape)], lambda a: tnf.softshrink(a)
+    )
+    case(f"hardshrink{tag}", "hardshrink", mg.hardshrink, [F(shape)], lambda a: torch.hardshrink(a))
+    case(f"rrelu{tag}", "rrelu", mg.rrelu, [Away(shape)], lambda a: torch.rrelu(a))
+    case(
+        f"threshold{tag}",
+        "threshold",
+        lambda a: mg.threshold(a, 0.1, 20.0),
+        [F(shape)],
+        lambda a: torch.threshold(a, 0.1, 20.0),
+    )
+for name, twin in [
+    ("relu6", lambda a: tnf.relu6(a)),
+    ("hardswish", lambda a: tnf.hardswish(a)),
+    ("hardsigmoid", lambda a: tnf.hardsigmoid(a)),
+    ("hardtanh", lambda a: tnf.hardtanh(a)),
+    ("softshrink", lambda a: tnf.softshrink(a)),
+    ("hardshrink", lambda a: tnf.hardshrink(a)),
+    ("selu", lambda a: tnf.selu(a)),
+    ("mish", lambda a: tnf.mish(a)),
+]:
+    # PyTorch has no second derivative of hardsigmoid ("not implemented"); ours is 0
+    tags = {"no-torch-double"} if name == "hardsigmoid" else set()
+    case(f"{name}-spread", name, getattr(mg.ops, name), [Const(SPREAD)], twin, tags=tags)
+case(
+    "hardtanh-bounds",
+    "hardtanh",
+    lambda a: mg.ops.hardtanh(a, -2.0, 3.0),
+    [Const(SPREAD)],
+    lambda a: tnf.hardtanh(a, -2.0, 3.0),
+)
+case(
+    "softshrink-lambd",
+    "softshrink",
+    lambda a: mg.ops.softshrink(a, 1.0),
+    [Const(SPREAD)],
+    lambda a: tnf.softshrink(a, 1.0),
+)
+case(
+    "hardshrink-lambd",
+    "hardshrink",
+    lambda a: a.hardshrink(1.0),
+    [Const(SPREAD)],
+    lambda a: a.hardshrink(1.0),
+)
+case(
+    "celu-alpha",
+    "celu",
+    lambda a: mg.celu(a, alpha=2.0),
+    [Away((2, 3))],
+    lambda a: torch.celu(a, alpha=2.0),
+)
+case(
+    "logsigmoid-extreme",
+    "logsigmoid",
+    mg.ops.logsigmoid,
+    [Const([-800.0, -30.0, 0.0, 30.0, 800.0])],
+    lambda a: tnf.logsigmoid(a),
+)
+case(  # PyTorch's second derivative overflows to NaN at 800, ours is 0
+    "mish-extreme",
+    "mish",
+    mg.ops.mish,
+    [Const([-800.0, -30.0, 0.0, 30.0, 800.0])],
+    lambda a: tnf.mish(a),
+    tags={"no-torch-double"},
+)
+case("glu", "glu", mg.ops.glu, [F((3, 4))], lambda a: tnf.glu(a))
+case("glu-dim0", "glu", lambda a: mg.ops.glu(a, 0), [F((4, 3))], lambda a: tnf.glu(a, 0))
+case("glu-empty", "glu", lambda a: mg.ops.glu(a, 1), [F((0, 2))], lambda a: tnf.glu(a, 1))
+case("prelu-channels", "prelu", mg.prelu, [F((2, 3, 4)), Pos((3,))], torch.prelu if torch else None)
+case(
+    "prelu-one",
+    "prelu",
+    lambda x, w: x.prelu(w),
+    [F((2, 3)), Pos((1,))],
+    torch.prelu if torch else None,
+)
+case("prelu-1d", "prelu", mg.prelu, [F((4,)), Pos((1,))], torch.prelu if torch else None)
+case("prelu-0d", "prelu", mg.prelu, [F(()), Pos(())], torch.prelu if torch else None)
+case(
+    "rrelu-bounds",
+    "rrelu",
+    lambda a: mg.rrelu(a, 0.1, 0.5),
+    [Away((2, 3))],
+    lambda a: torch.rrelu(a, 0.1, 0.5),
+)
+# in training the slopes are drawn (no PyTorch twin: its generator is not ours); reseeded per call
+case(
+    "rrelu-training",
+    "rrelu",
+    lambda a: mg.rrelu(a, 0.1, 0.5, training=True),
+    [Away((3, 4))],
+    seeded=True,
+)
+case("softmin", "softmin", lambda a: mg.ops.softmin(a, 1), [F((3, 4))], lambda a: tnf.softmin(a, 1))
+case(
+    "softmin-dim0",
+    "softmin",
+    lambda a: mg.ops.softmin(a, dim=0),
+    [F((3, 4))],
+    lambda a: tnf.softmin(a, dim=0),
+)
+# the in-place forms at PyTorch's top level, on a non-leaf copy
+case("selu_", "selu_", lambda a: mg.selu_(a * 1.0), [Away((3, 4))], lambda a: torch.selu_(a * 1.0))
+case(
+    "celu_",
+    "celu_",
+    lambda a: mg.celu_(a * 1.0, 2.0),
+    [Away((3, 4))],
+    lambda a: torch.celu_(a * 1.0, 2.0),
+)
+case(
+    "threshold_",
+    "threshold_",
+    lambda a: mg.threshold_(a * 1.0, 0.1, -2.0),
+    [F((3, 4))],
+    lambda a: torch.threshold_(a * 1.0, 0.1, -2.0),
+)
+case(
+    "rrelu_",
+    "rrelu_",
+    lambda a: mg.rrelu_(a * 1.0),
+    [Away((3, 4))],
+    lambda a: torch.rrelu_(a * 1.0),
+)
+
 # -- resampling: minigrad/ops/resampling.py (interpolate, shuffles, unfold/fold) -------------
 # (more modes, options and the errors: tests/test_resampling.py)
 

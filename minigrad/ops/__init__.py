@@ -14,6 +14,9 @@
 - ``losses``: nll_loss kl_div binary_cross_entropy(_with_logits) normalize
 
 - ``activations``: silu softplus leaky_relu elu
+- ``activations_breadth``: mish selu celu hardtanh relu6 hardswish hardsigmoid logsigmoid
+  softsign softshrink hardshrink tanhshrink threshold glu prelu rrelu softmin gumbel_softmax
+  (their in-place forms at PyTorch's top level: ``minigrad/activations_inplace.py``)
 - ``rounding``: sign floor ceil round trunc, remainder (%) floor_divide (//)
 - ``conv`` (issues h15, h17, h23): conv1d/2d/3d conv_transpose1d/2d/3d, max_pool1d/2d/3d
   avg_pool1d/2d/3d adaptive_avg_pool1d/2d/3d adaptive_max_pool1d/2d/3d max_unpool1d/2d/3d
@@ -734,6 +737,47 @@ __all__ += [  # PyTorch breadth (ops/search.py)
     "unique",
     "unique_consecutive",
     "vander",
+]
+
+# -- PyTorch breadth (activations_breadth): the rest of torch.nn.functional's activations ------
+from minigrad.ops.activations_breadth import (  # noqa: E402
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    rrelu,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+
+__all__ += [  # PyTorch breadth (ops/activations_breadth.py); gumbel_softmax draws: nn.functional
+    "celu",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "logsigmoid",
+    "mish",
+    "prelu",
+    "relu6",
+    "rrelu",
+    "selu",
+    "softmin",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
 ]
 
 # -- resampling (ops/resampling.py): interpolate, pixel and channel shuffles, unfold / fold ---
