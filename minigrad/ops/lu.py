@@ -78,9 +78,6 @@ class _ArrayOps:
     def solve(self, t: Any, b: Any, upper: bool, unit: bool = False) -> Any:
         return backend.solve_triangular(t, b, upper, unit)  # inf/NaN for a singular U
 
-    def zeros_like(self, x: Any) -> Any:
-        return self.xp.zeros_like(x)
-
 
 class _TensorOps:
     """The same on Tensors, with differentiable ops (``backward_graph``)."""
@@ -100,10 +97,6 @@ class _TensorOps:
     @staticmethod
     def solve(t: Tensor, b: Tensor, upper: bool, unit: bool = False) -> Tensor:
         return solve_triangular(t, b, upper=upper, unitriangular=unit)
-
-    @staticmethod
-    def zeros_like(x: Tensor) -> Tensor:
-        return x * 0
 
 
 def _solve_right(ops: Any, b: Any, t: Any, upper: bool) -> Any:
@@ -217,9 +210,10 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu_factor
 
 def _raise_for_info(op: str, info: Any, what: str) -> None:
     """A ``LinAlgError`` for the first nonzero ``info``, naming the batch entry and the step."""
-    bad = backend.to_host(info).reshape(-1).nonzero()[0]
+    flat = backend.to_host(info).reshape(-1)
+    bad = flat.nonzero()[0]
     if bad.size:
-        index, i = int(bad[0]), int(backend.to_host(info).reshape(-1)[bad[0]])
+        index, i = int(bad[0]), int(flat[bad[0]])
         where = f" (batch entry {index})" if info.ndim else ""
         raise LinAlgError(f"{op}: {what.format(i=i)}{where}")
 
@@ -338,33 +332,45 @@ def solve_ex(
     its LAPACK left there, inf or NaN) and the other matrices of the batch are solved, with
     their gradients."""
     require_matrices("linalg.solve_ex", A, square=True)
-    info = backend.lu_factor(A.array)[2]
-    if check_errors:
-        _raise_for_info(
-            "linalg.solve_ex", info, "the solve could not be completed: U[{i},{i}] is zero"
-        )
-    return return_types.linalg_solve_ex(
-        _regular_only(A, info, lambda a: solve(a, B, left=left)), wrap(info)
+    check = "the solve could not be completed: U[{i},{i}] is zero" if check_errors else None
+    result, info = _with_info(
+        "linalg.solve_ex", A, lambda a: solve(a, B, left=left), _lu_info, check
     )
+    return return_types.linalg_solve_ex(result, info)
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> return_types.linalg_inv_ex:  # noqa: N803
     """``linalg.inv`` with LAPACK's ``info``: (inverse, info (...) int32); a singular A as in
     ``solve_ex``."""
     require_matrices("linalg.inv_ex", A, square=True)
-    info = backend.lu_factor(A.array)[2]
-    if check_errors:
-        _raise_for_info(
-            "linalg.inv_ex", info, "the diagonal element {i} is zero: the matrix is singular"
-        )
-    return return_types.linalg_inv_ex(_regular_only(A, info, inv), wrap(info))
+    check = "the diagonal element {i} is zero: the matrix is singular" if check_errors else None
+    result, info = _with_info("linalg.inv_ex", A, inv, _lu_info, check)
+    return return_types.linalg_inv_ex(result, info)
+
+
+def _lu_info(a: Any) -> Any:
+    return backend.lu_factor(a)[2]
+
+
+def _with_info(op: str, A: Tensor, compute: Any, info_of: Any, check: str | None) -> tuple:  # noqa: N803
+    """``compute(A)`` and LAPACK's ``info`` (...) int32. The op runs first: where it succeeds
+    every info is 0, and nothing else is computed. Where LAPACK refuses some matrix, ``info_of``
+    finds which; then ``check`` (the message of ``check_errors``) raises, or the others are
+    computed and the refused ones are NaN (``_regular_only``)."""
+    try:
+        return compute(A), wrap(backend.array_module(A.array).zeros(A.shape[:-2], dtype="int32"))
+    except LinAlgError as err:
+        info = info_of(A.array)
+        if not backend.to_host(info).any():  # LAPACK and the kernel disagree at a rounding
+            raise err
+    if check is not None:
+        _raise_for_info(op, info, check)
+    return _regular_only(A, info, compute), wrap(info)
 
 
 def _regular_only(A: Tensor, info: Any, op: Any) -> Tensor:  # noqa: N803
-    """``op(A)``, NaN for each matrix of the batch whose ``info`` is not 0 (``op`` runs on the
-    identity in its place, so that the others keep their values and gradients)."""
-    if not backend.to_host(info).any():
-        return op(A)
+    """``op(A)`` with each matrix of the batch whose ``info`` is not 0 replaced by the identity
+    (so that the others keep their values and gradients), NaN in the result there."""
     xp = backend.array_module(A.array)
     failed = (info != 0)[..., None, None]  # (..., 1, 1), broadcasting with A's batch
     out = op(where(wrap(failed), wrap(xp.eye(A.shape[-1], dtype=A.dtype)), A))
@@ -384,16 +390,16 @@ def cholesky_ex(
     ``check_errors`` is off) that matrix's factor is NaN: PyTorch leaves LAPACK's partial
     factor there, which no formula can use."""
     require_matrices("linalg.cholesky_ex", A, square=True)
-    info = backend.cholesky_info(A.array)
-    if check_errors:
-        _raise_for_info(
-            "linalg.cholesky_ex",
-            info,
-            "the input is not positive-definite (the leading minor of order {i} is not "
-            "positive-definite)",
-        )
-    factor = _regular_only(A, info, lambda a: cholesky(a, upper=upper))
-    return return_types.linalg_cholesky_ex(factor, wrap(info))
+    check = (
+        "the input is not positive-definite (the leading minor of order {i} is not "
+        "positive-definite)"
+        if check_errors
+        else None
+    )
+    factor, info = _with_info(
+        "linalg.cholesky_ex", A, lambda a: cholesky(a, upper=upper), backend.cholesky_info, check
+    )
+    return return_types.linalg_cholesky_ex(factor, info)
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
