@@ -212,15 +212,20 @@ class MultiplicativeLR(LRScheduler):
                 f"parameter group), got {lr_lambda!r}"
             )
         self.lr_lambdas = lambdas
+        self._run: tuple[int, list[float], list[float]] = (0, [], [])  # (t, base_lrs, lrs at t)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        lrs = []
-        for base, fn in zip(self.base_lrs, self.lr_lambdas):
-            for t in range(1, self.last_epoch + 1):
-                base *= float(fn(t))
-            lrs.append(base)
-        return lrs
+        # the product carried on from the last call (each step one factor more), not redone
+        # from step 1: it starts over only for an earlier step or other base lrs (a load)
+        t, bases, lrs = self._run
+        if t > self.last_epoch or bases != self.base_lrs:
+            t, bases, lrs = 0, list(self.base_lrs), list(self.base_lrs)
+        while t < self.last_epoch:
+            t += 1
+            lrs = [lr * float(fn(t)) for lr, fn in zip(lrs, self.lr_lambdas)]
+        self._run = (t, bases, lrs)
+        return list(lrs)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
