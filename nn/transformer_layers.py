@@ -296,15 +296,23 @@ class Transformer(Module):
             "norm_first": norm_first, "bias": bias, **kw,
         }  # fmt: skip
         norm = {"eps": layer_norm_eps, "bias": bias, **kw}
-        self.encoder = custom_encoder or TransformerEncoder(
-            TransformerEncoderLayer(d_model, nhead, **layer),
-            num_encoder_layers,
-            LayerNorm(d_model, **norm),
+        self.encoder = (
+            custom_encoder
+            if custom_encoder is not None
+            else TransformerEncoder(
+                TransformerEncoderLayer(d_model, nhead, **layer),
+                num_encoder_layers,
+                LayerNorm(d_model, **norm),
+            )
         )
-        self.decoder = custom_decoder or TransformerDecoder(
-            TransformerDecoderLayer(d_model, nhead, **layer),
-            num_decoder_layers,
-            LayerNorm(d_model, **norm),
+        self.decoder = (
+            custom_decoder
+            if custom_decoder is not None
+            else TransformerDecoder(
+                TransformerDecoderLayer(d_model, nhead, **layer),
+                num_decoder_layers,
+                LayerNorm(d_model, **norm),
+            )
         )
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         for p in self.parameters():  # PyTorch's _reset_parameters
