@@ -141,10 +141,13 @@ def _class_rows(name: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tenso
 def _check_class_ids(name: str, ids: Tensor, low: int, classes: int) -> None:
     if ids.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class ids, got {ids.dtype}")
-    if ids.numel() and (ids.min().item() < low or ids.max().item() >= classes):
+    if not ids.numel():
+        return
+    smallest, largest = ids.min().item(), ids.max().item()
+    if smallest < low or largest >= classes:
         raise IndexError(
             f"{name}: target ids must be in [{low}, {classes}), got values in "
-            f"[{ids.min().item()}, {ids.max().item()}]"
+            f"[{smallest}, {largest}]"
         )
 
 
