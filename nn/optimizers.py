@@ -324,14 +324,21 @@ class NAdam(Optimizer):
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] = _scalar(state["mu_product"] * _scalar(mu))  # float32 math
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (grad - exp_avg) * (1.0 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1.0 - beta2) * (grad * grad)
+        exp_avg, exp_avg_sq = _moments(state, grad, beta1, beta2)
         denom = xp.sqrt(exp_avg_sq / (1.0 - beta2**t)) + eps
         # p -= lr (1 - mu_t) / (1 - prod mu) g / denom + lr mu_{t+1} / (1 - prod mu mu_{t+1}) m / denom
         param -= lr * (1.0 - mu) / (1.0 - state["mu_product"]) * (grad / denom)
         param -= lr * mu_next / (1.0 - state["mu_product"] * mu_next) * (exp_avg / denom)
+
+
+def _moments(state: dict[str, Any], grad: Any, beta1: float, beta2: float) -> tuple[Any, Any]:
+    """Adam's moments, updated in place (the lerp and addcmul of NAdam and RAdam): m = m +
+    (1 - b1) (g - m), v = b2 v + (1 - b2) g^2. Returns (m, v)."""
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg += (grad - exp_avg) * (1.0 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1.0 - beta2) * (grad * grad)
+    return exp_avg, exp_avg_sq
 
 
 def _decayed(param: Any, grad: Any, group: dict[str, Any], lr: float) -> Any:
@@ -387,10 +394,7 @@ class RAdam(Optimizer):
         state["step"] += 1
         t = state["step"]
         grad = _decayed(param, grad, group, lr)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (grad - exp_avg) * (1.0 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1.0 - beta2) * (grad * grad)
+        exp_avg, exp_avg_sq = _moments(state, grad, beta1, beta2)
         corrected = exp_avg / (1.0 - beta1**t)
         bias_correction2 = 1.0 - beta2**t
         # the SMA's length: rho_t = rho_inf - 2 t b2^t / (1 - b2^t)
