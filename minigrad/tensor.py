@@ -2300,7 +2300,8 @@ class Tensor(autograd.TensorBase):
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """Every window of ``size`` elements along ``dimension``, ``step`` apart: that dim
         becomes the windows' count, (n - size) // step + 1, and a last dim of ``size`` is
-        added (PyTorch's ``Tensor.unfold``). Differentiable (a gather)."""
+        added (PyTorch's ``Tensor.unfold``). Differentiable (a gather); a copy, not a view
+        (docs/guide/differences.md)."""
         dim = ops._util.norm_dim(dimension, max(self.ndim, 1), self.shape or (1,))
         n = self.shape[dim] if self.ndim else 1
         if not 0 <= size <= n or step <= 0:
