@@ -79,6 +79,7 @@ from nn.attention import (  # issue h15
     scaled_dot_product_attention,
 )
 from nn.losses import (  # the rest of torch.nn.functional's losses (session 12)
+    _reduced,  # the reduction every loss here ends with
     cosine_embedding_loss,
     ctc_loss,
     gaussian_nll_loss,
@@ -242,12 +243,6 @@ def _elementwise_loss(
     elif floats and target.dtype == bool:
         target = target.to(input.dtype)
     return input - target
-
-
-def _reduced(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "none":
-        return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
