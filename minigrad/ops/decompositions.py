@@ -21,6 +21,8 @@ arrays and, fed the factors of a differentiable decomposition of the input, the 
 - slogdet: d logabsdet = g A^-T (the sign has no gradient).
 - inv, X = A^-1: dA = -X^T g X^T.
 - solve, X = A^-1 B: dB = A^-T g, dA = -dB X^T.
+- solve_triangular, X = T^-1 B with T a triangle of A: dB = T^-T g, dA = -dB X^T on T's
+  triangle only (its strict triangle when T's diagonal is taken as 1s).
 - pinv, X = A^+: dA = -X^T g X^T + (I - A X) g^T X X^T + X^T X g^T (I - X A).
 - cholesky, A = L L^T: dA = L^-T Phi(L^T gL) L^-1, Phi(M) = (tril(M) + tril(M, -1)^T) / 2.
 - qr (reduced, m >= n), A = Q R: dA = [gQ + Q copyutl(gR R^T - Q^T gQ)] R^-T, copyutl copying
@@ -43,7 +45,7 @@ from minigrad import backend, return_types
 from minigrad.autograd import Function, TensorBase, is_grad_enabled, wrap
 from minigrad.errors import DTypeError, LinAlgError, ShapeError
 from minigrad.ops._util import broadcast_shape
-from minigrad.ops.shape import cat
+from minigrad.ops.shape import cat, tril, triu
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -449,10 +451,48 @@ def solve(a: Tensor, b: Tensor, *, left: bool = True) -> Tensor:
     return solve_matrices("linalg.solve", a, b, left=left, vector=vector)
 
 
-def solve_matrices(op: str, a: Tensor, b: Tensor, *, left: bool, vector: bool = False) -> Tensor:
+class SolveTriangular(Function):
+    @staticmethod
+    def forward(ctx, a, b, upper, unitriangular):
+        # X = T^-1 B by substitution, T the upper or lower triangle of A (1s on its diagonal
+        # when unitriangular); a zero on T's diagonal gives inf/NaN, as LAPACK's trtrs
+        out = backend.solve_triangular(a, b, upper, unitriangular)
+        ctx.upper, ctx.unitriangular = upper, unitriangular
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        upper, unit = ctx.upper, ctx.unitriangular
+        # dB = T^-T g (T^T: the other triangle) ; dA = -dB X^T, on T's triangle only
+        gb = backend.solve_triangular(_mT(a), g, not upper, unit)
+        ga = -(gb @ _mT(x))
+        xp = backend.array_module(ga)
+        return (xp.triu(ga, int(unit)) if upper else xp.tril(ga, -int(unit))), gb
+
+    @staticmethod
+    def backward_graph(ctx, g):
+        a, x = ctx.saved_tensors
+        upper, unit = ctx.upper, ctx.unitriangular
+        gb = SolveTriangular.apply(_mT(a), g, upper=not upper, unitriangular=unit)
+        ga = -(gb @ _mT(x))
+        return (triu(ga, int(unit)) if upper else tril(ga, -int(unit))), gb
+
+
+def solve_matrices(
+    op: str,
+    a: Tensor,
+    b: Tensor,
+    *,
+    left: bool,
+    vector: bool = False,
+    triangle: tuple[bool, bool] | None = None,
+) -> Tensor:
     """``solve`` of a checked square A (..., n, n) by B (..., n, k) (``left=False``:
     (..., k, n)), or by a batch of vectors B (..., n) when ``vector``; batch dims broadcast.
-    ``op`` names the caller in the errors (``solve_triangular`` has no vector case)."""
+    ``triangle=(upper, unitriangular)``: A stands for that triangle of it (``solve_triangular``,
+    which has no vector case). ``op`` names the caller in the errors."""
     if b.dtype != a.dtype:
         raise DTypeError(
             f"{op}: A and B must have one dtype, got {a.dtype} and {b.dtype} (shapes "
@@ -468,7 +508,11 @@ def solve_matrices(op: str, a: Tensor, b: Tensor, *, left: bool, vector: bool = 
         )
     broadcast_shape(op, "the batch dims of A and B", a.shape[:-2], rhs.shape[:-2])
     lhs = a if left else a.swapaxes(-1, -2)
-    x = Solve.apply(lhs, rhs)
+    if triangle is None:
+        x = Solve.apply(lhs, rhs)
+    else:  # X T = B is T^T X^T = B^T: the transpose's triangle is the other one
+        upper, unitriangular = triangle
+        x = SolveTriangular.apply(lhs, rhs, upper=upper == left, unitriangular=unitriangular)
     return x.squeeze(-1) if vector else (x if left else x.swapaxes(-1, -2))
 
 

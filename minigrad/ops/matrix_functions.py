@@ -2,9 +2,9 @@
 ``torch.linalg``: cond, matrix_rank, matrix_power, matrix_exp, solve_triangular, lstsq,
 tensorinv, tensorsolve, and PyTorch's top-level logdet, inverse, pinverse.
 
-Each is a composition of differentiable ops (matmul, solve, inv, pinv, svdvals, the matrix
-norms of ``ops/linalg.py``), so each gets its first and higher-order gradients from those:
-nothing here has a backward of its own.
+Each is a composition of differentiable ops (matmul, solve, solve_triangular's substitution,
+inv, pinv, svdvals, the matrix norms of ``ops/linalg.py``), so each gets its first and
+higher-order gradients from those: nothing here has a backward of its own.
 
 Owns: these functions. May import: ``backend``, ``autograd``, ``errors``, ``return_types``,
 sibling op modules; ``tensor`` for annotations only.
@@ -31,7 +31,7 @@ from minigrad.ops.decompositions import (
 )
 from minigrad.ops.linalg import _require_tensors, is_matrix_ord, matrix_norm
 from minigrad.ops.reductions import sum
-from minigrad.ops.shape import matmul, tril, triu, where
+from minigrad.ops.shape import matmul, where
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
@@ -159,7 +159,8 @@ def solve_triangular(
     """X with ``T X = B`` (``left=False``: ``X T = B``), T the upper (``upper=True``) or lower
     triangle of A, with 1s on its diagonal when ``unitriangular``: A (..., n, n), B (..., n, k)
     (``left=False``: (..., k, n)), batch dims broadcast. The other triangle of A is not read, so
-    its gradient there is 0, as PyTorch's."""
+    its gradient there is 0, as PyTorch's; a zero on T's diagonal gives inf/NaN, not an error,
+    as PyTorch's (LAPACK's trtrs)."""
     require_matrices("linalg.solve_triangular", A, square=True)
     _require_tensors("linalg.solve_triangular", B=B)
     if B.ndim < 2:
@@ -167,12 +168,9 @@ def solve_triangular(
             f"linalg.solve_triangular: B must be a batch of matrices, got shape {tuple(B.shape)} "
             f"(A of shape {tuple(A.shape)})"
         )
-    part = triu(A, 1 if unitriangular else 0) if upper else tril(A, -1 if unitriangular else 0)
-    if unitriangular:  # T = the strict triangle + I
-        eye = backend.array_module(A.array).eye(A.shape[-1], dtype=A.dtype)
-        part = part + wrap(eye)
-    # B is always a batch of matrices here (PyTorch's solve_triangular has no vector case)
-    return solve_matrices("linalg.solve_triangular", part, B, left=left)
+    return solve_matrices(
+        "linalg.solve_triangular", A, B, left=left, triangle=(upper, unitriangular)
+    )
 
 
 # Higham's scaling and squaring with the [13/13] Pade approximant (SIAM J. Matrix Anal. Appl.
