@@ -807,3 +807,8 @@ from minigrad import composites  # noqa: E402
 from minigrad.composites import *  # noqa: E402, F403  (its __all__: the names, listed once)
 
 __all__ += composites.__all__  # the names imported above, listed once, there
+
+# datasets, samplers and the DataLoader (minigrad/utils/data.py), as torch.utils.data
+from minigrad import utils as utils  # noqa: E402
+
+__all__ += ["utils"]

@@ -356,6 +356,12 @@ def seed() -> int:
     return chosen
 
 
+def seed_legacy_numpy(seed: int) -> None:
+    """Seed NumPy's legacy global generator (``numpy.random.rand`` and the like, which user
+    code in a DataLoader worker may call) with ``seed`` (taken modulo 2**32)."""
+    numpy.random.seed(seed % 2**32)
+
+
 def initial_seed() -> int | None:
     """The seed ``manual_seed`` (or ``seed``) last set; None while every generator draws from
     fresh entropy (PyTorch's default generator starts from a fixed seed instead)."""

@@ -115,14 +115,21 @@ def randint_like(
 
 
 def randperm(
-    n: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    n: int,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
-    """A random permutation of 0 .. n-1 (int64 unless ``dtype`` says)."""
-    if not isinstance(n, int) or n < 0:
+    """A random permutation of 0 .. n-1 (int64 unless ``dtype`` says), drawn from
+    ``generator`` (a ``minigrad.Generator``) if given, else from the global generator."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
-    device = backend.normalize_device(device)
     dtype = _dtype(dtype, backend.int64)
-    keys = backend.uniform((n,), backend.float64, device)  # the order of n random keys
+    device = backend.normalize_device(device)
+    # the order of n random keys
+    keys = backend.uniform((n,), backend.float64, device, source=generator)
     return _finish(backend.array_module(keys).argsort(keys).astype(dtype), requires_grad)
 
 
