@@ -88,6 +88,22 @@ def check_async(rank: int, world: int) -> None:
     assert np.allclose(t.numpy(), (world + 1) / 2)
 
 
+def check_distributed_sampler(rank: int, world: int) -> None:
+    """DistributedSampler takes its world size and rank from the group; the ranks' shares of
+    one epoch cover the 11 indices (padded to a multiple of the world size), each rank's the
+    same length."""
+    from minigrad.utils.data import DistributedSampler
+
+    sampler = DistributedSampler(range(11), seed=3)
+    assert (sampler.num_replicas, sampler.rank) == (world, rank)
+    sampler.set_epoch(2)
+    mine = mg.tensor(list(sampler))
+    shares = [mg.zeros_like(mine) for _ in range(world)]
+    dist.all_gather(shares, mine)
+    every = [i for share in shares for i in share.tolist()]
+    assert len(every) == sampler.total_size and set(every) == set(range(11)), every
+
+
 def main() -> None:
     dist.init_process_group()
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -97,6 +113,7 @@ def main() -> None:
     check_broadcast_and_gather(rank, world)
     check_async(rank, world)
     check_other_dtypes_and_errors(rank, world)
+    check_distributed_sampler(rank, world)
     dist.barrier()
     if rank == 0:
         print(f"ok collectives on {world} ranks", flush=True)
