@@ -808,6 +808,12 @@ from minigrad.composites import *  # noqa: E402, F403  (its __all__: the names, 
 
 __all__ += composites.__all__  # the names imported above, listed once, there
 
+# PyTorch's top-level linear algebra spellings (minigrad/composites_linalg.py)
+from minigrad import composites_linalg  # noqa: E402
+from minigrad.composites_linalg import *  # noqa: E402, F403
+
+__all__ += composites_linalg.__all__
+
 # datasets, samplers and the DataLoader (minigrad/utils/data.py), as torch.utils.data
 from minigrad import utils as utils  # noqa: E402
 

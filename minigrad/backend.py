@@ -356,6 +356,25 @@ def seed() -> int:
     return chosen
 
 
+def float_limits(dtype: Any) -> tuple[int, float, float, float, float, float]:
+    """``(bits, eps, max, min, smallest normal, resolution)`` of a floating dtype."""
+    info = numpy.finfo(dtype)
+    return (
+        info.bits,
+        float(info.eps),
+        float(info.max),
+        float(info.min),
+        float(info.smallest_normal),
+        10.0**-info.precision,  # 10 ** -digits, as a Python float (PyTorch's)
+    )
+
+
+def int_limits(dtype: Any) -> tuple[int, int, int]:
+    """``(bits, max, min)`` of an integer dtype."""
+    info = numpy.iinfo(dtype)
+    return info.bits, int(info.max), int(info.min)
+
+
 def seed_legacy_numpy(seed: int) -> None:
     """Seed NumPy's legacy global generator (``numpy.random.rand`` and the like, which user
     code in a DataLoader worker may call) with ``seed`` (taken modulo 2**32)."""
@@ -2007,6 +2026,17 @@ def lu_factor(a: Array, pivot: bool = True) -> tuple[Array, Array, Array]:
         lu[:, j + 1 :, j] /= xp.where(zero & pivot, 1, diagonal)[:, None]
         lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j : j + 1] * lu[:, j : j + 1, j + 1 :]
     return lu.reshape(a.shape), pivots.reshape((*batch, k)), info.reshape(batch)
+
+
+def geqrf(a: Array) -> tuple[Array, Array]:
+    """LAPACK's compact QR of (..., m, n): R on and above the diagonal, the Householder vectors
+    below it (each with an implicit 1 on the diagonal), and their scales tau (..., min(m, n))."""
+    xp = array_module(a)
+    m, n = a.shape[-2:]
+    if not m or not n or not a.size:
+        return a.copy(), xp.zeros((*a.shape[:-2], min(m, n)), dtype=a.dtype)
+    h, tau = xp.linalg.qr(a, mode="raw")  # h: the compact form, transposed (Fortran order)
+    return xp.ascontiguousarray(h.swapaxes(-1, -2)), tau.astype(a.dtype, copy=False)
 
 
 def solve_triangular(t: Array, b: Array, upper: bool, unitriangular: bool = False) -> Array:

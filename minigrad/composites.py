@@ -18,7 +18,7 @@ from typing import Any
 
 from minigrad import backend, creation, ops, promotion, return_types
 from minigrad.errors import ShapeError
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, checked_dtype
 
 __all__ = [
     "absolute",
@@ -39,11 +39,13 @@ __all__ = [
     "concat",
     "concatenate",
     "divide",
+    "finfo",
     "fix",
     "get_rng_state",
     "hamming_window",
     "hann_window",
     "histogram",
+    "iinfo",
     "initial_seed",
     "is_complex",
     "is_floating_point",
@@ -161,6 +163,50 @@ def is_same_size(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 def isreal(input: Tensor) -> Tensor:  # noqa: A002
     return input.isreal()
+
+
+class finfo:  # noqa: N801 (PyTorch's name)
+    """The numerical limits of a floating dtype (default: the default float), as
+    ``torch.finfo``: ``bits``, ``eps`` (the gap from 1 to the next number), ``max``, ``min``,
+    ``tiny`` and ``smallest_normal`` (the smallest positive normal number), ``resolution``
+    (10 ** -digits), ``dtype`` (its name)."""
+
+    def __init__(self, type: Any = None) -> None:  # noqa: A002 (PyTorch's name)
+        dtype = backend.DEFAULT_FLOAT if type is None else checked_dtype(type)
+        if dtype.kind != "f":
+            raise TypeError(
+                f"finfo() requires a floating point input type, got {dtype}; use iinfo for "
+                "integer types"
+            )
+        self.bits, self.eps, self.max, self.min, self.tiny, self.resolution = backend.float_limits(
+            dtype
+        )
+        self.smallest_normal, self.dtype = self.tiny, str(dtype)
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+            f"tiny={self.tiny:g}, dtype={self.dtype})"
+        )
+
+
+class iinfo:  # noqa: N801 (PyTorch's name)
+    """The limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``max``, ``min``,
+    ``dtype`` (its name)."""
+
+    def __init__(self, type: Any) -> None:  # noqa: A002 (PyTorch's name)
+        dtype = checked_dtype(type)
+        if dtype.kind not in "iu":
+            raise TypeError(
+                f"iinfo() requires an integer input type, got {dtype}; use finfo for floating "
+                "types" + (" (bool has no limits)" if dtype.kind == "b" else "")
+            )
+        self.bits, self.max, self.min = backend.int_limits(dtype)
+        self.dtype = str(dtype)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 def result_type(tensor1: Any, tensor2: Any) -> Any:

@@ -8,10 +8,12 @@ input, else a vector norm), ``vector_norm``, ``matrix_norm`` ("fro", "nuc", +-1,
 ``matrix_rank``, ``matrix_power``, ``matrix_exp``. LU: ``lu_factor``, ``lu_factor_ex``, ``lu``,
 ``lu_solve``; ``solve_ex``, ``inv_ex``, ``cholesky_ex`` (with LAPACK's ``info``). Products: ``cross`` (default ``dim=-1``, as
 torch.linalg.cross; ``minigrad.cross`` keeps torch.cross's first dim of size 3), ``vecdot``,
-``multi_dot``, ``matmul``; ``diagonal`` (of the last two dims by default).
+``multi_dot``, ``matmul``; ``diagonal`` (of the last two dims by default); ``vander``
+(increasing powers, batched); ``householder_product`` (LAPACK's orgqr).
 ``LinAlgError`` is raised for a singular or non-positive-definite matrix.
 
-Owns: this namespace (no function of its own but ``cross``'s and ``diagonal``'s defaults).
+Owns: this namespace (no function of its own but ``cross``'s and ``diagonal``'s defaults, and
+``vander``).
 May import: ``errors``, ``minigrad.ops``; ``tensor`` for annotations only.
 """
 
@@ -47,6 +49,7 @@ from minigrad.ops.lu import (
 )
 from minigrad.ops.matrix_functions import (
     cond,
+    householder_product,
     lstsq,
     matrix_exp,
     matrix_power,
@@ -56,7 +59,7 @@ from minigrad.ops.matrix_functions import (
     tensorsolve,
 )
 from minigrad.ops.rearrange import diagonal as _diagonal
-from minigrad.ops.shape import matmul
+from minigrad.ops.shape import cat, matmul
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -70,6 +73,7 @@ __all__ = [
     "diagonal",
     "eigh",
     "eigvalsh",
+    "householder_product",
     "inv",
     "lstsq",
     "matmul",
@@ -88,6 +92,7 @@ __all__ = [
     "svdvals",
     "tensorinv",
     "tensorsolve",
+    "vander",
     "vecdot",
     "vector_norm",
     # LU and the solves with an info (minigrad/ops/lu.py)
@@ -111,3 +116,19 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
     """The cross product of 3-vectors along ``dim`` (default -1, as ``torch.linalg.cross``),
     both operands broadcast together."""
     return _ops_linalg.cross(input, other, dim)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """The Vandermonde matrices of ``x`` (..., n): (..., n, N) with column j = x ** j, powers
+    increasing from 0 (``N`` defaults to n), as ``torch.linalg.vander``. The powers are a
+    running product, so the gradient is exact at x = 0."""
+    if x.ndim < 1:
+        raise ValueError(
+            f"linalg.vander: x must have at least one dimension, got shape {tuple(x.shape)}"
+        )
+    n = x.shape[-1] if N is None else N
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 1:
+        raise ValueError(f"linalg.vander: N must be greater than 1, got {n!r}")
+    column = x.unsqueeze(-1)  # (..., n, 1)
+    powers = column.expand(*x.shape, n - 1).cumprod(-1)  # x, x^2, ..., x^(N-1)
+    return cat([column * 0 + 1, powers], -1)

@@ -187,3 +187,28 @@ class histogram(NamedTuple):  # noqa: N801 (PyTorch's name)
 
     hist: Any
     bin_edges: Any
+
+
+# -- minigrad/composites_linalg.py: PyTorch's top-level linear algebra spellings -------------
+
+
+class qr(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``minigrad.qr(A)``: A = Q R."""
+
+    Q: Any
+    R: Any
+
+
+class geqrf(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``minigrad.geqrf(A)``: LAPACK's compact QR, the Householder vectors below R's diagonal
+    in ``a`` and their scales in ``tau``."""
+
+    a: Any
+    tau: Any
+
+
+class triangular_solve(NamedTuple):  # noqa: N801 (PyTorch's name)
+    """``minigrad.triangular_solve(b, A)``: the solution and a copy of A."""
+
+    solution: Any
+    cloned_coefficient: Any

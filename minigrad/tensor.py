@@ -2356,6 +2356,47 @@ class Tensor(autograd.TensorBase):
         u, s, vh = ops.decompositions.svd(self, full_matrices=not some)
         return return_types.svd(u, s, vh.mT)
 
+    def triangular_solve(
+        self,
+        A: Tensor,  # noqa: N803 (PyTorch's name)
+        upper: bool = True,
+        transpose: bool = False,
+        unitriangular: bool = False,
+    ) -> Any:
+        """``torch.triangular_solve(self, A, ...)``: (solution, cloned_coefficient)."""
+        return ops.matrix_functions.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def geqrf(self) -> Any:
+        """LAPACK's compact QR: (a, tau) (no gradient)."""
+        return ops.decompositions.geqrf(self)
+
+    def orgqr(self, input2: Tensor) -> Tensor:
+        """``linalg.householder_product(self, input2)``."""
+        return ops.matrix_functions.householder_product(self, input2)
+
+    def ormqr(
+        self, input2: Tensor, input3: Tensor, left: bool = True, transpose: bool = False
+    ) -> Tensor:
+        """``torch.ormqr(self, input2, input3, left, transpose)``: input3 times Q."""
+        return ops.matrix_functions.ormqr(self, input2, input3, left, transpose)
+
+    def lu(self, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, ...]:
+        """``torch.lu``: (A_LU, pivots), and LAPACK's infos when ``get_infos``."""
+        factors = ops.lu.lu_factor_ex(self, pivot=pivot, check_errors=not get_infos)
+        return factors[:3] if get_infos else factors[:2]
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * outer(vec1, vec2)``."""
+        return ops.linalg.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def adjoint(self) -> Tensor:
+        """The (conjugate) transpose of the last two dims, a view."""
+        if self.ndim < 2:
+            raise ValueError(
+                f"adjoint: the tensor must have at least 2 dims, got shape {tuple(self.shape)}"
+            )
+        return self.mH
+
     def lu_solve(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
         """``torch.lu_solve(b, LU_data, LU_pivots)``: X with A X = self."""
         return ops.lu.lu_solve(LU_data, LU_pivots, self)

@@ -55,6 +55,7 @@ __all__ = [
     "det",
     "eigh",
     "eigvalsh",
+    "geqrf",
     "inv",
     "pinv",
     "qr",
@@ -652,3 +653,12 @@ def qr(a: Tensor, mode: str = "reduced") -> return_types.linalg_qr:
     if mode == "r":
         q = backend.array_module(r).zeros((0,), dtype=r.dtype)
     return return_types.linalg_qr(wrap(q), wrap(r))
+
+
+def geqrf(input: Tensor) -> Any:  # noqa: A002
+    """LAPACK's compact QR of (..., m, n): ``(a, tau)``, R on and above ``a``'s diagonal, the
+    Householder vectors v_i below it (1 on the diagonal implied), their scales tau
+    (..., min(m, n)). ``orgqr(a, tau)`` (``linalg.householder_product``) makes Q. No gradient."""
+    require_matrices("geqrf", input)
+    a, tau = backend.geqrf(input.array)
+    return return_types.geqrf(wrap(a), wrap(tau))

@@ -47,6 +47,7 @@ __all__ = [
     "addcmul",
     "addmm",
     "addmv",
+    "addr",
     "baddbmm",
     "cdist",
     "cross",
@@ -155,6 +156,19 @@ def _scaled_sum(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) 
         everywhere = wrap(backend.array_module(product.array).ones(shape, dtype=bool))
         return where(everywhere, scaled, input) if input.requires_grad else scaled
     return scaled + (input if beta == 1 else input * beta)
+
+
+def addr(
+    input: Tensor,  # noqa: A002
+    vec1: Tensor,
+    vec2: Tensor,
+    *,
+    beta: float = 1,
+    alpha: float = 1,
+) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)``: (n,), (m,) -> (n, m), ``input``
+    broadcast to (n, m)."""
+    return _scaled_sum("addr", input, outer(vec1, vec2), beta, alpha)
 
 
 def addmm(

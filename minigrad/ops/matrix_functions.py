@@ -31,23 +31,26 @@ from minigrad.ops.decompositions import (
 )
 from minigrad.ops.linalg import _require_tensors, is_matrix_ord, matrix_norm
 from minigrad.ops.reductions import sum
-from minigrad.ops.shape import matmul, where
+from minigrad.ops.shape import matmul, tril, where
 
 if TYPE_CHECKING:  # annotations only: ops sit below the Tensor
     from minigrad.tensor import Tensor
 
 __all__ = [
     "cond",
+    "householder_product",
     "inverse",
     "logdet",
     "lstsq",
     "matrix_exp",
     "matrix_power",
     "matrix_rank",
+    "ormqr",
     "pinverse",
     "solve_triangular",
     "tensorinv",
     "tensorsolve",
+    "triangular_solve",
 ]
 
 
@@ -171,6 +174,103 @@ def solve_triangular(
     return solve_matrices(
         "linalg.solve_triangular", A, B, left=left, triangle=(upper, unitriangular)
     )
+
+
+def triangular_solve(
+    b: Tensor,
+    A: Tensor,  # noqa: N803
+    upper: bool = True,
+    transpose: bool = False,
+    unitriangular: bool = False,
+) -> Any:
+    """``(solution, cloned_coefficient)``: X with T X = b (T^T X = b when ``transpose``), T the
+    upper or lower triangle of A (1s on its diagonal when ``unitriangular``), and a copy of A:
+    A (..., n, n), b (..., n, k), batch dims broadcast, as ``torch.triangular_solve``."""
+    require_matrices("triangular_solve", A, square=True)
+    coefficient = A.mT if transpose else A
+    solution = solve_triangular(
+        coefficient, b, upper=upper != transpose, unitriangular=unitriangular
+    )
+    return return_types.triangular_solve(solution, A.clone())
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """The first n columns of Q = H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, where v_i is
+    column i of A below its diagonal with a 1 on it (LAPACK's orgqr, as
+    ``torch.linalg.householder_product``): A (..., m, n) with m >= n, tau (..., k) with
+    k <= n -> (..., m, n). Built from differentiable ops (each reflector applied to the
+    columns so far, right to left), so A and tau get gradients of every order."""
+    _check_reflectors("linalg.householder_product", A, tau)
+    m, n = A.shape[-2:]
+    if m < n:
+        raise ShapeError(
+            f"linalg.householder_product: A of shape {tuple(A.shape)} needs at least as many "
+            f"rows as columns ({m} < {n})"
+        )
+    eye = wrap(backend.array_module(A.array).eye(m, n, dtype=A.dtype))  # I's first n columns
+    v = tril(A, -1) + eye  # column i: v_i, 1 on the diagonal, A below it
+    q = eye.expand(*A.shape[:-2], m, n)
+    if tau.shape[-1] == 0:  # no reflector: I's columns, in A's graph with a zero gradient
+        return where(wrap(backend.array_module(A.array).ones(q.shape, dtype=bool)), q, A)
+    for i in reversed(range(tau.shape[-1])):  # Q E = H_1 (H_2 (... (H_k E)))
+        q = _reflect(q, v[..., i : i + 1], tau[..., i : i + 1], left=True)
+    return q
+
+
+def ormqr(
+    input: Tensor,  # noqa: A002 (PyTorch's name)
+    tau: Tensor,
+    other: Tensor,
+    left: bool = True,
+    transpose: bool = False,
+) -> Tensor:
+    """``other`` multiplied by Q = H_1 ... H_k of ``geqrf``'s Householder vectors (LAPACK's
+    ormqr, as ``torch.ormqr``): Q C (``left``), C Q (``left=False``), with Q^T for
+    ``transpose``. input (..., mn, k') holds v_i below its diagonal, tau (..., k), k <= k';
+    other (..., m, n) with mn = m when ``left``, else n. Differentiable in all three."""
+    _check_reflectors("ormqr", input, tau)
+    _require_tensors("ormqr", other=other)
+    same_dtype("ormqr", ("other", other), ("input", input))
+    mn = input.shape[-2]
+    if other.ndim < 2 or other.shape[-2 if left else -1] != mn:
+        raise ShapeError(
+            f"ormqr: other of shape {tuple(other.shape)} needs {mn} "
+            f"{'rows' if left else 'columns'} (input of shape {tuple(input.shape)})"
+        )
+    k = tau.shape[-1]
+    eye = wrap(backend.array_module(input.array).eye(mn, input.shape[-1], dtype=input.dtype))
+    v = tril(input, -1) + eye
+    # Q C = H_1 (... (H_k C)); Q^T C = H_k (... (H_1 C)); C Q = ((C H_1) ...) H_k
+    forward = transpose if left else not transpose
+    result = other
+    for i in range(k) if forward else reversed(range(k)):
+        result = _reflect(result, v[..., i : i + 1], tau[..., i : i + 1], left=left)
+    return result
+
+
+def _reflect(x: Tensor, v: Tensor, tau: Tensor, *, left: bool) -> Tensor:
+    """H x = x - tau v (v^T x) (``left``), or x H = x - tau (x v) v^T: v (..., mn, 1), tau (..., 1)."""
+    scale = tau.unsqueeze(-1)  # (..., 1, 1)
+    if left:
+        return x - scale * (v @ (v.mT @ x))
+    return x - scale * ((x @ v) @ v.mT)
+
+
+def _check_reflectors(op: str, A: Tensor, tau: Tensor) -> None:  # noqa: N803
+    """A (..., m, n) of float matrices and tau (..., k), k <= n, of A's dtype and batch."""
+    require_matrices(op, A)
+    _require_tensors(op, tau=tau)
+    same_dtype(op, ("tau", tau), ("input", A))
+    if tau.ndim != A.ndim - 1 or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise ShapeError(
+            f"{op}: tau of shape {tuple(tau.shape)} must have the batch dims of the input "
+            f"{tuple(A.shape[:-2])} and one more"
+        )
+    if tau.shape[-1] > A.shape[-1]:
+        raise ShapeError(
+            f"{op}: tau of shape {tuple(tau.shape)} has more scales than the input of shape "
+            f"{tuple(A.shape)} has columns"
+        )
 
 
 # Higham's scaling and squaring with the [13/13] Pade approximant (SIAM J. Matrix Anal. Appl.
